@@ -1,1 +1,3 @@
-export {};
+/** @airlock/rsn: the sans-I/O authenticator core. */
+export * from './result.js';
+export * from './mac.js';

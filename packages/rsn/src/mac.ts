@@ -1,0 +1,28 @@
+/** MAC address helpers (6-octet IEEE 802 addresses). */
+
+/** The PAE group address (IEEE 802.1X-2004 §7.8); wpa_supplicant's wired driver uses it as BSSID. */
+export const PAE_GROUP_ADDRESS: Buffer = Buffer.from([0x01, 0x80, 0xc2, 0x00, 0x00, 0x03]);
+
+/** True when `b` is a 6-byte buffer. */
+export function isMac(b: Uint8Array | undefined | null): b is Buffer {
+  return b != null && b.length === 6;
+}
+
+/** "aa:bb:cc:dd:ee:ff" for a 6-byte address. */
+export function formatMac(b: Uint8Array): string {
+  const parts: string[] = [];
+  for (const x of b) parts.push(x.toString(16).padStart(2, '0'));
+  return parts.join(':');
+}
+
+/** Parses "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff" or "aabbccddeeff"; undefined if invalid. */
+export function parseMac(s: string): Buffer | undefined {
+  const hex = s.trim().replace(/[:-]/g, '');
+  if (!/^[0-9a-fA-F]{12}$/.test(hex)) return undefined;
+  return Buffer.from(hex, 'hex');
+}
+
+/** Key for maps: the 12 hex digits of the address. */
+export function macKey(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}

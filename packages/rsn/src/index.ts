@@ -4,3 +4,4 @@ export * from './mac.js';
 export * from './suites.js';
 export * from './crypto/index.js';
 export * from './codec/index.js';
+export * from './authenticator/index.js';

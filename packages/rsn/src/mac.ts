@@ -4,7 +4,7 @@
 export const PAE_GROUP_ADDRESS: Buffer = Buffer.from([0x01, 0x80, 0xc2, 0x00, 0x00, 0x03]);
 
 /** True when `b` is a 6-byte buffer. */
-export function isMac(b: Uint8Array | undefined | null): b is Buffer {
+export function isMac(b: Uint8Array | undefined | null): boolean {
   return b != null && b.length === 6;
 }
 

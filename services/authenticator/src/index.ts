@@ -1,1 +1,8 @@
-export {};
+/** @airlock/authenticator: the central authenticator service. */
+export * from './config.js';
+export * from './metrics.js';
+export * from './logging.js';
+export * from './http-endpoints.js';
+export * from './service.js';
+export * from './server.js';
+export { AgentSession } from './agent-session.js';

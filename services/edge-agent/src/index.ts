@@ -1,1 +1,6 @@
-export {};
+/** @airlock/edge-agent: the AP-side agent and its drivers. */
+export * from './driver.js';
+export * from './agent.js';
+export * from './drivers/sim/sim-driver.js';
+export * from './drivers/sim/air-model.js';
+export * from './sim-topology.js';

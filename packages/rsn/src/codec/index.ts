@@ -1,1 +1,5 @@
-export {};
+/** Codecs of the authenticator core: EAPOL (IEEE 802.1X), EAPOL-Key, RSNE and Key Data (IEEE 802.11). */
+export * from './eapol.js';
+export * from './eapol-key.js';
+export * from './rsne.js';
+export * from './kde.js';

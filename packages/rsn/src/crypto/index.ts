@@ -1,1 +1,19 @@
-export {};
+/**
+ * Cryptographic primitives of the RSN authenticator (IEEE 802.11-2020 §12.7 and Annex J):
+ * PSK, PRF/KDF, PTK and PMKID derivation, EAPOL-Key MIC, AES key wrap (RFC 3394) and
+ * AES-CMAC (RFC 4493). node:crypto only; no I/O, no clock, no randomness.
+ */
+export { timingSafeEqualBytes, wipe } from './bytes.js';
+export { aesCmac } from './cmac.js';
+export { kdfSha256, prf } from './kdf.js';
+export { aesKeyUnwrap, aesKeyWrap } from './keywrap.js';
+export { calculateEapolKeyMic } from './mic.js';
+export { PskCache, pbkdf2Psk, pskFromHex } from './psk.js';
+export {
+  computePmkid,
+  derivePtk,
+  keyDescriptorVersionFor,
+  pairwiseExpansionData,
+  tkLength,
+  type PtkKeys,
+} from './ptk.js';

@@ -1,0 +1,736 @@
+/**
+ * The authenticator core: every BSS and station of one authenticator, driven by events
+ * and virtual time, answering with effects (IEEE 802.11-2020 §12.7). No I/O, no clock, no
+ * randomness of its own. The glue calls handle()/tick() and schedules one timer for
+ * nextDeadline().
+ */
+import { keyDescriptorVersionFor, PskCache, pskFromHex, tkLength, calculateEapolKeyMic, timingSafeEqualBytes, wipe } from '../crypto/index.js';
+import { decodeEapol, decodeEapolKey, decodeRsne, EapolType, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
+import { formatMac, macKey, PAE_GROUP_ADDRESS } from '../mac.js';
+import { isPskAkm } from '../suites.js';
+import type { MachineContext } from './context.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { diagnoseMicFailure, ssidVariants, type AaCandidate } from './diagnosis.js';
+import { stepGroupKey } from './group-key-machine.js';
+import { initGtk, stepGtk } from './gtk-machine.js';
+import { Reason, stepPtk } from './ptk-machine.js';
+import { ReplayWindow } from './replay-window.js';
+import type { BssState, HandshakeRecord, ReceivedKey, StationState } from './state.js';
+import {
+  DEFAULT_TIMING,
+  type BssConfig,
+  type CoreEvent,
+  type CoreTiming,
+  type Effect,
+  type HandshakeResult,
+  type MicDiagnosis,
+  type Report,
+  type StationPhase,
+  type Transition,
+} from './types.js';
+
+/** How the core is built: randomness and tracing are injected. */
+export interface CoreOptions {
+  /** CSPRNG (ANonces, GTKs). */
+  random: (n: number) => Buffer;
+  timing?: Partial<CoreTiming>;
+  /** Called for every state transition (debug logging); keep it cheap. */
+  trace?: (t: Transition) => void;
+  /** Handshake records kept per station (default 8) and stations remembered (default 65536). */
+  historyPerStation?: number;
+  historyStations?: number;
+  /** MIC-failure diagnoses allowed per second, core-wide (default 20). */
+  diagnosesPerSecond?: number;
+}
+
+/** Why a BSS was refused. */
+export interface BssError {
+  code: 'bssid-in-use' | 'bad-rsne' | 'no-usable-akm' | 'no-usable-cipher';
+  message: string;
+}
+
+/** A station as the admin API shows it (no key material). */
+export interface StationView {
+  sta: string;
+  bssid: string;
+  agentId: string;
+  phase: StationPhase | undefined;
+  ptkState: string;
+  groupState: string;
+  akm: number;
+  pairwiseCipher: number;
+  associatedAt: number;
+  portAuthorized: boolean;
+  handshake: HandshakeRecord | undefined;
+}
+
+const MAX_MACHINE_STEPS = 64;
+
+/** The authenticator core. */
+export class AuthenticatorCore implements MachineContext {
+  readonly timing: CoreTiming;
+  now = 0;
+  private readonly rand: (n: number) => Buffer;
+  private readonly traceFn: ((t: Transition) => void) | undefined;
+  private readonly bsses = new Map<string, BssState>();
+  private readonly stations = new Map<string, StationState>();
+  private readonly timers = new DeadlineQueue<StationState | BssState>();
+  private readonly refs = new Map<number, StationState | undefined>();
+  private readonly histories = new Map<string, HandshakeRecord[]>();
+  private readonly historyPerStation: number;
+  private readonly historyStations: number;
+  private readonly pskCache = new PskCache();
+  private readonly dirtyBss = new Set<BssState>();
+  private out: Effect[] = [];
+  private refSeq = 0;
+  private diagTokens: number;
+  private diagRefillAt = 0;
+  private readonly diagRate: number;
+
+  constructor(opts: CoreOptions) {
+    this.rand = opts.random;
+    this.traceFn = opts.trace;
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.historyPerStation = opts.historyPerStation ?? 8;
+    this.historyStations = opts.historyStations ?? 65536;
+    this.diagRate = opts.diagnosesPerSecond ?? 20;
+    this.diagTokens = this.diagRate;
+  }
+
+  // ---- public API -------------------------------------------------------------------
+
+  /** Registers a BSS and starts its GTK machine (the first GTK is installed). */
+  addBss(cfg: BssConfig, now: number): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
+    const key = macKey(cfg.bssid);
+    if (this.bsses.has(key)) return { ok: false, error: { code: 'bssid-in-use', message: `BSSID ${formatMac(cfg.bssid)} is already served` } };
+    const dec = decodeRsne(cfg.rsne);
+    if (!dec.ok) return { ok: false, error: { code: 'bad-rsne', message: `advertised RSNE: ${dec.error.detail}` } };
+    const r = rsneDefaults(dec.value);
+    const akms = r.akms.filter((a) => cfg.network.akms.includes(a) && keyDescriptorVersionFor(a) !== 0);
+    if (akms.length === 0) return { ok: false, error: { code: 'no-usable-akm', message: 'the advertised RSNE offers no AKM that the network allows' } };
+    const pairwise = r.pairwiseCiphers.filter((c) => tkLength(c) > 0);
+    if (pairwise.length === 0 || tkLength(r.groupCipher) === 0) return { ok: false, error: { code: 'no-usable-cipher', message: 'the advertised RSNE offers no supported cipher (CCMP/GCMP)' } };
+    const bss: BssState = {
+      kind: 'bss',
+      cfg,
+      key,
+      groupCipher: r.groupCipher,
+      pairwiseCiphers: pairwise,
+      akms,
+      gtkState: 'GTK_INIT',
+      GN: 1,
+      GM: 2,
+      gtk: [undefined, undefined, undefined],
+      txKeyId: 1,
+      GTKReKey: false,
+      GKeyDoneStations: 0,
+      stations: new Set(),
+      timerGen: 0,
+      deadline: Infinity,
+    };
+    this.bsses.set(key, bss);
+    return { ok: true, effects: this.run(now, () => {
+      // Warm the PSK cache so no handshake pays for PBKDF2 (invariant 8).
+      for (const p of cfg.network.passphrases) this.psk(cfg.network.ssid, p);
+      initGtk(this, bss);
+      this.dirtyBss.add(bss);
+    }) };
+  }
+
+  /** Removes a BSS and drops its stations (their handshakes end as 'aborted'). */
+  removeBss(bssid: Buffer, now: number, detail = 'BSS removed'): Effect[] {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined) return [];
+    return this.run(now, () => {
+      for (const st of [...bss.stations]) this.dropStation(st, 'aborted', detail);
+      this.cancel(bss);
+      this.bsses.delete(bss.key);
+      this.dirtyBss.delete(bss);
+      for (const g of bss.gtk) wipe(g);
+    });
+  }
+
+  /** Feeds one event. */
+  handle(ev: CoreEvent, now: number): Effect[] {
+    return this.run(now, () => {
+      switch (ev.type) {
+        case 'associated':
+          this.onAssociated(ev.bssid, ev.sta, ev.rsne, ev.reassociation);
+          break;
+        case 'disassociated':
+          this.onDisassociated(ev.bssid, ev.sta, ev.reason);
+          break;
+        case 'eapol':
+          this.onEapol(ev.bssid, ev.sta, ev.frame);
+          break;
+        case 'tx-status':
+          this.onTxStatus(ev.ref, ev.acked);
+          break;
+        case 'command-result':
+          this.onCommandResult(ev.ref, ev.ok, ev.error ?? '');
+          break;
+        default: {
+          const never: never = ev;
+          throw new Error(`unknown event ${JSON.stringify(never)}`);
+        }
+      }
+    });
+  }
+
+  /** Advances virtual time: fires every deadline <= now. */
+  tick(now: number): Effect[] {
+    return this.run(now, () => {
+      for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
+        if (t.kind === 'sta') {
+          t.TimeoutEvt = true;
+          this.runStation(t);
+        } else {
+          t.GTKReKey = true;
+          this.dirtyBss.add(t);
+        }
+      }
+    });
+  }
+
+  /** The earliest pending deadline (ms, virtual time), or undefined. */
+  nextDeadline(): number | undefined {
+    return this.timers.peek();
+  }
+
+  /** Starts a GTK rekey on a BSS now (operator request). */
+  rekeyGroup(bssid: Buffer, now: number): Effect[] | undefined {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined) return undefined;
+    return this.run(now, () => {
+      bss.GTKReKey = true;
+      this.dirtyBss.add(bss);
+    });
+  }
+
+  /** Disconnects a station now (operator request). */
+  disconnectStation(sta: Buffer, reason: number, now: number): Effect[] | undefined {
+    const st = this.stations.get(macKey(sta));
+    if (st === undefined) return undefined;
+    return this.run(now, () => {
+      st.disconnectReason = reason;
+      st.Disconnect = true;
+      this.finishHandshake(st, 'aborted', 'disconnected by the operator');
+      this.runStation(st);
+    });
+  }
+
+  /** A station's current state, or undefined. */
+  station(sta: Buffer): StationView | undefined {
+    const st = this.stations.get(macKey(sta));
+    if (st === undefined) return undefined;
+    return {
+      sta: formatMac(st.sta),
+      bssid: formatMac(st.bss.cfg.bssid),
+      agentId: st.bss.cfg.agentId,
+      phase: st.phase,
+      ptkState: st.ptkState,
+      groupState: st.groupState,
+      akm: st.akm,
+      pairwiseCipher: st.pairwiseCipher,
+      associatedAt: st.associatedAt,
+      portAuthorized: st.portAuthorized,
+      handshake: st.handshake,
+    };
+  }
+
+  /** Every station (views). */
+  *allStations(): Iterable<StationView> {
+    for (const st of this.stations.values()) yield this.station(st.sta)!;
+  }
+
+  /** Recent finished handshakes of a station, newest first (kept after it leaves). */
+  history(sta: Buffer): HandshakeRecord[] {
+    return [...(this.histories.get(macKey(sta)) ?? [])];
+  }
+
+  /** Station counts by phase. */
+  phaseCounts(): Record<StationPhase, number> {
+    const c = { associated: 0, authenticating: 0, authorized: 0 };
+    for (const st of this.stations.values()) if (st.phase) c[st.phase]++;
+    return c;
+  }
+
+  /** The GTK key id currently used for transmission on a BSS (tests, admin). */
+  groupKeyId(bssid: Buffer): number | undefined {
+    return this.bsses.get(macKey(bssid))?.txKeyId;
+  }
+
+  /** Number of registered BSSes and stations. */
+  get size(): { bsses: number; stations: number } {
+    return { bsses: this.bsses.size, stations: this.stations.size };
+  }
+
+  // ---- MachineContext -------------------------------------------------------------
+
+  random(n: number): Buffer {
+    return this.rand(n);
+  }
+
+  emit(e: Effect): void {
+    this.out.push(e);
+  }
+
+  report(r: Report): void {
+    this.out.push({ type: 'report', report: r });
+  }
+
+  trace(t: Transition): void {
+    this.traceFn?.(t);
+  }
+
+  nextRef(st: StationState | undefined): number {
+    const ref = ++this.refSeq;
+    this.refs.set(ref, st);
+    return ref;
+  }
+
+  schedule(t: StationState | BssState, at: number): void {
+    this.timers.schedule(t, at);
+  }
+
+  cancel(t: StationState | BssState): void {
+    this.timers.cancel(t);
+  }
+
+  pmkCandidates(st: StationState): Buffer[] {
+    if (!isPskAkm(st.akm)) return [];
+    const net = st.bss.cfg.network;
+    const own = net.stationPassphrases.get(st.key);
+    const out: Buffer[] = [];
+    if (own) for (const p of own) out.push(this.psk(net.ssid, p));
+    for (const p of net.passphrases) out.push(this.psk(net.ssid, p));
+    return out;
+  }
+
+  diagnose(st: StationState, rk: ReceivedKey): MicDiagnosis | undefined {
+    // Bounded: a station sending garbage must not make the core burn CPU on PBKDF2.
+    const now = this.now;
+    this.diagTokens = Math.min(this.diagRate, this.diagTokens + ((now - this.diagRefillAt) / 1000) * this.diagRate);
+    this.diagRefillAt = now;
+    if (this.diagTokens < 1) return undefined;
+    this.diagTokens -= 1;
+    const bss = st.bss;
+    const net = bss.cfg.network;
+    const ssid = net.ssid.toString('utf8');
+    const aaCandidates: AaCandidate[] = [];
+    if (bss.cfg.interfaceMac) aaCandidates.push({ aa: bss.cfg.interfaceMac, label: `the interface MAC of agent ${bss.cfg.agentId}` });
+    aaCandidates.push({ aa: PAE_GROUP_ADDRESS, label: 'the PAE group address' });
+    for (const other of this.bsses.values()) {
+      if (other === bss || other.cfg.agentId !== bss.cfg.agentId) continue;
+      aaCandidates.push({ aa: other.cfg.bssid, label: `BSSID of another BSS of agent ${bss.cfg.agentId}` });
+      if (other.cfg.interfaceMac) aaCandidates.push({ aa: other.cfg.interfaceMac, label: `an interface MAC of agent ${bss.cfg.agentId}` });
+    }
+    for (const delta of [1, -1, 2, -2]) {
+      const aa = Buffer.from(bss.cfg.bssid);
+      aa[5] = (aa[5] + delta + 256) & 0xff;
+      aaCandidates.push({ aa, label: 'an adjacent BSSID' });
+    }
+    const otherStationPmks: { pmk: Buffer; sta: string }[] = [];
+    for (const [k, list] of net.stationPassphrases) {
+      if (k === st.key) continue;
+      for (const p of list) otherStationPmks.push({ pmk: this.psk(net.ssid, p), sta: formatMac(Buffer.from(k, 'hex')) });
+      if (otherStationPmks.length >= 64) break;
+    }
+    const otherSsids = [...new Set([...this.bsses.values()].map((b) => b.cfg.network.ssid.toString('utf8')))].filter((s) => s !== ssid);
+    return diagnoseMicFailure({
+      zeroed: rk.zeroed,
+      mic: rk.mic,
+      descriptorVersion: st.descriptorVersion,
+      akm: st.akm,
+      cipher: st.pairwiseCipher,
+      bssid: bss.cfg.bssid,
+      sta: st.sta,
+      anonce: st.ANonce,
+      snonce: rk.nonce,
+      previousANonces: st.previousANonces,
+      pmks: st.pmkCandidates,
+      psk: isPskAkm(st.akm),
+      ssid,
+      aaCandidates,
+      otherStationPmks,
+      ssidVariantPmks: () =>
+        ssidVariants(ssid, otherSsids).flatMap((v) =>
+          net.passphrases.filter((p) => pskFromHex(p) === undefined).map((p) => ({ pmk: this.psk(Buffer.from(v, 'utf8'), p), ssid: v })),
+        ),
+    });
+  }
+
+  groupKeyDone(bss: BssState): void {
+    bss.GKeyDoneStations--;
+    this.dirtyBss.add(bss);
+  }
+
+  finishHandshake(st: StationState, result: HandshakeResult, detail: string): void {
+    const hs = st.handshake;
+    if (hs === undefined || hs.result !== undefined) return;
+    hs.result = result;
+    hs.detail = detail;
+    hs.endedAt = this.now;
+    let list = this.histories.get(st.key);
+    if (list === undefined) {
+      if (this.histories.size >= this.historyStations) {
+        const oldest = this.histories.keys().next().value;
+        if (oldest !== undefined) this.histories.delete(oldest);
+      }
+      list = [];
+      this.histories.set(st.key, list);
+    }
+    list.unshift(hs);
+    if (list.length > this.historyPerStation) list.length = this.historyPerStation;
+    this.report({ kind: 'handshake', bssid: st.bss.cfg.bssid, sta: st.sta, result, akm: st.akm, detail });
+  }
+
+  // ---- events ----------------------------------------------------------------------
+
+  private run(now: number, body: () => void): Effect[] {
+    this.now = now;
+    this.out = [];
+    body();
+    // GTK machines last: station steps may have finished their part of a rekey.
+    for (let guard = 0; this.dirtyBss.size > 0 && guard < MAX_MACHINE_STEPS; guard++) {
+      const [bss] = this.dirtyBss;
+      this.dirtyBss.delete(bss);
+      if (this.bsses.get(bss.key) !== bss) continue;
+      while (stepGtk(this, bss, (st) => this.runStation(st)));
+    }
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  private onAssociated(bssid: Buffer, sta: Buffer, rsne: Buffer, reassociation: boolean): void {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined) return this.drop(bssid, sta, 'unknown_bssid', 'association on a BSSID no agent announced');
+    const existing = this.stations.get(macKey(sta));
+    if (existing !== undefined) {
+      // Invariant 2: a duplicated association event must not silently restart the
+      // handshake (a new ANonce would make the station's msg 2/4 fail). Same BSS, same
+      // RSNE, handshake still waiting for msg 2/4: the station's state is unchanged, so the
+      // pending msg 1/4 (and its retransmissions) remain valid. Count it and go on.
+      const early = existing.ptkState === 'PTKSTART' || existing.ptkState === 'PTKCALCNEGOTIATING';
+      if (existing.bss === bss && !reassociation && early && existing.assocRsne.equals(rsne)) {
+        this.report({ kind: 'duplicate-association', bssid, sta });
+        return this.drop(bssid, sta, 'duplicate_association', 'association event for a station already in its handshake');
+      }
+      // A real (re)association: the standard restarts the security association.
+      this.dropStation(existing, 'aborted', reassociation ? 'station reassociated' : 'station associated again');
+    }
+    let akm: number;
+    let cipher: number;
+    if (bss.cfg.wired && rsne.length === 0) {
+      // Wired port without association frame: the port policy decides (checked in msg 2/4).
+      akm = bss.akms[0]!;
+      cipher = bss.pairwiseCiphers[0]!;
+    } else {
+      const sel = this.selectSuites(bss, rsne);
+      if ('reason' in sel) {
+        this.emit({ type: 'disconnect', bssid, sta, reason: sel.reason, deauth: true });
+        this.report({ kind: 'handshake', bssid, sta, result: 'rejected', akm: 0, detail: sel.detail });
+        return;
+      }
+      akm = sel.akm;
+      cipher = sel.cipher;
+    }
+    const st = this.createStation(bss, sta, rsne, akm, cipher);
+    if (!isPskAkm(akm)) {
+      // 802.1X (EAP relayed to RADIUS) is not enabled in this build: refuse cleanly.
+      this.finishHandshake(st, 'rejected', '802.1X AKM selected but no RADIUS server is configured');
+      st.disconnectReason = Reason.AKMP_NOT_VALID;
+      st.Disconnect = true;
+    } else {
+      st.AuthenticationRequest = true;
+    }
+    this.runStation(st);
+  }
+
+  private onDisassociated(bssid: Buffer, sta: Buffer, reason: number): void {
+    const st = this.stations.get(macKey(sta));
+    if (st === undefined) return this.drop(bssid, sta, 'unassociated_station', 'disassociation of an unknown station');
+    // Events of different agents are not ordered with each other: a late disassociation
+    // from the BSS the station left must not remove it from the BSS it roamed to.
+    if (!st.bss.cfg.bssid.equals(bssid)) return this.drop(bssid, sta, 'stale_disassociation', 'disassociation from a BSS the station already left');
+    const wasAuthorized = st.portAuthorized;
+    this.dropStation(st, 'aborted', `station left (reason ${reason})`);
+    if (wasAuthorized && st.bss.cfg.network.rekeyGtkOnLeave) {
+      st.bss.GTKReKey = true;
+      this.dirtyBss.add(st.bss);
+    }
+  }
+
+  private onEapol(bssid: Buffer, sta: Buffer, frame: Buffer): void {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined) return this.drop(bssid, sta, 'unknown_bssid', 'EAPOL on a BSSID no agent announced');
+    let st = this.stations.get(macKey(sta));
+    const f = decodeEapol(frame);
+    if (!f.ok) return this.drop(bssid, sta, 'malformed_eapol', f.error.detail);
+    if (st === undefined) {
+      if (!bss.cfg.wired) return this.drop(bssid, sta, 'unassociated_station', 'EAPOL from a station that is not associated');
+      // A wired port's station appears with its first EAPOL frame.
+      st = this.createStation(bss, sta, Buffer.alloc(0), bss.akms[0], bss.pairwiseCiphers[0]);
+      if (isPskAkm(st.akm)) st.AuthenticationRequest = true;
+      this.runStation(st);
+      if (f.value.type !== EapolType.Key) return;
+    }
+    if (st.bss !== bss) return this.drop(bssid, sta, 'wrong_bss', `EAPOL on ${formatMac(bssid)} from a station associated to ${formatMac(st.bss.cfg.bssid)}`);
+    switch (f.value.type) {
+      case EapolType.Key:
+        return this.onEapolKey(st, frame, f.value.body);
+      case EapolType.Start:
+        // PSK: the handshake is already under way or done; hostapd restarts it only for
+        // a station that has none. 802.1X arrives with the RADIUS issue.
+        return this.drop(bssid, sta, 'eapol_start_ignored', `EAPOL-Start in state ${st.ptkState}`);
+      default:
+        return this.drop(bssid, sta, 'unsupported_eapol_type', `EAPOL packet type ${f.value.type} on a PSK network`);
+    }
+  }
+
+  private onEapolKey(st: StationState, frame: Buffer, body: Buffer): void {
+    const bssid = st.bss.cfg.bssid;
+    const k = decodeEapolKey(body);
+    if (!k.ok) return this.drop(bssid, st.sta, 'malformed_eapol_key', k.error.detail);
+    const key = k.value;
+    const info = key.keyInfo;
+    if ((info & KeyInfo.VERSION_MASK) !== st.descriptorVersion)
+      return this.drop(bssid, st.sta, 'bad_descriptor_version', `key descriptor version ${info & KeyInfo.VERSION_MASK}, expected ${st.descriptorVersion}`);
+    if ((info & KeyInfo.MIC) === 0 || (info & KeyInfo.ACK) !== 0)
+      return this.drop(bssid, st.sta, 'unexpected_key_info', `key info 0x${info.toString(16)} is not a station's frame`);
+    const zeroed = zeroedMicCopy(frame);
+    if (zeroed === undefined) return this.drop(bssid, st.sta, 'malformed_eapol_key', 'cannot locate the MIC');
+    if ((info & KeyInfo.REQUEST) !== 0) return this.onKeyRequest(st, zeroed, key.mic, info, key.replayCounter);
+    // Invariant 3: responses carry one of the last 4 counters sent, not yet consumed.
+    if (!st.replay.accepts(key.replayCounter))
+      return this.drop(bssid, st.sta, 'replay', `replay counter ${key.replayCounter} is not outstanding (last sent ${st.replay.current})`);
+    const pairwise = (info & KeyInfo.PAIRWISE) !== 0;
+    const rk: ReceivedKey = { zeroed, mic: key.mic, keyInfo: info, replayCounter: key.replayCounter, nonce: key.nonce, keyData: key.keyData };
+    if (!pairwise) {
+      if (st.groupState !== 'REKEYNEGOTIATING') return this.drop(bssid, st.sta, 'unexpected_message', `group msg 2/2 in state ${st.groupState}`);
+      if (!this.verifyWithPtk(st, rk)) return this.drop(bssid, st.sta, 'mic_failure', 'invalid MIC in group msg 2/2');
+      this.deliver(st, rk, false, true);
+      return;
+    }
+    // hostapd's rule: a pairwise response without key data is msg 4/4, with key data msg 2/4.
+    if (key.keyData.length === 0) {
+      if (st.ptkState !== 'PTKINITNEGOTIATING') return this.drop(bssid, st.sta, 'unexpected_message', `msg 4/4 in state ${st.ptkState}`);
+      if (!this.verifyWithPtk(st, rk)) {
+        if (st.handshake) st.handshake.micFailures++;
+        return this.drop(bssid, st.sta, 'mic_failure', 'invalid MIC in msg 4/4');
+      }
+      st.replay.invalidateAll();
+      this.deliver(st, rk, true, true);
+      return;
+    }
+    if (st.ptkState !== 'PTKSTART' && st.ptkState !== 'PTKCALCNEGOTIATING')
+      return this.drop(bssid, st.sta, 'unexpected_message', `msg 2/4 in state ${st.ptkState}`);
+    this.deliver(st, rk, true, false);
+  }
+
+  private onKeyRequest(st: StationState, zeroed: Buffer, mic: Buffer, info: number, counter: bigint): void {
+    const bssid = st.bss.cfg.bssid;
+    if (!st.PTK_valid || st.PTK === undefined) return this.drop(bssid, st.sta, 'unexpected_message', 'EAPOL-Key request before the PTK is in place');
+    const ok = timingSafeEqualBytes(calculateEapolKeyMic(st.PTK.kck, zeroed, st.descriptorVersion), mic);
+    if (!ok) return this.drop(bssid, st.sta, 'mic_failure', 'invalid MIC in EAPOL-Key request');
+    if (counter <= st.lastRequestCounter) return this.drop(bssid, st.sta, 'replay', 'EAPOL-Key request replayed');
+    st.lastRequestCounter = counter;
+    if ((info & KeyInfo.PAIRWISE) !== 0) {
+      st.PTKRequest = true; // station asks for a PTK rekey: a new 4-way handshake
+      st.ReAuthenticationRequest = true;
+      this.runStation(st);
+    } else {
+      st.bss.GTKReKey = true;
+      this.dirtyBss.add(st.bss);
+    }
+  }
+
+  private deliver(st: StationState, rk: ReceivedKey, pairwise: boolean, micVerified: boolean): void {
+    st.received = rk;
+    st.EAPOLKeyReceived = true;
+    st.EAPOLKeyPairwise = pairwise;
+    st.EAPOLKeyRequest = false;
+    st.MICVerified = micVerified;
+    this.runStation(st);
+  }
+
+  private verifyWithPtk(st: StationState, rk: ReceivedKey): boolean {
+    if (st.PTK === undefined) return false;
+    return timingSafeEqualBytes(calculateEapolKeyMic(st.PTK.kck, rk.zeroed, st.descriptorVersion), rk.mic);
+  }
+
+  private onTxStatus(ref: number, acked: boolean): void {
+    const st = this.refs.get(ref);
+    this.refs.delete(ref);
+    if (st === undefined || st.firstTxRef !== ref) return;
+    st.firstTxRef = undefined;
+    // Invariant 7: with TX status, the first timeout is the short one, from the status.
+    void acked;
+    this.schedule(st, this.now + this.timing.firstTimeoutMs);
+  }
+
+  private onCommandResult(ref: number, ok: boolean, error: string): void {
+    if (!this.refs.has(ref)) return;
+    const st = this.refs.get(ref);
+    this.refs.delete(ref);
+    if (st === undefined) {
+      if (!ok) this.report({ kind: 'command-failed', bssid: Buffer.alloc(6), sta: undefined, command: 'install-group-key', error });
+      return;
+    }
+    if (this.stations.get(st.key) !== st) return;
+    const bssid = st.bss.cfg.bssid;
+    if (st.installRef === ref) {
+      st.installRef = undefined;
+      if (!ok) return this.failCommand(st, 'install-pairwise-key', error);
+      st.portRef = this.nextRef(st);
+      this.emit({ type: 'set-port', bssid, sta: st.sta, authorized: true, vlanId: 0, sessionTimeoutS: 0, ref: st.portRef });
+    } else if (st.portRef === ref) {
+      st.portRef = undefined;
+      if (!ok) return this.failCommand(st, 'set-port', error);
+      st.portAuthorized = true;
+      this.setPhase(st, 'authorized');
+      const joinMs = this.now - st.associatedAt;
+      const last = this.histories.get(st.key)?.[0];
+      if (last !== undefined && last === st.handshake) last.joinMs = joinMs;
+      this.report({ kind: 'joined', bssid, sta: st.sta, akm: st.akm, joinMs });
+    }
+  }
+
+  private failCommand(st: StationState, command: string, error: string): void {
+    this.report({ kind: 'command-failed', bssid: st.bss.cfg.bssid, sta: st.sta, command, error });
+    st.disconnectReason = Reason.UNSPECIFIED;
+    st.Disconnect = true;
+    this.runStation(st);
+  }
+
+  // ---- stations ----------------------------------------------------------------------
+
+  private selectSuites(bss: BssState, rsne: Buffer): { akm: number; cipher: number } | { reason: number; detail: string } {
+    const dec = decodeRsne(rsne);
+    if (!dec.ok) {
+      const reason = dec.error.code === 'bad-version' ? Reason.UNSUPPORTED_RSNE_VERSION : Reason.INVALID_ELEMENT;
+      return { reason, detail: `association RSNE: ${dec.error.detail}` };
+    }
+    const r = rsneDefaults(dec.value);
+    if (r.groupCipher !== bss.groupCipher) return { reason: Reason.GROUP_CIPHER_NOT_VALID, detail: 'association RSNE names another group cipher' };
+    if (r.pairwiseCiphers.length !== 1 || !bss.pairwiseCiphers.includes(r.pairwiseCiphers[0]))
+      return { reason: Reason.PAIRWISE_CIPHER_NOT_VALID, detail: 'association RSNE must select one offered pairwise cipher' };
+    if (r.akms.length !== 1 || !bss.akms.includes(r.akms[0])) return { reason: Reason.AKMP_NOT_VALID, detail: 'association RSNE must select one offered AKM' };
+    return { akm: r.akms[0], cipher: r.pairwiseCiphers[0] };
+  }
+
+  private createStation(bss: BssState, sta: Buffer, rsne: Buffer, akm: number, cipher: number): StationState {
+    const version = keyDescriptorVersionFor(akm);
+    const st: StationState = {
+      kind: 'sta',
+      sta: Buffer.from(sta),
+      key: macKey(sta),
+      bss,
+      assocRsne: Buffer.from(rsne),
+      akm,
+      pairwiseCipher: cipher,
+      descriptorVersion: version === 3 ? 3 : 2,
+      associatedAt: this.now,
+      phase: undefined,
+      ptkState: 'INITIALIZE',
+      Init: false,
+      AuthenticationRequest: false,
+      ReAuthenticationRequest: false,
+      DeauthenticationRequest: false,
+      Disconnect: false,
+      disconnectReason: Reason.UNSPECIFIED,
+      EAPOLKeyReceived: false,
+      EAPOLKeyPairwise: false,
+      EAPOLKeyRequest: false,
+      MICVerified: false,
+      TimeoutEvt: false,
+      TimeoutCtr: 0,
+      PTKRequest: false,
+      ANonce: Buffer.alloc(0),
+      previousANonces: [],
+      SNonce: undefined,
+      PMK: undefined,
+      pmkCandidates: [],
+      PTK: undefined,
+      PTK_valid: false,
+      replay: new ReplayWindow(),
+      received: undefined,
+      firstTxRef: undefined,
+      lastRequestCounter: -1n,
+      groupState: 'IDLE',
+      GUpdateStationKeys: false,
+      GTimeoutCtr: 0,
+      gtkKeyId: 0,
+      installRef: undefined,
+      portRef: undefined,
+      portAuthorized: false,
+      handshake: undefined,
+      timerGen: 0,
+      deadline: Infinity,
+    };
+    this.stations.set(st.key, st);
+    bss.stations.add(st);
+    this.setPhase(st, 'associated');
+    return st;
+  }
+
+  /** Runs the station's machines until they settle, then consumes the one-shot events. */
+  private runStation(st: StationState): void {
+    for (let i = 0; i < MAX_MACHINE_STEPS; i++) {
+      const a = stepPtk(this, st);
+      if (st.ptkState === 'DISCONNECTED') break;
+      const b = stepGroupKey(this, st);
+      if (!a && !b) break;
+    }
+    st.EAPOLKeyReceived = false;
+    st.MICVerified = false;
+    st.TimeoutEvt = false;
+    st.received = undefined;
+    if (st.ptkState === 'DISCONNECTED') {
+      this.dropStation(st, 'aborted', 'disconnected');
+      return;
+    }
+    if (st.phase === 'associated' && st.ptkState !== 'INITIALIZE') this.setPhase(st, 'authenticating');
+  }
+
+  /** Forgets a station; an unfinished handshake ends with `result`. */
+  private dropStation(st: StationState, result: HandshakeResult, detail: string): void {
+    if (this.stations.get(st.key) !== st) return;
+    this.finishHandshake(st, result, detail);
+    if (st.GUpdateStationKeys) {
+      st.GUpdateStationKeys = false;
+      this.groupKeyDone(st.bss);
+    }
+    this.setPhase(st, undefined);
+    this.cancel(st);
+    for (const ref of [st.installRef, st.portRef, st.firstTxRef]) if (ref !== undefined) this.refs.delete(ref);
+    this.stations.delete(st.key);
+    st.bss.stations.delete(st);
+    if (st.PTK) {
+      wipe(st.PTK.kck);
+      wipe(st.PTK.kek);
+    }
+    st.PTK = undefined;
+    st.PMK = undefined;
+    st.pmkCandidates = [];
+  }
+
+  private setPhase(st: StationState, to: StationPhase | undefined): void {
+    if (st.phase === to) return;
+    this.report({ kind: 'station-phase', bssid: st.bss.cfg.bssid, sta: st.sta, from: st.phase, to });
+    st.phase = to;
+  }
+
+  private drop(bssid: Buffer, sta: Buffer, reason: string, detail: string): void {
+    this.report({ kind: 'frame-dropped', bssid, sta, reason, detail });
+  }
+
+  private psk(ssid: Buffer, passphrase: string): Buffer {
+    if (passphrase.length === 64) {
+      const raw = pskFromHex(passphrase);
+      if (raw !== undefined) return raw;
+    }
+    return this.pskCache.get(ssid, passphrase);
+  }
+}

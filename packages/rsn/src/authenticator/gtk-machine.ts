@@ -1,0 +1,81 @@
+/**
+ * Per-BSS GTK state machine, IEEE 802.11-2020 §12.7.10.4 (Figure 12-45; WPA_GROUP in
+ * hostapd). Deviation from hostapd, by design: a new GTK is installed at the agent as a
+ * receive-only key first, delivered to every authorized station with the group key
+ * handshake, and only then made the transmit key — no station misses group traffic.
+ */
+import type { MachineContext } from './context.js';
+import type { BssState, GtkState, StationState } from './state.js';
+
+/** GTK length for the group cipher (CCMP-128/GCMP-128: 16, the 256-bit ciphers: 32). */
+export function gtkLength(groupCipher: number): number {
+  return groupCipher === 0x000fac09 || groupCipher === 0x000fac0a ? 32 : 16;
+}
+
+/** Runs one transition of the GTK machine; `stepStation` advances a station's machines. */
+export function stepGtk(ctx: MachineContext, bss: BssState, stepStation: (st: StationState) => void): boolean {
+  const s = bss.gtkState;
+  switch (s) {
+    case 'GTK_INIT':
+      return enter(ctx, bss, 'SETKEYSDONE', stepStation);
+    case 'SETKEYS':
+      if (bss.GKeyDoneStations <= 0) return enter(ctx, bss, 'SETKEYSDONE', stepStation);
+      return false;
+    case 'SETKEYSDONE':
+      if (bss.GTKReKey) return enter(ctx, bss, 'SETKEYS', stepStation);
+      return false;
+    default: {
+      const never: never = s;
+      throw new Error(`unreachable state ${String(never)}`);
+    }
+  }
+}
+
+/** GTK_INIT entry: the first GTK of the BSS, installed as the transmit key. */
+export function initGtk(ctx: MachineContext, bss: BssState): void {
+  bss.GN = 1;
+  bss.GM = 2;
+  bss.gtk[1] = ctx.random(gtkLength(bss.groupCipher));
+  bss.gtkState = 'GTK_INIT';
+}
+
+function enter(ctx: MachineContext, bss: BssState, to: GtkState, stepStation: (st: StationState) => void): boolean {
+  ctx.trace({ machine: 'GROUP', bssid: bss.cfg.bssid, from: bss.gtkState, to });
+  const from = bss.gtkState;
+  bss.gtkState = to;
+  switch (to) {
+    case 'GTK_INIT':
+      break;
+    case 'SETKEYS': {
+      bss.GTKReKey = false;
+      const gm = bss.GN;
+      bss.GN = bss.GM;
+      bss.GM = gm;
+      bss.gtk[bss.GN] = ctx.random(gtkLength(bss.groupCipher));
+      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: bss.gtk[bss.GN]!, setTx: false, ref: ctx.nextRef(undefined) });
+      let n = 0;
+      for (const st of bss.stations) {
+        if (st.ptkState === 'PTKINITDONE' && st.PTK_valid) {
+          if (!st.GUpdateStationKeys) n++;
+          st.GUpdateStationKeys = true;
+        }
+      }
+      bss.GKeyDoneStations += n;
+      ctx.report({ kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'started', stations: n });
+      for (const st of [...bss.stations]) if (st.GUpdateStationKeys) stepStation(st);
+      break;
+    }
+    case 'SETKEYSDONE':
+      bss.GKeyDoneStations = 0;
+      bss.txKeyId = bss.GN;
+      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: bss.gtk[bss.GN]!, setTx: true, ref: ctx.nextRef(undefined) });
+      if (from === 'SETKEYS') ctx.report({ kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
+      if (bss.cfg.network.groupRekeyMs > 0) ctx.schedule(bss, ctx.now + bss.cfg.network.groupRekeyMs);
+      break;
+    default: {
+      const never: never = to;
+      throw new Error(`unreachable state ${String(never)}`);
+    }
+  }
+  return true;
+}

@@ -1,0 +1,134 @@
+/**
+ * Per-station and per-BSS state of the authenticator. Field names follow the state
+ * machine variables of IEEE 802.11-2020 §12.7.10 (and hostapd's wpa_auth_i.h).
+ */
+import type { PtkKeys } from '../crypto/index.js';
+import type { ReplayWindow } from './replay-window.js';
+import type { TimerTarget } from './deadline-queue.js';
+import type { BssConfig, HandshakeResult, MicDiagnosis, StationPhase } from './types.js';
+
+/** Per-station 4-way handshake states (§12.7.10.2, WPA_PTK in hostapd). */
+export type PtkState =
+  | 'INITIALIZE'
+  | 'DISCONNECT'
+  | 'DISCONNECTED'
+  | 'AUTHENTICATION'
+  | 'AUTHENTICATION2'
+  | 'INITPMK'
+  | 'INITPSK'
+  | 'PTKSTART'
+  | 'PTKCALCNEGOTIATING'
+  | 'PTKCALCNEGOTIATING2'
+  | 'PTKINITNEGOTIATING'
+  | 'PTKINITDONE';
+
+/** Per-station group key handshake states (§12.7.10.3, WPA_PTK_GROUP). */
+export type GroupKeyState = 'IDLE' | 'REKEYNEGOTIATING' | 'REKEYESTABLISHED' | 'KEYERROR';
+
+/** Per-BSS GTK states (§12.7.10.4, WPA_GROUP). */
+export type GtkState = 'GTK_INIT' | 'SETKEYS' | 'SETKEYSDONE';
+
+/** One handshake as remembered for `explain` (no key material, fingerprints only). */
+export interface HandshakeRecord {
+  bssid: string;
+  akm: number;
+  startedAt: number;
+  endedAt?: number;
+  result?: HandshakeResult;
+  detail?: string;
+  msg1Sent: number;
+  msg3Sent: number;
+  micFailures: number;
+  anonceFp: string;
+  pmkFp?: string;
+  diagnosis?: MicDiagnosis;
+  joinMs?: number;
+}
+
+/** The received EAPOL-Key frame being processed by the machines. */
+export interface ReceivedKey {
+  /** Frame from the 802.1X header, cut to its declared length, MIC zeroed. */
+  zeroed: Buffer;
+  mic: Buffer;
+  keyInfo: number;
+  replayCounter: bigint;
+  nonce: Buffer;
+  keyData: Buffer;
+}
+
+/** Per-BSS state: the GTK machine and the stations on it. */
+export interface BssState extends TimerTarget {
+  kind: 'bss';
+  cfg: BssConfig;
+  key: string;
+  groupCipher: number;
+  pairwiseCiphers: number[];
+  akms: number[];
+  gtkState: GtkState;
+  /** Key ids: GN is the current (newest) GTK, GM the other one. */
+  GN: 1 | 2;
+  GM: 1 | 2;
+  gtk: [Buffer | undefined, Buffer | undefined, Buffer | undefined];
+  /** Key id currently used to transmit group-addressed frames. */
+  txKeyId: 1 | 2;
+  GTKReKey: boolean;
+  GKeyDoneStations: number;
+  stations: Set<StationState>;
+}
+
+/** Per-station state: the PTK and group key machines of one association. */
+export interface StationState extends TimerTarget {
+  kind: 'sta';
+  sta: Buffer;
+  key: string;
+  bss: BssState;
+  assocRsne: Buffer;
+  akm: number;
+  pairwiseCipher: number;
+  descriptorVersion: 2 | 3;
+  associatedAt: number;
+  phase: StationPhase | undefined;
+
+  // WPA_PTK machine (§12.7.10.2)
+  ptkState: PtkState;
+  Init: boolean;
+  AuthenticationRequest: boolean;
+  ReAuthenticationRequest: boolean;
+  DeauthenticationRequest: boolean;
+  Disconnect: boolean;
+  disconnectReason: number;
+  EAPOLKeyReceived: boolean;
+  EAPOLKeyPairwise: boolean;
+  EAPOLKeyRequest: boolean;
+  MICVerified: boolean;
+  TimeoutEvt: boolean;
+  TimeoutCtr: number;
+  PTKRequest: boolean;
+  ANonce: Buffer;
+  previousANonces: Buffer[];
+  SNonce: Buffer | undefined;
+  PMK: Buffer | undefined;
+  pmkCandidates: Buffer[];
+  PTK: PtkKeys | undefined;
+  PTK_valid: boolean;
+  replay: ReplayWindow;
+  received: ReceivedKey | undefined;
+  /** TX status of the first transmission is pending (shortens the first timeout). */
+  firstTxRef: number | undefined;
+  /** Replay counter of the last accepted EAPOL-Key request from the station. */
+  lastRequestCounter: bigint;
+
+  // WPA_PTK_GROUP machine (§12.7.10.3)
+  groupState: GroupKeyState;
+  GUpdateStationKeys: boolean;
+  GTimeoutCtr: number;
+  /** Key id of the GTK this station has (from msg 3/4 or the last group handshake). */
+  gtkKeyId: number;
+
+  // Port control after PTKINITDONE
+  installRef: number | undefined;
+  portRef: number | undefined;
+  portAuthorized: boolean;
+
+  handshake: HandshakeRecord | undefined;
+}

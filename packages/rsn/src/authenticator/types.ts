@@ -1,0 +1,132 @@
+/**
+ * Inputs and outputs of the authenticator core (sans-I/O): events in, effects out, plus
+ * the next deadline. Names follow IEEE 802.11-2020 §12.7 and hostapd's wpa_auth.c.
+ */
+
+/** Key-exchange timing (dot11RSNAConfig* and hostapd's EAPOL-Key timeouts), in ms. */
+export interface CoreTiming {
+  /** dot11RSNAConfigPairwiseUpdateCount: transmissions of msg 1/4 and of msg 3/4. */
+  pairwiseUpdateCount: number;
+  /** dot11RSNAConfigGroupUpdateCount: transmissions of group msg 1/2. */
+  groupUpdateCount: number;
+  /** First EAPOL-Key timeout when the agent reports TX status (counted from the TX status). */
+  firstTimeoutMs: number;
+  /** First EAPOL-Key timeout when the agent does not report TX status. */
+  firstTimeoutNoTxStatusMs: number;
+  /** Later EAPOL-Key timeouts. */
+  subsequentTimeoutMs: number;
+  /** First group msg 1/2 timeout. */
+  groupTimeoutMs: number;
+}
+
+/** hostapd's defaults: 4 tries, 100 ms / 1000 ms, 500 ms for the group key. */
+export const DEFAULT_TIMING: CoreTiming = {
+  pairwiseUpdateCount: 4,
+  groupUpdateCount: 4,
+  firstTimeoutMs: 100,
+  firstTimeoutNoTxStatusMs: 1000,
+  subsequentTimeoutMs: 1000,
+  groupTimeoutMs: 500,
+};
+
+/** Security policy of a network (an SSID), shared by every BSS that serves it. */
+export interface NetworkPolicy {
+  /** SSID octets. */
+  ssid: Buffer;
+  /** Allowed AKM selectors (AKM.PSK, ...). */
+  akms: number[];
+  /** Shared passphrases (or 64-hex PSKs), tried in order. */
+  passphrases: string[];
+  /** Per-station passphrases, keyed by macKey(sta); tried before the shared ones. */
+  stationPassphrases: Map<string, string[]>;
+  /** GTK rekey interval in ms; 0 = never. */
+  groupRekeyMs: number;
+  /** Rekey the GTK when an authorized station leaves. */
+  rekeyGtkOnLeave: boolean;
+}
+
+/** A BSS (or wired port) as announced by an agent and accepted by policy. */
+export interface BssConfig {
+  /** The BSSID: the Authenticator Address of every handshake on this BSS. */
+  bssid: Buffer;
+  /** The agent serving it. */
+  agentId: string;
+  /** The RSNE advertised in Beacons, exactly as announced (msg 3/4 carries it). */
+  rsne: Buffer;
+  /** A wired 802.1X port (no association frames). */
+  wired: boolean;
+  /** The MAC of the serving interface (for MIC-failure diagnosis). */
+  interfaceMac?: Buffer;
+  /** The agent reports TX status for TransmitEapol. */
+  reportsTxStatus: boolean;
+  /** The network this BSS serves. */
+  network: NetworkPolicy;
+}
+
+/** Events fed to the core, in the order the agent saw them. */
+export type CoreEvent =
+  | { type: 'associated'; bssid: Buffer; sta: Buffer; rsne: Buffer; reassociation: boolean; previousBssid?: Buffer }
+  | { type: 'disassociated'; bssid: Buffer; sta: Buffer; reason: number; deauth: boolean; locallyGenerated: boolean }
+  | { type: 'eapol'; bssid: Buffer; sta: Buffer; frame: Buffer }
+  | { type: 'tx-status'; ref: number; acked: boolean }
+  | { type: 'command-result'; ref: number; ok: boolean; error?: string };
+
+/** Outcome of one 4-way handshake (airlock_handshakes_total{result}). */
+export type HandshakeResult = 'success' | 'mic_failure' | 'timeout' | 'rejected' | 'aborted';
+
+/** Coarse station phase (airlock_stations{state}). */
+export type StationPhase = 'associated' | 'authenticating' | 'authorized';
+
+/** Effects: what the glue must do, in order. */
+export type Effect =
+  | { type: 'transmit-eapol'; bssid: Buffer; sta: Buffer; frame: Buffer; protected: boolean; ref?: number }
+  | { type: 'install-pairwise-key'; bssid: Buffer; sta: Buffer; cipher: number; keyId: number; tk: Buffer; ref: number }
+  | { type: 'install-group-key'; bssid: Buffer; cipher: number; keyId: number; gtk: Buffer; setTx: boolean; ref: number }
+  | { type: 'remove-pairwise-key'; bssid: Buffer; sta: Buffer }
+  | { type: 'set-port'; bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number; ref: number }
+  | { type: 'disconnect'; bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }
+  | { type: 'report'; report: Report };
+
+/** Observations for metrics and logs; they change nothing. */
+export type Report =
+  | { kind: 'handshake'; bssid: Buffer; sta: Buffer; result: HandshakeResult; akm: number; detail: string }
+  | { kind: 'joined'; bssid: Buffer; sta: Buffer; akm: number; joinMs: number }
+  | { kind: 'frame-dropped'; bssid: Buffer; sta: Buffer; reason: string; detail: string }
+  | { kind: 'station-phase'; bssid: Buffer; sta: Buffer; from: StationPhase | undefined; to: StationPhase | undefined }
+  | { kind: 'mic-failure-diagnosis'; bssid: Buffer; sta: Buffer; diagnosis: MicDiagnosis }
+  | { kind: 'group-rekey'; bssid: Buffer; keyId: number; phase: 'started' | 'completed'; stations: number }
+  | { kind: 'command-failed'; bssid: Buffer; sta: Buffer | undefined; command: string; error: string }
+  | { kind: 'duplicate-association'; bssid: Buffer; sta: Buffer };
+
+/** Named causes of an invalid msg 2/4 MIC. */
+export type MicFailureCause =
+  | 'psk-mismatch'
+  | 'pmk-mismatch'
+  | 'aa-mismatch'
+  | 'stale-anonce'
+  | 'ssid-mismatch'
+  | 'other-station-psk'
+  | 'unknown';
+
+/** What the MIC-failure diagnosis found, in words, with no key material. */
+export interface MicDiagnosis {
+  cause: MicFailureCause;
+  /** One sentence an operator can act on. */
+  text: string;
+  /** The AA the station used, when it differs from the BSSID. */
+  aaUsed?: string;
+  /** The BSSID the agent announced. */
+  aaAnnounced: string;
+  /** Fingerprints (first 8 hex digits of SHA-256), never the values. */
+  anonceFp: string;
+  snonceFp: string;
+}
+
+/** A state transition of one of the machines (debug logging). */
+export interface Transition {
+  machine: 'PTK' | 'PTK_GROUP' | 'GROUP';
+  bssid: Buffer;
+  sta?: Buffer;
+  from: string;
+  to: string;
+}

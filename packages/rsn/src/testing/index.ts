@@ -1,0 +1,3 @@
+/** Test support shared by the codec tests of every package (not exported from the package's main index). */
+export * from './codec-table.js';
+export * from './captures.js';

@@ -1,0 +1,478 @@
+/**
+ * Station (Supplicant) side of the IEEE 802.11-2020 §12.7.6 4-way handshake and §12.7.7
+ * group key handshake, on EAPOL-Key frames (§12.7.2) carried by IEEE 802.1X-2010 EAPOL.
+ * Behaviour follows the standard and, where it leaves room, wpa_supplicant's
+ * src/rsn_supp/wpa.c (replay counter, SNonce renewal, key reinstallation guards).
+ *
+ * Sans-I/O: frames in, effects out; no timers, no clock, randomness injected. A rejected
+ * frame yields exactly one 'dropped' effect and leaves the machine as it was.
+ */
+import {
+  EapolType,
+  KEY_DESCRIPTOR_RSN,
+  KdeType,
+  KeyInfo,
+  RSNE_ID,
+  CIPHER,
+  aesKeyUnwrap,
+  calculateEapolKeyMic,
+  decodeEapol,
+  decodeEapolKey,
+  decodeGtkKde,
+  decodeKeyData,
+  derivePtk,
+  encodeEapolKeyFrame,
+  findElement,
+  findKde,
+  keyDescriptorVersionFor,
+  tkLength,
+  newEapolKey,
+  timingSafeEqualBytes,
+  wipe,
+  writeMic,
+  zeroedMicCopy,
+} from '@airlock/rsn';
+import type { EapolKey, KeyDataElement, PtkKeys } from '@airlock/rsn';
+
+export type { PtkKeys } from '@airlock/rsn';
+
+/** Why the station ignored a frame. */
+export type SupplicantDropReason =
+  | 'malformed'
+  | 'replay'
+  | 'bad-mic'
+  | 'anonce-changed'
+  | 'rsne-mismatch'
+  | 'unwrap-failed'
+  | 'unexpected'
+  | 'no-gtk';
+
+/** Where the station is: no PTK, a handshake under way (TPTK held), or a PTK installed and no handshake pending. */
+export type SupplicantState = 'idle' | 'ptk-negotiating' | 'established';
+
+/** A group temporal key with its key id. */
+export interface GroupKey {
+  /** Key ID (0..3) from the GTK KDE. */
+  readonly keyId: number;
+  /** The GTK octets. */
+  readonly gtk: Buffer;
+}
+
+/** Test-only misbehaviours of the simulated station. */
+export interface SupplicantMisbehaviour {
+  /** Put this RSNE in msg 2/4 instead of the one of the (Re)Association Request. */
+  msg2Rsne?: Buffer;
+  /** Never answer group msg 1/2 (the AP's group key handshake times out). */
+  ignoreGroupMsg1?: boolean;
+  /** Mute station: every frame is dropped unanswered. */
+  dropAll?: boolean;
+}
+
+/** What a station needs to run the handshakes with one AP. */
+export interface SupplicantOptions {
+  /** Station MAC (SPA). */
+  spa: Buffer;
+  /** The BSSID the station associated to: its Authenticator Address. */
+  aa: Buffer;
+  /** PSK (from pbkdf2Psk) or the PMK from EAP. Not copied and never wiped: it may be shared. */
+  pmk: Buffer;
+  /** Negotiated AKM selector (AKM.*). */
+  akm: number;
+  /** Negotiated pairwise cipher selector (CIPHER.*). */
+  pairwiseCipher: number;
+  /** The BSS's group cipher selector (CIPHER.*). */
+  groupCipher: number;
+  /** RSNE the station put in its (Re)Association Request; msg 2/4 carries it. */
+  assocRsne: Buffer;
+  /** RSNE the AP advertises in Beacons; msg 3/4 must carry it byte for byte. */
+  apRsne: Buffer;
+  /** Random source for SNonces. */
+  random: (n: number) => Buffer;
+  /** Protocol version octet of transmitted EAPOL frames; default 1 (wpa_supplicant's eapol_version). */
+  eapolVersion?: number;
+  /** Test-only misbehaviours. */
+  misbehave?: SupplicantMisbehaviour;
+}
+
+/** The association-specific options that reset() may replace (a roam to another BSS). */
+export type SupplicantAssociation = Partial<Pick<SupplicantOptions, 'aa' | 'apRsne' | 'assocRsne' | 'pmk'>>;
+
+/** What the caller must do after receive(), in order. */
+export type SupplicantEffect =
+  | { type: 'transmit'; frame: Buffer }
+  | { type: 'install-ptk'; tk: Buffer; cipher: number }
+  | { type: 'install-gtk'; keyId: number; gtk: Buffer }
+  | { type: 'handshake-complete' }
+  | { type: 'group-rekey-complete'; keyId: number }
+  | { type: 'dropped'; reason: SupplicantDropReason; detail: string };
+
+/** One EAPOL-Key frame from the Authenticator, classified as §12.7.6 / §12.7.7 name it. */
+type KeyMessage =
+  | { kind: 'msg1/4'; key: EapolKey }
+  | { kind: 'msg3/4'; key: EapolKey; frame: Buffer }
+  | { kind: 'group-msg1/2'; key: EapolKey; frame: Buffer };
+
+type Dropped = Extract<SupplicantEffect, { type: 'dropped' }>;
+
+/** Key Index subfield of Key Information (bits 4-5); zero for RSN pairwise frames. */
+const KEY_INFO_KEY_INDEX_MASK = 0x30;
+/** All Key Information bits msg 3/4 must carry besides Pairwise and Ack (§12.7.6.4). */
+const MSG3_REQUIRED = KeyInfo.MIC | KeyInfo.INSTALL | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA;
+/** All Key Information bits group msg 1/2 must carry besides Ack (§12.7.7.2). */
+const GROUP1_REQUIRED = KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA;
+/** Shortest AES-key-wrapped Key Data: one 8-octet block plus the integrity block, padded to 16 (§12.7.2 j). */
+const MIN_WRAPPED_KEY_DATA = 16;
+const NONCE_LENGTH = 32;
+const PMKID_LENGTH = 16;
+const ZERO_NONCE = Buffer.alloc(NONCE_LENGTH);
+const EMPTY = Buffer.alloc(0);
+
+/** GTK length per group cipher (§12.7.2 Table 12-8); unknown ciphers are not length-checked. */
+const GROUP_KEY_LENGTH = new Map<number, number>([
+  [CIPHER.WEP_40, 5],
+  [CIPHER.WEP_104, 13],
+  [CIPHER.TKIP, 32],
+  [CIPHER.CCMP_128, 16],
+  [CIPHER.GCMP_128, 16],
+  [CIPHER.GCMP_256, 32],
+  [CIPHER.CCMP_256, 32],
+]);
+
+function drop(reason: SupplicantDropReason, detail: string): Dropped {
+  return { type: 'dropped', reason, detail };
+}
+
+function hex16(n: number): string {
+  return `0x${n.toString(16).padStart(4, '0')}`;
+}
+
+function wipePtk(k: PtkKeys | undefined): void {
+  if (k === undefined) return;
+  wipe(k.kck);
+  wipe(k.kek);
+  wipe(k.tk);
+}
+
+/** The station side of the 4-way and group key handshakes with one AP. */
+export class Supplicant {
+  private readonly opts: SupplicantOptions;
+  private aa: Buffer;
+  private pmk: Buffer;
+  private assocRsne: Buffer;
+  private apRsne: Buffer;
+  private readonly descriptorVersion: number;
+  private readonly eapolVersion: number;
+
+  private _state: SupplicantState = 'idle';
+  /** Replay counter of the last frame whose MIC verified (wpa_supplicant's rx_replay_counter). */
+  private replayCounter: bigint | undefined;
+  /** ANonce of the last msg 1/4 answered. */
+  private anonce: Buffer | undefined;
+  private snonce: Buffer | undefined;
+  /** The SNonce was used by a completed msg 3/4: the next msg 1/4 gets a fresh one. */
+  private renewSnonce = true;
+  /** Temporary PTK of the handshake under way (§12.7.6: TPTK). */
+  private tptk: PtkKeys | undefined;
+  private _ptk: PtkKeys | undefined;
+  private _gtk: GroupKey | undefined;
+  private _pmkid: Buffer | undefined;
+
+  /** Throws RangeError on options that are programmer errors (address lengths, an unsupported AKM or pairwise cipher). */
+  constructor(opts: SupplicantOptions) {
+    if (opts.spa.length !== 6 || opts.aa.length !== 6) throw new RangeError('spa and aa must be 6-octet MAC addresses');
+    if (opts.pmk.length === 0) throw new RangeError('pmk is empty');
+    const v = keyDescriptorVersionFor(opts.akm);
+    if (v !== 2 && v !== 3) throw new RangeError(`AKM 0x${opts.akm.toString(16)} has no supported key descriptor version`);
+    if (tkLength(opts.pairwiseCipher) === 0) throw new RangeError(`pairwise cipher 0x${opts.pairwiseCipher.toString(16)} is not supported`);
+    const ev = opts.eapolVersion ?? 1;
+    if (!Number.isInteger(ev) || ev < 1 || ev > 255) throw new RangeError(`eapolVersion ${ev} is not an octet >= 1`);
+    this.opts = opts;
+    this.aa = opts.aa;
+    this.pmk = opts.pmk;
+    this.assocRsne = opts.assocRsne;
+    this.apRsne = opts.apRsne;
+    this.descriptorVersion = v;
+    this.eapolVersion = ev;
+  }
+
+  /** Where the station is in the key handshakes. */
+  get state(): SupplicantState {
+    return this._state;
+  }
+
+  /** The installed PTK (wiped on rekey and reset), or undefined before the first msg 3/4. */
+  get ptk(): PtkKeys | undefined {
+    return this._ptk;
+  }
+
+  /** The installed GTK, or undefined. */
+  get gtk(): GroupKey | undefined {
+    return this._gtk;
+  }
+
+  /** The PMKID KDE of the last msg 1/4 answered, if it had one. */
+  get pmkidSeen(): Buffer | undefined {
+    return this._pmkid;
+  }
+
+  /** New association: forget PTK, GTK, nonces and replay counter; optionally switch AP (a roam). */
+  reset(association: SupplicantAssociation = {}): void {
+    if (association.aa !== undefined && association.aa.length !== 6) throw new RangeError('aa must be a 6-octet MAC address');
+    wipePtk(this.tptk);
+    wipePtk(this._ptk);
+    if (this._gtk !== undefined) wipe(this._gtk.gtk);
+    this.tptk = undefined;
+    this._ptk = undefined;
+    this._gtk = undefined;
+    this._pmkid = undefined;
+    this.anonce = undefined;
+    this.snonce = undefined;
+    this.renewSnonce = true;
+    this.replayCounter = undefined;
+    this._state = 'idle';
+    if (association.aa !== undefined) this.aa = association.aa;
+    if (association.pmk !== undefined) this.pmk = association.pmk;
+    if (association.assocRsne !== undefined) this.assocRsne = association.assocRsne;
+    if (association.apRsne !== undefined) this.apRsne = association.apRsne;
+  }
+
+  /** Handles one EAPOL frame from the AP (from the 802.1X header on); never throws on bad bytes. */
+  receive(frame: Uint8Array): SupplicantEffect[] {
+    if (this.opts.misbehave?.dropAll === true) return [drop('unexpected', 'station is muted (misbehave.dropAll)')];
+    const msg = this.classify(frame);
+    if (msg.kind === 'dropped') return [msg.effect];
+    switch (msg.kind) {
+      case 'msg1/4':
+        return this.onMsg1(msg.key);
+      case 'msg3/4':
+        return this.onMsg3(msg.key, msg.frame);
+      case 'group-msg1/2':
+        return this.onGroupMsg1(msg.key, msg.frame);
+      default: {
+        const never: never = msg;
+        return never;
+      }
+    }
+  }
+
+  /** Parsing and the checks common to every EAPOL-Key frame (wpa_sm_rx_eapol), split from the per-message steps. */
+  private classify(bytes: Uint8Array): KeyMessage | { kind: 'dropped'; effect: Dropped } {
+    const bad = (reason: SupplicantDropReason, detail: string) => ({ kind: 'dropped' as const, effect: drop(reason, detail) });
+    const frame = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const eapol = decodeEapol(frame);
+    if (!eapol.ok) return bad('malformed', `EAPOL header: ${eapol.error.code}: ${eapol.error.detail}`);
+    if (eapol.value.version < 1) return bad('malformed', `EAPOL protocol version ${eapol.value.version}`);
+    if (eapol.value.type !== EapolType.Key) return bad('unexpected', `EAPOL packet type ${eapol.value.type} is not EAPOL-Key`);
+    const decoded = decodeEapolKey(eapol.value.body);
+    if (!decoded.ok) return bad('malformed', `EAPOL-Key: ${decoded.error.code}: ${decoded.error.detail}`);
+    const key = decoded.value;
+    if (key.descriptorType !== KEY_DESCRIPTOR_RSN) return bad('malformed', `descriptor type ${key.descriptorType} is not RSN (2)`);
+    const info = key.keyInfo;
+    const version = info & KeyInfo.VERSION_MASK;
+    if (version !== this.descriptorVersion) {
+      return bad('malformed', `Key Descriptor Version ${version}; the AKM uses ${this.descriptorVersion}`);
+    }
+    if ((info & KeyInfo.SMK_MESSAGE) !== 0) return bad('unexpected', `Key Info ${hex16(info)} has the (PeerKey) SMK Message bit set`);
+    if ((info & KeyInfo.ACK) === 0) return bad('unexpected', `Key Info ${hex16(info)} without Key Ack is not from an Authenticator`);
+    if ((info & KeyInfo.REQUEST) !== 0) return bad('unexpected', `Key Info ${hex16(info)} has Request set`);
+    if (this.replayCounter !== undefined && key.replayCounter <= this.replayCounter) {
+      return bad('replay', `replay counter ${key.replayCounter} not above ${this.replayCounter}`);
+    }
+    if ((info & KeyInfo.PAIRWISE) !== 0) {
+      if ((info & KEY_INFO_KEY_INDEX_MASK) !== 0) return bad('malformed', `pairwise EAPOL-Key with Key Index ${(info >> 4) & 3}`);
+      if ((info & (KeyInfo.MIC | KeyInfo.ENCRYPTED_KEY_DATA)) !== 0) return { kind: 'msg3/4', key, frame };
+      return { kind: 'msg1/4', key };
+    }
+    if ((info & KeyInfo.MIC) !== 0) return { kind: 'group-msg1/2', key, frame };
+    return bad('unexpected', `group EAPOL-Key without MIC (Key Info ${hex16(info)})`);
+  }
+
+  /** §12.7.6.2 msg 1/4 -> §12.7.6.3 msg 2/4. */
+  private onMsg1(key: EapolKey): SupplicantEffect[] {
+    const kd = decodeKeyData(key.keyData);
+    if (!kd.ok) return [drop('malformed', `msg 1/4 Key Data: ${kd.error.code}: ${kd.error.detail}`)];
+    const pmkidKde = findKde(kd.value, KdeType.PMKID);
+
+    const sameAnonce = this.anonce !== undefined && this.anonce.equals(key.nonce);
+    // wpa_supplicant renews the SNonce only when a new handshake starts (after a msg 3/4 was
+    // accepted); a retransmitted msg 1/4 keeps it so both copies of msg 2/4 agree. A new
+    // ANonce also gets a new SNonce: the PTK changes anyway and nonces are never reused.
+    const renew = this.renewSnonce || this.snonce === undefined || !sameAnonce;
+    let snonce = this.snonce;
+    let tptk = this.tptk;
+    if (renew || snonce === undefined || tptk === undefined) {
+      if (renew || snonce === undefined) snonce = this.freshNonce();
+      tptk = derivePtk({
+        pmk: this.pmk,
+        aa: this.aa,
+        spa: this.opts.spa,
+        anonce: key.nonce,
+        snonce,
+        akm: this.opts.akm,
+        cipher: this.opts.pairwiseCipher,
+      });
+    }
+
+    // wpa_supplicant sets Secure in msg 2/4 of a PTK rekey (a PTK is already in use).
+    const keyInfo = this.descriptorVersion | KeyInfo.PAIRWISE | KeyInfo.MIC | (this._ptk !== undefined ? KeyInfo.SECURE : 0);
+    const rsne = this.opts.misbehave?.msg2Rsne ?? this.assocRsne;
+    const msg2 = this.keyFrame(keyInfo, key.replayCounter, snonce, rsne, tptk.kck);
+
+    if (this.tptk !== undefined && this.tptk !== tptk) wipePtk(this.tptk);
+    this.tptk = tptk;
+    this.snonce = snonce;
+    this.renewSnonce = false;
+    if (!sameAnonce) this.anonce = Buffer.from(key.nonce);
+    // Like wpa_supplicant, a PMKID KDE shorter than a PMKID is ignored.
+    this._pmkid = pmkidKde === undefined || pmkidKde.length < PMKID_LENGTH ? undefined : Buffer.from(pmkidKde.subarray(0, PMKID_LENGTH));
+    this._state = 'ptk-negotiating';
+    return [{ type: 'transmit', frame: msg2 }];
+  }
+
+  /** §12.7.6.4 msg 3/4 -> §12.7.6.5 msg 4/4, then key installation. */
+  private onMsg3(key: EapolKey, frame: Buffer): SupplicantEffect[] {
+    if ((key.keyInfo & MSG3_REQUIRED) !== MSG3_REQUIRED) {
+      return [drop('malformed', `msg 3/4 Key Info ${hex16(key.keyInfo)} lacks MIC, Install, Secure or Encrypted Key Data`)];
+    }
+    if (this.anonce === undefined) return [drop('unexpected', 'msg 3/4 before any msg 1/4')];
+    if (!this.anonce.equals(key.nonce)) return [drop('anonce-changed', 'msg 3/4 ANonce differs from the one of msg 1/4')];
+
+    // A handshake under way verifies with its TPTK; with none pending, a msg 3/4 can only be a
+    // retransmission of the completed one (its msg 4/4 was lost), which verifies with the PTK.
+    const fresh = this.tptk !== undefined;
+    const keys = this.tptk ?? this._ptk;
+    if (keys === undefined) return [drop('unexpected', 'msg 3/4 without a handshake under way')];
+    const micError = this.checkMic(frame, key, keys.kck, 'msg 3/4');
+    if (micError !== undefined) return [micError];
+    if (key.keyLength !== keys.tk.length) {
+      return [drop('malformed', `msg 3/4 Key Length ${key.keyLength}; the pairwise cipher's TK is ${keys.tk.length}`)];
+    }
+
+    const plain = this.unwrapKeyData(keys.kek, key.keyData, 'msg 3/4');
+    if ('type' in plain) return [plain];
+    const kd = decodeKeyData(plain);
+    if (!kd.ok) {
+      wipe(plain);
+      return [drop('malformed', `msg 3/4 Key Data: ${kd.error.code}: ${kd.error.detail}`)];
+    }
+    const rsne = findElement(kd.value, RSNE_ID);
+    // §12.7.6.4: the RSNE must be the one of the Beacon; like wpa_supplicant, compare bytes.
+    if (rsne === undefined || !rsne.equals(this.apRsne)) {
+      wipe(plain);
+      return [drop('rsne-mismatch', rsne === undefined ? 'msg 3/4 has no RSNE' : 'msg 3/4 RSNE differs from the Beacon RSNE')];
+    }
+    const gtk = this.gtkFrom(kd.value, 'msg 3/4');
+    wipe(plain);
+    if ('type' in gtk) return [gtk];
+
+    const msg4 = this.keyFrame(this.descriptorVersion | KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE, key.replayCounter, ZERO_NONCE, EMPTY, keys.kck);
+    const effects: SupplicantEffect[] = [{ type: 'transmit', frame: msg4 }];
+    this.replayCounter = key.replayCounter;
+    if (fresh) {
+      if (this._ptk !== undefined) wipePtk(this._ptk);
+      this._ptk = keys;
+      this.tptk = undefined;
+      this.renewSnonce = true;
+      this._state = 'established';
+      effects.push({ type: 'install-ptk', tk: Buffer.from(keys.tk), cipher: this.opts.pairwiseCipher });
+    }
+    // Never reinstall the GTK in use (wpa_supplicant's key reinstallation guard, KRACK).
+    const installed = this.installGtk(gtk);
+    if (installed !== undefined) effects.push(installed);
+    else wipe(gtk.gtk);
+    if (fresh) effects.push({ type: 'handshake-complete' });
+    return effects;
+  }
+
+  /** §12.7.7.2 group msg 1/2 -> §12.7.7.3 group msg 2/2. */
+  private onGroupMsg1(key: EapolKey, frame: Buffer): SupplicantEffect[] {
+    if (this.opts.misbehave?.ignoreGroupMsg1 === true) return [drop('unexpected', 'group msg 1/2 ignored (misbehave.ignoreGroupMsg1)')];
+    // wpa_supplicant accepts the group key handshake once a msg 3/4 was accepted, also while a
+    // PTK rekey is under way: it is protected with the PTK in use.
+    const ptk = this._ptk;
+    if (ptk === undefined) return [drop('unexpected', 'group msg 1/2 before the 4-way handshake completed')];
+    if ((key.keyInfo & GROUP1_REQUIRED) !== GROUP1_REQUIRED) {
+      return [drop('malformed', `group msg 1/2 Key Info ${hex16(key.keyInfo)} lacks MIC, Secure or Encrypted Key Data`)];
+    }
+    const micError = this.checkMic(frame, key, ptk.kck, 'group msg 1/2');
+    if (micError !== undefined) return [micError];
+    const plain = this.unwrapKeyData(ptk.kek, key.keyData, 'group msg 1/2');
+    if ('type' in plain) return [plain];
+    const kd = decodeKeyData(plain);
+    if (!kd.ok) {
+      wipe(plain);
+      return [drop('malformed', `group msg 1/2 Key Data: ${kd.error.code}: ${kd.error.detail}`)];
+    }
+    const gtk = this.gtkFrom(kd.value, 'group msg 1/2');
+    wipe(plain);
+    if ('type' in gtk) return [gtk];
+
+    // Like wpa_supplicant, msg 2/2 echoes the Key Index subfield of msg 1/2 (zero for RSN).
+    const keyInfo = this.descriptorVersion | KeyInfo.MIC | KeyInfo.SECURE | (key.keyInfo & KEY_INFO_KEY_INDEX_MASK);
+    const msg2 = this.keyFrame(keyInfo, key.replayCounter, ZERO_NONCE, EMPTY, ptk.kck);
+    this.replayCounter = key.replayCounter;
+    const installed = this.installGtk(gtk);
+    if (installed === undefined) {
+      wipe(gtk.gtk);
+      return [{ type: 'transmit', frame: msg2 }];
+    }
+    return [installed, { type: 'transmit', frame: msg2 }, { type: 'group-rekey-complete', keyId: gtk.keyId }];
+  }
+
+  /** The MIC of a received frame, over its declared length with the MIC zeroed, compared in constant time. */
+  private checkMic(frame: Buffer, key: EapolKey, kck: Buffer, what: string): Dropped | undefined {
+    const zeroed = zeroedMicCopy(frame);
+    if (zeroed === undefined) return drop('malformed', `${what}: frame too short for a MIC`);
+    const mic = calculateEapolKeyMic(kck, zeroed, this.descriptorVersion);
+    if (!timingSafeEqualBytes(mic, key.mic)) return drop('bad-mic', `${what}: MIC does not verify`);
+    return undefined;
+  }
+
+  /** AES key unwrap (RFC 3394) of the Key Data with the KEK. */
+  private unwrapKeyData(kek: Buffer, data: Buffer, what: string): Buffer | Dropped {
+    if (data.length < MIN_WRAPPED_KEY_DATA || data.length % 8 !== 0) {
+      return drop('unwrap-failed', `${what}: wrapped Key Data of ${data.length} octets`);
+    }
+    const plain = aesKeyUnwrap(kek, data);
+    if (plain === undefined) return drop('unwrap-failed', `${what}: AES key unwrap integrity check failed`);
+    return plain;
+  }
+
+  /** The GTK KDE of decrypted Key Data, checked against the group cipher; the GTK is copied. */
+  private gtkFrom(elements: readonly KeyDataElement[], what: string): GroupKey | Dropped {
+    const kde = findKde(elements, KdeType.GTK);
+    if (kde === undefined) return drop('no-gtk', `${what} has no GTK KDE`);
+    const g = decodeGtkKde(kde);
+    if (!g.ok) return drop('malformed', `${what} GTK KDE: ${g.error.code}: ${g.error.detail}`);
+    const want = GROUP_KEY_LENGTH.get(this.opts.groupCipher);
+    if (want !== undefined && g.value.gtk.length !== want) {
+      return drop('malformed', `${what} GTK of ${g.value.gtk.length} octets for the group cipher`);
+    }
+    return { keyId: g.value.keyId, gtk: Buffer.from(g.value.gtk) };
+  }
+
+  /** Installs `g` unless it is the GTK in use; returns the effect, or undefined when nothing changed. */
+  private installGtk(g: GroupKey): SupplicantEffect | undefined {
+    const cur = this._gtk;
+    if (cur !== undefined && cur.keyId === g.keyId && timingSafeEqualBytes(cur.gtk, g.gtk)) return undefined;
+    if (cur !== undefined) wipe(cur.gtk);
+    this._gtk = g;
+    return { type: 'install-gtk', keyId: g.keyId, gtk: Buffer.from(g.gtk) };
+  }
+
+  /** An EAPOL-Key frame from the station, MIC'd with `kck`. */
+  private keyFrame(keyInfo: number, replayCounter: bigint, nonce: Buffer, keyData: Buffer, kck: Buffer): Buffer {
+    const frame = encodeEapolKeyFrame(
+      newEapolKey({ descriptorType: KEY_DESCRIPTOR_RSN, keyInfo, keyLength: 0, replayCounter, nonce, keyData }),
+      this.eapolVersion,
+    );
+    writeMic(frame, calculateEapolKeyMic(kck, frame, this.descriptorVersion));
+    return frame;
+  }
+
+  private freshNonce(): Buffer {
+    const n = this.opts.random(NONCE_LENGTH);
+    if (n.length !== NONCE_LENGTH) throw new RangeError(`random(${NONCE_LENGTH}) returned ${n.length} octets`);
+    return Buffer.from(n);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * One agent's AgentLink stream (DESIGN.md "Wire protocol"): per-direction seq checked and
+ * assigned, Hello first, commands written in order with a bounded queue that honours
+ * write() backpressure, and the command seq <-> core reference map for results.
+ */
+import { randomUUID } from 'node:crypto';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { AgentMessage, ControllerMessage, Hello } from '@airlock/proto';
+import type { Logger } from 'pino';
+
+/** A command body the authenticator sends. */
+export type CommandBody = NonNullable<ControllerMessage['body']>;
+
+/** What a session needs from the service that owns it. */
+export interface SessionHost {
+  /** Validates and registers a Hello; returns the Welcome settings or why not. */
+  hello(session: AgentSession, hello: Hello): { ok: true } | { ok: false; code: status; message: string };
+  /** An event after Hello, in stream order. */
+  event(session: AgentSession, msg: AgentMessage): void;
+  /** The stream is over (for whatever reason). */
+  gone(session: AgentSession, why: string): void;
+  /** A protocol error that ends the stream (counted by reason). */
+  protocolError(reason: string): void;
+  /** An outgoing command was dropped (queue full). */
+  sendDropped(reason: string): void;
+}
+
+/** Limits of one session. */
+export interface SessionLimits {
+  /** Commands waiting for 'drain' beyond which transmits are dropped. */
+  sendQueue: number;
+}
+
+/** A command's outcome: what the core must hear about it. */
+export interface PendingCommand {
+  ref: number;
+}
+
+/** The server side of one agent stream. */
+export class AgentSession {
+  readonly sessionId = randomUUID();
+  agentId: string | undefined;
+  log: Logger;
+  closed = false;
+  /** BSS keys (macKey) this session serves. */
+  readonly bssKeys = new Set<string>();
+  private inSeq = 0n;
+  private outSeq = 0n;
+  private readonly backlog: ControllerMessage[] = [];
+  private draining = false;
+  private readonly pending = new Map<bigint, number>();
+
+  constructor(
+    private readonly call: ServerDuplexStream<AgentMessage, ControllerMessage>,
+    private readonly host: SessionHost,
+    logger: Logger,
+    private readonly limits: SessionLimits,
+  ) {
+    this.log = logger.child({ session: this.sessionId, peer: call.getPeer() });
+    call.on('data', (m: AgentMessage) => this.onMessage(m));
+    call.on('end', () => this.close('agent ended the stream'));
+    call.on('error', (e: Error) => this.close(`stream error: ${e.message}`));
+    call.on('cancelled', () => this.close('agent cancelled the stream'));
+    call.on('close', () => this.close('stream closed'));
+    call.on('drain', () => this.flush());
+  }
+
+  /** Sends a command; `ref` is remembered so the agent's result reaches the core. */
+  send(body: CommandBody, ref?: number, droppable = false): void {
+    if (this.closed) return;
+    if (this.draining && droppable && this.backlog.length >= this.limits.sendQueue) {
+      // Bounded: a transmit that cannot be queued is dropped and counted; EAPOL
+      // retransmission recovers it. Key and port commands are never dropped.
+      this.host.sendDropped('send_queue_full');
+      return;
+    }
+    this.outSeq += 1n;
+    const msg: ControllerMessage = { seq: this.outSeq, body };
+    if (ref !== undefined) this.pending.set(this.outSeq, ref);
+    if (this.draining) {
+      this.backlog.push(msg);
+      return;
+    }
+    if (!this.call.write(msg)) this.draining = true;
+  }
+
+  /** The core reference of a command seq (and forgets it). */
+  takeRef(commandSeq: bigint): number | undefined {
+    const ref = this.pending.get(commandSeq);
+    if (ref !== undefined) this.pending.delete(commandSeq);
+    return ref;
+  }
+
+  /** Ends the stream with a status a person can act on. */
+  fail(code: status, message: string): void {
+    if (this.closed) return;
+    this.log.warn({ code: status[code], reason: message }, 'ending agent stream');
+    this.closed = true;
+    const err = Object.assign(new Error(message), { code, details: message });
+    this.call.emit('error', err);
+    this.host.gone(this, message);
+  }
+
+  /** Ends the stream normally (authenticator shutting down). */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.call.end();
+    this.host.gone(this, 'authenticator closed the stream');
+  }
+
+  private flush(): void {
+    this.draining = false;
+    while (this.backlog.length > 0) {
+      const msg = this.backlog.shift()!;
+      if (!this.call.write(msg)) {
+        this.draining = true;
+        return;
+      }
+    }
+  }
+
+  private onMessage(m: AgentMessage): void {
+    if (this.closed) return;
+    // Every message carries seq, from 1, +1 each: a gap or a duplicate ends the stream.
+    const expected = this.inSeq + 1n;
+    if (m.seq !== expected) {
+      const reason = m.seq <= this.inSeq ? 'duplicate_seq' : 'seq_gap';
+      this.host.protocolError(reason);
+      this.fail(status.FAILED_PRECONDITION, `${reason === 'seq_gap' ? 'sequence gap' : 'duplicate sequence number'}: expected seq ${expected}, got ${m.seq}`);
+      return;
+    }
+    this.inSeq = m.seq;
+    const body = m.body;
+    if (this.agentId === undefined) {
+      if (body?.$case !== 'hello') {
+        this.host.protocolError('no_hello');
+        this.fail(status.FAILED_PRECONDITION, `the first message must be Hello, got ${body?.$case ?? 'an empty message'}`);
+        return;
+      }
+      const r = this.host.hello(this, body.value);
+      if (!r.ok) {
+        this.host.protocolError('bad_hello');
+        this.fail(r.code, r.message);
+      }
+      return;
+    }
+    if (body?.$case === 'hello') {
+      this.host.protocolError('repeated_hello');
+      this.fail(status.FAILED_PRECONDITION, 'Hello may only be the first message of a stream');
+      return;
+    }
+    this.host.event(this, m);
+  }
+
+  private close(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.gone(this, why);
+  }
+}

@@ -1,0 +1,225 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configKeyPaths, defaultConfig, formatConfigErrors, loadConfigFile, parseConfig, type ConfigError } from './config.js';
+
+const EXAMPLE_PATH = new URL('../config/example.yaml', import.meta.url);
+
+const MINIMAL = `
+networks:
+  - ssid: home
+    akms: [psk]
+    passphrases: ["password"]
+`;
+
+void test('minimal file gets every default', () => {
+  const r = parseConfig(MINIMAL);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.value, {
+    grpc: { listen: '0.0.0.0:50051', plaintext: true, keepaliveTimeMs: 20000, keepaliveTimeoutMs: 10000, maxMessageBytes: 65536 },
+    http: { listen: '0.0.0.0:9464' },
+    log: { level: 'info' },
+    eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
+    limits: { agentSendQueue: 4096, maxStationsPerBss: 2048, maxStationsPerAgent: 16384 },
+    networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false }],
+  });
+});
+
+void test('defaultConfig equals the parsed minimal file', () => {
+  const r = parseConfig(MINIMAL);
+  assert.ok(r.ok);
+  assert.deepEqual(defaultConfig(r.value.networks), r.value);
+});
+
+void test('defaultConfig returns fresh objects each call', () => {
+  const a = defaultConfig([]);
+  a.grpc.listen = 'changed:1';
+  assert.equal(defaultConfig([]).grpc.listen, '0.0.0.0:50051');
+});
+
+void test('every key is read: snake_case in YAML, camelCase out; MACs normalised', () => {
+  const r = parseConfig(`
+grpc: { listen: "127.0.0.1:0", plaintext: false, keepalive_time_ms: 30000, keepalive_timeout_ms: 5000, max_message_bytes: 131072 }
+http: { listen: "[::1]:0" }
+log: { level: debug }
+eapol: { pairwise_update_count: 3, group_update_count: 2, first_timeout_ms: 50, first_timeout_no_tx_status_ms: 900, subsequent_timeout_ms: 800, group_timeout_ms: 400, max_frame_bytes: 2048 }
+limits: { agent_send_queue: 100, max_stations_per_bss: 10, max_stations_per_agent: 20 }
+networks:
+  - ssid: "café"
+    akms: [psk-sha256, 8021x]
+    passphrases: ["${'ab'.repeat(32)}"]
+    station_psks: [{ sta: "02-AA-BB-CC-DD-EE", passphrase: "stationpass" }]
+    group_rekey_s: 0
+    rekey_gtk_on_leave: true
+`);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.value.grpc, { listen: '127.0.0.1:0', plaintext: false, keepaliveTimeMs: 30000, keepaliveTimeoutMs: 5000, maxMessageBytes: 131072 });
+  assert.equal(r.value.http.listen, '[::1]:0');
+  assert.equal(r.value.log.level, 'debug');
+  assert.deepEqual(r.value.eapol, { pairwiseUpdateCount: 3, groupUpdateCount: 2, firstTimeoutMs: 50, firstTimeoutNoTxStatusMs: 900, subsequentTimeoutMs: 800, groupTimeoutMs: 400, maxFrameBytes: 2048 });
+  assert.deepEqual(r.value.limits, { agentSendQueue: 100, maxStationsPerBss: 10, maxStationsPerAgent: 20 });
+  assert.deepEqual(r.value.networks[0], {
+    ssid: 'café', akms: ['psk-sha256', '8021x'], passphrases: ['ab'.repeat(32)],
+    stationPsks: [{ sta: '02:aa:bb:cc:dd:ee', passphrase: 'stationpass' }], groupRekeyS: 0, rekeyGtkOnLeave: true,
+  });
+});
+
+void test('empty mappings ("grpc:") take the defaults', () => {
+  const r = parseConfig(`grpc:\nlog:\n${MINIMAL}`);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.value.grpc.listen, '0.0.0.0:50051');
+});
+
+/** Invalid files: each expects these errors (path exact, message substring), and no others. */
+const INVALID: { desc: string; yaml: string; errors: [path: string, message: string][] }[] = [
+  { desc: 'empty file', yaml: '', errors: [['networks', 'missing required key; expected a list of at least one network']] },
+  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, http, log, eapol, limits, networks, got a list']] },
+  { desc: 'passphrase too short', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["password", "abcde"] }]', errors: [['networks[0].passphrases[1]', 'expected 8..63 printable ASCII characters or 64 hex digits, got 5 characters']] },
+  { desc: 'passphrase too long', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'x'.repeat(65)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 65 characters']] },
+  { desc: 'passphrase of 64 non-hex characters', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'g'.repeat(64)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 64 characters that are not all hex digits']] },
+  { desc: 'passphrase with a control character', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["pass\\tword"] }]', errors: [['networks[0].passphrases[0]', 'non-printable or non-ASCII']] },
+  { desc: 'passphrase written as a number', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: [12345678] }]', errors: [['networks[0].passphrases[0]', 'expected a passphrase (quote it in YAML), got a number']] },
+  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, http, log, eapol, limits, networks']] },
+  { desc: 'unknown nested key', yaml: `eapol: { retries: 3 }\n${MINIMAL}`, errors: [['eapol.retries', 'unknown key; expected one of pairwise_update_count, group_update_count']] },
+  { desc: 'camelCase key is unknown', yaml: `grpc: { keepaliveTimeMs: 3 }\n${MINIMAL}`, errors: [['grpc.keepaliveTimeMs', 'unknown key; expected one of listen, plaintext, keepalive_time_ms']] },
+  { desc: 'wrong type: string for integer', yaml: `eapol: { first_timeout_ms: "100" }\n${MINIMAL}`, errors: [['eapol.first_timeout_ms', 'expected an integer 10..60000 (ms), got the string "100"']] },
+  { desc: 'wrong type: string for boolean', yaml: `grpc: { plaintext: "yes" }\n${MINIMAL}`, errors: [['grpc.plaintext', 'expected true or false, got the string "yes"']] },
+  { desc: 'wrong type: scalar for mapping', yaml: `grpc: 5\n${MINIMAL}`, errors: [['grpc', 'expected a mapping with keys listen, plaintext']] },
+  { desc: 'wrong type: scalar for list', yaml: 'networks: [{ ssid: a, akms: psk, passphrases: ["password"] }]', errors: [['networks[0].akms', 'expected a list of at least one of psk, psk-sha256, 8021x, 8021x-sha256, got a string']] },
+  { desc: 'fractional integer', yaml: `eapol: { pairwise_update_count: 2.5 }\n${MINIMAL}`, errors: [['eapol.pairwise_update_count', 'expected an integer 1..16, got 2.5']] },
+  { desc: 'empty akms', yaml: 'networks: [{ ssid: a, akms: [] }]', errors: [['networks[0].akms', 'expected at least 1 item, got an empty list']] },
+  { desc: 'unknown akm', yaml: 'networks: [{ ssid: a, akms: [sae] }]', errors: [['networks[0].akms[0]', 'expected one of psk, psk-sha256, 8021x, 8021x-sha256, got the string "sae"']] },
+  { desc: 'duplicate akm', yaml: 'networks: [{ ssid: a, akms: [8021x, 8021x] }]', errors: [['networks[0].akms[1]', 'duplicate akm "8021x" (already at akms[0])']] },
+  { desc: 'duplicate ssid', yaml: 'networks: [{ ssid: a, akms: [8021x] }, { ssid: b, akms: [8021x] }, { ssid: a, akms: [8021x] }]', errors: [['networks[2].ssid', 'duplicate ssid "a" (already used by networks[0])']] },
+  { desc: 'no networks', yaml: 'networks: []', errors: [['networks', 'expected at least 1 item, got an empty list']] },
+  { desc: 'ssid too long', yaml: `networks: [{ ssid: "${'é'.repeat(17)}", akms: [8021x] }]`, errors: [['networks[0].ssid', 'expected 1..32 octets of UTF-8, got 34 octets']] },
+  { desc: 'empty ssid', yaml: 'networks: [{ ssid: "", akms: [8021x] }]', errors: [['networks[0].ssid', 'got 0 octets']] },
+  { desc: 'missing ssid', yaml: 'networks: [{ akms: [8021x] }]', errors: [['networks[0].ssid', 'missing required key; expected an SSID of 1..32 octets']] },
+  { desc: 'out-of-range number', yaml: `grpc: { keepalive_time_ms: 999 }\n${MINIMAL}`, errors: [['grpc.keepalive_time_ms', 'expected an integer 1000..3600000 (ms), got 999']] },
+  { desc: 'negative rekey interval', yaml: 'networks: [{ ssid: a, akms: [8021x], group_rekey_s: -1 }]', errors: [['networks[0].group_rekey_s', 'expected an integer 0..604800 (seconds; 0 = never), got -1']] },
+  { desc: 'bad MAC in station_psks', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00:00:00:00", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a MAC address like 02:00:00:00:00:01, got "02:00:00:00:00"']] },
+  { desc: 'multicast MAC in station_psks', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "01:00:5e:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a unicast MAC address']] },
+  { desc: 'mixed MAC separators', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00-00:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a MAC address']] },
+  { desc: 'station_psks entry without passphrase', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00:00:00:00:01" }] }]', errors: [['networks[0].station_psks[0].passphrase', 'missing required key']] },
+  { desc: 'psk akm without any PSK', yaml: 'networks: [{ ssid: a, akms: [8021x, psk] }]', errors: [['networks[0].passphrases', 'expected at least one passphrase (or a station_psks entry) because akms include a psk akm']] },
+  { desc: 'passphrases without a psk akm', yaml: 'networks: [{ ssid: a, akms: [8021x], passphrases: ["password"] }]', errors: [['networks[0].passphrases', 'only psk and psk-sha256 akms use passphrases']] },
+  { desc: 'bad listen address', yaml: `http: { listen: "9464" }\n${MINIMAL}`, errors: [['http.listen', 'expected "host:port" with port 0..65535 (IPv6 host in brackets), got "9464"']] },
+  { desc: 'listen port too large', yaml: `grpc: { listen: "0.0.0.0:70000" }\n${MINIMAL}`, errors: [['grpc.listen', 'got "0.0.0.0:70000"']] },
+  { desc: 'bad log level', yaml: `log: { level: verbose }\n${MINIMAL}`, errors: [['log.level', 'expected one of fatal, error, warn, info, debug, trace, silent, got the string "verbose"']] },
+  { desc: 'message size below frame size', yaml: `grpc: { max_message_bytes: 4096 }\n${MINIMAL}`, errors: [['grpc.max_message_bytes', 'expected at least eapol.max_frame_bytes + 256 = 4352']] },
+  { desc: 'YAML syntax error', yaml: 'networks:\n  - ssid: a\n   akms: [psk]\n', errors: [['', 'YAML syntax error at line 3, column 1: Sequence item without - indicator (MISSING_CHAR)']] },
+  { desc: 'YAML tab indentation', yaml: 'log:\n\tlevel: info\n', errors: [['', 'YAML syntax error at line 2, column 1: Tabs are not allowed as indentation']] },
+  { desc: 'YAML duplicate key', yaml: `log: { level: info }\nlog: { level: debug }\n${MINIMAL}`, errors: [['', 'YAML syntax error at line 2, column 1: Map keys must be unique (DUPLICATE_KEY)']] },
+  { desc: 'YAML unresolved alias', yaml: `log: *nope\n${MINIMAL}`, errors: [['', 'YAML error: Unresolved alias']] },
+  {
+    desc: 'several errors at once are reported together',
+    yaml: `
+grpc: { listen: nowhere, keepalive_time_ms: 0 }
+loggin: {}
+networks:
+  - ssid: a
+    akms: []
+  - ssid: a
+    akms: [psk]
+    passphrases: ["short"]
+    station_psks: [{ sta: zz, passphrase: "password" }]
+`,
+    errors: [
+      ['grpc.listen', 'expected "host:port"'],
+      ['grpc.keepalive_time_ms', 'got 0'],
+      ['loggin', 'unknown key; did you mean "log"?'],
+      ['networks[0].akms', 'expected at least 1 item'],
+      ['networks[1].passphrases[0]', 'got 5 characters'],
+      ['networks[1].station_psks[0].sta', 'expected a MAC address'],
+      ['networks[1].ssid', 'duplicate ssid "a" (already used by networks[0])'],
+    ],
+  },
+];
+
+for (const c of INVALID) {
+  void test(`invalid: ${c.desc}`, () => {
+    const r = parseConfig(c.yaml);
+    assert.equal(r.ok, false, 'expected the file to be rejected');
+    if (r.ok) return;
+    const describeErrors = (errs: ConfigError[]): string => errs.map((e) => `${e.path}: ${e.message}`).join('\n');
+    assert.equal(r.errors.length, c.errors.length, `got:\n${describeErrors(r.errors)}`);
+    for (const [path, message] of c.errors) {
+      assert.ok(
+        r.errors.some((e) => e.path === path && e.message.includes(message)),
+        `expected ${JSON.stringify(path)}: ...${message}...\ngot:\n${describeErrors(r.errors)}`,
+      );
+    }
+  });
+}
+
+void test('error messages never contain a secret value', () => {
+  const secrets = ['s3cr3t!', 'x'.repeat(70), 'hunter2hunter2\u0001', '12345', '9876543210987'];
+  const yaml = `networks:
+  - ssid: a
+    akms: [psk]
+    passphrases: ["${secrets[0]}", "${secrets[1]}", "hunter2hunter2\\u0001", ${secrets[3]}]
+    station_psks: [{ sta: "02:00:00:00:00:01", passphrase: ${secrets[4]} }]
+  - ssid: b
+    akms: [8021x]
+    passphrases: "${secrets[0]}"
+`;
+  const r = parseConfig(yaml);
+  assert.ok(!r.ok);
+  const text = formatConfigErrors(r.errors, 'cfg.yaml');
+  for (const s of secrets) assert.ok(!text.includes(s), `secret ${JSON.stringify(s)} leaked:\n${text}`);
+  assert.equal(r.errors.length, 6, text);
+});
+
+void test('YAML syntax errors do not quote source text', () => {
+  const r = parseConfig('networks:\n  - passphrases: [topsecretvalue\n  b: "c\n');
+  assert.ok(!r.ok);
+  const text = formatConfigErrors(r.errors, 'x');
+  assert.ok(!text.includes('topsecretvalue'), text);
+  for (const e of r.errors) assert.equal(e.path, '');
+});
+
+void test('formatConfigErrors: one line per error, source then path then message', () => {
+  const text = formatConfigErrors([
+    { path: 'networks[0].ssid', message: 'expected 1..32 octets of UTF-8, got 0 octets' },
+    { path: '', message: 'YAML syntax error at line 1, column 2: x\ny' },
+  ], '/etc/airlock.yaml');
+  assert.equal(text, '/etc/airlock.yaml: networks[0].ssid: expected 1..32 octets of UTF-8, got 0 octets\n/etc/airlock.yaml: YAML syntax error at line 1, column 2: x y');
+});
+
+void test('loadConfigFile reads a file; a missing file is one error with path ""', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-config-'));
+  try {
+    const file = join(dir, 'a.yaml');
+    writeFileSync(file, MINIMAL);
+    const r = loadConfigFile(file);
+    assert.ok(r.ok);
+    const missing = loadConfigFile(join(dir, 'missing.yaml'));
+    assert.ok(!missing.ok);
+    assert.equal(missing.errors.length, 1);
+    assert.equal(missing.errors[0].path, '');
+    assert.match(missing.errors[0].message, /cannot read file \(ENOENT\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('config/example.yaml parses and sets two networks', () => {
+  const r = loadConfigFile(EXAMPLE_PATH.pathname);
+  assert.ok(r.ok, r.ok ? '' : formatConfigErrors(r.errors, 'example.yaml'));
+  assert.deepEqual(r.value.networks.map((n) => n.ssid), ['airlock-psk', 'airlock-corp']);
+  // Apart from networks, the example shows the defaults.
+  assert.deepEqual({ ...r.value, networks: [] }, defaultConfig([]));
+});
+
+void test('config/example.yaml documents every key of the schema', () => {
+  const text = readFileSync(EXAMPLE_PATH, 'utf8');
+  const paths = configKeyPaths();
+  assert.ok(paths.includes('networks[].station_psks[].sta'));
+  assert.ok(paths.includes('eapol.first_timeout_no_tx_status_ms'));
+  for (const p of paths) {
+    const leaf = p.split('.').pop()!.replace('[]', '');
+    assert.match(text, new RegExp(`^\\s*(- )?${leaf}:`, 'm'), `example.yaml lacks ${p}`);
+  }
+});

@@ -1,0 +1,477 @@
+// Authenticator configuration: one YAML file, validated against a schema written as data.
+// Every key has its type, range, default and one line of documentation in CONFIG_SCHEMA;
+// config/example.yaml documents the same keys for operators (a test keeps the two in step).
+// Defaults for EAPOL retries follow IEEE 802.11-2020 dot11RSNAConfigPairwiseUpdateCount /
+// dot11RSNAConfigGroupUpdateCount and hostapd's timeouts (wpa_auth.c).
+import { readFileSync } from 'node:fs';
+import { parseDocument, type YAMLError } from 'yaml';
+
+/** AKM names accepted in `networks[].akms` (AKM suites 2, 6, 1, 5 of IEEE 802.11-2020 Table 9-151). */
+export type AkmName = 'psk' | 'psk-sha256' | '8021x' | '8021x-sha256';
+
+/** Log levels accepted in `log.level` (pino's levels). */
+export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** One SSID served by the authenticator and how stations authenticate to it. */
+export interface NetworkConfig {
+  /** 1..32 octets of UTF-8. */
+  ssid: string;
+  /** Non-empty, no duplicates. */
+  akms: AkmName[];
+  /** Shared PSKs: 8..63 printable ASCII characters each, or 64 hex digits (a raw PSK). */
+  passphrases: string[];
+  /** Per-station PSKs (sta is a MAC, normalised to lower-case aa:bb:cc:dd:ee:ff), tried with the shared ones. */
+  stationPsks: { sta: string; passphrase: string }[];
+  /** GTK rekey interval in seconds, 0 = never. */
+  groupRekeyS: number;
+  /** Rekey the GTK when an authorized station leaves. */
+  rekeyGtkOnLeave: boolean;
+}
+
+/** The whole validated configuration, camelCase; the YAML file uses the snake_case of each key. */
+export interface AuthenticatorConfig {
+  grpc: { listen: string; plaintext: boolean; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number };
+  http: { listen: string };
+  log: { level: LogLevelName };
+  eapol: {
+    pairwiseUpdateCount: number;
+    groupUpdateCount: number;
+    firstTimeoutMs: number;
+    firstTimeoutNoTxStatusMs: number;
+    subsequentTimeoutMs: number;
+    groupTimeoutMs: number;
+    maxFrameBytes: number;
+  };
+  limits: { agentSendQueue: number; maxStationsPerBss: number; maxStationsPerAgent: number };
+  networks: NetworkConfig[];
+}
+
+/** One problem found in a configuration file: the YAML key path (e.g. "networks[0].passphrases[1]") and what was expected. */
+export interface ConfigError {
+  path: string;
+  message: string;
+}
+
+/** Result of parsing a configuration: the value, or every error found. */
+export type ConfigResult = { ok: true; value: AuthenticatorConfig } | { ok: false; errors: ConfigError[] };
+
+// ---------------------------------------------------------------------------------------
+// The schema, as data.
+
+/** Checks a value that already has the right YAML type; returns a message when it is wrong. */
+type ValueCheck<T> = (value: T) => string | undefined;
+
+/** Cross-field check of a mapping or list after its members were validated (invalid members are undefined). */
+type GroupCheck = (value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void) => void;
+
+/** One key's rule. A key is optional exactly when its rule has a default (a mapping: when all its keys are optional). */
+type Rule =
+  | { type: 'string'; doc: string; expect: string; default?: string; check?: ValueCheck<string>; normalize?: (s: string) => string; secret?: boolean }
+  | { type: 'integer'; doc: string; min: number; max: number; unit?: string; default?: number }
+  | { type: 'boolean'; doc: string; default?: boolean }
+  | { type: 'enum'; doc: string; values: readonly string[]; default?: string }
+  | { type: 'list'; doc: string; expect: string; item: Rule; minItems?: number; maxItems?: number; default?: readonly never[]; check?: GroupCheck }
+  | { type: 'map'; doc: string; fields: Readonly<Record<string, Rule>>; check?: GroupCheck };
+
+const AKM_NAMES: readonly AkmName[] = ['psk', 'psk-sha256', '8021x', '8021x-sha256'];
+const PSK_AKMS: ReadonlySet<string> = new Set<AkmName>(['psk', 'psk-sha256']);
+const LOG_LEVELS: readonly LogLevelName[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** Room for a TransmitEapol envelope around the largest EAPOL frame (seq, bssid, sta, flags). */
+const ENVELOPE_OVERHEAD_BYTES = 256;
+
+/** "host:port" with a port 0..65535; an IPv6 host goes in brackets. */
+function checkListen(s: string): string | undefined {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(s);
+  if (m === null || Number(m[2]) > 65535) return `expected "host:port" with port 0..65535 (IPv6 host in brackets), got ${JSON.stringify(s)}`;
+  return undefined;
+}
+
+/** IEEE 802.11-2020 §J.4.1: a passphrase is 8..63 printable ASCII characters (32..126); 64 hex digits is a raw PSK. */
+function checkPassphrase(s: string): string | undefined {
+  if (/^[0-9A-Fa-f]{64}$/.test(s)) return undefined;
+  const expected = 'expected 8..63 printable ASCII characters or 64 hex digits';
+  // Never echo the value: it is a secret.
+  const n = [...s].length;
+  if (n === 64) return `${expected}, got 64 characters that are not all hex digits`;
+  if (n < 8 || n > 63) return `${expected}, got ${n} characters`;
+  if (!/^[\x20-\x7e]*$/.test(s)) return `${expected}, got ${n} characters including non-printable or non-ASCII ones`;
+  return undefined;
+}
+
+function checkSsid(s: string): string | undefined {
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n < 1 || n > 32) return `expected 1..32 octets of UTF-8, got ${n} octets`;
+  return undefined;
+}
+
+const MAC_RE = /^(?:[0-9A-Fa-f]{2}([:-]))(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{12}$/;
+
+function checkStationMac(s: string): string | undefined {
+  if (!MAC_RE.test(s)) return `expected a MAC address like 02:00:00:00:00:01, got ${JSON.stringify(s)}`;
+  if ((parseInt(s.slice(0, 2), 16) & 1) === 1) return `expected a unicast MAC address (group bit clear), got ${JSON.stringify(s)}`;
+  return undefined;
+}
+
+function normalizeMac(s: string): string {
+  const hex = s.replace(/[:-]/g, '').toLowerCase();
+  return hex.match(/../g)?.join(':') ?? hex;
+}
+
+/** Per network: PSK keys need a PSK AKM and vice versa. */
+function checkNetwork(value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void): void {
+  if (Array.isArray(value)) return;
+  const akms = value['akms'];
+  if (!Array.isArray(akms) || akms.length === 0) return; // already reported
+  const hasPsk = akms.some((a) => typeof a === 'string' && PSK_AKMS.has(a));
+  const passphrases = Array.isArray(value['passphrases']) ? value['passphrases'].length : 0;
+  const stationPsks = Array.isArray(value['stationPsks']) ? value['stationPsks'].length : 0;
+  if (hasPsk && passphrases === 0 && stationPsks === 0) {
+    report('passphrases', 'expected at least one passphrase (or a station_psks entry) because akms include a psk akm');
+  }
+  if (!hasPsk && passphrases > 0) report('passphrases', 'set, but only psk and psk-sha256 akms use passphrases; add one to akms or remove this key');
+  if (!hasPsk && stationPsks > 0) report('station_psks', 'set, but only psk and psk-sha256 akms use station PSKs; add one to akms or remove this key');
+}
+
+function checkUniqueAkms(value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void): void {
+  if (!Array.isArray(value)) return;
+  const seen = new Map<unknown, number>();
+  value.forEach((a, i) => {
+    if (a === undefined) return; // invalid, already reported
+    const first = seen.get(a);
+    if (first !== undefined) report(`[${i}]`, `duplicate akm ${JSON.stringify(a)} (already at akms[${first}])`);
+    else seen.set(a, i);
+  });
+}
+
+function checkUniqueSsids(value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void): void {
+  if (!Array.isArray(value)) return;
+  const seen = new Map<string, number>();
+  value.forEach((n, i) => {
+    if (n === null || typeof n !== 'object') return;
+    const ssid = (n as Record<string, unknown>)['ssid'];
+    if (typeof ssid !== 'string') return;
+    const first = seen.get(ssid);
+    if (first !== undefined) report(`[${i}].ssid`, `duplicate ssid ${JSON.stringify(ssid)} (already used by networks[${first}])`);
+    else seen.set(ssid, i);
+  });
+}
+
+function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void): void {
+  if (Array.isArray(value)) return;
+  const grpc = value['grpc'] as Record<string, unknown> | undefined;
+  const eapol = value['eapol'] as Record<string, unknown> | undefined;
+  const maxMessage = grpc?.['maxMessageBytes'];
+  const maxFrame = eapol?.['maxFrameBytes'];
+  if (typeof maxMessage === 'number' && typeof maxFrame === 'number' && maxMessage < maxFrame + ENVELOPE_OVERHEAD_BYTES) {
+    report('grpc.max_message_bytes', `expected at least eapol.max_frame_bytes + ${ENVELOPE_OVERHEAD_BYTES} = ${maxFrame + ENVELOPE_OVERHEAD_BYTES} so the largest frame fits in a message, got ${maxMessage}`);
+  }
+}
+
+const NETWORK_RULE: Rule = {
+  type: 'map',
+  doc: 'one SSID served by the authenticator',
+  check: checkNetwork,
+  fields: {
+    ssid: { type: 'string', doc: 'the SSID, 1..32 octets of UTF-8', expect: 'an SSID of 1..32 octets', check: checkSsid },
+    akms: {
+      type: 'list', doc: 'AKMs offered', expect: `a list of at least one of ${AKM_NAMES.join(', ')}`, minItems: 1, check: checkUniqueAkms,
+      item: { type: 'enum', doc: 'an AKM name', values: AKM_NAMES },
+    },
+    passphrases: {
+      type: 'list', doc: 'shared PSKs for psk akms', expect: 'a list of passphrases', default: [],
+      item: { type: 'string', doc: 'a passphrase or raw PSK', expect: 'a passphrase', check: checkPassphrase, secret: true },
+    },
+    station_psks: {
+      type: 'list', doc: 'per-station PSKs, tried together with the shared ones', expect: 'a list of { sta, passphrase } mappings', default: [],
+      item: {
+        type: 'map', doc: 'one station PSK',
+        fields: {
+          sta: { type: 'string', doc: "the station's MAC address", expect: 'a MAC address', check: checkStationMac, normalize: normalizeMac },
+          passphrase: { type: 'string', doc: 'its passphrase or raw PSK', expect: 'a passphrase', check: checkPassphrase, secret: true },
+        },
+      },
+    },
+    group_rekey_s: { type: 'integer', doc: 'GTK rekey interval', min: 0, max: 604_800, unit: 'seconds; 0 = never', default: 3600 },
+    rekey_gtk_on_leave: { type: 'boolean', doc: 'rekey the GTK when an authorized station leaves', default: false },
+  },
+};
+
+/** The configuration schema: every YAML key with its type, range, default and documentation. */
+const CONFIG_SCHEMA: Rule = {
+  type: 'map',
+  doc: 'authenticator configuration',
+  check: checkTop,
+  fields: {
+    grpc: {
+      type: 'map', doc: 'the AgentLink gRPC server',
+      fields: {
+        listen: { type: 'string', doc: 'address to listen on', expect: '"host:port"', check: checkListen, default: '0.0.0.0:50051' },
+        plaintext: { type: 'boolean', doc: 'serve without TLS (a warning is logged)', default: true },
+        keepalive_time_ms: { type: 'integer', doc: 'HTTP/2 keepalive ping interval', min: 1000, max: 3_600_000, unit: 'ms', default: 20_000 },
+        keepalive_timeout_ms: { type: 'integer', doc: 'time to wait for a ping ack', min: 1000, max: 600_000, unit: 'ms', default: 10_000 },
+        max_message_bytes: { type: 'integer', doc: 'largest gRPC message accepted or sent', min: 1024, max: 64 * 1024 * 1024, unit: 'bytes', default: 65_536 },
+      },
+    },
+    http: {
+      type: 'map', doc: 'the /metrics, /healthz, /readyz HTTP server',
+      fields: {
+        listen: { type: 'string', doc: 'address to listen on', expect: '"host:port"', check: checkListen, default: '0.0.0.0:9464' },
+      },
+    },
+    log: {
+      type: 'map', doc: 'logging',
+      fields: {
+        level: { type: 'enum', doc: 'pino log level', values: LOG_LEVELS, default: 'info' },
+      },
+    },
+    eapol: {
+      type: 'map', doc: 'EAPOL-Key retries and limits (IEEE 802.11-2020 §12.7.6, hostapd wpa_auth.c)',
+      fields: {
+        pairwise_update_count: { type: 'integer', doc: 'transmissions of msg 1/4 and 3/4 (dot11RSNAConfigPairwiseUpdateCount)', min: 1, max: 16, default: 4 },
+        group_update_count: { type: 'integer', doc: 'transmissions of group msg 1/2 (dot11RSNAConfigGroupUpdateCount)', min: 1, max: 16, default: 4 },
+        first_timeout_ms: { type: 'integer', doc: 'first retransmission timeout when the agent reports TX status', min: 10, max: 60_000, unit: 'ms', default: 100 },
+        first_timeout_no_tx_status_ms: { type: 'integer', doc: 'first retransmission timeout without TX status', min: 10, max: 60_000, unit: 'ms', default: 1000 },
+        subsequent_timeout_ms: { type: 'integer', doc: 'later retransmission timeouts', min: 10, max: 60_000, unit: 'ms', default: 1000 },
+        group_timeout_ms: { type: 'integer', doc: 'group key handshake retransmission timeout', min: 10, max: 60_000, unit: 'ms', default: 500 },
+        max_frame_bytes: { type: 'integer', doc: 'largest EAPOL frame accepted from an agent', min: 128, max: 65_535, unit: 'bytes', default: 4096 },
+      },
+    },
+    limits: {
+      type: 'map', doc: 'resource bounds',
+      fields: {
+        agent_send_queue: { type: 'integer', doc: 'commands queued per agent stream before dropping', min: 16, max: 1_048_576, default: 4096 },
+        max_stations_per_bss: { type: 'integer', doc: 'stations per BSS', min: 1, max: 1_000_000, default: 2048 },
+        max_stations_per_agent: { type: 'integer', doc: 'stations per agent', min: 1, max: 10_000_000, default: 16_384 },
+      },
+    },
+    networks: { type: 'list', doc: 'the SSIDs served', expect: 'a list of at least one network ({ ssid, akms, ... })', minItems: 1, item: NETWORK_RULE, check: checkUniqueSsids },
+  },
+};
+
+// ---------------------------------------------------------------------------------------
+// The validator.
+
+function camel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function joinPath(base: string, rel: string): string {
+  if (base === '') return rel;
+  return rel.startsWith('[') ? base + rel : `${base}.${rel}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isOptional(rule: Rule): boolean {
+  if (rule.type === 'map') return Object.values(rule.fields).every(isOptional);
+  return rule.default !== undefined;
+}
+
+function describe(rule: Rule): string {
+  switch (rule.type) {
+    case 'string': return rule.expect;
+    case 'integer': return `an integer ${rule.min}..${rule.max}${rule.unit === undefined ? '' : ` (${rule.unit})`}`;
+    case 'boolean': return 'true or false';
+    case 'enum': return `one of ${rule.values.join(', ')}`;
+    case 'list': return rule.expect;
+    case 'map': return `a mapping with keys ${Object.keys(rule.fields).join(', ')}`;
+    default: {
+      const never: never = rule;
+      return never;
+    }
+  }
+}
+
+/** What a value is, for "got ..." — never the value itself when it may be a secret or is long. */
+function got(v: unknown, secret: boolean): string {
+  if (v === null || v === undefined) return 'an empty value';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (secret) return `a ${typeof v}`;
+  if (typeof v === 'string') return v.length <= 64 ? `the string ${JSON.stringify(v)}` : `a string of ${v.length} characters`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return `a ${typeof v}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_v, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** The known key a typo most likely meant: within edit distance 2, or one a prefix of the other. */
+function nearestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(k, key);
+    const prefix = Math.min(k.length, key.length) >= 3 && (k.startsWith(key) || key.startsWith(k));
+    if ((d <= 2 || prefix) && d < bestDistance) { best = k; bestDistance = d; }
+  }
+  return best;
+}
+
+/**
+ * Validates `value` against `rule`, pushing errors, and returns the camelCase value. An invalid
+ * scalar becomes undefined; mappings and lists are returned with their valid parts, so the
+ * cross-field checks still run and every error of the file is reported in one pass.
+ */
+function validate(rule: Rule, value: unknown, path: string, errors: ConfigError[]): unknown {
+  const err = (message: string, at = path): void => { errors.push({ path: at, message }); };
+  switch (rule.type) {
+    case 'string': {
+      if (typeof value !== 'string') {
+        const hint = typeof value === 'number' || typeof value === 'boolean' ? ' (quote it in YAML)' : '';
+        err(`expected ${rule.expect}${hint}, got ${got(value, rule.secret === true)}`);
+        return undefined;
+      }
+      const problem = rule.check?.(value);
+      if (problem !== undefined) { err(problem); return undefined; }
+      return rule.normalize ? rule.normalize(value) : value;
+    }
+    case 'integer': {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < rule.min || value > rule.max) {
+        err(`expected ${describe(rule)}, got ${got(value, false)}`);
+        return undefined;
+      }
+      return value;
+    }
+    case 'boolean': {
+      if (typeof value !== 'boolean') { err(`expected true or false, got ${got(value, false)}`); return undefined; }
+      return value;
+    }
+    case 'enum': {
+      if (typeof value !== 'string' || !rule.values.includes(value)) { err(`expected ${describe(rule)}, got ${got(value, false)}`); return undefined; }
+      return value;
+    }
+    case 'list': {
+      if (!Array.isArray(value)) { err(`expected ${describe(rule)}, got ${got(value, true)}`); return undefined; }
+      if (rule.minItems !== undefined && value.length < rule.minItems) {
+        err(`expected at least ${rule.minItems} item${rule.minItems === 1 ? '' : 's'}, got ${value.length === 0 ? 'an empty list' : value.length}`);
+      }
+      if (rule.maxItems !== undefined && value.length > rule.maxItems) err(`expected at most ${rule.maxItems} items, got ${value.length}`);
+      const out = value.map((item, i) => validate(rule.item, item, `${path}[${i}]`, errors));
+      rule.check?.(out, (rel, message) => err(message, joinPath(path, rel)));
+      return out;
+    }
+    case 'map': {
+      // An empty mapping in YAML ("grpc:") reads as null: treat it as {} so defaults apply.
+      const obj = value === null ? {} : value;
+      if (!isPlainObject(obj)) { err(`expected ${describe(rule)}, got ${got(value, true)}`); return undefined; }
+      const known = Object.keys(rule.fields);
+      for (const key of Object.keys(obj)) {
+        if (Object.hasOwn(rule.fields, key)) continue;
+        const near = nearestKey(key, known);
+        err(`unknown key${near === undefined ? '' : `; did you mean "${near}"?`}; expected one of ${known.join(', ')}`, joinPath(path, key));
+      }
+      const out: Record<string, unknown> = {};
+      for (const [key, sub] of Object.entries(rule.fields)) {
+        const at = joinPath(path, key);
+        if (!Object.hasOwn(obj, key) || (obj[key] === null && sub.type === 'map')) {
+          if (isOptional(sub)) out[camel(key)] = defaultOf(sub);
+          else err(`missing required key; expected ${describe(sub)}`, at);
+          continue;
+        }
+        out[camel(key)] = validate(sub, obj[key], at, errors);
+      }
+      rule.check?.(out, (rel, message) => err(message, joinPath(path, rel)));
+      return out;
+    }
+    default: {
+      const never: never = rule;
+      return never;
+    }
+  }
+}
+
+/** The default of a rule: a mapping's is the defaults of its keys, a list without one is empty. */
+function defaultOf(rule: Rule): unknown {
+  if (rule.type === 'map') {
+    const out: Record<string, unknown> = {};
+    for (const [key, sub] of Object.entries(rule.fields)) out[camel(key)] = defaultOf(sub);
+    return out;
+  }
+  if (rule.type === 'list') return [...(rule.default ?? [])];
+  return rule.default;
+}
+
+/** "Flow sequence ... at line 2, column 1:\n\n<source>" -> one line that quotes no source text (it may hold a secret). */
+function yamlErrorMessage(e: YAMLError): string {
+  let msg = e.message.split('\n')[0] ?? '';
+  msg = msg.replace(/ at line \d+, column \d+:?$/, '').replace(/: "[^\n]*"$/, '');
+  const pos = e.linePos?.[0];
+  const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
+  return `YAML syntax error${where}: ${msg} (${e.code})`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Public API.
+
+/** Parses and validates a YAML configuration, reporting every error (paths are YAML key paths). */
+export function parseConfig(yamlText: string): ConfigResult {
+  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) return { ok: false, errors: doc.errors.map((e) => ({ path: '', message: yamlErrorMessage(e) })) };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Unresolved aliases and alias bombs surface only here.
+    return { ok: false, errors: [{ path: '', message: `YAML error: ${e instanceof Error ? e.message : String(e)}` }] };
+  }
+  const errors: ConfigError[] = [];
+  const value = validate(CONFIG_SCHEMA, raw ?? {}, '', errors);
+  if (errors.length > 0 || value === undefined) return { ok: false, errors };
+  return { ok: true, value: value as AuthenticatorConfig };
+}
+
+/** Reads and parses a configuration file; a read failure is one error with path "". */
+export function loadConfigFile(path: string): ConfigResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { ok: false, errors: [{ path: '', message: `cannot read file${code === undefined ? '' : ` (${code})`}: ${e instanceof Error ? e.message : String(e)}` }] };
+  }
+  return parseConfig(text);
+}
+
+/** One line per error, "<source>: <path>: <message>" (the path part is left out when empty). */
+export function formatConfigErrors(errors: ConfigError[], source: string): string {
+  return errors
+    .map((e) => `${source}: ${e.path === '' ? '' : `${e.path}: `}${e.message.replace(/\s*\n\s*/g, ' ')}`)
+    .join('\n');
+}
+
+/** The configuration with every default applied and the given networks. */
+export function defaultConfig(networks: NetworkConfig[]): AuthenticatorConfig {
+  return { ...(defaultOf(CONFIG_SCHEMA) as AuthenticatorConfig), networks };
+}
+
+/** Every YAML key path of the schema, lists written as "[]" (e.g. "networks[].station_psks[].sta"). */
+export function configKeyPaths(): string[] {
+  const out: string[] = [];
+  const walk = (rule: Rule, path: string): void => {
+    if (rule.type === 'map') {
+      for (const [key, sub] of Object.entries(rule.fields)) {
+        const at = path === '' ? key : `${path}.${key}`;
+        out.push(at);
+        walk(sub, at);
+      }
+    } else if (rule.type === 'list') {
+      walk(rule.item, `${path}[]`);
+    }
+  };
+  walk(CONFIG_SCHEMA, '');
+  return out;
+}

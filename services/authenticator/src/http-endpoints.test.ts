@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { createMetrics, parsePrometheusText } from './metrics.js';
+import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.js';
+
+async function withServer(
+  opts: { ready?: () => boolean; live?: () => boolean; routes?: Parameters<typeof startHttpEndpoints>[0]['routes'] },
+  fn: (base: string, h: HttpEndpoints) => Promise<void>,
+): Promise<void> {
+  const metrics = createMetrics();
+  metrics.handshakes.inc({ result: 'success' });
+  const h = await startHttpEndpoints({ listen: '127.0.0.1:0', registry: metrics.registry, ready: opts.ready ?? (() => true), live: opts.live, routes: opts.routes });
+  try {
+    await fn(`http://127.0.0.1:${h.port}`, h);
+  } finally {
+    await h.close();
+  }
+}
+
+void test('GET /metrics serves Prometheus text with its content type', async () => {
+  await withServer({}, async (base) => {
+    const res = await fetch(`${base}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4; charset=utf-8$/);
+    const samples = parsePrometheusText(await res.text());
+    assert.equal(samples.get('airlock_handshakes_total{result="success"}'), 1);
+    assert.equal(samples.get('airlock_agents_connected'), 0);
+  });
+});
+
+void test('/healthz is 200 "ok" while live, 503 when not', async () => {
+  let live = true;
+  await withServer({ live: () => live }, async (base) => {
+    const ok = await fetch(`${base}/healthz`);
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.text()).trim(), 'ok');
+    live = false;
+    const bad = await fetch(`${base}/healthz`);
+    assert.equal(bad.status, 503);
+    await bad.text();
+  });
+});
+
+void test('/readyz follows ready()', async () => {
+  let ready = false;
+  await withServer({ ready: () => ready }, async (base) => {
+    const before = await fetch(`${base}/readyz`);
+    assert.equal(before.status, 503);
+    await before.text();
+    ready = true;
+    const after = await fetch(`${base}/readyz?verbose=1`);
+    assert.equal(after.status, 200);
+    await after.text();
+  });
+});
+
+void test('unknown path is 404', async () => {
+  await withServer({}, async (base) => {
+    for (const path of ['/', '/metrics/', '/nope', '/healthz/x']) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.status, 404, path);
+      await res.text();
+    }
+  });
+});
+
+void test('non-GET is 405 with Allow; HEAD is answered without a body', async () => {
+  await withServer({}, async (base) => {
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const res = await fetch(`${base}/metrics`, { method, body: method === 'DELETE' ? undefined : 'x' });
+      assert.equal(res.status, 405, method);
+      assert.equal(res.headers.get('allow'), 'GET, HEAD');
+      await res.text();
+    }
+    const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+  });
+});
+
+void test('extra routes from the route table; built-in ones cannot be replaced', async () => {
+  await withServer({ routes: { '/': () => ({ status: 200, contentType: 'text/html; charset=utf-8', body: '<h1>airlock</h1>' }) } }, async (base) => {
+    const res = await fetch(`${base}/`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), '<h1>airlock</h1>');
+  });
+  const metrics = createMetrics();
+  await assert.rejects(
+    startHttpEndpoints({ listen: '127.0.0.1:0', registry: metrics.registry, ready: () => true, routes: { '/metrics': () => ({ status: 200, contentType: 'x', body: '' }) } }),
+    /route \/metrics is built in/,
+  );
+});
+
+void test('a failing handler gives 500 and the server keeps serving', async () => {
+  await withServer({ routes: { '/boom': () => { throw new Error('boom'); } } }, async (base) => {
+    const res = await fetch(`${base}/boom`);
+    assert.equal(res.status, 500);
+    await res.text();
+    const ok = await fetch(`${base}/healthz`);
+    assert.equal(ok.status, 200);
+    await ok.text();
+  });
+});
+
+void test('close() returns while a keep-alive connection is open', async () => {
+  const metrics = createMetrics();
+  const h = await startHttpEndpoints({ listen: '127.0.0.1:0', registry: metrics.registry, ready: () => true });
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: h.port, path: '/healthz', headers: { connection: 'keep-alive' } }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  await h.close();
+  await assert.rejects(fetch(`http://127.0.0.1:${h.port}/healthz`));
+});
+
+void test('bad listen address and a port in use are rejected with a clear error', async () => {
+  const metrics = createMetrics();
+  await assert.rejects(startHttpEndpoints({ listen: 'nowhere', registry: metrics.registry, ready: () => true }), /must be "host:port"/);
+  await withServer({}, async (_base, h) => {
+    await assert.rejects(
+      startHttpEndpoints({ listen: `127.0.0.1:${h.port}`, registry: metrics.registry, ready: () => true }),
+      /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/,
+    );
+  });
+});

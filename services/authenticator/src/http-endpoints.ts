@@ -1,0 +1,126 @@
+// The authenticator's HTTP port (DESIGN.md "Observability contract"): GET /metrics
+// (Prometheus text exposition format), /healthz (liveness) and /readyz (readiness).
+// Routes are a table, so a status page at / and JSON endpoints can be added without
+// touching the server code.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+
+/** What a route answers. */
+export interface HttpResponse {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+/** A GET route handler; `url` has the path and query of the request. */
+export type RouteHandler = (url: URL) => HttpResponse | Promise<HttpResponse>;
+
+/** Options of startHttpEndpoints. */
+export interface HttpEndpointsOptions {
+  /** "host:port"; port 0 picks a free port; an IPv6 host goes in brackets. */
+  listen: string;
+  /** Registry served at /metrics. */
+  registry: Registry;
+  /** Whether the service is ready for traffic (/readyz). */
+  ready: () => boolean;
+  /** Whether the process is healthy (/healthz); always true when absent. */
+  live?: () => boolean;
+  logger?: Logger;
+  /** Extra routes by exact path (e.g. "/" or "/api/stations"); they may not replace the built-in ones. */
+  routes?: Record<string, RouteHandler>;
+}
+
+/** A running HTTP endpoint server. */
+export interface HttpEndpoints {
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+function text(status: number, body: string): HttpResponse {
+  return { status, contentType: TEXT, body: body.endsWith('\n') ? body : `${body}\n` };
+}
+
+/** Splits "host:port" / "[v6]:port" into the parts node:net expects. */
+function splitListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(listen);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port > 65535) throw new Error(`http listen address must be "host:port" with port 0..65535, got ${JSON.stringify(listen)}`);
+  return { host: m[1] ?? m[2], port };
+}
+
+/** Starts the HTTP server for /metrics, /healthz and /readyz; resolves once it listens. */
+export async function startHttpEndpoints(opts: HttpEndpointsOptions): Promise<HttpEndpoints> {
+  const { host, port } = splitListen(opts.listen);
+  const live = opts.live ?? (() => true);
+  const routes = new Map<string, RouteHandler>([
+    ['/metrics', async () => ({ status: 200, contentType: opts.registry.contentType, body: await opts.registry.metrics() })],
+    ['/healthz', () => (live() ? text(200, 'ok') : text(503, 'not live'))],
+    ['/readyz', () => (opts.ready() ? text(200, 'ready') : text(503, 'not ready'))],
+  ]);
+  for (const [path, handler] of Object.entries(opts.routes ?? {})) {
+    if (routes.has(path)) throw new Error(`route ${path} is built in`);
+    routes.set(path, handler);
+  }
+
+  const respond = (req: IncomingMessage, res: ServerResponse, r: HttpResponse): void => {
+    const body = Buffer.from(r.body, 'utf8');
+    res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': body.length, 'cache-control': 'no-store', ...r.headers });
+    // HEAD gets the headers of GET and no body (RFC 9110 §9.3.2).
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    req.resume(); // a body is never read; drain it so the connection can be reused
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handler = routes.get(url.pathname);
+    if (handler === undefined) return respond(req, res, text(404, 'not found'));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return respond(req, res, { ...text(405, 'method not allowed'), headers: { allow: 'GET, HEAD' } });
+    }
+    respond(req, res, await handler(url));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      opts.logger?.error({ err, path: req.url }, 'http handler failed');
+      if (!res.headersSent) respond(req, res, text(500, 'internal error'));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(new Error(`http endpoints cannot listen on ${opts.listen}: ${err.message}`, { cause: err }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  // After listen, a server error (e.g. EMFILE on accept) is logged, never thrown.
+  server.on('error', (err) => opts.logger?.error({ err }, 'http server error'));
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  const bound = (server.address() as AddressInfo).port;
+  opts.logger?.info({ listen: opts.listen, port: bound }, 'http endpoints listening');
+
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err === undefined ? resolve() : reject(err)));
+        server.closeAllConnections();
+      }),
+  };
+}

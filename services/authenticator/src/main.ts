@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * airlock-authenticator: `node main.js --config FILE` (or AIRLOCK_CONFIG). Prints every
+ * config error with its path and exits 2; stops gracefully on SIGINT/SIGTERM.
+ */
+import { formatConfigErrors, loadConfigFile } from './config.js';
+import { startAuthenticator } from './server.js';
+
+function usage(): never {
+  console.error('usage: airlock-authenticator --config FILE');
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+let path = process.env.AIRLOCK_CONFIG;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--config' && args[i + 1] !== undefined) path = args[++i];
+  else usage();
+}
+if (path === undefined) usage();
+const loaded = loadConfigFile(path);
+if (!loaded.ok) {
+  console.error(formatConfigErrors(loaded.errors, path));
+  process.exit(2);
+}
+const running = await startAuthenticator({ config: loaded.value });
+const shutdown = (sig: string): void => {
+  running.logger.info({ signal: sig }, 'shutting down');
+  void running.stop().then(() => process.exit(0));
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));

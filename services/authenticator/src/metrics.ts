@@ -1,0 +1,181 @@
+// Prometheus metrics of the authenticator (DESIGN.md "Observability contract"). The names and
+// labels below are read by outside checks: keep them. No station MAC is ever a label value
+// (one series per station would grow without bound).
+// Also a small reader of the Prometheus text exposition format (0.0.4) and a PromQL-style
+// histogram_quantile, for tests, the load generator and the demo status line.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Values of `airlock_stations{state}`. */
+export const STATION_STATES = ['associated', 'authenticating', 'authorized'] as const;
+/** Values of `airlock_handshakes_total{result}`. */
+export const HANDSHAKE_RESULTS = ['success', 'mic_failure', 'timeout', 'rejected', 'aborted'] as const;
+/** Values of `airlock_eap_authentications_total{result}`. */
+export const EAP_RESULTS = ['accept', 'reject', 'timeout'] as const;
+
+/** Join duration buckets (seconds): 1 ms to 10 s, fine-grained from 1 to 50 ms where PSK joins land. */
+export const JOIN_DURATION_BUCKETS: readonly number[] = [
+  0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.0125, 0.015, 0.0175, 0.02, 0.025, 0.03, 0.035, 0.04, 0.045, 0.05,
+  0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10,
+];
+/** RADIUS round-trip buckets (seconds): 0.5 ms to 10 s. */
+export const RADIUS_RTT_BUCKETS: readonly number[] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10];
+
+/** The authenticator's metrics, registered in their own registry. */
+export interface AirlockMetrics {
+  /** Registry holding exactly these metrics (and process metrics when asked for). */
+  registry: Registry;
+  /** airlock_agents_connected: agent streams past Hello. */
+  agentsConnected: Gauge;
+  /** airlock_stations{state}: stations by state. */
+  stations: Gauge<'state'>;
+  /** airlock_handshakes_total{result}: 4-way handshakes by outcome. */
+  handshakes: Counter<'result'>;
+  /** airlock_eap_authentications_total{result}: 802.1X authentications by outcome. */
+  eapAuthentications: Counter<'result'>;
+  /** airlock_join_duration_seconds{akm}: association to port authorized. */
+  joinDuration: Histogram<'akm'>;
+  /** airlock_frames_dropped_total{reason}: frames dropped (malformed, oversized, queue full, ...). */
+  framesDropped: Counter<'reason'>;
+  /** airlock_radius_requests_total{server,code}: RADIUS requests by server and response code (or timeout). */
+  radiusRequests: Counter<'server' | 'code'>;
+  /** airlock_radius_rtt_seconds{server}: RADIUS request to verified response. */
+  radiusRtt: Histogram<'server'>;
+  /** airlock_mic_failure_diagnoses_total{cause}: msg 2/4 MIC failures by diagnosed cause. */
+  micFailureDiagnoses: Counter<'cause'>;
+  /** airlock_agent_protocol_errors_total{reason}: AgentLink protocol errors (seq gap, bad Hello, ...). */
+  agentProtocolErrors: Counter<'reason'>;
+}
+
+/** Options of createMetrics. */
+export interface MetricsOptions {
+  /** Also collect prom-client's process_* and nodejs_* metrics (CPU, RSS, event loop lag) in this registry. */
+  processMetrics?: boolean;
+}
+
+/** Creates the metrics in a fresh registry, with every known label value of stations, handshakes and EAP set to 0. */
+export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const m: AirlockMetrics = {
+    registry,
+    agentsConnected: new Gauge({ name: 'airlock_agents_connected', help: 'Edge agents with an open AgentLink stream.', registers }),
+    stations: new Gauge({ name: 'airlock_stations', help: 'Stations by state.', labelNames: ['state'], registers }),
+    handshakes: new Counter({ name: 'airlock_handshakes_total', help: '4-way handshakes by result.', labelNames: ['result'], registers }),
+    eapAuthentications: new Counter({ name: 'airlock_eap_authentications_total', help: '802.1X EAP authentications by result.', labelNames: ['result'], registers }),
+    joinDuration: new Histogram({
+      name: 'airlock_join_duration_seconds', help: 'Time from association to port authorized, by AKM.',
+      labelNames: ['akm'], buckets: [...JOIN_DURATION_BUCKETS], registers,
+    }),
+    framesDropped: new Counter({ name: 'airlock_frames_dropped_total', help: 'Frames dropped, by reason.', labelNames: ['reason'], registers }),
+    radiusRequests: new Counter({ name: 'airlock_radius_requests_total', help: 'RADIUS requests by server and response code.', labelNames: ['server', 'code'], registers }),
+    radiusRtt: new Histogram({
+      name: 'airlock_radius_rtt_seconds', help: 'RADIUS round-trip time, by server.',
+      labelNames: ['server'], buckets: [...RADIUS_RTT_BUCKETS], registers,
+    }),
+    micFailureDiagnoses: new Counter({ name: 'airlock_mic_failure_diagnoses_total', help: 'Msg 2/4 MIC failures by diagnosed cause.', labelNames: ['cause'], registers }),
+    agentProtocolErrors: new Counter({ name: 'airlock_agent_protocol_errors_total', help: 'AgentLink protocol errors by reason.', labelNames: ['reason'], registers }),
+  };
+  for (const state of STATION_STATES) m.stations.set({ state }, 0);
+  for (const result of HANDSHAKE_RESULTS) m.handshakes.inc({ result }, 0);
+  for (const result of EAP_RESULTS) m.eapAuthentications.inc({ result }, 0);
+  if (opts.processMetrics === true) collectDefaultMetrics({ register: registry });
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading the text format.
+
+/** Reads name, labels and value of one sample line; undefined for comments, blanks and garbage. */
+function parseSampleLine(line: string): { key: string; name: string; labels: string; value: number } | undefined {
+  const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(line);
+  if (m === null) return undefined;
+  const name = m[1];
+  let i = name.length;
+  let labels = '';
+  if (line[i] === '{') {
+    // Scan to the closing brace; label values may contain '}' inside quotes and escaped quotes.
+    let inQuote = false;
+    let j = i + 1;
+    for (; j < line.length; j++) {
+      const c = line[j];
+      if (inQuote) {
+        if (c === '\\') j++;
+        else if (c === '"') inQuote = false;
+      } else if (c === '"') inQuote = true;
+      else if (c === '}') break;
+    }
+    if (j >= line.length) return undefined;
+    labels = line.slice(i, j + 1);
+    i = j + 1;
+  }
+  const rest = line.slice(i).trim().split(/\s+/);
+  const raw = rest[0];
+  if (raw === undefined || raw === '') return undefined;
+  const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
+  if (Number.isNaN(value) && raw !== 'NaN') return undefined;
+  return { key: name + labels, name, labels, value };
+}
+
+/** Parses Prometheus text into samples keyed by `name{label="v",...}` exactly as printed (no braces without labels). */
+export function parsePrometheusText(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const s = parseSampleLine(line);
+    if (s !== undefined) out.set(s.key, s.value);
+  }
+  return out;
+}
+
+/** `{a="x",b="y"}` -> Map a->x, b->y (escapes \\ \" \n undone). */
+function parseLabels(labels: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  for (const m of labels.matchAll(re)) {
+    out.set(m[1], m[2].replace(/\\(.)/g, (_x, c: string) => (c === 'n' ? '\n' : c)));
+  }
+  return out;
+}
+
+/**
+ * Estimates quantile `q` of histogram `name` from its `_bucket` samples, as PromQL's
+ * histogram_quantile does: linear interpolation inside the bucket holding the rank, the
+ * lower bound of the first bucket taken as 0, and the highest finite bound returned when
+ * the rank falls in the +Inf bucket. Series matching `labels` (a subset match) are summed
+ * per bucket first, like `sum by (le)`. NaN when there are no observations.
+ */
+export function histogramQuantile(samples: Map<string, number>, name: string, q: number, labels: Record<string, string> = {}): number {
+  const byLe = new Map<number, number>();
+  const prefix = `${name}_bucket`;
+  for (const [key, value] of samples) {
+    if (!key.startsWith(prefix) || (key.length > prefix.length && key[prefix.length] !== '{')) continue;
+    const ls = parseLabels(key.slice(prefix.length));
+    const le = ls.get('le');
+    if (le === undefined) continue;
+    if (!Object.entries(labels).every(([k, v]) => ls.get(k) === v)) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    if (Number.isNaN(bound)) continue;
+    byLe.set(bound, (byLe.get(bound) ?? 0) + value);
+  }
+  const buckets = [...byLe.entries()].sort((a, b) => a[0] - b[0]);
+  if (Number.isNaN(q)) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  const last = buckets[buckets.length - 1];
+  if (buckets.length < 2 || last === undefined || last[0] !== Infinity) return NaN;
+  // Counts are cumulative; enforce monotonicity as PromQL does (series scraped at different instants).
+  for (let i = 1; i < buckets.length; i++) buckets[i][1] = Math.max(buckets[i][1], buckets[i - 1][1]);
+  const total = last[1];
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let b = buckets.findIndex(([, count]) => count >= rank);
+  if (b < 0) b = buckets.length - 1;
+  if (b === buckets.length - 1) return buckets[buckets.length - 2][0];
+  const [upper, count] = buckets[b];
+  if (b === 0 && upper <= 0) return upper;
+  const lower = b === 0 ? 0 : buckets[b - 1][0];
+  const below = b === 0 ? 0 : buckets[b - 1][1];
+  const inBucket = count - below;
+  if (inBucket === 0) return upper;
+  return lower + (upper - lower) * ((rank - below) / inBucket);
+}

@@ -1,0 +1,406 @@
+/**
+ * The authenticator's glue — the one place that turns core effects into AgentLink
+ * commands, agent events into core events, reports into metrics and logs, and the core's
+ * next deadline into a single timer. Nothing here decides protocol behaviour.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Cipher, type AgentMessage, type ControllerMessage, type Hello } from '@airlock/proto';
+import {
+  AKM,
+  AuthenticatorCore,
+  decodeRsne,
+  formatMac,
+  isMac,
+  macKey,
+  parseMac,
+  Reason,
+  type BssConfig,
+  type CoreEvent,
+  type Effect,
+  type NetworkPolicy,
+  type Report,
+} from '@airlock/rsn';
+import type { Logger } from 'pino';
+import { AgentSession, type SessionHost } from './agent-session.js';
+import type { AkmName, AuthenticatorConfig } from './config.js';
+import { RateLimitedLog } from './logging.js';
+import type { AirlockMetrics } from './metrics.js';
+
+/** Everything the service is built from. */
+export interface ServiceOptions {
+  config: AuthenticatorConfig;
+  logger: Logger;
+  metrics: AirlockMetrics;
+  /** CSPRNG; tests may inject a deterministic one. */
+  random?: (n: number) => Buffer;
+}
+
+const AKM_BY_NAME: Record<AkmName, number> = {
+  psk: AKM.PSK,
+  'psk-sha256': AKM.PSK_SHA256,
+  '8021x': AKM.IEEE8021X,
+  '8021x-sha256': AKM.IEEE8021X_SHA256,
+};
+
+/** "psk", "psk-sha256", ... for an AKM selector (metric label). */
+export function akmLabel(akm: number): string {
+  for (const [name, sel] of Object.entries(AKM_BY_NAME)) if (sel === akm) return name;
+  return `00-0f-ac:${akm & 0xff}`;
+}
+
+/** Builds the core's network policies from the configuration. */
+export function networkPolicies(config: AuthenticatorConfig): Map<string, NetworkPolicy> {
+  const out = new Map<string, NetworkPolicy>();
+  for (const n of config.networks) {
+    const ssid = Buffer.from(n.ssid, 'utf8');
+    const stationPassphrases = new Map<string, string[]>();
+    for (const s of n.stationPsks) {
+      const mac = parseMac(s.sta);
+      if (mac === undefined) continue; // validated by the config parser
+      const k = macKey(mac);
+      stationPassphrases.set(k, [...(stationPassphrases.get(k) ?? []), s.passphrase]);
+    }
+    out.set(ssid.toString('hex'), {
+      ssid,
+      akms: n.akms.map((a) => AKM_BY_NAME[a]),
+      passphrases: [...n.passphrases],
+      stationPassphrases,
+      groupRekeyMs: n.groupRekeyS * 1000,
+      rekeyGtkOnLeave: n.rekeyGtkOnLeave,
+    });
+  }
+  return out;
+}
+
+const MAX_AGENT_ID = 128;
+const MAX_RSNE = 257;
+
+/** The authenticator: core + agent sessions + timer + metrics. */
+export class AuthenticatorService implements SessionHost {
+  readonly core: AuthenticatorCore;
+  private readonly log: Logger;
+  private readonly metrics: AirlockMetrics;
+  private readonly config: AuthenticatorConfig;
+  private readonly networks: Map<string, NetworkPolicy>;
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly bssOwner = new Map<string, AgentSession>();
+  private readonly dropLog = new RateLimitedLog();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private readonly t0 = performance.now();
+  private stopped = false;
+
+  constructor(opts: ServiceOptions) {
+    this.config = opts.config;
+    this.log = opts.logger;
+    this.metrics = opts.metrics;
+    this.networks = networkPolicies(opts.config);
+    const e = opts.config.eapol;
+    const debug = this.log.isLevelEnabled('debug');
+    this.core = new AuthenticatorCore({
+      random: opts.random ?? ((n) => randomBytes(n)),
+      timing: {
+        pairwiseUpdateCount: e.pairwiseUpdateCount,
+        groupUpdateCount: e.groupUpdateCount,
+        firstTimeoutMs: e.firstTimeoutMs,
+        firstTimeoutNoTxStatusMs: e.firstTimeoutNoTxStatusMs,
+        subsequentTimeoutMs: e.subsequentTimeoutMs,
+        groupTimeoutMs: e.groupTimeoutMs,
+      },
+      trace: debug
+        ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
+        : undefined,
+    });
+  }
+
+  /** Milliseconds on the monotonic clock the core runs on. */
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** Takes a new AgentLink stream. */
+  accept(call: ServerDuplexStream<AgentMessage, ControllerMessage>): void {
+    if (this.stopped) {
+      call.emit('error', Object.assign(new Error('authenticator is shutting down'), { code: status.UNAVAILABLE, details: 'authenticator is shutting down' }));
+      return;
+    }
+    new AgentSession(call, this, this.log, { sendQueue: this.config.limits.agentSendQueue });
+  }
+
+  /** Connected agents (ids). */
+  agents(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Ends every stream and the timer. */
+  stop(): void {
+    this.stopped = true;
+    for (const s of [...this.sessions.values()]) s.end();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  // ---- SessionHost ----------------------------------------------------------------
+
+  hello(session: AgentSession, hello: Hello): { ok: true } | { ok: false; code: status; message: string } {
+    const id = hello.agentId;
+    if (id.length === 0 || id.length > MAX_AGENT_ID) return { ok: false, code: status.INVALID_ARGUMENT, message: `bad Hello: agent_id must be 1..${MAX_AGENT_ID} characters` };
+    if (hello.bsses.length === 0) return { ok: false, code: status.INVALID_ARGUMENT, message: 'bad Hello: the agent announces no BSS' };
+    const cfgs: BssConfig[] = [];
+    const seen = new Set<string>();
+    for (const [i, b] of hello.bsses.entries()) {
+      const where = `bad Hello: bsses[${i}]`;
+      if (!isMac(b.bssid)) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where}.bssid must be 6 bytes, got ${b.bssid.length}` };
+      const bssid = formatMac(b.bssid);
+      if (b.ssid.length === 0 || b.ssid.length > 32) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): ssid must be 1..32 octets` };
+      if (b.interfaceMac.length !== 0 && b.interfaceMac.length !== 6) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): interface_mac must be 6 bytes` };
+      if (b.rsne.length > MAX_RSNE || !decodeRsne(b.rsne).ok) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): rsne is not a valid RSN element` };
+      const k = macKey(b.bssid);
+      if (seen.has(k)) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where}: BSSID ${bssid} announced twice` };
+      seen.add(k);
+      const owner = this.bssOwner.get(k);
+      if (owner !== undefined && owner.agentId !== id) return { ok: false, code: status.PERMISSION_DENIED, message: `BSS ${bssid} is owned by agent ${owner.agentId ?? '?'}` };
+      const network = this.networks.get(b.ssid.toString('hex'));
+      if (network === undefined) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): SSID ${JSON.stringify(b.ssid.toString('utf8'))} is not served by this authenticator` };
+      cfgs.push({ bssid: Buffer.from(b.bssid), agentId: id, rsne: Buffer.from(b.rsne), wired: b.wired, interfaceMac: isMac(b.interfaceMac) ? Buffer.from(b.interfaceMac) : undefined, reportsTxStatus: hello.reportsTxStatus, network });
+    }
+    // A reconnecting agent replaces its old stream.
+    const old = this.sessions.get(id);
+    if (old !== undefined && old !== session) old.fail(status.ABORTED, 'replaced by a newer stream of the same agent');
+    const now = this.now();
+    const effects: Effect[] = [];
+    for (const cfg of cfgs) {
+      const r = this.core.addBss(cfg, now);
+      if (!r.ok) {
+        for (const done of session.bssKeys) {
+          effects.push(...this.core.removeBss(Buffer.from(done, 'hex'), now));
+          this.bssOwner.delete(done);
+        }
+        session.bssKeys.clear();
+        return { ok: false, code: status.INVALID_ARGUMENT, message: `BSS ${formatMac(cfg.bssid)}: ${r.error.message}` };
+      }
+      const k = macKey(cfg.bssid);
+      session.bssKeys.add(k);
+      this.bssOwner.set(k, session);
+      effects.push(...r.effects);
+    }
+    session.agentId = id;
+    session.log = session.log.child({ agent: id });
+    this.sessions.set(id, session);
+    this.metrics.agentsConnected.set(this.sessions.size);
+    session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: 0 } } });
+    session.log.info({ bsses: cfgs.map((c) => formatMac(c.bssid)), stations: hello.stations.length, version: hello.softwareVersion }, 'agent connected');
+    this.apply(effects);
+    // Stations the agent still has, whose keys this authenticator cannot vouch for:
+    // disconnect them cleanly so they authenticate again.
+    for (const s of hello.stations) {
+      if (!isMac(s.sta) || !isMac(s.bssid) || !session.bssKeys.has(macKey(s.bssid))) continue;
+      if (this.core.station(s.sta) !== undefined) continue;
+      session.send({ $case: 'disconnect', value: { bssid: s.bssid, sta: s.sta, reason: Reason.PREV_AUTH_NOT_VALID, deauthentication: true } });
+    }
+    this.armTimer();
+    return { ok: true };
+  }
+
+  event(session: AgentSession, msg: AgentMessage): void {
+    const ev = this.translate(session, msg);
+    if (ev === undefined) return;
+    this.apply(this.core.handle(ev, this.now()));
+    this.armTimer();
+  }
+
+  gone(session: AgentSession, why: string): void {
+    if (session.agentId === undefined || this.sessions.get(session.agentId) !== session) return;
+    this.sessions.delete(session.agentId);
+    this.metrics.agentsConnected.set(this.sessions.size);
+    session.log.info({ reason: why }, 'agent disconnected');
+    const now = this.now();
+    for (const k of session.bssKeys) {
+      if (this.bssOwner.get(k) === session) this.bssOwner.delete(k);
+      this.apply(this.core.removeBss(Buffer.from(k, 'hex'), now, 'agent disconnected'));
+    }
+    session.bssKeys.clear();
+    this.armTimer();
+  }
+
+  protocolError(reason: string): void {
+    this.metrics.agentProtocolErrors.inc({ reason });
+  }
+
+  sendDropped(reason: string): void {
+    this.metrics.framesDropped.inc({ reason });
+  }
+
+  // ---- translation ------------------------------------------------------------------
+
+  private translate(session: AgentSession, msg: AgentMessage): CoreEvent | undefined {
+    const body = msg.body;
+    switch (body?.$case) {
+      case 'stationAssociated': {
+        const v = body.value;
+        if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
+        if (v.rsne.length > MAX_RSNE) return this.dropEvent(session, 'oversized_rsne', v.bssid, v.sta);
+        return { type: 'associated', bssid: v.bssid, sta: v.sta, rsne: v.rsne, reassociation: v.reassociation, previousBssid: isMac(v.previousBssid) ? v.previousBssid : undefined };
+      }
+      case 'stationDisassociated': {
+        const v = body.value;
+        if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
+        return { type: 'disassociated', bssid: v.bssid, sta: v.sta, reason: v.reason, deauth: v.deauthentication, locallyGenerated: v.locallyGenerated };
+      }
+      case 'eapolReceived': {
+        const v = body.value;
+        if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
+        if (v.frame.length > this.config.eapol.maxFrameBytes) return this.dropEvent(session, 'oversized_frame', v.bssid, v.sta);
+        return { type: 'eapol', bssid: v.bssid, sta: v.sta, frame: v.frame };
+      }
+      case 'txStatus': {
+        const ref = session.takeRef(body.value.commandSeq);
+        if (ref === undefined) return this.dropEvent(session, 'unknown_command_seq');
+        return { type: 'tx-status', ref, acked: body.value.acked };
+      }
+      case 'commandResult': {
+        const v = body.value;
+        const ref = session.takeRef(v.commandSeq);
+        if (!v.ok) session.log.warn({ commandSeq: String(v.commandSeq), error: v.error }, 'agent could not apply a command');
+        if (ref === undefined) return undefined; // results of commands nobody waits for
+        return { type: 'command-result', ref, ok: v.ok, error: v.error };
+      }
+      case 'stationCounters':
+        return undefined; // accounting arrives with the RADIUS client
+      case 'hello':
+      case undefined:
+        return this.dropEvent(session, 'empty_message');
+      default: {
+        const never: never = body;
+        return never;
+      }
+    }
+  }
+
+  /** MACs are 6 bytes and the BSS belongs to this agent: else a counted drop. */
+  private ownsStationEvent(session: AgentSession, bssid: Buffer, sta: Buffer): boolean {
+    if (!isMac(bssid) || !isMac(sta)) {
+      this.dropEvent(session, 'bad_mac');
+      return false;
+    }
+    if (!session.bssKeys.has(macKey(bssid))) {
+      this.dropEvent(session, 'unknown_bssid', bssid, sta);
+      return false;
+    }
+    return true;
+  }
+
+  private dropEvent(session: AgentSession, reason: string, bssid?: Buffer, sta?: Buffer): undefined {
+    this.metrics.framesDropped.inc({ reason });
+    this.logDrop(session.log, reason, bssid, sta, '');
+    return undefined;
+  }
+
+  private logDrop(log: Logger, reason: string, bssid: Buffer | undefined, sta: Buffer | undefined, detail: string): void {
+    const key = `${reason}`;
+    const now = this.now();
+    if (!this.dropLog.allow(key, now)) return;
+    const suppressed = this.dropLog.takeSuppressed(key);
+    log.info({ reason, detail, bssid: bssid && isMac(bssid) ? formatMac(bssid) : undefined, sta: sta && isMac(sta) ? formatMac(sta) : undefined, suppressed: suppressed || undefined }, 'frame dropped');
+  }
+
+  // ---- effects ----------------------------------------------------------------------
+
+  private apply(effects: Effect[]): void {
+    for (const e of effects) {
+      if (e.type === 'report') {
+        this.onReport(e.report);
+        continue;
+      }
+      const session = this.bssOwner.get(macKey(e.bssid));
+      if (session === undefined) continue; // the agent is gone; its BSSes were removed
+      switch (e.type) {
+        case 'transmit-eapol':
+          session.send({ $case: 'transmitEapol', value: { bssid: e.bssid, sta: e.sta, frame: e.frame, protected: e.protected, wantTxStatus: e.ref !== undefined } }, e.ref, true);
+          break;
+        case 'install-pairwise-key':
+          session.send({ $case: 'installPairwiseKey', value: { bssid: e.bssid, sta: e.sta, cipher: cipherEnum(e.cipher), keyId: e.keyId, key: e.tk } }, e.ref);
+          break;
+        case 'install-group-key':
+          session.send({ $case: 'installGroupKey', value: { bssid: e.bssid, cipher: cipherEnum(e.cipher), keyId: e.keyId, key: e.gtk, setTx: e.setTx } }, e.ref);
+          break;
+        case 'remove-pairwise-key':
+          session.send({ $case: 'removePairwiseKey', value: { bssid: e.bssid, sta: e.sta } });
+          break;
+        case 'set-port':
+          session.send({ $case: 'setPortAuthorized', value: { bssid: e.bssid, sta: e.sta, authorized: e.authorized, vlanId: e.vlanId, sessionTimeoutS: e.sessionTimeoutS } }, e.ref);
+          break;
+        case 'disconnect':
+          session.send({ $case: 'disconnect', value: { bssid: e.bssid, sta: e.sta, reason: e.reason, deauthentication: e.deauth } });
+          break;
+        default: {
+          const never: never = e;
+          throw new Error(`unknown effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  private onReport(r: Report): void {
+    const m = this.metrics;
+    switch (r.kind) {
+      case 'handshake':
+        m.handshakes.inc({ result: r.result });
+        if (r.result !== 'success') this.log.info({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail }, 'handshake ended');
+        break;
+      case 'joined':
+        m.joinDuration.observe({ akm: akmLabel(r.akm) }, r.joinMs / 1000);
+        this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), joinMs: r.joinMs }, 'station authorized');
+        break;
+      case 'frame-dropped':
+        m.framesDropped.inc({ reason: r.reason });
+        this.logDrop(this.log, r.reason, r.bssid, r.sta, r.detail);
+        break;
+      case 'station-phase':
+        if (r.from) m.stations.dec({ state: r.from });
+        if (r.to) m.stations.inc({ state: r.to });
+        break;
+      case 'mic-failure-diagnosis':
+        m.micFailureDiagnoses.inc({ cause: r.diagnosis.cause });
+        this.log.warn({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), cause: r.diagnosis.cause, anonce: r.diagnosis.anonceFp, snonce: r.diagnosis.snonceFp }, r.diagnosis.text);
+        break;
+      case 'group-rekey':
+        this.log.info({ bssid: formatMac(r.bssid), keyId: r.keyId, phase: r.phase, stations: r.stations }, 'group key rekey');
+        break;
+      case 'command-failed':
+        this.log.warn({ bssid: formatMac(r.bssid), sta: r.sta && formatMac(r.sta), command: r.command, error: r.error }, 'command failed at the agent');
+        break;
+      case 'duplicate-association':
+        break; // counted as a frame drop with reason duplicate_association
+      default: {
+        const never: never = r;
+        throw new Error(`unknown report ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** One timer for the whole core: at its next deadline. */
+  private armTimer(): void {
+    if (this.stopped) return;
+    const at = this.core.nextDeadline() ?? Infinity;
+    if (at === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === Infinity) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.apply(this.core.tick(this.now()));
+      this.armTimer();
+    }, Math.max(0, Math.ceil(at - this.now())));
+    this.timer.unref?.();
+  }
+}
+
+function cipherEnum(selector: number): Cipher {
+  const t = selector & 0xff;
+  return t === 4 || t === 8 || t === 9 || t === 10 ? (t) : Cipher.UNRECOGNIZED;
+}

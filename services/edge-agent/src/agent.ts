@@ -1,0 +1,307 @@
+/**
+ * The edge agent: one AgentLink stream to the authenticator. It reports driver events in
+ * radio order, applies commands in seq order and answers the ones whose outcome matters,
+ * checks and assigns per-direction seq, honours backpressure with a bounded queue, and
+ * reconnects with backoff and jitter, sending its station table in the new Hello.
+ */
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { AgentLinkClient, type AgentMessage, type ControllerMessage } from '@airlock/proto';
+import { formatMac, isMac, macKey } from '@airlock/rsn';
+import type { Logger } from 'pino';
+import type { Driver, DriverEvent } from './driver.js';
+
+/** How the agent is built. */
+export interface AgentOptions {
+  agentId: string;
+  /** host:port of the authenticator. */
+  target: string;
+  driver: Driver;
+  logger: Logger;
+  credentials?: grpc.ChannelCredentials;
+  softwareVersion?: string;
+  keepaliveTimeMs?: number;
+  keepaliveTimeoutMs?: number;
+  /** Events waiting for 'drain' beyond which new ones are dropped and counted. */
+  eventQueue?: number;
+  /** Reconnect backoff: first delay, cap (ms); each delay gets +-50% jitter. */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  maxMessageBytes?: number;
+}
+
+/** Counters an operator (and the tests) can read. */
+export interface AgentCounters {
+  eventsSent: number;
+  eventsDropped: number;
+  commandsApplied: number;
+  commandsFailed: number;
+  reconnects: number;
+}
+
+type AgentBody = NonNullable<AgentMessage['body']>;
+type Stream = grpc.ClientDuplexStream<AgentMessage, ControllerMessage>;
+
+/** The agent side of AgentLink. Emits 'welcome' (sessionId) and 'disconnected' (reason). */
+export class EdgeAgent extends EventEmitter {
+  readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0 };
+  private readonly client: AgentLinkClient;
+  private readonly log: Logger;
+  private stream: Stream | undefined;
+  private outSeq = 0n;
+  private inSeq = 0n;
+  private welcomed = false;
+  private draining = false;
+  private readonly backlog: AgentMessage[] = [];
+  private readonly commands: ControllerMessage[] = [];
+  private applying = false;
+  private stopped = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly ownBss = new Set<string>();
+
+  constructor(private readonly opts: AgentOptions) {
+    super();
+    this.log = opts.logger.child({ agent: opts.agentId });
+    const maxBytes = opts.maxMessageBytes ?? 65536;
+    this.client = new AgentLinkClient(opts.target, opts.credentials ?? grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 20000,
+      'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 10000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_receive_message_length': maxBytes,
+      'grpc.max_send_message_length': maxBytes,
+      // Our own backoff decides when to retry; grpc's would stack on it.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    });
+    for (const b of opts.driver.bsses()) this.ownBss.add(macKey(b.bssid));
+  }
+
+  /** True while a stream is open and welcomed. */
+  get connected(): boolean {
+    return this.welcomed;
+  }
+
+  /** Starts the driver and connects. */
+  async start(): Promise<void> {
+    await this.opts.driver.start((e) => this.onDriverEvent(e));
+    this.connect();
+  }
+
+  /** Closes the stream and stops the driver. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const s = this.stream;
+    this.stream = undefined;
+    this.welcomed = false;
+    s?.end();
+    s?.cancel();
+    this.client.close();
+    await this.opts.driver.stop();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.outSeq = 0n;
+    this.inSeq = 0n;
+    this.welcomed = false;
+    this.draining = false;
+    this.backlog.length = 0;
+    this.commands.length = 0;
+    const stream = this.client.connect();
+    this.stream = stream;
+    // A call without an 'error' listener crashes the process when the server goes away.
+    stream.on('error', (e: grpc.ServiceError) => this.lost(stream, `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`));
+    stream.on('end', () => this.lost(stream, 'authenticator ended the stream'));
+    stream.on('data', (m: ControllerMessage) => this.onMessage(stream, m));
+    stream.on('drain', () => this.flush(stream));
+    const d = this.opts.driver;
+    this.write(stream, {
+      $case: 'hello',
+      value: {
+        agentId: this.opts.agentId,
+        softwareVersion: this.opts.softwareVersion ?? 'airlock-edge-agent/0.1.0',
+        reportsTxStatus: d.reportsTxStatus,
+        bsses: d.bsses().map((b) => ({ bssid: b.bssid, ssid: b.ssid, rsne: b.rsne, wired: b.wired, interfaceMac: b.interfaceMac ?? Buffer.alloc(0) })),
+        stations: d.stations().map((s) => ({ bssid: s.bssid, sta: s.sta, rsne: s.rsne, portAuthorized: s.portAuthorized, pairwiseKeyInstalled: s.pairwiseKeyInstalled, vlanId: s.vlanId })),
+      },
+    });
+  }
+
+  private lost(stream: Stream, reason: string): void {
+    if (this.stream !== stream) return;
+    this.stream = undefined;
+    const wasWelcomed = this.welcomed;
+    this.welcomed = false;
+    stream.removeAllListeners('data');
+    stream.on('error', () => undefined);
+    stream.cancel();
+    if (this.stopped) return;
+    this.emit('disconnected', reason);
+    this.log.warn({ reason }, 'stream lost');
+    if (wasWelcomed) this.attempt = 0;
+    const base = Math.min(this.opts.backoffMaxMs ?? 10000, (this.opts.backoffInitialMs ?? 250) * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 16);
+    const delay = base * (0.5 + Math.random());
+    this.counters.reconnects++;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private write(stream: Stream, body: AgentBody, droppable = false): void {
+    if (this.draining && droppable && this.backlog.length >= (this.opts.eventQueue ?? 8192)) {
+      this.counters.eventsDropped++;
+      return;
+    }
+    this.outSeq += 1n;
+    const msg: AgentMessage = { seq: this.outSeq, body };
+    if (this.draining) {
+      this.backlog.push(msg);
+      return;
+    }
+    if (!stream.write(msg)) this.draining = true;
+  }
+
+  private flush(stream: Stream): void {
+    if (this.stream !== stream) return;
+    this.draining = false;
+    while (this.backlog.length > 0) {
+      if (!stream.write(this.backlog.shift()!)) {
+        this.draining = true;
+        return;
+      }
+    }
+  }
+
+  private onDriverEvent(e: DriverEvent): void {
+    const stream = this.stream;
+    if (stream === undefined) {
+      // Not connected: the station table of the next Hello carries the state instead.
+      // (Between Hello and Welcome events may flow: the authenticator reads them after
+      // the Hello, in order.)
+      this.counters.eventsDropped++;
+      return;
+    }
+    this.counters.eventsSent++;
+    switch (e.type) {
+      case 'associated':
+        this.write(stream, { $case: 'stationAssociated', value: { bssid: e.bssid, sta: e.sta, rsne: e.rsne, reassociation: e.reassociation, previousBssid: e.previousBssid ?? Buffer.alloc(0) } });
+        break;
+      case 'disassociated':
+        this.write(stream, { $case: 'stationDisassociated', value: { bssid: e.bssid, sta: e.sta, reason: e.reason, deauthentication: e.deauth, locallyGenerated: e.locallyGenerated } });
+        break;
+      case 'eapol':
+        this.write(stream, { $case: 'eapolReceived', value: { bssid: e.bssid, sta: e.sta, frame: e.frame } }, true);
+        break;
+    }
+  }
+
+  private onMessage(stream: Stream, m: ControllerMessage): void {
+    if (this.stream !== stream) return;
+    if (m.seq !== this.inSeq + 1n) {
+      this.log.error({ expected: String(this.inSeq + 1n), got: String(m.seq) }, 'sequence error from the authenticator; reconnecting');
+      this.lost(stream, 'sequence error');
+      return;
+    }
+    this.inSeq = m.seq;
+    if (!this.welcomed) {
+      if (m.body?.$case !== 'welcome') {
+        this.lost(stream, `expected Welcome, got ${m.body?.$case ?? 'nothing'}`);
+        return;
+      }
+      this.welcomed = true;
+      this.attempt = 0;
+      this.log.info({ session: m.body.value.sessionId }, 'welcomed by the authenticator');
+      this.emit('welcome', m.body.value.sessionId);
+      return;
+    }
+    this.commands.push(m);
+    if (!this.applying) void this.applyCommands(stream);
+  }
+
+  /** Applies commands strictly in seq order, one at a time (a driver may be async). */
+  private async applyCommands(stream: Stream): Promise<void> {
+    this.applying = true;
+    try {
+      while (this.commands.length > 0 && this.stream === stream) {
+        const m = this.commands.shift()!;
+        await this.applyOne(stream, m);
+      }
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  private async applyOne(stream: Stream, m: ControllerMessage): Promise<void> {
+    const d = this.opts.driver;
+    const body = m.body;
+    let answer = false;
+    try {
+      switch (body?.$case) {
+        case 'transmitEapol': {
+          const v = body.value;
+          this.checkStation(v.bssid, v.sta);
+          const seq = m.seq;
+          d.transmitEapol({ bssid: v.bssid, sta: v.sta, frame: v.frame, protected: v.protected }, v.wantTxStatus
+            ? (acked) => {
+                if (this.stream === stream) this.write(stream, { $case: 'txStatus', value: { commandSeq: seq, acked } }, true);
+              }
+            : undefined);
+          break;
+        }
+        case 'installPairwiseKey': {
+          answer = true;
+          const v = body.value;
+          this.checkStation(v.bssid, v.sta);
+          await d.installPairwiseKey({ bssid: v.bssid, sta: v.sta, cipher: v.cipher, keyId: v.keyId, key: v.key });
+          break;
+        }
+        case 'installGroupKey': {
+          answer = true;
+          const v = body.value;
+          this.checkBss(v.bssid);
+          await d.installGroupKey({ bssid: v.bssid, cipher: v.cipher, keyId: v.keyId, key: v.key, setTx: v.setTx });
+          break;
+        }
+        case 'removePairwiseKey':
+          this.checkStation(body.value.bssid, body.value.sta);
+          await d.removePairwiseKey(body.value);
+          break;
+        case 'setPortAuthorized': {
+          answer = true;
+          const v = body.value;
+          this.checkStation(v.bssid, v.sta);
+          await d.setPortAuthorized({ bssid: v.bssid, sta: v.sta, authorized: v.authorized, vlanId: v.vlanId, sessionTimeoutS: v.sessionTimeoutS });
+          break;
+        }
+        case 'disconnect': {
+          const v = body.value;
+          this.checkStation(v.bssid, v.sta);
+          await d.disconnect({ bssid: v.bssid, sta: v.sta, reason: v.reason, deauth: v.deauthentication });
+          break;
+        }
+        case 'welcome':
+          throw new Error('Welcome after the session started');
+        case undefined:
+          throw new Error('empty command');
+      }
+      this.counters.commandsApplied++;
+      if (answer && this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: true, error: '' } });
+    } catch (e) {
+      this.counters.commandsFailed++;
+      const error = e instanceof Error ? e.message : String(e);
+      this.log.warn({ command: body?.$case, seq: String(m.seq), error }, 'command failed');
+      if (this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: false, error } });
+    }
+  }
+
+  private checkBss(bssid: Buffer): void {
+    if (!isMac(bssid)) throw new Error('bssid must be 6 bytes');
+    if (!this.ownBss.has(macKey(bssid))) throw new Error(`BSS ${formatMac(bssid)} is not served by this agent`);
+  }
+
+  private checkStation(bssid: Buffer, sta: Buffer): void {
+    this.checkBss(bssid);
+    if (!isMac(sta)) throw new Error('sta must be 6 bytes');
+  }
+}

@@ -1,0 +1,396 @@
+/**
+ * The sim driver: a virtual radio with N BSSes and M stations. Each station runs
+ * packages/supplicant; frames cross an air model (loss, delay, duplication, reordering);
+ * stations join, stay, leave, rejoin and roam between the BSSes. The radio side checks the
+ * ordering invariants a real AP depends on (a protected frame needs an installed PTK; the
+ * port opens only after the PTK is installed) and counts violations.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { AKM, CIPHER, encodeRsne, formatMac, macKey, PskCache } from '@airlock/rsn';
+import { Supplicant, type SupplicantMisbehaviour } from '@airlock/supplicant';
+import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '../../driver.js';
+import { PERFECT_AIR, planDelivery, seededRandom, type AirModel } from './air-model.js';
+
+/** One simulated BSS. */
+export interface SimBssSpec {
+  /** The radio's real BSSID: what stations use as AA. */
+  bssid: Buffer;
+  ssid: string;
+  /** AKM selector (default PSK). */
+  akm?: number;
+  /** Misconfiguration under test: the agent announces this BSSID instead of the real one. */
+  announceBssid?: Buffer;
+}
+
+/** One simulated station. */
+export interface SimStationSpec {
+  mac: Buffer;
+  passphrase: string;
+  /** Index of the BSS it joins first (default: spread over the BSSes). */
+  home?: number;
+  misbehave?: SupplicantMisbehaviour;
+}
+
+/** What stations do over time. */
+export interface SimBehaviour {
+  /** Stations join at random times within this window after start (ms). */
+  joinSpreadMs: number;
+  /** When set, after a dwell in [min,max] ms a station leaves or roams. */
+  dwellMs: [number, number] | undefined;
+  /** Time away before rejoining (ms). */
+  awayMs: [number, number];
+  /** At the end of a dwell: probability of roaming to another BSS instead of leaving. */
+  roamProbability: number;
+  /** Rejoin after the AP disconnects the station. */
+  rejoinAfterDisconnect: boolean;
+}
+
+/** Options of the sim driver. */
+export interface SimDriverOptions {
+  bsses: SimBssSpec[];
+  stations: SimStationSpec[];
+  air?: Partial<AirModel>;
+  behaviour?: Partial<SimBehaviour>;
+  /** Seed of the air and behaviour decisions. */
+  seed?: number;
+  /** Nonce source of the stations (default crypto.randomBytes). */
+  random?: (n: number) => Buffer;
+  reportsTxStatus?: boolean;
+  /** Start stations automatically (default true); tests may call join() instead. */
+  autoJoin?: boolean;
+}
+
+interface RadioBss {
+  spec: SimBssSpec;
+  real: Buffer;
+  announced: Buffer;
+  akm: number;
+  rsne: Buffer;
+  ssid: Buffer;
+  gtk: Map<number, Buffer>;
+  txKeyId: number;
+}
+
+interface SimStation {
+  spec: SimStationSpec;
+  key: string;
+  state: 'away' | 'associated' | 'authorized';
+  bss: RadioBss | undefined;
+  supplicant: Supplicant | undefined;
+  /** Bumped on every (re)association: frames of an older association are discarded. */
+  epoch: number;
+  apTk: Buffer | undefined;
+  portAuthorized: boolean;
+  vlanId: number;
+  assocRsne: Buffer;
+  joins: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Keys seen on both sides of one station (tests compare them). */
+export interface SimKeyView {
+  sta: string;
+  state: SimStation['state'];
+  bssid: string | undefined;
+  /** TK the AP radio was told to install (via InstallPairwiseKey). */
+  apTk: Buffer | undefined;
+  /** TK the station derived. */
+  stationTk: Buffer | undefined;
+  /** GTK the station holds and the radio's GTK with the same key id. */
+  stationGtk: { keyId: number; gtk: Buffer } | undefined;
+  apGtk: Buffer | undefined;
+}
+
+const DEFAULT_BEHAVIOUR: SimBehaviour = { joinSpreadMs: 1000, dwellMs: undefined, awayMs: [2000, 6000], roamProbability: 0.3, rejoinAfterDisconnect: true };
+
+/** The RSNE a sim BSS advertises: RSN v1, CCMP group and pairwise, one AKM, no capabilities. */
+export function simBssRsne(akm: number): Buffer {
+  return encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms: [akm], capabilities: 0 });
+}
+
+/** A virtual radio. Emits 'authorized' (sta), 'disconnected' (sta, reason), 'violation' (text). */
+export class SimDriver extends EventEmitter implements Driver {
+  readonly name = 'sim';
+  readonly reportsTxStatus: boolean;
+  /** Ordering violations seen by the radio (must stay empty). */
+  readonly violations: string[] = [];
+  /** Counters of the air and the stations. */
+  readonly stats = { framesDown: 0, framesUp: 0, framesLost: 0, joins: 0, authorized: 0, disconnects: 0, roams: 0, leaves: 0 };
+  private readonly air: AirModel;
+  private readonly behaviour: SimBehaviour;
+  private readonly rnd: () => number;
+  private readonly nonce: (n: number) => Buffer;
+  private readonly radios: RadioBss[];
+  private readonly byAnnounced = new Map<string, RadioBss>();
+  private readonly stationsByMac = new Map<string, SimStation>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pskCache = new PskCache();
+  private onEvent: ((e: DriverEvent) => void) | undefined;
+  private running = false;
+
+  constructor(private readonly opts: SimDriverOptions) {
+    super();
+    this.reportsTxStatus = opts.reportsTxStatus ?? true;
+    this.air = { ...PERFECT_AIR, ...opts.air };
+    this.behaviour = { ...DEFAULT_BEHAVIOUR, ...opts.behaviour };
+    this.rnd = seededRandom(opts.seed ?? 1);
+    this.nonce = opts.random ?? ((n) => randomBytes(n));
+    this.radios = opts.bsses.map((spec) => {
+      const akm = spec.akm ?? AKM.PSK;
+      const r: RadioBss = { spec, real: spec.bssid, announced: spec.announceBssid ?? spec.bssid, akm, rsne: simBssRsne(akm), ssid: Buffer.from(spec.ssid, 'utf8'), gtk: new Map(), txKeyId: 0 };
+      this.byAnnounced.set(macKey(r.announced), r);
+      return r;
+    });
+    for (const s of opts.stations) {
+      this.stationsByMac.set(macKey(s.mac), { spec: s, key: macKey(s.mac), state: 'away', bss: undefined, supplicant: undefined, epoch: 0, apTk: undefined, portAuthorized: false, vlanId: 0, assocRsne: Buffer.alloc(0), joins: 0, timer: undefined });
+    }
+  }
+
+  bsses(): DriverBss[] {
+    return this.radios.map((r) => ({ bssid: r.announced, ssid: r.ssid, rsne: r.rsne, wired: false, interfaceMac: r.real }));
+  }
+
+  stations(): DriverStation[] {
+    const out: DriverStation[] = [];
+    for (const st of this.stationsByMac.values()) {
+      if (st.state === 'away' || st.bss === undefined) continue;
+      out.push({ bssid: st.bss.announced, sta: st.spec.mac, rsne: st.assocRsne, portAuthorized: st.portAuthorized, pairwiseKeyInstalled: st.apTk !== undefined, vlanId: st.vlanId });
+    }
+    return out;
+  }
+
+  start(onEvent: (e: DriverEvent) => void): Promise<void> {
+    this.onEvent = onEvent;
+    this.running = true;
+    if (this.opts.autoJoin ?? true) {
+      let i = 0;
+      for (const st of this.stationsByMac.values()) {
+        const home = st.spec.home ?? i++ % this.radios.length;
+        this.after(st, this.rnd() * this.behaviour.joinSpreadMs, () => this.join(st.spec.mac, home));
+      }
+    }
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    return Promise.resolve();
+  }
+
+  /** Associates a station with BSS `bssIndex` (a reassociation when it is on another BSS). */
+  join(sta: Buffer, bssIndex: number): void {
+    const st = this.stationsByMac.get(macKey(sta));
+    const bss = this.radios[bssIndex];
+    if (st === undefined || bss === undefined || !this.running) return;
+    const previous = st.state !== 'away' ? st.bss : undefined;
+    st.epoch++;
+    st.bss = bss;
+    st.state = 'associated';
+    st.apTk = undefined;
+    st.portAuthorized = false;
+    st.joins++;
+    this.stats.joins++;
+    st.assocRsne = simBssRsne(bss.akm); // the station selects the BSS's only AKM and cipher
+    const pmk = this.pskCache.get(bss.ssid, st.spec.passphrase);
+    st.supplicant = new Supplicant({
+      spa: st.spec.mac,
+      aa: bss.real,
+      pmk,
+      akm: bss.akm,
+      pairwiseCipher: CIPHER.CCMP_128,
+      groupCipher: CIPHER.CCMP_128,
+      assocRsne: st.assocRsne,
+      apRsne: bss.rsne,
+      random: this.nonce,
+      misbehave: st.spec.misbehave,
+    });
+    if (previous !== undefined && previous !== bss) this.stats.roams++;
+    this.emitEvent({
+      type: 'associated',
+      bssid: bss.announced,
+      sta: st.spec.mac,
+      rsne: st.assocRsne,
+      reassociation: previous !== undefined,
+      previousBssid: previous?.announced,
+    });
+  }
+
+  /** The station leaves (sends Disassociation, reason 8 "leaving the BSS"). */
+  leave(sta: Buffer): void {
+    const st = this.stationsByMac.get(macKey(sta));
+    if (st === undefined || st.state === 'away' || st.bss === undefined) return;
+    const bss = st.bss;
+    this.reset(st);
+    this.stats.leaves++;
+    this.emitEvent({ type: 'disassociated', bssid: bss.announced, sta: st.spec.mac, reason: 8, deauth: false, locallyGenerated: false });
+  }
+
+  /** Keys on both sides of each station. */
+  keyViews(): SimKeyView[] {
+    return [...this.stationsByMac.values()].map((st) => {
+      const sg = st.supplicant?.gtk;
+      return {
+        sta: formatMac(st.spec.mac),
+        state: st.state,
+        bssid: st.bss && formatMac(st.bss.announced),
+        apTk: st.apTk,
+        stationTk: st.supplicant?.ptk?.tk,
+        stationGtk: sg ? { keyId: sg.keyId, gtk: sg.gtk } : undefined,
+        apGtk: sg && st.bss ? st.bss.gtk.get(sg.keyId) : undefined,
+      };
+    });
+  }
+
+  /** Stations whose port is open and whose supplicant completed the handshake. */
+  authorizedCount(): number {
+    let n = 0;
+    for (const st of this.stationsByMac.values()) if (st.state === 'authorized' && st.supplicant?.state === 'established') n++;
+    return n;
+  }
+
+  /** The radio's transmit GTK key id of a BSS (by announced BSSID). */
+  groupTxKeyId(bssid: Buffer): number | undefined {
+    return this.byAnnounced.get(macKey(bssid))?.txKeyId;
+  }
+
+  // ---- Driver commands ----------------------------------------------------------
+
+  transmitEapol(c: { bssid: Buffer; sta: Buffer; frame: Buffer; protected: boolean }, onTxStatus?: (acked: boolean) => void): void {
+    const st = this.associated(c.bssid, c.sta);
+    if (c.protected && st.apTk === undefined) {
+      this.violation(`protected EAPOL to ${formatMac(c.sta)} before its PTK is installed`);
+      onTxStatus?.(false);
+      return;
+    }
+    if (!c.protected && st.apTk !== undefined && st.state === 'authorized') {
+      this.violation(`unprotected EAPOL to authorized ${formatMac(c.sta)} (a rekey must leave protected)`);
+    }
+    this.stats.framesDown++;
+    const epoch = st.epoch;
+    const copies = planDelivery(this.air, this.rnd);
+    if (copies.length === 0) this.stats.framesLost++;
+    const frame = Buffer.from(c.frame);
+    if (onTxStatus) this.after(st, copies.length > 0 ? Math.min(...copies) : this.air.maxDelayMs, () => onTxStatus(copies.length > 0), false);
+    for (const d of copies) this.after(st, d, () => st.epoch === epoch && this.toStation(st, frame));
+  }
+
+  installPairwiseKey(c: { bssid: Buffer; sta: Buffer; cipher: number; keyId: number; key: Buffer }): void {
+    const st = this.associated(c.bssid, c.sta);
+    st.apTk = Buffer.from(c.key);
+  }
+
+  installGroupKey(c: { bssid: Buffer; cipher: number; keyId: number; key: Buffer; setTx: boolean }): void {
+    const bss = this.byAnnounced.get(macKey(c.bssid));
+    if (bss === undefined) throw new DriverError(`unknown BSS ${formatMac(c.bssid)}`);
+    if (c.keyId !== 1 && c.keyId !== 2) throw new DriverError(`GTK key id must be 1 or 2, got ${c.keyId}`);
+    bss.gtk.set(c.keyId, Buffer.from(c.key));
+    if (c.setTx) bss.txKeyId = c.keyId;
+  }
+
+  removePairwiseKey(c: { bssid: Buffer; sta: Buffer }): void {
+    const st = this.stationsByMac.get(macKey(c.sta));
+    if (st && st.bss && st.bss.announced.equals(c.bssid)) st.apTk = undefined;
+  }
+
+  setPortAuthorized(c: { bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number }): void {
+    const st = this.associated(c.bssid, c.sta);
+    if (c.authorized && st.apTk === undefined) this.violation(`port of ${formatMac(c.sta)} opened before its PTK was installed`);
+    st.portAuthorized = c.authorized;
+    st.vlanId = c.vlanId;
+    if (c.authorized && st.state !== 'authorized') {
+      st.state = 'authorized';
+      this.stats.authorized++;
+      this.emit('authorized', formatMac(st.spec.mac));
+      this.scheduleDwell(st);
+    }
+  }
+
+  disconnect(c: { bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }): void {
+    const st = this.stationsByMac.get(macKey(c.sta));
+    if (st === undefined || st.bss === undefined || !st.bss.announced.equals(c.bssid) || st.state === 'away') return;
+    this.reset(st);
+    this.stats.disconnects++;
+    this.emit('disconnected', formatMac(st.spec.mac), c.reason);
+    if (this.behaviour.rejoinAfterDisconnect) this.scheduleRejoin(st);
+  }
+
+  // ---- internals ----------------------------------------------------------------
+
+  private associated(bssid: Buffer, sta: Buffer): SimStation {
+    const st = this.stationsByMac.get(macKey(sta));
+    if (st === undefined || st.bss === undefined || st.state === 'away') throw new DriverError(`station ${formatMac(sta)} is not associated`);
+    if (!st.bss.announced.equals(bssid)) throw new DriverError(`station ${formatMac(sta)} is not associated to ${formatMac(bssid)}`);
+    return st;
+  }
+
+  private toStation(st: SimStation, frame: Buffer): void {
+    const sup = st.supplicant;
+    if (sup === undefined || st.bss === undefined) return;
+    const bss = st.bss;
+    const epoch = st.epoch;
+    for (const e of sup.receive(frame)) {
+      if (e.type !== 'transmit') continue;
+      this.stats.framesUp++;
+      const copies = planDelivery(this.air, this.rnd);
+      if (copies.length === 0) this.stats.framesLost++;
+      for (const d of copies) {
+        this.after(st, d, () => {
+          if (st.epoch === epoch) this.emitEvent({ type: 'eapol', bssid: bss.announced, sta: st.spec.mac, frame: e.frame });
+        });
+      }
+    }
+  }
+
+  private scheduleDwell(st: SimStation): void {
+    const dwell = this.behaviour.dwellMs;
+    if (dwell === undefined) return;
+    const epoch = st.epoch;
+    this.after(st, dwell[0] + this.rnd() * (dwell[1] - dwell[0]), () => {
+      if (st.epoch !== epoch || st.state === 'away') return;
+      if (this.radios.length > 1 && this.rnd() < this.behaviour.roamProbability) {
+        const current = this.radios.indexOf(st.bss!);
+        const next = (current + 1 + Math.floor(this.rnd() * (this.radios.length - 1))) % this.radios.length;
+        this.join(st.spec.mac, next);
+      } else {
+        this.leave(st.spec.mac);
+        this.scheduleRejoin(st);
+      }
+    });
+  }
+
+  private scheduleRejoin(st: SimStation): void {
+    const [lo, hi] = this.behaviour.awayMs;
+    const epoch = st.epoch;
+    this.after(st, lo + this.rnd() * (hi - lo), () => {
+      if (st.epoch === epoch && st.state === 'away') this.join(st.spec.mac, Math.floor(this.rnd() * this.radios.length));
+    });
+  }
+
+  private reset(st: SimStation): void {
+    st.epoch++;
+    st.state = 'away';
+    st.apTk = undefined;
+    st.portAuthorized = false;
+  }
+
+  private after(_st: SimStation, ms: number, fn: () => void, requireRunning = true): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (requireRunning && !this.running) return;
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private emitEvent(e: DriverEvent): void {
+    if (this.running) this.onEvent?.(e);
+  }
+
+  private violation(text: string): void {
+    this.violations.push(text);
+    this.emit('violation', text);
+  }
+}

@@ -58,6 +58,9 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   const health = new HealthImplementation({ '': 'NOT_SERVING', [AGENT_LINK_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);
 
+  if (!config.grpc.plaintext) {
+    throw new Error('grpc.plaintext: false asks for mTLS, which this build does not provide yet; set grpc.plaintext: true (loopback or a trusted network only)');
+  }
   if (config.grpc.plaintext) logger.warn('AgentLink uses plaintext gRPC (grpc.plaintext: true): agents are not authenticated');
   const creds = grpc.ServerCredentials.createInsecure();
   const grpcPort = await new Promise<number>((resolve, reject) => {

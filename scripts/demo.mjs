@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// npm start: the demo topology on loopback — an authenticator, 3 sim agents x 20 stations
+// on one PSK SSID (2 BSSes each; stations join, stay, leave, rejoin and roam over a lossy
+// air), and a status line once a second read from the authenticator's /metrics.
+// Runs until Ctrl-C. Process logs go to .demo/*.log.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const { parsePrometheusText, histogramQuantile } = await import(join(root, 'services/authenticator/dist/metrics.js')).catch(() => {
+  console.error('airlock is not built: run `npm install` (it builds) or `npm run build`.');
+  process.exit(1);
+});
+
+const AGENTS = Number(process.env.AIRLOCK_DEMO_AGENTS ?? 3);
+const STATIONS = Number(process.env.AIRLOCK_DEMO_STATIONS ?? 20);
+const PASSPHRASE = 'correct horse battery staple';
+
+async function freePort(preferred) {
+  const tryPort = (p) => new Promise((resolve) => {
+    const s = createServer().once('error', () => resolve(undefined)).listen(p, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+  });
+  return (await tryPort(preferred)) ?? tryPort(0);
+}
+
+const grpcPort = await freePort(50051);
+const httpPort = await freePort(9464);
+const logDir = join(root, '.demo');
+mkdirSync(logDir, { recursive: true });
+const configPath = join(logDir, 'authenticator.yaml');
+writeFileSync(configPath, readFileSync(join(root, 'services/authenticator/config/demo.yaml'), 'utf8').replace('${GRPC_PORT}', grpcPort).replace('${HTTP_PORT}', httpPort));
+
+const children = [];
+function run(name, args) {
+  const log = openSync(join(logDir, `${name}.log`), 'w');
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', log, log] });
+  child.on('exit', (code, sig) => {
+    if (!stopping) {
+      console.error(`\n${name} exited (${sig ?? code}); see .demo/${name}.log`);
+      stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write('\nstopping...\n');
+  for (const c of children) c.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 1500).unref();
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r))))).then(() => process.exit(code));
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+console.log(`airlock demo: authenticator gRPC 127.0.0.1:${grpcPort}, metrics http://127.0.0.1:${httpPort}/metrics`);
+console.log(`${AGENTS} agents x ${STATIONS} stations, SSID "airlock-demo"; logs in .demo/. Ctrl-C to stop.`);
+run('authenticator', ['services/authenticator/dist/main.js', '--config', configPath]);
+
+async function metrics() {
+  try {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+    return parsePrometheusText(await res.text());
+  } catch {
+    return undefined;
+  }
+}
+
+// Agents start once the authenticator answers.
+for (let i = 0; i < 100 && (await metrics()) === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+for (let i = 1; i <= AGENTS; i++) {
+  run(`agent-${i}`, [
+    'services/edge-agent/dist/main.js',
+    '--agent-id', `ap-${i}`, '--agent-number', String(i), '--authenticator', `127.0.0.1:${grpcPort}`,
+    '--bsses', '2', '--stations', String(STATIONS), '--ssid', 'airlock-demo', '--passphrase', PASSPHRASE,
+    '--churn', '--loss', '0.01', '--delay-ms', '1-4', '--duplicate', '0.005', '--reorder', '0.005',
+  ]);
+}
+
+const tty = process.stdout.isTTY;
+let lastSuccess;
+let lastAt;
+const start = Date.now();
+setInterval(async () => {
+  const m = await metrics();
+  if (m === undefined || stopping) return;
+  const get = (k) => m.get(k) ?? 0;
+  const success = get('airlock_handshakes_total{result="success"}');
+  const now = Date.now();
+  const rate = lastSuccess === undefined ? 0 : ((success - lastSuccess) * 1000) / (now - lastAt);
+  lastSuccess = success;
+  lastAt = now;
+  const p99 = histogramQuantile(m, 'airlock_join_duration_seconds', 0.99);
+  const failures = ['mic_failure', 'timeout', 'rejected'].reduce((s, r) => s + get(`airlock_handshakes_total{result="${r}"}`), 0);
+  const line =
+    `[${String(Math.round((now - start) / 1000)).padStart(4)}s] agents ${get('airlock_agents_connected')}` +
+    ` | stations authorized ${get('airlock_stations{state="authorized"}')}/${AGENTS * STATIONS}` +
+    ` (authenticating ${get('airlock_stations{state="authenticating"}')})` +
+    ` | handshakes/s ${rate.toFixed(1)} (total ${success}, failed ${failures})` +
+    ` | join p99 ${Number.isNaN(p99) ? '-' : `${(p99 * 1000).toFixed(1)} ms`}`;
+  process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+}, 1000);

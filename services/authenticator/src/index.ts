@@ -4,5 +4,7 @@ export * from './metrics.js';
 export * from './logging.js';
 export * from './http-endpoints.js';
 export * from './service.js';
+export * from './report-metrics.js';
+export * from './akm-names.js';
 export * from './server.js';
 export { AgentSession } from './agent-session.js';

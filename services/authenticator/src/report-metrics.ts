@@ -1,0 +1,34 @@
+/** The mapping from core reports to the Prometheus metrics of DESIGN.md (one place). */
+import type { Report } from '@airlock/rsn';
+import type { AirlockMetrics } from './metrics.js';
+import { akmLabel } from './akm-names.js';
+
+/** Updates the metrics a report affects. */
+export function recordReport(m: AirlockMetrics, r: Report): void {
+  switch (r.kind) {
+    case 'handshake':
+      m.handshakes.inc({ result: r.result });
+      break;
+    case 'joined':
+      m.joinDuration.observe({ akm: akmLabel(r.akm) }, r.joinMs / 1000);
+      break;
+    case 'frame-dropped':
+      m.framesDropped.inc({ reason: r.reason });
+      break;
+    case 'station-phase':
+      if (r.from) m.stations.dec({ state: r.from });
+      if (r.to) m.stations.inc({ state: r.to });
+      break;
+    case 'mic-failure-diagnosis':
+      m.micFailureDiagnoses.inc({ cause: r.diagnosis.cause });
+      break;
+    case 'group-rekey':
+    case 'command-failed':
+    case 'duplicate-association':
+      break; // logged only (a duplicate association is also a frame-dropped report)
+    default: {
+      const never: never = r;
+      throw new Error(`unknown report ${JSON.stringify(never)}`);
+    }
+  }
+}

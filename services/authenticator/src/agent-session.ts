@@ -125,9 +125,10 @@ export class AgentSession {
     // Every message carries seq, from 1, +1 each: a gap or a duplicate ends the stream.
     const expected = this.inSeq + 1n;
     if (m.seq !== expected) {
-      const reason = m.seq <= this.inSeq ? 'duplicate_seq' : 'seq_gap';
+      const reason = m.seq === 0n ? 'seq_zero' : m.seq <= this.inSeq ? 'duplicate_seq' : 'seq_gap';
+      const what = { seq_zero: 'seq must start at 1', duplicate_seq: 'duplicate sequence number', seq_gap: 'sequence gap' }[reason];
       this.host.protocolError(reason);
-      this.fail(status.FAILED_PRECONDITION, `${reason === 'seq_gap' ? 'sequence gap' : 'duplicate sequence number'}: expected seq ${expected}, got ${m.seq}`);
+      this.fail(status.FAILED_PRECONDITION, `${what}: expected seq ${expected}, got ${m.seq}`);
       return;
     }
     this.inSeq = m.seq;

@@ -407,6 +407,7 @@ export class AuthenticatorCore implements MachineContext {
     const bss = this.bsses.get(macKey(bssid));
     if (bss === undefined) return this.drop(bssid, sta, 'unknown_bssid', 'association on a BSSID no agent announced');
     const existing = this.stations.get(macKey(sta));
+    let carried: { anonces: Buffer[]; replay: ReplayWindow } | undefined;
     if (existing !== undefined) {
       // Invariant 2: a duplicated association event must not silently restart the
       // handshake (a new ANonce would make the station's msg 2/4 fail). Same BSS, same
@@ -417,8 +418,22 @@ export class AuthenticatorCore implements MachineContext {
         this.report({ kind: 'duplicate-association', bssid, sta });
         return this.drop(bssid, sta, 'duplicate_association', 'association event for a station already in its handshake');
       }
-      // A real (re)association: the standard restarts the security association.
+      // A real (re)association: the standard restarts the security association. Keep the
+      // ANonces for the MIC-failure diagnosis (a late answer to them is a stale ANonce) and
+      // keep the replay counter increasing: if the event was a duplicate, the station still
+      // holds the counters it saw; a station that did reassociate accepts any.
+      existing.replay.invalidateAll();
+      carried = { anonces: [existing.ANonce, ...existing.previousANonces].filter((n) => n.length > 0).slice(0, 2), replay: existing.replay };
+      const moved = existing.bss !== bss;
+      const hadKey = existing.PTK_valid || existing.portAuthorized;
       this.dropStation(existing, 'aborted', reassociation ? 'station reassociated' : 'station associated again');
+      if (moved && hadKey) {
+        // The station is now elsewhere (possibly on another agent): the BSS it left must
+        // not keep its key installed or its port open.
+        const old = existing.bss.cfg.bssid;
+        this.emit({ type: 'set-port', bssid: old, sta, authorized: false, vlanId: 0, sessionTimeoutS: 0 });
+        this.emit({ type: 'remove-pairwise-key', bssid: old, sta });
+      }
     }
     let akm: number;
     let cipher: number;
@@ -437,6 +452,10 @@ export class AuthenticatorCore implements MachineContext {
       cipher = sel.cipher;
     }
     const st = this.createStation(bss, sta, rsne, akm, cipher);
+    if (carried !== undefined) {
+      st.previousANonces = carried.anonces;
+      st.replay = carried.replay;
+    }
     if (!isPskAkm(akm)) {
       // 802.1X (EAP relayed to RADIUS) is not enabled in this build: refuse cleanly.
       this.finishHandshake(st, 'rejected', '802.1X AKM selected but no RADIUS server is configured');
@@ -588,7 +607,10 @@ export class AuthenticatorCore implements MachineContext {
     } else if (st.portRef === ref) {
       st.portRef = undefined;
       if (!ok) return this.failCommand(st, 'set-port', error);
+      // A PTK rekey re-confirms the port: that is not a join.
+      const first = !st.portAuthorized;
       st.portAuthorized = true;
+      if (!first) return;
       this.setPhase(st, 'authorized');
       const joinMs = this.now - st.associatedAt;
       const last = this.histories.get(st.key)?.[0];

@@ -3,7 +3,7 @@
  * WPA_PTK in hostapd's wpa_auth.c). `stepPtk` picks the transition (global ones first),
  * `enter` runs the entry actions of the new state.
  */
-import { derivePtk, calculateEapolKeyMic, timingSafeEqualBytes } from '../crypto/index.js';
+import { derivePtk, calculateEapolKeyMic, timingSafeEqualBytes, type PtkKeys } from '../crypto/index.js';
 import { decodeKeyData, findElement, RSNE_ID, decodeRsne, rsneDefaults } from '../codec/index.js';
 import { formatMac } from '../mac.js';
 import { isPskAkm } from '../suites.js';
@@ -161,6 +161,7 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
       break;
     case 'PTKINITDONE':
       ctx.cancel(st);
+      st.firstTxRef = undefined; // a late TX status of msg 3/4 must not re-arm the timer
       st.EAPOLKeyReceived = false;
       st.MICVerified = false;
       st.TimeoutCtr = 0;
@@ -199,7 +200,8 @@ function sendPairwise(ctx: MachineContext, st: StationState, msg: 1 | 3): void {
     frame = buildMsg1({ version: st.descriptorVersion, pairwiseCipher: st.pairwiseCipher, replayCounter, anonce: st.ANonce });
     st.handshake!.msg1Sent++;
   } else {
-    const keyId = bss.GN;
+    // The GTK the BSS transmits with; during a rekey PTKINITDONE adds the station to the update.
+    const keyId = bss.txKeyId;
     frame = buildMsg3({
       version: st.descriptorVersion,
       pairwiseCipher: st.pairwiseCipher,
@@ -218,7 +220,8 @@ function sendPairwise(ctx: MachineContext, st: StationState, msg: 1 | 3): void {
   const wantTx = first && bss.cfg.reportsTxStatus;
   const ref = wantTx ? ctx.nextRef(st) : undefined;
   st.firstTxRef = ref;
-  ctx.emit({ type: 'transmit-eapol', bssid: bss.cfg.bssid, sta: st.sta, frame, protected: false, ref });
+  // As hostapd's wpa_send_eapol(): encrypted once a pairwise key is set (a PTK rekey), not before.
+  ctx.emit({ type: 'transmit-eapol', bssid: bss.cfg.bssid, sta: st.sta, frame, protected: st.PTK_valid, ref });
   const t = ctx.timing;
   // With TX status, the short first timeout starts when the status arrives; until then the
   // long one guards against a lost status.
@@ -231,17 +234,18 @@ function processMsg2(ctx: MachineContext, st: StationState): void {
   st.EAPOLKeyReceived = false;
   st.MICVerified = false;
   const bss = st.bss;
+  // As hostapd's PTKCALCNEGOTIATING: derive into a local, keep it only once the MIC verifies.
+  // During a PTK rekey st.PTK still holds the PTK in use, so it cannot tell.
+  let verified: { pmk: Buffer; ptk: PtkKeys } | undefined;
   for (const pmk of st.pmkCandidates) {
     const ptk = derivePtk({ pmk, aa: bss.cfg.bssid, spa: st.sta, anonce: st.ANonce, snonce: rk.nonce, akm: st.akm, cipher: st.pairwiseCipher });
     const mic = calculateEapolKeyMic(ptk.kck, rk.zeroed, st.descriptorVersion);
     if (timingSafeEqualBytes(mic, rk.mic)) {
-      st.PMK = pmk;
-      st.PTK = ptk;
-      st.SNonce = rk.nonce;
+      verified = { pmk, ptk };
       break;
     }
   }
-  if (st.PTK === undefined) {
+  if (verified === undefined) {
     // Invariant 11: never advance on an invalid MIC; count it and diagnose once.
     const hs = st.handshake!;
     hs.micFailures++;
@@ -255,7 +259,10 @@ function processMsg2(ctx: MachineContext, st: StationState): void {
     }
     return;
   }
-  st.handshake!.pmkFp = fingerprint(st.PMK!);
+  st.PMK = verified.pmk;
+  st.PTK = verified.ptk;
+  st.SNonce = rk.nonce;
+  st.handshake!.pmkFp = fingerprint(st.PMK);
   // Invariant 5: the RSNE in msg 2/4 equals the one of the (Re)Association Request.
   const mismatch = checkMsg2Rsne(st, rk.keyData);
   if (mismatch !== undefined) {

@@ -83,7 +83,7 @@ export type Effect =
   | { type: 'install-pairwise-key'; bssid: Buffer; sta: Buffer; cipher: number; keyId: number; tk: Buffer; ref: number }
   | { type: 'install-group-key'; bssid: Buffer; cipher: number; keyId: number; gtk: Buffer; setTx: boolean; ref: number }
   | { type: 'remove-pairwise-key'; bssid: Buffer; sta: Buffer }
-  | { type: 'set-port'; bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number; ref: number }
+  | { type: 'set-port'; bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number; ref?: number }
   | { type: 'disconnect'; bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }
   | { type: 'report'; report: Report };
 

@@ -296,6 +296,11 @@ export class SimDriver extends EventEmitter implements Driver {
   }
 
   setPortAuthorized(c: { bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number }): void {
+    if (!c.authorized) {
+      // Closing the port of a station that already left this BSS (it roamed) is a no-op.
+      const gone = this.stationsByMac.get(macKey(c.sta));
+      if (gone === undefined || gone.bss === undefined || !gone.bss.announced.equals(c.bssid)) return;
+    }
     const st = this.associated(c.bssid, c.sta);
     if (c.authorized && st.apTk === undefined) this.violation(`port of ${formatMac(c.sta)} opened before its PTK was installed`);
     st.portAuthorized = c.authorized;

@@ -239,3 +239,38 @@ void describe('4-way handshake failures', () => {
     assert.deepEqual(air.violations, []);
   });
 });
+
+void describe('station bounds', () => {
+  void it('an association beyond the per-BSS limit is refused with reason 5 and counted; the others join', async () => {
+    const air = new Air({ core: { maxStationsPerBss: 2 } });
+    air.addBss({ bssid: BSSID, interfaceMac: IFACE });
+    const stas = [1, 2, 3].map((i) => mac(0x5a, i));
+    for (const s of stas) air.addStation({ mac: s }, BSSID);
+    for (const s of stas) air.associate(s);
+    air.run();
+    assert.equal(air.effects('set-port', (e) => e.authorized).length, 2, 'the first two join');
+    const refused = air.effects('disconnect', (e) => e.sta.equals(stas[2]));
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0].effect.reason, 5, 'reason 5: AP unable to handle all associated STAs');
+    assert.equal(await air.metric('airlock_frames_dropped_total{reason="station_limit"}'), 1);
+    // When one leaves, there is room again.
+    air.leave(stas[0]);
+    air.associate(stas[2]);
+    air.run();
+    assert.equal(air.effects('set-port', (e) => e.authorized && e.sta.equals(stas[2])).length, 1);
+  });
+
+  void it('the per-agent limit counts stations over all of the agent\'s BSSes', () => {
+    const air = new Air({ core: { maxStationsPerAgent: 1 } });
+    const other = mac(0xb0, 2);
+    air.addBss({ bssid: BSSID });
+    air.addBss({ bssid: other });
+    air.addStation({ mac: mac(0x5a, 1) }, BSSID);
+    air.addStation({ mac: mac(0x5a, 2) }, other);
+    air.associate(mac(0x5a, 1));
+    air.associate(mac(0x5a, 2));
+    air.run();
+    assert.equal(air.effects('set-port', (e) => e.authorized).length, 1);
+    assert.equal(air.effects('disconnect', (e) => e.reason === 5).length, 1);
+  });
+});

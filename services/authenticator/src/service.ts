@@ -97,6 +97,8 @@ export class AuthenticatorService implements SessionHost {
         subsequentTimeoutMs: e.subsequentTimeoutMs,
         groupTimeoutMs: e.groupTimeoutMs,
       },
+      maxStationsPerBss: opts.config.limits.maxStationsPerBss,
+      maxStationsPerAgent: opts.config.limits.maxStationsPerAgent,
       trace: debug
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
         : undefined,

@@ -41,6 +41,9 @@ export interface CoreOptions {
   historyStations?: number;
   /** MIC-failure diagnoses allowed per second, core-wide (default 20). */
   diagnosesPerSecond?: number;
+  /** Station bounds: an association beyond them is refused with reason 5 (default: none). */
+  maxStationsPerBss?: number;
+  maxStationsPerAgent?: number;
 }
 
 /** Why a BSS was refused. */
@@ -75,7 +78,7 @@ export class AuthenticatorCore implements MachineContext {
   private readonly bsses = new Map<string, BssState>();
   private readonly stations = new Map<string, StationState>();
   private readonly timers = new DeadlineQueue<StationState | BssState>();
-  private readonly refs = new Map<number, StationState | undefined>();
+  private readonly refs = new Map<number, StationState | BssState>();
   private readonly histories = new Map<string, HandshakeRecord[]>();
   private readonly historyPerStation: number;
   private readonly historyStations: number;
@@ -86,6 +89,9 @@ export class AuthenticatorCore implements MachineContext {
   private diagTokens: number;
   private diagRefillAt = 0;
   private readonly diagRate: number;
+  private readonly maxPerBss: number;
+  private readonly maxPerAgent: number;
+  private readonly agentStations = new Map<string, number>();
 
   constructor(opts: CoreOptions) {
     this.rand = opts.random;
@@ -95,6 +101,8 @@ export class AuthenticatorCore implements MachineContext {
     this.historyStations = opts.historyStations ?? 65536;
     this.diagRate = opts.diagnosesPerSecond ?? 20;
     this.diagTokens = this.diagRate;
+    this.maxPerBss = opts.maxStationsPerBss ?? Infinity;
+    this.maxPerAgent = opts.maxStationsPerAgent ?? Infinity;
   }
 
   // ---- public API -------------------------------------------------------------------
@@ -144,6 +152,7 @@ export class AuthenticatorCore implements MachineContext {
     return this.run(now, () => {
       for (const st of [...bss.stations]) this.dropStation(st, 'aborted', detail);
       this.cancel(bss);
+      for (const [ref, owner] of this.refs) if (owner === bss) this.refs.delete(ref);
       this.bsses.delete(bss.key);
       this.dirtyBss.delete(bss);
       for (const g of bss.gtk) wipe(g);
@@ -283,9 +292,9 @@ export class AuthenticatorCore implements MachineContext {
     this.traceFn?.(t);
   }
 
-  nextRef(st: StationState | undefined): number {
+  nextRef(owner: StationState | BssState): number {
     const ref = ++this.refSeq;
-    this.refs.set(ref, st);
+    this.refs.set(ref, owner);
     return ref;
   }
 
@@ -435,6 +444,11 @@ export class AuthenticatorCore implements MachineContext {
         this.emit({ type: 'remove-pairwise-key', bssid: old, sta });
       }
     }
+    if (this.full(bss)) {
+      this.emit({ type: 'disconnect', bssid, sta, reason: Reason.AP_FULL, deauth: false });
+      this.report({ kind: 'handshake', bssid, sta, result: 'rejected', akm: 0, detail: 'station limit of the BSS or agent reached' });
+      return this.drop(bssid, sta, 'station_limit', 'association refused: station limit reached');
+    }
     let akm: number;
     let cipher: number;
     if (bss.cfg.wired && rsne.length === 0) {
@@ -489,6 +503,7 @@ export class AuthenticatorCore implements MachineContext {
     if (!f.ok) return this.drop(bssid, sta, 'malformed_eapol', f.error.detail);
     if (st === undefined) {
       if (!bss.cfg.wired) return this.drop(bssid, sta, 'unassociated_station', 'EAPOL from a station that is not associated');
+      if (this.full(bss)) return this.drop(bssid, sta, 'station_limit', 'wired station refused: station limit reached');
       // A wired port's station appears with its first EAPOL frame.
       st = this.createStation(bss, sta, Buffer.alloc(0), bss.akms[0], bss.pairwiseCiphers[0]);
       if (isPskAkm(st.akm)) st.AuthenticationRequest = true;
@@ -579,22 +594,22 @@ export class AuthenticatorCore implements MachineContext {
     return timingSafeEqualBytes(calculateEapolKeyMic(st.PTK.kck, rk.zeroed, st.descriptorVersion), rk.mic);
   }
 
-  private onTxStatus(ref: number, acked: boolean): void {
+  private onTxStatus(ref: number, _acked: boolean): void {
     const st = this.refs.get(ref);
     this.refs.delete(ref);
-    if (st === undefined || st.firstTxRef !== ref) return;
+    if (st === undefined || st.kind !== 'sta' || st.firstTxRef !== ref) return;
     st.firstTxRef = undefined;
-    // Invariant 7: with TX status, the first timeout is the short one, from the status.
-    void acked;
+    // Invariant 7: with TX status, the first timeout is the short one, counted from the
+    // status (acknowledged or not: a frame the station missed is retried just as soon).
     this.schedule(st, this.now + this.timing.firstTimeoutMs);
   }
 
   private onCommandResult(ref: number, ok: boolean, error: string): void {
-    if (!this.refs.has(ref)) return;
     const st = this.refs.get(ref);
+    if (st === undefined) return;
     this.refs.delete(ref);
-    if (st === undefined) {
-      if (!ok) this.report({ kind: 'command-failed', bssid: Buffer.alloc(6), sta: undefined, command: 'install-group-key', error });
+    if (st.kind === 'bss') {
+      if (!ok) this.report({ kind: 'command-failed', bssid: st.cfg.bssid, sta: undefined, command: 'install-group-key', error });
       return;
     }
     if (this.stations.get(st.key) !== st) return;
@@ -693,6 +708,7 @@ export class AuthenticatorCore implements MachineContext {
     };
     this.stations.set(st.key, st);
     bss.stations.add(st);
+    this.agentStations.set(bss.cfg.agentId, (this.agentStations.get(bss.cfg.agentId) ?? 0) + 1);
     this.setPhase(st, 'associated');
     return st;
   }
@@ -729,6 +745,9 @@ export class AuthenticatorCore implements MachineContext {
     for (const ref of [st.installRef, st.portRef, st.firstTxRef]) if (ref !== undefined) this.refs.delete(ref);
     this.stations.delete(st.key);
     st.bss.stations.delete(st);
+    const left = (this.agentStations.get(st.bss.cfg.agentId) ?? 1) - 1;
+    if (left > 0) this.agentStations.set(st.bss.cfg.agentId, left);
+    else this.agentStations.delete(st.bss.cfg.agentId);
     if (st.PTK) {
       wipe(st.PTK.kck);
       wipe(st.PTK.kek);
@@ -736,6 +755,11 @@ export class AuthenticatorCore implements MachineContext {
     st.PTK = undefined;
     st.PMK = undefined;
     st.pmkCandidates = [];
+  }
+
+  /** The BSS or its agent holds as many stations as allowed. */
+  private full(bss: BssState): boolean {
+    return bss.stations.size >= this.maxPerBss || (this.agentStations.get(bss.cfg.agentId) ?? 0) >= this.maxPerAgent;
   }
 
   private setPhase(st: StationState, to: StationPhase | undefined): void {

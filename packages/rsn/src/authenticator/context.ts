@@ -19,7 +19,7 @@ export interface MachineContext {
   /** A state transition (debug logging). */
   trace(t: Transition): void;
   /** A reference for an effect whose outcome comes back (TX status, command result). */
-  nextRef(st: StationState | undefined): number;
+  nextRef(owner: StationState | BssState): number;
   /** Set the target's single deadline. */
   schedule(t: StationState | BssState, at: number): void;
   /** Clear the target's deadline. */

@@ -52,7 +52,7 @@ function enter(ctx: MachineContext, bss: BssState, to: GtkState, stepStation: (s
       bss.GN = bss.GM;
       bss.GM = gm;
       bss.gtk[bss.GN] = ctx.random(gtkLength(bss.groupCipher));
-      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: bss.gtk[bss.GN]!, setTx: false, ref: ctx.nextRef(undefined) });
+      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: bss.gtk[bss.GN]!, setTx: false, ref: ctx.nextRef(bss) });
       let n = 0;
       for (const st of bss.stations) {
         if (st.ptkState === 'PTKINITDONE' && st.PTK_valid) {
@@ -68,7 +68,7 @@ function enter(ctx: MachineContext, bss: BssState, to: GtkState, stepStation: (s
     case 'SETKEYSDONE':
       bss.GKeyDoneStations = 0;
       bss.txKeyId = bss.GN;
-      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: bss.gtk[bss.GN]!, setTx: true, ref: ctx.nextRef(undefined) });
+      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: bss.gtk[bss.GN]!, setTx: true, ref: ctx.nextRef(bss) });
       if (from === 'SETKEYS') ctx.report({ kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
       if (bss.cfg.network.groupRekeyMs > 0) ctx.schedule(bss, ctx.now + bss.cfg.network.groupRekeyMs);
       break;

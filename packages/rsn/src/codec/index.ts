@@ -3,3 +3,4 @@ export * from './eapol.js';
 export * from './eapol-key.js';
 export * from './rsne.js';
 export * from './kde.js';
+export * from './eap.js';

@@ -29,11 +29,27 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/rsn/src/**/*.ts', 'packages/supplicant/src/**/*.ts'],
+    files: ['packages/rsn/src/**/*.ts', 'packages/supplicant/src/**/*.ts', 'packages/radius/src/codec/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', coreRestrictedImports],
       'no-restricted-syntax': ['error', ...coreRestrictedSyntax],
+    },
+  },
+  // Exception, for the EAP peer's TLS engine only (packages/supplicant/src/eap/tls-*.ts):
+  // EAP-TLS/TTLS run on node:tls over an in-memory Duplex (no sockets), so these files may
+  // import node:tls (node:stream is not restricted anyway), draw node:crypto randomness, and
+  // wait for node:tls with setImmediate (it completes writes and emits errors on later
+  // event-loop turns). Everything else in the supplicant stays sans-I/O.
+  {
+    files: ['packages/supplicant/src/eap/tls-*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: coreRestrictedImports.patterns.map((p) => ({ ...p, group: p.group.filter((m) => m !== 'node:tls' && m !== 'tls') })) }],
+      'no-restricted-syntax': ['error',
+        ...coreRestrictedSyntax.filter((s) => !s.selector.includes('randomBytes') && !s.selector.includes('setImmediate')),
+        { selector: "CallExpression[callee.name=/^(setTimeout|setInterval)$/]", message: 'Protocol cores keep timers as deadlines in state.' },
+      ],
     },
   },
 );

@@ -11,28 +11,44 @@
  * core.tick(now)), until nothing is in flight and no deadline is pending; a step cap turns
  * a livelock into a test failure. Every report is fed to a Prometheus registry with the
  * service's mapping, so tests assert on airlock_* metrics.
+ *
+ * IEEE 802.1X (RFC 3579 relay): the air also plays the RADIUS server and the station's EAP
+ * peer. Each 'radius-request' effect goes to an injectable responder (scriptedRadius() or
+ * the test's own), whose answer comes back as a 'radius-response' event after a virtual
+ * delay; 'accounting' effects are recorded. A station with `eap` in its spec answers
+ * EAP-Requests with a scripted peer, and on EAP-Success takes PMK = MSK[0..32] of the
+ * MSK the server gave for it in its last Access-Accept — both ends of an EAP method derive
+ * the same MSK — and keeps it as its PMKSA for later associations.
  */
 import { createHash } from 'node:crypto';
 import {
   AKM,
   AuthenticatorCore,
   CIPHER,
+  EapCode,
+  EapType,
   EapolType,
   PskCache,
+  decodeEap,
   decodeEapol,
   decodeEapolKey,
   describeKeyMessage,
+  encodeEap,
+  encodeEapol,
   encodeRsne,
   formatMac,
+  isPskAkm,
   macKey,
   type BssConfig,
   type CoreEvent,
   type CoreOptions,
   type CoreTiming,
   type Effect,
+  type EapPacket,
   type EapolKey,
   type KeyMessageKind,
   type NetworkPolicy,
+  type RadiusOutcome,
   type Report,
 } from '@airlock/rsn';
 import { Supplicant, type SupplicantEffect, type SupplicantMisbehaviour } from '@airlock/supplicant';
@@ -58,9 +74,9 @@ export function mac(prefix: number, n: number): Buffer {
   return Buffer.from([0x02, prefix & 0xff, 0x00, 0x00, (n >> 8) & 0xff, n & 0xff]);
 }
 
-/** RSN element with CCMP-128 group and pairwise cipher and one AKM (what the sim driver advertises). */
-export function rsneFor(akm: number, capabilities = 0): Buffer {
-  return encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms: [akm], capabilities });
+/** RSN element with CCMP-128 group and pairwise cipher and one AKM (what the sim driver advertises), optionally with a PMKID List. */
+export function rsneFor(akm: number, capabilities = 0, pmkids?: Buffer[]): Buffer {
+  return encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms: [akm], capabilities, pmkids });
 }
 
 // ---- metrics ---------------------------------------------------------------------------
@@ -85,6 +101,20 @@ export function keyFrameInfo(frame: Buffer): KeyFrameInfo {
   const k = decodeEapolKey(e.value.body);
   if (!k.ok) return { kind: 'not-eapol-key', key: undefined, replayCounter: -1n, nonce: Buffer.alloc(0) };
   return { kind: describeKeyMessage(k.value), key: k.value, replayCounter: k.value.replayCounter, nonce: Buffer.from(k.value.nonce) };
+}
+
+/** The EAP packet of an EAPOL-EAP frame (raw: exactly Length octets), or undefined when the frame is not one. */
+export function eapOf(frame: Buffer): { packet: EapPacket; raw: Buffer } | undefined {
+  const e = decodeEapol(frame);
+  if (!e.ok || e.value.type !== EapolType.EapPacket) return undefined;
+  const p = decodeEap(e.value.body);
+  if (!p.ok) return undefined;
+  return { packet: p.value, raw: Buffer.from(e.value.body.subarray(0, e.value.body.readUInt16BE(2))) };
+}
+
+/** An EAPOL frame from a station (version 1, as wpa_supplicant's default eapol_version). */
+export function stationEapol(type: number, body: Buffer = Buffer.alloc(0)): Buffer {
+  return encodeEapol({ version: 1, type, body });
 }
 
 /** A frame in the air, shown to the interceptor. */
@@ -133,6 +163,26 @@ export interface BssSpec {
   rekeyGtkOnLeave?: boolean;
 }
 
+/** The EAP peer of an 802.1X station (scripted: the EAP method itself is not run here). */
+export interface StationEapSpec {
+  /** The identity in EAP-Response/Identity. */
+  identity: string;
+  /** Answer EAP-Requests by itself (default true); false: the test sends every response. */
+  autoRespond?: boolean;
+  /** Overrides the answer to one request: EAP-Response bytes, undefined to stay silent, 'default' for the built-in answer. */
+  respond?: (req: EapPacket, st: Station) => Buffer | undefined | 'default';
+}
+
+/** What the station's EAP peer saw and did. */
+export interface StationEapState {
+  /** PMK = MSK[0..32] of the last EAP success: the station's PMKSA (undefined before any). */
+  pmk: Buffer | undefined;
+  /** EAP packets received from the authenticator, in order. */
+  readonly received: { t: number; packet: EapPacket; raw: Buffer }[];
+  successes: number;
+  failures: number;
+}
+
 /** A station as a test sets it up. */
 export interface StationSpec {
   mac: Buffer;
@@ -144,6 +194,8 @@ export interface StationSpec {
   aa?: Buffer;
   akm?: number;
   misbehave?: SupplicantMisbehaviour;
+  /** 802.1X station: its EAP peer. */
+  eap?: StationEapSpec;
 }
 
 /** A simulated station: its supplicant and what happened to it. */
@@ -162,6 +214,8 @@ export interface Station {
   readonly log: { t: number; effect: SupplicantEffect }[];
   /** Disconnects the authenticator ordered for it (reason codes). */
   readonly disconnects: number[];
+  /** Its EAP peer (802.1X stations). */
+  readonly eap: StationEapState;
 }
 
 /** What the fake radio holds for a station. */
@@ -194,6 +248,97 @@ export interface AirOptions {
   commandDelayMs?: number;
   /** Maximum deliveries + ticks per run() (default 100000). */
   stepCap?: number;
+  /** Delay from a radius-request to its radius-response (ms), unless the responder says otherwise. */
+  radiusDelayMs?: number;
+}
+
+/** A 'radius-request' effect. */
+export type RadiusRequest = Extract<Effect, { type: 'radius-request' }>;
+
+/** What the scripted RADIUS server answers, and after how long (default: AirOptions.radiusDelayMs). */
+export type RadiusReply = RadiusOutcome & { delayMs?: number };
+
+/** Decides the answer to one Access-Request; undefined: no answer (the test may answer with answerRadius()). */
+export type RadiusResponder = (req: RadiusRequest, air: Air) => RadiusReply | undefined;
+
+/** One authentication as the scripted server runs it. */
+export interface RadiusScript {
+  /** Access-Challenge rounds before the final answer (default 1). */
+  challenges?: number;
+  /** The final answer (default 'accept'); 'silent' never answers. */
+  final?: 'accept' | 'reject' | 'timeout' | 'silent';
+  /** EAP method of the server's EAP-Requests (default PEAP). */
+  method?: number;
+  /** MSK of an accept (default: 64 bytes derived from the station and the authentication number). */
+  msk?: Buffer;
+  /** An Access-Accept without MS-MPPE keys. */
+  omitMsk?: boolean;
+  /** An Access-Accept / Reject without an EAP-Message. */
+  omitEap?: boolean;
+  sessionTimeoutS?: number;
+  terminationAction?: number;
+  vlanId?: number;
+  classes?: Buffer[];
+  userName?: string;
+  /** Delay of every answer (ms). */
+  delayMs?: number;
+}
+
+/** The MSK the scripted server gives a station in its authentication number `n` (1-based). */
+export function scriptedMsk(sta: Buffer, n: number): Buffer {
+  return seededRandom(`msk:${formatMac(sta)}:${n}`)(64);
+}
+
+/**
+ * A scripted RADIUS server (RFC 3579): a new conversation (no State) answers with
+ * `challenges` Access-Challenges, each an EAP-Request with the next identifier and a new
+ * State, then the final answer: Accept with EAP-Success and the MSK, Reject with
+ * EAP-Failure (identifier of the last response, RFC 3748 §4.2). `script` may depend on the
+ * station's authentication number n (1-based) and the request.
+ */
+export function scriptedRadius(script: RadiusScript | ((n: number, req: RadiusRequest) => RadiusScript) = {}): RadiusResponder {
+  const conversations = new Map<string, { n: number; round: number }>();
+  const auths = new Map<string, number>();
+  return (req) => {
+    const k = macKey(req.sta);
+    let conv = conversations.get(k);
+    if (req.state === undefined || conv === undefined) {
+      const n = (auths.get(k) ?? 0) + 1;
+      auths.set(k, n);
+      conv = { n, round: 0 };
+      conversations.set(k, conv);
+    }
+    const s = typeof script === 'function' ? script(conv.n, req) : script;
+    const resp = decodeEap(req.eap);
+    const id = resp.ok ? resp.value.identifier : 0;
+    const delayMs = s.delayMs;
+    if (conv.round < (s.challenges ?? 1)) {
+      conv.round++;
+      const eap = encodeEap({ code: EapCode.Request, identifier: (id + 1) & 0xff, type: s.method ?? EapType.Peap, data: Buffer.from(`server round ${conv.round}`) });
+      return { outcome: 'challenge', eap, state: Buffer.from(`state:${formatMac(req.sta)}:${conv.n}:${conv.round}`), delayMs };
+    }
+    conversations.delete(k);
+    switch (s.final ?? 'accept') {
+      case 'accept':
+        return {
+          outcome: 'accept',
+          eap: s.omitEap ? undefined : encodeEap({ code: EapCode.Success, identifier: id, type: undefined, data: Buffer.alloc(0) }),
+          msk: s.omitMsk ? undefined : (s.msk ?? scriptedMsk(req.sta, conv.n)),
+          sessionTimeoutS: s.sessionTimeoutS,
+          terminationAction: s.terminationAction,
+          vlanId: s.vlanId,
+          classes: s.classes,
+          userName: s.userName,
+          delayMs,
+        };
+      case 'reject':
+        return { outcome: 'reject', eap: s.omitEap ? undefined : encodeEap({ code: EapCode.Failure, identifier: id, type: undefined, data: Buffer.alloc(0) }), delayMs };
+      case 'timeout':
+        return { outcome: 'timeout', delayMs };
+      case 'silent':
+        return undefined;
+    }
+  };
 }
 
 interface Pending {
@@ -203,6 +348,8 @@ interface Pending {
 }
 
 const DEFAULT_SSID = 'airlock-scenario';
+/** The PMK of an 802.1X station's supplicant before its first EAP success (never verifies). */
+const NO_PMK_YET = Buffer.alloc(32, 0xee);
 const DEFAULT_PASSPHRASE = 'correct horse battery staple';
 
 /** The air between one AuthenticatorCore and many supplicants, on virtual time. */
@@ -221,12 +368,20 @@ export class Air {
   intercept: ((f: AirFrame) => Verdict) | undefined;
   /** Called with each batch of core effects after the air applied it. */
   onEffects: ((effects: Effect[]) => void) | undefined;
+  /** The RADIUS server: answers each 'radius-request' effect (undefined: nobody answers). */
+  radius: RadiusResponder | undefined;
+  /** Accounting effects, in order, with the time. */
+  readonly accounting: { t: number; effect: Extract<Effect, { type: 'accounting' }> }[] = [];
   /** The fake radio's station table, keyed by radioKey(bssid, sta). */
   readonly radioStations = new Map<string, RadioStation>();
   readonly radioBsses = new Map<string, RadioBss>();
   readonly stations = new Map<string, Station>();
   readonly bsses = new Map<string, BssConfig>();
   private readonly opts: Required<Omit<AirOptions, 'timing' | 'core' | 'seed'>>;
+  /** Station of each outstanding radius-request ref. */
+  private readonly radiusRefs = new Map<number, Buffer>();
+  /** The MSK of the last Access-Accept delivered for a station (what its EAP method derived too). */
+  private readonly msks = new Map<string, Buffer>();
   private readonly queue: Pending[] = [];
   private seq = 0;
   private readonly pskCache = new PskCache();
@@ -240,6 +395,7 @@ export class Air {
       loseTxStatus: opts.loseTxStatus ?? false,
       commandDelayMs: opts.commandDelayMs ?? 1,
       stepCap: opts.stepCap ?? 100_000,
+      radiusDelayMs: opts.radiusDelayMs ?? 5,
     };
   }
 
@@ -296,6 +452,7 @@ export class Air {
       epoch: 0,
       log: [],
       disconnects: [],
+      eap: { pmk: undefined, received: [], successes: 0, failures: 0 },
     };
     this.stations.set(macKey(spec.mac), st);
     return st;
@@ -311,15 +468,17 @@ export class Air {
   freshSupplicant(sta: Buffer): Supplicant {
     const st = this.station(sta);
     if (st.bssid === undefined) throw new Error(`${formatMac(sta)} is not associated`);
-    return this.newSupplicant(st.spec, this.bssConfig(st.bssid), st.assocRsne, `copy-${st.epoch}`);
+    return this.newSupplicant(st.spec, this.bssConfig(st.bssid), st.assocRsne, `copy-${st.epoch}`, st.eap.pmk);
   }
 
-  private newSupplicant(spec: StationSpec, cfg: BssConfig, assocRsne: Buffer, seed = ''): Supplicant {
+  /** `eapPmk`: the PMK of an 802.1X station (from its last EAP success); PSK stations derive theirs. */
+  private newSupplicant(spec: StationSpec, cfg: BssConfig, assocRsne: Buffer, seed = '', eapPmk?: Buffer): Supplicant {
+    const akm = spec.akm ?? cfg.network.akms[0];
     return new Supplicant({
       spa: spec.mac,
       aa: spec.aa ?? cfg.bssid,
-      pmk: this.stationPmk(spec, cfg),
-      akm: spec.akm ?? cfg.network.akms[0],
+      pmk: isPskAkm(akm) ? this.stationPmk(spec, cfg) : (eapPmk ?? NO_PMK_YET),
+      akm,
       pairwiseCipher: CIPHER.CCMP_128,
       groupCipher: CIPHER.CCMP_128,
       assocRsne,
@@ -331,16 +490,21 @@ export class Air {
 
   // ---- radio events ------------------------------------------------------------------
 
-  /** The station associates to `bssid` (default: the one it was created for): a new supplicant association, then 'associated' to the core. */
-  associate(sta: Buffer, o: { bssid?: Buffer; reassociation?: boolean } = {}): void {
+  /**
+   * The station associates to `bssid` (default: the one it was created for): a new
+   * supplicant association, then 'associated' to the core. `pmkids`: the PMKID List of its
+   * association RSNE (PMKSA caching); msg 2/4 then carries the same RSNE.
+   */
+  associate(sta: Buffer, o: { bssid?: Buffer; reassociation?: boolean; pmkids?: Buffer[] } = {}): void {
     const st = this.station(sta);
     const previous = st.bssid;
     const bssid = o.bssid ?? st.home;
     st.epoch++;
     st.bssid = Buffer.from(bssid);
     const cfg = this.bsses.get(macKey(bssid));
+    st.assocRsne = rsneFor(st.spec.akm ?? cfg?.network.akms[0] ?? AKM.PSK, 0, o.pmkids);
     // A new association: a new supplicant, with its own nonces.
-    if (cfg !== undefined) st.supplicant = this.newSupplicant(st.spec, cfg, st.assocRsne, `-assoc${st.epoch}`);
+    if (cfg !== undefined) st.supplicant = this.newSupplicant(st.spec, cfg, st.assocRsne, `-assoc${st.epoch}`, st.eap.pmk);
     // The new BSS starts with nothing for the station; what an old BSS holds stays until the
     // core clears it (a roam) or the station is disconnected.
     this.radioStations.set(radioKey(bssid, sta), { tk: undefined, portAuthorized: false });
@@ -381,6 +545,32 @@ export class Air {
     const b = bssid ?? st?.bssid;
     if (b === undefined) throw new Error(`no BSSID for ${formatMac(sta)}`);
     this.air({ dir: 'up', bssid: b, sta, frame, info: keyFrameInfo(frame), protected: false, t: this.now }, st?.epoch ?? 0);
+  }
+
+  /** The station sends an EAP packet (EAPOL-EAP) through the air. */
+  sendEap(sta: Buffer, eap: Buffer): void {
+    this.sendUp(sta, stationEapol(EapolType.EapPacket, eap));
+  }
+
+  /** The station sends EAPOL-Start. */
+  eapolStart(sta: Buffer): void {
+    this.sendUp(sta, stationEapol(EapolType.Start));
+  }
+
+  /** The station sends EAPOL-Logoff. */
+  eapolLogoff(sta: Buffer): void {
+    this.sendUp(sta, stationEapol(EapolType.Logoff));
+  }
+
+  /** Answers an Access-Request (by its ref) after `reply.delayMs` (default AirOptions.radiusDelayMs). */
+  answerRadius(ref: number, reply: RadiusReply): void {
+    const { delayMs, ...outcome } = reply;
+    this.schedule(delayMs ?? this.opts.radiusDelayMs, () => {
+      const sta = this.radiusRefs.get(ref);
+      this.radiusRefs.delete(ref);
+      if (sta !== undefined && outcome.outcome === 'accept' && outcome.msk !== undefined) this.msks.set(macKey(sta), Buffer.from(outcome.msk));
+      this.inject({ type: 'radius-response', ref, ...outcome });
+    });
   }
 
   /** Delivers a held frame now (plus the link latency). */
@@ -459,6 +649,21 @@ export class Air {
       out.push(e.effect);
     }
     return out;
+  }
+
+  /** EAP packets the core transmitted to `sta` (EAPOL-EAP frames), decoded, optionally filtered. */
+  eapTransmissions(sta: Buffer, pred: (p: EapPacket) => boolean = () => true): { i: number; t: number; effect: Extract<Effect, { type: 'transmit-eapol' }>; packet: EapPacket; raw: Buffer }[] {
+    const out: { i: number; t: number; effect: Extract<Effect, { type: 'transmit-eapol' }>; packet: EapPacket; raw: Buffer }[] = [];
+    for (const x of this.effects('transmit-eapol', (e) => e.sta.equals(sta))) {
+      const eap = eapOf(x.effect.frame);
+      if (eap !== undefined && pred(eap.packet)) out.push({ ...x, ...eap });
+    }
+    return out;
+  }
+
+  /** Every 'radius-request' effect for `sta` (or for every station). */
+  radiusRequests(sta?: Buffer): { i: number; t: number; effect: RadiusRequest }[] {
+    return this.effects('radius-request', (e) => sta === undefined || e.sta.equals(sta));
   }
 
   /** Every report of one kind. */
@@ -567,6 +772,15 @@ export class Air {
           this.radioStations.delete(radioKey(effect.bssid, effect.sta));
           break;
         }
+        case 'radius-request': {
+          this.radiusRefs.set(effect.ref, Buffer.from(effect.sta));
+          const reply = this.radius?.(effect, this);
+          if (reply !== undefined) this.answerRadius(effect.ref, reply);
+          break;
+        }
+        case 'accounting':
+          this.accounting.push({ t: this.now, effect });
+          break;
         default: {
           const never: never = effect;
           throw new Error(`unknown effect ${JSON.stringify(never)}`);
@@ -595,6 +809,47 @@ export class Air {
     }
   }
 
+  /** The station's EAP peer: answers requests, and takes the PMK on EAP-Success. */
+  private stationEap(st: Station, packet: EapPacket, raw: Buffer): void {
+    const spec = st.spec.eap!;
+    st.eap.received.push({ t: this.now, packet, raw });
+    switch (packet.code) {
+      case EapCode.Request: {
+        if (spec.autoRespond === false) return;
+        const custom = spec.respond?.(packet, st) ?? 'default';
+        let resp: Buffer | undefined;
+        if (custom !== 'default') resp = custom;
+        else if (packet.type === EapType.Identity) resp = encodeEap({ code: EapCode.Response, identifier: packet.identifier, type: EapType.Identity, data: Buffer.from(spec.identity, 'utf8') });
+        else resp = encodeEap({ code: EapCode.Response, identifier: packet.identifier, type: packet.type, data: Buffer.from(`peer answer ${st.eap.received.length}`) });
+        if (resp === undefined) return;
+        const frame = stationEapol(EapolType.EapPacket, resp);
+        this.air({ dir: 'up', bssid: st.bssid!, sta: st.mac, frame, info: keyFrameInfo(frame), protected: false, t: this.now }, st.epoch);
+        return;
+      }
+      case EapCode.Success: {
+        st.eap.successes++;
+        const msk = this.msks.get(macKey(st.mac));
+        if (msk === undefined) return;
+        const pmk = Buffer.from(msk.subarray(0, 32));
+        const old = st.eap.pmk;
+        st.eap.pmk = pmk;
+        if (old !== undefined && old.equals(pmk)) return;
+        // wpa_supplicant hands the new PMK to its key management (wpa_sm_set_pmk) and keeps
+        // the PTK in use; our Supplicant takes a PMK only when created or reset, so a
+        // reauthentication with a new MSK gets a new instance (it answers the protected
+        // msg 1/4 as a first handshake: no Secure bit in msg 2/4, which the core ignores).
+        const cfg = this.bssConfig(st.bssid!);
+        st.supplicant = this.newSupplicant(st.spec, cfg, st.assocRsne, `-eap${st.eap.successes}-${st.epoch}`, pmk);
+        return;
+      }
+      case EapCode.Failure:
+        st.eap.failures++;
+        return;
+      default:
+        return;
+    }
+  }
+
   /** Puts a frame in the air; returns the verdict. */
   private air(f: AirFrame, epoch: number): Verdict {
     const v = this.intercept?.(f) ?? 'deliver';
@@ -617,6 +872,8 @@ export class Air {
     const st = this.stations.get(macKey(f.sta));
     // A frame to a station that left (or to another association of it) is lost.
     if (st === undefined || st.epoch !== epoch || st.bssid === undefined || !st.bssid.equals(f.bssid)) return;
+    const eap = st.spec.eap !== undefined ? eapOf(f.frame) : undefined;
+    if (eap !== undefined) return this.stationEap(st, eap.packet, eap.raw);
     for (const effect of st.supplicant.receive(f.frame)) {
       st.log.push({ t: this.now, effect });
       if (effect.type === 'transmit') this.air({ dir: 'up', bssid: f.bssid, sta: f.sta, frame: effect.frame, info: keyFrameInfo(effect.frame), protected: false, t: this.now }, st.epoch);

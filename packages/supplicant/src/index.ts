@@ -15,3 +15,4 @@ export {
   type SupplicantState,
 } from './supplicant.js';
 export { eapolLogoff, eapolStart } from './eapol-frames.js';
+export * from './eap/index.js';

@@ -23,6 +23,8 @@ void test('minimal file gets every default', () => {
     log: { level: 'info' },
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
     limits: { agentSendQueue: 4096, maxStationsPerBss: 2048, maxStationsPerAgent: 16384 },
+    radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600 },
+    eap: { retransmitMs: 3000, maxTransmissions: 4, quietPeriodS: 60, pmksaLifetimeS: 43200 },
     networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false }],
   });
 });
@@ -46,6 +48,17 @@ http: { listen: "[::1]:0" }
 log: { level: debug }
 eapol: { pairwise_update_count: 3, group_update_count: 2, first_timeout_ms: 50, first_timeout_no_tx_status_ms: 900, subsequent_timeout_ms: 800, group_timeout_ms: 400, max_frame_bytes: 2048 }
 limits: { agent_send_queue: 100, max_stations_per_bss: 10, max_stations_per_agent: 20 }
+radius:
+  servers: [{ name: primary, host: 192.0.2.10, auth_port: 11812, acct_port: 11813, secret: "radius secret" }]
+  timeout_ms: 500
+  max_retransmits: 3
+  dead_after_ms: 2000
+  probe_interval_ms: 1000
+  nas_identifier: ap-hall
+  nas_ip_address: 192.0.2.1
+  accounting: false
+  interim_interval_s: 300
+eap: { retransmit_ms: 1500, max_transmissions: 3, quiet_period_s: 5, pmksa_lifetime_s: 3600 }
 networks:
   - ssid: "café"
     akms: [psk-sha256, 8021x]
@@ -60,6 +73,11 @@ networks:
   assert.equal(r.value.log.level, 'debug');
   assert.deepEqual(r.value.eapol, { pairwiseUpdateCount: 3, groupUpdateCount: 2, firstTimeoutMs: 50, firstTimeoutNoTxStatusMs: 900, subsequentTimeoutMs: 800, groupTimeoutMs: 400, maxFrameBytes: 2048 });
   assert.deepEqual(r.value.limits, { agentSendQueue: 100, maxStationsPerBss: 10, maxStationsPerAgent: 20 });
+  assert.deepEqual(r.value.radius, {
+    servers: [{ name: 'primary', host: '192.0.2.10', authPort: 11812, acctPort: 11813, secret: 'radius secret' }],
+    timeoutMs: 500, maxRetransmits: 3, deadAfterMs: 2000, probeIntervalMs: 1000, nasIdentifier: 'ap-hall', nasIpAddress: '192.0.2.1', accounting: false, interimIntervalS: 300,
+  });
+  assert.deepEqual(r.value.eap, { retransmitMs: 1500, maxTransmissions: 3, quietPeriodS: 5, pmksaLifetimeS: 3600 });
   assert.deepEqual(r.value.networks[0], {
     ssid: 'café', akms: ['psk-sha256', '8021x'], passphrases: ['ab'.repeat(32)],
     stationPsks: [{ sta: '02:aa:bb:cc:dd:ee', passphrase: 'stationpass' }], groupRekeyS: 0, rekeyGtkOnLeave: true,
@@ -75,36 +93,36 @@ void test('empty mappings ("grpc:") take the defaults', () => {
 /** Invalid files: each expects these errors (path exact, message substring), and no others. */
 const INVALID: { desc: string; yaml: string; errors: [path: string, message: string][] }[] = [
   { desc: 'empty file', yaml: '', errors: [['networks', 'missing required key; expected a list of at least one network']] },
-  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, http, log, eapol, limits, networks, got a list']] },
+  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, http, log, eapol, limits, radius, eap, networks, got a list']] },
   { desc: 'passphrase too short', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["password", "abcde"] }]', errors: [['networks[0].passphrases[1]', 'expected 8..63 printable ASCII characters or 64 hex digits, got 5 characters']] },
   { desc: 'passphrase too long', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'x'.repeat(65)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 65 characters']] },
   { desc: 'passphrase of 64 non-hex characters', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'g'.repeat(64)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 64 characters that are not all hex digits']] },
   { desc: 'passphrase with a control character', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["pass\\tword"] }]', errors: [['networks[0].passphrases[0]', 'non-printable or non-ASCII']] },
   { desc: 'passphrase written as a number', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: [12345678] }]', errors: [['networks[0].passphrases[0]', 'expected a passphrase (quote it in YAML), got a number']] },
-  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, http, log, eapol, limits, networks']] },
+  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, http, log, eapol, limits, radius, eap, networks']] },
   { desc: 'unknown nested key', yaml: `eapol: { retries: 3 }\n${MINIMAL}`, errors: [['eapol.retries', 'unknown key; expected one of pairwise_update_count, group_update_count']] },
   { desc: 'camelCase key is unknown', yaml: `grpc: { keepaliveTimeMs: 3 }\n${MINIMAL}`, errors: [['grpc.keepaliveTimeMs', 'unknown key; expected one of listen, plaintext, keepalive_time_ms']] },
   { desc: 'wrong type: string for integer', yaml: `eapol: { first_timeout_ms: "100" }\n${MINIMAL}`, errors: [['eapol.first_timeout_ms', 'expected an integer 10..60000 (ms), got the string "100"']] },
   { desc: 'wrong type: string for boolean', yaml: `grpc: { plaintext: "yes" }\n${MINIMAL}`, errors: [['grpc.plaintext', 'expected true or false, got the string "yes"']] },
   { desc: 'wrong type: scalar for mapping', yaml: `grpc: 5\n${MINIMAL}`, errors: [['grpc', 'expected a mapping with keys listen, plaintext']] },
-  { desc: 'wrong type: scalar for list', yaml: 'networks: [{ ssid: a, akms: psk, passphrases: ["password"] }]', errors: [['networks[0].akms', 'expected a list of at least one of psk, psk-sha256, 8021x, 8021x-sha256, got a string']] },
+  { desc: 'wrong type: scalar for list', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: psk, passphrases: ["password"] }]', errors: [['networks[0].akms', 'expected a list of at least one of psk, psk-sha256, 8021x, 8021x-sha256, got a string']] },
   { desc: 'fractional integer', yaml: `eapol: { pairwise_update_count: 2.5 }\n${MINIMAL}`, errors: [['eapol.pairwise_update_count', 'expected an integer 1..16, got 2.5']] },
   { desc: 'empty akms', yaml: 'networks: [{ ssid: a, akms: [] }]', errors: [['networks[0].akms', 'expected at least 1 item, got an empty list']] },
-  { desc: 'unknown akm', yaml: 'networks: [{ ssid: a, akms: [sae] }]', errors: [['networks[0].akms[0]', 'expected one of psk, psk-sha256, 8021x, 8021x-sha256, got the string "sae"']] },
-  { desc: 'duplicate akm', yaml: 'networks: [{ ssid: a, akms: [8021x, 8021x] }]', errors: [['networks[0].akms[1]', 'duplicate akm "8021x" (already at akms[0])']] },
-  { desc: 'duplicate ssid', yaml: 'networks: [{ ssid: a, akms: [8021x] }, { ssid: b, akms: [8021x] }, { ssid: a, akms: [8021x] }]', errors: [['networks[2].ssid', 'duplicate ssid "a" (already used by networks[0])']] },
+  { desc: 'unknown akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [sae] }]', errors: [['networks[0].akms[0]', 'expected one of psk, psk-sha256, 8021x, 8021x-sha256, got the string "sae"']] },
+  { desc: 'duplicate akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, 8021x] }]', errors: [['networks[0].akms[1]', 'duplicate akm "8021x" (already at akms[0])']] },
+  { desc: 'duplicate ssid', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x] }, { ssid: b, akms: [8021x] }, { ssid: a, akms: [8021x] }]', errors: [['networks[2].ssid', 'duplicate ssid "a" (already used by networks[0])']] },
   { desc: 'no networks', yaml: 'networks: []', errors: [['networks', 'expected at least 1 item, got an empty list']] },
-  { desc: 'ssid too long', yaml: `networks: [{ ssid: "${'é'.repeat(17)}", akms: [8021x] }]`, errors: [['networks[0].ssid', 'expected 1..32 octets of UTF-8, got 34 octets']] },
-  { desc: 'empty ssid', yaml: 'networks: [{ ssid: "", akms: [8021x] }]', errors: [['networks[0].ssid', 'got 0 octets']] },
-  { desc: 'missing ssid', yaml: 'networks: [{ akms: [8021x] }]', errors: [['networks[0].ssid', 'missing required key; expected an SSID of 1..32 octets']] },
+  { desc: 'ssid too long', yaml: `radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: "${'é'.repeat(17)}", akms: [8021x] }]`, errors: [['networks[0].ssid', 'expected 1..32 octets of UTF-8, got 34 octets']] },
+  { desc: 'empty ssid', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: "", akms: [8021x] }]', errors: [['networks[0].ssid', 'got 0 octets']] },
+  { desc: 'missing ssid', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ akms: [8021x] }]', errors: [['networks[0].ssid', 'missing required key; expected an SSID of 1..32 octets']] },
   { desc: 'out-of-range number', yaml: `grpc: { keepalive_time_ms: 999 }\n${MINIMAL}`, errors: [['grpc.keepalive_time_ms', 'expected an integer 1000..3600000 (ms), got 999']] },
-  { desc: 'negative rekey interval', yaml: 'networks: [{ ssid: a, akms: [8021x], group_rekey_s: -1 }]', errors: [['networks[0].group_rekey_s', 'expected an integer 0..604800 (seconds; 0 = never), got -1']] },
+  { desc: 'negative rekey interval', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x], group_rekey_s: -1 }]', errors: [['networks[0].group_rekey_s', 'expected an integer 0..604800 (seconds; 0 = never), got -1']] },
   { desc: 'bad MAC in station_psks', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00:00:00:00", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a MAC address like 02:00:00:00:00:01, got "02:00:00:00:00"']] },
   { desc: 'multicast MAC in station_psks', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "01:00:5e:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a unicast MAC address']] },
   { desc: 'mixed MAC separators', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00-00:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a MAC address']] },
   { desc: 'station_psks entry without passphrase', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00:00:00:00:01" }] }]', errors: [['networks[0].station_psks[0].passphrase', 'missing required key']] },
-  { desc: 'psk akm without any PSK', yaml: 'networks: [{ ssid: a, akms: [8021x, psk] }]', errors: [['networks[0].passphrases', 'expected at least one passphrase (or a station_psks entry) because akms include a psk akm']] },
-  { desc: 'passphrases without a psk akm', yaml: 'networks: [{ ssid: a, akms: [8021x], passphrases: ["password"] }]', errors: [['networks[0].passphrases', 'only psk and psk-sha256 akms use passphrases']] },
+  { desc: 'psk akm without any PSK', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, psk] }]', errors: [['networks[0].passphrases', 'expected at least one passphrase (or a station_psks entry) because akms include a psk akm']] },
+  { desc: 'passphrases without a psk akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x], passphrases: ["password"] }]', errors: [['networks[0].passphrases', 'only psk and psk-sha256 akms use passphrases']] },
   { desc: 'bad listen address', yaml: `http: { listen: "9464" }\n${MINIMAL}`, errors: [['http.listen', 'expected "host:port" with port 0..65535 (IPv6 host in brackets), got "9464"']] },
   { desc: 'listen port too large', yaml: `grpc: { listen: "0.0.0.0:70000" }\n${MINIMAL}`, errors: [['grpc.listen', 'got "0.0.0.0:70000"']] },
   { desc: 'bad log level', yaml: `log: { level: verbose }\n${MINIMAL}`, errors: [['log.level', 'expected one of fatal, error, warn, info, debug, trace, silent, got the string "verbose"']] },
@@ -156,7 +174,8 @@ for (const c of INVALID) {
 
 void test('error messages never contain a secret value', () => {
   const secrets = ['s3cr3t!', 'x'.repeat(70), 'hunter2hunter2\u0001', '12345', '9876543210987'];
-  const yaml = `networks:
+  const yaml = `radius: { servers: [{ name: r1, host: 127.0.0.1, secret: "${secrets[2]}" }] }
+networks:
   - ssid: a
     akms: [psk]
     passphrases: ["${secrets[0]}", "${secrets[1]}", "hunter2hunter2\\u0001", ${secrets[3]}]
@@ -209,8 +228,9 @@ void test('config/example.yaml parses and sets two networks', () => {
   const r = loadConfigFile(EXAMPLE_PATH.pathname);
   assert.ok(r.ok, r.ok ? '' : formatConfigErrors(r.errors, 'example.yaml'));
   assert.deepEqual(r.value.networks.map((n) => n.ssid), ['airlock-psk', 'airlock-corp']);
-  // Apart from networks, the example shows the defaults.
-  assert.deepEqual({ ...r.value, networks: [] }, defaultConfig([]));
+  // Apart from networks and the example RADIUS server, the example shows the defaults.
+  assert.deepEqual(r.value.radius.servers, [{ name: 'primary', host: '127.0.0.1', authPort: 1812, acctPort: 1813, secret: 'testing123' }]);
+  assert.deepEqual({ ...r.value, networks: [], radius: { ...r.value.radius, servers: [] } }, defaultConfig([]));
 });
 
 void test('config/example.yaml documents every key of the schema', () => {

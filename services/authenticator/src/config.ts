@@ -43,7 +43,34 @@ export interface AuthenticatorConfig {
     maxFrameBytes: number;
   };
   limits: { agentSendQueue: number; maxStationsPerBss: number; maxStationsPerAgent: number };
+  radius: RadiusConfig;
+  eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
+}
+
+/** One RADIUS server (RFC 2865 / 2866). */
+export interface RadiusServerConfig {
+  name: string;
+  host: string;
+  authPort: number;
+  acctPort: number;
+  /** Shared secret (never logged). */
+  secret: string;
+}
+
+/** The RADIUS client: servers in priority order, retransmission and failover, NAS attributes. */
+export interface RadiusConfig {
+  servers: RadiusServerConfig[];
+  timeoutMs: number;
+  maxRetransmits: number;
+  deadAfterMs: number;
+  probeIntervalMs: number;
+  nasIdentifier: string;
+  /** NAS-IP-Address, or '' for none. */
+  nasIpAddress: string;
+  accounting: boolean;
+  /** Acct-Interim-Interval in seconds, 0 = no interim updates. */
+  interimIntervalS: number;
 }
 
 /** One problem found in a configuration file: the YAML key path (e.g. "networks[0].passphrases[1]") and what was expected. */
@@ -156,8 +183,31 @@ function checkUniqueSsids(value: Record<string, unknown> | unknown[], report: (r
   });
 }
 
+function checkIpv4OrEmpty(s: string): string | undefined {
+  if (s === '') return undefined;
+  const parts = s.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return `expected an IPv4 address like 192.0.2.1 (or "" for none), got ${JSON.stringify(s)}`;
+  return undefined;
+}
+
+function checkHost(s: string): string | undefined {
+  if (s.length === 0 || /\s/.test(s)) return `expected a host name or IP address, got ${JSON.stringify(s)}`;
+  return undefined;
+}
+
 function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void): void {
   if (Array.isArray(value)) return;
+  const networks = value['networks'];
+  const radius = value['radius'] as Record<string, unknown> | undefined;
+  const servers = Array.isArray(radius?.['servers']) ? (radius['servers'] as unknown[]).length : 0;
+  if (Array.isArray(networks) && servers === 0) {
+    networks.forEach((n, i) => {
+      const akms = n !== null && typeof n === 'object' ? (n as Record<string, unknown>)['akms'] : undefined;
+      if (Array.isArray(akms) && akms.some((a) => a === '8021x' || a === '8021x-sha256')) {
+        report('radius.servers', `expected at least one RADIUS server because networks[${i}] offers an 802.1X akm`);
+      }
+    });
+  }
   const grpc = value['grpc'] as Record<string, unknown> | undefined;
   const eapol = value['eapol'] as Record<string, unknown> | undefined;
   const maxMessage = grpc?.['maxMessageBytes'];
@@ -242,6 +292,41 @@ const CONFIG_SCHEMA: Rule = {
         agent_send_queue: { type: 'integer', doc: 'commands queued per agent stream before dropping', min: 16, max: 1_048_576, default: 4096 },
         max_stations_per_bss: { type: 'integer', doc: 'stations per BSS', min: 1, max: 1_000_000, default: 2048 },
         max_stations_per_agent: { type: 'integer', doc: 'stations per agent', min: 1, max: 10_000_000, default: 16_384 },
+      },
+    },
+    radius: {
+      type: 'map', doc: 'the RADIUS client (RFC 2865, 2866, 3579, 5080, 5997)',
+      fields: {
+        servers: {
+          type: 'list', doc: 'RADIUS servers in priority order (the first is the primary)', expect: 'a list of { name, host, secret } mappings', default: [],
+          item: {
+            type: 'map', doc: 'one RADIUS server',
+            fields: {
+              name: { type: 'string', doc: 'name used in logs and metric labels', expect: 'a short name', check: (x) => (/^[A-Za-z0-9_.-]{1,32}$/.test(x) ? undefined : `expected 1..32 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(x)}`) },
+              host: { type: 'string', doc: 'host name or IP address', expect: 'a host', check: checkHost },
+              auth_port: { type: 'integer', doc: 'authentication port', min: 1, max: 65535, default: 1812 },
+              acct_port: { type: 'integer', doc: 'accounting port', min: 1, max: 65535, default: 1813 },
+              secret: { type: 'string', doc: 'shared secret', expect: 'a shared secret', check: (x) => (x.length >= 1 && x.length <= 128 ? undefined : `expected 1..128 characters, got ${x.length}`), secret: true },
+            },
+          },
+        },
+        timeout_ms: { type: 'integer', doc: 'first retransmission timeout', min: 50, max: 60_000, unit: 'ms', default: 1000 },
+        max_retransmits: { type: 'integer', doc: 'retransmissions per server before failing over', min: 0, max: 10, default: 2 },
+        dead_after_ms: { type: 'integer', doc: 'an unanswered server is marked dead after this long', min: 100, max: 600_000, unit: 'ms', default: 5000 },
+        probe_interval_ms: { type: 'integer', doc: 'Status-Server probe interval for dead servers', min: 100, max: 600_000, unit: 'ms', default: 5000 },
+        nas_identifier: { type: 'string', doc: 'NAS-Identifier sent in every request', expect: 'a NAS identifier', default: 'airlock', check: (x) => (x.length >= 1 && x.length <= 253 ? undefined : 'expected 1..253 characters') },
+        nas_ip_address: { type: 'string', doc: 'NAS-IP-Address, or "" for none', expect: 'an IPv4 address or ""', default: '', check: checkIpv4OrEmpty },
+        accounting: { type: 'boolean', doc: 'send Accounting Start/Interim/Stop (RFC 2866)', default: true },
+        interim_interval_s: { type: 'integer', doc: 'Interim-Update interval', min: 0, max: 86_400, unit: 'seconds; 0 = none', default: 600 },
+      },
+    },
+    eap: {
+      type: 'map', doc: 'IEEE 802.1X authenticator timers',
+      fields: {
+        retransmit_ms: { type: 'integer', doc: 'EAP-Request retransmission timeout towards the station', min: 100, max: 60_000, unit: 'ms', default: 3000 },
+        max_transmissions: { type: 'integer', doc: 'EAP-Request transmissions before giving up', min: 1, max: 10, default: 4 },
+        quiet_period_s: { type: 'integer', doc: 'quietPeriod after a failed authentication', min: 0, max: 65_535, unit: 'seconds', default: 60 },
+        pmksa_lifetime_s: { type: 'integer', doc: 'PMKSA cache lifetime (dot11RSNAConfigPMKLifetime)', min: 60, max: 4_294_967, unit: 'seconds', default: 43_200 },
       },
     },
     networks: { type: 'list', doc: 'the SSIDs served', expect: 'a list of at least one network ({ ssid, akms, ... })', minItems: 1, item: NETWORK_RULE, check: checkUniqueSsids },

@@ -22,7 +22,11 @@ export function recordReport(m: AirlockMetrics, r: Report): void {
     case 'mic-failure-diagnosis':
       m.micFailureDiagnoses.inc({ cause: r.diagnosis.cause });
       break;
+    case 'eap':
+      m.eapAuthentications.inc({ result: r.result });
+      break;
     case 'group-rekey':
+    case 'pmksa':
     case 'command-failed':
     case 'duplicate-association':
       break; // logged only (a duplicate association is also a frame-dropped report)

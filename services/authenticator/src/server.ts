@@ -41,6 +41,7 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   const logger = opts.logger ?? createLogger({ level: config.log.level, name: 'authenticator' });
   const metrics = createMetrics({ processMetrics: true });
   const service = new AuthenticatorService({ config, logger, metrics, random: opts.random });
+  await service.start();
 
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': config.grpc.keepaliveTimeMs,

@@ -19,10 +19,13 @@ import {
   type CoreEvent,
   type Effect,
   type NetworkPolicy,
+  type RadiusOutcome,
   type Report,
 } from '@airlock/rsn';
+import { RadiusClient, RadiusCode } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type SessionHost } from './agent-session.js';
+import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, type NasIdentity, type StationTraffic } from './radius-attributes.js';
 import type { AuthenticatorConfig } from './config.js';
 import { AKM_BY_NAME } from './akm-names.js';
 import { recordReport } from './report-metrics.js';
@@ -65,6 +68,23 @@ export function networkPolicies(config: AuthenticatorConfig): Map<string, Networ
 const MAX_AGENT_ID = 128;
 const MAX_RSNE = 257;
 
+type AccountingEffect = Extract<Effect, { type: 'accounting' }>;
+
+/** An accounting session in progress (for Interim-Update and the Stop counters). */
+interface AcctSession {
+  start: AccountingEffect;
+  startedAt: number;
+  traffic: StationTraffic | undefined;
+}
+
+/** RFC 2865/2866 names of response codes, for metric labels. */
+const RADIUS_CODE_NAMES: Record<number, string> = {
+  [RadiusCode.AccessAccept]: 'Access-Accept',
+  [RadiusCode.AccessReject]: 'Access-Reject',
+  [RadiusCode.AccessChallenge]: 'Access-Challenge',
+  [RadiusCode.AccountingResponse]: 'Accounting-Response',
+};
+
 /** The authenticator: core + agent sessions + timer + metrics. */
 export class AuthenticatorService implements SessionHost {
   readonly core: AuthenticatorCore;
@@ -79,6 +99,10 @@ export class AuthenticatorService implements SessionHost {
   private timerAt = Infinity;
   private readonly t0 = performance.now();
   private stopped = false;
+  private readonly radius: RadiusClient | undefined;
+  private readonly nas: NasIdentity;
+  private readonly acctSessions = new Map<string, AcctSession>();
+  private interimTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: ServiceOptions) {
     this.config = opts.config;
@@ -87,6 +111,26 @@ export class AuthenticatorService implements SessionHost {
     this.networks = networkPolicies(opts.config);
     const e = opts.config.eapol;
     const debug = this.log.isLevelEnabled('debug');
+    const r = opts.config.radius;
+    this.nas = { identifier: r.nasIdentifier, ipAddress: r.nasIpAddress };
+    if (r.servers.length > 0) {
+      this.radius = new RadiusClient({
+        servers: r.servers.map((x) => ({ name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') })),
+        timeoutMs: r.timeoutMs,
+        maxRetransmits: r.maxRetransmits,
+        deadAfterMs: r.deadAfterMs,
+        probeIntervalMs: r.probeIntervalMs,
+        onResult: (res) => {
+          const code = typeof res.code === 'number' ? (RADIUS_CODE_NAMES[res.code] ?? String(res.code)) : res.code;
+          this.metrics.radiusRequests.inc({ server: res.server, code });
+          if (res.rttMs !== undefined) this.metrics.radiusRtt.observe({ server: res.server }, res.rttMs / 1000);
+          if (res.code === 'invalid') {
+            this.metrics.framesDropped.inc({ reason: 'radius_invalid_response' });
+            this.log.warn({ server: res.server, reason: res.reason }, 'RADIUS response dropped');
+          }
+        },
+      });
+    }
     this.core = new AuthenticatorCore({
       random: opts.random ?? ((n) => randomBytes(n)),
       timing: {
@@ -96,6 +140,10 @@ export class AuthenticatorService implements SessionHost {
         firstTimeoutNoTxStatusMs: e.firstTimeoutNoTxStatusMs,
         subsequentTimeoutMs: e.subsequentTimeoutMs,
         groupTimeoutMs: e.groupTimeoutMs,
+        eapRetransmitMs: opts.config.eap.retransmitMs,
+        eapMaxTransmissions: opts.config.eap.maxTransmissions,
+        quietPeriodMs: opts.config.eap.quietPeriodS * 1000,
+        pmksaLifetimeMs: opts.config.eap.pmksaLifetimeS * 1000,
       },
       maxStationsPerBss: opts.config.limits.maxStationsPerBss,
       maxStationsPerAgent: opts.config.limits.maxStationsPerAgent,
@@ -103,6 +151,22 @@ export class AuthenticatorService implements SessionHost {
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
         : undefined,
     });
+  }
+
+  /** Opens the RADIUS client's sockets (when RADIUS servers are configured). */
+  async start(): Promise<void> {
+    if (this.radius === undefined) return;
+    await this.radius.start();
+    const interval = this.config.radius.interimIntervalS;
+    if (this.config.radius.accounting && interval > 0) {
+      this.interimTimer = setInterval(() => this.sendInterimUpdates(), interval * 1000);
+      this.interimTimer.unref();
+    }
+  }
+
+  /** State of each RADIUS server (admin, tests). */
+  radiusServers(): { name: string; alive: boolean; inFlight: number }[] {
+    return this.radius?.serverStates() ?? [];
   }
 
   /** Milliseconds on the monotonic clock the core runs on. */
@@ -127,6 +191,8 @@ export class AuthenticatorService implements SessionHost {
   /** Ends every stream and the timer. */
   stop(): void {
     this.stopped = true;
+    if (this.interimTimer) clearInterval(this.interimTimer);
+    void this.radius?.close();
     for (const s of [...this.sessions.values()]) s.end();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -257,8 +323,15 @@ export class AuthenticatorService implements SessionHost {
         if (ref === undefined) return undefined; // results of commands nobody waits for
         return { type: 'command-result', ref, ok: v.ok, error: v.error };
       }
-      case 'stationCounters':
-        return undefined; // accounting arrives with the RADIUS client
+      case 'stationCounters': {
+        const v = body.value;
+        if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
+        const acct = this.acctSessions.get(macKey(v.sta));
+        if (acct !== undefined && acct.start.bssid.equals(v.bssid)) {
+          acct.traffic = { rxBytes: v.rxBytes, txBytes: v.txBytes, rxPackets: v.rxPackets, txPackets: v.txPackets };
+        }
+        return undefined;
+      }
       case 'hello':
       case undefined:
         return this.dropEvent(session, 'empty_message');
@@ -304,6 +377,10 @@ export class AuthenticatorService implements SessionHost {
         this.onReport(e.report);
         continue;
       }
+      if (e.type === 'accounting') {
+        this.sendAccounting(e); // a Stop must go out even when the agent is gone
+        continue;
+      }
       const session = this.bssOwner.get(macKey(e.bssid));
       if (session === undefined) continue; // the agent is gone; its BSSes were removed
       switch (e.type) {
@@ -324,6 +401,9 @@ export class AuthenticatorService implements SessionHost {
           break;
         case 'disconnect':
           session.send({ $case: 'disconnect', value: { bssid: e.bssid, sta: e.sta, reason: e.reason, deauthentication: e.deauth } });
+          break;
+        case 'radius-request':
+          this.sendAccessRequest(e);
           break;
         default: {
           const never: never = e;
@@ -351,11 +431,69 @@ export class AuthenticatorService implements SessionHost {
       case 'group-rekey':
         this.log.info({ bssid: formatMac(r.bssid), keyId: r.keyId, phase: r.phase, stations: r.stations }, 'group key rekey');
         break;
+      case 'eap':
+        this.log.info({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail }, '802.1X authentication');
+        break;
+      case 'pmksa':
+        this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), event: r.event }, 'PMKSA');
+        break;
       case 'command-failed':
         this.log.warn({ bssid: formatMac(r.bssid), sta: r.sta && formatMac(r.sta), command: r.command, error: r.error }, 'command failed at the agent');
         break;
       default:
         break;
+    }
+  }
+
+  // ---- RADIUS ------------------------------------------------------------------------
+
+  private sendAccessRequest(e: Extract<Effect, { type: 'radius-request' }>): void {
+    const client = this.radius;
+    if (client === undefined) {
+      queueMicrotask(() => this.deliverRadius(e.ref, { outcome: 'timeout' }));
+      return;
+    }
+    client.accessRequest(accessRequestAttributes(e, this.nas)).then(
+      (res) => this.deliverRadius(e.ref, outcomeOf(res.code, res.attributes, res.mppe)),
+      (err: unknown) => {
+        this.log.warn({ bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: err instanceof Error ? err.message : String(err) }, 'no RADIUS server answered');
+        this.deliverRadius(e.ref, { outcome: 'timeout' });
+      },
+    );
+  }
+
+  private deliverRadius(ref: number, outcome: RadiusOutcome): void {
+    if (this.stopped) return;
+    this.apply(this.core.handle({ type: 'radius-response', ref, ...outcome }, this.now()));
+    this.armTimer();
+  }
+
+  private sendAccounting(e: AccountingEffect): void {
+    const key = macKey(e.sta);
+    let traffic: StationTraffic | undefined;
+    if (e.kind === 'start') {
+      this.acctSessions.set(key, { start: e, startedAt: Date.now(), traffic: undefined });
+    } else {
+      const s = this.acctSessions.get(key);
+      if (s !== undefined && s.start.acctSessionId === e.acctSessionId) {
+        traffic = s.traffic;
+        this.acctSessions.delete(key);
+      }
+    }
+    if (this.radius === undefined || !this.config.radius.accounting) return;
+    const attrs = accountingAttributes(e, e.kind === 'start' ? AcctStatus.Start : AcctStatus.Stop, this.nas, traffic, e.sessionTimeS, Math.floor(Date.now() / 1000));
+    this.radius.accountingRequest(attrs).catch((err: unknown) => {
+      this.log.warn({ sta: formatMac(e.sta), kind: e.kind, error: err instanceof Error ? err.message : String(err) }, 'accounting request not answered');
+    });
+  }
+
+  private sendInterimUpdates(): void {
+    const client = this.radius;
+    if (client === undefined) return;
+    const now = Date.now();
+    for (const s of this.acctSessions.values()) {
+      const attrs = accountingAttributes(s.start, AcctStatus.InterimUpdate, this.nas, s.traffic, Math.round((now - s.startedAt) / 1000), Math.floor(now / 1000));
+      client.accountingRequest(attrs).catch(() => undefined); // counted by the client's metrics hook
     }
   }
 

@@ -4,11 +4,12 @@
  * randomness of its own. The glue calls handle()/tick() and schedules one timer for
  * nextDeadline().
  */
-import { keyDescriptorVersionFor, PskCache, pskFromHex, tkLength, calculateEapolKeyMic, timingSafeEqualBytes, wipe } from '../crypto/index.js';
+import { computePmkid, keyDescriptorVersionFor, PskCache, pskFromHex, tkLength, calculateEapolKeyMic, timingSafeEqualBytes, wipe } from '../crypto/index.js';
 import { decodeEapol, decodeEapolKey, decodeRsne, EapolType, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
 import { formatMac, macKey, PAE_GROUP_ADDRESS } from '../mac.js';
 import { isPskAkm } from '../suites.js';
-import type { MachineContext } from './context.js';
+import { PmksaCache } from './pmksa-cache.js';
+import { receiveEapResponse, receiveServerOutcome, stepBackend, stepPae, type PaeContext } from './pae-machine.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { diagnoseMicFailure, ssidVariants, type AaCandidate } from './diagnosis.js';
 import { stepGroupKey } from './group-key-machine.js';
@@ -17,7 +18,9 @@ import { Reason, stepPtk } from './ptk-machine.js';
 import { ReplayWindow } from './replay-window.js';
 import type { BssState, HandshakeRecord, ReceivedKey, StationState } from './state.js';
 import {
+  AcctTerminateCause,
   DEFAULT_TIMING,
+  type RadiusOutcome,
   type BssConfig,
   type CoreEvent,
   type CoreTiming,
@@ -70,7 +73,7 @@ export interface StationView {
 const MAX_MACHINE_STEPS = 64;
 
 /** The authenticator core. */
-export class AuthenticatorCore implements MachineContext {
+export class AuthenticatorCore implements PaeContext {
   readonly timing: CoreTiming;
   now = 0;
   private readonly rand: (n: number) => Buffer;
@@ -92,6 +95,11 @@ export class AuthenticatorCore implements MachineContext {
   private readonly maxPerBss: number;
   private readonly maxPerAgent: number;
   private readonly agentStations = new Map<string, number>();
+  private readonly pmksa = new PmksaCache();
+  /** 802.1X quietWhile per station (after a failed authentication), by macKey. */
+  private readonly quietUntil = new Map<string, number>();
+  private readonly acctPrefix: string;
+  private acctCounter = 0;
 
   constructor(opts: CoreOptions) {
     this.rand = opts.random;
@@ -103,6 +111,7 @@ export class AuthenticatorCore implements MachineContext {
     this.diagTokens = this.diagRate;
     this.maxPerBss = opts.maxStationsPerBss ?? Infinity;
     this.maxPerAgent = opts.maxStationsPerAgent ?? Infinity;
+    this.acctPrefix = this.rand(4).toString('hex');
   }
 
   // ---- public API -------------------------------------------------------------------
@@ -150,7 +159,7 @@ export class AuthenticatorCore implements MachineContext {
     const bss = this.bsses.get(macKey(bssid));
     if (bss === undefined) return [];
     return this.run(now, () => {
-      for (const st of [...bss.stations]) this.dropStation(st, 'aborted', detail);
+      for (const st of [...bss.stations]) this.dropStation(st, 'aborted', detail, AcctTerminateCause.LostService);
       this.cancel(bss);
       for (const [ref, owner] of this.refs) if (owner === bss) this.refs.delete(ref);
       this.bsses.delete(bss.key);
@@ -178,6 +187,9 @@ export class AuthenticatorCore implements MachineContext {
         case 'command-result':
           this.onCommandResult(ev.ref, ev.ok, ev.error ?? '');
           break;
+        case 'radius-response':
+          this.onRadiusResponse(ev.ref, ev);
+          break;
         default: {
           const never: never = ev;
           throw new Error(`unknown event ${JSON.stringify(never)}`);
@@ -191,8 +203,7 @@ export class AuthenticatorCore implements MachineContext {
     return this.run(now, () => {
       for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
         if (t.kind === 'sta') {
-          t.TimeoutEvt = true;
-          this.runStation(t);
+          this.onStationTimers(t, now);
         } else {
           t.GTKReKey = true;
           this.dirtyBss.add(t);
@@ -223,6 +234,7 @@ export class AuthenticatorCore implements MachineContext {
     return this.run(now, () => {
       st.disconnectReason = reason;
       st.Disconnect = true;
+      st.terminateCause = AcctTerminateCause.AdminReset;
       this.finishHandshake(st, 'aborted', 'disconnected by the operator');
       this.runStation(st);
     });
@@ -299,15 +311,83 @@ export class AuthenticatorCore implements MachineContext {
   }
 
   schedule(t: StationState | BssState, at: number): void {
-    this.timers.schedule(t, at);
+    if (t.kind === 'bss') return this.timers.schedule(t, at);
+    t.keyTimeoutAt = at;
+    this.resyncTimer(t);
   }
 
   cancel(t: StationState | BssState): void {
-    this.timers.cancel(t);
+    if (t.kind === 'bss') return this.timers.cancel(t);
+    t.keyTimeoutAt = Infinity;
+    this.resyncTimer(t);
+  }
+
+  schedulePae(st: StationState, at: number): void {
+    st.paeTimeoutAt = at;
+    this.resyncTimer(st);
+  }
+
+  authenticationFailed(st: StationState, result: 'reject' | 'timeout', detail: string): void {
+    this.report({ kind: 'eap', bssid: st.bss.cfg.bssid, sta: st.sta, result, detail });
+    this.finishHandshake(st, result === 'reject' ? 'rejected' : 'timeout', `802.1X: ${detail}`);
+    this.pmksa.forget(st.sta, st.bss.cfg.network.ssid);
+    this.quietUntil.delete(st.key);
+    this.quietUntil.set(st.key, this.now + this.timing.quietPeriodMs);
+    if (this.quietUntil.size > this.historyStations) {
+      const oldest = this.quietUntil.keys().next().value;
+      if (oldest !== undefined) this.quietUntil.delete(oldest);
+    }
+    if (st.portAuthorized) {
+      // IEEE 802.1X-2004 HELD: portStatus = Unauthorized at once (a failed reauthentication).
+      this.emit({ type: 'set-port', bssid: st.bss.cfg.bssid, sta: st.sta, authorized: false, vlanId: 0, sessionTimeoutS: 0 });
+      st.portAuthorized = false;
+      this.setPhase(st, 'authenticating');
+    }
+    // EAP-Failure is on its way; disconnect once the station had time to receive it.
+    st.failurePending = true;
+    this.schedulePae(st, this.now + this.timing.failureDisconnectMs);
+  }
+
+  authenticationSucceeded(st: StationState): void {
+    const bss = st.bss;
+    this.report({ kind: 'eap', bssid: bss.cfg.bssid, sta: st.sta, result: 'accept', detail: 'Access-Accept' });
+    st.pmkid = computePmkid(st.PMK!, bss.cfg.bssid, st.sta, st.akm);
+    const lifetime = Math.min(this.timing.pmksaLifetimeMs, st.sessionTimeoutS > 0 ? st.sessionTimeoutS * 1000 : Infinity);
+    this.pmksa.add({
+      sta: Buffer.from(st.sta),
+      ssid: bss.cfg.network.ssid,
+      pmk: Buffer.from(st.PMK!),
+      akm: st.akm,
+      expiresAt: this.now + lifetime,
+      identity: st.identity ?? '',
+      classes: st.classes,
+      vlanId: st.vlanId,
+      sessionTimeoutS: st.sessionTimeoutS,
+      terminationAction: st.terminationAction,
+      acctMultiSessionId: st.acctMultiSessionId,
+    });
+    this.report({ kind: 'pmksa', bssid: bss.cfg.bssid, sta: st.sta, event: 'cached' });
+    st.sessionEndAt = st.sessionTimeoutS > 0 ? this.now + st.sessionTimeoutS * 1000 : Infinity;
+    this.resyncTimer(st);
+    // A reauthentication of a station with a PTK in use: a new 4-way handshake with the new PMK.
+    if (st.ptkState === 'PTKINITDONE') st.ReAuthenticationRequest = true;
+  }
+
+  loggedOff(st: StationState): void {
+    this.accountingStop(st, AcctTerminateCause.UserRequest);
+    if (st.portAuthorized) this.emit({ type: 'set-port', bssid: st.bss.cfg.bssid, sta: st.sta, authorized: false, vlanId: 0, sessionTimeoutS: 0 });
+    st.portAuthorized = false;
+    this.setPhase(st, 'authenticating');
+    this.finishHandshake(st, 'aborted', 'EAPOL-Logoff');
+    this.pmksa.forget(st.sta, st.bss.cfg.network.ssid);
+    st.sessionEndAt = Infinity;
+    // The PTK goes (INITIALIZE removes it); the association stays and 802.1X starts over.
+    st.Init = true;
+    st.AuthenticationRequest = true;
   }
 
   pmkCandidates(st: StationState): Buffer[] {
-    if (!isPskAkm(st.akm)) return [];
+    if (!isPskAkm(st.akm)) return st.PMK !== undefined ? [st.PMK] : [];
     const net = st.bss.cfg.network;
     const own = net.stationPassphrases.get(st.key);
     const out: Buffer[] = [];
@@ -470,15 +550,106 @@ export class AuthenticatorCore implements MachineContext {
       st.previousANonces = carried.anonces;
       st.replay = carried.replay;
     }
-    if (!isPskAkm(akm)) {
-      // 802.1X (EAP relayed to RADIUS) is not enabled in this build: refuse cleanly.
-      this.finishHandshake(st, 'rejected', '802.1X AKM selected but no RADIUS server is configured');
-      st.disconnectReason = Reason.AKMP_NOT_VALID;
-      st.Disconnect = true;
-    } else {
-      st.AuthenticationRequest = true;
-    }
+    if (!isPskAkm(akm)) this.start8021x(st, rsne);
+    st.AuthenticationRequest = true;
     this.runStation(st);
+  }
+
+  /** 802.1X AKM: a cached PMKSA skips EAP entirely (invariant 9); else EAP starts. */
+  private start8021x(st: StationState, rsne: Buffer): void {
+    const dec = rsne.length > 0 ? decodeRsne(rsne) : undefined;
+    const pmkids = dec !== undefined && dec.ok ? (dec.value.pmkids ?? []) : [];
+    const e = this.pmksa.lookup(st.sta, st.bss.cfg.network.ssid, st.bss.cfg.bssid, pmkids, this.now);
+    st.portEnabled = true;
+    if (e !== undefined) {
+      st.PMK = Buffer.from(e.pmk);
+      st.pmkid = computePmkid(e.pmk, st.bss.cfg.bssid, st.sta, st.akm);
+      st.identity = e.identity;
+      st.classes = e.classes;
+      st.vlanId = e.vlanId;
+      st.sessionTimeoutS = e.sessionTimeoutS;
+      st.terminationAction = e.terminationAction;
+      st.acctMultiSessionId = e.acctMultiSessionId;
+      st.paeState = 'AUTHENTICATED';
+      st.backendState = 'IDLE';
+      st.keyRun = true;
+      const left = e.expiresAt - this.now;
+      st.sessionEndAt = e.sessionTimeoutS > 0 ? this.now + Math.min(left, e.sessionTimeoutS * 1000) : Infinity;
+      this.resyncTimer(st);
+      this.report({ kind: 'pmksa', bssid: st.bss.cfg.bssid, sta: st.sta, event: 'used' });
+      return;
+    }
+    const quiet = this.quietUntil.get(st.key);
+    if (quiet !== undefined && quiet > this.now) {
+      // IEEE 802.1X HELD: the station is ignored for the rest of quietWhile.
+      st.paeState = 'HELD';
+      st.backendState = 'IDLE';
+      this.schedulePae(st, quiet);
+    }
+  }
+
+  private onRadiusResponse(ref: number, r: RadiusOutcome): void {
+    const st = this.refs.get(ref);
+    this.refs.delete(ref);
+    if (st === undefined || st.kind !== 'sta' || this.stations.get(st.key) !== st || st.radiusRef !== ref) return;
+    let outcome = r;
+    if (r.outcome === 'accept') {
+      if (r.msk === undefined || r.msk.length < 32) {
+        // An RSNA needs the MSK: an Accept without MS-MPPE keys cannot go on.
+        outcome = { outcome: 'reject', eap: undefined };
+        this.drop(st.bss.cfg.bssid, st.sta, 'accept_without_msk', 'Access-Accept without MS-MPPE keys');
+      } else {
+        st.PMK = Buffer.from(r.msk.subarray(0, 32)); // PMK = first 32 octets of the MSK
+        st.sessionTimeoutS = r.sessionTimeoutS ?? 0;
+        st.terminationAction = r.terminationAction ?? 0;
+        st.vlanId = r.vlanId ?? 0;
+        st.classes = r.classes ?? [];
+        if (r.userName) st.identity = r.userName;
+      }
+    }
+    const why = receiveServerOutcome(st, outcome);
+    if (why !== undefined) this.drop(st.bss.cfg.bssid, st.sta, why, `RADIUS ${r.outcome} in backend state ${st.backendState}`);
+    this.runStation(st);
+  }
+
+  private onStationTimers(st: StationState, now: number): void {
+    if (st.keyTimeoutAt <= now) {
+      st.keyTimeoutAt = Infinity;
+      st.TimeoutEvt = true;
+    }
+    if (st.paeTimeoutAt <= now) {
+      st.paeTimeoutAt = Infinity;
+      if (st.failurePending) {
+        st.failurePending = false;
+        st.disconnectReason = Reason.IEEE_802_1X_AUTH_FAILED;
+        st.Disconnect = true;
+      } else if (st.paeState === 'HELD') {
+        st.paeState = 'DISCONNECTED'; // quietWhile is over
+      } else {
+        st.aWhileExpired = true;
+      }
+    }
+    if (st.sessionEndAt <= now) {
+      st.sessionEndAt = Infinity;
+      if (st.terminationAction === 1) {
+        st.reAuthenticate = true; // Termination-Action = RADIUS-Request
+      } else {
+        st.terminateCause = AcctTerminateCause.SessionTimeout;
+        st.disconnectReason = Reason.PREV_AUTH_NOT_VALID;
+        st.Disconnect = true;
+        this.finishHandshake(st, 'aborted', 'Session-Timeout');
+      }
+    }
+    this.resyncTimer(st);
+    this.runStation(st);
+  }
+
+  /** The station's heap deadline is the earliest of its timers. */
+  private resyncTimer(st: StationState): void {
+    const at = Math.min(st.keyTimeoutAt, st.paeTimeoutAt, st.sessionEndAt);
+    if (at === st.deadline) return;
+    if (at === Infinity) this.timers.cancel(st);
+    else this.timers.schedule(st, at);
   }
 
   private onDisassociated(bssid: Buffer, sta: Buffer, reason: number): void {
@@ -488,7 +659,7 @@ export class AuthenticatorCore implements MachineContext {
     // from the BSS the station left must not remove it from the BSS it roamed to.
     if (!st.bss.cfg.bssid.equals(bssid)) return this.drop(bssid, sta, 'stale_disassociation', 'disassociation from a BSS the station already left');
     const wasAuthorized = st.portAuthorized;
-    this.dropStation(st, 'aborted', `station left (reason ${reason})`);
+    this.dropStation(st, 'aborted', `station left (reason ${reason})`, AcctTerminateCause.UserRequest);
     if (wasAuthorized && st.bss.cfg.network.rekeyGtkOnLeave) {
       st.bss.GTKReKey = true;
       this.dirtyBss.add(st.bss);
@@ -506,20 +677,35 @@ export class AuthenticatorCore implements MachineContext {
       if (this.full(bss)) return this.drop(bssid, sta, 'station_limit', 'wired station refused: station limit reached');
       // A wired port's station appears with its first EAPOL frame.
       st = this.createStation(bss, sta, Buffer.alloc(0), bss.akms[0], bss.pairwiseCiphers[0]);
-      if (isPskAkm(st.akm)) st.AuthenticationRequest = true;
+      if (!isPskAkm(st.akm)) this.start8021x(st, Buffer.alloc(0));
+      st.AuthenticationRequest = true;
       this.runStation(st);
-      if (f.value.type !== EapolType.Key) return;
+      // Its first frame (typically EAPOL-Start) is what made it appear; the Identity
+      // request is already on its way.
+      if (f.value.type !== EapolType.Key && f.value.type !== EapolType.EapPacket) return;
     }
     if (st.bss !== bss) return this.drop(bssid, sta, 'wrong_bss', `EAPOL on ${formatMac(bssid)} from a station associated to ${formatMac(st.bss.cfg.bssid)}`);
     switch (f.value.type) {
       case EapolType.Key:
         return this.onEapolKey(st, frame, f.value.body);
+      case EapolType.EapPacket: {
+        if (!st.portEnabled) return this.drop(bssid, sta, 'unsupported_eapol_type', 'EAP on a PSK network');
+        const why = receiveEapResponse(st, f.value.body);
+        if (why !== undefined) return this.drop(bssid, sta, why, `EAP in backend state ${st.backendState}`);
+        return this.runStation(st);
+      }
       case EapolType.Start:
         // PSK: the handshake is already under way or done; hostapd restarts it only for
-        // a station that has none. 802.1X arrives with the RADIUS issue.
-        return this.drop(bssid, sta, 'eapol_start_ignored', `EAPOL-Start in state ${st.ptkState}`);
+        // a station that has none.
+        if (!st.portEnabled) return this.drop(bssid, sta, 'eapol_start_ignored', `EAPOL-Start in state ${st.ptkState}`);
+        st.eapolStart = true;
+        return this.runStation(st);
+      case EapolType.Logoff:
+        if (!st.portEnabled) return this.drop(bssid, sta, 'unsupported_eapol_type', 'EAPOL-Logoff on a PSK network');
+        st.eapolLogoff = true;
+        return this.runStation(st);
       default:
-        return this.drop(bssid, sta, 'unsupported_eapol_type', `EAPOL packet type ${f.value.type} on a PSK network`);
+        return this.drop(bssid, sta, 'unsupported_eapol_type', `EAPOL packet type ${f.value.type}`);
     }
   }
 
@@ -618,7 +804,7 @@ export class AuthenticatorCore implements MachineContext {
       st.installRef = undefined;
       if (!ok) return this.failCommand(st, 'install-pairwise-key', error);
       st.portRef = this.nextRef(st);
-      this.emit({ type: 'set-port', bssid, sta: st.sta, authorized: true, vlanId: 0, sessionTimeoutS: 0, ref: st.portRef });
+      this.emit({ type: 'set-port', bssid, sta: st.sta, authorized: true, vlanId: st.vlanId, sessionTimeoutS: st.sessionTimeoutS, ref: st.portRef });
     } else if (st.portRef === ref) {
       st.portRef = undefined;
       if (!ok) return this.failCommand(st, 'set-port', error);
@@ -631,6 +817,7 @@ export class AuthenticatorCore implements MachineContext {
       const last = this.histories.get(st.key)?.[0];
       if (last !== undefined && last === st.handshake) last.joinMs = joinMs;
       this.report({ kind: 'joined', bssid, sta: st.sta, akm: st.akm, joinMs });
+      this.accountingStart(st);
     }
   }
 
@@ -705,7 +892,48 @@ export class AuthenticatorCore implements MachineContext {
       handshake: undefined,
       timerGen: 0,
       deadline: Infinity,
+      keyTimeoutAt: Infinity,
+      paeTimeoutAt: Infinity,
+      sessionEndAt: Infinity,
+      paeState: 'INITIALIZE',
+      backendState: 'INITIALIZE',
+      portEnabled: false,
+      eapolStart: false,
+      eapolLogoff: false,
+      reAuthenticate: false,
+      eapRestart: false,
+      reAuthCount: 0,
+      eapolEap: false,
+      eapResp: undefined,
+      eapReq: false,
+      eapReqFrame: undefined,
+      lastEapReq: undefined,
+      eapFinal: undefined,
+      eapSuccess: false,
+      eapFail: false,
+      eapTimeout: false,
+      authSuccess: false,
+      authFail: false,
+      authTimeout: false,
+      aWhileExpired: false,
+      keyRun: false,
+      reqCount: 0,
+      eapIdCounter: this.rand(1)[0],
+      identity: undefined,
+      radiusState: undefined,
+      radiusRef: undefined,
+      failurePending: false,
+      sessionTimeoutS: 0,
+      terminationAction: 0,
+      vlanId: 0,
+      classes: [],
+      acctSessionId: this.nextSessionId(),
+      acctMultiSessionId: '',
+      acctStartedAt: undefined,
+      pmkid: undefined,
+      terminateCause: AcctTerminateCause.NasRequest,
     };
+    st.acctMultiSessionId = st.acctSessionId;
     this.stations.set(st.key, st);
     bss.stations.add(st);
     this.agentStations.set(bss.cfg.agentId, (this.agentStations.get(bss.cfg.agentId) ?? 0) + 1);
@@ -716,10 +944,11 @@ export class AuthenticatorCore implements MachineContext {
   /** Runs the station's machines until they settle, then consumes the one-shot events. */
   private runStation(st: StationState): void {
     for (let i = 0; i < MAX_MACHINE_STEPS; i++) {
+      const p = st.portEnabled ? stepPae(this, st) || stepBackend(this, st) : false;
       const a = stepPtk(this, st);
       if (st.ptkState === 'DISCONNECTED') break;
       const b = stepGroupKey(this, st);
-      if (!a && !b) break;
+      if (!a && !b && !p) break;
     }
     st.EAPOLKeyReceived = false;
     st.MICVerified = false;
@@ -733,16 +962,18 @@ export class AuthenticatorCore implements MachineContext {
   }
 
   /** Forgets a station; an unfinished handshake ends with `result`. */
-  private dropStation(st: StationState, result: HandshakeResult, detail: string): void {
+  private dropStation(st: StationState, result: HandshakeResult, detail: string, cause?: number): void {
     if (this.stations.get(st.key) !== st) return;
     this.finishHandshake(st, result, detail);
+    this.accountingStop(st, cause ?? st.terminateCause);
     if (st.GUpdateStationKeys) {
       st.GUpdateStationKeys = false;
       this.groupKeyDone(st.bss);
     }
     this.setPhase(st, undefined);
-    this.cancel(st);
-    for (const ref of [st.installRef, st.portRef, st.firstTxRef]) if (ref !== undefined) this.refs.delete(ref);
+    st.keyTimeoutAt = st.paeTimeoutAt = st.sessionEndAt = Infinity;
+    this.timers.cancel(st);
+    for (const ref of [st.installRef, st.portRef, st.firstTxRef, st.radiusRef]) if (ref !== undefined) this.refs.delete(ref);
     this.stations.delete(st.key);
     st.bss.stations.delete(st);
     const left = (this.agentStations.get(st.bss.cfg.agentId) ?? 1) - 1;
@@ -753,8 +984,50 @@ export class AuthenticatorCore implements MachineContext {
       wipe(st.PTK.kek);
     }
     st.PTK = undefined;
+    // Every PMK a station holds is its own copy (PskCache.get and the PMKSA cache copy).
+    for (const k of st.pmkCandidates) wipe(k);
+    wipe(st.PMK);
     st.PMK = undefined;
     st.pmkCandidates = [];
+  }
+
+  private accountingStart(st: StationState): void {
+    if (st.acctStartedAt !== undefined) return;
+    st.acctStartedAt = this.now;
+    this.emit(this.accountingEffect(st, 'start', 0));
+  }
+
+  private accountingStop(st: StationState, cause: number): void {
+    if (st.acctStartedAt === undefined) return;
+    const started = st.acctStartedAt;
+    st.acctStartedAt = undefined;
+    this.emit(this.accountingEffect(st, 'stop', cause, Math.max(0, Math.round((this.now - started) / 1000))));
+  }
+
+  private accountingEffect(st: StationState, kind: 'start' | 'stop', cause: number, sessionTimeS = 0): Effect {
+    const bss = st.bss;
+    return {
+      type: 'accounting',
+      kind,
+      bssid: bss.cfg.bssid,
+      sta: st.sta,
+      agentId: bss.cfg.agentId,
+      ssid: bss.cfg.network.ssid,
+      identity: st.identity ?? '',
+      classes: st.classes,
+      acctSessionId: st.acctSessionId,
+      acctMultiSessionId: st.acctMultiSessionId,
+      akm: st.akm,
+      pairwiseCipher: st.pairwiseCipher,
+      groupCipher: bss.groupCipher,
+      sessionTimeS,
+      terminateCause: cause,
+    };
+  }
+
+  private nextSessionId(): string {
+    this.acctCounter = (this.acctCounter + 1) >>> 0;
+    return `${this.acctPrefix}${this.acctCounter.toString(16).padStart(8, '0')}`.toUpperCase();
   }
 
   /** The BSS or its agent holds as many stations as allowed. */

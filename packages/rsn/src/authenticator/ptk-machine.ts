@@ -53,7 +53,10 @@ export function stepPtk(ctx: MachineContext, st: StationState): boolean {
     case 'AUTHENTICATION':
       return enter(ctx, st, 'AUTHENTICATION2');
     case 'AUTHENTICATION2':
-      return enter(ctx, st, isPskAkm(st.akm) ? 'INITPSK' : 'INITPMK');
+      if (isPskAkm(st.akm)) return enter(ctx, st, 'INITPSK');
+      // 802.1X AKM: wait until EAP succeeded (or a PMKSA was found): hostapd's keyRun.
+      if (st.keyRun) return enter(ctx, st, 'INITPMK');
+      return false;
     case 'INITPMK':
     case 'INITPSK':
       if (st.pmkCandidates.length > 0) return enter(ctx, st, 'PTKSTART');
@@ -138,6 +141,9 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
       };
       break;
     case 'INITPMK':
+      st.keyRun = false;
+      st.pmkCandidates = ctx.pmkCandidates(st);
+      break;
     case 'INITPSK':
       st.pmkCandidates = ctx.pmkCandidates(st);
       break;
@@ -198,7 +204,8 @@ function sendPairwise(ctx: MachineContext, st: StationState, msg: 1 | 3): void {
   const replayCounter = st.replay.next();
   let frame: Buffer;
   if (msg === 1) {
-    frame = buildMsg1({ version: st.descriptorVersion, pairwiseCipher: st.pairwiseCipher, replayCounter, anonce: st.ANonce });
+    // Invariant 9: the PMKID KDE only for 802.1X AKMs (st.pmkid is never set for PSK).
+    frame = buildMsg1({ version: st.descriptorVersion, pairwiseCipher: st.pairwiseCipher, replayCounter, anonce: st.ANonce, pmkid: st.pmkid });
     st.handshake!.msg1Sent++;
   } else {
     // The GTK the BSS transmits with; during a rekey PTKINITDONE adds the station to the update.

@@ -25,6 +25,12 @@ export type PtkState =
 /** Per-station group key handshake states (§12.7.10.3, WPA_PTK_GROUP). */
 export type GroupKeyState = 'IDLE' | 'REKEYNEGOTIATING' | 'REKEYESTABLISHED' | 'KEYERROR';
 
+/** Authenticator PAE states (IEEE 802.1X-2004 §8.2.4, RESTART from -2010). */
+export type PaeState = 'INITIALIZE' | 'DISCONNECTED' | 'RESTART' | 'CONNECTING' | 'AUTHENTICATING' | 'AUTHENTICATED' | 'ABORTING' | 'HELD';
+
+/** Backend Authentication states (IEEE 802.1X-2004 §8.2.9). */
+export type BackendState = 'INITIALIZE' | 'IDLE' | 'REQUEST' | 'RESPONSE' | 'IGNORE' | 'TIMEOUT' | 'FAIL' | 'SUCCESS';
+
 /** Per-BSS GTK states (§12.7.10.4, WPA_GROUP). */
 export type GtkState = 'GTK_INIT' | 'SETKEYS' | 'SETKEYSDONE';
 
@@ -131,4 +137,60 @@ export interface StationState extends TimerTarget {
   portAuthorized: boolean;
 
   handshake: HandshakeRecord | undefined;
+
+  // Timers as data: the station's heap deadline is the earliest of these.
+  /** EAPOL-Key retransmission (PTK and group key machines). */
+  keyTimeoutAt: number;
+  /** EAP retransmission, failure-disconnect delay. */
+  paeTimeoutAt: number;
+  /** Session-Timeout: reauthenticate or disconnect. */
+  sessionEndAt: number;
+
+  // IEEE 802.1X (§8.2.2 variables), for 802.1X AKMs
+  paeState: PaeState;
+  backendState: BackendState;
+  portEnabled: boolean;
+  eapolStart: boolean;
+  eapolLogoff: boolean;
+  reAuthenticate: boolean;
+  eapRestart: boolean;
+  reAuthCount: number;
+  /** An EAP-Response from the station waits in eapResp. */
+  eapolEap: boolean;
+  eapResp: Buffer | undefined;
+  /** An EAP-Request (ours or the server's) waits in eapReqFrame. */
+  eapReq: boolean;
+  eapReqFrame: Buffer | undefined;
+  lastEapReq: Buffer | undefined;
+  /** EAP-Success/Failure from the server, sent as is. */
+  eapFinal: Buffer | undefined;
+  eapSuccess: boolean;
+  eapFail: boolean;
+  eapTimeout: boolean;
+  authSuccess: boolean;
+  authFail: boolean;
+  authTimeout: boolean;
+  aWhileExpired: boolean;
+  /** EAP succeeded and the PMK is available (hostapd's keyRun / keyAvailable). */
+  keyRun: boolean;
+  reqCount: number;
+  eapIdCounter: number;
+  identity: string | undefined;
+  radiusState: Buffer | undefined;
+  radiusRef: number | undefined;
+  /** The disconnect after EAP-Failure is pending (at paeTimeoutAt). */
+  failurePending: boolean;
+
+  // Authorization from RADIUS (or the PMKSA) and accounting
+  sessionTimeoutS: number;
+  terminationAction: number;
+  vlanId: number;
+  classes: Buffer[];
+  acctSessionId: string;
+  acctMultiSessionId: string;
+  acctStartedAt: number | undefined;
+  /** PMKID of the PMKSA this handshake uses (802.1X AKMs: sent in msg 1/4). */
+  pmkid: Buffer | undefined;
+  /** Acct-Terminate-Cause for the accounting stop when the core disconnects the station. */
+  terminateCause: number;
 }

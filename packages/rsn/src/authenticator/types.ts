@@ -17,6 +17,16 @@ export interface CoreTiming {
   subsequentTimeoutMs: number;
   /** First group msg 1/2 timeout. */
   groupTimeoutMs: number;
+  /** EAP-Request retransmission timeout towards the station (IEEE 802.1X / RFC 4137 RetransWhile). */
+  eapRetransmitMs: number;
+  /** EAP-Request transmissions before the authentication is abandoned. */
+  eapMaxTransmissions: number;
+  /** 802.1X quietPeriod after a failed authentication. */
+  quietPeriodMs: number;
+  /** Delay between EAP-Failure and the disconnect (so the station receives the Failure). */
+  failureDisconnectMs: number;
+  /** PMKSA lifetime (dot11RSNAConfigPMKLifetime). */
+  pmksaLifetimeMs: number;
 }
 
 /** hostapd's defaults: 4 tries, 100 ms / 1000 ms, 500 ms for the group key. */
@@ -27,6 +37,11 @@ export const DEFAULT_TIMING: CoreTiming = {
   firstTimeoutNoTxStatusMs: 1000,
   subsequentTimeoutMs: 1000,
   groupTimeoutMs: 500,
+  eapRetransmitMs: 3000,
+  eapMaxTransmissions: 4,
+  quietPeriodMs: 60000,
+  failureDisconnectMs: 100,
+  pmksaLifetimeMs: 43200000,
 };
 
 /** Security policy of a network (an SSID), shared by every BSS that serves it. */
@@ -69,7 +84,31 @@ export type CoreEvent =
   | { type: 'disassociated'; bssid: Buffer; sta: Buffer; reason: number; deauth: boolean; locallyGenerated: boolean }
   | { type: 'eapol'; bssid: Buffer; sta: Buffer; frame: Buffer }
   | { type: 'tx-status'; ref: number; acked: boolean }
-  | { type: 'command-result'; ref: number; ok: boolean; error?: string };
+  | { type: 'command-result'; ref: number; ok: boolean; error?: string }
+  | ({ type: 'radius-response'; ref: number } & RadiusOutcome);
+
+/** What the RADIUS server answered (decoded and verified by the glue). */
+export interface RadiusOutcome {
+  outcome: 'challenge' | 'accept' | 'reject' | 'timeout';
+  /** The EAP-Message attributes joined. */
+  eap?: Buffer;
+  /** State, echoed in the next Access-Request. */
+  state?: Buffer;
+  /** MSK = MS-MPPE-Recv-Key || MS-MPPE-Send-Key (RFC 2548, decrypted with that request's authenticator). */
+  msk?: Buffer;
+  sessionTimeoutS?: number;
+  /** Termination-Action (RFC 2865 §5.29): 1 = RADIUS-Request (reauthenticate at Session-Timeout). */
+  terminationAction?: number;
+  /** VLAN from Tunnel-Private-Group-ID (RFC 3580 §3.31). */
+  vlanId?: number;
+  /** Class attributes, echoed in accounting. */
+  classes?: Buffer[];
+  /** User-Name of the Access-Accept, when the server sets one. */
+  userName?: string;
+}
+
+/** RFC 2866 Acct-Terminate-Cause values used by the core. */
+export const AcctTerminateCause = { UserRequest: 1, LostCarrier: 2, LostService: 3, SessionTimeout: 5, AdminReset: 6, NasError: 9, NasRequest: 10, Reauthentication: 12 } as const;
 
 /** Outcome of one 4-way handshake (airlock_handshakes_total{result}). */
 export type HandshakeResult = 'success' | 'mic_failure' | 'timeout' | 'rejected' | 'aborted';
@@ -85,6 +124,41 @@ export type Effect =
   | { type: 'remove-pairwise-key'; bssid: Buffer; sta: Buffer }
   | { type: 'set-port'; bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number; ref?: number }
   | { type: 'disconnect'; bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }
+  | {
+      type: 'radius-request';
+      ref: number;
+      bssid: Buffer;
+      sta: Buffer;
+      agentId: string;
+      ssid: Buffer;
+      identity: string;
+      /** The station's EAP-Response, to go in EAP-Message attributes. */
+      eap: Buffer;
+      /** State from the last Access-Challenge. */
+      state: Buffer | undefined;
+      akm: number;
+      pairwiseCipher: number;
+      groupCipher: number;
+      acctSessionId: string;
+    }
+  | {
+      type: 'accounting';
+      kind: 'start' | 'stop';
+      bssid: Buffer;
+      sta: Buffer;
+      agentId: string;
+      ssid: Buffer;
+      identity: string;
+      classes: Buffer[];
+      acctSessionId: string;
+      acctMultiSessionId: string;
+      akm: number;
+      pairwiseCipher: number;
+      groupCipher: number;
+      /** Seconds since the session started (stop). */
+      sessionTimeS: number;
+      terminateCause: number;
+    }
   | { type: 'report'; report: Report };
 
 /** Observations for metrics and logs; they change nothing. */
@@ -96,7 +170,9 @@ export type Report =
   | { kind: 'mic-failure-diagnosis'; bssid: Buffer; sta: Buffer; diagnosis: MicDiagnosis }
   | { kind: 'group-rekey'; bssid: Buffer; keyId: number; phase: 'started' | 'completed'; stations: number }
   | { kind: 'command-failed'; bssid: Buffer; sta: Buffer | undefined; command: string; error: string }
-  | { kind: 'duplicate-association'; bssid: Buffer; sta: Buffer };
+  | { kind: 'duplicate-association'; bssid: Buffer; sta: Buffer }
+  | { kind: 'eap'; bssid: Buffer; sta: Buffer; result: 'accept' | 'reject' | 'timeout'; detail: string }
+  | { kind: 'pmksa'; bssid: Buffer; sta: Buffer; event: 'cached' | 'used' | 'expired' };
 
 /** Named causes of an invalid msg 2/4 MIC. */
 export type MicFailureCause =
@@ -124,7 +200,7 @@ export interface MicDiagnosis {
 
 /** A state transition of one of the machines (debug logging). */
 export interface Transition {
-  machine: 'PTK' | 'PTK_GROUP' | 'GROUP';
+  machine: 'PTK' | 'PTK_GROUP' | 'GROUP' | 'AUTH_PAE' | 'BACKEND';
   bssid: Buffer;
   sta?: Buffer;
   from: string;

@@ -34,16 +34,16 @@ export interface EapPacket {
 export function decodeEap(buf: Uint8Array): Result<EapPacket> {
   if (buf.length === 0) return fail('empty', 'no EAP header');
   if (buf.length < EAP_HEADER_LENGTH) return fail('truncated', `EAP header needs 4 octets, got ${buf.length}`);
-  const code = buf[0]!;
-  const identifier = buf[1]!;
-  const length = (buf[2]! << 8) | buf[3]!;
+  const code = buf[0];
+  const identifier = buf[1];
+  const length = (buf[2] << 8) | buf[3];
   if (length < EAP_HEADER_LENGTH) return fail('bad-length', `EAP Length ${length} is shorter than the header`);
   if (length > buf.length) return fail('length-overflow', `EAP Length ${length} exceeds the ${buf.length} octets present`);
   if (code < EapCode.Request || code > 6) return fail('bad-type', `EAP Code ${code} is not defined`);
   const b = Buffer.from(buf.buffer, buf.byteOffset, length);
   if (code === EapCode.Request || code === EapCode.Response) {
     if (length < EAP_HEADER_LENGTH + 1) return fail('truncated', `EAP ${code === 1 ? 'Request' : 'Response'} without a Type`);
-    return ok({ code, identifier, type: b[4]!, data: b.subarray(5) });
+    return ok({ code, identifier, type: b[4], data: b.subarray(5) });
   }
   return ok({ code, identifier, type: undefined, data: b.subarray(4) });
 }

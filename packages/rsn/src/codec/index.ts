@@ -4,3 +4,4 @@ export * from './eapol-key.js';
 export * from './rsne.js';
 export * from './kde.js';
 export * from './eap.js';
+export * from './eap-tls.js';

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AKM, CIPHER, encodeRsne, formatMac, macKey, PskCache } from '@airlock/rsn';
-import { Supplicant, type SupplicantMisbehaviour } from '@airlock/supplicant';
+import { AKM, CIPHER, computePmkid, decodeEapol, EapolType, encodeEapol, encodeRsne, formatMac, isPskAkm, macKey, PskCache } from '@airlock/rsn';
+import { EapPeer, Supplicant, type EapPeerOptions, type SupplicantMisbehaviour } from '@airlock/supplicant';
 import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '../../driver.js';
 import { PERFECT_AIR, planDelivery, seededRandom, type AirModel } from './air-model.js';
 
@@ -26,7 +26,12 @@ export interface SimBssSpec {
 /** One simulated station. */
 export interface SimStationSpec {
   mac: Buffer;
+  /** PSK BSSes: the station's passphrase. */
   passphrase: string;
+  /** 802.1X BSSes: the station's EAP identity and method. */
+  eap?: EapPeerOptions;
+  /** Offer cached PMKIDs when (re)associating (PMKSA caching / OKC); default true. */
+  pmksaCaching?: boolean;
   /** Index of the BSS it joins first (default: spread over the BSSes). */
   home?: number;
   misbehave?: SupplicantMisbehaviour;
@@ -78,6 +83,13 @@ interface SimStation {
   state: 'away' | 'associated' | 'authorized';
   bss: RadioBss | undefined;
   supplicant: Supplicant | undefined;
+  /** 802.1X: the EAP peer of the current association. */
+  peer: EapPeer | undefined;
+  /** The station's PMKSA cache by SSID (hex): the PMK from its last EAP success. */
+  pmkCache: Map<string, Buffer>;
+  /** MSK of the last EAP success (tests compare the authenticator's PMK with it). */
+  lastMsk: Buffer | undefined;
+  eapSuccesses: number;
   /** Bumped on every (re)association: frames of an older association are discarded. */
   epoch: number;
   apTk: Buffer | undefined;
@@ -143,7 +155,7 @@ export class SimDriver extends EventEmitter implements Driver {
       return r;
     });
     for (const s of opts.stations) {
-      this.stationsByMac.set(macKey(s.mac), { spec: s, key: macKey(s.mac), state: 'away', bss: undefined, supplicant: undefined, epoch: 0, apTk: undefined, portAuthorized: false, vlanId: 0, assocRsne: Buffer.alloc(0), joins: 0, timer: undefined });
+      this.stationsByMac.set(macKey(s.mac), { spec: s, key: macKey(s.mac), state: 'away', bss: undefined, supplicant: undefined, peer: undefined, pmkCache: new Map(), lastMsk: undefined, eapSuccesses: 0, epoch: 0, apTk: undefined, portAuthorized: false, vlanId: 0, assocRsne: Buffer.alloc(0), joins: 0, timer: undefined });
     }
   }
 
@@ -193,20 +205,19 @@ export class SimDriver extends EventEmitter implements Driver {
     st.portAuthorized = false;
     st.joins++;
     this.stats.joins++;
-    st.assocRsne = simBssRsne(bss.akm); // the station selects the BSS's only AKM and cipher
-    const pmk = this.pskCache.get(bss.ssid, st.spec.passphrase);
-    st.supplicant = new Supplicant({
-      spa: st.spec.mac,
-      aa: bss.real,
-      pmk,
-      akm: bss.akm,
-      pairwiseCipher: CIPHER.CCMP_128,
-      groupCipher: CIPHER.CCMP_128,
-      assocRsne: st.assocRsne,
-      apRsne: bss.rsne,
-      random: this.nonce,
-      misbehave: st.spec.misbehave,
-    });
+    st.supplicant = undefined;
+    st.peer = undefined;
+    if (isPskAkm(bss.akm)) {
+      st.assocRsne = simBssRsne(bss.akm); // the station selects the BSS's only AKM and cipher
+      st.supplicant = this.newSupplicant(st, bss, this.pskCache.get(bss.ssid, st.spec.passphrase));
+    } else {
+      // 802.1X: offer the cached PMKSA (its PMKID for this AA: OKC) or run EAP.
+      const cached = st.spec.pmksaCaching !== false ? st.pmkCache.get(bss.ssid.toString('hex')) : undefined;
+      const pmkids = cached ? [computePmkid(cached, bss.real, st.spec.mac, bss.akm)] : [];
+      st.assocRsne = encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms: [bss.akm], capabilities: 0, pmkids });
+      if (cached) st.supplicant = this.newSupplicant(st, bss, cached);
+      else if (st.spec.eap) st.peer = new EapPeer(st.spec.eap);
+    }
     if (previous !== undefined && previous !== bss) this.stats.roams++;
     this.emitEvent({
       type: 'associated',
@@ -322,7 +333,62 @@ export class SimDriver extends EventEmitter implements Driver {
     if (this.behaviour.rejoinAfterDisconnect) this.scheduleRejoin(st);
   }
 
+  /** EAP successes of a station so far (tests: PMKSA caching skips EAP). */
+  eapSuccesses(sta: Buffer): number {
+    return this.stationsByMac.get(macKey(sta))?.eapSuccesses ?? 0;
+  }
+
+  /** The MSK of a station's last EAP success. */
+  lastMsk(sta: Buffer): Buffer | undefined {
+    return this.stationsByMac.get(macKey(sta))?.lastMsk;
+  }
+
   // ---- internals ----------------------------------------------------------------
+
+  private newSupplicant(st: SimStation, bss: RadioBss, pmk: Buffer): Supplicant {
+    return new Supplicant({
+      spa: st.spec.mac,
+      aa: bss.real,
+      pmk,
+      akm: bss.akm,
+      pairwiseCipher: CIPHER.CCMP_128,
+      groupCipher: CIPHER.CCMP_128,
+      assocRsne: st.assocRsne,
+      apRsne: bss.rsne,
+      random: this.nonce,
+      misbehave: st.spec.misbehave,
+    });
+  }
+
+  /** 802.1X: an EAP packet for the station's peer; its answer goes up the air. */
+  private toPeer(st: SimStation, eap: Buffer): void {
+    const peer = st.peer;
+    const bss = st.bss;
+    if (peer === undefined || bss === undefined) return;
+    const epoch = st.epoch;
+    void peer.receive(eap).then((resp) => {
+      if (st.epoch !== epoch || st.bss !== bss) return;
+      if (peer.state === 'success' && peer.msk !== undefined && st.supplicant === undefined) {
+        st.eapSuccesses++;
+        st.lastMsk = peer.msk;
+        const pmk = Buffer.from(peer.msk.subarray(0, 32));
+        st.pmkCache.set(bss.ssid.toString('hex'), pmk);
+        st.supplicant = this.newSupplicant(st, bss, pmk);
+      }
+      if (resp !== undefined) this.up(st, bss, epoch, encodeEapol({ version: 1, type: EapolType.EapPacket, body: resp }));
+    });
+  }
+
+  private up(st: SimStation, bss: RadioBss, epoch: number, frame: Buffer): void {
+    this.stats.framesUp++;
+    const copies = planDelivery(this.air, this.rnd);
+    if (copies.length === 0) this.stats.framesLost++;
+    for (const d of copies) {
+      this.after(st, d, () => {
+        if (st.epoch === epoch) this.emitEvent({ type: 'eapol', bssid: bss.announced, sta: st.spec.mac, frame });
+      });
+    }
+  }
 
   private associated(bssid: Buffer, sta: Buffer): SimStation {
     const st = this.stationsByMac.get(macKey(sta));
@@ -332,20 +398,15 @@ export class SimDriver extends EventEmitter implements Driver {
   }
 
   private toStation(st: SimStation, frame: Buffer): void {
-    const sup = st.supplicant;
-    if (sup === undefined || st.bss === undefined) return;
+    if (st.bss === undefined) return;
     const bss = st.bss;
     const epoch = st.epoch;
+    const f = decodeEapol(frame);
+    if (f.ok && f.value.type === EapolType.EapPacket) return this.toPeer(st, f.value.body);
+    const sup = st.supplicant;
+    if (sup === undefined) return;
     for (const e of sup.receive(frame)) {
-      if (e.type !== 'transmit') continue;
-      this.stats.framesUp++;
-      const copies = planDelivery(this.air, this.rnd);
-      if (copies.length === 0) this.stats.framesLost++;
-      for (const d of copies) {
-        this.after(st, d, () => {
-          if (st.epoch === epoch) this.emitEvent({ type: 'eapol', bssid: bss.announced, sta: st.spec.mac, frame: e.frame });
-        });
-      }
+      if (e.type === 'transmit') this.up(st, bss, epoch, e.frame);
     }
   }
 

@@ -1,0 +1,44 @@
+/**
+ * Byte and hash helpers shared by the RADIUS codec files (not part of the public API).
+ * MD5 and HMAC-MD5 are what RFC 2865 §3, RFC 2866 §3 and RFC 3579 §3.2 prescribe.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+/** A Buffer over the same memory as `bytes`, without copying. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Throws RangeError unless `v` is an integer in [min, max]; builders call it on caller input. */
+export function checkInt(name: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+}
+
+/** Throws RangeError unless `b` is exactly `len` octets long. */
+export function checkLength(name: string, b: Uint8Array, len: number): void {
+  if (b.length !== len) throw new RangeError(`${name} must be ${len} octets, got ${b.length}`);
+}
+
+/** Throws RangeError on an empty shared secret (RFC 2865 §3: the secret MUST NOT be empty). */
+export function checkSecret(secret: Uint8Array): void {
+  if (secret.length === 0) throw new RangeError('the RADIUS shared secret must not be empty');
+}
+
+/** MD5 over the concatenation of `parts`. */
+export function md5(...parts: Uint8Array[]): Buffer {
+  const h = createHash('md5');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** HMAC-MD5 keyed with `key` over `data`. */
+export function hmacMd5(key: Uint8Array, data: Uint8Array): Buffer {
+  return createHmac('md5', key).update(data).digest();
+}
+
+/** Constant-time equality of two byte strings; unequal lengths (not secret) compare false at once. */
+export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,95 @@
+/**
+ * PMKSA cache (IEEE 802.11-2020 §12.6.10.3, invariant 9): PMKs from 802.1X, kept per
+ * station and SSID for the whole authenticator, so a station may use its PMKID on any BSS
+ * of any agent (opportunistic key caching across the controller). The PMKID is computed
+ * for the AA the station associates to: PMKID = HMAC-SHA1-128(PMK, "PMK Name" || AA || SPA)
+ * (SHA-256 for AKM 5). Entries expire by lifetime and by Session-Timeout.
+ */
+import { computePmkid, wipe } from '../crypto/index.js';
+import { macKey } from '../mac.js';
+
+/** What is remembered of one 802.1X authentication. */
+export interface PmksaEntry {
+  sta: Buffer;
+  ssid: Buffer;
+  pmk: Buffer;
+  akm: number;
+  expiresAt: number;
+  identity: string;
+  classes: Buffer[];
+  vlanId: number;
+  sessionTimeoutS: number;
+  terminationAction: number;
+  acctMultiSessionId: string;
+}
+
+/** PMKSAs by station and SSID, bounded, least recently used evicted first. */
+export class PmksaCache {
+  private readonly entries = new Map<string, PmksaEntry>();
+
+  constructor(private readonly maxEntries = 262144) {}
+
+  /** Caches (or replaces) the PMKSA of a station on an SSID. */
+  add(e: PmksaEntry): void {
+    const k = key(e.sta, e.ssid);
+    const old = this.entries.get(k);
+    if (old !== undefined && old.pmk !== e.pmk) wipe(old.pmk);
+    this.entries.delete(k);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.remove(oldest);
+    }
+    this.entries.set(k, e);
+  }
+
+  /** The live entry whose PMKID (for this AA) is one of `pmkids`, or undefined. */
+  lookup(sta: Buffer, ssid: Buffer, aa: Buffer, pmkids: Buffer[], now: number): PmksaEntry | undefined {
+    if (pmkids.length === 0) return undefined;
+    const k = key(sta, ssid);
+    const e = this.entries.get(k);
+    if (e === undefined) return undefined;
+    if (e.expiresAt <= now) {
+      this.remove(k);
+      return undefined;
+    }
+    const want = computePmkid(e.pmk, aa, sta, e.akm);
+    if (!pmkids.some((p) => p.equals(want))) return undefined;
+    // Refresh recency for the LRU bound.
+    this.entries.delete(k);
+    this.entries.set(k, e);
+    return e;
+  }
+
+  /** Forgets a station's PMKSA on an SSID (e.g. after a failed reauthentication). */
+  forget(sta: Buffer, ssid: Buffer): void {
+    this.remove(key(sta, ssid));
+  }
+
+  /** Drops expired entries (call now and then; lookups also expire lazily). */
+  expire(now: number): number {
+    let n = 0;
+    for (const [k, e] of this.entries) {
+      if (e.expiresAt <= now) {
+        this.remove(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Number of cached PMKSAs. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private remove(k: string): void {
+    const e = this.entries.get(k);
+    if (e === undefined) return;
+    wipe(e.pmk);
+    this.entries.delete(k);
+  }
+}
+
+function key(sta: Buffer, ssid: Buffer): string {
+  return `${macKey(sta)}/${ssid.toString('hex')}`;
+}

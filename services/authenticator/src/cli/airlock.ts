@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * `airlock <command> ...`: the operator's command line. Commands are registered in
+ * COMMANDS; each is a module of this folder exporting a {@link Command}.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, oneLine, UsageError, type CliIo, type Command } from './command.js';
+import { pkiCommand } from './pki.js';
+
+/** Every subcommand, in the order `airlock --help` lists them. */
+export const COMMANDS: readonly Command[] = [pkiCommand];
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return ['usage: airlock <command> [options]   (airlock <command> --help for details)', '', 'commands:', ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+/** Runs one command line and returns the exit status; never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.out(topHelp());
+    return 0;
+  }
+  if (name === undefined) {
+    io.err(`airlock: missing command (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see airlock --help)`);
+    return EXIT_USAGE;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    io.err(`airlock: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    return EXIT_USAGE;
+  }
+  try {
+    await command.run(rest, io);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`airlock ${name}: ${oneLine(err.message)}`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof CommandFailure) {
+      io.err(`airlock ${name}: ${oneLine(err.message)}`);
+      return EXIT_FAILURE;
+    }
+    // A bug, not an operator error: still one line, the stack only on request.
+    io.err(`airlock ${name}: internal error: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    if (process.env.AIRLOCK_DEBUG === '1' && err instanceof Error && err.stack !== undefined) io.err(err.stack);
+    return EXIT_FAILURE;
+  }
+}
+
+/** True when this module is the process entry point (also via the npm bin symlink). */
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const io: CliIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+  process.exitCode = await runCli(process.argv.slice(2), io);
+}

@@ -1,0 +1,77 @@
+/**
+ * `airlock pki`: the development PKI (DESIGN.md "Security"): a CA, the RADIUS server and
+ * authenticator certificates, and agent and station client certificates, via @airlock/pki.
+ */
+import { isValidPkiName, PkiError, writeDevPki, type DevPkiLayout } from '@airlock/pki';
+import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
+
+const INIT_USAGE = 'airlock pki init --dir DIR [--agent ID ...] [--station NAME ...] [--key-bits N]';
+
+const HELP = `usage: ${INIT_USAGE}
+
+Creates, or completes, a development PKI in DIR (created 0700 if missing):
+  ca.pem, ca.key                    the CA (reused when DIR already has one)
+  radius-server.pem, .key           FreeRADIUS EAP server (CN radius-server)
+  authenticator.pem, .key           authenticator gRPC server (SAN localhost, 127.0.0.1)
+  agent-ID.pem, .key                agent client certificate (CN ID), one per --agent
+  station-NAME.pem, .key            EAP-TLS station certificate (CN NAME), one per --station
+Keys are 0600. Certificates that still fit are kept; missing or stale ones are (re)issued.
+Prints one line per file: created, reissued or kept, and its path.
+--key-bits N   RSA size of new keys (default 2048; FreeRADIUS needs at least 2048)`;
+
+/** The `pki` subcommand. */
+export const pkiCommand: Command = {
+  name: 'pki',
+  summary: 'create a development CA and the certificates of a deployment',
+  help: HELP,
+  run(args: string[], io: CliIo): void {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'init':
+        return pkiInit(rest, io);
+      case undefined:
+        throw new UsageError(`missing subcommand (usage: ${INIT_USAGE})`);
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(HELP);
+        return;
+      default:
+        throw new UsageError(`unknown subcommand '${sub}' (usage: ${INIT_USAGE})`);
+    }
+  },
+};
+
+function pkiInit(args: string[], io: CliIo): void {
+  const { values, positionals } = parseFlags(args, {
+    dir: { type: 'string' },
+    agent: { type: 'string', multiple: true },
+    station: { type: 'string', multiple: true },
+    'key-bits': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help === true) {
+    io.out(HELP);
+    return;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${INIT_USAGE})`);
+  if (values.dir === undefined || values.dir === '') throw new UsageError(`--dir is required (usage: ${INIT_USAGE})`);
+  const agents = values.agent ?? [];
+  const stations = values.station ?? [];
+  for (const [flag, name] of [...agents.map((a) => ['--agent', a] as const), ...stations.map((s) => ['--station', s] as const)]) {
+    if (!isValidPkiName(name)) throw new UsageError(`${flag} ${JSON.stringify(name)}: use 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)`);
+  }
+  let keyBits: number | undefined;
+  if (values['key-bits'] !== undefined) {
+    keyBits = Number(values['key-bits']);
+    if (!/^\d+$/.test(values['key-bits']) || keyBits < 2048 || keyBits > 8192) throw new UsageError(`--key-bits must be an integer in 2048..8192, not '${values['key-bits']}'`);
+  }
+  let layout: DevPkiLayout;
+  try {
+    layout = writeDevPki(values.dir, { agents, stations, ...(keyBits === undefined ? {} : { keyBits }) });
+  } catch (err) {
+    if (err instanceof PkiError) throw new CommandFailure(err.message, { cause: err });
+    throw err;
+  }
+  for (const f of layout.files) io.out(`${f.action.padEnd(8)} ${f.path}`);
+}

@@ -1,0 +1,146 @@
+/**
+ * The RADIUS attributes an authenticator sends and reads, as hostapd does
+ * (src/ap/ieee802_1x.c, accounting.c): RFC 2865, 2866, 3579, 3580 (IEEE 802.1X usage),
+ * 2548 (MS-MPPE keys), 2868 (tunnel attributes), 7268 (WLAN attributes). Pure functions;
+ * the glue (service.ts) sends and receives.
+ */
+import {
+  Attr,
+  attrInt,
+  attrIpv4,
+  attrString,
+  getAttribute,
+  getAttributes,
+  joinEapMessage,
+  RadiusCode,
+  readInt,
+  splitEapMessage,
+  tunnelVlan,
+  wlanSuiteValue,
+  type RadiusAttribute,
+} from '@airlock/radius';
+import { isPskAkm, type Effect, type RadiusOutcome } from '@airlock/rsn';
+
+/** NAS identity attributes from the configuration. */
+export interface NasIdentity {
+  identifier: string;
+  ipAddress: string;
+}
+
+/** Traffic counters of a station (from StationCounters). */
+export interface StationTraffic {
+  rxBytes: bigint;
+  txBytes: bigint;
+  rxPackets: bigint;
+  txPackets: bigint;
+}
+
+type RadiusRequestEffect = Extract<Effect, { type: 'radius-request' }>;
+type AccountingEffect = Extract<Effect, { type: 'accounting' }>;
+
+/** RFC 3580 §3.20/3.21 station ids: "AA-BB-CC-DD-EE-FF" (and ":SSID" for Called-Station-Id). */
+export function stationId(mac: Buffer): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join('-');
+}
+
+const NAS_PORT_TYPE_WIRELESS_80211 = 19;
+const SERVICE_TYPE_FRAMED = 2;
+const FRAMED_MTU = 1400; // hostapd's default: an EAP-TLS record must fit the 802.11 MTU
+
+function common(nas: NasIdentity, bssid: Buffer, ssid: Buffer, sta: Buffer, userName: string): RadiusAttribute[] {
+  const out: RadiusAttribute[] = [];
+  if (userName.length > 0) out.push({ type: Attr.UserName, value: Buffer.from(userName, 'utf8').subarray(0, 253) });
+  out.push({ type: Attr.NasIdentifier, value: attrString(nas.identifier) });
+  if (nas.ipAddress !== '') out.push({ type: Attr.NasIpAddress, value: attrIpv4(nas.ipAddress) });
+  out.push({ type: Attr.NasPortType, value: attrInt(NAS_PORT_TYPE_WIRELESS_80211) });
+  out.push({ type: Attr.CalledStationId, value: Buffer.concat([Buffer.from(`${stationId(bssid)}:`), ssid]) });
+  out.push({ type: Attr.CallingStationId, value: attrString(stationId(sta)) });
+  return out;
+}
+
+function wlanSuites(akm: number, pairwise: number, group: number): RadiusAttribute[] {
+  return [
+    { type: Attr.WlanPairwiseCipher, value: wlanSuiteValue(pairwise) },
+    { type: Attr.WlanGroupCipher, value: wlanSuiteValue(group) },
+    { type: Attr.WlanAkmSuite, value: wlanSuiteValue(akm) },
+  ];
+}
+
+/** The attributes of an Access-Request carrying one EAP-Response (Message-Authenticator is added by the codec). */
+export function accessRequestAttributes(e: RadiusRequestEffect, nas: NasIdentity): RadiusAttribute[] {
+  const out = common(nas, e.bssid, e.ssid, e.sta, e.identity);
+  out.push({ type: Attr.ServiceType, value: attrInt(SERVICE_TYPE_FRAMED) });
+  out.push({ type: Attr.FramedMtu, value: attrInt(FRAMED_MTU) });
+  out.push({ type: Attr.ConnectInfo, value: attrString('CONNECT IEEE 802.11 RSN') });
+  out.push({ type: Attr.AcctSessionId, value: attrString(e.acctSessionId) });
+  out.push(...wlanSuites(e.akm, e.pairwiseCipher, e.groupCipher));
+  out.push(...splitEapMessage(e.eap));
+  if (e.state !== undefined) out.push({ type: Attr.State, value: e.state });
+  return out;
+}
+
+/** RFC 2866 Acct-Status-Type values. */
+export const AcctStatus = { Start: 1, Stop: 2, InterimUpdate: 3 } as const;
+
+/** The attributes of an Accounting-Request (Start, Interim-Update or Stop). */
+export function accountingAttributes(
+  e: AccountingEffect,
+  status: number,
+  nas: NasIdentity,
+  traffic: StationTraffic | undefined,
+  sessionTimeS: number,
+  nowUnixS: number,
+): RadiusAttribute[] {
+  const out = common(nas, e.bssid, e.ssid, e.sta, e.identity);
+  out.push({ type: Attr.AcctStatusType, value: attrInt(status) });
+  out.push({ type: Attr.AcctSessionId, value: attrString(e.acctSessionId) });
+  out.push({ type: Attr.AcctMultiSessionId, value: attrString(e.acctMultiSessionId) });
+  // Acct-Authentic: 1 = RADIUS (802.1X), 2 = Local (PSK).
+  out.push({ type: Attr.AcctAuthentic, value: attrInt(isPskAkm(e.akm) ? 2 : 1) });
+  out.push({ type: Attr.AcctDelayTime, value: attrInt(0) });
+  out.push({ type: Attr.EventTimestamp, value: attrInt(nowUnixS >>> 0) });
+  for (const c of e.classes) out.push({ type: Attr.Class, value: c });
+  out.push(...wlanSuites(e.akm, e.pairwiseCipher, e.groupCipher));
+  if (status !== AcctStatus.Start) {
+    out.push({ type: Attr.AcctSessionTime, value: attrInt(sessionTimeS >>> 0) });
+    const t = traffic ?? { rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n };
+    out.push({ type: Attr.AcctInputOctets, value: attrInt(Number(t.rxBytes & 0xffffffffn)) });
+    out.push({ type: Attr.AcctInputGigawords, value: attrInt(Number((t.rxBytes >> 32n) & 0xffffffffn)) });
+    out.push({ type: Attr.AcctOutputOctets, value: attrInt(Number(t.txBytes & 0xffffffffn)) });
+    out.push({ type: Attr.AcctOutputGigawords, value: attrInt(Number((t.txBytes >> 32n) & 0xffffffffn)) });
+    out.push({ type: Attr.AcctInputPackets, value: attrInt(Number(t.rxPackets & 0xffffffffn)) });
+    out.push({ type: Attr.AcctOutputPackets, value: attrInt(Number(t.txPackets & 0xffffffffn)) });
+  }
+  if (status === AcctStatus.Stop) out.push({ type: Attr.AcctTerminateCause, value: attrInt(e.terminateCause) });
+  return out;
+}
+
+/** What the core needs from a verified Access-Accept/Reject/Challenge. */
+export function outcomeOf(code: number, attributes: RadiusAttribute[], mppe: { recv: Buffer; send: Buffer } | undefined): RadiusOutcome {
+  const eap = joinEapMessage(attributes);
+  const state = getAttribute(attributes, Attr.State);
+  switch (code) {
+    case RadiusCode.AccessChallenge:
+      return { outcome: 'challenge', eap, state };
+    case RadiusCode.AccessReject:
+      return { outcome: 'reject', eap };
+    case RadiusCode.AccessAccept: {
+      const st = getAttribute(attributes, Attr.SessionTimeout);
+      const ta = getAttribute(attributes, Attr.TerminationAction);
+      const user = getAttribute(attributes, Attr.UserName);
+      return {
+        outcome: 'accept',
+        eap,
+        // RFC 2548 / RFC 3079: MSK = MS-MPPE-Recv-Key || MS-MPPE-Send-Key.
+        msk: mppe ? Buffer.concat([mppe.recv, mppe.send]) : undefined,
+        sessionTimeoutS: st ? readInt(st) : undefined,
+        terminationAction: ta ? readInt(ta) : undefined,
+        vlanId: tunnelVlan(attributes),
+        classes: getAttributes(attributes, Attr.Class),
+        userName: user?.toString('utf8'),
+      };
+    }
+    default:
+      return { outcome: 'timeout' };
+  }
+}

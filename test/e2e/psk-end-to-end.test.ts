@@ -24,7 +24,9 @@ void describe('PSK end to end over gRPC: 3 agents x 20 stations', () => {
   void it('authorizes all 60 stations', async () => {
     const ok = await waitFor(() => drivers.every((d) => d.authorizedCount() === 20), 15000);
     assert.ok(ok, `authorized: ${drivers.map((d) => d.authorizedCount()).join(', ')}`);
-    const m = await fetchMetrics(auth);
+    // The radio opens the port before the authenticator hears the agent confirm it.
+    let m = await fetchMetrics(auth);
+    await waitFor(async () => (m = await fetchMetrics(auth)).get('airlock_stations{state="authorized"}') === 60, 5000);
     assert.equal(m.get('airlock_agents_connected'), 3);
     assert.equal(m.get('airlock_stations{state="authorized"}'), 60);
     assert.equal(m.get('airlock_handshakes_total{result="success"}'), 60);

@@ -87,7 +87,7 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(AGENT_LINK_SERVICE, 'NOT_SERVING');
       server.drain(`${config.grpc.listen.replace(/:\d+$/, '')}:${grpcPort}`, graceMs);
-      service.stop();
+      const serviceStopped = service.stop(graceMs);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
@@ -98,6 +98,7 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
           resolve();
         });
       });
+      await serviceStopped;
       await http.close();
       logger.info('authenticator stopped');
     })();

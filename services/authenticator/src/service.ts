@@ -103,6 +103,7 @@ export class AuthenticatorService implements SessionHost {
   private readonly nas: NasIdentity;
   private readonly acctSessions = new Map<string, AcctSession>();
   private interimTimer: NodeJS.Timeout | undefined;
+  private readonly acctPending = new Set<Promise<void>>();
 
   constructor(opts: ServiceOptions) {
     this.config = opts.config;
@@ -189,13 +190,20 @@ export class AuthenticatorService implements SessionHost {
   }
 
   /** Ends every stream and the timer. */
-  stop(): void {
-    this.stopped = true;
+  async stop(graceMs = 2000): Promise<void> {
     if (this.interimTimer) clearInterval(this.interimTimer);
-    void this.radius?.close();
+    // Ending the streams removes the agents' stations: their Accounting-Stops go out now,
+    // and get up to graceMs to be answered before the RADIUS client closes.
     for (const s of [...this.sessions.values()]) s.end();
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.acctPending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.acctPending]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    await this.radius?.close();
   }
 
   // ---- SessionHost ----------------------------------------------------------------
@@ -482,9 +490,14 @@ export class AuthenticatorService implements SessionHost {
     }
     if (this.radius === undefined || !this.config.radius.accounting) return;
     const attrs = accountingAttributes(e, e.kind === 'start' ? AcctStatus.Start : AcctStatus.Stop, this.nas, traffic, e.sessionTimeS, Math.floor(Date.now() / 1000));
-    this.radius.accountingRequest(attrs).catch((err: unknown) => {
-      this.log.warn({ sta: formatMac(e.sta), kind: e.kind, error: err instanceof Error ? err.message : String(err) }, 'accounting request not answered');
-    });
+    const p = this.radius.accountingRequest(attrs).then(
+      () => undefined,
+      (err: unknown) => {
+        this.log.warn({ sta: formatMac(e.sta), kind: e.kind, error: err instanceof Error ? err.message : String(err) }, 'accounting request not answered');
+      },
+    );
+    this.acctPending.add(p);
+    void p.finally(() => this.acctPending.delete(p));
   }
 
   private sendInterimUpdates(): void {

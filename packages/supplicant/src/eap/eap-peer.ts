@@ -104,6 +104,20 @@ export class EapPeer {
     return this.mskValue;
   }
 
+  /**
+   * An EAPOL-Key frame arrived: if the method has completed with keys, treat it as the lost
+   * EAP-Success (IEEE 802.1X-2004 §8.1.9: the key exchange implies success, as
+   * wpa_supplicant does). Returns whether the peer is now in 'success'.
+   */
+  implicitSuccess(): boolean {
+    if (this.stateValue === 'success') return true;
+    if (this.stateValue === 'failure') return false;
+    const method = this.method;
+    if (method === undefined || !method.successAcceptable || method.keyMaterial === undefined) return false;
+    this.onSuccess();
+    return (this.stateValue as EapPeerState) === 'success';
+  }
+
   /** The 64-octet EMSK, after EAP-Success. */
   get emsk(): Buffer | undefined {
     return this.emskValue;

@@ -368,15 +368,19 @@ export class SimDriver extends EventEmitter implements Driver {
     const epoch = st.epoch;
     void peer.receive(eap).then((resp) => {
       if (st.epoch !== epoch || st.bss !== bss) return;
-      if (peer.state === 'success' && peer.msk !== undefined && st.supplicant === undefined) {
-        st.eapSuccesses++;
-        st.lastMsk = peer.msk;
-        const pmk = Buffer.from(peer.msk.subarray(0, 32));
-        st.pmkCache.set(bss.ssid.toString('hex'), pmk);
-        st.supplicant = this.newSupplicant(st, bss, pmk);
-      }
+      if (peer.state === 'success' && st.supplicant === undefined) this.eapSucceeded(st, bss, peer);
       if (resp !== undefined) this.up(st, bss, epoch, encodeEapol({ version: 1, type: EapolType.EapPacket, body: resp }));
     });
+  }
+
+  /** EAP succeeded (explicitly, or implied by msg 1/4): PMK = MSK[0..32], cached for OKC. */
+  private eapSucceeded(st: SimStation, bss: RadioBss, peer: EapPeer): void {
+    if (peer.msk === undefined) return;
+    st.eapSuccesses++;
+    st.lastMsk = peer.msk;
+    const pmk = Buffer.from(peer.msk.subarray(0, 32));
+    st.pmkCache.set(bss.ssid.toString('hex'), pmk);
+    st.supplicant = this.newSupplicant(st, bss, pmk);
   }
 
   private up(st: SimStation, bss: RadioBss, epoch: number, frame: Buffer): void {
@@ -403,6 +407,7 @@ export class SimDriver extends EventEmitter implements Driver {
     const epoch = st.epoch;
     const f = decodeEapol(frame);
     if (f.ok && f.value.type === EapolType.EapPacket) return this.toPeer(st, f.value.body);
+    if (st.supplicant === undefined && st.peer !== undefined && st.peer.implicitSuccess()) this.eapSucceeded(st, bss, st.peer);
     const sup = st.supplicant;
     if (sup === undefined) return;
     for (const e of sup.receive(frame)) {

@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// npm run demo:enterprise: the demo topology with WPA2-Enterprise on loopback — a real
+// FreeRADIUS (Debian `freeradius`, started by the test harness test/support/freeradius.ts;
+// needs root), a development PKI, the authenticator with one 802.1X network relaying EAP to
+// that FreeRADIUS, and 3 sim agents x 20 stations (2 BSSes each) whose stations alternate
+// EAP-TLS (client certificates) and EAP-TTLS/PAP (username and password). Stations join,
+// stay, leave, rejoin and roam over a lossy air; a roam or a rejoin offers the cached PMKID
+// and skips EAP (PMKSA caching across agents). A status line once a second is read from the
+// authenticator's /metrics and from the sim radios.
+//
+// The agents run in this process (the agent CLI only builds PSK sims); the authenticator and
+// FreeRADIUS are separate processes. Runs until Ctrl-C. Logs and the PKI go to .demo/.
+// AIRLOCK_DEMO_AGENTS, AIRLOCK_DEMO_STATIONS change the size.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const APT_LINE = 'apt-get install -y freeradius';
+
+let harness, pkiLib, agentLib, rsn, metricsLib, pino;
+try {
+  harness = await import(join(root, 'test/dist/support/freeradius.js'));
+  pkiLib = await import(join(root, 'packages/pki/dist/index.js'));
+  agentLib = await import(join(root, 'services/edge-agent/dist/index.js'));
+  rsn = await import(join(root, 'packages/rsn/dist/index.js'));
+  metricsLib = await import(join(root, 'services/authenticator/dist/metrics.js'));
+  pino = (await import('pino')).default;
+} catch {
+  console.error('airlock is not built: run `npm install` (it builds) or `npm run build`.');
+  process.exit(1);
+}
+
+if (!existsSync(harness.FREERADIUS_BIN)) {
+  console.error(`FreeRADIUS is not installed (${harness.FREERADIUS_BIN}). Install the Debian package as root:\n\n  ${APT_LINE}\n`);
+  process.exit(1);
+}
+const unavailable = harness.freeRadiusUnavailable();
+if (unavailable !== undefined) {
+  console.error(`cannot run FreeRADIUS here: ${unavailable}`);
+  process.exit(1);
+}
+
+const AGENTS = Number(process.env.AIRLOCK_DEMO_AGENTS ?? 3);
+const STATIONS = Number(process.env.AIRLOCK_DEMO_STATIONS ?? 20);
+const SSID = 'airlock-corp';
+const RADIUS_SECRET = 'airlock-demo-radius-secret';
+// EAP-TLS stations share a few client certificates (RSA key generation is slow; the PKI in
+// .demo/pki is kept and reused by later runs).
+const TLS_CERTIFICATES = ['demo-laptop-1', 'demo-laptop-2', 'demo-laptop-3', 'demo-laptop-4'];
+
+async function freePort(preferred) {
+  const tryPort = (p) => new Promise((resolve) => {
+    const s = createServer().once('error', () => resolve(undefined)).listen(p, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+  });
+  return (await tryPort(preferred)) ?? tryPort(0);
+}
+
+// ---- stopping ---------------------------------------------------------------------------
+let stopping = false;
+let freeRadius;
+let authenticator;
+const agents = [];
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write('\nstopping...\n');
+  setTimeout(() => process.exit(code), 5000).unref();
+  await Promise.allSettled(agents.map((a) => a.stop()));
+  if (authenticator !== undefined && authenticator.exitCode === null) {
+    const exited = new Promise((r) => authenticator.once('exit', r));
+    authenticator.kill('SIGTERM');
+    await exited;
+  }
+  await freeRadius?.stop().catch(() => undefined);
+  process.exit(code);
+}
+// Installed before FreeRADIUS starts, so that the harness leaves these signals to us.
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+// ---- PKI, FreeRADIUS --------------------------------------------------------------------
+const logDir = join(root, '.demo');
+mkdirSync(logDir, { recursive: true });
+const pki = pkiLib.writeDevPki(join(logDir, 'pki'), { stations: TLS_CERTIFICATES });
+const ca = readFileSync(pki.ca.cert, 'utf8');
+const certs = TLS_CERTIFICATES.map((name) => ({ name, cert: readFileSync(pki.stations[name].cert, 'utf8'), key: readFileSync(pki.stations[name].key, 'utf8') }));
+
+/** Station k of agent i: even k EAP-TLS, odd k TTLS/PAP with its own user. */
+function stationEap(i, k) {
+  if (k % 2 === 0) {
+    const c = certs[(i + k / 2) % certs.length];
+    return { method: 'EAP-TLS', eap: { identity: c.name, config: { method: 'tls', cert: c.cert, key: c.key, ca, serverName: 'radius-server' } } };
+  }
+  const username = `user-${i}-${k + 1}`;
+  return { method: 'TTLS/PAP', eap: { identity: username, config: { method: 'ttls-pap', username, password: `${username} password`, anonymousIdentity: 'anonymous', ca, serverName: 'radius-server' } } };
+}
+
+const users = [...TLS_CERTIFICATES.map((name) => ({ name }))];
+for (let i = 1; i <= AGENTS; i++) {
+  for (let k = 0; k < STATIONS; k++) {
+    const s = stationEap(i, k);
+    if (s.eap.config.method === 'ttls-pap') users.push({ name: s.eap.config.username, password: s.eap.config.password });
+  }
+}
+
+console.log('airlock enterprise demo: starting FreeRADIUS...');
+try {
+  freeRadius = await harness.startFreeRadius({
+    secret: RADIUS_SECRET,
+    users,
+    pki: { caCert: pki.ca.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
+  });
+} catch (err) {
+  console.error(`FreeRADIUS did not start: ${err.message}`);
+  process.exit(1);
+}
+if (stopping) process.exit(0);
+
+// ---- authenticator ----------------------------------------------------------------------
+const grpcPort = await freePort(50051);
+const httpPort = await freePort(9464);
+const configPath = join(logDir, 'authenticator-enterprise.yaml');
+// JSON is YAML: the same keys as services/authenticator/config/example.yaml.
+const config = {
+  grpc: { listen: `127.0.0.1:${grpcPort}`, plaintext: true },
+  http: { listen: `127.0.0.1:${httpPort}` },
+  log: { level: 'info' },
+  radius: {
+    servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: freeRadius.authPort, acct_port: freeRadius.acctPort, secret: RADIUS_SECRET }],
+    accounting: true,
+  },
+  // EAP-Requests lost on the lossy air are resent after 1 s rather than 3 s.
+  eap: { retransmit_ms: 1000 },
+  networks: [{ ssid: SSID, akms: ['8021x'], group_rekey_s: 60, rekey_gtk_on_leave: false }],
+};
+writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+
+console.log(`authenticator gRPC 127.0.0.1:${grpcPort}, metrics http://127.0.0.1:${httpPort}/metrics; FreeRADIUS auth 127.0.0.1:${freeRadius.authPort} (config ${freeRadius.dir})`);
+console.log(`${AGENTS} agents x ${STATIONS} stations, SSID "${SSID}" (802.1X): EAP-TLS and TTLS/PAP; logs in .demo/. Ctrl-C to stop.`);
+const authLog = openSync(join(logDir, 'authenticator-enterprise.log'), 'w');
+// Its own process group: Ctrl-C (or `timeout`) signals the whole foreground group, and the
+// agents should leave before the authenticator stops (else they see it vanish and retry).
+authenticator = spawn(process.execPath, ['services/authenticator/dist/main.js', '--config', configPath], { cwd: root, stdio: ['ignore', authLog, authLog], detached: true });
+process.on('exit', () => {
+  if (authenticator.exitCode === null && authenticator.signalCode === null) authenticator.kill('SIGKILL');
+});
+authenticator.on('exit', (code, sig) => {
+  if (!stopping) {
+    console.error(`\nauthenticator exited (${sig ?? code}); see .demo/authenticator-enterprise.log`);
+    void stop(1);
+  }
+});
+
+async function metrics() {
+  try {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+    return metricsLib.parsePrometheusText(await res.text());
+  } catch {
+    return undefined;
+  }
+}
+for (let i = 0; i < 100 && (await metrics()) === undefined && !stopping; i++) await new Promise((r) => setTimeout(r, 100));
+
+// ---- sim agents (in this process) --------------------------------------------------------
+const agentLogger = pino({ level: 'info', base: { service: 'edge-agent' } }, pino.destination({ dest: join(logDir, 'agents-enterprise.log'), sync: false }));
+const methodOf = new Map(); // "02:5a:..." -> 'EAP-TLS' | 'TTLS/PAP'
+const drivers = [];
+for (let i = 1; i <= AGENTS && !stopping; i++) {
+  const topology = { agentNumber: i, bsses: 2, stations: STATIONS, ssid: SSID, passphrase: '' };
+  const stations = agentLib.simStations(topology).map((s, k) => {
+    const { method, eap } = stationEap(i, k);
+    methodOf.set(rsn.formatMac(s.mac), method);
+    return { ...s, eap };
+  });
+  const driver = new agentLib.SimDriver({
+    bsses: agentLib.simBsses(topology).map((b) => ({ ...b, akm: rsn.AKM.IEEE8021X })),
+    stations,
+    air: { lossRate: 0.01, minDelayMs: 1, maxDelayMs: 4, duplicateRate: 0.005, reorderRate: 0.005, reorderDelayMs: 5 },
+    behaviour: { joinSpreadMs: 3000, dwellMs: [15000, 45000], awayMs: [2000, 8000], roamProbability: 0.4 },
+    seed: i,
+  });
+  driver.on('violation', (text) => agentLogger.error({ agent: `ap-${i}`, violation: text }, 'ordering violation seen by the radio'));
+  const agent = new agentLib.EdgeAgent({ agentId: `ap-${i}`, target: `127.0.0.1:${grpcPort}`, driver, logger: agentLogger });
+  drivers.push(driver);
+  agents.push(agent);
+  await agent.start();
+}
+
+// ---- status line --------------------------------------------------------------------------
+const tty = process.stdout.isTTY;
+let lastSuccess;
+let lastAt;
+const start = Date.now();
+setInterval(async () => {
+  const m = await metrics();
+  if (m === undefined || stopping) return;
+  const get = (k) => m.get(k) ?? 0;
+  const success = get('airlock_handshakes_total{result="success"}');
+  const now = Date.now();
+  const rate = lastSuccess === undefined ? 0 : ((success - lastSuccess) * 1000) / (now - lastAt);
+  lastSuccess = success;
+  lastAt = now;
+  const byMethod = { 'EAP-TLS': 0, 'TTLS/PAP': 0 };
+  for (const d of drivers) for (const v of d.keyViews()) if (v.state === 'authorized') byMethod[methodOf.get(v.sta)]++;
+  const p99 = metricsLib.histogramQuantile(m, 'airlock_join_duration_seconds', 0.99);
+  const rtt = metricsLib.histogramQuantile(m, 'airlock_radius_rtt_seconds', 0.99);
+  const failures = ['mic_failure', 'timeout', 'rejected'].reduce((s, r) => s + get(`airlock_handshakes_total{result="${r}"}`), 0);
+  const fmt = (x) => (Number.isNaN(x) ? '-' : `${(x * 1000).toFixed(1)} ms`);
+  const line =
+    `[${String(Math.round((now - start) / 1000)).padStart(4)}s] agents ${get('airlock_agents_connected')}` +
+    ` | authorized ${get('airlock_stations{state="authorized"}')}/${AGENTS * STATIONS}` +
+    ` (TLS ${byMethod['EAP-TLS']}, TTLS ${byMethod['TTLS/PAP']}; authenticating ${get('airlock_stations{state="authenticating"}')})` +
+    ` | EAP accept ${get('airlock_eap_authentications_total{result="accept"}')} reject ${get('airlock_eap_authentications_total{result="reject"}')}` +
+    ` | handshakes/s ${rate.toFixed(1)} (total ${success}, failed ${failures})` +
+    ` | join p99 ${fmt(p99)} | RADIUS rtt p99 ${fmt(rtt)}`;
+  process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+}, 1000);

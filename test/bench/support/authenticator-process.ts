@@ -1,0 +1,122 @@
+/**
+ * The authenticator under test as a real separate process: services/authenticator/dist/main.js
+ * with a generated configuration on free loopback ports. Its CPU time is read from its own
+ * /metrics (process_cpu_seconds_total: process.cpuUsage(), microsecond resolution) and,
+ * as a cross-check, from /proc/<pid>/stat (clock ticks); its RSS from /proc/<pid>/status.
+ * AIRLOCK_BENCH_AUTH_NODE_ARGS adds node flags to it (profiling: "--cpu-prof --cpu-prof-dir=DIR").
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parsePrometheusText } from '@airlock/authenticator';
+import { procCpuUs, procRssKb } from './proc.js';
+
+/** The repository root (test/dist/bench/support -> four levels up). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const MAIN = join(REPO_ROOT, 'services/authenticator/dist/main.js');
+const READY_TIMEOUT_MS = 15_000;
+
+/** A free TCP port on 127.0.0.1 (released before return: the authenticator binds it next). */
+export async function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running authenticator process. */
+export interface AuthenticatorProcess {
+  pid: number;
+  grpcTarget: string;
+  httpPort: number;
+  /** Where its stdout/stderr (pino JSON) go. */
+  logFile: string;
+  /** Parsed /metrics. */
+  metrics(): Promise<Map<string, number>>;
+  /** process_cpu_seconds_total from /metrics, in microseconds. */
+  cpuUs(): Promise<number>;
+  /** utime + stime from /proc/<pid>/stat, in microseconds (10 ms resolution). */
+  procCpuUs(): number;
+  /** VmRSS in kB. */
+  rssKb(): number;
+  /** SIGTERM, wait for exit (SIGKILL after 5 s). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts main.js with `config` (an object in the YAML schema of config/example.yaml,
+ * written as JSON, which YAML 1.2 reads as is) with grpc.listen and http.listen filled in.
+ */
+export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>): Promise<AuthenticatorProcess> {
+  const grpcPort = await freeTcpPort();
+  const httpPort = await freeTcpPort();
+  const full = {
+    ...config,
+    grpc: { plaintext: true, ...(config['grpc'] as object | undefined), listen: `127.0.0.1:${grpcPort}` },
+    http: { listen: `127.0.0.1:${httpPort}` },
+  };
+  const configFile = join(workDir, `${name}.yaml`);
+  writeFileSync(configFile, `${JSON.stringify(full, null, 2)}\n`, { mode: 0o600 });
+  const logFile = join(workDir, `${name}.log`);
+  const fd = openSync(logFile, 'w');
+  // AIRLOCK_BENCH_AUTH_NODE_ARGS: extra node flags for the authenticator, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.AIRLOCK_BENCH_AUTH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN, '--config', configFile], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.pid === undefined) throw new Error(`cannot spawn ${MAIN}`);
+  const pid = child.pid;
+  // A runner that dies must not leave the authenticator behind.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const url = (path: string): string => `http://127.0.0.1:${httpPort}${path}`;
+  const metrics = async (): Promise<Map<string, number>> => parsePrometheusText(await (await fetch(url('/metrics'))).text());
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`authenticator exited (${child.signalCode ?? child.exitCode}) before it was ready; see ${logFile}`);
+    try {
+      if ((await fetch(url('/readyz'))).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`authenticator not ready after ${READY_TIMEOUT_MS} ms; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  return {
+    pid,
+    grpcTarget: `127.0.0.1:${grpcPort}`,
+    httpPort,
+    logFile,
+    metrics,
+    async cpuUs() {
+      const v = (await metrics()).get('process_cpu_seconds_total');
+      if (v === undefined) throw new Error('authenticator /metrics has no process_cpu_seconds_total');
+      return v * 1e6;
+    },
+    procCpuUs: () => procCpuUs(pid),
+    rssKb: () => procRssKb(pid),
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The load of the airlock path: sim agents (services/edge-agent EdgeAgent + SimDriver) in
+ * this process, connected over real gRPC to the authenticator process, whose stations run
+ * packages/supplicant (EAP peer, then the 4-way handshake). Joins are driven closed-loop:
+ * at most `concurrency` stations between association and port authorized at any time.
+ */
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { EdgeAgent, SimDriver, simBsses, simStations, type SimStationSpec } from '@airlock/edge-agent';
+import { formatMac } from '@airlock/rsn';
+import type { EapPeerOptions } from '@airlock/supplicant';
+
+/** Shape of the simulated radios. */
+export interface SimLoadOptions {
+  /** host:port of the authenticator's gRPC server. */
+  target: string;
+  agents: number;
+  stationsPerAgent: number;
+  bssesPerAgent: number;
+  ssid: string;
+  /** AKM selector of every BSS. */
+  akm: number;
+  /** First agent number (MAC addresses derive from it: distinct loads never collide). */
+  firstAgentNumber: number;
+  /** EAP method of the station with global index `i`. */
+  eap(i: number): EapPeerOptions;
+}
+
+/** What one wave of joins measured. */
+export interface JoinRun {
+  joined: number;
+  failed: number;
+  /** Disconnect reasons of failed stations (reason code -> count). */
+  failures: Record<string, number>;
+  timedOut: number;
+  wallMs: number;
+  latenciesMs: number[];
+  /** CPU time (user + system) of this process over the run, in microseconds. */
+  loadCpuUs: number;
+}
+
+interface Pending {
+  driver: SimDriver;
+  mac: Buffer;
+  bss: number;
+}
+
+/** Sim agents with 802.1X stations, connected to one authenticator. */
+export class SimLoad {
+  readonly agents: EdgeAgent[] = [];
+  readonly drivers: SimDriver[] = [];
+  private readonly stationsOf = new Map<SimDriver, SimStationSpec[]>();
+
+  constructor(private readonly opts: SimLoadOptions) {
+    let global = 0;
+    for (let a = 0; a < opts.agents; a++) {
+      const agentNumber = opts.firstAgentNumber + a;
+      const topology = { agentNumber, bsses: opts.bssesPerAgent, stations: opts.stationsPerAgent, ssid: opts.ssid, passphrase: '' };
+      const stations = simStations(topology).map((s) => ({ ...s, eap: opts.eap(global++) }));
+      const driver = new SimDriver({
+        bsses: simBsses(topology).map((b) => ({ ...b, akm: opts.akm })),
+        stations,
+        autoJoin: false,
+        behaviour: { rejoinAfterDisconnect: false },
+        seed: agentNumber,
+      });
+      this.drivers.push(driver);
+      this.stationsOf.set(driver, stations);
+      this.agents.push(new EdgeAgent({ agentId: `bench-${agentNumber}`, target: opts.target, driver, logger: pino({ level: 'silent' }) }));
+    }
+  }
+
+  /** Total stations. */
+  get stations(): number {
+    return this.opts.agents * this.opts.stationsPerAgent;
+  }
+
+  /** Connects every agent and waits for each Welcome. */
+  async connect(timeoutMs = 10_000): Promise<void> {
+    await Promise.all(this.agents.map((a) => a.start()));
+    const end = Date.now() + timeoutMs;
+    while (!this.agents.every((a) => a.connected)) {
+      if (Date.now() > end) throw new Error(`${this.agents.filter((a) => !a.connected).length} of ${this.agents.length} agents not welcomed after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * Associates every station once (spread over its agent's BSSes), at most `concurrency` in
+   * flight, and waits until each is authorized, disconnected, or `timeoutMs` passes.
+   */
+  async joinAll(concurrency: number, timeoutMs: number): Promise<JoinRun> {
+    const queue: Pending[] = [];
+    // Interleave the agents, so that every stream carries load from the start.
+    const lists = this.drivers.map((d) => this.stationsOf.get(d)!.map((s, i) => ({ driver: d, mac: s.mac, bss: i % this.opts.bssesPerAgent })));
+    for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) queue.push(l[i]);
+    const run: JoinRun = { joined: 0, failed: 0, failures: {}, timedOut: 0, wallMs: 0, latenciesMs: [], loadCpuUs: 0 };
+    const started = new Map<string, number>();
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const total = queue.length;
+    const startNext = (): void => {
+      const p = queue.shift();
+      if (p === undefined) {
+        if (started.size === 0) done();
+        return;
+      }
+      started.set(formatMac(p.mac), performance.now());
+      p.driver.join(p.mac, p.bss);
+    };
+    const onAuthorized = (sta: string): void => {
+      const t0 = started.get(sta);
+      if (t0 === undefined) return;
+      started.delete(sta);
+      run.joined++;
+      run.latenciesMs.push(performance.now() - t0);
+      startNext();
+    };
+    const onDisconnected = (sta: string, reason: number): void => {
+      if (!started.delete(sta)) return;
+      run.failed++;
+      run.failures[String(reason)] = (run.failures[String(reason)] ?? 0) + 1;
+      startNext();
+    };
+    for (const d of this.drivers) {
+      d.on('authorized', onAuthorized);
+      d.on('disconnected', onDisconnected);
+    }
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    if (total === 0) done();
+    for (let i = 0; i < Math.min(concurrency, total); i++) startNext();
+    const timer = setTimeout(done, timeoutMs);
+    await finished;
+    clearTimeout(timer);
+    run.wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    run.loadCpuUs = cpu.user + cpu.system;
+    run.timedOut = started.size + queue.length;
+    for (const d of this.drivers) {
+      d.off('authorized', onAuthorized);
+      d.off('disconnected', onDisconnected);
+    }
+    return run;
+  }
+
+  /** Authorized stations whose TK on the AP side differs from the station's (must be 0). */
+  keyMismatches(): number {
+    let n = 0;
+    for (const d of this.drivers) {
+      for (const v of d.keyViews()) {
+        if (v.state !== 'authorized') continue;
+        if (v.apTk === undefined || v.stationTk === undefined || !v.apTk.equals(v.stationTk)) n++;
+      }
+    }
+    return n;
+  }
+
+  /** Ordering violations the sim radios saw (a protected frame before its PTK, a port opened too early): must be 0. */
+  violations(): number {
+    return this.drivers.reduce((n, d) => n + d.violations.length, 0);
+  }
+
+  /** Stops every agent. */
+  async stop(): Promise<void> {
+    await Promise.all(this.agents.map((a) => a.stop()));
+  }
+}

@@ -104,6 +104,8 @@ export class AuthenticatorService implements SessionHost {
   private readonly acctSessions = new Map<string, AcctSession>();
   private interimTimer: NodeJS.Timeout | undefined;
   private readonly acctPending = new Set<Promise<void>>();
+  /** The RADIUS server holding each station's EAP conversation (its State), by macKey. */
+  private readonly conversationServer = new Map<string, string>();
 
   constructor(opts: ServiceOptions) {
     this.config = opts.config;
@@ -122,7 +124,11 @@ export class AuthenticatorService implements SessionHost {
         deadAfterMs: r.deadAfterMs,
         probeIntervalMs: r.probeIntervalMs,
         onResult: (res) => {
-          const code = typeof res.code === 'number' ? (RADIUS_CODE_NAMES[res.code] ?? String(res.code)) : res.code;
+          // Status-Server probes are not requests of stations: label them apart.
+          const code =
+            res.kind === 'status'
+              ? res.code === 'timeout' ? 'Status-Server-timeout' : 'Status-Server-answered'
+              : typeof res.code === 'number' ? (RADIUS_CODE_NAMES[res.code] ?? String(res.code)) : res.code;
           this.metrics.radiusRequests.inc({ server: res.server, code });
           if (res.rttMs !== undefined) this.metrics.radiusRtt.observe({ server: res.server }, res.rttMs / 1000);
           if (res.code === 'invalid') {
@@ -220,7 +226,8 @@ export class AuthenticatorService implements SessionHost {
       const bssid = formatMac(b.bssid);
       if (b.ssid.length === 0 || b.ssid.length > 32) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): ssid must be 1..32 octets` };
       if (b.interfaceMac.length !== 0 && b.interfaceMac.length !== 6) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): interface_mac must be 6 bytes` };
-      if (b.rsne.length > MAX_RSNE || !decodeRsne(b.rsne).ok) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): rsne is not a valid RSN element` };
+      // A wired port may announce no RSNE: IEEE 802.1X without key management.
+      if (b.rsne.length > MAX_RSNE || (!(b.wired && b.rsne.length === 0) && !decodeRsne(b.rsne).ok)) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): rsne is not a valid RSN element` };
       const k = macKey(b.bssid);
       if (seen.has(k)) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where}: BSSID ${bssid} announced twice` };
       seen.add(k);
@@ -461,9 +468,23 @@ export class AuthenticatorService implements SessionHost {
       queueMicrotask(() => this.deliverRadius(e.ref, { outcome: 'timeout' }));
       return;
     }
+    const key = macKey(e.sta);
     client.accessRequest(accessRequestAttributes(e, this.nas)).then(
-      (res) => this.deliverRadius(e.ref, outcomeOf(res.code, res.attributes, res.mppe)),
+      (res) => {
+        let outcome = outcomeOf(res.code, res.attributes, res.mppe);
+        const holder = e.state !== undefined ? this.conversationServer.get(key) : undefined;
+        if (outcome.outcome === 'challenge') this.conversationServer.set(key, res.server);
+        else this.conversationServer.delete(key);
+        if (outcome.outcome === 'reject' && holder !== undefined && holder !== res.server) {
+          // Failover split the conversation: the new server never saw its State, so its
+          // Reject says nothing about the credentials. End it as a timeout (no quietWhile).
+          this.log.info({ sta: formatMac(e.sta), from: holder, to: res.server }, 'EAP conversation lost in RADIUS failover');
+          outcome = { outcome: 'timeout' };
+        }
+        this.deliverRadius(e.ref, outcome);
+      },
       (err: unknown) => {
+        this.conversationServer.delete(key);
         this.log.warn({ bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: err instanceof Error ? err.message : String(err) }, 'no RADIUS server answered');
         this.deliverRadius(e.ref, { outcome: 'timeout' });
       },

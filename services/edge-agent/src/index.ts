@@ -4,3 +4,4 @@ export * from './agent.js';
 export * from './drivers/sim/sim-driver.js';
 export * from './drivers/sim/air-model.js';
 export * from './sim-topology.js';
+export * from './drivers/wired/index.js';

@@ -5,9 +5,9 @@
  * nextDeadline().
  */
 import { computePmkid, keyDescriptorVersionFor, PskCache, pskFromHex, tkLength, calculateEapolKeyMic, timingSafeEqualBytes, wipe } from '../crypto/index.js';
-import { decodeEapol, decodeEapolKey, decodeRsne, EapolType, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
+import { decodeEapol, decodeEapolKey, decodeRsne, EapolType, encodeRsne, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
 import { formatMac, macKey, PAE_GROUP_ADDRESS } from '../mac.js';
-import { isPskAkm } from '../suites.js';
+import { AKM, CIPHER, isPskAkm } from '../suites.js';
 import { PmksaCache } from './pmksa-cache.js';
 import { receiveEapResponse, receiveServerOutcome, stepBackend, stepPae, type PaeContext } from './pae-machine.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -120,7 +120,9 @@ export class AuthenticatorCore implements PaeContext {
   addBss(cfg: BssConfig, now: number): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
     const key = macKey(cfg.bssid);
     if (this.bsses.has(key)) return { ok: false, error: { code: 'bssid-in-use', message: `BSSID ${formatMac(cfg.bssid)} is already served` } };
-    const dec = decodeRsne(cfg.rsne);
+    // A wired port without RSNE: IEEE 802.1X alone (hostapd ieee8021x=1, wpa=0).
+    const keyManagement = !(cfg.wired && cfg.rsne.length === 0);
+    const dec = keyManagement ? decodeRsne(cfg.rsne) : decodeRsne(encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms: [AKM.IEEE8021X], capabilities: 0 }));
     if (!dec.ok) return { ok: false, error: { code: 'bad-rsne', message: `advertised RSNE: ${dec.error.detail}` } };
     const r = rsneDefaults(dec.value);
     const akms = r.akms.filter((a) => cfg.network.akms.includes(a) && keyDescriptorVersionFor(a) !== 0);
@@ -134,6 +136,7 @@ export class AuthenticatorCore implements PaeContext {
       groupCipher: r.groupCipher,
       pairwiseCiphers: pairwise,
       akms,
+      keyManagement,
       gtkState: 'GTK_INIT',
       GN: 1,
       GM: 2,
@@ -149,6 +152,7 @@ export class AuthenticatorCore implements PaeContext {
     return { ok: true, effects: this.run(now, () => {
       // Warm the PSK cache so no handshake pays for PBKDF2 (invariant 8).
       for (const p of cfg.network.passphrases) this.psk(cfg.network.ssid, p);
+      if (!keyManagement) return;
       initGtk(this, bss);
       this.dirtyBss.add(bss);
     }) };
@@ -220,7 +224,7 @@ export class AuthenticatorCore implements PaeContext {
   /** Starts a GTK rekey on a BSS now (operator request). */
   rekeyGroup(bssid: Buffer, now: number): Effect[] | undefined {
     const bss = this.bsses.get(macKey(bssid));
-    if (bss === undefined) return undefined;
+    if (bss === undefined || !bss.keyManagement) return undefined;
     return this.run(now, () => {
       bss.GTKReKey = true;
       this.dirtyBss.add(bss);
@@ -331,11 +335,14 @@ export class AuthenticatorCore implements PaeContext {
     this.report({ kind: 'eap', bssid: st.bss.cfg.bssid, sta: st.sta, result, detail });
     this.finishHandshake(st, result === 'reject' ? 'rejected' : 'timeout', `802.1X: ${detail}`);
     this.pmksa.forget(st.sta, st.bss.cfg.network.ssid);
-    this.quietUntil.delete(st.key);
-    this.quietUntil.set(st.key, this.now + this.timing.quietPeriodMs);
-    if (this.quietUntil.size > this.historyStations) {
-      const oldest = this.quietUntil.keys().next().value;
-      if (oldest !== undefined) this.quietUntil.delete(oldest);
+    if (result === 'reject') {
+      // quietWhile follows a failed authentication (HELD), not a timeout (ABORTING).
+      this.quietUntil.delete(st.key);
+      this.quietUntil.set(st.key, this.now + this.timing.quietPeriodMs);
+      if (this.quietUntil.size > this.historyStations) {
+        const oldest = this.quietUntil.keys().next().value;
+        if (oldest !== undefined) this.quietUntil.delete(oldest);
+      }
     }
     if (st.portAuthorized) {
       // IEEE 802.1X-2004 HELD: portStatus = Unauthorized at once (a failed reauthentication).
@@ -351,7 +358,16 @@ export class AuthenticatorCore implements PaeContext {
   authenticationSucceeded(st: StationState): void {
     const bss = st.bss;
     this.report({ kind: 'eap', bssid: bss.cfg.bssid, sta: st.sta, result: 'accept', detail: 'Access-Accept' });
-    st.pmkid = computePmkid(st.PMK!, bss.cfg.bssid, st.sta, st.akm);
+    if (!bss.keyManagement) {
+      // IEEE 802.1X-2004 §8.2.4: AUTHENTICATED opens the port; there are no keys to install.
+      st.sessionEndAt = st.sessionTimeoutS > 0 ? this.now + st.sessionTimeoutS * 1000 : Infinity;
+      this.resyncTimer(st);
+      st.portRef = this.nextRef(st);
+      this.emit({ type: 'set-port', bssid: bss.cfg.bssid, sta: st.sta, authorized: true, vlanId: st.vlanId, sessionTimeoutS: st.sessionTimeoutS, ref: st.portRef });
+      this.finishHandshake(st, 'success', '802.1X: EAP success (port without key management)');
+      return;
+    }
+    st.pmkid = this.msg1Pmkid(st, st.PMK!);
     const lifetime = Math.min(this.timing.pmksaLifetimeMs, st.sessionTimeoutS > 0 ? st.sessionTimeoutS * 1000 : Infinity);
     this.pmksa.add({
       sta: Buffer.from(st.sta),
@@ -371,6 +387,19 @@ export class AuthenticatorCore implements PaeContext {
     this.resyncTimer(st);
     // A reauthentication of a station with a PTK in use: a new 4-way handshake with the new PMK.
     if (st.ptkState === 'PTKINITDONE') st.ReAuthenticationRequest = true;
+  }
+
+  /**
+   * The PMKID of msg 1/4 (802.1X AKMs). Wired ports: wpa_supplicant's wired driver derives
+   * it with AA = the source address of the EAPOL frame (the agent's interface MAC) while it
+   * uses the BSSID (the PAE group address) as the AA of the PTK; a PMKID made with the BSSID
+   * makes it abort the handshake ("RSN: PMKID mismatch"). So on a wired port: the interface
+   * MAC the agent announced, or no PMKID KDE when it announced none.
+   */
+  private msg1Pmkid(st: StationState, pmk: Buffer): Buffer | undefined {
+    const cfg = st.bss.cfg;
+    if (!cfg.wired) return computePmkid(pmk, cfg.bssid, st.sta, st.akm);
+    return cfg.interfaceMac !== undefined ? computePmkid(pmk, cfg.interfaceMac, st.sta, st.akm) : undefined;
   }
 
   loggedOff(st: StationState): void {
@@ -563,7 +592,7 @@ export class AuthenticatorCore implements PaeContext {
     st.portEnabled = true;
     if (e !== undefined) {
       st.PMK = Buffer.from(e.pmk);
-      st.pmkid = computePmkid(e.pmk, st.bss.cfg.bssid, st.sta, st.akm);
+      st.pmkid = this.msg1Pmkid(st, e.pmk);
       st.identity = e.identity;
       st.classes = e.classes;
       st.vlanId = e.vlanId;
@@ -660,7 +689,7 @@ export class AuthenticatorCore implements PaeContext {
     if (!st.bss.cfg.bssid.equals(bssid)) return this.drop(bssid, sta, 'stale_disassociation', 'disassociation from a BSS the station already left');
     const wasAuthorized = st.portAuthorized;
     this.dropStation(st, 'aborted', `station left (reason ${reason})`, AcctTerminateCause.UserRequest);
-    if (wasAuthorized && st.bss.cfg.network.rekeyGtkOnLeave) {
+    if (wasAuthorized && st.bss.cfg.network.rekeyGtkOnLeave && st.bss.keyManagement) {
       st.bss.GTKReKey = true;
       this.dirtyBss.add(st.bss);
     }

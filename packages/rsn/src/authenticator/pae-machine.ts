@@ -223,7 +223,8 @@ function enterBackend(ctx: PaeContext, st: StationState, to: BackendState): bool
       st.eapSuccess = false;
       sendEap(ctx, st, st.eapFinal ?? encodeEap({ code: EapCode.Success, identifier: lastRequestId(st), type: undefined, data: Buffer.alloc(0) }));
       st.eapFinal = undefined;
-      st.keyRun = true;
+      // keyRun starts the 4-way handshake: not on a port without key management.
+      st.keyRun = st.bss.keyManagement;
       st.authSuccess = true;
       break;
     case 'FAIL':

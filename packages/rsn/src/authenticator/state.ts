@@ -70,6 +70,8 @@ export interface BssState extends TimerTarget {
   groupCipher: number;
   pairwiseCiphers: number[];
   akms: number[];
+  /** False for a wired port that announced no RSNE: IEEE 802.1X only, no 4-way handshake, no GTK. */
+  keyManagement: boolean;
   gtkState: GtkState;
   /** Key ids: GN is the current (newest) GTK, GM the other one. */
   GN: 1 | 2;

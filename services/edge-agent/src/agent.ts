@@ -213,6 +213,7 @@ export class EdgeAgent extends EventEmitter {
       this.attempt = 0;
       this.log.info({ session: m.body.value.sessionId }, 'welcomed by the authenticator');
       this.emit('welcome', m.body.value.sessionId);
+      this.opts.driver.sessionStarted?.();
       return;
     }
     this.commands.push(m);

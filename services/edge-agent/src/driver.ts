@@ -47,6 +47,8 @@ export interface Driver {
   stations(): DriverStation[];
   /** Starts delivering events. */
   start(onEvent: (e: DriverEvent) => void): Promise<void>;
+  /** A new session was welcomed by the authenticator: events now reach it (optional). */
+  sessionStarted?(): void;
   /** Stops the radio; no events after it resolves. */
   stop(): Promise<void>;
   /** Sends an EAPOL frame; `onTxStatus` (when given) hears whether the station acknowledged it. */

@@ -4,7 +4,7 @@
  * interfaces (libpcap through the optional `cap` package; run as root or with
  * CAP_NET_RAW + CAP_NET_ADMIN).
  *
- *   node wired-main.js --agent-id sw-1 [--authenticator 127.0.0.1:50051]
+ *   node main.js --driver wired --agent-id sw-1 [--authenticator 127.0.0.1:50051]
  *     --port eth1:ssid=corp-wired[,akm=8021x|8021x-sha256|psk|psk-sha256|none][,bssid=01:80:c2:00:00:03]
  *                 [,destination=station|pae-group][,static=02:00:00:00:00:01+02:00:00:00:00:02]
  *     [--port eth2:...] [--static-rejoin-ms 10000] [--log-level info]
@@ -12,7 +12,7 @@
  * One --port per interface. `bssid` is the AA stations use (default the PAE group address,
  * as wpa_supplicant's wired driver does); `static` lists stations announced at start
  * (WPA-PSK: wpa_supplicant sends nothing first); `akm=none` announces no RSN element (IEEE
- * 802.1X without key management — not accepted by the authenticator yet).
+ * 802.1X without key management: the port opens after EAP success, no 4-way handshake).
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -59,9 +59,6 @@ async function main(): Promise<void> {
   }
   const agentId = v['agent-id'];
   const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger });
-  // A new session: static stations the driver does not hold (forgotten while the stream was
-  // down) are announced now rather than after staticRejoinMs.
-  agent.on('welcome', () => driver.announceStaticStations());
   try {
     await agent.start();
   } catch (err) {

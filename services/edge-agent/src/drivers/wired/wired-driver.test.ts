@@ -201,17 +201,18 @@ void describe('wired driver: commands', () => {
 });
 
 void describe('wired driver: static stations', () => {
-  void it('are announced after start (a later turn: after the agent Hello), with an empty RSNE', async () => {
+  void it('are announced when the agent session starts (after Welcome), with an empty RSNE', async () => {
     const { driver, events } = await started([port({ staticStations: [STA] })]);
-    assert.equal(events.length, 0, 'not during start()');
     await tick();
+    assert.equal(events.length, 0, 'not before a session exists');
+    driver.sessionStarted();
     assert.deepEqual(events, [{ type: 'associated', bssid: PAE_GROUP_ADDRESS, sta: STA, rsne: Buffer.alloc(0), reassociation: false }]);
     assert.equal(driver.station(STA)?.static, true);
   });
 
   void it('are announced again staticRejoinMs after a disconnect', async () => {
     const { driver, events } = await started([port({ staticStations: [STA] })], { staticRejoinMs: 20 });
-    await tick();
+    driver.sessionStarted();
     driver.disconnect({ bssid: PAE_GROUP_ADDRESS, sta: STA, reason: 15, deauth: true });
     await new Promise((r) => setTimeout(r, 60));
     assert.deepEqual(events.map((e) => e.type), ['associated', 'associated']);
@@ -220,7 +221,7 @@ void describe('wired driver: static stations', () => {
 
   void it('with staticRejoinMs 0, stay away after a disconnect', async () => {
     const { driver, events } = await started([port({ staticStations: [STA] })], { staticRejoinMs: 0 });
-    await tick();
+    driver.sessionStarted();
     driver.disconnect({ bssid: PAE_GROUP_ADDRESS, sta: STA, reason: 15, deauth: true });
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(events.length, 1);

@@ -150,7 +150,6 @@ export class WiredDriver extends EventEmitter implements Driver {
   private readonly staticPort = new Map<string, Port>();
   private readonly stationsByMac = new Map<string, Station>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly immediates = new Set<NodeJS.Immediate>();
   private readonly openLink: EthernetLinkOpener;
   private readonly log: Logger | undefined;
   private onEvent: ((e: DriverEvent) => void) | undefined;
@@ -232,16 +231,11 @@ export class WiredDriver extends EventEmitter implements Driver {
     for (const port of this.ports) {
       this.log?.info({ interface: port.spec.interfaceName, bssid: formatMac(port.bssid), mac: formatMac(port.ownMac), destination: port.destination }, 'wired port open');
     }
-    // The agent opens its stream (Hello) right after start() resolves, and drops events
-    // that come before it: announce the static stations on a later turn of the event loop,
-    // so they follow the Hello. Should one still be lost, the station is in the next
-    // Hello's table, the authenticator disconnects it, and it is announced again after
-    // staticRejoinMs.
-    const t = setImmediate(() => {
-      this.immediates.delete(t);
-      this.announceStaticStations();
-    });
-    this.immediates.add(t);
+  }
+
+  /** A new AgentLink session: announce the static stations the driver does not hold. */
+  sessionStarted(): void {
+    this.announceStaticStations();
   }
 
   /** Announces every static station the driver does not hold now ('associated', empty RSNE). */
@@ -255,8 +249,6 @@ export class WiredDriver extends EventEmitter implements Driver {
     this.onEvent = undefined;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const t of this.immediates) clearImmediate(t);
-    this.immediates.clear();
     this.closeLinks();
     return Promise.resolve();
   }

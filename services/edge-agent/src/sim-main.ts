@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * airlock-agent with the sim driver (a virtual radio; see drivers/sim).
+ *   node main.js --agent-id ap-1 --agent-number 1 [--authenticator 127.0.0.1:50051]
+ *     [--bsses 2] [--stations 20] [--ssid airlock-demo] [--passphrase ...] [--churn]
+ *     [--loss 0] [--delay-ms 0-2] [--duplicate 0] [--reorder 0] [--seed N] [--log-level info]
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { EdgeAgent } from './agent.js';
+import { SimDriver } from './drivers/sim/sim-driver.js';
+import { simBsses, simStations } from './sim-topology.js';
+
+const { values: v } = parseArgs({
+  options: {
+    'agent-id': { type: 'string' },
+    'agent-number': { type: 'string', default: '1' },
+    authenticator: { type: 'string', default: '127.0.0.1:50051' },
+    driver: { type: 'string', default: 'sim' },
+    bsses: { type: 'string', default: '2' },
+    stations: { type: 'string', default: '20' },
+    ssid: { type: 'string', default: 'airlock-demo' },
+    passphrase: { type: 'string', default: process.env.AIRLOCK_SIM_PASSPHRASE ?? 'correct horse battery staple' },
+    churn: { type: 'boolean', default: false },
+    loss: { type: 'string', default: '0' },
+    'delay-ms': { type: 'string', default: '0-2' },
+    duplicate: { type: 'string', default: '0' },
+    reorder: { type: 'string', default: '0' },
+    seed: { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+
+function num(name: string, s: string | undefined, lo: number, hi: number): number {
+  const x = Number(s);
+  if (!Number.isFinite(x) || x < lo || x > hi) {
+    console.error(`--${name}: expected a number in ${lo}..${hi}, got ${JSON.stringify(s)}`);
+    process.exit(2);
+  }
+  return x;
+}
+
+if (v.driver !== 'sim') {
+  console.error(`--driver: expected "sim" or "wired", got ${JSON.stringify(v.driver)}`);
+  process.exit(2);
+}
+const agentNumber = num('agent-number', v['agent-number'], 0, 65535);
+const agentId = v['agent-id'] ?? `ap-${agentNumber}`;
+const [dmin, dmax] = (v['delay-ms'] ?? '0-0').split('-').map((x) => num('delay-ms', x, 0, 60000));
+const topology = { agentNumber, bsses: num('bsses', v.bsses, 1, 64), stations: num('stations', v.stations, 0, 100000), ssid: v.ssid, passphrase: v.passphrase };
+const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
+const driver = new SimDriver({
+  bsses: simBsses(topology),
+  stations: simStations(topology),
+  air: { lossRate: num('loss', v.loss, 0, 1), minDelayMs: dmin ?? 0, maxDelayMs: dmax ?? dmin ?? 0, duplicateRate: num('duplicate', v.duplicate, 0, 1), reorderRate: num('reorder', v.reorder, 0, 1), reorderDelayMs: 5 },
+  behaviour: v.churn ? { joinSpreadMs: 3000, dwellMs: [15000, 45000], awayMs: [2000, 8000], roamProbability: 0.4 } : { joinSpreadMs: 2000 },
+  seed: v.seed !== undefined ? num('seed', v.seed, 0, 2 ** 32) : agentNumber,
+});
+driver.on('violation', (text: string) => logger.error({ violation: text }, 'ordering violation seen by the radio'));
+const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger });
+await agent.start();
+logger.info({ agentId, bsses: topology.bsses, stations: topology.stations, target: v.authenticator }, 'sim agent started');
+const stop = (): void => {
+  void agent.stop().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { startStatusLine, formatMs } from './status-line.mjs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -192,31 +193,17 @@ for (let i = 1; i <= AGENTS && !stopping; i++) {
 }
 
 // ---- status line --------------------------------------------------------------------------
-const tty = process.stdout.isTTY;
-let lastSuccess;
-let lastAt;
-const start = Date.now();
-setInterval(async () => {
-  const m = await metrics();
-  if (m === undefined || stopping) return;
-  const get = (k) => m.get(k) ?? 0;
-  const success = get('airlock_handshakes_total{result="success"}');
-  const now = Date.now();
-  const rate = lastSuccess === undefined ? 0 : ((success - lastSuccess) * 1000) / (now - lastAt);
-  lastSuccess = success;
-  lastAt = now;
-  const byMethod = { 'EAP-TLS': 0, 'TTLS/PAP': 0 };
-  for (const d of drivers) for (const v of d.keyViews()) if (v.state === 'authorized') byMethod[methodOf.get(v.sta)]++;
-  const p99 = metricsLib.histogramQuantile(m, 'airlock_join_duration_seconds', 0.99);
-  const rtt = metricsLib.histogramQuantile(m, 'airlock_radius_rtt_seconds', 0.99);
-  const failures = ['mic_failure', 'timeout', 'rejected'].reduce((s, r) => s + get(`airlock_handshakes_total{result="${r}"}`), 0);
-  const fmt = (x) => (Number.isNaN(x) ? '-' : `${(x * 1000).toFixed(1)} ms`);
-  const line =
-    `[${String(Math.round((now - start) / 1000)).padStart(4)}s] agents ${get('airlock_agents_connected')}` +
-    ` | authorized ${get('airlock_stations{state="authorized"}')}/${AGENTS * STATIONS}` +
-    ` (TLS ${byMethod['EAP-TLS']}, TTLS ${byMethod['TTLS/PAP']}; authenticating ${get('airlock_stations{state="authenticating"}')})` +
-    ` | EAP accept ${get('airlock_eap_authentications_total{result="accept"}')} reject ${get('airlock_eap_authentications_total{result="reject"}')}` +
-    ` | handshakes/s ${rate.toFixed(1)} (total ${success}, failed ${failures})` +
-    ` | join p99 ${fmt(p99)} | RADIUS rtt p99 ${fmt(rtt)}`;
-  process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-}, 1000);
+startStatusLine({
+  metrics,
+  histogramQuantile: metricsLib.histogramQuantile,
+  total: AGENTS * STATIONS,
+  isStopping: () => stopping,
+  details: () => {
+    const byMethod = { 'EAP-TLS': 0, 'TTLS/PAP': 0 };
+    for (const d of drivers) for (const v of d.keyViews()) if (v.state === 'authorized') byMethod[methodOf.get(v.sta)]++;
+    return `TLS ${byMethod['EAP-TLS']}, TTLS ${byMethod['TTLS/PAP']}; `;
+  },
+  suffix: (m) =>
+    ` | EAP accept ${m.get('airlock_eap_authentications_total{result="accept"}') ?? 0} reject ${m.get('airlock_eap_authentications_total{result="reject"}') ?? 0}` +
+    ` | RADIUS rtt p99 ${formatMs(metricsLib.histogramQuantile(m, 'airlock_radius_rtt_seconds', 0.99))}`,
+});

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { startStatusLine } from './status-line.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { parsePrometheusText, histogramQuantile } = await import(join(root, 'services/authenticator/dist/metrics.js')).catch(() => {
@@ -85,26 +86,4 @@ for (let i = 1; i <= AGENTS; i++) {
   ]);
 }
 
-const tty = process.stdout.isTTY;
-let lastSuccess;
-let lastAt;
-const start = Date.now();
-setInterval(async () => {
-  const m = await metrics();
-  if (m === undefined || stopping) return;
-  const get = (k) => m.get(k) ?? 0;
-  const success = get('airlock_handshakes_total{result="success"}');
-  const now = Date.now();
-  const rate = lastSuccess === undefined ? 0 : ((success - lastSuccess) * 1000) / (now - lastAt);
-  lastSuccess = success;
-  lastAt = now;
-  const p99 = histogramQuantile(m, 'airlock_join_duration_seconds', 0.99);
-  const failures = ['mic_failure', 'timeout', 'rejected'].reduce((s, r) => s + get(`airlock_handshakes_total{result="${r}"}`), 0);
-  const line =
-    `[${String(Math.round((now - start) / 1000)).padStart(4)}s] agents ${get('airlock_agents_connected')}` +
-    ` | stations authorized ${get('airlock_stations{state="authorized"}')}/${AGENTS * STATIONS}` +
-    ` (authenticating ${get('airlock_stations{state="authenticating"}')})` +
-    ` | handshakes/s ${rate.toFixed(1)} (total ${success}, failed ${failures})` +
-    ` | join p99 ${Number.isNaN(p99) ? '-' : `${(p99 * 1000).toFixed(1)} ms`}`;
-  process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-}, 1000);
+startStatusLine({ metrics, histogramQuantile, total: AGENTS * STATIONS, isStopping: () => stopping });

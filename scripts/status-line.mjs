@@ -1,0 +1,35 @@
+// The demos' live status line: once a second, from the authenticator's /metrics.
+/**
+ * Starts printing; `details(m)` adds text inside the station parenthesis, `suffix(m)` at the
+ * end. On a TTY the line is rewritten in place, otherwise one line per second.
+ */
+export function startStatusLine({ metrics, histogramQuantile, total, isStopping, details = () => '', suffix = () => '' }) {
+  const tty = process.stdout.isTTY;
+  let lastSuccess;
+  let lastAt;
+  const start = Date.now();
+  return setInterval(async () => {
+    const m = await metrics();
+    if (m === undefined || isStopping()) return;
+    const get = (k) => m.get(k) ?? 0;
+    const success = get('airlock_handshakes_total{result="success"}');
+    const now = Date.now();
+    const rate = lastSuccess === undefined ? 0 : ((success - lastSuccess) * 1000) / (now - lastAt);
+    lastSuccess = success;
+    lastAt = now;
+    const p99 = histogramQuantile(m, 'airlock_join_duration_seconds', 0.99);
+    const failures = ['mic_failure', 'timeout', 'rejected'].reduce((s, r) => s + get(`airlock_handshakes_total{result="${r}"}`), 0);
+    const line =
+      `[${String(Math.round((now - start) / 1000)).padStart(4)}s] agents ${get('airlock_agents_connected')}` +
+      ` | stations authorized ${get('airlock_stations{state="authorized"}')}/${total}` +
+      ` (${details(m)}authenticating ${get('airlock_stations{state="authenticating"}')})` +
+      ` | handshakes/s ${rate.toFixed(1)} (total ${success}, failed ${failures})` +
+      ` | join p99 ${formatMs(p99)}${suffix(m)}`;
+    process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+  }, 1000);
+}
+
+/** "12.3 ms" for a value in seconds, "-" when there is none. */
+export function formatMs(seconds) {
+  return Number.isNaN(seconds) ? '-' : `${(seconds * 1000).toFixed(1)} ms`;
+}

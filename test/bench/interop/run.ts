@@ -1,0 +1,420 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:interop [-- --n 20 --warmup 3 --methods peap,tls --gap-ms 50 --hostapd-debug]`:
+ * the same wpa_supplicant 2.10 (`-D wired -dd -t`, key_mgmt=IEEE8021X) and the same
+ * FreeRADIUS 3.2, authenticated through two authenticators side by side (issue 4 item 3):
+ *
+ * - hostapd:  hostapd 2.10 driver=wired (ieee8021x=1) -> RADIUS -> FreeRADIUS, one process;
+ * - airlock:  the wired agent (its own process, libpcap) -> gRPC -> the authenticator (its
+ *             own process, services/authenticator/dist/main.js) -> RADIUS -> FreeRADIUS.
+ *
+ * Each path gets its own network namespace and veth pair (wpa_supplicant inside, the
+ * authenticator's wired end outside). Per EAP method, after each supplicant's first
+ * authentication and `--warmup` more per path, `--n` authentications per path are measured,
+ * the paths taking turns (hostapd, airlock, airlock, hostapd, ...) so that drift on this
+ * machine hits both alike. Each authentication is restarted with `wpa_cli reauthenticate`
+ * (an EAPOL-Start from the authenticated supplicant; both authenticators answer it with a
+ * new EAP-Request/Identity) and measured from wpa_supplicant's own log timestamps: from
+ * CTRL-EVENT-EAP-STARTED (logged on receipt of the Request/Identity) to
+ * CTRL-EVENT-EAP-SUCCESS. wpa_supplicant runs with fast_reauth=0, so every authentication
+ * is a full one (FreeRADIUS has its TLS session cache off as well).
+ *
+ * Prints one JSON line per method on stdout, then a table. Progress goes to stderr. Needs
+ * root (namespaces, FreeRADIUS, libpcap). Every namespace and process it starts is removed
+ * or stopped at the end, also when a step fails or the run is interrupted.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { round } from '../scenario.js';
+import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
+import { procCpuUs } from '../support/proc.js';
+import { quantile } from '../support/stats.js';
+import { assertInteropPrerequisites, RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../../interop/harness.js';
+import { createVethNamespace, type VethNamespace } from '../../support/netns.js';
+import { startWpaSupplicant, type WpaNetwork, type WpaSupplicant } from '../../support/wpa-supplicant.js';
+import { startWiredAgent } from './airlock.js';
+import { installChildHooks, type Child } from './child.js';
+import { hostapdUnavailable, startHostapd } from './hostapd.js';
+import { authTiming, hostapdRadiusRttsMs, type AuthTiming } from './wpa-timing.js';
+
+const run = promisify(execFile);
+
+const WPA_CLI_BIN = '/usr/sbin/wpa_cli';
+const SSID = 'airlock-bench-wired';
+/** A full authentication takes tens of ms; this only bounds a hang. */
+const AUTH_TIMEOUT_MS = 15_000;
+/** wpa_supplicant's first EAPOL-Start comes about 2 s after it starts. */
+const FIRST_AUTH_TIMEOUT_MS = 20_000;
+const TARGET_RATIO = 1.2;
+const USERS = { peap: { name: 'bob', password: 'bob password' }, tls: { name: 'alice' } };
+
+type PathName = 'hostapd' | 'airlock';
+type MethodName = 'peap' | 'tls';
+const METHODS: Record<MethodName, { label: string; eapType: number }> = {
+  peap: { label: 'PEAP/MSCHAPv2', eapType: 25 },
+  tls: { label: 'EAP-TLS', eapType: 13 },
+};
+
+interface Options {
+  n: number;
+  warmup: number;
+  methods: MethodName[];
+  gapMs: number;
+  hostapdDebug: boolean;
+}
+
+function usage(): string {
+  return [
+    'usage: npm run bench:interop -- [--n 20] [--warmup 3] [--methods peap,tls] [--gap-ms 50] [--hostapd-debug]',
+    '',
+    '  --n              measured authentications per path and method (default 20)',
+    '  --warmup         authentications per path and method before measuring (default 3)',
+    '  --methods        peap (PEAP/MSCHAPv2), tls (EAP-TLS); comma-separated (default peap,tls)',
+    '  --gap-ms         pause after each authentication (default 50)',
+    '  --hostapd-debug  run hostapd with -dd and report its RADIUS round trips (profiling; slows hostapd)',
+    '',
+    'AIRLOCK_BENCH_AUTH_NODE_ARGS / AIRLOCK_BENCH_AGENT_NODE_ARGS: extra node flags for the',
+    'authenticator / wired agent process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").',
+  ].join('\n');
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const o: Options = { n: 20, warmup: 3, methods: ['peap', 'tls'], gapMs: 50, hostapdDebug: false };
+  const int = (name: string, v: string | undefined, min: number): number => {
+    const x = Number(v);
+    if (v === undefined || !Number.isInteger(x) || x < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
+    return x;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    switch (a) {
+      case '--help':
+      case '-h':
+        return undefined;
+      case '--n':
+        o.n = int('n', argv[++i], 1);
+        break;
+      case '--warmup':
+        o.warmup = int('warmup', argv[++i], 0);
+        break;
+      case '--gap-ms':
+        o.gapMs = int('gap-ms', argv[++i], 0);
+        break;
+      case '--hostapd-debug':
+        o.hostapdDebug = true;
+        break;
+      case '--methods': {
+        const list = (argv[++i] ?? '').split(',').filter((m) => m !== '');
+        for (const m of list) if (!(m in METHODS)) throw new Error(`--methods: unknown method ${JSON.stringify(m)} (peap, tls)`);
+        if (list.length === 0) throw new Error('--methods: at least one of peap, tls');
+        o.methods = list as MethodName[];
+        break;
+      }
+      default:
+        throw new Error(`unknown argument ${JSON.stringify(a)}`);
+    }
+  }
+  return o;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const progress = (text: string): void => console.error(`bench:interop: ${text}`);
+
+/** One path's station side plus its authenticator side, for one method. */
+interface Rig {
+  path: PathName;
+  ns: VethNamespace;
+  supplicant: WpaSupplicant;
+  ctrlDir: string;
+  /** CPU time (µs) of the processes this path adds: hostapd; or the wired agent + the authenticator. */
+  cpuUs(): Promise<{ total: number; parts: Record<string, number> }>;
+  /** The output of the path's authenticator when it is hostapd (with --hostapd-debug: its RADIUS lines); empty for airlock. */
+  authenticatorLines(): readonly string[];
+  close(): Promise<void>;
+}
+
+/** Undoes what has been set up so far, in reverse order; never throws. */
+class Cleanup {
+  private readonly steps: { what: string; fn: () => Promise<void> }[] = [];
+  add(what: string, fn: () => Promise<void>): void {
+    this.steps.push({ what, fn });
+  }
+  async run(): Promise<void> {
+    for (const s of this.steps.splice(0).reverse()) {
+      try {
+        await s.fn();
+      } catch (err) {
+        progress(`cleanup (${s.what}): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+}
+
+function supplicantNetwork(method: MethodName, side: RadiusSide): WpaNetwork {
+  const pki = side.pki;
+  const base = { key_mgmt: 'IEEE8021X', eapol_flags: 0 };
+  return method === 'peap'
+    ? { ...base, eap: 'PEAP', identity: USERS.peap.name, password: USERS.peap.password, ca_cert: pki.ca.cert, phase2: 'auth=MSCHAPV2' }
+    : { ...base, eap: 'TLS', identity: USERS.tls.name, ca_cert: pki.ca.cert, client_cert: pki.stations[USERS.tls.name].cert, private_key: pki.stations[USERS.tls.name].key };
+}
+
+/**
+ * Starts one path for `method`: namespace + veth, the authenticator's wired end (hostapd, or
+ * the wired agent connected to `auth`), then wpa_supplicant in the namespace.
+ */
+async function startRig(path: PathName, method: MethodName, ctx: { workDir: string; side: RadiusSide; auth: AuthenticatorProcess; options: Options }): Promise<Rig> {
+  const cleanup = new Cleanup();
+  try {
+    const ns = await createVethNamespace();
+    cleanup.add('namespace', () => ns.remove());
+    const name = `${path}-${method}`;
+    let cpuUs: Rig['cpuUs'];
+    let authenticatorLines: () => readonly string[] = () => [];
+    if (path === 'hostapd') {
+      const h = await startHostapd({ name, workDir: ctx.workDir, interfaceName: ns.hostInterface, radius: { authPort: ctx.side.radius.authPort, secret: RADIUS_SECRET }, debug: ctx.options.hostapdDebug });
+      cleanup.add('hostapd', () => h.child.stop());
+      cpuUs = () => Promise.resolve({ total: procCpuUs(h.child.pid), parts: { hostapd: procCpuUs(h.child.pid) } });
+      authenticatorLines = () => h.child.lines();
+    } else {
+      const agent: Child = await startWiredAgent({ name: `agent-${method}`, workDir: ctx.workDir, interfaceName: ns.hostInterface, ssid: SSID, target: ctx.auth.grpcTarget });
+      // Stopped before the namespace goes: cap aborts when an open interface disappears.
+      cleanup.add('wired agent', () => agent.stop());
+      cpuUs = async () => {
+        const a = procCpuUs(agent.pid);
+        const au = await ctx.auth.cpuUs();
+        return { total: a + au, parts: { agent: a, authenticator: au } };
+      };
+    }
+    const ctrlDir = join(ctx.workDir, `wpa-${name}`);
+    mkdirSync(ctrlDir, { recursive: true });
+    const supplicant = await startWpaSupplicant({
+      namespace: ns.namespace,
+      interfaceName: ns.nsInterface,
+      network: supplicantNetwork(method, ctx.side),
+      // fast_reauth=0: every authentication is a full one, as for a new station.
+      globals: { ctrl_interface: ctrlDir, fast_reauth: 0 },
+    });
+    cleanup.add('wpa_supplicant', async () => {
+      writeFileSync(join(ctx.workDir, `wpa_supplicant-${name}.log`), `${supplicant.log()}\n`);
+      await supplicant.stop();
+    });
+    return { path, ns, supplicant, ctrlDir, cpuUs, authenticatorLines, close: () => cleanup.run() };
+  } catch (err) {
+    await cleanup.run();
+    throw err;
+  }
+}
+
+/** Restarts the authentication with `wpa_cli reauthenticate` and measures it from the supplicant's log. */
+async function authenticateOnce(rig: Rig, eapType: number, gapMs: number): Promise<AuthTiming> {
+  const s = rig.supplicant;
+  const from = s.lines().length;
+  const { stdout } = await run(WPA_CLI_BIN, ['-p', rig.ctrlDir, '-i', rig.ns.nsInterface, 'reauthenticate'], { timeout: 5000 });
+  if (stdout.trim() !== 'OK') throw new Error(`${rig.path}: wpa_cli reauthenticate answered ${JSON.stringify(stdout.trim())}`);
+  const end = await s.waitForLine(/CTRL-EVENT-EAP-(SUCCESS|FAILURE)/, AUTH_TIMEOUT_MS, from);
+  const lines = s.lines();
+  if (lines[end].includes('FAILURE')) throw new Error(`${rig.path}: the authentication failed: ${lines[end]}`);
+  const t = authTiming(lines, from, end);
+  if (t.methodType !== eapType) throw new Error(`${rig.path}: EAP method ${t.methodType} selected, expected ${eapType}`);
+  await sleep(gapMs);
+  return t;
+}
+
+/** What one path measured for one method. */
+interface PathResult {
+  timings: AuthTiming[];
+  cpu: { total: number; parts: Record<string, number> };
+  radiusRttMs: number | undefined;
+  radiusRequestsPerAuth: number | undefined;
+}
+
+/** Sums of the airlock RADIUS RTT histogram (all servers) from the authenticator's /metrics. */
+async function radiusRtt(auth: AuthenticatorProcess): Promise<{ sum: number; count: number }> {
+  let sum = 0;
+  let count = 0;
+  for (const [k, v] of await auth.metrics()) {
+    if (k.startsWith('airlock_radius_rtt_seconds_sum')) sum += v;
+    else if (k.startsWith('airlock_radius_rtt_seconds_count')) count += v;
+  }
+  return { sum, count };
+}
+
+function median(xs: readonly number[]): number {
+  return quantile(xs, 0.5);
+}
+
+/** One JSON line: one method, both paths. */
+function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult): Record<string, unknown> {
+  const tot = (r: PathResult): number[] => r.timings.map((t) => t.totalMs);
+  const perExchange = (r: PathResult): number => median(r.timings.map((t) => t.waitMs / t.exchanges));
+  const hMed = median(tot(h));
+  const aMed = median(tot(a));
+  const hP90 = quantile(tot(h), 0.9);
+  const aP90 = quantile(tot(a), 0.9);
+  const per = (us: number): number => round(us / o.n, 0);
+  const ratio = aMed / hMed;
+  return {
+    benchmark: 'interop',
+    method: METHODS[method].label,
+    n: o.n,
+    warmup: o.warmup,
+    hostapd_median_ms: round(hMed, 2),
+    hostapd_p90_ms: round(hP90, 2),
+    airlock_median_ms: round(aMed, 2),
+    airlock_p90_ms: round(aP90, 2),
+    ratio: round(ratio, 3),
+    ratio_p90: round(aP90 / hP90, 3),
+    target_ratio: TARGET_RATIO,
+    within_target: ratio <= TARGET_RATIO,
+    measured: 'wpa_supplicant -dd -t log: CTRL-EVENT-EAP-STARTED to CTRL-EVENT-EAP-SUCCESS; restart by wpa_cli reauthenticate',
+    airlock_topology: 'wired agent process -> gRPC (loopback, plaintext) -> authenticator process -> RADIUS -> FreeRADIUS',
+    // Where the time goes, from the same supplicant logs (medians over the n authentications).
+    hostapd_exchanges: median(h.timings.map((t) => t.exchanges)),
+    airlock_exchanges: median(a.timings.map((t) => t.exchanges)),
+    hostapd_wait_ms: round(median(h.timings.map((t) => t.waitMs)), 2),
+    airlock_wait_ms: round(median(a.timings.map((t) => t.waitMs)), 2),
+    hostapd_wait_ms_per_exchange: round(perExchange(h), 3),
+    airlock_wait_ms_per_exchange: round(perExchange(a), 3),
+    hostapd_supplicant_ms: round(median(h.timings.map((t) => t.supplicantMs)), 2),
+    airlock_supplicant_ms: round(median(a.timings.map((t) => t.supplicantMs)), 2),
+    hostapd_retransmissions: h.timings.reduce((s, t) => s + t.retransmissions, 0),
+    airlock_retransmissions: a.timings.reduce((s, t) => s + t.retransmissions, 0),
+    airlock_radius_rtt_ms: a.radiusRttMs === undefined ? null : round(a.radiusRttMs, 3),
+    airlock_radius_requests_per_auth: a.radiusRequestsPerAuth === undefined ? null : round(a.radiusRequestsPerAuth, 1),
+    hostapd_radius_rtt_ms: h.radiusRttMs === undefined ? null : round(h.radiusRttMs, 3),
+    hostapd_radius_requests_per_auth: h.radiusRequestsPerAuth === undefined ? null : round(h.radiusRequestsPerAuth, 1),
+    hostapd_debug_log: o.hostapdDebug,
+    hostapd_cpu_us_per_auth: per(h.cpu.total),
+    airlock_cpu_us_per_auth: per(a.cpu.total),
+    airlock_agent_cpu_us_per_auth: per(a.cpu.parts.agent ?? NaN),
+    airlock_authenticator_cpu_us_per_auth: per(a.cpu.parts.authenticator ?? NaN),
+    hostapd_samples_ms: tot(h).map((x) => round(x, 2)),
+    airlock_samples_ms: tot(a).map((x) => round(x, 2)),
+  };
+}
+
+async function measureMethod(method: MethodName, ctx: { workDir: string; side: RadiusSide; auth: AuthenticatorProcess; options: Options }): Promise<Record<string, unknown>> {
+  const o = ctx.options;
+  const { label, eapType } = METHODS[method];
+  const cleanup = new Cleanup();
+  try {
+    progress(`${label}: starting hostapd -D wired and airlock (wired agent -> authenticator), each with wpa_supplicant in its own namespace`);
+    const hostapd = await startRig('hostapd', method, ctx);
+    cleanup.add(`hostapd ${method} rig`, () => hostapd.close());
+    const airlock = await startRig('airlock', method, ctx);
+    cleanup.add(`airlock ${method} rig`, () => airlock.close());
+    const rigs = [hostapd, airlock];
+    // The first authentication of each supplicant (its own EAPOL-Start): not measured.
+    await Promise.all(rigs.map((r) => r.supplicant.waitForLine('CTRL-EVENT-EAP-SUCCESS', FIRST_AUTH_TIMEOUT_MS)));
+    progress(`${label}: first authentications done; ${o.warmup} warm-up authentications per path`);
+    for (let i = 0; i < o.warmup; i++) for (const r of rigs) await authenticateOnce(r, eapType, o.gapMs);
+
+    progress(`${label}: measuring ${o.n} authentications per path, the paths taking turns`);
+    const cpu0 = await Promise.all(rigs.map((r) => r.cpuUs()));
+    const rtt0 = await radiusRtt(ctx.auth);
+    const hLine0 = hostapd.authenticatorLines().length;
+    const timings: Record<PathName, AuthTiming[]> = { hostapd: [], airlock: [] };
+    for (let i = 0; i < o.n; i++) {
+      // hostapd, airlock, airlock, hostapd, ...: neither path always goes first.
+      const order = i % 2 === 0 ? rigs : [...rigs].reverse();
+      for (const r of order) timings[r.path].push(await authenticateOnce(r, eapType, o.gapMs));
+    }
+    const cpu1 = await Promise.all(rigs.map((r) => r.cpuUs()));
+    const rtt1 = await radiusRtt(ctx.auth);
+    const cpuDelta = (i: number): PathResult['cpu'] => ({
+      total: cpu1[i].total - cpu0[i].total,
+      parts: Object.fromEntries(Object.entries(cpu1[i].parts).map(([k, v]) => [k, v - (cpu0[i].parts[k] ?? 0)])),
+    });
+    const hRtts = o.hostapdDebug ? hostapdRadiusRttsMs(hostapd.authenticatorLines(), hLine0) : [];
+    const h: PathResult = {
+      timings: timings.hostapd,
+      cpu: cpuDelta(0),
+      radiusRttMs: hRtts.length > 0 ? hRtts.reduce((s, x) => s + x, 0) / hRtts.length : undefined,
+      radiusRequestsPerAuth: hRtts.length > 0 ? hRtts.length / o.n : undefined,
+    };
+    const rttCount = rtt1.count - rtt0.count;
+    const a: PathResult = {
+      timings: timings.airlock,
+      cpu: cpuDelta(1),
+      radiusRttMs: rttCount > 0 ? ((rtt1.sum - rtt0.sum) / rttCount) * 1000 : undefined,
+      radiusRequestsPerAuth: rttCount / o.n,
+    };
+    const line = methodLine(method, o, h, a);
+    progress(`${label}: hostapd median ${String(line.hostapd_median_ms)} ms, airlock median ${String(line.airlock_median_ms)} ms, ratio ${String(line.ratio)}`);
+    return line;
+  } finally {
+    await cleanup.run();
+  }
+}
+
+function table(lines: Record<string, unknown>[]): string {
+  const f = (x: unknown): string => (typeof x === 'number' ? String(x) : x === null || x === undefined ? '—' : String(x as string));
+  const out = [
+    '| method | path | n | median (ms) | p90 (ms) | EAPOL round trips | wait per round trip (ms, median) | supplicant\'s own time (ms, median) |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const l of lines) {
+    out.push(`| ${f(l.method)} | hostapd -D wired | ${f(l.n)} | ${f(l.hostapd_median_ms)} | ${f(l.hostapd_p90_ms)} | ${f(l.hostapd_exchanges)} | ${f(l.hostapd_wait_ms_per_exchange)} | ${f(l.hostapd_supplicant_ms)} |`);
+    out.push(`| ${f(l.method)} | airlock | ${f(l.n)} | ${f(l.airlock_median_ms)} | ${f(l.airlock_p90_ms)} | ${f(l.airlock_exchanges)} | ${f(l.airlock_wait_ms_per_exchange)} | ${f(l.airlock_supplicant_ms)} |`);
+    out.push(`| ${f(l.method)} | **ratio airlock/hostapd** | | **${f(l.ratio)}** | ${f(l.ratio_p90)} | | | |`);
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<number> {
+  // First: these hooks must run before the namespace harness's (see child.ts).
+  installChildHooks();
+  let o: Options | undefined;
+  try {
+    o = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n\n${usage()}`);
+    return 2;
+  }
+  if (o === undefined) {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  await assertInteropPrerequisites({ radius: true });
+  const missing = [hostapdUnavailable(), existsSync(WPA_CLI_BIN) ? undefined : `${WPA_CLI_BIN} is missing: install the Debian package \`wpasupplicant\``].filter((x) => x !== undefined);
+  if (missing.length > 0) throw new Error(missing.join('; '));
+
+  const workDir = mkdtempSync(join(tmpdir(), 'airlock-bench-interop-'));
+  progress(`logs and configs in ${workDir}`);
+  const cleanup = new Cleanup();
+  const lines: Record<string, unknown>[] = [];
+  try {
+    progress('FreeRADIUS + PKI');
+    const side = await startRadiusSide([{ name: USERS.peap.name, password: USERS.peap.password }, { name: USERS.tls.name }], [USERS.tls.name]);
+    cleanup.add('FreeRADIUS', () => side.close());
+    const auth = await startAuthenticatorProcess('authenticator', workDir, {
+      log: { level: 'info' },
+      // hostapd here has no accounting server; neither does airlock send accounting.
+      radius: { servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: side.radius.authPort, acct_port: side.radius.acctPort, secret: RADIUS_SECRET }], accounting: false },
+      networks: [{ ssid: SSID, akms: ['8021x'], group_rekey_s: 0 }],
+    });
+    cleanup.add('authenticator', () => auth.stop());
+    progress(`authenticator pid ${auth.pid} (log ${auth.logFile})`);
+    for (const m of o.methods) {
+      const line = await measureMethod(m, { workDir, side, auth, options: o });
+      lines.push(line);
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    }
+  } finally {
+    await cleanup.run();
+  }
+  process.stdout.write(`\n${table(lines)}\n`);
+  return 0;
+}
+
+// Exit explicitly: timers and sockets of finished steps may hold the loop open.
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench:interop: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

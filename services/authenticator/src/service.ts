@@ -171,6 +171,13 @@ export class AuthenticatorService implements SessionHost {
     }
   }
 
+  /** How often agents report StationCounters: often enough for Interim-Updates and Stops. */
+  private countersIntervalS(): number {
+    const r = this.config.radius;
+    if (this.radius === undefined || !r.accounting) return 0;
+    return r.interimIntervalS > 0 ? Math.min(60, r.interimIntervalS) : 60;
+  }
+
   /** State of each RADIUS server (admin, tests). */
   radiusServers(): { name: string; alive: boolean; inFlight: number }[] {
     return this.radius?.serverStates() ?? [];
@@ -261,7 +268,7 @@ export class AuthenticatorService implements SessionHost {
     session.log = session.log.child({ agent: id });
     this.sessions.set(id, session);
     this.metrics.agentsConnected.set(this.sessions.size);
-    session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: 0 } } });
+    session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: this.countersIntervalS() } } });
     session.log.info({ bsses: cfgs.map((c) => formatMac(c.bssid)), stations: hello.stations.length, version: hello.softwareVersion }, 'agent connected');
     this.apply(effects);
     // Stations the agent still has, whose keys this authenticator cannot vouch for:

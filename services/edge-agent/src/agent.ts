@@ -193,6 +193,9 @@ export class EdgeAgent extends EventEmitter {
       case 'eapol':
         this.write(stream, { $case: 'eapolReceived', value: { bssid: e.bssid, sta: e.sta, frame: e.frame } }, true);
         break;
+      case 'counters':
+        this.write(stream, { $case: 'stationCounters', value: { bssid: e.bssid, sta: e.sta, rxBytes: e.rxBytes, txBytes: e.txBytes, rxPackets: e.rxPackets, txPackets: e.txPackets } }, true);
+        break;
     }
   }
 
@@ -213,7 +216,7 @@ export class EdgeAgent extends EventEmitter {
       this.attempt = 0;
       this.log.info({ session: m.body.value.sessionId }, 'welcomed by the authenticator');
       this.emit('welcome', m.body.value.sessionId);
-      this.opts.driver.sessionStarted?.();
+      this.opts.driver.sessionStarted?.({ countersIntervalS: m.body.value.settings?.countersIntervalS ?? 0 });
       return;
     }
     this.commands.push(m);

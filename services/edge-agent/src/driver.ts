@@ -30,7 +30,8 @@ export interface DriverStation {
 export type DriverEvent =
   | { type: 'associated'; bssid: Buffer; sta: Buffer; rsne: Buffer; reassociation: boolean; previousBssid?: Buffer }
   | { type: 'disassociated'; bssid: Buffer; sta: Buffer; reason: number; deauth: boolean; locallyGenerated: boolean }
-  | { type: 'eapol'; bssid: Buffer; sta: Buffer; frame: Buffer };
+  | { type: 'eapol'; bssid: Buffer; sta: Buffer; frame: Buffer }
+  | { type: 'counters'; bssid: Buffer; sta: Buffer; rxBytes: bigint; txBytes: bigint; rxPackets: bigint; txPackets: bigint };
 
 /** A command the driver could not apply (becomes CommandResult{ok:false}). */
 export class DriverError extends Error {}
@@ -47,8 +48,11 @@ export interface Driver {
   stations(): DriverStation[];
   /** Starts delivering events. */
   start(onEvent: (e: DriverEvent) => void): Promise<void>;
-  /** A new session was welcomed by the authenticator: events now reach it (optional). */
-  sessionStarted?(): void;
+  /**
+   * A new session was welcomed by the authenticator: events now reach it. `countersIntervalS`
+   * asks for a 'counters' event per associated station that often (0 = never).
+   */
+  sessionStarted?(settings: { countersIntervalS: number }): void;
   /** Stops the radio; no events after it resolves. */
   stop(): Promise<void>;
   /** Sends an EAPOL frame; `onTxStatus` (when given) hears whether the station acknowledged it. */

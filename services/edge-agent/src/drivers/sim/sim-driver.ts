@@ -95,6 +95,8 @@ interface SimStation {
   apTk: Buffer | undefined;
   portAuthorized: boolean;
   vlanId: number;
+  /** Simulated traffic since the association (StationCounters). */
+  traffic: { rxBytes: bigint; txBytes: bigint; rxPackets: bigint; txPackets: bigint };
   assocRsne: Buffer;
   joins: number;
   timer: NodeJS.Timeout | undefined;
@@ -139,6 +141,7 @@ export class SimDriver extends EventEmitter implements Driver {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pskCache = new PskCache();
   private onEvent: ((e: DriverEvent) => void) | undefined;
+  private countersTimer: NodeJS.Timeout | undefined;
   private running = false;
 
   constructor(private readonly opts: SimDriverOptions) {
@@ -155,7 +158,7 @@ export class SimDriver extends EventEmitter implements Driver {
       return r;
     });
     for (const s of opts.stations) {
-      this.stationsByMac.set(macKey(s.mac), { spec: s, key: macKey(s.mac), state: 'away', bss: undefined, supplicant: undefined, peer: undefined, pmkCache: new Map(), lastMsk: undefined, eapSuccesses: 0, epoch: 0, apTk: undefined, portAuthorized: false, vlanId: 0, assocRsne: Buffer.alloc(0), joins: 0, timer: undefined });
+      this.stationsByMac.set(macKey(s.mac), { spec: s, key: macKey(s.mac), state: 'away', bss: undefined, supplicant: undefined, peer: undefined, pmkCache: new Map(), lastMsk: undefined, eapSuccesses: 0, traffic: { rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n }, epoch: 0, apTk: undefined, portAuthorized: false, vlanId: 0, assocRsne: Buffer.alloc(0), joins: 0, timer: undefined });
     }
   }
 
@@ -185,7 +188,32 @@ export class SimDriver extends EventEmitter implements Driver {
     return Promise.resolve();
   }
 
+  /** A new session: report StationCounters for authorized stations every countersIntervalS. */
+  sessionStarted(settings: { countersIntervalS: number }): void {
+    if (this.countersTimer) clearInterval(this.countersTimer);
+    this.countersTimer = undefined;
+    if (settings.countersIntervalS <= 0) return;
+    this.countersTimer = setInterval(() => this.reportCounters(), settings.countersIntervalS * 1000);
+    this.countersTimer.unref();
+  }
+
+  /** Adds simulated traffic to every authorized station and reports its counters. */
+  reportCounters(): void {
+    for (const st of this.stationsByMac.values()) {
+      if (st.state !== 'authorized' || st.bss === undefined) continue;
+      const t = st.traffic;
+      const packets = BigInt(1 + Math.floor(this.rnd() * 100));
+      t.rxPackets += packets;
+      t.txPackets += packets * 2n;
+      t.rxBytes += packets * 200n;
+      t.txBytes += packets * 2n * 1200n;
+      this.emitEvent({ type: 'counters', bssid: st.bss.announced, sta: st.spec.mac, ...t });
+    }
+  }
+
   stop(): Promise<void> {
+    if (this.countersTimer) clearInterval(this.countersTimer);
+    this.countersTimer = undefined;
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -201,6 +229,7 @@ export class SimDriver extends EventEmitter implements Driver {
     st.epoch++;
     st.bss = bss;
     st.state = 'associated';
+    st.traffic = { rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n };
     st.apTk = undefined;
     st.portAuthorized = false;
     st.joins++;
@@ -336,6 +365,12 @@ export class SimDriver extends EventEmitter implements Driver {
   /** EAP successes of a station so far (tests: PMKSA caching skips EAP). */
   eapSuccesses(sta: Buffer): number {
     return this.stationsByMac.get(macKey(sta))?.eapSuccesses ?? 0;
+  }
+
+  /** Simulated traffic counters of a station's current association. */
+  trafficOf(sta: Buffer): { rxBytes: bigint; txBytes: bigint; rxPackets: bigint; txPackets: bigint } | undefined {
+    const st = this.stationsByMac.get(macKey(sta));
+    return st && { ...st.traffic };
   }
 
   /** The MSK of a station's last EAP success. */

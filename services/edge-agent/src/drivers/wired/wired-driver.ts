@@ -234,7 +234,7 @@ export class WiredDriver extends EventEmitter implements Driver {
   }
 
   /** A new AgentLink session: announce the static stations the driver does not hold. */
-  sessionStarted(): void {
+  sessionStarted(_settings?: { countersIntervalS: number }): void {
     this.announceStaticStations();
   }
 

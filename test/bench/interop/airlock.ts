@@ -1,6 +1,6 @@
 /**
  * The airlock path's edge: the wired agent as its own process
- * (services/edge-agent/dist/wired-main.js) on the host end of the veth pair, one port
+ * (`services/edge-agent/dist/main.js --driver wired`) on the host end of the veth pair, one port
  * without key management (`akm=none`: IEEE 802.1X only, as hostapd's ieee8021x=1 without
  * wpa), connected over gRPC to the authenticator process.
  * AIRLOCK_BENCH_AGENT_NODE_ARGS adds node flags to it (profiling: "--cpu-prof --cpu-prof-dir=DIR").
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../support/authenticator-process.js';
 import { startChild, type Child } from './child.js';
 
-const WIRED_MAIN = join(REPO_ROOT, 'services/edge-agent/dist/wired-main.js');
+const AGENT_MAIN = join(REPO_ROOT, 'services/edge-agent/dist/main.js');
 
 /** What the agent is started with. */
 export interface WiredAgentOptions {
@@ -24,7 +24,7 @@ export interface WiredAgentOptions {
 /** Starts the wired agent (log level info: a line per port event, none per frame); resolves once the authenticator has welcomed it. */
 export async function startWiredAgent(o: WiredAgentOptions): Promise<Child> {
   const nodeArgs = (process.env.AIRLOCK_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const argv = [process.execPath, ...nodeArgs, WIRED_MAIN, '--agent-id', o.name, '--authenticator', o.target, '--port', `${o.interfaceName}:ssid=${o.ssid},akm=none`, '--log-level', 'info'];
+  const argv = [process.execPath, ...nodeArgs, AGENT_MAIN, '--driver', 'wired', '--agent-id', o.name, '--authenticator', o.target, '--port', `${o.interfaceName}:ssid=${o.ssid},akm=none`, '--log-level', 'info'];
   const child = startChild('airlock wired agent', argv, join(o.workDir, `${o.name}.log`));
   try {
     await child.waitForLine(/welcomed by the authenticator/, 10_000);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:interop [-- --n 20 --warmup 3 --methods peap,tls --gap-ms 50 --hostapd-debug]`:
+ * `npm run bench:interop [-- --n 20 --warmup 3 --methods peap,tls --gap-ms 50 --capture]`:
  * the same wpa_supplicant 2.10 (`-D wired -dd -t`, key_mgmt=IEEE8021X) and the same
  * FreeRADIUS 3.2, authenticated through two authenticators side by side (issue 4 item 3):
  *
@@ -19,12 +19,15 @@
  * CTRL-EVENT-EAP-SUCCESS. wpa_supplicant runs with fast_reauth=0, so every authentication
  * is a full one (FreeRADIUS has its TLS session cache off as well).
  *
+ * `--capture` (profiling, needs tcpdump) adds where each EAPOL round trip spends its time,
+ * hop by hop, from kernel packet timestamps (capture.ts).
+ *
  * Prints one JSON line per method on stdout, then a table. Progress goes to stderr. Needs
  * root (namespaces, FreeRADIUS, libpcap). Every namespace and process it starts is removed
  * or stopped at the end, also when a step fails or the run is interrupted.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,7 +41,8 @@ import { startWpaSupplicant, type WpaNetwork, type WpaSupplicant } from '../../s
 import { startWiredAgent } from './airlock.js';
 import { installChildHooks, type Child } from './child.js';
 import { hostapdUnavailable, startHostapd } from './hostapd.js';
-import { authTiming, hostapdRadiusRttsMs, type AuthTiming } from './wpa-timing.js';
+import { captureUnavailable, hopsOf, interfaceIndex, readCapture, startCapture, type Hops } from './capture.js';
+import { authTiming, type AuthTiming } from './wpa-timing.js';
 
 const run = promisify(execFile);
 
@@ -63,18 +67,19 @@ interface Options {
   warmup: number;
   methods: MethodName[];
   gapMs: number;
-  hostapdDebug: boolean;
+  capture: boolean;
 }
 
 function usage(): string {
   return [
-    'usage: npm run bench:interop -- [--n 20] [--warmup 3] [--methods peap,tls] [--gap-ms 50] [--hostapd-debug]',
+    'usage: npm run bench:interop -- [--n 20] [--warmup 3] [--methods peap,tls] [--gap-ms 50] [--capture]',
     '',
     '  --n              measured authentications per path and method (default 20)',
     '  --warmup         authentications per path and method before measuring (default 3)',
     '  --methods        peap (PEAP/MSCHAPv2), tls (EAP-TLS); comma-separated (default peap,tls)',
     '  --gap-ms         pause after each authentication (default 50)',
-    '  --hostapd-debug  run hostapd with -dd and report its RADIUS round trips (profiling; slows hostapd)',
+    '  --capture        profiling: tcpdump (-i any) during the measurement, and per EAPOL round trip',
+    '                   the time of each hop (agent, authenticator, RADIUS, supplicant) from packet timestamps',
     '',
     'AIRLOCK_BENCH_AUTH_NODE_ARGS / AIRLOCK_BENCH_AGENT_NODE_ARGS: extra node flags for the',
     'authenticator / wired agent process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").',
@@ -82,7 +87,7 @@ function usage(): string {
 }
 
 function parseOptions(argv: string[]): Options | undefined {
-  const o: Options = { n: 20, warmup: 3, methods: ['peap', 'tls'], gapMs: 50, hostapdDebug: false };
+  const o: Options = { n: 20, warmup: 3, methods: ['peap', 'tls'], gapMs: 50, capture: false };
   const int = (name: string, v: string | undefined, min: number): number => {
     const x = Number(v);
     if (v === undefined || !Number.isInteger(x) || x < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
@@ -103,8 +108,8 @@ function parseOptions(argv: string[]): Options | undefined {
       case '--gap-ms':
         o.gapMs = int('gap-ms', argv[++i], 0);
         break;
-      case '--hostapd-debug':
-        o.hostapdDebug = true;
+      case '--capture':
+        o.capture = true;
         break;
       case '--methods': {
         const list = (argv[++i] ?? '').split(',').filter((m) => m !== '');
@@ -129,10 +134,10 @@ interface Rig {
   ns: VethNamespace;
   supplicant: WpaSupplicant;
   ctrlDir: string;
+  /** Interface index of the veth's host end (packet capture). */
+  ifindex: number;
   /** CPU time (µs) of the processes this path adds: hostapd; or the wired agent + the authenticator. */
   cpuUs(): Promise<{ total: number; parts: Record<string, number> }>;
-  /** The output of the path's authenticator when it is hostapd (with --hostapd-debug: its RADIUS lines); empty for airlock. */
-  authenticatorLines(): readonly string[];
   close(): Promise<void>;
 }
 
@@ -165,19 +170,20 @@ function supplicantNetwork(method: MethodName, side: RadiusSide): WpaNetwork {
  * Starts one path for `method`: namespace + veth, the authenticator's wired end (hostapd, or
  * the wired agent connected to `auth`), then wpa_supplicant in the namespace.
  */
-async function startRig(path: PathName, method: MethodName, ctx: { workDir: string; side: RadiusSide; auth: AuthenticatorProcess; options: Options }): Promise<Rig> {
+async function startRig(path: PathName, method: MethodName, ctx: RunContext): Promise<Rig> {
   const cleanup = new Cleanup();
   try {
     const ns = await createVethNamespace();
     cleanup.add('namespace', () => ns.remove());
     const name = `${path}-${method}`;
     let cpuUs: Rig['cpuUs'];
-    let authenticatorLines: () => readonly string[] = () => [];
     if (path === 'hostapd') {
-      const h = await startHostapd({ name, workDir: ctx.workDir, interfaceName: ns.hostInterface, radius: { authPort: ctx.side.radius.authPort, secret: RADIUS_SECRET }, debug: ctx.options.hostapdDebug });
+      const h = await startHostapd({ name, workDir: ctx.workDir, interfaceName: ns.hostInterface, radius: { authPort: ctx.side.radius.authPort, secret: RADIUS_SECRET } });
       cleanup.add('hostapd', () => h.child.stop());
-      cpuUs = () => Promise.resolve({ total: procCpuUs(h.child.pid), parts: { hostapd: procCpuUs(h.child.pid) } });
-      authenticatorLines = () => h.child.lines();
+      cpuUs = () => {
+        const us = procCpuUs(h.child.pid);
+        return Promise.resolve({ total: us, parts: { hostapd: us } });
+      };
     } else {
       const agent: Child = await startWiredAgent({ name: `agent-${method}`, workDir: ctx.workDir, interfaceName: ns.hostInterface, ssid: SSID, target: ctx.auth.grpcTarget });
       // Stopped before the namespace goes: cap aborts when an open interface disappears.
@@ -201,7 +207,7 @@ async function startRig(path: PathName, method: MethodName, ctx: { workDir: stri
       writeFileSync(join(ctx.workDir, `wpa_supplicant-${name}.log`), `${supplicant.log()}\n`);
       await supplicant.stop();
     });
-    return { path, ns, supplicant, ctrlDir, cpuUs, authenticatorLines, close: () => cleanup.run() };
+    return { path, ns, supplicant, ctrlDir, ifindex: interfaceIndex(ns.hostInterface), cpuUs, close: () => cleanup.run() };
   } catch (err) {
     await cleanup.run();
     throw err;
@@ -227,8 +233,11 @@ async function authenticateOnce(rig: Rig, eapType: number, gapMs: number): Promi
 interface PathResult {
   timings: AuthTiming[];
   cpu: { total: number; parts: Record<string, number> };
-  radiusRttMs: number | undefined;
-  radiusRequestsPerAuth: number | undefined;
+  /** airlock: the authenticator's own RADIUS RTT histogram (request sent to verified response). */
+  radiusRttMs?: number;
+  radiusRequestsPerAuth?: number;
+  /** --capture: per-hop durations of the round trips. */
+  hops?: Hops;
 }
 
 /** Sums of the airlock RADIUS RTT histogram (all servers) from the authenticator's /metrics. */
@@ -246,6 +255,16 @@ function median(xs: readonly number[]): number {
   return quantile(xs, 0.5);
 }
 
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+/** Per hop: `f` of its durations, rounded to µs. */
+function hopSummary(hops: Hops | undefined, f: (xs: readonly number[]) => number): Record<string, number> | null {
+  if (hops === undefined) return null;
+  return Object.fromEntries(Object.entries(hops).map(([k, xs]) => [k, round(f(xs), 3)]));
+}
+
 /** One JSON line: one method, both paths. */
 function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult): Record<string, unknown> {
   const tot = (r: PathResult): number[] => r.timings.map((t) => t.totalMs);
@@ -254,7 +273,7 @@ function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult
   const aMed = median(tot(a));
   const hP90 = quantile(tot(h), 0.9);
   const aP90 = quantile(tot(a), 0.9);
-  const per = (us: number): number => round(us / o.n, 0);
+  const per = (us: number | undefined): number => round((us ?? NaN) / o.n, 0);
   const ratio = aMed / hMed;
   return {
     benchmark: 'interop',
@@ -284,19 +303,29 @@ function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult
     airlock_retransmissions: a.timings.reduce((s, t) => s + t.retransmissions, 0),
     airlock_radius_rtt_ms: a.radiusRttMs === undefined ? null : round(a.radiusRttMs, 3),
     airlock_radius_requests_per_auth: a.radiusRequestsPerAuth === undefined ? null : round(a.radiusRequestsPerAuth, 1),
-    hostapd_radius_rtt_ms: h.radiusRttMs === undefined ? null : round(h.radiusRttMs, 3),
-    hostapd_radius_requests_per_auth: h.radiusRequestsPerAuth === undefined ? null : round(h.radiusRequestsPerAuth, 1),
-    hostapd_debug_log: o.hostapdDebug,
+    // CPU time over the measured authentications (procfs: 10 ms ticks; the authenticator: its /metrics).
     hostapd_cpu_us_per_auth: per(h.cpu.total),
     airlock_cpu_us_per_auth: per(a.cpu.total),
-    airlock_agent_cpu_us_per_auth: per(a.cpu.parts.agent ?? NaN),
-    airlock_authenticator_cpu_us_per_auth: per(a.cpu.parts.authenticator ?? NaN),
+    airlock_agent_cpu_us_per_auth: per(a.cpu.parts.agent),
+    airlock_authenticator_cpu_us_per_auth: per(a.cpu.parts.authenticator),
+    // --capture: per EAPOL round trip with a RADIUS exchange, each hop (capture.ts).
+    hostapd_hops_median_ms: hopSummary(h.hops, median),
+    hostapd_hops_mean_ms: hopSummary(h.hops, mean),
+    airlock_hops_median_ms: hopSummary(a.hops, median),
+    airlock_hops_mean_ms: hopSummary(a.hops, mean),
     hostapd_samples_ms: tot(h).map((x) => round(x, 2)),
     airlock_samples_ms: tot(a).map((x) => round(x, 2)),
   };
 }
 
-async function measureMethod(method: MethodName, ctx: { workDir: string; side: RadiusSide; auth: AuthenticatorProcess; options: Options }): Promise<Record<string, unknown>> {
+interface RunContext {
+  workDir: string;
+  side: RadiusSide;
+  auth: AuthenticatorProcess;
+  options: Options;
+}
+
+async function measureMethod(method: MethodName, ctx: RunContext): Promise<Record<string, unknown>> {
   const o = ctx.options;
   const { label, eapType } = METHODS[method];
   const cleanup = new Cleanup();
@@ -312,10 +341,13 @@ async function measureMethod(method: MethodName, ctx: { workDir: string; side: R
     progress(`${label}: first authentications done; ${o.warmup} warm-up authentications per path`);
     for (let i = 0; i < o.warmup; i++) for (const r of rigs) await authenticateOnce(r, eapType, o.gapMs);
 
-    progress(`${label}: measuring ${o.n} authentications per path, the paths taking turns`);
+    const ports = { radius: ctx.side.radius.authPort, grpc: Number(ctx.auth.grpcTarget.slice(ctx.auth.grpcTarget.lastIndexOf(':') + 1)) };
+    const captureFile = join(ctx.workDir, `capture-${method}.pcap`);
+    const capture = o.capture ? await startCapture(captureFile, ports) : undefined;
+    if (capture !== undefined) cleanup.add('tcpdump', () => capture.stop());
+    progress(`${label}: measuring ${o.n} authentications per path, the paths taking turns${o.capture ? ` (tcpdump to ${captureFile})` : ''}`);
     const cpu0 = await Promise.all(rigs.map((r) => r.cpuUs()));
     const rtt0 = await radiusRtt(ctx.auth);
-    const hLine0 = hostapd.authenticatorLines().length;
     const timings: Record<PathName, AuthTiming[]> = { hostapd: [], airlock: [] };
     for (let i = 0; i < o.n; i++) {
       // hostapd, airlock, airlock, hostapd, ...: neither path always goes first.
@@ -324,23 +356,21 @@ async function measureMethod(method: MethodName, ctx: { workDir: string; side: R
     }
     const cpu1 = await Promise.all(rigs.map((r) => r.cpuUs()));
     const rtt1 = await radiusRtt(ctx.auth);
+    // tcpdump writes the rest of its file as it exits (stop() is idempotent).
+    await capture?.stop();
+    const packets = capture === undefined ? undefined : await readCapture(captureFile, ports);
     const cpuDelta = (i: number): PathResult['cpu'] => ({
       total: cpu1[i].total - cpu0[i].total,
       parts: Object.fromEntries(Object.entries(cpu1[i].parts).map(([k, v]) => [k, v - (cpu0[i].parts[k] ?? 0)])),
     });
-    const hRtts = o.hostapdDebug ? hostapdRadiusRttsMs(hostapd.authenticatorLines(), hLine0) : [];
-    const h: PathResult = {
-      timings: timings.hostapd,
-      cpu: cpuDelta(0),
-      radiusRttMs: hRtts.length > 0 ? hRtts.reduce((s, x) => s + x, 0) / hRtts.length : undefined,
-      radiusRequestsPerAuth: hRtts.length > 0 ? hRtts.length / o.n : undefined,
-    };
     const rttCount = rtt1.count - rtt0.count;
+    const h: PathResult = { timings: timings.hostapd, cpu: cpuDelta(0), hops: packets && hopsOf(packets, hostapd.ifindex, false) };
     const a: PathResult = {
       timings: timings.airlock,
       cpu: cpuDelta(1),
       radiusRttMs: rttCount > 0 ? ((rtt1.sum - rtt0.sum) / rttCount) * 1000 : undefined,
       radiusRequestsPerAuth: rttCount / o.n,
+      hops: packets && hopsOf(packets, airlock.ifindex, true),
     };
     const line = methodLine(method, o, h, a);
     progress(`${label}: hostapd median ${String(line.hostapd_median_ms)} ms, airlock median ${String(line.airlock_median_ms)} ms, ratio ${String(line.ratio)}`);
@@ -350,16 +380,35 @@ async function measureMethod(method: MethodName, ctx: { workDir: string; side: R
   }
 }
 
+function cell(x: unknown): string {
+  if (typeof x === 'number') return String(x);
+  if (typeof x === 'string') return x;
+  return '—';
+}
+
 function table(lines: Record<string, unknown>[]): string {
-  const f = (x: unknown): string => (typeof x === 'number' ? String(x) : x === null || x === undefined ? '—' : String(x as string));
   const out = [
-    '| method | path | n | median (ms) | p90 (ms) | EAPOL round trips | wait per round trip (ms, median) | supplicant\'s own time (ms, median) |',
+    "| method | path | n | median (ms) | p90 (ms) | EAPOL round trips | wait per round trip (ms, median) | supplicant's own time (ms, median) |",
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const l of lines) {
-    out.push(`| ${f(l.method)} | hostapd -D wired | ${f(l.n)} | ${f(l.hostapd_median_ms)} | ${f(l.hostapd_p90_ms)} | ${f(l.hostapd_exchanges)} | ${f(l.hostapd_wait_ms_per_exchange)} | ${f(l.hostapd_supplicant_ms)} |`);
-    out.push(`| ${f(l.method)} | airlock | ${f(l.n)} | ${f(l.airlock_median_ms)} | ${f(l.airlock_p90_ms)} | ${f(l.airlock_exchanges)} | ${f(l.airlock_wait_ms_per_exchange)} | ${f(l.airlock_supplicant_ms)} |`);
-    out.push(`| ${f(l.method)} | **ratio airlock/hostapd** | | **${f(l.ratio)}** | ${f(l.ratio_p90)} | | | |`);
+    out.push(`| ${cell(l.method)} | hostapd -D wired | ${cell(l.n)} | ${cell(l.hostapd_median_ms)} | ${cell(l.hostapd_p90_ms)} | ${cell(l.hostapd_exchanges)} | ${cell(l.hostapd_wait_ms_per_exchange)} | ${cell(l.hostapd_supplicant_ms)} |`);
+    out.push(`| ${cell(l.method)} | airlock | ${cell(l.n)} | ${cell(l.airlock_median_ms)} | ${cell(l.airlock_p90_ms)} | ${cell(l.airlock_exchanges)} | ${cell(l.airlock_wait_ms_per_exchange)} | ${cell(l.airlock_supplicant_ms)} |`);
+    out.push(`| ${cell(l.method)} | **ratio airlock/hostapd** | | **${cell(l.ratio)}** | ${cell(l.ratio_p90)} | | | |`);
+  }
+  const withHops = lines.filter((l) => l.airlock_hops_mean_ms !== null && l.hostapd_hops_mean_ms !== null);
+  if (withHops.length > 0) {
+    out.push('', 'Per EAPOL round trip with a RADIUS exchange, from packet timestamps (--capture), mean ms (median):', '');
+    out.push('| method | path | station frame -> Access-Request | RADIUS (FreeRADIUS) | response -> frame to station | round trip | supplicant (frame -> its answer) |', '|---|---|---|---|---|---|---|');
+    for (const l of withHops) {
+      const hm = l.hostapd_hops_mean_ms as Record<string, number>;
+      const hd = l.hostapd_hops_median_ms as Record<string, number>;
+      const am = l.airlock_hops_mean_ms as Record<string, number>;
+      const ad = l.airlock_hops_median_ms as Record<string, number>;
+      const both = (m: Record<string, number>, d: Record<string, number>, k: string): string => `${cell(m[k])} (${cell(d[k])})`;
+      out.push(`| ${cell(l.method)} | hostapd | ${both(hm, hd, 'in')} | ${both(hm, hd, 'radius')} | ${both(hm, hd, 'out')} | ${both(hm, hd, 'round_trip')} | ${both(hm, hd, 'supplicant')} |`);
+      out.push(`| ${cell(l.method)} | airlock | agent ${both(am, ad, 'agent_in')} + authenticator ${both(am, ad, 'authenticator_in')} | ${both(am, ad, 'radius')} | authenticator ${both(am, ad, 'authenticator_out')} + agent ${both(am, ad, 'agent_out')} | ${both(am, ad, 'round_trip')} | ${both(am, ad, 'supplicant')} |`);
+    }
   }
   return out.join('\n');
 }
@@ -379,7 +428,11 @@ async function main(): Promise<number> {
     return 0;
   }
   await assertInteropPrerequisites({ radius: true });
-  const missing = [hostapdUnavailable(), existsSync(WPA_CLI_BIN) ? undefined : `${WPA_CLI_BIN} is missing: install the Debian package \`wpasupplicant\``].filter((x) => x !== undefined);
+  const missing = [
+    hostapdUnavailable(),
+    existsSync(WPA_CLI_BIN) ? undefined : `${WPA_CLI_BIN} is missing: install the Debian package \`wpasupplicant\``,
+    o.capture ? captureUnavailable() : undefined,
+  ].filter((x) => x !== undefined);
   if (missing.length > 0) throw new Error(missing.join('; '));
 
   const workDir = mkdtempSync(join(tmpdir(), 'airlock-bench-interop-'));
@@ -389,7 +442,13 @@ async function main(): Promise<number> {
   try {
     progress('FreeRADIUS + PKI');
     const side = await startRadiusSide([{ name: USERS.peap.name, password: USERS.peap.password }, { name: USERS.tls.name }], [USERS.tls.name]);
-    cleanup.add('FreeRADIUS', () => side.close());
+    // side.close() removes the PKI directory; an interrupted run exits without it.
+    const removePki = (): void => rmSync(side.pki.dir, { recursive: true, force: true });
+    process.once('exit', removePki);
+    cleanup.add('FreeRADIUS', async () => {
+      await side.close();
+      process.removeListener('exit', removePki);
+    });
     const auth = await startAuthenticatorProcess('authenticator', workDir, {
       log: { level: 'info' },
       // hostapd here has no accounting server; neither does airlock send accounting.

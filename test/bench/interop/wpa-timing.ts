@@ -1,7 +1,6 @@
 /**
  * Timing of one EAP authentication from wpa_supplicant's own debug log (`-dd -t`: every
- * line starts with "SECONDS.MICROSECONDS: "), and of hostapd's RADIUS round trips from its
- * `-dd -t` log. Pure functions of log lines.
+ * line starts with "SECONDS.MICROSECONDS: "). Pure functions of log lines.
  *
  * wpa_supplicant 2.10 lines used (seen on this machine):
  *   "IF: CTRL-EVENT-EAP-STARTED EAP authentication started"   (right after it received
@@ -87,23 +86,4 @@ export function authTiming(lines: readonly string[], from: number, successAt: nu
   const totalMs = (t1 - t0) / 1000;
   const waitMs = waitsMs.reduce((s, w) => s + w, 0);
   return { totalMs, exchanges, waitMs, supplicantMs: totalMs - waitMs, waitsMs, retransmissions, methodType };
-}
-
-/**
- * hostapd `-dd -t` RADIUS round trips (ms) in lines [from, to): from "RADIUS Sending RADIUS
- * message to authentication server" to the next "RADIUS Received RADIUS message".
- */
-export function hostapdRadiusRttsMs(lines: readonly string[], from = 0, to = lines.length): number[] {
-  const out: number[] = [];
-  let sent: number | undefined;
-  for (let i = from; i < to; i++) {
-    const l = lines[i];
-    if (l.includes('RADIUS Sending RADIUS message to authentication server')) sent = lineTimeUs(l);
-    else if (l.includes('RADIUS Received RADIUS message') && sent !== undefined) {
-      const t = lineTimeUs(l);
-      if (t !== undefined) out.push((t - sent) / 1000);
-      sent = undefined;
-    }
-  }
-  return out;
 }

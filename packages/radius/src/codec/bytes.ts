@@ -4,22 +4,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** A Buffer over the same memory as `bytes`, without copying. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** Throws RangeError unless `v` is an integer in [min, max]; builders call it on caller input. */
-export function checkInt(name: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
-  }
-}
-
-/** Throws RangeError unless `b` is exactly `len` octets long. */
-export function checkLength(name: string, b: Uint8Array, len: number): void {
-  if (b.length !== len) throw new RangeError(`${name} must be ${len} octets, got ${b.length}`);
-}
+export { asBuffer, checkInt, checkLength } from '@airlock/rsn';
 
 /** Throws RangeError on an empty shared secret (RFC 2865 §3: the secret MUST NOT be empty). */
 export function checkSecret(secret: Uint8Array): void {

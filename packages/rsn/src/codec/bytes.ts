@@ -1,5 +1,5 @@
 /**
- * Byte helpers shared by the codecs in this folder (not part of the public API).
+ * Byte helpers shared by the codecs (the RADIUS codec uses them too).
  */
 
 /**

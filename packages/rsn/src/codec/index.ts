@@ -5,3 +5,5 @@ export * from './rsne.js';
 export * from './kde.js';
 export * from './eap.js';
 export * from './eap-tls.js';
+/** Byte helpers for codecs (shared with the RADIUS codec). */
+export { asBuffer, checkInt, checkLength } from './bytes.js';

@@ -40,8 +40,12 @@ type AccountingEffect = Extract<Effect, { type: 'accounting' }>;
 
 /** RFC 3580 §3.20/3.21 station ids: "AA-BB-CC-DD-EE-FF" (and ":SSID" for Called-Station-Id). */
 export function stationId(mac: Buffer): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join('-');
+  let out = HEX_UPPER[mac[0]];
+  for (let i = 1; i < mac.length; i++) out += `-${HEX_UPPER[mac[i]]}`;
+  return out;
 }
+
+const HEX_UPPER: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0').toUpperCase());
 
 const NAS_PORT_TYPE_WIRELESS_80211 = 19;
 const SERVICE_TYPE_FRAMED = 2;

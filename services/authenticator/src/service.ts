@@ -453,9 +453,13 @@ export class AuthenticatorService implements SessionHost {
       case 'group-rekey':
         this.log.info({ bssid: formatMac(r.bssid), keyId: r.keyId, phase: r.phase, stations: r.stations }, 'group key rekey');
         break;
-      case 'eap':
-        this.log.info({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail }, '802.1X authentication');
+      case 'eap': {
+        // Successes are the common case (debug); failures are what an operator looks for.
+        const fields = { bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail };
+        if (r.result === 'accept') this.log.debug(fields, '802.1X authentication');
+        else this.log.info(fields, '802.1X authentication');
         break;
+      }
       case 'pmksa':
         this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), event: r.event }, 'PMKSA');
         break;

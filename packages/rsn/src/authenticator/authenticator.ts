@@ -14,7 +14,8 @@ import { DeadlineQueue } from './deadline-queue.js';
 import { diagnoseMicFailure, ssidVariants, type AaCandidate } from './diagnosis.js';
 import { stepGroupKey } from './group-key-machine.js';
 import { initGtk, stepGtk } from './gtk-machine.js';
-import { Reason, stepPtk } from './ptk-machine.js';
+import { stepPtk } from './ptk-machine.js';
+import { Reason } from './reason-codes.js';
 import { ReplayWindow } from './replay-window.js';
 import type { BssState, HandshakeRecord, ReceivedKey, StationState } from './state.js';
 import {

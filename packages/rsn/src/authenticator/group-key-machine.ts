@@ -4,7 +4,7 @@
  * station with group msg 1/2, protected by the station's PTK.
  */
 import { buildGroupMsg1 } from './frames.js';
-import { Reason } from './ptk-machine.js';
+import { Reason } from './reason-codes.js';
 import type { MachineContext } from './context.js';
 import type { GroupKeyState, StationState } from './state.js';
 

@@ -1,7 +1,7 @@
 /** The authenticator core: machines, events, effects. */
 export * from './types.js';
 export * from './authenticator.js';
-export { Reason } from './ptk-machine.js';
+export { Reason } from './reason-codes.js';
 export { RSNA_MAX_EAPOL_RETRIES } from './replay-window.js';
 export type { HandshakeRecord, PtkState, GroupKeyState, GtkState } from './state.js';
 export { fingerprint } from './fingerprint.js';

@@ -8,7 +8,7 @@
 import { decodeEap, EapCode, EapType, encodeEap } from '../codec/eap.js';
 import { encodeEapol, EapolType } from '../codec/eapol.js';
 import { AUTHENTICATOR_EAPOL_VERSION } from './frames.js';
-import { Reason } from './ptk-machine.js';
+import { Reason } from './reason-codes.js';
 import type { MachineContext } from './context.js';
 import type { BackendState, PaeState, StationState } from './state.js';
 

@@ -11,25 +11,8 @@ import { buildMsg1, buildMsg3 } from './frames.js';
 import type { MachineContext } from './context.js';
 import type { PtkState, StationState } from './state.js';
 import { fingerprint } from './fingerprint.js';
+import { Reason } from './reason-codes.js';
 
-/** IEEE 802.11 reason codes used by the machines (§9.4.1.7 Table 9-49). */
-export const Reason = {
-  UNSPECIFIED: 1,
-  PREV_AUTH_NOT_VALID: 2,
-  DEAUTH_LEAVING: 3,
-  AP_FULL: 5,
-  INVALID_ELEMENT: 13,
-  MIC_FAILURE: 14,
-  FOURWAY_HANDSHAKE_TIMEOUT: 15,
-  GROUP_KEY_UPDATE_TIMEOUT: 16,
-  IE_IN_4WAY_DIFFERS: 17,
-  GROUP_CIPHER_NOT_VALID: 18,
-  PAIRWISE_CIPHER_NOT_VALID: 19,
-  AKMP_NOT_VALID: 20,
-  UNSUPPORTED_RSNE_VERSION: 21,
-  INVALID_RSNE_CAPABILITIES: 22,
-  IEEE_802_1X_AUTH_FAILED: 23,
-} as const;
 
 /** Runs one transition of the PTK machine; returns false when no transition applies. */
 export function stepPtk(ctx: MachineContext, st: StationState): boolean {

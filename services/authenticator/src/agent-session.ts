@@ -151,7 +151,15 @@ export class AgentSession {
       this.fail(status.FAILED_PRECONDITION, 'Hello may only be the first message of a stream');
       return;
     }
-    this.host.event(this, m);
+    try {
+      this.host.event(this, m);
+    } catch (e) {
+      // A bug must not take the other agents down with it: end this stream (the agent
+      // reconnects and resyncs) and keep serving.
+      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), event: body?.$case }, 'internal error handling an agent event');
+      this.host.protocolError('internal_error');
+      this.fail(status.INTERNAL, 'internal error in the authenticator; reconnect');
+    }
   }
 
   private close(why: string): void {

@@ -504,8 +504,18 @@ export class AuthenticatorService implements SessionHost {
 
   private deliverRadius(ref: number, outcome: RadiusOutcome): void {
     if (this.stopped) return;
-    this.apply(this.core.handle({ type: 'radius-response', ref, ...outcome }, this.now()));
+    this.guarded('RADIUS response', () => this.apply(this.core.handle({ type: 'radius-response', ref, ...outcome }, this.now())));
     this.armTimer();
+  }
+
+  /** Runs glue work outside a stream's handler: a bug is logged and counted, never a crash. */
+  private guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.metrics.agentProtocolErrors.inc({ reason: 'internal_error' });
+      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), what }, 'internal error');
+    }
   }
 
   private sendAccounting(e: AccountingEffect): void {
@@ -554,7 +564,7 @@ export class AuthenticatorService implements SessionHost {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      this.apply(this.core.tick(this.now()));
+      this.guarded('timer', () => this.apply(this.core.tick(this.now())));
       this.armTimer();
     }, Math.max(0, Math.ceil(at - this.now())));
     this.timer.unref?.();

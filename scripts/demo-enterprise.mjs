@@ -13,8 +13,7 @@
 // AIRLOCK_DEMO_AGENTS, AIRLOCK_DEMO_STATIONS change the size.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { startStatusLine, formatMs } from './status-line.mjs';
+import { formatMs, freePort, startStatusLine } from './demo-support.mjs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -50,16 +49,6 @@ const RADIUS_SECRET = 'airlock-demo-radius-secret';
 // EAP-TLS stations share a few client certificates (RSA key generation is slow; the PKI in
 // .demo/pki is kept and reused by later runs).
 const TLS_CERTIFICATES = ['demo-laptop-1', 'demo-laptop-2', 'demo-laptop-3', 'demo-laptop-4'];
-
-async function freePort(preferred) {
-  const tryPort = (p) => new Promise((resolve) => {
-    const s = createServer().once('error', () => resolve(undefined)).listen(p, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-  return (await tryPort(preferred)) ?? tryPort(0);
-}
 
 // ---- stopping ---------------------------------------------------------------------------
 let stopping = false;

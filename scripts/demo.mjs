@@ -5,9 +5,8 @@
 // Runs until Ctrl-C. Process logs go to .demo/*.log.
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { startStatusLine } from './status-line.mjs';
+import { freePort, startStatusLine } from './demo-support.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { parsePrometheusText, histogramQuantile } = await import(join(root, 'services/authenticator/dist/metrics.js')).catch(() => {
@@ -18,16 +17,6 @@ const { parsePrometheusText, histogramQuantile } = await import(join(root, 'serv
 const AGENTS = Number(process.env.AIRLOCK_DEMO_AGENTS ?? 3);
 const STATIONS = Number(process.env.AIRLOCK_DEMO_STATIONS ?? 20);
 const PASSPHRASE = 'correct horse battery staple';
-
-async function freePort(preferred) {
-  const tryPort = (p) => new Promise((resolve) => {
-    const s = createServer().once('error', () => resolve(undefined)).listen(p, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-  return (await tryPort(preferred)) ?? tryPort(0);
-}
 
 const grpcPort = await freePort(50051);
 const httpPort = await freePort(9464);

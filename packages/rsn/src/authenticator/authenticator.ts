@@ -5,7 +5,7 @@
  * nextDeadline().
  */
 import { computePmkid, keyDescriptorVersionFor, PskCache, pskFromHex, tkLength, calculateEapolKeyMic, timingSafeEqualBytes, wipe } from '../crypto/index.js';
-import { decodeEapol, decodeEapolKey, decodeRsne, EapolType, encodeRsne, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
+import { decodeEapol, decodeEapolKey, describeKeyMessage, decodeRsne, EapolType, encodeRsne, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
 import { formatMac, macKey, PAE_GROUP_ADDRESS } from '../mac.js';
 import { AKM, CIPHER, isPskAkm } from '../suites.js';
 import { PmksaCache } from './pmksa-cache.js';
@@ -747,36 +747,37 @@ export class AuthenticatorCore implements PaeContext {
     const info = key.keyInfo;
     if ((info & KeyInfo.VERSION_MASK) !== st.descriptorVersion)
       return this.drop(bssid, st.sta, 'bad_descriptor_version', `key descriptor version ${info & KeyInfo.VERSION_MASK}, expected ${st.descriptorVersion}`);
-    if ((info & KeyInfo.MIC) === 0 || (info & KeyInfo.ACK) !== 0)
-      return this.drop(bssid, st.sta, 'unexpected_key_info', `key info 0x${info.toString(16)} is not a station's frame`);
     const zeroed = zeroedMicCopy(frame);
     if (zeroed === undefined) return this.drop(bssid, st.sta, 'malformed_eapol_key', 'cannot locate the MIC');
-    if ((info & KeyInfo.REQUEST) !== 0) return this.onKeyRequest(st, zeroed, key.mic, info, key.replayCounter);
+    // The codec's classification is hostapd's: a pairwise response without key data is
+    // msg 4/4, with key data msg 2/4.
+    const kind = describeKeyMessage(key);
+    if (kind === 'request') return this.onKeyRequest(st, zeroed, key.mic, info, key.replayCounter);
+    if (kind !== 'msg2/4' && kind !== 'msg4/4' && kind !== 'group2/2')
+      return this.drop(bssid, st.sta, 'unexpected_key_info', `key info 0x${info.toString(16)} (${kind}) is not a station's response`);
     // Invariant 3: responses carry one of the last 4 counters sent, not yet consumed.
     if (!st.replay.accepts(key.replayCounter))
       return this.drop(bssid, st.sta, 'replay', `replay counter ${key.replayCounter} is not outstanding (last sent ${st.replay.current})`);
-    const pairwise = (info & KeyInfo.PAIRWISE) !== 0;
     const rk: ReceivedKey = { zeroed, mic: key.mic, keyInfo: info, replayCounter: key.replayCounter, nonce: key.nonce, keyData: key.keyData };
-    if (!pairwise) {
-      if (st.groupState !== 'REKEYNEGOTIATING') return this.drop(bssid, st.sta, 'unexpected_message', `group msg 2/2 in state ${st.groupState}`);
-      if (!this.verifyWithPtk(st, rk)) return this.drop(bssid, st.sta, 'mic_failure', 'invalid MIC in group msg 2/2');
-      this.deliver(st, rk, false, true);
-      return;
+    switch (kind) {
+      case 'group2/2':
+        if (st.groupState !== 'REKEYNEGOTIATING') return this.drop(bssid, st.sta, 'unexpected_message', `group msg 2/2 in state ${st.groupState}`);
+        if (!this.verifyWithPtk(st, rk)) return this.drop(bssid, st.sta, 'mic_failure', 'invalid MIC in group msg 2/2');
+        return this.deliver(st, rk, false, true);
+      case 'msg4/4':
+        if (st.ptkState !== 'PTKINITNEGOTIATING') return this.drop(bssid, st.sta, 'unexpected_message', `msg 4/4 in state ${st.ptkState}`);
+        if (!this.verifyWithPtk(st, rk)) {
+          if (st.handshake) st.handshake.micFailures++;
+          return this.drop(bssid, st.sta, 'mic_failure', 'invalid MIC in msg 4/4');
+        }
+        st.replay.invalidateAll();
+        return this.deliver(st, rk, true, true);
+      case 'msg2/4':
+        if (st.ptkState !== 'PTKSTART' && st.ptkState !== 'PTKCALCNEGOTIATING')
+          return this.drop(bssid, st.sta, 'unexpected_message', `msg 2/4 in state ${st.ptkState}`);
+        // The MIC is checked in PTKCALCNEGOTIATING, against every candidate PMK.
+        return this.deliver(st, rk, true, false);
     }
-    // hostapd's rule: a pairwise response without key data is msg 4/4, with key data msg 2/4.
-    if (key.keyData.length === 0) {
-      if (st.ptkState !== 'PTKINITNEGOTIATING') return this.drop(bssid, st.sta, 'unexpected_message', `msg 4/4 in state ${st.ptkState}`);
-      if (!this.verifyWithPtk(st, rk)) {
-        if (st.handshake) st.handshake.micFailures++;
-        return this.drop(bssid, st.sta, 'mic_failure', 'invalid MIC in msg 4/4');
-      }
-      st.replay.invalidateAll();
-      this.deliver(st, rk, true, true);
-      return;
-    }
-    if (st.ptkState !== 'PTKSTART' && st.ptkState !== 'PTKCALCNEGOTIATING')
-      return this.drop(bssid, st.sta, 'unexpected_message', `msg 2/4 in state ${st.ptkState}`);
-    this.deliver(st, rk, true, false);
   }
 
   private onKeyRequest(st: StationState, zeroed: Buffer, mic: Buffer, info: number, counter: bigint): void {

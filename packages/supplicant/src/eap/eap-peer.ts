@@ -173,16 +173,9 @@ export class EapPeer {
   /** Forgets the conversation (keys wiped) and returns to 'idle'. */
   reset(): void {
     this.epoch++;
-    this.method?.close();
-    this.method = undefined;
-    wipe(this.mskValue);
-    wipe(this.emskValue);
-    this.mskValue = undefined;
-    this.emskValue = undefined;
-    this.errorValue = undefined;
+    this.restart();
     this.lastRequest = undefined;
     this.lastResponse = undefined;
-    this.tlsVersionValue = undefined;
     this.stateValue = 'idle';
   }
 

@@ -1,4 +1,18 @@
-// The demos' live status line: once a second, from the authenticator's /metrics.
+// What both demos (npm start, npm run demo:enterprise) share: picking loopback ports and the
+// live status line read once a second from the authenticator's /metrics.
+import { createServer } from 'node:net';
+
+/** `preferred` when it is free on 127.0.0.1, else a free port. */
+export async function freePort(preferred) {
+  const tryPort = (p) => new Promise((resolve) => {
+    const s = createServer().once('error', () => resolve(undefined)).listen(p, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+  });
+  return (await tryPort(preferred)) ?? tryPort(0);
+}
+
 /**
  * Starts printing; `details(m)` adds text inside the station parenthesis, `suffix(m)` at the
  * end. On a TTY the line is rewritten in place, otherwise one line per second.

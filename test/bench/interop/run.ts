@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:interop [-- --n 20 --warmup 3 --methods peap,tls --gap-ms 50 --capture]`:
+ * `npm run bench:interop [-- --n 20 --warmup 100 --methods peap,tls --gap-ms 50 --capture]`:
  * the same wpa_supplicant 2.10 (`-D wired -dd -t`, key_mgmt=IEEE8021X) and the same
  * FreeRADIUS 3.2, authenticated through two authenticators side by side (issue 4 item 3):
  *
@@ -43,6 +43,7 @@ import { installChildHooks, type Child } from './child.js';
 import { hostapdUnavailable, startHostapd } from './hostapd.js';
 import { captureUnavailable, hopsOf, interfaceIndex, readCapture, startCapture, type Hops } from './capture.js';
 import { authTiming, type AuthTiming } from './wpa-timing.js';
+import { processHopRtt } from './hop-floor.js';
 
 const run = promisify(execFile);
 
@@ -72,10 +73,10 @@ interface Options {
 
 function usage(): string {
   return [
-    'usage: npm run bench:interop -- [--n 20] [--warmup 3] [--methods peap,tls] [--gap-ms 50] [--capture]',
+    'usage: npm run bench:interop -- [--n 20] [--warmup 100] [--methods peap,tls] [--gap-ms 50] [--capture]',
     '',
     '  --n              measured authentications per path and method (default 20)',
-    '  --warmup         authentications per path and method before measuring (default 3)',
+    '  --warmup         authentications per path and method before measuring (default 100)',
     '  --methods        peap (PEAP/MSCHAPv2), tls (EAP-TLS); comma-separated (default peap,tls)',
     '  --gap-ms         pause after each authentication (default 50)',
     '  --capture        profiling: tcpdump (-i any) during the measurement, and per EAPOL round trip',
@@ -87,7 +88,7 @@ function usage(): string {
 }
 
 function parseOptions(argv: string[]): Options | undefined {
-  const o: Options = { n: 20, warmup: 3, methods: ['peap', 'tls'], gapMs: 50, capture: false };
+  const o: Options = { n: 20, warmup: 100, methods: ['peap', 'tls'], gapMs: 50, capture: false };
   const int = (name: string, v: string | undefined, min: number): number => {
     const x = Number(v);
     if (v === undefined || !Number.isInteger(x) || x < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
@@ -266,7 +267,7 @@ function hopSummary(hops: Hops | undefined, f: (xs: readonly number[]) => number
 }
 
 /** One JSON line: one method, both paths. */
-function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult): Record<string, unknown> {
+function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult, hop: HopFloor): Record<string, unknown> {
   const tot = (r: PathResult): number[] => r.timings.map((t) => t.totalMs);
   const perExchange = (r: PathResult): number => median(r.timings.map((t) => t.waitMs / t.exchanges));
   const hMed = median(tot(h));
@@ -275,6 +276,10 @@ function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult
   const aP90 = quantile(tot(a), 0.9);
   const per = (us: number | undefined): number => round((us ?? NaN) / o.n, 0);
   const ratio = aMed / hMed;
+  const exchanges = median(a.timings.map((t) => t.exchanges));
+  // hostapd's time plus one bare process round trip per EAPOL exchange: what the extra hop
+  // alone costs, before any gRPC, protobuf or authenticator work.
+  const floorMs = hMed + exchanges * hop.medianMs;
   return {
     benchmark: 'interop',
     method: METHODS[method].label,
@@ -288,11 +293,16 @@ function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult
     ratio_p90: round(aP90 / hP90, 3),
     target_ratio: TARGET_RATIO,
     within_target: ratio <= TARGET_RATIO,
+    process_hop_rtt_ms: round(hop.medianMs, 3),
+    process_hop_rtt_p90_ms: round(hop.p90Ms, 3),
+    hop_floor_airlock_ms: round(floorMs, 2),
+    hop_floor_ratio: round(floorMs / hMed, 3),
+    airlock_overhead_per_exchange_ms: round((aMed - hMed) / exchanges, 3),
     measured: 'wpa_supplicant -dd -t log: CTRL-EVENT-EAP-STARTED to CTRL-EVENT-EAP-SUCCESS; restart by wpa_cli reauthenticate',
     airlock_topology: 'wired agent process -> gRPC (loopback, plaintext) -> authenticator process -> RADIUS -> FreeRADIUS',
     // Where the time goes, from the same supplicant logs (medians over the n authentications).
     hostapd_exchanges: median(h.timings.map((t) => t.exchanges)),
-    airlock_exchanges: median(a.timings.map((t) => t.exchanges)),
+    airlock_exchanges: exchanges,
     hostapd_wait_ms: round(median(h.timings.map((t) => t.waitMs)), 2),
     airlock_wait_ms: round(median(a.timings.map((t) => t.waitMs)), 2),
     hostapd_wait_ms_per_exchange: round(perExchange(h), 3),
@@ -318,8 +328,15 @@ function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult
   };
 }
 
+/** One bare process round trip on this machine (hop-floor.ts). */
+interface HopFloor {
+  medianMs: number;
+  p90Ms: number;
+}
+
 interface RunContext {
   workDir: string;
+  hop: HopFloor;
   side: RadiusSide;
   auth: AuthenticatorProcess;
   options: Options;
@@ -372,7 +389,7 @@ async function measureMethod(method: MethodName, ctx: RunContext): Promise<Recor
       radiusRequestsPerAuth: rttCount / o.n,
       hops: packets && hopsOf(packets, airlock.ifindex, true),
     };
-    const line = methodLine(method, o, h, a);
+    const line = methodLine(method, o, h, a, ctx.hop);
     progress(`${label}: hostapd median ${String(line.hostapd_median_ms)} ms, airlock median ${String(line.airlock_median_ms)} ms, ratio ${String(line.ratio)}`);
     return line;
   } finally {
@@ -395,6 +412,7 @@ function table(lines: Record<string, unknown>[]): string {
     out.push(`| ${cell(l.method)} | hostapd -D wired | ${cell(l.n)} | ${cell(l.hostapd_median_ms)} | ${cell(l.hostapd_p90_ms)} | ${cell(l.hostapd_exchanges)} | ${cell(l.hostapd_wait_ms_per_exchange)} | ${cell(l.hostapd_supplicant_ms)} |`);
     out.push(`| ${cell(l.method)} | airlock | ${cell(l.n)} | ${cell(l.airlock_median_ms)} | ${cell(l.airlock_p90_ms)} | ${cell(l.airlock_exchanges)} | ${cell(l.airlock_wait_ms_per_exchange)} | ${cell(l.airlock_supplicant_ms)} |`);
     out.push(`| ${cell(l.method)} | **ratio airlock/hostapd** | | **${cell(l.ratio)}** | ${cell(l.ratio_p90)} | | | |`);
+    out.push(`| ${cell(l.method)} | floor: hostapd + a bare process round trip (${cell(l.process_hop_rtt_ms)} ms) per EAPOL round trip | | ${cell(l.hop_floor_airlock_ms)} (ratio ${cell(l.hop_floor_ratio)}) | | | | |`);
   }
   const withHops = lines.filter((l) => l.airlock_hops_mean_ms !== null && l.hostapd_hops_mean_ms !== null);
   if (withHops.length > 0) {
@@ -457,8 +475,11 @@ async function main(): Promise<number> {
     });
     cleanup.add('authenticator', () => auth.stop());
     progress(`authenticator pid ${auth.pid} (log ${auth.logFile})`);
+    progress('one bare process round trip (UDP to an echo node process and back), 2000 times');
+    const hop = await processHopRtt();
+    progress(`process round trip: median ${round(hop.medianMs, 3)} ms, p90 ${round(hop.p90Ms, 3)} ms`);
     for (const m of o.methods) {
-      const line = await measureMethod(m, { workDir, side, auth, options: o });
+      const line = await measureMethod(m, { workDir, hop, side, auth, options: o });
       lines.push(line);
       process.stdout.write(`${JSON.stringify(line)}\n`);
     }

@@ -28,6 +28,13 @@ if (files.length === 0) {
   console.error('no test files found: run `npm run build` first');
   process.exit(1);
 }
+// The tests' PKI (mTLS is the default between agents and the authenticator): written once
+// here, before the test processes start, and kept between runs (test/support/test-pki.ts).
+const { prepareTestPki, testPkiDir } = await import(join(root, 'test/dist/support/test-pki.js'));
+const pkiDir = testPkiDir();
+const pkiStart = Date.now();
+const made = prepareTestPki(pkiDir).files.filter((f) => f.action !== 'kept').length;
+console.log(`test PKI in ${relative(root, pkiDir)}: ${made === 0 ? 'kept' : `${made / 2} certificates written in ${Date.now() - pkiStart} ms`}`);
 console.log(`running ${files.length} test files:\n  ${files.map((f) => relative(root, f)).join('\n  ')}`);
-const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env: { ...process.env, AIRLOCK_TEST_PKI: pkiDir } });
 process.exit(res.status ?? 1);

@@ -31,6 +31,7 @@ import {
 } from '@airlock/rsn';
 import { Supplicant } from '@airlock/supplicant';
 import { bssInfo, RawAgent, type AgentBody } from '../support/raw-agent.js';
+import { agentCredentials } from '../support/test-pki.js';
 import { fetchMetrics, startSimAgents, startTestAuthenticator, testConfig, TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
 const HEALTHY_STATIONS = 10;
@@ -65,8 +66,9 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
   let drivers: SimDriver[] = [];
   const raws: RawAgent[] = [];
   const target = (): string => `127.0.0.1:${auth.grpcPort}`;
-  const openRaw = (): RawAgent => {
-    const r = new RawAgent(target());
+  /** A raw client with the test certificate of `identity` (mTLS). */
+  const openRaw = (identity: string): RawAgent => {
+    const r = new RawAgent(target(), { credentials: agentCredentials(identity) });
     raws.push(r);
     return r;
   };
@@ -100,8 +102,8 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
 
   void it('a seq gap (3 after 1) ends the stream with FAILED_PRECONDITION naming the gap', async () => {
     const before = await metric(metricKey('airlock_agent_protocol_errors_total', 'reason', 'seq_gap'));
-    const raw = openRaw();
-    raw.hello({ agentId: 'raw-gap', bsses: [bssInfo({ bssid: rawBssid(1), ssid: SSID, rsne: RSNE })] }, 1n);
+    const raw = openRaw('raw-1');
+    raw.hello({ agentId: 'raw-1', bsses: [bssInfo({ bssid: rawBssid(1), ssid: SSID, rsne: RSNE })] }, 1n);
     await raw.nextMessage(isWelcome);
     raw.send({ $case: 'stationAssociated', value: { bssid: rawBssid(1), sta: rawSta(1), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } }, 3n);
     const s = await raw.ended();
@@ -116,8 +118,8 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
 
   void it('a duplicate seq ends the stream with FAILED_PRECONDITION', async () => {
     const before = await metric(metricKey('airlock_agent_protocol_errors_total', 'reason', 'duplicate_seq'));
-    const raw = openRaw();
-    raw.hello({ agentId: 'raw-dup', bsses: [bssInfo({ bssid: rawBssid(2), ssid: SSID, rsne: RSNE })] }, 1n);
+    const raw = openRaw('raw-2');
+    raw.hello({ agentId: 'raw-2', bsses: [bssInfo({ bssid: rawBssid(2), ssid: SSID, rsne: RSNE })] }, 1n);
     await raw.nextMessage(isWelcome);
     const assoc: AgentBody = { $case: 'stationAssociated', value: { bssid: rawBssid(2), sta: rawSta(2), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } };
     raw.send(assoc, 2n);
@@ -134,7 +136,7 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
       ['an empty message first', undefined, /first message must be Hello, got an empty message/],
     ] as const) {
       const before = await metric(metricKey('airlock_agent_protocol_errors_total', 'reason', 'no_hello'));
-      const raw = openRaw();
+      const raw = openRaw('raw-15');
       raw.send(body, 1n);
       const s = await raw.ended();
       assert.equal(s.codeName, 'FAILED_PRECONDITION', desc);
@@ -146,8 +148,8 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
 
   void it('a second Hello on a welcomed stream ends it with FAILED_PRECONDITION', async () => {
     const before = await metric(metricKey('airlock_agent_protocol_errors_total', 'reason', 'repeated_hello'));
-    const raw = openRaw();
-    const hello = { agentId: 'raw-hello2', bsses: [bssInfo({ bssid: rawBssid(4), ssid: SSID, rsne: RSNE })] };
+    const raw = openRaw('raw-12');
+    const hello = { agentId: 'raw-12', bsses: [bssInfo({ bssid: rawBssid(4), ssid: SSID, rsne: RSNE })] };
     raw.hello(hello);
     await raw.nextMessage(isWelcome);
     raw.hello(hello);
@@ -160,18 +162,18 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
   void it('a bad Hello ends the stream with INVALID_ARGUMENT naming the field', async () => {
     const good = (n: number): Hello['bsses'][number] => bssInfo({ bssid: rawBssid(n), ssid: SSID, rsne: RSNE });
     const cases: { desc: string; hello: Pick<Hello, 'agentId' | 'bsses'>; named: RegExp }[] = [
-      { desc: 'bssid of 5 bytes', hello: { agentId: 'raw-bad1', bsses: [bssInfo({ bssid: Buffer.from('02a100990a', 'hex'), ssid: SSID, rsne: RSNE })] }, named: /bsses\[0\]\.bssid must be 6 bytes, got 5/ },
-      { desc: 'unknown SSID', hello: { agentId: 'raw-bad2', bsses: [bssInfo({ bssid: rawBssid(10), ssid: Buffer.from('not-served'), rsne: RSNE })] }, named: /bsses\[0\].*SSID "not-served" is not served/ },
-      { desc: 'no BSS', hello: { agentId: 'raw-bad3', bsses: [] }, named: /announces no BSS/ },
+      { desc: 'bssid of 5 bytes', hello: { agentId: 'raw-4', bsses: [bssInfo({ bssid: Buffer.from('02a100990a', 'hex'), ssid: SSID, rsne: RSNE })] }, named: /bsses\[0\]\.bssid must be 6 bytes, got 5/ },
+      { desc: 'unknown SSID', hello: { agentId: 'raw-5', bsses: [bssInfo({ bssid: rawBssid(10), ssid: Buffer.from('not-served'), rsne: RSNE })] }, named: /bsses\[0\].*SSID "not-served" is not served/ },
+      { desc: 'no BSS', hello: { agentId: 'raw-6', bsses: [] }, named: /announces no BSS/ },
       { desc: 'empty agent_id', hello: { agentId: '', bsses: [good(11)] }, named: /agent_id/ },
-      { desc: 'empty SSID', hello: { agentId: 'raw-bad4', bsses: [bssInfo({ bssid: rawBssid(12), ssid: Buffer.alloc(0), rsne: RSNE })] }, named: /bsses\[0\].*ssid must be 1\.\.32 octets/ },
-      { desc: 'interface_mac of 7 bytes', hello: { agentId: 'raw-bad5', bsses: [bssInfo({ bssid: rawBssid(13), ssid: SSID, rsne: RSNE, interfaceMac: Buffer.alloc(7, 2) })] }, named: /bsses\[0\].*interface_mac must be 6 bytes/ },
-      { desc: 'RSNE that does not decode', hello: { agentId: 'raw-bad6', bsses: [bssInfo({ bssid: rawBssid(14), ssid: SSID, rsne: Buffer.from([0x30, 0x40, 0x01]) })] }, named: /bsses\[0\].*rsne is not a valid RSN element/ },
-      { desc: 'the same BSSID twice', hello: { agentId: 'raw-bad7', bsses: [good(15), good(15)] }, named: /bsses\[1\].*announced twice/ },
+      { desc: 'empty SSID', hello: { agentId: 'raw-7', bsses: [bssInfo({ bssid: rawBssid(12), ssid: Buffer.alloc(0), rsne: RSNE })] }, named: /bsses\[0\].*ssid must be 1\.\.32 octets/ },
+      { desc: 'interface_mac of 7 bytes', hello: { agentId: 'raw-8', bsses: [bssInfo({ bssid: rawBssid(13), ssid: SSID, rsne: RSNE, interfaceMac: Buffer.alloc(7, 2) })] }, named: /bsses\[0\].*interface_mac must be 6 bytes/ },
+      { desc: 'RSNE that does not decode', hello: { agentId: 'raw-9', bsses: [bssInfo({ bssid: rawBssid(14), ssid: SSID, rsne: Buffer.from([0x30, 0x40, 0x01]) })] }, named: /bsses\[0\].*rsne is not a valid RSN element/ },
+      { desc: 'the same BSSID twice', hello: { agentId: 'raw-10', bsses: [good(15), good(15)] }, named: /bsses\[1\].*announced twice/ },
     ];
     for (const c of cases) {
       const before = await metric(metricKey('airlock_agent_protocol_errors_total', 'reason', 'bad_hello'));
-      const raw = openRaw();
+      const raw = openRaw(c.hello.agentId === '' ? 'raw-14' : c.hello.agentId);
       raw.hello(c.hello);
       const s = await raw.ended();
       assert.equal(s.codeName, 'INVALID_ARGUMENT', `${c.desc}: ${s.details}`);
@@ -187,8 +189,8 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
       ["only ap-1's BSSID", [bssInfo({ bssid: HEALTHY_BSSID, ssid: SSID, rsne: RSNE })]],
       ["its own BSSID, then ap-1's", [bssInfo({ bssid: rawBssid(20), ssid: SSID, rsne: RSNE }), bssInfo({ bssid: HEALTHY_BSSID, ssid: SSID, rsne: RSNE })]],
     ] as const) {
-      const raw = openRaw();
-      raw.hello({ agentId: 'raw-thief', bsses: [...bsses] });
+      const raw = openRaw('raw-13');
+      raw.hello({ agentId: 'raw-13', bsses: [...bsses] });
       const s = await raw.ended();
       assert.equal(s.codeName, 'PERMISSION_DENIED', `${desc}: ${s.details}`);
       assert.ok(s.details.includes('ap-1'), `${desc}: names the owner: ${s.details}`);
@@ -196,8 +198,8 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
       assert.ok(!raw.received.some(isWelcome), desc);
     }
     // Refused as a whole: the raw agent's own BSSID of the second Hello was not taken.
-    const raw = openRaw();
-    raw.hello({ agentId: 'raw-after-thief', bsses: [bssInfo({ bssid: rawBssid(20), ssid: SSID, rsne: RSNE })] });
+    const raw = openRaw('raw-3');
+    raw.hello({ agentId: 'raw-3', bsses: [bssInfo({ bssid: rawBssid(20), ssid: SSID, rsne: RSNE })] });
     await raw.nextMessage(isWelcome);
     raw.close();
     assert.ok(agents[0].connected, 'the healthy agent keeps its stream');
@@ -213,8 +215,8 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
     let msg1: ControllerMessage;
 
     before(async () => {
-      raw = openRaw();
-      raw.hello({ agentId: 'raw-frames', bsses: [bssInfo({ bssid: OWN, ssid: SSID, rsne: RSNE })], reportsTxStatus: false });
+      raw = openRaw('raw-11');
+      raw.hello({ agentId: 'raw-11', bsses: [bssInfo({ bssid: OWN, ssid: SSID, rsne: RSNE })], reportsTxStatus: false });
       await raw.nextMessage(isWelcome);
       raw.send({ $case: 'stationAssociated', value: { bssid: OWN, sta: S1, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } });
       msg1 = await raw.nextMessage((m) => m.body?.$case === 'transmitEapol' && m.body.value.sta.equals(S1));

@@ -18,6 +18,7 @@ import { formatMac } from '@airlock/rsn';
 import { freeRadiusUnavailable, startFreeRadius, type FreeRadius, type FreeRadiusUser } from '../support/freeradius.js';
 import { createVethNamespace, netnsUnavailable, type VethNamespace } from '../support/netns.js';
 import { startTestAuthenticator, testConfig } from '../support/topology.js';
+import { agentCredentials } from '../support/test-pki.js';
 import { startWpaSupplicant, wpaSupplicantUnavailable, type WpaNetwork, type WpaSupplicant } from '../support/wpa-supplicant.js';
 
 /** The shared secret between the authenticator and FreeRADIUS. */
@@ -135,7 +136,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
       staticRejoinMs: o.staticRejoinMs,
       logger: logger('edge-agent'),
     });
-    const agent = new EdgeAgent({ agentId: `wired-${ns.hostInterface}`, target: `127.0.0.1:${auth.grpcPort}`, driver, logger: logger('edge-agent') });
+    const agent = new EdgeAgent({ agentId: 'sw-1', target: `127.0.0.1:${auth.grpcPort}`, driver, logger: logger('edge-agent'), credentials: agentCredentials('sw-1') });
     const welcomed = new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('the agent was not welcomed by the authenticator within 5 s')), 5000);
       const refused = (reason: string): void => {

@@ -28,6 +28,7 @@ import { AKM, decodeEapol, EapolType, macKey, type AuthenticatorCore, type Effec
 import type { TlsVersion } from '@airlock/supplicant';
 import { startFreeRadius, type FreeRadius, type FreeRadiusUser } from './freeradius.js';
 import { fetchMetrics, startTestAuthenticator, testConfig } from './topology.js';
+import { agentCredentials } from './test-pki.js';
 
 /** The 802.1X network of the bed. */
 export const CORP_SSID = 'airlock-corp';
@@ -375,7 +376,7 @@ export async function startRadio(auth: RunningAuthenticator, o: RadioOptions, fi
   const groups = numbers.map((_, a) => Array.from({ length: per }, (_x, k) => a * per + k));
   const radio = new SharedRadio({ bsses: bssSpecs, stations: o.stations, behaviour: { joinSpreadMs: 500, ...o.behaviour }, seed: o.seed ?? firstAgent, autoJoin: o.autoJoin ?? true }, groups);
   const agentIds = numbers.map((x) => `ap-${x}`);
-  const agents = radio.views.map((view, a) => new EdgeAgent({ agentId: agentIds[a], target: `127.0.0.1:${auth.grpcPort}`, driver: view, logger: pino({ level: 'silent' }) }));
+  const agents = radio.views.map((view, a) => new EdgeAgent({ agentId: agentIds[a], target: `127.0.0.1:${auth.grpcPort}`, driver: view, logger: pino({ level: 'silent' }), credentials: agentCredentials(agentIds[a]) }));
   const r: Radio = {
     radio,
     sim: radio.sim,

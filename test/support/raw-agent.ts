@@ -34,9 +34,10 @@ export class RawAgent {
   private nextSeq = 1n;
   private readonly waiters = new Set<() => void>();
 
-  /** Opens Connect to `target` ("127.0.0.1:port"). */
-  constructor(target: string, maxMessageBytes = 1 << 20) {
-    this.client = new AgentLinkClient(target, grpc.credentials.createInsecure(), {
+  /** Opens Connect to `target` ("127.0.0.1:port"), with `credentials` (default: plaintext). */
+  constructor(target: string, opts: { credentials?: grpc.ChannelCredentials; maxMessageBytes?: number } = {}) {
+    const maxMessageBytes = opts.maxMessageBytes ?? 1 << 20;
+    this.client = new AgentLinkClient(target, opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
     });

@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { defaultConfig, parsePrometheusText, startAuthenticator, type AuthenticatorConfig, type NetworkConfig, type RunningAuthenticator } from '@airlock/authenticator';
 import { EdgeAgent, SimDriver, simBsses, simStations, type SimDriverOptions } from '@airlock/edge-agent';
+import { agentCredentials, serverTls } from './test-pki.js';
 
 /** The demo network used by tests. */
 export const TEST_SSID = 'airlock-test';
@@ -15,10 +16,11 @@ export function pskNetwork(over: Partial<NetworkConfig> = {}): NetworkConfig {
   return { ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], stationPsks: [], groupRekeyS: 0, rekeyGtkOnLeave: false, ...over };
 }
 
-/** An authenticator config on ephemeral loopback ports. */
+/** An authenticator config on ephemeral loopback ports, with mTLS from the test PKI. */
 export function testConfig(networks: NetworkConfig[] = [pskNetwork()], tweak?: (c: AuthenticatorConfig) => void): AuthenticatorConfig {
   const c = defaultConfig(networks);
   c.grpc.listen = '127.0.0.1:0';
+  c.grpc.tls = serverTls();
   c.http.listen = '127.0.0.1:0';
   c.log.level = 'silent';
   tweak?.(c);
@@ -52,7 +54,8 @@ export async function startSimAgents(
   for (let i = 1; i <= n; i++) {
     const t = { agentNumber: i, bsses: 2, stations, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
     const driver = new SimDriver({ bsses: simBsses(t), stations: simStations(t), behaviour: { joinSpreadMs: 200 }, seed: i, ...over(i) });
-    const agent = new EdgeAgent({ agentId: `ap-${i}`, target: `127.0.0.1:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }) });
+    const agentId = `ap-${i}`;
+    const agent = new EdgeAgent({ agentId, target: `127.0.0.1:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials(agentId) });
     agents.push(agent);
     drivers.push(driver);
   }

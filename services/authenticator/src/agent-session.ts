@@ -55,8 +55,10 @@ export class AgentSession {
     private readonly host: SessionHost,
     logger: Logger,
     private readonly limits: SessionLimits,
+    /** The identity its client certificate proves (mTLS), or undefined (plaintext). */
+    readonly peerIdentity?: string,
   ) {
-    this.log = logger.child({ session: this.sessionId, peer: call.getPeer() });
+    this.log = logger.child({ session: this.sessionId, peer: call.getPeer(), cert: peerIdentity });
     call.on('data', (m: AgentMessage) => this.onMessage(m));
     call.on('end', () => this.close('agent ended the stream'));
     call.on('error', (e: Error) => this.close(`stream error: ${e.message}`));

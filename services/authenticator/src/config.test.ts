@@ -18,12 +18,13 @@ void test('minimal file gets every default', () => {
   const r = parseConfig(MINIMAL);
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.value, {
-    grpc: { listen: '0.0.0.0:50051', plaintext: true, keepaliveTimeMs: 20000, keepaliveTimeoutMs: 10000, maxMessageBytes: 65536 },
+    grpc: { listen: '0.0.0.0:50051', plaintext: false, tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem' }, keepaliveTimeMs: 20000, keepaliveTimeoutMs: 10000, maxMessageBytes: 65536 },
+    agents: { bssPolicy: 'first-claim', bssAssignments: [], reconnectGraceS: 30 },
     http: { listen: '0.0.0.0:9464' },
     log: { level: 'info' },
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
-    limits: { agentSendQueue: 4096, maxStationsPerBss: 2048, maxStationsPerAgent: 16384 },
-    radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600 },
+    limits: { agentSendQueue: 4096, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, eapolPerStationPerS: 20, eapolBurstPerStation: 40 },
+    radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600, maxInFlight: 1024 },
     eap: { retransmitMs: 3000, maxTransmissions: 4, quietPeriodS: 60, pmksaLifetimeS: 43200 },
     networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false }],
   });
@@ -43,11 +44,12 @@ void test('defaultConfig returns fresh objects each call', () => {
 
 void test('every key is read: snake_case in YAML, camelCase out; MACs normalised', () => {
   const r = parseConfig(`
-grpc: { listen: "127.0.0.1:0", plaintext: false, keepalive_time_ms: 30000, keepalive_timeout_ms: 5000, max_message_bytes: 131072 }
+grpc: { listen: "127.0.0.1:0", plaintext: false, tls: { cert: /pki/a.pem, key: /pki/a.key, ca: /pki/ca.pem }, keepalive_time_ms: 30000, keepalive_timeout_ms: 5000, max_message_bytes: 131072 }
+agents: { bss_policy: configured, bss_assignments: [{ agent: ap-7, bssids: ["02-00-00-00-07-0A", "020000000709"] }], reconnect_grace_s: 5 }
 http: { listen: "[::1]:0" }
 log: { level: debug }
 eapol: { pairwise_update_count: 3, group_update_count: 2, first_timeout_ms: 50, first_timeout_no_tx_status_ms: 900, subsequent_timeout_ms: 800, group_timeout_ms: 400, max_frame_bytes: 2048 }
-limits: { agent_send_queue: 100, max_stations_per_bss: 10, max_stations_per_agent: 20 }
+limits: { agent_send_queue: 100, max_stations_per_bss: 10, max_stations_per_agent: 20, eapol_per_station_per_s: 5, eapol_burst_per_station: 7 }
 radius:
   servers: [{ name: primary, host: 192.0.2.10, auth_port: 11812, acct_port: 11813, secret: "radius secret" }]
   timeout_ms: 500
@@ -58,6 +60,7 @@ radius:
   nas_ip_address: 192.0.2.1
   accounting: false
   interim_interval_s: 300
+  max_in_flight: 16
 eap: { retransmit_ms: 1500, max_transmissions: 3, quiet_period_s: 5, pmksa_lifetime_s: 3600 }
 networks:
   - ssid: "café"
@@ -68,14 +71,15 @@ networks:
     rekey_gtk_on_leave: true
 `);
   assert.ok(r.ok, JSON.stringify(r));
-  assert.deepEqual(r.value.grpc, { listen: '127.0.0.1:0', plaintext: false, keepaliveTimeMs: 30000, keepaliveTimeoutMs: 5000, maxMessageBytes: 131072 });
+  assert.deepEqual(r.value.grpc, { listen: '127.0.0.1:0', plaintext: false, tls: { cert: '/pki/a.pem', key: '/pki/a.key', ca: '/pki/ca.pem' }, keepaliveTimeMs: 30000, keepaliveTimeoutMs: 5000, maxMessageBytes: 131072 });
   assert.equal(r.value.http.listen, '[::1]:0');
   assert.equal(r.value.log.level, 'debug');
   assert.deepEqual(r.value.eapol, { pairwiseUpdateCount: 3, groupUpdateCount: 2, firstTimeoutMs: 50, firstTimeoutNoTxStatusMs: 900, subsequentTimeoutMs: 800, groupTimeoutMs: 400, maxFrameBytes: 2048 });
-  assert.deepEqual(r.value.limits, { agentSendQueue: 100, maxStationsPerBss: 10, maxStationsPerAgent: 20 });
+  assert.deepEqual(r.value.agents, { bssPolicy: 'configured', bssAssignments: [{ agent: 'ap-7', bssids: ['02:00:00:00:07:0a', '02:00:00:00:07:09'] }], reconnectGraceS: 5 });
+  assert.deepEqual(r.value.limits, { agentSendQueue: 100, maxStationsPerBss: 10, maxStationsPerAgent: 20, eapolPerStationPerS: 5, eapolBurstPerStation: 7 });
   assert.deepEqual(r.value.radius, {
     servers: [{ name: 'primary', host: '192.0.2.10', authPort: 11812, acctPort: 11813, secret: 'radius secret' }],
-    timeoutMs: 500, maxRetransmits: 3, deadAfterMs: 2000, probeIntervalMs: 1000, nasIdentifier: 'ap-hall', nasIpAddress: '192.0.2.1', accounting: false, interimIntervalS: 300,
+    timeoutMs: 500, maxRetransmits: 3, deadAfterMs: 2000, probeIntervalMs: 1000, nasIdentifier: 'ap-hall', nasIpAddress: '192.0.2.1', accounting: false, interimIntervalS: 300, maxInFlight: 16,
   });
   assert.deepEqual(r.value.eap, { retransmitMs: 1500, maxTransmissions: 3, quietPeriodS: 5, pmksaLifetimeS: 3600 });
   assert.deepEqual(r.value.networks[0], {
@@ -93,15 +97,15 @@ void test('empty mappings ("grpc:") take the defaults', () => {
 /** Invalid files: each expects these errors (path exact, message substring), and no others. */
 const INVALID: { desc: string; yaml: string; errors: [path: string, message: string][] }[] = [
   { desc: 'empty file', yaml: '', errors: [['networks', 'missing required key; expected a list of at least one network']] },
-  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, http, log, eapol, limits, radius, eap, networks, got a list']] },
+  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, agents, http, log, eapol, limits, radius, eap, networks, got a list']] },
   { desc: 'passphrase too short', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["password", "abcde"] }]', errors: [['networks[0].passphrases[1]', 'expected 8..63 printable ASCII characters or 64 hex digits, got 5 characters']] },
   { desc: 'passphrase too long', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'x'.repeat(65)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 65 characters']] },
   { desc: 'passphrase of 64 non-hex characters', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'g'.repeat(64)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 64 characters that are not all hex digits']] },
   { desc: 'passphrase with a control character', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["pass\\tword"] }]', errors: [['networks[0].passphrases[0]', 'non-printable or non-ASCII']] },
   { desc: 'passphrase written as a number', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: [12345678] }]', errors: [['networks[0].passphrases[0]', 'expected a passphrase (quote it in YAML), got a number']] },
-  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, http, log, eapol, limits, radius, eap, networks']] },
+  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, agents, http, log, eapol, limits, radius, eap, networks']] },
   { desc: 'unknown nested key', yaml: `eapol: { retries: 3 }\n${MINIMAL}`, errors: [['eapol.retries', 'unknown key; expected one of pairwise_update_count, group_update_count']] },
-  { desc: 'camelCase key is unknown', yaml: `grpc: { keepaliveTimeMs: 3 }\n${MINIMAL}`, errors: [['grpc.keepaliveTimeMs', 'unknown key; expected one of listen, plaintext, keepalive_time_ms']] },
+  { desc: 'camelCase key is unknown', yaml: `grpc: { keepaliveTimeMs: 3 }\n${MINIMAL}`, errors: [['grpc.keepaliveTimeMs', 'unknown key; expected one of listen, plaintext, tls, keepalive_time_ms']] },
   { desc: 'wrong type: string for integer', yaml: `eapol: { first_timeout_ms: "100" }\n${MINIMAL}`, errors: [['eapol.first_timeout_ms', 'expected an integer 10..60000 (ms), got the string "100"']] },
   { desc: 'wrong type: string for boolean', yaml: `grpc: { plaintext: "yes" }\n${MINIMAL}`, errors: [['grpc.plaintext', 'expected true or false, got the string "yes"']] },
   { desc: 'wrong type: scalar for mapping', yaml: `grpc: 5\n${MINIMAL}`, errors: [['grpc', 'expected a mapping with keys listen, plaintext']] },
@@ -111,6 +115,11 @@ const INVALID: { desc: string; yaml: string; errors: [path: string, message: str
   { desc: 'unknown akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [sae] }]', errors: [['networks[0].akms[0]', 'expected one of psk, psk-sha256, 8021x, 8021x-sha256, got the string "sae"']] },
   { desc: 'duplicate akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, 8021x] }]', errors: [['networks[0].akms[1]', 'duplicate akm "8021x" (already at akms[0])']] },
   { desc: 'duplicate ssid', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x] }, { ssid: b, akms: [8021x] }, { ssid: a, akms: [8021x] }]', errors: [['networks[2].ssid', 'duplicate ssid "a" (already used by networks[0])']] },
+  { desc: 'mTLS without files', yaml: `grpc: { tls: { cert: "", key: "", ca: "/pki/ca.pem" } }\n${MINIMAL}`, errors: [['grpc.tls.cert', 'expected a file path: mTLS needs'], ['grpc.tls.key', 'expected a file path: mTLS needs']] },
+  { desc: 'configured policy without assignments', yaml: `agents: { bss_policy: configured }\n${MINIMAL}`, errors: [['agents.bss_assignments', 'expected at least one { agent, bssids } entry because bss_policy is configured']] },
+  { desc: 'a BSSID assigned twice', yaml: `agents: { bss_assignments: [{ agent: a, bssids: ["02:00:00:00:00:01"] }, { agent: b, bssids: ["02-00-00-00-00-01"] }] }\n${MINIMAL}`, errors: [['agents.bss_assignments[1].bssids[0]', 'BSSID 02:00:00:00:00:01 is already assigned at bss_assignments[0]']] },
+  { desc: 'an agent listed twice', yaml: `agents: { bss_assignments: [{ agent: a, bssids: ["02:00:00:00:00:01"] }, { agent: a, bssids: ["02:00:00:00:00:02"] }] }\n${MINIMAL}`, errors: [['agents.bss_assignments[1].agent', 'agent "a" is already listed at bss_assignments[0]']] },
+  { desc: 'a bad BSSID', yaml: `agents: { bss_assignments: [{ agent: a, bssids: ["02:00:00:00:00"] }] }\n${MINIMAL}`, errors: [['agents.bss_assignments[0].bssids[0]', 'expected a BSSID like 02:00:00:00:01:00']] },
   { desc: 'no networks', yaml: 'networks: []', errors: [['networks', 'expected at least 1 item, got an empty list']] },
   { desc: 'ssid too long', yaml: `radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: "${'é'.repeat(17)}", akms: [8021x] }]`, errors: [['networks[0].ssid', 'expected 1..32 octets of UTF-8, got 34 octets']] },
   { desc: 'empty ssid', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: "", akms: [8021x] }]', errors: [['networks[0].ssid', 'got 0 octets']] },
@@ -228,9 +237,10 @@ void test('config/example.yaml parses and sets two networks', () => {
   const r = loadConfigFile(EXAMPLE_PATH.pathname);
   assert.ok(r.ok, r.ok ? '' : formatConfigErrors(r.errors, 'example.yaml'));
   assert.deepEqual(r.value.networks.map((n) => n.ssid), ['airlock-psk', 'airlock-corp']);
-  // Apart from networks and the example RADIUS server, the example shows the defaults.
+  // Apart from networks, the example RADIUS server and BSS assignment, the example shows the defaults.
   assert.deepEqual(r.value.radius.servers, [{ name: 'primary', host: '127.0.0.1', authPort: 1812, acctPort: 1813, secret: 'testing123' }]);
-  assert.deepEqual({ ...r.value, networks: [], radius: { ...r.value.radius, servers: [] } }, defaultConfig([]));
+  assert.deepEqual(r.value.agents.bssAssignments, [{ agent: 'ap-1', bssids: ['02:00:00:00:01:00', '02:00:00:00:01:01'] }]);
+  assert.deepEqual({ ...r.value, networks: [], radius: { ...r.value.radius, servers: [] }, agents: { ...r.value.agents, bssAssignments: [] } }, defaultConfig([]));
 });
 
 void test('config/example.yaml documents every key of the schema', () => {

@@ -30,7 +30,8 @@ export interface NetworkConfig {
 
 /** The whole validated configuration, camelCase; the YAML file uses the snake_case of each key. */
 export interface AuthenticatorConfig {
-  grpc: { listen: string; plaintext: boolean; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number };
+  grpc: { listen: string; plaintext: boolean; tls: { cert: string; key: string; ca: string }; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number };
+  agents: AgentsConfig;
   http: { listen: string };
   log: { level: LogLevelName };
   eapol: {
@@ -42,10 +43,20 @@ export interface AuthenticatorConfig {
     groupTimeoutMs: number;
     maxFrameBytes: number;
   };
-  limits: { agentSendQueue: number; maxStationsPerBss: number; maxStationsPerAgent: number };
+  limits: { agentSendQueue: number; maxStationsPerBss: number; maxStationsPerAgent: number; eapolPerStationPerS: number; eapolBurstPerStation: number };
   radius: RadiusConfig;
   eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
+}
+
+/** Which BSSIDs an agent may act for, and how long its stations outlive its stream. */
+export interface AgentsConfig {
+  /** first-claim: an unassigned BSSID belongs to the first agent that announces it; configured: only bssAssignments. */
+  bssPolicy: 'first-claim' | 'configured';
+  /** Agent identity (certificate CN) -> the BSSIDs (lower-case aa:bb:cc:dd:ee:ff) reserved for it. */
+  bssAssignments: { agent: string; bssids: string[] }[];
+  /** Seconds an agent's stations keep their keys and authorization after its stream ends. */
+  reconnectGraceS: number;
 }
 
 /** One RADIUS server (RFC 2865 / 2866). */
@@ -71,6 +82,8 @@ export interface RadiusConfig {
   accounting: boolean;
   /** Acct-Interim-Interval in seconds, 0 = no interim updates. */
   interimIntervalS: number;
+  /** Access-Requests outstanding at once; more wait in a queue (bounded by the stations). */
+  maxInFlight: number;
 }
 
 /** One problem found in a configuration file: the YAML key path (e.g. "networks[0].passphrases[1]") and what was expected. */
@@ -190,6 +203,44 @@ function checkIpv4OrEmpty(s: string): string | undefined {
   return undefined;
 }
 
+function checkPath(s: string): string | undefined {
+  if (s.includes('\0')) return 'expected a file path';
+  return undefined;
+}
+
+/** Agent identities: the CN of their certificate (the dev PKI's alphabet). */
+function checkAgentId(s: string): string | undefined {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s) ? undefined : `expected an agent id of 1..64 characters A-Z a-z 0-9 . _ -, got ${JSON.stringify(s)}`;
+}
+
+function checkBssid(s: string): string | undefined {
+  if (!MAC_RE.test(s)) return `expected a BSSID like 02:00:00:00:01:00, got ${JSON.stringify(s)}`;
+  return undefined;
+}
+
+/** No BSSID assigned to two agents, no agent listed twice. */
+function checkAssignments(value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void): void {
+  if (!Array.isArray(value)) return;
+  const owner = new Map<string, number>();
+  const agents = new Map<string, number>();
+  value.forEach((a, i) => {
+    if (a === null || typeof a !== 'object') return;
+    const entry = a as Record<string, unknown>;
+    if (typeof entry['agent'] === 'string') {
+      const first = agents.get(entry['agent']);
+      if (first !== undefined) report(`[${i}].agent`, `agent ${JSON.stringify(entry['agent'])} is already listed at bss_assignments[${first}]`);
+      else agents.set(entry['agent'], i);
+    }
+    if (!Array.isArray(entry['bssids'])) return;
+    entry['bssids'].forEach((b, j) => {
+      if (typeof b !== 'string') return;
+      const first = owner.get(b);
+      if (first !== undefined && first !== i) report(`[${i}].bssids[${j}]`, `BSSID ${b} is already assigned at bss_assignments[${first}]`);
+      else owner.set(b, i);
+    });
+  });
+}
+
 function checkHost(s: string): string | undefined {
   if (s.length === 0 || /\s/.test(s)) return `expected a host name or IP address, got ${JSON.stringify(s)}`;
   return undefined;
@@ -209,6 +260,16 @@ function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: 
     });
   }
   const grpc = value['grpc'] as Record<string, unknown> | undefined;
+  const tls = grpc?.['tls'] as Record<string, unknown> | undefined;
+  if (grpc?.['plaintext'] === false && tls !== undefined) {
+    for (const k of ['cert', 'key', 'ca']) {
+      if (tls[k] === '') report(`grpc.tls.${k}`, 'expected a file path: mTLS needs the authenticator certificate, its key and the CA that issues agent certificates (or set grpc.plaintext: true, for a trusted network only)');
+    }
+  }
+  const agents = value['agents'] as Record<string, unknown> | undefined;
+  if (agents?.['bssPolicy'] === 'configured' && Array.isArray(agents['bssAssignments']) && agents['bssAssignments'].length === 0) {
+    report('agents.bss_assignments', 'expected at least one { agent, bssids } entry because bss_policy is configured (no agent could serve any BSS)');
+  }
   const eapol = value['eapol'] as Record<string, unknown> | undefined;
   const maxMessage = grpc?.['maxMessageBytes'];
   const maxFrame = eapol?.['maxFrameBytes'];
@@ -256,10 +317,38 @@ const CONFIG_SCHEMA: Rule = {
       type: 'map', doc: 'the AgentLink gRPC server',
       fields: {
         listen: { type: 'string', doc: 'address to listen on', expect: '"host:port"', check: checkListen, default: '0.0.0.0:50051' },
-        plaintext: { type: 'boolean', doc: 'serve without TLS (a warning is logged)', default: true },
+        plaintext: { type: 'boolean', doc: 'serve without TLS: agents are not authenticated (a warning is logged)', default: false },
+        tls: {
+          type: 'map', doc: 'mTLS: the server certificate, and the CA whose client certificates identify agents (CN = agent id)',
+          fields: {
+            cert: { type: 'string', doc: "the authenticator's certificate (PEM)", expect: 'a file path', default: '/etc/airlock/pki/authenticator.pem', check: checkPath },
+            key: { type: 'string', doc: 'its private key (PEM)', expect: 'a file path', default: '/etc/airlock/pki/authenticator.key', check: checkPath },
+            ca: { type: 'string', doc: 'the CA that issues agent certificates (PEM)', expect: 'a file path', default: '/etc/airlock/pki/ca.pem', check: checkPath },
+          },
+        },
         keepalive_time_ms: { type: 'integer', doc: 'HTTP/2 keepalive ping interval', min: 1000, max: 3_600_000, unit: 'ms', default: 20_000 },
         keepalive_timeout_ms: { type: 'integer', doc: 'time to wait for a ping ack', min: 1000, max: 600_000, unit: 'ms', default: 10_000 },
         max_message_bytes: { type: 'integer', doc: 'largest gRPC message accepted or sent', min: 1024, max: 64 * 1024 * 1024, unit: 'bytes', default: 65_536 },
+      },
+    },
+    agents: {
+      type: 'map', doc: 'edge agents: which BSSes each may act for, and reconnection',
+      fields: {
+        bss_policy: { type: 'enum', doc: 'first-claim: a BSSID not assigned belongs to the first agent announcing it; configured: only bss_assignments', values: ['first-claim', 'configured'], default: 'first-claim' },
+        bss_assignments: {
+          type: 'list', doc: 'BSSIDs reserved for an agent (its certificate CN)', expect: 'a list of { agent, bssids } mappings', default: [], check: checkAssignments,
+          item: {
+            type: 'map', doc: 'one agent and its BSSIDs',
+            fields: {
+              agent: { type: 'string', doc: 'the agent id (CN of its certificate)', expect: 'an agent id', check: checkAgentId },
+              bssids: {
+                type: 'list', doc: 'its BSSIDs', expect: 'a list of BSSIDs', minItems: 1,
+                item: { type: 'string', doc: 'a BSSID', expect: 'a BSSID', check: checkBssid, normalize: normalizeMac },
+              },
+            },
+          },
+        },
+        reconnect_grace_s: { type: 'integer', doc: "how long an agent's stations keep keys and authorization after its stream ends", min: 0, max: 86_400, unit: 'seconds', default: 30 },
       },
     },
     http: {
@@ -292,6 +381,8 @@ const CONFIG_SCHEMA: Rule = {
         agent_send_queue: { type: 'integer', doc: 'commands queued per agent stream before dropping', min: 16, max: 1_048_576, default: 4096 },
         max_stations_per_bss: { type: 'integer', doc: 'stations per BSS', min: 1, max: 1_000_000, default: 2048 },
         max_stations_per_agent: { type: 'integer', doc: 'stations per agent', min: 1, max: 10_000_000, default: 16_384 },
+        eapol_per_station_per_s: { type: 'integer', doc: 'EAPOL frames accepted per station per second, sustained (token bucket)', min: 1, max: 100_000, unit: 'frames/s', default: 20 },
+        eapol_burst_per_station: { type: 'integer', doc: 'EAPOL frames a station may send at once before the rate applies', min: 1, max: 100_000, unit: 'frames', default: 40 },
       },
     },
     radius: {
@@ -318,6 +409,7 @@ const CONFIG_SCHEMA: Rule = {
         nas_ip_address: { type: 'string', doc: 'NAS-IP-Address, or "" for none', expect: 'an IPv4 address or ""', default: '', check: checkIpv4OrEmpty },
         accounting: { type: 'boolean', doc: 'send Accounting Start/Interim/Stop (RFC 2866)', default: true },
         interim_interval_s: { type: 'integer', doc: 'Interim-Update interval', min: 0, max: 86_400, unit: 'seconds; 0 = none', default: 600 },
+        max_in_flight: { type: 'integer', doc: 'Access-Requests outstanding at once; more wait their turn', min: 1, max: 65_536, default: 1024 },
       },
     },
     eap: {

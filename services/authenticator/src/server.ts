@@ -3,6 +3,8 @@
  * service), the HTTP endpoints (/metrics, /healthz, /readyz) and the glue. Stops in order:
  * health NOT_SERVING, drain, close streams, forced shutdown after a grace period.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AgentLinkService, type AgentMessage, type ControllerMessage } from '@airlock/proto';
@@ -35,10 +37,49 @@ export interface RunningAuthenticator {
 /** The fully-qualified AgentLink service name (health checks). */
 export const AGENT_LINK_SERVICE = 'airlock.v1.AgentLink';
 
+/** What a TLS file is, for error messages. */
+const TLS_FILES = { cert: 'certificate', key: 'private key', ca: 'agent CA certificate' } as const;
+
+/**
+ * mTLS (the default): the authenticator's certificate and key, and the CA whose client
+ * certificates identify agents; a client without one is refused in the TLS handshake.
+ * Plaintext only when the configuration says so, with a warning.
+ */
+function serverCredentials(config: AuthenticatorConfig, logger: Logger): grpc.ServerCredentials {
+  if (config.grpc.plaintext) {
+    logger.warn('AgentLink uses plaintext gRPC (grpc.plaintext: true): agents are not authenticated and any client may claim any agent id; use it on a trusted network only');
+    return grpc.ServerCredentials.createInsecure();
+  }
+  const read = (k: keyof typeof TLS_FILES): Buffer => {
+    const path = config.grpc.tls[k];
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      throw new Error(`grpc.tls.${k}: cannot read the ${TLS_FILES[k]} ${path} (${code}); create a development PKI with \`airlock pki init DIR\`, or set grpc.plaintext: true on a trusted network`);
+    }
+  };
+  const cert = read('cert');
+  const key = read('key');
+  const ca = read('ca');
+  try {
+    // Parse them here so a wrong file is named, not reported by the TLS stack later.
+    new X509Certificate(cert);
+    new X509Certificate(ca);
+    createPrivateKey(key);
+  } catch (e) {
+    throw new Error(`grpc.tls: ${e instanceof Error ? e.message : String(e)} (cert ${config.grpc.tls.cert}, key ${config.grpc.tls.key}, ca ${config.grpc.tls.ca}: PEM expected)`);
+  }
+  logger.info({ cert: config.grpc.tls.cert, ca: config.grpc.tls.ca }, 'AgentLink uses mTLS: agents are identified by their client certificate');
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true);
+}
+
 /** Starts everything; resolves when both ports listen. */
 export async function startAuthenticator(opts: StartOptions): Promise<RunningAuthenticator> {
   const config = opts.config;
   const logger = opts.logger ?? createLogger({ level: config.log.level, name: 'authenticator' });
+  // First: a missing certificate stops the start before any socket opens.
+  const creds = serverCredentials(config, logger);
   const metrics = createMetrics({ processMetrics: true });
   const service = new AuthenticatorService({ config, logger, metrics, random: opts.random });
   await service.start();
@@ -59,11 +100,6 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   const health = new HealthImplementation({ '': 'NOT_SERVING', [AGENT_LINK_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);
 
-  if (!config.grpc.plaintext) {
-    throw new Error('grpc.plaintext: false asks for mTLS, which this build does not provide yet; set grpc.plaintext: true (loopback or a trusted network only)');
-  }
-  if (config.grpc.plaintext) logger.warn('AgentLink uses plaintext gRPC (grpc.plaintext: true): agents are not authenticated');
-  const creds = grpc.ServerCredentials.createInsecure();
   const grpcPort = await new Promise<number>((resolve, reject) => {
     server.bindAsync(config.grpc.listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
   });

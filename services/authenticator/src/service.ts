@@ -21,10 +21,12 @@ import {
   type NetworkPolicy,
   type RadiusOutcome,
   type Report,
+  type StationEntryView,
 } from '@airlock/rsn';
 import { RadiusClient, RadiusCode } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type SessionHost } from './agent-session.js';
+import { BssPolicy, certificateIdentity } from './bss-policy.js';
 import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, type NasIdentity, type StationTraffic } from './radius-attributes.js';
 import type { AuthenticatorConfig } from './config.js';
 import { AKM_BY_NAME } from './akm-names.js';
@@ -93,7 +95,14 @@ export class AuthenticatorService implements SessionHost {
   private readonly config: AuthenticatorConfig;
   private readonly networks: Map<string, NetworkPolicy>;
   private readonly sessions = new Map<string, AgentSession>();
-  private readonly bssOwner = new Map<string, AgentSession>();
+  /** The agent serving each BSS (bssid macKey -> agent id), connected or in reconnect grace. */
+  private readonly bssAgent = new Map<string, string>();
+  /** Each agent's BSSes (connected or in reconnect grace). */
+  private readonly agentBsses = new Map<string, Set<string>>();
+  /** Agents gone, within their reconnect grace period. */
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly bssPolicy: BssPolicy;
+  private stopping = false;
   private readonly dropLog = new RateLimitedLog();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -112,6 +121,7 @@ export class AuthenticatorService implements SessionHost {
     this.log = opts.logger;
     this.metrics = opts.metrics;
     this.networks = networkPolicies(opts.config);
+    this.bssPolicy = new BssPolicy(opts.config.agents);
     const e = opts.config.eapol;
     const debug = this.log.isLevelEnabled('debug');
     const r = opts.config.radius;
@@ -123,6 +133,7 @@ export class AuthenticatorService implements SessionHost {
         maxRetransmits: r.maxRetransmits,
         deadAfterMs: r.deadAfterMs,
         probeIntervalMs: r.probeIntervalMs,
+        maxInFlight: r.maxInFlight,
         onResult: (res) => {
           // Status-Server probes are not requests of stations: label them apart.
           const code =
@@ -154,6 +165,7 @@ export class AuthenticatorService implements SessionHost {
       },
       maxStationsPerBss: opts.config.limits.maxStationsPerBss,
       maxStationsPerAgent: opts.config.limits.maxStationsPerAgent,
+      eapolRate: { perSecond: opts.config.limits.eapolPerStationPerS, burst: opts.config.limits.eapolBurstPerStation },
       trace: debug
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
         : undefined,
@@ -194,7 +206,17 @@ export class AuthenticatorService implements SessionHost {
       call.emit('error', Object.assign(new Error('authenticator is shutting down'), { code: status.UNAVAILABLE, details: 'authenticator is shutting down' }));
       return;
     }
-    new AgentSession(call, this, this.log, { sendQueue: this.config.limits.agentSendQueue });
+    // With mTLS the agent's identity is its client certificate's CN (DESIGN.md "Security").
+    let peerIdentity: string | undefined;
+    if (!this.config.grpc.plaintext) {
+      peerIdentity = certificateIdentity(call.getAuthContext().sslPeerCertificate);
+      if (peerIdentity === undefined) {
+        this.metrics.agentProtocolErrors.inc({ reason: 'no_client_identity' });
+        call.emit('error', Object.assign(new Error('no client certificate with a CN'), { code: status.UNAUTHENTICATED, details: 'the agent presented no client certificate with a CN' }));
+        return;
+      }
+    }
+    new AgentSession(call, this, this.log, { sendQueue: this.config.limits.agentSendQueue }, peerIdentity);
   }
 
   /** Connected agents (ids). */
@@ -207,7 +229,13 @@ export class AuthenticatorService implements SessionHost {
     if (this.interimTimer) clearInterval(this.interimTimer);
     // Ending the streams removes the agents' stations: their Accounting-Stops go out now,
     // and get up to graceMs to be answered before the RADIUS client closes.
+    this.stopping = true;
     for (const s of [...this.sessions.values()]) s.end();
+    // Agents in reconnect grace: their stations end now, with their Accounting-Stops.
+    for (const [id, t] of this.graceTimers) {
+      clearTimeout(t);
+      this.graceExpired(id);
+    }
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -224,6 +252,10 @@ export class AuthenticatorService implements SessionHost {
   hello(session: AgentSession, hello: Hello): { ok: true } | { ok: false; code: status; message: string } {
     const id = hello.agentId;
     if (id.length === 0 || id.length > MAX_AGENT_ID) return { ok: false, code: status.INVALID_ARGUMENT, message: `bad Hello: agent_id must be 1..${MAX_AGENT_ID} characters` };
+    // With mTLS the certificate is the identity; the Hello must say the same.
+    if (session.peerIdentity !== undefined && id !== session.peerIdentity) {
+      return { ok: false, code: status.PERMISSION_DENIED, message: `agent_id ${JSON.stringify(id)} does not match the agent's certificate (CN ${JSON.stringify(session.peerIdentity)})` };
+    }
     if (hello.bsses.length === 0) return { ok: false, code: status.INVALID_ARGUMENT, message: 'bad Hello: the agent announces no BSS' };
     const cfgs: BssConfig[] = [];
     const seen = new Set<string>();
@@ -238,48 +270,79 @@ export class AuthenticatorService implements SessionHost {
       const k = macKey(b.bssid);
       if (seen.has(k)) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where}: BSSID ${bssid} announced twice` };
       seen.add(k);
-      const owner = this.bssOwner.get(k);
-      if (owner !== undefined && owner.agentId !== id) return { ok: false, code: status.PERMISSION_DENIED, message: `BSS ${bssid} is owned by agent ${owner.agentId ?? '?'}` };
+      const refused = this.bssPolicy.refuses(id, k, bssid);
+      if (refused !== undefined) return { ok: false, code: status.PERMISSION_DENIED, message: refused };
       const network = this.networks.get(b.ssid.toString('hex'));
       if (network === undefined) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): SSID ${JSON.stringify(b.ssid.toString('utf8'))} is not served by this authenticator` };
       cfgs.push({ bssid: Buffer.from(b.bssid), agentId: id, rsne: Buffer.from(b.rsne), wired: b.wired, interfaceMac: isMac(b.interfaceMac) ? Buffer.from(b.interfaceMac) : undefined, reportsTxStatus: hello.reportsTxStatus, network });
     }
-    // A reconnecting agent replaces its old stream.
+    // A reconnecting agent replaces its old stream (whose BSSes go into grace, just below).
     const old = this.sessions.get(id);
     if (old !== undefined && old !== session) old.fail(status.ABORTED, 'replaced by a newer stream of the same agent');
+    const graceTimer = this.graceTimers.get(id);
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    this.graceTimers.delete(id);
     const now = this.now();
     const effects: Effect[] = [];
+    // BSSes kept for this agent that it no longer announces are gone for good.
+    for (const k of this.agentBsses.get(id) ?? []) {
+      if (!seen.has(k)) this.removeBss(k, now, 'the agent no longer announces the BSS', effects);
+    }
+    const resumed: string[] = [];
     for (const cfg of cfgs) {
-      const r = this.core.addBss(cfg, now);
-      if (!r.ok) {
-        for (const done of session.bssKeys) {
-          effects.push(...this.core.removeBss(Buffer.from(done, 'hex'), now));
-          this.bssOwner.delete(done);
+      const k = macKey(cfg.bssid);
+      let r: ReturnType<AuthenticatorCore['addBss']>;
+      if (this.core.isDetached(cfg.bssid)) {
+        r = this.core.attachBss(cfg, now);
+        if (r.ok) resumed.push(formatMac(cfg.bssid));
+        else {
+          this.removeBss(k, now, `the BSS came back changed: ${r.error.message}`, effects);
+          r = this.core.addBss(cfg, now);
         }
+      } else {
+        r = this.core.addBss(cfg, now);
+      }
+      if (!r.ok) {
+        for (const done of session.bssKeys) this.removeBss(done, now, 'the agent was refused', effects);
         session.bssKeys.clear();
+        this.apply(effects);
         return { ok: false, code: status.INVALID_ARGUMENT, message: `BSS ${formatMac(cfg.bssid)}: ${r.error.message}` };
       }
-      const k = macKey(cfg.bssid);
       session.bssKeys.add(k);
-      this.bssOwner.set(k, session);
+      this.bssAgent.set(k, id);
       effects.push(...r.effects);
     }
+    this.agentBsses.set(id, new Set(session.bssKeys));
+    for (const k of session.bssKeys) this.bssPolicy.claim(id, k);
     session.agentId = id;
     session.log = session.log.child({ agent: id });
     this.sessions.set(id, session);
     this.metrics.agentsConnected.set(this.sessions.size);
     session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: this.countersIntervalS() } } });
-    session.log.info({ bsses: cfgs.map((c) => formatMac(c.bssid)), stations: hello.stations.length, version: hello.softwareVersion }, 'agent connected');
+    session.log.info({ bsses: cfgs.map((c) => formatMac(c.bssid)), resumed: resumed.length > 0 ? resumed : undefined, stations: hello.stations.length, version: hello.softwareVersion }, 'agent connected');
     this.apply(effects);
-    // Stations the agent still has, whose keys this authenticator cannot vouch for:
-    // disconnect them cleanly so they authenticate again.
+    // Reconcile each BSS with the stations the agent still has: keys the authenticator
+    // holds are kept, handshakes in flight restart, the rest authenticate again.
+    const byBss = new Map<string, StationEntryView[]>();
     for (const s of hello.stations) {
-      if (!isMac(s.sta) || !isMac(s.bssid) || !session.bssKeys.has(macKey(s.bssid))) continue;
-      if (this.core.station(s.sta) !== undefined) continue;
-      session.send({ $case: 'disconnect', value: { bssid: s.bssid, sta: s.sta, reason: Reason.PREV_AUTH_NOT_VALID, deauthentication: true } });
+      if (!isMac(s.sta) || !isMac(s.bssid)) continue;
+      const k = macKey(s.bssid);
+      if (!session.bssKeys.has(k)) continue;
+      let list = byBss.get(k);
+      if (list === undefined) byBss.set(k, (list = []));
+      if (list.length < this.config.limits.maxStationsPerBss) list.push({ sta: s.sta, rsne: s.rsne.length <= MAX_RSNE ? s.rsne : Buffer.alloc(0), portAuthorized: s.portAuthorized, pairwiseKeyInstalled: s.pairwiseKeyInstalled });
     }
+    for (const cfg of cfgs) this.apply(this.core.reconcile(cfg.bssid, byBss.get(macKey(cfg.bssid)) ?? [], now));
     this.armTimer();
     return { ok: true };
+  }
+
+  /** Removes a BSS from the core and from the routing tables; its effects go to `effects`. */
+  private removeBss(k: string, now: number, detail: string, effects: Effect[]): void {
+    effects.push(...this.core.removeBss(Buffer.from(k, 'hex'), now, detail));
+    const id = this.bssAgent.get(k);
+    this.bssAgent.delete(k);
+    if (id !== undefined) this.agentBsses.get(id)?.delete(k);
   }
 
   event(session: AgentSession, msg: AgentMessage): void {
@@ -290,16 +353,41 @@ export class AuthenticatorService implements SessionHost {
   }
 
   gone(session: AgentSession, why: string): void {
-    if (session.agentId === undefined || this.sessions.get(session.agentId) !== session) return;
-    this.sessions.delete(session.agentId);
+    const id = session.agentId;
+    if (id === undefined || this.sessions.get(id) !== session) return;
+    this.sessions.delete(id);
     this.metrics.agentsConnected.set(this.sessions.size);
-    session.log.info({ reason: why }, 'agent disconnected');
+    const graceS = this.config.agents.reconnectGraceS;
     const now = this.now();
-    for (const k of session.bssKeys) {
-      if (this.bssOwner.get(k) === session) this.bssOwner.delete(k);
-      this.apply(this.core.removeBss(Buffer.from(k, 'hex'), now, 'agent disconnected'));
+    if (graceS > 0 && !this.stopping) {
+      // Its stations keep keys, authorization and replay counters for the grace period;
+      // nothing is sent to them meanwhile (DESIGN.md "Reconnect").
+      for (const k of session.bssKeys) this.core.detachBss(Buffer.from(k, 'hex'));
+      const t = setTimeout(() => this.guarded('reconnect grace', () => this.graceExpired(id)), graceS * 1000);
+      t.unref();
+      this.graceTimers.set(id, t);
+      session.log.info({ reason: why, graceS }, 'agent disconnected; its stations are kept for the reconnect grace period');
+    } else {
+      session.log.info({ reason: why }, 'agent disconnected');
+      const effects: Effect[] = [];
+      for (const k of session.bssKeys) this.removeBss(k, now, 'agent disconnected', effects);
+      this.agentBsses.delete(id);
+      this.apply(effects);
     }
     session.bssKeys.clear();
+    this.armTimer();
+  }
+
+  /** The agent did not come back in time: its BSSes and stations go. */
+  private graceExpired(id: string): void {
+    this.graceTimers.delete(id);
+    if (this.sessions.has(id)) return;
+    const effects: Effect[] = [];
+    const keys = [...(this.agentBsses.get(id) ?? [])];
+    for (const k of keys) this.removeBss(k, this.now(), 'the agent did not return within the reconnect grace period', effects);
+    this.agentBsses.delete(id);
+    this.log.info({ agent: id, bsses: keys.length }, 'reconnect grace period over: the agent\'s stations are dropped');
+    this.apply(effects);
     this.armTimer();
   }
 
@@ -403,8 +491,9 @@ export class AuthenticatorService implements SessionHost {
         this.sendAccounting(e); // a Stop must go out even when the agent is gone
         continue;
       }
-      const session = this.bssOwner.get(macKey(e.bssid));
-      if (session === undefined) continue; // the agent is gone; its BSSes were removed
+      const agent = this.bssAgent.get(macKey(e.bssid));
+      const session = agent === undefined ? undefined : this.sessions.get(agent);
+      if (session === undefined) continue; // the agent is gone (its BSS removed, or in reconnect grace)
       switch (e.type) {
         case 'transmit-eapol':
           session.send({ $case: 'transmitEapol', value: { bssid: e.bssid, sta: e.sta, frame: e.frame, protected: e.protected, wantTxStatus: e.ref !== undefined } }, e.ref, true);

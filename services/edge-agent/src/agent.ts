@@ -19,6 +19,8 @@ export interface AgentOptions {
   driver: Driver;
   logger: Logger;
   credentials?: grpc.ChannelCredentials;
+  /** Extra channel options (e.g. the TLS server name override). */
+  channelOptions?: grpc.ChannelOptions;
   softwareVersion?: string;
   keepaliveTimeMs?: number;
   keepaliveTimeoutMs?: number;
@@ -73,6 +75,7 @@ export class EdgeAgent extends EventEmitter {
       // Our own backoff decides when to retry; grpc's would stack on it.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 2000,
+      ...opts.channelOptions,
     });
     for (const b of opts.driver.bsses()) this.ownBss.add(macKey(b.bssid));
   }

@@ -5,3 +5,4 @@ export * from './drivers/sim/sim-driver.js';
 export * from './drivers/sim/air-model.js';
 export * from './sim-topology.js';
 export * from './drivers/wired/index.js';
+export * from './link-credentials.js';

@@ -4,12 +4,14 @@
  *   node main.js --agent-id ap-1 --agent-number 1 [--authenticator 127.0.0.1:50051]
  *     [--bsses 2] [--stations 20] [--ssid airlock-demo] [--passphrase ...] [--churn]
  *     [--loss 0] [--delay-ms 0-2] [--duplicate 0] [--reorder 0] [--seed N] [--log-level info]
+ *     (--pki-dir DIR | --tls-ca F --tls-cert F --tls-key F [--tls-server-name N] | --plaintext)
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { EdgeAgent } from './agent.js';
 import { SimDriver } from './drivers/sim/sim-driver.js';
 import { simBsses, simStations } from './sim-topology.js';
+import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -28,6 +30,7 @@ const { values: v } = parseArgs({
     reorder: { type: 'string', default: '0' },
     seed: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
+    ...LINK_CLI_OPTIONS,
   },
 });
 
@@ -46,6 +49,17 @@ if (v.driver !== 'sim') {
 }
 const agentNumber = num('agent-number', v['agent-number'], 0, 65535);
 const agentId = v['agent-id'] ?? `ap-${agentNumber}`;
+let link: AgentLinkSecurity;
+try {
+  link = linkSecurity(v, agentId);
+} catch (err) {
+  console.error(`airlock-agent: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+}
+if (link.identity !== undefined && link.identity !== agentId) {
+  console.error(`airlock-agent: --agent-id ${agentId} differs from the certificate's CN ${link.identity}; the authenticator would refuse it`);
+  process.exit(2);
+}
 const [dmin, dmax] = (v['delay-ms'] ?? '0-0').split('-').map((x) => num('delay-ms', x, 0, 60000));
 const topology = { agentNumber, bsses: num('bsses', v.bsses, 1, 64), stations: num('stations', v.stations, 0, 100000), ssid: v.ssid, passphrase: v.passphrase };
 const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
@@ -57,7 +71,8 @@ const driver = new SimDriver({
   seed: v.seed !== undefined ? num('seed', v.seed, 0, 2 ** 32) : agentNumber,
 });
 driver.on('violation', (text: string) => logger.error({ violation: text }, 'ordering violation seen by the radio'));
-const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger });
+if (link.plaintext) logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
+const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
 await agent.start();
 logger.info({ agentId, bsses: topology.bsses, stations: topology.stations, target: v.authenticator }, 'sim agent started');
 const stop = (): void => {

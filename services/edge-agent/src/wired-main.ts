@@ -8,6 +8,7 @@
  *     --port eth1:ssid=corp-wired[,akm=8021x|8021x-sha256|psk|psk-sha256|none][,bssid=01:80:c2:00:00:03]
  *                 [,destination=station|pae-group][,static=02:00:00:00:00:01+02:00:00:00:00:02]
  *     [--port eth2:...] [--static-rejoin-ms 10000] [--log-level info]
+ *     (--pki-dir DIR | --tls-ca F --tls-cert F --tls-key F [--tls-server-name N] | --plaintext)
  *
  * One --port per interface. `bssid` is the AA stations use (default the PAE group address,
  * as wpa_supplicant's wired driver does); `static` lists stations announced at start
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { EdgeAgent } from './agent.js';
 import { parsePortSpec, WiredDriver, wiredDriverUnavailable, type WiredPortSpec } from './drivers/wired/index.js';
+import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
 
 function fail(text: string): never {
   console.error(`airlock-agent (wired): ${text}`);
@@ -32,10 +34,18 @@ async function main(): Promise<void> {
       port: { type: 'string', multiple: true, default: [] },
       'static-rejoin-ms': { type: 'string', default: '10000' },
       'log-level': { type: 'string', default: 'info' },
+      ...LINK_CLI_OPTIONS,
     },
   });
   if (v['agent-id'] === undefined) fail('--agent-id is required');
   if (v.port.length === 0) fail('at least one --port IFACE:ssid=... is required');
+  let link: AgentLinkSecurity;
+  try {
+    link = linkSecurity(v, v['agent-id']);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (link.identity !== undefined && link.identity !== v['agent-id']) fail(`--agent-id ${v['agent-id']} differs from the certificate's CN ${link.identity}; the authenticator would refuse it`);
   const rejoin = Number(v['static-rejoin-ms']);
   if (!Number.isInteger(rejoin) || rejoin < 0 || rejoin > 3_600_000) fail(`--static-rejoin-ms: expected 0..3600000, got ${JSON.stringify(v['static-rejoin-ms'])}`);
   let ports: WiredPortSpec[] = [];
@@ -58,7 +68,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const agentId = v['agent-id'];
-  const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger });
+  if (link.plaintext) logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
+  const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
   try {
     await agent.start();
   } catch (err) {

@@ -353,16 +353,31 @@ describe('RadiusClient', () => {
     assert.deepEqual(results.filter((x) => x.code === 'invalid').map((x) => x.reason), ['unexpected-source']);
   });
 
-  it("in-flight cap: the request beyond maxInFlight is rejected with 'in-flight-cap'", async () => {
+  it("in-flight cap: requests beyond maxInFlight wait their turn; beyond maxQueued they are rejected with 'in-flight-cap'", async () => {
     const f = await fake(SECRET);
-    f.handler = (req) => f.reply(req, ACCESS_ACCEPT, [], { delayMs: 30 });
-    const { c } = await client({ servers: [entry('primary', f)], timeoutMs: 500, maxInFlight: 2 });
+    let outstanding = 0;
+    let most = 0;
+    f.handler = (req) => {
+      outstanding++;
+      most = Math.max(most, outstanding);
+      setTimeout(() => {
+        outstanding--;
+        f.reply(req, req.packet.code === ACCOUNTING_REQUEST ? ACCOUNTING_RESPONSE : ACCESS_ACCEPT, []);
+      }, 30);
+    };
+    const { c } = await client({ servers: [entry('primary', f)], timeoutMs: 500, maxInFlight: 2, maxQueued: 2 });
     const a = c.accessRequest([userName('a')]);
     const b = c.accessRequest([userName('b')]);
+    const q1 = c.accessRequest([userName('q1')]);
+    const q2 = c.accountingRequest([]);
+    assert.equal(c.queued, 2);
     await assert.rejects(c.accessRequest([userName('c')]), (e: unknown) => e instanceof RadiusClientError && e.code === 'in-flight-cap');
-    await assert.rejects(c.accountingRequest([]), (e: unknown) => e instanceof RadiusClientError && e.code === 'in-flight-cap');
     assert.equal((await a).code, ACCESS_ACCEPT);
     assert.equal((await b).code, ACCESS_ACCEPT);
+    assert.equal((await q1).code, ACCESS_ACCEPT, 'a waiting request goes out when an answer frees room');
+    await q2;
+    assert.equal(most, 2, 'never more than maxInFlight at the server at once');
+    assert.equal(c.queued, 0);
     assert.equal((await c.accessRequest([userName('d')])).code, ACCESS_ACCEPT, 'room again once answered');
   });
 

@@ -85,8 +85,13 @@ export interface RadiusClientOptions {
   deadAfterMs?: number;
   /** Interval of Status-Server probes to a dead server (default 5000). */
   probeIntervalMs?: number;
-  /** Cap of outstanding requests (default 4096); more are rejected with RadiusClientError 'in-flight-cap'. */
+  /**
+   * Cap of outstanding requests (default 4096). More wait in a FIFO queue of up to
+   * `maxQueued` (default 4 x maxInFlight) and go out as answers come back; beyond that they
+   * are rejected with RadiusClientError 'in-flight-cap'.
+   */
   maxInFlight?: number;
+  maxQueued?: number;
   /** Source of Request Authenticators (default crypto.randomBytes). */
   random?: (n: number) => Buffer;
   /** Metrics hook: one call per answer, per server timeout and per dropped datagram. */
@@ -241,10 +246,13 @@ interface Transmission {
  * port) and verified before use; anything else is dropped and reported through onResult.
  */
 export class RadiusClient {
-  private readonly opts: Required<Omit<RadiusClientOptions, 'onResult' | 'onSocketError' | 'bindAddress'>> &
+  private readonly opts: Required<Omit<RadiusClientOptions, 'onResult' | 'onSocketError' | 'bindAddress' | 'maxQueued'>> &
     Pick<RadiusClientOptions, 'onResult' | 'onSocketError' | 'bindAddress'>;
   private readonly servers: ServerState[];
   private readonly jobs = new Set<Job>();
+  /** Requests beyond maxInFlight, in arrival order. */
+  private readonly waiting: Job[] = [];
+  private readonly maxQueued: number;
   private allLoopback = false;
   private started: Promise<void> | undefined;
   private ready = false;
@@ -281,6 +289,8 @@ export class RadiusClient {
     }
     if (!Number.isInteger(this.opts.maxRetransmits) || this.opts.maxRetransmits < 0) throw new TypeError('RadiusClient: maxRetransmits must be an integer >= 0');
     if (!(this.opts.maxInFlight >= 1)) throw new TypeError('RadiusClient: maxInFlight must be >= 1');
+    this.maxQueued = opts.maxQueued ?? 4 * this.opts.maxInFlight;
+    if (!(this.maxQueued >= 0)) throw new TypeError('RadiusClient: maxQueued must be >= 0');
     this.servers = opts.servers.map((config) => ({
       config,
       address: config.host,
@@ -367,6 +377,7 @@ export class RadiusClient {
     if (this.closed) return;
     this.closed = true;
     const err = (): RadiusClientError => new RadiusClientError('closed', 'RadiusClient closed while the request was outstanding');
+    for (const job of this.waiting.splice(0)) job.reject(err());
     for (const job of [...this.jobs]) this.settle(job, () => job.reject(err()));
     // Wait for a start() in progress, so that no socket opens after the sockets are closed.
     await this.started?.catch(() => undefined);
@@ -402,12 +413,30 @@ export class RadiusClient {
   ): void {
     if (this.closed) return reject(new RadiusClientError('closed', 'RadiusClient is closed'));
     if (!this.ready) return reject(new RadiusClientError('not-started', 'RadiusClient: call start() first'));
-    if (this.jobs.size >= this.opts.maxInFlight) {
-      return reject(new RadiusClientError('in-flight-cap', `RadiusClient: ${this.opts.maxInFlight} requests already in flight`));
-    }
     const job: Job = { kind, attributes, createdAt: performance.now(), tried: [], current: undefined, settled: false, resolve, reject };
+    if (this.jobs.size >= this.opts.maxInFlight) {
+      if (this.waiting.length >= this.maxQueued) {
+        return reject(new RadiusClientError('in-flight-cap', `RadiusClient: ${this.opts.maxInFlight} requests in flight and ${this.waiting.length} waiting`));
+      }
+      this.waiting.push(job);
+      return;
+    }
     this.jobs.add(job);
     this.nextServer(job);
+  }
+
+  /** Starts waiting requests while there is room. */
+  private startWaiting(): void {
+    while (this.waiting.length > 0 && this.jobs.size < this.opts.maxInFlight && !this.closed) {
+      const job = this.waiting.shift()!;
+      this.jobs.add(job);
+      this.nextServer(job);
+    }
+  }
+
+  /** Requests waiting for room under maxInFlight (tests, admin). */
+  get queued(): number {
+    return this.waiting.length;
   }
 
   /** Settles a job once; later settlements (a close racing an answer) are ignored. */
@@ -418,6 +447,7 @@ export class RadiusClient {
     if (job.current) this.finish(job.current);
     job.current = undefined;
     fn();
+    this.startWaiting();
   }
 
   /** Moves a job to the best server it has not tried: alive ones in priority order, then dead ones. */

@@ -29,6 +29,7 @@ import {
   type HandshakeResult,
   type MicDiagnosis,
   type Report,
+  type StationEntryView,
   type StationPhase,
   type Transition,
 } from './types.js';
@@ -48,11 +49,13 @@ export interface CoreOptions {
   /** Station bounds: an association beyond them is refused with reason 5 (default: none). */
   maxStationsPerBss?: number;
   maxStationsPerAgent?: number;
+  /** Per-station EAPOL token bucket: frames per second sustained, and the burst (default: none). */
+  eapolRate?: { perSecond: number; burst: number };
 }
 
 /** Why a BSS was refused. */
 export interface BssError {
-  code: 'bssid-in-use' | 'bad-rsne' | 'no-usable-akm' | 'no-usable-cipher';
+  code: 'bssid-in-use' | 'bad-rsne' | 'no-usable-akm' | 'no-usable-cipher' | 'changed';
   message: string;
 }
 
@@ -95,6 +98,7 @@ export class AuthenticatorCore implements PaeContext {
   private readonly diagRate: number;
   private readonly maxPerBss: number;
   private readonly maxPerAgent: number;
+  private readonly eapolRate: { perSecond: number; burst: number } | undefined;
   private readonly agentStations = new Map<string, number>();
   private readonly pmksa = new PmksaCache();
   /** 802.1X quietWhile per station (after a failed authentication), by macKey. */
@@ -112,6 +116,7 @@ export class AuthenticatorCore implements PaeContext {
     this.diagTokens = this.diagRate;
     this.maxPerBss = opts.maxStationsPerBss ?? Infinity;
     this.maxPerAgent = opts.maxStationsPerAgent ?? Infinity;
+    this.eapolRate = opts.eapolRate;
     this.acctPrefix = this.rand(4).toString('hex');
   }
 
@@ -146,6 +151,8 @@ export class AuthenticatorCore implements PaeContext {
       GTKReKey: false,
       GKeyDoneStations: 0,
       stations: new Set(),
+      detached: false,
+      deferred: false,
       timerGen: 0,
       deadline: Infinity,
     };
@@ -170,6 +177,92 @@ export class AuthenticatorCore implements PaeContext {
       this.bsses.delete(bss.key);
       this.dirtyBss.delete(bss);
       for (const g of bss.gtk) wipe(g);
+    });
+  }
+
+  /**
+   * The BSS's agent is gone, for now (reconnect grace): its stations keep their keys,
+   * authorization and replay counters; their timers and the BSS's GTK rekeys wait until
+   * attachBss. Nothing is sent meanwhile (there is nobody to send to).
+   */
+  detachBss(bssid: Buffer): boolean {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined) return false;
+    bss.detached = true;
+    return true;
+  }
+
+  /** True when the BSS is registered and detached. */
+  isDetached(bssid: Buffer): boolean {
+    return this.bsses.get(macKey(bssid))?.detached === true;
+  }
+
+  /**
+   * The agent is back within its grace period and announces the BSS again. Same RSNE, SSID
+   * and port kind: the BSS resumes with its stations and GTKs, and what came due while it
+   * was detached runs now. Else 'changed' (the caller removes and re-adds it).
+   */
+  attachBss(cfg: BssConfig, now: number): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
+    const bss = this.bsses.get(macKey(cfg.bssid));
+    if (bss === undefined || !bss.detached) return { ok: false, error: { code: 'bssid-in-use', message: `BSSID ${formatMac(cfg.bssid)} is not waiting for its agent` } };
+    const old = bss.cfg;
+    if (!old.rsne.equals(cfg.rsne) || !old.network.ssid.equals(cfg.network.ssid) || old.wired !== cfg.wired || old.agentId !== cfg.agentId) {
+      return { ok: false, error: { code: 'changed', message: 'the BSS came back with another RSNE, SSID, port kind or agent' } };
+    }
+    bss.cfg = { ...cfg, network: old.network };
+    bss.detached = false;
+    return { ok: true, effects: this.run(now, () => {
+      if (bss.deferred) {
+        bss.deferred = false;
+        this.timers.schedule(bss, now);
+      }
+      for (const st of bss.stations) {
+        if (!st.deferred) continue;
+        st.deferred = false;
+        this.onStationTimers(st, now);
+      }
+      if (bss.GTKReKey) this.dirtyBss.add(bss);
+    }) };
+  }
+
+  /**
+   * Reconciles a BSS with the stations its agent reports in Hello (after a reconnect, or
+   * when the authenticator restarted). A station the core holds authorized, and that the
+   * agent reports with its key installed and port open, stays as it is. One in the middle
+   * of a handshake restarts it. One the agent no longer has left meanwhile. One the core
+   * cannot vouch for - unknown here, or authorized here but without key or port at the
+   * agent - is disconnected so it authenticates again.
+   */
+  reconcile(bssid: Buffer, entries: readonly StationEntryView[], now: number): Effect[] {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined) return [];
+    return this.run(now, () => {
+      const reported = new Map<string, StationEntryView>();
+      for (const e of entries) reported.set(macKey(e.sta), e);
+      for (const st of [...bss.stations]) {
+        const e = reported.get(st.key);
+        reported.delete(st.key);
+        if (e === undefined) {
+          this.dropStation(st, 'aborted', 'left while its agent was away', AcctTerminateCause.LostCarrier);
+          continue;
+        }
+        if (st.phase === 'authorized') {
+          // A rekey in flight (PTK, GTK, 802.1X reauthentication) resumes with its timers.
+          if (e.portAuthorized && (e.pairwiseKeyInstalled || !bss.keyManagement)) continue;
+          st.disconnectReason = Reason.PREV_AUTH_NOT_VALID;
+          st.Disconnect = true;
+          st.terminateCause = AcctTerminateCause.LostCarrier;
+          this.finishHandshake(st, 'aborted', 'the agent lost the key or port state while away');
+          this.runStation(st);
+          continue;
+        }
+        // A handshake was in flight when the agent went away: start it again.
+        this.onAssociated(bssid, e.sta, e.rsne.length > 0 ? e.rsne : st.assocRsne, true);
+      }
+      for (const e of reported.values()) {
+        this.emit({ type: 'disconnect', bssid, sta: e.sta, reason: Reason.PREV_AUTH_NOT_VALID, deauth: true });
+        this.report({ kind: 'frame-dropped', bssid, sta: e.sta, reason: 'unknown_station_in_hello', detail: 'a station the authenticator holds no keys for: disconnected so it authenticates again' });
+      }
     });
   }
 
@@ -207,6 +300,10 @@ export class AuthenticatorCore implements PaeContext {
   tick(now: number): Effect[] {
     return this.run(now, () => {
       for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
+        if ((t.kind === 'sta' ? t.bss : t).detached) {
+          t.deferred = true; // fires on attachBss
+          continue;
+        }
         if (t.kind === 'sta') {
           this.onStationTimers(t, now);
         } else {
@@ -514,7 +611,7 @@ export class AuthenticatorCore implements PaeContext {
     for (let guard = 0; this.dirtyBss.size > 0 && guard < MAX_MACHINE_STEPS; guard++) {
       const [bss] = this.dirtyBss;
       this.dirtyBss.delete(bss);
-      if (this.bsses.get(bss.key) !== bss) continue;
+      if (this.bsses.get(bss.key) !== bss || bss.detached) continue; // a detached BSS rekeys on attach
       while (stepGtk(this, bss, (st) => this.runStation(st)));
     }
     const out = this.out;
@@ -715,6 +812,7 @@ export class AuthenticatorCore implements PaeContext {
       if (f.value.type !== EapolType.Key && f.value.type !== EapolType.EapPacket) return;
     }
     if (st.bss !== bss) return this.drop(bssid, sta, 'wrong_bss', `EAPOL on ${formatMac(bssid)} from a station associated to ${formatMac(st.bss.cfg.bssid)}`);
+    if (!this.takeEapolToken(st)) return this.drop(bssid, sta, 'eapol_rate_limited', `more than ${this.eapolRate?.perSecond ?? 0} EAPOL frames/s from one station`);
     switch (f.value.type) {
       case EapolType.Key:
         return this.onEapolKey(st, frame, f.value.body);
@@ -737,6 +835,18 @@ export class AuthenticatorCore implements PaeContext {
       default:
         return this.drop(bssid, sta, 'unsupported_eapol_type', `EAPOL packet type ${f.value.type}`);
     }
+  }
+
+  /** Token bucket per station: a flooding station loses its own frames, nobody else's time. */
+  private takeEapolToken(st: StationState): boolean {
+    const rate = this.eapolRate;
+    if (rate === undefined) return true;
+    const elapsed = this.now - st.eapolTokensAt;
+    st.eapolTokensAt = this.now;
+    st.eapolTokens = Math.min(rate.burst, st.eapolTokens + (elapsed * rate.perSecond) / 1000);
+    if (st.eapolTokens < 1) return false;
+    st.eapolTokens -= 1;
+    return true;
   }
 
   private onEapolKey(st: StationState, frame: Buffer, body: Buffer): void {
@@ -888,6 +998,9 @@ export class AuthenticatorCore implements PaeContext {
       descriptorVersion: version === 3 ? 3 : 2,
       associatedAt: this.now,
       phase: undefined,
+      deferred: false,
+      eapolTokens: this.eapolRate?.burst ?? 0,
+      eapolTokensAt: this.now,
       ptkState: 'INITIALIZE',
       Init: false,
       AuthenticationRequest: false,

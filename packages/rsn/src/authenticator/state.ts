@@ -82,6 +82,10 @@ export interface BssState extends TimerTarget {
   GTKReKey: boolean;
   GKeyDoneStations: number;
   stations: Set<StationState>;
+  /** The serving agent is gone (reconnect grace): timers and GTK rekeys wait for it. */
+  detached: boolean;
+  /** A timer of this BSS came due while detached; it fires on attach. */
+  deferred: boolean;
 }
 
 /** Per-station state: the PTK and group key machines of one association. */
@@ -96,6 +100,11 @@ export interface StationState extends TimerTarget {
   descriptorVersion: 2 | 3;
   associatedAt: number;
   phase: StationPhase | undefined;
+  /** A timer came due while its BSS was detached; it fires on attach. */
+  deferred: boolean;
+  /** EAPOL token bucket (CoreOptions.eapolRate): tokens left, and when they were counted. */
+  eapolTokens: number;
+  eapolTokensAt: number;
 
   // WPA_PTK machine (§12.7.10.2)
   ptkState: PtkState;

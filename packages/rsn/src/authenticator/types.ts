@@ -78,6 +78,15 @@ export interface BssConfig {
   network: NetworkPolicy;
 }
 
+/** One station of an agent's Hello (its table after a reconnect). */
+export interface StationEntryView {
+  sta: Buffer;
+  /** The RSNE of its (Re)Association Request. */
+  rsne: Buffer;
+  portAuthorized: boolean;
+  pairwiseKeyInstalled: boolean;
+}
+
 /** Events fed to the core, in the order the agent saw them. */
 export type CoreEvent =
   | { type: 'associated'; bssid: Buffer; sta: Buffer; rsne: Buffer; reassociation: boolean; previousBssid?: Buffer }

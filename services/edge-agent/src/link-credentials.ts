@@ -1,0 +1,108 @@
+/**
+ * The agent's side of AgentLink security (DESIGN.md "Security"): mTLS by default, with the
+ * CA that issued the authenticator's certificate and the agent's own certificate and key
+ * (its CN is the agent's identity); plaintext only when asked for explicitly.
+ *
+ * Command-line options shared by every driver's CLI, each with an environment variable
+ * (for containers): --tls-ca / AIRLOCK_TLS_CA, --tls-cert / AIRLOCK_TLS_CERT, --tls-key /
+ * AIRLOCK_TLS_KEY, --tls-server-name / AIRLOCK_TLS_SERVER_NAME (the name the
+ * authenticator's certificate must carry, when it is not the host dialled), --pki-dir /
+ * AIRLOCK_PKI_DIR (a directory written by `airlock pki init`: ca.pem, agent-<id>.pem,
+ * agent-<id>.key), --plaintext / AIRLOCK_PLAINTEXT=1.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+
+/** The parseArgs options of the link (merge them into a CLI's own). */
+export const LINK_CLI_OPTIONS = {
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-server-name': { type: 'string' },
+  'pki-dir': { type: 'string' },
+  plaintext: { type: 'boolean', default: false },
+} as const;
+
+/** Values of LINK_CLI_OPTIONS as parseArgs returns them. */
+export interface LinkCliValues {
+  'tls-ca'?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
+  'tls-server-name'?: string;
+  'pki-dir'?: string;
+  plaintext?: boolean;
+}
+
+/** How the agent reaches the authenticator. */
+export interface AgentLinkSecurity {
+  credentials: grpc.ChannelCredentials;
+  channelOptions: grpc.ChannelOptions;
+  /** The CN of the agent's certificate (undefined in plaintext mode). */
+  identity: string | undefined;
+  plaintext: boolean;
+}
+
+/** A setting from the command line, else the environment. */
+function pick(cli: string | undefined, env: string): string | undefined {
+  const v = cli ?? process.env[env];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function readPem(what: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`cannot read the ${what} ${path} (${code})`);
+  }
+}
+
+/** The CN of a PEM certificate. */
+export function commonNameOf(certPem: Buffer): string | undefined {
+  const x = new X509Certificate(certPem);
+  for (const line of x.subject.split('\n')) if (line.startsWith('CN=')) return line.slice(3);
+  return undefined;
+}
+
+/**
+ * Credentials from the CLI values and the environment. `agentId` (when known) picks the
+ * files in --pki-dir. Throws an Error whose message says what is missing.
+ */
+export function linkSecurity(v: LinkCliValues, agentId: string | undefined): AgentLinkSecurity {
+  const plaintext = v.plaintext === true || process.env.AIRLOCK_PLAINTEXT === '1' || process.env.AIRLOCK_PLAINTEXT === 'true';
+  if (plaintext) return { credentials: grpc.credentials.createInsecure(), channelOptions: {}, identity: undefined, plaintext };
+  const dir = pick(v['pki-dir'], 'AIRLOCK_PKI_DIR');
+  let ca = pick(v['tls-ca'], 'AIRLOCK_TLS_CA');
+  let cert = pick(v['tls-cert'], 'AIRLOCK_TLS_CERT');
+  let key = pick(v['tls-key'], 'AIRLOCK_TLS_KEY');
+  if (dir !== undefined) {
+    ca ??= join(dir, 'ca.pem');
+    if (agentId !== undefined) {
+      cert ??= join(dir, `agent-${agentId}.pem`);
+      key ??= join(dir, `agent-${agentId}.key`);
+    }
+  }
+  const missing = [ca === undefined ? '--tls-ca' : '', cert === undefined ? '--tls-cert' : '', key === undefined ? '--tls-key' : ''].filter((x) => x !== '');
+  if (ca === undefined || cert === undefined || key === undefined) {
+    throw new Error(`AgentLink uses mTLS: ${missing.join(', ')} missing (or --pki-dir DIR with --agent-id, from \`airlock pki init\`); --plaintext connects without TLS, for a trusted network only`);
+  }
+  const caPem = readPem('CA certificate', ca);
+  const certPem = readPem('agent certificate', cert);
+  const keyPem = readPem('agent private key', key);
+  let identity: string | undefined;
+  try {
+    identity = commonNameOf(certPem);
+  } catch (e) {
+    throw new Error(`${cert} is not a PEM certificate: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (identity === undefined) throw new Error(`${cert} has no CN: the authenticator identifies agents by it`);
+  const serverName = pick(v['tls-server-name'], 'AIRLOCK_TLS_SERVER_NAME');
+  return {
+    credentials: grpc.credentials.createSsl(caPem, keyPem, certPem),
+    channelOptions: serverName === undefined ? {} : { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName },
+    identity,
+    plaintext,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The tests' development PKI (mTLS between agents and the authenticator is the default):
+ * one CA, the authenticator's server certificate and a fixed pool of agent certificates,
+ * made by the product's own `writeDevPki`. RSA key generation is the slow part (about a
+ * quarter of a second per certificate here), so the directory is kept between runs in
+ * node_modules/.cache and written once per `npm test` by scripts/run-tests.mjs before any
+ * test process starts (AIRLOCK_TEST_PKI names it); a test file run on its own fills it in.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { writeDevPki, type DevPkiLayout } from '@airlock/pki';
+
+/** Agent identities with a certificate: sim agents ap-N, wired sw-N, hostile raw-N. */
+export const TEST_PKI_AGENTS: readonly string[] = [
+  ...Array.from({ length: 12 }, (_v, i) => `ap-${i + 1}`),
+  'sw-1',
+  'sw-2',
+  ...Array.from({ length: 16 }, (_v, i) => `raw-${i + 1}`),
+];
+
+const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+
+/** Where the test PKI lives. */
+export function testPkiDir(): string {
+  return process.env.AIRLOCK_TEST_PKI ?? join(REPO_ROOT, 'node_modules', '.cache', 'airlock', 'test-pki');
+}
+
+/** Writes (or keeps) the test PKI in `dir`. */
+export function prepareTestPki(dir = testPkiDir()): DevPkiLayout {
+  return writeDevPki(dir, { agents: [...TEST_PKI_AGENTS] });
+}
+
+let cached: DevPkiLayout | undefined;
+
+/** The test PKI (made on first use in this process when run-tests.mjs has not made it). */
+export function testPki(): DevPkiLayout {
+  cached ??= prepareTestPki();
+  return cached;
+}
+
+/** The authenticator's grpc.tls settings. */
+export function serverTls(): { cert: string; key: string; ca: string } {
+  const p = testPki();
+  return { cert: p.authenticator.cert, key: p.authenticator.key, ca: p.ca.cert };
+}
+
+/** Channel credentials of agent `id` (one of TEST_PKI_AGENTS). */
+export function agentCredentials(id: string): grpc.ChannelCredentials {
+  const p = testPki();
+  const a = p.agents[id];
+  if (a === undefined) throw new Error(`no test certificate for agent ${JSON.stringify(id)}: use one of ${TEST_PKI_AGENTS.join(', ')}`);
+  return grpc.credentials.createSsl(readFileSync(p.ca.cert), readFileSync(a.key), readFileSync(a.cert));
+}

@@ -76,7 +76,7 @@ process.on('SIGTERM', () => void stop(0));
 // ---- PKI, FreeRADIUS --------------------------------------------------------------------
 const logDir = join(root, '.demo');
 mkdirSync(logDir, { recursive: true });
-const pki = pkiLib.writeDevPki(join(logDir, 'pki'), { stations: TLS_CERTIFICATES });
+const pki = pkiLib.writeDevPki(join(logDir, 'pki'), { stations: TLS_CERTIFICATES, agents: Array.from({ length: AGENTS }, (_v, i) => `ap-${i + 1}`) });
 const ca = readFileSync(pki.ca.cert, 'utf8');
 const certs = TLS_CERTIFICATES.map((name) => ({ name, cert: readFileSync(pki.stations[name].cert, 'utf8'), key: readFileSync(pki.stations[name].key, 'utf8') }));
 
@@ -117,7 +117,8 @@ const httpPort = await freePort(9464);
 const configPath = join(logDir, 'authenticator-enterprise.yaml');
 // JSON is YAML: the same keys as services/authenticator/config/example.yaml.
 const config = {
-  grpc: { listen: `127.0.0.1:${grpcPort}`, plaintext: true },
+  // mTLS with the development PKI: agents are identified by their certificates.
+  grpc: { listen: `127.0.0.1:${grpcPort}`, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert } },
   http: { listen: `127.0.0.1:${httpPort}` },
   log: { level: 'info' },
   radius: {
@@ -175,7 +176,8 @@ for (let i = 1; i <= AGENTS && !stopping; i++) {
     seed: i,
   });
   driver.on('violation', (text) => agentLogger.error({ agent: `ap-${i}`, violation: text }, 'ordering violation seen by the radio'));
-  const agent = new agentLib.EdgeAgent({ agentId: `ap-${i}`, target: `127.0.0.1:${grpcPort}`, driver, logger: agentLogger });
+  const link = agentLib.linkSecurity({ 'pki-dir': pki.dir }, `ap-${i}`);
+  const agent = new agentLib.EdgeAgent({ agentId: `ap-${i}`, target: `localhost:${grpcPort}`, driver, logger: agentLogger, credentials: link.credentials });
   drivers.push(driver);
   agents.push(agent);
   await agent.start();

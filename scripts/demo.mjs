@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { freePort, startStatusLine } from './demo-support.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const { parsePrometheusText, histogramQuantile } = await import(join(root, 'services/authenticator/dist/metrics.js')).catch(() => {
+const [{ parsePrometheusText, histogramQuantile }, { writeDevPki }] = await Promise.all([
+  import(join(root, 'services/authenticator/dist/metrics.js')),
+  import(join(root, 'packages/pki/dist/index.js')),
+]).catch(() => {
   console.error('airlock is not built: run `npm install` (it builds) or `npm run build`.');
   process.exit(1);
 });
@@ -22,8 +25,11 @@ const grpcPort = await freePort(50051);
 const httpPort = await freePort(9464);
 const logDir = join(root, '.demo');
 mkdirSync(logDir, { recursive: true });
+// Development certificates for mTLS (kept in .demo/pki and reused by later runs).
+const agentIds = Array.from({ length: AGENTS }, (_v, i) => `ap-${i + 1}`);
+const pki = writeDevPki(join(logDir, 'pki'), { agents: agentIds });
 const configPath = join(logDir, 'authenticator.yaml');
-writeFileSync(configPath, readFileSync(join(root, 'services/authenticator/config/demo.yaml'), 'utf8').replace('${GRPC_PORT}', grpcPort).replace('${HTTP_PORT}', httpPort));
+writeFileSync(configPath, readFileSync(join(root, 'services/authenticator/config/demo.yaml'), 'utf8').replace('${GRPC_PORT}', grpcPort).replace('${HTTP_PORT}', httpPort).replaceAll('${PKI_DIR}', pki.dir));
 
 const children = [];
 function run(name, args) {
@@ -51,7 +57,7 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-console.log(`airlock demo: authenticator gRPC 127.0.0.1:${grpcPort}, metrics http://127.0.0.1:${httpPort}/metrics`);
+console.log(`airlock demo: authenticator gRPC 127.0.0.1:${grpcPort} (mTLS, certificates in .demo/pki), metrics http://127.0.0.1:${httpPort}/metrics`);
 console.log(`${AGENTS} agents x ${STATIONS} stations, SSID "airlock-demo"; logs in .demo/. Ctrl-C to stop.`);
 run('authenticator', ['services/authenticator/dist/main.js', '--config', configPath]);
 
@@ -69,7 +75,7 @@ for (let i = 0; i < 100 && (await metrics()) === undefined; i++) await new Promi
 for (let i = 1; i <= AGENTS; i++) {
   run(`agent-${i}`, [
     'services/edge-agent/dist/main.js',
-    '--agent-id', `ap-${i}`, '--agent-number', String(i), '--authenticator', `127.0.0.1:${grpcPort}`,
+    '--agent-id', `ap-${i}`, '--agent-number', String(i), '--authenticator', `localhost:${grpcPort}`, '--pki-dir', pki.dir,
     '--bsses', '2', '--stations', String(STATIONS), '--ssid', 'airlock-demo', '--passphrase', PASSPHRASE,
     '--churn', '--loss', '0.01', '--delay-ms', '1-4', '--duplicate', '0.005', '--reorder', '0.005',
   ]);

@@ -219,6 +219,24 @@ export class AuthenticatorService implements SessionHost {
     new AgentSession(call, this, this.log, { sendQueue: this.config.limits.agentSendQueue }, peerIdentity);
   }
 
+  /** Starts a GTK rekey on a BSS now (operator request); false when the BSS is unknown or has no GTK. */
+  rekeyGroup(bssid: Buffer): boolean {
+    const effects = this.core.rekeyGroup(bssid, this.now());
+    if (effects === undefined) return false;
+    this.apply(effects);
+    this.armTimer();
+    return true;
+  }
+
+  /** Disconnects a station now (operator request); false when it is unknown. */
+  disconnectStation(sta: Buffer, reason: number = Reason.UNSPECIFIED): boolean {
+    const effects = this.core.disconnectStation(sta, reason, this.now());
+    if (effects === undefined) return false;
+    this.apply(effects);
+    this.armTimer();
+    return true;
+  }
+
   /** Connected agents (ids). */
   agents(): string[] {
     return [...this.sessions.keys()];

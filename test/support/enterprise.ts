@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { AuthenticatorConfig, RunningAuthenticator } from '@airlock/authenticator';
 import { EdgeAgent, SimDriver, simBsses, type Driver, type DriverEvent, type SimBehaviour, type SimDriverOptions, type SimStationSpec } from '@airlock/edge-agent';
 import { createCa, issueCertificate, writeDevPki, type DevPkiLayout } from '@airlock/pki';
@@ -67,6 +67,8 @@ export interface EnterpriseBedOptions {
   rogueCertificate?: string;
   /** Changes to the authenticator configuration after the bed's defaults. */
   tweak?: (c: AuthenticatorConfig) => void;
+  /** The authenticator's logger (default: silent). */
+  logger?: Logger;
 }
 
 /** The accounting effect of the core (what the glue turns into an Accounting-Request). */
@@ -237,6 +239,8 @@ export interface RadioOptions {
   /** Stations; `home` is a radio BSS index (see Radio.bssIndex). */
   stations: SimStationSpec[];
   behaviour?: Partial<SimBehaviour>;
+  /** The agents' logger (default: silent). */
+  logger?: Logger;
   /** Join the stations by themselves (default true). */
   autoJoin?: boolean;
   seed?: number;
@@ -326,7 +330,7 @@ export async function startEnterpriseBed(o: EnterpriseBedOptions): Promise<Enter
       c.eap.quietPeriodS = 0;
       o.tweak?.(c);
     });
-    auth = await startTestAuthenticator(config);
+    auth = await startTestAuthenticator(config, o.logger);
     const accounting: AccountingEffect[] = [];
     recordAccountingEffects(auth.service.core, accounting);
 
@@ -376,7 +380,7 @@ export async function startRadio(auth: RunningAuthenticator, o: RadioOptions, fi
   const groups = numbers.map((_, a) => Array.from({ length: per }, (_x, k) => a * per + k));
   const radio = new SharedRadio({ bsses: bssSpecs, stations: o.stations, behaviour: { joinSpreadMs: 500, ...o.behaviour }, seed: o.seed ?? firstAgent, autoJoin: o.autoJoin ?? true }, groups);
   const agentIds = numbers.map((x) => `ap-${x}`);
-  const agents = radio.views.map((view, a) => new EdgeAgent({ agentId: agentIds[a], target: `127.0.0.1:${auth.grpcPort}`, driver: view, logger: pino({ level: 'silent' }), credentials: agentCredentials(agentIds[a]) }));
+  const agents = radio.views.map((view, a) => new EdgeAgent({ agentId: agentIds[a], target: `127.0.0.1:${auth.grpcPort}`, driver: view, logger: o.logger ?? pino({ level: 'silent' }), credentials: agentCredentials(agentIds[a]) }));
   const r: Radio = {
     radio,
     sim: radio.sim,

@@ -2,7 +2,7 @@
  * Test topology on loopback: a real authenticator (gRPC + HTTP on 127.0.0.1:0) and sim
  * agents connected over real gRPC, in this process. Everything is torn down by `close()`.
  */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { defaultConfig, parsePrometheusText, startAuthenticator, type AuthenticatorConfig, type NetworkConfig, type RunningAuthenticator } from '@airlock/authenticator';
 import { EdgeAgent, SimDriver, simBsses, simStations, type SimDriverOptions } from '@airlock/edge-agent';
 import { agentCredentials, serverTls } from './test-pki.js';
@@ -48,14 +48,16 @@ export async function startSimAgents(
   n: number,
   stations: number,
   over: (i: number) => Partial<SimDriverOptions> = () => ({}),
+  o: { first?: number; logger?: Logger } = {},
 ): Promise<{ agents: EdgeAgent[]; drivers: SimDriver[] }> {
   const agents: EdgeAgent[] = [];
   const drivers: SimDriver[] = [];
-  for (let i = 1; i <= n; i++) {
+  const first = o.first ?? 1;
+  for (let i = first; i < first + n; i++) {
     const t = { agentNumber: i, bsses: 2, stations, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
     const driver = new SimDriver({ bsses: simBsses(t), stations: simStations(t), behaviour: { joinSpreadMs: 200 }, seed: i, ...over(i) });
     const agentId = `ap-${i}`;
-    const agent = new EdgeAgent({ agentId, target: `127.0.0.1:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials(agentId) });
+    const agent = new EdgeAgent({ agentId, target: `127.0.0.1:${auth.grpcPort}`, driver, logger: o.logger ?? pino({ level: 'silent' }), credentials: agentCredentials(agentId) });
     agents.push(agent);
     drivers.push(driver);
   }

@@ -111,6 +111,9 @@ export interface SimKeyView {
   apTk: Buffer | undefined;
   /** TK the station derived. */
   stationTk: Buffer | undefined;
+  /** KCK and KEK the station derived (secrets tests). */
+  stationKck: Buffer | undefined;
+  stationKek: Buffer | undefined;
   /** GTK the station holds and the radio's GTK with the same key id. */
   stationGtk: { keyId: number; gtk: Buffer } | undefined;
   apGtk: Buffer | undefined;
@@ -278,6 +281,8 @@ export class SimDriver extends EventEmitter implements Driver {
         bssid: st.bss && formatMac(st.bss.announced),
         apTk: st.apTk,
         stationTk: st.supplicant?.ptk?.tk,
+        stationKck: st.supplicant?.ptk?.kck,
+        stationKek: st.supplicant?.ptk?.kek,
         stationGtk: sg ? { keyId: sg.keyId, gtk: sg.gtk } : undefined,
         apGtk: sg && st.bss ? st.bss.gtk.get(sg.keyId) : undefined,
       };

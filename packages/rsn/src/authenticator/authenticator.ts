@@ -221,7 +221,7 @@ export class AuthenticatorCore implements PaeContext {
         st.deferred = false;
         this.onStationTimers(st, now);
       }
-      if (bss.GTKReKey) this.dirtyBss.add(bss);
+      if (bss.keyManagement) this.dirtyBss.add(bss); // whatever the GTK machine skipped while detached
     }) };
   }
 

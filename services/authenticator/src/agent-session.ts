@@ -23,12 +23,17 @@ export interface SessionHost {
   protocolError(reason: string): void;
   /** An outgoing command was dropped (queue full). */
   sendDropped(reason: string): void;
+  /** The agent sent faster than its message rate: its stream is paused for a while. */
+  throttled(): void;
 }
 
 /** Limits of one session. */
 export interface SessionLimits {
   /** Commands waiting for 'drain' beyond which transmits are dropped. */
   sendQueue: number;
+  /** Messages per second read from the agent, sustained, and the burst (a token bucket). */
+  messagesPerS: number;
+  messageBurst: number;
 }
 
 /** A command's outcome: what the core must hear about it. */
@@ -49,6 +54,10 @@ export class AgentSession {
   private readonly backlog: ControllerMessage[] = [];
   private draining = false;
   private readonly pending = new Map<bigint, number>();
+  /** Message token bucket: when empty, reading pauses (HTTP/2 flow control holds the agent back). */
+  private tokens: number;
+  private tokensAt = performance.now();
+  private resumeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly call: ServerDuplexStream<AgentMessage, ControllerMessage>,
@@ -59,6 +68,7 @@ export class AgentSession {
     readonly peerIdentity?: string,
   ) {
     this.log = logger.child({ session: this.sessionId, peer: call.getPeer(), cert: peerIdentity });
+    this.tokens = limits.messageBurst;
     call.on('data', (m: AgentMessage) => this.onMessage(m));
     call.on('end', () => this.close('agent ended the stream'));
     call.on('error', (e: Error) => this.close(`stream error: ${e.message}`));
@@ -124,6 +134,7 @@ export class AgentSession {
 
   private onMessage(m: AgentMessage): void {
     if (this.closed) return;
+    this.meter();
     // Every message carries seq, from 1, +1 each: a gap or a duplicate ends the stream.
     const expected = this.inSeq + 1n;
     if (m.seq !== expected) {
@@ -164,8 +175,32 @@ export class AgentSession {
     }
   }
 
+  /**
+   * One token per message. An agent over its rate is not cut off and nothing it sent is
+   * dropped: its stream stops being read until the bucket refills, so HTTP/2 flow control
+   * makes the agent wait, and the other agents keep their share of the event loop.
+   */
+  private meter(): void {
+    const now = performance.now();
+    const { messagesPerS, messageBurst } = this.limits;
+    this.tokens = Math.min(messageBurst, this.tokens + ((now - this.tokensAt) * messagesPerS) / 1000);
+    this.tokensAt = now;
+    this.tokens -= 1;
+    if (this.tokens >= 0 || this.resumeTimer !== undefined) return;
+    this.call.pause();
+    this.host.throttled();
+    // Resume once the bucket is back to a tenth of the burst (at least one message).
+    const waitMs = Math.ceil(((Math.max(1, messageBurst / 10) - this.tokens) * 1000) / messagesPerS);
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      if (!this.closed) this.call.resume();
+    }, waitMs);
+  }
+
   private close(why: string): void {
     if (this.closed) return;
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
     this.closed = true;
     this.host.gone(this, why);
   }

@@ -43,7 +43,7 @@ export interface AuthenticatorConfig {
     groupTimeoutMs: number;
     maxFrameBytes: number;
   };
-  limits: { agentSendQueue: number; maxStationsPerBss: number; maxStationsPerAgent: number; eapolPerStationPerS: number; eapolBurstPerStation: number };
+  limits: { agentSendQueue: number; agentMessagesPerS: number; agentMessageBurst: number; maxStationsPerBss: number; maxStationsPerAgent: number; eapolPerStationPerS: number; eapolBurstPerStation: number };
   radius: RadiusConfig;
   eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
@@ -379,6 +379,8 @@ const CONFIG_SCHEMA: Rule = {
       type: 'map', doc: 'resource bounds',
       fields: {
         agent_send_queue: { type: 'integer', doc: 'commands queued per agent stream before dropping', min: 16, max: 1_048_576, default: 4096 },
+        agent_messages_per_s: { type: 'integer', doc: 'messages read per agent stream per second, sustained; beyond it the stream is paused (flow control)', min: 10, max: 10_000_000, unit: 'messages/s', default: 2000 },
+        agent_message_burst: { type: 'integer', doc: 'messages an agent may send at once before its rate applies', min: 10, max: 10_000_000, unit: 'messages', default: 20_000 },
         max_stations_per_bss: { type: 'integer', doc: 'stations per BSS', min: 1, max: 1_000_000, default: 2048 },
         max_stations_per_agent: { type: 'integer', doc: 'stations per agent', min: 1, max: 10_000_000, default: 16_384 },
         eapol_per_station_per_s: { type: 'integer', doc: 'EAPOL frames accepted per station per second, sustained (token bucket)', min: 1, max: 100_000, unit: 'frames/s', default: 20 },

@@ -44,6 +44,7 @@ export interface AirlockMetrics {
   micFailureDiagnoses: Counter<'cause'>;
   /** airlock_agent_protocol_errors_total{reason}: AgentLink protocol errors (seq gap, bad Hello, ...). */
   agentProtocolErrors: Counter<'reason'>;
+  agentThrottled: Counter;
 }
 
 /** Options of createMetrics. */
@@ -74,6 +75,7 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     }),
     micFailureDiagnoses: new Counter({ name: 'airlock_mic_failure_diagnoses_total', help: 'Msg 2/4 MIC failures by diagnosed cause.', labelNames: ['cause'], registers }),
     agentProtocolErrors: new Counter({ name: 'airlock_agent_protocol_errors_total', help: 'AgentLink protocol errors by reason.', labelNames: ['reason'], registers }),
+    agentThrottled: new Counter({ name: 'airlock_agent_throttled_total', help: 'Times an agent stream was paused for exceeding limits.agent_messages_per_s.', registers }),
   };
   for (const state of STATION_STATES) m.stations.set({ state }, 0);
   for (const result of HANDSHAKE_RESULTS) m.handshakes.inc({ result }, 0);

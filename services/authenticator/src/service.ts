@@ -216,7 +216,8 @@ export class AuthenticatorService implements SessionHost {
         return;
       }
     }
-    new AgentSession(call, this, this.log, { sendQueue: this.config.limits.agentSendQueue }, peerIdentity);
+    const l = this.config.limits;
+    new AgentSession(call, this, this.log, { sendQueue: l.agentSendQueue, messagesPerS: l.agentMessagesPerS, messageBurst: l.agentMessageBurst }, peerIdentity);
   }
 
   /** Starts a GTK rekey on a BSS now (operator request); false when the BSS is unknown or has no GTK. */
@@ -415,6 +416,10 @@ export class AuthenticatorService implements SessionHost {
 
   sendDropped(reason: string): void {
     this.metrics.framesDropped.inc({ reason });
+  }
+
+  throttled(): void {
+    this.metrics.agentThrottled.inc();
   }
 
   // ---- translation ------------------------------------------------------------------

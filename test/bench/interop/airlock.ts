@@ -6,7 +6,7 @@
  * AIRLOCK_BENCH_AGENT_NODE_ARGS adds node flags to it (profiling: "--cpu-prof --cpu-prof-dir=DIR").
  */
 import { join } from 'node:path';
-import { REPO_ROOT } from '../support/authenticator-process.js';
+import { REPO_ROOT } from '../../support/authenticator-process.js';
 import { startChild, type Child } from './child.js';
 
 const AGENT_MAIN = join(REPO_ROOT, 'services/edge-agent/dist/main.js');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { writeDevPki, type DevPkiLayout } from '@airlock/pki';
 import type { EapPeerOptions } from '@airlock/supplicant';
 import { freeRadiusUnavailable, startFreeRadius, type FreeRadius } from '../../support/freeradius.js';
-import { pidsWithArgument } from './proc.js';
+import { pidsWithArgument } from '../../support/proc.js';
 
 /** The apt-get line that installs what the enterprise benchmarks need. */
 export const FREERADIUS_INSTALL = 'apt-get install -y freeradius';

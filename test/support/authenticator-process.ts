@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parsePrometheusText } from '@airlock/authenticator';
 import { procCpuUs, procRssKb } from './proc.js';
 
-/** The repository root (test/dist/bench/support -> four levels up). */
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+/** The repository root (test/dist/support -> three levels up). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO_ROOT, 'services/authenticator/dist/main.js');
 const READY_TIMEOUT_MS = 15_000;
 

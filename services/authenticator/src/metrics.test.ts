@@ -17,6 +17,7 @@ void test('every contract metric is exposed with its type', async () => {
     ['airlock_radius_rtt_seconds', 'histogram'],
     ['airlock_mic_failure_diagnoses_total', 'counter'],
     ['airlock_agent_protocol_errors_total', 'counter'],
+    ['airlock_agent_throttled_total', 'counter'],
   ];
   for (const [name, type] of types) assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name);
   assert.equal(m.registry.getMetricsAsArray().length, types.length, 'no metrics beyond the contract');

@@ -130,7 +130,7 @@ void describe('starting with mTLS', () => {
   void it('a missing certificate file stops the start with the key path and what to do', async () => {
     const c = testConfig();
     c.grpc.tls = { ...c.grpc.tls, cert: '/nonexistent/authenticator.pem' };
-    await assert.rejects(startAuthenticator({ config: c, logger: pino({ level: 'silent' }) }), /grpc\.tls\.cert: cannot read the certificate \/nonexistent\/authenticator\.pem \(ENOENT\); create a development PKI with `airlock pki init DIR`/);
+    await assert.rejects(startAuthenticator({ config: c, logger: pino({ level: 'silent' }) }), /grpc\.tls\.cert: cannot read the certificate \/nonexistent\/authenticator\.pem \(ENOENT\); create a development PKI with `airlock pki init --dir DIR`/);
   });
 
   void it('sim agents with their certificates authorize their stations', async () => {

@@ -56,7 +56,7 @@ function serverCredentials(config: AuthenticatorConfig, logger: Logger): grpc.Se
       return readFileSync(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      throw new Error(`grpc.tls.${k}: cannot read the ${TLS_FILES[k]} ${path} (${code}); create a development PKI with \`airlock pki init DIR\`, or set grpc.plaintext: true on a trusted network`);
+      throw new Error(`grpc.tls.${k}: cannot read the ${TLS_FILES[k]} ${path} (${code}); create a development PKI with \`airlock pki init --dir DIR\`, or set grpc.plaintext: true on a trusted network`);
     }
   };
   const cert = read('cert');

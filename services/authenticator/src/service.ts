@@ -322,8 +322,11 @@ export class AuthenticatorService implements SessionHost {
         r = this.core.addBss(cfg, now);
       }
       if (!r.ok) {
-        for (const done of session.bssKeys) this.removeBss(done, now, 'the agent was refused', effects);
+        // Refused as a whole: what this Hello added goes, and so do the BSSes the agent
+        // still had in reconnect grace (their timer was stopped above).
+        for (const done of new Set([...session.bssKeys, ...(this.agentBsses.get(id) ?? [])])) this.removeBss(done, now, 'the agent was refused', effects);
         session.bssKeys.clear();
+        this.agentBsses.delete(id);
         this.apply(effects);
         return { ok: false, code: status.INVALID_ARGUMENT, message: `BSS ${formatMac(cfg.bssid)}: ${r.error.message}` };
       }

@@ -5,8 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import type { AgentMessage, ControllerMessage, Hello } from '@airlock/proto';
+import type { AgentBatch, AgentMessage, ControllerBatch, ControllerMessage, Hello } from '@airlock/proto';
 import type { Logger } from 'pino';
+
+/** The two shapes of an AgentLink stream: Connect (a message per gRPC message) and ConnectBatched. */
+export type AgentCall = ServerDuplexStream<AgentMessage, ControllerMessage> | ServerDuplexStream<AgentBatch, ControllerBatch>;
 
 /** A command body the authenticator sends. */
 export type CommandBody = NonNullable<ControllerMessage['body']>;
@@ -53,6 +56,7 @@ export class AgentSession {
   private outSeq = 0n;
   private readonly backlog: ControllerMessage[] = [];
   private draining = false;
+  private flushScheduled = false;
   private readonly pending = new Map<bigint, number>();
   /** Message token bucket: when empty, reading pauses (HTTP/2 flow control holds the agent back). */
   private tokens: number;
@@ -60,16 +64,27 @@ export class AgentSession {
   private resumeTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly call: ServerDuplexStream<AgentMessage, ControllerMessage>,
+    private readonly call: AgentCall,
     private readonly host: SessionHost,
     logger: Logger,
     private readonly limits: SessionLimits,
     /** The identity its client certificate proves (mTLS), or undefined (plaintext). */
     readonly peerIdentity?: string,
+    /** ConnectBatched: messages arrive in batches, and commands of one turn leave in one. */
+    private readonly batched = false,
   ) {
     this.log = logger.child({ session: this.sessionId, peer: call.getPeer(), cert: peerIdentity });
     this.tokens = limits.messageBurst;
-    call.on('data', (m: AgentMessage) => this.onMessage(m));
+    if (batched) {
+      call.on('data', (b: AgentBatch) => {
+        for (const m of b.messages) {
+          if (this.closed) return;
+          this.onMessage(m);
+        }
+      });
+    } else {
+      call.on('data', (m: AgentMessage) => this.onMessage(m));
+    }
     call.on('end', () => this.close('agent ended the stream'));
     call.on('error', (e: Error) => this.close(`stream error: ${e.message}`));
     call.on('cancelled', () => this.close('agent cancelled the stream'));
@@ -89,11 +104,23 @@ export class AgentSession {
     this.outSeq += 1n;
     const msg: ControllerMessage = { seq: this.outSeq, body };
     if (ref !== undefined) this.pending.set(this.outSeq, ref);
+    if (this.batched) {
+      // Everything sent in this turn of the event loop leaves in one gRPC message.
+      this.backlog.push(msg);
+      if (!this.draining && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
+      }
+      return;
+    }
     if (this.draining) {
       this.backlog.push(msg);
       return;
     }
-    if (!this.call.write(msg)) this.draining = true;
+    if (!(this.call as ServerDuplexStream<AgentMessage, ControllerMessage>).write(msg)) this.draining = true;
   }
 
   /** The core reference of a command seq (and forgets it). */
@@ -116,16 +143,25 @@ export class AgentSession {
   /** Ends the stream normally (authenticator shutting down). */
   end(): void {
     if (this.closed) return;
+    this.flush(); // what is queued goes out first (batched: this turn's commands)
     this.closed = true;
     this.call.end();
     this.host.gone(this, 'authenticator closed the stream');
   }
 
   private flush(): void {
+    if (this.closed) return;
     this.draining = false;
+    if (this.batched) {
+      if (this.backlog.length === 0) return;
+      const messages = this.backlog.splice(0);
+      if (!(this.call as ServerDuplexStream<AgentBatch, ControllerBatch>).write({ messages })) this.draining = true;
+      return;
+    }
+    const call = this.call as ServerDuplexStream<AgentMessage, ControllerMessage>;
     while (this.backlog.length > 0) {
       const msg = this.backlog.shift()!;
-      if (!this.call.write(msg)) {
+      if (!call.write(msg)) {
         this.draining = true;
         return;
       }

@@ -7,7 +7,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { AgentLinkService, type AgentMessage, type ControllerMessage } from '@airlock/proto';
+import { AgentLinkService, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
 import type { Logger } from 'pino';
 import type { AuthenticatorConfig } from './config.js';
 import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.js';
@@ -96,6 +96,7 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   });
   server.addService(AgentLinkService, {
     connect: (call: grpc.ServerDuplexStream<AgentMessage, ControllerMessage>) => service.accept(call),
+    connectBatched: (call: grpc.ServerDuplexStream<AgentBatch, ControllerBatch>) => service.accept(call, true),
   });
   const health = new HealthImplementation({ '': 'NOT_SERVING', [AGENT_LINK_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);

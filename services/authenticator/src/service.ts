@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { Cipher, type AgentMessage, type ControllerMessage, type Hello } from '@airlock/proto';
+import { status } from '@grpc/grpc-js';
+import { Cipher, type AgentMessage, type Hello } from '@airlock/proto';
 import {
   AuthenticatorCore,
   decodeRsne,
@@ -25,7 +25,7 @@ import {
 } from '@airlock/rsn';
 import { RadiusClient, RadiusCode } from '@airlock/radius';
 import type { Logger } from 'pino';
-import { AgentSession, type SessionHost } from './agent-session.js';
+import { AgentSession, type AgentCall, type SessionHost } from './agent-session.js';
 import { BssPolicy, certificateIdentity } from './bss-policy.js';
 import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, type NasIdentity, type StationTraffic } from './radius-attributes.js';
 import type { AuthenticatorConfig } from './config.js';
@@ -200,8 +200,8 @@ export class AuthenticatorService implements SessionHost {
     return performance.now() - this.t0;
   }
 
-  /** Takes a new AgentLink stream. */
-  accept(call: ServerDuplexStream<AgentMessage, ControllerMessage>): void {
+  /** Takes a new AgentLink stream (Connect, or ConnectBatched when `batched`). */
+  accept(call: AgentCall, batched = false): void {
     if (this.stopped) {
       call.emit('error', Object.assign(new Error('authenticator is shutting down'), { code: status.UNAVAILABLE, details: 'authenticator is shutting down' }));
       return;
@@ -217,7 +217,7 @@ export class AuthenticatorService implements SessionHost {
       }
     }
     const l = this.config.limits;
-    new AgentSession(call, this, this.log, { sendQueue: l.agentSendQueue, messagesPerS: l.agentMessagesPerS, messageBurst: l.agentMessageBurst }, peerIdentity);
+    new AgentSession(call, this, this.log, { sendQueue: l.agentSendQueue, messagesPerS: l.agentMessagesPerS, messageBurst: l.agentMessageBurst }, peerIdentity, batched);
   }
 
   /** Starts a GTK rekey on a BSS now (operator request); false when the BSS is unknown or has no GTK. */

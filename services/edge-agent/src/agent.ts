@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { AgentLinkClient, type AgentMessage, type ControllerMessage } from '@airlock/proto';
+import { AgentLinkClient, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
 import { formatMac, isMac, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import type { Driver, DriverEvent } from './driver.js';
@@ -30,6 +30,11 @@ export interface AgentOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   maxMessageBytes?: number;
+  /**
+   * Use ConnectBatched (default): events written in one turn of the event loop travel in one
+   * gRPC message, and commands arrive in batches. False: Connect, one gRPC message each.
+   */
+  batched?: boolean;
 }
 
 /** Counters an operator (and the tests) can read. */
@@ -42,7 +47,9 @@ export interface AgentCounters {
 }
 
 type AgentBody = NonNullable<AgentMessage['body']>;
-type Stream = grpc.ClientDuplexStream<AgentMessage, ControllerMessage>;
+type SingleStream = grpc.ClientDuplexStream<AgentMessage, ControllerMessage>;
+type BatchStream = grpc.ClientDuplexStream<AgentBatch, ControllerBatch>;
+type Stream = SingleStream | BatchStream;
 
 /** The agent side of AgentLink. Emits 'welcome' (sessionId) and 'disconnected' (reason). */
 export class EdgeAgent extends EventEmitter {
@@ -54,7 +61,9 @@ export class EdgeAgent extends EventEmitter {
   private inSeq = 0n;
   private welcomed = false;
   private draining = false;
+  /** Messages waiting to be written: for 'drain' (both modes), or for the end of this turn (batched). */
   private readonly backlog: AgentMessage[] = [];
+  private flushScheduled = false;
   private readonly commands: ControllerMessage[] = [];
   private applying = false;
   private stopped = false;
@@ -112,12 +121,22 @@ export class EdgeAgent extends EventEmitter {
     this.draining = false;
     this.backlog.length = 0;
     this.commands.length = 0;
-    const stream = this.client.connect();
+    const batched = this.opts.batched !== false;
+    const stream: Stream = batched ? this.client.connectBatched() : this.client.connect();
     this.stream = stream;
     // A call without an 'error' listener crashes the process when the server goes away.
     stream.on('error', (e: grpc.ServiceError) => this.lost(stream, `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`));
     stream.on('end', () => this.lost(stream, 'authenticator ended the stream'));
-    stream.on('data', (m: ControllerMessage) => this.onMessage(stream, m));
+    if (batched) {
+      stream.on('data', (b: ControllerBatch) => {
+        for (const m of b.messages) {
+          if (this.stream !== stream) break;
+          this.onMessage(stream, m);
+        }
+      });
+    } else {
+      stream.on('data', (m: ControllerMessage) => this.onMessage(stream, m));
+    }
     stream.on('drain', () => this.flush(stream));
     const d = this.opts.driver;
     this.write(stream, {
@@ -158,18 +177,36 @@ export class EdgeAgent extends EventEmitter {
     }
     this.outSeq += 1n;
     const msg: AgentMessage = { seq: this.outSeq, body };
+    if (this.opts.batched !== false) {
+      // Batched: everything written in this turn goes out together.
+      this.backlog.push(msg);
+      if (!this.draining && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush(stream);
+        });
+      }
+      return;
+    }
     if (this.draining) {
       this.backlog.push(msg);
       return;
     }
-    if (!stream.write(msg)) this.draining = true;
+    if (!(stream as SingleStream).write(msg)) this.draining = true;
   }
 
   private flush(stream: Stream): void {
     if (this.stream !== stream) return;
     this.draining = false;
+    if (this.opts.batched !== false) {
+      if (this.backlog.length === 0) return;
+      const messages = this.backlog.splice(0);
+      if (!(stream as BatchStream).write({ messages })) this.draining = true;
+      return;
+    }
     while (this.backlog.length > 0) {
-      if (!stream.write(this.backlog.shift()!)) {
+      if (!(stream as SingleStream).write(this.backlog.shift()!)) {
         this.draining = true;
         return;
       }

@@ -1,10 +1,11 @@
 /**
  * The scenarios `npm run bench` knows, in the order it runs them. A scenario is a module
- * exporting a Scenario (scenario.ts); add it here. Planned (issue 6): psk-burst,
- * psk-steady, scale, mass-rejoin.
+ * exporting a Scenario (scenario.ts); add it here. psk-steady runs at half the rate
+ * psk-burst measured just before it. Planned (issue 6): scale, mass-rejoin.
  */
 import type { Scenario } from '../scenario.js';
 import { eapTls } from './eap-tls.js';
+import { pskBurst, pskSteady } from './psk.js';
 
 /** Every scenario, in run order. */
-export const scenarios: readonly Scenario[] = [eapTls];
+export const scenarios: readonly Scenario[] = [pskBurst, pskSteady, eapTls];

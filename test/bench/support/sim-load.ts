@@ -9,6 +9,7 @@ import pino from 'pino';
 import { EdgeAgent, SimDriver, simBsses, simStations, type SimStationSpec } from '@airlock/edge-agent';
 import { formatMac } from '@airlock/rsn';
 import type { EapPeerOptions } from '@airlock/supplicant';
+import type * as grpc from '@grpc/grpc-js';
 
 /** Shape of the simulated radios. */
 export interface SimLoadOptions {
@@ -22,8 +23,12 @@ export interface SimLoadOptions {
   akm: number;
   /** First agent number (MAC addresses derive from it: distinct loads never collide). */
   firstAgentNumber: number;
-  /** EAP method of the station with global index `i`. */
-  eap(i: number): EapPeerOptions;
+  /** EAP method of the station with global index `i` (802.1X); absent: PSK stations with `passphrase`. */
+  eap?: (i: number) => EapPeerOptions;
+  passphrase?: string;
+  /** Agent ids (default bench-N) and their channel credentials (default plaintext). */
+  agentId?: (agentNumber: number) => string;
+  credentials?: (agentId: string) => grpc.ChannelCredentials;
 }
 
 /** What one wave of joins measured. */
@@ -55,8 +60,9 @@ export class SimLoad {
     let global = 0;
     for (let a = 0; a < opts.agents; a++) {
       const agentNumber = opts.firstAgentNumber + a;
-      const topology = { agentNumber, bsses: opts.bssesPerAgent, stations: opts.stationsPerAgent, ssid: opts.ssid, passphrase: '' };
-      const stations = simStations(topology).map((s) => ({ ...s, eap: opts.eap(global++) }));
+      const topology = { agentNumber, bsses: opts.bssesPerAgent, stations: opts.stationsPerAgent, ssid: opts.ssid, passphrase: opts.passphrase ?? '' };
+      const eap = opts.eap;
+      const stations = simStations(topology).map((s) => (eap === undefined ? s : { ...s, eap: eap(global++) }));
       const driver = new SimDriver({
         bsses: simBsses(topology).map((b) => ({ ...b, akm: opts.akm })),
         stations,
@@ -66,7 +72,8 @@ export class SimLoad {
       });
       this.drivers.push(driver);
       this.stationsOf.set(driver, stations);
-      this.agents.push(new EdgeAgent({ agentId: `bench-${agentNumber}`, target: opts.target, driver, logger: pino({ level: 'silent' }) }));
+      const agentId = opts.agentId?.(agentNumber) ?? `bench-${agentNumber}`;
+      this.agents.push(new EdgeAgent({ agentId, target: opts.target, driver, logger: pino({ level: 'silent' }), credentials: opts.credentials?.(agentId) }));
     }
   }
 
@@ -90,6 +97,23 @@ export class SimLoad {
    * flight, and waits until each is authorized, disconnected, or `timeoutMs` passes.
    */
   async joinAll(concurrency: number, timeoutMs: number): Promise<JoinRun> {
+    return this.join({ concurrency }, timeoutMs);
+  }
+
+  /**
+   * Open loop: associates the stations at `ratePerS` (evenly paced, whatever the answers),
+   * and waits until each is authorized, disconnected, or `timeoutMs` passes.
+   */
+  async joinAtRate(ratePerS: number, timeoutMs: number): Promise<JoinRun> {
+    return this.join({ ratePerS }, timeoutMs);
+  }
+
+  /** Every station leaves (disassociation); resolves once the radios have none left. */
+  leaveAll(): void {
+    for (const d of this.drivers) for (const s of this.stationsOf.get(d)!) d.leave(s.mac);
+  }
+
+  private async join(pace: { concurrency?: number; ratePerS?: number }, timeoutMs: number): Promise<JoinRun> {
     const queue: Pending[] = [];
     // Interleave the agents, so that every stream carries load from the start.
     const lists = this.drivers.map((d) => this.stationsOf.get(d)!.map((s, i) => ({ driver: d, mac: s.mac, bss: i % this.opts.bssesPerAgent })));
@@ -99,7 +123,8 @@ export class SimLoad {
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     const total = queue.length;
-    const startNext = (): void => {
+    const closedLoop = pace.ratePerS === undefined;
+    const startOne = (): void => {
       const p = queue.shift();
       if (p === undefined) {
         if (started.size === 0) done();
@@ -107,6 +132,10 @@ export class SimLoad {
       }
       started.set(formatMac(p.mac), performance.now());
       p.driver.join(p.mac, p.bss);
+    };
+    const startNext = (): void => {
+      if (closedLoop) startOne();
+      else if (queue.length === 0 && started.size === 0) done();
     };
     const onAuthorized = (sta: string): void => {
       const t0 = started.get(sta);
@@ -129,10 +158,26 @@ export class SimLoad {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     if (total === 0) done();
-    for (let i = 0; i < Math.min(concurrency, total); i++) startNext();
+    let pacer: NodeJS.Timeout | undefined;
+    if (closedLoop) {
+      for (let i = 0; i < Math.min(pace.concurrency ?? 1, total); i++) startOne();
+    } else {
+      // Every 5 ms, start the joins that are due by now: the rate holds whatever the timer jitter.
+      const perMs = (pace.ratePerS ?? 1) / 1000;
+      let issued = 0;
+      pacer = setInterval(() => {
+        const due = Math.min(total, Math.floor((performance.now() - t0) * perMs) + 1);
+        while (issued < due) {
+          issued++;
+          startOne();
+        }
+        if (issued >= total) clearInterval(pacer);
+      }, 5);
+    }
     const timer = setTimeout(done, timeoutMs);
     await finished;
     clearTimeout(timer);
+    clearInterval(pacer);
     run.wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     run.loadCpuUs = cpu.user + cpu.system;

@@ -94,6 +94,16 @@ export function cipherToJSON(object: Cipher): string {
   }
 }
 
+/** AgentBatch carries agent messages in order (ConnectBatched). */
+export interface AgentBatch {
+  messages: AgentMessage[];
+}
+
+/** ControllerBatch carries authenticator messages in order (ConnectBatched). */
+export interface ControllerBatch {
+  messages: ControllerMessage[];
+}
+
 /** AgentMessage is everything an agent sends. */
 export interface AgentMessage {
   /** Per-direction sequence number, from 1, +1 for each message. */
@@ -301,6 +311,148 @@ export interface Disconnect {
   reason: number;
   deauthentication: boolean;
 }
+
+function createBaseAgentBatch(): AgentBatch {
+  return { messages: [] };
+}
+
+export const AgentBatch: MessageFns<AgentBatch> = {
+  encode(message: AgentBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      AgentMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(AgentMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentBatch {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => AgentMessage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AgentBatch): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => AgentMessage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AgentBatch>, I>>(base?: I): AgentBatch {
+    return AgentBatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AgentBatch>, I>>(object: I): AgentBatch {
+    const message = createBaseAgentBatch();
+    message.messages = object.messages?.map((e) => AgentMessage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseControllerBatch(): ControllerBatch {
+  return { messages: [] };
+}
+
+export const ControllerBatch: MessageFns<ControllerBatch> = {
+  encode(message: ControllerBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      ControllerMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ControllerBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseControllerBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(ControllerMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ControllerBatch {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => ControllerMessage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ControllerBatch): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => ControllerMessage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ControllerBatch>, I>>(base?: I): ControllerBatch {
+    return ControllerBatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ControllerBatch>, I>>(object: I): ControllerBatch {
+    const message = createBaseControllerBatch();
+    message.messages = object.messages?.map((e) => ControllerMessage.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseAgentMessage(): AgentMessage {
   return { seq: 0n, body: undefined };
@@ -2950,11 +3102,33 @@ export const AgentLinkService = {
     responseSerialize: (value: ControllerMessage): Buffer => Buffer.from(ControllerMessage.encode(value).finish()),
     responseDeserialize: (value: Buffer): ControllerMessage => ControllerMessage.decode(value),
   },
+  /**
+   * ConnectBatched is Connect with messages carried in batches: each AgentBatch /
+   * ControllerBatch holds one or more messages, in order, each with its own seq (the rules
+   * of Connect apply to the messages, whatever the batching). Under load a gRPC message
+   * then carries many events or commands; alone, a message travels in a batch of one.
+   */
+  connectBatched: {
+    path: "/airlock.v1.AgentLink/ConnectBatched" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: AgentBatch): Buffer => Buffer.from(AgentBatch.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AgentBatch => AgentBatch.decode(value),
+    responseSerialize: (value: ControllerBatch): Buffer => Buffer.from(ControllerBatch.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ControllerBatch => ControllerBatch.decode(value),
+  },
 } as const;
 
 export interface AgentLinkServer extends UntypedServiceImplementation {
   /** Connect opens the agent's session stream. No deadline: it lives as long as the agent. */
   connect: handleBidiStreamingCall<AgentMessage, ControllerMessage>;
+  /**
+   * ConnectBatched is Connect with messages carried in batches: each AgentBatch /
+   * ControllerBatch holds one or more messages, in order, each with its own seq (the rules
+   * of Connect apply to the messages, whatever the batching). Under load a gRPC message
+   * then carries many events or commands; alone, a message travels in a batch of one.
+   */
+  connectBatched: handleBidiStreamingCall<AgentBatch, ControllerBatch>;
 }
 
 export interface AgentLinkClient extends Client {
@@ -2962,6 +3136,15 @@ export interface AgentLinkClient extends Client {
   connect(): ClientDuplexStream<AgentMessage, ControllerMessage>;
   connect(options: Partial<CallOptions>): ClientDuplexStream<AgentMessage, ControllerMessage>;
   connect(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<AgentMessage, ControllerMessage>;
+  /**
+   * ConnectBatched is Connect with messages carried in batches: each AgentBatch /
+   * ControllerBatch holds one or more messages, in order, each with its own seq (the rules
+   * of Connect apply to the messages, whatever the batching). Under load a gRPC message
+   * then carries many events or commands; alone, a message travels in a batch of one.
+   */
+  connectBatched(): ClientDuplexStream<AgentBatch, ControllerBatch>;
+  connectBatched(options: Partial<CallOptions>): ClientDuplexStream<AgentBatch, ControllerBatch>;
+  connectBatched(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<AgentBatch, ControllerBatch>;
 }
 
 export const AgentLinkClient = makeGenericClientConstructor(AgentLinkService, "airlock.v1.AgentLink") as unknown as {

@@ -1,0 +1,197 @@
+/**
+ * Scenarios psk-burst and psk-steady (issue 6): WPA2-PSK joins against a real authenticator
+ * process over mTLS, from the load generator process (test/bench/load/main.ts: sim agents
+ * whose stations run packages/supplicant).
+ *
+ * - psk-burst: closed loop, `--concurrency` joins in flight at all times: the maximum rate.
+ * - psk-steady: open loop at half of that maximum (measured first in the same run, or
+ *   `--rate`), for the join latency at a sustainable load.
+ *
+ * A join is association -> msg 1/4 .. msg 4/4 -> key install -> port authorized, timed by
+ * the load generator. Before the measured pass every station joins once and leaves (JIT,
+ * PSK cache, connection warm-up); the measured pass is each station's second join.
+ * `auth_cpu_us_per_handshake` is the authenticator's CPU over the measured pass divided by
+ * its joins; `crypto_floor_us_per_handshake` is the same handshake's crypto alone
+ * (crypto-floor.ts measurePskCryptoFloor), measured in this process before the load starts.
+ */
+import { histogramQuantile } from '@airlock/authenticator';
+import { intOption, round, type BenchContext, type BenchResult, type Scenario } from '../scenario.js';
+import { startAuthenticatorProcess, type AuthenticatorProcess } from '../../support/authenticator-process.js';
+import { testPki, TEST_PKI_AGENTS } from '../../support/test-pki.js';
+import { measurePskCryptoFloor } from '../support/crypto-floor.js';
+import { LoadProcess } from '../support/load-process.js';
+import type { JoinRun } from '../support/sim-load.js';
+import { quantile } from '../support/stats.js';
+
+const SSID = 'airlock-bench-psk';
+const PASSPHRASE = 'bench passphrase 123';
+
+interface PskRig {
+  auth: AuthenticatorProcess;
+  load: LoadProcess;
+  agents: number;
+  stations: number;
+  floorUs: number;
+  stop(): Promise<void>;
+}
+
+async function startRig(ctx: BenchContext, name: string): Promise<PskRig> {
+  const agents = intOption(ctx, 'agents', 8);
+  const perAgent = intOption(ctx, 'stations', 1000);
+  const bsses = intOption(ctx, 'bsses', 4);
+  const floorIterations = intOption(ctx, 'floor-iterations', 20000);
+  const certified = TEST_PKI_AGENTS.filter((a) => /^ap-\d+$/.test(a)).length;
+  if (agents > certified) throw new Error(`--agents: at most ${certified} (agents with a test certificate)`);
+  const pki = testPki();
+  // Measured first, while this process is otherwise quiet.
+  const floorUs = measurePskCryptoFloor(floorIterations);
+  ctx.progress(`${name}: crypto floor ${round(floorUs)} µs per handshake (${floorIterations} iterations)`);
+  const auth = await startAuthenticatorProcess(`${name}-authenticator`, ctx.workDir, {
+    grpc: { plaintext: false, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert } },
+    log: { level: 'warn' },
+    // A few very large simulated agents carry the whole load: lift the per-agent caps that
+    // protect against one misbehaving AP (documented in BENCHMARKS.md).
+    limits: { agent_messages_per_s: 10_000_000, agent_message_burst: 10_000_000, max_stations_per_bss: 1_000_000, max_stations_per_agent: 10_000_000, eapol_per_station_per_s: 100, eapol_burst_per_station: 100 },
+    networks: [{ ssid: SSID, akms: ['psk'], passphrases: [PASSPHRASE], group_rekey_s: 0 }],
+  });
+  ctx.progress(`${name}: authenticator pid ${auth.pid} (log ${auth.logFile})`);
+  let load: LoadProcess | undefined;
+  try {
+    load = await LoadProcess.start({ target: `localhost:${auth.grpcTarget.split(':')[1]}`, agents, stationsPerAgent: perAgent, bssesPerAgent: bsses, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, pkiDir: pki.dir });
+    await load.connect();
+  } catch (e) {
+    await load?.stop();
+    await auth.stop();
+    throw e;
+  }
+  const l = load;
+  return {
+    auth,
+    load: l,
+    agents,
+    stations: agents * perAgent,
+    floorUs,
+    async stop() {
+      await l.stop();
+      await auth.stop();
+    },
+  };
+}
+
+/** Joins every station once and lets it leave again (warm-up). */
+async function warmUp(ctx: BenchContext, name: string, rig: PskRig, concurrency: number, timeoutMs: number): Promise<void> {
+  ctx.progress(`${name}: warm-up: ${rig.stations} joins, ${concurrency} at a time`);
+  const w = await rig.load.joinAll(concurrency, timeoutMs);
+  if (w.joined !== rig.stations) throw new Error(`warm-up: ${w.joined}/${rig.stations} joined (failures ${JSON.stringify(w.failures)}, timed out ${w.timedOut}); see ${rig.auth.logFile}`);
+  await rig.load.leaveAll();
+  const until = Date.now() + 30_000;
+  while (((await rig.auth.metrics()).get('airlock_stations{state="authorized"}') ?? 0) > 0) {
+    if (Date.now() > until) throw new Error('warm-up: stations still authorized 30 s after leaving');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs `pass` and builds the contract line from what it and the authenticator measured. */
+async function measured(name: string, rig: PskRig, pass: () => Promise<JoinRun>, extra: Record<string, unknown>): Promise<BenchResult> {
+  const m0 = await rig.auth.metrics();
+  const cpu0 = await rig.auth.cpuUs();
+  const loadCpu0 = rig.load.cpuUs();
+  const rss0 = rig.auth.rssKb();
+  const run = await pass();
+  const cpu1 = await rig.auth.cpuUs();
+  const loadCpu1 = rig.load.cpuUs();
+  const m1 = await rig.auth.metrics();
+  const rss1 = rig.auth.rssKb();
+  const check = await rig.load.check();
+  const d = (k: string): number => (m1.get(k) ?? 0) - (m0.get(k) ?? 0);
+  const hist = new Map<string, number>();
+  for (const [k, v] of m1) if (k.startsWith('airlock_join_duration_seconds')) hist.set(k, v - (m0.get(k) ?? 0));
+  const ok = run.joined;
+  return {
+    scenario: name,
+    agents: rig.agents,
+    stations: ok,
+    handshakes_per_s: round(ok / (run.wallMs / 1000)),
+    join_p50_ms: round(quantile(run.latenciesMs, 0.5), 2),
+    join_p99_ms: round(quantile(run.latenciesMs, 0.99), 2),
+    auth_cpu_us_per_handshake: round((cpu1 - cpu0) / ok, 1),
+    crypto_floor_us_per_handshake: round(rig.floorUs, 1),
+    rss_mb: round(rss1 / 1024),
+    rss_kb_per_station: round((rss1 - rss0) / ok, 2),
+    ...extra,
+    handshakes: ok,
+    failed: run.failed,
+    failures: run.failures,
+    timed_out: run.timedOut,
+    duration_s: round(run.wallMs / 1000, 2),
+    cpu_ratio_to_floor: round((cpu1 - cpu0) / ok / rig.floorUs, 2),
+    auth_handshakes_success: d('airlock_handshakes_total{result="success"}'),
+    auth_handshakes_failed: d('airlock_handshakes_total{result="mic_failure"}') + d('airlock_handshakes_total{result="timeout"}'),
+    server_join_p50_ms: round(histogramQuantile(hist, 'airlock_join_duration_seconds', 0.5) * 1000, 2),
+    server_join_p99_ms: round(histogramQuantile(hist, 'airlock_join_duration_seconds', 0.99) * 1000, 2),
+    load_cpu_us_per_handshake: round((loadCpu1 - loadCpu0) / ok, 1),
+    key_mismatches: check.keyMismatches,
+    ordering_violations: check.violations,
+  };
+}
+
+async function runBurst(ctx: BenchContext): Promise<BenchResult> {
+  const concurrency = intOption(ctx, 'concurrency', 256);
+  const timeoutMs = intOption(ctx, 'timeout-s', 120) * 1000;
+  const rig = await startRig(ctx, 'psk-burst');
+  try {
+    await warmUp(ctx, 'psk-burst', rig, concurrency, timeoutMs);
+    ctx.progress(`psk-burst: measuring ${rig.stations} joins, ${concurrency} at a time`);
+    const r = await measured('psk-burst', rig, () => rig.load.joinAll(concurrency, timeoutMs), { concurrency });
+    lastBurstRate = r.handshakes_per_s;
+    return r;
+  } finally {
+    await rig.stop();
+  }
+}
+
+/** The maximum rate psk-burst measured in this run (psk-steady runs at half of it). */
+let lastBurstRate: number | undefined;
+
+async function runSteady(ctx: BenchContext): Promise<BenchResult> {
+  const timeoutMs = intOption(ctx, 'timeout-s', 120) * 1000;
+  const concurrency = intOption(ctx, 'concurrency', 256);
+  const rig = await startRig(ctx, 'psk-steady');
+  try {
+    await warmUp(ctx, 'psk-steady', rig, concurrency, timeoutMs);
+    let max = lastBurstRate;
+    const given = ctx.options.get('rate');
+    if (given !== undefined) max = 2 * intOption(ctx, 'rate', 1);
+    if (max === undefined) {
+      // No burst result in this run: measure the maximum here (the warm-up left every station away).
+      ctx.progress('psk-steady: measuring the maximum rate first (closed loop)');
+      const b = await rig.load.joinAll(concurrency, timeoutMs);
+      max = b.joined / (b.wallMs / 1000);
+      await rig.load.leaveAll();
+      while (((await rig.auth.metrics()).get('airlock_stations{state="authorized"}') ?? 0) > 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    const rate = Math.max(1, Math.round(max / 2));
+    ctx.progress(`psk-steady: measuring ${rig.stations} joins at ${rate}/s (half of ${round(max)}/s)`);
+    return await measured('psk-steady', rig, () => rig.load.joinAtRate(rate, timeoutMs), { offered_rate_per_s: rate, max_rate_per_s: round(max) });
+  } finally {
+    await rig.stop();
+  }
+}
+
+const OPTIONS = { agents: '8', stations: '1000 (per agent)', bsses: '4', concurrency: '256', 'floor-iterations': '20000', 'timeout-s': '120' };
+
+/** The psk-burst scenario. */
+export const pskBurst: Scenario = {
+  name: 'psk-burst',
+  summary: 'WPA2-PSK joins, closed loop: the maximum handshake rate',
+  options: OPTIONS,
+  run: runBurst,
+};
+
+/** The psk-steady scenario. */
+export const pskSteady: Scenario = {
+  name: 'psk-steady',
+  summary: 'WPA2-PSK joins, open loop at half the psk-burst maximum (or --rate): join latency',
+  options: { ...OPTIONS, rate: '(half of the psk-burst maximum)' },
+  run: runSteady,
+};

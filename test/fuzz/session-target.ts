@@ -20,7 +20,7 @@ import pino from 'pino';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { defaultConfig, startAuthenticator, type RunningAuthenticator } from '@airlock/authenticator';
 import { EdgeAgent, SimDriver, simBssRsne, simBsses, simStations } from '@airlock/edge-agent';
-import type { AgentMessage, ControllerMessage } from '@airlock/proto';
+import type { AgentMessage, ControllerBatch, ControllerMessage } from '@airlock/proto';
 import { AKM, EapolType, encodeEapol } from '@airlock/rsn';
 import { frameLines, hex, IWD_4WAY, IWD_WPA2 } from '@airlock/rsn/testing';
 import { mutated } from './mutate.js';
@@ -39,8 +39,10 @@ const CAPTURED: Buffer[] = [...Object.values(IWD_4WAY.frames), ...Object.values(
 
 /** A stand-in for grpc-js's ServerDuplexStream: the session reads 'data' events and writes messages. */
 class FakeCall extends EventEmitter {
-  readonly written: ControllerMessage[] = [];
+  readonly written: (ControllerMessage | ControllerBatch)[] = [];
   ended: { code: number; details: string } | undefined;
+  /** How the authenticator ended it, before the case closed it from the agent's side. */
+  endedByServer: { code: number; details: string } | undefined;
   constructor() {
     super();
     this.on('error', (e: Error & { code?: number; details?: string }) => {
@@ -53,7 +55,7 @@ class FakeCall extends EventEmitter {
   getAuthContext(): object {
     return {};
   }
-  write(m: ControllerMessage): boolean {
+  write(m: ControllerMessage | ControllerBatch): boolean {
     this.written.push(m);
     return true;
   }
@@ -109,6 +111,8 @@ const session = hello.chain((h) => fc.record({
   hello: fc.constant(h),
   messages: fc.array(fc.record({ body: bodyFor(h.bsses), seqSkew: fc.oneof({ weight: 60, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.bigInt({ min: -2n, max: 3n }) }) }), { maxLength: 32 }),
   close: fc.constantFrom('end', 'cancelled', 'error', 'stay'),
+  /** ConnectBatched: the messages go in batches of these sizes (cycled). */
+  batches: fc.option(fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 4 }), { nil: undefined }),
 }));
 
 /** What one case is made of. */
@@ -116,6 +120,7 @@ interface SessionCase {
   hello: { agentId: string; bsses: Buffer[]; stations: AgentMessageStation[]; reportsTxStatus: boolean };
   messages: { body: AgentMessage['body']; seqSkew: bigint }[];
   close: string;
+  batches: number[] | undefined;
 }
 
 /** What the hostile sessions met: how streams ended, and what reached the core. */
@@ -138,8 +143,16 @@ export async function fuzzSession(runs: number, seed?: number): Promise<SessionF
     // Each case yields to the event loop after it: timers, writes and the healthy agent's
     // traffic interleave with the hostile sessions as they would in production.
     await fc.assert(fc.asyncProperty(session, async (c) => {
-      oneCase(h.auth, c);
+      const call = oneCase(h.auth, c);
       await new Promise((r) => setImmediate(r));
+      // Counted after the turn: a batched session's commands leave at the end of it.
+      stats.cases++;
+      const sent = call.written.flatMap((w) => ('messages' in w ? w.messages : [w]));
+      if (sent.some((m) => m.body?.$case === 'welcome')) stats.welcomed++;
+      if (call.endedByServer !== undefined) {
+        const name = status[call.endedByServer.code] ?? String(call.endedByServer.code);
+        stats.ended[name] = (stats.ended[name] ?? 0) + 1;
+      }
     }), { numRuns: runs, seed });
     await h.check();
     const text = await (await fetch(`http://127.0.0.1:${h.auth.httpPort}/metrics`)).text();
@@ -152,31 +165,39 @@ export async function fuzzSession(runs: number, seed?: number): Promise<SessionF
 
 let stats: SessionFuzzStats = { cases: 0, welcomed: 0, ended: {}, maxStations: 0, dropped: {} };
 
-function oneCase(auth: RunningAuthenticator, c: SessionCase): void {
+function oneCase(auth: RunningAuthenticator, c: SessionCase): FakeCall {
   const call = new FakeCall();
-  auth.service.accept(call as unknown as ServerDuplexStream<AgentMessage, ControllerMessage>);
+  const batched = c.batches !== undefined;
+  auth.service.accept(call as unknown as ServerDuplexStream<AgentMessage, ControllerMessage>, batched);
   let seq = 1n;
-  call.emit('data', {
+  const all: AgentMessage[] = [{
     seq,
     body: { $case: 'hello', value: { agentId: c.hello.agentId, softwareVersion: 'fuzz', bsses: c.hello.bsses.map((b) => ({ bssid: b, ssid: Buffer.from(SSID), rsne: RSNE, wired: false, interfaceMac: Buffer.alloc(0) })), stations: c.hello.stations, reportsTxStatus: c.hello.reportsTxStatus } },
-  } satisfies AgentMessage);
+  }];
   for (const m of c.messages) {
-    if (call.ended !== undefined) break;
     seq += 1n;
-    call.emit('data', { seq: seq + m.seqSkew, body: m.body } satisfies AgentMessage);
+    all.push({ seq: seq + m.seqSkew, body: m.body });
+  }
+  if (c.batches === undefined) {
+    for (const m of all) {
+      if (call.ended !== undefined) break;
+      call.emit('data', m);
+    }
+  } else {
+    for (let i = 0, k = 0; i < all.length && call.ended === undefined; k++) {
+      const n = c.batches[k % c.batches.length];
+      call.emit('data', { messages: all.slice(i, i + n) });
+      i += n;
+    }
   }
   assert.notEqual(call.ended?.code, status.INTERNAL, `the authenticator failed internally: ${call.ended?.details}`);
-  stats.cases++;
-  if (call.written.some((m) => m.body?.$case === 'welcome')) stats.welcomed++;
-  if (call.ended !== undefined) {
-    const name = status[call.ended.code] ?? String(call.ended.code);
-    stats.ended[name] = (stats.ended[name] ?? 0) + 1;
-  }
+  call.endedByServer = call.ended;
   stats.maxStations = Math.max(stats.maxStations, auth.service.core.size.stations - HEALTHY_STATIONS);
   if (c.close === 'end') call.emit('end');
   else if (c.close === 'cancelled') call.emit('cancelled');
   else if (c.close === 'error') call.emit('error', Object.assign(new Error('fuzz: transport error'), { code: status.UNAVAILABLE }));
   if (c.close !== 'stay') call.emit('close');
+  return call;
 }
 
 type AgentMessageStation = { bssid: Buffer; sta: Buffer; rsne: Buffer; portAuthorized: boolean; pairwiseKeyInstalled: boolean; vlanId: number };

@@ -136,7 +136,7 @@ async function measured(name: string, rig: PskRig, pass: () => Promise<JoinRun>,
 }
 
 async function runBurst(ctx: BenchContext): Promise<BenchResult> {
-  const concurrency = intOption(ctx, 'concurrency', 256);
+  const concurrency = intOption(ctx, 'concurrency', 1024);
   const timeoutMs = intOption(ctx, 'timeout-s', 120) * 1000;
   const rig = await startRig(ctx, 'psk-burst');
   try {
@@ -155,7 +155,7 @@ let lastBurstRate: number | undefined;
 
 async function runSteady(ctx: BenchContext): Promise<BenchResult> {
   const timeoutMs = intOption(ctx, 'timeout-s', 120) * 1000;
-  const concurrency = intOption(ctx, 'concurrency', 256);
+  const concurrency = intOption(ctx, 'concurrency', 1024);
   const rig = await startRig(ctx, 'psk-steady');
   try {
     await warmUp(ctx, 'psk-steady', rig, concurrency, timeoutMs);
@@ -178,7 +178,7 @@ async function runSteady(ctx: BenchContext): Promise<BenchResult> {
   }
 }
 
-const OPTIONS = { agents: '8', stations: '1000 (per agent)', bsses: '4', concurrency: '256', 'floor-iterations': '20000', 'timeout-s': '120' };
+const OPTIONS = { agents: '8', stations: '1000 (per agent)', bsses: '4', concurrency: '1024', 'floor-iterations': '20000', 'timeout-s': '120' };
 
 /** The psk-burst scenario. */
 export const pskBurst: Scenario = {

@@ -8,3 +8,4 @@ export * from './report-metrics.js';
 export * from './akm-names.js';
 export * from './server.js';
 export { AgentSession } from './agent-session.js';
+export * from './random-pool.js';

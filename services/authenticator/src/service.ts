@@ -3,7 +3,6 @@
  * commands, agent events into core events, reports into metrics and logs, and the core's
  * next deadline into a single timer. Nothing here decides protocol behaviour.
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { status } from '@grpc/grpc-js';
 import { Cipher, type AgentMessage, type Hello } from '@airlock/proto';
@@ -26,6 +25,7 @@ import {
 import { RadiusClient, RadiusCode } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type SessionHost } from './agent-session.js';
+import { RandomPool } from './random-pool.js';
 import { BssPolicy, certificateIdentity } from './bss-policy.js';
 import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, type NasIdentity, type StationTraffic } from './radius-attributes.js';
 import type { AuthenticatorConfig } from './config.js';
@@ -123,6 +123,8 @@ export class AuthenticatorService implements SessionHost {
     this.networks = networkPolicies(opts.config);
     this.bssPolicy = new BssPolicy(opts.config.agents);
     const e = opts.config.eapol;
+    const pool = new RandomPool();
+    const random = opts.random ?? ((n: number) => pool.take(n));
     const debug = this.log.isLevelEnabled('debug');
     const r = opts.config.radius;
     this.nas = { identifier: r.nasIdentifier, ipAddress: r.nasIpAddress };
@@ -134,6 +136,7 @@ export class AuthenticatorService implements SessionHost {
         deadAfterMs: r.deadAfterMs,
         probeIntervalMs: r.probeIntervalMs,
         maxInFlight: r.maxInFlight,
+        random,
         onResult: (res) => {
           // Status-Server probes are not requests of stations: label them apart.
           const code =
@@ -150,7 +153,7 @@ export class AuthenticatorService implements SessionHost {
       });
     }
     this.core = new AuthenticatorCore({
-      random: opts.random ?? ((n) => randomBytes(n)),
+      random: random,
       timing: {
         pairwiseUpdateCount: e.pairwiseUpdateCount,
         groupUpdateCount: e.groupUpdateCount,

@@ -54,8 +54,8 @@ export interface AuthenticatorProcess {
  * Starts main.js with `config` (an object in the YAML schema of config/example.yaml,
  * written as JSON, which YAML 1.2 reads as is) with grpc.listen and http.listen filled in.
  */
-export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>): Promise<AuthenticatorProcess> {
-  const grpcPort = await freeTcpPort();
+export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number } = {}): Promise<AuthenticatorProcess> {
+  const grpcPort = opts.grpcPort ?? (await freeTcpPort());
   const httpPort = await freeTcpPort();
   const full = {
     ...config,

@@ -34,6 +34,10 @@ export interface LoadSpec {
   firstAgentNumber: number;
   /** mTLS with the certificates in this dev-PKI directory (agent ids ap-N); absent: plaintext (ids bench-N). */
   pkiDir?: string;
+  /** Each agent on its own TCP connection, as real APs are (grpc-js would otherwise share one per target). */
+  ownConnections?: boolean;
+  /** Stations disconnected by the authenticator associate again after this many ms (default: they stay away). */
+  rejoinAfterDisconnectMs?: number;
 }
 
 let load: SimLoad | undefined;
@@ -58,6 +62,8 @@ async function handle(r: LoadRequest): Promise<unknown> {
         firstAgentNumber: o.firstAgentNumber,
         passphrase: o.passphrase,
         ...(pki === undefined ? {} : { agentId: (n: number) => `ap-${n}`, credentials: credentialsFrom(pki) }),
+        ...(o.ownConnections === true ? { channelOptions: { 'grpc.use_local_subchannel_pool': 1 } } : {}),
+        ...(o.rejoinAfterDisconnectMs === undefined ? {} : { rejoinAfterDisconnectMs: o.rejoinAfterDisconnectMs }),
       });
       return { stations: load.stations };
     }

@@ -29,6 +29,10 @@ export interface SimLoadOptions {
   /** Agent ids (default bench-N) and their channel credentials (default plaintext). */
   agentId?: (agentNumber: number) => string;
   credentials?: (agentId: string) => grpc.ChannelCredentials;
+  /** Extra channel options of every agent (e.g. its own connection). */
+  channelOptions?: grpc.ChannelOptions;
+  /** Disconnected stations associate again after this many ms (default: they stay away). */
+  rejoinAfterDisconnectMs?: number;
 }
 
 /** What one wave of joins measured. */
@@ -67,13 +71,13 @@ export class SimLoad {
         bsses: simBsses(topology).map((b) => ({ ...b, akm: opts.akm })),
         stations,
         autoJoin: false,
-        behaviour: { rejoinAfterDisconnect: false },
+        behaviour: opts.rejoinAfterDisconnectMs === undefined ? { rejoinAfterDisconnect: false } : { rejoinAfterDisconnect: true, awayMs: [opts.rejoinAfterDisconnectMs, opts.rejoinAfterDisconnectMs] },
         seed: agentNumber,
       });
       this.drivers.push(driver);
       this.stationsOf.set(driver, stations);
       const agentId = opts.agentId?.(agentNumber) ?? `bench-${agentNumber}`;
-      this.agents.push(new EdgeAgent({ agentId, target: opts.target, driver, logger: pino({ level: 'silent' }), credentials: opts.credentials?.(agentId) }));
+      this.agents.push(new EdgeAgent({ agentId, target: opts.target, driver, logger: pino({ level: 'silent' }), credentials: opts.credentials?.(agentId), channelOptions: opts.channelOptions }));
     }
   }
 

@@ -637,6 +637,8 @@ export class AuthenticatorService implements SessionHost {
   }
 
   private sendAccounting(e: AccountingEffect): void {
+    // No accounting server: nothing to send, and no session to keep per station.
+    if (this.radius === undefined || !this.config.radius.accounting) return;
     const key = macKey(e.sta);
     let traffic: StationTraffic | undefined;
     if (e.kind === 'start') {
@@ -648,7 +650,6 @@ export class AuthenticatorService implements SessionHost {
         this.acctSessions.delete(key);
       }
     }
-    if (this.radius === undefined || !this.config.radius.accounting) return;
     const attrs = accountingAttributes(e, e.kind === 'start' ? AcctStatus.Start : AcctStatus.Stop, this.nas, traffic, e.sessionTimeS, Math.floor(Date.now() / 1000));
     const p = this.radius.accountingRequest(attrs).then(
       () => undefined,

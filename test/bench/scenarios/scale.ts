@@ -131,6 +131,7 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
     await auth.stop();
     // The same port: the agents reconnect to where they were.
     auth = await startAuthenticatorProcess('mass-rejoin-authenticator-2', ctx.workDir, authConfig(), { grpcPort: port });
+    const rssStart = auth.rssKb();
     const ok = await waitAuthorized(auth, total, timeoutMs);
     const tookS = (Date.now() - t0) / 1000;
     const m = await auth.metrics();
@@ -146,7 +147,8 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
       auth_cpu_us_per_handshake: round(((m.get('process_cpu_seconds_total') ?? NaN) * 1e6) / (m.get('airlock_handshakes_total{result="success"}') ?? NaN), 1),
       crypto_floor_us_per_handshake: round(floorUs, 1),
       rss_mb: round(auth.rssKb() / 1024),
-      rss_kb_per_station: round(auth.rssKb() / (m.get('airlock_stations{state="authorized"}') ?? NaN), 2),
+      // The new process's RSS growth from its start (agents reconnecting) over the stations.
+      rss_kb_per_station: round((auth.rssKb() - rssStart) / (m.get('airlock_stations{state="authorized"}') ?? NaN), 2),
       rejoin_s: round(tookS, 2),
       all_authorized: ok,
       handshake_timeouts: m.get('airlock_handshakes_total{result="timeout"}') ?? 0,

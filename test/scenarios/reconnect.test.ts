@@ -141,3 +141,44 @@ void describe('per-station EAPOL rate limit', () => {
     assert.equal(air.core.station(calm)?.phase, 'authorized');
   });
 });
+
+void describe('handshake admission', () => {
+  void it('at most maxHandshakesInFlight 4-way handshakes run at once; the others wait without timers and all complete', () => {
+    const air = new Air({ core: { maxHandshakesInFlight: 2 } });
+    air.addBss({ bssid: BSSID });
+    const stas = Array.from({ length: 10 }, (_v, i) => mac(0x5d, i + 1));
+    for (const s of stas) air.addStation({ mac: s }, BSSID);
+    for (const s of stas) air.associate(s);
+    // Before any answer arrives, only two msg 1/4 went out.
+    const sentFirst = stas.filter((s) => air.transmissions(s, 'msg1/4').length > 0);
+    assert.equal(sentFirst.length, 2);
+    assert.deepEqual(air.core.handshakeLoad(), { inFlight: 2, waiting: 8 });
+    air.run();
+    for (const s of stas) {
+      assert.equal(air.core.station(s)?.phase, 'authorized', macKey(s));
+      assert.equal(air.transmissions(s, 'msg1/4').length, 1, `${macKey(s)}: one msg 1/4, no retransmission while waiting`);
+    }
+    assert.deepEqual(air.core.handshakeLoad(), { inFlight: 0, waiting: 0 });
+  });
+
+  void it('a slot freed by a failed or abandoned handshake goes to the next station; a waiting station that leaves gives up its turn', () => {
+    const air = new Air({ core: { maxHandshakesInFlight: 1 } });
+    air.addBss({ bssid: BSSID, passphrases: ['correct horse battery staple'] });
+    const wrong = mac(0x5e, 1);
+    const leaves = mac(0x5e, 2);
+    const ok = mac(0x5e, 3);
+    air.addStation({ mac: wrong, passphrase: 'wrong horse battery staple' }, BSSID);
+    air.addStation({ mac: leaves }, BSSID);
+    air.addStation({ mac: ok }, BSSID);
+    air.associate(wrong);
+    air.associate(leaves);
+    air.associate(ok);
+    assert.deepEqual(air.core.handshakeLoad(), { inFlight: 1, waiting: 2 });
+    air.leave(leaves);
+    air.run();
+    assert.equal(air.core.station(wrong), undefined, 'the wrong passphrase failed (reason 15)');
+    assert.equal(air.transmissions(leaves, 'msg1/4').length, 0, 'the station that left never got msg 1/4');
+    assert.equal(air.core.station(ok)?.phase, 'authorized');
+    assert.deepEqual(air.core.handshakeLoad(), { inFlight: 0, waiting: 0 });
+  });
+});

@@ -54,7 +54,7 @@ export interface AuthenticatorProcess {
  * Starts main.js with `config` (an object in the YAML schema of config/example.yaml,
  * written as JSON, which YAML 1.2 reads as is) with grpc.listen and http.listen filled in.
  */
-export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number } = {}): Promise<AuthenticatorProcess> {
+export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number; nodeArgs?: string[] } = {}): Promise<AuthenticatorProcess> {
   const grpcPort = opts.grpcPort ?? (await freeTcpPort());
   const httpPort = await freeTcpPort();
   const full = {
@@ -67,7 +67,7 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
   const logFile = join(workDir, `${name}.log`);
   const fd = openSync(logFile, 'w');
   // AIRLOCK_BENCH_AUTH_NODE_ARGS: extra node flags for the authenticator, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.AIRLOCK_BENCH_AUTH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = [...(process.env.AIRLOCK_BENCH_AUTH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), ...(opts.nodeArgs ?? [])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN, '--config', configFile], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -23,7 +23,7 @@ void test('minimal file gets every default', () => {
     http: { listen: '0.0.0.0:9464' },
     log: { level: 'info' },
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
-    limits: { agentSendQueue: 4096, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, eapolPerStationPerS: 20, eapolBurstPerStation: 40 },
+    limits: { agentSendQueue: 4096, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
     radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600, maxInFlight: 1024 },
     eap: { retransmitMs: 3000, maxTransmissions: 4, quietPeriodS: 60, pmksaLifetimeS: 43200 },
     networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false }],
@@ -49,7 +49,7 @@ agents: { bss_policy: configured, bss_assignments: [{ agent: ap-7, bssids: ["02-
 http: { listen: "[::1]:0" }
 log: { level: debug }
 eapol: { pairwise_update_count: 3, group_update_count: 2, first_timeout_ms: 50, first_timeout_no_tx_status_ms: 900, subsequent_timeout_ms: 800, group_timeout_ms: 400, max_frame_bytes: 2048 }
-limits: { agent_send_queue: 100, agent_messages_per_s: 300, agent_message_burst: 600, max_stations_per_bss: 10, max_stations_per_agent: 20, eapol_per_station_per_s: 5, eapol_burst_per_station: 7 }
+limits: { agent_send_queue: 100, agent_messages_per_s: 300, agent_message_burst: 600, max_stations_per_bss: 10, max_stations_per_agent: 20, eapol_per_station_per_s: 5, eapol_burst_per_station: 7, max_handshakes_in_flight: 9 }
 radius:
   servers: [{ name: primary, host: 192.0.2.10, auth_port: 11812, acct_port: 11813, secret: "radius secret" }]
   timeout_ms: 500
@@ -76,7 +76,7 @@ networks:
   assert.equal(r.value.log.level, 'debug');
   assert.deepEqual(r.value.eapol, { pairwiseUpdateCount: 3, groupUpdateCount: 2, firstTimeoutMs: 50, firstTimeoutNoTxStatusMs: 900, subsequentTimeoutMs: 800, groupTimeoutMs: 400, maxFrameBytes: 2048 });
   assert.deepEqual(r.value.agents, { bssPolicy: 'configured', bssAssignments: [{ agent: 'ap-7', bssids: ['02:00:00:00:07:0a', '02:00:00:00:07:09'] }], reconnectGraceS: 5 });
-  assert.deepEqual(r.value.limits, { agentSendQueue: 100, agentMessagesPerS: 300, agentMessageBurst: 600, maxStationsPerBss: 10, maxStationsPerAgent: 20, eapolPerStationPerS: 5, eapolBurstPerStation: 7 });
+  assert.deepEqual(r.value.limits, { agentSendQueue: 100, agentMessagesPerS: 300, agentMessageBurst: 600, maxStationsPerBss: 10, maxStationsPerAgent: 20, eapolPerStationPerS: 5, eapolBurstPerStation: 7, maxHandshakesInFlight: 9 });
   assert.deepEqual(r.value.radius, {
     servers: [{ name: 'primary', host: '192.0.2.10', authPort: 11812, acctPort: 11813, secret: 'radius secret' }],
     timeoutMs: 500, maxRetransmits: 3, deadAfterMs: 2000, probeIntervalMs: 1000, nasIdentifier: 'ap-hall', nasIpAddress: '192.0.2.1', accounting: false, interimIntervalS: 300, maxInFlight: 16,

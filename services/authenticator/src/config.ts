@@ -43,7 +43,7 @@ export interface AuthenticatorConfig {
     groupTimeoutMs: number;
     maxFrameBytes: number;
   };
-  limits: { agentSendQueue: number; agentMessagesPerS: number; agentMessageBurst: number; maxStationsPerBss: number; maxStationsPerAgent: number; eapolPerStationPerS: number; eapolBurstPerStation: number };
+  limits: { agentSendQueue: number; agentMessagesPerS: number; agentMessageBurst: number; maxStationsPerBss: number; maxStationsPerAgent: number; eapolPerStationPerS: number; eapolBurstPerStation: number; maxHandshakesInFlight: number };
   radius: RadiusConfig;
   eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
@@ -385,6 +385,7 @@ const CONFIG_SCHEMA: Rule = {
         max_stations_per_agent: { type: 'integer', doc: 'stations per agent', min: 1, max: 10_000_000, default: 16_384 },
         eapol_per_station_per_s: { type: 'integer', doc: 'EAPOL frames accepted per station per second, sustained (token bucket)', min: 1, max: 100_000, unit: 'frames/s', default: 20 },
         eapol_burst_per_station: { type: 'integer', doc: 'EAPOL frames a station may send at once before the rate applies', min: 1, max: 100_000, unit: 'frames', default: 40 },
+        max_handshakes_in_flight: { type: 'integer', doc: '4-way handshakes running at once; more stations wait in arrival order before msg 1/4', min: 1, max: 10_000_000, default: 1024 },
       },
     },
     radius: {

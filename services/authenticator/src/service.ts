@@ -169,6 +169,7 @@ export class AuthenticatorService implements SessionHost {
       maxStationsPerBss: opts.config.limits.maxStationsPerBss,
       maxStationsPerAgent: opts.config.limits.maxStationsPerAgent,
       eapolRate: { perSecond: opts.config.limits.eapolPerStationPerS, burst: opts.config.limits.eapolBurstPerStation },
+      maxHandshakesInFlight: opts.config.limits.maxHandshakesInFlight,
       trace: debug
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
         : undefined,

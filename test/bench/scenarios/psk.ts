@@ -22,6 +22,9 @@ import { measurePskCryptoFloor } from '../support/crypto-floor.js';
 import { LoadProcess } from '../support/load-process.js';
 import type { JoinRun } from '../support/sim-load.js';
 import { quantile } from '../support/stats.js';
+import { flameGraphSvg, type CpuProfile } from '../support/flamegraph.js';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const SSID = 'airlock-bench-psk';
 const PASSPHRASE = 'bench passphrase 123';
@@ -35,7 +38,7 @@ interface PskRig {
   stop(): Promise<void>;
 }
 
-async function startRig(ctx: BenchContext, name: string): Promise<PskRig> {
+async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []): Promise<PskRig> {
   const agents = intOption(ctx, 'agents', 8);
   const perAgent = intOption(ctx, 'stations', 1000);
   const bsses = intOption(ctx, 'bsses', 4);
@@ -53,7 +56,7 @@ async function startRig(ctx: BenchContext, name: string): Promise<PskRig> {
     // protect against one misbehaving AP (documented in BENCHMARKS.md).
     limits: { agent_messages_per_s: 10_000_000, agent_message_burst: 10_000_000, max_stations_per_bss: 1_000_000, max_stations_per_agent: 10_000_000, eapol_per_station_per_s: 100, eapol_burst_per_station: 100 },
     networks: [{ ssid: SSID, akms: ['psk'], passphrases: [PASSPHRASE], group_rekey_s: 0 }],
-  });
+  }, { nodeArgs });
   ctx.progress(`${name}: authenticator pid ${auth.pid} (log ${auth.logFile})`);
   let load: LoadProcess | undefined;
   try {
@@ -138,15 +141,29 @@ async function measured(name: string, rig: PskRig, pass: () => Promise<JoinRun>,
 async function runBurst(ctx: BenchContext): Promise<BenchResult> {
   const concurrency = intOption(ctx, 'concurrency', 1024);
   const timeoutMs = intOption(ctx, 'timeout-s', 120) * 1000;
-  const rig = await startRig(ctx, 'psk-burst');
+  // --flame FILE: profile the authenticator over the whole run and draw it as a flame graph.
+  const flame = ctx.options.get('flame');
+  const profDir = join(ctx.workDir, 'psk-burst-profile');
+  const rig = await startRig(ctx, 'psk-burst', flame === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  let stopped = false;
   try {
     await warmUp(ctx, 'psk-burst', rig, concurrency, timeoutMs);
     ctx.progress(`psk-burst: measuring ${rig.stations} joins, ${concurrency} at a time`);
     const r = await measured('psk-burst', rig, () => rig.load.joinAll(concurrency, timeoutMs), { concurrency });
     lastBurstRate = r.handshakes_per_s;
+    if (flame !== undefined) {
+      await rig.stop(); // the profile is written as the process exits
+      stopped = true;
+      const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file === undefined) throw new Error(`no CPU profile in ${profDir}`);
+      const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile;
+      writeFileSync(flame, flameGraphSvg(profile, `airlock authenticator, psk-burst (${String(r.handshakes)} joins at ${r.handshakes_per_s}/s after as many warm-up joins; idle time left out)`));
+      ctx.progress(`psk-burst: flame graph in ${flame}`);
+      return { ...r, flame_graph: flame };
+    }
     return r;
   } finally {
-    await rig.stop();
+    if (!stopped) await rig.stop();
   }
 }
 
@@ -184,7 +201,7 @@ const OPTIONS = { agents: '8', stations: '1000 (per agent)', bsses: '4', concurr
 export const pskBurst: Scenario = {
   name: 'psk-burst',
   summary: 'WPA2-PSK joins, closed loop: the maximum handshake rate',
-  options: OPTIONS,
+  options: { ...OPTIONS, flame: '(none: FILE.svg draws the authenticator CPU profile)' },
   run: runBurst,
 };
 

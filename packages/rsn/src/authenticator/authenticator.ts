@@ -51,6 +51,12 @@ export interface CoreOptions {
   maxStationsPerAgent?: number;
   /** Per-station EAPOL token bucket: frames per second sustained, and the burst (default: none). */
   eapolRate?: { perSecond: number; burst: number };
+  /**
+   * 4-way handshakes running at once (msg 1/4 sent, not yet finished); more stations wait in
+   * arrival order before msg 1/4, with no timer running (default: no limit). A mass rejoin
+   * then proceeds at the rate the authenticator can serve instead of timing out.
+   */
+  maxHandshakesInFlight?: number;
 }
 
 /** Why a BSS was refused. */
@@ -99,6 +105,11 @@ export class AuthenticatorCore implements PaeContext {
   private readonly maxPerBss: number;
   private readonly maxPerAgent: number;
   private readonly eapolRate: { perSecond: number; burst: number } | undefined;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  /** Stations waiting for a handshake slot (some may have left since: checked when popped). */
+  private readonly admission: StationState[] = [];
+  private admissionHead = 0;
   private readonly agentStations = new Map<string, number>();
   private readonly pmksa = new PmksaCache();
   /** 802.1X quietWhile per station (after a failed authentication), by macKey. */
@@ -117,6 +128,7 @@ export class AuthenticatorCore implements PaeContext {
     this.maxPerBss = opts.maxStationsPerBss ?? Infinity;
     this.maxPerAgent = opts.maxStationsPerAgent ?? Infinity;
     this.eapolRate = opts.eapolRate;
+    this.maxInFlight = opts.maxHandshakesInFlight ?? Infinity;
     this.acctPrefix = this.rand(4).toString('hex');
   }
 
@@ -581,7 +593,45 @@ export class AuthenticatorCore implements PaeContext {
     this.dirtyBss.add(bss);
   }
 
+  admit(st: StationState): boolean {
+    if (st.admitted) return true;
+    if (this.inFlight < this.maxInFlight) {
+      st.admitted = true;
+      st.waitingAdmission = false;
+      this.inFlight++;
+      return true;
+    }
+    if (!st.waitingAdmission) {
+      st.waitingAdmission = true;
+      this.admission.push(st);
+    }
+    return false;
+  }
+
+  /** Handshakes running, and stations waiting for a slot (admin, tests). */
+  handshakeLoad(): { inFlight: number; waiting: number } {
+    return { inFlight: this.inFlight, waiting: this.admission.length - this.admissionHead };
+  }
+
+  /** A station's handshake slot is free again: the next waiting station starts. */
+  private release(st: StationState): void {
+    st.waitingAdmission = false;
+    if (!st.admitted) return;
+    st.admitted = false;
+    this.inFlight--;
+    while (this.inFlight < this.maxInFlight && this.admissionHead < this.admission.length) {
+      const next = this.admission[this.admissionHead++];
+      if (this.admissionHead > 1024 && this.admissionHead * 2 > this.admission.length) {
+        this.admission.splice(0, this.admissionHead);
+        this.admissionHead = 0;
+      }
+      if (!next.waitingAdmission || this.stations.get(next.key) !== next) continue;
+      this.runStation(next); // passes admit() now
+    }
+  }
+
   finishHandshake(st: StationState, result: HandshakeResult, detail: string): void {
+    this.release(st);
     const hs = st.handshake;
     if (hs === undefined || hs.result !== undefined) return;
     hs.result = result;
@@ -999,6 +1049,8 @@ export class AuthenticatorCore implements PaeContext {
       associatedAt: this.now,
       phase: undefined,
       deferred: false,
+      admitted: false,
+      waitingAdmission: false,
       eapolTokens: this.eapolRate?.burst ?? 0,
       eapolTokensAt: this.now,
       ptkState: 'INITIALIZE',
@@ -1109,6 +1161,7 @@ export class AuthenticatorCore implements PaeContext {
   private dropStation(st: StationState, result: HandshakeResult, detail: string, cause?: number): void {
     if (this.stations.get(st.key) !== st) return;
     this.finishHandshake(st, result, detail);
+    this.release(st); // also when no handshake record was open
     this.accountingStop(st, cause ?? st.terminateCause);
     if (st.GUpdateStationKeys) {
       st.GUpdateStationKeys = false;

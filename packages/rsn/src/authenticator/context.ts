@@ -30,6 +30,11 @@ export interface MachineContext {
   diagnose(st: StationState, rk: ReceivedKey): MicDiagnosis | undefined;
   /** A station finished (or abandoned) its part of a GTK rekey. */
   groupKeyDone(bss: BssState): void;
+  /**
+   * May this station send msg 1/4 now? At most CoreOptions.maxHandshakesInFlight 4-way
+   * handshakes run at once; the others wait their turn (in arrival order, no timer running).
+   */
+  admit(st: StationState): boolean;
   /** Close the current handshake record with a result. */
   finishHandshake(st: StationState, result: HandshakeResult, detail: string): void;
 }

@@ -42,7 +42,7 @@ export function stepPtk(ctx: MachineContext, st: StationState): boolean {
       return false;
     case 'INITPMK':
     case 'INITPSK':
-      if (st.pmkCandidates.length > 0) return enter(ctx, st, 'PTKSTART');
+      if (st.pmkCandidates.length > 0) return ctx.admit(st) ? enter(ctx, st, 'PTKSTART') : false;
       st.disconnectReason = Reason.IEEE_802_1X_AUTH_FAILED;
       ctx.finishHandshake(st, 'rejected', s === 'INITPSK' ? 'no PSK configured for the station' : 'no PMK for the station');
       return enter(ctx, st, 'DISCONNECT');

@@ -102,6 +102,9 @@ export interface StationState extends TimerTarget {
   phase: StationPhase | undefined;
   /** A timer came due while its BSS was detached; it fires on attach. */
   deferred: boolean;
+  /** Holds one of the maxHandshakesInFlight slots / waits in the admission queue. */
+  admitted: boolean;
+  waitingAdmission: boolean;
   /** EAPOL token bucket (CoreOptions.eapolRate): tokens left, and when they were counted. */
   eapolTokens: number;
   eapolTokensAt: number;

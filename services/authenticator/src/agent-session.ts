@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import type { AgentBatch, AgentMessage, ControllerBatch, ControllerMessage, Hello } from '@airlock/proto';
+import { splitBatches, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage, type Hello } from '@airlock/proto';
 import type { Logger } from 'pino';
 
 /** The two shapes of an AgentLink stream: Connect (a message per gRPC message) and ConnectBatched. */
@@ -37,6 +37,8 @@ export interface SessionLimits {
   /** Messages per second read from the agent, sustained, and the burst (a token bucket). */
   messagesPerS: number;
   messageBurst: number;
+  /** gRPC message size limit: a batch stays under half of it. */
+  maxMessageBytes: number;
 }
 
 /** A command's outcome: what the core must hear about it. */
@@ -154,8 +156,10 @@ export class AgentSession {
     this.draining = false;
     if (this.batched) {
       if (this.backlog.length === 0) return;
-      const messages = this.backlog.splice(0);
-      if (!(this.call as ServerDuplexStream<AgentBatch, ControllerBatch>).write({ messages })) this.draining = true;
+      const call = this.call as ServerDuplexStream<AgentBatch, ControllerBatch>;
+      for (const messages of splitBatches(this.backlog.splice(0), this.limits.maxMessageBytes / 2)) {
+        if (!call.write({ messages })) this.draining = true;
+      }
       return;
     }
     const call = this.call as ServerDuplexStream<AgentMessage, ControllerMessage>;

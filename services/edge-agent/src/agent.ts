@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { AgentLinkClient, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
+import { AgentLinkClient, splitBatches, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
 import { formatMac, isMac, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import type { Driver, DriverEvent } from './driver.js';
@@ -201,8 +201,10 @@ export class EdgeAgent extends EventEmitter {
     this.draining = false;
     if (this.opts.batched !== false) {
       if (this.backlog.length === 0) return;
-      const messages = this.backlog.splice(0);
-      if (!(stream as BatchStream).write({ messages })) this.draining = true;
+      // Under half the receiver's message limit each (the estimate bounds the encoding).
+      for (const messages of splitBatches(this.backlog.splice(0), (this.opts.maxMessageBytes ?? 65536) / 2)) {
+        if (!(stream as BatchStream).write({ messages })) this.draining = true;
+      }
       return;
     }
     while (this.backlog.length > 0) {

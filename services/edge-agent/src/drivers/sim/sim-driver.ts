@@ -142,6 +142,7 @@ export class SimDriver extends EventEmitter implements Driver {
   private readonly byAnnounced = new Map<string, RadioBss>();
   private readonly stationsByMac = new Map<string, SimStation>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly immediates = new Set<NodeJS.Immediate>();
   private readonly pskCache = new PskCache();
   private onEvent: ((e: DriverEvent) => void) | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
@@ -220,6 +221,8 @@ export class SimDriver extends EventEmitter implements Driver {
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const i of this.immediates) clearImmediate(i);
+    this.immediates.clear();
     return Promise.resolve();
   }
 
@@ -488,6 +491,16 @@ export class SimDriver extends EventEmitter implements Driver {
   }
 
   private after(_st: SimStation, ms: number, fn: () => void, requireRunning = true): void {
+    if (ms <= 0) {
+      // A perfect air delivers at once: setTimeout(0) would wait a whole millisecond.
+      const i = setImmediate(() => {
+        this.immediates.delete(i);
+        if (requireRunning && !this.running) return;
+        fn();
+      });
+      this.immediates.add(i);
+      return;
+    }
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (requireRunning && !this.running) return;

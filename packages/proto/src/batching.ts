@@ -1,0 +1,52 @@
+/**
+ * ConnectBatched splits what one turn produced into gRPC messages that stay under the
+ * receiver's size limit (grpc.max_receive_message_length): a burst of a thousand
+ * associations or msg 1/4 frames must not become one oversized message that ends the
+ * stream. Sizes are estimated from the fields (bytes and strings at their length, numbers at
+ * their largest varint), which bounds the protobuf encoding from above for these messages.
+ */
+
+/** An upper-bound estimate of a message's protobuf size, in octets. */
+export function approximateSize(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return value.length + 6;
+  switch (typeof value) {
+    case 'string':
+      return Buffer.byteLength(value) + 6;
+    case 'number':
+    case 'bigint':
+      return 11;
+    case 'boolean':
+      return 2;
+    case 'object': {
+      let n = 6;
+      if (Array.isArray(value)) {
+        for (const v of value) n += approximateSize(v);
+        return n;
+      }
+      for (const v of Object.values(value as Record<string, unknown>)) n += approximateSize(v);
+      return n;
+    }
+    default:
+      return 0;
+  }
+}
+
+/** `messages` in order, cut into runs whose estimated size stays within `maxBytes` (a lone oversized message goes alone). */
+export function splitBatches<T>(messages: readonly T[], maxBytes: number): T[][] {
+  const out: T[][] = [];
+  let run: T[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const s = approximateSize(m);
+    if (run.length > 0 && size + s > maxBytes) {
+      out.push(run);
+      run = [];
+      size = 0;
+    }
+    run.push(m);
+    size += s;
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentBatch, type AgentMessage } from './index.js';
-import { approximateSize, splitBatches } from './batching.js';
+import { approximateSize, messageSize, splitBatches } from './batching.js';
 
 const eapol = (seq: number, frameBytes: number): AgentMessage => ({ seq: BigInt(seq), body: { $case: 'eapolReceived', value: { bssid: Buffer.alloc(6, 1), sta: Buffer.alloc(6, 2), frame: Buffer.alloc(frameBytes, 3) } } });
 
@@ -10,6 +10,7 @@ void test('approximateSize bounds the encoded size from above', () => {
     const m = eapol(123456789, n);
     const encoded = AgentBatch.encode({ messages: [m] }).finish().length;
     assert.ok(approximateSize(m) >= encoded - 3, `frame ${n}: estimate ${approximateSize(m)}, encoded ${encoded}`);
+    assert.ok(messageSize(m) >= encoded - 3, `frame ${n}: quick estimate ${messageSize(m)}, encoded ${encoded}`);
   }
 });
 

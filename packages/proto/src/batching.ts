@@ -32,13 +32,28 @@ export function approximateSize(value: unknown): number {
   }
 }
 
+/** Room for a message's seq, oneof tag, MACs and flags around its variable fields. */
+const ENVELOPE = 96;
+
+/**
+ * The size estimate of one AgentLink message, cheaply: the frames and keys that make a
+ * message large at their length plus an envelope; a Hello (tables of any size) in full.
+ */
+export function messageSize(m: { body?: { $case: string; value: unknown } | undefined }): number {
+  const body = m.body;
+  if (body === undefined) return ENVELOPE;
+  const v = body.value as { frame?: Uint8Array; key?: Uint8Array; rsne?: Uint8Array };
+  if (body.$case === 'hello') return approximateSize(m);
+  return ENVELOPE + (v.frame?.length ?? 0) + (v.key?.length ?? 0) + (v.rsne?.length ?? 0);
+}
+
 /** `messages` in order, cut into runs whose estimated size stays within `maxBytes` (a lone oversized message goes alone). */
-export function splitBatches<T>(messages: readonly T[], maxBytes: number): T[][] {
+export function splitBatches<T extends { body?: { $case: string; value: unknown } | undefined }>(messages: readonly T[], maxBytes: number): T[][] {
   const out: T[][] = [];
   let run: T[] = [];
   let size = 0;
   for (const m of messages) {
-    const s = approximateSize(m);
+    const s = messageSize(m);
     if (run.length > 0 && size + s > maxBytes) {
       out.push(run);
       run = [];

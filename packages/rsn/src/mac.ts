@@ -8,10 +8,14 @@ export function isMac(b: Uint8Array | undefined | null): boolean {
   return b != null && b.length === 6;
 }
 
-/** "aa:bb:cc:dd:ee:ff" for a 6-byte address. */
+/** Two lower-case hex digits of each octet value. */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_v, i) => i.toString(16).padStart(2, '0'));
+
+/** "aa:bb:cc:dd:ee:ff" for a 6-byte address (any length: the octets joined by ':'). */
 export function formatMac(b: Uint8Array): string {
+  if (b.length === 6) return `${HEX[b[0]]}:${HEX[b[1]]}:${HEX[b[2]]}:${HEX[b[3]]}:${HEX[b[4]]}:${HEX[b[5]]}`;
   const parts: string[] = [];
-  for (const x of b) parts.push(x.toString(16).padStart(2, '0'));
+  for (const x of b) parts.push(HEX[x]);
   return parts.join(':');
 }
 
@@ -22,7 +26,8 @@ export function parseMac(s: string): Buffer | undefined {
   return Buffer.from(hex, 'hex');
 }
 
-/** Key for maps: the 12 hex digits of the address. */
+/** Key for maps: the 12 hex digits of the address (hot: every event and effect uses one). */
 export function macKey(b: Uint8Array): string {
+  if (b.length === 6) return HEX[b[0]] + HEX[b[1]] + HEX[b[2]] + HEX[b[3]] + HEX[b[4]] + HEX[b[5]];
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }

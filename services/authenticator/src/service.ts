@@ -103,6 +103,8 @@ export class AuthenticatorService implements SessionHost {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly bssPolicy: BssPolicy;
   private stopping = false;
+  /** Debug logging is on: debug lines (and the formatting of their fields) only then. */
+  private readonly debug: boolean;
   private readonly dropLog = new RateLimitedLog();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -126,6 +128,7 @@ export class AuthenticatorService implements SessionHost {
     const pool = new RandomPool();
     const random = opts.random ?? ((n: number) => pool.take(n));
     const debug = this.log.isLevelEnabled('debug');
+    this.debug = debug;
     const r = opts.config.radius;
     this.nas = { identifier: r.nasIdentifier, ipAddress: r.nasIpAddress };
     if (r.servers.length > 0) {
@@ -561,7 +564,7 @@ export class AuthenticatorService implements SessionHost {
         if (r.result !== 'success') this.log.info({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail }, 'handshake ended');
         break;
       case 'joined':
-        this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), joinMs: r.joinMs }, 'station authorized');
+        if (this.debug) this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), joinMs: r.joinMs }, 'station authorized');
         break;
       case 'frame-dropped':
         this.logDrop(this.log, r.reason, r.bssid, r.sta, r.detail);
@@ -574,13 +577,14 @@ export class AuthenticatorService implements SessionHost {
         break;
       case 'eap': {
         // Successes are the common case (debug); failures are what an operator looks for.
+        if (r.result === 'accept' && !this.debug) break;
         const fields = { bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail };
         if (r.result === 'accept') this.log.debug(fields, '802.1X authentication');
         else this.log.info(fields, '802.1X authentication');
         break;
       }
       case 'pmksa':
-        this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), event: r.event }, 'PMKSA');
+        if (this.debug) this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), event: r.event }, 'PMKSA');
         break;
       case 'command-failed':
         this.log.warn({ bssid: formatMac(r.bssid), sta: r.sta && formatMac(r.sta), command: r.command, error: r.error }, 'command failed at the agent');

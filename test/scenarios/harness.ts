@@ -20,7 +20,7 @@
  * MSK the server gave for it in its last Access-Accept — both ends of an EAP method derive
  * the same MSK — and keeps it as its PMKSA for later associations.
  */
-import { createHash } from 'node:crypto';
+import { seededRandom } from '@airlock/rsn/testing';
 import {
   AKM,
   AuthenticatorCore,
@@ -56,18 +56,7 @@ import { createMetrics, parsePrometheusText, recordReport, type AirlockMetrics }
 
 // ---- deterministic inputs ------------------------------------------------------------
 
-/** A deterministic byte source: SHA-256(seed || counter) blocks. Same seed, same bytes. */
-export function seededRandom(seed: string): (n: number) => Buffer {
-  let counter = 0;
-  return (n: number): Buffer => {
-    const out = Buffer.alloc(n);
-    for (let off = 0; off < n; off += 32) {
-      const block = createHash('sha256').update(seed).update(':').update(String(counter++)).digest();
-      block.copy(out, off, 0, Math.min(32, n - off));
-    }
-    return out;
-  };
-}
+export { seededRandom };
 
 /** A locally administered MAC: 02:<prefix>:00:00:<hi>:<lo>. */
 export function mac(prefix: number, n: number): Buffer {

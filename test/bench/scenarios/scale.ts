@@ -49,13 +49,25 @@ async function heapKb(auth: AuthenticatorProcess): Promise<number> {
   return ((await auth.metrics()).get('nodejs_heap_size_used_bytes') ?? NaN) / 1024;
 }
 
+/** The options both scenarios share, and the crypto floor (measured first, while quiet). */
+function shared(ctx: BenchContext): { agents: number; perAgent: number; concurrency: number; timeoutMs: number; floorUs: number } {
+  return {
+    agents: intOption(ctx, 'agents', 10_000),
+    perAgent: intOption(ctx, 'stations', 10),
+    concurrency: intOption(ctx, 'concurrency', 1024),
+    timeoutMs: intOption(ctx, 'timeout-s', 600) * 1000,
+    floorUs: measurePskCryptoFloor(intOption(ctx, 'floor-iterations', 20000)),
+  };
+}
+
+/** The load generator for `auth`: `agents` agents of `perAgent` stations, each on its own connection. */
+function startLoad(auth: AuthenticatorProcess, o: { agents: number; perAgent: number }, rejoinAfterDisconnectMs?: number): Promise<LoadProcess> {
+  return LoadProcess.start({ target: auth.grpcTarget, agents: o.agents, stationsPerAgent: o.perAgent, bssesPerAgent: 1, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, ownConnections: true, rejoinAfterDisconnectMs });
+}
+
 async function runScale(ctx: BenchContext): Promise<BenchResult> {
-  const agents = intOption(ctx, 'agents', 10_000);
-  const perAgent = intOption(ctx, 'stations', 10);
-  const concurrency = intOption(ctx, 'concurrency', 1024);
+  const { agents, perAgent, concurrency, timeoutMs, floorUs } = shared(ctx);
   const idleS = intOption(ctx, 'idle-s', 10);
-  const timeoutMs = intOption(ctx, 'timeout-s', 600) * 1000;
-  const floorUs = measurePskCryptoFloor(intOption(ctx, 'floor-iterations', 20000));
   const auth = await startAuthenticatorProcess('scale-authenticator', ctx.workDir, authConfig());
   let load: LoadProcess | undefined;
   try {
@@ -63,7 +75,7 @@ async function runScale(ctx: BenchContext): Promise<BenchResult> {
     const rss0 = auth.rssKb();
     const heap0 = await heapKb(auth);
     ctx.progress(`scale: ${agents} agents x ${perAgent} stations; authenticator pid ${auth.pid}, RSS ${round(rss0 / 1024)} MiB`);
-    load = await LoadProcess.start({ target: auth.grpcTarget, agents, stationsPerAgent: perAgent, bssesPerAgent: 1, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, ownConnections: true });
+    load = await startLoad(auth, { agents, perAgent });
     const tc = Date.now();
     await load.connect(timeoutMs);
     const connectS = (Date.now() - tc) / 1000;
@@ -113,16 +125,12 @@ async function runScale(ctx: BenchContext): Promise<BenchResult> {
 }
 
 async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
-  const agents = intOption(ctx, 'agents', 10_000);
-  const perAgent = intOption(ctx, 'stations', 10);
-  const concurrency = intOption(ctx, 'concurrency', 1024);
-  const timeoutMs = intOption(ctx, 'timeout-s', 600) * 1000;
-  const floorUs = measurePskCryptoFloor(intOption(ctx, 'floor-iterations', 20000));
+  const { agents, perAgent, concurrency, timeoutMs, floorUs } = shared(ctx);
   let auth = await startAuthenticatorProcess('mass-rejoin-authenticator', ctx.workDir, authConfig());
   let load: LoadProcess | undefined;
   try {
     const port = Number(auth.grpcTarget.split(':')[1]);
-    load = await LoadProcess.start({ target: auth.grpcTarget, agents, stationsPerAgent: perAgent, bssesPerAgent: 1, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, ownConnections: true, rejoinAfterDisconnectMs: 0 });
+    load = await startLoad(auth, { agents, perAgent }, 0);
     await load.connect(timeoutMs);
     const first = await load.joinAll(concurrency, timeoutMs);
     ctx.progress(`mass-rejoin: ${first.joined} joined in ${round(first.wallMs / 1000)} s; restarting the authenticator`);

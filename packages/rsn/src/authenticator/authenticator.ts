@@ -631,7 +631,7 @@ export class AuthenticatorCore implements PaeContext {
   }
 
   finishHandshake(st: StationState, result: HandshakeResult, detail: string): void {
-    this.release(st);
+    this.release(st); // before the early return: a slot is held also without a record
     const hs = st.handshake;
     if (hs === undefined || hs.result !== undefined) return;
     hs.result = result;
@@ -1160,8 +1160,7 @@ export class AuthenticatorCore implements PaeContext {
   /** Forgets a station; an unfinished handshake ends with `result`. */
   private dropStation(st: StationState, result: HandshakeResult, detail: string, cause?: number): void {
     if (this.stations.get(st.key) !== st) return;
-    this.finishHandshake(st, result, detail);
-    this.release(st); // also when no handshake record was open
+    this.finishHandshake(st, result, detail); // frees its handshake slot, record or not
     this.accountingStop(st, cause ?? st.terminateCause);
     if (st.GUpdateStationKeys) {
       st.GUpdateStationKeys = false;

@@ -6,7 +6,7 @@
  * wrong RSNE, no GTK, bad MIC) so tests can script misbehaving APs. Not a state machine:
  * the test decides the order.
  */
-import { createHash } from 'node:crypto';
+import { seededRandom } from '@airlock/rsn/testing';
 import {
   KeyInfo,
   aesKeyWrap,
@@ -27,18 +27,7 @@ import {
 } from '@airlock/rsn';
 import type { EapolKey, PtkKeys } from '@airlock/rsn';
 
-/** A deterministic random source (SHA-256 in counter mode over a seed) for reproducible tests. */
-export function seededRandom(seed: string): (n: number) => Buffer {
-  let counter = 0;
-  return (n: number): Buffer => {
-    const out = Buffer.alloc(n);
-    for (let off = 0; off < n; off += 32) {
-      const block = createHash('sha256').update(seed).update(String(counter++)).digest();
-      block.copy(out, off, 0, Math.min(32, n - off));
-    }
-    return out;
-  };
-}
+export { seededRandom };
 
 /** An RSNE (§9.4.2.24) with one pairwise cipher and one AKM, version 1. */
 export function rsneFor(akm: number, pairwise: number, group: number, capabilities = 0x000c): Buffer {

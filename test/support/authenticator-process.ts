@@ -35,6 +35,7 @@ export async function freeTcpPort(): Promise<number> {
 export interface AuthenticatorProcess {
   pid: number;
   grpcTarget: string;
+  grpcPort: number;
   httpPort: number;
   /** Where its stdout/stderr (pino JSON) go. */
   logFile: string;
@@ -100,6 +101,7 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
   return {
     pid,
     grpcTarget: `127.0.0.1:${grpcPort}`,
+    grpcPort,
     httpPort,
     logFile,
     metrics,

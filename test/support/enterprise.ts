@@ -373,7 +373,7 @@ export async function startEnterpriseBed(o: EnterpriseBedOptions): Promise<Enter
  * from `firstAgent` on, BSSIDs of simBsses for those numbers, AKM 802.1X). `track` sees the
  * radio before its agents start, so a caller can stop it even when starting fails.
  */
-export async function startRadio(auth: RunningAuthenticator, o: RadioOptions, firstAgent: number, track: (r: Radio) => void = () => undefined): Promise<Radio> {
+export async function startRadio(auth: { grpcPort: number }, o: RadioOptions, firstAgent: number, track: (r: Radio) => void = () => undefined): Promise<Radio> {
   const per = o.bssesPerAgent ?? 2;
   const numbers = Array.from({ length: o.agents }, (_, i) => firstAgent + i);
   const bssSpecs = numbers.flatMap((agentNumber) => simBsses({ agentNumber, bsses: per, stations: 0, ssid: CORP_SSID, passphrase: '' }).map((b) => ({ ...b, akm: AKM.IEEE8021X })));

@@ -14,10 +14,13 @@ export type AgentCall = ServerDuplexStream<AgentMessage, ControllerMessage> | Se
 /** A command body the authenticator sends. */
 export type CommandBody = NonNullable<ControllerMessage['body']>;
 
+/** A Hello's outcome: welcomed, or the status ending the stream (`redirect`: not an error of the agent's). */
+export type HelloResult = { ok: true } | { ok: false; code: status; message: string; redirect?: boolean };
+
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
   /** Validates and registers a Hello; returns the Welcome settings or why not. */
-  hello(session: AgentSession, hello: Hello): { ok: true } | { ok: false; code: status; message: string };
+  hello(session: AgentSession, hello: Hello): HelloResult;
   /** An event after Hello, in stream order. */
   event(session: AgentSession, msg: AgentMessage): void;
   /** The stream is over (for whatever reason). */
@@ -50,6 +53,8 @@ export interface PendingCommand {
 export class AgentSession {
   readonly sessionId = randomUUID();
   agentId: string | undefined;
+  /** The agent's "address:port" as the gRPC server sees it. */
+  readonly peer: string;
   log: Logger;
   closed = false;
   /** BSS keys (macKey) this session serves. */
@@ -75,7 +80,8 @@ export class AgentSession {
     /** ConnectBatched: messages arrive in batches, and commands of one turn leave in one. */
     private readonly batched = false,
   ) {
-    this.log = logger.child({ session: this.sessionId, peer: call.getPeer(), cert: peerIdentity });
+    this.peer = call.getPeer();
+    this.log = logger.child({ session: this.sessionId, peer: this.peer, cert: peerIdentity });
     this.tokens = limits.messageBurst;
     if (batched) {
       call.on('data', (b: AgentBatch) => {
@@ -194,7 +200,7 @@ export class AgentSession {
       }
       const r = this.host.hello(this, body.value);
       if (!r.ok) {
-        this.host.protocolError('bad_hello');
+        if (r.redirect !== true) this.host.protocolError('bad_hello');
         this.fail(r.code, r.message);
       }
       return;

@@ -33,6 +33,8 @@ export interface AuthenticatorConfig {
   grpc: { listen: string; plaintext: boolean; tls: { cert: string; key: string; ca: string }; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number };
   agents: AgentsConfig;
   http: { listen: string };
+  /** Worker processes sharing the agents: 1 = this process alone, 0 = one per CPU. */
+  cluster: { workers: number };
   log: { level: LogLevelName };
   eapol: {
     pairwiseUpdateCount: number;
@@ -355,6 +357,12 @@ const CONFIG_SCHEMA: Rule = {
       type: 'map', doc: 'the /metrics, /healthz, /readyz HTTP server',
       fields: {
         listen: { type: 'string', doc: 'address to listen on', expect: '"host:port"', check: checkListen, default: '0.0.0.0:9464' },
+      },
+    },
+    cluster: {
+      type: 'map', doc: 'using more than one CPU core',
+      fields: {
+        workers: { type: 'integer', doc: 'worker processes sharing the agents (the primary owns the ports and the shared PMKSA cache); 1 = one process', min: 0, max: 64, unit: '0 = one per CPU', default: 1 },
       },
     },
     log: {

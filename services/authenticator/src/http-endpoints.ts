@@ -22,8 +22,8 @@ export type RouteHandler = (url: URL) => HttpResponse | Promise<HttpResponse>;
 export interface HttpEndpointsOptions {
   /** "host:port"; port 0 picks a free port; an IPv6 host goes in brackets. */
   listen: string;
-  /** Registry served at /metrics. */
-  registry: Registry;
+  /** What /metrics serves: a prom-client Registry, or anything that renders the same way (cluster: the workers' sum). */
+  registry: Pick<Registry, 'contentType' | 'metrics'>;
   /** Whether the service is ready for traffic (/readyz). */
   ready: () => boolean;
   /** Whether the process is healthy (/healthz); always true when absent. */

@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AgentLinkService, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
@@ -13,7 +14,7 @@ import type { AuthenticatorConfig } from './config.js';
 import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.js';
 import { createLogger } from './logging.js';
 import { createMetrics, type AirlockMetrics } from './metrics.js';
-import { AuthenticatorService } from './service.js';
+import { AuthenticatorService, type ClusterLink } from './service.js';
 
 /** Options of startAuthenticator. */
 export interface StartOptions {
@@ -21,6 +22,11 @@ export interface StartOptions {
   logger?: Logger;
   /** CSPRNG override (deterministic tests). */
   random?: (n: number) => Buffer;
+  /**
+   * One worker of a cluster (cluster/worker.ts): it binds no port; the primary accepts the
+   * connections, hands them over (injectConnection) and serves the HTTP endpoints.
+   */
+  cluster?: ClusterLink;
 }
 
 /** A running authenticator. */
@@ -32,6 +38,8 @@ export interface RunningAuthenticator {
   logger: Logger;
   /** Graceful stop; forced after graceMs. */
   stop(graceMs?: number): Promise<void>;
+  /** A connection accepted elsewhere (the cluster primary), for the gRPC server to serve. */
+  injectConnection(connection: Duplex): void;
 }
 
 /** The fully-qualified AgentLink service name (health checks). */
@@ -81,7 +89,7 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   // First: a missing certificate stops the start before any socket opens.
   const creds = serverCredentials(config, logger);
   const metrics = createMetrics({ processMetrics: true });
-  const service = new AuthenticatorService({ config, logger, metrics, random: opts.random });
+  const service = new AuthenticatorService({ config, logger, metrics, random: opts.random, cluster: opts.cluster });
   await service.start();
 
   const server = new grpc.Server({
@@ -101,21 +109,26 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   const health = new HealthImplementation({ '': 'NOT_SERVING', [AGENT_LINK_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);
 
-  const grpcPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(config.grpc.listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
-  });
+  const worker = opts.cluster !== undefined;
+  const injector = worker ? server.createConnectionInjector(creds) : undefined;
+  const grpcPort = worker
+    ? 0
+    : await new Promise<number>((resolve, reject) => {
+        server.bindAsync(config.grpc.listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
+      });
 
   let ready = true;
-  let http: HttpEndpoints;
+  let http: HttpEndpoints | undefined;
   try {
-    http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger });
+    if (!worker) http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger });
   } catch (e) {
     server.forceShutdown();
     throw e;
   }
   health.setStatus('', 'SERVING');
   health.setStatus(AGENT_LINK_SERVICE, 'SERVING');
-  logger.info({ grpcPort, httpPort: http.port, networks: config.networks.map((n) => n.ssid) }, 'authenticator listening');
+  if (worker) logger.info({ networks: config.networks.map((n) => n.ssid) }, 'authenticator worker serving');
+  else logger.info({ grpcPort, httpPort: http?.port, networks: config.networks.map((n) => n.ssid) }, 'authenticator listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 2000): Promise<void> => {
@@ -123,7 +136,8 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
       ready = false;
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(AGENT_LINK_SERVICE, 'NOT_SERVING');
-      server.drain(`${config.grpc.listen.replace(/:\d+$/, '')}:${grpcPort}`, graceMs);
+      if (injector !== undefined) injector.drain(graceMs);
+      else server.drain(`${config.grpc.listen.replace(/:\d+$/, '')}:${grpcPort}`, graceMs);
       const serviceStopped = service.stop(graceMs);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
@@ -136,10 +150,14 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
         });
       });
       await serviceStopped;
-      await http.close();
+      await http?.close();
       logger.info('authenticator stopped');
     })();
     return stopping;
   };
-  return { grpcPort, httpPort: http.port, service, metrics, logger, stop };
+  return { grpcPort, httpPort: http?.port ?? 0, service, metrics, logger, stop, injectConnection: (c) => {
+      if (injector === undefined) throw new Error('injectConnection: this authenticator listens itself (not a cluster worker)');
+      injector.injectConnection(c);
+    },
+  };
 }

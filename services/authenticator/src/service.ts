@@ -18,13 +18,15 @@ import {
   type CoreEvent,
   type Effect,
   type NetworkPolicy,
+  type PmksaListener,
+  type SharedPmksa,
   type RadiusOutcome,
   type Report,
   type StationEntryView,
 } from '@airlock/rsn';
 import { RadiusClient, RadiusCode } from '@airlock/radius';
 import type { Logger } from 'pino';
-import { AgentSession, type AgentCall, type SessionHost } from './agent-session.js';
+import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
 import { RandomPool } from './random-pool.js';
 import { BssPolicy, certificateIdentity } from './bss-policy.js';
 import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, type NasIdentity, type StationTraffic } from './radius-attributes.js';
@@ -41,6 +43,25 @@ export interface ServiceOptions {
   metrics: AirlockMetrics;
   /** CSPRNG; tests may inject a deterministic one. */
   random?: (n: number) => Buffer;
+  /** This service is one worker of several (cluster/worker.ts). */
+  cluster?: ClusterLink;
+}
+
+/**
+ * What a worker's service tells the rest of the cluster, and asks of it (cluster/worker.ts):
+ * its PMKSA cache changes, the agents it holds, and where an agent's state lives.
+ */
+export interface ClusterLink extends PmksaListener {
+  /** The worker holding the agent's state (connected or in reconnect grace), when another one does. */
+  homeOf(agent: string): number | undefined;
+  /** The agent was welcomed here, with these BSSes (macKeys). */
+  agentUp(agent: string, bssKeys: string[]): void;
+  /** Nothing of the agent is held here any more. */
+  agentReleased(agent: string): void;
+  /** The agent connected here while worker `to` holds its state: steer its next connection there. */
+  redirect(session: AgentSession, agent: string, to: number): void;
+  /** A station associated here: another worker still holding it from before must let it go. */
+  stationAssociated(sta: Buffer): void;
 }
 
 /** Builds the core's network policies from the configuration. */
@@ -117,6 +138,9 @@ export class AuthenticatorService implements SessionHost {
   private readonly acctPending = new Set<Promise<void>>();
   /** The RADIUS server holding each station's EAP conversation (its State), by macKey. */
   private readonly conversationServer = new Map<string, string>();
+  private readonly cluster: ClusterLink | undefined;
+  /** Agents dropped without a reconnect grace (evicted by the cluster). */
+  private readonly noGrace = new Set<string>();
 
   constructor(opts: ServiceOptions) {
     this.config = opts.config;
@@ -124,6 +148,7 @@ export class AuthenticatorService implements SessionHost {
     this.metrics = opts.metrics;
     this.networks = networkPolicies(opts.config);
     this.bssPolicy = new BssPolicy(opts.config.agents);
+    this.cluster = opts.cluster;
     const e = opts.config.eapol;
     const pool = new RandomPool();
     const random = opts.random ?? ((n: number) => pool.take(n));
@@ -173,6 +198,7 @@ export class AuthenticatorService implements SessionHost {
       maxStationsPerAgent: opts.config.limits.maxStationsPerAgent,
       eapolRate: { perSecond: opts.config.limits.eapolPerStationPerS, burst: opts.config.limits.eapolBurstPerStation },
       maxHandshakesInFlight: opts.config.limits.maxHandshakesInFlight,
+      pmksaListener: opts.cluster,
       trace: debug
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
         : undefined,
@@ -250,6 +276,52 @@ export class AuthenticatorService implements SessionHost {
     return [...this.sessions.keys()];
   }
 
+  // ---- from the rest of the cluster ---------------------------------------------------
+
+  /** A PMKSA cached by another worker. */
+  importPmksa(e: SharedPmksa): void {
+    this.core.importPmksa(e, this.now());
+  }
+
+  /** A PMKSA forgotten by another worker. */
+  forgetPmksa(sta: Buffer, ssid: Buffer): void {
+    this.core.forgetPmksa(sta, ssid);
+  }
+
+  /** BSSes an agent claimed first on another worker (agents.bss_policy first-claim). */
+  claimed(agent: string, bssKeys: string[]): void {
+    for (const k of bssKeys) this.bssPolicy.claim(agent, k);
+  }
+
+  /**
+   * Stations that associated with another worker's BSS at `atWallMs` (performance.timeOrigin
+   * + performance.now() there): the ones still here from before left, as on a roam.
+   */
+  stationsMovedAway(stas: Buffer[], atWallMs: number): void {
+    const at = atWallMs - performance.timeOrigin - this.t0;
+    const now = this.now();
+    for (const sta of stas) {
+      const effects = this.core.stationMovedAway(sta, at, now);
+      if (effects !== undefined) this.apply(effects);
+    }
+    this.armTimer();
+  }
+
+  /** Drops an agent here at once, without reconnect grace: another worker serves it now. */
+  evict(agent: string, reason: string): void {
+    const graceTimer = this.graceTimers.get(agent);
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    this.graceTimers.delete(agent);
+    this.noGrace.add(agent);
+    try {
+      this.sessions.get(agent)?.fail(status.ABORTED, reason);
+      this.dropAgent(agent, reason);
+    } finally {
+      this.noGrace.delete(agent);
+    }
+    this.armTimer();
+  }
+
   /** Ends every stream and the timer. */
   async stop(graceMs = 2000): Promise<void> {
     if (this.interimTimer) clearInterval(this.interimTimer);
@@ -275,7 +347,7 @@ export class AuthenticatorService implements SessionHost {
 
   // ---- SessionHost ----------------------------------------------------------------
 
-  hello(session: AgentSession, hello: Hello): { ok: true } | { ok: false; code: status; message: string } {
+  hello(session: AgentSession, hello: Hello): HelloResult {
     const id = hello.agentId;
     if (id.length === 0 || id.length > MAX_AGENT_ID) return { ok: false, code: status.INVALID_ARGUMENT, message: `bad Hello: agent_id must be 1..${MAX_AGENT_ID} characters` };
     // With mTLS the certificate is the identity; the Hello must say the same.
@@ -283,6 +355,12 @@ export class AuthenticatorService implements SessionHost {
       return { ok: false, code: status.PERMISSION_DENIED, message: `agent_id ${JSON.stringify(id)} does not match the agent's certificate (CN ${JSON.stringify(session.peerIdentity)})` };
     }
     if (hello.bsses.length === 0) return { ok: false, code: status.INVALID_ARGUMENT, message: 'bad Hello: the agent announces no BSS' };
+    // In a cluster, the worker holding the agent's stations (also in reconnect grace) serves it.
+    const home = this.cluster?.homeOf(id);
+    if (home !== undefined) {
+      this.cluster!.redirect(session, id, home);
+      return { ok: false, code: status.UNAVAILABLE, message: `agent ${id} is served by worker ${home} of this authenticator; reconnect`, redirect: true };
+    }
     const cfgs: BssConfig[] = [];
     const seen = new Set<string>();
     for (const [i, b] of hello.bsses.entries()) {
@@ -333,7 +411,7 @@ export class AuthenticatorService implements SessionHost {
         // still had in reconnect grace (their timer was stopped above).
         for (const done of new Set([...session.bssKeys, ...(this.agentBsses.get(id) ?? [])])) this.removeBss(done, now, 'the agent was refused', effects);
         session.bssKeys.clear();
-        this.agentBsses.delete(id);
+        if (this.agentBsses.delete(id)) this.cluster?.agentReleased(id);
         this.apply(effects);
         return { ok: false, code: status.INVALID_ARGUMENT, message: `BSS ${formatMac(cfg.bssid)}: ${r.error.message}` };
       }
@@ -343,6 +421,7 @@ export class AuthenticatorService implements SessionHost {
     }
     this.agentBsses.set(id, new Set(session.bssKeys));
     for (const k of session.bssKeys) this.bssPolicy.claim(id, k);
+    this.cluster?.agentUp(id, [...session.bssKeys]);
     session.agentId = id;
     session.log = session.log.child({ agent: id });
     this.sessions.set(id, session);
@@ -388,7 +467,7 @@ export class AuthenticatorService implements SessionHost {
     this.metrics.agentsConnected.set(this.sessions.size);
     const graceS = this.config.agents.reconnectGraceS;
     const now = this.now();
-    if (graceS > 0 && !this.stopping) {
+    if (graceS > 0 && !this.stopping && !this.noGrace.has(id)) {
       // Its stations keep keys, authorization and replay counters for the grace period;
       // nothing is sent to them meanwhile (DESIGN.md "Reconnect").
       for (const k of session.bssKeys) this.core.detachBss(Buffer.from(k, 'hex'));
@@ -401,6 +480,7 @@ export class AuthenticatorService implements SessionHost {
       const effects: Effect[] = [];
       for (const k of session.bssKeys) this.removeBss(k, now, 'agent disconnected', effects);
       this.agentBsses.delete(id);
+      if (!this.noGrace.has(id)) this.cluster?.agentReleased(id);
       this.apply(effects);
     }
     session.bssKeys.clear();
@@ -411,13 +491,20 @@ export class AuthenticatorService implements SessionHost {
   private graceExpired(id: string): void {
     this.graceTimers.delete(id);
     if (this.sessions.has(id)) return;
+    const keys = this.dropAgent(id, 'the agent did not return within the reconnect grace period');
+    this.log.info({ agent: id, bsses: keys }, 'reconnect grace period over: the agent\'s stations are dropped');
+    this.cluster?.agentReleased(id);
+    this.armTimer();
+  }
+
+  /** Removes what is left of an agent that has no stream (its BSSes and stations); returns how many BSSes. */
+  private dropAgent(id: string, detail: string): number {
     const effects: Effect[] = [];
     const keys = [...(this.agentBsses.get(id) ?? [])];
-    for (const k of keys) this.removeBss(k, this.now(), 'the agent did not return within the reconnect grace period', effects);
+    for (const k of keys) this.removeBss(k, this.now(), detail, effects);
     this.agentBsses.delete(id);
-    this.log.info({ agent: id, bsses: keys.length }, 'reconnect grace period over: the agent\'s stations are dropped');
     this.apply(effects);
-    this.armTimer();
+    return keys.length;
   }
 
   protocolError(reason: string): void {
@@ -441,6 +528,7 @@ export class AuthenticatorService implements SessionHost {
         const v = body.value;
         if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
         if (v.rsne.length > MAX_RSNE) return this.dropEvent(session, 'oversized_rsne', v.bssid, v.sta);
+        this.cluster?.stationAssociated(v.sta);
         return { type: 'associated', bssid: v.bssid, sta: v.sta, rsne: v.rsne, reassociation: v.reassociation, previousBssid: isMac(v.previousBssid) ? v.previousBssid : undefined };
       }
       case 'stationDisassociated': {

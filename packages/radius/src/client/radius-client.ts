@@ -715,7 +715,9 @@ export class RadiusClient {
         this.socketError(err, server);
       });
       socket.on('message', (msg, rinfo) => this.onMessage(cs, msg, rinfo));
-      socket.bind({ address: this.bindAddressFor(server), port: 0 }, () => {
+      // exclusive: in a node:cluster worker a shared socket would deliver the answers to
+      // whichever worker (Identifier and Request Authenticator live in this process only).
+      socket.bind({ address: this.bindAddressFor(server), port: 0, exclusive: true }, () => {
         bound = true;
         // Up to 256 answers can arrive back to back on one socket; the default receive
         // buffer (~208 KiB of small-datagram overhead) drops some. The kernel caps this at

@@ -8,7 +8,7 @@ import { computePmkid, keyDescriptorVersionFor, PskCache, pskFromHex, tkLength, 
 import { decodeEapol, decodeEapolKey, describeKeyMessage, decodeRsne, EapolType, encodeRsne, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
 import { formatMac, macKey, PAE_GROUP_ADDRESS } from '../mac.js';
 import { AKM, CIPHER, isPskAkm } from '../suites.js';
-import { PmksaCache } from './pmksa-cache.js';
+import { PmksaCache, type PmksaEntry } from './pmksa-cache.js';
 import { receiveEapResponse, receiveServerOutcome, stepBackend, stepPae, type PaeContext } from './pae-machine.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { diagnoseMicFailure, ssidVariants, type AaCandidate } from './diagnosis.js';
@@ -57,6 +57,22 @@ export interface CoreOptions {
    * then proceeds at the rate the authenticator can serve instead of timing out.
    */
   maxHandshakesInFlight?: number;
+  /**
+   * Told when this core caches or forgets a PMKSA, so an authenticator made of several
+   * cores (worker processes) can keep one PMKSA cache: the others importPmksa/forgetPmksa.
+   */
+  pmksaListener?: PmksaListener;
+}
+
+/** A PMKSA as it travels between cores: its lifetime is relative, each core has its own clock. */
+export interface SharedPmksa extends Omit<PmksaEntry, 'expiresAt'> {
+  remainingMs: number;
+}
+
+/** What a core reports of its PMKSA cache (CoreOptions.pmksaListener). */
+export interface PmksaListener {
+  cached(entry: SharedPmksa): void;
+  forgotten(sta: Buffer, ssid: Buffer): void;
 }
 
 /** Why a BSS was refused. */
@@ -112,6 +128,7 @@ export class AuthenticatorCore implements PaeContext {
   private admissionHead = 0;
   private readonly agentStations = new Map<string, number>();
   private readonly pmksa = new PmksaCache();
+  private readonly pmksaListener: PmksaListener | undefined;
   /** 802.1X quietWhile per station (after a failed authentication), by macKey. */
   private readonly quietUntil = new Map<string, number>();
   private readonly acctPrefix: string;
@@ -129,10 +146,28 @@ export class AuthenticatorCore implements PaeContext {
     this.maxPerAgent = opts.maxStationsPerAgent ?? Infinity;
     this.eapolRate = opts.eapolRate;
     this.maxInFlight = opts.maxHandshakesInFlight ?? Infinity;
+    this.pmksaListener = opts.pmksaListener;
     this.acctPrefix = this.rand(4).toString('hex');
   }
 
   // ---- public API -------------------------------------------------------------------
+
+  /** Caches a PMKSA another core made (the PMK is copied); not reported back to the listener. */
+  importPmksa(e: SharedPmksa, now: number): void {
+    if (e.remainingMs <= 0 || e.pmk.length < 16 || e.sta.length !== 6) return;
+    const { remainingMs, ...rest } = e;
+    this.pmksa.add({ ...rest, sta: Buffer.from(e.sta), ssid: Buffer.from(e.ssid), pmk: Buffer.from(e.pmk), classes: e.classes.map((c) => Buffer.from(c)), expiresAt: now + remainingMs });
+  }
+
+  /** Forgets a PMKSA another core forgot; not reported back to the listener. */
+  forgetPmksa(sta: Buffer, ssid: Buffer): void {
+    this.pmksa.forget(sta, ssid);
+  }
+
+  /** PMKSAs cached (metrics, tests). */
+  get pmksaCount(): number {
+    return this.pmksa.size;
+  }
 
   /** Registers a BSS and starts its GTK machine (the first GTK is installed). */
   addBss(cfg: BssConfig, now: number): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
@@ -354,6 +389,25 @@ export class AuthenticatorCore implements PaeContext {
     });
   }
 
+  /**
+   * The station associated at `at` (this core's clock) with a BSS another core serves (a
+   * cluster worker): if it is still here from an earlier association, it left, as on a
+   * roam between two BSSes of this core: its port closes and its key goes at the BSS it left.
+   */
+  stationMovedAway(sta: Buffer, at: number, now: number): Effect[] | undefined {
+    const st = this.stations.get(macKey(sta));
+    if (st === undefined || st.associatedAt >= at) return undefined;
+    return this.run(now, () => {
+      const hadKey = st.PTK_valid || st.portAuthorized;
+      const old = st.bss.cfg.bssid;
+      this.dropStation(st, 'aborted', 'station associated with a BSS served elsewhere');
+      if (hadKey) {
+        this.emit({ type: 'set-port', bssid: old, sta, authorized: false, vlanId: 0, sessionTimeoutS: 0 });
+        this.emit({ type: 'remove-pairwise-key', bssid: old, sta });
+      }
+    });
+  }
+
   /** A station's current state, or undefined. */
   station(sta: Buffer): StationView | undefined {
     const st = this.stations.get(macKey(sta));
@@ -444,7 +498,7 @@ export class AuthenticatorCore implements PaeContext {
   authenticationFailed(st: StationState, result: 'reject' | 'timeout', detail: string): void {
     this.report({ kind: 'eap', bssid: st.bss.cfg.bssid, sta: st.sta, result, detail });
     this.finishHandshake(st, result === 'reject' ? 'rejected' : 'timeout', `802.1X: ${detail}`);
-    this.pmksa.forget(st.sta, st.bss.cfg.network.ssid);
+    this.forgetOwnPmksa(st);
     if (result === 'reject') {
       // quietWhile follows a failed authentication (HELD), not a timeout (ABORTING).
       this.quietUntil.delete(st.key);
@@ -479,7 +533,7 @@ export class AuthenticatorCore implements PaeContext {
     }
     st.pmkid = this.msg1Pmkid(st, st.PMK!);
     const lifetime = Math.min(this.timing.pmksaLifetimeMs, st.sessionTimeoutS > 0 ? st.sessionTimeoutS * 1000 : Infinity);
-    this.pmksa.add({
+    const entry: PmksaEntry = {
       sta: Buffer.from(st.sta),
       ssid: bss.cfg.network.ssid,
       pmk: Buffer.from(st.PMK!),
@@ -491,12 +545,23 @@ export class AuthenticatorCore implements PaeContext {
       sessionTimeoutS: st.sessionTimeoutS,
       terminationAction: st.terminationAction,
       acctMultiSessionId: st.acctMultiSessionId,
-    });
+    };
+    this.pmksa.add(entry);
+    if (this.pmksaListener !== undefined) {
+      const { expiresAt: _, ...shared } = entry;
+      this.pmksaListener.cached({ ...shared, pmk: Buffer.from(entry.pmk), remainingMs: lifetime });
+    }
     this.report({ kind: 'pmksa', bssid: bss.cfg.bssid, sta: st.sta, event: 'cached' });
     st.sessionEndAt = st.sessionTimeoutS > 0 ? this.now + st.sessionTimeoutS * 1000 : Infinity;
     this.resyncTimer(st);
     // A reauthentication of a station with a PTK in use: a new 4-way handshake with the new PMK.
     if (st.ptkState === 'PTKINITDONE') st.ReAuthenticationRequest = true;
+  }
+
+  /** Forgets the station's PMKSA here and in the other cores. */
+  private forgetOwnPmksa(st: StationState): void {
+    this.pmksa.forget(st.sta, st.bss.cfg.network.ssid);
+    this.pmksaListener?.forgotten(st.sta, st.bss.cfg.network.ssid);
   }
 
   /**
@@ -518,7 +583,7 @@ export class AuthenticatorCore implements PaeContext {
     st.portAuthorized = false;
     this.setPhase(st, 'authenticating');
     this.finishHandshake(st, 'aborted', 'EAPOL-Logoff');
-    this.pmksa.forget(st.sta, st.bss.cfg.network.ssid);
+    this.forgetOwnPmksa(st);
     st.sessionEndAt = Infinity;
     // The PTK goes (INITIALIZE removes it); the association stays and 802.1X starts over.
     st.Init = true;

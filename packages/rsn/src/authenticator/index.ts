@@ -5,3 +5,4 @@ export { Reason } from './reason-codes.js';
 export { RSNA_MAX_EAPOL_RETRIES } from './replay-window.js';
 export type { HandshakeRecord, PtkState, GroupKeyState, GtkState } from './state.js';
 export { fingerprint } from './fingerprint.js';
+export type { PmksaEntry } from './pmksa-cache.js';

@@ -1,0 +1,321 @@
+/**
+ * The primary of a clustered authenticator (cluster.workers > 1): it owns the AgentLink
+ * TCP port and the HTTP endpoints, forks the workers and hands each accepted connection
+ * to one of them, and keeps what must be one for the whole authenticator (protocol.ts).
+ *
+ * Placement: a new connection goes to the worker serving the fewest connections, except
+ * when its address is pinned: an agent that reconnected to a worker other than the one
+ * holding its stations (reconnect grace) is sent back, and its next connection from that
+ * address goes to the right worker. The primary does no TLS and no AgentLink work: after
+ * the hand-over, bytes flow between the agent and the worker only.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { AuthenticatorConfig } from '../config.js';
+import { startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
+import { createLogger } from '../logging.js';
+import { isClusterMessage, type PmksaMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+
+/** How long an address stays pinned to a worker after a redirect. */
+const PIN_MS = 10_000;
+/** A worker that dies is replaced after this long (not in a tight loop). */
+const RESPAWN_MS = 1000;
+/** Workers asked for metrics answer within this long, or are left out of that scrape. */
+const METRICS_TIMEOUT_MS = 2000;
+
+/** A running clustered authenticator, seen from the primary. */
+export interface RunningPrimary {
+  grpcPort: number;
+  httpPort: number;
+  logger: Logger;
+  /** Workers serving now. */
+  workers(): number;
+  stop(graceMs?: number): Promise<void>;
+}
+
+interface WorkerState {
+  worker: Worker;
+  ready: boolean;
+  connections: number;
+}
+
+interface PmksaHeld {
+  entry: PmksaMessage;
+  receivedAt: number;
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const cut = listen.lastIndexOf(':');
+  return { host: listen.slice(0, cut).replace(/^\[|\]$/g, ''), port: Number(listen.slice(cut + 1)) };
+}
+
+function hex(u: Uint8Array): string {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('hex');
+}
+
+/** Forks `count` workers and serves as their primary. */
+export async function startPrimary(config: AuthenticatorConfig, count: number, opts: { logger?: Logger } = {}): Promise<RunningPrimary> {
+  const logger = opts.logger ?? createLogger({ level: config.log.level, name: 'authenticator' }).child({ worker: 'primary' });
+  const workers = new Map<number, WorkerState>();
+  const pmksa = new Map<string, PmksaHeld>();
+  const homes = new Map<string, number>();
+  const claims = new Map<string, string>();
+  const pins = new Map<string, { worker: number; until: number }>();
+  const metricsWaits = new Map<number, { pending: Set<number>; got: MetricObjectWithValues<MetricValue<string>>[][]; done: () => void }>();
+  let metricsSeq = 0;
+  let turn = 0;
+  let stopping = false;
+  // The primary's own metrics: its process, and how the agents are spread.
+  const own = new Registry();
+  collectDefaultMetrics({ register: own });
+  new Gauge({
+    name: 'airlock_cluster_workers', help: 'Worker processes serving agents', registers: [own],
+    collect() {
+      this.set([...workers.values()].filter((w) => w.ready).length);
+    },
+  });
+  new Gauge({
+    name: 'airlock_cluster_worker_connections', help: 'AgentLink connections handed to each worker and still open', labelNames: ['worker'], registers: [own],
+    collect() {
+      this.reset();
+      for (const [id, w] of workers) this.set({ worker: String(id) }, w.connections);
+    },
+  });
+  const redirects = new Counter({ name: 'airlock_cluster_redirects_total', help: 'Agents that reconnected to a worker other than the one holding their stations, and were sent there', registers: [own] });
+  let started = false;
+  let startFailed: (e: Error) => void = () => undefined;
+
+  const send = (w: WorkerState, m: PrimaryMessage): void => {
+    if (w.worker.isConnected()) w.worker.send(m);
+  };
+  const broadcast = (m: PrimaryMessage, except?: number): void => {
+    for (const [id, w] of workers) if (id !== except) send(w, m);
+  };
+  const livePmksa = (): PmksaMessage[] => {
+    const now = performance.now();
+    const out: PmksaMessage[] = [];
+    for (const [k, h] of pmksa) {
+      const remainingMs = h.entry.remainingMs - (now - h.receivedAt);
+      if (remainingMs <= 0) pmksa.delete(k);
+      else out.push({ ...h.entry, remainingMs });
+    }
+    return out;
+  };
+
+  const onWorkerMessage = (w: WorkerState, m: WorkerMessage): void => {
+    const id = w.worker.id;
+    switch (m.t) {
+      case 'ready':
+        w.ready = true;
+        logger.info({ workerId: id, pid: w.worker.process.pid }, 'worker ready');
+        break;
+      case 'pmksa-cached':
+        pmksa.set(`${hex(m.entry.sta)}/${hex(m.entry.ssid)}`, { entry: m.entry, receivedAt: performance.now() });
+        broadcast({ t: 'pmksa-cached', entry: m.entry }, id);
+        break;
+      case 'pmksa-forgotten':
+        pmksa.delete(`${hex(m.sta)}/${hex(m.ssid)}`);
+        broadcast({ t: 'pmksa-forgotten', sta: m.sta, ssid: m.ssid }, id);
+        break;
+      case 'agent-up': {
+        const before = homes.get(m.agent);
+        if (before !== undefined && before !== id) {
+          // Two streams of one agent on two workers: the newer wins, as within one worker.
+          const old = workers.get(before);
+          if (old !== undefined) send(old, { t: 'evict', agent: m.agent, reason: `replaced by a newer stream of the same agent on worker ${id}` });
+        }
+        homes.set(m.agent, id);
+        broadcast({ t: 'home', agent: m.agent, worker: id });
+        for (const [address, pin] of pins) if (pin.worker === id) pins.delete(address);
+        // First-claim across workers: a BSS another agent claimed first (a race the workers
+        // could not see) costs this agent its stream.
+        const taken = m.bsses.find((b) => claims.has(b) && claims.get(b) !== m.agent);
+        if (taken !== undefined) {
+          send(w, { t: 'evict', agent: m.agent, reason: `BSS ${taken} is owned by agent ${JSON.stringify(claims.get(taken))}, which claimed it first (agents.bss_policy: first-claim)` });
+          break;
+        }
+        const fresh = m.bsses.filter((b) => !claims.has(b));
+        for (const b of fresh) claims.set(b, m.agent);
+        if (fresh.length > 0) broadcast({ t: 'claims', agent: m.agent, bsses: fresh }, id);
+        break;
+      }
+      case 'agent-released':
+        if (homes.get(m.agent) === id) {
+          homes.delete(m.agent);
+          broadcast({ t: 'home', agent: m.agent, worker: undefined });
+        }
+        break;
+      case 'stations-associated':
+        broadcast(m, id);
+        break;
+      case 'redirect':
+        pins.set(m.address, { worker: m.to, until: performance.now() + PIN_MS });
+        redirects.inc();
+        logger.info({ agent: m.agent, address: m.address, from: id, to: m.to }, 'agent reconnected to another worker: its next connection goes to the worker holding its stations');
+        break;
+      case 'connection-closed':
+        w.connections = Math.max(0, w.connections - 1);
+        break;
+      case 'metrics': {
+        const wait = metricsWaits.get(m.id);
+        if (wait === undefined || !wait.pending.delete(id)) break;
+        wait.got.push(m.metrics);
+        if (wait.pending.size === 0) wait.done();
+        break;
+      }
+      case 'stopped':
+        break;
+      default:
+        break;
+    }
+  };
+
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const fork = (): WorkerState => {
+    const worker = cluster.fork();
+    const w: WorkerState = { worker, ready: false, connections: 0 };
+    workers.set(worker.id, w);
+    worker.on('message', (m: unknown) => {
+      if (isClusterMessage(m)) onWorkerMessage(w, m as WorkerMessage);
+    });
+    worker.on('online', () => send(w, { t: 'snapshot', workerId: worker.id, pmksa: livePmksa(), homes: [...homes], claims: [...claims] }));
+    worker.on('exit', (code, signal) => {
+      workers.delete(worker.id);
+      for (const wait of metricsWaits.values()) if (wait.pending.delete(worker.id) && wait.pending.size === 0) wait.done();
+      // Its agents lost their streams and reconnect to the others; what it held is gone.
+      for (const [agent, home] of homes) {
+        if (home !== worker.id) continue;
+        homes.delete(agent);
+        broadcast({ t: 'home', agent, worker: undefined });
+      }
+      if (stopping) return;
+      if (!started) {
+        startFailed(new Error(`worker ${worker.id} exited (code ${code ?? signal}) while starting; see its log`));
+        return;
+      }
+      logger.error({ workerId: worker.id, code, signal }, 'worker exited; starting another');
+      setTimeout(() => {
+        if (!stopping) fork();
+      }, RESPAWN_MS).unref();
+    });
+    return w;
+  };
+  for (let i = 0; i < count; i++) fork();
+
+  const place = (socket: Socket): WorkerState | undefined => {
+    const address = socket.remoteAddress ?? '';
+    const pin = pins.get(address);
+    if (pin !== undefined) {
+      const w = workers.get(pin.worker);
+      if (pin.until > performance.now() && w?.ready === true) return w;
+      pins.delete(address);
+    }
+    // The fewest open connections; among equals, in turn.
+    const ready = [...workers.values()].filter((w) => w.ready);
+    if (ready.length === 0) return undefined;
+    const least = Math.min(...ready.map((w) => w.connections));
+    const candidates = ready.filter((w) => w.connections === least);
+    return candidates[turn++ % candidates.length];
+  };
+  const front: Server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
+    const w = stopping ? undefined : place(socket);
+    if (w === undefined) {
+      socket.destroy();
+      return;
+    }
+    w.connections++;
+    w.worker.send({ t: 'connection' } satisfies PrimaryMessage, socket, (err) => {
+      if (err !== null) {
+        w.connections = Math.max(0, w.connections - 1);
+        socket.destroy();
+      }
+    });
+  });
+  front.on('error', (err) => logger.error({ err }, 'AgentLink listener error'));
+
+  // Metrics: the workers' registries and the primary's, summed.
+  const aggregated = {
+    contentType: own.contentType,
+    metrics: async (): Promise<string> => {
+      const id = ++metricsSeq;
+      const got: MetricObjectWithValues<MetricValue<string>>[][] = [await own.getMetricsAsJSON()];
+      const pending = new Set([...workers.values()].filter((w) => w.ready).map((w) => w.worker.id));
+      if (pending.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, METRICS_TIMEOUT_MS);
+          metricsWaits.set(id, { pending, got, done: () => (clearTimeout(timer), resolve()) });
+          for (const wid of pending) send(workers.get(wid)!, { t: 'metrics-request', id });
+        });
+        metricsWaits.delete(id);
+      }
+      return AggregatorRegistry.aggregate(got).metrics();
+    },
+  };
+
+  // Workers first: the port opens once every worker is ready.
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if ([...workers.values()].filter((w) => w.ready).length >= count) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+      startFailed = (e) => {
+        clearInterval(check);
+        reject(e);
+      };
+    });
+  } catch (e) {
+    stopping = true;
+    for (const w of workers.values()) w.worker.process.kill('SIGKILL');
+    throw e;
+  }
+  started = true;
+  const { host, port } = splitListen(config.grpc.listen);
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(port, host, () => {
+      front.off('error', reject);
+      resolve();
+    });
+  });
+  const grpcPort = (front.address() as { port: number }).port;
+  let http: HttpEndpoints;
+  try {
+    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && [...workers.values()].some((w) => w.ready), logger });
+  } catch (e) {
+    front.close();
+    throw e;
+  }
+  const pinSweep = setInterval(() => {
+    const now = performance.now();
+    for (const [a, p] of pins) if (p.until <= now) pins.delete(a);
+    livePmksa();
+  }, 60_000);
+  pinSweep.unref();
+  logger.info({ grpcPort, httpPort: http.port, workers: count, networks: config.networks.map((n) => n.ssid) }, 'authenticator listening (cluster primary)');
+
+  let stopped: Promise<void> | undefined;
+  const stop = (graceMs = 2000): Promise<void> => {
+    stopped ??= (async () => {
+      stopping = true;
+      clearInterval(pinSweep);
+      front.close();
+      const exits = [...workers.values()].map((w) => new Promise<void>((resolve) => (w.worker.isDead() ? resolve() : w.worker.once('exit', () => resolve()))));
+      broadcast({ t: 'stop', graceMs });
+      const force = setTimeout(() => {
+        for (const w of workers.values()) w.worker.process.kill('SIGKILL');
+      }, graceMs + 3000);
+      await Promise.all(exits);
+      clearTimeout(force);
+      await http.close();
+      logger.info('authenticator stopped');
+    })();
+    return stopped;
+  };
+  return { grpcPort, httpPort: http.port, logger, workers: () => [...workers.values()].filter((w) => w.ready).length, stop };
+}

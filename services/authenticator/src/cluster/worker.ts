@@ -1,0 +1,194 @@
+/**
+ * One worker of a clustered authenticator (cluster.workers > 1): a whole authenticator
+ * service for the agents whose connections the primary hands it, plus the link that keeps
+ * what is shared in step with the other workers (protocol.ts).
+ */
+import cluster from 'node:cluster';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { AuthenticatorConfig } from '../config.js';
+import { createLogger } from '../logging.js';
+import type { AgentSession } from '../agent-session.js';
+import { startAuthenticator, type RunningAuthenticator } from '../server.js';
+import type { AuthenticatorService, ClusterLink } from '../service.js';
+import { isClusterMessage, pmksaFromMessage, toBuffer, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+
+/** How long a redirected connection stays open so the agent reads its status. */
+const REDIRECT_CLOSE_MS = 100;
+
+/** The worker's side of the cluster: implements the service's ClusterLink over IPC. */
+export class WorkerLink implements ClusterLink {
+  private readonly homes = new Map<string, number>();
+  /** Connections handed over by the primary, by "address:port" (AgentSession peer). */
+  private readonly sockets = new Map<string, Socket>();
+  /** What arrived before the service existed (the snapshot comes first). */
+  private readonly early: PrimaryMessage[] = [];
+  private service: AuthenticatorService | undefined;
+  private readonly associated: Buffer[] = [];
+  private associatedAt = 0;
+
+  constructor(
+    readonly workerId: number,
+    private readonly log: Logger,
+    private readonly send: (m: WorkerMessage) => void,
+  ) {}
+
+  /** The service is up: what arrived early is applied now. */
+  attach(service: AuthenticatorService): void {
+    this.service = service;
+    for (const m of this.early.splice(0)) this.apply(service, m);
+  }
+
+  /** A connection the primary accepted; served by `running`. */
+  takeConnection(socket: Socket, running: RunningAuthenticator): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.sockets.set(key, socket);
+    socket.once('close', () => {
+      if (this.sockets.get(key) === socket) this.sockets.delete(key);
+      this.send({ t: 'connection-closed' });
+    });
+    running.injectConnection(socket);
+    socket.resume();
+  }
+
+  /** A message of the primary (connections, metrics and stop are runWorker's). */
+  onMessage(m: PrimaryMessage): void {
+    if (m.t === 'home') {
+      if (m.worker === undefined) this.homes.delete(m.agent);
+      else this.homes.set(m.agent, m.worker);
+      return;
+    }
+    // Where agents live is needed from the first Hello on; the rest once the service exists.
+    if (m.t === 'snapshot') for (const [agent, worker] of m.homes) this.homes.set(agent, worker);
+    if (this.service === undefined) this.early.push(m);
+    else this.apply(this.service, m);
+  }
+
+  private apply(service: AuthenticatorService, m: PrimaryMessage): void {
+    switch (m.t) {
+      case 'snapshot':
+        for (const e of m.pmksa) service.importPmksa(pmksaFromMessage(e));
+        for (const [bss, agent] of m.claims) service.claimed(agent, [bss]);
+        break;
+      case 'pmksa-cached':
+        service.importPmksa(pmksaFromMessage(m.entry));
+        break;
+      case 'pmksa-forgotten':
+        service.forgetPmksa(toBuffer(m.sta), toBuffer(m.ssid));
+        break;
+      case 'claims':
+        service.claimed(m.agent, m.bsses);
+        break;
+      case 'stations-associated': {
+        const stas: Buffer[] = [];
+        for (let i = 0; i + 6 <= m.stas.length; i += 6) stas.push(toBuffer(m.stas.subarray(i, i + 6)));
+        service.stationsMovedAway(stas, m.at);
+        break;
+      }
+      case 'evict':
+        this.log.info({ agent: m.agent, reason: m.reason }, 'agent evicted by the cluster');
+        service.evict(m.agent, m.reason);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- ClusterLink ---------------------------------------------------------------------
+
+  homeOf(agent: string): number | undefined {
+    const w = this.homes.get(agent);
+    return w !== undefined && w !== this.workerId ? w : undefined;
+  }
+
+  agentUp(agent: string, bssKeys: string[]): void {
+    this.homes.set(agent, this.workerId);
+    this.send({ t: 'agent-up', agent, bsses: bssKeys });
+  }
+
+  agentReleased(agent: string): void {
+    if (this.homes.get(agent) === this.workerId) this.homes.delete(agent);
+    this.send({ t: 'agent-released', agent });
+  }
+
+  redirect(session: AgentSession, agent: string, to: number): void {
+    const peer = session.peer;
+    const cut = peer.lastIndexOf(':');
+    const address = cut > 0 ? peer.slice(0, cut) : peer;
+    this.send({ t: 'redirect', agent, address, to });
+    // The agent retries on the same HTTP/2 connection: close it, so it connects anew and
+    // the primary steers that connection to the worker holding its stations.
+    const socket = this.sockets.get(peer);
+    if (socket !== undefined) setTimeout(() => socket.destroy(), REDIRECT_CLOSE_MS).unref();
+  }
+
+  stationAssociated(sta: Buffer): void {
+    // One message per event-loop turn, whatever the number of associations in it.
+    if (this.associated.length === 0) {
+      this.associatedAt = performance.timeOrigin + performance.now();
+      setImmediate(() => {
+        const stas = Buffer.concat(this.associated.splice(0));
+        this.send({ t: 'stations-associated', stas, at: this.associatedAt });
+      });
+    }
+    this.associated.push(Buffer.from(sta));
+  }
+
+  cached(entry: Parameters<ClusterLink['cached']>[0]): void {
+    this.send({ t: 'pmksa-cached', entry });
+  }
+
+  forgotten(sta: Buffer, ssid: Buffer): void {
+    this.send({ t: 'pmksa-forgotten', sta, ssid });
+  }
+}
+
+/** Runs this process as a cluster worker until the primary says stop (or goes away). */
+export async function runWorker(config: AuthenticatorConfig): Promise<void> {
+  const id = cluster.worker?.id ?? 0;
+  const logger = createLogger({ level: config.log.level, name: 'authenticator' }).child({ worker: id });
+  const send = (m: WorkerMessage): void => {
+    if (process.connected) process.send?.(m);
+  };
+  const link = new WorkerLink(id, logger, send);
+  // Set once the service is up; messages (the snapshot first) arrive before.
+  const up: { running?: RunningAuthenticator } = {};
+  const waiting: Socket[] = [];
+  let stopping = false;
+  const stop = (graceMs: number): void => {
+    if (stopping) return;
+    stopping = true;
+    void (up.running?.stop(graceMs) ?? Promise.resolve()).then(() => {
+      send({ t: 'stopped' });
+      process.exit(0);
+    });
+  };
+  process.on('message', (m: unknown, handle: unknown) => {
+    if (!isClusterMessage(m)) return;
+    const msg = m as PrimaryMessage;
+    if (msg.t === 'connection') {
+      const socket = handle as Socket | undefined;
+      if (socket === undefined) return;
+      if (stopping) socket.destroy();
+      else if (up.running === undefined) waiting.push(socket);
+      else link.takeConnection(socket, up.running);
+    } else if (msg.t === 'metrics-request') {
+      const registry = up.running?.metrics.registry;
+      if (registry !== undefined) void registry.getMetricsAsJSON().then((metrics) => send({ t: 'metrics', id: msg.id, metrics }));
+    } else if (msg.t === 'stop') {
+      stop(msg.graceMs);
+    } else {
+      link.onMessage(msg);
+    }
+  });
+  // The primary decides when workers stop; a terminal's Ctrl-C reaches it too.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+  // The primary is gone (killed): stop serving, its port is closed anyway.
+  process.on('disconnect', () => stop(1000));
+  const running = await startAuthenticator({ config, logger, cluster: link });
+  up.running = running;
+  link.attach(running.service);
+  for (const s of waiting.splice(0)) link.takeConnection(s, running);
+  send({ t: 'ready' });
+}

@@ -1,0 +1,189 @@
+/**
+ * The authenticator on more than one core (issue 6 item 5): cluster.workers = 2, a real
+ * authenticator process whose primary hands each agent connection to a worker, over mTLS.
+ *
+ * - agents spread over both workers, every station authorized, /metrics summed;
+ * - an agent that reconnects to the wrong worker (the other one holds its stations in
+ *   reconnect grace) is sent back to the right one: no station lost, no handshake rerun;
+ * - PMKSA cache one for the cluster: a station authenticated by EAP (real FreeRADIUS) at an
+ *   agent of one worker roams to an agent of the other with its PMKID: no EAP, no RADIUS,
+ *   and the worker it left lets it go.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
+import { decodeEapol, decodeEapolKey, decodeKeyData, findKde, formatMac, KdeType } from '@airlock/rsn';
+import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
+import { accessRequestCount, CORP_SSID, metricSum, RADIUS_SECRET, startRadio, stationMac, ttlsStationSpec, type Radio } from '../support/enterprise.js';
+import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
+import { agentCredentials, serverTls, testPki } from '../support/test-pki.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
+
+const PSK_NETWORK = { ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 };
+
+async function startCluster(dir: string, name: string, extra: Record<string, unknown> = {}): Promise<AuthenticatorProcess> {
+  return startAuthenticatorProcess(name, dir, {
+    grpc: { plaintext: false, tls: serverTls() },
+    cluster: { workers: 2 },
+    log: { level: 'info' },
+    networks: [PSK_NETWORK],
+    ...extra,
+  });
+}
+
+/** The worker each agent was last welcomed on, from the authenticator's log. */
+function agentWorkers(auth: AuthenticatorProcess): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of readFileSync(auth.logFile, 'utf8').split('\n')) {
+    if (!line.includes('"agent connected"')) continue;
+    const rec = JSON.parse(line) as { agent?: string; worker?: number };
+    if (rec.agent !== undefined && typeof rec.worker === 'number') out.set(rec.agent, rec.worker);
+  }
+  return out;
+}
+
+function simAgent(id: string, n: number, target: string, stations: number): { agent: EdgeAgent; driver: SimDriver } {
+  const t = { agentNumber: n, bsses: 2, stations, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
+  const driver = new SimDriver({ bsses: simBsses(t), stations: simStations(t), behaviour: { joinSpreadMs: 200 }, seed: n });
+  const agent = new EdgeAgent({ agentId: id, target, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials(id), backoffInitialMs: 100, backoffMaxMs: 500 });
+  return { agent, driver };
+}
+
+void describe('authenticator on two workers (cluster.workers: 2)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-cluster-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  void it('spreads agents over both workers; every station is authorized; /metrics sums the workers', async () => {
+    const auth = await startCluster(dir, 'spread');
+    const agents: { agent: EdgeAgent; driver: SimDriver }[] = [];
+    try {
+      const m0 = await auth.metrics();
+      assert.equal(m0.get('airlock_cluster_workers'), 2);
+      for (let i = 1; i <= 4; i++) {
+        const a = simAgent(`ap-${i}`, i, `127.0.0.1:${auth.grpcPort}`, 10);
+        agents.push(a);
+        await a.agent.start();
+      }
+      assert.ok(await waitFor(async () => agents.every((a) => a.driver.authorizedCount() === 10) && (await auth.metrics()).get('airlock_stations{state="authorized"}') === 40, 20_000), 'all 40 stations authorized');
+      const m = await auth.metrics();
+      assert.equal(m.get('airlock_agents_connected'), 4, 'agents summed over the workers');
+      assert.equal(m.get('airlock_handshakes_total{result="success"}'), 40);
+      assert.ok((m.get('process_cpu_seconds_total') ?? 0) > 0);
+      const placed = agentWorkers(auth);
+      assert.equal(placed.size, 4);
+      const perWorker = new Map<number, number>();
+      for (const w of placed.values()) perWorker.set(w, (perWorker.get(w) ?? 0) + 1);
+      assert.deepEqual([...perWorker.values()], [2, 2], `two agents per worker: ${JSON.stringify([...placed])}`);
+      for (const a of agents) for (const k of a.driver.keyViews()) assert.ok(k.apTk && k.stationTk?.equals(k.apTk), `${k.sta}: TK equal`);
+    } finally {
+      await Promise.allSettled(agents.map((a) => a.agent.stop()));
+      await auth.stop();
+    }
+  });
+
+  void it('an agent reconnecting to the wrong worker is sent to the one holding its stations: none lost, no handshake rerun', async () => {
+    const auth = await startCluster(dir, 'redirect', { agents: { reconnect_grace_s: 30 } });
+    const proxy = await TcpProxy.start(auth.grpcPort);
+    const a = simAgent('ap-5', 5, `127.0.0.1:${proxy.port}`, 8);
+    const b = simAgent('ap-6', 6, `127.0.0.1:${auth.grpcPort}`, 8);
+    const idle: Socket[] = [];
+    try {
+      await a.agent.start();
+      await b.agent.start();
+      assert.ok(await waitFor(() => a.driver.authorizedCount() === 8 && b.driver.authorizedCount() === 8, 10_000));
+      const home = agentWorkers(auth).get('ap-5');
+      assert.ok(home !== undefined && home !== agentWorkers(auth).get('ap-6'), 'the two agents on different workers');
+      const successes = (await auth.metrics()).get('airlock_handshakes_total{result="success"}');
+      // Cut ap-5's link and keep it out; meanwhile connections that never speak fill its
+      // worker, so the next connection goes to the other worker.
+      proxy.refuse(true);
+      proxy.cut();
+      const connectionsOf = async (w: number): Promise<number> => (await auth.metrics()).get(`airlock_cluster_worker_connections{worker="${w}"}`) ?? 0;
+      const other = agentWorkers(auth).get('ap-6')!;
+      assert.ok(await waitFor(async () => (await connectionsOf(home)) === 0, 5000), 'the cut connection closed');
+      while ((await connectionsOf(home)) <= (await connectionsOf(other))) {
+        idle.push(connect(auth.grpcPort, '127.0.0.1'));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const welcomed = new Promise<void>((resolve) => a.agent.once('welcome', () => resolve()));
+      proxy.refuse(false);
+      await welcomed;
+      const m = await auth.metrics();
+      assert.ok((m.get('airlock_cluster_redirects_total') ?? 0) >= 1, `the agent first reached the other worker and was sent back; log:\n${readFileSync(auth.logFile, 'utf8').slice(-4000)}`);
+      assert.equal(agentWorkers(auth).get('ap-5'), home, 'welcomed again by the worker holding its stations');
+      assert.equal(a.driver.stats.disconnects, 0, 'no station disconnected');
+      assert.equal(m.get('airlock_handshakes_total{result="success"}'), successes, 'no handshake rerun');
+      assert.equal(m.get('airlock_stations{state="authorized"}'), 16);
+      console.log(`cluster reconnect: ${idle.length} idle connection(s) made the agent land on worker ${other}; redirects ${m.get('airlock_cluster_redirects_total')}; stations lost 0 of 8`);
+    } finally {
+      for (const s of idle) s.destroy();
+      await Promise.allSettled([a.agent.stop(), b.agent.stop()]);
+      await proxy.close();
+      await auth.stop();
+    }
+  });
+
+  void describe('PMKSA cache shared by the workers', () => {
+    let radius: FreeRadius;
+    let auth: AuthenticatorProcess;
+    let radio: Radio | undefined;
+    before(async () => {
+      const pki = testPki();
+      radius = await startFreeRadius({ secret: RADIUS_SECRET, users: [{ name: 'alice', password: 'alice-pw' }], pki: { caCert: pki.ca.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key } });
+      auth = await startCluster(dir, 'pmksa', {
+        networks: [{ ssid: CORP_SSID, akms: ['8021x'], passphrases: [] }],
+        radius: { servers: [{ name: 'primary', host: '127.0.0.1', auth_port: radius.authPort, acct_port: radius.acctPort, secret: RADIUS_SECRET }], interim_interval_s: 0 },
+      });
+    });
+    after(async () => {
+      await radio?.stop();
+      await auth?.stop();
+      await radius?.stop();
+    });
+
+    void it('a station authenticated at an agent of one worker roams to an agent of the other with its PMKID: no EAP, no RADIUS', async () => {
+      const caPem = readFileSync(testPki().ca.cert, 'utf8');
+      const sta = stationMac(60, 1);
+      radio = await startRadio(auth, { agents: 2, stations: [ttlsStationSpec(sta, 'alice', 'alice-pw', caPem, { home: 0 })], behaviour: { rejoinAfterDisconnect: false } }, 7);
+      assert.ok(await waitFor(() => agentWorkers(auth).size === 2, 5000), 'both agents welcomed');
+      const workers = agentWorkers(auth);
+      assert.ok(workers.get('ap-7') !== undefined && workers.get('ap-7') !== workers.get('ap-8'), `ap-7 and ap-8 on different workers: ${JSON.stringify([...workers])}`);
+      assert.ok(await waitFor(() => radio!.sim.authorizedCount() === 1, 15_000), `EAP-TTLS through FreeRADIUS at ap-7; authenticator log:\n${readFileSync(auth.logFile, 'utf8').slice(-3000)}`);
+      assert.ok(await waitFor(async () => metricSum(await auth.metrics(), 'airlock_stations', { state: 'authorized' }) === 1, 5000));
+      const before = await auth.metrics();
+      assert.equal(metricSum(before, 'airlock_eap_authentications_total', { result: 'accept' }), 1);
+      const pmk = radio.sim.lastMsk(sta)!.subarray(0, 32);
+
+      const to = radio.bssids[radio.bssIndex(1, 0)];
+      radio.sim.join(sta, radio.bssIndex(1, 0));
+      assert.ok(await waitFor(() => radio!.sim.keyViews().some((k) => k.sta === formatMac(sta) && k.state === 'authorized' && k.bssid === formatMac(to)), 5000), 'authorized at ap-8');
+      // The worker the station left let it go: one station, authorized, in the sum.
+      assert.ok(await waitFor(async () => metricSum(await auth.metrics(), 'airlock_stations') === 1 && metricSum(await auth.metrics(), 'airlock_stations', { state: 'authorized' }) === 1, 5000), 'the station is held by one worker only');
+      const m = await auth.metrics();
+      assert.equal(metricSum(m, 'airlock_eap_authentications_total'), metricSum(before, 'airlock_eap_authentications_total'), 'no EAP authentication for the roam');
+      assert.equal(accessRequestCount(m), accessRequestCount(before), 'no Access-Request for the roam');
+      assert.deepEqual(radio.views[1].eapTo(sta), [], 'ap-8 sent the station no EAP packet');
+      const view = radio.sim.keyViews().find((k) => k.sta === formatMac(sta))!;
+      assert.ok(view.apTk && view.stationTk?.equals(view.apTk), 'TK equal after the roam');
+      // Msg 1/4 from ap-8 carries the PMKID of the PMK made at ap-7, for ap-8's BSSID.
+      const f = decodeEapol(radio.views[1].keyFramesTo(sta)[0].frame);
+      assert.ok(f.ok);
+      const k = decodeEapolKey(f.value.body);
+      assert.ok(k.ok);
+      const kd = decodeKeyData(k.value.keyData);
+      assert.ok(kd.ok);
+      const want = createHmac('sha1', pmk).update('PMK Name', 'latin1').update(to).update(sta).digest().subarray(0, 16);
+      assert.equal(findKde(kd.value, KdeType.PMKID)?.toString('hex'), want.toString('hex'), 'PMKID for the new AA');
+    });
+  });
+});

@@ -49,6 +49,17 @@ function agentWorkers(auth: AuthenticatorProcess): Map<string, number> {
   return out;
 }
 
+/** Worker id -> pid, from the primary's "worker ready" lines. */
+function workerPids(auth: AuthenticatorProcess): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const line of readFileSync(auth.logFile, 'utf8').split('\n')) {
+    if (!line.includes('"worker ready"')) continue;
+    const rec = JSON.parse(line) as { workerId?: number; pid?: number };
+    if (rec.workerId !== undefined && rec.pid !== undefined) out.set(rec.workerId, rec.pid);
+  }
+  return out;
+}
+
 function simAgent(id: string, n: number, target: string, stations: number): { agent: EdgeAgent; driver: SimDriver } {
   const t = { agentNumber: n, bsses: 2, stations, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
   const driver = new SimDriver({ bsses: simBsses(t), stations: simStations(t), behaviour: { joinSpreadMs: 200 }, seed: n });
@@ -129,6 +140,32 @@ void describe('authenticator on two workers (cluster.workers: 2)', () => {
       for (const s of idle) s.destroy();
       await Promise.allSettled([a.agent.stop(), b.agent.stop()]);
       await proxy.close();
+      await auth.stop();
+    }
+  });
+
+  void it('a worker killed: its agents reconnect to the other, their stations authenticate again, and a new worker takes its place', async () => {
+    const auth = await startCluster(dir, 'crash');
+    const agents = [simAgent('ap-9', 9, `127.0.0.1:${auth.grpcPort}`, 6), simAgent('ap-10', 10, `127.0.0.1:${auth.grpcPort}`, 6)];
+    try {
+      for (const a of agents) await a.agent.start();
+      assert.ok(await waitFor(() => agents.every((a) => a.driver.authorizedCount() === 6), 10_000));
+      const placed = agentWorkers(auth);
+      const victim = placed.get('ap-9')!;
+      const survivor = agents[1];
+      const pid = workerPids(auth).get(victim);
+      assert.ok(pid !== undefined, 'the pid of ap-9\'s worker is in the log');
+      const t0 = Date.now();
+      process.kill(pid, 'SIGKILL');
+      assert.ok(await waitFor(() => agentWorkers(auth).get('ap-9') !== victim, 10_000), 'ap-9 welcomed by another worker');
+      assert.ok(await waitFor(async () => agents[0].driver.authorizedCount() === 6 && (await auth.metrics()).get('airlock_stations{state="authorized"}') === 12, 15_000), 'all authorized again');
+      const took = Date.now() - t0;
+      assert.equal(agents[0].driver.stats.disconnects, 6, 'each station of ap-9 was disconnected once (the new worker holds no keys for it)');
+      assert.equal(survivor.driver.stats.disconnects, 0, 'the other worker\'s agent saw nothing');
+      assert.ok(await waitFor(async () => (await auth.metrics()).get('airlock_cluster_workers') === 2, 15_000), 'a new worker took the dead one\'s place');
+      console.log(`cluster worker killed: ap-9's 6 stations authorized again after ${took} ms; ap-10's stations untouched`);
+    } finally {
+      await Promise.allSettled(agents.map((a) => a.agent.stop()));
       await auth.stop();
     }
   });

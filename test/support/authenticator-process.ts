@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePrometheusText } from '@airlock/authenticator';
-import { procCpuUs, procRssKb } from './proc.js';
+import { overTree, procCpuUs, procRssKb } from './proc.js';
 
 /** The repository root (test/dist/support -> three levels up). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -43,9 +43,9 @@ export interface AuthenticatorProcess {
   metrics(): Promise<Map<string, number>>;
   /** process_cpu_seconds_total from /metrics, in microseconds. */
   cpuUs(): Promise<number>;
-  /** utime + stime from /proc/<pid>/stat, in microseconds (10 ms resolution). */
+  /** utime + stime from /proc/<pid>/stat, in microseconds (10 ms resolution); with its workers (cluster). */
   procCpuUs(): number;
-  /** VmRSS in kB. */
+  /** VmRSS in kB; with its workers (cluster). */
   rssKb(): number;
   /** SIGTERM, wait for exit (SIGKILL after 5 s). */
   stop(): Promise<void>;
@@ -110,8 +110,8 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
       if (v === undefined) throw new Error('authenticator /metrics has no process_cpu_seconds_total');
       return v * 1e6;
     },
-    procCpuUs: () => procCpuUs(pid),
-    rssKb: () => procRssKb(pid),
+    procCpuUs: () => overTree(pid, procCpuUs),
+    rssKb: () => overTree(pid, procRssKb),
     async stop() {
       process.removeListener('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -37,6 +37,40 @@ export function procRssKb(pid: number): number {
   return Number(m[1]);
 }
 
+/** `pid` and its descendants (a clustered authenticator's workers), from /proc/<pid>/task/<tid>/children. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${out[i]}/task`);
+    } catch {
+      continue; // ended while we looked
+    }
+    for (const tid of tids) {
+      try {
+        for (const c of readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').split(' ')) if (c.trim() !== '') out.push(Number(c));
+      } catch {
+        // ended while we looked
+      }
+    }
+  }
+  return out;
+}
+
+/** Sum of `f` over `pid` and its descendants; a process that ended meanwhile counts 0. */
+export function overTree(pid: number, f: (p: number) => number): number {
+  let sum = 0;
+  for (const p of processTree(pid)) {
+    try {
+      sum += f(p);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return sum;
+}
+
 /** Pids of processes whose command line contains `needle` as one argument. */
 export function pidsWithArgument(needle: string): number[] {
   const out: number[] = [];

@@ -1,12 +1,12 @@
 /**
  * The scenarios `npm run bench` knows, in the order it runs them. A scenario is a module
  * exporting a Scenario (scenario.ts); add it here. psk-steady runs at half the rate
- * psk-burst measured just before it.
+ * psk-burst measured just before it; psk-cores runs psk-burst on one worker and on two.
  */
 import type { Scenario } from '../scenario.js';
 import { eapTls } from './eap-tls.js';
-import { pskBurst, pskSteady } from './psk.js';
+import { pskBurst, pskCores, pskSteady } from './psk.js';
 import { massRejoin, scale } from './scale.js';
 
 /** Every scenario, in run order. */
-export const scenarios: readonly Scenario[] = [pskBurst, pskSteady, scale, massRejoin, eapTls];
+export const scenarios: readonly Scenario[] = [pskBurst, pskSteady, pskCores, scale, massRejoin, eapTls];

@@ -31,6 +31,7 @@ const PASSPHRASE = 'bench passphrase 123';
 
 interface PskRig {
   auth: AuthenticatorProcess;
+  workers: number;
   load: LoadProcess;
   agents: number;
   stations: number;
@@ -43,6 +44,7 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
   const perAgent = intOption(ctx, 'stations', 1000);
   const bsses = intOption(ctx, 'bsses', 4);
   const floorIterations = intOption(ctx, 'floor-iterations', 20000);
+  const workers = intOption(ctx, 'workers', 1);
   const certified = TEST_PKI_AGENTS.filter((a) => /^ap-\d+$/.test(a)).length;
   if (agents > certified) throw new Error(`--agents: at most ${certified} (agents with a test certificate)`);
   const pki = testPki();
@@ -52,12 +54,13 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
   const auth = await startAuthenticatorProcess(`${name}-authenticator`, ctx.workDir, {
     grpc: { plaintext: false, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert } },
     log: { level: 'warn' },
+    cluster: { workers },
     // A few very large simulated agents carry the whole load: lift the per-agent caps that
     // protect against one misbehaving AP (documented in BENCHMARKS.md).
     limits: { agent_messages_per_s: 10_000_000, agent_message_burst: 10_000_000, max_stations_per_bss: 1_000_000, max_stations_per_agent: 10_000_000, eapol_per_station_per_s: 100, eapol_burst_per_station: 100 },
     networks: [{ ssid: SSID, akms: ['psk'], passphrases: [PASSPHRASE], group_rekey_s: 0 }],
   }, { nodeArgs });
-  ctx.progress(`${name}: authenticator pid ${auth.pid} (log ${auth.logFile})`);
+  ctx.progress(`${name}: authenticator pid ${auth.pid}, ${workers} worker(s) (log ${auth.logFile})`);
   let load: LoadProcess | undefined;
   try {
     load = await LoadProcess.start({ target: `localhost:${auth.grpcTarget.split(':')[1]}`, agents, stationsPerAgent: perAgent, bssesPerAgent: bsses, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, pkiDir: pki.dir });
@@ -70,6 +73,7 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
   const l = load;
   return {
     auth,
+    workers,
     load: l,
     agents,
     stations: agents * perAgent,
@@ -121,6 +125,7 @@ async function measured(name: string, rig: PskRig, pass: () => Promise<JoinRun>,
     crypto_floor_us_per_handshake: round(rig.floorUs, 1),
     rss_mb: round(rss1 / 1024),
     rss_kb_per_station: round((rss1 - rss0) / ok, 2),
+    workers: rig.workers,
     ...extra,
     handshakes: ok,
     failed: run.failed,
@@ -195,7 +200,7 @@ async function runSteady(ctx: BenchContext): Promise<BenchResult> {
   }
 }
 
-const OPTIONS = { agents: '8', stations: '1000 (per agent)', bsses: '4', concurrency: '1024', 'floor-iterations': '20000', 'timeout-s': '120' };
+const OPTIONS = { agents: '8', stations: '1000 (per agent)', bsses: '4', concurrency: '1024', 'floor-iterations': '20000', 'timeout-s': '120', workers: '1 (cluster.workers of the authenticator)' };
 
 /** The psk-burst scenario. */
 export const pskBurst: Scenario = {
@@ -211,4 +216,33 @@ export const pskSteady: Scenario = {
   summary: 'WPA2-PSK joins, open loop at half the psk-burst maximum (or --rate): join latency',
   options: { ...OPTIONS, rate: '(half of the psk-burst maximum)' },
   run: runSteady,
+};
+
+/**
+ * psk-cores: psk-burst against a single-process authenticator, then against one with two
+ * workers (cluster.workers: 2), in the same run: the 1 -> 2 core scaling ratio. The load
+ * generator runs on the same two cores throughout.
+ */
+async function runCores(ctx: BenchContext): Promise<BenchResult> {
+  const withWorkers = (n: number): BenchContext => ({ ...ctx, options: new Map([...ctx.options, ['workers', String(n)]]) });
+  const one = await runBurst(withWorkers(1));
+  ctx.progress(`psk-cores: 1 worker ${one.handshakes_per_s}/s; now 2 workers`);
+  const two = await runBurst(withWorkers(2));
+  return {
+    ...two,
+    scenario: 'psk-cores',
+    core_scaling_ratio: round(two.handshakes_per_s / one.handshakes_per_s, 2),
+    workers_1_handshakes_per_s: one.handshakes_per_s,
+    workers_1_auth_cpu_us_per_handshake: one.auth_cpu_us_per_handshake,
+    workers_1_load_cpu_us_per_handshake: one['load_cpu_us_per_handshake'],
+    workers_1_join_p99_ms: one.join_p99_ms,
+  };
+}
+
+/** The psk-cores scenario. */
+export const pskCores: Scenario = {
+  name: 'psk-cores',
+  summary: 'psk-burst on 1 worker, then on 2 (cluster.workers): the 1 -> 2 core scaling ratio',
+  options: (({ workers: _, ...rest }) => rest)(OPTIONS),
+  run: runCores,
 };

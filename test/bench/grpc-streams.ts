@@ -1,16 +1,28 @@
 #!/usr/bin/env node
 /**
- * `node test/dist/bench/grpc-streams.js [--n 2000]`: what an idle AgentLink stream costs a
- * bare grpc-js server on this machine, without any authenticator logic — the floor under
- * the scale scenario's RSS per agent stream. A server process (with --expose-gc) serves
- * ConnectBatched and keeps every call; this process opens `--n` streams, each on its own
- * TCP connection as an AP's would be, sends one message on each, and asks the server for
- * its RSS and V8 heap (after a GC) before and after. Prints one JSON line.
+ * `node test/dist/bench/grpc-streams.js [--n 2000] [--layer grpc|http2|tcp]`: what an idle
+ * AgentLink stream costs the server on this machine without any authenticator logic — the
+ * floor under the scale scenario's RSS per agent stream — and the layers under it. A server
+ * process (with --expose-gc) keeps every stream; this process opens `--n`, each on its own
+ * TCP connection as an AP's would be, sends one message on each, and asks the server for its
+ * RSS and V8 heap (after a GC) before and after. Layers: grpc (grpc-js serving
+ * ConnectBatched), http2 (node:http2 alone: one session and one open stream per connection),
+ * tcp (node:net alone). Without --layer, all three; one JSON line each.
  */
 import { fork } from 'node:child_process';
+import http2 from 'node:http2';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { AgentLinkClient, AgentLinkService, type AgentBatch, type ControllerBatch } from '@airlock/proto';
+
+type Layer = 'grpc' | 'http2' | 'tcp';
+const LAYERS: readonly Layer[] = ['grpc', 'http2', 'tcp'];
+const DESCRIPTION: Record<Layer, string> = {
+  grpc: 'grpc-js ConnectBatched, plaintext HTTP/2, one connection per stream',
+  http2: 'node:http2 alone, one session with one open stream per connection',
+  tcp: 'node:net alone, one connection',
+};
 
 interface Memory {
   rss: number;
@@ -18,47 +30,90 @@ interface Memory {
   calls: number;
 }
 
-function serve(): void {
-  const calls: grpc.ServerDuplexStream<AgentBatch, ControllerBatch>[] = [];
+function serve(layer: Layer): void {
+  const kept: unknown[] = [];
+  const memory = (): Memory => {
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heap: m.heapUsed, calls: kept.length };
+  };
+  const ready = (port: number): void => {
+    process.send?.({ port, ...memory() });
+  };
+  process.on('message', () => process.send?.(memory()));
+  if (layer === 'tcp') {
+    const srv = net.createServer((sock) => {
+      kept.push(sock);
+      sock.on('data', () => undefined);
+      sock.on('error', () => undefined);
+    });
+    srv.listen(0, '127.0.0.1', () => ready((srv.address() as net.AddressInfo).port));
+    return;
+  }
+  if (layer === 'http2') {
+    const srv = http2.createServer();
+    srv.on('stream', (stream) => {
+      kept.push(stream);
+      stream.respond({ ':status': 200 });
+      stream.write('x');
+      stream.on('data', () => undefined);
+      stream.on('error', () => undefined);
+    });
+    srv.listen(0, '127.0.0.1', () => ready((srv.address() as net.AddressInfo).port));
+    return;
+  }
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
   server.addService(AgentLinkService, {
     connect: () => undefined,
     connectBatched: (call: grpc.ServerDuplexStream<AgentBatch, ControllerBatch>) => {
-      calls.push(call);
+      kept.push(call);
       call.on('data', () => undefined);
       call.on('error', () => undefined);
     },
   });
-  const memory = (): Memory => {
-    (globalThis as { gc?: () => void }).gc?.();
-    const m = process.memoryUsage();
-    return { rss: m.rss, heap: m.heapUsed, calls: calls.length };
-  };
   server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
     if (err) throw err;
-    process.send?.({ port, ...memory() });
+    ready(port);
   });
-  process.on('message', () => process.send?.(memory()));
 }
 
-async function main(): Promise<void> {
-  const i = process.argv.indexOf('--n');
-  const n = i > 0 ? Number(process.argv[i + 1]) : 2000;
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Opens one idle stream (its own connection) of `layer`; returns how to close it. */
+function open(layer: Layer, port: number): () => void {
+  if (layer === 'tcp') {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.on('error', () => undefined);
+    sock.write('hello');
+    return () => sock.destroy();
+  }
+  if (layer === 'http2') {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => undefined);
+    const req = session.request({ ':method': 'POST', ':path': '/airlock.v1.AgentLink/ConnectBatched' });
+    req.on('error', () => undefined);
+    req.on('data', () => undefined);
+    req.write('hello');
+    return () => session.destroy();
+  }
+  const c = new AgentLinkClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  const call = c.connectBatched();
+  call.on('error', () => undefined);
+  call.on('data', () => undefined);
+  call.write({ messages: [{ seq: 1n, body: { $case: 'stationCounters', value: { bssid: Buffer.alloc(6), sta: Buffer.alloc(6), rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n } } }] });
+  return () => c.close();
+}
+
+async function measure(layer: Layer, n: number): Promise<void> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', layer], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ask = (): Promise<Memory> => new Promise((resolve) => {
     child.once('message', (m: Memory) => resolve(m));
     child.send('memory');
   });
   const first = await new Promise<Memory & { port: number }>((resolve) => child.once('message', (m: Memory & { port: number }) => resolve(m)));
-  const clients: AgentLinkClient[] = [];
+  const closers: (() => void)[] = [];
   try {
     for (let k = 0; k < n; k++) {
-      const c = new AgentLinkClient(`127.0.0.1:${first.port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
-      clients.push(c);
-      const call = c.connectBatched();
-      call.on('error', () => undefined);
-      call.on('data', () => undefined);
-      call.write({ messages: [{ seq: 1n, body: { $case: 'stationCounters', value: { bssid: Buffer.alloc(6), sta: Buffer.alloc(6), rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n } } }] });
+      closers.push(open(layer, first.port));
+      if (k % 100 === 99) await new Promise((r) => setTimeout(r, 20));
     }
     let m = await ask();
     for (let tries = 0; m.calls < n && tries < 100; tries++) {
@@ -67,12 +122,24 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 3000));
     m = await ask();
-    process.stdout.write(`${JSON.stringify({ benchmark: 'grpc-streams', streams: m.calls, server_rss_kb_per_stream: Math.round(((m.rss - first.rss) / n / 1024) * 10) / 10, server_heap_kb_per_stream: Math.round(((m.heap - first.heap) / n / 1024) * 10) / 10, connection: 'plaintext HTTP/2, one per stream' })}\n`);
+    process.stdout.write(`${JSON.stringify({ benchmark: 'grpc-streams', layer, streams: m.calls, server_rss_kb_per_stream: Math.round(((m.rss - first.rss) / n / 1024) * 10) / 10, server_heap_kb_per_stream: Math.round(((m.heap - first.heap) / n / 1024) * 10) / 10, connection: DESCRIPTION[layer] })}\n`);
   } finally {
-    for (const c of clients) c.close();
+    for (const close of closers) close();
     child.kill();
   }
 }
 
-if (process.argv.includes('--serve')) serve();
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--n');
+  const n = i > 0 ? Number(process.argv[i + 1]) : 2000;
+  const l = process.argv.indexOf('--layer');
+  const chosen = l > 0 ? [process.argv[l + 1] as Layer] : [...LAYERS];
+  for (const layer of chosen) {
+    if (!LAYERS.includes(layer)) throw new Error(`--layer: one of ${LAYERS.join(', ')}`);
+    await measure(layer, n);
+  }
+}
+
+const serveAt = process.argv.indexOf('--serve');
+if (serveAt > 0) serve(process.argv[serveAt + 1] as Layer);
 else await main();

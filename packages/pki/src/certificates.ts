@@ -3,10 +3,11 @@
  * server / client certificates it issues for TLS (RFC 8446), the agent link's mTLS and
  * EAP-TLS / PEAP / TTLS on FreeRADIUS (RFC 5216, RFC 9190).
  *
- * Key pairs come from node:crypto (native, ~50 ms for RSA-2048; node-forge's pure-JS
- * generator takes seconds); node-forge builds and signs every certificate.
+ * Key pairs and signatures come from node:crypto (native: ~50 ms for an RSA-2048 key pair,
+ * well under a millisecond per signature; node-forge's pure-JS RSA takes seconds and tens of
+ * milliseconds); node-forge builds every certificate (the ASN.1 of RFC 5280).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 
@@ -42,6 +43,11 @@ export interface IssueOptions {
   days?: number;
   /** RSA modulus size; default 2048. */
   keyBits?: number;
+  /**
+   * Certify this existing private key (PEM) instead of making a new key pair: a renewal
+   * with the same key, or many certificates for one key (a large simulated fleet).
+   */
+  key?: string;
 }
 
 /** Error codes of {@link PkiError}. */
@@ -86,14 +92,27 @@ export function createCa(opts: CaOptions = {}): Pem {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: privateKeyToPkcs8Pem(keys.privateKey) };
+  const keyPem = privateKeyToPkcs8Pem(keys.privateKey);
+  signNatively(cert, createPrivateKey(keyPem));
+  return { cert: forge.pki.certificateToPem(cert), key: keyPem };
 }
 
 /** Issues a TLS server or client certificate signed by `ca`, with a random 126-bit serial. */
 export function issueCertificate(ca: Pem, opts: IssueOptions): Pem {
-  checkCommonName(opts.commonName);
+  return certificateIssuer(ca)(opts);
+}
+
+/**
+ * An issuer for many certificates of one CA: the CA is parsed and checked once (for a
+ * fleet of agents, that is most of the time issueCertificate spends per certificate).
+ */
+export function certificateIssuer(ca: Pem): (opts: IssueOptions) => Pem {
   const { caCert, caKey } = loadCa(ca);
+  return (opts) => issueWith(caCert, caKey, opts);
+}
+
+function issueWith(caCert: forge.pki.Certificate, caKey: KeyObject, opts: IssueOptions): Pem {
+  checkCommonName(opts.commonName);
   const altNames: { type: number; value?: string; ip?: string }[] = [];
   for (const dns of opts.dnsNames ?? []) {
     if (!/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(dns)) throw new PkiError('invalid-option', `not a DNS name: ${JSON.stringify(dns)}`);
@@ -103,7 +122,8 @@ export function issueCertificate(ca: Pem, opts: IssueOptions): Pem {
     if (isIP(ip) === 0) throw new PkiError('invalid-option', `not an IP address: ${JSON.stringify(ip)}`);
     altNames.push({ type: 7, ip });
   }
-  const keys = generateKeys(opts.keyBits ?? DEFAULT_KEY_BITS);
+  const generated = opts.key === undefined ? generateKeys(opts.keyBits ?? DEFAULT_KEY_BITS) : undefined;
+  const keys = generated ?? existingKeys(opts.key!);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = randomSerial();
@@ -127,8 +147,19 @@ export function issueCertificate(ca: Pem, opts: IssueOptions): Pem {
   ];
   if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
   cert.setExtensions(extensions);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: privateKeyToPkcs8Pem(keys.privateKey) };
+  signNatively(cert, caKey);
+  return { cert: forge.pki.certificateToPem(cert), key: generated !== undefined ? privateKeyToPkcs8Pem(generated.privateKey) : opts.key! };
+}
+
+/** sha256WithRSAEncryption over the TBSCertificate (RFC 5280 §4.1.1.3), signed by node:crypto. */
+function signNatively(cert: forge.pki.Certificate, key: KeyObject): void {
+  const oid = forge.pki.oids['sha256WithRSAEncryption'];
+  cert.siginfo.algorithmOid = oid;
+  cert.signatureOid = oid;
+  // getTBSCertificate is in node-forge but not in its type definitions.
+  const getTbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate;
+  const tbs = Buffer.from(forge.asn1.toDer(getTbs(cert)).getBytes(), 'binary');
+  cert.signature = sign('sha256', tbs, key).toString('binary');
 }
 
 /** The EKU OID a usage requires. */
@@ -137,22 +168,29 @@ export function extendedKeyUsageOid(usage: CertificateUsage): string {
 }
 
 /** Parses and checks a CA: a CA certificate whose public key matches the given key. */
-function loadCa(ca: Pem): { caCert: forge.pki.Certificate; caKey: forge.pki.rsa.PrivateKey } {
+function loadCa(ca: Pem): { caCert: forge.pki.Certificate; caKey: KeyObject } {
   let caCert: forge.pki.Certificate;
-  let caKey: forge.pki.rsa.PrivateKey;
+  let caKey: KeyObject;
   try {
     caCert = forge.pki.certificateFromPem(ca.cert);
-    caKey = forge.pki.privateKeyFromPem(ca.key);
+    caKey = createPrivateKey(ca.key);
   } catch (err) {
     throw new PkiError('invalid-ca', `CA certificate or key unreadable: ${(err as Error).message}`, { cause: err });
   }
   const bc = caCert.getExtension('basicConstraints') as { cA?: boolean } | null;
   if (bc?.cA !== true) throw new PkiError('invalid-ca', 'CA certificate lacks basicConstraints CA:true');
-  const pub = caCert.publicKey as forge.pki.rsa.PublicKey;
-  if (pub.n.compareTo(caKey.n) !== 0 || pub.e.compareTo(caKey.e) !== 0) {
-    throw new PkiError('invalid-ca', 'CA key does not match the CA certificate');
-  }
+  if (!keyMatchesCertificate(ca.cert, ca.key)) throw new PkiError('invalid-ca', 'CA key does not match the CA certificate');
   return { caCert, caKey };
+}
+
+/** The public half of an existing private key, as forge wants it. */
+function existingKeys(keyPem: string): { publicKey: forge.pki.PublicKey } {
+  try {
+    const spki = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'pem' }).toString();
+    return { publicKey: forge.pki.publicKeyFromPem(spki) };
+  } catch (err) {
+    throw new PkiError('invalid-option', `key: not a usable RSA private key (${(err as Error).message})`, { cause: err });
+  }
 }
 
 function generateKeys(bits: number): forge.pki.rsa.KeyPair {

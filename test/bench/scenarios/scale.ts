@@ -11,23 +11,34 @@
  *   disconnected and rejoins at once. Reports the time from the restart until all are
  *   authorized again, and the handshakes that timed out.
  *
- * AgentLink runs in plaintext here (`grpc.plaintext: true`, logged): mTLS would need a
- * certificate per agent (10,000) from the development PKI. The agents are sim agents with
- * one BSS each.
+ * AgentLink runs over mTLS as in production (`--link mtls`, the default: a certificate per
+ * agent from fleet-pki.ts), or in plaintext (`--link plaintext`). The agents are sim agents
+ * with one BSS each.
  */
 import { histogramQuantile } from '@airlock/authenticator';
 import { intOption, round, type BenchContext, type BenchResult, type Scenario } from '../scenario.js';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../../support/authenticator-process.js';
 import { measurePskCryptoFloor } from '../support/crypto-floor.js';
+import { fleetPki } from '../support/fleet-pki.js';
 import { LoadProcess } from '../support/load-process.js';
+import { serverTls } from '../../support/test-pki.js';
 import { quantile } from '../support/stats.js';
 
 const SSID = 'airlock-bench-scale';
 const PASSPHRASE = 'bench passphrase 123';
 
-function authConfig(): Record<string, unknown> {
+type Link = 'mtls' | 'plaintext';
+
+function linkOption(ctx: BenchContext): Link {
+  const v = ctx.options.get('link') ?? 'mtls';
+  if (v !== 'mtls' && v !== 'plaintext') throw new Error(`--link: mtls or plaintext, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function authConfig(link: Link, workers: number): Record<string, unknown> {
   return {
-    grpc: { plaintext: true },
+    cluster: { workers },
+    grpc: link === 'mtls' ? { plaintext: false, tls: serverTls() } : { plaintext: true },
     log: { level: 'warn' },
     agents: { reconnect_grace_s: 30 },
     networks: [{ ssid: SSID, akms: ['psk'], passphrases: [PASSPHRASE], group_rekey_s: 0 }],
@@ -61,21 +72,30 @@ function shared(ctx: BenchContext): { agents: number; perAgent: number; concurre
 }
 
 /** The load generator for `auth`: `agents` agents of `perAgent` stations, each on its own connection. */
-function startLoad(auth: AuthenticatorProcess, o: { agents: number; perAgent: number }, rejoinAfterDisconnectMs?: number): Promise<LoadProcess> {
-  return LoadProcess.start({ target: auth.grpcTarget, agents: o.agents, stationsPerAgent: o.perAgent, bssesPerAgent: 1, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, ownConnections: true, rejoinAfterDisconnectMs });
+function startLoad(auth: AuthenticatorProcess, o: { agents: number; perAgent: number; pkiDir: string | undefined }, rejoinAfterDisconnectMs?: number): Promise<LoadProcess> {
+  // mTLS: dial the name in the authenticator's certificate (an IP address as TLS server name is deprecated).
+  const target = o.pkiDir === undefined ? auth.grpcTarget : `localhost:${auth.grpcPort}`;
+  return LoadProcess.start({ target, agents: o.agents, stationsPerAgent: o.perAgent, bssesPerAgent: 1, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, ownConnections: true, rejoinAfterDisconnectMs, pkiDir: o.pkiDir });
+}
+
+/** The agents' certificates when the link is mTLS. */
+function agentPki(ctx: BenchContext, link: Link, agents: number): string | undefined {
+  return link === 'mtls' ? fleetPki(agents, ctx.progress) : undefined;
 }
 
 async function runScale(ctx: BenchContext): Promise<BenchResult> {
   const { agents, perAgent, concurrency, timeoutMs, floorUs } = shared(ctx);
   const idleS = intOption(ctx, 'idle-s', 10);
-  const auth = await startAuthenticatorProcess('scale-authenticator', ctx.workDir, authConfig());
+  const link = linkOption(ctx);
+  const pkiDir = agentPki(ctx, link, agents);
+  const auth = await startAuthenticatorProcess('scale-authenticator', ctx.workDir, authConfig(link, intOption(ctx, 'workers', 1)));
   let load: LoadProcess | undefined;
   try {
     await sleep(1000);
     const rss0 = auth.rssKb();
     const heap0 = await heapKb(auth);
     ctx.progress(`scale: ${agents} agents x ${perAgent} stations; authenticator pid ${auth.pid}, RSS ${round(rss0 / 1024)} MiB`);
-    load = await startLoad(auth, { agents, perAgent });
+    load = await startLoad(auth, { agents, perAgent, pkiDir });
     const tc = Date.now();
     await load.connect(timeoutMs);
     const connectS = (Date.now() - tc) / 1000;
@@ -116,7 +136,8 @@ async function runScale(ctx: BenchContext): Promise<BenchResult> {
       stations_authorized: m.get('airlock_stations{state="authorized"}'),
       key_mismatches: check.keyMismatches,
       ordering_violations: check.violations,
-      agent_link: 'plaintext, one TCP connection per agent',
+      agent_link: `${link === 'mtls' ? 'mTLS' : 'plaintext'}, one TCP connection per agent`,
+      workers: intOption(ctx, 'workers', 1),
     };
   } finally {
     await load?.stop();
@@ -126,11 +147,13 @@ async function runScale(ctx: BenchContext): Promise<BenchResult> {
 
 async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
   const { agents, perAgent, concurrency, timeoutMs, floorUs } = shared(ctx);
-  let auth = await startAuthenticatorProcess('mass-rejoin-authenticator', ctx.workDir, authConfig());
+  const link = linkOption(ctx);
+  const pkiDir = agentPki(ctx, link, agents);
+  let auth = await startAuthenticatorProcess('mass-rejoin-authenticator', ctx.workDir, authConfig(link, intOption(ctx, 'workers', 1)));
   let load: LoadProcess | undefined;
   try {
     const port = Number(auth.grpcTarget.split(':')[1]);
-    load = await startLoad(auth, { agents, perAgent }, 0);
+    load = await startLoad(auth, { agents, perAgent, pkiDir }, 0);
     await load.connect(timeoutMs);
     const first = await load.joinAll(concurrency, timeoutMs);
     ctx.progress(`mass-rejoin: ${first.joined} joined in ${round(first.wallMs / 1000)} s; restarting the authenticator`);
@@ -138,7 +161,7 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
     const t0 = Date.now();
     await auth.stop();
     // The same port: the agents reconnect to where they were.
-    auth = await startAuthenticatorProcess('mass-rejoin-authenticator-2', ctx.workDir, authConfig(), { grpcPort: port });
+    auth = await startAuthenticatorProcess('mass-rejoin-authenticator-2', ctx.workDir, authConfig(link, intOption(ctx, 'workers', 1)), { grpcPort: port });
     const rssStart = auth.rssKb();
     const ok = await waitAuthorized(auth, total, timeoutMs);
     const tookS = (Date.now() - t0) / 1000;
@@ -163,7 +186,8 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
       handshake_failures: (m.get('airlock_handshakes_total{result="mic_failure"}') ?? 0) + (m.get('airlock_handshakes_total{result="rejected"}') ?? 0),
       key_mismatches: check.keyMismatches,
       ordering_violations: check.violations,
-      agent_link: 'plaintext, one TCP connection per agent',
+      agent_link: `${link === 'mtls' ? 'mTLS' : 'plaintext'}, one TCP connection per agent`,
+      workers: intOption(ctx, 'workers', 1),
     };
   } finally {
     await load?.stop();
@@ -171,7 +195,7 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
   }
 }
 
-const OPTIONS = { agents: '10000', stations: '10 (per agent)', concurrency: '1024', 'floor-iterations': '20000', 'timeout-s': '600' };
+const OPTIONS = { agents: '10000', stations: '10 (per agent)', concurrency: '1024', 'floor-iterations': '20000', 'timeout-s': '600', link: 'mtls (or plaintext)', workers: '1 (cluster.workers of the authenticator)' };
 
 /** The scale scenario. */
 export const scale: Scenario = {

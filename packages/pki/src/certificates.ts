@@ -157,8 +157,8 @@ function signNatively(cert: forge.pki.Certificate, key: KeyObject): void {
   cert.siginfo.algorithmOid = oid;
   cert.signatureOid = oid;
   // getTBSCertificate is in node-forge but not in its type definitions.
-  const getTbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate;
-  const tbs = Buffer.from(forge.asn1.toDer(getTbs(cert)).getBytes(), 'binary');
+  const pki = forge.pki as unknown as { getTBSCertificate(this: void, c: forge.pki.Certificate): forge.asn1.Asn1 };
+  const tbs = Buffer.from(forge.asn1.toDer(pki.getTBSCertificate(cert)).getBytes(), 'binary');
   cert.signature = sign('sha256', tbs, key).toString('binary');
 }
 

@@ -80,7 +80,7 @@ function startLoad(auth: AuthenticatorProcess, o: { agents: number; perAgent: nu
 
 /** The agents' certificates when the link is mTLS. */
 function agentPki(ctx: BenchContext, link: Link, agents: number): string | undefined {
-  return link === 'mtls' ? fleetPki(agents, ctx.progress) : undefined;
+  return link === 'mtls' ? fleetPki(agents, (t) => ctx.progress(t)) : undefined;
 }
 
 async function runScale(ctx: BenchContext): Promise<BenchResult> {

@@ -80,3 +80,50 @@ void describe('handshake admission', () => {
     assert.deepEqual(air.core.handshakeLoad(), { inFlight: 0, waiting: 0 });
   });
 });
+
+void describe('adaptive handshake admission', () => {
+  /**
+   * The uplink as one busy agent: station frames are handled one after another, `serviceMs`
+   * each, so an answer waits behind every answer before it. Returns how many msg 1/4 and
+   * 3/4 went out again (retransmissions) before all `n` stations were authorized, and the
+   * smallest admission limit seen.
+   */
+  function crowd(n: number, serviceMs: number, admission: 'adaptive' | 'fixed'): { retransmissions: number; authorized: number; minLimit: number; endLimit: number } {
+    const air = new Air({ core: { maxHandshakesInFlight: 256, admission } });
+    air.addBss({ bssid: BSSID });
+    const stas = Array.from({ length: n }, (_v, i) => mac(0x60, i + 1));
+    for (const s of stas) air.addStation({ mac: s }, BSSID);
+    let busyUntil = 0;
+    let minLimit = air.core.admissionLimit();
+    air.intercept = (f) => {
+      minLimit = Math.min(minLimit, air.core.admissionLimit());
+      if (f.dir === 'down') return 'deliver';
+      busyUntil = Math.max(busyUntil, f.t) + serviceMs;
+      return { delayMs: busyUntil - f.t };
+    };
+    for (const s of stas) air.associate(s);
+    air.run();
+    let retransmissions = 0;
+    for (const s of stas) retransmissions += air.transmissions(s, 'msg1/4').length + air.transmissions(s, 'msg3/4').length - 2;
+    const authorized = stas.filter((s) => air.core.station(s)?.phase === 'authorized').length;
+    return { retransmissions, authorized, minLimit, endLimit: air.core.admissionLimit() };
+  }
+
+  void it('a slow path shrinks the window: a crowd of stations joins with far fewer retransmissions than with a fixed window', () => {
+    const fixed = crowd(600, 5, 'fixed');
+    const adaptive = crowd(600, 5, 'adaptive');
+    assert.equal(adaptive.authorized, 600);
+    assert.ok(fixed.retransmissions > 200, `a fixed window of 256 behind a 5 ms-per-frame agent retransmits (${fixed.retransmissions})`);
+    assert.ok(adaptive.retransmissions * 4 < fixed.retransmissions, `adaptive ${adaptive.retransmissions} vs fixed ${fixed.retransmissions} retransmissions`);
+    assert.ok(adaptive.endLimit < 256 && adaptive.minLimit >= 64, `the window stayed between 64 and ${adaptive.endLimit}`);
+    console.log(`600 joins behind a 5 ms/frame agent: retransmissions fixed window ${fixed.retransmissions} (authorized ${fixed.authorized}), adaptive ${adaptive.retransmissions}; window ${adaptive.minLimit}..${adaptive.endLimit}`);
+  });
+
+  void it('a fast path opens the whole window', () => {
+    const fast = crowd(600, 0.01, 'adaptive');
+    assert.equal(fast.authorized, 600);
+    assert.equal(fast.retransmissions, 0);
+    assert.equal(fast.minLimit, 64, 'it starts at 64');
+    assert.equal(fast.endLimit, 256, 'and grows to maxHandshakesInFlight');
+  });
+});

@@ -8,6 +8,7 @@ import { computePmkid, keyDescriptorVersionFor, PskCache, pskFromHex, tkLength, 
 import { decodeEapol, decodeEapolKey, describeKeyMessage, decodeRsne, EapolType, encodeRsne, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
 import { formatMac, macKey, PAE_GROUP_ADDRESS } from '../mac.js';
 import { AKM, CIPHER, isPskAkm } from '../suites.js';
+import { AdmissionWindow } from './admission.js';
 import { PmksaCache, type PmksaEntry } from './pmksa-cache.js';
 import { receiveEapResponse, receiveServerOutcome, stepBackend, stepPae, type PaeContext } from './pae-machine.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -57,6 +58,11 @@ export interface CoreOptions {
    * then proceeds at the rate the authenticator can serve instead of timing out.
    */
   maxHandshakesInFlight?: number;
+  /**
+   * adaptive (default): fewer handshakes at once while answers come back slowly (admission.ts);
+   * fixed: always maxHandshakesInFlight.
+   */
+  admission?: 'adaptive' | 'fixed';
   /**
    * Told when this core caches or forgets a PMKSA, so an authenticator made of several
    * cores (worker processes) can keep one PMKSA cache: the others importPmksa/forgetPmksa.
@@ -121,7 +127,7 @@ export class AuthenticatorCore implements PaeContext {
   private readonly maxPerBss: number;
   private readonly maxPerAgent: number;
   private readonly eapolRate: { perSecond: number; burst: number } | undefined;
-  private readonly maxInFlight: number;
+  private readonly admissionWindow: AdmissionWindow;
   private inFlight = 0;
   /** Stations waiting for a handshake slot (some may have left since: checked when popped). */
   private readonly admission: StationState[] = [];
@@ -145,7 +151,8 @@ export class AuthenticatorCore implements PaeContext {
     this.maxPerBss = opts.maxStationsPerBss ?? Infinity;
     this.maxPerAgent = opts.maxStationsPerAgent ?? Infinity;
     this.eapolRate = opts.eapolRate;
-    this.maxInFlight = opts.maxHandshakesInFlight ?? Infinity;
+    const max = opts.maxHandshakesInFlight ?? Infinity;
+    this.admissionWindow = opts.admission === 'fixed' ? new AdmissionWindow(max, max) : new AdmissionWindow(max);
     this.pmksaListener = opts.pmksaListener;
     this.acctPrefix = this.rand(4).toString('hex');
   }
@@ -660,7 +667,7 @@ export class AuthenticatorCore implements PaeContext {
 
   admit(st: StationState): boolean {
     if (st.admitted) return true;
-    if (this.inFlight < this.maxInFlight) {
+    if (this.inFlight < this.admissionWindow.limit) {
       st.admitted = true;
       st.waitingAdmission = false;
       this.inFlight++;
@@ -678,13 +685,25 @@ export class AuthenticatorCore implements PaeContext {
     return { inFlight: this.inFlight, waiting: this.admission.length - this.admissionHead };
   }
 
+  /** Handshakes allowed at once now (the admission window, at most maxHandshakesInFlight). */
+  admissionLimit(): number {
+    return this.admissionWindow.limit;
+  }
+
+  keyAnswered(st: StationState): void {
+    // Only first transmissions: an answer to a retransmission has no clear round trip (Karn).
+    if (st.TimeoutCtr !== 1 || !st.admitted) return;
+    const t = this.timing;
+    this.admissionWindow.sample(this.now - st.keySentAt, st.bss.cfg.reportsTxStatus ? t.firstTimeoutMs : t.firstTimeoutNoTxStatusMs, this.now);
+  }
+
   /** A station's handshake slot is free again: the next waiting station starts. */
   private release(st: StationState): void {
     st.waitingAdmission = false;
     if (!st.admitted) return;
     st.admitted = false;
     this.inFlight--;
-    while (this.inFlight < this.maxInFlight && this.admissionHead < this.admission.length) {
+    while (this.inFlight < this.admissionWindow.limit && this.admissionHead < this.admission.length) {
       const next = this.admission[this.admissionHead++];
       if (this.admissionHead > 1024 && this.admissionHead * 2 > this.admission.length) {
         this.admission.splice(0, this.admissionHead);
@@ -1142,6 +1161,7 @@ export class AuthenticatorCore implements PaeContext {
       replay: new ReplayWindow(),
       received: undefined,
       firstTxRef: undefined,
+      keySentAt: 0,
       lastRequestCounter: -1n,
       groupState: 'IDLE',
       GUpdateStationKeys: false,

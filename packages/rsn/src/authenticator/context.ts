@@ -35,6 +35,8 @@ export interface MachineContext {
    * handshakes run at once; the others wait their turn (in arrival order, no timer running).
    */
   admit(st: StationState): boolean;
+  /** A msg 2/4 or 4/4 answered the EAPOL-Key frame sent last (admission round-trip sample). */
+  keyAnswered(st: StationState): void;
   /** Close the current handshake record with a result. */
   finishHandshake(st: StationState, result: HandshakeResult, detail: string): void;
 }

@@ -141,6 +141,7 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
       processMsg2(ctx, st);
       break;
     case 'PTKCALCNEGOTIATING2':
+      ctx.keyAnswered(st);
       st.TimeoutCtr = 0;
       break;
     case 'PTKINITNEGOTIATING':
@@ -150,6 +151,7 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
       sendPairwise(ctx, st, 3);
       break;
     case 'PTKINITDONE':
+      ctx.keyAnswered(st);
       ctx.cancel(st);
       st.firstTxRef = undefined; // a late TX status of msg 3/4 must not re-arm the timer
       st.EAPOLKeyReceived = false;
@@ -211,6 +213,7 @@ function sendPairwise(ctx: MachineContext, st: StationState, msg: 1 | 3): void {
   const wantTx = first && bss.cfg.reportsTxStatus;
   const ref = wantTx ? ctx.nextRef(st) : undefined;
   st.firstTxRef = ref;
+  st.keySentAt = ctx.now;
   // As hostapd's wpa_send_eapol(): encrypted once a pairwise key is set (a PTK rekey), not before.
   ctx.emit({ type: 'transmit-eapol', bssid: bss.cfg.bssid, sta: st.sta, frame, protected: st.PTK_valid, ref });
   const t = ctx.timing;

@@ -135,6 +135,8 @@ export interface StationState extends TimerTarget {
   received: ReceivedKey | undefined;
   /** TX status of the first transmission is pending (shortens the first timeout). */
   firstTxRef: number | undefined;
+  /** When the last EAPOL-Key frame of the 4-way handshake was sent (admission round trip). */
+  keySentAt: number;
   /** Replay counter of the last accepted EAPOL-Key request from the station. */
   lastRequestCounter: bigint;
 

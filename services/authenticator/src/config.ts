@@ -393,7 +393,7 @@ const CONFIG_SCHEMA: Rule = {
         max_stations_per_agent: { type: 'integer', doc: 'stations per agent', min: 1, max: 10_000_000, default: 16_384 },
         eapol_per_station_per_s: { type: 'integer', doc: 'EAPOL frames accepted per station per second, sustained (token bucket)', min: 1, max: 100_000, unit: 'frames/s', default: 20 },
         eapol_burst_per_station: { type: 'integer', doc: 'EAPOL frames a station may send at once before the rate applies', min: 1, max: 100_000, unit: 'frames', default: 40 },
-        max_handshakes_in_flight: { type: 'integer', doc: '4-way handshakes running at once; more stations wait in arrival order before msg 1/4', min: 1, max: 10_000_000, default: 1024 },
+        max_handshakes_in_flight: { type: 'integer', doc: '4-way handshakes running at once, at most (fewer while answers come back slowly); more stations wait in arrival order before msg 1/4', min: 1, max: 10_000_000, default: 1024 },
       },
     },
     radius: {

@@ -254,3 +254,31 @@ void test('config/example.yaml documents every key of the schema', () => {
     assert.match(text, new RegExp(`^\\s*(- )?${leaf}:`, 'm'), `example.yaml lacks ${p}`);
   }
 });
+
+void test('environment overrides: AIRLOCK__<KEY>__<KEY> sets a key of the file, typed by the schema', () => {
+  const r = parseConfig(MINIMAL, {
+    AIRLOCK__GRPC__LISTEN: '0.0.0.0:6000',
+    AIRLOCK__CLUSTER__WORKERS: '2',
+    AIRLOCK__GRPC__PLAINTEXT: 'true',
+    AIRLOCK__RADIUS__SERVERS__0__NAME: 'fr',
+    AIRLOCK__RADIUS__SERVERS__0__HOST: 'freeradius',
+    AIRLOCK__RADIUS__SERVERS__0__SECRET: '12345 # not a comment',
+    AIRLOCK__NETWORKS__0__AKMS: '[psk, psk-sha256]',
+    PATH: '/usr/bin',
+  });
+  assert.ok(r.ok, r.ok ? '' : formatConfigErrors(r.errors, 'env'));
+  assert.equal(r.value.grpc.listen, '0.0.0.0:6000');
+  assert.equal(r.value.cluster.workers, 2);
+  assert.equal(r.value.grpc.plaintext, true);
+  assert.deepEqual(r.value.radius.servers, [{ name: 'fr', host: 'freeradius', authPort: 1812, acctPort: 1813, secret: '12345 # not a comment' }]);
+  assert.deepEqual(r.value.networks[0].akms, ['psk', 'psk-sha256']);
+});
+
+void test('environment overrides: an unknown key or a bad value is an error naming the variable or the key', () => {
+  const unknown = parseConfig(MINIMAL, { AIRLOCK__GRPC__LISTN: 'x' });
+  assert.ok(!unknown.ok);
+  assert.match(unknown.errors[0].message, /environment variable AIRLOCK__GRPC__LISTN: no configuration key "grpc.listn"/);
+  const bad = parseConfig(MINIMAL, { AIRLOCK__CLUSTER__WORKERS: 'many' });
+  assert.ok(!bad.ok);
+  assert.equal(bad.errors[0].path, 'cluster.workers');
+});

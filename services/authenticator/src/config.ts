@@ -606,7 +606,73 @@ function yamlErrorMessage(e: YAMLError): string {
 // Public API.
 
 /** Parses and validates a YAML configuration, reporting every error (paths are YAML key paths). */
-export function parseConfig(yamlText: string): ConfigResult {
+/** Environment variables that override configuration keys start with this. */
+export const ENV_PREFIX = 'AIRLOCK__';
+
+/**
+ * Applies environment overrides to the parsed document (before validation): a variable
+ * AIRLOCK__<KEY>__<KEY>... sets that key path, upper-case snake_case keys joined by "__",
+ * list items by index (AIRLOCK__RADIUS__SERVERS__0__SECRET). A string key takes the value
+ * as it is; an integer or boolean key its text; a list or mapping key a YAML flow value
+ * ("[psk, 8021x]"). An unknown key is an error naming the variable.
+ */
+export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, string | undefined>>, errors: ConfigError[]): unknown {
+  let root: unknown = raw ?? {};
+  for (const [name, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const segments = name.slice(ENV_PREFIX.length).split('__').map((x) => x.toLowerCase());
+    let rule: Rule = CONFIG_SCHEMA;
+    const steps: (string | number)[] = [];
+    let bad: string | undefined;
+    for (const seg of segments) {
+      if (rule.type === 'map' && Object.hasOwn(rule.fields, seg)) {
+        steps.push(seg);
+        rule = rule.fields[seg];
+      } else if (rule.type === 'list' && /^\d{1,4}$/.test(seg)) {
+        steps.push(Number(seg));
+        rule = rule.item;
+      } else {
+        bad = seg;
+        break;
+      }
+    }
+    if (bad !== undefined || steps.length === 0) {
+      errors.push({ path: '', message: `environment variable ${name}: no configuration key ${JSON.stringify(segments.join('.'))} (${ENV_PREFIX} then upper-case keys joined by "__", list items by index)` });
+      continue;
+    }
+    let parsed: unknown = value;
+    if (rule.type === 'integer') parsed = /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+    else if (rule.type === 'boolean') parsed = value.trim() === 'true' ? true : value.trim() === 'false' ? false : value;
+    else if (rule.type === 'list' || rule.type === 'map') {
+      const d = parseDocument(value, { uniqueKeys: true });
+      if (d.errors.length > 0) {
+        errors.push({ path: '', message: `environment variable ${name}: not a YAML ${rule.type === 'list' ? 'list' : 'mapping'}: ${yamlErrorMessage(d.errors[0])}` });
+        continue;
+      }
+      parsed = d.toJS({ maxAliasCount: 0 });
+    }
+    root = setPath(root, steps, parsed);
+  }
+  return root;
+}
+
+/** `obj` with `value` at `steps` (maps and lists made on the way; a scalar in the way is replaced). */
+function setPath(obj: unknown, steps: (string | number)[], value: unknown): unknown {
+  if (steps.length === 0) return value;
+  const [head, ...rest] = steps;
+  if (typeof head === 'number') {
+    const list = Array.isArray(obj) ? [...(obj as unknown[])] : [];
+    while (list.length <= head) list.push({});
+    list[head] = setPath(list[head], rest, value);
+    return list;
+  }
+  const map = typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? { ...(obj as Record<string, unknown>) } : {};
+  map[head] = setPath(map[head], rest, value);
+  return map;
+}
+
+/** Parses and validates a configuration; `env` may override keys (applyEnvOverrides). */
+export function parseConfig(yamlText: string, env: Readonly<Record<string, string | undefined>> = {}): ConfigResult {
   const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) return { ok: false, errors: doc.errors.map((e) => ({ path: '', message: yamlErrorMessage(e) })) };
   let raw: unknown;
@@ -617,13 +683,15 @@ export function parseConfig(yamlText: string): ConfigResult {
     return { ok: false, errors: [{ path: '', message: `YAML error: ${e instanceof Error ? e.message : String(e)}` }] };
   }
   const errors: ConfigError[] = [];
+  raw = applyEnvOverrides(raw, env, errors);
+  if (errors.length > 0) return { ok: false, errors };
   const value = validate(CONFIG_SCHEMA, raw ?? {}, '', errors);
   if (errors.length > 0 || value === undefined) return { ok: false, errors };
   return { ok: true, value: value as AuthenticatorConfig };
 }
 
-/** Reads and parses a configuration file; a read failure is one error with path "". */
-export function loadConfigFile(path: string): ConfigResult {
+/** Reads and parses a configuration file with the environment's overrides; a read failure is one error with path "". */
+export function loadConfigFile(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ConfigResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -631,7 +699,7 @@ export function loadConfigFile(path: string): ConfigResult {
     const code = (e as NodeJS.ErrnoException).code;
     return { ok: false, errors: [{ path: '', message: `cannot read file${code === undefined ? '' : ` (${code})`}: ${e instanceof Error ? e.message : String(e)}` }] };
   }
-  return parseConfig(text);
+  return parseConfig(text, env);
 }
 
 /** One line per error, "<source>: <path>: <message>" (the path part is left out when empty). */

@@ -102,6 +102,33 @@ describe('writeDevPki', () => {
     assert.equal(new X509Certificate(readFileSync(l.authenticator.cert)).verify(ca.publicKey), true);
   });
 
+  it('names the authenticator by each serverName too, and reissues it when the names change', () => {
+    const dir = freshDir();
+    const named = writeDevPki(dir, { ...FAST, serverNames: ['authenticator'] });
+    const x = new X509Certificate(readFileSync(named.authenticator.cert));
+    assert.equal(x.subjectAltName, 'DNS:localhost, DNS:authenticator, IP Address:127.0.0.1');
+    assert.equal(x.checkHost('authenticator'), 'authenticator');
+    const again = writeDevPki(dir, { ...FAST, serverNames: ['authenticator'] });
+    assert.equal(again.files.find((f) => f.path === named.authenticator.cert)?.action, 'kept');
+    const plain = writeDevPki(dir, FAST);
+    assert.equal(plain.files.find((f) => f.path === named.authenticator.cert)?.action, 'reissued');
+    assert.equal(new X509Certificate(readFileSync(plain.authenticator.cert)).checkHost('authenticator'), undefined);
+  });
+
+  it('certifies an existing key (issueCertificate key option)', () => {
+    const ca = createCa(FAST);
+    const key = createCa(FAST).key;
+    const a = issueCertificate(ca, { commonName: 'ap-1', usage: 'client', key });
+    const b = issueCertificate(ca, { commonName: 'ap-2', usage: 'client', key });
+    assert.equal(a.key, key);
+    const xa = new X509Certificate(a.cert);
+    const xb = new X509Certificate(b.cert);
+    assert.ok(xa.publicKey.export({ type: 'spki', format: 'der' }).equals(xb.publicKey.export({ type: 'spki', format: 'der' })));
+    assert.ok(xa.verify(new X509Certificate(ca.cert).publicKey) && xb.verify(new X509Certificate(ca.cert).publicKey));
+    assert.equal(subjectCommonName(xb), 'ap-2');
+    assert.throws(() => issueCertificate(ca, { commonName: 'x', usage: 'client', key: 'not a key' }), PkiError);
+  });
+
   it('honours dirMode and keyMode', () => {
     const dir = freshDir();
     const l = writeDevPki(dir, { ...FAST, dirMode: 0o750, keyMode: 0o640 });

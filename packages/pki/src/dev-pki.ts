@@ -42,6 +42,8 @@ export interface DevPkiLayout {
 export interface DevPkiOptions {
   stations?: string[];
   agents?: string[];
+  /** More DNS names of the authenticator's certificate (besides localhost): the host agents dial. */
+  serverNames?: string[];
   /** RSA modulus size of keys created by this call; default 2048. */
   keyBits?: number;
   /** Mode of the directory when this call creates it; default 0o700. An existing directory keeps its mode. */
@@ -87,7 +89,7 @@ export function writeDevPki(dir: string, opts: DevPkiOptions = {}): DevPkiLayout
     return paths;
   };
   const radiusServer = leaf('radius-server', { commonName: 'radius-server', usage: 'server', dnsNames: ['radius-server', 'localhost'], ipAddresses: [] });
-  const authenticator = leaf('authenticator', { commonName: 'authenticator', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const authenticator = leaf('authenticator', { commonName: 'authenticator', usage: 'server', dnsNames: unique(['localhost', ...(opts.serverNames ?? [])]), ipAddresses: ['127.0.0.1'] });
   const agentPaths: Record<string, PemPaths> = {};
   for (const id of agents) agentPaths[id] = leaf(`agent-${id}`, { commonName: id, usage: 'client', dnsNames: [], ipAddresses: [] });
   const stationPaths: Record<string, PemPaths> = {};

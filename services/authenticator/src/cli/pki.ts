@@ -5,14 +5,15 @@
 import { isValidPkiName, PkiError, writeDevPki, type DevPkiLayout } from '@airlock/pki';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
 
-const INIT_USAGE = 'airlock pki init --dir DIR [--agent ID ...] [--station NAME ...] [--key-bits N]';
+const INIT_USAGE = 'airlock pki init --dir DIR [--agent ID ...] [--station NAME ...] [--server-name NAME ...] [--key-bits N]';
 
 const HELP = `usage: ${INIT_USAGE}
 
 Creates, or completes, a development PKI in DIR (created 0700 if missing):
   ca.pem, ca.key                    the CA (reused when DIR already has one)
   radius-server.pem, .key           FreeRADIUS EAP server (CN radius-server)
-  authenticator.pem, .key           authenticator gRPC server (SAN localhost, 127.0.0.1)
+  authenticator.pem, .key           authenticator gRPC server (SAN localhost, 127.0.0.1 and
+                                    each --server-name: the name agents dial, e.g. in compose)
   agent-ID.pem, .key                agent client certificate (CN ID), one per --agent
   station-NAME.pem, .key            EAP-TLS station certificate (CN NAME), one per --station
 Keys are 0600. Certificates that still fit are kept; missing or stale ones are (re)issued.
@@ -47,6 +48,7 @@ function pkiInit(args: string[], io: CliIo): void {
     dir: { type: 'string' },
     agent: { type: 'string', multiple: true },
     station: { type: 'string', multiple: true },
+    'server-name': { type: 'string', multiple: true },
     'key-bits': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -61,6 +63,10 @@ function pkiInit(args: string[], io: CliIo): void {
   for (const [flag, name] of [...agents.map((a) => ['--agent', a] as const), ...stations.map((s) => ['--station', s] as const)]) {
     if (!isValidPkiName(name)) throw new UsageError(`${flag} ${JSON.stringify(name)}: use 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)`);
   }
+  const serverNames = values['server-name'] ?? [];
+  for (const n of serverNames) {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(n)) throw new UsageError(`--server-name ${JSON.stringify(n)}: a DNS name (letters, digits, '.', '-')`);
+  }
   let keyBits: number | undefined;
   if (values['key-bits'] !== undefined) {
     keyBits = Number(values['key-bits']);
@@ -68,7 +74,7 @@ function pkiInit(args: string[], io: CliIo): void {
   }
   let layout: DevPkiLayout;
   try {
-    layout = writeDevPki(values.dir, { agents, stations, ...(keyBits === undefined ? {} : { keyBits }) });
+    layout = writeDevPki(values.dir, { agents, stations, serverNames, ...(keyBits === undefined ? {} : { keyBits }) });
   } catch (err) {
     if (err instanceof PkiError) throw new CommandFailure(err.message, { cause: err });
     throw err;

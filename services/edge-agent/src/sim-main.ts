@@ -4,11 +4,19 @@
  *   node main.js --agent-id ap-1 --agent-number 1 [--authenticator 127.0.0.1:50051]
  *     [--bsses 2] [--stations 20] [--ssid airlock-demo] [--passphrase ...] [--churn]
  *     [--loss 0] [--delay-ms 0-2] [--duplicate 0] [--reorder 0] [--seed N] [--log-level info]
+ *     [--eap ttls-pap --eap-user NAME --eap-password PW --eap-ca FILE [--eap-server-name radius-server]]
+ *     [--health-file PATH]  (exists, fresh, while the agent holds a stream: health-file.ts)
  *     (--pki-dir DIR | --tls-ca F --tls-cert F --tls-key F [--tls-server-name N] | --plaintext)
+ * With --eap the BSSes are WPA2-Enterprise (AKM 802.1X) and every station authenticates
+ * with EAP-TTLS/PAP as that user (the password also from AIRLOCK_SIM_EAP_PASSWORD),
+ * checking the RADIUS server's certificate against --eap-ca and --eap-server-name.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { AKM } from '@airlock/rsn';
 import pino from 'pino';
 import { EdgeAgent } from './agent.js';
+import { keepHealthFile } from './health-file.js';
 import { SimDriver } from './drivers/sim/sim-driver.js';
 import { simBsses, simStations } from './sim-topology.js';
 import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
@@ -30,6 +38,12 @@ const { values: v } = parseArgs({
     reorder: { type: 'string', default: '0' },
     seed: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
+    eap: { type: 'string' },
+    'eap-user': { type: 'string' },
+    'eap-password': { type: 'string', default: process.env.AIRLOCK_SIM_EAP_PASSWORD },
+    'eap-ca': { type: 'string' },
+    'eap-server-name': { type: 'string', default: 'radius-server' },
+    'health-file': { type: 'string' },
     ...LINK_CLI_OPTIONS,
   },
 });
@@ -63,9 +77,33 @@ if (link.identity !== undefined && link.identity !== agentId) {
 const [dmin, dmax] = (v['delay-ms'] ?? '0-0').split('-').map((x) => num('delay-ms', x, 0, 60000));
 const topology = { agentNumber, bsses: num('bsses', v.bsses, 1, 64), stations: num('stations', v.stations, 0, 100000), ssid: v.ssid, passphrase: v.passphrase };
 const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
+let eap: { user: string; password: string; ca: string; serverName: string } | undefined;
+if (v.eap !== undefined) {
+  if (v.eap !== 'ttls-pap') {
+    console.error(`--eap: expected "ttls-pap", got ${JSON.stringify(v.eap)}`);
+    process.exit(2);
+  }
+  const need = (name: string, x: string | undefined): string => {
+    if (x === undefined || x === '') {
+      console.error(`--eap ttls-pap needs --${name}`);
+      process.exit(2);
+    }
+    return x;
+  };
+  const caPath = need('eap-ca', v['eap-ca']);
+  let ca: string;
+  try {
+    ca = readFileSync(caPath, 'utf8');
+  } catch (err) {
+    console.error(`--eap-ca: cannot read ${caPath}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  }
+  eap = { user: need('eap-user', v['eap-user']), password: need('eap-password', v['eap-password']), ca, serverName: v['eap-server-name'] ?? 'radius-server' };
+}
+const e = eap;
 const driver = new SimDriver({
-  bsses: simBsses(topology),
-  stations: simStations(topology),
+  bsses: simBsses(topology).map((b) => (e === undefined ? b : { ...b, akm: AKM.IEEE8021X })),
+  stations: simStations(topology).map((s) => (e === undefined ? s : { ...s, passphrase: '', eap: { identity: e.user, config: { method: 'ttls-pap' as const, username: e.user, password: e.password, anonymousIdentity: 'anonymous', ca: e.ca, serverName: e.serverName } } })),
   air: { lossRate: num('loss', v.loss, 0, 1), minDelayMs: dmin ?? 0, maxDelayMs: dmax ?? dmin ?? 0, duplicateRate: num('duplicate', v.duplicate, 0, 1), reorderRate: num('reorder', v.reorder, 0, 1), reorderDelayMs: 5 },
   behaviour: v.churn ? { joinSpreadMs: 3000, dwellMs: [15000, 45000], awayMs: [2000, 8000], roamProbability: 0.4 } : { joinSpreadMs: 2000 },
   seed: v.seed !== undefined ? num('seed', v.seed, 0, 2 ** 32) : agentNumber,
@@ -73,9 +111,11 @@ const driver = new SimDriver({
 driver.on('violation', (text: string) => logger.error({ violation: text }, 'ordering violation seen by the radio'));
 if (link.plaintext) logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
 const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
+const releaseHealth = v['health-file'] !== undefined ? keepHealthFile(agent, v['health-file']) : undefined;
 await agent.start();
 logger.info({ agentId, bsses: topology.bsses, stations: topology.stations, target: v.authenticator }, 'sim agent started');
 const stop = (): void => {
+  releaseHealth?.();
   void agent.stop().then(() => process.exit(0));
 };
 process.on('SIGINT', stop);

@@ -11,6 +11,10 @@ const needed = {
   hostapd: '/usr/sbin/hostapd',
   'libpcap-dev': '/usr/include/pcap/pcap.h',
   iproute2: '/usr/sbin/ip',
+  // radclient: the FreeRADIUS health check of docker-compose.yml, run by test/e2e/compose.test.ts
+  'freeradius-utils': '/usr/bin/radclient',
+  // `docker-compose config` validates docker-compose.yml (no Docker engine needed)
+  'docker-compose': '/usr/bin/docker-compose',
 };
 
 if (process.env.AIRLOCK_SKIP_SYSTEM_DEPS === '1') process.exit(0);

@@ -26,7 +26,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { accessSync, chownSync, constants, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The server binary, from Debian's `freeradius` package. */
 export const FREERADIUS_BIN = '/usr/sbin/freeradius';
@@ -65,6 +65,14 @@ export interface FreeRadiusOptions {
    * EAP-Message; false keeps that behaviour, to test a client that requires the signature.
    */
   signAllReplies?: boolean;
+  /**
+   * Files placed into the configuration last, by path relative to the configuration
+   * directory (what a container mounts under /etc/raddb): a file, or a directory copied
+   * whole. They replace what the options above generated (the compose test's deploy/freeradius).
+   */
+  overlay?: Record<string, string>;
+  /** Environment of radiusd ($ENV{...} in the configuration). */
+  env?: Record<string, string>;
 }
 
 /** A running FreeRADIUS. */
@@ -172,7 +180,7 @@ async function startOnce(opts: FreeRadiusOptions): Promise<FreeRadius> {
   const launch = async (): Promise<number> => {
     const args = ['-f', '-l', 'stdout', '-d', dir, ...(debug ? ['-xx'] : [])];
     const t0 = performance.now();
-    const child = spawn(FREERADIUS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(FREERADIUS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     inst.child = child;
     exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
       logText += `\n--- airlock: freeradius exited (${signal ?? `code ${code}`}) ---\n`;
@@ -556,6 +564,12 @@ function writeConfig(dir: string, opts: FreeRadiusOptions, ports: { authPort: nu
   put('mods-enabled/detail', detailModule(path('log/radacct/detail')));
   put('clients.conf', clientsConf(opts.secret));
   put('mods-config/files/authorize', usersFile(opts.users));
+  for (const [rel, source] of Object.entries(opts.overlay ?? {})) {
+    if (rel.startsWith('/') || rel.split('/').includes('..')) throw new FreeRadiusError(`overlay path ${JSON.stringify(rel)} must be relative, inside the configuration`);
+    if (existsSync(path(rel)) && lstatSync(path(rel)).isSymbolicLink()) unlinkSync(path(rel));
+    mkdirSync(dirname(path(rel)), { recursive: true });
+    cpSync(source, path(rel), { recursive: true });
+  }
 
   // radiusd reads all of this after switching to freerad.
   const { uid, gid } = lookupUser(FREERAD_USER);

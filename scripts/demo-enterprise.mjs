@@ -76,7 +76,7 @@ process.on('SIGTERM', () => void stop(0));
 // ---- PKI, FreeRADIUS --------------------------------------------------------------------
 const logDir = join(root, '.demo');
 mkdirSync(logDir, { recursive: true });
-const pki = pkiLib.writeDevPki(join(logDir, 'pki'), { stations: TLS_CERTIFICATES, agents: Array.from({ length: AGENTS }, (_v, i) => `ap-${i + 1}`) });
+const pki = pkiLib.writeDevPki(join(logDir, 'pki'), { stations: TLS_CERTIFICATES, operators: ['operator'], agents: Array.from({ length: AGENTS }, (_v, i) => `ap-${i + 1}`) });
 const ca = readFileSync(pki.ca.cert, 'utf8');
 const certs = TLS_CERTIFICATES.map((name) => ({ name, cert: readFileSync(pki.stations[name].cert, 'utf8'), key: readFileSync(pki.stations[name].key, 'utf8') }));
 
@@ -114,12 +114,14 @@ if (stopping) process.exit(0);
 // ---- authenticator ----------------------------------------------------------------------
 const grpcPort = await freePort(50051);
 const httpPort = await freePort(9464);
+const adminPort = await freePort(50052);
 const configPath = join(logDir, 'authenticator-enterprise.yaml');
 // JSON is YAML: the same keys as services/authenticator/config/example.yaml.
 const config = {
   // mTLS with the development PKI: agents are identified by their certificates.
   grpc: { listen: `127.0.0.1:${grpcPort}`, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert } },
   http: { listen: `127.0.0.1:${httpPort}` },
+  admin: { listen: `127.0.0.1:${adminPort}`, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert } },
   log: { level: 'info' },
   radius: {
     servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: freeRadius.authPort, acct_port: freeRadius.acctPort, secret: RADIUS_SECRET }],

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePrometheusText } from '@airlock/authenticator';
 import { overTree, procCpuUs, procRssKb } from './proc.js';
+import { serverTls } from './test-pki.js';
 
 /** The repository root (test/dist/support -> three levels up). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -62,6 +63,7 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
     ...config,
     grpc: { plaintext: true, ...(config['grpc'] as object | undefined), listen: `127.0.0.1:${grpcPort}` },
     http: { listen: `127.0.0.1:${httpPort}` },
+    admin: { listen: '127.0.0.1:0', tls: serverTls(), ...(config['admin'] as object | undefined) },
   };
   const configFile = join(workDir, `${name}.yaml`);
   writeFileSync(configFile, `${JSON.stringify(full, null, 2)}\n`, { mode: 0o600 });

@@ -28,8 +28,11 @@ export function testPkiDir(): string {
 
 /** Writes (or keeps) the test PKI in `dir`. */
 export function prepareTestPki(dir = testPkiDir()): DevPkiLayout {
-  return writeDevPki(dir, { agents: [...TEST_PKI_AGENTS] });
+  return writeDevPki(dir, { agents: [...TEST_PKI_AGENTS], operators: [TEST_OPERATOR, 'not-an-operator'] });
 }
+
+/** The operator (Admin API) certificate of the tests: CN "operator", the default admin.operators. */
+export const TEST_OPERATOR = 'operator';
 
 let cached: DevPkiLayout | undefined;
 

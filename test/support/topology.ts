@@ -22,6 +22,8 @@ export function testConfig(networks: NetworkConfig[] = [pskNetwork()], tweak?: (
   c.grpc.listen = '127.0.0.1:0';
   c.grpc.tls = serverTls();
   c.http.listen = '127.0.0.1:0';
+  c.admin.listen = '127.0.0.1:0';
+  c.admin.tls = serverTls();
   c.log.level = 'silent';
   tweak?.(c);
   return c;

@@ -34,6 +34,8 @@ export interface DevPkiLayout {
   agents: Record<string, PemPaths>;
   /** Station (EAP-TLS) client certificates by name (CN = name). */
   stations: Record<string, PemPaths>;
+  /** Operator (Admin API) client certificates by name (CN = name). */
+  operators: Record<string, PemPaths>;
   /** Every file this call looked at, in order, and what it did with it. */
   files: PkiFileResult[];
 }
@@ -44,6 +46,8 @@ export interface DevPkiOptions {
   agents?: string[];
   /** More DNS names of the authenticator's certificate (besides localhost): the host agents dial. */
   serverNames?: string[];
+  /** Operator client certificates (CN = name) for the Admin API: operator-NAME.pem/.key. */
+  operators?: string[];
   /** RSA modulus size of keys created by this call; default 2048. */
   keyBits?: number;
   /** Mode of the directory when this call creates it; default 0o700. An existing directory keeps its mode. */
@@ -69,7 +73,8 @@ export function writeDevPki(dir: string, opts: DevPkiOptions = {}): DevPkiLayout
   const root = resolve(dir);
   const agents = unique(opts.agents ?? []);
   const stations = unique(opts.stations ?? []);
-  for (const n of [...agents, ...stations]) {
+  const operators = unique(opts.operators ?? []);
+  for (const n of [...agents, ...stations, ...operators]) {
     if (!isValidPkiName(n)) throw new PkiError('invalid-name', `invalid agent/station name ${JSON.stringify(n)}: use 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)`);
   }
   const modes = { key: opts.keyMode ?? 0o600, cert: opts.certMode ?? 0o644 };
@@ -94,7 +99,9 @@ export function writeDevPki(dir: string, opts: DevPkiOptions = {}): DevPkiLayout
   for (const id of agents) agentPaths[id] = leaf(`agent-${id}`, { commonName: id, usage: 'client', dnsNames: [], ipAddresses: [] });
   const stationPaths: Record<string, PemPaths> = {};
   for (const name of stations) stationPaths[name] = leaf(`station-${name}`, { commonName: name, usage: 'client', dnsNames: [], ipAddresses: [] });
-  return { dir: root, ca, radiusServer, authenticator, agents: agentPaths, stations: stationPaths, files };
+  const operatorPaths: Record<string, PemPaths> = {};
+  for (const name of operators) operatorPaths[name] = leaf(`operator-${name}`, { commonName: name, usage: 'client', dnsNames: [], ipAddresses: [] });
+  return { dir: root, ca, radiusServer, authenticator, agents: agentPaths, stations: stationPaths, operators: operatorPaths, files };
 }
 
 interface LeafSpec {

@@ -1,3 +1,21 @@
-/** Generated AgentLink messages and grpc-js service definitions (from proto/; do not edit gen/). */
+/** Generated AgentLink and Admin messages and grpc-js service definitions (from proto/; do not edit gen/). */
 export * from './gen/airlock/v1/agent_link.js';
+export {
+  AdminClient,
+  AdminService,
+  AgentInfo,
+  DisconnectStationRequest,
+  DisconnectStationResponse,
+  ExplainStationRequest,
+  ExplainStationResponse,
+  HandshakeInfo,
+  ListAgentsRequest,
+  ListAgentsResponse,
+  ListStationsRequest,
+  ListStationsResponse,
+  RekeyGroupRequest,
+  RekeyGroupResponse,
+  StationInfo,
+  type AdminServer,
+} from './gen/airlock/v1/admin.js';
 export { approximateSize, messageSize, splitBatches } from './batching.js';

@@ -55,6 +55,8 @@ export class AgentSession {
   agentId: string | undefined;
   /** The agent's "address:port" as the gRPC server sees it. */
   readonly peer: string;
+  /** When the stream opened (Unix ms). */
+  readonly connectedAt = Date.now();
   log: Logger;
   closed = false;
   /** BSS keys (macKey) this session serves. */

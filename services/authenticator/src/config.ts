@@ -33,6 +33,8 @@ export interface AuthenticatorConfig {
   grpc: { listen: string; plaintext: boolean; tls: { cert: string; key: string; ca: string }; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number };
   agents: AgentsConfig;
   http: { listen: string };
+  /** The Admin API (admin.proto, the `airlock` CLI): its own port and credentials. */
+  admin: { listen: string; plaintext: boolean; operators: string[]; tls: { cert: string; key: string; ca: string } };
   /** Worker processes sharing the agents: 1 = this process alone, 0 = one per CPU. */
   cluster: { workers: number };
   log: { level: LogLevelName };
@@ -268,6 +270,11 @@ function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: 
       if (tls[k] === '') report(`grpc.tls.${k}`, 'expected a file path: mTLS needs the authenticator certificate, its key and the CA that issues agent certificates (or set grpc.plaintext: true, for a trusted network only)');
     }
   }
+  const admin = value['admin'] as Record<string, unknown> | undefined;
+  const adminListen = admin?.['listen'];
+  if (admin?.['plaintext'] === true && typeof adminListen === 'string' && !/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/.test(adminListen)) {
+    report('admin.plaintext', `plaintext is allowed on a loopback address only (admin.listen is ${JSON.stringify(adminListen)}): use mTLS with operator certificates`);
+  }
   const agents = value['agents'] as Record<string, unknown> | undefined;
   if (agents?.['bssPolicy'] === 'configured' && Array.isArray(agents['bssAssignments']) && agents['bssAssignments'].length === 0) {
     report('agents.bss_assignments', 'expected at least one { agent, bssids } entry because bss_policy is configured (no agent could serve any BSS)');
@@ -357,6 +364,25 @@ const CONFIG_SCHEMA: Rule = {
       type: 'map', doc: 'the /metrics, /healthz, /readyz HTTP server',
       fields: {
         listen: { type: 'string', doc: 'address to listen on', expect: '"host:port"', check: checkListen, default: '0.0.0.0:9464' },
+      },
+    },
+    admin: {
+      type: 'map', doc: 'the Admin API (the airlock CLI): its own port and credentials',
+      fields: {
+        listen: { type: 'string', doc: 'address to listen on (keep it on a management network)', expect: '"host:port"', check: checkListen, default: '127.0.0.1:50052' },
+        plaintext: { type: 'boolean', doc: 'serve without TLS; only on a loopback address (logged as a warning)', default: false },
+        operators: {
+          type: 'list', doc: 'client certificate CNs allowed to call it (mTLS)', expect: 'a list of certificate CNs', minItems: 1, default: ['operator'] as never,
+          item: { type: 'string', doc: 'an operator certificate CN', expect: 'a CN', check: checkAgentId },
+        },
+        tls: {
+          type: 'map', doc: 'the Admin server certificate and the CA whose client certificates it accepts',
+          fields: {
+            cert: { type: 'string', doc: 'server certificate (PEM)', expect: 'a file path', default: '/etc/airlock/pki/authenticator.pem', check: checkPath },
+            key: { type: 'string', doc: 'its private key (PEM)', expect: 'a file path', default: '/etc/airlock/pki/authenticator.key', check: checkPath },
+            ca: { type: 'string', doc: 'the CA of operator certificates (PEM)', expect: 'a file path', default: '/etc/airlock/pki/ca.pem', check: checkPath },
+          },
+        },
       },
     },
     cluster: {

@@ -15,6 +15,8 @@ import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.js';
 import { createLogger } from './logging.js';
 import { createMetrics, type AirlockMetrics } from './metrics.js';
 import { AuthenticatorService, type ClusterLink } from './service.js';
+import { LocalAdmin } from './admin/backend.js';
+import { startAdminServer, type RunningAdmin } from './admin/server.js';
 
 /** Options of startAuthenticator. */
 export interface StartOptions {
@@ -33,6 +35,8 @@ export interface StartOptions {
 export interface RunningAuthenticator {
   grpcPort: number;
   httpPort: number;
+  /** The Admin API's port (0 in a cluster worker: the primary serves it). */
+  adminPort: number;
   service: AuthenticatorService;
   metrics: AirlockMetrics;
   logger: Logger;
@@ -119,10 +123,16 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
 
   let ready = true;
   let http: HttpEndpoints | undefined;
+  let admin: RunningAdmin | undefined;
   try {
-    if (!worker) http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger });
+    if (!worker) {
+      http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger });
+      admin = await startAdminServer(config, new LocalAdmin(service), logger);
+    }
   } catch (e) {
     server.forceShutdown();
+    await http?.close();
+    await service.stop(0);
     throw e;
   }
   health.setStatus('', 'SERVING');
@@ -151,11 +161,12 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
       });
       await serviceStopped;
       await http?.close();
+      await admin?.stop();
       logger.info('authenticator stopped');
     })();
     return stopping;
   };
-  return { grpcPort, httpPort: http?.port ?? 0, service, metrics, logger, stop, injectConnection: (c) => {
+  return { grpcPort, httpPort: http?.port ?? 0, adminPort: admin?.port ?? 0, service, metrics, logger, stop, injectConnection: (c) => {
       if (injector === undefined) throw new Error('injectConnection: this authenticator listens itself (not a cluster worker)');
       injector.injectConnection(c);
     },

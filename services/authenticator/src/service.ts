@@ -130,6 +130,10 @@ export class AuthenticatorService implements SessionHost {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private readonly t0 = performance.now();
+  /** The core's clock starts here (performance.now() of this process): Unix ms = performance.timeOrigin + coreEpoch + core ms. */
+  get coreEpoch(): number {
+    return this.t0;
+  }
   private stopped = false;
   private readonly radius: RadiusClient | undefined;
   private readonly nas: NasIdentity;
@@ -274,6 +278,16 @@ export class AuthenticatorService implements SessionHost {
   /** Connected agents (ids). */
   agents(): string[] {
     return [...this.sessions.keys()];
+  }
+
+  /** Agents connected or in reconnect grace, with their BSSes (admin). */
+  agentViews(): { agentId: string; connected: boolean; peer?: string; connectedAt?: number; bssids: string[] }[] {
+    const out: { agentId: string; connected: boolean; peer?: string; connectedAt?: number; bssids: string[] }[] = [];
+    for (const [id, keys] of this.agentBsses) {
+      const s = this.sessions.get(id);
+      out.push({ agentId: id, connected: s !== undefined, peer: s?.peer, connectedAt: s?.connectedAt, bssids: [...keys].map((k) => formatMac(Buffer.from(k, 'hex'))).sort() });
+    }
+    return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
   }
 
   // ---- from the rest of the cluster ---------------------------------------------------

@@ -99,6 +99,8 @@ export interface StationView {
   pairwiseCipher: number;
   associatedAt: number;
   portAuthorized: boolean;
+  /** VLAN assigned by RADIUS (0: none). */
+  vlanId: number;
   handshake: HandshakeRecord | undefined;
 }
 
@@ -430,6 +432,7 @@ export class AuthenticatorCore implements PaeContext {
       pairwiseCipher: st.pairwiseCipher,
       associatedAt: st.associatedAt,
       portAuthorized: st.portAuthorized,
+      vlanId: st.vlanId,
       handshake: st.handshake,
     };
   }

@@ -5,7 +5,7 @@
 import { isValidPkiName, PkiError, writeDevPki, type DevPkiLayout } from '@airlock/pki';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
 
-const INIT_USAGE = 'airlock pki init --dir DIR [--agent ID ...] [--station NAME ...] [--server-name NAME ...] [--key-bits N]';
+const INIT_USAGE = 'airlock pki init --dir DIR [--agent ID ...] [--station NAME ...] [--operator NAME ...] [--server-name NAME ...] [--key-bits N]';
 
 const HELP = `usage: ${INIT_USAGE}
 
@@ -16,6 +16,8 @@ Creates, or completes, a development PKI in DIR (created 0700 if missing):
                                     each --server-name: the name agents dial, e.g. in compose)
   agent-ID.pem, .key                agent client certificate (CN ID), one per --agent
   station-NAME.pem, .key            EAP-TLS station certificate (CN NAME), one per --station
+  operator-NAME.pem, .key           Admin API client certificate (CN NAME), one per --operator
+                                    (the name goes into the authenticator's admin.operators)
 Keys are 0600. Certificates that still fit are kept; missing or stale ones are (re)issued.
 Prints one line per file: created, reissued or kept, and its path.
 --key-bits N   RSA size of new keys (default 2048; FreeRADIUS needs at least 2048)`;
@@ -48,6 +50,7 @@ function pkiInit(args: string[], io: CliIo): void {
     dir: { type: 'string' },
     agent: { type: 'string', multiple: true },
     station: { type: 'string', multiple: true },
+    operator: { type: 'string', multiple: true },
     'server-name': { type: 'string', multiple: true },
     'key-bits': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -60,7 +63,8 @@ function pkiInit(args: string[], io: CliIo): void {
   if (values.dir === undefined || values.dir === '') throw new UsageError(`--dir is required (usage: ${INIT_USAGE})`);
   const agents = values.agent ?? [];
   const stations = values.station ?? [];
-  for (const [flag, name] of [...agents.map((a) => ['--agent', a] as const), ...stations.map((s) => ['--station', s] as const)]) {
+  const operators = values.operator ?? [];
+  for (const [flag, name] of [...agents.map((a) => ['--agent', a] as const), ...stations.map((s) => ['--station', s] as const), ...operators.map((o) => ['--operator', o] as const)]) {
     if (!isValidPkiName(name)) throw new UsageError(`${flag} ${JSON.stringify(name)}: use 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)`);
   }
   const serverNames = values['server-name'] ?? [];
@@ -74,7 +78,7 @@ function pkiInit(args: string[], io: CliIo): void {
   }
   let layout: DevPkiLayout;
   try {
-    layout = writeDevPki(values.dir, { agents, stations, serverNames, ...(keyBits === undefined ? {} : { keyBits }) });
+    layout = writeDevPki(values.dir, { agents, stations, operators, serverNames, ...(keyBits === undefined ? {} : { keyBits }) });
   } catch (err) {
     if (err instanceof PkiError) throw new CommandFailure(err.message, { cause: err });
     throw err;

@@ -1,0 +1,129 @@
+/**
+ * What the Admin API (admin.proto) asks of an authenticator, answered from one service
+ * (LocalAdmin) or, in a cluster, from every worker's (cluster/primary.ts asks each worker's
+ * LocalAdmin and merges). Results are the proto messages; a station or BSS that is not
+ * there is `undefined` / false, turned into NOT_FOUND by the server.
+ */
+import { performance } from 'node:perf_hooks';
+import type { AgentInfo, ExplainStationResponse, HandshakeInfo, StationInfo } from '@airlock/proto';
+import { formatMac, type HandshakeRecord, type StationView } from '@airlock/rsn';
+import { akmLabel } from '../akm-names.js';
+import type { AuthenticatorService } from '../service.js';
+
+/** Filters of ListStations. */
+export interface StationFilter {
+  /** A BSSID as "aa:bb:cc:dd:ee:ff" (lower case), or undefined for all. */
+  bssid?: string;
+  state?: string;
+}
+
+/** The Admin API over some authenticator. */
+export interface AdminBackend {
+  agents(): Promise<AgentInfo[]>;
+  stations(filter: StationFilter): Promise<StationInfo[]>;
+  explain(sta: Buffer): Promise<ExplainStationResponse | undefined>;
+  disconnect(sta: Buffer, reason: number): Promise<boolean>;
+  rekey(bssid: Buffer): Promise<boolean>;
+}
+
+/** The Admin API of one service (a single-process authenticator, or one worker). */
+export class LocalAdmin implements AdminBackend {
+  constructor(
+    private readonly service: AuthenticatorService,
+    /** Worker id reported in AgentInfo (0: not a cluster). */
+    private readonly worker = 0,
+  ) {}
+
+  /** Unix ms of a time on the core's clock. */
+  private wall(coreMs: number): number {
+    return Math.round(performance.timeOrigin + this.service.coreEpoch + coreMs);
+  }
+
+  agents(): Promise<AgentInfo[]> {
+    const perAgent = new Map<string, number>();
+    for (const s of this.service.core.allStations()) perAgent.set(s.agentId, (perAgent.get(s.agentId) ?? 0) + 1);
+    return Promise.resolve(
+      this.service.agentViews().map((a) => ({
+        agentId: a.agentId,
+        state: a.connected ? 'connected' : 'reconnect-grace',
+        peer: a.peer ?? '',
+        bssids: a.bssids,
+        stations: perAgent.get(a.agentId) ?? 0,
+        connectedSinceUnixMs: BigInt(a.connectedAt ?? 0),
+        worker: this.worker,
+      })),
+    );
+  }
+
+  stations(filter: StationFilter): Promise<StationInfo[]> {
+    const out: StationInfo[] = [];
+    for (const s of this.service.core.allStations()) {
+      if (filter.bssid !== undefined && s.bssid !== filter.bssid) continue;
+      if (filter.state !== undefined && s.phase !== filter.state) continue;
+      out.push(this.stationInfo(s));
+    }
+    return Promise.resolve(out);
+  }
+
+  explain(sta: Buffer): Promise<ExplainStationResponse | undefined> {
+    const now = this.service.core.station(sta);
+    const history = this.service.core.history(sta);
+    // The handshake running now is not in the history yet.
+    const running = now?.handshake !== undefined && now.handshake.result === undefined ? [now.handshake] : [];
+    const records = [...running, ...history];
+    if (now === undefined && records.length === 0) return Promise.resolve(undefined);
+    return Promise.resolve({ station: now === undefined ? undefined : this.stationInfo(now), handshakes: records.map((r) => this.handshakeInfo(r)) });
+  }
+
+  disconnect(sta: Buffer, reason: number): Promise<boolean> {
+    return Promise.resolve(this.service.disconnectStation(sta, reason));
+  }
+
+  rekey(bssid: Buffer): Promise<boolean> {
+    return Promise.resolve(this.service.rekeyGroup(bssid));
+  }
+
+  private stationInfo(s: StationView): StationInfo {
+    return {
+      sta: s.sta,
+      bssid: s.bssid,
+      agentId: s.agentId,
+      state: s.phase ?? 'associated',
+      akm: akmLabel(s.akm),
+      vlanId: s.vlanId,
+      sinceUnixMs: BigInt(this.wall(s.associatedAt)),
+      lastHandshakeResult: s.handshake?.result ?? '',
+      lastHandshakeDetail: s.handshake?.detail ?? '',
+      ptkState: s.ptkState,
+    };
+  }
+
+  private handshakeInfo(r: HandshakeRecord): HandshakeInfo {
+    return {
+      bssid: r.bssid,
+      akm: akmLabel(r.akm),
+      startedUnixMs: BigInt(this.wall(r.startedAt)),
+      durationMs: r.endedAt !== undefined ? Math.round((r.endedAt - r.startedAt) * 100) / 100 : 0,
+      result: r.result ?? '',
+      detail: r.detail ?? '',
+      msg1Sent: r.msg1Sent,
+      msg3Sent: r.msg3Sent,
+      micFailures: r.micFailures,
+      diagnosisCause: r.diagnosis?.cause ?? '',
+      diagnosis: r.diagnosis?.text ?? '',
+      joinMs: r.joinMs !== undefined ? Math.round(r.joinMs * 100) / 100 : 0,
+    };
+  }
+}
+
+/** A MAC from "aa:bb:cc:dd:ee:ff" (or with '-', or 12 hex digits), or undefined. */
+export function macFromText(s: string): Buffer | undefined {
+  const hex = s.trim().replace(/[:-]/g, '');
+  if (!/^[0-9A-Fa-f]{12}$/.test(hex) || !/^(?:[0-9A-Fa-f]{2}([:-]?)){5}[0-9A-Fa-f]{2}$/.test(s.trim())) return undefined;
+  return Buffer.from(hex, 'hex');
+}
+
+/** The canonical text of a MAC. */
+export function macText(b: Buffer): string {
+  return formatMac(b);
+}

@@ -84,6 +84,10 @@ export class EdgeAgent extends EventEmitter {
       // Our own backoff decides when to retry; grpc's would stack on it.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 2000,
+      // A long-lived bidirectional stream is never retried by grpc-js (the agent reconnects
+      // and resyncs itself); without this, every written message also goes through the
+      // retry layer's buffer.
+      'grpc.enable_retries': 0,
       ...opts.channelOptions,
     });
     for (const b of opts.driver.bsses()) this.ownBss.add(macKey(b.bssid));

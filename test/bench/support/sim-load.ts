@@ -133,8 +133,9 @@ export class SimLoad {
     const finished = new Promise<void>((r) => (done = r));
     const total = queue.length;
     const closedLoop = pace.ratePerS === undefined;
+    let head = 0; // queue.shift() would move the whole queue on every join
     const startOne = (): void => {
-      const p = queue.shift();
+      const p = head < queue.length ? queue[head++] : undefined;
       if (p === undefined) {
         if (started.size === 0) done();
         return;
@@ -144,7 +145,7 @@ export class SimLoad {
     };
     const startNext = (): void => {
       if (closedLoop) startOne();
-      else if (queue.length === 0 && started.size === 0) done();
+      else if (head === queue.length && started.size === 0) done();
     };
     const onAuthorized = (sta: string): void => {
       const t0 = started.get(sta);
@@ -190,7 +191,7 @@ export class SimLoad {
     run.wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     run.loadCpuUs = cpu.user + cpu.system;
-    run.timedOut = started.size + queue.length;
+    run.timedOut = started.size + queue.length - head;
     for (const d of this.drivers) {
       d.off('authorized', onAuthorized);
       d.off('disconnected', onDisconnected);

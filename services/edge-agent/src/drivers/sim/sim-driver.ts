@@ -248,7 +248,7 @@ export class SimDriver extends EventEmitter implements Driver {
     st.supplicant = undefined;
     st.peer = undefined;
     if (isPskAkm(bss.akm)) {
-      st.assocRsne = simBssRsne(bss.akm); // the station selects the BSS's only AKM and cipher
+      st.assocRsne = bss.rsne; // the station selects the BSS's only AKM and cipher: its RSNE is the BSS's (never written to)
       st.supplicant = this.newSupplicant(st, bss, this.pskCache.get(bss.ssid, st.spec.passphrase));
     } else {
       // 802.1X: offer the cached PMKSA (its PMKID for this AA: OKC) or run EAP.

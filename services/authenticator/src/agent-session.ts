@@ -66,7 +66,8 @@ export class AgentSession {
   private readonly backlog: ControllerMessage[] = [];
   private draining = false;
   private flushScheduled = false;
-  private readonly pending = new Map<bigint, number>();
+  /** Core reference of each command waiting for its result, by seq (as a number: a BigInt key hashes slowly, and a stream never reaches 2^53 commands). */
+  private readonly pending = new Map<number, number>();
   /** Message token bucket: when empty, reading pauses (HTTP/2 flow control holds the agent back). */
   private tokens: number;
   private tokensAt = performance.now();
@@ -113,7 +114,7 @@ export class AgentSession {
     }
     this.outSeq += 1n;
     const msg: ControllerMessage = { seq: this.outSeq, body };
-    if (ref !== undefined) this.pending.set(this.outSeq, ref);
+    if (ref !== undefined) this.pending.set(Number(this.outSeq), ref);
     if (this.batched) {
       // Everything sent in this turn of the event loop leaves in one gRPC message.
       this.backlog.push(msg);
@@ -135,8 +136,9 @@ export class AgentSession {
 
   /** The core reference of a command seq (and forgets it). */
   takeRef(commandSeq: bigint): number | undefined {
-    const ref = this.pending.get(commandSeq);
-    if (ref !== undefined) this.pending.delete(commandSeq);
+    const seq = Number(commandSeq);
+    const ref = this.pending.get(seq);
+    if (ref !== undefined) this.pending.delete(seq);
     return ref;
   }
 

@@ -10,8 +10,9 @@ export const AKM_BY_NAME: Record<AkmName, number> = {
   '8021x-sha256': AKM.IEEE8021X_SHA256,
 };
 
+const AKM_LABELS = new Map<number, string>(Object.entries(AKM_BY_NAME).map(([name, sel]) => [sel, name]));
+
 /** "psk", "psk-sha256", ... for an AKM selector (metric label). */
 export function akmLabel(akm: number): string {
-  for (const [name, sel] of Object.entries(AKM_BY_NAME)) if (sel === akm) return name;
-  return `00-0f-ac:${akm & 0xff}`;
+  return AKM_LABELS.get(akm) ?? `00-0f-ac:${akm & 0xff}`;
 }

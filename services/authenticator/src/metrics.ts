@@ -28,6 +28,12 @@ export interface AirlockMetrics {
   agentsConnected: Gauge;
   /** airlock_stations{state}: stations by state. */
   stations: Gauge<'state'>;
+  /**
+   * Changes of airlock_stations not yet applied to the gauge: every join moves a station
+   * through three states, so recordReport counts here and the gauge takes the sum when it
+   * is collected (a scrape), instead of a labelled dec/inc per change.
+   */
+  stationDeltas: Record<(typeof STATION_STATES)[number], number>;
   /** airlock_handshakes_total{result}: 4-way handshakes by outcome. */
   handshakes: Counter<'result'>;
   /** airlock_eap_authentications_total{result}: 802.1X authentications by outcome. */
@@ -57,10 +63,21 @@ export interface MetricsOptions {
 export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
   const registry = new Registry();
   const registers = [registry];
+  const stationDeltas = { associated: 0, authenticating: 0, authorized: 0 };
   const m: AirlockMetrics = {
     registry,
     agentsConnected: new Gauge({ name: 'airlock_agents_connected', help: 'Edge agents with an open AgentLink stream.', registers }),
-    stations: new Gauge({ name: 'airlock_stations', help: 'Stations by state.', labelNames: ['state'], registers }),
+    stations: new Gauge({
+      name: 'airlock_stations', help: 'Stations by state.', labelNames: ['state'], registers,
+      collect() {
+        for (const state of STATION_STATES) {
+          if (stationDeltas[state] === 0) continue;
+          this.inc({ state }, stationDeltas[state]);
+          stationDeltas[state] = 0;
+        }
+      },
+    }),
+    stationDeltas,
     handshakes: new Counter({ name: 'airlock_handshakes_total', help: '4-way handshakes by result.', labelNames: ['result'], registers }),
     eapAuthentications: new Counter({ name: 'airlock_eap_authentications_total', help: '802.1X EAP authentications by result.', labelNames: ['result'], registers }),
     joinDuration: new Histogram({

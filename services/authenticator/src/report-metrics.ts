@@ -16,8 +16,8 @@ export function recordReport(m: AirlockMetrics, r: Report): void {
       m.framesDropped.inc({ reason: r.reason });
       break;
     case 'station-phase':
-      if (r.from) m.stations.dec({ state: r.from });
-      if (r.to) m.stations.inc({ state: r.to });
+      if (r.from) m.stationDeltas[r.from]--;
+      if (r.to) m.stationDeltas[r.to]++;
       break;
     case 'mic-failure-diagnosis':
       m.micFailureDiagnoses.inc({ cause: r.diagnosis.cause });

@@ -778,11 +778,16 @@ export class AuthenticatorService implements SessionHost {
     }
   }
 
-  /** One timer for the whole core: at its next deadline. */
+  /**
+   * One timer for the whole core: at its next deadline. A timer already set to fire no later
+   * than that is kept (firing early only ticks the core and re-arms): under load the earliest
+   * deadline moves with nearly every event, and re-arming each time costs more than the
+   * spurious wake-up.
+   */
   private armTimer(): void {
     if (this.stopped) return;
     const at = this.core.nextDeadline() ?? Infinity;
-    if (at === this.timerAt) return;
+    if (at === this.timerAt || (this.timer !== undefined && this.timerAt <= at)) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = at;

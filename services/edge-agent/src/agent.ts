@@ -84,6 +84,10 @@ export class EdgeAgent extends EventEmitter {
       // Our own backoff decides when to retry; grpc's would stack on it.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 2000,
+      // A long-lived bidirectional stream is never retried by grpc-js (the agent reconnects
+      // and resyncs itself); without this, every written message also goes through the
+      // retry layer's buffer.
+      'grpc.enable_retries': 0,
       ...opts.channelOptions,
     });
     for (const b of opts.driver.bsses()) this.ownBss.add(macKey(b.bssid));
@@ -262,83 +266,102 @@ export class EdgeAgent extends EventEmitter {
       return;
     }
     this.commands.push(m);
-    if (!this.applying) void this.applyCommands(stream);
+    if (!this.applying) this.applyCommands(stream);
   }
 
-  /** Applies commands strictly in seq order, one at a time (a driver may be async). */
-  private async applyCommands(stream: Stream): Promise<void> {
+  /**
+   * Applies commands strictly in seq order, one at a time. A driver may be async: the next
+   * command waits for the promise of the one before. Synchronous driver calls (the sim
+   * driver's) run without a promise per command.
+   */
+  private applyCommands(stream: Stream): void {
     this.applying = true;
-    try {
-      while (this.commands.length > 0 && this.stream === stream) {
-        const m = this.commands.shift()!;
-        await this.applyOne(stream, m);
+    while (this.commands.length > 0 && this.stream === stream) {
+      const pending = this.applyOne(stream, this.commands.shift()!);
+      if (pending !== undefined) {
+        void pending.then(() => this.applyCommands(stream));
+        return;
       }
-    } finally {
-      this.applying = false;
     }
+    this.applying = false;
   }
 
-  private async applyOne(stream: Stream, m: ControllerMessage): Promise<void> {
+  /** Applies one command; a promise when the driver's call is still running. */
+  private applyOne(stream: Stream, m: ControllerMessage): Promise<void> | undefined {
+    let answer: boolean;
+    let running: void | Promise<void>;
+    try {
+      [answer, running] = this.dispatch(stream, m);
+    } catch (e) {
+      this.commandFailed(stream, m, e);
+      return undefined;
+    }
+    if (running instanceof Promise) {
+      return running.then(
+        () => this.commandApplied(stream, m, answer),
+        (e: unknown) => this.commandFailed(stream, m, e),
+      );
+    }
+    this.commandApplied(stream, m, answer);
+    return undefined;
+  }
+
+  /** Hands a command to the driver: whether its outcome is answered, and the driver's result. */
+  private dispatch(stream: Stream, m: ControllerMessage): [boolean, void | Promise<void>] {
     const d = this.opts.driver;
     const body = m.body;
-    let answer = false;
-    try {
-      switch (body?.$case) {
-        case 'transmitEapol': {
-          const v = body.value;
-          this.checkStation(v.bssid, v.sta);
-          const seq = m.seq;
-          d.transmitEapol({ bssid: v.bssid, sta: v.sta, frame: v.frame, protected: v.protected }, v.wantTxStatus
-            ? (acked) => {
-                if (this.stream === stream) this.write(stream, { $case: 'txStatus', value: { commandSeq: seq, acked } }, true);
-              }
-            : undefined);
-          break;
-        }
-        case 'installPairwiseKey': {
-          answer = true;
-          const v = body.value;
-          this.checkStation(v.bssid, v.sta);
-          await d.installPairwiseKey({ bssid: v.bssid, sta: v.sta, cipher: v.cipher, keyId: v.keyId, key: v.key });
-          break;
-        }
-        case 'installGroupKey': {
-          answer = true;
-          const v = body.value;
-          this.checkBss(v.bssid);
-          await d.installGroupKey({ bssid: v.bssid, cipher: v.cipher, keyId: v.keyId, key: v.key, setTx: v.setTx });
-          break;
-        }
-        case 'removePairwiseKey':
-          this.checkStation(body.value.bssid, body.value.sta);
-          await d.removePairwiseKey(body.value);
-          break;
-        case 'setPortAuthorized': {
-          answer = true;
-          const v = body.value;
-          this.checkStation(v.bssid, v.sta);
-          await d.setPortAuthorized({ bssid: v.bssid, sta: v.sta, authorized: v.authorized, vlanId: v.vlanId, sessionTimeoutS: v.sessionTimeoutS });
-          break;
-        }
-        case 'disconnect': {
-          const v = body.value;
-          this.checkStation(v.bssid, v.sta);
-          await d.disconnect({ bssid: v.bssid, sta: v.sta, reason: v.reason, deauth: v.deauthentication });
-          break;
-        }
-        case 'welcome':
-          throw new Error('Welcome after the session started');
-        case undefined:
-          throw new Error('empty command');
+    switch (body?.$case) {
+      case 'transmitEapol': {
+        const v = body.value;
+        this.checkStation(v.bssid, v.sta);
+        const seq = m.seq;
+        d.transmitEapol({ bssid: v.bssid, sta: v.sta, frame: v.frame, protected: v.protected }, v.wantTxStatus
+          ? (acked) => {
+              if (this.stream === stream) this.write(stream, { $case: 'txStatus', value: { commandSeq: seq, acked } }, true);
+            }
+          : undefined);
+        return [false, undefined];
       }
-      this.counters.commandsApplied++;
-      if (answer && this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: true, error: '' } });
-    } catch (e) {
-      this.counters.commandsFailed++;
-      const error = e instanceof Error ? e.message : String(e);
-      this.log.warn({ command: body?.$case, seq: String(m.seq), error }, 'command failed');
-      if (this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: false, error } });
+      case 'installPairwiseKey': {
+        const v = body.value;
+        this.checkStation(v.bssid, v.sta);
+        return [true, d.installPairwiseKey({ bssid: v.bssid, sta: v.sta, cipher: v.cipher, keyId: v.keyId, key: v.key })];
+      }
+      case 'installGroupKey': {
+        const v = body.value;
+        this.checkBss(v.bssid);
+        return [true, d.installGroupKey({ bssid: v.bssid, cipher: v.cipher, keyId: v.keyId, key: v.key, setTx: v.setTx })];
+      }
+      case 'removePairwiseKey':
+        this.checkStation(body.value.bssid, body.value.sta);
+        return [false, d.removePairwiseKey(body.value)];
+      case 'setPortAuthorized': {
+        const v = body.value;
+        this.checkStation(v.bssid, v.sta);
+        return [true, d.setPortAuthorized({ bssid: v.bssid, sta: v.sta, authorized: v.authorized, vlanId: v.vlanId, sessionTimeoutS: v.sessionTimeoutS })];
+      }
+      case 'disconnect': {
+        const v = body.value;
+        this.checkStation(v.bssid, v.sta);
+        return [false, d.disconnect({ bssid: v.bssid, sta: v.sta, reason: v.reason, deauth: v.deauthentication })];
+      }
+      case 'welcome':
+        throw new Error('Welcome after the session started');
+      case undefined:
+        throw new Error('empty command');
     }
+  }
+
+  private commandApplied(stream: Stream, m: ControllerMessage, answer: boolean): void {
+    this.counters.commandsApplied++;
+    if (answer && this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: true, error: '' } });
+  }
+
+  private commandFailed(stream: Stream, m: ControllerMessage, e: unknown): void {
+    this.counters.commandsFailed++;
+    const error = e instanceof Error ? e.message : String(e);
+    this.log.warn({ command: m.body?.$case, seq: String(m.seq), error }, 'command failed');
+    if (this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: false, error } });
   }
 
   private checkBss(bssid: Buffer): void {

@@ -255,7 +255,9 @@ function processMsg2(ctx: MachineContext, st: StationState): void {
   }
   st.PMK = verified.pmk;
   st.PTK = verified.ptk;
-  st.SNonce = rk.nonce;
+  // A copy: rk.nonce is a view of the received frame, and through it of the whole message
+  // the frame arrived in, which the station would otherwise keep alive for its lifetime.
+  st.SNonce = Buffer.from(rk.nonce);
   st.handshake!.pmkFp = fingerprint(st.PMK);
   // Invariant 5: the RSNE in msg 2/4 equals the one of the (Re)Association Request.
   const mismatch = checkMsg2Rsne(st, rk.keyData);

@@ -67,19 +67,25 @@ export interface EapolKey {
   keyData: Buffer;
 }
 
+/** Octets of the fixed-size Buffer fields (nonce, IV, RSC, reserved, MIC). */
+const ZEROED_FIELDS_LENGTH = 32 + 16 + 8 + 8 + MIC_LENGTH;
+
 /** An EapolKey with the given fields; the others zero-filled, descriptor type 2. */
 export function newEapolKey(fields: Partial<EapolKey>): EapolKey {
+  // One zeroed allocation from Node's pool (Buffer.alloc would make one ArrayBuffer per
+  // field, each far costlier than a pooled slice); the fields are disjoint views of it.
+  const z = Buffer.allocUnsafe(ZEROED_FIELDS_LENGTH).fill(0);
   return {
     descriptorType: fields.descriptorType ?? KEY_DESCRIPTOR_RSN,
     keyInfo: fields.keyInfo ?? 0,
     keyLength: fields.keyLength ?? 0,
     replayCounter: fields.replayCounter ?? 0n,
-    nonce: fields.nonce ?? Buffer.alloc(32),
-    iv: fields.iv ?? Buffer.alloc(16),
-    rsc: fields.rsc ?? Buffer.alloc(8),
-    reserved: fields.reserved ?? Buffer.alloc(8),
-    mic: fields.mic ?? Buffer.alloc(MIC_LENGTH),
-    keyData: fields.keyData ?? Buffer.alloc(0),
+    nonce: fields.nonce ?? z.subarray(0, 32),
+    iv: fields.iv ?? z.subarray(32, 48),
+    rsc: fields.rsc ?? z.subarray(48, 56),
+    reserved: fields.reserved ?? z.subarray(56, 64),
+    mic: fields.mic ?? z.subarray(64, 64 + MIC_LENGTH),
+    keyData: fields.keyData ?? z.subarray(0, 0),
   };
 }
 

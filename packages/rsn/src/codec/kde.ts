@@ -158,8 +158,9 @@ export function padKeyData(buf: Uint8Array): Buffer {
   const len = buf.length;
   const target = len < 16 ? 16 : (len + 7) & ~7;
   if (target === len) return asBuffer(buf);
-  const out = Buffer.alloc(target);
+  const out = Buffer.allocUnsafe(target);
   out.set(buf, 0);
   out[len] = VENDOR_SPECIFIC;
+  out.fill(0, len + 1);
   return out;
 }

@@ -20,11 +20,13 @@ export function prf(key: Uint8Array, label: string, data: Uint8Array, bits: numb
   const len = outputBytes(bits, 256 * SHA1_LEN * 8);
   const labelLen = Buffer.byteLength(label, 'latin1');
   // One input buffer, label || 0x00 || data || i, whose last octet is the counter.
-  const input = Buffer.alloc(labelLen + 1 + data.length + 1);
+  // Every octet is written below (allocUnsafe: a pooled slice, not an ArrayBuffer per call).
+  const input = Buffer.allocUnsafe(labelLen + 1 + data.length + 1);
   input.write(label, 0, 'latin1');
+  input[labelLen] = 0;
   input.set(data, labelLen + 1);
   const counterAt = input.length - 1;
-  const out = Buffer.alloc(len);
+  const out = Buffer.allocUnsafe(len); // filled block by block below
   for (let i = 0, pos = 0; pos < len; i++, pos += SHA1_LEN) {
     input[counterAt] = i;
     const block = createHmac('sha1', key).update(input).digest();
@@ -41,10 +43,11 @@ export function prf(key: Uint8Array, label: string, data: Uint8Array, bits: numb
 export function kdfSha256(key: Uint8Array, label: string, context: Uint8Array, bits: number): Buffer {
   const len = outputBytes(bits, 0xffff);
   const labelBytes = Buffer.from(label, 'latin1');
-  const counter = Buffer.alloc(2);
-  const length = Buffer.alloc(2);
+  // Pooled slices, every octet written (Buffer.alloc would make an ArrayBuffer each).
+  const counter = Buffer.allocUnsafe(2);
+  const length = Buffer.allocUnsafe(2);
   length.writeUInt16LE(bits, 0);
-  const out = Buffer.alloc(len);
+  const out = Buffer.allocUnsafe(len); // filled block by block below
   for (let i = 1, pos = 0; pos < len; i++, pos += SHA256_LEN) {
     counter.writeUInt16LE(i, 0);
     const block = createHmac('sha256', key).update(counter).update(labelBytes).update(context).update(length).digest();

@@ -60,7 +60,7 @@ export function tkLength(cipher: number): number {
 export function pairwiseExpansionData(aa: Uint8Array, spa: Uint8Array, anonce: Uint8Array, snonce: Uint8Array): Buffer {
   if (aa.length !== MAC_LEN || spa.length !== MAC_LEN) throw new RangeError('AA and SPA must be 6 octets');
   if (anonce.length !== NONCE_LEN || snonce.length !== NONCE_LEN) throw new RangeError('ANonce and SNonce must be 32 octets');
-  const out = Buffer.alloc(2 * MAC_LEN + 2 * NONCE_LEN);
+  const out = Buffer.allocUnsafe(2 * MAC_LEN + 2 * NONCE_LEN); // every octet is set below
   const aaFirst = Buffer.compare(aa, spa) <= 0;
   out.set(aaFirst ? aa : spa, 0);
   out.set(aaFirst ? spa : aa, MAC_LEN);

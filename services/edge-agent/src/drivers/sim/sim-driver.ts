@@ -142,7 +142,10 @@ export class SimDriver extends EventEmitter implements Driver {
   private readonly byAnnounced = new Map<string, RadioBss>();
   private readonly stationsByMac = new Map<string, SimStation>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly immediates = new Set<NodeJS.Immediate>();
+  /** Zero-delay hops, in order, run by one setImmediate (`soonAlways`: run even when stopped). */
+  private soon: (() => void)[] = [];
+  private soonAlways: boolean[] = [];
+  private soonImmediate: NodeJS.Immediate | undefined;
   private readonly pskCache = new PskCache();
   private onEvent: ((e: DriverEvent) => void) | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
@@ -221,8 +224,10 @@ export class SimDriver extends EventEmitter implements Driver {
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const i of this.immediates) clearImmediate(i);
-    this.immediates.clear();
+    if (this.soonImmediate !== undefined) clearImmediate(this.soonImmediate);
+    this.soonImmediate = undefined;
+    this.soon = [];
+    this.soonAlways = [];
     return Promise.resolve();
   }
 
@@ -243,7 +248,7 @@ export class SimDriver extends EventEmitter implements Driver {
     st.supplicant = undefined;
     st.peer = undefined;
     if (isPskAkm(bss.akm)) {
-      st.assocRsne = simBssRsne(bss.akm); // the station selects the BSS's only AKM and cipher
+      st.assocRsne = bss.rsne; // the station selects the BSS's only AKM and cipher: its RSNE is the BSS's (never written to)
       st.supplicant = this.newSupplicant(st, bss, this.pskCache.get(bss.ssid, st.spec.passphrase));
     } else {
       // 802.1X: offer the cached PMKSA (its PMKID for this AA: OKC) or run EAP.
@@ -492,13 +497,11 @@ export class SimDriver extends EventEmitter implements Driver {
 
   private after(_st: SimStation, ms: number, fn: () => void, requireRunning = true): void {
     if (ms <= 0) {
-      // A perfect air delivers at once: setTimeout(0) would wait a whole millisecond.
-      const i = setImmediate(() => {
-        this.immediates.delete(i);
-        if (requireRunning && !this.running) return;
-        fn();
-      });
-      this.immediates.add(i);
+      // A perfect air delivers at once: setTimeout(0) would wait a whole millisecond. The
+      // hops of one turn share one setImmediate and run in the order they were queued.
+      this.soon.push(fn);
+      this.soonAlways.push(!requireRunning);
+      this.soonImmediate ??= setImmediate(() => this.runSoon());
       return;
     }
     const t = setTimeout(() => {
@@ -507,6 +510,18 @@ export class SimDriver extends EventEmitter implements Driver {
       fn();
     }, ms);
     this.timers.add(t);
+  }
+
+  /** Runs the zero-delay hops queued so far; hops they queue run in the next turn (as setImmediate's would). */
+  private runSoon(): void {
+    const fns = this.soon;
+    const always = this.soonAlways;
+    this.soon = [];
+    this.soonAlways = [];
+    this.soonImmediate = undefined;
+    for (let i = 0; i < fns.length; i++) {
+      if (always[i] || this.running) fns[i]();
+    }
   }
 
   private emitEvent(e: DriverEvent): void {

@@ -19,10 +19,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
 import { decodeEapol, decodeEapolKey, decodeKeyData, findKde, formatMac, KdeType } from '@airlock/rsn';
+import { runCli } from '@airlock/authenticator/cli';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { accessRequestCount, CORP_SSID, metricSum, RADIUS_SECRET, startRadio, stationMac, ttlsStationSpec, type Radio } from '../support/enterprise.js';
 import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
-import { agentCredentials, serverTls, testPki } from '../support/test-pki.js';
+import { agentCredentials, serverTls, testPki, testPkiDir } from '../support/test-pki.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
@@ -96,6 +97,19 @@ void describe('authenticator on two workers (cluster.workers: 2)', () => {
       for (const w of placed.values()) perWorker.set(w, (perWorker.get(w) ?? 0) + 1);
       assert.deepEqual([...perWorker.values()], [2, 2], `two agents per worker: ${JSON.stringify([...placed])}`);
       for (const a of agents) for (const k of a.driver.keyViews()) assert.ok(k.apTk && k.stationTk?.equals(k.apTk), `${k.sta}: TK equal`);
+      // The Admin API (the primary asks every worker): all agents and all 40 stations.
+      const out: string[] = [];
+      const cli = async (...args: string[]): Promise<unknown> => {
+        out.length = 0;
+        const code = await runCli([...args, '--server', `localhost:${auth.adminPort}`, '--pki-dir', testPkiDir(), '--json'], { out: (l) => out.push(l), err: (l) => out.push(l) });
+        assert.equal(code, 0, out.join('\n'));
+        return JSON.parse(out.join('\n'));
+      };
+      const listed = (await cli('agents')) as { agentId: string; worker: number; stations: number }[];
+      assert.deepEqual(listed.map((a) => a.agentId), ['ap-1', 'ap-2', 'ap-3', 'ap-4']);
+      assert.deepEqual(new Set(listed.map((a) => a.worker)).size, 2, 'agents of both workers');
+      assert.equal(listed.reduce((n, a) => n + a.stations, 0), 40);
+      assert.equal(((await cli('stations', '--state', 'authorized')) as unknown[]).length, 40);
     } finally {
       await Promise.allSettled(agents.map((a) => a.agent.stop()));
       await auth.stop();

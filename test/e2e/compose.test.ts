@@ -76,6 +76,7 @@ void describe('docker-compose.yml', () => {
     let radius: FreeRadius | undefined;
     let grpcPort = 0;
     let httpPort = 0;
+    let adminPort = 0;
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'airlock-compose-'));
@@ -84,6 +85,7 @@ void describe('docker-compose.yml', () => {
       services = (parse(r.stdout) as { services: Record<string, Service> }).services;
       grpcPort = await freeTcpPort();
       httpPort = await freeTcpPort();
+      adminPort = await freeTcpPort();
     });
     after(async () => {
       for (const p of procs) p.kill('SIGTERM');
@@ -200,6 +202,7 @@ void describe('docker-compose.yml', () => {
       const auth = localProcess('authenticator', {
         AIRLOCK__GRPC__LISTEN: `127.0.0.1:${grpcPort}`,
         AIRLOCK__HTTP__LISTEN: `127.0.0.1:${httpPort}`,
+        AIRLOCK__ADMIN__LISTEN: `127.0.0.1:${adminPort}`,
         AIRLOCK__RADIUS__SERVERS__0__AUTH_PORT: String(radius.authPort),
         AIRLOCK__RADIUS__SERVERS__0__ACCT_PORT: String(radius.acctPort),
       });

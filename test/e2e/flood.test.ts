@@ -60,6 +60,9 @@ async function phase(workDir: string, name: string, flood: boolean): Promise<Pha
   const auth: AuthenticatorProcess = await startAuthenticatorProcess(name, workDir, {
     grpc: { plaintext: false, tls },
     log: { level: 'warn' },
+    // A per-agent rate a quarter of the default: the flooder passes it on this machine even
+    // when the other test files share its CPUs (a healthy agent here sends a few hundred).
+    limits: { agent_messages_per_s: 500, agent_message_burst: 5000 },
     networks: [{ ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 }],
   });
   const agents: EdgeAgent[] = [];
@@ -139,7 +142,8 @@ void describe('flood from one station on one agent', () => {
     assert.ok((loaded.metrics.get('airlock_frames_dropped_total{reason="eapol_rate_limited"}') ?? 0) > 1000, 'the station bucket dropped the excess');
     let dropped = 0;
     for (const [k, v] of loaded.metrics) if (k.startsWith('airlock_frames_dropped_total{')) dropped += v;
-    assert.ok(dropped > 20_000, `every flood frame read was dropped and counted (${dropped})`);
+    // Read: the agent's burst (5000) and 500/s after it; all but a station bucket's worth dropped.
+    assert.ok(dropped > 5000, `every flood frame read was dropped and counted (${dropped})`);
     assert.ok((loaded.metrics.get('airlock_agent_throttled_total') ?? 0) > 0, "the agent's stream was paused");
     assert.equal(loaded.metrics.get('airlock_handshakes_total{result="mic_failure"}') ?? 0, 0);
   });

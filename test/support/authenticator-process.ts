@@ -38,6 +38,8 @@ export interface AuthenticatorProcess {
   grpcTarget: string;
   grpcPort: number;
   httpPort: number;
+  /** The Admin API (mTLS, the test PKI's operator certificate). */
+  adminPort: number;
   /** Where its stdout/stderr (pino JSON) go. */
   logFile: string;
   /** Parsed /metrics. */
@@ -59,11 +61,12 @@ export interface AuthenticatorProcess {
 export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number; nodeArgs?: string[] } = {}): Promise<AuthenticatorProcess> {
   const grpcPort = opts.grpcPort ?? (await freeTcpPort());
   const httpPort = await freeTcpPort();
+  const adminPort = await freeTcpPort();
   const full = {
     ...config,
     grpc: { plaintext: true, ...(config['grpc'] as object | undefined), listen: `127.0.0.1:${grpcPort}` },
     http: { listen: `127.0.0.1:${httpPort}` },
-    admin: { listen: '127.0.0.1:0', tls: serverTls(), ...(config['admin'] as object | undefined) },
+    admin: { listen: `127.0.0.1:${adminPort}`, tls: serverTls(), ...(config['admin'] as object | undefined) },
   };
   const configFile = join(workDir, `${name}.yaml`);
   writeFileSync(configFile, `${JSON.stringify(full, null, 2)}\n`, { mode: 0o600 });
@@ -105,6 +108,7 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
     grpcTarget: `127.0.0.1:${grpcPort}`,
     grpcPort,
     httpPort,
+    adminPort,
     logFile,
     metrics,
     async cpuUs() {

@@ -17,19 +17,22 @@ import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, ty
 import type { AuthenticatorConfig } from '../config.js';
 import { startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
 import { createLogger } from '../logging.js';
-import { isClusterMessage, type PmksaMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+import { isClusterMessage, type AdminQuestion, type PmksaMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+import { ClusterAdmin } from '../admin/cluster-backend.js';
+import { startAdminServer, type RunningAdmin } from '../admin/server.js';
 
 /** How long an address stays pinned to a worker after a redirect. */
 const PIN_MS = 10_000;
 /** A worker that dies is replaced after this long (not in a tight loop). */
 const RESPAWN_MS = 1000;
-/** Workers asked for metrics answer within this long, or are left out of that scrape. */
+/** Workers asked for metrics or an Admin answer reply within this long, or are left out. */
 const METRICS_TIMEOUT_MS = 2000;
 
 /** A running clustered authenticator, seen from the primary. */
 export interface RunningPrimary {
   grpcPort: number;
   httpPort: number;
+  adminPort: number;
   logger: Logger;
   /** Workers serving now. */
   workers(): number;
@@ -65,6 +68,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   const claims = new Map<string, string>();
   const pins = new Map<string, { worker: number; until: number }>();
   const metricsWaits = new Map<number, { pending: Set<number>; got: MetricObjectWithValues<MetricValue<string>>[][]; done: () => void }>();
+  const adminWaits = new Map<number, { pending: Set<number>; got: unknown[]; done: () => void }>();
   let metricsSeq = 0;
   let turn = 0;
   let stopping = false;
@@ -166,6 +170,13 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
         if (wait.pending.size === 0) wait.done();
         break;
       }
+      case 'admin-answer': {
+        const wait = adminWaits.get(m.id);
+        if (wait === undefined || !wait.pending.delete(id)) break;
+        wait.got.push(m.answer);
+        if (wait.pending.size === 0) wait.done();
+        break;
+      }
       case 'stopped':
         break;
       default:
@@ -184,7 +195,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     worker.on('online', () => send(w, { t: 'snapshot', workerId: worker.id, pmksa: livePmksa(), homes: [...homes], claims: [...claims] }));
     worker.on('exit', (code, signal) => {
       workers.delete(worker.id);
-      for (const wait of metricsWaits.values()) if (wait.pending.delete(worker.id) && wait.pending.size === 0) wait.done();
+      for (const wait of [...metricsWaits.values(), ...adminWaits.values()]) if (wait.pending.delete(worker.id) && wait.pending.size === 0) wait.done();
       // Its agents lost their streams and reconnect to the others; what it held is gone.
       for (const [agent, home] of homes) {
         if (home !== worker.id) continue;
@@ -291,6 +302,27 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     front.close();
     throw e;
   }
+  const ask = async (question: AdminQuestion): Promise<unknown[]> => {
+    const id = ++metricsSeq;
+    const got: unknown[] = [];
+    const pending = new Set([...workers.values()].filter((w) => w.ready).map((w) => w.worker.id));
+    if (pending.size === 0) return got;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, METRICS_TIMEOUT_MS);
+      adminWaits.set(id, { pending, got, done: () => (clearTimeout(timer), resolve()) });
+      for (const wid of pending) send(workers.get(wid)!, { t: 'admin-question', id, question });
+    });
+    adminWaits.delete(id);
+    return got;
+  };
+  let admin: RunningAdmin;
+  try {
+    admin = await startAdminServer(config, new ClusterAdmin(ask), logger);
+  } catch (e) {
+    front.close();
+    await http.close();
+    throw e;
+  }
   const pinSweep = setInterval(() => {
     const now = performance.now();
     for (const [a, p] of pins) if (p.until <= now) pins.delete(a);
@@ -313,9 +345,10 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
       await Promise.all(exits);
       clearTimeout(force);
       await http.close();
+      await admin.stop();
       logger.info('authenticator stopped');
     })();
     return stopped;
   };
-  return { grpcPort, httpPort: http.port, logger, workers: () => [...workers.values()].filter((w) => w.ready).length, stop };
+  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, workers: () => [...workers.values()].filter((w) => w.ready).length, stop };
 }

@@ -8,6 +8,15 @@
  * the BSS first-claims.
  */
 import type { SharedPmksa } from '@airlock/rsn';
+import type { StationFilter } from '../admin/backend.js';
+
+/** An Admin API question the primary puts to every worker (admin/backend.ts). */
+export type AdminQuestion =
+  | { op: 'agents' }
+  | { op: 'stations'; filter: StationFilter }
+  | { op: 'explain'; sta: Uint8Array }
+  | { op: 'disconnect'; sta: Uint8Array; reason: number }
+  | { op: 'rekey'; bssid: Uint8Array };
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 /** A PMKSA with its lifetime relative to the moment it was sent. */
@@ -29,6 +38,7 @@ export type WorkerMessage =
   /** A connection the primary handed over has closed (placement counts them). */
   | { t: 'connection-closed' }
   | { t: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  | { t: 'admin-answer'; id: number; answer: unknown }
   | { t: 'stopped' };
 
 /** Primary -> worker (a connection travels as the handle of a 'connection' message). */
@@ -47,6 +57,7 @@ export type PrimaryMessage =
   /** Stations that associated with another worker (a worker still holding one lets it go). */
   | { t: 'stations-associated'; stas: Uint8Array; at: number }
   | { t: 'metrics-request'; id: number }
+  | { t: 'admin-question'; id: number; question: AdminQuestion }
   | { t: 'stop'; graceMs: number };
 
 /** Whether an IPC message is one of ours (node:cluster and prom-client send their own). */

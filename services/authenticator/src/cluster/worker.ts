@@ -11,7 +11,24 @@ import { createLogger } from '../logging.js';
 import type { AgentSession } from '../agent-session.js';
 import { startAuthenticator, type RunningAuthenticator } from '../server.js';
 import type { AuthenticatorService, ClusterLink } from '../service.js';
-import { isClusterMessage, pmksaFromMessage, toBuffer, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+import { isClusterMessage, pmksaFromMessage, toBuffer, type AdminQuestion, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+import { LocalAdmin } from '../admin/backend.js';
+
+/** One worker's answer to an Admin question. */
+function answerAdmin(admin: LocalAdmin, q: AdminQuestion): Promise<unknown> {
+  switch (q.op) {
+    case 'agents':
+      return admin.agents();
+    case 'stations':
+      return admin.stations(q.filter);
+    case 'explain':
+      return admin.explain(toBuffer(q.sta));
+    case 'disconnect':
+      return admin.disconnect(toBuffer(q.sta), q.reason);
+    case 'rekey':
+      return admin.rekey(toBuffer(q.bssid));
+  }
+}
 
 /** How long a redirected connection stays open so the agent reads its status. */
 const REDIRECT_CLOSE_MS = 100;
@@ -175,6 +192,9 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
     } else if (msg.t === 'metrics-request') {
       const registry = up.running?.metrics.registry;
       if (registry !== undefined) void registry.getMetricsAsJSON().then((metrics) => send({ t: 'metrics', id: msg.id, metrics }));
+    } else if (msg.t === 'admin-question') {
+      const service = up.running?.service;
+      if (service !== undefined) void answerAdmin(new LocalAdmin(service, id), msg.question).then((answer) => send({ t: 'admin-answer', id: msg.id, answer }), () => send({ t: 'admin-answer', id: msg.id, answer: undefined }));
     } else if (msg.t === 'stop') {
       stop(msg.graceMs);
     } else {

@@ -1,0 +1,53 @@
+/**
+ * The Admin API of a clustered authenticator: the primary asks every worker (their
+ * LocalAdmin, over IPC) and merges. A station is held by one worker; for a moment after a
+ * roam between workers two may know it, and the newest association wins.
+ */
+import type { AgentInfo, ExplainStationResponse, StationInfo } from '@airlock/proto';
+import type { AdminBackend, StationFilter } from './backend.js';
+import type { AdminQuestion } from '../cluster/protocol.js';
+
+/** Puts a question to every worker; resolves with the answers that came (undefined: none). */
+export type AskWorkers = (q: AdminQuestion) => Promise<unknown[]>;
+
+export class ClusterAdmin implements AdminBackend {
+  constructor(private readonly ask: AskWorkers) {}
+
+  async agents(): Promise<AgentInfo[]> {
+    const byId = new Map<string, AgentInfo>();
+    for (const list of (await this.ask({ op: 'agents' })) as (AgentInfo[] | undefined)[]) {
+      for (const a of list ?? []) {
+        const seen = byId.get(a.agentId);
+        if (seen === undefined || (seen.state !== 'connected' && a.state === 'connected')) byId.set(a.agentId, a);
+      }
+    }
+    return [...byId.values()].sort((x, y) => x.agentId.localeCompare(y.agentId));
+  }
+
+  async stations(filter: StationFilter): Promise<StationInfo[]> {
+    const bySta = new Map<string, StationInfo>();
+    for (const list of (await this.ask({ op: 'stations', filter })) as (StationInfo[] | undefined)[]) {
+      for (const s of list ?? []) {
+        const seen = bySta.get(s.sta);
+        if (seen === undefined || s.sinceUnixMs > seen.sinceUnixMs) bySta.set(s.sta, s);
+      }
+    }
+    return [...bySta.values()];
+  }
+
+  async explain(sta: Buffer): Promise<ExplainStationResponse | undefined> {
+    const answers = ((await this.ask({ op: 'explain', sta })) as (ExplainStationResponse | undefined)[]).filter((a) => a !== undefined);
+    if (answers.length === 0) return undefined;
+    const current = answers.map((a) => a.station).filter((s) => s !== undefined).sort((x, y) => Number(y.sinceUnixMs - x.sinceUnixMs))[0];
+    const handshakes = answers.flatMap((a) => a.handshakes).sort((x, y) => Number(y.startedUnixMs - x.startedUnixMs));
+    return { station: current, handshakes };
+  }
+
+  async disconnect(sta: Buffer, reason: number): Promise<boolean> {
+    return ((await this.ask({ op: 'disconnect', sta, reason })) as (boolean | undefined)[]).some((x) => x === true);
+  }
+
+  async rekey(bssid: Buffer): Promise<boolean> {
+    return ((await this.ask({ op: 'rekey', bssid })) as (boolean | undefined)[]).some((x) => x === true);
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The operator commands over the Admin API (admin.proto): agents, stations, explain,
+ * disconnect, rekey. A readable table by default, `--json` for scripts. Exit 0 done, 1 the
+ * authenticator said no (unknown station or BSS, not an operator, unreachable), 2 usage.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { AdminClient, type AgentInfo, type ExplainStationResponse, type HandshakeInfo, type StationInfo } from '@airlock/proto';
+import { macFromText } from '../admin/backend.js';
+import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
+
+const CONNECTION_HELP = `connection (or AIRLOCK_ADMIN_SERVER, AIRLOCK_PKI_DIR, AIRLOCK_OPERATOR):
+  --server HOST:PORT        the authenticator's admin.listen (default localhost:50052)
+  --pki-dir DIR             ca.pem and operator-NAME.pem/.key as \`airlock pki init --operator NAME\` writes them
+  --operator NAME           which operator certificate of --pki-dir (default operator)
+  --tls-ca F --tls-cert F --tls-key F   the same, by file
+  --tls-server-name NAME    the name in the authenticator's certificate, when not the host dialled
+  --plaintext               no TLS (an authenticator with admin.plaintext, on loopback)
+  --timeout-s N             give up after N seconds (default 5)
+  --json                    print JSON instead of a table`;
+
+const CONNECTION_OPTIONS = {
+  server: { type: 'string' },
+  'pki-dir': { type: 'string' },
+  operator: { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-server-name': { type: 'string' },
+  plaintext: { type: 'boolean', default: false },
+  'timeout-s': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type ConnectionValues = { [K in keyof typeof CONNECTION_OPTIONS]?: (typeof CONNECTION_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** A connected Admin client and how long a call may take. */
+interface Admin {
+  client: InstanceType<typeof AdminClient>;
+  server: string;
+  deadline(): Date;
+}
+
+function readFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new CommandFailure(`cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function connect(v: ConnectionValues): Admin {
+  const server = v.server ?? process.env.AIRLOCK_ADMIN_SERVER ?? 'localhost:50052';
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(server)) throw new UsageError(`--server ${JSON.stringify(server)}: expected HOST:PORT`);
+  const timeoutS = v['timeout-s'] === undefined ? 5 : Number(v['timeout-s']);
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 3600) throw new UsageError(`--timeout-s must be a number of seconds in (0, 3600]`);
+  let creds: grpc.ChannelCredentials;
+  const options: grpc.ChannelOptions = {};
+  if (v.plaintext === true) {
+    creds = grpc.credentials.createInsecure();
+  } else {
+    let ca: string | undefined = v['tls-ca'];
+    let cert: string | undefined = v['tls-cert'];
+    let key: string | undefined = v['tls-key'];
+    const dir = v['pki-dir'] ?? process.env.AIRLOCK_PKI_DIR;
+    if (dir !== undefined && (ca === undefined || cert === undefined || key === undefined)) {
+      const name = v.operator ?? process.env.AIRLOCK_OPERATOR ?? 'operator';
+      ca ??= join(dir, 'ca.pem');
+      cert ??= join(dir, `operator-${name}.pem`);
+      key ??= join(dir, `operator-${name}.key`);
+    }
+    if (ca === undefined || cert === undefined || key === undefined) {
+      throw new UsageError('the Admin API needs an operator certificate: --pki-dir DIR [--operator NAME], or --tls-ca, --tls-cert and --tls-key (or --plaintext)');
+    }
+    creds = grpc.credentials.createSsl(readFile(ca, 'the CA certificate'), readFile(key, 'the operator key'), readFile(cert, 'the operator certificate'));
+    if (v['tls-server-name'] !== undefined) options['grpc.ssl_target_name_override'] = v['tls-server-name'];
+  }
+  const client = new AdminClient(server, creds, options);
+  return { client, server, deadline: () => new Date(Date.now() + timeoutS * 1000) };
+}
+
+/** Calls one unary method; a gRPC error becomes a one-line CommandFailure. */
+function call<Req, Res>(admin: Admin, method: (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, req: Req): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    method.call(admin.client, req, new grpc.Metadata(), { deadline: admin.deadline() }, (err, res) => {
+      if (err === null) resolve(res);
+      else if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) reject(new CommandFailure(`cannot reach the authenticator's Admin API at ${admin.server}: ${err.details || grpc.status[err.code]}`));
+      else if (err.code === grpc.status.INVALID_ARGUMENT) reject(new UsageError(err.details));
+      else reject(new CommandFailure(err.details || grpc.status[err.code]));
+    });
+  });
+}
+
+/** Aligned columns, a header line first. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** "3m12s ago"-style age of a Unix ms time. */
+export function age(unixMs: number, now = Date.now()): string {
+  if (unixMs <= 0) return '-';
+  let s = Math.max(0, Math.round((now - unixMs) / 1000));
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return d > 0 ? `${d}d${h}h ago` : h > 0 ? `${h}h${m}m ago` : m > 0 ? `${m}m${s}s ago` : `${s}s ago`;
+}
+
+/** BigInt-safe JSON (times are int64). */
+function json(x: unknown): string {
+  return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2);
+}
+
+/** Runs `body` with the parsed flags and a connected client, closing it after. */
+async function withAdmin<T extends NonNullable<ParseArgsConfig['options']>>(help: string, args: string[], extra: T, io: CliIo, body: (admin: Admin, values: ConnectionValues & Record<string, unknown>, positionals: string[]) => Promise<void>): Promise<void> {
+  const parsed = parseFlags(args, { ...CONNECTION_OPTIONS, ...extra });
+  const values = parsed.values as ConnectionValues & Record<string, unknown>;
+  const positionals = parsed.positionals;
+  if (values.help === true) {
+    io.out(help);
+    return;
+  }
+  const admin = connect(values);
+  try {
+    await body(admin, values, positionals);
+  } finally {
+    admin.client.close();
+  }
+}
+
+function oneMac(positionals: string[], what: string, usage: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected one ${what} (usage: ${usage})`);
+  const m = macFromText(positionals[0]);
+  if (m === undefined) throw new UsageError(`${JSON.stringify(positionals[0])} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  return [...m].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+// ---- commands ---------------------------------------------------------------------------
+
+const AGENTS_USAGE = 'airlock agents [connection options] [--json]';
+
+export const agentsCommand: Command = {
+  name: 'agents',
+  summary: 'the edge agents: connected or in reconnect grace, their BSSes and stations',
+  help: `usage: ${AGENTS_USAGE}\n\n${CONNECTION_HELP}`,
+  run: (args, io) =>
+    withAdmin(agentsCommand.help, args, {}, io, async (admin, v, positionals) => {
+      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${AGENTS_USAGE})`);
+      const { agents } = await call(admin, admin.client.listAgents, {});
+      if (v.json === true) return io.out(json(agents));
+      const rows = agents.map((a: AgentInfo) => [a.agentId, a.state, String(a.stations), a.bssids.join(','), a.peer || '-', a.state === 'connected' ? age(Number(a.connectedSinceUnixMs)) : '-', a.worker > 0 ? String(a.worker) : '-']);
+      io.out(table(['AGENT', 'STATE', 'STATIONS', 'BSSIDS', 'PEER', 'CONNECTED', 'WORKER'], rows));
+    }),
+};
+
+const STATIONS_USAGE = 'airlock stations [--bssid BSSID] [--state associated|authenticating|authorized] [connection options] [--json]';
+
+export const stationsCommand: Command = {
+  name: 'stations',
+  summary: 'the stations: state, BSS, AKM, VLAN, since when, last handshake',
+  help: `usage: ${STATIONS_USAGE}\n\n${CONNECTION_HELP}`,
+  run: (args, io) =>
+    withAdmin(stationsCommand.help, args, { bssid: { type: 'string' }, state: { type: 'string' } } as const, io, async (admin, v, positionals) => {
+      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${STATIONS_USAGE})`);
+      const bssid = typeof v.bssid === 'string' ? v.bssid : '';
+      if (bssid !== '' && macFromText(bssid) === undefined) throw new UsageError(`--bssid ${JSON.stringify(bssid)} is not a MAC address`);
+      const state = typeof v.state === 'string' ? v.state : '';
+      if (state !== '' && !['associated', 'authenticating', 'authorized'].includes(state)) throw new UsageError(`--state: one of associated, authenticating, authorized`);
+      const { stations } = await call(admin, admin.client.listStations, { bssid, state });
+      if (v.json === true) return io.out(json(stations));
+      const rows = stations.map((s: StationInfo) => [s.sta, s.state, s.bssid, s.agentId, s.akm, s.vlanId > 0 ? String(s.vlanId) : '-', age(Number(s.sinceUnixMs)), s.lastHandshakeResult || (s.state === 'authorized' ? '-' : 'running')]);
+      io.out(table(['STATION', 'STATE', 'BSSID', 'AGENT', 'AKM', 'VLAN', 'SINCE', 'LAST HANDSHAKE'], rows));
+    }),
+};
+
+const EXPLAIN_USAGE = 'airlock explain STATION [connection options] [--json]';
+
+/** The explain output for a person. */
+export function explainText(sta: string, r: ExplainStationResponse): string {
+  const lines: string[] = [];
+  const s = r.station;
+  lines.push(s === undefined ? `station ${sta}: not associated now` : `station ${s.sta}: ${s.state} on ${s.bssid} (agent ${s.agentId}), ${s.akm}${s.vlanId > 0 ? `, VLAN ${s.vlanId}` : ''}, associated ${age(Number(s.sinceUnixMs))}, PTK state ${s.ptkState}`);
+  if (r.handshakes.length === 0) lines.push('no handshake recorded');
+  r.handshakes.forEach((h: HandshakeInfo, i) => {
+    const when = new Date(Number(h.startedUnixMs)).toISOString();
+    const outcome = h.result === '' ? 'running' : h.result;
+    const timing = h.joinMs > 0 ? `joined in ${h.joinMs} ms` : h.durationMs > 0 ? `took ${h.durationMs} ms` : '';
+    lines.push(`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${outcome}${timing === '' ? '' : `, ${timing}`}  (msg 1/4 sent ${h.msg1Sent}x, msg 3/4 sent ${h.msg3Sent}x, MIC failures ${h.micFailures})`);
+    if (h.detail !== '' && h.result !== 'success') lines.push(`       ${h.detail}`);
+    if (h.diagnosis !== '') lines.push(`       diagnosis (${h.diagnosisCause}): ${h.diagnosis}`);
+  });
+  return lines.join('\n');
+}
+
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'one station: its state and recent handshakes with timings, and why one failed',
+  help: `usage: ${EXPLAIN_USAGE}\n\n${CONNECTION_HELP}`,
+  run: (args, io) =>
+    withAdmin(explainCommand.help, args, {}, io, async (admin, v, positionals) => {
+      const sta = oneMac(positionals, 'station', EXPLAIN_USAGE);
+      const r = await call(admin, admin.client.explainStation, { sta });
+      io.out(v.json === true ? json(r) : explainText(sta, r));
+    }),
+};
+
+const DISCONNECT_USAGE = 'airlock disconnect STATION [--reason N] [connection options]';
+
+export const disconnectCommand: Command = {
+  name: 'disconnect',
+  summary: 'disconnect a station now (deauthentication, IEEE 802.11 reason code)',
+  help: `usage: ${DISCONNECT_USAGE}\n\n--reason N   IEEE 802.11 reason code (default 1, unspecified)\n${CONNECTION_HELP}`,
+  run: (args, io) =>
+    withAdmin(disconnectCommand.help, args, { reason: { type: 'string' } } as const, io, async (admin, v, positionals) => {
+      const sta = oneMac(positionals, 'station', DISCONNECT_USAGE);
+      const reason = typeof v.reason === 'string' ? Number(v.reason) : 1;
+      if (!Number.isInteger(reason) || reason < 1 || reason > 65535) throw new UsageError('--reason: an IEEE 802.11 reason code, 1..65535');
+      await call(admin, admin.client.disconnectStation, { sta, reason });
+      io.out(v.json === true ? json({ sta, disconnected: true, reason }) : `disconnected ${sta} (reason ${reason})`);
+    }),
+};
+
+const REKEY_USAGE = 'airlock rekey BSSID [connection options]';
+
+export const rekeyCommand: Command = {
+  name: 'rekey',
+  summary: 'start a group-key (GTK) rekey of one BSS now',
+  help: `usage: ${REKEY_USAGE}\n\n${CONNECTION_HELP}`,
+  run: (args, io) =>
+    withAdmin(rekeyCommand.help, args, {}, io, async (admin, v, positionals) => {
+      const bssid = oneMac(positionals, 'BSSID', REKEY_USAGE);
+      await call(admin, admin.client.rekeyGroup, { bssid });
+      io.out(v.json === true ? json({ bssid, rekeyStarted: true }) : `group key rekey started on ${bssid}`);
+    }),
+};

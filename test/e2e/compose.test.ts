@@ -89,7 +89,7 @@ void describe('docker-compose.yml', () => {
     });
     after(async () => {
       for (const p of procs) p.kill('SIGTERM');
-      await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
+      await Promise.all(procs.filter((p) => p.exitCode === null && p.signalCode === null).map((p) => new Promise((r) => p.once('exit', r))));
       await radius?.stop();
       rmSync(dir, { recursive: true, force: true });
     });

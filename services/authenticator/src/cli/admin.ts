@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { AdminClient, type AgentInfo, type ExplainStationResponse, type HandshakeInfo, type StationInfo } from '@airlock/proto';
+import { AdminClient, type AgentInfo, type ExplainStationResponse, type HandshakeInfo, type ListAgentsResponse, type ListStationsResponse, type StationInfo } from '@airlock/proto';
 import { macFromText } from '../admin/backend.js';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
 
@@ -83,9 +83,9 @@ function connect(v: ConnectionValues): Admin {
 }
 
 /** Calls one unary method; a gRPC error becomes a one-line CommandFailure. */
-function call<Req, Res>(admin: Admin, method: (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, req: Req): Promise<Res> {
+function call<Res>(admin: Admin, invoke: (options: Partial<grpc.CallOptions>, done: (err: grpc.ServiceError | null, res: Res) => void) => unknown): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
-    method.call(admin.client, req, new grpc.Metadata(), { deadline: admin.deadline() }, (err, res) => {
+    invoke({ deadline: admin.deadline() }, (err, res) => {
       if (err === null) resolve(res);
       else if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) reject(new CommandFailure(`cannot reach the authenticator's Admin API at ${admin.server}: ${err.details || grpc.status[err.code]}`));
       else if (err.code === grpc.status.INVALID_ARGUMENT) reject(new UsageError(err.details));
@@ -154,7 +154,7 @@ export const agentsCommand: Command = {
   run: (args, io) =>
     withAdmin(agentsCommand.help, args, {}, io, async (admin, v, positionals) => {
       if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${AGENTS_USAGE})`);
-      const { agents } = await call(admin, admin.client.listAgents, {});
+      const { agents } = await call<ListAgentsResponse>(admin, (o, done) => admin.client.listAgents({}, new grpc.Metadata(), o, done));
       if (v.json === true) return io.out(json(agents));
       const rows = agents.map((a: AgentInfo) => [a.agentId, a.state, String(a.stations), a.bssids.join(','), a.peer || '-', a.state === 'connected' ? age(Number(a.connectedSinceUnixMs)) : '-', a.worker > 0 ? String(a.worker) : '-']);
       io.out(table(['AGENT', 'STATE', 'STATIONS', 'BSSIDS', 'PEER', 'CONNECTED', 'WORKER'], rows));
@@ -174,7 +174,7 @@ export const stationsCommand: Command = {
       if (bssid !== '' && macFromText(bssid) === undefined) throw new UsageError(`--bssid ${JSON.stringify(bssid)} is not a MAC address`);
       const state = typeof v.state === 'string' ? v.state : '';
       if (state !== '' && !['associated', 'authenticating', 'authorized'].includes(state)) throw new UsageError(`--state: one of associated, authenticating, authorized`);
-      const { stations } = await call(admin, admin.client.listStations, { bssid, state });
+      const { stations } = await call<ListStationsResponse>(admin, (o, done) => admin.client.listStations({ bssid, state }, new grpc.Metadata(), o, done));
       if (v.json === true) return io.out(json(stations));
       const rows = stations.map((s: StationInfo) => [s.sta, s.state, s.bssid, s.agentId, s.akm, s.vlanId > 0 ? String(s.vlanId) : '-', age(Number(s.sinceUnixMs)), s.lastHandshakeResult || (s.state === 'authorized' ? '-' : 'running')]);
       io.out(table(['STATION', 'STATE', 'BSSID', 'AGENT', 'AKM', 'VLAN', 'SINCE', 'LAST HANDSHAKE'], rows));
@@ -207,7 +207,7 @@ export const explainCommand: Command = {
   run: (args, io) =>
     withAdmin(explainCommand.help, args, {}, io, async (admin, v, positionals) => {
       const sta = oneMac(positionals, 'station', EXPLAIN_USAGE);
-      const r = await call(admin, admin.client.explainStation, { sta });
+      const r = await call<ExplainStationResponse>(admin, (o, done) => admin.client.explainStation({ sta }, new grpc.Metadata(), o, done));
       io.out(v.json === true ? json(r) : explainText(sta, r));
     }),
 };
@@ -223,7 +223,7 @@ export const disconnectCommand: Command = {
       const sta = oneMac(positionals, 'station', DISCONNECT_USAGE);
       const reason = typeof v.reason === 'string' ? Number(v.reason) : 1;
       if (!Number.isInteger(reason) || reason < 1 || reason > 65535) throw new UsageError('--reason: an IEEE 802.11 reason code, 1..65535');
-      await call(admin, admin.client.disconnectStation, { sta, reason });
+      await call(admin, (o, done) => admin.client.disconnectStation({ sta, reason }, new grpc.Metadata(), o, done));
       io.out(v.json === true ? json({ sta, disconnected: true, reason }) : `disconnected ${sta} (reason ${reason})`);
     }),
 };
@@ -237,7 +237,7 @@ export const rekeyCommand: Command = {
   run: (args, io) =>
     withAdmin(rekeyCommand.help, args, {}, io, async (admin, v, positionals) => {
       const bssid = oneMac(positionals, 'BSSID', REKEY_USAGE);
-      await call(admin, admin.client.rekeyGroup, { bssid });
+      await call(admin, (o, done) => admin.client.rekeyGroup({ bssid }, new grpc.Metadata(), o, done));
       io.out(v.json === true ? json({ bssid, rekeyStarted: true }) : `group key rekey started on ${bssid}`);
     }),
 };

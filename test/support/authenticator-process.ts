@@ -42,6 +42,11 @@ export interface AuthenticatorProcess {
   adminPort: number;
   /** Where its stdout/stderr (pino JSON) go. */
   logFile: string;
+  /** Its configuration file, and what was written there (rewrite it and signal() SIGHUP to reload). */
+  configFile: string;
+  config: Record<string, unknown>;
+  /** Sends it a signal (SIGHUP: reload the configuration). */
+  signal(sig: NodeJS.Signals): void;
   /** Parsed /metrics. */
   metrics(): Promise<Map<string, number>>;
   /** process_cpu_seconds_total from /metrics, in microseconds. */
@@ -110,6 +115,9 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
     httpPort,
     adminPort,
     logFile,
+    configFile,
+    config: full,
+    signal: (sig) => child.kill(sig),
     metrics,
     async cpuUs() {
       const v = (await metrics()).get('process_cpu_seconds_total');

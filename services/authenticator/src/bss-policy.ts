@@ -42,6 +42,13 @@ export class BssPolicy {
     return undefined;
   }
 
+  /** The same claims under a reloaded configuration (assignments and policy from `cfg`). */
+  withConfig(cfg: AgentsConfig): BssPolicy {
+    const next = new BssPolicy(cfg);
+    for (const [k, agent] of this.claims) next.claims.set(k, agent);
+    return next;
+  }
+
   /** Records that `agent` serves the BSS (first-claim). */
   claim(agent: string, key: string): void {
     if (!this.assigned.has(key) && !this.claims.has(key)) this.claims.set(key, agent);

@@ -44,7 +44,12 @@ export interface RunningAuthenticator {
   stop(graceMs?: number): Promise<void>;
   /** A connection accepted elsewhere (the cluster primary), for the gRPC server to serve. */
   injectConnection(connection: Duplex): void;
+  /** Applies a new configuration's reloadable parts (AuthenticatorService.reload). */
+  reload(config: AuthenticatorConfig): Promise<ReloadOutcome>;
 }
+
+/** What a configuration reload did, or why it was refused (the old configuration stays). */
+export type ReloadOutcome = { ok: true; applied: string[]; restartNeeded: string[] } | { ok: false; errors: string[] };
 
 /** The fully-qualified AgentLink service name (health checks). */
 export const AGENT_LINK_SERVICE = 'airlock.v1.AgentLink';
@@ -166,7 +171,7 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
     })();
     return stopping;
   };
-  return { grpcPort, httpPort: http?.port ?? 0, adminPort: admin?.port ?? 0, service, metrics, logger, stop, injectConnection: (c) => {
+  return { grpcPort, httpPort: http?.port ?? 0, adminPort: admin?.port ?? 0, service, metrics, logger, stop, reload: (c) => service.reload(c), injectConnection: (c) => {
       if (injector === undefined) throw new Error('injectConnection: this authenticator listens itself (not a cluster worker)');
       injector.injectConnection(c);
     },

@@ -113,8 +113,8 @@ export class AuthenticatorService implements SessionHost {
   readonly core: AuthenticatorCore;
   private readonly log: Logger;
   private readonly metrics: AirlockMetrics;
-  private readonly config: AuthenticatorConfig;
-  private readonly networks: Map<string, NetworkPolicy>;
+  private config: AuthenticatorConfig;
+  private networks: Map<string, NetworkPolicy>;
   private readonly sessions = new Map<string, AgentSession>();
   /** The agent serving each BSS (bssid macKey -> agent id), connected or in reconnect grace. */
   private readonly bssAgent = new Map<string, string>();
@@ -122,7 +122,7 @@ export class AuthenticatorService implements SessionHost {
   private readonly agentBsses = new Map<string, Set<string>>();
   /** Agents gone, within their reconnect grace period. */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
-  private readonly bssPolicy: BssPolicy;
+  private bssPolicy: BssPolicy;
   private stopping = false;
   /** Debug logging is on: debug lines (and the formatting of their fields) only then. */
   private readonly debug: boolean;
@@ -135,8 +135,9 @@ export class AuthenticatorService implements SessionHost {
     return this.t0;
   }
   private stopped = false;
-  private readonly radius: RadiusClient | undefined;
-  private readonly nas: NasIdentity;
+  private radius: RadiusClient | undefined;
+  private readonly random: (n: number) => Buffer;
+  private nas: NasIdentity;
   private readonly acctSessions = new Map<string, AcctSession>();
   private interimTimer: NodeJS.Timeout | undefined;
   private readonly acctPending = new Set<Promise<void>>();
@@ -160,30 +161,8 @@ export class AuthenticatorService implements SessionHost {
     this.debug = debug;
     const r = opts.config.radius;
     this.nas = { identifier: r.nasIdentifier, ipAddress: r.nasIpAddress };
-    if (r.servers.length > 0) {
-      this.radius = new RadiusClient({
-        servers: r.servers.map((x) => ({ name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') })),
-        timeoutMs: r.timeoutMs,
-        maxRetransmits: r.maxRetransmits,
-        deadAfterMs: r.deadAfterMs,
-        probeIntervalMs: r.probeIntervalMs,
-        maxInFlight: r.maxInFlight,
-        random,
-        onResult: (res) => {
-          // Status-Server probes are not requests of stations: label them apart.
-          const code =
-            res.kind === 'status'
-              ? res.code === 'timeout' ? 'Status-Server-timeout' : 'Status-Server-answered'
-              : typeof res.code === 'number' ? (RADIUS_CODE_NAMES[res.code] ?? String(res.code)) : res.code;
-          this.metrics.radiusRequests.inc({ server: res.server, code });
-          if (res.rttMs !== undefined) this.metrics.radiusRtt.observe({ server: res.server }, res.rttMs / 1000);
-          if (res.code === 'invalid') {
-            this.metrics.framesDropped.inc({ reason: 'radius_invalid_response' });
-            this.log.warn({ server: res.server, reason: res.reason }, 'RADIUS response dropped');
-          }
-        },
-      });
-    }
+    this.random = random;
+    this.radius = this.makeRadiusClient(r);
     this.core = new AuthenticatorCore({
       random: random,
       timing: {
@@ -207,6 +186,95 @@ export class AuthenticatorService implements SessionHost {
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
         : undefined,
     });
+  }
+
+  /** A RADIUS client for `r` (undefined without servers); not started. */
+  private makeRadiusClient(r: AuthenticatorConfig['radius']): RadiusClient | undefined {
+    if (r.servers.length === 0) return undefined;
+    return new RadiusClient({
+      servers: r.servers.map((x) => ({ name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') })),
+      timeoutMs: r.timeoutMs,
+      maxRetransmits: r.maxRetransmits,
+      deadAfterMs: r.deadAfterMs,
+      probeIntervalMs: r.probeIntervalMs,
+      maxInFlight: r.maxInFlight,
+      random: this.random,
+      onResult: (res) => {
+        // Status-Server probes are not requests of stations: label them apart.
+        const code =
+          res.kind === 'status'
+            ? res.code === 'timeout' ? 'Status-Server-timeout' : 'Status-Server-answered'
+            : typeof res.code === 'number' ? (RADIUS_CODE_NAMES[res.code] ?? String(res.code)) : res.code;
+        this.metrics.radiusRequests.inc({ server: res.server, code });
+        if (res.rttMs !== undefined) this.metrics.radiusRtt.observe({ server: res.server }, res.rttMs / 1000);
+        if (res.code === 'invalid') {
+          this.metrics.framesDropped.inc({ reason: 'radius_invalid_response' });
+          this.log.warn({ server: res.server, reason: res.reason }, 'RADIUS response dropped');
+        }
+      },
+    });
+  }
+
+  /**
+   * A configuration reload (SIGHUP): BSS policies (networks: PSKs, per-station PSKs, rekey
+   * intervals), RADIUS servers and settings, and agent BSS assignments take effect without
+   * ending any agent stream or station. Refused as a whole, the old configuration staying in
+   * force, when it would take an SSID (or change the AKMs of one) that BSSes serve now.
+   * Sections that need a restart (listen addresses, TLS files, limits, timers) are reported
+   * and keep their running values.
+   */
+  async reload(next: AuthenticatorConfig): Promise<{ ok: true; applied: string[]; restartNeeded: string[] } | { ok: false; errors: string[] }> {
+    const errors = this.reloadRefusals(next);
+    if (errors.length > 0) return { ok: false, errors };
+    const applied: string[] = [];
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    const now = this.now();
+    if (!same(this.config.networks, next.networks)) {
+      this.networks = networkPolicies(next);
+      for (const policy of this.networks.values()) this.apply(this.core.updateNetwork(policy, now));
+      applied.push('networks');
+    }
+    if (!same(this.config.radius, next.radius)) {
+      const old = this.radius;
+      const fresh = this.makeRadiusClient(next.radius);
+      await fresh?.start();
+      this.radius = fresh;
+      this.nas = { identifier: next.radius.nasIdentifier, ipAddress: next.radius.nasIpAddress };
+      // Requests in flight finish on the old client (its retransmissions included).
+      const r = this.config.radius;
+      if (old !== undefined) setTimeout(() => void old.close(), r.timeoutMs * 2 ** (r.maxRetransmits + 1) + 1000).unref();
+      if (this.interimTimer) clearInterval(this.interimTimer);
+      this.interimTimer = undefined;
+      if (fresh !== undefined && next.radius.accounting && next.radius.interimIntervalS > 0) {
+        this.interimTimer = setInterval(() => this.sendInterimUpdates(), next.radius.interimIntervalS * 1000);
+        this.interimTimer.unref();
+      }
+      applied.push('radius');
+    }
+    if (!same(this.config.agents, next.agents)) {
+      this.bssPolicy = this.bssPolicy.withConfig(next.agents);
+      applied.push('agents');
+    }
+    const restartNeeded = (['grpc', 'http', 'admin', 'cluster', 'log', 'eapol', 'limits', 'eap'] as const).filter((k) => !same(this.config[k], next[k]));
+    this.config = { ...this.config, networks: next.networks, radius: next.radius, agents: next.agents };
+    this.armTimer();
+    return { ok: true, applied, restartNeeded };
+  }
+
+  /** Why `next` cannot be reloaded here ([] when it can). */
+  reloadRefusals(next: AuthenticatorConfig): string[] {
+    const errors: string[] = [];
+    const nextNetworks = networkPolicies(next);
+    const served = this.core.servedSsids();
+    for (const [hex, cur] of this.networks) {
+      const n = served.get(hex) ?? 0;
+      if (n === 0) continue;
+      const name = JSON.stringify(cur.ssid.toString('utf8'));
+      const nxt = nextNetworks.get(hex);
+      if (nxt === undefined) errors.push(`networks: SSID ${name} is served by ${n} BSS(es) now; a reload cannot remove it (end those BSSes first)`);
+      else if ([...nxt.akms].sort().join() !== [...cur.akms].sort().join()) errors.push(`networks: the akms of SSID ${name} cannot change while ${n} BSS(es) serve it`);
+    }
+    return errors;
   }
 
   /** Opens the RADIUS client's sockets (when RADIUS servers are configured). */

@@ -24,6 +24,7 @@ import {
   DEFAULT_TIMING,
   type RadiusOutcome,
   type BssConfig,
+  type NetworkPolicy,
   type CoreEvent,
   type CoreTiming,
   type Effect,
@@ -415,6 +416,35 @@ export class AuthenticatorCore implements PaeContext {
         this.emit({ type: 'remove-pairwise-key', bssid: old, sta });
       }
     });
+  }
+
+  /**
+   * A configuration reload: the BSSes serving `policy.ssid` take the new policy. New
+   * passphrases apply from the next handshake (keys in use stay); a changed rekey interval
+   * restarts the BSS's rekey timer (0: no more periodic rekeys).
+   */
+  updateNetwork(policy: NetworkPolicy, now: number): Effect[] {
+    return this.run(now, () => {
+      for (const bss of this.bsses.values()) {
+        if (!bss.cfg.network.ssid.equals(policy.ssid)) continue;
+        const intervalChanged = bss.cfg.network.groupRekeyMs !== policy.groupRekeyMs;
+        bss.cfg = { ...bss.cfg, network: policy };
+        if (intervalChanged && bss.gtkState === 'SETKEYSDONE' && !bss.detached) {
+          if (policy.groupRekeyMs > 0) this.schedule(bss, now + policy.groupRekeyMs);
+          else this.cancel(bss);
+        }
+      }
+    });
+  }
+
+  /** BSSes served now, by SSID (hex) (a reload must not take an SSID away from them). */
+  servedSsids(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const bss of this.bsses.values()) {
+      const k = bss.cfg.network.ssid.toString('hex');
+      out.set(k, (out.get(k) ?? 0) + 1);
+    }
+    return out;
   }
 
   /** A station's current state, or undefined. */

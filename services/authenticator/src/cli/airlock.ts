@@ -7,10 +7,11 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, oneLine, UsageError, type CliIo, type Command } from './command.js';
 import { agentsCommand, disconnectCommand, explainCommand, rekeyCommand, stationsCommand } from './admin.js';
+import { configCommand } from './config.js';
 import { pkiCommand } from './pki.js';
 
 /** Every subcommand, in the order `airlock --help` lists them. */
-export const COMMANDS: readonly Command[] = [agentsCommand, stationsCommand, explainCommand, disconnectCommand, rekeyCommand, pkiCommand];
+export const COMMANDS: readonly Command[] = [agentsCommand, stationsCommand, explainCommand, disconnectCommand, rekeyCommand, configCommand, pkiCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AuthenticatorConfig } from '../config.js';
+import type { ReloadOutcome } from '../server.js';
 import { startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
 import { createLogger } from '../logging.js';
 import { isClusterMessage, type AdminQuestion, type PmksaMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
@@ -36,6 +37,8 @@ export interface RunningPrimary {
   logger: Logger;
   /** Workers serving now. */
   workers(): number;
+  /** A configuration reload for every worker: all check it first; applied only if none refuses. */
+  reload(config: AuthenticatorConfig): Promise<ReloadOutcome>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -350,5 +353,14 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     })();
     return stopped;
   };
-  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, workers: () => [...workers.values()].filter((w) => w.ready).length, stop };
+  const reload = async (next: AuthenticatorConfig): Promise<ReloadOutcome> => {
+    const refusals = ((await ask({ op: 'reload-check', config: next })) as (string[] | undefined)[]).flatMap((e) => e ?? []);
+    if (refusals.length > 0) return { ok: false, errors: [...new Set(refusals)] };
+    const outcomes = (await ask({ op: 'reload', config: next })) as (ReloadOutcome | undefined)[];
+    const failed = outcomes.filter((o) => o !== undefined && !o.ok).flatMap((o) => (o !== undefined && !o.ok ? o.errors : []));
+    if (failed.length > 0) return { ok: false, errors: [...new Set(failed)] };
+    const done = outcomes.find((o): o is Extract<ReloadOutcome, { ok: true }> => o?.ok === true);
+    return done ?? { ok: true, applied: [], restartNeeded: [] };
+  };
+  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, reload, workers: () => [...workers.values()].filter((w) => w.ready).length, stop };
 }

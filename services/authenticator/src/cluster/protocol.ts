@@ -9,6 +9,7 @@
  */
 import type { SharedPmksa } from '@airlock/rsn';
 import type { StationFilter } from '../admin/backend.js';
+import type { AuthenticatorConfig } from '../config.js';
 
 /** An Admin API question the primary puts to every worker (admin/backend.ts). */
 export type AdminQuestion =
@@ -16,7 +17,10 @@ export type AdminQuestion =
   | { op: 'stations'; filter: StationFilter }
   | { op: 'explain'; sta: Uint8Array }
   | { op: 'disconnect'; sta: Uint8Array; reason: number }
-  | { op: 'rekey'; bssid: Uint8Array };
+  | { op: 'rekey'; bssid: Uint8Array }
+  /** Configuration reload in two steps: every worker checks, then every worker applies. */
+  | { op: 'reload-check'; config: AuthenticatorConfig }
+  | { op: 'reload'; config: AuthenticatorConfig };
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 /** A PMKSA with its lifetime relative to the moment it was sent. */

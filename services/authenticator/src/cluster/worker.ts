@@ -14,9 +14,13 @@ import type { AuthenticatorService, ClusterLink } from '../service.js';
 import { isClusterMessage, pmksaFromMessage, toBuffer, type AdminQuestion, type PrimaryMessage, type WorkerMessage } from './protocol.js';
 import { LocalAdmin } from '../admin/backend.js';
 
-/** One worker's answer to an Admin question. */
-function answerAdmin(admin: LocalAdmin, q: AdminQuestion): Promise<unknown> {
+/** One worker's answer to an Admin question (or a reload step). */
+function answerAdmin(admin: LocalAdmin, service: AuthenticatorService, q: AdminQuestion): Promise<unknown> {
   switch (q.op) {
+    case 'reload-check':
+      return Promise.resolve(service.reloadRefusals(q.config));
+    case 'reload':
+      return service.reload(q.config);
     case 'agents':
       return admin.agents();
     case 'stations':
@@ -194,7 +198,7 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
       if (registry !== undefined) void registry.getMetricsAsJSON().then((metrics) => send({ t: 'metrics', id: msg.id, metrics }));
     } else if (msg.t === 'admin-question') {
       const service = up.running?.service;
-      if (service !== undefined) void answerAdmin(new LocalAdmin(service, id), msg.question).then((answer) => send({ t: 'admin-answer', id: msg.id, answer }), () => send({ t: 'admin-answer', id: msg.id, answer: undefined }));
+      if (service !== undefined) void answerAdmin(new LocalAdmin(service, id), service, msg.question).then((answer) => send({ t: 'admin-answer', id: msg.id, answer }), () => send({ t: 'admin-answer', id: msg.id, answer: undefined }));
     } else if (msg.t === 'stop') {
       stop(msg.graceMs);
     } else {
@@ -204,6 +208,7 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
   // The primary decides when workers stop; a terminal's Ctrl-C reaches it too.
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => undefined);
+  process.on('SIGHUP', () => undefined); // the primary reloads the configuration for all
   // The primary is gone (killed): stop serving, its port is closed anyway.
   process.on('disconnect', () => stop(1000));
   const running = await startAuthenticator({ config, logger, cluster: link });

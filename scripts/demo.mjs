@@ -59,6 +59,7 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 console.log(`airlock demo: authenticator gRPC 127.0.0.1:${grpcPort} (mTLS, certificates in .demo/pki), metrics http://127.0.0.1:${httpPort}/metrics`);
+console.log(`  status page: http://127.0.0.1:${httpPort}/`);
 console.log(`  operator CLI: npm run airlock -- stations --server localhost:${adminPort} --pki-dir .demo/pki`);
 console.log(`${AGENTS} agents x ${STATIONS} stations, SSID "airlock-demo"; logs in .demo/. Ctrl-C to stop.`);
 run('authenticator', ['services/authenticator/dist/main.js', '--config', configPath]);

@@ -15,6 +15,8 @@ const needed = {
   'freeradius-utils': '/usr/bin/radclient',
   // `docker-compose config` validates docker-compose.yml (no Docker engine needed)
   'docker-compose': '/usr/bin/docker-compose',
+  // headless Chromium for the status page test (driven by playwright-core)
+  chromium: '/usr/bin/chromium',
 };
 
 if (process.env.AIRLOCK_SKIP_SYSTEM_DEPS === '1') process.exit(0);

@@ -17,6 +17,7 @@ import { createMetrics, type AirlockMetrics } from './metrics.js';
 import { AuthenticatorService, type ClusterLink } from './service.js';
 import { LocalAdmin } from './admin/backend.js';
 import { startAdminServer, type RunningAdmin } from './admin/server.js';
+import { statusRoutes } from './status/page.js';
 
 /** Options of startAuthenticator. */
 export interface StartOptions {
@@ -131,8 +132,9 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   let admin: RunningAdmin | undefined;
   try {
     if (!worker) {
-      http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger });
-      admin = await startAdminServer(config, new LocalAdmin(service), logger);
+      const backend = new LocalAdmin(service);
+      http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger, routes: statusRoutes(backend) });
+      admin = await startAdminServer(config, backend, logger);
     }
   } catch (e) {
     server.forceShutdown();

@@ -28,6 +28,7 @@ import { RadiusClient, RadiusCode } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
 import { RandomPool } from './random-pool.js';
+import { HandshakeSeries } from './status/series.js';
 import { BssPolicy, certificateIdentity } from './bss-policy.js';
 import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, type NasIdentity, type StationTraffic } from './radius-attributes.js';
 import type { AuthenticatorConfig } from './config.js';
@@ -144,6 +145,8 @@ export class AuthenticatorService implements SessionHost {
   /** The RADIUS server holding each station's EAP conversation (its State), by macKey. */
   private readonly conversationServer = new Map<string, string>();
   private readonly cluster: ClusterLink | undefined;
+  /** Handshake outcomes over the last minutes (the status page). */
+  readonly handshakeSeries = new HandshakeSeries();
   /** Agents dropped without a reconnect grace (evicted by the cluster). */
   private readonly noGrace = new Set<string>();
 
@@ -731,6 +734,7 @@ export class AuthenticatorService implements SessionHost {
     recordReport(this.metrics, r);
     switch (r.kind) {
       case 'handshake':
+        this.handshakeSeries.record(r.result);
         if (r.result !== 'success') this.log.info({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail }, 'handshake ended');
         break;
       case 'joined':

@@ -437,6 +437,11 @@ export class AuthenticatorCore implements PaeContext {
     });
   }
 
+  /** Every BSS: its agent, SSID, and whether its agent is away (reconnect grace). */
+  bssViews(): { bssid: string; agentId: string; ssid: string; detached: boolean }[] {
+    return [...this.bsses.values()].map((b) => ({ bssid: formatMac(b.cfg.bssid), agentId: b.cfg.agentId, ssid: b.cfg.network.ssid.toString('utf8'), detached: b.detached }));
+  }
+
   /** BSSes served now, by SSID (hex) (a reload must not take an SSID away from them). */
   servedSsids(): Map<string, number> {
     const out = new Map<string, number>();

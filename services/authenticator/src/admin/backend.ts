@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { AgentInfo, ExplainStationResponse, HandshakeInfo, StationInfo } from '@airlock/proto';
 import { formatMac, type HandshakeRecord, type StationView } from '@airlock/rsn';
 import { akmLabel } from '../akm-names.js';
+import type { SeriesBucket } from '../status/series.js';
 import type { AuthenticatorService } from '../service.js';
 
 /** Filters of ListStations. */
@@ -17,8 +18,19 @@ export interface StationFilter {
   state?: string;
 }
 
+/** What the status page shows (GET /api/status). */
+export interface StatusSnapshot {
+  generatedAtUnixMs: number;
+  agents: { agentId: string; state: string; stations: number; bssids: string[]; worker: number }[];
+  bsses: { bssid: string; agentId: string; ssid: string; away: boolean; associated: number; authenticating: number; authorized: number }[];
+  stations: { associated: number; authenticating: number; authorized: number };
+  /** Handshakes ended per 10 s over the last 10 minutes, by result (oldest first). */
+  handshakes: SeriesBucket[];
+}
+
 /** The Admin API over some authenticator. */
 export interface AdminBackend {
+  status(): Promise<StatusSnapshot>;
   agents(): Promise<AgentInfo[]>;
   stations(filter: StationFilter): Promise<StationInfo[]>;
   explain(sta: Buffer): Promise<ExplainStationResponse | undefined>;
@@ -77,6 +89,19 @@ export class LocalAdmin implements AdminBackend {
 
   disconnect(sta: Buffer, reason: number): Promise<boolean> {
     return Promise.resolve(this.service.disconnectStation(sta, reason));
+  }
+
+  async status(): Promise<StatusSnapshot> {
+    const core = this.service.core;
+    const perBss = new Map<string, { associated: number; authenticating: number; authorized: number }>();
+    for (const s of core.allStations()) {
+      let c = perBss.get(s.bssid);
+      if (c === undefined) perBss.set(s.bssid, (c = { associated: 0, authenticating: 0, authorized: 0 }));
+      c[s.phase ?? 'associated']++;
+    }
+    const agents = (await this.agents()).map((a) => ({ agentId: a.agentId, state: a.state, stations: a.stations, bssids: a.bssids, worker: a.worker }));
+    const bsses = core.bssViews().map((b) => ({ bssid: b.bssid, agentId: b.agentId, ssid: b.ssid, away: b.detached, ...(perBss.get(b.bssid) ?? { associated: 0, authenticating: 0, authorized: 0 }) }));
+    return { generatedAtUnixMs: Date.now(), agents, bsses, stations: core.phaseCounts(), handshakes: this.service.handshakeSeries.snapshot() };
   }
 
   rekey(bssid: Buffer): Promise<boolean> {

@@ -4,7 +4,8 @@
  * roam between workers two may know it, and the newest association wins.
  */
 import type { AgentInfo, ExplainStationResponse, StationInfo } from '@airlock/proto';
-import type { AdminBackend, StationFilter } from './backend.js';
+import type { AdminBackend, StationFilter, StatusSnapshot } from './backend.js';
+import { mergeSeries } from '../status/series.js';
 import type { AdminQuestion } from '../cluster/protocol.js';
 
 /** Puts a question to every worker; resolves with the answers that came (undefined: none). */
@@ -12,6 +13,21 @@ export type AskWorkers = (q: AdminQuestion) => Promise<unknown[]>;
 
 export class ClusterAdmin implements AdminBackend {
   constructor(private readonly ask: AskWorkers) {}
+
+  async status(): Promise<StatusSnapshot> {
+    const all = ((await this.ask({ op: 'status' })) as (StatusSnapshot | undefined)[]).filter((s) => s !== undefined);
+    const agents = new Map<string, StatusSnapshot['agents'][number]>();
+    for (const s of all) for (const a of s.agents) if (!agents.has(a.agentId) || a.state === 'connected') agents.set(a.agentId, a);
+    const stations = { associated: 0, authenticating: 0, authorized: 0 };
+    for (const s of all) for (const k of Object.keys(stations) as (keyof typeof stations)[]) stations[k] += s.stations[k];
+    return {
+      generatedAtUnixMs: Date.now(),
+      agents: [...agents.values()].sort((x, y) => x.agentId.localeCompare(y.agentId)),
+      bsses: all.flatMap((s) => s.bsses).sort((x, y) => x.bssid.localeCompare(y.bssid)),
+      stations,
+      handshakes: mergeSeries(all.map((s) => s.handshakes)),
+    };
+  }
 
   async agents(): Promise<AgentInfo[]> {
     const byId = new Map<string, AgentInfo>();

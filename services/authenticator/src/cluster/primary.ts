@@ -21,6 +21,7 @@ import { createLogger } from '../logging.js';
 import { isClusterMessage, type AdminQuestion, type PmksaMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
 import { ClusterAdmin } from '../admin/cluster-backend.js';
 import { startAdminServer, type RunningAdmin } from '../admin/server.js';
+import { statusRoutes } from '../status/page.js';
 
 /** How long an address stays pinned to a worker after a redirect. */
 const PIN_MS = 10_000;
@@ -298,13 +299,6 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     });
   });
   const grpcPort = (front.address() as { port: number }).port;
-  let http: HttpEndpoints;
-  try {
-    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && [...workers.values()].some((w) => w.ready), logger });
-  } catch (e) {
-    front.close();
-    throw e;
-  }
   const ask = async (question: AdminQuestion): Promise<unknown[]> => {
     const id = ++metricsSeq;
     const got: unknown[] = [];
@@ -318,9 +312,17 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     adminWaits.delete(id);
     return got;
   };
+  const backend = new ClusterAdmin(ask);
+  let http: HttpEndpoints;
+  try {
+    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && [...workers.values()].some((w) => w.ready), logger, routes: statusRoutes(backend) });
+  } catch (e) {
+    front.close();
+    throw e;
+  }
   let admin: RunningAdmin;
   try {
-    admin = await startAdminServer(config, new ClusterAdmin(ask), logger);
+    admin = await startAdminServer(config, backend, logger);
   } catch (e) {
     front.close();
     await http.close();

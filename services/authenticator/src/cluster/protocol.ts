@@ -14,6 +14,7 @@ import type { AuthenticatorConfig } from '../config.js';
 /** An Admin API question the primary puts to every worker (admin/backend.ts). */
 export type AdminQuestion =
   | { op: 'agents' }
+  | { op: 'status' }
   | { op: 'stations'; filter: StationFilter }
   | { op: 'explain'; sta: Uint8Array }
   | { op: 'disconnect'; sta: Uint8Array; reason: number }

@@ -23,6 +23,8 @@ function answerAdmin(admin: LocalAdmin, service: AuthenticatorService, q: AdminQ
       return service.reload(q.config);
     case 'agents':
       return admin.agents();
+    case 'status':
+      return admin.status();
     case 'stations':
       return admin.stations(q.filter);
     case 'explain':

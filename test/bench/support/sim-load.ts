@@ -91,13 +91,20 @@ export class SimLoad {
     return this.opts.agents * this.opts.stationsPerAgent;
   }
 
-  /** Connects every agent and waits for each Welcome. */
-  async connect(timeoutMs = 10_000): Promise<void> {
-    await Promise.all(this.agents.map((a) => a.start()));
+  /**
+   * Connects every agent and waits for each Welcome, `wave` agents at a time (APs coming up
+   * over a few minutes, not 10,000 TLS handshakes in the same instant: those overflow the
+   * listen backlog and time out into retries).
+   */
+  async connect(timeoutMs = 10_000, wave = 250): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (!this.agents.every((a) => a.connected)) {
-      if (Date.now() > end) throw new Error(`${this.agents.filter((a) => !a.connected).length} of ${this.agents.length} agents not welcomed after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < this.agents.length; i += wave) {
+      const batch = this.agents.slice(i, i + wave);
+      await Promise.all(batch.map((a) => a.start()));
+      while (!batch.every((a) => a.connected)) {
+        if (Date.now() > end) throw new Error(`${this.agents.filter((a) => !a.connected).length} of ${this.agents.length} agents not welcomed after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     }
   }
 

@@ -9,7 +9,7 @@ import { AdminService, type AdminServer } from '@airlock/proto';
 import type { Logger } from 'pino';
 import type { AuthenticatorConfig } from '../config.js';
 import { certificateIdentity } from '../bss-policy.js';
-import { macFromText, type AdminBackend } from './backend.js';
+import { macFromText, macText, type AdminBackend } from './backend.js';
 
 /** A running Admin server. */
 export interface RunningAdmin {
@@ -80,7 +80,7 @@ export async function startAdminServer(config: AuthenticatorConfig, backend: Adm
       if (state !== undefined && !STATES.has(state)) throw new AdminError(grpc.status.INVALID_ARGUMENT, `state ${JSON.stringify(state)}: one of ${[...STATES].join(', ')}`);
       const bssid = req.bssid === '' ? undefined : macFromText(req.bssid);
       if (req.bssid !== '' && bssid === undefined) throw new AdminError(grpc.status.INVALID_ARGUMENT, `bssid ${JSON.stringify(req.bssid)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
-      const stations = await backend.stations({ bssid: bssid?.toString('hex').replace(/(..)(?!$)/g, '$1:'), state });
+      const stations = await backend.stations({ bssid: bssid === undefined ? undefined : macText(bssid), state });
       return { stations: stations.sort((x, y) => x.sta.localeCompare(y.sta)) };
     }),
     explainStation: unary('ExplainStation', async (req) => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { AdminClient, type AgentInfo, type ExplainStationResponse, type HandshakeInfo, type ListAgentsResponse, type ListStationsResponse, type StationInfo } from '@airlock/proto';
-import { macFromText } from '../admin/backend.js';
+import { macFromText, macText } from '../admin/backend.js';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
 
 const CONNECTION_HELP = `connection (or AIRLOCK_ADMIN_SERVER, AIRLOCK_PKI_DIR, AIRLOCK_OPERATOR):
@@ -140,7 +140,7 @@ function oneMac(positionals: string[], what: string, usage: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected one ${what} (usage: ${usage})`);
   const m = macFromText(positionals[0]);
   if (m === undefined) throw new UsageError(`${JSON.stringify(positionals[0])} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
-  return [...m].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return macText(m);
 }
 
 // ---- commands ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * WPA_PTK in hostapd's wpa_auth.c). `stepPtk` picks the transition (global ones first),
  * `enter` runs the entry actions of the new state.
  */
-import { derivePtk, calculateEapolKeyMic, timingSafeEqualBytes, type PtkKeys } from '../crypto/index.js';
+import { derivePtk, calculateEapolKeyMic, timingSafeEqualBytes, wipe, type PtkKeys } from '../crypto/index.js';
 import { decodeKeyData, findElement, RSNE_ID, decodeRsne, rsneDefaults } from '../codec/index.js';
 import { formatMac } from '../mac.js';
 import { isPskAkm } from '../suites.js';
@@ -171,6 +171,12 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
         ref: st.installRef,
       });
       ctx.finishHandshake(st, 'success', 'msg 4/4 verified');
+      // What only the handshake needed goes now: the station may stay for hours. Of the PMK
+      // candidates only the verified one is kept (a PTK rekey uses it; the others are key
+      // copies, wiped); the SNonce is spent.
+      for (const k of st.pmkCandidates) if (k !== st.PMK) wipe(k);
+      st.pmkCandidates = st.PMK !== undefined ? [st.PMK] : [];
+      st.SNonce = undefined;
       // A station that got the old GTK in msg 3/4 during a rekey joins the group update.
       if (st.bss.gtkState === 'SETKEYS' && st.gtkKeyId !== st.bss.GN) {
         st.GUpdateStationKeys = true;

@@ -10,11 +10,29 @@ import { kdfSha256, prf } from './kdf.js';
 /** The keys of a PTK; each is a separate view of one buffer, so each can be wiped on its own. */
 export interface PtkKeys {
   /** EAPOL-Key Key Confirmation Key: authenticates EAPOL-Key frames (the MIC). */
-  kck: Buffer;
+  readonly kck: Buffer;
   /** EAPOL-Key Key Encryption Key: wraps the Key Data of msg 3/4 and group msg 1/2. */
-  kek: Buffer;
+  readonly kek: Buffer;
   /** Temporal Key installed for the pairwise cipher. */
-  tk: Buffer;
+  readonly tk: Buffer;
+}
+
+/**
+ * A PTK held as the one Buffer the PRF made, its parts as views made on use: a station keeps
+ * its PTK for as long as it is associated, and one object less per part adds up over
+ * 100,000 stations. Wiping a part wipes the PTK's own octets.
+ */
+class Ptk implements PtkKeys {
+  constructor(private readonly octets: Buffer) {}
+  get kck(): Buffer {
+    return this.octets.subarray(0, KCK_LEN);
+  }
+  get kek(): Buffer {
+    return this.octets.subarray(KCK_LEN, KCK_LEN + KEK_LEN);
+  }
+  get tk(): Buffer {
+    return this.octets.subarray(KCK_LEN + KEK_LEN);
+  }
 }
 
 const KCK_LEN = 16;
@@ -90,11 +108,7 @@ export function derivePtk(a: {
   const data = pairwiseExpansionData(a.aa, a.spa, a.anonce, a.snonce);
   const bits = (KCK_LEN + KEK_LEN + tkLen) * 8;
   const ptk = version === 2 ? prf(a.pmk, PTK_LABEL, data, bits) : kdfSha256(a.pmk, PTK_LABEL, data, bits);
-  return {
-    kck: ptk.subarray(0, KCK_LEN),
-    kek: ptk.subarray(KCK_LEN, KCK_LEN + KEK_LEN),
-    tk: ptk.subarray(KCK_LEN + KEK_LEN),
-  };
+  return new Ptk(ptk);
 }
 
 /**

@@ -9,7 +9,7 @@
  * (the `explain` records) cleared, to show its share.
  */
 import { parseArgs } from 'node:util';
-import { AKM, AuthenticatorCore, CIPHER, encodeRsne, PskCache, type BssConfig, type CoreEvent, type Effect } from '@airlock/rsn';
+import { AKM, AuthenticatorCore, CIPHER, encodeRsne, PskCache, type BssConfig, type CoreEvent } from '@airlock/rsn';
 import { Supplicant } from '@airlock/supplicant';
 import { RandomPool } from '@airlock/authenticator';
 
@@ -43,7 +43,7 @@ function join(count: number, first: number): number {
   let joined = 0;
   const wave = (events: CoreEvent[]): void => {
     for (const ev of events) {
-      for (const e of core.handle(ev, 1) as Effect[]) {
+      for (const e of core.handle(ev, 1)) {
         if (e.type === 'transmit-eapol') frames.set(macs.findIndex((m) => m.equals(e.sta)), e.frame);
         else if ((e.type === 'install-pairwise-key' || e.type === 'set-port') && e.ref !== undefined) refs.push(e.ref);
         else if (e.type === 'report' && e.report.kind === 'joined') joined++;

@@ -208,6 +208,8 @@ export class AuthenticatorCore implements PaeContext {
       GTKReKey: false,
       GKeyDoneStations: 0,
       stations: new Set(),
+      bssidText: formatMac(cfg.bssid),
+      assocRsnes: new Map(),
       detached: false,
       deferred: false,
       timerGen: 0,
@@ -458,7 +460,7 @@ export class AuthenticatorCore implements PaeContext {
     if (st === undefined) return undefined;
     return {
       sta: formatMac(st.sta),
-      bssid: formatMac(st.bss.cfg.bssid),
+      bssid: st.bss.bssidText,
       agentId: st.bss.cfg.agentId,
       phase: st.phase,
       ptkState: st.ptkState,
@@ -1157,6 +1159,16 @@ export class AuthenticatorCore implements PaeContext {
     return { akm: r.akms[0], cipher: r.pairwiseCiphers[0] };
   }
 
+  /** The BSS's copy of an association RSNE (at most 32 kept per BSS; others get their own copy). */
+  private sharedRsne(bss: BssState, rsne: Buffer): Buffer {
+    const k = rsne.toString('latin1');
+    const have = bss.assocRsnes.get(k);
+    if (have !== undefined) return have;
+    const copy = Buffer.from(rsne);
+    if (bss.assocRsnes.size < 32) bss.assocRsnes.set(k, copy);
+    return copy;
+  }
+
   private createStation(bss: BssState, sta: Buffer, rsne: Buffer, akm: number, cipher: number): StationState {
     const version = keyDescriptorVersionFor(akm);
     const st: StationState = {
@@ -1164,7 +1176,7 @@ export class AuthenticatorCore implements PaeContext {
       sta: Buffer.from(sta),
       key: macKey(sta),
       bss,
-      assocRsne: Buffer.from(rsne),
+      assocRsne: this.sharedRsne(bss, rsne),
       akm,
       pairwiseCipher: cipher,
       descriptorVersion: version === 3 ? 3 : 2,

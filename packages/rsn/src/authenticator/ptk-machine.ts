@@ -5,7 +5,6 @@
  */
 import { derivePtk, calculateEapolKeyMic, timingSafeEqualBytes, wipe, type PtkKeys } from '../crypto/index.js';
 import { decodeKeyData, findElement, RSNE_ID, decodeRsne, rsneDefaults } from '../codec/index.js';
-import { formatMac } from '../mac.js';
 import { isPskAkm } from '../suites.js';
 import { buildMsg1, buildMsg3 } from './frames.js';
 import type { MachineContext } from './context.js';
@@ -114,7 +113,7 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
       st.SNonce = undefined;
       st.TimeoutCtr = 0;
       st.handshake = {
-        bssid: formatMac(st.bss.cfg.bssid),
+        bssid: st.bss.bssidText,
         akm: st.akm,
         startedAt: ctx.now,
         msg1Sent: 0,

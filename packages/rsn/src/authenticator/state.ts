@@ -67,6 +67,13 @@ export interface BssState extends TimerTarget {
   kind: 'bss';
   cfg: BssConfig;
   key: string;
+  /** The BSSID as text, made once (handshake records name it). */
+  bssidText: string;
+  /**
+   * Association RSNEs seen on this BSS, shared by the stations that sent the same octets
+   * (nearly all do): one Buffer each instead of one per station. Never mutated.
+   */
+  assocRsnes: Map<string, Buffer>;
   groupCipher: number;
   pairwiseCiphers: number[];
   akms: number[];

@@ -100,7 +100,10 @@ export class LocalAdmin implements AdminBackend {
       c[s.phase ?? 'associated']++;
     }
     const agents = (await this.agents()).map((a) => ({ agentId: a.agentId, state: a.state, stations: a.stations, bssids: a.bssids, worker: a.worker }));
-    const bsses = core.bssViews().map((b) => ({ bssid: b.bssid, agentId: b.agentId, ssid: b.ssid, away: b.detached, ...(perBss.get(b.bssid) ?? { associated: 0, authenticating: 0, authorized: 0 }) }));
+    const bsses = core
+      .bssViews()
+      .map((b) => ({ bssid: b.bssid, agentId: b.agentId, ssid: b.ssid, away: b.detached, ...(perBss.get(b.bssid) ?? { associated: 0, authenticating: 0, authorized: 0 }) }))
+      .sort((x, y) => x.bssid.localeCompare(y.bssid));
     return { generatedAtUnixMs: Date.now(), agents, bsses, stations: core.phaseCounts(), handshakes: this.service.handshakeSeries.snapshot() };
   }
 

@@ -18,7 +18,7 @@ const PAGE = `<!doctype html>
   h1 { font-size: 1.3em; margin: 0 0 .2em; }
   h2 { font-size: 1.05em; margin: 1.4em 0 .4em; }
   .muted { color: #68707d; }
-  .cards { display: flex; gap: 1em; flex-wrap: wrap; }
+  .cards { display: flex; gap: 1em; flex-wrap: wrap; margin-top: .8em; }
   .card { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: .6em 1em; min-width: 8em; }
   .card b { display: block; font-size: 1.6em; }
   table { border-collapse: collapse; background: #fff; min-width: 40em; }

@@ -19,3 +19,4 @@ export {
   type AdminServer,
 } from './gen/airlock/v1/admin.js';
 export { approximateSize, messageSize, splitBatches } from './batching.js';
+export { Outbox, type OutboxOptions } from './outbox.js';

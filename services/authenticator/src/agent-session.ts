@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { splitBatches, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage, type Hello } from '@airlock/proto';
+import { Outbox, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage, type Hello } from '@airlock/proto';
 import type { Logger } from 'pino';
 
 /** The two shapes of an AgentLink stream: Connect (a message per gRPC message) and ConnectBatched. */
@@ -63,9 +63,7 @@ export class AgentSession {
   readonly bssKeys = new Set<string>();
   private inSeq = 0n;
   private outSeq = 0n;
-  private readonly backlog: ControllerMessage[] = [];
-  private draining = false;
-  private flushScheduled = false;
+  private readonly outbox: Outbox<ControllerMessage>;
   /** Core reference of each command waiting for its result, by seq (as a number: a BigInt key hashes slowly, and a stream never reaches 2^53 commands). */
   private readonly pending = new Map<number, number>();
   /** Message token bucket: when empty, reading pauses (HTTP/2 flow control holds the agent back). */
@@ -100,38 +98,28 @@ export class AgentSession {
     call.on('error', (e: Error) => this.close(`stream error: ${e.message}`));
     call.on('cancelled', () => this.close('agent cancelled the stream'));
     call.on('close', () => this.close('stream closed'));
-    call.on('drain', () => this.flush());
+    this.outbox = new Outbox<ControllerMessage>({
+      batched,
+      maxMessageBytes: limits.maxMessageBytes,
+      queueLimit: limits.sendQueue,
+      writeOne: (m) => (call as ServerDuplexStream<AgentMessage, ControllerMessage>).write(m),
+      writeBatch: (messages) => (call as ServerDuplexStream<AgentBatch, ControllerBatch>).write({ messages }),
+    });
+    call.on('drain', () => this.outbox.flush());
   }
 
   /** Sends a command; `ref` is remembered so the agent's result reaches the core. */
   send(body: CommandBody, ref?: number, droppable = false): void {
     if (this.closed) return;
-    if (this.draining && droppable && this.backlog.length >= this.limits.sendQueue) {
+    if (!this.outbox.accepts(droppable)) {
       // Bounded: a transmit that cannot be queued is dropped and counted; EAPOL
       // retransmission recovers it. Key and port commands are never dropped.
       this.host.sendDropped('send_queue_full');
       return;
     }
     this.outSeq += 1n;
-    const msg: ControllerMessage = { seq: this.outSeq, body };
     if (ref !== undefined) this.pending.set(Number(this.outSeq), ref);
-    if (this.batched) {
-      // Everything sent in this turn of the event loop leaves in one gRPC message.
-      this.backlog.push(msg);
-      if (!this.draining && !this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => {
-          this.flushScheduled = false;
-          this.flush();
-        });
-      }
-      return;
-    }
-    if (this.draining) {
-      this.backlog.push(msg);
-      return;
-    }
-    if (!(this.call as ServerDuplexStream<AgentMessage, ControllerMessage>).write(msg)) this.draining = true;
+    this.outbox.push({ seq: this.outSeq, body });
   }
 
   /** The core reference of a command seq (and forgets it). */
@@ -147,6 +135,7 @@ export class AgentSession {
     if (this.closed) return;
     this.log.warn({ code: status[code], reason: message }, 'ending agent stream');
     this.closed = true;
+    this.outbox.close();
     const err = Object.assign(new Error(message), { code, details: message });
     this.call.emit('error', err);
     this.host.gone(this, message);
@@ -155,31 +144,11 @@ export class AgentSession {
   /** Ends the stream normally (authenticator shutting down). */
   end(): void {
     if (this.closed) return;
-    this.flush(); // what is queued goes out first (batched: this turn's commands)
+    this.outbox.flush(); // what is queued goes out first (batched: this turn's commands)
+    this.outbox.close();
     this.closed = true;
     this.call.end();
     this.host.gone(this, 'authenticator closed the stream');
-  }
-
-  private flush(): void {
-    if (this.closed) return;
-    this.draining = false;
-    if (this.batched) {
-      if (this.backlog.length === 0) return;
-      const call = this.call as ServerDuplexStream<AgentBatch, ControllerBatch>;
-      for (const messages of splitBatches(this.backlog.splice(0), this.limits.maxMessageBytes / 2)) {
-        if (!call.write({ messages })) this.draining = true;
-      }
-      return;
-    }
-    const call = this.call as ServerDuplexStream<AgentMessage, ControllerMessage>;
-    while (this.backlog.length > 0) {
-      const msg = this.backlog.shift()!;
-      if (!call.write(msg)) {
-        this.draining = true;
-        return;
-      }
-    }
   }
 
   private onMessage(m: AgentMessage): void {
@@ -252,6 +221,7 @@ export class AgentSession {
     clearTimeout(this.resumeTimer);
     this.resumeTimer = undefined;
     this.closed = true;
+    this.outbox.close();
     this.host.gone(this, why);
   }
 }

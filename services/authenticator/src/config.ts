@@ -114,7 +114,7 @@ type Rule =
   | { type: 'integer'; doc: string; min: number; max: number; unit?: string; default?: number }
   | { type: 'boolean'; doc: string; default?: boolean }
   | { type: 'enum'; doc: string; values: readonly string[]; default?: string }
-  | { type: 'list'; doc: string; expect: string; item: Rule; minItems?: number; maxItems?: number; default?: readonly never[]; check?: GroupCheck }
+  | { type: 'list'; doc: string; expect: string; item: Rule; minItems?: number; maxItems?: number; default?: readonly string[]; check?: GroupCheck }
   | { type: 'map'; doc: string; fields: Readonly<Record<string, Rule>>; check?: GroupCheck };
 
 const AKM_NAMES: readonly AkmName[] = ['psk', 'psk-sha256', '8021x', '8021x-sha256'];
@@ -316,6 +316,18 @@ const NETWORK_RULE: Rule = {
   },
 };
 
+/** A server's mTLS files: its certificate and key (the authenticator's, by default) and the CA of its clients. */
+function mtlsFiles(doc: string, caDoc: string): Rule {
+  return {
+    type: 'map', doc,
+    fields: {
+      cert: { type: 'string', doc: "the authenticator's certificate (PEM)", expect: 'a file path', default: '/etc/airlock/pki/authenticator.pem', check: checkPath },
+      key: { type: 'string', doc: 'its private key (PEM)', expect: 'a file path', default: '/etc/airlock/pki/authenticator.key', check: checkPath },
+      ca: { type: 'string', doc: caDoc, expect: 'a file path', default: '/etc/airlock/pki/ca.pem', check: checkPath },
+    },
+  };
+}
+
 /** The configuration schema: every YAML key with its type, range, default and documentation. */
 const CONFIG_SCHEMA: Rule = {
   type: 'map',
@@ -327,14 +339,7 @@ const CONFIG_SCHEMA: Rule = {
       fields: {
         listen: { type: 'string', doc: 'address to listen on', expect: '"host:port"', check: checkListen, default: '0.0.0.0:50051' },
         plaintext: { type: 'boolean', doc: 'serve without TLS: agents are not authenticated (a warning is logged)', default: false },
-        tls: {
-          type: 'map', doc: 'mTLS: the server certificate, and the CA whose client certificates identify agents (CN = agent id)',
-          fields: {
-            cert: { type: 'string', doc: "the authenticator's certificate (PEM)", expect: 'a file path', default: '/etc/airlock/pki/authenticator.pem', check: checkPath },
-            key: { type: 'string', doc: 'its private key (PEM)', expect: 'a file path', default: '/etc/airlock/pki/authenticator.key', check: checkPath },
-            ca: { type: 'string', doc: 'the CA that issues agent certificates (PEM)', expect: 'a file path', default: '/etc/airlock/pki/ca.pem', check: checkPath },
-          },
-        },
+        tls: mtlsFiles('mTLS: the server certificate, and the CA whose client certificates identify agents (CN = agent id)', 'the CA that issues agent certificates (PEM)'),
         keepalive_time_ms: { type: 'integer', doc: 'HTTP/2 keepalive ping interval', min: 1000, max: 3_600_000, unit: 'ms', default: 20_000 },
         keepalive_timeout_ms: { type: 'integer', doc: 'time to wait for a ping ack', min: 1000, max: 600_000, unit: 'ms', default: 10_000 },
         max_message_bytes: { type: 'integer', doc: 'largest gRPC message accepted or sent', min: 1024, max: 64 * 1024 * 1024, unit: 'bytes', default: 65_536 },
@@ -372,17 +377,10 @@ const CONFIG_SCHEMA: Rule = {
         listen: { type: 'string', doc: 'address to listen on (keep it on a management network)', expect: '"host:port"', check: checkListen, default: '127.0.0.1:50052' },
         plaintext: { type: 'boolean', doc: 'serve without TLS; only on a loopback address (logged as a warning)', default: false },
         operators: {
-          type: 'list', doc: 'client certificate CNs allowed to call it (mTLS)', expect: 'a list of certificate CNs', minItems: 1, default: ['operator'] as never,
+          type: 'list', doc: 'client certificate CNs allowed to call it (mTLS)', expect: 'a list of certificate CNs', minItems: 1, default: ['operator'],
           item: { type: 'string', doc: 'an operator certificate CN', expect: 'a CN', check: checkAgentId },
         },
-        tls: {
-          type: 'map', doc: 'the Admin server certificate and the CA whose client certificates it accepts',
-          fields: {
-            cert: { type: 'string', doc: 'server certificate (PEM)', expect: 'a file path', default: '/etc/airlock/pki/authenticator.pem', check: checkPath },
-            key: { type: 'string', doc: 'its private key (PEM)', expect: 'a file path', default: '/etc/airlock/pki/authenticator.key', check: checkPath },
-            ca: { type: 'string', doc: 'the CA of operator certificates (PEM)', expect: 'a file path', default: '/etc/airlock/pki/ca.pem', check: checkPath },
-          },
-        },
+        tls: mtlsFiles('the Admin server certificate and the CA whose client certificates it accepts', 'the CA of operator certificates (PEM)'),
       },
     },
     cluster: {

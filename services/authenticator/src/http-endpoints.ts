@@ -48,7 +48,7 @@ function text(status: number, body: string): HttpResponse {
 }
 
 /** Splits "host:port" / "[v6]:port" into the parts node:net expects. */
-function splitListen(listen: string): { host: string; port: number } {
+export function splitListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(listen);
   const port = m === null ? NaN : Number(m[3]);
   if (m === null || port > 65535) throw new Error(`http listen address must be "host:port" with port 0..65535, got ${JSON.stringify(listen)}`);

@@ -65,6 +65,17 @@ export interface ClusterLink extends PmksaListener {
   stationAssociated(sta: Buffer): void;
 }
 
+/** An agent as the admin API shows it (AuthenticatorService.agentViews). */
+export interface AgentView {
+  agentId: string;
+  /** False while it is away, in its reconnect grace period. */
+  connected: boolean;
+  peer?: string;
+  /** When its stream opened (Unix ms). */
+  connectedAt?: number;
+  bssids: string[];
+}
+
 /** Builds the core's network policies from the configuration. */
 export function networkPolicies(config: AuthenticatorConfig): Map<string, NetworkPolicy> {
   const out = new Map<string, NetworkPolicy>();
@@ -131,9 +142,14 @@ export class AuthenticatorService implements SessionHost {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private readonly t0 = performance.now();
-  /** The core's clock starts here (performance.now() of this process): Unix ms = performance.timeOrigin + coreEpoch + core ms. */
-  get coreEpoch(): number {
-    return this.t0;
+  /** Unix ms of a time on the core's clock. */
+  wallMs(coreMs: number): number {
+    return performance.timeOrigin + this.t0 + coreMs;
+  }
+
+  /** The core's clock at Unix ms `wallMs` (the inverse of wallMs). */
+  coreMs(wallMs: number): number {
+    return wallMs - performance.timeOrigin - this.t0;
   }
   private stopped = false;
   private radius: RadiusClient | undefined;
@@ -147,8 +163,6 @@ export class AuthenticatorService implements SessionHost {
   private readonly cluster: ClusterLink | undefined;
   /** Handshake outcomes over the last minutes (the status page). */
   readonly handshakeSeries = new HandshakeSeries();
-  /** Agents dropped without a reconnect grace (evicted by the cluster). */
-  private readonly noGrace = new Set<string>();
 
   constructor(opts: ServiceOptions) {
     this.config = opts.config;
@@ -246,12 +260,7 @@ export class AuthenticatorService implements SessionHost {
       // Requests in flight finish on the old client (its retransmissions included).
       const r = this.config.radius;
       if (old !== undefined) setTimeout(() => void old.close(), r.timeoutMs * 2 ** (r.maxRetransmits + 1) + 1000).unref();
-      if (this.interimTimer) clearInterval(this.interimTimer);
-      this.interimTimer = undefined;
-      if (fresh !== undefined && next.radius.accounting && next.radius.interimIntervalS > 0) {
-        this.interimTimer = setInterval(() => this.sendInterimUpdates(), next.radius.interimIntervalS * 1000);
-        this.interimTimer.unref();
-      }
+      this.armInterimUpdates(next.radius);
       applied.push('radius');
     }
     if (!same(this.config.agents, next.agents)) {
@@ -284,11 +293,16 @@ export class AuthenticatorService implements SessionHost {
   async start(): Promise<void> {
     if (this.radius === undefined) return;
     await this.radius.start();
-    const interval = this.config.radius.interimIntervalS;
-    if (this.config.radius.accounting && interval > 0) {
-      this.interimTimer = setInterval(() => this.sendInterimUpdates(), interval * 1000);
-      this.interimTimer.unref();
-    }
+    this.armInterimUpdates(this.config.radius);
+  }
+
+  /** The Interim-Update timer for `r` (none without servers, accounting or an interval). */
+  private armInterimUpdates(r: AuthenticatorConfig['radius']): void {
+    if (this.interimTimer) clearInterval(this.interimTimer);
+    this.interimTimer = undefined;
+    if (this.radius === undefined || !r.accounting || r.interimIntervalS === 0) return;
+    this.interimTimer = setInterval(() => this.sendInterimUpdates(), r.interimIntervalS * 1000);
+    this.interimTimer.unref();
   }
 
   /** How often agents report StationCounters: often enough for Interim-Updates and Stops. */
@@ -352,8 +366,8 @@ export class AuthenticatorService implements SessionHost {
   }
 
   /** Agents connected or in reconnect grace, with their BSSes (admin). */
-  agentViews(): { agentId: string; connected: boolean; peer?: string; connectedAt?: number; bssids: string[] }[] {
-    const out: { agentId: string; connected: boolean; peer?: string; connectedAt?: number; bssids: string[] }[] = [];
+  agentViews(): AgentView[] {
+    const out: AgentView[] = [];
     for (const [id, keys] of this.agentBsses) {
       const s = this.sessions.get(id);
       out.push({ agentId: id, connected: s !== undefined, peer: s?.peer, connectedAt: s?.connectedAt, bssids: [...keys].map((k) => formatMac(Buffer.from(k, 'hex'))).sort() });
@@ -383,7 +397,7 @@ export class AuthenticatorService implements SessionHost {
    * + performance.now() there): the ones still here from before left, as on a roam.
    */
   stationsMovedAway(stas: Buffer[], atWallMs: number): void {
-    const at = atWallMs - performance.timeOrigin - this.t0;
+    const at = this.coreMs(atWallMs);
     const now = this.now();
     for (const sta of stas) {
       const effects = this.core.stationMovedAway(sta, at, now);
@@ -392,18 +406,23 @@ export class AuthenticatorService implements SessionHost {
     this.armTimer();
   }
 
-  /** Drops an agent here at once, without reconnect grace: another worker serves it now. */
+  /**
+   * Drops an agent here at once, without reconnect grace: another worker serves it now (the
+   * primary knows, so this worker does not report it released).
+   */
   evict(agent: string, reason: string): void {
     const graceTimer = this.graceTimers.get(agent);
     if (graceTimer !== undefined) clearTimeout(graceTimer);
     this.graceTimers.delete(agent);
-    this.noGrace.add(agent);
-    try {
-      this.sessions.get(agent)?.fail(status.ABORTED, reason);
-      this.dropAgent(agent, reason);
-    } finally {
-      this.noGrace.delete(agent);
+    const session = this.sessions.get(agent);
+    if (session !== undefined) {
+      // No longer this agent's session: its end below (gone) does not start a grace period.
+      this.sessions.delete(agent);
+      this.metrics.agentsConnected.set(this.sessions.size);
+      session.fail(status.ABORTED, reason);
+      session.bssKeys.clear();
     }
+    this.dropAgent(agent, reason);
     this.armTimer();
   }
 
@@ -552,7 +571,7 @@ export class AuthenticatorService implements SessionHost {
     this.metrics.agentsConnected.set(this.sessions.size);
     const graceS = this.config.agents.reconnectGraceS;
     const now = this.now();
-    if (graceS > 0 && !this.stopping && !this.noGrace.has(id)) {
+    if (graceS > 0 && !this.stopping) {
       // Its stations keep keys, authorization and replay counters for the grace period;
       // nothing is sent to them meanwhile (DESIGN.md "Reconnect").
       for (const k of session.bssKeys) this.core.detachBss(Buffer.from(k, 'hex'));
@@ -565,7 +584,7 @@ export class AuthenticatorService implements SessionHost {
       const effects: Effect[] = [];
       for (const k of session.bssKeys) this.removeBss(k, now, 'agent disconnected', effects);
       this.agentBsses.delete(id);
-      if (!this.noGrace.has(id)) this.cluster?.agentReleased(id);
+      this.cluster?.agentReleased(id);
       this.apply(effects);
     }
     session.bssKeys.clear();

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { AgentLinkClient, splitBatches, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
+import { AgentLinkClient, Outbox, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
 import { formatMac, isMac, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import type { Driver, DriverEvent } from './driver.js';
@@ -60,10 +60,8 @@ export class EdgeAgent extends EventEmitter {
   private outSeq = 0n;
   private inSeq = 0n;
   private welcomed = false;
-  private draining = false;
-  /** Messages waiting to be written: for 'drain' (both modes), or for the end of this turn (batched). */
-  private readonly backlog: AgentMessage[] = [];
-  private flushScheduled = false;
+  /** The current stream's sending side (a new one per stream). */
+  private outbox: Outbox<AgentMessage> | undefined;
   private readonly commands: ControllerMessage[] = [];
   private applying = false;
   private stopped = false;
@@ -110,6 +108,8 @@ export class EdgeAgent extends EventEmitter {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const s = this.stream;
     this.stream = undefined;
+    this.outbox?.close();
+    this.outbox = undefined;
     this.welcomed = false;
     s?.end();
     s?.cancel();
@@ -122,12 +122,19 @@ export class EdgeAgent extends EventEmitter {
     this.outSeq = 0n;
     this.inSeq = 0n;
     this.welcomed = false;
-    this.draining = false;
-    this.backlog.length = 0;
     this.commands.length = 0;
     const batched = this.opts.batched !== false;
     const stream: Stream = batched ? this.client.connectBatched() : this.client.connect();
     this.stream = stream;
+    this.outbox?.close();
+    const outbox = new Outbox<AgentMessage>({
+      batched,
+      maxMessageBytes: this.opts.maxMessageBytes ?? 65536,
+      queueLimit: this.opts.eventQueue ?? 8192,
+      writeOne: (m) => (stream as SingleStream).write(m),
+      writeBatch: (messages) => (stream as BatchStream).write({ messages }),
+    });
+    this.outbox = outbox;
     // A call without an 'error' listener crashes the process when the server goes away.
     stream.on('error', (e: grpc.ServiceError) => this.lost(stream, `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`));
     stream.on('end', () => this.lost(stream, 'authenticator ended the stream'));
@@ -141,7 +148,7 @@ export class EdgeAgent extends EventEmitter {
     } else {
       stream.on('data', (m: ControllerMessage) => this.onMessage(stream, m));
     }
-    stream.on('drain', () => this.flush(stream));
+    stream.on('drain', () => outbox.flush());
     const d = this.opts.driver;
     this.write(stream, {
       $case: 'hello',
@@ -158,6 +165,8 @@ export class EdgeAgent extends EventEmitter {
   private lost(stream: Stream, reason: string): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
+    this.outbox?.close();
+    this.outbox = undefined;
     const wasWelcomed = this.welcomed;
     this.welcomed = false;
     stream.removeAllListeners('data');
@@ -175,48 +184,14 @@ export class EdgeAgent extends EventEmitter {
   }
 
   private write(stream: Stream, body: AgentBody, droppable = false): void {
-    if (this.draining && droppable && this.backlog.length >= (this.opts.eventQueue ?? 8192)) {
+    const outbox = this.outbox;
+    if (this.stream !== stream || outbox === undefined) return;
+    if (!outbox.accepts(droppable)) {
       this.counters.eventsDropped++;
       return;
     }
     this.outSeq += 1n;
-    const msg: AgentMessage = { seq: this.outSeq, body };
-    if (this.opts.batched !== false) {
-      // Batched: everything written in this turn goes out together.
-      this.backlog.push(msg);
-      if (!this.draining && !this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => {
-          this.flushScheduled = false;
-          this.flush(stream);
-        });
-      }
-      return;
-    }
-    if (this.draining) {
-      this.backlog.push(msg);
-      return;
-    }
-    if (!(stream as SingleStream).write(msg)) this.draining = true;
-  }
-
-  private flush(stream: Stream): void {
-    if (this.stream !== stream) return;
-    this.draining = false;
-    if (this.opts.batched !== false) {
-      if (this.backlog.length === 0) return;
-      // Under half the receiver's message limit each (the estimate bounds the encoding).
-      for (const messages of splitBatches(this.backlog.splice(0), (this.opts.maxMessageBytes ?? 65536) / 2)) {
-        if (!(stream as BatchStream).write({ messages })) this.draining = true;
-      }
-      return;
-    }
-    while (this.backlog.length > 0) {
-      if (!(stream as SingleStream).write(this.backlog.shift()!)) {
-        this.draining = true;
-        return;
-      }
-    }
+    outbox.push({ seq: this.outSeq, body });
   }
 
   private onDriverEvent(e: DriverEvent): void {

@@ -60,14 +60,33 @@ async function heapKb(auth: AuthenticatorProcess): Promise<number> {
   return ((await auth.metrics()).get('nodejs_heap_size_used_bytes') ?? NaN) / 1024;
 }
 
-/** The options both scenarios share, and the crypto floor (measured first, while quiet). */
-function shared(ctx: BenchContext): { agents: number; perAgent: number; concurrency: number; timeoutMs: number; floorUs: number } {
+/** What both scenarios share: options, the authenticator's configuration, the agents' certificates, the crypto floor (measured first, while quiet). */
+interface Shared {
+  agents: number;
+  perAgent: number;
+  concurrency: number;
+  timeoutMs: number;
+  floorUs: number;
+  config: Record<string, unknown>;
+  /** The agents' certificates (mTLS), or undefined (plaintext). */
+  pkiDir: string | undefined;
+  /** Fields every result line ends with. */
+  linkFields: { agent_link: string; workers: number };
+}
+
+function shared(ctx: BenchContext): Shared {
+  const agents = intOption(ctx, 'agents', 10_000);
+  const link = linkOption(ctx);
+  const workers = intOption(ctx, 'workers', 1);
   return {
-    agents: intOption(ctx, 'agents', 10_000),
+    agents,
     perAgent: intOption(ctx, 'stations', 10),
     concurrency: intOption(ctx, 'concurrency', 1024),
     timeoutMs: intOption(ctx, 'timeout-s', 600) * 1000,
     floorUs: measurePskCryptoFloor(intOption(ctx, 'floor-iterations', 20000)),
+    config: authConfig(link, workers),
+    pkiDir: link === 'mtls' ? fleetPki(agents, (t) => ctx.progress(t)) : undefined,
+    linkFields: { agent_link: `${link === 'mtls' ? 'mTLS' : 'plaintext'}, one TCP connection per agent`, workers },
   };
 }
 
@@ -78,17 +97,10 @@ function startLoad(auth: AuthenticatorProcess, o: { agents: number; perAgent: nu
   return LoadProcess.start({ target, agents: o.agents, stationsPerAgent: o.perAgent, bssesPerAgent: 1, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, ownConnections: true, rejoinAfterDisconnectMs, pkiDir: o.pkiDir });
 }
 
-/** The agents' certificates when the link is mTLS. */
-function agentPki(ctx: BenchContext, link: Link, agents: number): string | undefined {
-  return link === 'mtls' ? fleetPki(agents, (t) => ctx.progress(t)) : undefined;
-}
-
 async function runScale(ctx: BenchContext): Promise<BenchResult> {
-  const { agents, perAgent, concurrency, timeoutMs, floorUs } = shared(ctx);
+  const { agents, perAgent, concurrency, timeoutMs, floorUs, config, pkiDir, linkFields } = shared(ctx);
   const idleS = intOption(ctx, 'idle-s', 10);
-  const link = linkOption(ctx);
-  const pkiDir = agentPki(ctx, link, agents);
-  const auth = await startAuthenticatorProcess('scale-authenticator', ctx.workDir, authConfig(link, intOption(ctx, 'workers', 1)));
+  const auth = await startAuthenticatorProcess('scale-authenticator', ctx.workDir, config);
   let load: LoadProcess | undefined;
   try {
     await sleep(1000);
@@ -136,8 +148,7 @@ async function runScale(ctx: BenchContext): Promise<BenchResult> {
       stations_authorized: m.get('airlock_stations{state="authorized"}'),
       key_mismatches: check.keyMismatches,
       ordering_violations: check.violations,
-      agent_link: `${link === 'mtls' ? 'mTLS' : 'plaintext'}, one TCP connection per agent`,
-      workers: intOption(ctx, 'workers', 1),
+      ...linkFields,
     };
   } finally {
     await load?.stop();
@@ -146,10 +157,8 @@ async function runScale(ctx: BenchContext): Promise<BenchResult> {
 }
 
 async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
-  const { agents, perAgent, concurrency, timeoutMs, floorUs } = shared(ctx);
-  const link = linkOption(ctx);
-  const pkiDir = agentPki(ctx, link, agents);
-  let auth = await startAuthenticatorProcess('mass-rejoin-authenticator', ctx.workDir, authConfig(link, intOption(ctx, 'workers', 1)));
+  const { agents, perAgent, concurrency, timeoutMs, floorUs, config, pkiDir, linkFields } = shared(ctx);
+  let auth = await startAuthenticatorProcess('mass-rejoin-authenticator', ctx.workDir, config);
   let load: LoadProcess | undefined;
   try {
     const port = Number(auth.grpcTarget.split(':')[1]);
@@ -161,7 +170,7 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
     const t0 = Date.now();
     await auth.stop();
     // The same port: the agents reconnect to where they were.
-    auth = await startAuthenticatorProcess('mass-rejoin-authenticator-2', ctx.workDir, authConfig(link, intOption(ctx, 'workers', 1)), { grpcPort: port });
+    auth = await startAuthenticatorProcess('mass-rejoin-authenticator-2', ctx.workDir, config, { grpcPort: port });
     const rssStart = auth.rssKb();
     const ok = await waitAuthorized(auth, total, timeoutMs);
     const tookS = (Date.now() - t0) / 1000;
@@ -186,8 +195,7 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
       handshake_failures: (m.get('airlock_handshakes_total{result="mic_failure"}') ?? 0) + (m.get('airlock_handshakes_total{result="rejected"}') ?? 0),
       key_mismatches: check.keyMismatches,
       ordering_violations: check.violations,
-      agent_link: `${link === 'mtls' ? 'mTLS' : 'plaintext'}, one TCP connection per agent`,
-      workers: intOption(ctx, 'workers', 1),
+      ...linkFields,
     };
   } finally {
     await load?.stop();

@@ -4,7 +4,6 @@
  * LocalAdmin and merges). Results are the proto messages; a station or BSS that is not
  * there is `undefined` / false, turned into NOT_FOUND by the server.
  */
-import { performance } from 'node:perf_hooks';
 import type { AgentInfo, ExplainStationResponse, HandshakeInfo, StationInfo } from '@airlock/proto';
 import { formatMac, type HandshakeRecord, type StationView } from '@airlock/rsn';
 import { akmLabel } from '../akm-names.js';
@@ -48,7 +47,7 @@ export class LocalAdmin implements AdminBackend {
 
   /** Unix ms of a time on the core's clock. */
   private wall(coreMs: number): number {
-    return Math.round(performance.timeOrigin + this.service.coreEpoch + coreMs);
+    return Math.round(this.service.wallMs(coreMs));
   }
 
   agents(): Promise<AgentInfo[]> {

@@ -6,10 +6,10 @@
 import type { AgentInfo, ExplainStationResponse, StationInfo } from '@airlock/proto';
 import type { AdminBackend, StationFilter, StatusSnapshot } from './backend.js';
 import { mergeSeries } from '../status/series.js';
-import type { AdminQuestion } from '../cluster/protocol.js';
+import type { WorkerQuestion } from '../cluster/protocol.js';
 
 /** Puts a question to every worker; resolves with the answers that came (undefined: none). */
-export type AskWorkers = (q: AdminQuestion) => Promise<unknown[]>;
+export type AskWorkers = (q: WorkerQuestion) => Promise<unknown[]>;
 
 export class ClusterAdmin implements AdminBackend {
   constructor(private readonly ask: AskWorkers) {}

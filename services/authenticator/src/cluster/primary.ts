@@ -16,9 +16,9 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AuthenticatorConfig } from '../config.js';
 import type { ReloadOutcome } from '../server.js';
-import { startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
+import { splitListen, startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
 import { createLogger } from '../logging.js';
-import { isClusterMessage, type AdminQuestion, type PmksaMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+import { isClusterMessage, toBuffer, type PmksaMessage, type PrimaryMessage, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { ClusterAdmin } from '../admin/cluster-backend.js';
 import { startAdminServer, type RunningAdmin } from '../admin/server.js';
 import { statusRoutes } from '../status/page.js';
@@ -27,8 +27,8 @@ import { statusRoutes } from '../status/page.js';
 const PIN_MS = 10_000;
 /** A worker that dies is replaced after this long (not in a tight loop). */
 const RESPAWN_MS = 1000;
-/** Workers asked for metrics or an Admin answer reply within this long, or are left out. */
-const METRICS_TIMEOUT_MS = 2000;
+/** Workers asked a question (metrics, Admin API, reload) answer within this long, or are left out. */
+const ANSWER_TIMEOUT_MS = 2000;
 
 /** A running clustered authenticator, seen from the primary. */
 export interface RunningPrimary {
@@ -54,14 +54,7 @@ interface PmksaHeld {
   receivedAt: number;
 }
 
-function splitListen(listen: string): { host: string; port: number } {
-  const cut = listen.lastIndexOf(':');
-  return { host: listen.slice(0, cut).replace(/^\[|\]$/g, ''), port: Number(listen.slice(cut + 1)) };
-}
-
-function hex(u: Uint8Array): string {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('hex');
-}
+const hex = (u: Uint8Array): string => toBuffer(u).toString('hex');
 
 /** Forks `count` workers and serves as their primary. */
 export async function startPrimary(config: AuthenticatorConfig, count: number, opts: { logger?: Logger } = {}): Promise<RunningPrimary> {
@@ -71,9 +64,9 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   const homes = new Map<string, number>();
   const claims = new Map<string, string>();
   const pins = new Map<string, { worker: number; until: number }>();
-  const metricsWaits = new Map<number, { pending: Set<number>; got: MetricObjectWithValues<MetricValue<string>>[][]; done: () => void }>();
-  const adminWaits = new Map<number, { pending: Set<number>; got: unknown[]; done: () => void }>();
-  let metricsSeq = 0;
+  /** Questions put to every worker, waiting for their answers. */
+  const waits = new Map<number, { pending: Set<number>; got: unknown[]; done: () => void }>();
+  let questionSeq = 0;
   let turn = 0;
   let stopping = false;
   // The primary's own metrics: its process, and how the agents are spread.
@@ -82,7 +75,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   new Gauge({
     name: 'airlock_cluster_workers', help: 'Worker processes serving agents', registers: [own],
     collect() {
-      this.set([...workers.values()].filter((w) => w.ready).length);
+      this.set(readyWorkers().length);
     },
   });
   new Gauge({
@@ -94,7 +87,8 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   });
   const redirects = new Counter({ name: 'airlock_cluster_redirects_total', help: 'Agents that reconnected to a worker other than the one holding their stations, and were sent there', registers: [own] });
   let started = false;
-  let startFailed: (e: Error) => void = () => undefined;
+  let startDone: (e?: Error) => void = () => undefined;
+  const readyWorkers = (): WorkerState[] => [...workers.values()].filter((w) => w.ready);
 
   const send = (w: WorkerState, m: PrimaryMessage): void => {
     if (w.worker.isConnected()) w.worker.send(m);
@@ -119,6 +113,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
       case 'ready':
         w.ready = true;
         logger.info({ workerId: id, pid: w.worker.process.pid }, 'worker ready');
+        if (!started && readyWorkers().length >= count) startDone();
         break;
       case 'pmksa-cached':
         pmksa.set(`${hex(m.entry.sta)}/${hex(m.entry.ssid)}`, { entry: m.entry, receivedAt: performance.now() });
@@ -167,22 +162,13 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
       case 'connection-closed':
         w.connections = Math.max(0, w.connections - 1);
         break;
-      case 'metrics': {
-        const wait = metricsWaits.get(m.id);
-        if (wait === undefined || !wait.pending.delete(id)) break;
-        wait.got.push(m.metrics);
-        if (wait.pending.size === 0) wait.done();
-        break;
-      }
-      case 'admin-answer': {
-        const wait = adminWaits.get(m.id);
+      case 'answer': {
+        const wait = waits.get(m.id);
         if (wait === undefined || !wait.pending.delete(id)) break;
         wait.got.push(m.answer);
         if (wait.pending.size === 0) wait.done();
         break;
       }
-      case 'stopped':
-        break;
       default:
         break;
     }
@@ -196,10 +182,10 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     worker.on('message', (m: unknown) => {
       if (isClusterMessage(m)) onWorkerMessage(w, m as WorkerMessage);
     });
-    worker.on('online', () => send(w, { t: 'snapshot', workerId: worker.id, pmksa: livePmksa(), homes: [...homes], claims: [...claims] }));
+    worker.on('online', () => send(w, { t: 'snapshot', pmksa: livePmksa(), homes: [...homes], claims: [...claims] }));
     worker.on('exit', (code, signal) => {
       workers.delete(worker.id);
-      for (const wait of [...metricsWaits.values(), ...adminWaits.values()]) if (wait.pending.delete(worker.id) && wait.pending.size === 0) wait.done();
+      for (const wait of waits.values()) if (wait.pending.delete(worker.id) && wait.pending.size === 0) wait.done();
       // Its agents lost their streams and reconnect to the others; what it held is gone.
       for (const [agent, home] of homes) {
         if (home !== worker.id) continue;
@@ -208,7 +194,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
       }
       if (stopping) return;
       if (!started) {
-        startFailed(new Error(`worker ${worker.id} exited (code ${code ?? signal}) while starting; see its log`));
+        startDone(new Error(`worker ${worker.id} exited (code ${code ?? signal}) while starting; see its log`));
         return;
       }
       logger.error({ workerId: worker.id, code, signal }, 'worker exited; starting another');
@@ -229,7 +215,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
       pins.delete(address);
     }
     // The fewest open connections; among equals, in turn.
-    const ready = [...workers.values()].filter((w) => w.ready);
+    const ready = readyWorkers();
     if (ready.length === 0) return undefined;
     const least = Math.min(...ready.map((w) => w.connections));
     const candidates = ready.filter((w) => w.connections === least);
@@ -251,38 +237,34 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   });
   front.on('error', (err) => logger.error({ err }, 'AgentLink listener error'));
 
+  /** Puts a question to every ready worker; the answers that came within ANSWER_TIMEOUT_MS. */
+  const ask = async (question: WorkerQuestion): Promise<unknown[]> => {
+    const id = ++questionSeq;
+    const got: unknown[] = [];
+    const pending = new Set(readyWorkers().map((w) => w.worker.id));
+    if (pending.size === 0) return got;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
+      waits.set(id, { pending, got, done: () => (clearTimeout(timer), resolve()) });
+      for (const wid of pending) send(workers.get(wid)!, { t: 'question', id, question });
+    });
+    waits.delete(id);
+    return got;
+  };
+
   // Metrics: the workers' registries and the primary's, summed.
   const aggregated = {
     contentType: own.contentType,
     metrics: async (): Promise<string> => {
-      const id = ++metricsSeq;
-      const got: MetricObjectWithValues<MetricValue<string>>[][] = [await own.getMetricsAsJSON()];
-      const pending = new Set([...workers.values()].filter((w) => w.ready).map((w) => w.worker.id));
-      if (pending.size > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, METRICS_TIMEOUT_MS);
-          metricsWaits.set(id, { pending, got, done: () => (clearTimeout(timer), resolve()) });
-          for (const wid of pending) send(workers.get(wid)!, { t: 'metrics-request', id });
-        });
-        metricsWaits.delete(id);
-      }
-      return AggregatorRegistry.aggregate(got).metrics();
+      const answers = (await ask({ op: 'metrics' })) as (MetricObjectWithValues<MetricValue<string>>[] | undefined)[];
+      return AggregatorRegistry.aggregate([await own.getMetricsAsJSON(), ...answers.filter((a) => a !== undefined)]).metrics();
     },
   };
 
   // Workers first: the port opens once every worker is ready.
   try {
     await new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if ([...workers.values()].filter((w) => w.ready).length >= count) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-      startFailed = (e) => {
-        clearInterval(check);
-        reject(e);
-      };
+      startDone = (e) => (e === undefined ? resolve() : reject(e));
     });
   } catch (e) {
     stopping = true;
@@ -299,23 +281,10 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     });
   });
   const grpcPort = (front.address() as { port: number }).port;
-  const ask = async (question: AdminQuestion): Promise<unknown[]> => {
-    const id = ++metricsSeq;
-    const got: unknown[] = [];
-    const pending = new Set([...workers.values()].filter((w) => w.ready).map((w) => w.worker.id));
-    if (pending.size === 0) return got;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, METRICS_TIMEOUT_MS);
-      adminWaits.set(id, { pending, got, done: () => (clearTimeout(timer), resolve()) });
-      for (const wid of pending) send(workers.get(wid)!, { t: 'admin-question', id, question });
-    });
-    adminWaits.delete(id);
-    return got;
-  };
   const backend = new ClusterAdmin(ask);
   let http: HttpEndpoints;
   try {
-    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && [...workers.values()].some((w) => w.ready), logger, routes: statusRoutes(backend) });
+    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && readyWorkers().length > 0, logger, routes: statusRoutes(backend) });
   } catch (e) {
     front.close();
     throw e;
@@ -364,5 +333,5 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     const done = outcomes.find((o): o is Extract<ReloadOutcome, { ok: true }> => o?.ok === true);
     return done ?? { ok: true, applied: [], restartNeeded: [] };
   };
-  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, reload, workers: () => [...workers.values()].filter((w) => w.ready).length, stop };
+  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, reload, workers: () => readyWorkers().length, stop };
 }

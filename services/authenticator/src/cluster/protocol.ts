@@ -11,8 +11,13 @@ import type { SharedPmksa } from '@airlock/rsn';
 import type { StationFilter } from '../admin/backend.js';
 import type { AuthenticatorConfig } from '../config.js';
 
-/** An Admin API question the primary puts to every worker (admin/backend.ts). */
-export type AdminQuestion =
+/**
+ * A question the primary puts to every worker at once ('question', answered by 'answer'
+ * with the same id): its metrics for a scrape, the Admin API's questions (admin/backend.ts)
+ * and the two steps of a configuration reload.
+ */
+export type WorkerQuestion =
+  | { op: 'metrics' }
   | { op: 'agents' }
   | { op: 'status' }
   | { op: 'stations'; filter: StationFilter }
@@ -22,7 +27,6 @@ export type AdminQuestion =
   /** Configuration reload in two steps: every worker checks, then every worker applies. */
   | { op: 'reload-check'; config: AuthenticatorConfig }
   | { op: 'reload'; config: AuthenticatorConfig };
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 /** A PMKSA with its lifetime relative to the moment it was sent. */
 export type PmksaMessage = SharedPmksa;
@@ -42,14 +46,13 @@ export type WorkerMessage =
   | { t: 'stations-associated'; stas: Uint8Array; at: number }
   /** A connection the primary handed over has closed (placement counts them). */
   | { t: 'connection-closed' }
-  | { t: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
-  | { t: 'admin-answer'; id: number; answer: unknown }
-  | { t: 'stopped' };
+  /** A worker's answer to the question `id` (undefined when it could not answer). */
+  | { t: 'answer'; id: number; answer: unknown };
 
 /** Primary -> worker (a connection travels as the handle of a 'connection' message). */
 export type PrimaryMessage =
   /** Everything shared, for a worker that starts (or restarts) after others. */
-  | { t: 'snapshot'; workerId: number; pmksa: PmksaMessage[]; homes: [string, number][]; claims: [string, string][] }
+  | { t: 'snapshot'; pmksa: PmksaMessage[]; homes: [string, number][]; claims: [string, string][] }
   | { t: 'connection' }
   | { t: 'pmksa-cached'; entry: PmksaMessage }
   | { t: 'pmksa-forgotten'; sta: Uint8Array; ssid: Uint8Array }
@@ -61,8 +64,7 @@ export type PrimaryMessage =
   | { t: 'evict'; agent: string; reason: string }
   /** Stations that associated with another worker (a worker still holding one lets it go). */
   | { t: 'stations-associated'; stas: Uint8Array; at: number }
-  | { t: 'metrics-request'; id: number }
-  | { t: 'admin-question'; id: number; question: AdminQuestion }
+  | { t: 'question'; id: number; question: WorkerQuestion }
   | { t: 'stop'; graceMs: number };
 
 /** Whether an IPC message is one of ours (node:cluster and prom-client send their own). */

@@ -11,12 +11,15 @@ import { createLogger } from '../logging.js';
 import type { AgentSession } from '../agent-session.js';
 import { startAuthenticator, type RunningAuthenticator } from '../server.js';
 import type { AuthenticatorService, ClusterLink } from '../service.js';
-import { isClusterMessage, pmksaFromMessage, toBuffer, type AdminQuestion, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+import { isClusterMessage, pmksaFromMessage, toBuffer, type PrimaryMessage, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { LocalAdmin } from '../admin/backend.js';
 
-/** One worker's answer to an Admin question (or a reload step). */
-function answerAdmin(admin: LocalAdmin, service: AuthenticatorService, q: AdminQuestion): Promise<unknown> {
+/** This worker's answer to a question of the primary. */
+function answer(running: RunningAuthenticator, admin: LocalAdmin, q: WorkerQuestion): Promise<unknown> {
+  const service = running.service;
   switch (q.op) {
+    case 'metrics':
+      return running.metrics.registry.getMetricsAsJSON();
     case 'reload-check':
       return Promise.resolve(service.reloadRefusals(q.config));
     case 'reload':
@@ -175,16 +178,12 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
   };
   const link = new WorkerLink(id, logger, send);
   // Set once the service is up; messages (the snapshot first) arrive before.
-  const up: { running?: RunningAuthenticator } = {};
-  const waiting: Socket[] = [];
+  const up: { running?: RunningAuthenticator; admin?: LocalAdmin } = {};
   let stopping = false;
   const stop = (graceMs: number): void => {
     if (stopping) return;
     stopping = true;
-    void (up.running?.stop(graceMs) ?? Promise.resolve()).then(() => {
-      send({ t: 'stopped' });
-      process.exit(0);
-    });
+    void (up.running?.stop(graceMs) ?? Promise.resolve()).then(() => process.exit(0));
   };
   process.on('message', (m: unknown, handle: unknown) => {
     if (!isClusterMessage(m)) return;
@@ -192,15 +191,16 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
     if (msg.t === 'connection') {
       const socket = handle as Socket | undefined;
       if (socket === undefined) return;
-      if (stopping) socket.destroy();
-      else if (up.running === undefined) waiting.push(socket);
+      // Connections come only after 'ready' (the service is up by then).
+      if (stopping || up.running === undefined) socket.destroy();
       else link.takeConnection(socket, up.running);
-    } else if (msg.t === 'metrics-request') {
-      const registry = up.running?.metrics.registry;
-      if (registry !== undefined) void registry.getMetricsAsJSON().then((metrics) => send({ t: 'metrics', id: msg.id, metrics }));
-    } else if (msg.t === 'admin-question') {
-      const service = up.running?.service;
-      if (service !== undefined) void answerAdmin(new LocalAdmin(service, id), service, msg.question).then((answer) => send({ t: 'admin-answer', id: msg.id, answer }), () => send({ t: 'admin-answer', id: msg.id, answer: undefined }));
+    } else if (msg.t === 'question') {
+      const { running, admin } = up;
+      if (running === undefined || admin === undefined) return send({ t: 'answer', id: msg.id, answer: undefined });
+      void answer(running, admin, msg.question).then(
+        (a) => send({ t: 'answer', id: msg.id, answer: a }),
+        () => send({ t: 'answer', id: msg.id, answer: undefined }),
+      );
     } else if (msg.t === 'stop') {
       stop(msg.graceMs);
     } else {
@@ -215,7 +215,7 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
   process.on('disconnect', () => stop(1000));
   const running = await startAuthenticator({ config, logger, cluster: link });
   up.running = running;
+  up.admin = new LocalAdmin(running.service, id);
   link.attach(running.service);
-  for (const s of waiting.splice(0)) link.takeConnection(s, running);
   send({ t: 'ready' });
 }

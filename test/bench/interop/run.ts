@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { round } from '../scenario.js';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../../support/authenticator-process.js';
+import { serverTls, testPki } from '../../support/test-pki.js';
 import { procCpuUs } from '../../support/proc.js';
 import { quantile } from '../support/stats.js';
 import { assertInteropPrerequisites, RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../../interop/harness.js';
@@ -54,6 +55,8 @@ const AUTH_TIMEOUT_MS = 15_000;
 /** wpa_supplicant's first EAPOL-Start comes about 2 s after it starts. */
 const FIRST_AUTH_TIMEOUT_MS = 20_000;
 const TARGET_RATIO = 1.2;
+/** The wired agent's identity: a wired agent certificate of the test PKI (one agent at a time: the methods run in turn). */
+const AGENT_ID = 'sw-1';
 const USERS = { peap: { name: 'bob', password: 'bob password' }, tls: { name: 'alice' } };
 
 type PathName = 'hostapd' | 'airlock';
@@ -186,7 +189,8 @@ async function startRig(path: PathName, method: MethodName, ctx: RunContext): Pr
         return Promise.resolve({ total: us, parts: { hostapd: us } });
       };
     } else {
-      const agent: Child = await startWiredAgent({ name: `agent-${method}`, workDir: ctx.workDir, interfaceName: ns.hostInterface, ssid: SSID, target: ctx.auth.grpcTarget });
+      // mTLS: dial the name in the authenticator's certificate (an IP address as TLS server name is deprecated).
+      const agent: Child = await startWiredAgent({ name: `agent-${method}`, workDir: ctx.workDir, interfaceName: ns.hostInterface, ssid: SSID, target: `localhost:${ctx.auth.grpcPort}`, agentId: AGENT_ID, pkiDir: testPki().dir });
       // Stopped before the namespace goes: cap aborts when an open interface disappears.
       cleanup.add('wired agent', () => agent.stop());
       cpuUs = async () => {
@@ -299,7 +303,7 @@ function methodLine(method: MethodName, o: Options, h: PathResult, a: PathResult
     hop_floor_ratio: round(floorMs / hMed, 3),
     airlock_overhead_per_exchange_ms: round((aMed - hMed) / exchanges, 3),
     measured: 'wpa_supplicant -dd -t log: CTRL-EVENT-EAP-STARTED to CTRL-EVENT-EAP-SUCCESS; restart by wpa_cli reauthenticate',
-    airlock_topology: 'wired agent process -> gRPC (loopback, plaintext) -> authenticator process -> RADIUS -> FreeRADIUS',
+    airlock_topology: 'wired agent process -> gRPC (loopback, mTLS) -> authenticator process -> RADIUS -> FreeRADIUS',
     // Where the time goes, from the same supplicant logs (medians over the n authentications).
     hostapd_exchanges: median(h.timings.map((t) => t.exchanges)),
     airlock_exchanges: exchanges,
@@ -468,6 +472,7 @@ async function main(): Promise<number> {
       process.removeListener('exit', removePki);
     });
     const auth = await startAuthenticatorProcess('authenticator', workDir, {
+      grpc: { plaintext: false, tls: serverTls() },
       log: { level: 'info' },
       // hostapd here has no accounting server; neither does airlock send accounting.
       radius: { servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: side.radius.authPort, acct_port: side.radius.acctPort, secret: RADIUS_SECRET }], accounting: false },

@@ -474,6 +474,11 @@ async function main(): Promise<number> {
     const auth = await startAuthenticatorProcess('authenticator', workDir, {
       grpc: { plaintext: false, tls: serverTls() },
       log: { level: 'info' },
+      // One station authenticates back to back here (~10 EAPOL frames per authentication, 50 ms
+      // apart): far above the per-station limit that protects against a flooding station
+      // (20/s, burst 40), whose drops would cost an EAP retransmission (3 s) each. hostapd has
+      // no such limit.
+      limits: { eapol_per_station_per_s: 10_000, eapol_burst_per_station: 10_000 },
       // hostapd here has no accounting server; neither does airlock send accounting.
       radius: { servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: side.radius.authPort, acct_port: side.radius.acctPort, secret: RADIUS_SECRET }], accounting: false },
       networks: [{ ssid: SSID, akms: ['8021x'], group_rekey_s: 0 }],

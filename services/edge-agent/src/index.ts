@@ -6,3 +6,4 @@ export * from './drivers/sim/air-model.js';
 export * from './sim-topology.js';
 export * from './drivers/wired/index.js';
 export * from './link-credentials.js';
+export * from './drivers/nl80211/index.js';

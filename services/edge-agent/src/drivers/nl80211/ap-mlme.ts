@@ -1,0 +1,594 @@
+/**
+ * The AP's MLME for one BSS (IEEE 802.11-2020 §11.3: authentication and association,
+ * §11.1.4.3: active scanning), sans-I/O: frames and TX status in, with `now`; actions out
+ * (frames to transmit, kernel station entries to add or remove, events for the
+ * authenticator). It does what hostapd's ieee802_11.c does for Open System Authentication
+ * and (Re)Association, and nothing of RSN beyond checking that a station's RSNE selects
+ * what the BSS offers (hostapd's wpa_validate_wpa_ie status codes).
+ *
+ * Deviations from hostapd, and why:
+ * - Authenticated stations that have not associated are held in a table with a cap; when it
+ *   is full the oldest such entry is dropped (counted) instead of refusing the newcomer, so
+ *   a flood of Authentication frames from spoofed MACs cannot lock real stations out.
+ * - A second Association Request identical to the one just accepted, before the station
+ *   sent any EAPOL frame, is answered again with the same AID and is not reported: mac80211's
+ *   client sends one when the first response is slow (a new sequence number, no retry bit),
+ *   and reporting it would restart the 4-way handshake with a new ANonce.
+ */
+import { CIPHER, decodeRsne, formatMac, macKey, rsneDefaults } from '@airlock/rsn';
+import {
+  assocResponseElements,
+  CAPAB,
+  decodeAssocRequestBody,
+  decodeAuthBody,
+  decodeElements,
+  decodeMgmtFrame,
+  decodeReasonBody,
+  EID,
+  encodeAssocResponseBody,
+  encodeAuthBody,
+  encodeMgmtFrame,
+  encodeProbeResponse,
+  encodeReasonBody,
+  FC_RETRY,
+  MGMT,
+  REASON,
+  STATUS,
+  stationRates,
+  type BssAdvertisement,
+  type Elements,
+  type MgmtFrame,
+} from './ieee80211.js';
+
+/** The configuration of one BSS's MLME. */
+export interface MlmeConfig extends BssAdvertisement {
+  /** Associated stations at most; a further one is refused with status 17. Default 2007 (hostapd's max_num_sta). */
+  maxStations?: number;
+  /** Authenticated, not yet associated stations held at most (the oldest is dropped). Default 256. */
+  maxPendingAuth?: number;
+  /** How long an authenticated station may take to associate. Default 10 s. */
+  pendingAuthTimeoutMs?: number;
+  /** Frames the MLME answers per second at most (Authentication, Probe and refusal responses); a burst of as many. Default 200. */
+  responsesPerSecond?: number;
+}
+
+/** What the MLME asks its driver to do, in order. */
+export type MlmeAction =
+  /** Transmit a management frame. `ackToken`: report its TX status with handleTxStatus(token, acked). */
+  | { type: 'transmit'; frame: Buffer; ackToken?: number }
+  /** Add (or, with `replace`, delete and add again) the kernel's entry for an associating station. */
+  | { type: 'add-station'; sta: Buffer; aid: number; capability: number; listenInterval: number; rates: number[]; replace: boolean }
+  /** Delete the kernel's entry (keys and all). */
+  | { type: 'remove-station'; sta: Buffer }
+  /** Report an association to the authenticator (after the station acknowledged the response). */
+  | { type: 'associated'; sta: Buffer; rsne: Buffer; reassociation: boolean; previousBssid: Buffer | undefined }
+  /** Report that a station left or was removed. */
+  | { type: 'disassociated'; sta: Buffer; reason: number; deauth: boolean; locallyGenerated: boolean };
+
+/** Why frames were dropped or refused (counters). */
+export type MlmeDrop =
+  | 'malformed'
+  | 'not-for-this-bss'
+  | 'retransmission'
+  | 'duplicate-association'
+  | 'response-budget'
+  | 'auth-evicted'
+  | 'auth-refused'
+  | 'association-refused'
+  | 'association-not-acked'
+  | 'unexpected-subtype'
+  | 'unknown-station';
+
+type StaState = 'authenticated' | 'associating' | 'associated';
+
+interface StationEntry {
+  mac: Buffer;
+  key: string;
+  state: StaState;
+  aid: number;
+  /** Sequence Control and subtype of the last frame, to drop retransmissions. */
+  lastSeqCtrl: number;
+  lastSubtype: number;
+  /** Authenticated only: when the entry expires. */
+  expiresAt: number;
+  /** The accepted request's body, the response and its token (while associating/associated). */
+  acceptedBody: Buffer | undefined;
+  acceptedResponse: Buffer | undefined;
+  acceptedAt: number;
+  ackToken: number;
+  reassociation: boolean;
+  previousBssid: Buffer | undefined;
+  rsne: Buffer;
+  /** An EAPOL frame came from the station since its association was accepted. */
+  spokeEapol: boolean;
+}
+
+/** How long an Association Response may wait for its TX status before it counts as lost. */
+const ASSOC_RESPONSE_TIMEOUT_MS = 5000;
+/** Within this time an identical Association Request is a duplicate (see the module comment). */
+const DUPLICATE_ASSOC_WINDOW_MS = 3000;
+/** The AIDs a BSS hands out (§9.4.1.8: 1..2007). */
+const MAX_AID = 2007;
+
+/** Counters of one BSS's MLME. */
+export interface MlmeCounters {
+  framesReceived: number;
+  authentications: number;
+  associations: number;
+  probeResponses: number;
+  dropped: Record<MlmeDrop, number>;
+  /** Refusals by status code. */
+  refusedByStatus: Record<number, number>;
+}
+
+/**
+ * The MLME of one BSS. Feed it received management frames (handleFrame), TX status of
+ * the frames it asked to track (handleTxStatus), EAPOL arrivals (eapolReceived), and time
+ * (tick at nextDeadline()); carry out the actions it returns, in order.
+ */
+export class ApMlme {
+  readonly counters: MlmeCounters = {
+    framesReceived: 0,
+    authentications: 0,
+    associations: 0,
+    probeResponses: 0,
+    dropped: {
+      malformed: 0,
+      'not-for-this-bss': 0,
+      retransmission: 0,
+      'duplicate-association': 0,
+      'response-budget': 0,
+      'auth-evicted': 0,
+      'auth-refused': 0,
+      'association-refused': 0,
+      'association-not-acked': 0,
+      'unexpected-subtype': 0,
+      'unknown-station': 0,
+    },
+    refusedByStatus: {},
+  };
+  private readonly stations = new Map<string, StationEntry>();
+  private readonly byToken = new Map<number, StationEntry>();
+  private readonly usedAids = new Set<number>();
+  private pendingAuth = 0;
+  private associatedCount = 0;
+  private nextToken = 1;
+  private budget: number;
+  private budgetAt = 0;
+  private readonly maxStations: number;
+  private readonly maxPendingAuth: number;
+  private readonly pendingAuthTimeoutMs: number;
+  private readonly responsesPerSecond: number;
+  private readonly bssRsne: ReturnType<typeof rsneDefaults> | undefined;
+
+  constructor(readonly config: MlmeConfig) {
+    this.maxStations = Math.min(config.maxStations ?? MAX_AID, MAX_AID);
+    this.maxPendingAuth = config.maxPendingAuth ?? 256;
+    this.pendingAuthTimeoutMs = config.pendingAuthTimeoutMs ?? 10_000;
+    this.responsesPerSecond = config.responsesPerSecond ?? 200;
+    this.budget = this.responsesPerSecond;
+    if (config.rsne.length > 0) {
+      const r = decodeRsne(config.rsne);
+      if (!r.ok) throw new Error(`BSS ${formatMac(config.bssid)}: its own RSNE does not decode: ${r.error.detail}`);
+      this.bssRsne = rsneDefaults(r.value);
+    }
+  }
+
+  /** The BSSID. */
+  get bssid(): Buffer {
+    return this.config.bssid;
+  }
+
+  /** Associated stations (for Hello's station table and counters). */
+  associatedStations(): { sta: Buffer; aid: number; rsne: Buffer }[] {
+    const out: { sta: Buffer; aid: number; rsne: Buffer }[] = [];
+    for (const s of this.stations.values()) if (s.state === 'associated') out.push({ sta: s.mac, aid: s.aid, rsne: s.rsne });
+    return out;
+  }
+
+  /** True when the station is associated to this BSS. */
+  isAssociated(sta: Buffer): boolean {
+    return this.stations.get(macKey(sta))?.state === 'associated';
+  }
+
+  /** The earliest time tick() has something to do, or undefined. */
+  nextDeadline(): number | undefined {
+    let min: number | undefined;
+    for (const s of this.stations.values()) {
+      const t = s.state === 'authenticated' ? s.expiresAt : s.state === 'associating' ? s.acceptedAt + ASSOC_RESPONSE_TIMEOUT_MS : undefined;
+      if (t !== undefined && (min === undefined || t < min)) min = t;
+    }
+    return min;
+  }
+
+  /** Expires authenticated stations that did not associate and responses never acknowledged. */
+  tick(now: number): MlmeAction[] {
+    const out: MlmeAction[] = [];
+    for (const s of [...this.stations.values()]) {
+      if (s.state === 'authenticated' && s.expiresAt <= now) this.forget(s);
+      else if (s.state === 'associating' && s.acceptedAt + ASSOC_RESPONSE_TIMEOUT_MS <= now) this.assocNotAcked(s, now, out);
+    }
+    return out;
+  }
+
+  /** A management frame received on the BSS's interface (from the 802.11 header on). */
+  handleFrame(frame: Buffer, now: number): MlmeAction[] {
+    this.counters.framesReceived++;
+    const d = decodeMgmtFrame(frame);
+    if (!d.ok) return this.drop('malformed');
+    const f = d.value;
+    if (f.subtype === MGMT.PROBE_REQ) return this.probeRequest(f, now);
+    // Everything else must be addressed to this BSS.
+    if (!f.bssid.equals(this.config.bssid) || !f.da.equals(this.config.bssid) || (f.sa[0] & 1) !== 0) return this.drop('not-for-this-bss');
+    const st = this.stations.get(macKey(f.sa));
+    if (st !== undefined && (f.flags & FC_RETRY) !== 0 && st.lastSeqCtrl === f.seqCtrl && st.lastSubtype === f.subtype) return this.drop('retransmission');
+    if (st !== undefined) {
+      st.lastSeqCtrl = f.seqCtrl;
+      st.lastSubtype = f.subtype;
+    }
+    switch (f.subtype) {
+      case MGMT.AUTH:
+        return this.authentication(f, st, now);
+      case MGMT.ASSOC_REQ:
+        return this.association(f, st, false, now);
+      case MGMT.REASSOC_REQ:
+        return this.association(f, st, true, now);
+      case MGMT.DEAUTH:
+      case MGMT.DISASSOC:
+        return this.leave(f, st, now);
+      default:
+        return this.drop('unexpected-subtype');
+    }
+  }
+
+  /** The TX status of a frame sent with an ackToken. */
+  handleTxStatus(token: number, acked: boolean, now: number): MlmeAction[] {
+    const s = this.byToken.get(token);
+    if (s === undefined) return [];
+    this.byToken.delete(token);
+    const out: MlmeAction[] = [];
+    if (s.state !== 'associating' || s.ackToken !== token) return out;
+    if (!acked) {
+      this.assocNotAcked(s, now, out);
+      return out;
+    }
+    s.state = 'associated';
+    this.counters.associations++;
+    out.push({ type: 'associated', sta: s.mac, rsne: s.rsne, reassociation: s.reassociation, previousBssid: s.previousBssid });
+    return out;
+  }
+
+  /**
+   * An EAPOL frame arrived from `sta`. Returns false when the station is not associated (the
+   * frame is dropped). A station still 'associating' has evidently received its response
+   * (the TX status is late): it is associated now, and the authenticator hears it first.
+   */
+  eapolReceived(sta: Buffer, out: MlmeAction[]): boolean {
+    const s = this.stations.get(macKey(sta));
+    if (s === undefined || s.state === 'authenticated') return false;
+    s.spokeEapol = true;
+    if (s.state === 'associating') out.push(...this.handleTxStatus(s.ackToken, true, s.acceptedAt));
+    return true;
+  }
+
+  /**
+   * The authenticator (or the operator) disconnects a station: a Deauthentication or
+   * Disassociation frame with `reason`, and the kernel's entry removed. Not reported back
+   * up: the authenticator asked for it.
+   */
+  disconnect(sta: Buffer, reason: number, deauth: boolean, now: number): MlmeAction[] {
+    const s = this.stations.get(macKey(sta));
+    const out: MlmeAction[] = [{ type: 'transmit', frame: this.frame(deauth ? MGMT.DEAUTH : MGMT.DISASSOC, sta, encodeReasonBody(reason)) }];
+    if (s === undefined) return out;
+    if (s.state !== 'authenticated') out.push({ type: 'remove-station', sta: s.mac });
+    if (deauth) this.forget(s);
+    else this.toAuthenticated(s, now);
+    return out;
+  }
+
+  /**
+   * The kernel removed a station the MLME did not ask to remove (an operator's `iw station
+   * del`, the driver): reported as a disassociation the AP generated.
+   */
+  stationGone(sta: Buffer, reason: number): MlmeAction[] {
+    const s = this.stations.get(macKey(sta));
+    if (s === undefined || s.state === 'authenticated') return [];
+    const wasAssociated = s.state === 'associated';
+    this.forget(s);
+    return wasAssociated ? [{ type: 'disassociated', sta: s.mac, reason, deauth: true, locallyGenerated: true }] : [];
+  }
+
+  /**
+   * A station the AP holds no more (inactive, or no longer acknowledging): Deauthentication
+   * with `reason`, the entry removed, and the authenticator told.
+   */
+  expel(sta: Buffer, reason: number): MlmeAction[] {
+    const s = this.stations.get(macKey(sta));
+    if (s === undefined) return [];
+    const wasAssociated = s.state === 'associated';
+    const out: MlmeAction[] = [{ type: 'transmit', frame: this.frame(MGMT.DEAUTH, s.mac, encodeReasonBody(reason)) }];
+    if (s.state !== 'authenticated') out.push({ type: 'remove-station', sta: s.mac });
+    this.forget(s);
+    if (wasAssociated) out.push({ type: 'disassociated', sta: s.mac, reason, deauth: true, locallyGenerated: true });
+    return out;
+  }
+
+  /**
+   * A class 3 frame (data) from a station that is not associated (the kernel reports it):
+   * Deauthentication with reason 7, as hostapd does, within the response budget.
+   */
+  unexpectedFrame(sta: Buffer, now: number): MlmeAction[] {
+    if ((sta[0] & 1) !== 0) return this.drop('malformed');
+    if (this.stations.get(macKey(sta))?.state === 'associated') return [];
+    if (!this.spend(now)) return this.drop('response-budget');
+    return [{ type: 'transmit', frame: this.frame(MGMT.DEAUTH, sta, encodeReasonBody(REASON.CLASS3_FRAME_FROM_NONASSOC_STA)) }];
+  }
+
+  // ---- frames ---------------------------------------------------------------------
+
+  private probeRequest(f: MgmtFrame, now: number): MlmeAction[] {
+    // Probe Requests are broadcast, or addressed to this BSS (§11.1.4.3.4).
+    const toUs = (f.da.equals(this.config.bssid) || (f.da[0] & 1) !== 0) && (f.bssid.equals(this.config.bssid) || f.bssid.every((b) => b === 0xff));
+    if (!toUs || (f.sa[0] & 1) !== 0) return this.drop('not-for-this-bss');
+    const e = decodeElements(f.body);
+    if (!e.ok) return this.drop('malformed');
+    const ssid = e.value.find(EID.SSID);
+    if (ssid === undefined) return this.drop('malformed');
+    if (ssid.data.length !== 0 && !ssid.data.equals(this.config.ssid)) return this.drop('not-for-this-bss');
+    if (!this.spend(now)) return this.drop('response-budget');
+    this.counters.probeResponses++;
+    return [{ type: 'transmit', frame: encodeProbeResponse(this.config, f.sa) }];
+  }
+
+  private authentication(f: MgmtFrame, st: StationEntry | undefined, now: number): MlmeAction[] {
+    const a = decodeAuthBody(f.body);
+    if (!a.ok) return this.drop('malformed');
+    const { algorithm, transaction } = a.value;
+    // Open System only (§12.3.3.2); SAE (algorithm 3) is not offered by this BSS.
+    let status: number = STATUS.SUCCESS;
+    if (algorithm !== 0) status = STATUS.NOT_SUPPORTED_AUTH_ALG;
+    else if (transaction !== 1) status = STATUS.UNKNOWN_AUTH_TRANSACTION;
+    if (!this.spend(now)) return this.drop('response-budget');
+    const out: MlmeAction[] = [];
+    if (status !== STATUS.SUCCESS) {
+      this.refused('auth-refused', status);
+    } else {
+      if (st !== undefined && st.state !== 'authenticated') {
+        // A station that authenticates again has lost its association (§11.3.1): its
+        // kernel entry and keys go, and the authenticator hears that it left.
+        const wasAssociated = st.state === 'associated';
+        out.push({ type: 'remove-station', sta: st.mac });
+        if (wasAssociated) out.push({ type: 'disassociated', sta: st.mac, reason: REASON.PREV_AUTH_NOT_VALID, deauth: true, locallyGenerated: false });
+        this.toAuthenticated(st, now);
+      } else if (st !== undefined) {
+        st.expiresAt = now + this.pendingAuthTimeoutMs;
+      } else {
+        this.track(f.sa, f.seqCtrl, f.subtype, now);
+      }
+      this.counters.authentications++;
+    }
+    out.push({ type: 'transmit', frame: this.frame(MGMT.AUTH, f.sa, encodeAuthBody({ algorithm, transaction: transaction + 1, status })) });
+    return out;
+  }
+
+  private association(f: MgmtFrame, st: StationEntry | undefined, reassociation: boolean, now: number): MlmeAction[] {
+    const respType = reassociation ? MGMT.REASSOC_RESP : MGMT.ASSOC_RESP;
+    if (st === undefined) {
+      // Class 2 frame from a station that did not authenticate (§11.3.3).
+      if (!this.spend(now)) return this.drop('response-budget');
+      this.drop('unknown-station');
+      return [{ type: 'transmit', frame: this.frame(MGMT.DEAUTH, f.sa, encodeReasonBody(REASON.CLASS2_FRAME_FROM_NONAUTH_STA)) }];
+    }
+    const req = decodeAssocRequestBody(f.body, reassociation);
+    if (!req.ok) return this.drop('malformed');
+    if (
+      st.state !== 'authenticated' &&
+      !st.spokeEapol &&
+      st.acceptedBody !== undefined &&
+      st.acceptedResponse !== undefined &&
+      now - st.acceptedAt < DUPLICATE_ASSOC_WINDOW_MS &&
+      st.acceptedBody.equals(f.body)
+    ) {
+      this.counters.dropped['duplicate-association']++;
+      return [{ type: 'transmit', frame: st.acceptedResponse }];
+    }
+    const refuse = (status: number): MlmeAction[] => {
+      this.refused('association-refused', status);
+      if (!this.spend(now)) return this.drop('response-budget');
+      return [{ type: 'transmit', frame: this.frame(respType, f.sa, encodeAssocResponseBody({ capability: this.config.capability, status, aid: 0, elements: [] })) }];
+    };
+    const el = decodeElements(req.value.elementBytes);
+    if (!el.ok) return refuse(STATUS.UNSPECIFIED_FAILURE);
+    const elements = el.value;
+    const ssid = elements.find(EID.SSID);
+    if (ssid === undefined || !ssid.data.equals(this.config.ssid)) return refuse(STATUS.UNSPECIFIED_FAILURE);
+    const rates = stationRates(elements);
+    if (rates.length === 0) return refuse(STATUS.UNSPECIFIED_FAILURE);
+    for (const r of this.config.rates) {
+      if ((r & 0x80) !== 0 && !rates.some((x) => (x & 0x7f) === (r & 0x7f))) return refuse(STATUS.ASSOC_DENIED_RATES);
+    }
+    const rsneCheck = this.checkRsne(elements);
+    if (rsneCheck.status !== STATUS.SUCCESS) return refuse(rsneCheck.status);
+    const replacing = st.state !== 'authenticated';
+    if (!replacing && this.associatedCount >= this.maxStations) return refuse(STATUS.AP_UNABLE_TO_HANDLE_NEW_STA);
+    let aid = st.aid;
+    if (aid === 0) {
+      aid = this.freeAid();
+      if (aid === 0) return refuse(STATUS.AP_UNABLE_TO_HANDLE_NEW_STA);
+    }
+    // Accepted: the kernel entry first (so the response and what follows reach the station
+    // as a known one), then the response; the authenticator hears of it on the ACK.
+    if (st.state === 'authenticated') {
+      this.pendingAuth--;
+      this.associatedCount++;
+      this.usedAids.add(aid);
+    } else if (st.state === 'associating') {
+      this.byToken.delete(st.ackToken);
+    }
+    st.state = 'associating';
+    st.aid = aid;
+    st.acceptedBody = Buffer.from(f.body);
+    st.acceptedAt = now;
+    st.spokeEapol = false;
+    st.reassociation = reassociation;
+    st.previousBssid = req.value.currentAp !== undefined ? Buffer.from(req.value.currentAp) : undefined;
+    st.rsne = rsneCheck.rsne;
+    st.ackToken = this.nextToken++;
+    this.byToken.set(st.ackToken, st);
+    const response = this.frame(respType, st.mac, encodeAssocResponseBody({ capability: this.config.capability, status: STATUS.SUCCESS, aid, elements: assocResponseElements(this.config) }));
+    st.acceptedResponse = response;
+    return [
+      { type: 'add-station', sta: st.mac, aid, capability: req.value.capability, listenInterval: req.value.listenInterval, rates: rates.map((r) => r & 0x7f), replace: replacing },
+      { type: 'transmit', frame: response, ackToken: st.ackToken },
+    ];
+  }
+
+  private leave(f: MgmtFrame, st: StationEntry | undefined, now: number): MlmeAction[] {
+    const r = decodeReasonBody(f.body);
+    if (!r.ok) return this.drop('malformed');
+    if (st === undefined) return this.drop('unknown-station');
+    const deauth = f.subtype === MGMT.DEAUTH;
+    const out: MlmeAction[] = [];
+    const wasAssociated = st.state === 'associated';
+    if (st.state !== 'authenticated') out.push({ type: 'remove-station', sta: st.mac });
+    if (wasAssociated) out.push({ type: 'disassociated', sta: st.mac, reason: r.value, deauth, locallyGenerated: false });
+    if (deauth) this.forget(st);
+    else this.toAuthenticated(st, now);
+    return out;
+  }
+
+  /**
+   * The station's RSNE against the BSS's (hostapd's wpa_validate_wpa_ie statuses): absent or
+   * undecodable 40, version 44, group cipher 41, no common pairwise cipher 42, no common AKM
+   * 43, management frame protection required by one side and not offered by the other 31.
+   */
+  private checkRsne(elements: Elements): { status: number; rsne: Buffer } {
+    const none = Buffer.alloc(0);
+    if (this.bssRsne === undefined) return { status: STATUS.SUCCESS, rsne: none };
+    if (elements.count(EID.RSN) !== 1) return { status: STATUS.INVALID_IE, rsne: none };
+    const raw = elements.find(EID.RSN)!.raw;
+    const d = decodeRsne(raw);
+    if (!d.ok) return { status: d.error.code === 'bad-version' ? STATUS.UNSUPPORTED_RSN_IE_VERSION : STATUS.INVALID_IE, rsne: none };
+    const sta = rsneDefaults(d.value);
+    const bss = this.bssRsne;
+    if (sta.groupCipher !== bss.groupCipher) return { status: STATUS.GROUP_CIPHER_NOT_VALID, rsne: none };
+    if (sta.pairwiseCiphers.length === 0 || !sta.pairwiseCiphers.some((c) => c !== CIPHER.USE_GROUP && bss.pairwiseCiphers.includes(c))) return { status: STATUS.PAIRWISE_CIPHER_NOT_VALID, rsne: none };
+    if (sta.akms.length === 0 || !sta.akms.some((a) => bss.akms.includes(a))) return { status: STATUS.AKMP_NOT_VALID, rsne: none };
+    const MFPR = 0x0040;
+    const MFPC = 0x0080;
+    if (((bss.capabilities & MFPR) !== 0 && (sta.capabilities & MFPC) === 0) || ((sta.capabilities & MFPR) !== 0 && (bss.capabilities & MFPC) === 0)) {
+      return { status: STATUS.ROBUST_MGMT_FRAME_POLICY_VIOLATION, rsne: none };
+    }
+    return { status: STATUS.SUCCESS, rsne: Buffer.from(raw) };
+  }
+
+  // ---- table --------------------------------------------------------------------
+
+  private track(mac: Buffer, seqCtrl: number, subtype: number, now: number): StationEntry {
+    if (this.pendingAuth >= this.maxPendingAuth) {
+      // Full of stations that authenticated and never associated: the oldest goes.
+      for (const s of this.stations.values()) {
+        if (s.state === 'authenticated') {
+          this.forget(s);
+          this.counters.dropped['auth-evicted']++;
+          break;
+        }
+      }
+    }
+    const s: StationEntry = {
+      mac: Buffer.from(mac),
+      key: macKey(mac),
+      state: 'authenticated',
+      aid: 0,
+      lastSeqCtrl: seqCtrl,
+      lastSubtype: subtype,
+      expiresAt: now + this.pendingAuthTimeoutMs,
+      acceptedBody: undefined,
+      acceptedResponse: undefined,
+      acceptedAt: 0,
+      ackToken: 0,
+      reassociation: false,
+      previousBssid: undefined,
+      rsne: Buffer.alloc(0),
+      spokeEapol: false,
+    };
+    this.stations.set(s.key, s);
+    this.pendingAuth++;
+    return s;
+  }
+
+  /** Back to authenticated (not associated): the AID is released. */
+  private toAuthenticated(s: StationEntry, now: number): void {
+    if (s.state !== 'authenticated') {
+      this.associatedCount--;
+      this.usedAids.delete(s.aid);
+      this.byToken.delete(s.ackToken);
+      this.pendingAuth++;
+      // Re-inserted so that the table's order stays oldest-first for eviction.
+      this.stations.delete(s.key);
+      this.stations.set(s.key, s);
+    }
+    s.state = 'authenticated';
+    s.aid = 0;
+    s.acceptedBody = undefined;
+    s.acceptedResponse = undefined;
+    s.expiresAt = now + this.pendingAuthTimeoutMs;
+  }
+
+  private forget(s: StationEntry): void {
+    if (this.stations.get(s.key) !== s) return;
+    this.stations.delete(s.key);
+    if (s.state === 'authenticated') {
+      this.pendingAuth--;
+    } else {
+      this.associatedCount--;
+      this.usedAids.delete(s.aid);
+      this.byToken.delete(s.ackToken);
+    }
+  }
+
+  private assocNotAcked(s: StationEntry, now: number, out: MlmeAction[]): void {
+    this.counters.dropped['association-not-acked']++;
+    out.push({ type: 'remove-station', sta: s.mac });
+    this.toAuthenticated(s, now);
+  }
+
+  private freeAid(): number {
+    for (let aid = 1; aid <= MAX_AID; aid++) if (!this.usedAids.has(aid)) return aid;
+    return 0;
+  }
+
+  /** Takes one response from the per-second budget (a token bucket). */
+  private spend(now: number): boolean {
+    const rate = this.responsesPerSecond;
+    if (now > this.budgetAt) {
+      this.budget = Math.min(rate, this.budget + ((now - this.budgetAt) * rate) / 1000);
+      this.budgetAt = now;
+    }
+    if (this.budget < 1) return false;
+    this.budget -= 1;
+    return true;
+  }
+
+  private frame(subtype: number, da: Buffer, body: Buffer): Buffer {
+    return encodeMgmtFrame(subtype, da, this.config.bssid, this.config.bssid, body);
+  }
+
+  private drop(why: MlmeDrop): MlmeAction[] {
+    this.counters.dropped[why]++;
+    return [];
+  }
+
+  private refused(why: MlmeDrop, status: number): void {
+    this.counters.dropped[why]++;
+    this.counters.refusedByStatus[status] = (this.counters.refusedByStatus[status] ?? 0) + 1;
+  }
+}
+
+/** The capability field of a BSS: ESS, Privacy when it has an RSNE, short slot time on 2.4 GHz. */
+export function bssCapability(rsne: Buffer, channel: number): number {
+  let c: number = CAPAB.ESS | CAPAB.SHORT_PREAMBLE;
+  if (rsne.length > 0) c |= CAPAB.PRIVACY;
+  if (channel <= 14) c |= CAPAB.SHORT_SLOT_TIME;
+  return c;
+}

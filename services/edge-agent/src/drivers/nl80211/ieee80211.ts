@@ -1,0 +1,334 @@
+/**
+ * IEEE 802.11-2020 management frames as an AP's MLME sends and receives them: the MAC
+ * header (§9.3.3.2), Beacon and Probe Response (§9.3.3.3, §9.3.3.11), Authentication
+ * (§9.3.3.12), (Re)Association Request and Response (§9.3.3.6-9), Deauthentication and
+ * Disassociation (§9.3.3.5, §9.3.3.13), and the element list (§9.4.2).
+ *
+ * Decoders never throw: a frame or element list cut short is a named error. Element lists
+ * keep every element as a view of the frame, so the RSNE of an Association Request goes up
+ * to the authenticator byte for byte.
+ */
+import { fail, ok, type Result } from '@airlock/rsn';
+
+/** Management frame subtypes (§9.2.4.1.3 Table 9-1), as the frame control's first octet. */
+export const MGMT = {
+  ASSOC_REQ: 0x00,
+  ASSOC_RESP: 0x10,
+  REASSOC_REQ: 0x20,
+  REASSOC_RESP: 0x30,
+  PROBE_REQ: 0x40,
+  PROBE_RESP: 0x50,
+  BEACON: 0x80,
+  DISASSOC: 0xa0,
+  AUTH: 0xb0,
+  DEAUTH: 0xc0,
+  ACTION: 0xd0,
+} as const;
+
+/** Element IDs (§9.4.2.1 Table 9-92) the MLME reads or writes. */
+export const EID = {
+  SSID: 0,
+  SUPP_RATES: 1,
+  DS_PARAMS: 3,
+  TIM: 5,
+  ERP: 42,
+  RSN: 48,
+  EXT_SUPP_RATES: 50,
+  EXT_CAPAB: 127,
+  VENDOR: 221,
+} as const;
+
+/** Status codes (§9.4.1.9 Table 9-50) the MLME answers with. */
+export const STATUS = {
+  SUCCESS: 0,
+  UNSPECIFIED_FAILURE: 1,
+  CAPS_UNSUPPORTED: 10,
+  REASSOC_NO_ASSOC: 11,
+  NOT_SUPPORTED_AUTH_ALG: 13,
+  UNKNOWN_AUTH_TRANSACTION: 14,
+  AP_UNABLE_TO_HANDLE_NEW_STA: 17,
+  ASSOC_DENIED_RATES: 18,
+  ROBUST_MGMT_FRAME_POLICY_VIOLATION: 31,
+  INVALID_IE: 40,
+  GROUP_CIPHER_NOT_VALID: 41,
+  PAIRWISE_CIPHER_NOT_VALID: 42,
+  AKMP_NOT_VALID: 43,
+  UNSUPPORTED_RSN_IE_VERSION: 44,
+  INVALID_RSN_IE_CAPAB: 45,
+  CIPHER_REJECTED_PER_POLICY: 46,
+} as const;
+
+/** Reason codes (§9.4.1.7 Table 9-49) the MLME sends. */
+export const REASON = {
+  UNSPECIFIED: 1,
+  PREV_AUTH_NOT_VALID: 2,
+  DEAUTH_LEAVING: 3,
+  DISASSOC_DUE_TO_INACTIVITY: 4,
+  DISASSOC_AP_BUSY: 5,
+  CLASS2_FRAME_FROM_NONAUTH_STA: 6,
+  CLASS3_FRAME_FROM_NONASSOC_STA: 7,
+  DISASSOC_STA_HAS_LEFT: 8,
+  STA_REQ_ASSOC_WITHOUT_AUTH: 9,
+  DISASSOC_LOW_ACK: 34,
+} as const;
+
+/** Capability Information bits (§9.4.1.4). */
+export const CAPAB = { ESS: 0x0001, PRIVACY: 0x0010, SHORT_PREAMBLE: 0x0020, SHORT_SLOT_TIME: 0x0400 } as const;
+
+/** The broadcast address. */
+export const BROADCAST: Buffer = Buffer.alloc(6, 0xff);
+
+/** Length of a management frame's MAC header (no HT Control). */
+export const MGMT_HEADER_LENGTH = 24;
+
+/** The MAC header of a management frame and its body. */
+export interface MgmtFrame {
+  /** Frame control octet 0: type and subtype (a MGMT value for management frames). */
+  subtype: number;
+  /** Frame control octet 1 (flags: retry 0x08, protected 0x40, ...). */
+  flags: number;
+  da: Buffer;
+  sa: Buffer;
+  bssid: Buffer;
+  /** Sequence Control (sequence number << 4 | fragment number). */
+  seqCtrl: number;
+  /** The frame body (a view). */
+  body: Buffer;
+}
+
+/** Frame control flag: retry. */
+export const FC_RETRY = 0x08;
+/** Frame control flag: protected frame. */
+export const FC_PROTECTED = 0x40;
+
+/** Decodes the MAC header of a management frame. Type other than management is 'bad-type'. */
+export function decodeMgmtFrame(frame: Buffer): Result<MgmtFrame> {
+  if (frame.length === 0) return fail('empty', 'no frame');
+  if (frame.length < MGMT_HEADER_LENGTH) return fail('truncated', `management header needs 24 octets, got ${frame.length}`);
+  const fc0 = frame[0];
+  if ((fc0 & 0x0c) !== 0) return fail('bad-type', `frame type ${(fc0 >> 2) & 3} is not management`);
+  if ((fc0 & 0x03) !== 0) return fail('bad-version', `protocol version ${fc0 & 3}`);
+  return ok({
+    subtype: fc0 & 0xf0,
+    flags: frame[1],
+    da: frame.subarray(4, 10),
+    sa: frame.subarray(10, 16),
+    bssid: frame.subarray(16, 22),
+    seqCtrl: frame.readUInt16LE(22),
+    body: frame.subarray(MGMT_HEADER_LENGTH),
+  });
+}
+
+/** Encodes a management frame (duration 0, sequence number left to the driver). */
+export function encodeMgmtFrame(subtype: number, da: Uint8Array, sa: Uint8Array, bssid: Uint8Array, body: Uint8Array): Buffer {
+  const out = Buffer.alloc(MGMT_HEADER_LENGTH + body.length);
+  out[0] = subtype;
+  out.set(da, 4);
+  out.set(sa, 10);
+  out.set(bssid, 16);
+  out.set(body, MGMT_HEADER_LENGTH);
+  return out;
+}
+
+/** One element of an element list. */
+export interface Element {
+  id: number;
+  /** The element's information (after ID and Length; a view). */
+  data: Buffer;
+  /** The whole element from its ID on (a view). */
+  raw: Buffer;
+}
+
+/** An element list (§9.4.2.1), in frame order. */
+export class Elements {
+  constructor(readonly list: readonly Element[]) {}
+
+  /** The first element with this ID. */
+  find(id: number): Element | undefined {
+    return this.list.find((e) => e.id === id);
+  }
+
+  /** How many elements have this ID. */
+  count(id: number): number {
+    let n = 0;
+    for (const e of this.list) if (e.id === id) n++;
+    return n;
+  }
+}
+
+/**
+ * Parses an element list. A Length that runs past the list is 'length-overflow'; a lone
+ * trailing octet is 'truncated' (hostapd's parser refuses both, and so do we).
+ */
+export function decodeElements(bytes: Buffer): Result<Elements> {
+  const list: Element[] = [];
+  let off = 0;
+  while (off < bytes.length) {
+    if (bytes.length - off < 2) return fail('truncated', `element header at ${off} needs 2 octets`);
+    const id = bytes[off];
+    const len = bytes[off + 1];
+    if (off + 2 + len > bytes.length) return fail('length-overflow', `element ${id} of ${len} octets at ${off} runs past the frame`);
+    list.push({ id, data: bytes.subarray(off + 2, off + 2 + len), raw: bytes.subarray(off, off + 2 + len) });
+    off += 2 + len;
+  }
+  return ok(new Elements(list));
+}
+
+/** Encodes one element. */
+export function element(id: number, data: Uint8Array): Buffer {
+  if (data.length > 255) throw new RangeError(`element ${id} longer than 255 octets`);
+  const out = Buffer.alloc(2 + data.length);
+  out[0] = id;
+  out[1] = data.length;
+  out.set(data, 2);
+  return out;
+}
+
+/** An Authentication frame body. */
+export interface AuthBody {
+  algorithm: number;
+  transaction: number;
+  status: number;
+  /** Elements and fields after the fixed part (a view). */
+  rest: Buffer;
+}
+
+/** Decodes an Authentication frame body. */
+export function decodeAuthBody(body: Buffer): Result<AuthBody> {
+  if (body.length < 6) return fail('truncated', `Authentication body needs 6 octets, got ${body.length}`);
+  return ok({ algorithm: body.readUInt16LE(0), transaction: body.readUInt16LE(2), status: body.readUInt16LE(4), rest: body.subarray(6) });
+}
+
+/** Encodes an Authentication frame body. */
+export function encodeAuthBody(a: { algorithm: number; transaction: number; status: number }): Buffer {
+  const out = Buffer.alloc(6);
+  out.writeUInt16LE(a.algorithm, 0);
+  out.writeUInt16LE(a.transaction, 2);
+  out.writeUInt16LE(a.status, 4);
+  return out;
+}
+
+/** A (Re)Association Request body. */
+export interface AssocRequestBody {
+  capability: number;
+  listenInterval: number;
+  /** Reassociation Request: the Current AP Address. */
+  currentAp: Buffer | undefined;
+  /** The element octets (a view). */
+  elementBytes: Buffer;
+}
+
+/** Decodes a (Re)Association Request body (the elements are parsed separately). */
+export function decodeAssocRequestBody(body: Buffer, reassociation: boolean): Result<AssocRequestBody> {
+  const fixed = reassociation ? 10 : 4;
+  if (body.length < fixed) return fail('truncated', `${reassociation ? 'Reassociation' : 'Association'} Request body needs ${fixed} octets, got ${body.length}`);
+  return ok({
+    capability: body.readUInt16LE(0),
+    listenInterval: body.readUInt16LE(2),
+    currentAp: reassociation ? body.subarray(4, 10) : undefined,
+    elementBytes: body.subarray(fixed),
+  });
+}
+
+/** Encodes a (Re)Association Response body: the AID field carries bits 14-15 set (§9.4.1.8). */
+export function encodeAssocResponseBody(r: { capability: number; status: number; aid: number; elements: Uint8Array[] }): Buffer {
+  const fixed = Buffer.alloc(6);
+  fixed.writeUInt16LE(r.capability, 0);
+  fixed.writeUInt16LE(r.status, 2);
+  fixed.writeUInt16LE(r.aid === 0 ? 0 : r.aid | 0xc000, 4);
+  return Buffer.concat([fixed, ...r.elements]);
+}
+
+/** Decodes the reason code of a Deauthentication or Disassociation body. */
+export function decodeReasonBody(body: Buffer): Result<number> {
+  if (body.length < 2) return fail('truncated', `reason code needs 2 octets, got ${body.length}`);
+  return ok(body.readUInt16LE(0));
+}
+
+/** Encodes a Deauthentication or Disassociation body. */
+export function encodeReasonBody(reason: number): Buffer {
+  const out = Buffer.alloc(2);
+  out.writeUInt16LE(reason, 0);
+  return out;
+}
+
+/**
+ * A rate in the Supported Rates element: units of 500 kb/s, bit 7 set for a basic rate
+ * (§9.4.2.3).
+ */
+export type RateOctet = number;
+
+/** Splits rates into the Supported Rates element (first 8) and Extended Supported Rates (the rest). */
+export function rateElements(rates: readonly RateOctet[]): { supported: Buffer; extended: Buffer | undefined } {
+  const first = rates.slice(0, 8);
+  const rest = rates.slice(8);
+  return { supported: element(EID.SUPP_RATES, Uint8Array.from(first)), extended: rest.length > 0 ? element(EID.EXT_SUPP_RATES, Uint8Array.from(rest)) : undefined };
+}
+
+/** The rates a station lists (Supported Rates plus Extended Supported Rates), as octets. */
+export function stationRates(elements: Elements): number[] {
+  const out: number[] = [];
+  for (const e of elements.list) if (e.id === EID.SUPP_RATES || e.id === EID.EXT_SUPP_RATES) out.push(...e.data);
+  return out;
+}
+
+/** Centre frequency in MHz of a 2.4 GHz or 5 GHz channel number; undefined when not one. */
+export function channelFrequency(channel: number): number | undefined {
+  if (channel >= 1 && channel <= 13) return 2407 + 5 * channel;
+  if (channel === 14) return 2484;
+  if (channel >= 32 && channel <= 177) return 5000 + 5 * channel;
+  return undefined;
+}
+
+/** What a Beacon and a Probe Response of one BSS carry. */
+export interface BssAdvertisement {
+  bssid: Buffer;
+  ssid: Buffer;
+  beaconIntervalTu: number;
+  capability: number;
+  rates: readonly RateOctet[];
+  channel: number;
+  /** The RSNE exactly as announced to the authenticator (empty for an open BSS). */
+  rsne: Buffer;
+}
+
+/** Fixed fields of a Beacon / Probe Response: timestamp (the driver fills it), interval, capability. */
+function beaconFixed(b: BssAdvertisement): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeUInt16LE(b.beaconIntervalTu, 8);
+  out.writeUInt16LE(b.capability, 10);
+  return out;
+}
+
+/** Elements before the TIM (which mac80211 inserts): SSID, Supported Rates, DS Parameter Set. */
+function headElements(b: BssAdvertisement): Buffer[] {
+  const { supported } = rateElements(b.rates);
+  return [element(EID.SSID, b.ssid), supported, element(EID.DS_PARAMS, Uint8Array.of(b.channel))];
+}
+
+/** Elements after the TIM, in element-ID order: RSNE, Extended Supported Rates. */
+function tailElements(b: BssAdvertisement): Buffer[] {
+  const { extended } = rateElements(b.rates);
+  const out: Buffer[] = [];
+  if (b.rsne.length > 0) out.push(b.rsne);
+  if (extended !== undefined) out.push(extended);
+  return out;
+}
+
+/** The Beacon split where the TIM goes: head (header, fixed fields, first elements) and tail. */
+export function encodeBeacon(b: BssAdvertisement): { head: Buffer; tail: Buffer } {
+  const body = Buffer.concat([beaconFixed(b), ...headElements(b)]);
+  return { head: encodeMgmtFrame(MGMT.BEACON, BROADCAST, b.bssid, b.bssid, body), tail: Buffer.concat(tailElements(b)) };
+}
+
+/** A Probe Response to `da`: the Beacon's content without the TIM. */
+export function encodeProbeResponse(b: BssAdvertisement, da: Uint8Array): Buffer {
+  const body = Buffer.concat([beaconFixed(b), ...headElements(b), ...tailElements(b)]);
+  return encodeMgmtFrame(MGMT.PROBE_RESP, da, b.bssid, b.bssid, body);
+}
+
+/** The elements of an Association Response of the BSS: its rates. */
+export function assocResponseElements(b: BssAdvertisement): Buffer[] {
+  const { supported, extended } = rateElements(b.rates);
+  return extended === undefined ? [supported] : [supported, extended];
+}

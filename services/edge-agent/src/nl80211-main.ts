@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * airlock-agent with the nl80211 driver: the agent is the MLME of access points on Linux
+ * mac80211 interfaces (no hostapd on them). Needs CAP_NET_ADMIN (run as root, or grant it)
+ * and the optional npm package `netlink`.
+ *
+ *   node main.js --driver nl80211 --agent-id ap-1 [--authenticator 127.0.0.1:50051]
+ *     --radio wlan0:ssid=corp,akm=8021x,channel=6 [--radio wlan0:ssid=guest,akm=psk] [--radio wlan1:...]
+ *     [--log-level info] (--pki-dir DIR | --tls-ca F --tls-cert F --tls-key F [--tls-server-name N] | --plaintext)
+ *
+ * One --radio per BSS; see drivers/nl80211/radio-spec.ts for the options (akm, cipher,
+ * channel, bssid, max_sta, beacon_int, dtim, max_inactivity). A second --radio on the same
+ * interface adds a BSS on the same radio.
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { EdgeAgent } from './agent.js';
+import { loadNetlinkBinding, NETLINK_MISSING, Nl80211Driver, parseRadioSpec, type RadioBssSpec } from './drivers/nl80211/index.js';
+import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
+
+function fail(text: string, code = 2): never {
+  console.error(`airlock-agent (nl80211): ${text}`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const { values: v } = parseArgs({
+    options: {
+      'agent-id': { type: 'string' },
+      authenticator: { type: 'string', default: '127.0.0.1:50051' },
+      radio: { type: 'string', multiple: true, default: [] },
+      'log-level': { type: 'string', default: 'info' },
+      ...LINK_CLI_OPTIONS,
+    },
+  });
+  if (v['agent-id'] === undefined) fail('--agent-id is required');
+  if (v.radio.length === 0) fail('at least one --radio IFACE:ssid=... is required');
+  let link: AgentLinkSecurity;
+  try {
+    link = linkSecurity(v, v['agent-id']);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (link.identity !== undefined && link.identity !== v['agent-id']) fail(`--agent-id ${v['agent-id']} differs from the certificate's CN ${link.identity}; the authenticator would refuse it`);
+  let radios: RadioBssSpec[] = [];
+  try {
+    radios = v.radio.map(parseRadioSpec);
+  } catch (err) {
+    fail(`--radio: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (process.platform !== 'linux') fail('the nl80211 driver runs on Linux only', 1);
+  if (loadNetlinkBinding() === undefined) fail(NETLINK_MISSING, 1);
+  const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
+  let driver: Nl80211Driver;
+  try {
+    driver = new Nl80211Driver({ bsses: radios, logger });
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err), 1);
+  }
+  const agentId = v['agent-id'];
+  if (link.plaintext) logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
+  const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
+  try {
+    await agent.start();
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err), 1);
+  }
+  logger.info({ agentId, bsses: driver.bsses().length, target: v.authenticator }, 'nl80211 agent started');
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void agent.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+await main();

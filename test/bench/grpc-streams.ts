@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
- * `node test/dist/bench/grpc-streams.js [--n 2000] [--layer grpc|http2|tcp]`: what an idle
+ * `node test/dist/bench/grpc-streams.js [--n 2000] [--layer grpc|http2|tcp] [--settle-ms 3000]`: what an idle
  * AgentLink stream costs the server on this machine without any authenticator logic — the
  * floor under the scale scenario's RSS per agent stream — and the layers under it. A server
  * process (with --expose-gc) keeps every stream; this process opens `--n`, each on its own
  * TCP connection as an AP's would be, sends one message on each, and asks the server for its
  * RSS and V8 heap (after a GC) before and after. Layers: grpc (grpc-js serving
  * ConnectBatched), http2 (node:http2 alone: one session and one open stream per connection),
- * tcp (node:net alone). Without --layer, all three; one JSON line each.
+ * tcp (node:net alone). Without --layer, all three; one JSON line each. `--settle-ms`: the
+ * pause between the last stream open and the measurement.
  */
 import { fork } from 'node:child_process';
 import http2 from 'node:http2';
@@ -102,7 +103,7 @@ function open(layer: Layer, port: number): () => void {
   return () => c.close();
 }
 
-async function measure(layer: Layer, n: number): Promise<void> {
+async function measure(layer: Layer, n: number, settleMs: number): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', layer], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ask = (): Promise<Memory> => new Promise((resolve) => {
     child.once('message', (m: Memory) => resolve(m));
@@ -120,7 +121,7 @@ async function measure(layer: Layer, n: number): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
       m = await ask();
     }
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, settleMs));
     m = await ask();
     process.stdout.write(`${JSON.stringify({ benchmark: 'grpc-streams', layer, streams: m.calls, server_rss_kb_per_stream: Math.round(((m.rss - first.rss) / n / 1024) * 10) / 10, server_heap_kb_per_stream: Math.round(((m.heap - first.heap) / n / 1024) * 10) / 10, connection: DESCRIPTION[layer] })}\n`);
   } finally {
@@ -134,9 +135,13 @@ async function main(): Promise<void> {
   const n = i > 0 ? Number(process.argv[i + 1]) : 2000;
   const l = process.argv.indexOf('--layer');
   const chosen = l > 0 ? [process.argv[l + 1] as Layer] : [...LAYERS];
+  const s = process.argv.indexOf('--settle-ms');
+  const settleMs = s > 0 ? Number(process.argv[s + 1]) : 3000;
+  if (!Number.isInteger(n) || n < 1) throw new Error('--n: a positive integer');
+  if (!Number.isInteger(settleMs) || settleMs < 0) throw new Error('--settle-ms: an integer >= 0');
   for (const layer of chosen) {
     if (!LAYERS.includes(layer)) throw new Error(`--layer: one of ${LAYERS.join(', ')}`);
-    await measure(layer, n);
+    await measure(layer, n, settleMs);
   }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:interop [-- --n 20 --warmup 100 --methods peap,tls --gap-ms 50 --capture]`:
+ * `npm run bench:interop [-- --n 20 --warmup 100 --methods peap,tls --gap-ms 50 --hop-samples 2000 --capture]`:
  * the same wpa_supplicant 2.10 (`-D wired -dd -t`, key_mgmt=IEEE8021X) and the same
  * FreeRADIUS 3.2, authenticated through two authenticators side by side (issue 4 item 3):
  *
@@ -71,17 +71,19 @@ interface Options {
   warmup: number;
   methods: MethodName[];
   gapMs: number;
+  hopSamples: number;
   capture: boolean;
 }
 
 function usage(): string {
   return [
-    'usage: npm run bench:interop -- [--n 20] [--warmup 100] [--methods peap,tls] [--gap-ms 50] [--capture]',
+    'usage: npm run bench:interop -- [--n 20] [--warmup 100] [--methods peap,tls] [--gap-ms 50] [--hop-samples 2000] [--capture]',
     '',
     '  --n              measured authentications per path and method (default 20)',
     '  --warmup         authentications per path and method before measuring (default 100)',
     '  --methods        peap (PEAP/MSCHAPv2), tls (EAP-TLS); comma-separated (default peap,tls)',
     '  --gap-ms         pause after each authentication (default 50)',
+    '  --hop-samples    round trips of the bare process hop measured first (default 2000; the first 100 warm up)',
     '  --capture        profiling: tcpdump (-i any) during the measurement, and per EAPOL round trip',
     '                   the time of each hop (agent, authenticator, RADIUS, supplicant) from packet timestamps',
     '',
@@ -91,7 +93,7 @@ function usage(): string {
 }
 
 function parseOptions(argv: string[]): Options | undefined {
-  const o: Options = { n: 20, warmup: 100, methods: ['peap', 'tls'], gapMs: 50, capture: false };
+  const o: Options = { n: 20, warmup: 100, methods: ['peap', 'tls'], gapMs: 50, hopSamples: 2000, capture: false };
   const int = (name: string, v: string | undefined, min: number): number => {
     const x = Number(v);
     if (v === undefined || !Number.isInteger(x) || x < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
@@ -111,6 +113,9 @@ function parseOptions(argv: string[]): Options | undefined {
         break;
       case '--gap-ms':
         o.gapMs = int('gap-ms', argv[++i], 0);
+        break;
+      case '--hop-samples':
+        o.hopSamples = int('hop-samples', argv[++i], 2);
         break;
       case '--capture':
         o.capture = true;
@@ -485,8 +490,8 @@ async function main(): Promise<number> {
     });
     cleanup.add('authenticator', () => auth.stop());
     progress(`authenticator pid ${auth.pid} (log ${auth.logFile})`);
-    progress('one bare process round trip (UDP to an echo node process and back), 2000 times');
-    const hop = await processHopRtt();
+    progress(`one bare process round trip (UDP to an echo node process and back), ${o.hopSamples} times`);
+    const hop = await processHopRtt(o.hopSamples);
     progress(`process round trip: median ${round(hop.medianMs, 3)} ms, p90 ${round(hop.p90Ms, 3)} ms`);
     for (const m of o.methods) {
       const line = await measureMethod(m, { workDir, hop, side, auth, options: o });

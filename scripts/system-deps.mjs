@@ -8,7 +8,7 @@
 // optional). Installing libpcap-dev afterwards does not bring it back (`npm rebuild cap`
 // cannot either: its directory is gone), so once the packages are present each native
 // optional module is loaded in a child process and, when it does not load, installed again.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,10 +37,13 @@ const needed = {
 
 /**
  * Native optional modules: the workspace that depends on each, and the Debian packages
- * (keys of `needed`) its build needs. A module is checked only when all of them are present.
+ * (keys of `needed`) its build needs. A module is checked only when all of them are present
+ * and the workspace's package.json still lists it.
  */
 const nativeOptional = [
   { module: 'cap', workspace: 'services/edge-agent', packages: ['libpcap-dev', 'g++', 'make', 'python3'], usedBy: 'the wired driver and the interop tests' },
+  // prebuilt for linux-x64/arm64/arm/ia32; compiled elsewhere
+  { module: 'netlink', workspace: 'services/edge-agent', packages: ['g++', 'make', 'python3'], usedBy: 'the nl80211 driver' },
 ];
 
 /** What npm does to bring back an optional module whose build failed (package-lock.json stays as it is). */
@@ -99,8 +102,14 @@ function npm(args) {
   if (r.status !== 0) console.error(`pretest: \`npm ${args.join(' ')}\` failed (${r.error?.message ?? `exit ${r.status}`}).`);
 }
 
+/** Whether `workspace`'s package.json lists `module` as an optional dependency. */
+function declared({ module, workspace }) {
+  const pkg = JSON.parse(readFileSync(join(root, workspace, 'package.json'), 'utf8'));
+  return Object.hasOwn(pkg.optionalDependencies ?? {}, module);
+}
+
 function checkNativeModules() {
-  const candidates = nativeOptional.filter((m) => m.packages.every((p) => existsSync(needed[p])));
+  const candidates = nativeOptional.filter((m) => declared(m) && m.packages.every((p) => existsSync(needed[p])));
   const broken = candidates.filter((m) => loadFailure(m) !== undefined);
   if (broken.length === 0) return;
   // A module whose directory is gone (its build failed) comes back with an install; one

@@ -33,6 +33,13 @@ const needed = {
   'docker-compose': '/usr/bin/docker-compose',
   // headless Chromium for the status page test (driven by playwright-core)
   chromium: '/usr/bin/chromium',
+  // the VM test host of the real Wi-Fi tests (test/support/vm): QEMU, Debian's kernel with
+  // mac80211_hwsim, a static busybox for its initramfs; iw and ping inside it
+  'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+  'linux-image-amd64': '/usr/share/doc/linux-image-amd64',
+  'busybox-static': '/usr/share/doc/busybox-static',
+  iw: '/usr/sbin/iw',
+  'iputils-ping': '/usr/bin/ping',
 };
 
 /**

@@ -63,7 +63,7 @@ export interface AuthenticatorProcess {
  * Starts main.js with `config` (an object in the YAML schema of config/example.yaml,
  * written as JSON, which YAML 1.2 reads as is) with grpc.listen and http.listen filled in.
  */
-export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number; nodeArgs?: string[] } = {}): Promise<AuthenticatorProcess> {
+export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number; nodeArgs?: string[]; readyTimeoutMs?: number } = {}): Promise<AuthenticatorProcess> {
   const grpcPort = opts.grpcPort ?? (await freeTcpPort());
   const httpPort = await freeTcpPort();
   const adminPort = await freeTcpPort();
@@ -93,7 +93,8 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
   const url = (path: string): string => `http://127.0.0.1:${httpPort}${path}`;
   const metrics = async (): Promise<Map<string, number>> => parsePrometheusText(await (await fetch(url('/metrics'))).text());
 
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? READY_TIMEOUT_MS;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`authenticator exited (${child.signalCode ?? child.exitCode}) before it was ready; see ${logFile}`);
     try {
@@ -103,7 +104,7 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`authenticator not ready after ${READY_TIMEOUT_MS} ms; see ${logFile}`);
+      throw new Error(`authenticator not ready after ${readyTimeoutMs} ms; see ${logFile}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -9,11 +9,14 @@
  * Processes still running when the test process exits are killed (SIGKILL) by an exit
  * hook, and their temp dirs removed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { IP_BIN } from './netns.js';
+
+const run = promisify(execFile);
 
 /** The supplicant binary, from Debian's `wpasupplicant` package. */
 export const WPA_SUPPLICANT_BIN = '/usr/sbin/wpa_supplicant';
@@ -37,16 +40,16 @@ export function wpaSupplicantUnavailable(): string | undefined {
  */
 export type WpaNetwork = Record<string, string | number>;
 
-const BARE = new Set(['key_mgmt', 'eap', 'proto', 'pairwise', 'group', 'eapol_flags', 'ieee80211w', 'priority', 'scan_ssid', 'mode', 'auth_alg', 'fragment_size', 'macsec_policy']);
+const BARE = new Set(['bssid', 'bssid_hint', 'key_mgmt', 'eap', 'proto', 'pairwise', 'group', 'eapol_flags', 'ieee80211w', 'priority', 'scan_ssid', 'mode', 'auth_alg', 'fragment_size', 'macsec_policy']);
 
-/** The configuration file text for one network. */
-export function wpaSupplicantConfig(network: WpaNetwork, globals: Record<string, string | number> = {}): string {
+/** The configuration file text for one network; `apScan` 0 (a wire: nothing to scan) unless given. */
+export function wpaSupplicantConfig(network: WpaNetwork, globals: Record<string, string | number> = {}, apScan = 0): string {
   const value = (k: string, v: string | number): string => {
     if (typeof v === 'number' || BARE.has(k)) return String(v);
     if (/["\n\r]/.test(v)) throw new WpaSupplicantError(`${k}: quotes and newlines cannot go into a quoted wpa_supplicant value`);
     return `"${v}"`;
   };
-  const lines = ['# written by airlock test/support/wpa-supplicant.ts', 'ap_scan=0'];
+  const lines = ['# written by airlock test/support/wpa-supplicant.ts', `ap_scan=${apScan}`];
   for (const [k, v] of Object.entries(globals)) lines.push(`${k}=${v}`);
   lines.push('network={');
   for (const [k, v] of Object.entries(network)) {
@@ -64,6 +67,12 @@ export interface WpaSupplicantOptions {
   network: WpaNetwork;
   /** Global configuration lines (e.g. eapol_version). */
   globals?: Record<string, string | number>;
+  /**
+   * 'wired' (default): `-D wired`, ready once it "associates" with the PAE group address.
+   * 'nl80211': a Wi-Fi station (`-D nl80211`, ap_scan=1, a control socket for `command`),
+   * ready once initialized; it then scans and connects by itself.
+   */
+  driver?: 'wired' | 'nl80211';
 }
 
 /** A running wpa_supplicant. */
@@ -83,7 +92,12 @@ export interface WpaSupplicant {
   waitForLine(pattern: string | RegExp, timeoutMs: number, from?: number): Promise<number>;
   /** SIGTERM (SIGKILL after a grace period), wait for exit, remove the temp dir; idempotent. */
   stop(): Promise<void>;
+  /** Runs `wpa_cli COMMAND...` against this supplicant (nl80211 only); resolves with its output. */
+  command(...args: string[]): Promise<string>;
 }
+
+/** wpa_cli, from Debian's `wpasupplicant` package. */
+export const WPA_CLI_BIN = '/usr/sbin/wpa_cli';
 
 const live = new Set<{ child: ChildProcess; dir: string }>();
 let hookInstalled = false;
@@ -118,10 +132,12 @@ export async function startWpaSupplicant(o: WpaSupplicantOptions): Promise<WpaSu
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'airlock-wpa-'));
   const conf = join(dir, 'wpa_supplicant.conf');
-  writeFileSync(conf, wpaSupplicantConfig(o.network, o.globals), { mode: 0o600 });
+  const wifi = o.driver === 'nl80211';
+  const ctrlDir = join(dir, 'ctrl');
+  writeFileSync(conf, wpaSupplicantConfig(o.network, wifi ? { ctrl_interface: ctrlDir, ...o.globals } : o.globals, wifi ? 1 : 0), { mode: 0o600 });
   const debug = process.env.AIRLOCK_WPA_DEBUG === '1';
   // `ip netns exec` execs the command: the child's pid is wpa_supplicant's.
-  const child = spawn(IP_BIN, ['netns', 'exec', o.namespace, WPA_SUPPLICANT_BIN, '-D', 'wired', '-i', o.interfaceName, '-c', conf, '-dd', '-t'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(IP_BIN, ['netns', 'exec', o.namespace, WPA_SUPPLICANT_BIN, '-D', wifi ? 'nl80211' : 'wired', '-i', o.interfaceName, '-c', conf, '-dd', '-t'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const inst = { child, dir };
   live.add(inst);
   const lines: string[] = [];
@@ -201,11 +217,17 @@ export async function startWpaSupplicant(o: WpaSupplicantOptions): Promise<WpaSu
     }
   };
 
+  const command = async (...args: string[]): Promise<string> => {
+    if (!wifi) throw new WpaSupplicantError('wpa_cli commands need the nl80211 driver (a control socket)');
+    const r = await run(IP_BIN, ['netns', 'exec', o.namespace, WPA_CLI_BIN, '-p', ctrlDir, '-i', o.interfaceName, ...args], { timeout: 10_000 });
+    return r.stdout.trim();
+  };
+
   try {
-    await waitForLine(`${o.interfaceName}: Associated with 01:80:c2:00:00:03`, 5000);
+    await waitForLine(wifi ? 'Successfully initialized wpa_supplicant' : `${o.interfaceName}: Associated with 01:80:c2:00:00:03`, wifi ? 30_000 : 5000);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { pid: child.pid ?? -1, lines: () => lines, log: () => lines.join('\n'), indexOf, waitForLine, stop };
+  return { pid: child.pid ?? -1, lines: () => lines, log: () => lines.join('\n'), indexOf, waitForLine, stop, command };
 }

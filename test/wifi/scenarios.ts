@@ -1,0 +1,262 @@
+/**
+ * The real Wi-Fi scenarios (issue 12 §3): real wpa_supplicant 2.10 stations on
+ * mac80211_hwsim radios, through the nl80211 agent, gRPC and the authenticator (and
+ * FreeRADIUS), all inside the VM test host. They run in this order on one world (see
+ * world.ts); each asserts with node:assert and leaves the stations it connected as later
+ * scenarios expect them (listed in each scenario's comment).
+ */
+import assert from 'node:assert/strict';
+import { formatMac } from '@airlock/rsn';
+import { accessRequestCount } from '../support/enterprise.js';
+import { EAP_SSID, PEAP_USER, ping6, pskNetwork, TLS_STATION, until, waitConnected, type WifiStation, type WifiWorld } from './world.js';
+
+/** One scenario: its id, what the host test calls it, and its body. */
+export interface WifiScenario {
+  name: string;
+  title: string;
+  run(w: WifiWorld, note: (key: string, value: unknown) => void): Promise<void>;
+}
+
+/** Connection timeout for one station under emulation. */
+const JOIN_MS = 90_000;
+
+/** Connects `st` to `network` and waits for the 4-way handshake and CTRL-EVENT-CONNECTED; returns the BSSID. */
+async function join(w: WifiWorld, st: WifiStation, network: Record<string, string | number>, globals?: Record<string, string | number>): Promise<string> {
+  const s = await w.connect(st, network, globals);
+  await s.waitForLine('WPA: Key negotiation completed', JOIN_MS);
+  return waitConnected(s, JOIN_MS);
+}
+
+/** Unicast both ways between a station and the AP interface it joined. */
+async function assertUnicast(w: WifiWorld, st: WifiStation, apIf: string, apLinkLocal: string, note: (k: string, v: unknown) => void): Promise<void> {
+  // The station's address appears once it is up; its duplicate address detection takes a moment.
+  const fromSta = await ping6(st.ns, apLinkLocal, st.ifname, 3, 30);
+  note(`${st.name}->ap`, `${fromSta.received}/${fromSta.transmitted}`);
+  assert.equal(fromSta.received, 3, `${st.name} -> AP ${apLinkLocal}%${st.ifname}: ${fromSta.out}`);
+  const toSta = await ping6(undefined, st.linkLocal, apIf, 3, 30);
+  note(`ap->${st.name}`, `${toSta.received}/${toSta.transmitted}`);
+  assert.equal(toSta.received, 3, `AP -> ${st.name} ${st.linkLocal}%${apIf}: ${toSta.out}`);
+}
+
+/** A multicast ping from the AP (group-addressed, so protected with the GTK) answered by every station. */
+async function assertBroadcast(apIf: string, stations: WifiStation[], note: (k: string, v: unknown) => void, label = 'ff02::1'): Promise<void> {
+  const want = stations.map((s) => s.linkLocal);
+  let seen = new Set<string>();
+  // A few rounds: each station answers each request, but answers are not retransmitted.
+  for (let round = 0; round < 3 && !want.every((a) => seen.has(a)); round++) {
+    const r = await ping6(undefined, 'ff02::1', apIf, 3, 15);
+    seen = new Set([...seen, ...r.responders]);
+  }
+  note(label, [...seen].sort());
+  for (const s of stations) assert.ok(seen.has(s.linkLocal), `${s.name} (${s.linkLocal}) did not answer the AP's multicast ping on ${apIf}; answers from ${[...seen].join(', ')}`);
+}
+
+function stationsByName(w: WifiWorld, ...names: number[]): WifiStation[] {
+  return names.map((n) => w.stations[n - 1]);
+}
+
+export const SCENARIOS: WifiScenario[] = [
+  {
+    // Leaves sta1..sta3 connected to psk[0].
+    name: 'psk',
+    title: 'WPA2-PSK: 3 real stations complete the 4-way handshake through the nl80211 agent and pass unicast and group traffic',
+    async run(w, note) {
+      const ap = w.psk[0];
+      const stas = stationsByName(w, 1, 2, 3);
+      for (const st of stas) {
+        const bssid = await join(w, st, pskNetwork({ bssid: formatMac(ap.bssid) }));
+        assert.equal(bssid, formatMac(ap.bssid));
+        const s = st.supplicant!;
+        // The PTK was derived with AA = the BSSID the agent announced (invariant 1).
+        assert.ok(s.indexOf(new RegExp(`WPA: RX message 3 of 4-Way Handshake from ${formatMac(ap.bssid)}`)) >= 0, 'msg 3/4 came from the BSSID');
+      }
+      for (const st of stas) await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+      await assertBroadcast(ap.ifname, stas, note);
+      const m = await w.auth.metrics();
+      note('handshakes_success', m.get('airlock_handshakes_total{result="success"}'));
+      assert.ok((m.get('airlock_handshakes_total{result="success"}') ?? 0) >= 3);
+    },
+  },
+  {
+    // sta1..sta3 stay connected.
+    name: 'group-rekey',
+    title: 'Group rekeys on a short interval: every station takes two new GTKs and group traffic still flows',
+    async run(w, note) {
+      const ap = w.psk[0];
+      const stas = stationsByName(w, 1, 2, 3);
+      const from = stas.map((s) => s.supplicant!.lines().length);
+      await w.reconfigure((c) => {
+        (c['networks'] as Record<string, unknown>[])[0]['group_rekey_s'] = 6;
+      });
+      try {
+        for (const [i, st] of stas.entries()) {
+          const s = st.supplicant!;
+          const first = await s.waitForLine('WPA: Group rekeying completed', 60_000, from[i]);
+          await s.waitForLine('WPA: Group rekeying completed', 60_000, first + 1);
+        }
+      } finally {
+        await w.reconfigure((c) => {
+          (c['networks'] as Record<string, unknown>[])[0]['group_rekey_s'] = 0;
+        });
+      }
+      for (const [i, st] of stas.entries()) {
+        const s = st.supplicant!;
+        const rekeys = s.lines().slice(from[i]).filter((l) => l.includes('WPA: Group rekeying completed')).length;
+        note(`${st.name}_rekeys`, rekeys);
+        assert.equal(s.indexOf('CTRL-EVENT-DISCONNECTED', from[i]), -1, `${st.name} was disconnected during the rekeys`);
+      }
+      await assertBroadcast(ap.ifname, stas, note, 'ff02::1 after rekeys');
+    },
+  },
+  {
+    // sta1 ends connected again without periodic rekeys.
+    name: 'ptk-rekey',
+    title: 'PTK rekey: the station asks for one (wpa_ptk_rekey), a new 4-way handshake runs under the old PTK, and traffic flows',
+    async run(w, note) {
+      const ap = w.psk[0];
+      const [st] = stationsByName(w, 1);
+      // Debian's wpa_supplicant has no KEY_REQUEST control command (a testing option); its
+      // wpa_ptk_rekey timer sends the EAPOL-Key request (Request, Pairwise) itself.
+      await join(w, st, pskNetwork({ bssid: formatMac(ap.bssid), wpa_ptk_rekey: 8 }));
+      const s = st.supplicant!;
+      const first = s.indexOf('WPA: Key negotiation completed');
+      const request = await s.waitForLine(/WPA: Sending EAPOL-Key Request|EAPOL-Key Request \(error=0 pairwise=1/, 60_000, first + 1);
+      note('request', s.lines()[request]);
+      const m1 = await s.waitForLine(/WPA: RX message 1 of 4-Way Handshake/, 30_000, request + 1);
+      const done = await s.waitForLine('WPA: Key negotiation completed', 30_000, m1 + 1);
+      note('rekeyed', s.lines()[done]);
+      assert.equal(s.indexOf('CTRL-EVENT-DISCONNECTED', first), -1, 'disconnected during the PTK rekey');
+      await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+      const m = await w.auth.metrics();
+      note('handshakes_success', m.get('airlock_handshakes_total{result="success"}'));
+      await join(w, st, pskNetwork({ bssid: formatMac(ap.bssid) }));
+    },
+  },
+  {
+    // sta1..sta3 stay connected.
+    name: 'link-cut',
+    title: "Link cut: the agent's stream is cut and restored within the grace period; stations stay connected and keep passing traffic",
+    async run(w, note) {
+      const ap = w.psk[0];
+      const stas = stationsByName(w, 1, 2, 3);
+      const from = stas.map((s) => s.supplicant!.lines().length);
+      const welcomes = (): number => w.agent.log().split('welcomed by the authenticator').length - 1;
+      const before = welcomes();
+      w.proxy.refuse(true);
+      w.proxy.cut();
+      const down = await until(async () => ((await w.auth.metrics()).get('airlock_agents_connected') ?? 1) === 0, 30_000);
+      assert.ok(down, 'the authenticator did not see the stream end');
+      // Data keeps flowing while the link is down: the keys are in the AP's kernel.
+      for (const st of stas) {
+        const p = await ping6(st.ns, ap.linkLocal, st.ifname, 2, 20);
+        note(`${st.name} during cut`, `${p.received}/${p.transmitted}`);
+        assert.equal(p.received, 2, `${st.name} during the cut: ${p.out}`);
+      }
+      w.proxy.refuse(false);
+      const back = await until(() => welcomes() > before, 90_000, 250);
+      assert.ok(back, 'the agent did not come back');
+      await until(async () => ((await w.auth.metrics()).get('airlock_stations{state="authorized"}') ?? 0) >= 3, 30_000);
+      const m = await w.auth.metrics();
+      note('authorized after', m.get('airlock_stations{state="authorized"}'));
+      assert.ok((m.get('airlock_stations{state="authorized"}') ?? 0) >= 3, 'the authenticator kept the stations authorized');
+      for (const [i, st] of stas.entries()) {
+        assert.equal(st.supplicant!.indexOf('CTRL-EVENT-DISCONNECTED', from[i]), -1, `${st.name} was disconnected by the link cut`);
+        await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+      }
+    },
+  },
+  {
+    // sta3 is disconnected (and reconnects by itself).
+    name: 'operator-disconnect',
+    title: '`airlock disconnect STA --reason 5` reaches the real station as CTRL-EVENT-DISCONNECTED reason=5',
+    async run(w, note) {
+      const [st] = stationsByName(w, 3);
+      const s = st.supplicant!;
+      const from = s.lines().length;
+      const r = await w.airlock('disconnect', formatMac(st.mac), '--reason', '5');
+      note('cli', r.out.trim());
+      assert.equal(r.code, 0, r.out);
+      const i = await s.waitForLine('CTRL-EVENT-DISCONNECTED', 30_000, from);
+      note('event', s.lines()[i]);
+      assert.match(s.lines()[i], /reason=5\b/);
+      assert.doesNotMatch(s.lines()[i], /locally_generated=1/);
+    },
+  },
+  {
+    name: 'wrong-passphrase',
+    title: 'Wrong passphrase: 4 tries then reason 15, the diagnosis says "PSK mismatch", wpa_supplicant reports WRONG_KEY',
+    async run(w, note) {
+      const ap = w.psk[0];
+      const [st] = stationsByName(w, 4);
+      const s = await w.connect(st, pskNetwork({ bssid: formatMac(ap.bssid), psk: 'not the airlock passphrase' }));
+      const disc = await s.waitForLine('CTRL-EVENT-DISCONNECTED', JOIN_MS);
+      note('disconnected', s.lines()[disc]);
+      assert.match(s.lines()[disc], /reason=15\b/);
+      const msg1 = s.lines().slice(0, disc).filter((l) => /WPA: RX message 1 of 4-Way Handshake/.test(l)).length;
+      note('msg 1/4 received', msg1);
+      assert.equal(msg1, 4, 'the station saw msg 1/4 four times (dot11RSNAConfigPairwiseUpdateCount)');
+      const t = await s.waitForLine(/CTRL-EVENT-SSID-TEMP-DISABLED .*reason=WRONG_KEY/, 30_000);
+      note('temp-disabled', s.lines()[t]);
+      const explain = await w.airlock('explain', formatMac(st.mac));
+      note('explain', explain.out.trim().split('\n').slice(0, 12));
+      assert.equal(explain.code, 0, explain.out);
+      assert.match(explain.out, /PSK mismatch/);
+      await w.disconnect(st);
+    },
+  },
+  {
+    // Leaves sta5 (PEAP) and sta6 (EAP-TLS) connected to eap[0].
+    name: 'enterprise',
+    title: 'WPA2-Enterprise with FreeRADIUS: PEAP/MSCHAPv2 and EAP-TLS stations connect and pass traffic; a wrong password is rejected',
+    async run(w, note) {
+      const ap = w.eap[0];
+      const [peap, tls, wrong] = stationsByName(w, 5, 6, 4);
+      const base = { ssid: EAP_SSID, key_mgmt: 'WPA-EAP', proto: 'RSN', pairwise: 'CCMP', group: 'CCMP', scan_freq: 2412, bssid_hint: formatMac(ap.bssid), proactive_key_caching: 1 };
+      const pki = w.radius.pki;
+      const bssid1 = await join(w, peap, { ...base, eap: 'PEAP', identity: PEAP_USER.name, password: PEAP_USER.password, phase2: 'auth=MSCHAPV2', ca_cert: pki.ca.cert });
+      assert.ok(peap.supplicant!.indexOf('CTRL-EVENT-EAP-SUCCESS') >= 0);
+      note('peap bssid', bssid1);
+      const tlsCert = pki.stations[TLS_STATION];
+      assert.ok(tlsCert !== undefined, 'the PKI has the EAP-TLS station certificate');
+      const bssid2 = await join(w, tls, { ...base, eap: 'TLS', identity: TLS_STATION, ca_cert: pki.ca.cert, client_cert: tlsCert.cert, private_key: tlsCert.key });
+      note('tls bssid', bssid2);
+      for (const [st, b] of [[peap, bssid1], [tls, bssid2]] as const) {
+        assert.equal(b, formatMac(ap.bssid), `${st.name} joined the hinted BSS`);
+        await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+      }
+      await assertBroadcast(ap.ifname, [peap, tls], note);
+      const s = await w.connect(wrong, { ...base, eap: 'PEAP', identity: PEAP_USER.name, password: 'not alice password', phase2: 'auth=MSCHAPV2', ca_cert: pki.ca.cert });
+      const f = await s.waitForLine('CTRL-EVENT-EAP-FAILURE', JOIN_MS);
+      note('wrong password', s.lines()[f]);
+      assert.equal(s.indexOf('CTRL-EVENT-CONNECTED'), -1, 'a station with a wrong password connected');
+      await w.disconnect(wrong);
+      const m = await w.auth.metrics();
+      note('eap', { accept: m.get('airlock_eap_authentications_total{result="accept"}'), reject: m.get('airlock_eap_authentications_total{result="reject"}') });
+      assert.ok((m.get('airlock_eap_authentications_total{result="reject"}') ?? 0) >= 1);
+    },
+  },
+  {
+    // sta5 ends on eap[1].
+    name: 'roam',
+    title: 'Roaming: `wpa_cli roam` to the other radio with PMKSA caching (OKC), no RADIUS Access-Request, traffic keeps flowing',
+    async run(w, note) {
+      const [st] = stationsByName(w, 5);
+      const s = st.supplicant!;
+      const target = w.eap[1];
+      const requestsBefore = accessRequestCount(await w.auth.metrics());
+      const from = s.lines().length;
+      const r = await s.command('roam', formatMac(target.bssid));
+      note('roam', r);
+      assert.equal(r, 'OK');
+      const bssid = await waitConnected(s, JOIN_MS, from);
+      assert.equal(bssid, formatMac(target.bssid));
+      const after = s.lines().slice(from);
+      assert.ok(after.some((l) => /PMKSA caching|PMKID/.test(l)), 'the reassociation carried a PMKID');
+      assert.equal(after.filter((l) => l.includes('CTRL-EVENT-EAP-STARTED')).length, 0, 'EAP ran again for the roam');
+      const requestsAfter = accessRequestCount(await w.auth.metrics());
+      note('access requests', { before: requestsBefore, after: requestsAfter });
+      assert.equal(requestsAfter, requestsBefore, 'the roam sent a RADIUS Access-Request');
+      await assertUnicast(w, st, target.ifname, target.linkLocal, note);
+    },
+  },
+];

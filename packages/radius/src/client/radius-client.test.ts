@@ -205,6 +205,7 @@ describe('RadiusClient', () => {
   });
 
   it('failover to the secondary when the primary never answers; Status-Server brings the primary back', async () => {
+    const states: [string, boolean][] = [];
     const recvKey = randomBytes(32);
     const sendKey = randomBytes(32);
     const primary = await fake(SECRET);
@@ -219,6 +220,7 @@ describe('RadiusClient', () => {
     const { c, results } = await client({
       servers: [entry('primary', primary), entry('secondary', secondary)],
       timeoutMs: 20, maxRetransmits: 1, deadAfterMs: 5000, probeIntervalMs: 40,
+      onServerState: (server, alive) => states.push([server, alive]),
     });
 
     const r1 = await c.accessRequest([userName('alice')]);
@@ -229,6 +231,7 @@ describe('RadiusClient', () => {
     const onSecondary = secondary.requests(ACCESS_REQUEST)[0];
     assert.notDeepEqual(auth(onSecondary), auth(primary.received[0]), 'new Request Authenticator on the next server');
     assert.deepEqual(c.serverStates().map((s) => [s.name, s.alive]), [['primary', false], ['secondary', true]]);
+    assert.deepEqual(states, [['primary', false]], 'onServerState: the primary marked dead, once');
     assert.ok(results.some((x) => x.server === 'primary' && x.code === 'timeout'));
 
     // While the primary is dead, new requests go straight to the secondary.
@@ -247,6 +250,7 @@ describe('RadiusClient', () => {
     await waitFor(() => c.serverStates()[0].alive, 'the primary to be marked alive');
     const r3 = await c.accessRequest([userName('carol')]);
     assert.equal(r3.server, 'primary', 'back to the primary once it answers again');
+    assert.deepEqual(states, [['primary', false], ['primary', true]], 'onServerState: alive again after the probe was answered');
   });
 
   it('a server with no answer for deadAfterMs is marked dead before its request gives up', async () => {

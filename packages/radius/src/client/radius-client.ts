@@ -98,6 +98,8 @@ export interface RadiusClientOptions {
   onResult?: (r: RadiusResultReport) => void;
   /** Called on a socket 'error' event or a failed send (the request itself goes on: a lost datagram is retransmitted). */
   onSocketError?: (err: Error, server: string) => void;
+  /** Health hook: called when a server is marked dead, and when a verified answer marks it alive again (every server starts alive). */
+  onServerState?: (server: string, alive: boolean) => void;
   /** Local address of the sockets (default '127.0.0.1' when every server is loopback, else '0.0.0.0'; '::1' / '::' for IPv6 servers). */
   bindAddress?: string;
 }
@@ -246,8 +248,8 @@ interface Transmission {
  * port) and verified before use; anything else is dropped and reported through onResult.
  */
 export class RadiusClient {
-  private readonly opts: Required<Omit<RadiusClientOptions, 'onResult' | 'onSocketError' | 'bindAddress' | 'maxQueued'>> &
-    Pick<RadiusClientOptions, 'onResult' | 'onSocketError' | 'bindAddress'>;
+  private readonly opts: Required<Omit<RadiusClientOptions, 'onResult' | 'onSocketError' | 'onServerState' | 'bindAddress' | 'maxQueued'>> &
+    Pick<RadiusClientOptions, 'onResult' | 'onSocketError' | 'onServerState' | 'bindAddress'>;
   private readonly servers: ServerState[];
   private readonly jobs = new Set<Job>();
   /** Requests beyond maxInFlight, in arrival order. */
@@ -281,6 +283,7 @@ export class RadiusClient {
       maxInFlight: opts.maxInFlight ?? DEFAULTS.maxInFlight,
       random: opts.random ?? ((n: number) => randomBytes(n)),
       onResult: opts.onResult,
+      onServerState: opts.onServerState,
       onSocketError: opts.onSocketError,
       bindAddress: opts.bindAddress,
     };
@@ -643,6 +646,7 @@ export class RadiusClient {
     server.alive = true;
     clearTimeout(server.probeTimer);
     server.probeTimer = undefined;
+    this.opts.onServerState?.(server.config.name, true);
   }
 
   private markDead(server: ServerState): void {
@@ -651,6 +655,7 @@ export class RadiusClient {
     if (!server.alive || this.closed) return;
     server.alive = false;
     this.scheduleProbe(server);
+    this.opts.onServerState?.(server.config.name, false);
   }
 
   private scheduleProbe(server: ServerState): void {

@@ -7,12 +7,14 @@
  *   reconnect grace) is sent back to the right one: no station lost, no handshake rerun;
  * - PMKSA cache one for the cluster: a station authenticated by EAP (real FreeRADIUS) at an
  *   agent of one worker roams to an agent of the other with its PMKID: no EAP, no RADIUS,
- *   and the worker it left lets it go.
+ *   and the worker it left lets it go;
+ * - a SIGHUP reload is done by the primary for every worker and counted once; the build info
+ *   and each RADIUS server's up gauge are one series of value 1, not one per worker summed.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +22,7 @@ import pino from 'pino';
 import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
 import { decodeEapol, decodeEapolKey, decodeKeyData, findKde, formatMac, KdeType } from '@airlock/rsn';
 import { runCli } from '@airlock/authenticator/cli';
-import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
+import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { accessRequestCount, CORP_SSID, metricSum, RADIUS_SECRET, startRadio, stationMac, ttlsStationSpec, type Radio } from '../support/enterprise.js';
 import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
 import { agentCredentials, serverTls, testPki, testPkiDir } from '../support/test-pki.js';
@@ -180,6 +182,40 @@ void describe('authenticator on two workers (cluster.workers: 2)', () => {
       console.log(`cluster worker killed: ap-9's 6 stations authorized again after ${took} ms; ap-10's stations untouched`);
     } finally {
       await Promise.allSettled(agents.map((a) => a.agent.stop()));
+      await auth.stop();
+    }
+  });
+
+  void it('SIGHUP: the primary reloads every worker and counts each reload once; build info and RADIUS server up are 1, not summed', async () => {
+    // RADIUS servers nobody sends to (PSK only): every worker's client holds them alive.
+    const server = (name: string) => ({ name, host: '127.0.0.1', auth_port: 9, acct_port: 9, secret: RADIUS_SECRET });
+    const auth = await startCluster(dir, 'sighup', { radius: { servers: [server('one'), server('two')], interim_interval_s: 0 } });
+    try {
+      const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'services/authenticator/package.json'), 'utf8')) as { version: string };
+      const series = (m: Map<string, number>, name: string): [string, number][] => [...m].filter(([k]) => k.startsWith(`${name}{`)).sort();
+      const logged = (msg: string): number => readFileSync(auth.logFile, 'utf8').split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length;
+      const m0 = await auth.metrics();
+      assert.equal(m0.get('airlock_cluster_workers'), 2);
+      assert.deepEqual(series(m0, 'airlock_build_info'), [[`airlock_build_info{version="${version}"}`, 1]], 'one build, not one per process');
+      assert.deepEqual(series(m0, 'airlock_config_reloads_total'), [['airlock_config_reloads_total{result="applied"}', 0], ['airlock_config_reloads_total{result="rejected"}', 0]]);
+      assert.deepEqual(series(m0, 'airlock_radius_server_up'), [['airlock_radius_server_up{server="one"}', 1], ['airlock_radius_server_up{server="two"}', 1]], 'alive on both workers: 1, not 2');
+
+      // A good file: server "two" goes, "three" comes, on both workers.
+      writeFileSync(auth.configFile, `${JSON.stringify({ ...auth.config, radius: { servers: [server('one'), server('three')], interim_interval_s: 0 } }, null, 2)}\n`);
+      auth.signal('SIGHUP');
+      assert.ok(await waitFor(() => logged('configuration reloaded') === 1, 5000), 'reloaded');
+      const m1 = await auth.metrics();
+      assert.deepEqual(series(m1, 'airlock_config_reloads_total'), [['airlock_config_reloads_total{result="applied"}', 1], ['airlock_config_reloads_total{result="rejected"}', 0]], 'counted once, not once per worker');
+      assert.deepEqual(series(m1, 'airlock_radius_server_up'), [['airlock_radius_server_up{server="one"}', 1], ['airlock_radius_server_up{server="three"}', 1]], 'the removed server is gone from every worker');
+
+      // An invalid file: rejected by the primary before any worker sees it.
+      writeFileSync(auth.configFile, '{"networks": [{"ssid": "x", "akms": ["psk"], "passphrases": ["short"]}]}\n');
+      auth.signal('SIGHUP');
+      assert.ok(await waitFor(() => logged('configuration reload rejected: the file is invalid; the running configuration stays') === 1, 5000), 'rejected');
+      const m2 = await auth.metrics();
+      assert.deepEqual(series(m2, 'airlock_config_reloads_total'), [['airlock_config_reloads_total{result="applied"}', 1], ['airlock_config_reloads_total{result="rejected"}', 1]]);
+      assert.deepEqual(series(m2, 'airlock_build_info'), [[`airlock_build_info{version="${version}"}`, 1]]);
+    } finally {
       await auth.stop();
     }
   });

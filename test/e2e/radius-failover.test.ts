@@ -3,7 +3,8 @@
  * RFC 5997 Status-Server), end to end with two real FreeRADIUS 3.2 instances: the primary is
  * killed with SIGKILL while stations are joining; every station still authenticates, through
  * the secondary; the primary comes back, Status-Server probes find it, and new
- * authentications go to it again.
+ * authentications go to it again. airlock_radius_server_up follows: 1 while a server answers,
+ * 0 once the client marks it dead, 1 again when a probe is answered.
  *
  * A station whose EAP conversation was in progress on the primary cannot continue on the
  * secondary (its EAP/TLS state and the State attribute live in the dead server): the
@@ -36,6 +37,9 @@ async function pollFor(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 const radiusCount = (m: Map<string, number>, server: string, code: string): number => metricSum(m, 'airlock_radius_requests_total', { server, code });
+/** airlock_radius_server_up of one server (undefined: no series). */
+const serverUp = (m: Map<string, number>, server: string): number | undefined => m.get(`airlock_radius_server_up{server="${server}"}`);
+const upSeries = (m: Map<string, number>): string[] => [...m.keys()].filter((k) => k.startsWith('airlock_radius_server_up')).sort();
 
 void describe('RADIUS failover between two real FreeRADIUS servers', () => {
   let bed: EnterpriseBed;
@@ -77,9 +81,14 @@ void describe('RADIUS failover between two real FreeRADIUS servers', () => {
   void it('kill -9 of the primary while stations join: every station authenticates through the secondary', async (t) => {
     const disconnects: { sta: string; reason: number }[] = [];
     radio.sim.on('disconnected', (sta: string, reason: number) => disconnects.push({ sta, reason }));
+    const m0 = await bed.metrics();
+    assert.deepEqual(upSeries(m0), [`airlock_radius_server_up{server="${PRIMARY}"}`, `airlock_radius_server_up{server="${SECONDARY}"}`].sort(), 'one series per configured server');
+    assert.equal(serverUp(m0, PRIMARY), 1);
+    assert.equal(serverUp(m0, SECONDARY), 1);
     // The first wave joins over 2 s; the primary dies once KILL_AFTER of them are in ...
     first.forEach((sta, i) => setTimeout(() => radio.sim.join(sta, i % 4), (i * 2000) / FIRST_WAVE));
     assert.ok(await waitFor(() => authorized(first) >= KILL_AFTER, 10_000), `authorized before the kill: ${authorized(first)}`);
+    assert.equal(serverUp(await bed.metrics(), PRIMARY), 1, 'the primary answers: up');
     // ... at a moment when EAP conversations are in progress on it.
     assert.ok(await pollFor(() => bed.auth.service.radiusServers()[0].inFlight > 0, 5000), 'an Access-Request in flight on the primary');
     const inFlight = bed.auth.service.radiusServers()[0].inFlight;
@@ -105,6 +114,8 @@ void describe('RADIUS failover between two real FreeRADIUS servers', () => {
     assert.equal(radiusCount(m, PRIMARY, 'Access-Accept'), radiusCount(mKill, PRIMARY, 'Access-Accept'), 'no answer from a dead server');
     assert.ok(radiusCount(m, PRIMARY, 'timeout') > 0, 'the primary timed out');
     assert.equal(bed.auth.service.radiusServers()[0].alive, false, 'the primary is marked dead');
+    assert.equal(serverUp(m, PRIMARY), 0, 'airlock_radius_server_up: the primary marked dead');
+    assert.equal(serverUp(m, SECONDARY), 1, 'airlock_radius_server_up: the secondary alive');
     const accepts = metricSum(m, 'airlock_eap_authentications_total', { result: 'accept' });
     assert.equal(accepts, FIRST_WAVE, 'one EAP success per station');
     assert.equal(radiusCount(m, PRIMARY, 'Access-Accept') + radiusCount(m, SECONDARY, 'Access-Accept'), accepts, 'every Access-Accept is an EAP success');
@@ -135,6 +146,9 @@ void describe('RADIUS failover between two real FreeRADIUS servers', () => {
     const t0 = performance.now();
     await bed.radius[0].restart();
     assert.ok(await waitFor(() => bed.auth.service.radiusServers()[0].alive, 5000), 'the primary is alive again (Status-Server answered)');
+    const up = await bed.metrics();
+    assert.equal(serverUp(up, PRIMARY), 1, 'airlock_radius_server_up: the primary up again');
+    assert.equal(serverUp(up, SECONDARY), 1);
     t.diagnostic(`primary restarted in ${bed.radius[0].startupMs.toFixed(0)} ms, seen alive ${(performance.now() - t0).toFixed(0)} ms after the restart began`);
     const before = await bed.metrics();
 

@@ -3,6 +3,7 @@
  * the next Access-Request goes to the new one, the old one hears nothing more, and the
  * agent's stream is not touched. The servers here are plain UDP sockets that count what
  * arrives (the authentications time out, which does not matter for where they are sent).
+ * airlock_radius_server_up has one series per configured server: the old server's goes away.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { EdgeAgent, SimDriver, simBsses } from '@airlock/edge-agent';
 import { AKM } from '@airlock/rsn';
-import type { RunningAuthenticator } from '@airlock/authenticator';
+import { parsePrometheusText, type RunningAuthenticator } from '@airlock/authenticator';
 import { CORP_SSID, stationMac, ttlsStationSpec } from '../support/enterprise.js';
 import { agentCredentials, testPki } from '../support/test-pki.js';
 import { startTestAuthenticator, testConfig, waitFor } from '../support/topology.js';
@@ -38,6 +39,15 @@ void describe('configuration reload: RADIUS servers', () => {
   let agent: EdgeAgent;
   const corp = { ssid: CORP_SSID, akms: ['8021x' as const], passphrases: [], stationPsks: [], groupRekeyS: 0, rekeyGtkOnLeave: false };
   const radius = (port: number, secret: string) => [{ name: `r${port}`, host: '127.0.0.1', authPort: port, acctPort: port, secret }];
+  /** airlock_radius_server_up, server name -> value. */
+  const serversUp = async (): Promise<Map<string, number>> => {
+    const out = new Map<string, number>();
+    for (const [k, v] of parsePrometheusText(await auth.metrics.registry.metrics())) {
+      const m = /^airlock_radius_server_up\{server="([^"]+)"\}$/.exec(k);
+      if (m !== null) out.set(m[1], v);
+    }
+    return out;
+  };
 
   before(async () => {
     a = await listen();
@@ -63,6 +73,9 @@ void describe('configuration reload: RADIUS servers', () => {
 
   void it('after the reload, Access-Requests go to the new server only; the agent stream stays', async () => {
     assert.ok(await waitFor(() => a.received > 0, 10_000), 'the first server hears the station');
+    // Neither server ever answers: each is marked dead once its first request times out.
+    assert.ok(await waitFor(async () => (await serversUp()).get(`r${a.port}`) === 0, 5000), 'the first server marked dead');
+    assert.deepEqual([...(await serversUp()).keys()], [`r${a.port}`]);
     const next = testConfig([corp], (c) => {
       c.radius.servers = radius(b.port, 'secret b');
       c.radius.timeoutMs = 100;
@@ -71,10 +84,14 @@ void describe('configuration reload: RADIUS servers', () => {
     });
     const r = await auth.reload(next);
     assert.deepEqual(r, { ok: true, applied: ['radius'], restartNeeded: [] });
+    assert.deepEqual([...(await serversUp()).keys()], [`r${b.port}`], 'the old server removed from airlock_radius_server_up, the new one there');
     const aAfter = a.received;
     assert.ok(await waitFor(() => b.received > 0, 10_000), 'the new server hears the station');
     // In-flight requests of the old client had no retransmissions left (max_retransmits 0).
     assert.equal(a.received, aAfter, 'nothing more to the old server');
     assert.deepEqual(auth.service.agents(), ['ap-1']);
+    // The removed server's series is gone; the new one's follows the new client.
+    assert.ok(await waitFor(async () => (await serversUp()).get(`r${b.port}`) === 0, 5000), 'the new server marked dead');
+    assert.deepEqual([...(await serversUp())], [[`r${b.port}`, 0]], 'only the configured server');
   });
 });

@@ -3,6 +3,7 @@
  * mTLS: a new passphrase and a rekey interval take effect without ending the agent's stream
  * or any station's association; a file that does not validate, or a reload that would take
  * a served SSID away, is refused with its errors logged and the running configuration stays.
+ * Every outcome is counted in airlock_config_reloads_total{result}.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
 import { formatMac } from '@airlock/rsn';
-import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
+import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { agentCredentials, serverTls } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
@@ -35,6 +36,10 @@ void describe('SIGHUP reloads the configuration', () => {
     writeFileSync(auth.configFile, `${JSON.stringify({ ...auth.config, networks }, null, 2)}\n`);
   };
   const authorized = async (): Promise<number> => (await auth.metrics()).get('airlock_stations{state="authorized"}') ?? 0;
+  const reloads = async (): Promise<{ applied?: number; rejected?: number }> => {
+    const m = await auth.metrics();
+    return { applied: m.get('airlock_config_reloads_total{result="applied"}'), rejected: m.get('airlock_config_reloads_total{result="rejected"}') };
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-reload-'));
@@ -60,6 +65,9 @@ void describe('SIGHUP reloads the configuration', () => {
   });
 
   void it('a new passphrase and a rekey interval apply without dropping the stream or any station', async () => {
+    assert.deepEqual(await reloads(), { applied: 0, rejected: 0 }, 'both results at 0 before any SIGHUP');
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'services/authenticator/package.json'), 'utf8')) as { version: string };
+    assert.deepEqual([...(await auth.metrics())].filter(([k]) => k.startsWith('airlock_build_info')), [[`airlock_build_info{version="${version}"}`, 1]]);
     const disconnects = driver.stats.disconnects;
     const welcomes = logLines('agent connected').length;
     const bssid = simBsses({ agentNumber: 1, bsses: 2, stations: 0, ssid: TEST_SSID, passphrase: '' })[0].bssid;
@@ -68,6 +76,7 @@ void describe('SIGHUP reloads the configuration', () => {
     auth.signal('SIGHUP');
     assert.ok(await waitFor(() => logLines('configuration reloaded').length === 1, 5000), 'reloaded');
     assert.deepEqual(logLines('configuration reloaded')[0].applied, ['networks']);
+    assert.deepEqual(await reloads(), { applied: 1, rejected: 0 }, 'the good reload is counted as applied');
     // The station with the second passphrase joins on its next try; the others never noticed.
     assert.ok(await waitFor(async () => (await authorized()) === STATIONS, 15_000), `${late} authorized with the new passphrase`);
     assert.ok(await waitFor(() => driver.groupTxKeyId(bssid) !== gtkBefore, 5000), 'the new rekey interval rekeyed the GTK');
@@ -90,6 +99,7 @@ void describe('SIGHUP reloads the configuration', () => {
     assert.match(errors[1], /networks\[0\]\.group_rekey_s: /);
     assert.ok(!errors.join('\n').includes('short'), 'the secret is not echoed');
     assert.equal(await authorized(), STATIONS, 'nothing changed for the stations');
+    assert.deepEqual(await reloads(), { applied: 1, rejected: 1 }, 'the invalid file is counted as rejected');
   });
 
   void it('a reload that would take a served SSID away is refused; the running configuration stays', async () => {
@@ -98,6 +108,7 @@ void describe('SIGHUP reloads the configuration', () => {
     assert.ok(await waitFor(() => logLines('configuration reload rejected; the running configuration stays').length === 1, 5000));
     const errors = logLines('configuration reload rejected; the running configuration stays')[0].errors as string[];
     assert.deepEqual(errors, [`networks: SSID "${TEST_SSID}" is served by 2 BSS(es) now; a reload cannot remove it (end those BSSes first)`]);
+    assert.deepEqual(await reloads(), { applied: 1, rejected: 2 }, 'the refused reload is counted as rejected');
     // The second passphrase still works: the late station leaves and joins again.
     const mac = Buffer.from(late.replaceAll(':', ''), 'hex');
     driver.leave(mac);

@@ -1,6 +1,8 @@
 /** @airlock/authenticator: the central authenticator service. */
 export * from './config.js';
 export * from './metrics.js';
+export * from './version.js';
+export * from './config-reload.js';
 export * from './logging.js';
 export * from './http-endpoints.js';
 export * from './service.js';

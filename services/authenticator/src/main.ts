@@ -8,7 +8,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { formatConfigErrors, loadConfigFile } from './config.js';
-import type { ReloadOutcome } from './server.js';
+import { reloadConfigFile } from './config-reload.js';
 import { startPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { startAuthenticator } from './server.js';
@@ -45,27 +45,11 @@ if (cluster.isWorker) {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // SIGHUP: read the file again; apply what can change without dropping anyone, or keep the old.
+  // One reload at a time, each counted once (here, not in the workers).
   let reloading = Promise.resolve();
   process.on('SIGHUP', () => {
     reloading = reloading.then(async () => {
-      const log = running.logger;
-      const next = loadConfigFile(configPath);
-      if (!next.ok) {
-        log.error({ file: configPath, errors: formatConfigErrors(next.errors, configPath).split('\n') }, 'configuration reload rejected: the file is invalid; the running configuration stays');
-        return;
-      }
-      let r: ReloadOutcome;
-      try {
-        r = await running.reload(next.value);
-      } catch (e) {
-        log.error({ file: configPath, err: e instanceof Error ? e.message : String(e) }, 'configuration reload failed; the running configuration stays');
-        return;
-      }
-      if (!r.ok) log.error({ file: configPath, errors: r.errors }, 'configuration reload rejected; the running configuration stays');
-      else {
-        log.info({ file: configPath, applied: r.applied }, 'configuration reloaded');
-        if (r.restartNeeded.length > 0) log.warn({ sections: r.restartNeeded }, 'these sections changed but take effect only after a restart; their running values stay');
-      }
+      await reloadConfigFile(running, configPath);
     });
   });
 }

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { register as globalRegistry } from 'prom-client';
-import { createMetrics, histogramQuantile, parsePrometheusText } from './metrics.js';
+import { readFileSync } from 'node:fs';
+import { AggregatorRegistry, Registry, register as globalRegistry } from 'prom-client';
+import { createMetrics, histogramQuantile, instanceMetrics, parsePrometheusText } from './metrics.js';
+import { AUTHENTICATOR_VERSION } from './version.js';
 
 void test('every contract metric is exposed with its type', async () => {
   const m = createMetrics();
@@ -18,6 +20,9 @@ void test('every contract metric is exposed with its type', async () => {
     ['airlock_mic_failure_diagnoses_total', 'counter'],
     ['airlock_agent_protocol_errors_total', 'counter'],
     ['airlock_agent_throttled_total', 'counter'],
+    ['airlock_radius_server_up', 'gauge'],
+    ['airlock_config_reloads_total', 'counter'],
+    ['airlock_build_info', 'gauge'],
   ];
   for (const [name, type] of types) assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name);
   assert.equal(m.registry.getMetricsAsArray().length, types.length, 'no metrics beyond the contract');
@@ -30,6 +35,48 @@ void test('known label values start at 0', async () => {
   for (const state of ['associated', 'authenticating', 'authorized']) assert.equal(s.get(`airlock_stations{state="${state}"}`), 0, state);
   for (const result of ['success', 'mic_failure', 'timeout', 'rejected', 'aborted']) assert.equal(s.get(`airlock_handshakes_total{result="${result}"}`), 0, result);
   for (const result of ['accept', 'reject', 'timeout']) assert.equal(s.get(`airlock_eap_authentications_total{result="${result}"}`), 0, result);
+  for (const result of ['applied', 'rejected']) assert.equal(s.get(`airlock_config_reloads_total{result="${result}"}`), 0, result);
+  assert.deepEqual([...s.keys()].filter((k) => k.startsWith('airlock_radius_server_up')), [], 'no RADIUS server until the service sets them');
+});
+
+void test('airlock_build_info is 1 with the version of @airlock/authenticator', async () => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  assert.equal(pkg.name, '@airlock/authenticator');
+  assert.match(pkg.version, /^\d+\.\d+\.\d+/);
+  assert.equal(AUTHENTICATOR_VERSION, pkg.version);
+  const s = parsePrometheusText(await createMetrics().registry.metrics());
+  assert.deepEqual([...s].filter(([k]) => k.startsWith('airlock_build_info')), [[`airlock_build_info{version="${pkg.version}"}`, 1]]);
+});
+
+void test('airlock_radius_server_up and airlock_config_reloads_total as recorded', async () => {
+  const m = createMetrics();
+  m.radiusServerUp.set({ server: 'primary' }, 1);
+  m.radiusServerUp.set({ server: 'secondary' }, 0);
+  m.configReloads.inc({ result: 'applied' });
+  m.configReloads.inc({ result: 'rejected' });
+  m.configReloads.inc({ result: 'rejected' });
+  const s = parsePrometheusText(await m.registry.metrics());
+  assert.equal(s.get('airlock_radius_server_up{server="primary"}'), 1);
+  assert.equal(s.get('airlock_radius_server_up{server="secondary"}'), 0);
+  assert.equal(s.get('airlock_config_reloads_total{result="applied"}'), 1);
+  assert.equal(s.get('airlock_config_reloads_total{result="rejected"}'), 2);
+});
+
+void test('cluster aggregation (primary first, then two workers): reloads once, server up by the lowest worker, build info 1', async () => {
+  // As cluster/primary.ts aggregates: the primary's registry (its own instance metrics) first.
+  const primary = new Registry();
+  const own = instanceMetrics(primary);
+  own.configReloads.inc({ result: 'applied' });
+  const workers = [createMetrics(), createMetrics()];
+  for (const w of workers) w.radiusServerUp.set({ server: 'primary' }, 1);
+  workers[0].radiusServerUp.set({ server: 'secondary' }, 1);
+  workers[1].radiusServerUp.set({ server: 'secondary' }, 0); // this worker's client marked it dead
+  const s = parsePrometheusText(await AggregatorRegistry.aggregate([await primary.getMetricsAsJSON(), ...(await Promise.all(workers.map((w) => w.registry.getMetricsAsJSON())))]).metrics());
+  assert.equal(s.get('airlock_config_reloads_total{result="applied"}'), 1, 'counted once: the workers never count');
+  assert.equal(s.get('airlock_config_reloads_total{result="rejected"}'), 0);
+  assert.equal(s.get('airlock_radius_server_up{server="primary"}'), 1, 'up on both workers: 1, not 2');
+  assert.equal(s.get('airlock_radius_server_up{server="secondary"}'), 0, 'dead on one worker: 0');
+  assert.equal(s.get(`airlock_build_info{version="${AUTHENTICATOR_VERSION}"}`), 1, 'three processes of one build: 1');
 });
 
 void test('counts, gauges and labels are printed as recorded', async () => {

@@ -4,6 +4,7 @@
 // Also a small reader of the Prometheus text exposition format (0.0.4) and a PromQL-style
 // histogram_quantile, for tests, the load generator and the demo status line.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AUTHENTICATOR_VERSION } from './version.js';
 
 /** Values of `airlock_stations{state}`. */
 export const STATION_STATES = ['associated', 'authenticating', 'authorized'] as const;
@@ -11,6 +12,8 @@ export const STATION_STATES = ['associated', 'authenticating', 'authorized'] as 
 export const HANDSHAKE_RESULTS = ['success', 'mic_failure', 'timeout', 'rejected', 'aborted'] as const;
 /** Values of `airlock_eap_authentications_total{result}`. */
 export const EAP_RESULTS = ['accept', 'reject', 'timeout'] as const;
+/** Values of `airlock_config_reloads_total{result}`. */
+export const RELOAD_RESULTS = ['applied', 'rejected'] as const;
 
 /** Join duration buckets (seconds): 1 ms to 10 s, fine-grained from 1 to 50 ms where PSK joins land. */
 export const JOIN_DURATION_BUCKETS: readonly number[] = [
@@ -51,6 +54,39 @@ export interface AirlockMetrics {
   /** airlock_agent_protocol_errors_total{reason}: AgentLink protocol errors (seq gap, bad Hello, ...). */
   agentProtocolErrors: Counter<'reason'>;
   agentThrottled: Counter;
+  /** airlock_radius_server_up{server}: 1 while the RADIUS client holds a configured server alive, 0 once it marked it dead. */
+  radiusServerUp: Gauge<'server'>;
+  /**
+   * airlock_config_reloads_total{result}: SIGHUP reloads, applied or rejected (invalid file,
+   * refused, failed). Counted by the process that handles SIGHUP: in a cluster the primary's
+   * own copy (instanceMetrics); the workers' copy stays 0 and adds nothing to the sum.
+   */
+  configReloads: Counter<'result'>;
+  /** airlock_build_info{version}: always 1, labelled with the package version. */
+  buildInfo: Gauge<'version'>;
+}
+
+/** Metrics of the authenticator instance as a whole (its build, its configuration reloads); a cluster primary keeps its own. */
+export interface InstanceMetrics {
+  /** airlock_config_reloads_total{result}, both results at 0 from the start. */
+  configReloads: Counter<'result'>;
+  /** airlock_build_info{version} = 1. */
+  buildInfo: Gauge<'version'>;
+}
+
+/**
+ * Registers airlock_config_reloads_total (both results at 0) and airlock_build_info (1) in
+ * `registry`. createMetrics does it for every authenticator; a cluster primary also does it
+ * in its own registry, the one whose reload counter moves.
+ */
+export function instanceMetrics(registry: Registry): InstanceMetrics {
+  const registers = [registry];
+  const configReloads = new Counter({ name: 'airlock_config_reloads_total', help: 'Configuration reloads (SIGHUP) by result.', labelNames: ['result'], registers });
+  // Every process of a cluster reports the same build: 'max' keeps it 1 instead of summing to N.
+  const buildInfo = new Gauge({ name: 'airlock_build_info', help: 'Version of the running authenticator (always 1).', labelNames: ['version'], aggregator: 'max', registers });
+  for (const result of RELOAD_RESULTS) configReloads.inc({ result }, 0);
+  buildInfo.set({ version: AUTHENTICATOR_VERSION }, 1);
+  return { configReloads, buildInfo };
 }
 
 /** Options of createMetrics. */
@@ -59,7 +95,11 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-/** Creates the metrics in a fresh registry, with every known label value of stations, handshakes and EAP set to 0. */
+/**
+ * Creates the metrics in a fresh registry, with every known label value of stations,
+ * handshakes, EAP and reloads set to 0, and airlock_build_info at 1. airlock_radius_server_up
+ * has no series until the service sets one per configured server.
+ */
 export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
   const registry = new Registry();
   const registers = [registry];
@@ -93,6 +133,12 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     micFailureDiagnoses: new Counter({ name: 'airlock_mic_failure_diagnoses_total', help: 'Msg 2/4 MIC failures by diagnosed cause.', labelNames: ['cause'], registers }),
     agentProtocolErrors: new Counter({ name: 'airlock_agent_protocol_errors_total', help: 'AgentLink protocol errors by reason.', labelNames: ['reason'], registers }),
     agentThrottled: new Counter({ name: 'airlock_agent_throttled_total', help: 'Times an agent stream was paused for exceeding limits.agent_messages_per_s.', registers }),
+    // Each cluster worker runs its own RADIUS client, and only a worker that sent to a server
+    // can find it dead: 'min' reports 0 as soon as one worker marked it dead (a worker with no
+    // traffic would keep 'max' at 1), and 1 again once every worker's Status-Server probe
+    // was answered. The default 'sum' would show 2 for a server that is up.
+    radiusServerUp: new Gauge({ name: 'airlock_radius_server_up', help: 'RADIUS server state as the client sees it: 1 alive, 0 marked dead.', labelNames: ['server'], aggregator: 'min', registers }),
+    ...instanceMetrics(registry),
   };
   for (const state of STATION_STATES) m.stations.set({ state }, 0);
   for (const result of HANDSHAKE_RESULTS) m.handshakes.inc({ result }, 0);

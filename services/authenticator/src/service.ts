@@ -180,6 +180,7 @@ export class AuthenticatorService implements SessionHost {
     this.nas = { identifier: r.nasIdentifier, ipAddress: r.nasIpAddress };
     this.random = random;
     this.radius = this.makeRadiusClient(r);
+    this.showRadiusServers();
     this.core = new AuthenticatorCore({
       random: random,
       timing: {
@@ -208,7 +209,7 @@ export class AuthenticatorService implements SessionHost {
   /** A RADIUS client for `r` (undefined without servers); not started. */
   private makeRadiusClient(r: AuthenticatorConfig['radius']): RadiusClient | undefined {
     if (r.servers.length === 0) return undefined;
-    return new RadiusClient({
+    const client: RadiusClient = new RadiusClient({
       servers: r.servers.map((x) => ({ name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') })),
       timeoutMs: r.timeoutMs,
       maxRetransmits: r.maxRetransmits,
@@ -229,7 +230,22 @@ export class AuthenticatorService implements SessionHost {
           this.log.warn({ server: res.server, reason: res.reason }, 'RADIUS response dropped');
         }
       },
+      onServerState: (server, alive) => {
+        // A client replaced by a reload finishes its requests in flight: what it still
+        // finds out about its servers is not the state of the configured ones.
+        if (client !== this.radius) return;
+        this.metrics.radiusServerUp.set({ server }, alive ? 1 : 0);
+        if (alive) this.log.info({ server }, 'RADIUS server answers again');
+        else this.log.warn({ server }, 'RADIUS server marked dead (no answer); Status-Server probes it');
+      },
     });
+    return client;
+  }
+
+  /** airlock_radius_server_up: one series per server of the current client, none for servers no longer configured. */
+  private showRadiusServers(): void {
+    this.metrics.radiusServerUp.reset();
+    for (const s of this.radiusServers()) this.metrics.radiusServerUp.set({ server: s.name }, s.alive ? 1 : 0);
   }
 
   /**
@@ -256,6 +272,7 @@ export class AuthenticatorService implements SessionHost {
       const fresh = this.makeRadiusClient(next.radius);
       await fresh?.start();
       this.radius = fresh;
+      this.showRadiusServers();
       this.nas = { identifier: next.radius.nasIdentifier, ipAddress: next.radius.nasIpAddress };
       // Requests in flight finish on the old client (its retransmissions included).
       const r = this.config.radius;

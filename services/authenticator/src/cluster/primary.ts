@@ -18,6 +18,7 @@ import type { AuthenticatorConfig } from '../config.js';
 import type { ReloadOutcome } from '../server.js';
 import { splitListen, startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
 import { createLogger } from '../logging.js';
+import { instanceMetrics, type InstanceMetrics } from '../metrics.js';
 import { isClusterMessage, toBuffer, type PmksaMessage, type PrimaryMessage, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { ClusterAdmin } from '../admin/cluster-backend.js';
 import { startAdminServer, type RunningAdmin } from '../admin/server.js';
@@ -36,6 +37,8 @@ export interface RunningPrimary {
   httpPort: number;
   adminPort: number;
   logger: Logger;
+  /** The reload counter and build info: the primary's own, the only ones that move (workers do not handle SIGHUP). */
+  metrics: InstanceMetrics;
   /** Workers serving now. */
   workers(): number;
   /** A configuration reload for every worker: all check it first; applied only if none refuses. */
@@ -72,6 +75,8 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   // The primary's own metrics: its process, and how the agents are spread.
   const own = new Registry();
   collectDefaultMetrics({ register: own });
+  // The reload counter that moves: main.ts counts SIGHUP reloads here, the workers never do.
+  const instance = instanceMetrics(own);
   new Gauge({
     name: 'airlock_cluster_workers', help: 'Worker processes serving agents', registers: [own],
     collect() {
@@ -252,7 +257,8 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     return got;
   };
 
-  // Metrics: the workers' registries and the primary's, summed.
+  // Metrics: the workers' registries and the primary's, summed (each metric's own
+  // aggregator: airlock_radius_server_up takes the lowest, airlock_build_info the highest).
   const aggregated = {
     contentType: own.contentType,
     metrics: async (): Promise<string> => {
@@ -333,5 +339,5 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     const done = outcomes.find((o): o is Extract<ReloadOutcome, { ok: true }> => o?.ok === true);
     return done ?? { ok: true, applied: [], restartNeeded: [] };
   };
-  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, reload, workers: () => readyWorkers().length, stop };
+  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, metrics: instance, reload, workers: () => readyWorkers().length, stop };
 }

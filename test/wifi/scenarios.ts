@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { formatMac } from '@airlock/rsn';
 import { accessRequestCount } from '../support/enterprise.js';
-import { EAP_SSID, PEAP_USER, ping6, pskNetwork, TLS_STATION, until, waitConnected, type WifiStation, type WifiWorld } from './world.js';
+import { Injector } from './injector.js';
+import { EAP_SSID, PEAP_USER, PSK_SSID, sh, ping6, pskNetwork, TLS_STATION, until, waitConnected, type WifiStation, type WifiWorld } from './world.js';
 
 /** One scenario: its id, what the host test calls it, and its body. */
 export interface WifiScenario {
@@ -53,6 +54,75 @@ async function assertBroadcast(apIf: string, stations: WifiStation[], note: (k: 
 
 function stationsByName(w: WifiWorld, ...names: number[]): WifiStation[] {
   return names.map((n) => w.stations[n - 1]);
+}
+
+
+/** Management frame subtypes (frame control octet 0) the hostile scenario sends and reads. */
+const FC = { ASSOC_REQ: 0x00, ASSOC_RESP: 0x10, AUTH: 0xb0, DEAUTH: 0xc0 } as const;
+
+let hostileSeq = 0;
+
+/** An 802.11 management frame written out field by field (the test's own bytes). */
+function mgmtFrame(subtype: number, da: Buffer, sa: Buffer, bssid: Buffer, body: Buffer): Buffer {
+  const seq = Buffer.alloc(2);
+  seq.writeUInt16LE((hostileSeq++ & 0xfff) << 4);
+  return Buffer.concat([
+    Buffer.from([subtype, 0x00]), // frame control: management, no flags
+    Buffer.from([0x00, 0x00]), // duration
+    da,
+    sa,
+    bssid,
+    seq, // sequence control
+    body,
+  ]);
+}
+
+function le16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(n);
+  return b;
+}
+
+/** Open System Authentication, transaction 1. */
+function authRequest(bssid: Buffer, sta: Buffer): Buffer {
+  return mgmtFrame(FC.AUTH, bssid, sta, bssid, Buffer.concat([le16(0), le16(1), le16(0)]));
+}
+
+/** An Association Request: capability ESS|Privacy|short slot, listen interval 10, then `elements`. */
+function assocRequest(bssid: Buffer, sta: Buffer, elements: Buffer): Buffer {
+  return mgmtFrame(FC.ASSOC_REQ, bssid, sta, bssid, Buffer.concat([le16(0x0411), le16(10), elements]));
+}
+
+const el = (id: number, data: number[] | Buffer): Buffer => Buffer.concat([Buffer.from([id, data.length]), Buffer.from(data)]);
+const SSID_EL = el(0, Buffer.from(PSK_SSID));
+const RATES_EL = el(1, [0x82, 0x84, 0x8b, 0x96, 0x0c, 0x12, 0x18, 0x24]);
+const EXT_RATES_EL = el(50, [0x30, 0x48, 0x60, 0x6c]);
+const suite = (n: number): number[] => [0x00, 0x0f, 0xac, n];
+/** An RSNE: version, group cipher, pairwise list, AKM list, capabilities (each a field). */
+function rsne(o: { version?: number; group?: number; pairwise?: number[]; akm?: number[]; pairwiseCount?: number }): Buffer {
+  const pairwise = o.pairwise ?? [4];
+  const akm = o.akm ?? [2];
+  return el(48, [
+    ...le16(o.version ?? 1),
+    ...suite(o.group ?? 4),
+    ...le16(o.pairwiseCount ?? pairwise.length),
+    ...pairwise.flatMap(suite),
+    ...le16(akm.length),
+    ...akm.flatMap(suite),
+    0x00, 0x00, // RSN capabilities
+  ]);
+}
+
+/** The status code of a captured (Re)Association Response, and its AID. */
+function assocStatus(f: Buffer): { status: number; aid: number } {
+  return { status: f.readUInt16LE(24 + 2), aid: f.readUInt16LE(24 + 4) & 0x3fff };
+}
+
+/** The last "radio counters" line the agent logged. */
+function agentCounters(w: WifiWorld): { driver: Record<string, number>; bsses: Record<string, { dropped: Record<string, number>; refusedByStatus: Record<string, number> }> } | undefined {
+  const lines = w.agent.log().split('\n').filter((l) => l.includes('"radio counters"'));
+  const last = lines.at(-1);
+  return last === undefined ? undefined : (JSON.parse(last) as { counters: ReturnType<typeof agentCounters> }).counters;
 }
 
 export const SCENARIOS: WifiScenario[] = [
@@ -257,6 +327,125 @@ export const SCENARIOS: WifiScenario[] = [
       note('access requests', { before: requestsBefore, after: requestsAfter });
       assert.equal(requestsAfter, requestsBefore, 'the roam sent a RADIUS Access-Request');
       await assertUnicast(w, st, target.ifname, target.linkLocal, note);
+    },
+  },
+  {
+    // sta2 is dropped by the kernel and reconnects by itself.
+    name: 'kernel-drop',
+    title: 'A station the kernel drops becomes a disassociation event; its next data frame gets Deauthentication reason 7 and it joins again',
+    async run(w, note) {
+      const ap = w.psk[0];
+      const [st] = stationsByName(w, 2);
+      const s = st.supplicant!;
+      const from = s.lines().length;
+      const agentFrom = w.agent.log().length;
+      const authorized = async (): Promise<number> => (await w.auth.metrics()).get('airlock_stations{state="authorized"}') ?? 0;
+      const before = await authorized();
+      const r = await sh('iw', ['dev', ap.ifname, 'station', 'del', formatMac(st.mac)]);
+      assert.equal(r.code, 0, r.out);
+      // The authenticator hears a disassociation: one authorized station fewer (until it joins again).
+      const dropped = await until(async () => (await authorized()) < before, 20_000, 50);
+      note('authorized', { before, after: await authorized() });
+      assert.ok(dropped, 'the authenticator did not hear that the station left');
+      assert.ok(w.agent.log().slice(agentFrom).includes('the kernel removed a station'), 'the agent did not report the removal');
+      // The station does not know: its next frame is a class 3 frame from a non-associated station.
+      await ping6(st.ns, ap.linkLocal, st.ifname, 1, 5);
+      const d = await s.waitForLine('CTRL-EVENT-DISCONNECTED', 30_000, from);
+      note('station', s.lines()[d]);
+      assert.match(s.lines()[d], /reason=7\b/);
+      await waitConnected(s, JOIN_MS, d + 1);
+      await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+    },
+  },
+  {
+    name: 'hostile-frames',
+    title: 'Hostile frames: truncated elements, bogus RSNEs, a duplicated association and an Authentication flood get a status code or a counted drop; the agent never crashes and a real station still joins',
+    async run(w, note) {
+      const ap = w.psk[0];
+      const bssid = ap.bssid;
+      const inj = await Injector.open(w.spare.injectorPhy, 'mon0', 2412);
+      // The acker: a monitor (the radio is not idle) and its managed interface up (hwsim
+      // acknowledges frames to its address).
+      const acker = await Injector.open(w.spare.ackerPhy, 'mon1', 2412);
+      const up = await sh('ip', ['link', 'set', w.spare.ackerIf, 'up']);
+      assert.equal(up.code, 0, up.out);
+      try {
+        let n = 0;
+        const fakeMac = (): Buffer => Buffer.from([0x02, 0x66, 0x00, 0x00, 0x00, ++n]);
+        /** Authenticates `sta` and sends the association request `elements`; the response's status. */
+        const refusal = async (sta: Buffer, elements: Buffer, label: string): Promise<number> => {
+          const t0 = Date.now();
+          inj.send(authRequest(bssid, sta));
+          const auth = await inj.waitFor(sta, FC.AUTH, t0, 15_000);
+          assert.ok(auth !== undefined, `${label}: no Authentication response (captured ${inj.captured.length} frames, subtypes ${[...new Set(inj.captured.map((f) => f.frame[0].toString(16)))].join(' ')})`);
+          assert.equal(auth.frame.readUInt16LE(24 + 4), 0, `${label}: authentication refused`);
+          const t1 = Date.now();
+          inj.send(assocRequest(bssid, sta, elements));
+          const resp = await inj.waitFor(sta, FC.ASSOC_RESP, t1, 15_000);
+          assert.ok(resp !== undefined, `${label}: no Association Response`);
+          const { status } = assocStatus(resp.frame);
+          note(label, status);
+          return status;
+        };
+        const valid = (r: Buffer): Buffer => Buffer.concat([SSID_EL, RATES_EL, r, EXT_RATES_EL]);
+        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, Buffer.from([1, 8, 0x82, 0x84, 0x8b])]), 'truncated element'), 1);
+        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, RATES_EL, EXT_RATES_EL]), 'no RSNE'), 40);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ version: 2 })), 'RSNE version 2'), 44);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ group: 2 })), 'RSNE group TKIP'), 41);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ pairwise: [2] })), 'RSNE pairwise TKIP'), 42);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ akm: [1] })), 'RSNE AKM 802.1X on a PSK BSS'), 43);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ pairwiseCount: 9 })), 'RSNE count past its end'), 40);
+        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, RATES_EL, rsne({}), rsne({}), EXT_RATES_EL]), 'two RSNEs'), 40);
+        assert.equal(await refusal(fakeMac(), Buffer.concat([el(0, Buffer.from('another-ssid')), RATES_EL, rsne({}), EXT_RATES_EL]), 'wrong SSID'), 1);
+
+        // A duplicated association from a station that acknowledges (the acker's address):
+        // two answers with one AID, one event upstream.
+        const dup = w.spare.ackerMac;
+        const t0 = Date.now();
+        inj.send(authRequest(bssid, dup));
+        assert.ok((await inj.waitFor(dup, FC.AUTH, t0, 15_000)) !== undefined, 'duplicate: no Authentication response');
+        const req = valid(rsne({}));
+        const t1 = Date.now();
+        inj.send(assocRequest(bssid, dup, req));
+        await inj.waitFor(dup, FC.ASSOC_RESP, t1, 15_000);
+        inj.send(assocRequest(bssid, dup, req));
+        await until(() => inj.framesTo(dup, FC.ASSOC_RESP, t1).length >= 2, 15_000, 50);
+        const answers = inj.framesTo(dup, FC.ASSOC_RESP, t1).map((f) => assocStatus(f.frame));
+        note('duplicate answers', answers);
+        assert.ok(answers.length >= 2, 'the duplicate was not answered');
+        assert.ok(answers.every((a) => a.status === 0 && a.aid === answers[0].aid), 'both answers accept with the same AID');
+        await new Promise((r) => setTimeout(r, 2000));
+        const associatedLines = w.agent.log().split('\n').filter((l) => l.includes('"station associated"') && l.includes(formatMac(dup))).length;
+        note('associated events', associatedLines);
+        assert.equal(associatedLines, 1, 'the duplicate was reported to the authenticator');
+
+        // An Authentication frame whose body is cut short (mac80211 passes it up: the header
+        // is whole), and an Authentication flood from spoofed MACs.
+        inj.send(mgmtFrame(FC.AUTH, bssid, fakeMac(), bssid, Buffer.from([0x00, 0x00])));
+        const flood = 3000;
+        for (let i = 0; i < flood; i++) {
+          inj.send(authRequest(bssid, Buffer.from([0x02, 0x77, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x01])));
+          if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+        }
+        // A real station joins right after the flood.
+        const [st] = stationsByName(w, 4);
+        const bssidJoined = await join(w, st, pskNetwork({ bssid: formatMac(bssid) }));
+        assert.equal(bssidJoined, formatMac(bssid));
+        await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+        await new Promise((r) => setTimeout(r, 2500));
+        assert.equal(w.agent.child.exitCode, null, 'the agent exited');
+        const c = agentCounters(w);
+        assert.ok(c !== undefined, 'the agent logged no counters');
+        const b = c.bsses[formatMac(bssid)];
+        note('agent counters', b);
+        assert.ok((b.dropped['malformed'] ?? 0) >= 1, 'the cut-short frame was not counted');
+        assert.ok((b.dropped['auth-evicted'] ?? 0) + (b.dropped['response-budget'] ?? 0) > 0, 'the flood left no counted drop');
+        for (const code of ['1', '40', '41', '42', '43', '44']) assert.ok((b.refusedByStatus[code] ?? 0) >= 1, `status ${code} not counted`);
+        await w.disconnect(st);
+      } finally {
+        inj.close();
+        acker.close();
+      }
     },
   },
 ];

@@ -30,7 +30,7 @@ void describe('real Wi-Fi: wpa_supplicant on mac80211_hwsim through the nl80211 
       workDir: out,
       command: [process.execPath, 'test/dist/wifi/vm-suite.js', join(out, 'results')],
       env: { AIRLOCK_TEST_PKI: testPkiDir() },
-      radios: 8,
+      radios: 10,
       timeoutMs: VM_TIMEOUT_MS,
       onConsole: (l) => {
         if (echo || l.startsWith('airlock-wifi:')) process.stderr.write(`[vm] ${l}\n`);

@@ -149,6 +149,13 @@ export interface WifiWorld {
   psk: ApBss[];
   eap: ApBss[];
   stations: WifiStation[];
+  /**
+   * Two spare radios in this namespace: one for a hostile injector, one whose address
+   * acknowledges frames (a radio with only a monitor interface up transmits anything
+   * injected; with a managed interface up as well it acknowledges, but hwsim then drops
+   * the unicast frames injected on it).
+   */
+  spare: { injectorPhy: string; ackerPhy: string; ackerIf: string; ackerMac: Buffer };
   /** The authenticator's configuration as written (rewrite with reconfigure()). */
   config: Record<string, unknown>;
   /** Rewrites the authenticator's configuration and reloads it (SIGHUP); resolves once applied. */
@@ -181,6 +188,7 @@ function macOf(ifname: string): Buffer {
 
 /** Builds the world in `dir` (logs and configuration there). */
 export async function startWorld(dir: string, o: { stations: number }): Promise<WifiWorld> {
+  // phy0, phy1: the agent's; then the stations; then two spare radios.
   mkdirSync(dir, { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
@@ -194,7 +202,11 @@ export async function startWorld(dir: string, o: { stations: number }): Promise<
   };
   try {
     const phys = readdirSync('/sys/class/ieee80211').sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-    if (phys.length < 2 + o.stations) throw new Error(`the world needs ${2 + o.stations} hwsim radios, found ${phys.length}`);
+    if (phys.length < 4 + o.stations) throw new Error(`the world needs ${4 + o.stations} hwsim radios, found ${phys.length}`);
+    const injectorPhy = phys[2 + o.stations];
+    const ackerPhy = phys[3 + o.stations];
+    const ackerIf = phyNetdev(ackerPhy);
+    if (ackerIf === undefined) throw new Error(`${ackerPhy} has no interface`);
     const apA = phyNetdev(phys[0]);
     const apB = phyNetdev(phys[1]);
     if (apA === undefined || apB === undefined) throw new Error('the AP radios have no interface');
@@ -230,6 +242,7 @@ export async function startWorld(dir: string, o: { stations: number }): Promise<
         '--radio', `${apB}:ssid=${PSK_SSID},akm=psk,channel=1`,
         '--radio', `${apB}:ssid=${EAP_SSID},akm=8021x,channel=1`,
         '--log-level', 'debug',
+        '--counters-log-s', '1',
       ],
       join(dir, 'agent.log'),
     );
@@ -278,6 +291,7 @@ export async function startWorld(dir: string, o: { stations: number }): Promise<
       psk,
       eap,
       stations,
+      spare: { injectorPhy, ackerPhy, ackerIf, ackerMac: macOf(ackerIf) },
       config,
       async reconfigure(change) {
         change(config);

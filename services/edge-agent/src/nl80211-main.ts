@@ -6,11 +6,12 @@
  *
  *   node main.js --driver nl80211 --agent-id ap-1 [--authenticator 127.0.0.1:50051]
  *     --radio wlan0:ssid=corp,akm=8021x,channel=6 [--radio wlan0:ssid=guest,akm=psk] [--radio wlan1:...]
- *     [--log-level info] (--pki-dir DIR | --tls-ca F --tls-cert F --tls-key F [--tls-server-name N] | --plaintext)
+ *     [--log-level info] [--counters-log-s 60] (--pki-dir DIR | --tls-ca F --tls-cert F --tls-key F [--tls-server-name N] | --plaintext)
  *
  * One --radio per BSS; see drivers/nl80211/radio-spec.ts for the options (akm, cipher,
  * channel, bssid, max_sta, beacon_int, dtim, max_inactivity). A second --radio on the same
- * interface adds a BSS on the same radio.
+ * interface adds a BSS on the same radio. The radio's counters (frames, refusals by status
+ * code, drops by reason) are logged every --counters-log-s seconds when they changed.
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       authenticator: { type: 'string', default: '127.0.0.1:50051' },
       radio: { type: 'string', multiple: true, default: [] },
       'log-level': { type: 'string', default: 'info' },
+      'counters-log-s': { type: 'string', default: '60' },
       ...LINK_CLI_OPTIONS,
     },
   });
@@ -48,12 +50,14 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(`--radio: ${err instanceof Error ? err.message : String(err)}`);
   }
+  const countersLogS = Number(v['counters-log-s']);
+  if (!Number.isInteger(countersLogS) || countersLogS < 0 || countersLogS > 86400) fail(`--counters-log-s: expected 0..86400, got ${JSON.stringify(v['counters-log-s'])}`);
   if (process.platform !== 'linux') fail('the nl80211 driver runs on Linux only', 1);
   if (loadNetlinkBinding() === undefined) fail(NETLINK_MISSING, 1);
   const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
   let driver: Nl80211Driver;
   try {
-    driver = new Nl80211Driver({ bsses: radios, logger });
+    driver = new Nl80211Driver({ bsses: radios, logger, countersLogMs: countersLogS * 1000 });
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err), 1);
   }

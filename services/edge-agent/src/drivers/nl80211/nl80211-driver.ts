@@ -11,7 +11,8 @@
  *   ApMlme (ap-mlme.ts), with NEW_STATION / DEL_STATION and FRAME;
  * - EAPOL through the control port (CONTROL_PORT_FRAME both ways), TX status from the
  *   control port's TX status notifications, matched per station in order (the socket
- *   binding enables no extended ACK, so the request's cookie is not seen);
+ *   binding enables no extended ACK, so the request's cookie is not seen; the notification
+ *   carries the frame, whose destination names the station);
  * - keys with NEW_KEY / SET_KEY, the port with SET_STATION's AUTHORIZED flag, counters with
  *   GET_STATION, inactivity with GET_STATION and PROBE_CLIENT, and stations the kernel
  *   drops (DEL_STATION notifications, CQM packet loss) reported as disassociations.
@@ -40,6 +41,8 @@ export interface Nl80211DriverOptions {
   interfaceMac?: (name: string) => Buffer;
   /** How often stations' inactivity is checked, ms. Default 10 s. */
   inactivityCheckMs?: number;
+  /** How often the counters are logged (when they changed), ms; 0 = never. Default 60 s. */
+  countersLogMs?: number;
 }
 
 /** Counters of the driver (per BSS counters are in `mlmeCounters`). */
@@ -150,6 +153,8 @@ export class Nl80211Driver implements Driver {
   private deadlineTimer: NodeJS.Timeout | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
   private inactivityTimer: NodeJS.Timeout | undefined;
+  private countersLogTimer: NodeJS.Timeout | undefined;
+  private lastCountersLog = '';
   /** Management frames sent with a token: cookie -> [bss, token]; statuses that came first. */
   private readonly tokenByCookie = new Map<bigint, { bss: Bss; token: number }>();
   private readonly earlyStatus = new Map<bigint, boolean>();
@@ -224,6 +229,14 @@ export class Nl80211Driver implements Driver {
     return out;
   }
 
+  /** Logs the driver's and every BSS's counters, when they changed since the last time. */
+  logCounters(): void {
+    const snapshot = JSON.stringify({ driver: this.counters, bsses: this.mlmeCounters() });
+    if (snapshot === this.lastCountersLog) return;
+    this.lastCountersLog = snapshot;
+    this.log?.info({ counters: JSON.parse(snapshot) as unknown }, 'radio counters');
+  }
+
   /** Per-BSS MLME counters, by BSSID text. */
   mlmeCounters(): Record<string, MlmeCounters> {
     const out: Record<string, MlmeCounters> = {};
@@ -271,6 +284,11 @@ export class Nl80211Driver implements Driver {
     this.onEvent = onEvent;
     this.running = true;
     this.scheduleInactivityCheck();
+    const logEvery = this.opts.countersLogMs ?? 60_000;
+    if (logEvery > 0) {
+      this.countersLogTimer = setInterval(() => this.logCounters(), logEvery);
+      this.countersLogTimer.unref();
+    }
     for (const b of this.bssList) {
       this.log?.info({ interface: b.ifname, bssid: formatMac(b.bssid), ssid: b.spec.ssid, channel: b.spec.channel }, 'BSS started');
     }
@@ -288,6 +306,7 @@ export class Nl80211Driver implements Driver {
   /** Stops every BSS: each station is deauthenticated (reason 3), the BSS stopped, created interfaces removed. */
   async stop(): Promise<void> {
     if (!this.running) return;
+    this.logCounters();
     this.running = false;
     this.onEvent = undefined;
     await this.chain.catch(() => undefined);
@@ -472,8 +491,8 @@ export class Nl80211Driver implements Driver {
 
   private async teardown(): Promise<void> {
     for (const t of [this.deadlineTimer, this.inactivityTimer]) if (t !== undefined) clearTimeout(t);
-    if (this.countersTimer !== undefined) clearInterval(this.countersTimer);
-    this.deadlineTimer = this.inactivityTimer = this.countersTimer = undefined;
+    for (const t of [this.countersTimer, this.countersLogTimer]) if (t !== undefined) clearInterval(t);
+    this.deadlineTimer = this.inactivityTimer = this.countersTimer = this.countersLogTimer = undefined;
     if (this.genl !== undefined) {
       for (const b of this.bssList) {
         if (b.ifindex === 0) continue;
@@ -579,10 +598,12 @@ export class Nl80211Driver implements Driver {
       }
       case CMD.CONTROL_PORT_FRAME_TX_STATUS: {
         const frame = n.attrs.bytes(ATTR.FRAME);
-        if (frame === undefined || frame.length < 10) return;
+        if (frame === undefined || frame.length < 14) return;
         const acked = n.attrs.has(ATTR.ACK);
-        // Address 1 of the 802.11 data frame is the station.
-        const sta = Buffer.from(frame.subarray(4, 10));
+        // mac80211 reports the frame as it was handed in: an Ethernet frame (destination
+        // first, EtherType 0x888E at octet 12). Frames to one station go out in order, so
+        // its oldest frame waiting for a status is the one reported.
+        const sta = Buffer.from(frame.readUInt16BE(12) === ETHERTYPE_EAPOL ? frame.subarray(0, 6) : frame.subarray(4, 10));
         void this.enqueue(() => {
           const st = bss.stations.get(macKey(sta));
           const e = st?.eapolTx.shift();

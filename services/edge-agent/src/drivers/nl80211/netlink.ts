@@ -8,7 +8,7 @@
  * 'length-overflow'. Host byte order is little-endian on every architecture the agent
  * targets (x86, arm, arm64: the prebuilt `netlink` binding's set); the codec writes LE.
  */
-import { fail, ok, type Result } from '@airlock/rsn';
+import { asBuffer, fail, ok, type Result } from '@airlock/rsn';
 
 /** nlmsghdr flags. */
 export const NLM_F = { REQUEST: 0x1, MULTI: 0x2, ACK: 0x4, ROOT: 0x100, MATCH: 0x200, DUMP: 0x300, ACK_TLVS: 0x200 } as const;
@@ -144,9 +144,11 @@ export interface Nlmsg {
 /**
  * Splits a datagram into its netlink messages. A header shorter than 16 octets or a
  * length outside the datagram ends the walk with an error; what came before is lost with
- * it (a kernel never sends that, so it is only a defence).
+ * it (a kernel never sends that, so it is only a defence). An empty datagram holds no
+ * messages. `payload` is a view of the datagram.
  */
-export function decodeNlmsgs(datagram: Buffer): Result<Nlmsg[]> {
+export function decodeNlmsgs(bytes: Uint8Array): Result<Nlmsg[]> {
+  const datagram = asBuffer(bytes);
   const out: Nlmsg[] = [];
   let off = 0;
   while (off < datagram.length) {
@@ -177,9 +179,11 @@ export interface NlmsgError {
 }
 
 /** Decodes the payload of an NLMSG_ERROR message. */
-export function decodeNlmsgError(payload: Buffer): Result<NlmsgError> {
-  if (payload.length < 4 + NLMSG_HDRLEN) return fail('truncated', `NLMSG_ERROR needs 20 octets, got ${payload.length}`);
-  const errno = -payload.readInt32LE(0);
+export function decodeNlmsgError(bytes: Uint8Array): Result<NlmsgError> {
+  if (bytes.length < 4 + NLMSG_HDRLEN) return fail('truncated', `NLMSG_ERROR needs 20 octets, got ${bytes.length}`);
+  const payload = asBuffer(bytes);
+  // 0 - x, not -x: an ACK's errno is 0, not -0.
+  const errno = 0 - payload.readInt32LE(0);
   return ok({ errno, seq: payload.readUInt32LE(4 + 8) });
 }
 
@@ -191,8 +195,9 @@ export interface Genlmsg {
 }
 
 /** Splits a generic netlink payload into its header and attributes. */
-export function decodeGenlmsg(payload: Buffer): Result<Genlmsg> {
-  if (payload.length < GENL_HDRLEN) return fail('truncated', `generic netlink header needs 4 octets, got ${payload.length}`);
+export function decodeGenlmsg(bytes: Uint8Array): Result<Genlmsg> {
+  if (bytes.length < GENL_HDRLEN) return fail('truncated', `generic netlink header needs 4 octets, got ${bytes.length}`);
+  const payload = asBuffer(bytes);
   return ok({ cmd: payload[0], version: payload[1], attrs: payload.subarray(GENL_HDRLEN) });
 }
 
@@ -207,8 +212,13 @@ export class Attrs {
     private readonly byType: Map<number, Buffer>,
   ) {}
 
-  /** Walks `bytes` as an attribute list. Never throws. */
-  static decode(bytes: Buffer): Result<Attrs> {
+  /**
+   * Walks `input` as an attribute list. Never throws. The last attribute may lack its
+   * padding; 1 to 3 octets left after it are 'truncated' (the kernel's strict parsing,
+   * NL_VALIDATE_TRAILING, refuses them too).
+   */
+  static decode(input: Uint8Array): Result<Attrs> {
+    const bytes = asBuffer(input);
     const list: { type: number; data: Buffer }[] = [];
     const byType = new Map<number, Buffer>();
     let off = 0;
@@ -222,6 +232,7 @@ export class Attrs {
       if (!byType.has(type)) byType.set(type, data);
       off += align4(len);
     }
+    if (off < bytes.length) return fail('truncated', `${bytes.length - off} octets after the last attribute, too few for a header`);
     return ok(new Attrs(list, byType));
   }
 

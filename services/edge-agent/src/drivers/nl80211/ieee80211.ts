@@ -8,7 +8,7 @@
  * keep every element as a view of the frame, so the RSNE of an Association Request goes up
  * to the authenticator byte for byte.
  */
-import { fail, ok, type Result } from '@airlock/rsn';
+import { asBuffer, fail, ok, type Result } from '@airlock/rsn';
 
 /** Management frame subtypes (§9.2.4.1.3 Table 9-1), as the frame control's first octet. */
 export const MGMT = {
@@ -102,7 +102,8 @@ export const FC_RETRY = 0x08;
 export const FC_PROTECTED = 0x40;
 
 /** Decodes the MAC header of a management frame. Type other than management is 'bad-type'. */
-export function decodeMgmtFrame(frame: Buffer): Result<MgmtFrame> {
+export function decodeMgmtFrame(bytes: Uint8Array): Result<MgmtFrame> {
+  const frame = asBuffer(bytes);
   if (frame.length === 0) return fail('empty', 'no frame');
   if (frame.length < MGMT_HEADER_LENGTH) return fail('truncated', `management header needs 24 octets, got ${frame.length}`);
   const fc0 = frame[0];
@@ -160,7 +161,8 @@ export class Elements {
  * Parses an element list. A Length that runs past the list is 'length-overflow'; a lone
  * trailing octet is 'truncated' (hostapd's parser refuses both, and so do we).
  */
-export function decodeElements(bytes: Buffer): Result<Elements> {
+export function decodeElements(input: Uint8Array): Result<Elements> {
+  const bytes = asBuffer(input);
   const list: Element[] = [];
   let off = 0;
   while (off < bytes.length) {
@@ -194,8 +196,9 @@ export interface AuthBody {
 }
 
 /** Decodes an Authentication frame body. */
-export function decodeAuthBody(body: Buffer): Result<AuthBody> {
-  if (body.length < 6) return fail('truncated', `Authentication body needs 6 octets, got ${body.length}`);
+export function decodeAuthBody(bytes: Uint8Array): Result<AuthBody> {
+  if (bytes.length < 6) return fail('truncated', `Authentication body needs 6 octets, got ${bytes.length}`);
+  const body = asBuffer(bytes);
   return ok({ algorithm: body.readUInt16LE(0), transaction: body.readUInt16LE(2), status: body.readUInt16LE(4), rest: body.subarray(6) });
 }
 
@@ -219,9 +222,10 @@ export interface AssocRequestBody {
 }
 
 /** Decodes a (Re)Association Request body (the elements are parsed separately). */
-export function decodeAssocRequestBody(body: Buffer, reassociation: boolean): Result<AssocRequestBody> {
+export function decodeAssocRequestBody(bytes: Uint8Array, reassociation: boolean): Result<AssocRequestBody> {
   const fixed = reassociation ? 10 : 4;
-  if (body.length < fixed) return fail('truncated', `${reassociation ? 'Reassociation' : 'Association'} Request body needs ${fixed} octets, got ${body.length}`);
+  if (bytes.length < fixed) return fail('truncated', `${reassociation ? 'Reassociation' : 'Association'} Request body needs ${fixed} octets, got ${bytes.length}`);
+  const body = asBuffer(bytes);
   return ok({
     capability: body.readUInt16LE(0),
     listenInterval: body.readUInt16LE(2),
@@ -239,10 +243,10 @@ export function encodeAssocResponseBody(r: { capability: number; status: number;
   return Buffer.concat([fixed, ...r.elements]);
 }
 
-/** Decodes the reason code of a Deauthentication or Disassociation body. */
-export function decodeReasonBody(body: Buffer): Result<number> {
-  if (body.length < 2) return fail('truncated', `reason code needs 2 octets, got ${body.length}`);
-  return ok(body.readUInt16LE(0));
+/** Decodes the reason code of a Deauthentication or Disassociation body; octets after it (vendor elements, an MME) are ignored. */
+export function decodeReasonBody(bytes: Uint8Array): Result<number> {
+  if (bytes.length < 2) return fail('truncated', `reason code needs 2 octets, got ${bytes.length}`);
+  return ok(asBuffer(bytes).readUInt16LE(0));
 }
 
 /** Encodes a Deauthentication or Disassociation body. */
@@ -306,12 +310,15 @@ function headElements(b: BssAdvertisement): Buffer[] {
   return [element(EID.SSID, b.ssid), supported, element(EID.DS_PARAMS, Uint8Array.of(b.channel))];
 }
 
-/** Elements after the TIM, in element-ID order: RSNE, Extended Supported Rates. */
+/**
+ * Elements after the TIM, in the order of Table 9-27 (Beacon) and Table 9-38 (Probe
+ * Response), which is not element-ID order: Extended Supported Rates, then RSNE.
+ */
 function tailElements(b: BssAdvertisement): Buffer[] {
   const { extended } = rateElements(b.rates);
   const out: Buffer[] = [];
-  if (b.rsne.length > 0) out.push(b.rsne);
   if (extended !== undefined) out.push(extended);
+  if (b.rsne.length > 0) out.push(b.rsne);
   return out;
 }
 

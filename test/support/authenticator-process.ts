@@ -63,14 +63,15 @@ export interface AuthenticatorProcess {
  * Starts main.js with `config` (an object in the YAML schema of config/example.yaml,
  * written as JSON, which YAML 1.2 reads as is) with grpc.listen and http.listen filled in.
  */
-export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number; nodeArgs?: string[]; readyTimeoutMs?: number } = {}): Promise<AuthenticatorProcess> {
+export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number; nodeArgs?: string[]; readyTimeoutMs?: number; http?: { host: string; port: number } } = {}): Promise<AuthenticatorProcess> {
   const grpcPort = opts.grpcPort ?? (await freeTcpPort());
-  const httpPort = await freeTcpPort();
+  const httpPort = opts.http?.port ?? (await freeTcpPort());
   const adminPort = await freeTcpPort();
   const full = {
     ...config,
     grpc: { plaintext: true, ...(config['grpc'] as object | undefined), listen: `127.0.0.1:${grpcPort}` },
-    http: { listen: `127.0.0.1:${httpPort}` },
+    // opts.http: where /metrics and the status page listen (default a free loopback port).
+    http: { listen: `${opts.http?.host ?? '127.0.0.1'}:${httpPort}` },
     admin: { listen: `127.0.0.1:${adminPort}`, tls: serverTls(), ...(config['admin'] as object | undefined) },
   };
   const configFile = join(workDir, `${name}.yaml`);

@@ -21,11 +21,20 @@ export interface WifiScenario {
 /** Connection timeout for one station under emulation. */
 const JOIN_MS = 90_000;
 
-/** Connects `st` to `network` and waits for the 4-way handshake and CTRL-EVENT-CONNECTED; returns the BSSID. */
+/**
+ * Connects `st` to `network` and waits for the 4-way handshake, CTRL-EVENT-CONNECTED and the
+ * agent opening the station's port (the station may send before the AP has taken the
+ * authenticator's SetPortAuthorized); returns the BSSID.
+ */
 async function join(w: WifiWorld, st: WifiStation, network: Record<string, string | number>, globals?: Record<string, string | number>): Promise<string> {
+  const agentFrom = w.agent.log().length;
   const s = await w.connect(st, network, globals);
   await s.waitForLine('WPA: Key negotiation completed', JOIN_MS);
-  return waitConnected(s, JOIN_MS);
+  const bssid = await waitConnected(s, JOIN_MS);
+  const mac = formatMac(st.mac);
+  const opened = await until(() => w.agent.log().slice(agentFrom).split('\n').some((l) => l.includes('"port authorized"') && l.includes(mac)), 30_000);
+  assert.ok(opened, `the agent did not open the port of ${st.name}`);
+  return bssid;
 }
 
 /** Unicast both ways between a station and the AP interface it joined. */
@@ -214,15 +223,18 @@ export const SCENARIOS: WifiScenario[] = [
       const before = welcomes();
       w.proxy.refuse(true);
       w.proxy.cut();
-      const down = await until(async () => ((await w.auth.metrics()).get('airlock_agents_connected') ?? 1) === 0, 30_000);
-      assert.ok(down, 'the authenticator did not see the stream end');
-      // Data keeps flowing while the link is down: the keys are in the AP's kernel.
-      for (const st of stas) {
-        const p = await ping6(st.ns, ap.linkLocal, st.ifname, 2, 20);
-        note(`${st.name} during cut`, `${p.received}/${p.transmitted}`);
-        assert.equal(p.received, 2, `${st.name} during the cut: ${p.out}`);
+      try {
+        const down = await until(async () => ((await w.auth.metrics()).get('airlock_agents_connected') ?? 1) === 0, 30_000);
+        assert.ok(down, 'the authenticator did not see the stream end');
+        // Data keeps flowing while the link is down: the keys are in the AP's kernel.
+        for (const st of stas) {
+          const p = await ping6(st.ns, ap.linkLocal, st.ifname, 2, 20);
+          note(`${st.name} during cut`, `${p.received}/${p.transmitted}`);
+          assert.equal(p.received, 2, `${st.name} during the cut: ${p.out}`);
+        }
+      } finally {
+        w.proxy.refuse(false);
       }
-      w.proxy.refuse(false);
       const back = await until(() => welcomes() > before, 90_000, 250);
       assert.ok(back, 'the agent did not come back');
       await until(async () => ((await w.auth.metrics()).get('airlock_stations{state="authorized"}') ?? 0) >= 3, 30_000);

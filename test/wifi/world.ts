@@ -114,7 +114,8 @@ export interface LoggedProcess {
   stop(): Promise<void>;
 }
 
-function startLogged(cmd: string, args: string[], logFile: string): LoggedProcess {
+/** Starts `cmd` with its output going to `logFile`; killed if this process exits first. */
+export function startLogged(cmd: string, args: string[], logFile: string): LoggedProcess {
   const fd = openSync(logFile, 'w');
   const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -174,7 +175,8 @@ export function pskNetwork(over: WpaNetwork = {}): WpaNetwork {
   return { ssid: PSK_SSID, key_mgmt: 'WPA-PSK', psk: PSK_PASSPHRASE, proto: 'RSN', pairwise: 'CCMP', group: 'CCMP', scan_freq: 2412, ...over };
 }
 
-function phyNetdev(phy: string): string | undefined {
+/** The network interface of a wiphy (in this namespace), or undefined. */
+export function phyNetdev(phy: string): string | undefined {
   try {
     return readdirSync(`/sys/class/ieee80211/${phy}/device/net`)[0];
   } catch {
@@ -182,12 +184,13 @@ function phyNetdev(phy: string): string | undefined {
   }
 }
 
-function macOf(ifname: string): Buffer {
+/** An interface's MAC address. */
+export function macOf(ifname: string): Buffer {
   return Buffer.from(readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim().replace(/:/g, ''), 'hex');
 }
 
 /** Builds the world in `dir` (logs and configuration there). */
-export async function startWorld(dir: string, o: { stations: number }): Promise<WifiWorld> {
+export async function startWorld(dir: string, o: { stations: number; http?: { host: string; port: number } }): Promise<WifiWorld> {
   // phy0, phy1: the agent's; then the stations; then two spare radios.
   mkdirSync(dir, { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
@@ -224,7 +227,7 @@ export async function startWorld(dir: string, o: { stations: number }): Promise<
         { ssid: EAP_SSID, akms: ['8021x'], group_rekey_s: 0 },
       ],
     };
-    const auth = await startAuthenticatorProcess('authenticator', dir, config, { readyTimeoutMs: 120_000 });
+    const auth = await startAuthenticatorProcess('authenticator', dir, config, { readyTimeoutMs: 120_000, http: o.http });
     cleanups.push(() => auth.stop());
     const proxy = await TcpProxy.start(auth.grpcPort);
     cleanups.push(() => proxy.close());

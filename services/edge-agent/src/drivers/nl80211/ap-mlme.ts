@@ -101,6 +101,12 @@ interface StationEntry {
   rsne: Buffer;
   /** An EAPOL frame came from the station since its association was accepted. */
   spokeEapol: boolean;
+  /**
+   * The authenticator was told 'associated' and not yet that the station left. Stays true
+   * while an associated station re-associates (state 'associating'): its kernel entry and
+   * keys are replaced, so its leaving must still be reported.
+   */
+  reported: boolean;
 }
 
 /** How long an Association Response may wait for its TX status before it counts as lost. */
@@ -253,6 +259,7 @@ export class ApMlme {
       return out;
     }
     s.state = 'associated';
+    s.reported = true;
     this.counters.associations++;
     out.push({ type: 'associated', sta: s.mac, rsne: s.rsne, reassociation: s.reassociation, previousBssid: s.previousBssid });
     return out;
@@ -293,7 +300,7 @@ export class ApMlme {
   stationGone(sta: Buffer, reason: number): MlmeAction[] {
     const s = this.stations.get(macKey(sta));
     if (s === undefined || s.state === 'authenticated') return [];
-    const wasAssociated = s.state === 'associated';
+    const wasAssociated = s.reported;
     this.forget(s);
     return wasAssociated ? [{ type: 'disassociated', sta: s.mac, reason, deauth: true, locallyGenerated: true }] : [];
   }
@@ -305,7 +312,7 @@ export class ApMlme {
   expel(sta: Buffer, reason: number): MlmeAction[] {
     const s = this.stations.get(macKey(sta));
     if (s === undefined) return [];
-    const wasAssociated = s.state === 'associated';
+    const wasAssociated = s.reported;
     const out: MlmeAction[] = [{ type: 'transmit', frame: this.frame(MGMT.DEAUTH, s.mac, encodeReasonBody(reason)) }];
     if (s.state !== 'authenticated') out.push({ type: 'remove-station', sta: s.mac });
     this.forget(s);
@@ -356,7 +363,7 @@ export class ApMlme {
       if (st !== undefined && st.state !== 'authenticated') {
         // A station that authenticates again has lost its association (§11.3.1): its
         // kernel entry and keys go, and the authenticator hears that it left.
-        const wasAssociated = st.state === 'associated';
+        const wasAssociated = st.reported;
         out.push({ type: 'remove-station', sta: st.mac });
         if (wasAssociated) out.push({ type: 'disassociated', sta: st.mac, reason: REASON.PREV_AUTH_NOT_VALID, deauth: true, locallyGenerated: false });
         this.toAuthenticated(st, now);
@@ -367,7 +374,8 @@ export class ApMlme {
       }
       this.counters.authentications++;
     }
-    out.push({ type: 'transmit', frame: this.frame(MGMT.AUTH, f.sa, encodeAuthBody({ algorithm, transaction: transaction + 1, status })) });
+    // The answer's transaction number wraps like a u16 (0xffff is answered with 0, not a throw).
+    out.push({ type: 'transmit', frame: this.frame(MGMT.AUTH, f.sa, encodeAuthBody({ algorithm, transaction: (transaction + 1) & 0xffff, status })) });
     return out;
   }
 
@@ -449,7 +457,7 @@ export class ApMlme {
     if (st === undefined) return this.drop('unknown-station');
     const deauth = f.subtype === MGMT.DEAUTH;
     const out: MlmeAction[] = [];
-    const wasAssociated = st.state === 'associated';
+    const wasAssociated = st.reported;
     if (st.state !== 'authenticated') out.push({ type: 'remove-station', sta: st.mac });
     if (wasAssociated) out.push({ type: 'disassociated', sta: st.mac, reason: r.value, deauth, locallyGenerated: false });
     if (deauth) this.forget(st);
@@ -511,6 +519,7 @@ export class ApMlme {
       previousBssid: undefined,
       rsne: Buffer.alloc(0),
       spokeEapol: false,
+      reported: false,
     };
     this.stations.set(s.key, s);
     this.pendingAuth++;
@@ -529,6 +538,7 @@ export class ApMlme {
       this.stations.set(s.key, s);
     }
     s.state = 'authenticated';
+    s.reported = false;
     s.aid = 0;
     s.acceptedBody = undefined;
     s.acceptedResponse = undefined;
@@ -550,6 +560,8 @@ export class ApMlme {
   private assocNotAcked(s: StationEntry, now: number, out: MlmeAction[]): void {
     this.counters.dropped['association-not-acked']++;
     out.push({ type: 'remove-station', sta: s.mac });
+    // An associated station that re-associated lost its entry and keys with it.
+    if (s.reported) out.push({ type: 'disassociated', sta: s.mac, reason: REASON.UNSPECIFIED, deauth: false, locallyGenerated: true });
     this.toAuthenticated(s, now);
   }
 

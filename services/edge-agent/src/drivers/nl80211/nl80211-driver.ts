@@ -324,6 +324,7 @@ export class Nl80211Driver implements Driver {
     const bss = this.bss(c.bssid);
     const frame = Buffer.from(c.frame);
     const sta = Buffer.from(c.sta);
+    this.traceEapol('eapol to the station: command', sta, frame.length);
     void this.enqueue(async () => {
       const st = this.station(bss, sta);
       if (st === undefined) {
@@ -340,6 +341,7 @@ export class Nl80211Driver implements Driver {
       try {
         await this.cmd(CMD.CONTROL_PORT_FRAME, attrs, `send EAPOL to ${formatMac(sta)}`);
         this.counters.eapolSent++;
+        this.traceEapol('eapol to the station: handed to the kernel', sta, frame.length);
       } catch (err) {
         this.counters.eapolSendErrors++;
         const i = st.eapolTx.indexOf(entry);
@@ -560,6 +562,7 @@ export class Nl80211Driver implements Driver {
         const frame = n.attrs.bytes(ATTR.FRAME);
         const sta = n.attrs.bytes(ATTR.MAC);
         if (frame === undefined || sta === undefined || sta.length !== 6 || n.attrs.u16(ATTR.CONTROL_PORT_ETHERTYPE) !== ETHERTYPE_EAPOL) return;
+        this.traceEapol('eapol from the station', sta, frame.length);
         if (this.queuedFrames >= MAX_QUEUED_FRAMES) {
           this.counters.queueDrops++;
           return;
@@ -881,6 +884,15 @@ export class Nl80211Driver implements Driver {
     const p = this.chain.then(job);
     this.chain = p.catch(() => undefined);
     return p;
+  }
+
+  /**
+   * At trace level, when an EAPOL frame passes the agent, with a sub-millisecond wall-clock
+   * time (`atMs`): `npm run bench:wifi` splits a join into its stages with it.
+   */
+  private traceEapol(what: string, sta: Buffer, bytes: number): void {
+    if (this.log?.isLevelEnabled('trace') !== true) return;
+    this.log.trace({ sta: formatMac(sta), bytes, atMs: Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000 }, what);
   }
 
   private jobFailed(bss: Bss, e: unknown): void {

@@ -53,8 +53,8 @@ export interface JoinSample {
   /**
    * airlock only, medians over the join's round trips, from the agent's trace lines: station
    * sends -> agent has the frame; agent has it -> the authenticator's answer arrives at the
-   * agent (gRPC both ways and the authenticator); answer -> handed to the kernel; handed ->
-   * the station has it.
+   * agent (gRPC both ways and the authenticator); answer -> sent to the kernel (the driver's
+   * queue); sent -> the station has it (kernel, air, the station's kernel).
    */
   toAgentMs?: number;
   authenticatorRttMs?: number;
@@ -85,7 +85,7 @@ function agentTrace(agentLog: string, mac: string, fromMs: number, toMs: number)
     if (j.atMs < fromMs || j.atMs > toMs) continue;
     if (j.msg === 'eapol from the station') out.from.push(j.atMs);
     else if (j.msg === 'eapol to the station: command') out.command.push(j.atMs);
-    else if (j.msg === 'eapol to the station: handed to the kernel') out.handed.push(j.atMs);
+    else if (j.msg === 'eapol to the station: sent to the kernel') out.handed.push(j.atMs);
   }
   return out;
 }
@@ -121,7 +121,7 @@ async function joinOnce(ns: string, ifname: string, network: WpaNetwork, agentLo
       sample.toAgentMs = median(t.from.map((at, k) => at - (sent[k] ?? NaN)));
       sample.authenticatorRttMs = median(t.from.map((at) => (t.command.find((c) => c > at) ?? NaN) - at));
       sample.agentTxMs = median(t.command.map((c, k) => (t.handed[k] ?? NaN) - c));
-      // Every EAPOL frame the station receives went through the agent: the k-th handed over is the k-th received.
+      // Every EAPOL frame the station receives went through the agent: the k-th sent is the k-th received.
       sample.toStationMs = median(t.handed.map((h, k) => (received[k] ?? NaN) - h));
     }
     return sample;

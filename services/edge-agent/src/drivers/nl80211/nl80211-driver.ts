@@ -325,7 +325,7 @@ export class Nl80211Driver implements Driver {
     const frame = Buffer.from(c.frame);
     const sta = Buffer.from(c.sta);
     this.traceEapol('eapol to the station: command', sta, frame.length);
-    void this.enqueue(async () => {
+    void this.enqueue(() => {
       const st = this.station(bss, sta);
       if (st === undefined) {
         // The station left while the frame waited: it is lost, like one the air dropped.
@@ -338,17 +338,22 @@ export class Nl80211Driver implements Driver {
       const attrs: Attr[] = [attr.u32(ATTR.IFINDEX, bss.ifindex), attr.bytes(ATTR.FRAME, frame), attr.u16(ATTR.CONTROL_PORT_ETHERTYPE, ETHERTYPE_EAPOL), attr.bytes(ATTR.MAC, sta)];
       // Protected (a rekey, after the PTK is installed) unless the authenticator says otherwise.
       if (!c.protected) attrs.push(attr.flag(ATTR.CONTROL_PORT_NO_ENCRYPT));
-      try {
-        await this.cmd(CMD.CONTROL_PORT_FRAME, attrs, `send EAPOL to ${formatMac(sta)}`);
-        this.counters.eapolSent++;
-        this.traceEapol('eapol to the station: handed to the kernel', sta, frame.length);
-      } catch (err) {
-        this.counters.eapolSendErrors++;
-        const i = st.eapolTx.indexOf(entry);
-        if (i >= 0) st.eapolTx.splice(i, 1);
-        this.log?.warn({ sta: formatMac(sta), bssid: formatMac(bss.bssid), error: errMessage(err) }, 'EAPOL transmit failed');
-        onTxStatus?.(false);
-      }
+      // Not awaited: the kernel takes a socket's requests in the order they were sent, so
+      // the next job (an install key after msg 3/4, say) cannot overtake this frame, and the
+      // queue does not wait a netlink round trip per EAPOL frame. A refusal comes back later.
+      this.traceEapol('eapol to the station: sent to the kernel', sta, frame.length);
+      this.cmd(CMD.CONTROL_PORT_FRAME, attrs, `send EAPOL to ${formatMac(sta)}`).then(
+        () => {
+          this.counters.eapolSent++;
+        },
+        (err: unknown) => {
+          this.counters.eapolSendErrors++;
+          const i = st.eapolTx.indexOf(entry);
+          if (i >= 0) st.eapolTx.splice(i, 1);
+          this.log?.warn({ sta: formatMac(sta), bssid: formatMac(bss.bssid), error: errMessage(err) }, 'EAPOL transmit failed');
+          onTxStatus?.(false);
+        },
+      );
     }).catch(() => undefined);
   }
 

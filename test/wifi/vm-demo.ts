@@ -25,7 +25,7 @@ function networkOf(w: WifiWorld, i: number): Record<string, string | number> {
     case 1:
       return { ...eap, eap: 'PEAP', identity: PEAP_USER.name, password: PEAP_USER.password, phase2: 'auth=MSCHAPV2', bssid_hint: formatMac(w.eap[i % 2].bssid) };
     default: {
-      const c = pki.stations[TLS_STATION]!;
+      const c = pki.stations[TLS_STATION];
       return { ...eap, eap: 'TLS', identity: TLS_STATION, client_cert: c.cert, private_key: c.key, bssid_hint: formatMac(w.eap[i % 2].bssid) };
     }
   }
@@ -67,7 +67,8 @@ async function main(): Promise<void> {
     }
     const ap = w.psk[0];
     const p = await ping6(undefined, 'ff02::1', ap.ifname, 1, 3);
-    say(`group ping on ${ap.ifname}: ${p.responders.size} answers`);
+    p.responders.delete(ap.linkLocal);
+    say(`group ping from ${ap.ifname} (PSK on radio A): ${p.responders.size} station(s) answered`);
   }
 }
 

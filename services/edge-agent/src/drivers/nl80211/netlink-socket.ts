@@ -55,7 +55,7 @@ export class NetlinkError extends Error {
   }
 }
 
-const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 11: 'EAGAIN', 12: 'ENOMEM', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 22: 'EINVAL', 28: 'ENOSPC', 34: 'ERANGE', 61: 'ENODATA', 67: 'ENOLINK', 95: 'EOPNOTSUPP', 100: 'ENETDOWN', 110: 'ETIMEDOUT', 114: 'EALREADY' };
+const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 11: 'EAGAIN', 12: 'ENOMEM', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 22: 'EINVAL', 28: 'ENOSPC', 34: 'ERANGE', 61: 'ENODATA', 67: 'ENOLINK', 71: 'EPROTO', 95: 'EOPNOTSUPP', 100: 'ENETDOWN', 110: 'ETIMEDOUT', 114: 'EALREADY' };
 
 /** The symbolic name of an errno. */
 export function errnoName(errno: number): string {
@@ -207,7 +207,8 @@ export class NetlinkSocket {
       if (p !== undefined) {
         if (m.type === NLMSG.ERROR) {
           const e = decodeNlmsgError(m.payload);
-          this.finish(m.seq, p, e.ok && e.value.errno !== 0 ? new NetlinkError(p.what, e.value.errno) : undefined);
+          // An error message too short to read is no ACK: EPROTO.
+          this.finish(m.seq, p, !e.ok ? new NetlinkError(p.what, 71) : e.value.errno !== 0 ? new NetlinkError(p.what, e.value.errno) : undefined);
         } else if (m.type === NLMSG.DONE) {
           this.finish(m.seq, p, undefined);
         } else {

@@ -15,9 +15,9 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { EdgeAgent } from './agent.js';
 import { loadNetlinkBinding, NETLINK_MISSING, Nl80211Driver, parseRadioSpec, type RadioBssSpec } from './drivers/nl80211/index.js';
-import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
+import { agentLinkOrFail, runAgent } from './driver-cli.js';
+import { LINK_CLI_OPTIONS } from './link-credentials.js';
 
 function fail(text: string, code = 2): never {
   console.error(`airlock-agent (nl80211): ${text}`);
@@ -37,13 +37,8 @@ async function main(): Promise<void> {
   });
   if (v['agent-id'] === undefined) fail('--agent-id is required');
   if (v.radio.length === 0) fail('at least one --radio IFACE:ssid=... is required');
-  let link: AgentLinkSecurity;
-  try {
-    link = linkSecurity(v, v['agent-id']);
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
-  if (link.identity !== undefined && link.identity !== v['agent-id']) fail(`--agent-id ${v['agent-id']} differs from the certificate's CN ${link.identity}; the authenticator would refuse it`);
+  const agentId = v['agent-id'];
+  const link = agentLinkOrFail(v, agentId, fail);
   let radios: RadioBssSpec[] = [];
   try {
     radios = v.radio.map(parseRadioSpec);
@@ -61,23 +56,8 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err), 1);
   }
-  const agentId = v['agent-id'];
-  if (link.plaintext) logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
-  const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
-  try {
-    await agent.start();
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err), 1);
-  }
+  await runAgent({ agentId, target: v.authenticator, driver, logger, link, fail });
   logger.info({ agentId, bsses: driver.bsses().length, target: v.authenticator }, 'nl80211 agent started');
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    void agent.stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 await main();

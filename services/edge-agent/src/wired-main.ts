@@ -17,13 +17,13 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { EdgeAgent } from './agent.js';
 import { parsePortSpec, WiredDriver, wiredDriverUnavailable, type WiredPortSpec } from './drivers/wired/index.js';
-import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
+import { agentLinkOrFail, runAgent } from './driver-cli.js';
+import { LINK_CLI_OPTIONS } from './link-credentials.js';
 
-function fail(text: string): never {
+function fail(text: string, code = 2): never {
   console.error(`airlock-agent (wired): ${text}`);
-  process.exit(2);
+  process.exit(code);
 }
 
 async function main(): Promise<void> {
@@ -39,13 +39,8 @@ async function main(): Promise<void> {
   });
   if (v['agent-id'] === undefined) fail('--agent-id is required');
   if (v.port.length === 0) fail('at least one --port IFACE:ssid=... is required');
-  let link: AgentLinkSecurity;
-  try {
-    link = linkSecurity(v, v['agent-id']);
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
-  if (link.identity !== undefined && link.identity !== v['agent-id']) fail(`--agent-id ${v['agent-id']} differs from the certificate's CN ${link.identity}; the authenticator would refuse it`);
+  const agentId = v['agent-id'];
+  const link = agentLinkOrFail(v, agentId, fail);
   const rejoin = Number(v['static-rejoin-ms']);
   if (!Number.isInteger(rejoin) || rejoin < 0 || rejoin > 3_600_000) fail(`--static-rejoin-ms: expected 0..3600000, got ${JSON.stringify(v['static-rejoin-ms'])}`);
   let ports: WiredPortSpec[] = [];
@@ -67,21 +62,8 @@ async function main(): Promise<void> {
     console.error(`airlock-agent (wired): ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
-  const agentId = v['agent-id'];
-  if (link.plaintext) logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
-  const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
-  try {
-    await agent.start();
-  } catch (err) {
-    console.error(`airlock-agent (wired): ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  }
+  await runAgent({ agentId, target: v.authenticator, driver, logger, link, fail });
   logger.info({ agentId, ports: ports.map((p) => p.interfaceName), target: v.authenticator }, 'wired agent started');
-  const stop = (): void => {
-    void agent.stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 await main();

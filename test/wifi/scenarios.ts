@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { formatMac } from '@airlock/rsn';
-import { accessRequestCount } from '../support/enterprise.js';
+import { accessRequestCount, detailRecords, detailValue } from '../support/enterprise.js';
 import { Injector } from './injector.js';
 import { EAP_SSID, PEAP_USER, PSK_SSID, sh, ping6, pskNetwork, TLS_STATION, until, waitConnected, type WifiStation, type WifiWorld } from './world.js';
 
@@ -307,6 +307,16 @@ export const SCENARIOS: WifiScenario[] = [
         await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
       }
       await assertBroadcast(ap.ifname, [peap, tls], note);
+      // Accounting carries the AP's counters of the station (StationCounters from GET_STATION).
+      const calling = formatMac(peap.mac).replace(/:/g, '-');
+      const interim = (): { in: number; out: number } | undefined => {
+        const r = detailRecords(w.radius.radius)
+          .filter((d) => detailValue(d, 'Acct-Status-Type') === 'Interim-Update' && (detailValue(d, 'Calling-Station-Id') ?? '').toLowerCase() === calling)
+          .at(-1);
+        return r === undefined ? undefined : { in: Number(detailValue(r, 'Acct-Input-Octets') ?? 0), out: Number(detailValue(r, 'Acct-Output-Octets') ?? 0) };
+      };
+      assert.ok(await until(() => (interim()?.in ?? 0) > 0 && (interim()?.out ?? 0) > 0, 30_000, 500), `no Interim-Update with the station's octets: ${JSON.stringify(interim())}`);
+      note('interim octets', interim());
       const s = await w.connect(wrong, { ...base, eap: 'PEAP', identity: PEAP_USER.name, password: 'not alice password', phase2: 'auth=MSCHAPV2', ca_cert: pki.ca.cert });
       const f = await s.waitForLine('CTRL-EVENT-EAP-FAILURE', JOIN_MS);
       note('wrong password', s.lines()[f]);

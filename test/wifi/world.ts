@@ -221,7 +221,8 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
       grpc: { plaintext: false, tls: serverTls() },
       agents: { reconnect_grace_s: 60 },
       log: { level: 'info' },
-      radius: { servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: radius.radius.authPort, acct_port: radius.radius.acctPort, secret: RADIUS_SECRET }] },
+      // Interim-Updates every 5 s: the agent reports GET_STATION counters that often.
+      radius: { servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: radius.radius.authPort, acct_port: radius.radius.acctPort, secret: RADIUS_SECRET }], interim_interval_s: 5 },
       networks: [
         { ssid: PSK_SSID, akms: ['psk'], passphrases: [PSK_PASSPHRASE], group_rekey_s: 0 },
         { ssid: EAP_SSID, akms: ['8021x'], group_rekey_s: 0 },

@@ -52,7 +52,7 @@ export interface Nl80211DriverCounters {
   eapolSendErrors: number;
   /** EAPOL frames from stations that are not associated. */
   eapolDropped: number;
-  /** Received frames dropped because the queue was full (a flood). */
+  /** Received frames dropped because their BSS's share of the queue was full (a flood). */
   queueDrops: number;
   netlinkErrors: number;
   txStatusUnmatched: number;
@@ -70,6 +70,8 @@ interface Bss {
   rsne: Buffer;
   adv: BssAdvertisement;
   mlme: ApMlme;
+  /** Received frames of this BSS waiting in the queue. */
+  queued: number;
   stations: Map<string, StationState>;
 }
 
@@ -90,8 +92,11 @@ const RATES_5G = [0x8c, 0x12, 0x98, 0x24, 0xb0, 0x48, 0x60, 0x6c];
 /** Key lengths of the ciphers the driver installs. */
 const KEY_LENGTH: Record<number, number> = { [CIPHER.CCMP_128]: 16, [CIPHER.GCMP_128]: 16, [CIPHER.CCMP_256]: 32, [CIPHER.GCMP_256]: 32, [CIPHER.TKIP]: 32 };
 
-/** Frames a received-frame queue may hold before more are dropped. */
-const MAX_QUEUED_FRAMES = 2048;
+/**
+ * Received frames (management and EAPOL) one BSS may have waiting in the driver's queue;
+ * more are dropped and counted, so a flood on one BSS cannot take the queue from the others.
+ */
+const MAX_QUEUED_FRAMES_PER_BSS = 512;
 /** EAPOL frames awaiting TX status per station, at most (older ones are reported lost). */
 const MAX_EAPOL_IN_FLIGHT = 8;
 /** A TX status later than this is treated as lost. */
@@ -149,7 +154,6 @@ export class Nl80211Driver implements Driver {
   private onEvent: ((e: DriverEvent) => void) | undefined;
   private running = false;
   private chain: Promise<void> = Promise.resolve();
-  private queuedFrames = 0;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
   private inactivityTimer: NodeJS.Timeout | undefined;
@@ -206,6 +210,7 @@ export class Nl80211Driver implements Driver {
           rsne,
           adv,
           mlme: new ApMlme({ ...adv, maxStations: spec.maxStations }),
+          queued: 0,
           stations: new Map(),
         };
         this.bssList.push(bss);
@@ -551,14 +556,14 @@ export class Nl80211Driver implements Driver {
       case CMD.FRAME: {
         const frame = n.attrs.bytes(ATTR.FRAME);
         if (frame === undefined) return;
-        if (this.queuedFrames >= MAX_QUEUED_FRAMES) {
+        if (bss.queued >= MAX_QUEUED_FRAMES_PER_BSS) {
           this.counters.queueDrops++;
           return;
         }
-        this.queuedFrames++;
+        bss.queued++;
         const copy = Buffer.from(frame);
         void this.enqueue(() => {
-          this.queuedFrames--;
+          bss.queued--;
           return this.run(bss, bss.mlme.handleFrame(copy, Date.now()));
         }).catch((e: unknown) => this.jobFailed(bss, e));
         return;
@@ -568,15 +573,15 @@ export class Nl80211Driver implements Driver {
         const sta = n.attrs.bytes(ATTR.MAC);
         if (frame === undefined || sta === undefined || sta.length !== 6 || n.attrs.u16(ATTR.CONTROL_PORT_ETHERTYPE) !== ETHERTYPE_EAPOL) return;
         this.traceEapol('eapol from the station', sta, frame.length);
-        if (this.queuedFrames >= MAX_QUEUED_FRAMES) {
+        if (bss.queued >= MAX_QUEUED_FRAMES_PER_BSS) {
           this.counters.queueDrops++;
           return;
         }
-        this.queuedFrames++;
+        bss.queued++;
         const copy = Buffer.from(frame);
         const from = Buffer.from(sta);
         void this.enqueue(async () => {
-          this.queuedFrames--;
+          bss.queued--;
           const actions: MlmeAction[] = [];
           if (!bss.mlme.eapolReceived(from, actions)) {
             this.counters.eapolDropped++;

@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AdminClient, type AgentInfo, type ExplainStationResponse, type HandshakeInfo, type ListAgentsResponse, type ListStationsResponse, type StationInfo } from '@airlock/proto';
 import { macFromText, macText } from '../admin/backend.js';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
+import { escapeControls, escapeJsonControls, line } from './terminal-text.js';
 
 const CONNECTION_HELP = `connection (or AIRLOCK_ADMIN_SERVER, AIRLOCK_PKI_DIR, AIRLOCK_OPERATOR):
   --server HOST:PORT        the authenticator's admin.listen (default localhost:50052)
@@ -94,11 +95,12 @@ function call<Res>(admin: Admin, invoke: (options: Partial<grpc.CallOptions>, do
   });
 }
 
-/** Aligned columns, a header line first. */
+/** Aligned columns, a header line first; every cell with its control characters escaped (one line each). */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  const cells = [header, ...rows].map((r) => r.map(escapeControls));
+  const widths = header.map((_h, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const row = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return cells.map(row).join('\n');
 }
 
 /** "3m12s ago"-style age of a Unix ms time. */
@@ -114,9 +116,9 @@ export function age(unixMs: number, now = Date.now()): string {
   return d > 0 ? `${d}d${h}h ago` : h > 0 ? `${h}h${m}m ago` : m > 0 ? `${m}m${s}s ago` : `${s}s ago`;
 }
 
-/** BigInt-safe JSON (times are int64). */
+/** BigInt-safe JSON (times are int64), with no raw C1 or bidi control in the text. */
 function json(x: unknown): string {
-  return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2);
+  return escapeJsonControls(JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2));
 }
 
 /** Runs `body` with the parsed flags and a connected client, closing it after. */
@@ -187,15 +189,17 @@ const EXPLAIN_USAGE = 'airlock explain STATION [connection options] [--json]';
 export function explainText(sta: string, r: ExplainStationResponse): string {
   const lines: string[] = [];
   const s = r.station;
-  lines.push(s === undefined ? `station ${sta}: not associated now` : `station ${s.sta}: ${s.state} on ${s.bssid} (agent ${s.agentId}), ${s.akm}${s.vlanId > 0 ? `, VLAN ${s.vlanId}` : ''}, associated ${age(Number(s.sinceUnixMs))}, PTK state ${s.ptkState}`);
+  // Every value from the authenticator goes in through the `line` tag (escaped), so none can
+  // break the line or move the cursor.
+  lines.push(s === undefined ? line`station ${sta}: not associated now` : line`station ${s.sta}: ${s.state} on ${s.bssid} (agent ${s.agentId}), ${s.akm}${s.vlanId > 0 ? `, VLAN ${s.vlanId}` : ''}, associated ${age(Number(s.sinceUnixMs))}, PTK state ${s.ptkState}`);
   if (r.handshakes.length === 0) lines.push('no handshake recorded');
   r.handshakes.forEach((h: HandshakeInfo, i) => {
     const when = new Date(Number(h.startedUnixMs)).toISOString();
     const outcome = h.result === '' ? 'running' : h.result;
     const timing = h.joinMs > 0 ? `joined in ${h.joinMs} ms` : h.durationMs > 0 ? `took ${h.durationMs} ms` : '';
-    lines.push(`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${outcome}${timing === '' ? '' : `, ${timing}`}  (msg 1/4 sent ${h.msg1Sent}x, msg 3/4 sent ${h.msg3Sent}x, MIC failures ${h.micFailures})`);
-    if (h.detail !== '' && h.result !== 'success') lines.push(`       ${h.detail}`);
-    if (h.diagnosis !== '') lines.push(`       diagnosis (${h.diagnosisCause}): ${h.diagnosis}`);
+    lines.push(line`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${outcome}${timing === '' ? '' : `, ${timing}`}  (msg 1/4 sent ${h.msg1Sent}x, msg 3/4 sent ${h.msg3Sent}x, MIC failures ${h.micFailures})`);
+    if (h.detail !== '' && h.result !== 'success') lines.push(line`       ${h.detail}`);
+    if (h.diagnosis !== '') lines.push(line`       diagnosis (${h.diagnosisCause}): ${h.diagnosis}`);
   });
   return lines.join('\n');
 }
@@ -224,7 +228,7 @@ export const disconnectCommand: Command = {
       const reason = typeof v.reason === 'string' ? Number(v.reason) : 1;
       if (!Number.isInteger(reason) || reason < 1 || reason > 65535) throw new UsageError('--reason: an IEEE 802.11 reason code, 1..65535');
       await call(admin, (o, done) => admin.client.disconnectStation({ sta, reason }, new grpc.Metadata(), o, done));
-      io.out(v.json === true ? json({ sta, disconnected: true, reason }) : `disconnected ${sta} (reason ${reason})`);
+      io.out(v.json === true ? json({ sta, disconnected: true, reason }) : line`disconnected ${sta} (reason ${reason})`);
     }),
 };
 
@@ -238,6 +242,6 @@ export const rekeyCommand: Command = {
     withAdmin(rekeyCommand.help, args, {}, io, async (admin, v, positionals) => {
       const bssid = oneMac(positionals, 'BSSID', REKEY_USAGE);
       await call(admin, (o, done) => admin.client.rekeyGroup({ bssid }, new grpc.Metadata(), o, done));
-      io.out(v.json === true ? json({ bssid, rekeyStarted: true }) : `group key rekey started on ${bssid}`);
+      io.out(v.json === true ? json({ bssid, rekeyStarted: true }) : line`group key rekey started on ${bssid}`);
     }),
 };

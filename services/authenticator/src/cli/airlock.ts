@@ -9,6 +9,7 @@ import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, oneLine, UsageError, type Cli
 import { agentsCommand, disconnectCommand, explainCommand, rekeyCommand, stationsCommand } from './admin.js';
 import { configCommand } from './config.js';
 import { pkiCommand } from './pki.js';
+import { escapeControls, line } from './terminal-text.js';
 
 /** Every subcommand, in the order `airlock --help` lists them. */
 export const COMMANDS: readonly Command[] = [agentsCommand, stationsCommand, explainCommand, disconnectCommand, rekeyCommand, configCommand, pkiCommand];
@@ -18,8 +19,19 @@ function topHelp(): string {
   return ['usage: airlock <command> [options]   (airlock <command> --help for details)', '', 'commands:', ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)].join('\n');
 }
 
+/**
+ * The last guard before the terminal: each line of what a command prints with its control
+ * characters escaped, the line breaks kept. It cannot tell a line break inside a value
+ * from one between lines: table cells and free-text lines escape their values first.
+ */
+function guarded(io: CliIo): CliIo {
+  const lines = (text: string): string => text.split('\n').map(escapeControls).join('\n');
+  return { out: (l) => io.out(lines(l)), err: (l) => io.err(lines(l)) };
+}
+
 /** Runs one command line and returns the exit status; never throws. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
+  const io = guarded(terminal);
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     io.out(topHelp());
@@ -31,7 +43,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {
-    io.err(`airlock: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    io.err(line`airlock: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
     return EXIT_USAGE;
   }
   try {
@@ -39,15 +51,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`airlock ${name}: ${oneLine(err.message)}`);
+      io.err(line`airlock ${name}: ${oneLine(err.message)}`);
       return EXIT_USAGE;
     }
     if (err instanceof CommandFailure) {
-      io.err(`airlock ${name}: ${oneLine(err.message)}`);
+      io.err(line`airlock ${name}: ${oneLine(err.message)}`);
       return EXIT_FAILURE;
     }
     // A bug, not an operator error: still one line, the stack only on request.
-    io.err(`airlock ${name}: internal error: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    io.err(line`airlock ${name}: internal error: ${oneLine(err instanceof Error ? err.message : String(err))}`);
     if (process.env.AIRLOCK_DEBUG === '1' && err instanceof Error && err.stack !== undefined) io.err(err.stack);
     return EXIT_FAILURE;
   }

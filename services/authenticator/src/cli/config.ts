@@ -6,6 +6,7 @@
  */
 import { formatConfigErrors, loadConfigFile } from '../config.js';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
+import { escapeControls, line } from './terminal-text.js';
 
 const USAGE = 'airlock config check FILE [--no-env]';
 
@@ -29,10 +30,11 @@ export const configCommand: Command = {
     const file = positionals[0];
     const r = loadConfigFile(file, values['no-env'] === true ? {} : process.env);
     if (r.ok) {
-      io.out(`${file}: ok`);
+      io.out(line`${file}: ok`);
       return;
     }
-    for (const l of formatConfigErrors(r.errors, file).split('\n')) io.err(l);
+    // One line per error: a key path or message that quotes the file cannot add lines or escapes.
+    for (const e of r.errors) io.err(escapeControls(formatConfigErrors([e], file)));
     throw new CommandFailure(`${r.errors.length} error${r.errors.length === 1 ? '' : 's'} in ${file}`);
   },
 };

@@ -15,7 +15,7 @@ import { DeadlineQueue } from './deadline-queue.js';
 import { diagnoseMicFailure, ssidVariants, type AaCandidate } from './diagnosis.js';
 import { stepGroupKey } from './group-key-machine.js';
 import { initGtk, stepGtk } from './gtk-machine.js';
-import { stepPtk } from './ptk-machine.js';
+import { stepPtk, wipePtk } from './ptk-machine.js';
 import { Reason } from './reason-codes.js';
 import { ReplayWindow } from './replay-window.js';
 import type { BssState, HandshakeRecord, ReceivedKey, StationState } from './state.js';
@@ -677,7 +677,9 @@ export class AuthenticatorCore implements PaeContext {
       if (otherStationPmks.length >= 64) break;
     }
     const otherSsids = [...new Set([...this.bsses.values()].map((b) => b.cfg.network.ssid.toString('utf8')))].filter((s) => s !== ssid);
-    return diagnoseMicFailure({
+    // The PSKs made for the diagnosis are copies (PskCache.get): wiped once it is done.
+    const variantPmks: Buffer[] = [];
+    const diagnosis = diagnoseMicFailure({
       zeroed: rk.zeroed,
       mic: rk.mic,
       descriptorVersion: st.descriptorVersion,
@@ -695,9 +697,16 @@ export class AuthenticatorCore implements PaeContext {
       otherStationPmks,
       ssidVariantPmks: () =>
         ssidVariants(ssid, otherSsids).flatMap((v) =>
-          net.passphrases.filter((p) => pskFromHex(p) === undefined).map((p) => ({ pmk: this.psk(Buffer.from(v, 'utf8'), p), ssid: v })),
+          net.passphrases.filter((p) => pskFromHex(p) === undefined).map((p) => {
+            const pmk = this.psk(Buffer.from(v, 'utf8'), p);
+            variantPmks.push(pmk);
+            return { pmk, ssid: v };
+          }),
         ),
     });
+    for (const o of otherStationPmks) wipe(o.pmk);
+    for (const k of variantPmks) wipe(k);
+    return diagnosis;
   }
 
   groupKeyDone(bss: BssState): void {
@@ -1310,10 +1319,8 @@ export class AuthenticatorCore implements PaeContext {
     const left = (this.agentStations.get(st.bss.cfg.agentId) ?? 1) - 1;
     if (left > 0) this.agentStations.set(st.bss.cfg.agentId, left);
     else this.agentStations.delete(st.bss.cfg.agentId);
-    if (st.PTK) {
-      wipe(st.PTK.kck);
-      wipe(st.PTK.kek);
-    }
+    // TK included: the install effect carried a copy of it (the glue's to wipe).
+    wipePtk(st.PTK);
     st.PTK = undefined;
     // Every PMK a station holds is its own copy (PskCache.get and the PMKSA cache copy).
     for (const k of st.pmkCandidates) wipe(k);

@@ -4,7 +4,7 @@
  * verifies. Pure: every candidate is passed in; PSKs for SSID variants come lazily from
  * the caller's cache. Only fingerprints leave this module, never keys.
  */
-import { calculateEapolKeyMic, derivePtk, timingSafeEqualBytes } from '../crypto/index.js';
+import { calculateEapolKeyMic, derivePtk, timingSafeEqualBytes, wipe } from '../crypto/index.js';
 import { formatMac } from '../mac.js';
 import { fingerprint } from './fingerprint.js';
 import type { MicDiagnosis } from './types.js';
@@ -48,7 +48,11 @@ export function diagnoseMicFailure(d: DiagnosisInput): MicDiagnosis {
   };
   const verifies = (pmk: Buffer, aa: Buffer, anonce: Buffer): boolean => {
     const ptk = derivePtk({ pmk, aa, spa: d.sta, anonce, snonce: d.snonce, akm: d.akm, cipher: d.cipher });
-    return timingSafeEqualBytes(calculateEapolKeyMic(ptk.kck, d.zeroed, d.descriptorVersion), d.mic);
+    const ok = timingSafeEqualBytes(calculateEapolKeyMic(ptk.kck, d.zeroed, d.descriptorVersion), d.mic);
+    wipe(ptk.kck);
+    wipe(ptk.kek);
+    wipe(ptk.tk);
+    return ok;
   };
 
   for (const c of d.aaCandidates) {

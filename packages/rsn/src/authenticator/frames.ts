@@ -2,7 +2,7 @@
  * The EAPOL-Key frames the authenticator sends (IEEE 802.11-2020 §12.7.6.2 msg 1/4,
  * §12.7.6.4 msg 3/4, §12.7.7.2 group msg 1/2), built from the codecs and MIC'd with the KCK.
  */
-import { aesKeyWrap, calculateEapolKeyMic, tkLength } from '../crypto/index.js';
+import { aesKeyWrap, calculateEapolKeyMic, tkLength, wipe } from '../crypto/index.js';
 import {
   encodeEapolKeyFrame,
   encodeGtkKde,
@@ -40,28 +40,39 @@ export function buildMsg3(a: {
   kck: Buffer;
   kek: Buffer;
 }): Buffer {
-  const plain = padKeyData(Buffer.concat([a.apRsne, encodeGtkKde({ keyId: a.gtkKeyId, tx: true, gtk: a.gtk })]));
+  const kde = encodeGtkKde({ keyId: a.gtkKeyId, tx: true, gtk: a.gtk });
+  const plain = padKeyData(Buffer.concat([a.apRsne, kde]));
+  const keyData = wrapped(a.kek, plain, kde);
   const key = newEapolKey({
     keyInfo:
       a.version | KeyInfo.PAIRWISE | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA,
     keyLength: tkLength(a.pairwiseCipher),
     replayCounter: a.replayCounter,
     nonce: a.anonce,
-    keyData: aesKeyWrap(a.kek, plain),
+    keyData,
   });
   return signed(encodeEapolKeyFrame(key, AUTHENTICATOR_EAPOL_VERSION), a.kck, a.version);
 }
 
 /** Group msg 1/2: the new GTK KDE, wrapped with the KEK, MIC'd. */
 export function buildGroupMsg1(a: { version: number; replayCounter: bigint; gtk: Buffer; gtkKeyId: number; kck: Buffer; kek: Buffer }): Buffer {
-  const plain = padKeyData(encodeGtkKde({ keyId: a.gtkKeyId, tx: true, gtk: a.gtk }));
+  const kde = encodeGtkKde({ keyId: a.gtkKeyId, tx: true, gtk: a.gtk });
+  const keyData = wrapped(a.kek, padKeyData(kde), kde);
   const key = newEapolKey({
     keyInfo: a.version | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA,
     keyLength: 0,
     replayCounter: a.replayCounter,
-    keyData: aesKeyWrap(a.kek, plain),
+    keyData,
   });
   return signed(encodeEapolKeyFrame(key, AUTHENTICATOR_EAPOL_VERSION), a.kck, a.version);
+}
+
+/** Key Data wrapped with the KEK; the plaintext copies of the GTK are wiped. */
+function wrapped(kek: Buffer, plain: Buffer, kde: Buffer): Buffer {
+  const out = aesKeyWrap(kek, plain);
+  wipe(plain);
+  wipe(kde); // the same buffer as `plain` when padKeyData had nothing to add
+  return out;
 }
 
 function signed(frame: Buffer, kck: Buffer, version: number): Buffer {

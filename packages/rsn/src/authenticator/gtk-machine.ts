@@ -4,6 +4,7 @@
  * receive-only key first, delivered to every authorized station with the group key
  * handshake, and only then made the transmit key — no station misses group traffic.
  */
+import { wipe } from '../crypto/index.js';
 import type { MachineContext } from './context.js';
 import type { BssState, GtkState, StationState } from './state.js';
 
@@ -51,8 +52,11 @@ function enter(ctx: MachineContext, bss: BssState, to: GtkState, stepStation: (s
       const gm = bss.GN;
       bss.GN = bss.GM;
       bss.GM = gm;
+      // The GTK this key id held is two generations old: the BSS transmits with GM's, and
+      // msg 3/4 and group msg 1/2 carry GM's or the new one. It goes, overwritten.
+      wipe(bss.gtk[bss.GN]);
       bss.gtk[bss.GN] = ctx.random(gtkLength(bss.groupCipher));
-      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: bss.gtk[bss.GN]!, setTx: false, ref: ctx.nextRef(bss) });
+      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: Buffer.from(bss.gtk[bss.GN]!), setTx: false, ref: ctx.nextRef(bss) });
       let n = 0;
       for (const st of bss.stations) {
         if (st.ptkState === 'PTKINITDONE' && st.PTK_valid) {
@@ -68,7 +72,7 @@ function enter(ctx: MachineContext, bss: BssState, to: GtkState, stepStation: (s
     case 'SETKEYSDONE':
       bss.GKeyDoneStations = 0;
       bss.txKeyId = bss.GN;
-      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: bss.gtk[bss.GN]!, setTx: true, ref: ctx.nextRef(bss) });
+      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: Buffer.from(bss.gtk[bss.GN]!), setTx: true, ref: ctx.nextRef(bss) });
       if (from === 'SETKEYS') ctx.report({ kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
       if (bss.cfg.network.groupRekeyMs > 0) ctx.schedule(bss, ctx.now + bss.cfg.network.groupRekeyMs);
       break;

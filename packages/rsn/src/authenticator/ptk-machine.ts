@@ -86,6 +86,7 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
       st.Init = false;
       if (st.PTK_valid) ctx.emit({ type: 'remove-pairwise-key', bssid: st.bss.cfg.bssid, sta: st.sta });
       st.PTK_valid = false;
+      wipePtk(st.PTK);
       st.PTK = undefined;
       st.TimeoutCtr = 0;
       ctx.cancel(st);
@@ -100,6 +101,7 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
       break;
     case 'AUTHENTICATION':
       st.AuthenticationRequest = false;
+      wipePtk(st.PTK);
       st.PTK = undefined;
       st.PTK_valid = false;
       break;
@@ -124,10 +126,10 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
       break;
     case 'INITPMK':
       st.keyRun = false;
-      st.pmkCandidates = ctx.pmkCandidates(st);
+      replacePmkCandidates(st, ctx.pmkCandidates(st));
       break;
     case 'INITPSK':
-      st.pmkCandidates = ctx.pmkCandidates(st);
+      replacePmkCandidates(st, ctx.pmkCandidates(st));
       break;
     case 'PTKSTART':
       st.PTKRequest = false;
@@ -166,7 +168,9 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
         sta: st.sta,
         cipher: st.pairwiseCipher,
         keyId: 0,
-        tk: st.PTK!.tk,
+        // A copy the consumer owns (and wipes once handed on): the core wipes its PTK on
+        // rekey and disconnect, whatever the glue still has queued.
+        tk: Buffer.from(st.PTK!.tk),
         ref: st.installRef,
       });
       ctx.finishHandshake(st, 'success', 'msg 4/4 verified');
@@ -243,6 +247,7 @@ function processMsg2(ctx: MachineContext, st: StationState): void {
       verified = { pmk, ptk };
       break;
     }
+    wipePtk(ptk);
   }
   if (verified === undefined) {
     // Invariant 11: never advance on an invalid MIC; count it and diagnose once.
@@ -258,7 +263,11 @@ function processMsg2(ctx: MachineContext, st: StationState): void {
     }
     return;
   }
+  // PMK candidates and st.PMK are the station's own copies: an old st.PMK that is no longer a
+  // candidate (replaced by INITPMK/INITPSK) was wiped there. The PTK in use until now (a PTK
+  // rekey) goes: the agent holds its own copy of the TK until the new one is installed.
   st.PMK = verified.pmk;
+  if (st.PTK !== undefined && st.PTK !== verified.ptk) wipePtk(st.PTK);
   st.PTK = verified.ptk;
   // A copy: rk.nonce is a view of the received frame, and through it of the whole message
   // the frame arrived in, which the station would otherwise keep alive for its lifetime.
@@ -293,6 +302,28 @@ function checkMsg2Rsne(st: StationState, keyData: Buffer): string | undefined {
   if (r.pairwiseCiphers.length !== 1 || r.pairwiseCiphers[0] !== st.pairwiseCipher) return 'msg 2/4 RSNE selects another pairwise cipher';
   if (r.groupCipher !== st.bss.groupCipher) return 'msg 2/4 RSNE names another group cipher';
   return undefined;
+}
+
+/** Overwrites a PTK (KCK, KEK and TK) that is being dropped. */
+export function wipePtk(ptk: PtkKeys | undefined): void {
+  if (ptk === undefined) return;
+  wipe(ptk.kck);
+  wipe(ptk.kek);
+  wipe(ptk.tk);
+}
+
+/**
+ * INITPMK/INITPSK: the candidates of a new handshake replace the old ones. Every old one that
+ * is not a candidate again is wiped, st.PMK included (a PSK station's PMK of the previous
+ * handshake); an 802.1X station's st.PMK is its own candidate and stays.
+ */
+function replacePmkCandidates(st: StationState, fresh: Buffer[]): void {
+  for (const k of st.pmkCandidates) if (!fresh.includes(k)) wipe(k);
+  if (st.PMK !== undefined && !fresh.includes(st.PMK)) {
+    wipe(st.PMK);
+    st.PMK = undefined;
+  }
+  st.pmkCandidates = fresh;
 }
 
 function assertNever(x: never): never {

@@ -103,7 +103,10 @@ export interface RadiusOutcome {
   eap?: Buffer;
   /** State, echoed in the next Access-Request. */
   state?: Buffer;
-  /** MSK = MS-MPPE-Recv-Key || MS-MPPE-Send-Key (RFC 2548, decrypted with that request's authenticator). */
+  /**
+   * MSK = MS-MPPE-Recv-Key || MS-MPPE-Send-Key (RFC 2548, decrypted with that request's
+   * authenticator). The core copies the PMK out of it; the caller still owns (and wipes) it.
+   */
   msk?: Buffer;
   sessionTimeoutS?: number;
   /** Termination-Action (RFC 2865 §5.29): 1 = RADIUS-Request (reauthenticate at Session-Timeout). */
@@ -125,7 +128,10 @@ export type HandshakeResult = 'success' | 'mic_failure' | 'timeout' | 'rejected'
 /** Coarse station phase (airlock_stations{state}). */
 export type StationPhase = 'associated' | 'authenticating' | 'authorized';
 
-/** Effects: what the glue must do, in order. */
+/**
+ * Effects: what the glue must do, in order. The key buffers of the install effects (`tk`,
+ * `gtk`) are copies the glue owns: it wipes them once the command has been handed on.
+ */
 export type Effect =
   | { type: 'transmit-eapol'; bssid: Buffer; sta: Buffer; frame: Buffer; protected: boolean; ref?: number }
   | { type: 'install-pairwise-key'; bssid: Buffer; sta: Buffer; cipher: number; keyId: number; tk: Buffer; ref: number }

@@ -22,6 +22,8 @@ export interface OutboxOptions<M extends Message> {
   writeOne(m: M): boolean;
   /** Writes one batch; false when the stream wants a 'drain' first. */
   writeBatch(ms: M[]): boolean;
+  /** A message that close() dropped unwritten (e.g. to wipe the key it carries). */
+  discarded?(m: M): void;
 }
 
 export class Outbox<M extends Message> {
@@ -78,6 +80,7 @@ export class Outbox<M extends Message> {
   /** The stream is over: nothing more is written, what waits is dropped. */
   close(): void {
     this.closed = true;
-    this.backlog.length = 0;
+    const dropped = this.backlog.splice(0);
+    if (this.o.discarded !== undefined) for (const m of dropped) this.o.discarded(m);
   }
 }

@@ -44,6 +44,16 @@ export interface SessionLimits {
   maxMessageBytes: number;
 }
 
+/**
+ * Overwrites the key of an InstallPairwiseKey/InstallGroupKey command that has been written
+ * (or dropped): the core handed the glue its own copy of the TK/GTK (DESIGN.md "Secrets in
+ * memory").
+ */
+export function wipeCommandKey(m: ControllerMessage): void {
+  const b = m.body;
+  if (b?.$case === 'installPairwiseKey' || b?.$case === 'installGroupKey') b.value.key.fill(0);
+}
+
 /** A command's outcome: what the core must hear about it. */
 export interface PendingCommand {
   ref: number;
@@ -102,8 +112,15 @@ export class AgentSession {
       batched,
       maxMessageBytes: limits.maxMessageBytes,
       queueLimit: limits.sendQueue,
-      writeOne: (m) => (call as ServerDuplexStream<AgentMessage, ControllerMessage>).write(m),
-      writeBatch: (messages) => (call as ServerDuplexStream<AgentBatch, ControllerBatch>).write({ messages }),
+      // A key command's key is wiped once gRPC is done with the message (the write callback
+      // runs after it was serialized, or failed): a message waiting in the stream's buffer
+      // still refers to it.
+      writeOne: (m) => (call as ServerDuplexStream<AgentMessage, ControllerMessage>).write(m, () => wipeCommandKey(m)),
+      writeBatch: (messages) =>
+        (call as ServerDuplexStream<AgentBatch, ControllerBatch>).write({ messages }, () => {
+          for (const m of messages) wipeCommandKey(m);
+        }),
+      discarded: wipeCommandKey,
     });
     call.on('drain', () => this.outbox.flush());
   }

@@ -397,6 +397,7 @@ export class AuthenticatorService implements SessionHost {
   /** A PMKSA cached by another worker. */
   importPmksa(e: SharedPmksa): void {
     this.core.importPmksa(e, this.now());
+    e.pmk.fill(0); // the core keeps its own copy
   }
 
   /** A PMKSA forgotten by another worker. */
@@ -837,7 +838,11 @@ export class AuthenticatorService implements SessionHost {
 
   private deliverRadius(ref: number, outcome: RadiusOutcome): void {
     if (this.stopped) return;
-    this.guarded('RADIUS response', () => this.apply(this.core.handle({ type: 'radius-response', ref, ...outcome }, this.now())));
+    try {
+      this.guarded('RADIUS response', () => this.apply(this.core.handle({ type: 'radius-response', ref, ...outcome }, this.now())));
+    } finally {
+      outcome.msk?.fill(0); // the core made its PMK copy; the MSK goes
+    }
     this.armTimer();
   }
 

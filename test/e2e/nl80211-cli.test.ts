@@ -25,7 +25,7 @@ void describe('airlock-agent --driver nl80211: refusals before any radio is touc
     { desc: 'an unknown AKM', args: ['--agent-id', 'ap-1', '--plaintext', '--radio', 'wlan0:ssid=x,akm=wep'], code: 2, says: /--radio: akm: expected .*"wep"/ },
     { desc: 'an unknown option', args: ['--agent-id', 'ap-1', '--plaintext', '--radio', 'wlan0:ssid=x,power=20'], code: 2, says: /unknown radio option "power"/ },
     { desc: 'mTLS without credentials', args: ['--agent-id', 'ap-1', '--radio', 'wlan0:ssid=x'], code: 2, says: /AgentLink uses mTLS: --tls-ca, --tls-cert, --tls-key missing/ },
-    { desc: 'an interface that does not exist', args: ['--agent-id', 'ap-1', '--plaintext', '--radio', 'airlock-none0:ssid=x'], code: 1, says: /interface airlock-none0 does not exist/ },
+    { desc: 'an interface that does not exist', args: ['--agent-id', 'ap-1', '--plaintext', '--radio', 'airlock-none0:ssid=x'], code: 1, says: /no network interface "airlock-none0" here/ },
     { desc: 'two BSSes of one radio on different channels', args: ['--agent-id', 'ap-1', '--plaintext', '--radio', 'lo:ssid=a,channel=1', '--radio', 'lo:ssid=b,channel=6'], code: 1, says: /channel 6 differs from the radio's channel 1/ },
   ];
   for (const c of cases) {

@@ -13,6 +13,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { interfaceMac } from '@airlock/edge-agent';
 import { formatMac } from '@airlock/rsn';
 import { RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../interop/harness.js';
 import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
@@ -184,11 +185,6 @@ export function phyNetdev(phy: string): string | undefined {
   }
 }
 
-/** An interface's MAC address. */
-export function macOf(ifname: string): Buffer {
-  return Buffer.from(readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim().replace(/:/g, ''), 'hex');
-}
-
 /** Builds the world in `dir` (logs and configuration there). */
 export async function startWorld(dir: string, o: { stations: number; http?: { host: string; port: number } }): Promise<WifiWorld> {
   // phy0, phy1: the agent's; then the stations; then two spare radios.
@@ -255,7 +251,7 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
     if (!welcomed || agent.child.exitCode !== null) throw new Error(`the nl80211 agent did not start; its log:\n${agent.log().slice(-4000)}`);
 
     const bss = (ifname: string, ssid: string): ApBss => {
-      const bssid = macOf(ifname);
+      const bssid = interfaceMac(ifname);
       return { ifname, bssid, ssid, linkLocal: linkLocalOf(bssid) };
     };
     const psk = [bss(apA, PSK_SSID), bss(apB, PSK_SSID)];
@@ -266,7 +262,7 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
       const phy = phys[2 + i];
       const ifname = phyNetdev(phy);
       if (ifname === undefined) throw new Error(`${phy} has no interface`);
-      const mac = macOf(ifname);
+      const mac = interfaceMac(ifname);
       const ns = `sta${i + 1}`;
       await sh('ip', ['netns', 'del', ns]);
       for (const [cmd, args] of [
@@ -295,7 +291,7 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
       psk,
       eap,
       stations,
-      spare: { injectorPhy, ackerPhy, ackerIf, ackerMac: macOf(ackerIf) },
+      spare: { injectorPhy, ackerPhy, ackerIf, ackerMac: interfaceMac(ackerIf) },
       config,
       async reconfigure(change) {
         change(config);

@@ -7,10 +7,26 @@
 import type { Logger } from 'pino';
 import { EdgeAgent } from './agent.js';
 import type { Driver } from './driver.js';
-import { linkSecurity, type AgentLinkSecurity, type LinkCliValues } from './link-credentials.js';
+import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity, type LinkCliValues } from './link-credentials.js';
 
 /** Ends the process with a message and an exit code. */
 export type CliFail = (text: string, code?: number) => never;
+
+/** The parseArgs options every hardware driver's CLI has (merge its own into them). */
+export const DRIVER_CLI_OPTIONS = {
+  'agent-id': { type: 'string' },
+  authenticator: { type: 'string', default: '127.0.0.1:50051' },
+  'log-level': { type: 'string', default: 'info' },
+  ...LINK_CLI_OPTIONS,
+} as const;
+
+/** A CliFail that prints "airlock-agent (DRIVER): TEXT" on stderr; exit 2 unless told otherwise. */
+export function driverCliFail(driver: string): CliFail {
+  return (text, code = 2) => {
+    console.error(`airlock-agent (${driver}): ${text}`);
+    process.exit(code);
+  };
+}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

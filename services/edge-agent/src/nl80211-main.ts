@@ -16,23 +16,17 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadNetlinkBinding, NETLINK_MISSING, Nl80211Driver, parseRadioSpec, type RadioBssSpec } from './drivers/nl80211/index.js';
-import { agentLinkOrFail, runAgent } from './driver-cli.js';
-import { LINK_CLI_OPTIONS } from './link-credentials.js';
+import { agentLinkOrFail, driverCliFail, DRIVER_CLI_OPTIONS, runAgent, type CliFail } from './driver-cli.js';
 
-function fail(text: string, code = 2): never {
-  console.error(`airlock-agent (nl80211): ${text}`);
-  process.exit(code);
-}
+// Typed explicitly: a call to it ends control flow (never).
+const fail: CliFail = driverCliFail('nl80211');
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
-      'agent-id': { type: 'string' },
-      authenticator: { type: 'string', default: '127.0.0.1:50051' },
+      ...DRIVER_CLI_OPTIONS,
       radio: { type: 'string', multiple: true, default: [] },
-      'log-level': { type: 'string', default: 'info' },
       'counters-log-s': { type: 'string', default: '60' },
-      ...LINK_CLI_OPTIONS,
     },
   });
   if (v['agent-id'] === undefined) fail('--agent-id is required');

@@ -18,23 +18,17 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { parsePortSpec, WiredDriver, wiredDriverUnavailable, type WiredPortSpec } from './drivers/wired/index.js';
-import { agentLinkOrFail, runAgent } from './driver-cli.js';
-import { LINK_CLI_OPTIONS } from './link-credentials.js';
+import { agentLinkOrFail, driverCliFail, DRIVER_CLI_OPTIONS, runAgent, type CliFail } from './driver-cli.js';
 
-function fail(text: string, code = 2): never {
-  console.error(`airlock-agent (wired): ${text}`);
-  process.exit(code);
-}
+// Typed explicitly: a call to it ends control flow (never).
+const fail: CliFail = driverCliFail('wired');
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
-      'agent-id': { type: 'string' },
-      authenticator: { type: 'string', default: '127.0.0.1:50051' },
+      ...DRIVER_CLI_OPTIONS,
       port: { type: 'string', multiple: true, default: [] },
       'static-rejoin-ms': { type: 'string', default: '10000' },
-      'log-level': { type: 'string', default: 'info' },
-      ...LINK_CLI_OPTIONS,
     },
   });
   if (v['agent-id'] === undefined) fail('--agent-id is required');
@@ -50,17 +44,13 @@ async function main(): Promise<void> {
     fail(`--port: ${err instanceof Error ? err.message : String(err)}`);
   }
   const unavailable = await wiredDriverUnavailable();
-  if (unavailable !== undefined) {
-    console.error(`airlock-agent (wired): ${unavailable}`);
-    process.exit(1);
-  }
+  if (unavailable !== undefined) fail(unavailable, 1);
   const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
   let driver: WiredDriver;
   try {
     driver = new WiredDriver({ ports, staticRejoinMs: rejoin, logger });
   } catch (err) {
-    console.error(`airlock-agent (wired): ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    fail(err instanceof Error ? err.message : String(err), 1);
   }
   await runAgent({ agentId, target: v.authenticator, driver, logger, link, fail });
   logger.info({ agentId, ports: ports.map((p) => p.interfaceName), target: v.authenticator }, 'wired agent started');

@@ -18,12 +18,13 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { interfaceMac } from '@airlock/edge-agent';
 import { formatMac } from '@airlock/rsn';
 import { RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../../interop/harness.js';
 import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../../support/authenticator-process.js';
 import { serverTls, testPkiDir } from '../../support/test-pki.js';
 import { startWpaSupplicant, type WpaNetwork, type WpaSupplicant } from '../../support/wpa-supplicant.js';
-import { EAP_SSID, macOf, PEAP_USER, phyNetdev, PSK_PASSPHRASE, PSK_SSID, sh, startLogged, until, type LoggedProcess } from '../../wifi/world.js';
+import { EAP_SSID, PEAP_USER, phyNetdev, PSK_PASSPHRASE, PSK_SSID, sh, startLogged, until, type LoggedProcess } from '../../wifi/world.js';
 import { startWifiHostapd } from './hostapd-wifi.js';
 
 /** What run.ts asks for. */
@@ -204,8 +205,8 @@ async function main(): Promise<number> {
     cleanups.push(() => hostapd.child.stop());
 
     const bssids = {
-      hostapd: { psk: formatMac(macOf(hostapdIf)), eap: formatMac(macOf(`${hostapdIf}_1`)) },
-      airlock: { psk: formatMac(macOf(agentIf)), eap: formatMac(macOf(`${agentIf}-1`)) },
+      hostapd: { psk: formatMac(interfaceMac(hostapdIf)), eap: formatMac(interfaceMac(`${hostapdIf}_1`)) },
+      airlock: { psk: formatMac(interfaceMac(agentIf)), eap: formatMac(interfaceMac(`${agentIf}-1`)) },
     };
     const stations: { name: string; ns: string; ifname: string }[] = [];
     for (let i = 0; i < o.stations; i++) {

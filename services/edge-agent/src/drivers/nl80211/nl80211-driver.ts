@@ -21,9 +21,9 @@
  * sees the radio in order, and a command's netlink requests finish before the next
  * command's begin.
  */
-import { readFileSync } from 'node:fs';
 import { CIPHER, formatMac, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
+import { interfaceMac } from '../interface-mac.js';
 import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '../../driver.js';
 import { ApMlme, bssCapability, type MlmeAction, type MlmeCounters } from './ap-mlme.js';
 import { channelFrequency, encodeBeacon, MGMT, REASON, type BssAdvertisement } from './ieee80211.js';
@@ -64,7 +64,6 @@ interface Bss {
   /** True when the driver created the interface (an extra BSS on a radio). */
   created: boolean;
   ifindex: number;
-  wiphy: number;
   bssid: Buffer;
   ssid: Buffer;
   rsne: Buffer;
@@ -103,18 +102,6 @@ const MAX_EAPOL_IN_FLIGHT = 8;
 const EAPOL_TX_STATUS_TIMEOUT_MS = 3000;
 /** Management frame subtypes the MLME registers for. */
 const REGISTERED_SUBTYPES = [MGMT.AUTH, MGMT.ASSOC_REQ, MGMT.REASSOC_REQ, MGMT.PROBE_REQ, MGMT.DEAUTH, MGMT.DISASSOC];
-
-function readSysMac(name: string): Buffer {
-  let text: string;
-  try {
-    text = readFileSync(`/sys/class/net/${name}/address`, 'utf8');
-  } catch {
-    throw new Error(`interface ${name} does not exist`);
-  }
-  const mac = Buffer.from(text.trim().replace(/:/g, ''), 'hex');
-  if (mac.length !== 6) throw new Error(`interface ${name} has no 6-octet MAC address`);
-  return mac;
-}
 
 function u32s(values: readonly number[]): Buffer {
   const b = Buffer.alloc(4 * values.length);
@@ -159,9 +146,12 @@ export class Nl80211Driver implements Driver {
   private inactivityTimer: NodeJS.Timeout | undefined;
   private countersLogTimer: NodeJS.Timeout | undefined;
   private lastCountersLog = '';
-  /** Management frames sent with a token: cookie -> [bss, token]; statuses that came first. */
+  /**
+   * Management frames sent with a token: cookie -> [bss, token]. A TX status that reaches the
+   * socket before the FRAME request's answer (seen on hwsim) still finds its cookie here: the
+   * status is handled by a job queued behind the one awaiting that answer.
+   */
   private readonly tokenByCookie = new Map<bigint, { bss: Bss; token: number }>();
-  private readonly earlyStatus = new Map<bigint, boolean>();
   /** Stations whose DEL_STATION the driver asked for (their notification is not news). */
   private readonly expectedRemovals = new Set<string>();
 
@@ -169,7 +159,7 @@ export class Nl80211Driver implements Driver {
   constructor(private readonly opts: Nl80211DriverOptions) {
     if (opts.bsses.length === 0) throw new Error('nl80211 driver: no radio configured');
     this.log = opts.logger?.child({ driver: 'nl80211' });
-    const readMac = opts.interfaceMac ?? readSysMac;
+    const readMac = opts.interfaceMac ?? interfaceMac;
     const perRadio = new Map<string, RadioBssSpec[]>();
     for (const spec of opts.bsses) {
       const list = perRadio.get(spec.interfaceName) ?? [];
@@ -204,7 +194,6 @@ export class Nl80211Driver implements Driver {
           ifname: n === 0 ? ifname : `${ifname.slice(0, 12)}-${n}`,
           created: n !== 0,
           ifindex: 0,
-          wiphy: 0,
           bssid,
           ssid,
           rsne,
@@ -268,7 +257,6 @@ export class Nl80211Driver implements Driver {
       for (const bss of this.bssList) {
         const radio = interfaces.get(bss.spec.interfaceName);
         if (radio === undefined) throw new Error(`interface ${bss.spec.interfaceName} is not a wireless (nl80211) interface`);
-        bss.wiphy = radio.wiphy;
         if (bss.created) {
           const existing = interfaces.get(bss.ifname);
           if (existing !== undefined) await this.cmd(CMD.DEL_INTERFACE, [attr.u32(ATTR.IFINDEX, existing.ifindex)], `remove the stale interface ${bss.ifname}`);
@@ -599,11 +587,7 @@ export class Nl80211Driver implements Driver {
         const acked = n.attrs.has(ATTR.ACK);
         void this.enqueue(() => {
           const t = this.tokenByCookie.get(cookie);
-          if (t === undefined) {
-            // Came before the FRAME request's answer (seen on hwsim): kept for it.
-            if (this.earlyStatus.size < 1024) this.earlyStatus.set(cookie, acked);
-            return;
-          }
+          if (t === undefined) return;
           this.tokenByCookie.delete(cookie);
           return this.run(t.bss, t.bss.mlme.handleTxStatus(t.token, acked, Date.now()));
         }).catch((e: unknown) => this.jobFailed(bss, e));
@@ -725,12 +709,6 @@ export class Nl80211Driver implements Driver {
     if (token === undefined) return;
     const cookie = replies[0]?.attrs.u64(ATTR.COOKIE);
     if (cookie === undefined) return;
-    const early = this.earlyStatus.get(cookie);
-    if (early !== undefined) {
-      this.earlyStatus.delete(cookie);
-      await this.run(bss, bss.mlme.handleTxStatus(token, early, Date.now()));
-      return;
-    }
     this.tokenByCookie.set(cookie, { bss, token });
     if (this.tokenByCookie.size > 4096) {
       const oldest = this.tokenByCookie.keys().next().value;

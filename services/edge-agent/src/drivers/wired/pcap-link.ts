@@ -13,8 +13,7 @@
  * unplugged), its poll callback fails `assert(status == 0)` and the process aborts. Close
  * the link (stop the driver) before removing the interface.
  */
-import { readFileSync } from 'node:fs';
-import { formatMac, parseMac } from '@airlock/rsn';
+import { formatMac } from '@airlock/rsn';
 
 /** What an operator must do when the wired driver cannot use libpcap. */
 export const LIBPCAP_REMEDY = 'install the Debian package libpcap-dev (`apt-get install -y libpcap-dev`), then run `npm install` again so the optional dependency `cap` (libpcap bindings) builds';
@@ -84,23 +83,6 @@ export async function wiredDriverUnavailable(): Promise<string | undefined> {
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
-}
-
-/** The MAC address of a Linux interface (/sys/class/net/IF/address); throws when there is none. */
-export function interfaceMac(interfaceName: string): Buffer {
-  if (!/^[^\s/]{1,15}$/.test(interfaceName) || interfaceName === '.' || interfaceName === '..') {
-    throw new Error(`invalid interface name ${JSON.stringify(interfaceName)}`);
-  }
-  let text: string;
-  try {
-    text = readFileSync(`/sys/class/net/${interfaceName}/address`, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `no network interface ${JSON.stringify(interfaceName)} here` : `cannot read the MAC address of ${interfaceName}: ${String(err)}`);
-  }
-  const mac = parseMac(text);
-  if (mac === undefined) throw new Error(`interface ${interfaceName} has no Ethernet MAC address (${JSON.stringify(text.trim())})`);
-  return mac;
 }
 
 /**

@@ -40,7 +40,8 @@ import { AKM, CIPHER, encodeRsne, formatMac, macKey, PAE_GROUP_ADDRESS } from '@
 import type { Logger } from 'pino';
 import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '../../driver.js';
 import { decodeEthernetEapol, encodeEthernetEapol } from './ethernet.js';
-import { interfaceMac, openPcapLink, type EthernetLink, type EthernetLinkOpener } from './pcap-link.js';
+import { interfaceMac } from '../interface-mac.js';
+import { openPcapLink, type EthernetLink, type EthernetLinkOpener } from './pcap-link.js';
 
 /** Where frames to a station are addressed. */
 export type WiredDestination = 'station' | 'pae-group';

@@ -141,6 +141,10 @@ function summary(a: MlmeAction): Record<string, unknown> {
       return { associated: formatMac(a.sta), reassociation: a.reassociation, previousBssid: a.previousBssid === undefined ? undefined : formatMac(a.previousBssid) };
     case 'disassociated':
       return { disassociated: formatMac(a.sta), reason: a.reason, deauth: a.deauth, locallyGenerated: a.locallyGenerated };
+    case 'check-inactivity':
+      return { checkInactivity: true };
+    case 'poll':
+      return { poll: formatMac(a.sta) };
   }
 }
 
@@ -846,3 +850,66 @@ void describe('MLME: random sequences (properties)', () => {
     );
   });
 });
+
+void describe('AP MLME: inactivity (hostapd ap_max_inactivity), on virtual time', () => {
+  const MAX = 300_000;
+  const EVERY = 10_000;
+  const mlme = (): ApMlme => new ApMlme(config({ maxInactivityMs: MAX, inactivityCheckMs: EVERY }));
+
+  void it('no station associated: no inactivity deadline', () => {
+    const m = mlme();
+    assert.equal(m.nextDeadline(), undefined);
+  });
+
+  void it('a station associates: the MLME asks for the inactive times every inactivityCheckMs', () => {
+    const m = mlme();
+    associate(m, STA, T0);
+    const d = m.nextDeadline();
+    assert.ok(d !== undefined && d <= T0 + EVERY, `deadline ${String(d)}`);
+    assert.deepEqual(summarize(m.tick(T0 + EVERY)), [{ checkInactivity: true }]);
+    assert.deepEqual(m.tick(T0 + EVERY + 1), [], 'not again before the next period');
+    assert.equal(m.nextDeadline(), T0 + 2 * EVERY);
+  });
+
+  void it('silent past max_inactivity: polled; the poll not acknowledged: Deauthentication reason 4, reported as locally generated', () => {
+    const m = mlme();
+    associate(m, STA, T0);
+    assert.deepEqual(m.inactivity(STA, MAX - 1), [], 'not yet');
+    assert.deepEqual(summarize(m.inactivity(STA, MAX)), [{ poll: sta }]);
+    assert.deepEqual(summarize(m.pollAnswered(STA, false)), [
+      { transmit: 'Deauthentication', to: sta, reason: 4 },
+      { removeStation: sta },
+      { disassociated: sta, reason: 4, deauth: true, locallyGenerated: true },
+    ]);
+    assert.equal(m.isAssociated(STA), false);
+  });
+
+  void it('the poll acknowledged: the station stays; a later report while a poll is unanswered expels it', () => {
+    const m = mlme();
+    associate(m, STA, T0);
+    assert.deepEqual(summarize(m.inactivity(STA, MAX)), [{ poll: sta }]);
+    assert.deepEqual(m.pollAnswered(STA, true), []);
+    assert.equal(m.isAssociated(STA), true);
+    assert.deepEqual(m.pollAnswered(STA, false), [], 'no poll outstanding: nothing');
+    assert.deepEqual(summarize(m.inactivity(STA, MAX + EVERY)), [{ poll: sta }]);
+    assert.deepEqual(summarize(m.inactivity(STA, MAX + 2 * EVERY)), [
+      { transmit: 'Deauthentication', to: sta, reason: 4 },
+      { removeStation: sta },
+      { disassociated: sta, reason: 4, deauth: true, locallyGenerated: true },
+    ]);
+  });
+
+  void it('activity again cancels the poll; unknown stations and maxInactivityMs 0 are ignored', () => {
+    const m = mlme();
+    associate(m, STA, T0);
+    m.inactivity(STA, MAX);
+    assert.deepEqual(m.inactivity(STA, 5), [], 'active again');
+    assert.deepEqual(m.pollAnswered(STA, false), [], 'the poll was cancelled');
+    assert.deepEqual(m.inactivity(STA2, MAX * 2), [], 'not associated here');
+    const off = new ApMlme(config({ maxInactivityMs: 0 }));
+    associate(off, STA, T0);
+    assert.deepEqual(off.inactivity(STA, MAX * 10), []);
+    assert.equal(off.nextDeadline(), undefined);
+  });
+});
+

@@ -50,6 +50,13 @@ export interface MlmeConfig extends BssAdvertisement {
   pendingAuthTimeoutMs?: number;
   /** Frames the MLME answers per second at most (Authentication, Probe and refusal responses); a burst of as many. Default 200. */
   responsesPerSecond?: number;
+  /**
+   * A station silent this long is polled, and deauthenticated with reason 4 when the poll
+   * is not acknowledged (hostapd's ap_max_inactivity). 0 = never. Default 300 s.
+   */
+  maxInactivityMs?: number;
+  /** How often the stations' inactivity is looked at while any is associated. Default 10 s. */
+  inactivityCheckMs?: number;
 }
 
 /** What the MLME asks its driver to do, in order. */
@@ -63,7 +70,11 @@ export type MlmeAction =
   /** Report an association to the authenticator (after the station acknowledged the response). */
   | { type: 'associated'; sta: Buffer; rsne: Buffer; reassociation: boolean; previousBssid: Buffer | undefined }
   /** Report that a station left or was removed. */
-  | { type: 'disassociated'; sta: Buffer; reason: number; deauth: boolean; locallyGenerated: boolean };
+  | { type: 'disassociated'; sta: Buffer; reason: number; deauth: boolean; locallyGenerated: boolean }
+  /** Read every station's inactive time (GET_STATION) and hand each to inactivity(). */
+  | { type: 'check-inactivity' }
+  /** Poll a station (a null data frame, PROBE_CLIENT); its outcome goes to pollAnswered(). */
+  | { type: 'poll'; sta: Buffer };
 
 /** Why frames were dropped or refused (counters). */
 export type MlmeDrop =
@@ -107,6 +118,8 @@ interface StationEntry {
    * keys are replaced, so its leaving must still be reported.
    */
   reported: boolean;
+  /** Polled for inactivity; no answer yet. */
+  polling: boolean;
 }
 
 /** How long an Association Response may wait for its TX status before it counts as lost. */
@@ -165,6 +178,9 @@ export class ApMlme {
   private readonly maxPendingAuth: number;
   private readonly pendingAuthTimeoutMs: number;
   private readonly responsesPerSecond: number;
+  private readonly maxInactivityMs: number;
+  private readonly inactivityCheckMs: number;
+  private nextInactivityCheck: number | undefined;
   private readonly bssRsne: ReturnType<typeof rsneDefaults> | undefined;
 
   constructor(readonly config: MlmeConfig) {
@@ -172,6 +188,8 @@ export class ApMlme {
     this.maxPendingAuth = config.maxPendingAuth ?? 256;
     this.pendingAuthTimeoutMs = config.pendingAuthTimeoutMs ?? 10_000;
     this.responsesPerSecond = config.responsesPerSecond ?? 200;
+    this.maxInactivityMs = config.maxInactivityMs ?? 300_000;
+    this.inactivityCheckMs = config.inactivityCheckMs ?? 10_000;
     this.budget = this.responsesPerSecond;
     if (config.rsne.length > 0) {
       const r = decodeRsne(config.rsne);
@@ -199,7 +217,7 @@ export class ApMlme {
 
   /** The earliest time tick() has something to do, or undefined. */
   nextDeadline(): number | undefined {
-    let min: number | undefined;
+    let min = this.associatedCount > 0 && this.maxInactivityMs > 0 ? this.nextInactivityCheck : undefined;
     for (const s of this.stations.values()) {
       const t = s.state === 'authenticated' ? s.expiresAt : s.state === 'associating' ? s.acceptedAt + ASSOC_RESPONSE_TIMEOUT_MS : undefined;
       if (t !== undefined && (min === undefined || t < min)) min = t;
@@ -207,14 +225,45 @@ export class ApMlme {
     return min;
   }
 
-  /** Expires authenticated stations that did not associate and responses never acknowledged. */
+  /**
+   * Expires authenticated stations that did not associate and responses never acknowledged;
+   * asks for the stations' inactive times every inactivityCheckMs while any is associated.
+   */
   tick(now: number): MlmeAction[] {
     const out: MlmeAction[] = [];
     for (const s of [...this.stations.values()]) {
       if (s.state === 'authenticated' && s.expiresAt <= now) this.forget(s);
       else if (s.state === 'associating' && s.acceptedAt + ASSOC_RESPONSE_TIMEOUT_MS <= now) this.assocNotAcked(s, now, out);
     }
+    if (this.nextInactivityCheck !== undefined && this.nextInactivityCheck <= now && this.associatedCount > 0 && this.maxInactivityMs > 0) {
+      this.nextInactivityCheck = now + this.inactivityCheckMs;
+      out.push({ type: 'check-inactivity' });
+    }
     return out;
+  }
+
+  /**
+   * A station's inactive time (from the kernel). Past maxInactivityMs it is polled; still
+   * silent at the next look while the poll is unanswered, it is expelled with reason 4.
+   */
+  inactivity(sta: Buffer, inactiveMs: number): MlmeAction[] {
+    const s = this.stations.get(macKey(sta));
+    if (s === undefined || s.state !== 'associated' || this.maxInactivityMs === 0) return [];
+    if (inactiveMs < this.maxInactivityMs) {
+      s.polling = false;
+      return [];
+    }
+    if (s.polling) return this.expel(sta, REASON.DISASSOC_DUE_TO_INACTIVITY);
+    s.polling = true;
+    return [{ type: 'poll', sta: s.mac }];
+  }
+
+  /** The outcome of a poll: acknowledged keeps the station, not acknowledged expels it (reason 4). */
+  pollAnswered(sta: Buffer, acked: boolean): MlmeAction[] {
+    const s = this.stations.get(macKey(sta));
+    if (s === undefined || !s.polling) return [];
+    s.polling = false;
+    return acked ? [] : this.expel(sta, REASON.DISASSOC_DUE_TO_INACTIVITY);
   }
 
   /** A management frame received on the BSS's interface (from the 802.11 header on). */
@@ -260,6 +309,8 @@ export class ApMlme {
     }
     s.state = 'associated';
     s.reported = true;
+    s.polling = false;
+    this.nextInactivityCheck ??= now + this.inactivityCheckMs;
     this.counters.associations++;
     out.push({ type: 'associated', sta: s.mac, rsne: s.rsne, reassociation: s.reassociation, previousBssid: s.previousBssid });
     return out;
@@ -520,6 +571,7 @@ export class ApMlme {
       rsne: Buffer.alloc(0),
       spokeEapol: false,
       reported: false,
+      polling: false,
     };
     this.stations.set(s.key, s);
     this.pendingAuth++;

@@ -39,7 +39,7 @@ export interface Nl80211DriverOptions {
   logger?: Logger;
   /** Reads an interface's MAC; default /sys/class/net/IF/address. */
   interfaceMac?: (name: string) => Buffer;
-  /** How often stations' inactivity is checked, ms. Default 10 s. */
+  /** How often stations' inactivity is looked at, ms (the MLME's clock). Default 10 s. */
   inactivityCheckMs?: number;
   /** How often the counters are logged (when they changed), ms; 0 = never. Default 60 s. */
   countersLogMs?: number;
@@ -81,7 +81,6 @@ interface StationState {
   vlanId: number;
   /** Callbacks of EAPOL frames sent and not yet reported, oldest first. */
   eapolTx: { onTxStatus: ((acked: boolean) => void) | undefined; at: number }[];
-  probing: boolean;
 }
 
 /** 802.11b/g rates (500 kb/s units; bit 7 = basic) on 2.4 GHz; 802.11a rates on 5 GHz. */
@@ -143,7 +142,6 @@ export class Nl80211Driver implements Driver {
   private chain: Promise<void> = Promise.resolve();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
-  private inactivityTimer: NodeJS.Timeout | undefined;
   private countersLogTimer: NodeJS.Timeout | undefined;
   private lastCountersLog = '';
   /**
@@ -198,7 +196,7 @@ export class Nl80211Driver implements Driver {
           ssid,
           rsne,
           adv,
-          mlme: new ApMlme({ ...adv, maxStations: spec.maxStations }),
+          mlme: new ApMlme({ ...adv, maxStations: spec.maxStations, maxInactivityMs: spec.maxInactivityS * 1000, inactivityCheckMs: opts.inactivityCheckMs }),
           queued: 0,
           stations: new Map(),
         };
@@ -276,7 +274,6 @@ export class Nl80211Driver implements Driver {
     }
     this.onEvent = onEvent;
     this.running = true;
-    this.scheduleInactivityCheck();
     const logEvery = this.opts.countersLogMs ?? 60_000;
     if (logEvery > 0) {
       this.countersLogTimer = setInterval(() => this.logCounters(), logEvery);
@@ -490,9 +487,9 @@ export class Nl80211Driver implements Driver {
   }
 
   private async teardown(): Promise<void> {
-    for (const t of [this.deadlineTimer, this.inactivityTimer]) if (t !== undefined) clearTimeout(t);
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     for (const t of [this.countersTimer, this.countersLogTimer]) if (t !== undefined) clearInterval(t);
-    this.deadlineTimer = this.inactivityTimer = this.countersTimer = this.countersLogTimer = undefined;
+    this.deadlineTimer = this.countersTimer = this.countersLogTimer = undefined;
     if (this.genl !== undefined) {
       for (const b of this.bssList) {
         if (b.ifindex === 0) continue;
@@ -646,7 +643,7 @@ export class Nl80211Driver implements Driver {
         if (sta === undefined || sta.length !== 6) return;
         const from = Buffer.from(sta);
         const acked = n.attrs.has(ATTR.ACK);
-        void this.enqueue(() => this.probeAnswered(bss, from, acked)).catch((e: unknown) => this.jobFailed(bss, e));
+        void this.enqueue(() => this.run(bss, bss.mlme.pollAnswered(from, acked))).catch((e: unknown) => this.jobFailed(bss, e));
         return;
       }
       case CMD.STOP_AP:
@@ -689,6 +686,19 @@ export class Nl80211Driver implements Driver {
         case 'disassociated':
           this.log?.info({ sta: formatMac(a.sta), bssid: formatMac(bss.bssid), reason: a.reason, deauth: a.deauth, local: a.locallyGenerated }, 'station left');
           this.emit({ type: 'disassociated', bssid: bss.bssid, sta: a.sta, reason: a.reason, deauth: a.deauth, locallyGenerated: a.locallyGenerated });
+          break;
+        case 'check-inactivity':
+          this.expireEapolTx();
+          for (const r of await this.dumpStations(bss)) {
+            const inactive = r.info.u32(STA_INFO.INACTIVE_TIME);
+            if (inactive !== undefined) await this.run(bss, bss.mlme.inactivity(r.sta, inactive));
+          }
+          break;
+        case 'poll':
+          await this.cmd(CMD.PROBE_CLIENT, [attr.u32(ATTR.IFINDEX, bss.ifindex), attr.bytes(ATTR.MAC, a.sta)], `poll ${formatMac(a.sta)}`).catch(
+            // Not sent: the same as not acknowledged.
+            () => this.run(bss, bss.mlme.pollAnswered(a.sta, false)),
+          );
           break;
       }
     }
@@ -733,7 +743,7 @@ export class Nl80211Driver implements Driver {
       ],
       `add station ${formatMac(a.sta)}`,
     );
-    bss.stations.set(macKey(a.sta), { sta: Buffer.from(a.sta), portAuthorized: false, pairwiseKeyInstalled: false, vlanId: 0, eapolTx: [], probing: false });
+    bss.stations.set(macKey(a.sta), { sta: Buffer.from(a.sta), portAuthorized: false, pairwiseKeyInstalled: false, vlanId: 0, eapolTx: [] });
   }
 
   private async removeStation(bss: Bss, sta: Buffer): Promise<void> {
@@ -781,50 +791,6 @@ export class Nl80211Driver implements Driver {
         while (st.eapolTx.length > 0 && st.eapolTx[0].at < limit) st.eapolTx.shift()?.onTxStatus?.(false);
       }
     }
-  }
-
-  private scheduleInactivityCheck(): void {
-    const every = this.opts.inactivityCheckMs ?? 10_000;
-    this.inactivityTimer = setTimeout(() => {
-      void this.enqueue(() => this.checkInactivity())
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.running) this.scheduleInactivityCheck();
-        });
-    }, every);
-    this.inactivityTimer.unref();
-  }
-
-  /**
-   * Stations silent for longer than max_inactivity are polled (PROBE_CLIENT, a null data
-   * frame); one that does not acknowledge is deauthenticated with reason 4, as hostapd does.
-   */
-  private async checkInactivity(): Promise<void> {
-    this.expireEapolTx();
-    for (const b of this.bssList) {
-      const max = b.spec.maxInactivityS * 1000;
-      if (max === 0) continue;
-      for (const r of await this.dumpStations(b)) {
-        const inactive = r.info.u32(STA_INFO.INACTIVE_TIME);
-        const st = b.stations.get(macKey(r.sta));
-        if (inactive === undefined || st === undefined || inactive < max) continue;
-        if (st.probing) {
-          await this.run(b, b.mlme.expel(r.sta, REASON.DISASSOC_DUE_TO_INACTIVITY));
-          continue;
-        }
-        st.probing = true;
-        await this.cmd(CMD.PROBE_CLIENT, [attr.u32(ATTR.IFINDEX, b.ifindex), attr.bytes(ATTR.MAC, r.sta)], `poll ${formatMac(r.sta)}`).catch(() => undefined);
-      }
-    }
-  }
-
-  private async probeAnswered(bss: Bss, sta: Buffer, acked: boolean): Promise<void> {
-    const st = bss.stations.get(macKey(sta));
-    if (st === undefined || !st.probing) return;
-    st.probing = false;
-    if (acked) return;
-    this.log?.info({ sta: formatMac(sta), bssid: formatMac(bss.bssid) }, 'inactive station did not answer the poll');
-    await this.run(bss, bss.mlme.expel(sta, REASON.DISASSOC_DUE_TO_INACTIVITY));
   }
 
   private async reportCounters(): Promise<void> {

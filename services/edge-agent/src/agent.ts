@@ -10,6 +10,7 @@ import { AgentLinkClient, Outbox, type AgentBatch, type AgentMessage, type Contr
 import { formatMac, isMac, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import type { Driver, DriverEvent } from './driver.js';
+import { StationLog } from './station-log.js';
 
 /** How the agent is built. */
 export interface AgentOptions {
@@ -56,6 +57,8 @@ export class EdgeAgent extends EventEmitter {
   readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0 };
   private readonly client: AgentLinkClient;
   private readonly log: Logger;
+  /** Failed commands (about stations, so as many as stations can cause): rate-limited per BSS. */
+  private readonly commandLog: StationLog;
   private stream: Stream | undefined;
   private outSeq = 0n;
   private inSeq = 0n;
@@ -72,6 +75,7 @@ export class EdgeAgent extends EventEmitter {
   constructor(private readonly opts: AgentOptions) {
     super();
     this.log = opts.logger.child({ agent: opts.agentId });
+    this.commandLog = new StationLog(this.log);
     const maxBytes = opts.maxMessageBytes ?? 65536;
     this.client = new AgentLinkClient(opts.target, opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 20000,
@@ -115,6 +119,7 @@ export class EdgeAgent extends EventEmitter {
     s?.cancel();
     this.client.close();
     await this.opts.driver.stop();
+    this.commandLog.close();
   }
 
   private connect(): void {
@@ -237,7 +242,8 @@ export class EdgeAgent extends EventEmitter {
       this.attempt = 0;
       this.log.info({ session: m.body.value.sessionId }, 'welcomed by the authenticator');
       this.emit('welcome', m.body.value.sessionId);
-      this.opts.driver.sessionStarted?.({ countersIntervalS: m.body.value.settings?.countersIntervalS ?? 0 });
+      const settings = m.body.value.settings;
+      this.opts.driver.sessionStarted?.({ countersIntervalS: settings?.countersIntervalS ?? 0, maxPendingStationsPerBss: settings?.maxPendingStationsPerBss ?? 0 });
       return;
     }
     this.commands.push(m);
@@ -335,7 +341,9 @@ export class EdgeAgent extends EventEmitter {
   private commandFailed(stream: Stream, m: ControllerMessage, e: unknown): void {
     this.counters.commandsFailed++;
     const error = e instanceof Error ? e.message : String(e);
-    this.log.warn({ command: m.body?.$case, seq: String(m.seq), error }, 'command failed');
+    const body = m.body;
+    const bssid = body !== undefined && 'bssid' in body.value && isMac(body.value.bssid) ? macKey(body.value.bssid) : '-';
+    this.commandLog.write('warn', bssid, `command-failed:${body?.$case ?? 'empty'}`, { command: body?.$case, seq: String(m.seq), error }, 'command failed');
     if (this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: false, error } });
   }
 

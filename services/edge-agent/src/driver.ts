@@ -48,11 +48,8 @@ export interface Driver {
   stations(): DriverStation[];
   /** Starts delivering events. */
   start(onEvent: (e: DriverEvent) => void): Promise<void>;
-  /**
-   * A new session was welcomed by the authenticator: events now reach it. `countersIntervalS`
-   * asks for a 'counters' event per associated station that often (0 = never).
-   */
-  sessionStarted?(settings: { countersIntervalS: number }): void;
+  /** A new session was welcomed by the authenticator: events now reach it. */
+  sessionStarted?(settings: SessionSettings): void;
   /** Stops the radio; no events after it resolves. */
   stop(): Promise<void>;
   /** Sends an EAPOL frame; `onTxStatus` (when given) hears whether the station acknowledged it. */
@@ -62,4 +59,16 @@ export interface Driver {
   removePairwiseKey(c: { bssid: Buffer; sta: Buffer }): void | Promise<void>;
   setPortAuthorized(c: { bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number }): void | Promise<void>;
   disconnect(c: { bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }): void | Promise<void>;
+}
+
+/** What the authenticator's Welcome asks of the driver. */
+export interface SessionSettings {
+  /** A 'counters' event per associated station this often (0 = never). */
+  countersIntervalS: number;
+  /**
+   * Stations per BSS associated and not yet port-authorized, at most (0 or absent: no
+   * limit): a further association is refused with status 17, where the driver answers
+   * associations itself.
+   */
+  maxPendingStationsPerBss?: number;
 }

@@ -9,6 +9,8 @@ import { decodeEapol, decodeEapolKey, describeKeyMessage, decodeRsne, EapolType,
 import { formatMac, macKey, PAE_GROUP_ADDRESS } from '../mac.js';
 import { AKM, CIPHER, isPskAkm } from '../suites.js';
 import { AdmissionWindow } from './admission.js';
+import { FairAdmission } from './fair-admission.js';
+import { MacBackoff, type MacBackoffOptions } from './mac-backoff.js';
 import { PmksaCache, type PmksaEntry } from './pmksa-cache.js';
 import { receiveEapResponse, receiveServerOutcome, stepBackend, stepPae, type PaeContext } from './pae-machine.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -51,6 +53,14 @@ export interface CoreOptions {
   /** Station bounds: an association beyond them is refused with reason 5 (default: none). */
   maxStationsPerBss?: number;
   maxStationsPerAgent?: number;
+  /**
+   * Stations of a BSS not yet authorized (associated, in EAP or the 4-way handshake): an
+   * association beyond them is refused with reason 5 (default: none). The agent refuses
+   * it first, with status 17 (Welcome settings), as hostapd past max_num_sta.
+   */
+  maxPendingPerBss?: number;
+  /** Backoff for stations whose handshakes fail again and again (mac-backoff.ts; default: on, with its defaults). */
+  macBackoff?: Partial<MacBackoffOptions> | false;
   /** Per-station EAPOL token bucket: frames per second sustained, and the burst (default: none). */
   eapolRate?: { perSecond: number; burst: number };
   /**
@@ -129,12 +139,12 @@ export class AuthenticatorCore implements PaeContext {
   private readonly diagRate: number;
   private readonly maxPerBss: number;
   private readonly maxPerAgent: number;
+  private readonly maxPendingPerBss: number;
+  private readonly backoff: MacBackoff | undefined;
   private readonly eapolRate: { perSecond: number; burst: number } | undefined;
   private readonly admissionWindow: AdmissionWindow;
-  private inFlight = 0;
-  /** Stations waiting for a handshake slot (some may have left since: checked when popped). */
-  private readonly admission: StationState[] = [];
-  private admissionHead = 0;
+  /** The window's slots shared out per agent and per BSS (fair-admission.ts). */
+  private readonly admission: FairAdmission<StationState>;
   private readonly agentStations = new Map<string, number>();
   private readonly pmksa = new PmksaCache();
   private readonly pmksaListener: PmksaListener | undefined;
@@ -153,9 +163,12 @@ export class AuthenticatorCore implements PaeContext {
     this.diagTokens = this.diagRate;
     this.maxPerBss = opts.maxStationsPerBss ?? Infinity;
     this.maxPerAgent = opts.maxStationsPerAgent ?? Infinity;
+    this.maxPendingPerBss = opts.maxPendingPerBss ?? Infinity;
+    this.backoff = opts.macBackoff === false ? undefined : new MacBackoff(opts.macBackoff);
     this.eapolRate = opts.eapolRate;
     const max = opts.maxHandshakesInFlight ?? Infinity;
     this.admissionWindow = opts.admission === 'fixed' ? new AdmissionWindow(max, max) : new AdmissionWindow(max);
+    this.admission = new FairAdmission<StationState>(() => this.admissionWindow.limit, (st) => ({ agent: st.bss.cfg.agentId, bss: st.bss.key }));
     this.pmksaListener = opts.pmksaListener;
     this.acctPrefix = this.rand(4).toString('hex');
   }
@@ -208,6 +221,7 @@ export class AuthenticatorCore implements PaeContext {
       GTKReKey: false,
       GKeyDoneStations: 0,
       stations: new Set(),
+      pending: 0,
       bssidText: formatMac(cfg.bssid),
       assocRsnes: new Map(),
       detached: false,
@@ -242,13 +256,17 @@ export class AuthenticatorCore implements PaeContext {
   /**
    * The BSS's agent is gone, for now (reconnect grace): its stations keep their keys,
    * authorization and replay counters; their timers and the BSS's GTK rekeys wait until
-   * attachBss. Nothing is sent meanwhile (there is nobody to send to).
+   * attachBss. Nothing is sent meanwhile (there is nobody to send to). Its handshakes give
+   * their admission slots back at once (they restart when the agent returns and reports
+   * them), so other agents' stations waiting for one start now: the returned effects.
    */
-  detachBss(bssid: Buffer): boolean {
+  detachBss(bssid: Buffer, now = this.now): Effect[] {
     const bss = this.bsses.get(macKey(bssid));
-    if (bss === undefined) return false;
+    if (bss === undefined) return [];
     bss.detached = true;
-    return true;
+    return this.run(now, () => {
+      for (const st of bss.stations) this.release(st);
+    });
   }
 
   /** True when the BSS is registered and detached. */
@@ -715,23 +733,12 @@ export class AuthenticatorCore implements PaeContext {
   }
 
   admit(st: StationState): boolean {
-    if (st.admitted) return true;
-    if (this.inFlight < this.admissionWindow.limit) {
-      st.admitted = true;
-      st.waitingAdmission = false;
-      this.inFlight++;
-      return true;
-    }
-    if (!st.waitingAdmission) {
-      st.waitingAdmission = true;
-      this.admission.push(st);
-    }
-    return false;
+    return this.admission.request(st);
   }
 
   /** Handshakes running, and stations waiting for a slot (admin, tests). */
   handshakeLoad(): { inFlight: number; waiting: number } {
-    return { inFlight: this.inFlight, waiting: this.admission.length - this.admissionHead };
+    return { inFlight: this.admission.inFlight, waiting: this.admission.waiting };
   }
 
   /** Handshakes allowed at once now (the admission window, at most maxHandshakesInFlight). */
@@ -744,22 +751,21 @@ export class AuthenticatorCore implements PaeContext {
     if (st.TimeoutCtr !== 1 || !st.admitted) return;
     const t = this.timing;
     this.admissionWindow.sample(this.now - st.keySentAt, st.bss.cfg.reportsTxStatus ? t.firstTimeoutMs : t.firstTimeoutNoTxStatusMs, this.now);
+    if (this.admission.waiting > 0) this.startAdmitted(this.admission.pump()); // the window may have grown
   }
 
-  /** A station's handshake slot is free again: the next waiting station starts. */
+  /** A station's handshake slot (or place in the queue) is free again: the stations whose turn it is start. */
   private release(st: StationState): void {
-    st.waitingAdmission = false;
-    if (!st.admitted) return;
-    st.admitted = false;
-    this.inFlight--;
-    while (this.inFlight < this.admissionWindow.limit && this.admissionHead < this.admission.length) {
-      const next = this.admission[this.admissionHead++];
-      if (this.admissionHead > 1024 && this.admissionHead * 2 > this.admission.length) {
-        this.admission.splice(0, this.admissionHead);
-        this.admissionHead = 0;
-      }
-      if (!next.waitingAdmission || this.stations.get(next.key) !== next) continue;
-      this.runStation(next); // passes admit() now
+    if (!st.admitted && !st.waitingAdmission) return;
+    this.startAdmitted(this.admission.release(st));
+  }
+
+  /** Stations that just got a handshake slot start (their next step passes admit()). */
+  private startAdmitted(stations: StationState[]): void {
+    for (const next of stations) {
+      // A station of a BSS whose agent is away gives its turn on (it restarts on return).
+      if (next.bss.detached) this.release(next);
+      else this.runStation(next);
     }
   }
 
@@ -767,6 +773,8 @@ export class AuthenticatorCore implements PaeContext {
     this.release(st); // before the early return: a slot is held also without a record
     const hs = st.handshake;
     if (hs === undefined || hs.result !== undefined) return;
+    if (result === 'success') this.backoff?.succeeded(backoffKey(st.sta, st.bss));
+    else if (result !== 'aborted') this.backoff?.failed(backoffKey(st.sta, st.bss), this.now);
     hs.result = result;
     hs.detail = detail;
     hs.endedAt = this.now;
@@ -834,10 +842,20 @@ export class AuthenticatorCore implements PaeContext {
         this.emit({ type: 'remove-pairwise-key', bssid: old, sta });
       }
     }
+    const refusedUntil = this.backoff?.refusedUntil(backoffKey(sta, bss), this.now);
+    if (refusedUntil !== undefined) {
+      this.emit({ type: 'disconnect', bssid, sta, reason: Reason.UNSPECIFIED, deauth: true });
+      return this.drop(bssid, sta, 'mac_backoff', `association refused for another ${Math.ceil(refusedUntil - this.now)} ms: the station's handshakes failed again and again`);
+    }
     if (this.full(bss)) {
       this.emit({ type: 'disconnect', bssid, sta, reason: Reason.AP_FULL, deauth: false });
       this.report({ kind: 'handshake', bssid, sta, result: 'rejected', akm: 0, detail: 'station limit of the BSS or agent reached' });
       return this.drop(bssid, sta, 'station_limit', 'association refused: station limit reached');
+    }
+    if (bss.pending >= this.maxPendingPerBss) {
+      this.emit({ type: 'disconnect', bssid, sta, reason: Reason.AP_FULL, deauth: false });
+      this.report({ kind: 'handshake', bssid, sta, result: 'rejected', akm: 0, detail: 'limit of stations not yet authorized on the BSS reached' });
+      return this.drop(bssid, sta, 'pending_limit', 'association refused: too many stations of the BSS are not yet authorized');
     }
     let akm: number;
     let cipher: number;
@@ -1375,6 +1393,7 @@ export class AuthenticatorCore implements PaeContext {
 
   private setPhase(st: StationState, to: StationPhase | undefined): void {
     if (st.phase === to) return;
+    st.bss.pending += (isPending(to) ? 1 : 0) - (isPending(st.phase) ? 1 : 0);
     this.report({ kind: 'station-phase', bssid: st.bss.cfg.bssid, sta: st.sta, from: st.phase, to });
     st.phase = to;
   }
@@ -1390,4 +1409,14 @@ export class AuthenticatorCore implements PaeContext {
     }
     return this.pskCache.get(ssid, passphrase);
   }
+}
+
+/** A station that associated and is not authorized yet (counted against maxPendingPerBss). */
+function isPending(phase: StationPhase | undefined): boolean {
+  return phase === 'associated' || phase === 'authenticating';
+}
+
+/** The backoff table's key: station and BSS. */
+function backoffKey(sta: Buffer, bss: BssState): string {
+  return `${macKey(sta)}@${bss.key}`;
 }

@@ -6,3 +6,5 @@ export { RSNA_MAX_EAPOL_RETRIES } from './replay-window.js';
 export type { HandshakeRecord, PtkState, GroupKeyState, GtkState } from './state.js';
 export { fingerprint } from './fingerprint.js';
 export type { PmksaEntry } from './pmksa-cache.js';
+export { FairAdmission, admissionReserve, type Admittable } from './fair-admission.js';
+export { MacBackoff, DEFAULT_MAC_BACKOFF, type MacBackoffOptions } from './mac-backoff.js';

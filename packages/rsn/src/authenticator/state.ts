@@ -89,6 +89,8 @@ export interface BssState extends TimerTarget {
   GTKReKey: boolean;
   GKeyDoneStations: number;
   stations: Set<StationState>;
+  /** Of them, not yet authorized (phase associated or authenticating). */
+  pending: number;
   /** The serving agent is gone (reconnect grace): timers and GTK rekeys wait for it. */
   detached: boolean;
   /** A timer of this BSS came due while detached; it fires on attach. */

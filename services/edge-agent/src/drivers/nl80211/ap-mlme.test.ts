@@ -477,6 +477,22 @@ void describe('MLME: (Re)Association (§11.3.5)', () => {
     assert.deepEqual(summarize(m.handleFrame(assocFrame(STA2), T0 + 3)), accepted(sta2, 1));
   });
 
+  void it("past the authenticator's limit of stations not yet port-authorized -> 17; an authorized station makes room", () => {
+    const m = new ApMlme(config());
+    m.setMaxUnauthorized(1);
+    associate(m, STA, T0);
+    m.handleFrame(authFrame(STA2), T0);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(STA2), T0)), [{ transmit: 'Association Response', to: sta2, status: 17, aidField: 0 }]);
+    // The first one's port opens: the second fits.
+    m.portAuthorized(STA, true);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(STA2), T0 + 1)), accepted(sta2, 2));
+    // 0: no limit.
+    m.setMaxUnauthorized(0);
+    const sta3 = hex('020000000300');
+    m.handleFrame(authFrame(sta3), T0 + 2);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(sta3), T0 + 2)), accepted(formatMac(sta3), 3));
+  });
+
   void it('duplicate Association Request (same body, no EAPOL yet) answered with the same response and no second event', () => {
     const m = new ApMlme(config());
     m.handleFrame(authFrame(STA), T0);

@@ -112,6 +112,8 @@ interface StationEntry {
   rsne: Buffer;
   /** An EAPOL frame came from the station since its association was accepted. */
   spokeEapol: boolean;
+  /** The authenticator opened its port (since its association was accepted). */
+  portAuthorized: boolean;
   /**
    * The authenticator was told 'associated' and not yet that the station left. Stays true
    * while an associated station re-associates (state 'associating'): its kernel entry and
@@ -175,6 +177,8 @@ export class ApMlme {
   private budget: number;
   private budgetAt = 0;
   private readonly maxStations: number;
+  /** Associated stations not yet port-authorized, at most (the authenticator's Welcome). */
+  private maxUnauthorized = Infinity;
   private readonly maxPendingAuth: number;
   private readonly pendingAuthTimeoutMs: number;
   private readonly responsesPerSecond: number;
@@ -208,6 +212,28 @@ export class ApMlme {
     const out: { sta: Buffer; aid: number; rsne: Buffer }[] = [];
     for (const s of this.stations.values()) if (s.state === 'associated') out.push({ sta: s.mac, aid: s.aid, rsne: s.rsne });
     return out;
+  }
+
+  /**
+   * Stations associated and not yet port-authorized, at most (0: no limit); a further
+   * association is refused with status 17. The authenticator sets it (its
+   * limits.max_pending_stations_per_bss), so a flood of spoofed MACs stops at the radio.
+   */
+  setMaxUnauthorized(n: number): void {
+    this.maxUnauthorized = n > 0 ? n : Infinity;
+  }
+
+  /** The authenticator opened or closed a station's port. */
+  portAuthorized(sta: Buffer, authorized: boolean): void {
+    const s = this.stations.get(macKey(sta));
+    if (s !== undefined && s.state !== 'authenticated') s.portAuthorized = authorized;
+  }
+
+  /** Stations associated (or associating) whose port is not open. */
+  private unauthorizedCount(): number {
+    let n = 0;
+    for (const s of this.stations.values()) if (s.state !== 'authenticated' && !s.portAuthorized) n++;
+    return n;
   }
 
   /** True when the station is associated to this BSS. */
@@ -470,6 +496,7 @@ export class ApMlme {
     if (rsneCheck.status !== STATUS.SUCCESS) return refuse(rsneCheck.status);
     const replacing = st.state !== 'authenticated';
     if (!replacing && this.associatedCount >= this.maxStations) return refuse(STATUS.AP_UNABLE_TO_HANDLE_NEW_STA);
+    if (!replacing && Number.isFinite(this.maxUnauthorized) && this.unauthorizedCount() >= this.maxUnauthorized) return refuse(STATUS.AP_UNABLE_TO_HANDLE_NEW_STA);
     let aid = st.aid;
     if (aid === 0) {
       aid = this.freeAid();
@@ -489,6 +516,7 @@ export class ApMlme {
     st.acceptedBody = Buffer.from(f.body);
     st.acceptedAt = now;
     st.spokeEapol = false;
+    st.portAuthorized = false;
     st.reassociation = reassociation;
     st.previousBssid = req.value.currentAp !== undefined ? Buffer.from(req.value.currentAp) : undefined;
     st.rsne = rsneCheck.rsne;
@@ -570,6 +598,7 @@ export class ApMlme {
       previousBssid: undefined,
       rsne: Buffer.alloc(0),
       spokeEapol: false,
+      portAuthorized: false,
       reported: false,
       polling: false,
     };

@@ -24,7 +24,9 @@
 import { CIPHER, formatMac, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import { interfaceMac } from '../interface-mac.js';
+import { StationLog } from '../../station-log.js';
 import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '../../driver.js';
+import type { SessionSettings } from '../../driver.js';
 import { ApMlme, bssCapability, type MlmeAction, type MlmeCounters } from './ap-mlme.js';
 import { channelFrequency, encodeBeacon, MGMT, REASON, type BssAdvertisement } from './ieee80211.js';
 import { attr, type Attr, type Attrs } from './netlink.js';
@@ -134,6 +136,8 @@ export class Nl80211Driver implements Driver {
   private readonly byBssid = new Map<string, Bss>();
   private readonly byIfindex = new Map<number, Bss>();
   private readonly log: Logger | undefined;
+  /** Lines driven by what stations do, rate-limited per BSS. */
+  private readonly stationLog: StationLog | undefined;
   private genl: NetlinkSocket | undefined;
   private route: NetlinkSocket | undefined;
   private family = 0;
@@ -157,6 +161,7 @@ export class Nl80211Driver implements Driver {
   constructor(private readonly opts: Nl80211DriverOptions) {
     if (opts.bsses.length === 0) throw new Error('nl80211 driver: no radio configured');
     this.log = opts.logger?.child({ driver: 'nl80211' });
+    this.stationLog = this.log && new StationLog(this.log);
     const readMac = opts.interfaceMac ?? interfaceMac;
     const perRadio = new Map<string, RadioBssSpec[]>();
     for (const spec of opts.bsses) {
@@ -284,7 +289,8 @@ export class Nl80211Driver implements Driver {
     }
   }
 
-  sessionStarted(settings: { countersIntervalS: number }): void {
+  sessionStarted(settings: SessionSettings): void {
+    for (const b of this.bssList) b.mlme.setMaxUnauthorized(settings.maxPendingStationsPerBss ?? 0);
     if (this.countersTimer !== undefined) clearInterval(this.countersTimer);
     this.countersTimer = undefined;
     if (settings.countersIntervalS > 0) {
@@ -306,6 +312,7 @@ export class Nl80211Driver implements Driver {
       }
     }
     await this.teardown();
+    this.stationLog?.close();
   }
 
   // ---- Driver commands --------------------------------------------------------------
@@ -340,7 +347,7 @@ export class Nl80211Driver implements Driver {
           this.counters.eapolSendErrors++;
           const i = st.eapolTx.indexOf(entry);
           if (i >= 0) st.eapolTx.splice(i, 1);
-          this.log?.warn({ sta: formatMac(sta), bssid: formatMac(bss.bssid), error: errMessage(err) }, 'EAPOL transmit failed');
+          this.stationLine(bss, 'warn', 'eapol-tx-failed', { sta: formatMac(sta), bssid: formatMac(bss.bssid), error: errMessage(err) }, 'EAPOL transmit failed');
           onTxStatus?.(false);
         },
       );
@@ -414,6 +421,7 @@ export class Nl80211Driver implements Driver {
       }
       await this.cmd(CMD.SET_STATION, [attr.u32(ATTR.IFINDEX, bss.ifindex), attr.bytes(ATTR.MAC, c.sta), attr.bytes(ATTR.STA_FLAGS2, staFlags([STA_FLAG.AUTHORIZED], c.authorized ? [STA_FLAG.AUTHORIZED] : []))], `${c.authorized ? 'open' : 'close'} the port of ${formatMac(c.sta)}`);
       st.portAuthorized = c.authorized;
+      bss.mlme.portAuthorized(c.sta, c.authorized);
       st.vlanId = c.vlanId;
       this.log?.info({ sta: formatMac(c.sta), bssid: formatMac(bss.bssid), authorized: c.authorized }, c.authorized ? 'port authorized' : 'port unauthorized');
     });
@@ -423,7 +431,7 @@ export class Nl80211Driver implements Driver {
     const bss = this.bss(c.bssid);
     const sta = Buffer.from(c.sta);
     return this.enqueue(async () => {
-      this.log?.info({ sta: formatMac(sta), bssid: formatMac(bss.bssid), reason: c.reason, deauth: c.deauth }, 'station disconnected by the authenticator');
+      this.stationLine(bss, 'info', 'disconnect', { sta: formatMac(sta), bssid: formatMac(bss.bssid), reason: c.reason, deauth: c.deauth }, 'station disconnected by the authenticator');
       await this.run(bss, bss.mlme.disconnect(sta, c.reason, c.deauth, Date.now()));
     });
   }
@@ -613,7 +621,7 @@ export class Nl80211Driver implements Driver {
         void this.enqueue(() => {
           const k = `${bss.ifindex}/${macKey(from)}`;
           if (this.expectedRemovals.delete(k)) return;
-          this.log?.info({ sta: formatMac(from), bssid: formatMac(bss.bssid) }, 'the kernel removed a station');
+          this.stationLine(bss, 'info', 'kernel-removed', { sta: formatMac(from), bssid: formatMac(bss.bssid) }, 'the kernel removed a station');
           return this.run(bss, bss.mlme.stationGone(from, REASON.UNSPECIFIED));
         }).catch((e: unknown) => this.jobFailed(bss, e));
         return;
@@ -633,7 +641,7 @@ export class Nl80211Driver implements Driver {
         // The station stopped acknowledging frames (hostapd's disassoc_low_ack).
         void this.enqueue(() => {
           if (!bss.mlme.isAssociated(from)) return;
-          this.log?.info({ sta: formatMac(from), bssid: formatMac(bss.bssid) }, 'station stopped acknowledging frames');
+          this.stationLine(bss, 'info', 'low-ack', { sta: formatMac(from), bssid: formatMac(bss.bssid) }, 'station stopped acknowledging frames');
           return this.run(bss, bss.mlme.expel(from, REASON.DISASSOC_LOW_ACK));
         }).catch((e: unknown) => this.jobFailed(bss, e));
         return;
@@ -668,7 +676,7 @@ export class Nl80211Driver implements Driver {
           try {
             await this.addStation(bss, a);
           } catch (err) {
-            this.log?.warn({ sta: formatMac(a.sta), bssid: formatMac(bss.bssid), error: errMessage(err) }, 'the kernel refused the station');
+            this.stationLine(bss, 'warn', 'kernel-refused', { sta: formatMac(a.sta), bssid: formatMac(bss.bssid), error: errMessage(err) }, 'the kernel refused the station');
             // The association response is not sent; the MLME hears it as lost.
             const next = actions[i + 1];
             i++;
@@ -680,11 +688,11 @@ export class Nl80211Driver implements Driver {
           await this.removeStation(bss, a.sta);
           break;
         case 'associated':
-          this.log?.info({ sta: formatMac(a.sta), bssid: formatMac(bss.bssid), reassociation: a.reassociation }, 'station associated');
+          this.stationLine(bss, 'info', 'associated', { sta: formatMac(a.sta), bssid: formatMac(bss.bssid), reassociation: a.reassociation }, 'station associated');
           this.emit({ type: 'associated', bssid: bss.bssid, sta: a.sta, rsne: a.rsne, reassociation: a.reassociation, previousBssid: a.previousBssid });
           break;
         case 'disassociated':
-          this.log?.info({ sta: formatMac(a.sta), bssid: formatMac(bss.bssid), reason: a.reason, deauth: a.deauth, local: a.locallyGenerated }, 'station left');
+          this.stationLine(bss, 'info', 'left', { sta: formatMac(a.sta), bssid: formatMac(bss.bssid), reason: a.reason, deauth: a.deauth, local: a.locallyGenerated }, 'station left');
           this.emit({ type: 'disassociated', bssid: bss.bssid, sta: a.sta, reason: a.reason, deauth: a.deauth, locallyGenerated: a.locallyGenerated });
           break;
         case 'check-inactivity':
@@ -712,7 +720,7 @@ export class Nl80211Driver implements Driver {
     try {
       replies = await this.cmd(CMD.FRAME, attrs, `send a management frame on ${bss.ifname}`);
     } catch (err) {
-      this.log?.warn({ bssid: formatMac(bss.bssid), error: errMessage(err) }, 'management frame not sent');
+      this.stationLine(bss, 'warn', 'mgmt-tx-failed', { bssid: formatMac(bss.bssid), error: errMessage(err) }, 'management frame not sent');
       if (token !== undefined) await this.run(bss, bss.mlme.handleTxStatus(token, false, Date.now()));
       return;
     }
@@ -850,7 +858,12 @@ export class Nl80211Driver implements Driver {
   }
 
   private jobFailed(bss: Bss, e: unknown): void {
-    this.log?.warn({ bssid: formatMac(bss.bssid), error: errMessage(e) }, 'radio event handling failed');
+    this.stationLine(bss, 'warn', 'job-failed', { bssid: formatMac(bss.bssid), error: errMessage(e) }, 'radio event handling failed');
+  }
+
+  /** A line driven by what a station of `bss` did: rate-limited per BSS and kind (`what`). */
+  private stationLine(bss: Bss, level: 'warn' | 'info', what: string, obj: object, msg: string): void {
+    this.stationLog?.write(level, macKey(bss.bssid), what, obj, msg);
   }
 
   private socketError(e: Error): void {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { AKM, CIPHER, computePmkid, decodeEapol, EapolType, encodeEapol, encodeRsne, formatMac, isPskAkm, macKey, PskCache } from '@airlock/rsn';
 import { EapPeer, Supplicant, type EapPeerOptions, type SupplicantMisbehaviour } from '@airlock/supplicant';
-import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '../../driver.js';
+import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation, type SessionSettings } from '../../driver.js';
 import { PERFECT_AIR, planDelivery, seededRandom, type AirModel } from './air-model.js';
 
 /** One simulated BSS. */
@@ -196,7 +196,7 @@ export class SimDriver extends EventEmitter implements Driver {
   }
 
   /** A new session: report StationCounters for authorized stations every countersIntervalS. */
-  sessionStarted(settings: { countersIntervalS: number }): void {
+  sessionStarted(settings: SessionSettings): void {
     if (this.countersTimer) clearInterval(this.countersTimer);
     this.countersTimer = undefined;
     if (settings.countersIntervalS <= 0) return;

@@ -38,9 +38,10 @@
 import { EventEmitter } from 'node:events';
 import { AKM, CIPHER, encodeRsne, formatMac, macKey, PAE_GROUP_ADDRESS } from '@airlock/rsn';
 import type { Logger } from 'pino';
-import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '../../driver.js';
+import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation, type SessionSettings } from '../../driver.js';
 import { decodeEthernetEapol, encodeEthernetEapol } from './ethernet.js';
 import { interfaceMac } from '../interface-mac.js';
+import { StationLog } from '../../station-log.js';
 import { openPcapLink, type EthernetLink, type EthernetLinkOpener } from './pcap-link.js';
 
 /** Where frames to a station are addressed. */
@@ -153,6 +154,8 @@ export class WiredDriver extends EventEmitter implements Driver {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly openLink: EthernetLinkOpener;
   private readonly log: Logger | undefined;
+  /** Lines driven by what stations do (any MAC may send EAPOL on a port), rate-limited per port. */
+  private readonly stationLog: StationLog | undefined;
   private onEvent: ((e: DriverEvent) => void) | undefined;
   private running = false;
 
@@ -162,6 +165,7 @@ export class WiredDriver extends EventEmitter implements Driver {
     if (opts.ports.length === 0) throw new Error('wired driver: no port configured');
     this.openLink = opts.openLink ?? openPcapLink;
     this.log = opts.logger?.child({ driver: 'wired' });
+    this.stationLog = this.log && new StationLog(this.log);
     const interfaces = new Set<string>();
     this.ports = opts.ports.map((spec, i) => {
       const where = `wired driver: ports[${i}] (${spec.interfaceName})`;
@@ -235,7 +239,7 @@ export class WiredDriver extends EventEmitter implements Driver {
   }
 
   /** A new AgentLink session: announce the static stations the driver does not hold. */
-  sessionStarted(_settings?: { countersIntervalS: number }): void {
+  sessionStarted(_settings?: SessionSettings): void {
     this.announceStaticStations();
   }
 
@@ -251,6 +255,7 @@ export class WiredDriver extends EventEmitter implements Driver {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.closeLinks();
+    this.stationLog?.close();
     return Promise.resolve();
   }
 
@@ -337,7 +342,7 @@ export class WiredDriver extends EventEmitter implements Driver {
     const st = this.stationsByMac.get(macKey(c.sta));
     if (st === undefined || !st.port.bssid.equals(c.bssid)) return;
     this.forget(st);
-    this.log?.info({ sta: formatMac(st.sta), interface: st.port.spec.interfaceName, reason: c.reason }, 'station disconnected by the authenticator');
+    this.stationLog?.write('info', macKey(st.port.bssid), 'disconnect', { sta: formatMac(st.sta), interface: st.port.spec.interfaceName, reason: c.reason }, 'station disconnected by the authenticator');
     this.emit('disconnected', formatMac(st.sta), c.reason);
     const rejoinMs = this.opts.staticRejoinMs ?? 10_000;
     if (st.isStatic && rejoinMs > 0) {

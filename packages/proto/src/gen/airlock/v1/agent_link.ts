@@ -193,6 +193,12 @@ export interface Settings {
   maxEapolBytes: number;
   /** How often the agent should send StationCounters (0 = never). */
   countersIntervalS: number;
+  /**
+   * Stations per BSS associated and not yet port-authorized, at most (0 = no limit): the
+   * agent refuses a further (Re)Association with status 17, as hostapd past max_num_sta.
+   * The authenticator enforces the same limit on the events it receives.
+   */
+  maxPendingStationsPerBss: number;
 }
 
 /** StationAssociated: a (Re)Association Request was accepted by the radio. */
@@ -1479,7 +1485,7 @@ export const Welcome: MessageFns<Welcome> = {
 };
 
 function createBaseSettings(): Settings {
-  return { maxEapolBytes: 0, countersIntervalS: 0 };
+  return { maxEapolBytes: 0, countersIntervalS: 0, maxPendingStationsPerBss: 0 };
 }
 
 export const Settings: MessageFns<Settings> = {
@@ -1489,6 +1495,9 @@ export const Settings: MessageFns<Settings> = {
     }
     if (message.countersIntervalS !== 0) {
       writer.uint32(16).uint32(message.countersIntervalS);
+    }
+    if (message.maxPendingStationsPerBss !== 0) {
+      writer.uint32(24).uint32(message.maxPendingStationsPerBss);
     }
     return writer;
   },
@@ -1522,6 +1531,14 @@ export const Settings: MessageFns<Settings> = {
             message.countersIntervalS = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxPendingStationsPerBss = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1546,6 +1563,11 @@ export const Settings: MessageFns<Settings> = {
         : isSet(object.counters_interval_s)
         ? globalThis.Number(object.counters_interval_s)
         : 0,
+      maxPendingStationsPerBss: isSet(object.maxPendingStationsPerBss)
+        ? globalThis.Number(object.maxPendingStationsPerBss)
+        : isSet(object.max_pending_stations_per_bss)
+        ? globalThis.Number(object.max_pending_stations_per_bss)
+        : 0,
     };
   },
 
@@ -1557,6 +1579,9 @@ export const Settings: MessageFns<Settings> = {
     if (message.countersIntervalS !== 0) {
       obj.countersIntervalS = Math.round(message.countersIntervalS);
     }
+    if (message.maxPendingStationsPerBss !== 0) {
+      obj.maxPendingStationsPerBss = Math.round(message.maxPendingStationsPerBss);
+    }
     return obj;
   },
 
@@ -1567,6 +1592,7 @@ export const Settings: MessageFns<Settings> = {
     const message = createBaseSettings();
     message.maxEapolBytes = object.maxEapolBytes ?? 0;
     message.countersIntervalS = object.countersIntervalS ?? 0;
+    message.maxPendingStationsPerBss = object.maxPendingStationsPerBss ?? 0;
     return message;
   },
 };

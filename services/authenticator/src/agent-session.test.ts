@@ -26,6 +26,7 @@ const host: SessionHost = {
   protocolError: () => {},
   sendDropped: () => {},
   throttled: () => {},
+  remoteLine: () => {},
 };
 const limits = { sendQueue: 4, messagesPerS: 1000, messageBurst: 1000, maxMessageBytes: 1 << 20 };
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));

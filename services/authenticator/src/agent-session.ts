@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { Outbox, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage, type Hello } from '@airlock/proto';
 import type { Logger } from 'pino';
+import { truncateText, type RateLimitedLevel } from './logging.js';
 
 /** The two shapes of an AgentLink stream: Connect (a message per gRPC message) and ConnectBatched. */
 export type AgentCall = ServerDuplexStream<AgentMessage, ControllerMessage> | ServerDuplexStream<AgentBatch, ControllerBatch>;
@@ -31,6 +32,11 @@ export interface SessionHost {
   sendDropped(reason: string): void;
   /** The agent sent faster than its message rate: its stream is paused for a while. */
   throttled(): void;
+  /**
+   * A log line driven by the agent's input, on `session.log`: rate-limited per agent and kind
+   * of line (`what`), its strings already truncated by the caller.
+   */
+  remoteLine(session: AgentSession, level: RateLimitedLevel, what: string, obj: object, msg: string): void;
 }
 
 /** Limits of one session. */
@@ -92,7 +98,7 @@ export class AgentSession {
     private readonly batched = false,
   ) {
     this.peer = call.getPeer();
-    this.log = logger.child({ session: this.sessionId, peer: this.peer, cert: peerIdentity });
+    this.log = logger.child({ session: this.sessionId, peer: this.peer, cert: peerIdentity === undefined ? undefined : truncateText(peerIdentity) });
     this.tokens = limits.messageBurst;
     if (batched) {
       call.on('data', (b: AgentBatch) => {
@@ -150,7 +156,8 @@ export class AgentSession {
   /** Ends the stream with a status a person can act on. */
   fail(code: status, message: string): void {
     if (this.closed) return;
-    this.log.warn({ code: status[code], reason: message }, 'ending agent stream');
+    // The message may quote the agent's input (its id, its certificate's name).
+    this.host.remoteLine(this, 'warn', 'stream-ended', { code: status[code], reason: truncateText(message, 512) }, 'ending agent stream');
     this.closed = true;
     this.outbox.close();
     const err = Object.assign(new Error(message), { code, details: message });

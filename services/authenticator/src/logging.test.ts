@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import { createLogger, RateLimitedLog, redactForLog, redactPaths, REDACTED } from './logging.js';
+import { createLogger, RateLimitedLog, redactForLog, redactPaths, REDACTED, REMOTE_LOG_LIMITS, remoteLogs, truncateText } from './logging.js';
 
 /** An in-memory destination: every JSON line written. */
 function memoryLogger(level = 'trace', name?: string): { logger: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
@@ -212,4 +212,66 @@ void test('rate limit: log() writes a suppressed summary on the next allowed lin
 void test('rate limit: bad options are rejected', () => {
   assert.throws(() => new RateLimitedLog({ burst: 0 }), RangeError);
   assert.throws(() => new RateLimitedLog({ intervalMs: 1.5 }), RangeError);
+});
+
+// ---------------------------------------------------------------------------------------
+// The authenticator's limits on lines driven by remote input (remoteLogs), through pino.
+
+void test('remote logs: an agent flooding failed CommandResults gets 5 lines, then one summary; truncated error text', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { logger, lines, text } = memoryLogger('info');
+  const counted: string[] = [];
+  const logs = remoteLogs(logger, (source) => counted.push(source), () => 0);
+  const agentLog = logger.child({ agent: 'raw-1' });
+  const error = truncateText('E'.repeat(60_000));
+  for (let i = 0; i < 1300; i++) logs.agent.write(agentLog, 'warn', 'raw-1|command-result', { commandSeq: String(i), error }, 'agent could not apply a command');
+  assert.equal(lines().length, REMOTE_LOG_LIMITS.burst);
+  assert.equal(counted.length, 1300 - REMOTE_LOG_LIMITS.burst);
+  t.mock.timers.tick(REMOTE_LOG_LIMITS.intervalMs);
+  const out = lines();
+  assert.equal(out.length, REMOTE_LOG_LIMITS.burst + 1);
+  const summary = out.at(-1)!;
+  assert.equal(summary['msg'], '1295 similar messages suppressed: agent could not apply a command');
+  assert.equal(summary['agent'], 'raw-1', "on the agent's own logger");
+  assert.equal(summary['sourceKey'], 'raw-1|command-result');
+  assert.equal(summary['suppressed'], 1295);
+  assert.match(String(out[0]['error']), /^E{200}…\(\+59800 bytes\)$/);
+  assert.ok(text().length < 5000, `${text().length} bytes of log for 1300 lines of 60 KB`);
+  logs.close();
+});
+
+void test('remote logs: key table capped, new keys buy no lines beyond the total, every suppressed line summarised', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { logger, lines } = memoryLogger('info');
+  let counted = 0;
+  const logs = remoteLogs(logger, () => counted++, () => 0);
+  // Garbage datagrams from 50000 source addresses, 2 each.
+  for (let i = 0; i < 50_000; i++) {
+    for (let j = 0; j < 2; j++) logs.radius.write(logger, 'warn', `fake|10.${i >> 16}.${(i >> 8) & 0xff}.${i & 0xff}|unknown-id`, { server: 'fake' }, 'RADIUS response dropped');
+  }
+  const written = lines().length;
+  assert.equal(written, REMOTE_LOG_LIMITS.totalBurst);
+  assert.equal(counted, 100_000 - written);
+  assert.ok(logs.radius.keys <= REMOTE_LOG_LIMITS.maxKeys, `${logs.radius.keys} keys`);
+  t.mock.timers.tick(REMOTE_LOG_LIMITS.intervalMs);
+  const summaries = lines().slice(written);
+  assert.equal(summaries.length, REMOTE_LOG_LIMITS.maxSummaries + 1, 'per-key summaries, then one line for the rest');
+  const total = summaries.reduce((n, l) => n + (l['suppressed'] as number), 0);
+  assert.equal(total, counted, 'every suppressed line is in a summary');
+  assert.match(String(summaries.at(-1)!['msg']), /^\d+ similar messages suppressed from \d+ more radius sources$/);
+  // The other kinds of sources keep their own budget.
+  assert.equal(logs.agent.write(logger, 'warn', 'ap-1|command-result', {}, 'agent could not apply a command'), true);
+  logs.close();
+});
+
+void test("remote logs: summary fields pass the logger's redaction (no field named key)", (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { logger, lines } = memoryLogger('info');
+  const logs = remoteLogs(logger, () => undefined, () => 0);
+  for (let i = 0; i < 10; i++) logs.bss.write(logger, 'info', '02a100010001|drop:malformed_eapol', { reason: 'malformed_eapol' }, 'frame dropped');
+  logs.close();
+  const last = lines().at(-1)!;
+  assert.equal(last['sourceKey'], '02a100010001|drop:malformed_eapol');
+  assert.equal(last['source'], 'bss');
+  assert.ok(!JSON.stringify(lines()).includes(REDACTED));
 });

@@ -8,6 +8,7 @@
 //      never printed as bytes.
 // A hex string of a key under an innocent name cannot be recognised: pass keys as bytes.
 import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { SourceLog } from '@airlock/log-limit';
 
 /** Object keys whose values are always censored (matched case-insensitively by the formatter). */
 export const SECRET_LOG_KEYS: readonly string[] = [
@@ -104,115 +105,37 @@ export function createLogger(opts: LoggerConfig): Logger {
   return root;
 }
 
-/** Options of RateLimitedLog. */
-export interface RateLimitOptions {
-  /** Lines allowed at once per key (bucket size); default 5. */
-  burst?: number;
-  /** Time to refill a full bucket, in ms: the long-run rate is `burst` lines per `intervalMs`; default 10000. */
-  intervalMs?: number;
-  /** Keys remembered; the least recently used is forgotten beyond this; default 10000. */
-  maxKeys?: number;
-}
-
-interface Bucket {
-  /** Credit: each ms adds `burst`, a line costs `intervalMs`, full at burst * intervalMs (integers, exact). */
-  credit: number;
-  last: number;
-  suppressed: number;
-}
-
-/** Log levels RateLimitedLog.log writes at. */
-export type RateLimitedLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export { RateLimitedLog, SourceLog, truncateText, MAX_REMOTE_STRING, type RateLimitOptions, type RateLimitedLevel, type LineLogger } from '@airlock/log-limit';
 
 /**
- * Per-key token bucket for log lines about repeated events (dropped bad frames), so a
- * misbehaving station or agent cannot flood the log. Time is a parameter (ms).
+ * Rates of log lines driven by remote input (DESIGN.md "Security", "Fairness"): per key (one
+ * source and one kind of line) 5 at once and 5 per 10 s after that; per kind of source 200
+ * per 10 s over all its keys, so that invented keys (spoofed addresses) buy nothing; at most
+ * 10000 keys; 20 summaries per window.
  */
-export class RateLimitedLog {
-  /** Lines allowed at once per key. */
-  readonly burst: number;
-  /** Refill time of a full bucket, ms. */
-  readonly intervalMs: number;
-  /** Keys remembered at most. */
-  readonly maxKeys: number;
-  private readonly buckets = new Map<string, Bucket>();
-  private total = 0;
+export const REMOTE_LOG_LIMITS = { burst: 5, intervalMs: 10_000, maxKeys: 10_000, totalBurst: 200, maxSummaries: 20 } as const;
 
-  /** Creates a limiter; the defaults allow 5 lines per key at once and 5 per 10 s after that. */
-  constructor(opts: RateLimitOptions = {}) {
-    this.burst = opts.burst ?? 5;
-    this.intervalMs = opts.intervalMs ?? 10_000;
-    this.maxKeys = opts.maxKeys ?? 10_000;
-    if (!Number.isInteger(this.burst) || this.burst < 1) throw new RangeError('burst must be an integer >= 1');
-    if (!Number.isInteger(this.intervalMs) || this.intervalMs < 1) throw new RangeError('intervalMs must be an integer >= 1');
-    if (!Number.isInteger(this.maxKeys) || this.maxKeys < 1) throw new RangeError('maxKeys must be an integer >= 1');
-  }
+/** The kinds of sources whose lines the authenticator limits apart (the `source` label of airlock_log_lines_suppressed_total). */
+export const REMOTE_LOG_SOURCES = ['agent', 'bss', 'radius'] as const;
 
-  /** Whether a line for `key` may be written at `now` (ms); when not, it is counted as suppressed. */
-  allow(key: string, now: number): boolean {
-    const full = this.burst * this.intervalMs;
-    let b = this.buckets.get(key);
-    if (b === undefined) {
-      if (this.buckets.size >= this.maxKeys) {
-        const oldest = this.buckets.keys().next();
-        if (oldest.done !== true) this.buckets.delete(oldest.value);
-      }
-      b = { credit: full, last: now, suppressed: 0 };
-    } else {
-      this.buckets.delete(key); // re-inserted below: Map order is least recently used first
-      // A clock that goes backwards refills nothing.
-      const elapsed = Math.max(0, Math.floor(now) - Math.floor(b.last));
-      b.credit = Math.min(full, b.credit + elapsed * this.burst);
-      b.last = Math.max(b.last, now);
-    }
-    this.buckets.set(key, b);
-    if (b.credit >= this.intervalMs) {
-      b.credit -= this.intervalMs;
-      return true;
-    }
-    b.suppressed++;
-    this.total++;
-    return false;
-  }
+/** One SourceLog per kind of source. */
+export type RemoteLogs = Record<(typeof REMOTE_LOG_SOURCES)[number], SourceLog> & {
+  /** Writes every pending summary and stops the timers. */
+  close(): void;
+};
 
-  /** Lines suppressed for `key` since the last takeSuppressed. */
-  suppressed(key: string): number {
-    return this.buckets.get(key)?.suppressed ?? 0;
-  }
-
-  /** Returns and resets the suppressed count of `key` (to report it in the next line). */
-  takeSuppressed(key: string): number {
-    const b = this.buckets.get(key);
-    if (b === undefined) return 0;
-    const n = b.suppressed;
-    b.suppressed = 0;
-    return n;
-  }
-
-  /** Lines suppressed over all keys since creation. */
-  get suppressedTotal(): number {
-    return this.total;
-  }
-
-  /** Returns and resets every non-zero suppressed count (for a periodic summary of keys gone quiet). */
-  drainSuppressed(): { key: string; suppressed: number }[] {
-    const out: { key: string; suppressed: number }[] = [];
-    for (const [key, b] of this.buckets) {
-      if (b.suppressed > 0) out.push({ key, suppressed: b.suppressed });
-      b.suppressed = 0;
-    }
-    return out;
-  }
-
-  /**
-   * Writes `msg` at `level` when allowed; the first line after suppression says
-   * "(suppressed N similar messages)" and carries `suppressed: N`. Returns whether it wrote.
-   */
-  log(logger: Logger, level: RateLimitedLevel, key: string, now: number, obj: Record<string, unknown>, msg: string): boolean {
-    if (!this.allow(key, now)) return false;
-    const n = this.takeSuppressed(key);
-    if (n === 0) logger[level](obj, msg);
-    else logger[level]({ ...obj, suppressed: n }, `${msg} (suppressed ${n} similar message${n === 1 ? '' : 's'})`);
-    return true;
-  }
+/**
+ * The authenticator's rate-limited logs for lines driven by remote input: `agent` (keys
+ * begin with the agent id), `bss` (the BSSID), `radius` (server and source address).
+ * `onSuppressed` counts each suppressed line; `now` is the clock (ms, default performance.now).
+ */
+export function remoteLogs(logger: Logger, onSuppressed: (source: string) => void, now?: () => number): RemoteLogs {
+  const make = (source: string): SourceLog => new SourceLog({ source, logger, onSuppressed, now, ...REMOTE_LOG_LIMITS });
+  const logs = { agent: make('agent'), bss: make('bss'), radius: make('radius') };
+  return {
+    ...logs,
+    close() {
+      for (const l of Object.values(logs)) l.close();
+    },
+  };
 }

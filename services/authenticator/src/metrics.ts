@@ -5,6 +5,7 @@
 // histogram_quantile, for tests, the load generator and the demo status line.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AUTHENTICATOR_VERSION } from './version.js';
+import { REMOTE_LOG_SOURCES } from './logging.js';
 
 /** Values of `airlock_stations{state}`. */
 export const STATION_STATES = ['associated', 'authenticating', 'authorized'] as const;
@@ -54,6 +55,16 @@ export interface AirlockMetrics {
   /** airlock_agent_protocol_errors_total{reason}: AgentLink protocol errors (seq gap, bad Hello, ...). */
   agentProtocolErrors: Counter<'reason'>;
   agentThrottled: Counter;
+  /**
+   * airlock_agent_command_failures_total{command}: CommandResult{ok: false} from agents, by the
+   * command that failed (install-pairwise-key, set-port, install-group-key) or `unawaited` (a
+   * result for a command nobody waits for, or an unknown seq). Counted instead of one line each.
+   */
+  agentCommandFailures: Counter<'command'>;
+  /** airlock_radius_invalid_responses_total{server,reason}: datagrams dropped by the RADIUS client, by reason (truncated, unknown-id, bad-response-authenticator, ...). */
+  radiusInvalidResponses: Counter<'server' | 'reason'>;
+  /** airlock_log_lines_suppressed_total{source}: log lines driven by remote input that their source's rate limit held back (source = agent, bss, radius). */
+  logLinesSuppressed: Counter<'source'>;
   /** airlock_radius_server_up{server}: 1 while the RADIUS client holds a configured server alive, 0 once it marked it dead. */
   radiusServerUp: Gauge<'server'>;
   /**
@@ -133,6 +144,9 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     micFailureDiagnoses: new Counter({ name: 'airlock_mic_failure_diagnoses_total', help: 'Msg 2/4 MIC failures by diagnosed cause.', labelNames: ['cause'], registers }),
     agentProtocolErrors: new Counter({ name: 'airlock_agent_protocol_errors_total', help: 'AgentLink protocol errors by reason.', labelNames: ['reason'], registers }),
     agentThrottled: new Counter({ name: 'airlock_agent_throttled_total', help: 'Times an agent stream was paused for exceeding limits.agent_messages_per_s.', registers }),
+    agentCommandFailures: new Counter({ name: 'airlock_agent_command_failures_total', help: 'Commands an agent reported it could not apply (CommandResult ok=false), by command.', labelNames: ['command'], registers }),
+    radiusInvalidResponses: new Counter({ name: 'airlock_radius_invalid_responses_total', help: 'RADIUS datagrams dropped by the client, by server and reason.', labelNames: ['server', 'reason'], registers }),
+    logLinesSuppressed: new Counter({ name: 'airlock_log_lines_suppressed_total', help: 'Log lines driven by remote input held back by the rate limit of their source, by kind of source.', labelNames: ['source'], registers }),
     // Each cluster worker runs its own RADIUS client, and only a worker that sent to a server
     // can find it dead: 'min' reports 0 as soon as one worker marked it dead (a worker with no
     // traffic would keep 'max' at 1), and 1 again once every worker's Status-Server probe
@@ -143,6 +157,7 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
   for (const state of STATION_STATES) m.stations.set({ state }, 0);
   for (const result of HANDSHAKE_RESULTS) m.handshakes.inc({ result }, 0);
   for (const result of EAP_RESULTS) m.eapAuthentications.inc({ result }, 0);
+  for (const source of REMOTE_LOG_SOURCES) m.logLinesSuppressed.inc({ source }, 0);
   if (opts.processMetrics === true) collectDefaultMetrics({ register: registry });
   return m;
 }

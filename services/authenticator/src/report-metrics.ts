@@ -25,9 +25,11 @@ export function recordReport(m: AirlockMetrics, r: Report): void {
     case 'eap':
       m.eapAuthentications.inc({ result: r.result });
       break;
+    case 'command-failed':
+      m.agentCommandFailures.inc({ command: r.command });
+      break;
     case 'group-rekey':
     case 'pmksa':
-    case 'command-failed':
     case 'duplicate-association':
       break; // logged only (a duplicate association is also a frame-dropped report)
     default: {

@@ -34,7 +34,7 @@ import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, t
 import type { AuthenticatorConfig } from './config.js';
 import { AKM_BY_NAME } from './akm-names.js';
 import { recordReport } from './report-metrics.js';
-import { RateLimitedLog } from './logging.js';
+import { remoteLogs, truncateText, type RateLimitedLevel, type RemoteLogs } from './logging.js';
 import type { AirlockMetrics } from './metrics.js';
 
 /** Everything the service is built from. */
@@ -120,6 +120,11 @@ const RADIUS_CODE_NAMES: Record<number, string> = {
   [RadiusCode.AccountingResponse]: 'Accounting-Response',
 };
 
+/** The fields of a 'frame dropped' line. */
+function dropFields(reason: string, bssid: Buffer | undefined, sta: Buffer | undefined, detail: string): Record<string, unknown> {
+  return { reason, detail: truncateText(detail), bssid: bssid && isMac(bssid) ? formatMac(bssid) : undefined, sta: sta && isMac(sta) ? formatMac(sta) : undefined };
+}
+
 /** The authenticator: core + agent sessions + timer + metrics. */
 export class AuthenticatorService implements SessionHost {
   readonly core: AuthenticatorCore;
@@ -138,7 +143,8 @@ export class AuthenticatorService implements SessionHost {
   private stopping = false;
   /** Debug logging is on: debug lines (and the formatting of their fields) only then. */
   private readonly debug: boolean;
-  private readonly dropLog = new RateLimitedLog();
+  /** Lines driven by remote input, rate-limited per source (DESIGN.md "Security", "Fairness"). */
+  private readonly remoteLog: RemoteLogs;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private readonly t0 = performance.now();
@@ -168,6 +174,7 @@ export class AuthenticatorService implements SessionHost {
     this.config = opts.config;
     this.log = opts.logger;
     this.metrics = opts.metrics;
+    this.remoteLog = remoteLogs(this.log, (source) => this.metrics.logLinesSuppressed.inc({ source }));
     this.networks = networkPolicies(opts.config);
     this.bssPolicy = new BssPolicy(opts.config.agents);
     this.cluster = opts.cluster;
@@ -226,8 +233,12 @@ export class AuthenticatorService implements SessionHost {
         this.metrics.radiusRequests.inc({ server: res.server, code });
         if (res.rttMs !== undefined) this.metrics.radiusRtt.observe({ server: res.server }, res.rttMs / 1000);
         if (res.code === 'invalid') {
+          // Anyone can send datagrams to the client's port: counted, and logged per source.
+          const reason = res.reason ?? 'unknown';
           this.metrics.framesDropped.inc({ reason: 'radius_invalid_response' });
-          this.log.warn({ server: res.server, reason: res.reason }, 'RADIUS response dropped');
+          this.metrics.radiusInvalidResponses.inc({ server: res.server, reason });
+          const from = res.source === undefined ? undefined : `${res.source.address}:${res.source.port}`;
+          this.remoteLog.radius.write(this.log, 'warn', `${res.server}|${res.source?.address ?? ''}|${reason}`, { server: res.server, reason, from }, 'RADIUS response dropped');
         }
       },
       onServerState: (server, alive) => {
@@ -465,6 +476,7 @@ export class AuthenticatorService implements SessionHost {
       clearTimeout(timer);
     }
     await this.radius?.close();
+    this.remoteLog.close(); // the summaries of lines still held back
   }
 
   // ---- SessionHost ----------------------------------------------------------------
@@ -549,7 +561,7 @@ export class AuthenticatorService implements SessionHost {
     this.sessions.set(id, session);
     this.metrics.agentsConnected.set(this.sessions.size);
     session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: this.countersIntervalS() } } });
-    session.log.info({ bsses: cfgs.map((c) => formatMac(c.bssid)), resumed: resumed.length > 0 ? resumed : undefined, stations: hello.stations.length, version: hello.softwareVersion }, 'agent connected');
+    this.remoteLine(session, 'info', 'connected', { bsses: cfgs.map((c) => formatMac(c.bssid)), resumed: resumed.length > 0 ? resumed : undefined, stations: hello.stations.length, version: truncateText(hello.softwareVersion, 64) }, 'agent connected');
     this.apply(effects);
     // Reconcile each BSS with the stations the agent still has: keys the authenticator
     // holds are kept, handshakes in flight restart, the rest authenticate again.
@@ -598,7 +610,7 @@ export class AuthenticatorService implements SessionHost {
       this.graceTimers.set(id, t);
       session.log.info({ reason: why, graceS }, 'agent disconnected; its stations are kept for the reconnect grace period');
     } else {
-      session.log.info({ reason: why }, 'agent disconnected');
+      this.remoteLine(session, 'info', 'disconnected', { reason: why }, 'agent disconnected');
       const effects: Effect[] = [];
       for (const k of session.bssKeys) this.removeBss(k, now, 'agent disconnected', effects);
       this.agentBsses.delete(id);
@@ -641,6 +653,12 @@ export class AuthenticatorService implements SessionHost {
     this.metrics.agentThrottled.inc();
   }
 
+  remoteLine(session: AgentSession, level: RateLimitedLevel, what: string, obj: object, msg: string): void {
+    // Keyed by what the agent is known as: its id after Hello, else its certificate, else its address.
+    const source = session.agentId ?? session.peerIdentity ?? session.peer.replace(/:\d+$/, '');
+    this.remoteLog.agent.write(session.log, level, `${truncateText(source, 128)}|${what}`, obj, msg);
+  }
+
   // ---- translation ------------------------------------------------------------------
 
   private translate(session: AgentSession, msg: AgentMessage): CoreEvent | undefined {
@@ -672,9 +690,15 @@ export class AuthenticatorService implements SessionHost {
       case 'commandResult': {
         const v = body.value;
         const ref = session.takeRef(v.commandSeq);
-        if (!v.ok) session.log.warn({ commandSeq: String(v.commandSeq), error: v.error }, 'agent could not apply a command');
+        // The error text is the agent's: bounded here, before the log and the core see it.
+        const error = v.ok ? v.error : truncateText(v.error);
+        if (!v.ok) {
+          // Counted by command when the core hears of it (report 'command-failed'), here when not.
+          if (ref === undefined) this.metrics.agentCommandFailures.inc({ command: 'unawaited' });
+          this.remoteLine(session, 'warn', 'command-result', { commandSeq: String(v.commandSeq), error }, 'agent could not apply a command');
+        }
         if (ref === undefined) return undefined; // results of commands nobody waits for
-        return { type: 'command-result', ref, ok: v.ok, error: v.error };
+        return { type: 'command-result', ref, ok: v.ok, error };
       }
       case 'stationCounters': {
         const v = body.value;
@@ -710,16 +734,13 @@ export class AuthenticatorService implements SessionHost {
 
   private dropEvent(session: AgentSession, reason: string, bssid?: Buffer, sta?: Buffer): undefined {
     this.metrics.framesDropped.inc({ reason });
-    this.logDrop(session.log, reason, bssid, sta, '');
+    this.remoteLine(session, 'info', `drop:${reason}`, dropFields(reason, bssid, sta, ''), 'frame dropped');
     return undefined;
   }
 
-  private logDrop(log: Logger, reason: string, bssid: Buffer | undefined, sta: Buffer | undefined, detail: string): void {
-    const key = `${reason}`;
-    const now = this.now();
-    if (!this.dropLog.allow(key, now)) return;
-    const suppressed = this.dropLog.takeSuppressed(key);
-    log.info({ reason, detail, bssid: bssid && isMac(bssid) ? formatMac(bssid) : undefined, sta: sta && isMac(sta) ? formatMac(sta) : undefined, suppressed: suppressed || undefined }, 'frame dropped');
+  /** A frame the core dropped (counted by recordReport): one line, rate-limited per BSS and reason. */
+  private logDrop(reason: string, bssid: Buffer, sta: Buffer | undefined, detail: string): void {
+    this.remoteLog.bss.write(this.log, 'info', `${macKey(bssid)}|drop:${reason}`, dropFields(reason, bssid, sta, detail), 'frame dropped');
   }
 
   // ---- effects ----------------------------------------------------------------------
@@ -772,16 +793,16 @@ export class AuthenticatorService implements SessionHost {
     switch (r.kind) {
       case 'handshake':
         this.handshakeSeries.record(r.result);
-        if (r.result !== 'success') this.log.info({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail }, 'handshake ended');
+        if (r.result !== 'success') this.remoteLog.bss.write(this.log, 'info', `${macKey(r.bssid)}|handshake:${r.result}`, { bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail }, 'handshake ended');
         break;
       case 'joined':
         if (this.debug) this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), joinMs: r.joinMs }, 'station authorized');
         break;
       case 'frame-dropped':
-        this.logDrop(this.log, r.reason, r.bssid, r.sta, r.detail);
+        this.logDrop(r.reason, r.bssid, r.sta, r.detail);
         break;
       case 'mic-failure-diagnosis':
-        this.log.warn({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), cause: r.diagnosis.cause, anonce: r.diagnosis.anonceFp, snonce: r.diagnosis.snonceFp }, r.diagnosis.text);
+        this.remoteLog.bss.write(this.log, 'warn', `${macKey(r.bssid)}|mic:${r.diagnosis.cause}`, { bssid: formatMac(r.bssid), sta: formatMac(r.sta), cause: r.diagnosis.cause, anonce: r.diagnosis.anonceFp, snonce: r.diagnosis.snonceFp }, r.diagnosis.text);
         break;
       case 'group-rekey':
         this.log.info({ bssid: formatMac(r.bssid), keyId: r.keyId, phase: r.phase, stations: r.stations }, 'group key rekey');
@@ -791,14 +812,14 @@ export class AuthenticatorService implements SessionHost {
         if (r.result === 'accept' && !this.debug) break;
         const fields = { bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail };
         if (r.result === 'accept') this.log.debug(fields, '802.1X authentication');
-        else this.log.info(fields, '802.1X authentication');
+        else this.remoteLog.bss.write(this.log, 'info', `${macKey(r.bssid)}|eap:${r.result}`, fields, '802.1X authentication');
         break;
       }
       case 'pmksa':
         if (this.debug) this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), event: r.event }, 'PMKSA');
         break;
       case 'command-failed':
-        this.log.warn({ bssid: formatMac(r.bssid), sta: r.sta && formatMac(r.sta), command: r.command, error: r.error }, 'command failed at the agent');
+        this.remoteLog.bss.write(this.log, 'warn', `${macKey(r.bssid)}|command:${r.command}`, { bssid: formatMac(r.bssid), sta: r.sta && formatMac(r.sta), command: r.command, error: truncateText(r.error) }, 'command failed at the agent');
         break;
       default:
         break;
@@ -830,7 +851,7 @@ export class AuthenticatorService implements SessionHost {
       },
       (err: unknown) => {
         this.conversationServer.delete(key);
-        this.log.warn({ bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: err instanceof Error ? err.message : String(err) }, 'no RADIUS server answered');
+        this.remoteLog.bss.write(this.log, 'warn', `${macKey(e.bssid)}|radius-timeout`, { bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: err instanceof Error ? err.message : String(err) }, 'no RADIUS server answered');
         this.deliverRadius(e.ref, { outcome: 'timeout' });
       },
     );
@@ -874,7 +895,7 @@ export class AuthenticatorService implements SessionHost {
     const p = this.radius.accountingRequest(attrs).then(
       () => undefined,
       (err: unknown) => {
-        this.log.warn({ sta: formatMac(e.sta), kind: e.kind, error: err instanceof Error ? err.message : String(err) }, 'accounting request not answered');
+        this.remoteLog.radius.write(this.log, 'warn', `accounting|${e.kind}`, { sta: formatMac(e.sta), kind: e.kind, error: err instanceof Error ? err.message : String(err) }, 'accounting request not answered');
       },
     );
     this.acctPending.add(p);

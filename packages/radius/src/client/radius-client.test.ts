@@ -355,6 +355,7 @@ describe('RadiusClient', () => {
     const r = await c.accessRequest([userName('alice')]);
     assert.equal(r.code, ACCESS_ACCEPT);
     assert.deepEqual(results.filter((x) => x.code === 'invalid').map((x) => x.reason), ['unexpected-source']);
+    assert.deepEqual(results.filter((x) => x.code === 'invalid').map((x) => x.source), [{ address: '127.0.0.1', port: impostor.port }], 'the datagram\'s source is reported');
   });
 
   it("in-flight cap: requests beyond maxInFlight wait their turn; beyond maxQueued they are rejected with 'in-flight-cap'", async () => {

@@ -64,6 +64,8 @@ export interface RadiusResultReport {
   reason?: string;
   /** Which exchange this is about ('status' = a Status-Server probe); absent for datagrams matching no request. */
   kind?: RadiusRequestKind;
+  /** Where a dropped datagram came from (as the socket saw it: anyone can send to the client's port). */
+  source?: { address: string; port: number };
 }
 
 /** The three exchanges the client runs. */
@@ -587,24 +589,25 @@ export class RadiusClient {
     if (this.closed) return;
     const server = cs.server;
     const name = server.config.name;
+    const source = { address: rinfo.address, port: rinfo.port };
     if (msg.length < HEADER_LENGTH) {
-      this.report({ server: name, code: 'invalid', reason: 'truncated' });
+      this.report({ server: name, code: 'invalid', reason: 'truncated', source });
       return;
     }
     const tx = cs.ids.get(msg[1]);
     if (!tx || tx.done) {
-      this.report({ server: name, code: 'invalid', reason: 'unknown-id' });
+      this.report({ server: name, code: 'invalid', reason: 'unknown-id', source });
       return;
     }
     if (rinfo.address !== server.address || rinfo.port !== tx.port) {
-      this.report({ server: name, code: 'invalid', reason: 'unexpected-source', kind: tx.kind });
+      this.report({ server: name, code: 'invalid', reason: 'unexpected-source', kind: tx.kind, source });
       return;
     }
     const requestCode = tx.kind === 'access' ? RadiusCode.AccessRequest
       : tx.kind === 'accounting' ? RadiusCode.AccountingRequest : RadiusCode.StatusServer;
     const verified = verifyResponse(msg, { identifier: tx.id, authenticator: tx.requestAuthenticator, code: requestCode }, server.config.secret);
     if (!verified.ok) {
-      this.report({ server: name, code: 'invalid', reason: verified.error.code, kind: tx.kind });
+      this.report({ server: name, code: 'invalid', reason: verified.error.code, kind: tx.kind, source });
       return;
     }
     const packet = verified.value;

@@ -1,13 +1,14 @@
 /**
  * Which agent may act for which BSS (DESIGN.md "Security"): BSSIDs assigned to an agent in
  * the configuration are its alone; with `bss_policy: first-claim` any other BSSID belongs
- * to the first agent that announces it, for the life of this process (a second agent
- * announcing it is refused, also while the first is away); with `configured` only the
+ * to the first agent that announces it (a second agent announcing it is refused, also
+ * while the first is away, until the first's claims expire: claim-table.ts); with `configured` only the
  * assignments count. The agent's identity is its certificate's CN (or, in plaintext mode,
  * the agent_id it claims).
  */
 import type { PeerCertificate } from 'node:tls';
 import { macKey, parseMac } from '@airlock/rsn';
+import { ClaimTable, type ClaimLimits, type ClaimOutcome } from './claim-table.js';
 import type { AgentsConfig } from './config.js';
 
 /** The CN of a client certificate, when it has a usable one. */
@@ -21,9 +22,12 @@ export function certificateIdentity(cert: PeerCertificate | undefined): string |
 /** The BSS ownership policy of one authenticator. */
 export class BssPolicy {
   private readonly assigned = new Map<string, string>();
-  private readonly claims = new Map<string, string>();
 
-  constructor(private readonly cfg: AgentsConfig) {
+  /** `claims`: the first-claim table, kept across reloads (withConfig). */
+  constructor(
+    private readonly cfg: AgentsConfig,
+    readonly claims: ClaimTable = new ClaimTable(claimLimits(cfg)),
+  ) {
     for (const a of cfg.bssAssignments) {
       for (const b of a.bssids) {
         const mac = parseMac(b);
@@ -37,20 +41,44 @@ export class BssPolicy {
     const assignee = this.assigned.get(key);
     if (assignee !== undefined) return assignee === agent ? undefined : `BSS ${bssid} is assigned to agent ${JSON.stringify(assignee)} (agents.bss_assignments)`;
     if (this.cfg.bssPolicy === 'configured') return `BSS ${bssid} is not assigned to agent ${JSON.stringify(agent)} (agents.bss_policy: configured)`;
-    const owner = this.claims.get(key);
+    const owner = this.claims.ownerOf(key);
     if (owner !== undefined && owner !== agent) return `BSS ${bssid} is owned by agent ${JSON.stringify(owner)}, which claimed it first (agents.bss_policy: first-claim)`;
     return undefined;
   }
 
-  /** The same claims under a reloaded configuration (assignments and policy from `cfg`). */
+  /** The same claims under a reloaded configuration (assignments, policy and claim limits from `cfg`). */
   withConfig(cfg: AgentsConfig): BssPolicy {
-    const next = new BssPolicy(cfg);
-    for (const [k, agent] of this.claims) next.claims.set(k, agent);
-    return next;
+    this.claims.limits = claimLimits(cfg);
+    return new BssPolicy(cfg, this.claims);
   }
 
-  /** Records that `agent` serves the BSS (first-claim). */
-  claim(agent: string, key: string): void {
-    if (!this.assigned.has(key) && !this.claims.has(key)) this.claims.set(key, agent);
+  /**
+   * Whether the claims of a Hello of `agent` announcing `keys` (macKeys; assigned ones are
+   * not claims) fit the table's bounds: a check only, `claim` records them.
+   */
+  checkClaims(agent: string, keys: readonly string[]): ClaimOutcome {
+    return this.claims.claim(agent, this.claimable(keys), displayKey, false);
   }
+
+  /** Records that `agent` serves these BSSes (first-claim); its claims no longer expire while it is here. */
+  claim(agent: string, keys: readonly string[]): ClaimOutcome {
+    const outcome = this.claims.claim(agent, this.claimable(keys), displayKey, true);
+    this.claims.present(agent);
+    return outcome;
+  }
+
+  /** Of `keys`, those that are claims: not assigned, and the policy is first-claim. */
+  claimable(keys: readonly string[]): string[] {
+    return this.cfg.bssPolicy === 'first-claim' ? keys.filter((k) => !this.assigned.has(k)) : [];
+  }
+}
+
+/** The claim table's bounds from the agents configuration. */
+export function claimLimits(cfg: AgentsConfig): ClaimLimits {
+  return { maxPerAgent: cfg.maxBssesPerAgent, maxTotal: cfg.maxClaims, expiryMs: cfg.claimExpiryS * 1000 };
+}
+
+/** A macKey as a BSSID for messages. */
+function displayKey(key: string): string {
+  return key.replace(/(..)(?!$)/g, '$1:');
 }

@@ -47,7 +47,7 @@ export interface AuthenticatorConfig {
     groupTimeoutMs: number;
     maxFrameBytes: number;
   };
-  limits: { agentSendQueue: number; agentMessagesPerS: number; agentMessageBurst: number; maxStationsPerBss: number; maxStationsPerAgent: number; eapolPerStationPerS: number; eapolBurstPerStation: number; maxHandshakesInFlight: number };
+  limits: { agentSendQueue: number; agentMessagesPerS: number; agentMessageBurst: number; maxStationsPerBss: number; maxStationsPerAgent: number; maxPendingStationsPerBss: number; macBackoffAfterFailures: number; macBackoffInitialS: number; macBackoffMaxS: number; eapolPerStationPerS: number; eapolBurstPerStation: number; maxHandshakesInFlight: number };
   radius: RadiusConfig;
   eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
@@ -61,6 +61,14 @@ export interface AgentsConfig {
   bssAssignments: { agent: string; bssids: string[] }[];
   /** Seconds an agent's stations keep their keys and authorization after its stream ends. */
   reconnectGraceS: number;
+  /** BSSes one Hello may announce, at most. */
+  maxBssesPerHello: number;
+  /** First-claims one agent may hold, at most (the BSSes it announces now and those it announced before). */
+  maxBssesPerAgent: number;
+  /** First-claims held at most, all agents together. */
+  maxClaims: number;
+  /** Seconds after which an absent agent's first-claims expire (bss_assignments never do). */
+  claimExpiryS: number;
 }
 
 /** One RADIUS server (RFC 2865 / 2866). */
@@ -363,6 +371,10 @@ const CONFIG_SCHEMA: Rule = {
           },
         },
         reconnect_grace_s: { type: 'integer', doc: "how long an agent's stations keep keys and authorization after its stream ends", min: 0, max: 86_400, unit: 'seconds', default: 30 },
+        max_bsses_per_hello: { type: 'integer', doc: 'BSSes one Hello may announce; a Hello with more is refused', min: 1, max: 65_536, default: 64 },
+        max_bsses_per_agent: { type: 'integer', doc: "first-claims one agent may hold (announced now or before); past it the agent's oldest claims it no longer announces go, and a Hello that still does not fit is refused", min: 1, max: 1_000_000, default: 256 },
+        max_claims: { type: 'integer', doc: 'first-claims held, all agents together; past it a Hello claiming new BSSIDs is refused (bss_assignments do not count)', min: 1, max: 10_000_000, default: 65_536 },
+        claim_expiry_s: { type: 'integer', doc: "how long an agent may stay away (after its reconnect grace) before its first-claims expire and another agent may claim those BSSIDs; bss_assignments never expire", min: 1, max: 31_536_000, unit: 'seconds', default: 86_400 },
       },
     },
     http: {
@@ -415,9 +427,13 @@ const CONFIG_SCHEMA: Rule = {
         agent_message_burst: { type: 'integer', doc: 'messages an agent may send at once before its rate applies', min: 10, max: 10_000_000, unit: 'messages', default: 20_000 },
         max_stations_per_bss: { type: 'integer', doc: 'stations per BSS', min: 1, max: 1_000_000, default: 2048 },
         max_stations_per_agent: { type: 'integer', doc: 'stations per agent', min: 1, max: 10_000_000, default: 16_384 },
+        max_pending_stations_per_bss: { type: 'integer', doc: 'stations per BSS not yet authorized (in EAP or the 4-way handshake); past it an association is refused with status 17, as hostapd past max_num_sta', min: 1, max: 1_000_000, default: 256 },
+        mac_backoff_after_failures: { type: 'integer', doc: 'handshakes of a station on a BSS that fail in a row (timeout, MIC failure, reject) before its associations there are refused for a while; 0 = never', min: 0, max: 1000, default: 3 },
+        mac_backoff_initial_s: { type: 'integer', doc: 'first refusal period of a failing station, doubled with each further failure', min: 1, max: 3600, unit: 's', default: 2 },
+        mac_backoff_max_s: { type: 'integer', doc: 'longest refusal period of a failing station', min: 1, max: 86_400, unit: 's', default: 60 },
         eapol_per_station_per_s: { type: 'integer', doc: 'EAPOL frames accepted per station per second, sustained (token bucket)', min: 1, max: 100_000, unit: 'frames/s', default: 20 },
         eapol_burst_per_station: { type: 'integer', doc: 'EAPOL frames a station may send at once before the rate applies', min: 1, max: 100_000, unit: 'frames', default: 40 },
-        max_handshakes_in_flight: { type: 'integer', doc: '4-way handshakes running at once, at most (fewer while answers come back slowly); more stations wait in arrival order before msg 1/4', min: 1, max: 10_000_000, default: 1024 },
+        max_handshakes_in_flight: { type: 'integer', doc: '4-way handshakes running at once, at most (fewer while answers come back slowly), shared out per agent and per BSS; more stations wait before msg 1/4, in arrival order per BSS', min: 1, max: 10_000_000, default: 1024 },
       },
     },
     radius: {

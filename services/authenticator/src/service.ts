@@ -16,6 +16,7 @@ import {
   Reason,
   type BssConfig,
   type CoreEvent,
+  type CoreOptions,
   type Effect,
   type NetworkPolicy,
   type PmksaListener,
@@ -204,6 +205,8 @@ export class AuthenticatorService implements SessionHost {
       },
       maxStationsPerBss: opts.config.limits.maxStationsPerBss,
       maxStationsPerAgent: opts.config.limits.maxStationsPerAgent,
+      maxPendingPerBss: opts.config.limits.maxPendingStationsPerBss,
+      macBackoff: backoffOptions(opts.config.limits),
       eapolRate: { perSecond: opts.config.limits.eapolPerStationPerS, burst: opts.config.limits.eapolBurstPerStation },
       maxHandshakesInFlight: opts.config.limits.maxHandshakesInFlight,
       pmksaListener: opts.cluster,
@@ -416,9 +419,28 @@ export class AuthenticatorService implements SessionHost {
     this.core.forgetPmksa(sta, ssid);
   }
 
-  /** BSSes an agent claimed first on another worker (agents.bss_policy first-claim). */
+  /** BSSes an agent claimed first on another worker (agents.bss_policy first-claim; the primary arbitrated). */
   claimed(agent: string, bssKeys: string[]): void {
-    for (const k of bssKeys) this.bssPolicy.claim(agent, k);
+    for (const k of bssKeys) this.bssPolicy.claims.set(agent, k);
+    this.metrics.bssClaims.set(this.bssPolicy.claims.size);
+  }
+
+  /** Claims the primary let go (expired, or dropped past an agent's limit). */
+  unclaimed(bssKeys: string[]): void {
+    for (const k of bssKeys) this.bssPolicy.claims.unclaim(k);
+    this.metrics.bssClaims.set(this.bssPolicy.claims.size);
+  }
+
+  /**
+   * Claims of agents away longer than agents.claim_expiry_s go. In a cluster the primary
+   * keeps that clock and tells the workers (unclaimed).
+   */
+  private expireClaims(): void {
+    if (this.cluster !== undefined) return;
+    for (const e of this.bssPolicy.claims.expire(this.now())) {
+      this.log.info({ agent: e.agent, claims: e.bsses.length }, "an absent agent's BSS claims expired (agents.claim_expiry_s)");
+    }
+    this.metrics.bssClaims.set(this.bssPolicy.claims.size);
   }
 
   /**
@@ -489,6 +511,9 @@ export class AuthenticatorService implements SessionHost {
       return { ok: false, code: status.PERMISSION_DENIED, message: `agent_id ${JSON.stringify(id)} does not match the agent's certificate (CN ${JSON.stringify(session.peerIdentity)})` };
     }
     if (hello.bsses.length === 0) return { ok: false, code: status.INVALID_ARGUMENT, message: 'bad Hello: the agent announces no BSS' };
+    this.expireClaims();
+    const maxBsses = this.config.agents.maxBssesPerHello;
+    if (hello.bsses.length > maxBsses) return { ok: false, code: status.INVALID_ARGUMENT, message: `bad Hello: ${hello.bsses.length} BSSes announced, at most ${maxBsses} (agents.max_bsses_per_hello)` };
     // In a cluster, the worker holding the agent's stations (also in reconnect grace) serves it.
     const home = this.cluster?.homeOf(id);
     if (home !== undefined) {
@@ -514,6 +539,9 @@ export class AuthenticatorService implements SessionHost {
       if (network === undefined) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): SSID ${JSON.stringify(b.ssid.toString('utf8'))} is not served by this authenticator` };
       cfgs.push({ bssid: Buffer.from(b.bssid), agentId: id, rsne: Buffer.from(b.rsne), wired: b.wired, interfaceMac: isMac(b.interfaceMac) ? Buffer.from(b.interfaceMac) : undefined, reportsTxStatus: hello.reportsTxStatus, network });
     }
+    // The first-claim table is bounded (per agent, in total): a Hello that does not fit is refused.
+    const fits = this.bssPolicy.checkClaims(id, [...seen]);
+    if (!fits.ok) return { ok: false, code: status.RESOURCE_EXHAUSTED, message: fits.reason };
     // A reconnecting agent replaces its old stream (whose BSSes go into grace, just below).
     const old = this.sessions.get(id);
     if (old !== undefined && old !== session) old.fail(status.ABORTED, 'replaced by a newer stream of the same agent');
@@ -545,7 +573,7 @@ export class AuthenticatorService implements SessionHost {
         // still had in reconnect grace (their timer was stopped above).
         for (const done of new Set([...session.bssKeys, ...(this.agentBsses.get(id) ?? [])])) this.removeBss(done, now, 'the agent was refused', effects);
         session.bssKeys.clear();
-        if (this.agentBsses.delete(id)) this.cluster?.agentReleased(id);
+        if (this.agentBsses.delete(id)) this.released(id);
         this.apply(effects);
         return { ok: false, code: status.INVALID_ARGUMENT, message: `BSS ${formatMac(cfg.bssid)}: ${r.error.message}` };
       }
@@ -554,13 +582,15 @@ export class AuthenticatorService implements SessionHost {
       effects.push(...r.effects);
     }
     this.agentBsses.set(id, new Set(session.bssKeys));
-    for (const k of session.bssKeys) this.bssPolicy.claim(id, k);
-    this.cluster?.agentUp(id, [...session.bssKeys]);
+    const claimed = this.bssPolicy.claim(id, [...session.bssKeys]);
+    if (claimed.ok && claimed.dropped.length > 0) this.log.info({ agent: id, claims: claimed.dropped.length }, "the agent's oldest claims of BSSes it no longer announces were dropped (agents.max_bsses_per_agent)");
+    this.metrics.bssClaims.set(this.bssPolicy.claims.size);
+    this.cluster?.agentUp(id, this.bssPolicy.claimable([...session.bssKeys]));
     session.agentId = id;
     session.log = session.log.child({ agent: id });
     this.sessions.set(id, session);
     this.metrics.agentsConnected.set(this.sessions.size);
-    session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: this.countersIntervalS() } } });
+    session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: this.countersIntervalS(), maxPendingStationsPerBss: this.config.limits.maxPendingStationsPerBss } } });
     this.remoteLine(session, 'info', 'connected', { bsses: cfgs.map((c) => formatMac(c.bssid)), resumed: resumed.length > 0 ? resumed : undefined, stations: hello.stations.length, version: truncateText(hello.softwareVersion, 64) }, 'agent connected');
     this.apply(effects);
     // Reconcile each BSS with the stations the agent still has: keys the authenticator
@@ -604,7 +634,8 @@ export class AuthenticatorService implements SessionHost {
     if (graceS > 0 && !this.stopping) {
       // Its stations keep keys, authorization and replay counters for the grace period;
       // nothing is sent to them meanwhile (DESIGN.md "Reconnect").
-      for (const k of session.bssKeys) this.core.detachBss(Buffer.from(k, 'hex'));
+      // Their handshakes' admission slots go back at once: other agents' stations start.
+      for (const k of session.bssKeys) this.apply(this.core.detachBss(Buffer.from(k, 'hex'), now));
       const t = setTimeout(() => this.guarded('reconnect grace', () => this.graceExpired(id)), graceS * 1000);
       t.unref();
       this.graceTimers.set(id, t);
@@ -614,7 +645,7 @@ export class AuthenticatorService implements SessionHost {
       const effects: Effect[] = [];
       for (const k of session.bssKeys) this.removeBss(k, now, 'agent disconnected', effects);
       this.agentBsses.delete(id);
-      this.cluster?.agentReleased(id);
+      this.released(id);
       this.apply(effects);
     }
     session.bssKeys.clear();
@@ -627,8 +658,14 @@ export class AuthenticatorService implements SessionHost {
     if (this.sessions.has(id)) return;
     const keys = this.dropAgent(id, 'the agent did not return within the reconnect grace period');
     this.log.info({ agent: id, bsses: keys }, 'reconnect grace period over: the agent\'s stations are dropped');
-    this.cluster?.agentReleased(id);
+    this.released(id);
     this.armTimer();
+  }
+
+  /** Nothing of the agent is held any more: the expiry of its BSS claims runs (agents.claim_expiry_s). */
+  private released(id: string): void {
+    this.bssPolicy.claims.absent(id, this.now());
+    this.cluster?.agentReleased(id);
   }
 
   /** Removes what is left of an agent that has no stream (its BSSes and stations); returns how many BSSes. */
@@ -939,4 +976,10 @@ export class AuthenticatorService implements SessionHost {
 function cipherEnum(selector: number): Cipher {
   const t = selector & 0xff;
   return t === 4 || t === 8 || t === 9 || t === 10 ? (t) : Cipher.UNRECOGNIZED;
+}
+
+/** The core's MAC backoff from limits.mac_backoff_* (off when after_failures is 0). */
+function backoffOptions(l: AuthenticatorConfig['limits']): CoreOptions['macBackoff'] {
+  if (l.macBackoffAfterFailures === 0) return false;
+  return { afterFailures: l.macBackoffAfterFailures, initialMs: l.macBackoffInitialS * 1000, maxMs: Math.max(l.macBackoffMaxS, l.macBackoffInitialS) * 1000 };
 }

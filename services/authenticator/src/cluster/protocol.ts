@@ -60,6 +60,8 @@ export type PrimaryMessage =
   | { t: 'home'; agent: string; worker: number | undefined }
   /** BSSes claimed first by an agent (agents.bss_policy first-claim). */
   | { t: 'claims'; agent: string; bsses: string[] }
+  /** Claims that went (their agent stayed away past agents.claim_expiry_s, or went past agents.max_bsses_per_agent). */
+  | { t: 'unclaimed'; bsses: string[] }
   /** Drop the agent here: it is served by another worker now, or lost a BSS claim race. */
   | { t: 'evict'; agent: string; reason: string }
   /** Stations that associated with another worker (a worker still holding one lets it go). */

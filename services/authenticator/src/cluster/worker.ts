@@ -102,6 +102,9 @@ export class WorkerLink implements ClusterLink {
       case 'pmksa-forgotten':
         service.forgetPmksa(toBuffer(m.sta), toBuffer(m.ssid));
         break;
+      case 'unclaimed':
+        service.unclaimed(m.bsses);
+        break;
       case 'claims':
         service.claimed(m.agent, m.bsses);
         break;

@@ -13,7 +13,7 @@
 // AIRLOCK_DEMO_AGENTS, AIRLOCK_DEMO_STATIONS change the size.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { formatMs, freePort, startStatusLine } from './demo-support.mjs';
+import { formatMs, freePort, freeSocketPath, startStatusLine } from './demo-support.mjs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -103,7 +103,7 @@ try {
   freeRadius = await harness.startFreeRadius({
     secret: RADIUS_SECRET,
     users,
-    pki: { caCert: pki.ca.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
+    pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
   });
 } catch (err) {
   console.error(`FreeRADIUS did not start: ${err.message}`);
@@ -114,14 +114,16 @@ if (stopping) process.exit(0);
 // ---- authenticator ----------------------------------------------------------------------
 const grpcPort = await freePort(50051);
 const httpPort = await freePort(9464);
-const adminPort = await freePort(50052);
+const adminSocket = await freeSocketPath(logDir, 'admin-enterprise');
 const configPath = join(logDir, 'authenticator-enterprise.yaml');
 // JSON is YAML: the same keys as services/authenticator/config/example.yaml.
 const config = {
   // mTLS with the development PKI: agents are identified by their certificates.
-  grpc: { listen: `127.0.0.1:${grpcPort}`, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert } },
+  // Only agent certificates (the agent CA's, marked urn:airlock:agent:<id>) are agents.
+  grpc: { listen: `127.0.0.1:${grpcPort}`, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert, agent_ca: pki.issuers.agent.cert } },
   http: { listen: `127.0.0.1:${httpPort}` },
-  admin: { listen: `127.0.0.1:${adminPort}`, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert } },
+  // The Admin API on a local socket: npm run airlock -- stations --socket .demo/admin-enterprise.sock
+  admin: { socket: adminSocket },
   log: { level: 'info' },
   radius: {
     servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: freeRadius.authPort, acct_port: freeRadius.acctPort, secret: RADIUS_SECRET }],

@@ -1,6 +1,9 @@
 // What both demos (npm start, npm run demo:enterprise) share: picking loopback ports and the
-// live status line read once a second from the authenticator's /metrics.
-import { createServer } from 'node:net';
+// Admin API socket path, and the live status line read once a second from the
+// authenticator's /metrics.
+import { existsSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
 
 /** `preferred` when it is free on 127.0.0.1, else a free port. */
 export async function freePort(preferred) {
@@ -11,6 +14,19 @@ export async function freePort(preferred) {
     });
   });
   return (await tryPort(preferred)) ?? tryPort(0);
+}
+
+/**
+ * The path of the authenticator's Admin API socket in `dir`: `name`.sock, unless another
+ * demo's authenticator answers there (then one with this process id).
+ */
+export async function freeSocketPath(dir, name) {
+  const path = join(dir, `${name}.sock`);
+  if (!existsSync(path)) return path;
+  const live = await new Promise((resolve) => {
+    const s = createConnection(path).once('connect', () => { s.destroy(); resolve(true); }).once('error', () => resolve(false));
+  });
+  return live ? join(dir, `${name}-${process.pid}.sock`) : path;
 }
 
 /**

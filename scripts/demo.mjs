@@ -5,8 +5,8 @@
 // Runs until Ctrl-C. Process logs go to .demo/*.log.
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { freePort, startStatusLine } from './demo-support.mjs';
+import { join, relative } from 'node:path';
+import { freePort, freeSocketPath, startStatusLine } from './demo-support.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const [{ parsePrometheusText, histogramQuantile }, { writeDevPki }] = await Promise.all([
@@ -23,14 +23,15 @@ const PASSPHRASE = 'correct horse battery staple';
 
 const grpcPort = await freePort(50051);
 const httpPort = await freePort(9464);
-const adminPort = await freePort(50052);
 const logDir = join(root, '.demo');
 mkdirSync(logDir, { recursive: true });
+// The Admin API: a local socket (its file mode, 0660, decides who may administer).
+const adminSocket = await freeSocketPath(logDir, 'admin');
 // Development certificates for mTLS (kept in .demo/pki and reused by later runs).
 const agentIds = Array.from({ length: AGENTS }, (_v, i) => `ap-${i + 1}`);
 const pki = writeDevPki(join(logDir, 'pki'), { agents: agentIds, operators: ['operator'] });
 const configPath = join(logDir, 'authenticator.yaml');
-writeFileSync(configPath, readFileSync(join(root, 'services/authenticator/config/demo.yaml'), 'utf8').replace('${GRPC_PORT}', grpcPort).replace('${HTTP_PORT}', httpPort).replace('${ADMIN_PORT}', adminPort).replaceAll('${PKI_DIR}', pki.dir));
+writeFileSync(configPath, readFileSync(join(root, 'services/authenticator/config/demo.yaml'), 'utf8').replace('${GRPC_PORT}', grpcPort).replace('${HTTP_PORT}', httpPort).replace('${ADMIN_SOCKET}', adminSocket).replaceAll('${PKI_DIR}', pki.dir));
 
 const children = [];
 function run(name, args) {
@@ -60,7 +61,7 @@ process.on('SIGTERM', () => stop(0));
 
 console.log(`airlock demo: authenticator gRPC 127.0.0.1:${grpcPort} (mTLS, certificates in .demo/pki), metrics http://127.0.0.1:${httpPort}/metrics`);
 console.log(`  status page: http://127.0.0.1:${httpPort}/`);
-console.log(`  operator CLI: npm run airlock -- stations --server localhost:${adminPort} --pki-dir .demo/pki`);
+console.log(`  operator CLI: npm run airlock -- stations --socket ${relative(root, adminSocket)}   (agents, explain STA, disconnect STA, rekey BSSID)`);
 console.log(`${AGENTS} agents x ${STATIONS} stations, SSID "airlock-demo"; logs in .demo/. Ctrl-C to stop.`);
 run('authenticator', ['services/authenticator/dist/main.js', '--config', configPath]);
 

@@ -32,7 +32,7 @@ void describe('airlock CLI over the Admin API', () => {
   const cli = async (...args: string[]): Promise<Run> => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli([...args, ...(args.includes('--server') ? [] : ['--server', `localhost:${auth.adminPort}`]), ...(args.includes('--pki-dir') || args.includes('--plaintext') ? [] : ['--pki-dir', testPkiDir()])], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await runCli([...args, ...(args.includes('--server') ? [] : ['--server', `localhost:${auth.adminPort}`]), ...(args.includes('--pki-dir') || args.includes('--tls-ca') ? [] : ['--pki-dir', testPkiDir()])], { out: (l) => out.push(l), err: (l) => err.push(l) });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
@@ -119,10 +119,11 @@ void describe('airlock CLI over the Admin API', () => {
     const dir = testPkiDir();
     const asAgent = await cli('agents', '--tls-ca', `${dir}/ca.pem`, '--tls-cert', `${dir}/agent-ap-1.pem`, '--tls-key', `${dir}/agent-ap-1.key`);
     assert.equal(asAgent.code, 1);
-    assert.match(asAgent.err, /"ap-1" is not in admin\.operators/);
+    assert.equal(asAgent.err, 'airlock agents: not an operator certificate: role agent, not operator');
+    // No plaintext over TCP any more: the flag says where local administration went.
     const plain = await cli('agents', '--plaintext', '--timeout-s', '2');
-    assert.equal(plain.code, 1);
-    assert.match(plain.err, /^airlock agents: cannot reach the authenticator's Admin API at localhost:\d+/);
+    assert.equal(plain.code, 2);
+    assert.match(plain.err, /^airlock agents: --plaintext is gone: without TLS, use the authenticator's local socket \(--socket PATH/);
     const agentLink = await cli('agents', '--server', `localhost:${auth.grpcPort}`, '--timeout-s', '2');
     assert.equal(agentLink.code, 1, 'the AgentLink port does not serve the Admin API');
   });

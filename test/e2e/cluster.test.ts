@@ -25,7 +25,7 @@ import { runCli } from '@airlock/authenticator/cli';
 import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { accessRequestCount, CORP_SSID, metricSum, RADIUS_SECRET, startRadio, stationMac, ttlsStationSpec, type Radio } from '../support/enterprise.js';
 import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
-import { agentCredentials, serverTls, testPki, testPkiDir } from '../support/test-pki.js';
+import { agentCredentials, serverTlsYaml, testPki, testPkiDir } from '../support/test-pki.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
@@ -33,7 +33,7 @@ const PSK_NETWORK = { ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHR
 
 async function startCluster(dir: string, name: string, extra: Record<string, unknown> = {}): Promise<AuthenticatorProcess> {
   return startAuthenticatorProcess(name, dir, {
-    grpc: { plaintext: false, tls: serverTls() },
+    grpc: { plaintext: false, tls: serverTlsYaml() },
     cluster: { workers: 2 },
     log: { level: 'info' },
     networks: [PSK_NETWORK],
@@ -226,7 +226,7 @@ void describe('authenticator on two workers (cluster.workers: 2)', () => {
     let radio: Radio | undefined;
     before(async () => {
       const pki = testPki();
-      radius = await startFreeRadius({ secret: RADIUS_SECRET, users: [{ name: 'alice', password: 'alice-pw' }], pki: { caCert: pki.ca.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key } });
+      radius = await startFreeRadius({ secret: RADIUS_SECRET, users: [{ name: 'alice', password: 'alice-pw' }], pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key } });
       auth = await startCluster(dir, 'pmksa', {
         networks: [{ ssid: CORP_SSID, akms: ['8021x'], passphrases: [] }],
         radius: { servers: [{ name: 'primary', host: '127.0.0.1', auth_port: radius.authPort, acct_port: radius.acctPort, secret: RADIUS_SECRET }], interim_interval_s: 0 },

@@ -76,7 +76,6 @@ void describe('docker-compose.yml', () => {
     let radius: FreeRadius | undefined;
     let grpcPort = 0;
     let httpPort = 0;
-    let adminPort = 0;
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'airlock-compose-'));
@@ -85,7 +84,6 @@ void describe('docker-compose.yml', () => {
       services = (parse(r.stdout) as { services: Record<string, Service> }).services;
       grpcPort = await freeTcpPort();
       httpPort = await freeTcpPort();
-      adminPort = await freeTcpPort();
     });
     after(async () => {
       for (const p of procs) p.kill('SIGTERM');
@@ -191,7 +189,7 @@ void describe('docker-compose.yml', () => {
       radius = await startFreeRadius({
         secret: frEnv.AIRLOCK_RADIUS_SECRET,
         users: [],
-        pki: { caCert: join(pkiDir, 'ca.pem'), serverCert: join(pkiDir, 'radius-server.pem'), serverKey: join(pkiDir, 'radius-server.key') },
+        pki: { caCert: join(pkiDir, 'ca.pem'), stationCa: join(pkiDir, 'ca-station.pem'), serverCert: join(pkiDir, 'radius-server.pem'), serverKey: join(pkiDir, 'radius-server.key') },
         tlsMaxVersion: '1.3',
         overlay,
         env: frEnv,
@@ -202,7 +200,8 @@ void describe('docker-compose.yml', () => {
       const auth = localProcess('authenticator', {
         AIRLOCK__GRPC__LISTEN: `127.0.0.1:${grpcPort}`,
         AIRLOCK__HTTP__LISTEN: `127.0.0.1:${httpPort}`,
-        AIRLOCK__ADMIN__LISTEN: `127.0.0.1:${adminPort}`,
+        // The image's /run/airlock is the test's own directory here.
+        AIRLOCK__ADMIN__SOCKET: join(dir, 'admin.sock'),
         AIRLOCK__RADIUS__SERVERS__0__AUTH_PORT: String(radius.authPort),
         AIRLOCK__RADIUS__SERVERS__0__ACCT_PORT: String(radius.acctPort),
       });

@@ -19,7 +19,7 @@ import pino from 'pino';
 import { histogramQuantile } from '@airlock/authenticator';
 import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
-import { agentCredentials, serverTls, testPkiDir } from '../support/test-pki.js';
+import { agentCredentials, serverTlsYaml, testPkiDir } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
 const AGENTS = 3;
@@ -56,7 +56,7 @@ async function stopFlood(child: ChildProcess): Promise<{ written: number; second
 }
 
 async function phase(workDir: string, name: string, flood: boolean): Promise<PhaseResult> {
-  const tls = serverTls();
+  const tls = serverTlsYaml();
   const auth: AuthenticatorProcess = await startAuthenticatorProcess(name, workDir, {
     grpc: { plaintext: false, tls },
     log: { level: 'warn' },

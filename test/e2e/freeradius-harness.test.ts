@@ -257,7 +257,7 @@ describe('FreeRADIUS harness (real /usr/sbin/freeradius)', () => {
     options = {
       secret: SECRET,
       users: [{ name: 'alice', password: 'alice "password"', reply: REPLY }, { name: 'bob', password: 'bob password' }, { name: 'station-1' }],
-      pki: { caCert: pki.ca.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
+      pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
     };
     fr = await startFreeRadius(options);
   });

@@ -14,7 +14,7 @@ import pino from 'pino';
 import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
 import { formatMac } from '@airlock/rsn';
 import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
-import { agentCredentials, serverTls } from '../support/test-pki.js';
+import { agentCredentials, serverTlsYaml } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
 const STATIONS = 8;
@@ -44,7 +44,7 @@ void describe('SIGHUP reloads the configuration', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-reload-'));
     auth = await startAuthenticatorProcess('reload', dir, {
-      grpc: { plaintext: false, tls: serverTls() },
+      grpc: { plaintext: false, tls: serverTlsYaml() },
       log: { level: 'info' },
       networks: [{ ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 }],
     });

@@ -208,8 +208,8 @@ async function startHealthy(): Promise<{ auth: RunningAuthenticator; check(): Pr
   config.grpc.listen = '127.0.0.1:0';
   config.grpc.plaintext = true; // the hostile sessions are handed to the service directly
   config.http.listen = '127.0.0.1:0';
-  config.admin.listen = '127.0.0.1:0';
-  config.admin.plaintext = true;
+  config.admin.socket = ''; // no Admin API: nothing here administers
+  config.admin.listen = '';
   config.agents.reconnectGraceS = 1;
   const auth = await startAuthenticator({ config, logger: pino({ level: 'silent' }) });
   const t = { agentNumber: 1, bsses: 1, stations: HEALTHY_STATIONS, ssid: SSID, passphrase: PASSPHRASE };

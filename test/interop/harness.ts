@@ -45,7 +45,7 @@ export async function startRadiusSide(users: FreeRadiusUser[], stations: string[
   try {
     // 2048-bit keys: OpenSSL 3 at Debian's default security level refuses smaller ones.
     const pki = writeDevPki(dir, { stations, keyBits: 2048 });
-    const radius = await startFreeRadius({ secret: RADIUS_SECRET, users, pki: { caCert: pki.ca.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key } });
+    const radius = await startFreeRadius({ secret: RADIUS_SECRET, users, pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key } });
     return {
       pki,
       radius,

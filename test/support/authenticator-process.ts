@@ -6,13 +6,14 @@
  * AIRLOCK_BENCH_AUTH_NODE_ARGS adds node flags to it (profiling: "--cpu-prof --cpu-prof-dir=DIR").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePrometheusText } from '@airlock/authenticator';
 import { overTree, procCpuUs, procRssKb } from './proc.js';
-import { serverTls } from './test-pki.js';
+import { adminTlsYaml } from './test-pki.js';
 
 /** The repository root (test/dist/support -> three levels up). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -38,8 +39,10 @@ export interface AuthenticatorProcess {
   grpcTarget: string;
   grpcPort: number;
   httpPort: number;
-  /** The Admin API (mTLS, the test PKI's operator certificate). */
+  /** The Admin API over TCP (mTLS, the test PKI's operator certificate). */
   adminPort: number;
+  /** The Admin API's local socket (admin.socket: by default in a directory of its own under the temp directory, mode 0660). */
+  adminSocket: string;
   /** Where its stdout/stderr (pino JSON) go. */
   logFile: string;
   /** Its configuration file, and what was written there (rewrite it and signal() SIGHUP to reload). */
@@ -63,31 +66,41 @@ export interface AuthenticatorProcess {
  * Starts main.js with `config` (an object in the YAML schema of config/example.yaml,
  * written as JSON, which YAML 1.2 reads as is) with grpc.listen and http.listen filled in.
  */
-export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number; nodeArgs?: string[]; readyTimeoutMs?: number; http?: { host: string; port: number } } = {}): Promise<AuthenticatorProcess> {
+export async function startAuthenticatorProcess(name: string, workDir: string, config: Record<string, unknown>, opts: { grpcPort?: number; nodeArgs?: string[]; readyTimeoutMs?: number; http?: { host: string; port: number }; fdLimit?: number; main?: string } = {}): Promise<AuthenticatorProcess> {
   const grpcPort = opts.grpcPort ?? (await freeTcpPort());
   const httpPort = opts.http?.port ?? (await freeTcpPort());
   const adminPort = await freeTcpPort();
+  const socketDir = mkdtempSync(join(tmpdir(), `airlock-${name.slice(0, 24)}-`));
   const full = {
     ...config,
     grpc: { plaintext: true, ...(config['grpc'] as object | undefined), listen: `127.0.0.1:${grpcPort}` },
     // opts.http: where /metrics and the status page listen (default a free loopback port).
-    http: { listen: `${opts.http?.host ?? '127.0.0.1'}:${httpPort}` },
-    admin: { listen: `127.0.0.1:${adminPort}`, tls: serverTls(), ...(config['admin'] as object | undefined) },
+    http: { ...(config['http'] as object | undefined), listen: `${opts.http?.host ?? '127.0.0.1'}:${httpPort}` },
+    // The local socket in a directory of its own (not the machine-wide default path): under
+    // the temp directory, not workDir, which the VM test host shares over 9p (no sockets there).
+    admin: { socket: join(socketDir, 'admin.sock'), listen: `127.0.0.1:${adminPort}`, tls: adminTlsYaml(), ...(config['admin'] as object | undefined) },
   };
+  const socketSetting: unknown = (full.admin as { socket?: unknown }).socket;
+  const adminSocket = typeof socketSetting === 'string' ? socketSetting : '';
   const configFile = join(workDir, `${name}.yaml`);
   writeFileSync(configFile, `${JSON.stringify(full, null, 2)}\n`, { mode: 0o600 });
   const logFile = join(workDir, `${name}.log`);
   const fd = openSync(logFile, 'w');
   // AIRLOCK_BENCH_AUTH_NODE_ARGS: extra node flags for the authenticator, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = [...(process.env.AIRLOCK_BENCH_AUTH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), ...(opts.nodeArgs ?? [])];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN, '--config', configFile], { stdio: ['ignore', fd, fd] });
+  // opts.fdLimit: its open-file limit, soft and hard (util-linux prlimit, which execs it: same pid).
+  // opts.main: another build of main.js (a benchmark's baseline).
+  const argv = [process.execPath, ...nodeArgs, opts.main ?? MAIN, '--config', configFile];
+  if (opts.fdLimit !== undefined) argv.unshift('prlimit', `--nofile=${opts.fdLimit}:${opts.fdLimit}`, '--');
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.pid === undefined) throw new Error(`cannot spawn ${MAIN}`);
+  if (child.pid === undefined) throw new Error(`cannot spawn ${argv.join(' ')}`);
   const pid = child.pid;
   // A runner that dies must not leave the authenticator behind.
   const killOnExit = (): void => {
     child.kill('SIGKILL');
+    rmSync(socketDir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
 
@@ -97,7 +110,10 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
   const readyTimeoutMs = opts.readyTimeoutMs ?? READY_TIMEOUT_MS;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`authenticator exited (${child.signalCode ?? child.exitCode}) before it was ready; see ${logFile}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      rmSync(socketDir, { recursive: true, force: true });
+      throw new Error(`authenticator exited (${child.signalCode ?? child.exitCode}) before it was ready; see ${logFile}`);
+    }
     try {
       if ((await fetch(url('/readyz'))).status === 200) break;
     } catch {
@@ -105,6 +121,7 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      rmSync(socketDir, { recursive: true, force: true });
       throw new Error(`authenticator not ready after ${readyTimeoutMs} ms; see ${logFile}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -116,6 +133,7 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
     grpcPort,
     httpPort,
     adminPort,
+    adminSocket,
     logFile,
     configFile,
     config: full,
@@ -130,11 +148,13 @@ export async function startAuthenticatorProcess(name: string, workDir: string, c
     rssKb: () => overTree(pid, procRssKb),
     async stop() {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(socketDir, { recursive: true, force: true });
     },
   };
 }

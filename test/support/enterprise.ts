@@ -310,7 +310,7 @@ export async function startEnterpriseBed(o: EnterpriseBedOptions): Promise<Enter
     const started = await Promise.allSettled(Array.from({ length: n }, () => startFreeRadius({
       secret: RADIUS_SECRET,
       users,
-      pki: { caCert: pki.ca.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
+      pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
       tlsMaxVersion: '1.3',
     })));
     for (const s of started) if (s.status === 'fulfilled') radius.push(s.value);

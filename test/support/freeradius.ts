@@ -14,7 +14,13 @@
  *   instances can run at once; post-auth's `if (0)` made `if (1)`, copying the inner reply
  *   to the outer one (the users' reply attributes for PEAP and TTLS);
  * - mods-enabled/eap: our PKI (tls-common), TLS version bounds, EAP-TLS, TTLS (PAP inside),
- *   PEAP (MSCHAPv2 inside);
+ *   PEAP (MSCHAPv2 inside); EAP-TLS only for station certificates (DESIGN.md "Security",
+ *   "Roles"), both ways: check_cert_issuer names the station CA (an agent's or an operator's
+ *   certificate of the same root is rejected), and the check-eap-tls virtual server
+ *   (sites-enabled/check-eap-tls, `stationMarkSite`) requires the station mark
+ *   urn:airlock:station:<CN> in the subjectAltName, which FreeRADIUS 3.2 reads only when
+ *   the dictionary defines TLS-Client-Cert-X509v3-Subject-Alternative-Name (added to
+ *   raddb/dictionary);
  * - mods-enabled/detail: one fixed accounting detail file in the temp dir;
  * - clients.conf: one client 127.0.0.1 with the secret, require_message_authenticator = yes;
  * - mods-config/files/authorize: the users, Cleartext-Password and reply attributes.
@@ -23,6 +29,7 @@
  * log on stderr, AIRLOCK_FREERADIUS_KEEP=1 to keep the temp dir after stop().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import dgram from 'node:dgram';
 import { accessSync, chownSync, constants, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,8 +58,11 @@ export interface FreeRadiusUser {
 export interface FreeRadiusOptions {
   secret: string;
   users: FreeRadiusUser[];
-  /** PEM file paths: the CA that issued client certificates (and the server's), the server certificate and key. */
-  pki: { caCert: string; serverCert: string; serverKey: string };
+  /**
+   * PEM file paths: the root CA, the station CA (the intermediate that issues EAP-TLS
+   * station certificates: the only issuer accepted), the server certificate (its chain) and key.
+   */
+  pki: { caCert: string; stationCa: string; serverCert: string; serverKey: string };
   /** Lowest TLS version for EAP-TLS/TTLS/PEAP; default '1.2'. */
   tlsMinVersion?: '1.2' | '1.3';
   /** Highest TLS version; default '1.2' (Debian's default: TLS 1.3 in EAP needs peers that do it). */
@@ -418,8 +428,16 @@ export function usersFile(users: FreeRadiusUser[]): string {
   return lines.join('\n');
 }
 
-/** mods-enabled/eap: Debian's module with our PKI and TLS bounds. */
-export function eapModule(certs: { ca: string; cert: string; key: string }, tlsMin: string, tlsMax: string): string {
+/**
+ * The issuer of client certificates as FreeRADIUS's check_cert_issuer compares it: OpenSSL's
+ * X509_NAME_oneline form of the CA's subject ("/O=airlock/CN=...").
+ */
+export function onelineSubject(caPem: string): string {
+  return `/${new X509Certificate(caPem).subject.split('\n').join('/')}`;
+}
+
+/** mods-enabled/eap: Debian's module with our PKI and TLS bounds; EAP-TLS client certificates only from `certs.clientIssuer`. */
+export function eapModule(certs: { ca: string; cert: string; key: string; clientIssuer: string }, tlsMin: string, tlsMax: string): string {
   return `# written by airlock test/support/freeradius.ts (from Debian's mods-available/eap)
 eap {
 	default_eap_type = peap
@@ -435,8 +453,11 @@ eap {
 	tls-config tls-common {
 		private_key_file = ${confString(certs.key)}
 		certificate_file = ${confString(certs.cert)}
-		# Only our CA: no ca_path, so the system store does not vouch for clients.
+		# Only our root (and the station CA): no ca_path, so the system store does not vouch for clients.
 		ca_file = ${confString(certs.ca)}
+		# EAP-TLS from station certificates only: the root also issues agent, operator and
+		# server certificates (their own intermediates), which are never stations.
+		check_cert_issuer = ${confString(certs.clientIssuer)}
 		cipher_list = "DEFAULT"
 		cipher_server_preference = no
 		tls_min_version = "${tlsMin}"
@@ -451,9 +472,11 @@ eap {
 			enable = no
 		}
 	}
-	# EAP-TLS: a client certificate issued by ca_file is required.
+	# EAP-TLS: a client certificate issued by the station CA is required, and the
+	# check-eap-tls server accepts it only when it is marked as a station's.
 	tls {
 		tls = tls-common
+		virtual_server = check-eap-tls
 	}
 	# TTLS: PAP (or EAP) inside, checked by the inner-tunnel server.
 	ttls {
@@ -472,6 +495,37 @@ eap {
 	}
 	mschapv2 {
 	}
+}
+`;
+}
+
+/**
+ * The attribute FreeRADIUS 3.2 fills with a client certificate's subjectAltName (its
+ * extensions are named "TLS-Client-Cert-" + OpenSSL's long name, and kept only when the
+ * dictionary knows the name): a local, internal attribute (3000..3999, never on the wire).
+ */
+export const SAN_DICTIONARY_LINE = 'ATTRIBUTE\tTLS-Client-Cert-X509v3-Subject-Alternative-Name\t3000\tstring';
+
+/**
+ * sites-enabled/check-eap-tls: run once before EAP-TLS accepts; accepts only a certificate
+ * with exactly one airlock role mark, the station's, naming its own CN.
+ */
+export function stationMarkSite(): string {
+  return `# written by airlock test/support/freeradius.ts: EAP-TLS accepts station certificates only
+# (DESIGN.md "Security", "Roles"): exactly one urn:airlock: mark, urn:airlock:station:<CN>.
+server check-eap-tls {
+authorize {
+	if ((&TLS-Client-Cert-X509v3-Subject-Alternative-Name =~ /(^|, )URI:urn:airlock:station:([A-Za-z0-9][A-Za-z0-9._-]{0,63})(, |$)/) && ("%{2}" == "%{TLS-Client-Cert-Common-Name}") && !(&TLS-Client-Cert-X509v3-Subject-Alternative-Name =~ /urn:airlock:.*urn:airlock:/i)) {
+		update config {
+			&Auth-Type := Accept
+		}
+	}
+	else {
+		update config {
+			&Auth-Type := Reject
+		}
+	}
+}
 }
 `;
 }
@@ -514,7 +568,8 @@ function writeConfig(dir: string, opts: FreeRadiusOptions, ports: { authPort: nu
   const edit = (p: string, f: (text: string) => string): void => put(p, f(readFileSync(path(p), 'utf8')));
 
   for (const d of ['log', 'log/radacct', 'run', 'certs']) mkdirSync(path(d), { recursive: true });
-  copyFileSync(opts.pki.caCert, path('certs/airlock-ca.pem'));
+  // The root and the station CA: a station that sends its certificate without the chain still verifies.
+  writeFileSync(path('certs/airlock-ca.pem'), `${readFileSync(opts.pki.caCert, 'utf8').trimEnd()}\n${readFileSync(opts.pki.stationCa, 'utf8').trimEnd()}\n`);
   copyFileSync(opts.pki.serverCert, path('certs/airlock-server.pem'));
   copyFileSync(opts.pki.serverKey, path('certs/airlock-server.key'));
 
@@ -560,7 +615,10 @@ function writeConfig(dir: string, opts: FreeRadiusOptions, ports: { authPort: nu
   const tlsMin = opts.tlsMinVersion ?? '1.2';
   const tlsMax = opts.tlsMaxVersion ?? '1.2';
   if (tlsMin > tlsMax) throw new FreeRadiusError(`tlsMinVersion ${tlsMin} is above tlsMaxVersion ${tlsMax}`);
-  put('mods-enabled/eap', eapModule({ ca: path('certs/airlock-ca.pem'), cert: path('certs/airlock-server.pem'), key: path('certs/airlock-server.key') }, tlsMin, tlsMax));
+  const clientIssuer = onelineSubject(readFileSync(opts.pki.stationCa, 'utf8'));
+  put('mods-enabled/eap', eapModule({ ca: path('certs/airlock-ca.pem'), cert: path('certs/airlock-server.pem'), key: path('certs/airlock-server.key'), clientIssuer }, tlsMin, tlsMax));
+  put('sites-enabled/check-eap-tls', stationMarkSite());
+  edit('dictionary', (t) => `${t.trimEnd()}\n# airlock: a client certificate's subjectAltName, for sites-enabled/check-eap-tls\n${SAN_DICTIONARY_LINE}\n`);
   put('mods-enabled/detail', detailModule(path('log/radacct/detail')));
   put('clients.conf', clientsConf(opts.secret));
   put('mods-config/files/authorize', usersFile(opts.users));

@@ -5,7 +5,7 @@
 import pino, { type Logger } from 'pino';
 import { defaultConfig, parsePrometheusText, startAuthenticator, type AuthenticatorConfig, type NetworkConfig, type RunningAuthenticator } from '@airlock/authenticator';
 import { EdgeAgent, SimDriver, simBsses, simStations, type SimDriverOptions } from '@airlock/edge-agent';
-import { agentCredentials, serverTls } from './test-pki.js';
+import { adminTls, agentCredentials, serverTls } from './test-pki.js';
 
 /** The demo network used by tests. */
 export const TEST_SSID = 'airlock-test';
@@ -22,8 +22,11 @@ export function testConfig(networks: NetworkConfig[] = [pskNetwork()], tweak?: (
   c.grpc.listen = '127.0.0.1:0';
   c.grpc.tls = serverTls();
   c.http.listen = '127.0.0.1:0';
+  // The Admin API over TCP with mTLS (the test PKI's operator certificate); no local socket:
+  // tests run in parallel, and the default path is one for the whole machine.
+  c.admin.socket = '';
   c.admin.listen = '127.0.0.1:0';
-  c.admin.tls = serverTls();
+  c.admin.tls = adminTls();
   c.log.level = 'silent';
   tweak?.(c);
   return c;

@@ -18,7 +18,7 @@ import { formatMac } from '@airlock/rsn';
 import { RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../interop/harness.js';
 import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { serverTls, testPkiDir } from '../support/test-pki.js';
+import { serverTlsYaml, testPkiDir } from '../support/test-pki.js';
 import { startWpaSupplicant, type WpaNetwork, type WpaSupplicant } from '../support/wpa-supplicant.js';
 
 const run = promisify(execFile);
@@ -214,7 +214,7 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
     cleanups.push(() => radius.close());
 
     const config: Record<string, unknown> = {
-      grpc: { plaintext: false, tls: serverTls() },
+      grpc: { plaintext: false, tls: serverTlsYaml() },
       agents: { reconnect_grace_s: 60 },
       log: { level: 'info' },
       // Interim-Updates every 5 s: the agent reports GET_STATION counters that often.

@@ -1,7 +1,8 @@
 /**
- * Development X.509 certificates (RFC 5280) made with node-forge: a self-signed CA, and
- * server / client certificates it issues for TLS (RFC 8446), the agent link's mTLS and
- * EAP-TLS / PEAP / TTLS on FreeRADIUS (RFC 5216, RFC 9190).
+ * Development X.509 certificates (RFC 5280) made with node-forge: a self-signed CA,
+ * intermediate CAs under it (one per certificate role: roles.ts), and server / client
+ * certificates they issue for TLS (RFC 8446), the agent link's mTLS and EAP-TLS / PEAP /
+ * TTLS on FreeRADIUS (RFC 5216, RFC 9190).
  *
  * Key pairs and signatures come from node:crypto (native: ~50 ms for an RSA-2048 key pair,
  * well under a millisecond per signature; node-forge's pure-JS RSA takes seconds and tens of
@@ -27,6 +28,13 @@ export interface CaOptions {
   keyBits?: number;
 }
 
+/** Options of {@link issueIntermediateCa}. */
+export interface IntermediateCaOptions extends CaOptions {
+  commonName: string;
+  /** subjectAltName URIs (a role mark: roles.ts issuerMark). */
+  uris?: string[];
+}
+
 /** What a leaf certificate is for: TLS server (serverAuth) or TLS client (clientAuth). */
 export type CertificateUsage = 'server' | 'client';
 
@@ -39,6 +47,8 @@ export interface IssueOptions {
   dnsNames?: string[];
   /** subjectAltName iPAddress entries (IPv4 or IPv6 text). */
   ipAddresses?: string[];
+  /** subjectAltName uniformResourceIdentifier entries (a role mark: roles.ts roleMark). */
+  uris?: string[];
   /** Validity in days; default 825. */
   days?: number;
   /** RSA modulus size; default 2048. */
@@ -97,6 +107,53 @@ export function createCa(opts: CaOptions = {}): Pem {
   return { cert: forge.pki.certificateToPem(cert), key: keyPem };
 }
 
+/**
+ * Issues an intermediate CA signed by `parent` (basicConstraints CA:true with pathLen 0: it
+ * issues leaf certificates only), e.g. the CA of one certificate role under the root.
+ */
+export function issueIntermediateCa(parent: Pem, opts: IntermediateCaOptions): Pem {
+  checkCommonName(opts.commonName);
+  const { caCert, caKey } = loadCa(parent);
+  const keys = generateKeys(opts.keyBits ?? DEFAULT_KEY_BITS);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = randomSerial();
+  setValidity(cert, opts.days ?? DEFAULT_CA_DAYS);
+  cert.setSubject([{ shortName: 'O', value: ORGANIZATION }, { shortName: 'CN', value: opts.commonName }]);
+  cert.setIssuer(caCert.subject.attributes);
+  const extensions: object[] = [
+    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+    authorityKeyIdentifier(caCert),
+  ];
+  const altNames = uriAltNames(opts.uris ?? []);
+  if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
+  cert.setExtensions(extensions);
+  signNatively(cert, caKey);
+  return { cert: forge.pki.certificateToPem(cert), key: privateKeyToPkcs8Pem(keys.privateKey) };
+}
+
+/** The authorityKeyIdentifier extension naming `caCert`'s key. */
+function authorityKeyIdentifier(caCert: forge.pki.Certificate): object {
+  const caSki = caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
+  return {
+    name: 'authorityKeyIdentifier',
+    // forge's `keyIdentifier: true` would take the subject's key: pass the CA's SKI.
+    keyIdentifier: caSki?.subjectKeyIdentifier !== undefined
+      ? forge.util.hexToBytes(caSki.subjectKeyIdentifier)
+      : caCert.generateSubjectKeyIdentifier().getBytes(),
+  };
+}
+
+/** subjectAltName uniformResourceIdentifier entries (RFC 5280 §4.2.1.6: an absolute URI). */
+function uriAltNames(uris: string[]): { type: number; value: string }[] {
+  return uris.map((uri) => {
+    if (!/^[a-z][a-z0-9+.-]*:[\x21-\x7e]+$/i.test(uri) || uri.includes(',')) throw new PkiError('invalid-option', `not a URI: ${JSON.stringify(uri)}`);
+    return { type: 6, value: uri };
+  });
+}
+
 /** Issues a TLS server or client certificate signed by `ca`, with a random 126-bit serial. */
 export function issueCertificate(ca: Pem, opts: IssueOptions): Pem {
   return certificateIssuer(ca)(opts);
@@ -122,6 +179,7 @@ function issueWith(caCert: forge.pki.Certificate, caKey: KeyObject, opts: IssueO
     if (isIP(ip) === 0) throw new PkiError('invalid-option', `not an IP address: ${JSON.stringify(ip)}`);
     altNames.push({ type: 7, ip });
   }
+  altNames.push(...uriAltNames(opts.uris ?? []));
   const generated = opts.key === undefined ? generateKeys(opts.keyBits ?? DEFAULT_KEY_BITS) : undefined;
   const keys = generated ?? existingKeys(opts.key!);
   const cert = forge.pki.createCertificate();
@@ -130,20 +188,13 @@ function issueWith(caCert: forge.pki.Certificate, caKey: KeyObject, opts: IssueO
   setValidity(cert, opts.days ?? DEFAULT_LEAF_DAYS);
   cert.setSubject([{ shortName: 'O', value: ORGANIZATION }, { shortName: 'CN', value: opts.commonName }]);
   cert.setIssuer(caCert.subject.attributes);
-  const caSki = caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
   const extensions: object[] = [
     { name: 'basicConstraints', cA: false, critical: true },
     // keyEncipherment: TLS 1.2 RSA key transport, still offered by some EAP peers.
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     opts.usage === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
     { name: 'subjectKeyIdentifier' },
-    {
-      name: 'authorityKeyIdentifier',
-      // forge's `keyIdentifier: true` would take the subject's key: pass the CA's SKI.
-      keyIdentifier: caSki?.subjectKeyIdentifier !== undefined
-        ? forge.util.hexToBytes(caSki.subjectKeyIdentifier)
-        : caCert.generateSubjectKeyIdentifier().getBytes(),
-    },
+    authorityKeyIdentifier(caCert),
   ];
   if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
   cert.setExtensions(extensions);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createCa, issueCertificate, PkiError, subjectCommonName, writeDevPki, type DevPkiLayout } from './index.js';
+import { CERTIFICATE_ROLES, createCa, issueCertificate, PkiError, subjectCommonName, verifyRole, writeDevPki, type DevPkiLayout } from './index.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -29,7 +29,7 @@ function actions(l: DevPkiLayout): Record<string, string> {
 }
 
 describe('writeDevPki', () => {
-  it('writes the CA, server, agent and station certificates with safe modes', () => {
+  it('writes the root, a CA per role, and server, agent and station certificates with safe modes', () => {
     const dir = freshDir();
     const l = writeDevPki(dir, { ...FAST, agents: ['ap-1', 'ap-2'], stations: ['alice'] });
     assert.equal(l.dir, dir);
@@ -39,27 +39,72 @@ describe('writeDevPki', () => {
     assert.deepEqual(l.stations.alice, { cert: join(dir, 'station-alice.pem'), key: join(dir, 'station-alice.key') });
     assert.deepEqual(l.ca, { cert: join(dir, 'ca.pem'), key: join(dir, 'ca.key') });
     assert.ok(l.files.every((f) => f.action === 'created'));
-    assert.equal(l.files.length, 2 * 6);
+    assert.equal(l.files.length, 2 * (1 + 5 + 5));
 
     const ca = new X509Certificate(readFileSync(l.ca.cert));
     assert.equal(ca.ca, true);
-    const expect: { paths: { cert: string; key: string }; cn: string; eku: string; san?: string }[] = [
-      { paths: l.radiusServer, cn: 'radius-server', eku: SERVER_AUTH, san: 'DNS:radius-server, DNS:localhost' },
-      { paths: l.authenticator, cn: 'authenticator', eku: SERVER_AUTH, san: 'DNS:localhost, IP Address:127.0.0.1' },
-      { paths: l.agents['ap-1'], cn: 'ap-1', eku: CLIENT_AUTH },
-      { paths: l.agents['ap-2'], cn: 'ap-2', eku: CLIENT_AUTH },
-      { paths: l.stations.alice, cn: 'alice', eku: CLIENT_AUTH },
+    assert.equal(readFileSync(l.ca.cert, 'utf8').match(/BEGIN CERTIFICATE/g)?.length, 1, 'ca.pem is the root alone');
+    for (const role of CERTIFICATE_ROLES) {
+      assert.deepEqual(l.issuers[role], { cert: join(dir, `ca-${role}.pem`), key: join(dir, `ca-${role}.key`) });
+      const x = new X509Certificate(readFileSync(l.issuers[role].cert));
+      assert.equal(x.ca, true, role);
+      assert.equal(x.checkIssued(ca) && x.verify(ca.publicKey), true, `${role} CA issued by the root`);
+      assert.equal(subjectCommonName(x), `airlock development ${role} CA`);
+      assert.equal(x.subjectAltName, `URI:urn:airlock:ca:${role}`);
+      assert.equal(mode(l.issuers[role].key), 0o600);
+    }
+    const expect: { paths: { cert: string; key: string }; role: (typeof CERTIFICATE_ROLES)[number]; cn: string; eku: string; san: string }[] = [
+      { paths: l.radiusServer, role: 'radius', cn: 'radius-server', eku: SERVER_AUTH, san: 'DNS:radius-server, DNS:localhost, URI:urn:airlock:radius:radius-server' },
+      { paths: l.authenticator, role: 'authenticator', cn: 'authenticator', eku: SERVER_AUTH, san: 'DNS:localhost, IP Address:127.0.0.1, URI:urn:airlock:authenticator:authenticator' },
+      { paths: l.agents['ap-1'], role: 'agent', cn: 'ap-1', eku: CLIENT_AUTH, san: 'URI:urn:airlock:agent:ap-1' },
+      { paths: l.agents['ap-2'], role: 'agent', cn: 'ap-2', eku: CLIENT_AUTH, san: 'URI:urn:airlock:agent:ap-2' },
+      { paths: l.stations.alice, role: 'station', cn: 'alice', eku: CLIENT_AUTH, san: 'URI:urn:airlock:station:alice' },
     ];
     for (const e of expect) {
-      const x = new X509Certificate(readFileSync(e.paths.cert));
-      assert.equal(x.verify(ca.publicKey), true, e.cn);
+      const pem = readFileSync(e.paths.cert, 'utf8');
+      const x = new X509Certificate(pem);
+      const issuer = new X509Certificate(readFileSync(l.issuers[e.role].cert));
+      assert.equal(x.checkIssued(issuer) && x.verify(issuer.publicKey), true, `${e.cn} issued by the ${e.role} CA`);
+      assert.equal(x.verify(ca.publicKey), false, `${e.cn} not issued by the root itself`);
       assert.equal(subjectCommonName(x), e.cn);
       assert.deepEqual(x.keyUsage, [e.eku]);
       assert.equal(x.subjectAltName, e.san);
+      assert.deepEqual(verifyRole(x, e.role, issuer), { ok: true, id: e.cn });
+      // The file is the chain a TLS peer sends: the certificate, then its CA.
+      const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+      assert.equal(blocks.length, 2, e.cn);
+      assert.ok(new X509Certificate(blocks[1]).raw.equals(issuer.raw), `${e.cn}: chain ends with its CA`);
       assert.equal(mode(e.paths.key), 0o600);
       assert.equal(mode(e.paths.cert), 0o644);
     }
     assert.equal(mode(l.ca.key), 0o600);
+  });
+
+  it('brings a directory of the older layout (leaves issued by the root, no marks) up to roles, keeping the root', () => {
+    const dir = freshDir();
+    const first = writeDevPki(dir, { ...FAST, agents: ['ap-1'], operators: ['operator'] });
+    const root = { cert: readFileSync(first.ca.cert, 'utf8'), key: readFileSync(first.ca.key, 'utf8') };
+    // What `airlock pki init` wrote before roles: the root issued every leaf, unmarked, alone in its file.
+    for (const [p, cn, usage] of [[first.agents['ap-1'], 'ap-1', 'client'], [first.operators.operator, 'operator', 'client'], [first.authenticator, 'authenticator', 'server']] as const) {
+      const old = issueCertificate(root, { ...FAST, commonName: cn, usage, ...(usage === 'server' ? { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] } : {}) });
+      writeFileSync(p.cert, old.cert);
+      writeFileSync(p.key, old.key);
+    }
+    unlinkSync(first.issuers.operator.cert);
+    const again = writeDevPki(dir, { ...FAST, agents: ['ap-1'], operators: ['operator'] });
+    const a = actions(again);
+    assert.equal(a['ca.pem'], 'kept');
+    assert.equal(a['ca-agent.pem'], 'kept');
+    assert.equal(a['ca-operator.pem'], 'reissued');
+    assert.equal(a['agent-ap-1.pem'], 'reissued');
+    assert.equal(a['operator-operator.pem'], 'reissued');
+    assert.equal(a['authenticator.pem'], 'reissued');
+    const agentCa = new X509Certificate(readFileSync(again.issuers.agent.cert));
+    assert.equal(verifyRole(new X509Certificate(readFileSync(again.agents['ap-1'].cert)), 'agent', agentCa).ok, true);
+    // A leaf alone in its file (a chain that lost its CA) is rewritten too.
+    const leafOnly = readFileSync(again.agents['ap-1'].cert, 'utf8').split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n';
+    writeFileSync(again.agents['ap-1'].cert, leafOnly);
+    assert.equal(actions(writeDevPki(dir, { ...FAST, agents: ['ap-1'], operators: ['operator'] }))['agent-ap-1.pem'], 'reissued');
   });
 
   it('is idempotent: a second run keeps every file byte for byte', () => {
@@ -98,7 +143,7 @@ describe('writeDevPki', () => {
     assert.equal(a['authenticator.pem'], 'reissued');
     assert.equal(a['radius-server.pem'], 'kept');
     assert.equal(mode(l.radiusServer.key), 0o600);
-    const ca = new X509Certificate(readFileSync(l.ca.cert));
+    const ca = new X509Certificate(readFileSync(l.issuers.authenticator.cert));
     assert.equal(new X509Certificate(readFileSync(l.authenticator.cert)).verify(ca.publicKey), true);
   });
 
@@ -106,7 +151,7 @@ describe('writeDevPki', () => {
     const dir = freshDir();
     const named = writeDevPki(dir, { ...FAST, serverNames: ['authenticator'] });
     const x = new X509Certificate(readFileSync(named.authenticator.cert));
-    assert.equal(x.subjectAltName, 'DNS:localhost, DNS:authenticator, IP Address:127.0.0.1');
+    assert.equal(x.subjectAltName, 'DNS:localhost, DNS:authenticator, IP Address:127.0.0.1, URI:urn:airlock:authenticator:authenticator');
     assert.equal(x.checkHost('authenticator'), 'authenticator');
     const again = writeDevPki(dir, { ...FAST, serverNames: ['authenticator'] });
     assert.equal(again.files.find((f) => f.path === named.authenticator.cert)?.action, 'kept');

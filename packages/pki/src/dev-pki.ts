@@ -1,14 +1,21 @@
 /**
- * The development PKI directory: one CA and the certificates a local airlock deployment
- * needs (FreeRADIUS server, authenticator gRPC server, agents, EAP-TLS stations).
- * Idempotent: an existing CA is reused, and so is every certificate in the directory that
- * still fits (issued by that CA, same name, usage and SANs, key matches, not about to
- * expire); anything else is (re)issued.
+ * The development PKI directory: one root CA, one intermediate CA per certificate role
+ * under it (DESIGN.md "Security", "Roles": agent, operator, station, authenticator,
+ * radius; each marked `urn:airlock:ca:<role>`), and the certificates a local airlock
+ * deployment needs (FreeRADIUS server, authenticator gRPC server, agents, EAP-TLS stations,
+ * operators), each issued by its role's intermediate and marked `urn:airlock:<role>:<CN>`.
+ * A leaf's .pem file holds the chain a TLS peer sends: the certificate, then its
+ * intermediate; ca.pem is the root alone (the trust anchor).
+ * Idempotent: an existing root is reused, and so is every intermediate and certificate in
+ * the directory that still fits (issued by its CA, same name, usage, SANs and role mark,
+ * key matches, not about to expire); anything else is (re)issued — so a directory of an
+ * older layout (leaves issued by the root, no marks) is brought up to this one.
  */
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createCa, extendedKeyUsageOid, issueCertificate, keyMatchesCertificate, PkiError, type CertificateUsage, type Pem } from './certificates.js';
+import { createCa, extendedKeyUsageOid, issueCertificate, issueIntermediateCa, keyMatchesCertificate, PkiError, type CertificateUsage, type Pem } from './certificates.js';
+import { CERTIFICATE_ROLES, issuerMark, roleMark, type CertificateRole } from './roles.js';
 
 /** Paths of a certificate and its key. */
 export interface PemPaths {
@@ -25,12 +32,15 @@ export interface PkiFileResult {
 /** The files of a development PKI directory (absolute paths). */
 export interface DevPkiLayout {
   dir: string;
+  /** The root CA (ca.pem is the trust anchor every party is given). */
   ca: PemPaths;
+  /** The intermediate CA of each role (ca-ROLE.pem, .key). */
+  issuers: Record<CertificateRole, PemPaths>;
   /** FreeRADIUS's EAP server certificate (CN radius-server). */
   radiusServer: PemPaths;
   /** The authenticator's gRPC server certificate (SAN localhost, 127.0.0.1). */
   authenticator: PemPaths;
-  /** Agent client certificates by agent id (CN = id). */
+  /** Agent client certificates by agent id (CN = id); the .pem holds the certificate and the agent CA. */
   agents: Record<string, PemPaths>;
   /** Station (EAP-TLS) client certificates by name (CN = name). */
   stations: Record<string, PemPaths>;
@@ -88,27 +98,42 @@ export function writeDevPki(dir: string, opts: DevPkiOptions = {}): DevPkiLayout
   const caPem = loadOrCreateCa(ca, opts.keyBits, modes, files);
   const caX509 = new X509Certificate(caPem.cert);
 
-  const leaf = (base: string, spec: LeafSpec): PemPaths => {
+  const issuers = {} as Record<CertificateRole, PemPaths>;
+  const issuerPems = {} as Record<CertificateRole, Pem>;
+  for (const role of CERTIFICATE_ROLES) {
+    issuers[role] = { cert: join(root, `ca-${role}.pem`), key: join(root, `ca-${role}.key`) };
+    issuerPems[role] = ensureIntermediate(issuers[role], role, caPem, caX509, opts.keyBits, modes, files);
+  }
+
+  const leaf = (base: string, role: CertificateRole, spec: Omit<LeafSpec, 'uris'>): PemPaths => {
     const paths = { cert: join(root, `${base}.pem`), key: join(root, `${base}.key`) };
-    ensureLeaf(paths, spec, caPem, caX509, opts.keyBits, modes, files);
+    ensureLeaf(paths, { ...spec, uris: [roleMark(role, spec.commonName)] }, issuerPems[role], opts.keyBits, modes, files);
     return paths;
   };
-  const radiusServer = leaf('radius-server', { commonName: 'radius-server', usage: 'server', dnsNames: ['radius-server', 'localhost'], ipAddresses: [] });
-  const authenticator = leaf('authenticator', { commonName: 'authenticator', usage: 'server', dnsNames: unique(['localhost', ...(opts.serverNames ?? [])]), ipAddresses: ['127.0.0.1'] });
+  const radiusServer = leaf('radius-server', 'radius', { commonName: 'radius-server', usage: 'server', dnsNames: ['radius-server', 'localhost'], ipAddresses: [] });
+  const authenticator = leaf('authenticator', 'authenticator', { commonName: 'authenticator', usage: 'server', dnsNames: unique(['localhost', ...(opts.serverNames ?? [])]), ipAddresses: ['127.0.0.1'] });
+  const client = { usage: 'client', dnsNames: [], ipAddresses: [] } as const;
   const agentPaths: Record<string, PemPaths> = {};
-  for (const id of agents) agentPaths[id] = leaf(`agent-${id}`, { commonName: id, usage: 'client', dnsNames: [], ipAddresses: [] });
+  for (const id of agents) agentPaths[id] = leaf(`agent-${id}`, 'agent', { ...client, commonName: id });
   const stationPaths: Record<string, PemPaths> = {};
-  for (const name of stations) stationPaths[name] = leaf(`station-${name}`, { commonName: name, usage: 'client', dnsNames: [], ipAddresses: [] });
+  for (const name of stations) stationPaths[name] = leaf(`station-${name}`, 'station', { ...client, commonName: name });
   const operatorPaths: Record<string, PemPaths> = {};
-  for (const name of operators) operatorPaths[name] = leaf(`operator-${name}`, { commonName: name, usage: 'client', dnsNames: [], ipAddresses: [] });
-  return { dir: root, ca, radiusServer, authenticator, agents: agentPaths, stations: stationPaths, operators: operatorPaths, files };
+  for (const name of operators) operatorPaths[name] = leaf(`operator-${name}`, 'operator', { ...client, commonName: name });
+  return { dir: root, ca, issuers, radiusServer, authenticator, agents: agentPaths, stations: stationPaths, operators: operatorPaths, files };
 }
 
 interface LeafSpec {
   commonName: string;
   usage: CertificateUsage;
-  dnsNames: string[];
-  ipAddresses: string[];
+  dnsNames: readonly string[];
+  ipAddresses: readonly string[];
+  /** The role mark. */
+  uris: string[];
+}
+
+/** The CN of the intermediate CA of `role` in a development PKI. */
+export function devIssuerName(role: CertificateRole): string {
+  return `airlock development ${role} CA`;
 }
 
 interface Modes {
@@ -144,35 +169,81 @@ function loadOrCreateCa(paths: PemPaths, keyBits: number | undefined, modes: Mod
   return pem;
 }
 
-function ensureLeaf(paths: PemPaths, spec: LeafSpec, ca: Pem, caX509: X509Certificate, keyBits: number | undefined, modes: Modes, files: PkiFileResult[]): void {
+/** The role's intermediate CA: kept when it still fits, else (re)issued by the root. */
+function ensureIntermediate(paths: PemPaths, role: CertificateRole, root: Pem, rootX509: X509Certificate, keyBits: number | undefined, modes: Modes, files: PkiFileResult[]): Pem {
   const existed = existsSync(paths.cert) || existsSync(paths.key);
-  if (existsSync(paths.cert) && existsSync(paths.key) && leafFits(read(paths.cert), read(paths.key), spec, caX509)) {
-    io(`cannot chmod ${paths.key}`, () => chmodSync(paths.key, modes.key));
-    files.push({ path: paths.cert, action: 'kept' }, { path: paths.key, action: 'kept' });
-    return;
+  if (existsSync(paths.cert) && existsSync(paths.key)) {
+    const pem = { cert: read(paths.cert), key: read(paths.key) };
+    if (intermediateFits(pem, role, rootX509)) {
+      io(`cannot chmod ${paths.key}`, () => chmodSync(paths.key, modes.key));
+      files.push({ path: paths.cert, action: 'kept' }, { path: paths.key, action: 'kept' });
+      return pem;
+    }
   }
-  const pem = issueCertificate(ca, { ...spec, ...(keyBits === undefined ? {} : { keyBits }) });
+  const pem = issueIntermediateCa(root, { commonName: devIssuerName(role), uris: [issuerMark(role)], ...(keyBits === undefined ? {} : { keyBits }) });
   writeAtomic(paths.key, pem.key, modes.key);
   writeAtomic(paths.cert, pem.cert, modes.cert);
   const action = existed ? 'reissued' : 'created';
   files.push({ path: paths.cert, action }, { path: paths.key, action });
+  return pem;
 }
 
-/** True when an existing certificate can stay: same CA, name, usage, SANs and key, and not about to expire. */
-function leafFits(certPem: string, keyPem: string, spec: LeafSpec, caX509: X509Certificate): boolean {
+function intermediateFits(pem: Pem, role: CertificateRole, rootX509: X509Certificate): boolean {
   let x: X509Certificate;
   try {
-    x = new X509Certificate(certPem);
+    x = new X509Certificate(pem.cert);
   } catch {
     return false;
   }
-  if (!x.checkIssued(caX509) || !x.verify(caX509.publicKey)) return false;
+  if (!x.ca || !x.checkIssued(rootX509) || !x.verify(rootX509.publicKey)) return false;
+  if (Date.parse(x.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
+  if (subjectCommonName(x) !== devIssuerName(role) || x.subjectAltName !== `URI:${issuerMark(role)}`) return false;
+  return keyMatchesCertificate(pem.cert, pem.key);
+}
+
+function ensureLeaf(paths: PemPaths, spec: LeafSpec, issuer: Pem, keyBits: number | undefined, modes: Modes, files: PkiFileResult[]): void {
+  const existed = existsSync(paths.cert) || existsSync(paths.key);
+  if (existsSync(paths.cert) && existsSync(paths.key) && leafFits(read(paths.cert), read(paths.key), spec, issuer.cert)) {
+    io(`cannot chmod ${paths.key}`, () => chmodSync(paths.key, modes.key));
+    files.push({ path: paths.cert, action: 'kept' }, { path: paths.key, action: 'kept' });
+    return;
+  }
+  const pem = issueCertificate(issuer, { ...spec, dnsNames: [...spec.dnsNames], ipAddresses: [...spec.ipAddresses], ...(keyBits === undefined ? {} : { keyBits }) });
+  writeAtomic(paths.key, pem.key, modes.key);
+  writeAtomic(paths.cert, chainPem(pem.cert, issuer.cert), modes.cert);
+  const action = existed ? 'reissued' : 'created';
+  files.push({ path: paths.cert, action }, { path: paths.key, action });
+}
+
+/** A certificate followed by its issuer: what a TLS peer sends (RFC 8446 §4.4.2). */
+export function chainPem(certPem: string, issuerPem: string): string {
+  return `${certPem.trimEnd()}\n${issuerPem.trimEnd()}\n`;
+}
+
+/**
+ * True when an existing certificate file can stay: it is the chain of a certificate issued
+ * by this issuer with the same name, usage, SANs (role mark included) and key, not about to
+ * expire, followed by this issuer's certificate.
+ */
+function leafFits(certPem: string, keyPem: string, spec: LeafSpec, issuerPem: string): boolean {
+  let x: X509Certificate;
+  let issuer: X509Certificate;
+  try {
+    x = new X509Certificate(certPem);
+    issuer = new X509Certificate(issuerPem);
+  } catch {
+    return false;
+  }
+  if (!x.checkIssued(issuer) || !x.verify(issuer.publicKey)) return false;
   if (Date.parse(x.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
   if (subjectCommonName(x) !== spec.commonName) return false;
   if (!(x.keyUsage ?? []).includes(extendedKeyUsageOid(spec.usage))) return false;
-  const wantSans = [...spec.dnsNames.map((d) => `DNS:${d}`), ...spec.ipAddresses.map((i) => `IP Address:${i}`)].sort();
+  const wantSans = [...spec.dnsNames.map((d) => `DNS:${d}`), ...spec.ipAddresses.map((i) => `IP Address:${i}`), ...spec.uris.map((u) => `URI:${u}`)].sort();
   const haveSans = (x.subjectAltName ?? '').split(', ').filter((s) => s !== '').sort();
   if (wantSans.join('\n') !== haveSans.join('\n')) return false;
+  // The file must be the chain: this certificate, then the issuer (an older layout had the leaf alone).
+  const blocks = certPem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length !== 2 || !new X509Certificate(blocks[1]).raw.equals(issuer.raw)) return false;
   return keyMatchesCertificate(certPem, keyPem);
 }
 

@@ -3,21 +3,13 @@
  * the configuration are its alone; with `bss_policy: first-claim` any other BSSID belongs
  * to the first agent that announces it (a second agent announcing it is refused, also
  * while the first is away, until the first's claims expire: claim-table.ts); with `configured` only the
- * assignments count. The agent's identity is its certificate's CN (or, in plaintext mode,
- * the agent_id it claims).
+ * assignments count. The agent's identity is its agent certificate (client-role.ts: the ID
+ * of its urn:airlock:agent mark, equal to its CN), or, in plaintext mode, the agent_id it
+ * claims.
  */
-import type { PeerCertificate } from 'node:tls';
 import { macKey, parseMac } from '@airlock/rsn';
 import { ClaimTable, type ClaimLimits, type ClaimOutcome } from './claim-table.js';
 import type { AgentsConfig } from './config.js';
-
-/** The CN of a client certificate, when it has a usable one. */
-export function certificateIdentity(cert: PeerCertificate | undefined): string | undefined {
-  const cn: unknown = cert?.subject?.CN;
-  // A certificate may carry several CNs (an array): that identity is ambiguous.
-  if (typeof cn !== 'string' || cn.length === 0 || cn.length > 128) return undefined;
-  return cn;
-}
 
 /** The BSS ownership policy of one authenticator. */
 export class BssPolicy {

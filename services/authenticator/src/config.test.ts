@@ -18,9 +18,9 @@ void test('minimal file gets every default', () => {
   const r = parseConfig(MINIMAL);
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.value, {
-    grpc: { listen: '0.0.0.0:50051', plaintext: false, tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem' }, keepaliveTimeMs: 20000, keepaliveTimeoutMs: 10000, maxMessageBytes: 65536 },
+    grpc: { listen: '0.0.0.0:50051', plaintext: false, tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', agentCa: '/etc/airlock/pki/ca-agent.pem' }, keepaliveTimeMs: 20000, keepaliveTimeoutMs: 10000, maxMessageBytes: 65536 },
     agents: { bssPolicy: 'first-claim', bssAssignments: [], reconnectGraceS: 30 },
-    admin: { listen: '127.0.0.1:50052', plaintext: false, operators: ['operator'], tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem' } },
+    admin: { socket: '/run/airlock/admin.sock', socketMode: '0660', socketGroup: '', listen: '', plaintext: false, operators: ['operator'], tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', operatorCa: '/etc/airlock/pki/ca-operator.pem' } },
     cluster: { workers: 1 },
     http: { listen: '0.0.0.0:9464' },
     log: { level: 'info' },
@@ -46,7 +46,8 @@ void test('defaultConfig returns fresh objects each call', () => {
 
 void test('every key is read: snake_case in YAML, camelCase out; MACs normalised', () => {
   const r = parseConfig(`
-grpc: { listen: "127.0.0.1:0", plaintext: false, tls: { cert: /pki/a.pem, key: /pki/a.key, ca: /pki/ca.pem }, keepalive_time_ms: 30000, keepalive_timeout_ms: 5000, max_message_bytes: 131072 }
+grpc: { listen: "127.0.0.1:0", plaintext: false, tls: { cert: /pki/a.pem, key: /pki/a.key, ca: /pki/ca.pem, agent_ca: /pki/ca-agent.pem }, keepalive_time_ms: 30000, keepalive_timeout_ms: 5000, max_message_bytes: 131072 }
+admin: { socket: /run/x/admin.sock, socket_mode: "0640", socket_group: netadmin, listen: "[::1]:5052", operators: [alice], tls: { cert: /pki/b.pem, key: /pki/b.key, ca: /pki/ca.pem, operator_ca: /pki/ca-operator.pem } }
 agents: { bss_policy: configured, bss_assignments: [{ agent: ap-7, bssids: ["02-00-00-00-07-0A", "020000000709"] }], reconnect_grace_s: 5 }
 http: { listen: "[::1]:0" }
 log: { level: debug }
@@ -73,7 +74,8 @@ networks:
     rekey_gtk_on_leave: true
 `);
   assert.ok(r.ok, JSON.stringify(r));
-  assert.deepEqual(r.value.grpc, { listen: '127.0.0.1:0', plaintext: false, tls: { cert: '/pki/a.pem', key: '/pki/a.key', ca: '/pki/ca.pem' }, keepaliveTimeMs: 30000, keepaliveTimeoutMs: 5000, maxMessageBytes: 131072 });
+  assert.deepEqual(r.value.grpc, { listen: '127.0.0.1:0', plaintext: false, tls: { cert: '/pki/a.pem', key: '/pki/a.key', ca: '/pki/ca.pem', agentCa: '/pki/ca-agent.pem' }, keepaliveTimeMs: 30000, keepaliveTimeoutMs: 5000, maxMessageBytes: 131072 });
+  assert.deepEqual(r.value.admin, { socket: '/run/x/admin.sock', socketMode: '0640', socketGroup: 'netadmin', listen: '[::1]:5052', plaintext: false, operators: ['alice'], tls: { cert: '/pki/b.pem', key: '/pki/b.key', ca: '/pki/ca.pem', operatorCa: '/pki/ca-operator.pem' } });
   assert.equal(r.value.http.listen, '[::1]:0');
   assert.equal(r.value.log.level, 'debug');
   assert.deepEqual(r.value.eapol, { pairwiseUpdateCount: 3, groupUpdateCount: 2, firstTimeoutMs: 50, firstTimeoutNoTxStatusMs: 900, subsequentTimeoutMs: 800, groupTimeoutMs: 400, maxFrameBytes: 2048 });
@@ -137,6 +139,14 @@ const INVALID: { desc: string; yaml: string; errors: [path: string, message: str
   { desc: 'bad listen address', yaml: `http: { listen: "9464" }\n${MINIMAL}`, errors: [['http.listen', 'expected "host:port" with port 0..65535 (IPv6 host in brackets), got "9464"']] },
   { desc: 'listen port too large', yaml: `grpc: { listen: "0.0.0.0:70000" }\n${MINIMAL}`, errors: [['grpc.listen', 'got "0.0.0.0:70000"']] },
   { desc: 'bad log level', yaml: `log: { level: verbose }\n${MINIMAL}`, errors: [['log.level', 'expected one of fatal, error, warn, info, debug, trace, silent, got the string "verbose"']] },
+  { desc: 'admin.plaintext (removed)', yaml: `admin: { plaintext: true, listen: "127.0.0.1:50052" }\n${MINIMAL}`, errors: [['admin.plaintext', 'removed: any local user could reach a plaintext TCP port. Local administration without TLS is the UNIX socket admin.socket']] },
+  { desc: 'admin socket mode for others', yaml: `admin: { socket_mode: "0666" }\n${MINIMAL}`, errors: [['admin.socket_mode', '0666 gives others access to the Admin API: use admin.socket_group']] },
+  { desc: 'admin socket mode as a YAML number', yaml: `admin: { socket_mode: 0660 }\n${MINIMAL}`, errors: [['admin.socket_mode', 'expected octal permission bits such as "0660" (quote it in YAML), got 660']] },
+  { desc: 'admin socket mode not octal', yaml: `admin: { socket_mode: "0690" }\n${MINIMAL}`, errors: [['admin.socket_mode', 'expected octal permission bits such as "0660"']] },
+  { desc: 'relative admin socket', yaml: `admin: { socket: run/admin.sock }\n${MINIMAL}`, errors: [['admin.socket', 'expected an absolute path or ""']] },
+  { desc: 'admin socket path too long', yaml: `admin: { socket: "/${'d'.repeat(110)}" }\n${MINIMAL}`, errors: [['admin.socket', 'expected a path of at most 107 bytes (a UNIX socket address), got 111']] },
+  { desc: 'bad admin socket group', yaml: `admin: { socket_group: "net admin" }\n${MINIMAL}`, errors: [['admin.socket_group', 'expected a group name or number']] },
+  { desc: 'no admin socket and no admin listen', yaml: `admin: { socket: "", listen: "" }\n${MINIMAL}`, errors: [['admin', 'expected admin.socket or admin.listen']] },
   { desc: 'message size below frame size', yaml: `grpc: { max_message_bytes: 4096 }\n${MINIMAL}`, errors: [['grpc.max_message_bytes', 'expected at least eapol.max_frame_bytes + 256 = 4352']] },
   { desc: 'YAML syntax error', yaml: 'networks:\n  - ssid: a\n   akms: [psk]\n', errors: [['', 'YAML syntax error at line 3, column 1: Sequence item without - indicator (MISSING_CHAR)']] },
   { desc: 'YAML tab indentation', yaml: 'log:\n\tlevel: info\n', errors: [['', 'YAML syntax error at line 2, column 1: Tabs are not allowed as indentation']] },

@@ -30,11 +30,14 @@ export interface NetworkConfig {
 
 /** The whole validated configuration, camelCase; the YAML file uses the snake_case of each key. */
 export interface AuthenticatorConfig {
-  grpc: { listen: string; plaintext: boolean; tls: { cert: string; key: string; ca: string }; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number };
+  grpc: { listen: string; plaintext: boolean; tls: { cert: string; key: string; ca: string; agentCa: string }; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number };
   agents: AgentsConfig;
   http: { listen: string };
-  /** The Admin API (admin.proto, the `airlock` CLI): its own port and credentials. */
-  admin: { listen: string; plaintext: boolean; operators: string[]; tls: { cert: string; key: string; ca: string } };
+  /**
+   * The Admin API (admin.proto, the `airlock` CLI): a local UNIX socket whose file mode and
+   * group decide who may use it, and optionally TCP with mTLS (operator certificates).
+   */
+  admin: AdminConfig;
   /** Worker processes sharing the agents: 1 = this process alone, 0 = one per CPU. */
   cluster: { workers: number };
   log: { level: LogLevelName };
@@ -52,6 +55,24 @@ export interface AuthenticatorConfig {
   eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
 }
+
+/** Where the Admin API is served, and to whom. */
+export interface AdminConfig {
+  /** Path of the local socket ("" = none). */
+  socket: string;
+  /** Its file mode, octal text ("0660"): never any access for others. */
+  socketMode: string;
+  /** Its group, a name or number ("" = the authenticator's own group). */
+  socketGroup: string;
+  /** TCP address with mTLS ("" = none). */
+  listen: string;
+  /** Client certificate CNs (operator role) allowed over TCP. */
+  operators: string[];
+  tls: { cert: string; key: string; ca: string; operatorCa: string };
+}
+
+/** The default admin.socket: used when its directory can be made; else the authenticator starts without it (logged). */
+export const DEFAULT_ADMIN_SOCKET = '/run/airlock/admin.sock';
 
 /** Which BSSIDs an agent may act for, and how long its stations outlive its stream. */
 export interface AgentsConfig {
@@ -220,6 +241,19 @@ function checkPath(s: string): string | undefined {
   return undefined;
 }
 
+/** admin.socket: an absolute path that fits a sockaddr_un (108 bytes with its NUL), or "". */
+function checkSocketPath(s: string): string | undefined {
+  if (s === '') return undefined;
+  if (!s.startsWith('/') || s.includes('\0')) return `expected an absolute path or "", got ${JSON.stringify(s)}`;
+  if (Buffer.byteLength(s) > 107) return `expected a path of at most 107 bytes (a UNIX socket address), got ${Buffer.byteLength(s)}`;
+  return undefined;
+}
+
+/** admin.socket_group: a group name (POSIX portable, as useradd takes it) or number, or "". */
+function checkGroup(s: string): string | undefined {
+  return s === '' || /^\d{1,10}$/.test(s) || /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(s) ? undefined : `expected a group name or number, got ${JSON.stringify(s)}`;
+}
+
 /** Agent identities: the CN of their certificate (the dev PKI's alphabet). */
 function checkAgentId(s: string): string | undefined {
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s) ? undefined : `expected an agent id of 1..64 characters A-Z a-z 0-9 . _ -, got ${JSON.stringify(s)}`;
@@ -279,9 +313,11 @@ function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: 
     }
   }
   const admin = value['admin'] as Record<string, unknown> | undefined;
-  const adminListen = admin?.['listen'];
-  if (admin?.['plaintext'] === true && typeof adminListen === 'string' && !/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/.test(adminListen)) {
-    report('admin.plaintext', `plaintext is allowed on a loopback address only (admin.listen is ${JSON.stringify(adminListen)}): use mTLS with operator certificates`);
+  if (admin?.['plaintext'] === true) {
+    report('admin.plaintext', 'removed: any local user could reach a plaintext TCP port. Local administration without TLS is the UNIX socket admin.socket (default /run/airlock/admin.sock; its file mode admin.socket_mode and group admin.socket_group decide who may use it: `airlock stations --socket PATH`); admin.listen (TCP) needs mTLS with operator certificates');
+  }
+  if (admin?.['socket'] === '' && admin['listen'] === '') {
+    report('admin', 'expected admin.socket or admin.listen: with neither, no one can use the Admin API (the airlock CLI)');
   }
   const agents = value['agents'] as Record<string, unknown> | undefined;
   if (agents?.['bssPolicy'] === 'configured' && Array.isArray(agents['bssAssignments']) && agents['bssAssignments'].length === 0) {
@@ -324,16 +360,28 @@ const NETWORK_RULE: Rule = {
   },
 };
 
-/** A server's mTLS files: its certificate and key (the authenticator's, by default) and the CA of its clients. */
-function mtlsFiles(doc: string, caDoc: string): Rule {
+/**
+ * A server's mTLS files: its certificate and key (the authenticator's, by default), the
+ * root CA its clients' chains lead to, and the intermediate CA that issues the one client
+ * role it accepts (DESIGN.md "Security", "Roles"), under the key `roleKey`.
+ */
+function mtlsFiles(doc: string, caDoc: string, roleKey: string, role: string): Rule {
   return {
     type: 'map', doc,
     fields: {
-      cert: { type: 'string', doc: "the authenticator's certificate (PEM)", expect: 'a file path', default: '/etc/airlock/pki/authenticator.pem', check: checkPath },
+      cert: { type: 'string', doc: "the authenticator's certificate (PEM; followed by its intermediate CA)", expect: 'a file path', default: '/etc/airlock/pki/authenticator.pem', check: checkPath },
       key: { type: 'string', doc: 'its private key (PEM)', expect: 'a file path', default: '/etc/airlock/pki/authenticator.key', check: checkPath },
       ca: { type: 'string', doc: caDoc, expect: 'a file path', default: '/etc/airlock/pki/ca.pem', check: checkPath },
+      [roleKey]: { type: 'string', doc: `the intermediate CA that issues ${role} certificates (PEM): a client certificate must be issued by it and marked urn:airlock:${role}:<its CN>`, expect: 'a file path', default: `/etc/airlock/pki/ca-${role}.pem`, check: checkPath },
     },
   };
+}
+
+/** admin.socket_mode: octal permission bits with nothing for others. */
+function checkSocketMode(s: string): string | undefined {
+  if (!/^0?[0-7]{3}$/.test(s)) return `expected octal permission bits such as "0660" (quote it in YAML), got ${JSON.stringify(s)}`;
+  if ((parseInt(s, 8) & 0o007) !== 0) return `${s} gives others access to the Admin API: use admin.socket_group for the users who may administer`;
+  return undefined;
 }
 
 /** The configuration schema: every YAML key with its type, range, default and documentation. */
@@ -347,7 +395,7 @@ const CONFIG_SCHEMA: Rule = {
       fields: {
         listen: { type: 'string', doc: 'address to listen on', expect: '"host:port"', check: checkListen, default: '0.0.0.0:50051' },
         plaintext: { type: 'boolean', doc: 'serve without TLS: agents are not authenticated (a warning is logged)', default: false },
-        tls: mtlsFiles('mTLS: the server certificate, and the CA whose client certificates identify agents (CN = agent id)', 'the CA that issues agent certificates (PEM)'),
+        tls: mtlsFiles('mTLS: the server certificate, the root CA, and the agent CA whose client certificates identify agents (CN = agent id)', 'the root CA that agent certificate chains lead to (PEM)', 'agent_ca', 'agent'),
         keepalive_time_ms: { type: 'integer', doc: 'HTTP/2 keepalive ping interval', min: 1000, max: 3_600_000, unit: 'ms', default: 20_000 },
         keepalive_timeout_ms: { type: 'integer', doc: 'time to wait for a ping ack', min: 1000, max: 600_000, unit: 'ms', default: 10_000 },
         max_message_bytes: { type: 'integer', doc: 'largest gRPC message accepted or sent', min: 1024, max: 64 * 1024 * 1024, unit: 'bytes', default: 65_536 },
@@ -384,15 +432,18 @@ const CONFIG_SCHEMA: Rule = {
       },
     },
     admin: {
-      type: 'map', doc: 'the Admin API (the airlock CLI): its own port and credentials',
+      type: 'map', doc: 'the Admin API (the airlock CLI): a local UNIX socket, and optionally TCP with mTLS',
       fields: {
-        listen: { type: 'string', doc: 'address to listen on (keep it on a management network)', expect: '"host:port"', check: checkListen, default: '127.0.0.1:50052' },
-        plaintext: { type: 'boolean', doc: 'serve without TLS; only on a loopback address (logged as a warning)', default: false },
+        socket: { type: 'string', doc: 'path of the local socket (file permissions decide who may administer); "" = none', expect: 'an absolute path or ""', check: checkSocketPath, default: DEFAULT_ADMIN_SOCKET },
+        socket_mode: { type: 'string', doc: 'file mode of the socket, octal; never any access for others', expect: 'octal permission bits such as "0660"', check: checkSocketMode, default: '0660' },
+        socket_group: { type: 'string', doc: 'group of the socket (a name or number) whose members may administer; "" = the authenticator\'s group', expect: 'a group name or number, or ""', check: checkGroup, default: '' },
+        listen: { type: 'string', doc: 'TCP address with mTLS (operator certificates), "" = none; keep it on a management network', expect: '"host:port" or ""', check: (x) => (x === '' ? undefined : checkListen(x)), default: '' },
+        plaintext: { type: 'boolean', doc: 'removed: must be false (the local socket is the Admin API without TLS)', default: false },
         operators: {
-          type: 'list', doc: 'client certificate CNs allowed to call it (mTLS)', expect: 'a list of certificate CNs', minItems: 1, default: ['operator'],
+          type: 'list', doc: 'client certificate CNs allowed to call it over TCP (mTLS)', expect: 'a list of certificate CNs', minItems: 1, default: ['operator'],
           item: { type: 'string', doc: 'an operator certificate CN', expect: 'a CN', check: checkAgentId },
         },
-        tls: mtlsFiles('the Admin server certificate and the CA whose client certificates it accepts', 'the CA of operator certificates (PEM)'),
+        tls: mtlsFiles('admin.listen: the Admin server certificate, the root CA, and the operator CA whose client certificates it accepts', 'the root CA that operator certificate chains lead to (PEM)', 'operator_ca', 'operator'),
       },
     },
     cluster: {

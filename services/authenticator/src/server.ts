@@ -17,6 +17,7 @@ import { createMetrics, type AirlockMetrics } from './metrics.js';
 import { AuthenticatorService, type ClusterLink } from './service.js';
 import { LocalAdmin } from './admin/backend.js';
 import { startAdminServer, type RunningAdmin } from './admin/server.js';
+import { agentRoleOf } from './client-role.js';
 import { statusRoutes } from './status/page.js';
 
 /** Options of startAuthenticator. */
@@ -61,6 +62,9 @@ const TLS_FILES = { cert: 'certificate', key: 'private key', ca: 'agent CA certi
 /**
  * mTLS (the default): the authenticator's certificate and key, and the CA whose client
  * certificates identify agents; a client without one is refused in the TLS handshake.
+ * The agent CA (grpc.tls.agent_ca) is checked here, so a wrong one stops the start, and
+ * trusted with the root: an agent that sends its certificate without the chain still
+ * verifies (the role itself is checked per stream: AuthenticatorService.accept).
  * Plaintext only when the configuration says so, with a warning.
  */
 function serverCredentials(config: AuthenticatorConfig, logger: Logger): grpc.ServerCredentials {
@@ -88,8 +92,9 @@ function serverCredentials(config: AuthenticatorConfig, logger: Logger): grpc.Se
   } catch (e) {
     throw new Error(`grpc.tls: ${e instanceof Error ? e.message : String(e)} (cert ${config.grpc.tls.cert}, key ${config.grpc.tls.key}, ca ${config.grpc.tls.ca}: PEM expected)`);
   }
-  logger.info({ cert: config.grpc.tls.cert, ca: config.grpc.tls.ca }, 'AgentLink uses mTLS: agents are identified by their client certificate');
-  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true);
+  const agentRole = agentRoleOf(config);
+  logger.info({ cert: config.grpc.tls.cert, ca: config.grpc.tls.ca, agentCa: config.grpc.tls.agentCa }, 'AgentLink uses mTLS: agents are identified by their client certificate (issued by the agent CA)');
+  return grpc.ServerCredentials.createSsl(agentRole === undefined ? ca : Buffer.concat([ca, Buffer.from('\n'), agentRole.issuerPem]), [{ cert_chain: cert, private_key: key }], true);
 }
 
 /** Starts everything; resolves when both ports listen. */

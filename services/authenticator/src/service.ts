@@ -30,7 +30,8 @@ import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
 import { RandomPool } from './random-pool.js';
 import { HandshakeSeries } from './status/series.js';
-import { BssPolicy, certificateIdentity } from './bss-policy.js';
+import { BssPolicy } from './bss-policy.js';
+import { agentRoleOf, refusalReason, type ClientRole } from './client-role.js';
 import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, type NasIdentity, type StationTraffic } from './radius-attributes.js';
 import type { AuthenticatorConfig } from './config.js';
 import { AKM_BY_NAME } from './akm-names.js';
@@ -141,6 +142,8 @@ export class AuthenticatorService implements SessionHost {
   /** Agents gone, within their reconnect grace period. */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private bssPolicy: BssPolicy;
+  /** The agent role of client certificates (grpc.tls.agent_ca), loaded on the first stream; undefined in plaintext mode. */
+  private agentRole: ClientRole | undefined;
   private stopping = false;
   /** Debug logging is on: debug lines (and the formatting of their fields) only then. */
   private readonly debug: boolean;
@@ -359,15 +362,20 @@ export class AuthenticatorService implements SessionHost {
       call.emit('error', Object.assign(new Error('authenticator is shutting down'), { code: status.UNAVAILABLE, details: 'authenticator is shutting down' }));
       return;
     }
-    // With mTLS the agent's identity is its client certificate's CN (DESIGN.md "Security").
+    // With mTLS the agent's identity is its client certificate, which must be an agent's
+    // (DESIGN.md "Security", "Roles"): issued by grpc.tls.agent_ca, marked urn:airlock:agent:<CN>.
     let peerIdentity: string | undefined;
-    if (!this.config.grpc.plaintext) {
-      peerIdentity = certificateIdentity(call.getAuthContext().sslPeerCertificate);
-      if (peerIdentity === undefined) {
-        this.metrics.agentProtocolErrors.inc({ reason: 'no_client_identity' });
-        call.emit('error', Object.assign(new Error('no client certificate with a CN'), { code: status.UNAUTHENTICATED, details: 'the agent presented no client certificate with a CN' }));
+    const role = this.config.grpc.plaintext ? undefined : (this.agentRole ??= agentRoleOf(this.config));
+    if (role !== undefined) {
+      const v = role.check(call.getAuthContext().sslPeerCertificate);
+      if (!v.ok) {
+        this.metrics.agentProtocolErrors.inc({ reason: refusalReason(v) });
+        role.logRefusal(this.log, 'AgentLink', v, { peer: call.getPeer() });
+        const code = v.reason === 'unreadable' ? status.UNAUTHENTICATED : status.PERMISSION_DENIED;
+        call.emit('error', Object.assign(new Error(v.detail), { code, details: `not an agent certificate: ${v.detail}` }));
         return;
       }
+      peerIdentity = v.id;
     }
     const l = this.config.limits;
     new AgentSession(call, this, this.log, { sendQueue: l.agentSendQueue, messagesPerS: l.agentMessagesPerS, messageBurst: l.agentMessageBurst, maxMessageBytes: this.config.grpc.maxMessageBytes }, peerIdentity, batched);

@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { round } from '../scenario.js';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../../support/authenticator-process.js';
-import { serverTls, testPki } from '../../support/test-pki.js';
+import { serverTlsYaml, testPki } from '../../support/test-pki.js';
 import { procCpuUs } from '../../support/proc.js';
 import { quantile } from '../support/stats.js';
 import { assertInteropPrerequisites, RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../../interop/harness.js';
@@ -477,7 +477,7 @@ async function main(): Promise<number> {
       process.removeListener('exit', removePki);
     });
     const auth = await startAuthenticatorProcess('authenticator', workDir, {
-      grpc: { plaintext: false, tls: serverTls() },
+      grpc: { plaintext: false, tls: serverTlsYaml() },
       log: { level: 'info' },
       // One station authenticates back to back here (~10 EAPOL frames per authentication, 50 ms
       // apart): far above the per-station limit that protects against a flooding station

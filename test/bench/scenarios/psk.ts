@@ -52,7 +52,7 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
   const floorUs = measurePskCryptoFloor(floorIterations);
   ctx.progress(`${name}: crypto floor ${round(floorUs)} µs per handshake (${floorIterations} iterations)`);
   const auth = await startAuthenticatorProcess(`${name}-authenticator`, ctx.workDir, {
-    grpc: { plaintext: false, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert } },
+    grpc: { plaintext: false, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert, agent_ca: pki.issuers.agent.cert } },
     log: { level: 'warn' },
     cluster: { workers },
     // A few very large simulated agents carry the whole load: lift the per-agent caps that

@@ -21,7 +21,7 @@ import { startAuthenticatorProcess, type AuthenticatorProcess } from '../../supp
 import { measurePskCryptoFloor } from '../support/crypto-floor.js';
 import { fleetPki } from '../support/fleet-pki.js';
 import { LoadProcess } from '../support/load-process.js';
-import { serverTls } from '../../support/test-pki.js';
+import { serverTlsYaml } from '../../support/test-pki.js';
 import { quantile } from '../support/stats.js';
 
 const SSID = 'airlock-bench-scale';
@@ -38,7 +38,7 @@ function linkOption(ctx: BenchContext): Link {
 function authConfig(link: Link, workers: number): Record<string, unknown> {
   return {
     cluster: { workers },
-    grpc: link === 'mtls' ? { plaintext: false, tls: serverTls() } : { plaintext: true },
+    grpc: link === 'mtls' ? { plaintext: false, tls: serverTlsYaml() } : { plaintext: true },
     log: { level: 'warn' },
     agents: { reconnect_grace_s: 30 },
     networks: [{ ssid: SSID, akms: ['psk'], passphrases: [PASSPHRASE], group_rekey_s: 0 }],

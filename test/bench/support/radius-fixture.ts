@@ -39,7 +39,7 @@ export async function startRadiusFixture(certificates: number): Promise<RadiusFi
   const radius = await startFreeRadius({
     secret: BENCH_RADIUS_SECRET,
     users: identities.map((name) => ({ name })),
-    pki: { caCert: pki.ca.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
+    pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
   });
   const ca = readFileSync(pki.ca.cert, 'utf8');
   const pems = identities.map((name) => ({ name, cert: readFileSync(pki.stations[name].cert, 'utf8'), key: readFileSync(pki.stations[name].key, 'utf8') }));

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../../interop/harness.js';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../../support/authenticator-process.js';
-import { serverTls, testPkiDir } from '../../support/test-pki.js';
+import { serverTlsYaml, testPkiDir } from '../../support/test-pki.js';
 import { bootVm, vmUnavailable } from '../../support/vm/vm.js';
 import { EAP_SSID, PEAP_USER, PSK_PASSPHRASE, PSK_SSID } from '../../wifi/world.js';
 import { quantile } from '../support/stats.js';
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     if (v.authenticator === 'host') {
       radius = await startRadiusSide([{ name: PEAP_USER.name, password: PEAP_USER.password }]);
       auth = await startAuthenticatorProcess('authenticator', out, {
-        grpc: { plaintext: false, tls: serverTls() },
+        grpc: { plaintext: false, tls: serverTlsYaml() },
         log: { level: 'warn' },
         radius: { servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: radius.radius.authPort, acct_port: radius.radius.acctPort, secret: RADIUS_SECRET }], accounting: false },
         limits: { eapol_per_station_per_s: 1000, eapol_burst_per_station: 1000 },

@@ -22,7 +22,7 @@ import { interfaceMac } from '@airlock/edge-agent';
 import { formatMac } from '@airlock/rsn';
 import { RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../../interop/harness.js';
 import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../../support/authenticator-process.js';
-import { serverTls, testPkiDir } from '../../support/test-pki.js';
+import { serverTlsYaml, testPkiDir } from '../../support/test-pki.js';
 import { startWpaSupplicant, type WpaNetwork, type WpaSupplicant } from '../../support/wpa-supplicant.js';
 import { EAP_SSID, PEAP_USER, phyNetdev, PSK_PASSPHRASE, PSK_SSID, sh, startLogged, until, type LoggedProcess } from '../../wifi/world.js';
 import { startWifiHostapd } from './hostapd-wifi.js';
@@ -160,7 +160,7 @@ async function main(): Promise<number> {
       cleanups.push(() => radius!.close());
       radiusPort = radius.radius.authPort;
       auth = await startAuthenticatorProcess('authenticator', out, {
-        grpc: { plaintext: false, tls: serverTls() },
+        grpc: { plaintext: false, tls: serverTlsYaml() },
         log: { level: 'warn' },
         radius: { servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: radiusPort, acct_port: radius.radius.acctPort, secret: RADIUS_SECRET }], accounting: false },
         limits: { eapol_per_station_per_s: 1000, eapol_burst_per_station: 1000 },

@@ -1,21 +1,33 @@
 /**
- * The Admin API server (admin.proto): its own port and credentials. mTLS by default, and a
- * client certificate alone is not enough: its CN must be one of admin.operators (an agent's
- * certificate from the same CA is refused). Plaintext only on a loopback address, logged.
+ * The Admin API server (admin.proto), on two kinds of endpoint:
+ * - the local UNIX socket admin.socket (default /run/airlock/admin.sock), without TLS:
+ *   its file mode and group (admin.socket_mode, admin.socket_group) decide who may use it,
+ *   as with hostapd's ctrl_interface and Docker's socket (socket-file.ts);
+ * - TCP (admin.listen, off by default) with mTLS only, where a client certificate must be
+ *   an operator's (DESIGN.md "Security", "Roles": issued by admin.tls.operator_ca, marked
+ *   urn:airlock:operator:<CN>) and its CN one of admin.operators.
+ * There is no plaintext TCP: any local user could reach a loopback port.
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { AdminService, type AdminServer } from '@airlock/proto';
 import type { Logger } from 'pino';
-import type { AuthenticatorConfig } from '../config.js';
-import { certificateIdentity } from '../bss-policy.js';
+import { DEFAULT_ADMIN_SOCKET, type AuthenticatorConfig } from '../config.js';
+import { operatorRoleOf, type ClientRole } from '../client-role.js';
 import { macFromText, macText, type AdminBackend } from './backend.js';
+import { abandonPlan, finishSocket, modeText, planSocket, removeSocket, SocketFileError, type SocketPlan } from './socket-file.js';
 
 /** A running Admin server. */
 export interface RunningAdmin {
+  /** The TCP port (mTLS); 0 when admin.listen is "". */
   port: number;
+  /** The local socket's path; undefined when there is none. */
+  socket: string | undefined;
   stop(): Promise<void>;
 }
+
+/** Who calls: a user of the local socket, or an operator certificate over TCP. */
+type Caller = { via: 'socket' } | { via: 'tls'; role: ClientRole; operators: Set<string> };
 
 const STATES = new Set(['associated', 'authenticating', 'authorized']);
 
@@ -34,34 +46,120 @@ function mac(text: string, what: string): Buffer {
   return m;
 }
 
-/** Starts the Admin server on config.admin.listen over `backend`. */
+/** The mTLS credentials of admin.listen: the root and the operator CA trusted, a client certificate required. */
+function tlsCredentials(config: AuthenticatorConfig, role: ClientRole): grpc.ServerCredentials {
+  const a = config.admin;
+  const read = (k: 'cert' | 'key' | 'ca'): Buffer => {
+    try {
+      return readFileSync(a.tls[k]);
+    } catch (e) {
+      throw new Error(`admin.tls.${k}: cannot read ${a.tls[k]} (${(e as NodeJS.ErrnoException).code ?? 'error'}); create a development PKI with \`airlock pki init --dir DIR --operator NAME\``);
+    }
+  };
+  return grpc.ServerCredentials.createSsl(Buffer.concat([read('ca'), Buffer.from('\n'), role.issuerPem]), [{ cert_chain: read('cert'), private_key: read('key') }], true);
+}
+
+/** Starts the Admin server on config.admin.socket and config.admin.listen over `backend`. */
 export async function startAdminServer(config: AuthenticatorConfig, backend: AdminBackend, logger: Logger): Promise<RunningAdmin> {
   const a = config.admin;
-  let creds: grpc.ServerCredentials;
-  if (a.plaintext) {
-    logger.warn({ listen: a.listen }, 'Admin API in plaintext (admin.plaintext: true): anyone who reaches this loopback port can use it');
-    creds = grpc.ServerCredentials.createInsecure();
-  } else {
-    const read = (k: 'cert' | 'key' | 'ca'): Buffer => {
-      try {
-        return readFileSync(a.tls[k]);
-      } catch (e) {
-        throw new Error(`admin.tls.${k}: cannot read ${a.tls[k]} (${(e as NodeJS.ErrnoException).code ?? 'error'}); create a development PKI with \`airlock pki init --dir DIR --operator NAME\``);
+  const servers: grpc.Server[] = [];
+  let socketIno: number | undefined;
+  let socketPath: string | undefined;
+  let port = 0;
+  try {
+    if (a.socket !== '') {
+      const ino = await bindSocket(config, backend, logger, servers);
+      if (ino !== undefined) {
+        socketIno = ino;
+        socketPath = a.socket;
       }
-    };
-    creds = grpc.ServerCredentials.createSsl(read('ca'), [{ cert_chain: read('cert'), private_key: read('key') }], true);
-  }
-  const operators = new Set(a.operators);
-
-  /** Runs one call: the caller must be an operator; errors become gRPC statuses. */
-  const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
-    const who = a.plaintext ? 'plaintext' : certificateIdentity(call.getAuthContext().sslPeerCertificate);
-    if (!a.plaintext && (who === undefined || !operators.has(who))) {
-      logger.warn({ call: name, cert: who }, 'Admin API call refused: not an operator');
-      callback({ code: grpc.status.PERMISSION_DENIED, details: `certificate CN ${JSON.stringify(who ?? '')} is not in admin.operators` });
-      return;
     }
-    fn(call.request).then(
+    if (a.listen !== '') {
+      const role = operatorRoleOf(config);
+      const server = adminServer(backend, logger, { via: 'tls', role, operators: new Set(a.operators) });
+      servers.push(server);
+      port = await new Promise<number>((resolve, reject) => {
+        server.bindAsync(a.listen, tlsCredentials(config, role), (err, p) => (err ? reject(new Error(`admin.listen ${a.listen}: ${err.message}`)) : resolve(p)));
+      });
+      logger.info({ listen: a.listen, port, operators: a.operators }, 'Admin API listening over mTLS (operator certificates)');
+    }
+  } catch (e) {
+    for (const s of servers) s.forceShutdown();
+    if (socketPath !== undefined && socketIno !== undefined) removeSocket(socketPath, socketIno);
+    throw e;
+  }
+  if (socketPath === undefined && port === 0) logger.warn('the Admin API is not served (no admin.socket, no admin.listen): the airlock CLI cannot reach this authenticator');
+  return {
+    port,
+    socket: socketPath,
+    stop: async () => {
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      })));
+      if (socketPath !== undefined && socketIno !== undefined) removeSocket(socketPath, socketIno);
+    },
+  };
+}
+
+/**
+ * Serves the local socket; its inode, or undefined when the default path cannot be made
+ * (an unprivileged user: logged, and the authenticator goes on without it).
+ */
+async function bindSocket(config: AuthenticatorConfig, backend: AdminBackend, logger: Logger, servers: grpc.Server[]): Promise<number | undefined> {
+  const a = config.admin;
+  const mode = parseInt(a.socketMode, 8);
+  let plan: SocketPlan;
+  try {
+    plan = await planSocket(a.socket, mode, a.socketGroup);
+  } catch (e) {
+    if (e instanceof SocketFileError && a.socket === DEFAULT_ADMIN_SOCKET && (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS')) {
+      logger.warn({ socket: a.socket, err: e.message }, 'Admin API socket not served: set admin.socket to a path this user may create');
+      return undefined;
+    }
+    throw e;
+  }
+  const server = adminServer(backend, logger, { via: 'socket' });
+  servers.push(server);
+  try {
+    await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`unix:${plan.bindPath}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(new Error(`admin.socket ${a.socket}: ${err.message}`)) : resolve(p)));
+    });
+  } catch (e) {
+    abandonPlan(plan);
+    throw e;
+  }
+  const ino = finishSocket(plan);
+  logger.info({ socket: a.socket, mode: modeText(mode), group: a.socketGroup === '' ? undefined : a.socketGroup }, 'Admin API on the local socket (its file mode and group decide who may use it)');
+  return ino;
+}
+
+/** A gRPC server with the Admin service for callers of one kind. */
+function adminServer(backend: AdminBackend, logger: Logger, caller: Caller): grpc.Server {
+  /** Runs one call: over TLS the caller must be an operator; errors become gRPC statuses. */
+  const unary = <Req, Res>(name: string, fn: (req: Req, by: string) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
+    let by = 'local socket';
+    if (caller.via === 'tls') {
+      const v = caller.role.check(call.getAuthContext().sslPeerCertificate);
+      if (!v.ok) {
+        caller.role.logRefusal(logger, 'Admin API', v, { call: name, peer: call.getPeer() });
+        callback({ code: grpc.status.PERMISSION_DENIED, details: `not an operator certificate: ${v.detail}` });
+        return;
+      }
+      if (!caller.operators.has(v.id)) {
+        logger.warn({ call: name, cert: v.id }, 'Admin API call refused: not in admin.operators');
+        callback({ code: grpc.status.PERMISSION_DENIED, details: `certificate CN ${JSON.stringify(v.id)} is not in admin.operators` });
+        return;
+      }
+      by = `operator ${v.id}`;
+    }
+    fn(call.request, by).then(
       (res) => callback(null, res),
       (err: unknown) => {
         if (err instanceof AdminError) callback({ code: err.code, details: err.message });
@@ -88,37 +186,20 @@ export async function startAdminServer(config: AuthenticatorConfig, backend: Adm
       if (r === undefined) throw new AdminError(grpc.status.NOT_FOUND, `station ${req.sta} is not associated and has no recorded handshake`);
       return r;
     }),
-    disconnectStation: unary('DisconnectStation', async (req) => {
+    disconnectStation: unary('DisconnectStation', async (req, by) => {
       const sta = mac(req.sta, 'station');
       if (!(await backend.disconnect(sta, req.reason === 0 ? 1 : req.reason))) throw new AdminError(grpc.status.NOT_FOUND, `station ${req.sta} is not associated`);
-      logger.info({ sta: req.sta, reason: req.reason || 1 }, 'station disconnected by an operator');
+      logger.info({ sta: req.sta, reason: req.reason || 1, by }, 'station disconnected by an operator');
       return {};
     }),
-    rekeyGroup: unary('RekeyGroup', async (req) => {
+    rekeyGroup: unary('RekeyGroup', async (req, by) => {
       const bssid = mac(req.bssid, 'BSS');
       if (!(await backend.rekey(bssid))) throw new AdminError(grpc.status.NOT_FOUND, `BSS ${req.bssid} is not served (or has no group key)`);
-      logger.info({ bssid: req.bssid }, 'group key rekey started by an operator');
+      logger.info({ bssid: req.bssid, by }, 'group key rekey started by an operator');
       return {};
     }),
   };
   const server = new grpc.Server();
   server.addService(AdminService, impl);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(a.listen, creds, (err, p) => (err ? reject(new Error(`admin.listen ${a.listen}: ${err.message}`)) : resolve(p)));
-  });
-  logger.info({ listen: a.listen, port, operators: [...operators] }, 'Admin API listening');
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      }),
-  };
+  return server;
 }

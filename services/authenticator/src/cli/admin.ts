@@ -3,26 +3,29 @@
  * disconnect, rekey. A readable table by default, `--json` for scripts. Exit 0 done, 1 the
  * authenticator said no (unknown station or BSS, not an operator, unreachable), 2 usage.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, lstatSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { AdminClient, type AgentInfo, type ExplainStationResponse, type HandshakeInfo, type ListAgentsResponse, type ListStationsResponse, type StationInfo } from '@airlock/proto';
 import { macFromText, macText } from '../admin/backend.js';
+import { DEFAULT_ADMIN_SOCKET } from '../config.js';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
 import { escapeControls, escapeJsonControls, line } from './terminal-text.js';
 
-const CONNECTION_HELP = `connection (or AIRLOCK_ADMIN_SERVER, AIRLOCK_PKI_DIR, AIRLOCK_OPERATOR):
-  --server HOST:PORT        the authenticator's admin.listen (default localhost:50052)
+const CONNECTION_HELP = `connection (or AIRLOCK_ADMIN_SOCKET, AIRLOCK_ADMIN_SERVER, AIRLOCK_PKI_DIR, AIRLOCK_OPERATOR):
+  --socket PATH             the authenticator's local socket, admin.socket (default ${DEFAULT_ADMIN_SOCKET});
+                            who may use it is its file mode and group (root, or admin.socket_group)
+  --server HOST:PORT        its admin.listen instead: TCP with mTLS and an operator certificate
   --pki-dir DIR             ca.pem and operator-NAME.pem/.key as \`airlock pki init --operator NAME\` writes them
   --operator NAME           which operator certificate of --pki-dir (default operator)
   --tls-ca F --tls-cert F --tls-key F   the same, by file
   --tls-server-name NAME    the name in the authenticator's certificate, when not the host dialled
-  --plaintext               no TLS (an authenticator with admin.plaintext, on loopback)
   --timeout-s N             give up after N seconds (default 5)
   --json                    print JSON instead of a table`;
 
 const CONNECTION_OPTIONS = {
+  socket: { type: 'string' },
   server: { type: 'string' },
   'pki-dir': { type: 'string' },
   operator: { type: 'string' },
@@ -53,32 +56,53 @@ function readFile(path: string, what: string): Buffer {
   }
 }
 
+/** The local socket: it must be there, and this user must be allowed to write it (connect(2) needs that). */
+function checkSocket(path: string): void {
+  try {
+    if (!lstatSync(path).isSocket()) throw new CommandFailure(`${path} is not a socket: give the authenticator's admin.socket (--socket PATH)`);
+    accessSync(path, constants.W_OK);
+  } catch (e) {
+    if (e instanceof CommandFailure) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ENOENT') throw new CommandFailure(`no Admin API socket at ${path}: is the authenticator running, with admin.socket ${path}? (--socket PATH for another one, --server HOST:PORT for TCP with mTLS)`);
+    if (code === 'EACCES') throw new CommandFailure(`permission denied on ${path} (EACCES): administer as root or as a member of the socket's group (the authenticator's admin.socket_group)`);
+    throw new CommandFailure(`cannot use ${path} (${code})`);
+  }
+}
+
 function connect(v: ConnectionValues): Admin {
-  const server = v.server ?? process.env.AIRLOCK_ADMIN_SERVER ?? 'localhost:50052';
-  if (!/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(server)) throw new UsageError(`--server ${JSON.stringify(server)}: expected HOST:PORT`);
   const timeoutS = v['timeout-s'] === undefined ? 5 : Number(v['timeout-s']);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 3600) throw new UsageError(`--timeout-s must be a number of seconds in (0, 3600]`);
-  let creds: grpc.ChannelCredentials;
-  const options: grpc.ChannelOptions = {};
-  if (v.plaintext === true) {
-    creds = grpc.credentials.createInsecure();
-  } else {
-    let ca: string | undefined = v['tls-ca'];
-    let cert: string | undefined = v['tls-cert'];
-    let key: string | undefined = v['tls-key'];
-    const dir = v['pki-dir'] ?? process.env.AIRLOCK_PKI_DIR;
-    if (dir !== undefined && (ca === undefined || cert === undefined || key === undefined)) {
-      const name = v.operator ?? process.env.AIRLOCK_OPERATOR ?? 'operator';
-      ca ??= join(dir, 'ca.pem');
-      cert ??= join(dir, `operator-${name}.pem`);
-      key ??= join(dir, `operator-${name}.key`);
-    }
-    if (ca === undefined || cert === undefined || key === undefined) {
-      throw new UsageError('the Admin API needs an operator certificate: --pki-dir DIR [--operator NAME], or --tls-ca, --tls-cert and --tls-key (or --plaintext)');
-    }
-    creds = grpc.credentials.createSsl(readFile(ca, 'the CA certificate'), readFile(key, 'the operator key'), readFile(cert, 'the operator certificate'));
-    if (v['tls-server-name'] !== undefined) options['grpc.ssl_target_name_override'] = v['tls-server-name'];
+  if (v.plaintext === true) throw new UsageError(`--plaintext is gone: without TLS, use the authenticator's local socket (--socket PATH, its admin.socket; default ${DEFAULT_ADMIN_SOCKET})`);
+  if (v.server !== undefined && v.socket !== undefined) throw new UsageError('--server (TCP with mTLS) and --socket (the local socket): give one');
+  const server = v.server ?? (v.socket === undefined ? process.env.AIRLOCK_ADMIN_SERVER : undefined);
+  if (server === undefined || server === '') {
+    const tlsFlag = (['pki-dir', 'operator', 'tls-ca', 'tls-cert', 'tls-key', 'tls-server-name'] as const).find((k) => v[k] !== undefined);
+    if (tlsFlag !== undefined) throw new UsageError(`--${tlsFlag} is for TCP with mTLS: give --server HOST:PORT too (the local socket needs no certificate)`);
+    const given = v.socket ?? process.env.AIRLOCK_ADMIN_SOCKET ?? DEFAULT_ADMIN_SOCKET;
+    if (given === '') throw new UsageError('--socket: expected a path');
+    const path = resolve(given);
+    checkSocket(path);
+    const client = new AdminClient(`unix:${path}`, grpc.credentials.createInsecure());
+    return { client, server: path, deadline: () => new Date(Date.now() + timeoutS * 1000) };
   }
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(server)) throw new UsageError(`--server ${JSON.stringify(server)}: expected HOST:PORT`);
+  const options: grpc.ChannelOptions = {};
+  let ca: string | undefined = v['tls-ca'];
+  let cert: string | undefined = v['tls-cert'];
+  let key: string | undefined = v['tls-key'];
+  const dir = v['pki-dir'] ?? process.env.AIRLOCK_PKI_DIR;
+  if (dir !== undefined && (ca === undefined || cert === undefined || key === undefined)) {
+    const name = v.operator ?? process.env.AIRLOCK_OPERATOR ?? 'operator';
+    ca ??= join(dir, 'ca.pem');
+    cert ??= join(dir, `operator-${name}.pem`);
+    key ??= join(dir, `operator-${name}.key`);
+  }
+  if (ca === undefined || cert === undefined || key === undefined) {
+    throw new UsageError('the Admin API over TCP needs an operator certificate: --pki-dir DIR [--operator NAME], or --tls-ca, --tls-cert and --tls-key (or use the local socket: --socket PATH)');
+  }
+  const creds = grpc.credentials.createSsl(readFile(ca, 'the CA certificate'), readFile(key, 'the operator key'), readFile(cert, 'the operator certificate'));
+  if (v['tls-server-name'] !== undefined) options['grpc.ssl_target_name_override'] = v['tls-server-name'];
   const client = new AdminClient(server, creds, options);
   return { client, server, deadline: () => new Date(Date.now() + timeoutS * 1000) };
 }

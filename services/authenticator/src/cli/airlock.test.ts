@@ -31,6 +31,9 @@ describe('airlock CLI: dispatch and usage errors', () => {
     { desc: 'stray positional', argv: ['pki', 'init', '--dir', 'x', 'extra'], stderr: /^airlock pki: unexpected argument 'extra'/ },
     { desc: 'agent id that is a path', argv: ['pki', 'init', '--dir', 'x', '--agent', '../etc'], stderr: /^airlock pki: --agent "..\/etc": use 1-64 of/ },
     { desc: 'key too small', argv: ['pki', 'init', '--dir', 'x', '--key-bits', '1024'], stderr: /^airlock pki: --key-bits must be an integer in 2048..8192, not '1024'$/ },
+    { desc: 'admin: --socket and --server', argv: ['agents', '--socket', '/x.sock', '--server', 'localhost:1'], stderr: /^airlock agents: --server \(TCP with mTLS\) and --socket \(the local socket\): give one$/ },
+    { desc: 'admin: --plaintext is gone', argv: ['stations', '--plaintext'], stderr: /^airlock stations: --plaintext is gone: without TLS, use the authenticator's local socket \(--socket PATH/ },
+    { desc: 'admin: certificate flags without --server', argv: ['agents', '--socket', '/x.sock', '--pki-dir', '/pki'], stderr: /^airlock agents: --pki-dir is for TCP with mTLS: give --server HOST:PORT too/ },
   ];
   for (const c of usage) {
     it(`exit 2, one line on stderr: ${c.desc}`, async () => {
@@ -41,6 +44,13 @@ describe('airlock CLI: dispatch and usage errors', () => {
       assert.deepEqual(r.out, []);
     });
   }
+
+  it('admin commands: no socket at the path is exit 1 with what to check', async () => {
+    const path = join(root, 'no-such.sock');
+    const r = await run('agents', '--socket', path);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.err, [`airlock agents: no Admin API socket at ${path}: is the authenticator running, with admin.socket ${path}? (--socket PATH for another one, --server HOST:PORT for TCP with mTLS)`]);
+  });
 
   it('--help lists the commands, exit 0', async () => {
     const r = await run('--help');
@@ -62,11 +72,16 @@ describe('airlock pki init', () => {
     const r = await run('pki', 'init', '--dir', dir, '--agent', 'ap-1', '--station', 'alice');
     assert.equal(r.code, 0, r.err.join('\n'));
     assert.deepEqual(r.err, []);
-    const names = ['ca', 'radius-server', 'authenticator', 'agent-ap-1', 'station-alice'].flatMap((b) => [`${b}.pem`, `${b}.key`]);
+    const names = ['ca', 'ca-agent', 'ca-operator', 'ca-station', 'ca-authenticator', 'ca-radius', 'radius-server', 'authenticator', 'agent-ap-1', 'station-alice'].flatMap((b) => [`${b}.pem`, `${b}.key`]);
     assert.deepEqual(r.out, names.map((n) => `created  ${join(dir, n)}`));
     assert.equal(statSync(dir).mode & 0o777, 0o700);
+    // The agent certificate is issued by the agent CA, which the root issued, and marked as an agent's.
     const ca = new X509Certificate(readFileSync(join(dir, 'ca.pem')));
-    assert.equal(new X509Certificate(readFileSync(join(dir, 'agent-ap-1.pem'))).verify(ca.publicKey), true);
+    const agentCa = new X509Certificate(readFileSync(join(dir, 'ca-agent.pem')));
+    const agent = new X509Certificate(readFileSync(join(dir, 'agent-ap-1.pem')));
+    assert.equal(agentCa.verify(ca.publicKey), true);
+    assert.equal(agent.verify(agentCa.publicKey), true);
+    assert.equal(agent.subjectAltName, 'URI:urn:airlock:agent:ap-1');
   });
 
   it('run again (as the built binary): keeps everything, exit 0', () => {
@@ -75,7 +90,7 @@ describe('airlock pki init', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
     const lines = r.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 10);
+    assert.equal(lines.length, 20);
     assert.ok(lines.every((l) => l.startsWith('kept     ')), r.stdout);
   });
 

@@ -1,6 +1,7 @@
 /**
- * `airlock pki`: the development PKI (DESIGN.md "Security"): a CA, the RADIUS server and
- * authenticator certificates, and agent and station client certificates, via @airlock/pki.
+ * `airlock pki`: the development PKI (DESIGN.md "Security", "Roles"): a root CA, one
+ * intermediate CA per certificate role, the RADIUS server and authenticator certificates,
+ * and agent, station and operator client certificates, via @airlock/pki.
  */
 import { isValidPkiName, PkiError, writeDevPki, type DevPkiLayout } from '@airlock/pki';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
@@ -10,7 +11,10 @@ const INIT_USAGE = 'airlock pki init --dir DIR [--agent ID ...] [--station NAME 
 const HELP = `usage: ${INIT_USAGE}
 
 Creates, or completes, a development PKI in DIR (created 0700 if missing):
-  ca.pem, ca.key                    the CA (reused when DIR already has one)
+  ca.pem, ca.key                    the root CA, the trust anchor (reused when DIR has one)
+  ca-ROLE.pem, .key                 the intermediate CA of each role (agent, operator, station,
+                                    authenticator, radius), marked urn:airlock:ca:ROLE; a
+                                    certificate of one role is never accepted as another
   radius-server.pem, .key           FreeRADIUS EAP server (CN radius-server)
   authenticator.pem, .key           authenticator gRPC server (SAN localhost, 127.0.0.1 and
                                     each --server-name: the name agents dial, e.g. in compose)
@@ -18,7 +22,13 @@ Creates, or completes, a development PKI in DIR (created 0700 if missing):
   station-NAME.pem, .key            EAP-TLS station certificate (CN NAME), one per --station
   operator-NAME.pem, .key           Admin API client certificate (CN NAME), one per --operator
                                     (the name goes into the authenticator's admin.operators)
-Keys are 0600. Certificates that still fit are kept; missing or stale ones are (re)issued.
+Each certificate is issued by its role's CA and marked with a subjectAltName URI
+urn:airlock:ROLE:CN; its .pem holds the certificate followed by that CA (the chain a TLS
+peer sends). The authenticator takes ca.pem as grpc.tls.ca, ca-agent.pem as
+grpc.tls.agent_ca and ca-operator.pem as admin.tls.operator_ca; FreeRADIUS accepts EAP-TLS
+from the station CA only (check_cert_issuer).
+Keys are 0600. Certificates that still fit are kept; missing or stale ones (also those of
+an older layout without role CAs) are (re)issued.
 Prints one line per file: created, reissued or kept, and its path.
 --key-bits N   RSA size of new keys (default 2048; FreeRADIUS needs at least 2048)`;
 

@@ -142,6 +142,32 @@ void describe('the Admin API on a local socket', () => {
   });
 });
 
+void describe('the default socket for an unprivileged user', () => {
+  void it('an authenticator that may not create /run/airlock starts without the socket, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-admin-socket-nobody-'));
+    chmodSync(dir, 0o755);
+    const file = join(dir, 'nobody.yaml');
+    // Everything else on free ports; admin.socket left at its default.
+    writeFileSync(file, `grpc: { listen: "127.0.0.1:0", plaintext: true }\nhttp: { listen: "127.0.0.1:0" }\nlog: { level: info }\nnetworks: [{ ssid: a, akms: [psk], passphrases: ["password"] }]\n`, { mode: 0o644 });
+    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, MAIN, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    try {
+      assert.ok(await waitFor(() => out.includes('"msg":"authenticator listening"') || child.exitCode !== null, 15_000), out);
+      assert.equal(child.exitCode, null, `still running:\n${out}`);
+      const line = out.split('\n').find((l) => l.includes('Admin API socket not served'));
+      assert.ok(line !== undefined, out);
+      assert.match(line, /"socket":"\/run\/airlock\/admin\.sock","err":"admin\.socket: cannot (create the directory \/run\/airlock|create a directory in \/run\/airlock) \(EACCES\)"/);
+      assert.ok(out.includes('the Admin API is not served (no admin.socket, no admin.listen)'));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 void describe('the socket of a cluster', () => {
   void it('the primary serves it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-admin-socket-cluster-'));

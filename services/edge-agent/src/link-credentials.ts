@@ -1,7 +1,10 @@
 /**
  * The agent's side of AgentLink security (DESIGN.md "Security"): mTLS by default, with the
- * CA that issued the authenticator's certificate and the agent's own certificate and key
- * (its CN is the agent's identity); plaintext only when asked for explicitly.
+ * root CA the authenticator's certificate chain leads to, and the agent's own certificate
+ * and key: an agent certificate (issued by the agent CA, marked urn:airlock:agent:<CN>; the
+ * authenticator refuses any other role), whose CN is the agent's identity. Its file holds
+ * the chain, the certificate then the agent CA, as `airlock pki init` writes it, and that
+ * chain is what the agent sends. Plaintext only when asked for explicitly.
  *
  * Command-line options shared by every driver's CLI, each with an environment variable
  * (for containers): --tls-ca / AIRLOCK_TLS_CA, --tls-cert / AIRLOCK_TLS_CERT, --tls-key /

@@ -191,6 +191,20 @@ const MICRO: Record<string, MicroCase> = {
       }
     },
   },
+  'pending-connections': {
+    argv: [dist('pending-connections.js'), '--n', '200', '--sources', '4', '--settle-ms', '200'],
+    check(lines) {
+      assert.deepEqual(lines.map((l) => l.mode), ['idle', 'stalled', 'hello'], 'one line per mode');
+      for (const l of lines) {
+        assert.equal(l.benchmark, 'pending-connections');
+        assert.equal(l.held, 200, 'every connection held by the authenticator');
+        assert.equal(l.server_pending, 200, 'and pending there');
+        // Memory growth over 200 connections is noise: finite is all that holds.
+        num(l, 'rss_kb_per_connection');
+        num(l, 'heap_kb_per_connection');
+      }
+    },
+  },
   'grpc-echo': {
     argv: [dist('grpc-echo.js'), '--n', '500'],
     check(lines) {

@@ -18,11 +18,11 @@ void test('minimal file gets every default', () => {
   const r = parseConfig(MINIMAL);
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.value, {
-    grpc: { listen: '0.0.0.0:50051', plaintext: false, tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', agentCa: '/etc/airlock/pki/ca-agent.pem' }, keepaliveTimeMs: 20000, keepaliveTimeoutMs: 10000, maxMessageBytes: 65536 },
+    grpc: { listen: '0.0.0.0:50051', plaintext: false, tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', agentCa: '/etc/airlock/pki/ca-agent.pem' }, keepaliveTimeMs: 20000, keepaliveTimeoutMs: 10000, maxMessageBytes: 65536, tlsHandshakeTimeoutS: 10, maxPendingHandshakes: 1024, maxPendingHandshakesPerSource: 64, maxConnections: 0, fdHeadroom: 256 },
     agents: { bssPolicy: 'first-claim', bssAssignments: [], reconnectGraceS: 30 },
     admin: { socket: '/run/airlock/admin.sock', socketMode: '0660', socketGroup: '', listen: '', plaintext: false, operators: ['operator'], tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', operatorCa: '/etc/airlock/pki/ca-operator.pem' } },
     cluster: { workers: 1 },
-    http: { listen: '0.0.0.0:9464' },
+    http: { listen: '0.0.0.0:9464', maxConnections: 64 },
     log: { level: 'info' },
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
     limits: { agentSendQueue: 4096, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
@@ -46,10 +46,10 @@ void test('defaultConfig returns fresh objects each call', () => {
 
 void test('every key is read: snake_case in YAML, camelCase out; MACs normalised', () => {
   const r = parseConfig(`
-grpc: { listen: "127.0.0.1:0", plaintext: false, tls: { cert: /pki/a.pem, key: /pki/a.key, ca: /pki/ca.pem, agent_ca: /pki/ca-agent.pem }, keepalive_time_ms: 30000, keepalive_timeout_ms: 5000, max_message_bytes: 131072 }
+grpc: { listen: "127.0.0.1:0", plaintext: false, tls: { cert: /pki/a.pem, key: /pki/a.key, ca: /pki/ca.pem, agent_ca: /pki/ca-agent.pem }, keepalive_time_ms: 30000, keepalive_timeout_ms: 5000, max_message_bytes: 131072, tls_handshake_timeout_s: 7, max_pending_handshakes: 100, max_pending_handshakes_per_source: 10, max_connections: 500, fd_headroom: 64 }
 admin: { socket: /run/x/admin.sock, socket_mode: "0640", socket_group: netadmin, listen: "[::1]:5052", operators: [alice], tls: { cert: /pki/b.pem, key: /pki/b.key, ca: /pki/ca.pem, operator_ca: /pki/ca-operator.pem } }
 agents: { bss_policy: configured, bss_assignments: [{ agent: ap-7, bssids: ["02-00-00-00-07-0A", "020000000709"] }], reconnect_grace_s: 5 }
-http: { listen: "[::1]:0" }
+http: { listen: "[::1]:0", max_connections: 32 }
 log: { level: debug }
 eapol: { pairwise_update_count: 3, group_update_count: 2, first_timeout_ms: 50, first_timeout_no_tx_status_ms: 900, subsequent_timeout_ms: 800, group_timeout_ms: 400, max_frame_bytes: 2048 }
 limits: { agent_send_queue: 100, agent_messages_per_s: 300, agent_message_burst: 600, max_stations_per_bss: 10, max_stations_per_agent: 20, eapol_per_station_per_s: 5, eapol_burst_per_station: 7, max_handshakes_in_flight: 9 }
@@ -74,9 +74,10 @@ networks:
     rekey_gtk_on_leave: true
 `);
   assert.ok(r.ok, JSON.stringify(r));
-  assert.deepEqual(r.value.grpc, { listen: '127.0.0.1:0', plaintext: false, tls: { cert: '/pki/a.pem', key: '/pki/a.key', ca: '/pki/ca.pem', agentCa: '/pki/ca-agent.pem' }, keepaliveTimeMs: 30000, keepaliveTimeoutMs: 5000, maxMessageBytes: 131072 });
+  assert.deepEqual(r.value.grpc, { listen: '127.0.0.1:0', plaintext: false, tls: { cert: '/pki/a.pem', key: '/pki/a.key', ca: '/pki/ca.pem', agentCa: '/pki/ca-agent.pem' }, keepaliveTimeMs: 30000, keepaliveTimeoutMs: 5000, maxMessageBytes: 131072, tlsHandshakeTimeoutS: 7, maxPendingHandshakes: 100, maxPendingHandshakesPerSource: 10, maxConnections: 500, fdHeadroom: 64 });
   assert.deepEqual(r.value.admin, { socket: '/run/x/admin.sock', socketMode: '0640', socketGroup: 'netadmin', listen: '[::1]:5052', plaintext: false, operators: ['alice'], tls: { cert: '/pki/b.pem', key: '/pki/b.key', ca: '/pki/ca.pem', operatorCa: '/pki/ca-operator.pem' } });
   assert.equal(r.value.http.listen, '[::1]:0');
+  assert.equal(r.value.http.maxConnections, 32);
   assert.equal(r.value.log.level, 'debug');
   assert.deepEqual(r.value.eapol, { pairwiseUpdateCount: 3, groupUpdateCount: 2, firstTimeoutMs: 50, firstTimeoutNoTxStatusMs: 900, subsequentTimeoutMs: 800, groupTimeoutMs: 400, maxFrameBytes: 2048 });
   assert.deepEqual(r.value.agents, { bssPolicy: 'configured', bssAssignments: [{ agent: 'ap-7', bssids: ['02:00:00:00:07:0a', '02:00:00:00:07:09'] }], reconnectGraceS: 5 });

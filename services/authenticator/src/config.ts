@@ -30,9 +30,9 @@ export interface NetworkConfig {
 
 /** The whole validated configuration, camelCase; the YAML file uses the snake_case of each key. */
 export interface AuthenticatorConfig {
-  grpc: { listen: string; plaintext: boolean; tls: { cert: string; key: string; ca: string; agentCa: string }; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number };
+  grpc: { listen: string; plaintext: boolean; tls: { cert: string; key: string; ca: string; agentCa: string }; keepaliveTimeMs: number; keepaliveTimeoutMs: number; maxMessageBytes: number; tlsHandshakeTimeoutS: number; maxPendingHandshakes: number; maxPendingHandshakesPerSource: number; maxConnections: number; fdHeadroom: number };
   agents: AgentsConfig;
-  http: { listen: string };
+  http: { listen: string; maxConnections: number };
   /**
    * The Admin API (admin.proto, the `airlock` CLI): a local UNIX socket whose file mode and
    * group decide who may use it, and optionally TCP with mTLS (operator certificates).
@@ -399,6 +399,11 @@ const CONFIG_SCHEMA: Rule = {
         keepalive_time_ms: { type: 'integer', doc: 'HTTP/2 keepalive ping interval', min: 1000, max: 3_600_000, unit: 'ms', default: 20_000 },
         keepalive_timeout_ms: { type: 'integer', doc: 'time to wait for a ping ack', min: 1000, max: 600_000, unit: 'ms', default: 10_000 },
         max_message_bytes: { type: 'integer', doc: 'largest gRPC message accepted or sent', min: 1024, max: 64 * 1024 * 1024, unit: 'bytes', default: 65_536 },
+        tls_handshake_timeout_s: { type: 'integer', doc: 'a connection not through its TLS handshake (plaintext: the HTTP/2 preface) this long after it was accepted is closed', min: 1, max: 300, unit: 'seconds', default: 10 },
+        max_pending_handshakes: { type: 'integer', doc: 'connections accepted and not yet through their handshake, at once; more are closed at accept', min: 1, max: 1_000_000, default: 1024 },
+        max_pending_handshakes_per_source: { type: 'integer', doc: 'the same, from one source address (IPv6: one /64)', min: 1, max: 1_000_000, default: 64 },
+        max_connections: { type: 'integer', doc: 'AgentLink connections held at once, pending ones included; more are closed at accept', min: 0, max: 10_000_000, unit: '0 = the open-file limit less fd_headroom', default: 0 },
+        fd_headroom: { type: 'integer', doc: 'file descriptors kept out of reach of AgentLink connections when max_connections is 0: for the HTTP endpoints, the Admin API, RADIUS and logs', min: 16, max: 1_000_000, default: 256 },
       },
     },
     agents: {
@@ -429,6 +434,7 @@ const CONFIG_SCHEMA: Rule = {
       type: 'map', doc: 'the /metrics, /healthz, /readyz HTTP server',
       fields: {
         listen: { type: 'string', doc: 'address to listen on', expect: '"host:port"', check: checkListen, default: '0.0.0.0:9464' },
+        max_connections: { type: 'integer', doc: 'connections at once, a quarter of them from one source address; more are closed at accept', min: 4, max: 100_000, default: 64 },
       },
     },
     admin: {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { createMetrics, parsePrometheusText } from './metrics.js';
 import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.js';
 
@@ -127,4 +128,40 @@ void test('bad listen address and a port in use are rejected with a clear error'
       /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/,
     );
   });
+});
+
+void test('connection caps: one source holds its share, the others still get /healthz; past the total, connections are closed at accept', async () => {
+  const metrics = createMetrics();
+  const refused: string[] = [];
+  const h = await startHttpEndpoints({
+    listen: '127.0.0.1:0', registry: metrics.registry, ready: () => true,
+    connections: { max: 4, perSource: 2, refused: (reason, source) => refused.push(`${reason} ${source}`) },
+  });
+  const sockets: Socket[] = [];
+  const idle = (localAddress: string): Promise<boolean> => new Promise((resolve) => {
+    const s = connect({ port: h.port, host: '127.0.0.1', localAddress });
+    sockets.push(s);
+    s.on('error', () => undefined);
+    s.resume();
+    s.once('close', () => resolve(false));
+    setTimeout(() => resolve(!s.destroyed), 300);
+  });
+  const healthz = (localAddress: string): Promise<number> => new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port: h.port, path: '/healthz', localAddress, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+  try {
+    assert.deepEqual((await Promise.all([idle('127.0.0.2'), idle('127.0.0.2'), idle('127.0.0.2')])).sort(), [false, true, true], 'two held, one closed');
+    assert.equal(await healthz('127.0.0.3'), 200, 'another source is served');
+    assert.deepEqual(await Promise.all([idle('127.0.0.4'), idle('127.0.0.5')]), [true, true]);
+    assert.equal(await healthz('127.0.0.6'), 0, 'past max: closed at accept');
+    assert.deepEqual(refused, ['source_connections 127.0.0.2', 'connections 127.0.0.6']);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await h.close();
+  }
 });

@@ -3,9 +3,10 @@
 // Routes are a table, so a status page at / and JSON endpoints can be added without
 // touching the server code.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { connectionSource } from './connection-gate.js';
 
 /** What a route answers. */
 export interface HttpResponse {
@@ -31,6 +32,12 @@ export interface HttpEndpointsOptions {
   logger?: Logger;
   /** Extra routes by exact path (e.g. "/" or "/api/stations"); they may not replace the built-in ones. */
   routes?: Record<string, RouteHandler>;
+  /**
+   * Connection caps, so a flood of idle connections cannot take the descriptors or every
+   * slot: `max` at once, `perSource` of them from one source (connectionSource); beyond
+   * either a connection is closed at once and `refused` is told. Without it, no cap.
+   */
+  connections?: { max: number; perSource: number; refused(reason: 'connections' | 'source_connections', source: string): void };
 }
 
 /** A running HTTP endpoint server. */
@@ -87,7 +94,9 @@ export async function startHttpEndpoints(opts: HttpEndpointsOptions): Promise<Ht
     respond(req, res, await handler(url));
   };
 
-  const server = createServer((req, res) => {
+  // Idle and slow connections are checked every second (Node's default is every 30 s): a
+  // connection that sends no complete request headers is closed within headersTimeout + 1 s.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       opts.logger?.error({ err, path: req.url }, 'http handler failed');
       if (!res.headersSent) respond(req, res, text(500, 'internal error'));
@@ -97,6 +106,28 @@ export async function startHttpEndpoints(opts: HttpEndpointsOptions): Promise<Ht
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  const caps = opts.connections;
+  if (caps !== undefined) {
+    // Past `max` node:net closes the connection at accept and says so ('drop').
+    server.maxConnections = caps.max;
+    server.on('drop', (d?: { remoteAddress?: string }) => caps.refused('connections', connectionSource(d?.remoteAddress)));
+    const bySource = new Map<string, number>();
+    server.on('connection', (socket: Socket) => {
+      const source = connectionSource(socket.remoteAddress);
+      const n = bySource.get(source) ?? 0;
+      if (n >= caps.perSource) {
+        socket.destroy();
+        caps.refused('source_connections', source);
+        return;
+      }
+      bySource.set(source, n + 1);
+      socket.once('close', () => {
+        const left = (bySource.get(source) ?? 1) - 1;
+        if (left <= 0) bySource.delete(source);
+        else bySource.set(source, left);
+      });
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(new Error(`http endpoints cannot listen on ${opts.listen}: ${err.message}`, { cause: err }));

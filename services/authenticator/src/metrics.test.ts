@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { AggregatorRegistry, Registry, register as globalRegistry } from 'prom-client';
-import { createMetrics, histogramQuantile, instanceMetrics, parsePrometheusText } from './metrics.js';
+import { connectionMetrics, createMetrics, histogramQuantile, instanceMetrics, parsePrometheusText } from './metrics.js';
 import { AUTHENTICATOR_VERSION } from './version.js';
 
 void test('every contract metric is exposed with its type', async () => {
@@ -209,4 +209,14 @@ void test('histogramQuantile on a live histogram', async () => {
   const p90 = histogramQuantile(s, 'airlock_join_duration_seconds', 0.9, { akm: 'psk' });
   assert.ok(p90 > 0.008 && p90 <= 0.01, `p90 ${p90}`);
   assert.ok(Number.isNaN(histogramQuantile(s, 'airlock_join_duration_seconds', 0.5, { akm: '8021x' })));
+});
+
+void test('connectionMetrics: the connection gates\' metrics, each listener\'s refusal reasons at 0', async () => {
+  const registry = new Registry();
+  connectionMetrics(registry);
+  const s = parsePrometheusText(await registry.metrics());
+  for (const reason of ['connections', 'pending', 'source_pending']) assert.equal(s.get(`airlock_connections_refused_total{listener="agentlink",reason="${reason}"}`), 0, reason);
+  for (const reason of ['connections', 'source_connections']) assert.equal(s.get(`airlock_connections_refused_total{listener="http",reason="${reason}"}`), 0, reason);
+  for (const reason of ['timeout', 'tls', 'preface']) assert.equal(s.get(`airlock_connection_handshake_failures_total{reason="${reason}"}`), 0, reason);
+  for (const name of ['airlock_connections_pending', 'airlock_connections_open', 'airlock_connections_limit']) assert.equal(s.get(name), 0, name);
 });

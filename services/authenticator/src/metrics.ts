@@ -101,6 +101,58 @@ export function instanceMetrics(registry: Registry): InstanceMetrics {
   return { configReloads, buildInfo };
 }
 
+/**
+ * Why a connection was refused at accept, per listener (the `listener` and `reason` of
+ * airlock_connections_refused_total): `connections`: the listener's connection cap (kept
+ * below the open-file limit); `pending`: AgentLink connections not yet past their
+ * handshake, in total; `source_pending`: the same, from one source address;
+ * `source_connections`: HTTP connections from one source address.
+ */
+export const CONNECTION_REFUSALS = {
+  agentlink: ['connections', 'pending', 'source_pending'],
+  http: ['connections', 'source_connections'],
+} as const;
+/**
+ * How an AgentLink connection failed before it was established
+ * (`reason` of airlock_connection_handshake_failures_total): `timeout` (grpc.tls_handshake_timeout_s),
+ * `tls` (the TLS handshake failed: no or a wrong client certificate, not TLS at all),
+ * `preface` (plaintext: the first bytes were not the HTTP/2 client preface).
+ */
+export const HANDSHAKE_FAILURES = ['timeout', 'tls', 'preface'] as const;
+
+/** Metrics of the connection gates (connection-gate.ts): admission before TLS, per listener. */
+export interface ConnectionMetrics {
+  /** airlock_connections_refused_total{listener,reason}: connections closed at accept by a cap. */
+  refused: Counter<'listener' | 'reason'>;
+  /** airlock_connections_pending: AgentLink connections accepted whose TLS handshake (plaintext: HTTP/2 preface) is not complete. */
+  pending: Gauge;
+  /** airlock_connections_open: AgentLink connections held, pending ones included. */
+  open: Gauge;
+  /** airlock_connections_limit: the AgentLink connection cap in force (grpc.max_connections, or derived from the open-file limit). */
+  limit: Gauge;
+  /** airlock_connection_handshake_failures_total{reason}: AgentLink connections closed before they were established. */
+  handshakeFailures: Counter<'reason'>;
+}
+
+/**
+ * Registers the connection gates' metrics in `registry`, every label value at 0. Each
+ * process that accepts or serves AgentLink connections has them; in a cluster the primary's
+ * (refusals at accept) and the workers' (pending, open, limit, failures) are summed.
+ */
+export function connectionMetrics(registry: Registry): ConnectionMetrics {
+  const registers = [registry];
+  const m: ConnectionMetrics = {
+    refused: new Counter({ name: 'airlock_connections_refused_total', help: 'Connections closed at accept by a connection cap, by listener and reason.', labelNames: ['listener', 'reason'], registers }),
+    pending: new Gauge({ name: 'airlock_connections_pending', help: 'AgentLink connections accepted whose TLS handshake (plaintext: HTTP/2 preface) is not complete.', registers }),
+    open: new Gauge({ name: 'airlock_connections_open', help: 'AgentLink connections held, pending ones included.', registers }),
+    limit: new Gauge({ name: 'airlock_connections_limit', help: 'AgentLink connection cap in force (grpc.max_connections or the open-file limit less grpc.fd_headroom).', registers }),
+    handshakeFailures: new Counter({ name: 'airlock_connection_handshake_failures_total', help: 'AgentLink connections closed before they were established, by reason.', labelNames: ['reason'], registers }),
+  };
+  for (const [listener, reasons] of Object.entries(CONNECTION_REFUSALS)) for (const reason of reasons) m.refused.inc({ listener, reason }, 0);
+  for (const reason of HANDSHAKE_FAILURES) m.handshakeFailures.inc({ reason }, 0);
+  return m;
+}
+
 /** Options of createMetrics. */
 export interface MetricsOptions {
   /** Also collect prom-client's process_* and nodejs_* metrics (CPU, RSS, event loop lag) in this registry. */

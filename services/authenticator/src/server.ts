@@ -5,15 +5,16 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Duplex } from 'node:stream';
+import type { AddressInfo, Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AgentLinkService, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
 import type { Logger } from 'pino';
 import type { AuthenticatorConfig } from './config.js';
-import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.js';
+import { AgentLinkGate, agentLinkLimits, ConnectionReport, listenAgentLink, logAgentLinkLimits, openFileLimit } from './connection-gate.js';
+import { splitListen, startHttpEndpoints, type HttpEndpoints } from './http-endpoints.js';
 import { createLogger } from './logging.js';
-import { createMetrics, type AirlockMetrics } from './metrics.js';
+import { connectionMetrics, createMetrics, type AirlockMetrics } from './metrics.js';
 import { AuthenticatorService, type ClusterLink } from './service.js';
 import { LocalAdmin } from './admin/backend.js';
 import { startAdminServer, type RunningAdmin } from './admin/server.js';
@@ -44,8 +45,11 @@ export interface RunningAuthenticator {
   logger: Logger;
   /** Graceful stop; forced after graceMs. */
   stop(graceMs?: number): Promise<void>;
-  /** A connection accepted elsewhere (the cluster primary), for the gRPC server to serve. */
-  injectConnection(connection: Duplex): void;
+  /**
+   * A connection accepted elsewhere (the cluster primary), for the gRPC server to serve once
+   * it passed the connection gate; `onEstablished` when its handshake is through.
+   */
+  injectConnection(connection: Socket, onEstablished?: () => void): void;
   /** Applies a new configuration's reloadable parts (AuthenticatorService.reload). */
   reload(config: AuthenticatorConfig): Promise<ReloadOutcome>;
 }
@@ -103,7 +107,9 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   const logger = opts.logger ?? createLogger({ level: config.log.level, name: 'authenticator' });
   // First: a missing certificate stops the start before any socket opens.
   const creds = serverCredentials(config, logger);
+  const limits = agentLinkLimits(config, openFileLimit());
   const metrics = createMetrics({ processMetrics: true });
+  const connections = connectionMetrics(metrics.registry);
   const service = new AuthenticatorService({ config, logger, metrics, random: opts.random, cluster: opts.cluster });
   await service.start();
 
@@ -125,12 +131,19 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   health.addToServer(server);
 
   const worker = opts.cluster !== undefined;
-  const injector = worker ? server.createConnectionInjector(creds) : undefined;
-  const grpcPort = worker
-    ? 0
-    : await new Promise<number>((resolve, reject) => {
-        server.bindAsync(config.grpc.listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
-      });
+  // grpc-js gets established connections only: the gate accepts them, applies the caps and
+  // runs the TLS handshake (with `creds`) under its deadline (connection-gate.ts).
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const gate = new AgentLinkGate({ limits, credentials: creds, deliver: (c) => injector.injectConnection(c), metrics: connections, logger });
+  if (!worker) logAgentLinkLimits(limits, config, logger);
+  let listener;
+  try {
+    listener = worker ? undefined : await listenAgentLink(splitListen(config.grpc.listen), gate, logger);
+  } catch (e) {
+    await service.stop(0);
+    throw e;
+  }
+  const grpcPort = listener === undefined ? 0 : (listener.address() as AddressInfo).port;
 
   let ready = true;
   let http: HttpEndpoints | undefined;
@@ -138,10 +151,14 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   try {
     if (!worker) {
       const backend = new LocalAdmin(service);
-      http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger, routes: statusRoutes(backend) });
+      const httpReport = new ConnectionReport('http', connections, logger);
+      const httpConnections = { max: config.http.maxConnections, perSource: Math.max(1, Math.floor(config.http.maxConnections / 4)), refused: httpReport.refused.bind(httpReport) };
+      http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger, routes: statusRoutes(backend), connections: httpConnections });
       admin = await startAdminServer(config, backend, logger);
     }
   } catch (e) {
+    listener?.close();
+    gate.close();
     server.forceShutdown();
     await http?.close();
     await service.stop(0);
@@ -158,8 +175,9 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
       ready = false;
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(AGENT_LINK_SERVICE, 'NOT_SERVING');
-      if (injector !== undefined) injector.drain(graceMs);
-      else server.drain(`${config.grpc.listen.replace(/:\d+$/, '')}:${grpcPort}`, graceMs);
+      listener?.close();
+      gate.close();
+      injector.drain(graceMs);
       const serviceStopped = service.stop(graceMs);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
@@ -178,9 +196,9 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
     })();
     return stopping;
   };
-  return { grpcPort, httpPort: http?.port ?? 0, adminPort: admin?.port ?? 0, service, metrics, logger, stop, reload: (c) => service.reload(c), injectConnection: (c) => {
-      if (injector === undefined) throw new Error('injectConnection: this authenticator listens itself (not a cluster worker)');
-      injector.injectConnection(c);
+  return { grpcPort, httpPort: http?.port ?? 0, adminPort: admin?.port ?? 0, service, metrics, logger, stop, reload: (c) => service.reload(c), injectConnection: (c, onEstablished) => {
+      if (!worker) throw new Error('injectConnection: this authenticator listens itself (not a cluster worker)');
+      gate.accept(c, onEstablished);
     },
   };
 }

@@ -16,9 +16,10 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AuthenticatorConfig } from '../config.js';
 import type { ReloadOutcome } from '../server.js';
+import { agentLinkLimits, ConnectionReport, connectionSource, ConnectionTable, logAgentLinkLimits, openFileLimit } from '../connection-gate.js';
 import { splitListen, startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
 import { createLogger } from '../logging.js';
-import { instanceMetrics, type InstanceMetrics } from '../metrics.js';
+import { connectionMetrics, instanceMetrics, type InstanceMetrics } from '../metrics.js';
 import { isClusterMessage, toBuffer, type PmksaMessage, type PrimaryMessage, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { ClusterAdmin } from '../admin/cluster-backend.js';
 import { startAdminServer, type RunningAdmin } from '../admin/server.js';
@@ -90,6 +91,16 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
       for (const [id, w] of workers) this.set({ worker: String(id) }, w.connections);
     },
   });
+  // Admission of AgentLink connections: refusals are counted here; the workers run the
+  // handshakes and their deadlines and report each connection's progress by its id.
+  const limits = agentLinkLimits(config, openFileLimit());
+  logAgentLinkLimits(limits, config, logger);
+  const admission = new ConnectionTable<number>({ ...limits, maxConnections: Infinity, handshakeTimeoutMs: Infinity });
+  /** Connection id -> the worker it was handed to. */
+  const owners = new Map<number, number>();
+  let connectionSeq = 0;
+  const connections = connectionMetrics(own);
+  const report = new ConnectionReport('agentlink', connections, logger);
   const redirects = new Counter({ name: 'airlock_cluster_redirects_total', help: 'Agents that reconnected to a worker other than the one holding their stations, and were sent there', registers: [own] });
   let started = false;
   let startDone: (e?: Error) => void = () => undefined;
@@ -164,7 +175,13 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
         redirects.inc();
         logger.info({ agent: m.agent, address: m.address, from: id, to: m.to }, 'agent reconnected to another worker: its next connection goes to the worker holding its stations');
         break;
+      case 'connection-established':
+        admission.established(m.id);
+        break;
       case 'connection-closed':
+        if (owners.get(m.id) !== id) break;
+        owners.delete(m.id);
+        admission.closed(m.id);
         w.connections = Math.max(0, w.connections - 1);
         break;
       case 'answer': {
@@ -190,6 +207,12 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     worker.on('online', () => send(w, { t: 'snapshot', pmksa: livePmksa(), homes: [...homes], claims: [...claims] }));
     worker.on('exit', (code, signal) => {
       workers.delete(worker.id);
+      // Its connections died with it.
+      for (const [cid, wid] of owners) {
+        if (wid !== worker.id) continue;
+        owners.delete(cid);
+        admission.closed(cid);
+      }
       for (const wait of waits.values()) if (wait.pending.delete(worker.id) && wait.pending.size === 0) wait.done();
       // Its agents lost their streams and reconnect to the others; what it held is gone.
       for (const [agent, home] of homes) {
@@ -232,9 +255,22 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
       socket.destroy();
       return;
     }
+    // The caps at accept (connection-gate.ts), before any hand-over: a worker holds the
+    // sockets it serves, so the connection cap is each worker's (the least loaded is full
+    // only when all are); the handshake caps count over the whole cluster.
+    const id = ++connectionSeq;
+    const source = connectionSource(socket.remoteAddress);
+    const refusal = w.connections >= limits.maxConnections ? 'connections' : admission.admit(id, source, performance.now());
+    if (refusal !== undefined) {
+      socket.destroy();
+      report.refused(refusal, source, { workerConnections: w.connections, pending: admission.pending, pendingFromSource: admission.pendingFrom(source) });
+      return;
+    }
     w.connections++;
-    w.worker.send({ t: 'connection' } satisfies PrimaryMessage, socket, (err) => {
-      if (err !== null) {
+    owners.set(id, w.worker.id);
+    w.worker.send({ t: 'connection', id } satisfies PrimaryMessage, socket, (err) => {
+      if (err !== null && owners.delete(id)) {
+        admission.closed(id);
         w.connections = Math.max(0, w.connections - 1);
         socket.destroy();
       }
@@ -290,7 +326,9 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   const backend = new ClusterAdmin(ask);
   let http: HttpEndpoints;
   try {
-    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && readyWorkers().length > 0, logger, routes: statusRoutes(backend) });
+    const httpReport = new ConnectionReport('http', connections, logger);
+    const httpConnections = { max: config.http.maxConnections, perSource: Math.max(1, Math.floor(config.http.maxConnections / 4)), refused: httpReport.refused.bind(httpReport) };
+    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && readyWorkers().length > 0, logger, routes: statusRoutes(backend), connections: httpConnections });
   } catch (e) {
     front.close();
     throw e;

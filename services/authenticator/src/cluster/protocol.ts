@@ -44,8 +44,10 @@ export type WorkerMessage =
   | { t: 'redirect'; agent: string; address: string; to: number }
   /** Stations (6 bytes each) that associated here since `at` (performance.timeOrigin + performance.now()). */
   | { t: 'stations-associated'; stas: Uint8Array; at: number }
-  /** A connection the primary handed over has closed (placement counts them). */
-  | { t: 'connection-closed' }
+  /** The connection `id` the primary handed over is through its TLS handshake (the primary's per-source caps count it no more). */
+  | { t: 'connection-established'; id: number }
+  /** The connection `id` the primary handed over has closed (placement and the caps count them). */
+  | { t: 'connection-closed'; id: number }
   /** A worker's answer to the question `id` (undefined when it could not answer). */
   | { t: 'answer'; id: number; answer: unknown };
 
@@ -53,7 +55,7 @@ export type WorkerMessage =
 export type PrimaryMessage =
   /** Everything shared, for a worker that starts (or restarts) after others. */
   | { t: 'snapshot'; pmksa: PmksaMessage[]; homes: [string, number][]; claims: [string, string][] }
-  | { t: 'connection' }
+  | { t: 'connection'; id: number }
   | { t: 'pmksa-cached'; entry: PmksaMessage }
   | { t: 'pmksa-forgotten'; sta: Uint8Array; ssid: Uint8Array }
   /** The worker holding an agent's state, or none. */

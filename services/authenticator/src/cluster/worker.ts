@@ -65,16 +65,15 @@ export class WorkerLink implements ClusterLink {
     for (const m of this.early.splice(0)) this.apply(service, m);
   }
 
-  /** A connection the primary accepted; served by `running`. */
-  takeConnection(socket: Socket, running: RunningAuthenticator): void {
+  /** The connection `id` the primary accepted; served by `running` once through its connection gate. */
+  takeConnection(socket: Socket, id: number, running: RunningAuthenticator): void {
     const key = `${socket.remoteAddress}:${socket.remotePort}`;
     this.sockets.set(key, socket);
     socket.once('close', () => {
       if (this.sockets.get(key) === socket) this.sockets.delete(key);
-      this.send({ t: 'connection-closed' });
+      this.send({ t: 'connection-closed', id });
     });
-    running.injectConnection(socket);
-    socket.resume();
+    running.injectConnection(socket, () => this.send({ t: 'connection-established', id }));
   }
 
   /** A message of the primary (connections, metrics and stop are runWorker's). */
@@ -193,10 +192,15 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
     const msg = m as PrimaryMessage;
     if (msg.t === 'connection') {
       const socket = handle as Socket | undefined;
-      if (socket === undefined) return;
+      if (socket === undefined) {
+        send({ t: 'connection-closed', id: msg.id });
+        return;
+      }
       // Connections come only after 'ready' (the service is up by then).
-      if (stopping || up.running === undefined) socket.destroy();
-      else link.takeConnection(socket, up.running);
+      if (stopping || up.running === undefined) {
+        socket.destroy();
+        send({ t: 'connection-closed', id: msg.id });
+      } else link.takeConnection(socket, msg.id, up.running);
     } else if (msg.t === 'question') {
       const { running, admin } = up;
       if (running === undefined || admin === undefined) return send({ t: 'answer', id: msg.id, answer: undefined });

@@ -10,16 +10,17 @@
  * Modes: `idle` connections send nothing (the flood of the issue); `stalled` ones send the
  * 5-byte header of a TLS handshake record and nothing after; `hello` ones send a whole
  * ClientHello (recorded from node:tls) and nothing after, so the server's TLS state exists
- * and its handshake waits for the client's certificate. Before the connections and `--settle-ms` after the last one,
- * the authenticator's RSS (/proc/<pid>/status) and V8 heap used (its /metrics) are read;
- * one JSON line per mode with both per connection. The caps are raised so that all are
- * held, and the handshake timeout set to its maximum (300 s) so that none is closed
- * before the measurement.
+ * and its handshake waits for the client's certificate. Before the connections, and
+ * `--settle-ms` after the authenticator holds a descriptor for each (/proc/<pid>/fd), its
+ * RSS (/proc/<pid>/status) and V8 heap used (its /metrics) are read; one JSON line per
+ * mode with both per connection. The caps are raised so that all are held, and the
+ * handshake timeout set to its maximum (300 s) so that none is closed before the
+ * measurement.
  *
  * `--main PATH --baseline`: another build's main.js (for instance the commit before the
  * connection gate, in a git worktree), given a configuration without the gate's keys.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -135,16 +136,22 @@ async function measure(mode: string, workDir: string): Promise<Record<string, un
   let sockets: Socket[] = [];
   try {
     await sleep(1000);
+    const fds = (): number => readdirSync(`/proc/${auth.pid}/fd`).length;
+    const fdsBefore = fds();
     const before = await memory(auth);
     const t0 = performance.now();
     const opened = await open(auth.grpcPort, mode);
     sockets = opened.sockets;
     const openS = (performance.now() - t0) / 1000;
+    // Every connection accepted (a descriptor each), and the server's work on them done
+    // (hello: a TLS handshake each, up to where it waits for the client).
+    for (let waited = 0; waited < 60_000 && fds() - fdsBefore < opened.connected; waited += 250) await sleep(250);
     await sleep(SETTLE_MS);
     const after = await memory(auth);
     const held = sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
+    const serverHeld = fds() - fdsBefore;
     const m = await auth.metrics();
-    const per = (x: number): number => Math.round((x / held) * 100) / 100;
+    const per = (x: number): number => Math.round((x / N) * 100) / 100;
     return {
       benchmark: 'pending-connections',
       mode,
@@ -153,6 +160,7 @@ async function measure(mode: string, workDir: string): Promise<Record<string, un
       sources: SOURCES,
       connected: opened.connected,
       held,
+      server_fds: serverHeld,
       server_pending: m.get('airlock_connections_pending') ?? null,
       rss_kb_per_connection: per(after.rssKb - before.rssKb),
       heap_kb_per_connection: per((after.heapBytes - before.heapBytes) / 1024),
@@ -169,7 +177,7 @@ async function measure(mode: string, workDir: string): Promise<Record<string, un
 const workDir = mkdtempSync(join(tmpdir(), 'airlock-bench-pending-'));
 for (const mode of MODES) {
   const line = await measure(mode, workDir);
-  if (typeof line.held !== 'number' || line.held < N) throw new Error(`only ${String(line.held)} of ${N} connections were held (logs in ${workDir}): ${JSON.stringify(line)}`);
+  if (typeof line.held !== 'number' || line.held < N || (line.server_fds as number) < N) throw new Error(`only ${String(line.held)} of ${N} connections were held (logs in ${workDir}): ${JSON.stringify(line)}`);
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 rmSync(workDir, { recursive: true, force: true });

@@ -19,13 +19,13 @@ void test('minimal file gets every default', () => {
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.value, {
     grpc: { listen: '0.0.0.0:50051', plaintext: false, tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', agentCa: '/etc/airlock/pki/ca-agent.pem' }, keepaliveTimeMs: 20000, keepaliveTimeoutMs: 10000, maxMessageBytes: 65536, tlsHandshakeTimeoutS: 10, maxPendingHandshakes: 1024, maxPendingHandshakesPerSource: 64, maxConnections: 0, fdHeadroom: 256 },
-    agents: { bssPolicy: 'first-claim', bssAssignments: [], reconnectGraceS: 30 },
+    agents: { bssPolicy: 'first-claim', bssAssignments: [], reconnectGraceS: 30, maxBssesPerHello: 64, maxBssesPerAgent: 256, maxClaims: 65536, claimExpiryS: 86400 },
     admin: { socket: '/run/airlock/admin.sock', socketMode: '0660', socketGroup: '', listen: '', plaintext: false, operators: ['operator'], tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', operatorCa: '/etc/airlock/pki/ca-operator.pem' } },
     cluster: { workers: 1 },
     http: { listen: '0.0.0.0:9464', maxConnections: 64 },
     log: { level: 'info' },
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
-    limits: { agentSendQueue: 4096, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
+    limits: { agentSendQueue: 4096, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, maxPendingStationsPerBss: 256, macBackoffAfterFailures: 3, macBackoffInitialS: 2, macBackoffMaxS: 60, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
     radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600, maxInFlight: 1024 },
     eap: { retransmitMs: 3000, maxTransmissions: 4, quietPeriodS: 60, pmksaLifetimeS: 43200 },
     networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false }],
@@ -48,11 +48,11 @@ void test('every key is read: snake_case in YAML, camelCase out; MACs normalised
   const r = parseConfig(`
 grpc: { listen: "127.0.0.1:0", plaintext: false, tls: { cert: /pki/a.pem, key: /pki/a.key, ca: /pki/ca.pem, agent_ca: /pki/ca-agent.pem }, keepalive_time_ms: 30000, keepalive_timeout_ms: 5000, max_message_bytes: 131072, tls_handshake_timeout_s: 7, max_pending_handshakes: 100, max_pending_handshakes_per_source: 10, max_connections: 500, fd_headroom: 64 }
 admin: { socket: /run/x/admin.sock, socket_mode: "0640", socket_group: netadmin, listen: "[::1]:5052", operators: [alice], tls: { cert: /pki/b.pem, key: /pki/b.key, ca: /pki/ca.pem, operator_ca: /pki/ca-operator.pem } }
-agents: { bss_policy: configured, bss_assignments: [{ agent: ap-7, bssids: ["02-00-00-00-07-0A", "020000000709"] }], reconnect_grace_s: 5 }
+agents: { bss_policy: configured, bss_assignments: [{ agent: ap-7, bssids: ["02-00-00-00-07-0A", "020000000709"] }], reconnect_grace_s: 5, max_bsses_per_hello: 3, max_bsses_per_agent: 4, max_claims: 5, claim_expiry_s: 6 }
 http: { listen: "[::1]:0", max_connections: 32 }
 log: { level: debug }
 eapol: { pairwise_update_count: 3, group_update_count: 2, first_timeout_ms: 50, first_timeout_no_tx_status_ms: 900, subsequent_timeout_ms: 800, group_timeout_ms: 400, max_frame_bytes: 2048 }
-limits: { agent_send_queue: 100, agent_messages_per_s: 300, agent_message_burst: 600, max_stations_per_bss: 10, max_stations_per_agent: 20, eapol_per_station_per_s: 5, eapol_burst_per_station: 7, max_handshakes_in_flight: 9 }
+limits: { agent_send_queue: 100, agent_messages_per_s: 300, agent_message_burst: 600, max_stations_per_bss: 10, max_stations_per_agent: 20, max_pending_stations_per_bss: 8, mac_backoff_after_failures: 2, mac_backoff_initial_s: 3, mac_backoff_max_s: 30, eapol_per_station_per_s: 5, eapol_burst_per_station: 7, max_handshakes_in_flight: 9 }
 radius:
   servers: [{ name: primary, host: 192.0.2.10, auth_port: 11812, acct_port: 11813, secret: "radius secret" }]
   timeout_ms: 500
@@ -80,8 +80,8 @@ networks:
   assert.equal(r.value.http.maxConnections, 32);
   assert.equal(r.value.log.level, 'debug');
   assert.deepEqual(r.value.eapol, { pairwiseUpdateCount: 3, groupUpdateCount: 2, firstTimeoutMs: 50, firstTimeoutNoTxStatusMs: 900, subsequentTimeoutMs: 800, groupTimeoutMs: 400, maxFrameBytes: 2048 });
-  assert.deepEqual(r.value.agents, { bssPolicy: 'configured', bssAssignments: [{ agent: 'ap-7', bssids: ['02:00:00:00:07:0a', '02:00:00:00:07:09'] }], reconnectGraceS: 5 });
-  assert.deepEqual(r.value.limits, { agentSendQueue: 100, agentMessagesPerS: 300, agentMessageBurst: 600, maxStationsPerBss: 10, maxStationsPerAgent: 20, eapolPerStationPerS: 5, eapolBurstPerStation: 7, maxHandshakesInFlight: 9 });
+  assert.deepEqual(r.value.agents, { bssPolicy: 'configured', bssAssignments: [{ agent: 'ap-7', bssids: ['02:00:00:00:07:0a', '02:00:00:00:07:09'] }], reconnectGraceS: 5, maxBssesPerHello: 3, maxBssesPerAgent: 4, maxClaims: 5, claimExpiryS: 6 });
+  assert.deepEqual(r.value.limits, { agentSendQueue: 100, agentMessagesPerS: 300, agentMessageBurst: 600, maxStationsPerBss: 10, maxStationsPerAgent: 20, maxPendingStationsPerBss: 8, macBackoffAfterFailures: 2, macBackoffInitialS: 3, macBackoffMaxS: 30, eapolPerStationPerS: 5, eapolBurstPerStation: 7, maxHandshakesInFlight: 9 });
   assert.deepEqual(r.value.radius, {
     servers: [{ name: 'primary', host: '192.0.2.10', authPort: 11812, acctPort: 11813, secret: 'radius secret' }],
     timeoutMs: 500, maxRetransmits: 3, deadAfterMs: 2000, probeIntervalMs: 1000, nasIdentifier: 'ap-hall', nasIpAddress: '192.0.2.1', accounting: false, interimIntervalS: 300, maxInFlight: 16,

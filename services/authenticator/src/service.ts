@@ -643,7 +643,7 @@ export class AuthenticatorService implements SessionHost {
       // Its stations keep keys, authorization and replay counters for the grace period;
       // nothing is sent to them meanwhile (DESIGN.md "Reconnect").
       // Their handshakes' admission slots go back at once: other agents' stations start.
-      for (const k of session.bssKeys) this.apply(this.core.detachBss(Buffer.from(k, 'hex'), now));
+      this.apply(this.core.detachBss([...session.bssKeys].map((k) => Buffer.from(k, 'hex')), now));
       const t = setTimeout(() => this.guarded('reconnect grace', () => this.graceExpired(id)), graceS * 1000);
       t.unref();
       this.graceTimers.set(id, t);

@@ -260,12 +260,19 @@ export class AuthenticatorCore implements PaeContext {
    * their admission slots back at once (they restart when the agent returns and reports
    * them), so other agents' stations waiting for one start now: the returned effects.
    */
-  detachBss(bssid: Buffer, now = this.now): Effect[] {
-    const bss = this.bsses.get(macKey(bssid));
-    if (bss === undefined) return [];
-    bss.detached = true;
+  detachBss(bssids: Buffer | readonly Buffer[], now = this.now): Effect[] {
+    const gone: BssState[] = [];
+    for (const bssid of Buffer.isBuffer(bssids) ? [bssids] : bssids) {
+      const bss = this.bsses.get(macKey(bssid));
+      if (bss === undefined) continue;
+      bss.detached = true;
+      gone.push(bss);
+    }
     return this.run(now, () => {
-      for (const st of bss.stations) this.release(st);
+      // Every slot and place in the queue first, then one round of grants (to the others).
+      const holders: StationState[] = [];
+      for (const bss of gone) for (const st of bss.stations) if (st.admitted || st.waitingAdmission) holders.push(st);
+      this.startAdmitted(this.admission.withdraw(holders));
     });
   }
 

@@ -113,8 +113,24 @@ export class FairAdmission<T extends Admittable> {
    * slot now (their caller starts them).
    */
   release(e: T): T[] {
+    const agent = this.bssOf.get(e)?.agent;
+    const released = this.leave(e);
+    return this.pump(released ? agent : undefined);
+  }
+
+  /**
+   * Several entries give up their slots and places at once (an agent went away); then one
+   * round of grants, which none of them gets. Returns the entries that got a slot.
+   */
+  withdraw(entries: readonly T[]): T[] {
+    for (const e of entries) this.leave(e);
+    return this.pump();
+  }
+
+  /** `e` gives up its slot or place, granting nothing; true when it held a slot. */
+  private leave(e: T): boolean {
     const bss = this.bssOf.get(e);
-    if (bss === undefined) return [];
+    if (bss === undefined) return false;
     const released = e.admitted;
     if (e.waitingAdmission) {
       e.waitingAdmission = false;
@@ -135,9 +151,8 @@ export class FairAdmission<T extends Admittable> {
       this.total--;
     }
     this.bssOf.delete(e);
-    const agent = bss.agent;
     this.prune(bss);
-    return this.pump(released ? agent : undefined);
+    return released;
   }
 
   /**

@@ -15,6 +15,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AuthenticatorConfig } from '../config.js';
+import { claimLimits } from '../bss-policy.js';
+import { ClaimTable } from '../claim-table.js';
 import type { ReloadOutcome } from '../server.js';
 import { agentLinkLimits, ConnectionReport, connectionSource, ConnectionTable, logAgentLinkLimits, openFileLimit } from '../connection-gate.js';
 import { splitListen, startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
@@ -66,7 +68,9 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   const workers = new Map<number, WorkerState>();
   const pmksa = new Map<string, PmksaHeld>();
   const homes = new Map<string, number>();
-  const claims = new Map<string, string>();
+  // First-claims across workers, bounded as in one process (claim-table.ts); the primary
+  // keeps the expiry clock and tells the workers what expired.
+  const claims = new ClaimTable(claimLimits(config.agents));
   const pins = new Map<string, { worker: number; until: number }>();
   /** Questions put to every worker, waiting for their answers. */
   const waits = new Map<number, { pending: Set<number>; got: unknown[]; done: () => void }>();
@@ -123,6 +127,17 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     return out;
   };
 
+  const expireClaims = (): void => {
+    for (const e of claims.expire(performance.now())) {
+      logger.info({ agent: e.agent, claims: e.bsses.length }, "an absent agent's BSS claims expired (agents.claim_expiry_s)");
+      broadcast({ t: 'unclaimed', bsses: e.bsses });
+    }
+  };
+  // Workers check Hellos against their copy of the table: expired claims must reach them
+  // without waiting for the next Hello here.
+  const claimTimer = setInterval(expireClaims, Math.max(100, Math.min(60_000, config.agents.claimExpiryS * 250)));
+  claimTimer.unref();
+
   const onWorkerMessage = (w: WorkerState, m: WorkerMessage): void => {
     const id = w.worker.id;
     switch (m.t) {
@@ -151,17 +166,24 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
         for (const [address, pin] of pins) if (pin.worker === id) pins.delete(address);
         // First-claim across workers: a BSS another agent claimed first (a race the workers
         // could not see) costs this agent its stream.
-        const taken = m.bsses.find((b) => claims.has(b) && claims.get(b) !== m.agent);
+        expireClaims();
+        const taken = m.bsses.find((b) => claims.ownerOf(b) !== undefined && claims.ownerOf(b) !== m.agent);
         if (taken !== undefined) {
-          send(w, { t: 'evict', agent: m.agent, reason: `BSS ${taken} is owned by agent ${JSON.stringify(claims.get(taken))}, which claimed it first (agents.bss_policy: first-claim)` });
+          send(w, { t: 'evict', agent: m.agent, reason: `BSS ${taken} is owned by agent ${JSON.stringify(claims.ownerOf(taken))}, which claimed it first (agents.bss_policy: first-claim)` });
           break;
         }
-        const fresh = m.bsses.filter((b) => !claims.has(b));
-        for (const b of fresh) claims.set(b, m.agent);
-        if (fresh.length > 0) broadcast({ t: 'claims', agent: m.agent, bsses: fresh }, id);
+        const outcome = claims.claim(m.agent, m.bsses);
+        if (!outcome.ok) {
+          send(w, { t: 'evict', agent: m.agent, reason: outcome.reason });
+          break;
+        }
+        claims.present(m.agent);
+        if (outcome.dropped.length > 0) broadcast({ t: 'unclaimed', bsses: outcome.dropped });
+        if (outcome.fresh.length > 0) broadcast({ t: 'claims', agent: m.agent, bsses: outcome.fresh }, id);
         break;
       }
       case 'agent-released':
+        claims.absent(m.agent, performance.now());
         if (homes.get(m.agent) === id) {
           homes.delete(m.agent);
           broadcast({ t: 'home', agent: m.agent, worker: undefined });
@@ -204,7 +226,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     worker.on('message', (m: unknown) => {
       if (isClusterMessage(m)) onWorkerMessage(w, m as WorkerMessage);
     });
-    worker.on('online', () => send(w, { t: 'snapshot', pmksa: livePmksa(), homes: [...homes], claims: [...claims] }));
+    worker.on('online', () => send(w, { t: 'snapshot', pmksa: livePmksa(), homes: [...homes], claims: claims.entries() }));
     worker.on('exit', (code, signal) => {
       workers.delete(worker.id);
       // Its connections died with it.
@@ -310,6 +332,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     });
   } catch (e) {
     stopping = true;
+    clearInterval(claimTimer);
     for (const w of workers.values()) w.worker.process.kill('SIGKILL');
     throw e;
   }
@@ -354,6 +377,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     stopped ??= (async () => {
       stopping = true;
       clearInterval(pinSweep);
+      clearInterval(claimTimer);
       front.close();
       const exits = [...workers.values()].map((w) => new Promise<void>((resolve) => (w.worker.isDead() ? resolve() : w.worker.once('exit', () => resolve()))));
       broadcast({ t: 'stop', graceMs });

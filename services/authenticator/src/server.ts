@@ -175,7 +175,9 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
       ready = false;
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(AGENT_LINK_SERVICE, 'NOT_SERVING');
-      listener?.close();
+      // The AgentLink listener closes once its last connection has ended (as grpc-js's own
+      // listening server did when it bound the port).
+      const listenerClosed = new Promise<void>((resolve) => (listener === undefined ? resolve() : listener.close(() => resolve())));
       gate.close();
       injector.drain(graceMs);
       const serviceStopped = service.stop(graceMs);
@@ -184,7 +186,8 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
           server.forceShutdown();
           resolve();
         }, graceMs);
-        server.tryShutdown(() => {
+        const drained = new Promise<void>((done) => server.tryShutdown(() => done()));
+        void Promise.all([drained, listenerClosed]).then(() => {
           clearTimeout(force);
           resolve();
         });

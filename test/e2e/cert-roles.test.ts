@@ -10,6 +10,8 @@
  *   pass the TLS handshake;
  * - the Admin API over TCP takes operator certificates only (a station's named "operator",
  *   an agent's, a RADIUS server's, an operator mark from another CA are refused);
+ * - the other way round, an agent and the CLI take an authenticator's certificate only: a
+ *   server presenting the RADIUS server's certificate (its name and chain are fine) is refused;
  * - FreeRADIUS takes EAP-TLS from station certificates only, in both configurations of the
  *   project (the test harness's and deploy/freeradius/ of the compose deployment): the
  *   agent's and the operator's are rejected by issuer, the unmarked and the agent-marked
@@ -26,7 +28,8 @@ import * as grpc from '@grpc/grpc-js';
 import { chainPem, issueCertificate, roleMark, type CertificateRole, type Pem } from '@airlock/pki';
 import { RadiusClient } from '@airlock/radius';
 import { runCli } from '@airlock/authenticator/cli';
-import { simBssRsne } from '@airlock/edge-agent';
+import { linkSecurity, simBssRsne } from '@airlock/edge-agent';
+import { AgentLinkClient } from '@airlock/proto';
 import { AKM } from '@airlock/rsn';
 import { startAuthenticatorProcess, REPO_ROOT, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
@@ -203,6 +206,57 @@ void describe('certificate roles', () => {
       const r = await asCli(creds.authenticatorServer);
       assert.equal(r.code, 1);
       assert.match(r.err, /^airlock agents: cannot reach the authenticator's Admin API at localhost:\d+/);
+    });
+  });
+
+  void describe('agents and the CLI take an authenticator certificate only', () => {
+    /** A TLS gRPC server on a free loopback port with `serverCred`, serving nothing (calls get UNIMPLEMENTED). */
+    const serve = async (serverCred: Credential): Promise<{ port: number; stop(): void }> => {
+      const server = new grpc.Server();
+      const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createSsl(root(), [{ cert_chain: Buffer.from(serverCred.cert), private_key: Buffer.from(serverCred.key) }], false), (e, p) => (e ? reject(e) : resolve(p))));
+      return { port, stop: () => server.forceShutdown() };
+    };
+    /** One Connect with the agent's own credentials (linkSecurity, --pki-dir); the status it ends with. */
+    const agentCall = async (port: number): Promise<grpc.StatusObject> => {
+      const link = linkSecurity({ 'pki-dir': testPki().dir }, 'raw-11');
+      const client = new AgentLinkClient(`localhost:${port}`, link.credentials, link.channelOptions);
+      try {
+        return await new Promise<grpc.StatusObject>((resolve) => {
+          const call = client.connect({ deadline: new Date(Date.now() + 5000) });
+          call.on('error', () => undefined);
+          call.on('status', resolve);
+        });
+      } finally {
+        client.close();
+      }
+    };
+
+    void it("an agent refuses a server with the RADIUS server's certificate; the authenticator's passes", async () => {
+      const fake = await serve(creds.radiusServer);
+      const real = await serve(creds.authenticatorServer);
+      try {
+        const refused = await agentCall(fake.port);
+        assert.equal(refused.code, grpc.status.UNAVAILABLE);
+        assert.match(refused.details, /the server at localhost is not an authenticator: role radius, not authenticator/);
+        const passed = await agentCall(real.port);
+        assert.equal(passed.code, grpc.status.UNIMPLEMENTED, passed.details);
+      } finally {
+        fake.stop();
+        real.stop();
+      }
+    });
+
+    void it("the CLI refuses an Admin server with the RADIUS server's certificate", async () => {
+      const fake = await serve(creds.radiusServer);
+      try {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await runCli(['agents', '--server', `localhost:${fake.port}`, '--pki-dir', testPki().dir, '--timeout-s', '3'], { out: (l) => out.push(l), err: (l) => err.push(l) });
+        assert.equal(code, 1);
+        assert.match(err.join('\n'), /^airlock agents: cannot reach the authenticator's Admin API at localhost:\d+: .*the server at localhost is not an authenticator: role radius, not authenticator/);
+      } finally {
+        fake.stop();
+      }
     });
   });
 

@@ -3,5 +3,5 @@ export { createCa, issueCertificate, issueIntermediateCa, certificateIssuer, ext
 export type { Pem, CaOptions, IntermediateCaOptions, IssueOptions, CertificateUsage, PkiErrorCode } from './certificates.js';
 export { writeDevPki, isValidPkiName, subjectCommonName, chainPem, devIssuerName } from './dev-pki.js';
 export type { DevPkiLayout, DevPkiOptions, PemPaths, PkiFileResult } from './dev-pki.js';
-export { CERTIFICATE_ROLES, roleMark, issuerMark, readRoleMark, verifyRole, commonNameOf } from './roles.js';
+export { CERTIFICATE_ROLES, roleMark, issuerMark, readRoleMark, verifyRole, serverRoleProblem, commonNameOf } from './roles.js';
 export type { CertificateRole, RoleMark, MarkReading, RoleVerdict } from './roles.js';

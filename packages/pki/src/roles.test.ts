@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import forge from 'node-forge';
-import { createCa, issueCertificate, issueIntermediateCa, issuerMark, PkiError, readRoleMark, roleMark, verifyRole, type CertificateRole, type Pem } from './index.js';
+import { createCa, issueCertificate, issueIntermediateCa, issuerMark, PkiError, readRoleMark, roleMark, serverRoleProblem, verifyRole, type CertificateRole, type Pem } from './index.js';
 
 const FAST = { keyBits: 1024 };
 
@@ -63,6 +63,20 @@ describe('verifyRole', () => {
     assert.deepEqual(readRoleMark(caX.station), { ok: true, mark: { kind: 'issuer', role: 'station' } });
     assert.deepEqual(readRoleMark(leaf(() => cas.operator, 'bob', ['urn:airlock:operator:bob'])()), { ok: true, mark: { kind: 'leaf', role: 'operator', id: 'bob' } });
     assert.deepEqual(readRoleMark(new X509Certificate(root.cert)), { ok: false, problem: 'none', detail: 'no urn:airlock: role mark in subjectAltName' });
+  });
+});
+
+describe('serverRoleProblem (a client checking the server)', () => {
+  it('takes the role named by the one mark, with the CN; refuses another role, no mark, a CA', () => {
+    const root = createCa(FAST);
+    const ca = issueIntermediateCa(root, { ...FAST, commonName: 'servers', uris: [issuerMark('authenticator')] });
+    const server = (cn: string, uris: string[]): Buffer => new X509Certificate(issueCertificate(ca, { ...FAST, commonName: cn, usage: 'server', dnsNames: ['localhost'], uris }).cert).raw;
+    assert.equal(serverRoleProblem(server('authenticator', [roleMark('authenticator', 'authenticator')]), 'authenticator'), undefined);
+    assert.equal(serverRoleProblem(server('radius-server', [roleMark('radius', 'radius-server')]), 'authenticator'), 'role radius, not authenticator');
+    assert.equal(serverRoleProblem(server('authenticator', []), 'authenticator'), 'no role mark, not authenticator');
+    assert.equal(serverRoleProblem(server('authenticator', [roleMark('authenticator', 'other')]), 'authenticator'), 'its mark names "other" but its CN is "authenticator"');
+    assert.equal(serverRoleProblem(new X509Certificate(ca.cert).raw, 'authenticator'), 'a CA certificate (issuer of authenticator), not authenticator');
+    assert.equal(serverRoleProblem(Buffer.from('junk'), 'authenticator'), 'the certificate cannot be parsed');
   });
 });
 

@@ -116,3 +116,25 @@ export function verifyRole(der: Buffer | X509Certificate, role: CertificateRole,
   }
   return { ok: true, id: mark.mark.id };
 }
+
+/**
+ * Why a TLS server's certificate (DER) is not one of `role`, or undefined when it is: the
+ * client's side of the roles (an agent or the CLI dialling the authenticator), which has the
+ * root CA but not the server's intermediate, so it checks the mark: exactly one, naming
+ * `role` and the certificate's own CN.
+ */
+export function serverRoleProblem(der: Buffer, role: CertificateRole): string | undefined {
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(der);
+  } catch {
+    return 'the certificate cannot be parsed';
+  }
+  const m = readRoleMark(x);
+  if (!m.ok) return m.problem === 'none' ? `no role mark, not ${role}` : `${m.detail}, not ${role}`;
+  if (m.mark.kind === 'issuer') return `a CA certificate (issuer of ${m.mark.role}), not ${role}`;
+  if (m.mark.role !== role) return `role ${m.mark.role}, not ${role}`;
+  const cn = commonNameOf(x);
+  if (cn !== m.mark.id) return `its mark names ${JSON.stringify(m.mark.id)} but its CN is ${JSON.stringify(cn ?? '')}`;
+  return undefined;
+}

@@ -4,7 +4,10 @@
  * and key: an agent certificate (issued by the agent CA, marked urn:airlock:agent:<CN>; the
  * authenticator refuses any other role), whose CN is the agent's identity. Its file holds
  * the chain, the certificate then the agent CA, as `airlock pki init` writes it, and that
- * chain is what the agent sends. Plaintext only when asked for explicitly.
+ * chain is what the agent sends. The other way round, the server must be an authenticator:
+ * besides its name, its certificate must carry the mark urn:airlock:authenticator:<CN> (a
+ * RADIUS server's certificate of the same root, or any other role's, is refused).
+ * Plaintext only when asked for explicitly.
  *
  * Command-line options shared by every driver's CLI, each with an environment variable
  * (for containers): --tls-ca / AIRLOCK_TLS_CA, --tls-cert / AIRLOCK_TLS_CERT, --tls-key /
@@ -16,7 +19,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { serverRoleProblem } from '@airlock/pki/roles';
 
 /** The parseArgs options of the link (merge them into a CLI's own). */
 export const LINK_CLI_OPTIONS = {
@@ -62,6 +67,17 @@ function readPem(what: string, path: string): Buffer {
   }
 }
 
+/**
+ * The TLS client's check of the server (grpc-js checkServerIdentity): the usual host name
+ * check, then the role: an authenticator's certificate (DESIGN.md "Security", "Roles").
+ */
+export function checkAuthenticatorIdentity(host: string, cert: PeerCertificate): Error | undefined {
+  const err = checkServerIdentity(host, cert);
+  if (err !== undefined) return err;
+  const problem = serverRoleProblem(cert.raw, 'authenticator');
+  return problem === undefined ? undefined : new Error(`the server at ${host} is not an authenticator: ${problem}`);
+}
+
 /** The CN of a PEM certificate. */
 export function commonNameOf(certPem: Buffer): string | undefined {
   const x = new X509Certificate(certPem);
@@ -103,7 +119,7 @@ export function linkSecurity(v: LinkCliValues, agentId: string | undefined): Age
   if (identity === undefined) throw new Error(`${cert} has no CN: the authenticator identifies agents by it`);
   const serverName = pick(v['tls-server-name'], 'AIRLOCK_TLS_SERVER_NAME');
   return {
-    credentials: grpc.credentials.createSsl(caPem, keyPem, certPem),
+    credentials: grpc.credentials.createSsl(caPem, keyPem, certPem, { checkServerIdentity: checkAuthenticatorIdentity }),
     channelOptions: serverName === undefined ? {} : { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName },
     identity,
     plaintext,

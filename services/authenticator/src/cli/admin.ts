@@ -6,7 +6,9 @@
 import { accessSync, constants, lstatSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
+import { checkServerIdentity } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { serverRoleProblem } from '@airlock/pki/roles';
 import { AdminClient, type AgentInfo, type ExplainStationResponse, type HandshakeInfo, type ListAgentsResponse, type ListStationsResponse, type StationInfo } from '@airlock/proto';
 import { macFromText, macText } from '../admin/backend.js';
 import { DEFAULT_ADMIN_SOCKET } from '../config.js';
@@ -101,7 +103,15 @@ function connect(v: ConnectionValues): Admin {
   if (ca === undefined || cert === undefined || key === undefined) {
     throw new UsageError('the Admin API over TCP needs an operator certificate: --pki-dir DIR [--operator NAME], or --tls-ca, --tls-cert and --tls-key (or use the local socket: --socket PATH)');
   }
-  const creds = grpc.credentials.createSsl(readFile(ca, 'the CA certificate'), readFile(key, 'the operator key'), readFile(cert, 'the operator certificate'));
+  // The server must be the authenticator: its name, and its role mark (a RADIUS server's certificate of the same root is not).
+  const creds = grpc.credentials.createSsl(readFile(ca, 'the CA certificate'), readFile(key, 'the operator key'), readFile(cert, 'the operator certificate'), {
+    checkServerIdentity: (host, peer) => {
+      const err = checkServerIdentity(host, peer);
+      if (err !== undefined) return err;
+      const problem = serverRoleProblem(peer.raw, 'authenticator');
+      return problem === undefined ? undefined : new Error(`the server at ${host} is not an authenticator: ${problem}`);
+    },
+  });
   if (v['tls-server-name'] !== undefined) options['grpc.ssl_target_name_override'] = v['tls-server-name'];
   const client = new AdminClient(server, creds, options);
   return { client, server, deadline: () => new Date(Date.now() + timeoutS * 1000) };

@@ -38,7 +38,10 @@ function linkOption(ctx: BenchContext): Link {
 function authConfig(link: Link, workers: number): Record<string, unknown> {
   return {
     cluster: { workers },
-    grpc: link === 'mtls' ? { plaintext: false, tls: serverTlsYaml() } : { plaintext: true },
+    // Every simulated AP connects from 127.0.0.1, where a real fleet comes from as many
+    // addresses as APs: the per-source cap on TLS handshakes would hold the whole fleet to
+    // 64 at a time (grpc.max_pending_handshakes, the total, still applies).
+    grpc: link === 'mtls' ? { plaintext: false, tls: serverTlsYaml(), max_pending_handshakes_per_source: 1_000_000 } : { plaintext: true },
     log: { level: 'warn' },
     agents: { reconnect_grace_s: 30 },
     networks: [{ ssid: SSID, akms: ['psk'], passphrases: [PASSPHRASE], group_rekey_s: 0 }],

@@ -162,7 +162,8 @@ void describe('AgentLink connections before TLS: caps and the handshake timeout'
     // Every flood connection was either refused at accept or closed by the deadline.
     assert.equal(metric(m, refused('source_pending')) + metric(m, TIMEOUTS), 3000);
     assert.equal(lived.length, metric(m, TIMEOUTS), 'the connections that lived are the ones timed out');
-    for (const s of lived) assert.ok(s >= HANDSHAKE_TIMEOUT_S - 0.1 && s <= HANDSHAKE_TIMEOUT_S + 1.5, `closed ${s.toFixed(2)} s after it connected, not about ${HANDSHAKE_TIMEOUT_S} s`);
+    // From the client's 'connect' event, which a busy client loop may see late.
+    for (const s of lived) assert.ok(s >= HANDSHAKE_TIMEOUT_S - 0.5 && s <= HANDSHAKE_TIMEOUT_S + 1.5, `closed ${s.toFixed(2)} s after it connected, not about ${HANDSHAKE_TIMEOUT_S} s`);
     assert.ok(statuses.length >= 5 && statuses.every((s) => s === 200), `/healthz during the flood: ${statuses.join(',')}`);
     assert.equal(metric(m, 'airlock_connections_pending'), 0);
     assert.equal(metric(m, 'airlock_connections_open'), 1, "the agent's connection");
@@ -183,7 +184,7 @@ void describe('AgentLink connections before TLS: caps and the handshake timeout'
     const delta = (k: string): number => metric(m, k) - metric(before, k);
     assert.ok(http1.closedAt! - http1.connectedAt! < 1000, `not TLS: closed after ${(http1.closedAt! - http1.connectedAt!).toFixed(0)} ms`);
     const stalledS = (stalled.closedAt! - stalled.connectedAt!) / 1000;
-    assert.ok(stalledS >= HANDSHAKE_TIMEOUT_S - 0.1 && stalledS <= HANDSHAKE_TIMEOUT_S + 1.5, `stalled: closed after ${stalledS.toFixed(2)} s`);
+    assert.ok(stalledS >= HANDSHAKE_TIMEOUT_S - 0.5 && stalledS <= HANDSHAKE_TIMEOUT_S + 1.5, `stalled: closed after ${stalledS.toFixed(2)} s`);
     assert.equal(delta('airlock_connection_handshake_failures_total{reason="tls"}'), 1);
     assert.equal(delta(TIMEOUTS), 1);
   });

@@ -20,6 +20,7 @@ void test('every contract metric is exposed with its type', async () => {
     ['airlock_mic_failure_diagnoses_total', 'counter'],
     ['airlock_agent_protocol_errors_total', 'counter'],
     ['airlock_agent_throttled_total', 'counter'],
+    ['airlock_bss_claims', 'gauge'],
     ['airlock_agent_command_failures_total', 'counter'],
     ['airlock_radius_invalid_responses_total', 'counter'],
     ['airlock_log_lines_suppressed_total', 'counter'],

@@ -19,11 +19,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { histogramQuantile } from '@airlock/authenticator';
-import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
+import type { EdgeAgent } from '@airlock/edge-agent';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
-import { agentCredentials, serverTlsYaml, testPkiDir } from '../support/test-pki.js';
+import { healthyJoins, type HealthyJoins } from '../support/healthy-agents.js';
+import { serverTlsYaml, testPkiDir } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
 const AGENTS = 3;
@@ -32,12 +31,7 @@ const STALL_SCRIPT = new URL('../support/stall-agent.js', import.meta.url).pathn
 
 type Attack = 'none' | 'stalled' | 'spoof' | 'table';
 
-interface PhaseResult {
-  p50Ms: number;
-  p99Ms: number;
-  joins: number;
-  metrics: Map<string, number>;
-  /** The attacker's own account: associations written. */
+interface PhaseResult extends HealthyJoins {  /** The attacker's own account: associations written. */
   associations: number;
   /** Stations the authenticator held when the healthy agents started. */
   heldAtStart: number;
@@ -75,7 +69,6 @@ async function phase(workDir: string, attack: Attack): Promise<PhaseResult> {
     networks: [{ ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 }],
   });
   const agents: EdgeAgent[] = [];
-  const drivers: SimDriver[] = [];
   let attacker: ChildProcess | undefined;
   let associations = 0;
   try {
@@ -100,28 +93,12 @@ async function phase(workDir: string, attack: Attack): Promise<PhaseResult> {
       }
     }
     const heldAtStart = held(await auth.metrics());
-    for (let i = 1; i <= AGENTS; i++) {
-      const t = { agentNumber: i, bsses: 2, stations: STATIONS, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
-      const driver = new SimDriver({ bsses: simBsses(t), stations: simStations(t), behaviour: { joinSpreadMs: 3000 }, seed: i });
-      drivers.push(driver);
-      agents.push(new EdgeAgent({ agentId: `ap-${i}`, target: `localhost:${auth.grpcTarget.split(':')[1]}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials(`ap-${i}`) }));
-    }
-    await Promise.all(agents.map((a) => a.start()));
-    assert.ok(await waitFor(() => drivers.every((d) => d.authorizedCount() === STATIONS), 30_000), `${attack}: authorized ${drivers.map((d) => d.authorizedCount()).join(', ')}`);
-    await waitFor(async () => (await auth.metrics()).get('airlock_join_duration_seconds_count{akm="psk"}') === AGENTS * STATIONS, 5000);
-    const metrics = await auth.metrics();
+    const joined = await healthyJoins(auth, AGENTS, STATIONS, agents, attack);
     if (attacker !== undefined) {
       associations = (await attackerResult(attacker)).associations;
       attacker = undefined;
     }
-    return {
-      p50Ms: histogramQuantile(metrics, 'airlock_join_duration_seconds', 0.5) * 1000,
-      p99Ms: histogramQuantile(metrics, 'airlock_join_duration_seconds', 0.99) * 1000,
-      joins: metrics.get('airlock_join_duration_seconds_count{akm="psk"}') ?? 0,
-      metrics,
-      associations,
-      heldAtStart,
-    };
+    return { ...joined, associations, heldAtStart };
   } finally {
     if (attacker !== undefined) await attackerResult(attacker);
     await Promise.all(agents.map((a) => a.stop()));

@@ -15,24 +15,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { histogramQuantile } from '@airlock/authenticator';
-import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
+import type { EdgeAgent } from '@airlock/edge-agent';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
-import { agentCredentials, serverTlsYaml, testPkiDir } from '../support/test-pki.js';
+import { healthyJoins, type HealthyJoins } from '../support/healthy-agents.js';
+import { serverTlsYaml, testPkiDir } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
 const AGENTS = 3;
 const STATIONS = 40;
 const FLOOD_SCRIPT = new URL('../support/flood-agent.js', import.meta.url).pathname;
 
-interface PhaseResult {
-  p50Ms: number;
-  p99Ms: number;
-  joins: number;
+interface PhaseResult extends HealthyJoins {
   rssStartKb: number;
   rssMaxKb: number;
-  metrics: Map<string, number>;
   flood?: { written: number; seconds: number };
 }
 
@@ -66,8 +61,8 @@ async function phase(workDir: string, name: string, flood: boolean): Promise<Pha
     networks: [{ ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 }],
   });
   const agents: EdgeAgent[] = [];
-  const drivers: SimDriver[] = [];
   let flooder: ChildProcess | undefined;
+  let joined: HealthyJoins | undefined;
   try {
     const rssStartKb = auth.rssKb();
     let rssMaxKb = rssStartKb;
@@ -79,30 +74,13 @@ async function phase(workDir: string, name: string, flood: boolean): Promise<Pha
         assert.ok(await waitFor(async () => ((await auth.metrics()).get('airlock_agent_throttled_total') ?? 0) > 0, 10_000), 'the flooder was throttled');
         await new Promise((r) => setTimeout(r, 1000));
       }
-      for (let i = 1; i <= AGENTS; i++) {
-        const t = { agentNumber: i, bsses: 2, stations: STATIONS, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
-        const driver = new SimDriver({ bsses: simBsses(t), stations: simStations(t), behaviour: { joinSpreadMs: 3000 }, seed: i });
-        drivers.push(driver);
-        agents.push(new EdgeAgent({ agentId: `ap-${i}`, target: `localhost:${auth.grpcTarget.split(':')[1]}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials(`ap-${i}`) }));
-      }
-      await Promise.all(agents.map((a) => a.start()));
-      assert.ok(await waitFor(() => drivers.every((d) => d.authorizedCount() === STATIONS), 30_000), `authorized: ${drivers.map((d) => d.authorizedCount()).join(', ')}`);
-      await waitFor(async () => (await auth.metrics()).get('airlock_join_duration_seconds_count{akm="psk"}') === AGENTS * STATIONS, 5000);
+      joined = await healthyJoins(auth, AGENTS, STATIONS, agents);
     } finally {
       clearInterval(sampler);
     }
-    const metrics = await auth.metrics();
     const floodResult = flooder === undefined ? undefined : await stopFlood(flooder);
     flooder = undefined;
-    return {
-      p50Ms: histogramQuantile(metrics, 'airlock_join_duration_seconds', 0.5) * 1000,
-      p99Ms: histogramQuantile(metrics, 'airlock_join_duration_seconds', 0.99) * 1000,
-      joins: metrics.get('airlock_join_duration_seconds_count{akm="psk"}') ?? 0,
-      rssStartKb,
-      rssMaxKb,
-      metrics,
-      flood: floodResult,
-    };
+    return { ...joined, rssStartKb, rssMaxKb, flood: floodResult };
   } finally {
     if (flooder !== undefined) await stopFlood(flooder);
     await Promise.all(agents.map((a) => a.stop()));

@@ -221,18 +221,12 @@ export class FairAdmission<T extends Admittable> {
   /** The next waiting entry whose BSS may take a slot, granted; round-robin over agents, then BSSes. */
   private nextAdmissible(): T | undefined {
     for (const agent of this.ring) {
-      for (const bss of agent.ring) {
-        if (!this.admissible(bss)) continue;
-        const e = this.popWaiting(bss);
-        if (e === undefined) continue;
-        // Served: this BSS and this agent go to the back of their rings.
-        agent.ring.delete(bss);
-        if (bss.waiting > 0) agent.ring.add(bss);
-        this.ring.delete(agent);
-        if (agent.waiting > 0) this.ring.add(agent);
-        this.grant(e, bss);
-        return e;
-      }
+      const e = this.serve(agent, (bss) => this.admissible(bss));
+      if (e === undefined) continue;
+      // Served: this agent goes to the back of the ring.
+      this.ring.delete(agent);
+      if (agent.waiting > 0) this.ring.add(agent);
+      return e;
     }
     return undefined;
   }
@@ -241,8 +235,13 @@ export class FairAdmission<T extends Admittable> {
   private recycled(agent: AgentNode<T>): T | undefined {
     if (agent.waiting === 0 || this.agents.get(agent.key) !== agent) return undefined;
     const bsses = Math.max(2, this.activeBsses);
+    return this.serve(agent, (bss) => bss.inFlight < this.limit() / bsses);
+  }
+
+  /** The oldest waiting entry of the first of the agent's BSSes that `may` take a slot, granted; that BSS goes to the back of the agent's ring. */
+  private serve(agent: AgentNode<T>, may: (bss: BssNode<T>) => boolean): T | undefined {
     for (const bss of agent.ring) {
-      if (bss.inFlight >= this.limit() / bsses) continue;
+      if (!may(bss)) continue;
       const e = this.popWaiting(bss);
       if (e === undefined) continue;
       agent.ring.delete(bss);

@@ -27,7 +27,7 @@ import { startAuthenticatorProcess, REPO_ROOT, type AuthenticatorProcess } from 
 import { agentCredentials, serverTlsYaml, testPki } from '../support/test-pki.js';
 import { testConfig, TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
-const CLI = join(REPO_ROOT, 'services/authenticator/dist/cli/airlock.js');
+const RUN_AS = new URL('../support/run-as.js', import.meta.url).pathname;
 const MAIN = join(REPO_ROOT, 'services/authenticator/dist/main.js');
 /** The socket's group here: a number no user has (root may give a file any group). */
 const ADMIN_GID = 4242;
@@ -40,10 +40,18 @@ interface Run {
   err: string;
 }
 
-/** Runs `node args` as `nobody` (setpriv), with `groups` as its supplementary groups. */
-function asNobody(args: string[], groups: number[] = []): Run {
-  const ids = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, groups.length === 0 ? '--clear-groups' : `--groups=${groups.join(',')}`];
-  const r = spawnSync('setpriv', [...ids, process.execPath, ...args], { encoding: 'utf8', timeout: 15_000 });
+/** Runs `node args` as `nobody` (setpriv), with no supplementary group. */
+function asNobody(args: string[]): Run {
+  const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, ...args], { encoding: 'utf8', timeout: 15_000 });
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+}
+
+/**
+ * The `airlock` CLI as `nobody`, with `groups` as its supplementary groups: loaded as root,
+ * run as nobody (test/support/run-as.ts), so a checkout nobody cannot read still tests this.
+ */
+function cliAsNobody(args: string[], groups: number[] = []): Run {
+  const r = spawnSync(process.execPath, [RUN_AS, String(NOBODY), String(NOBODY), groups.length === 0 ? '-' : groups.join(','), 'cli', ...args], { encoding: 'utf8', timeout: 15_000 });
   return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
 }
 
@@ -106,14 +114,14 @@ void describe('the Admin API on a local socket', () => {
   void it('nobody cannot connect (EACCES); the CLI says who may', () => {
     const raw = asNobody(['-e', `require('node:net').connect(${JSON.stringify(socket)}).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`]);
     assert.equal(raw.out, 'EACCES', raw.err);
-    const r = asNobody([CLI, 'stations', '--socket', socket]);
+    const r = cliAsNobody(['stations', '--socket', socket]);
     assert.equal(r.code, 1, r.err);
     assert.equal(r.err, `airlock stations: permission denied on ${socket} (EACCES): administer as root or as a member of the socket's group (the authenticator's admin.socket_group)`);
     assert.equal(r.out, '');
   });
 
   void it("nobody in the socket's group may administer", () => {
-    const r = asNobody([CLI, 'agents', '--socket', socket, '--json'], [ADMIN_GID]);
+    const r = cliAsNobody(['agents', '--socket', socket, '--json'], [ADMIN_GID]);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual((JSON.parse(r.out) as { agentId: string }[]).map((a) => a.agentId), ['ap-1']);
   });
@@ -149,7 +157,7 @@ void describe('the default socket for an unprivileged user', () => {
     const file = join(dir, 'nobody.yaml');
     // Everything else on free ports; admin.socket left at its default.
     writeFileSync(file, `grpc: { listen: "127.0.0.1:0", plaintext: true }\nhttp: { listen: "127.0.0.1:0" }\nlog: { level: info }\nnetworks: [{ ssid: a, akms: [psk], passphrases: ["password"] }]\n`, { mode: 0o644 });
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, MAIN, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUN_AS, String(NOBODY), String(NOBODY), '-', 'authenticator', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));

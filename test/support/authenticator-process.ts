@@ -6,7 +6,7 @@
  * AIRLOCK_BENCH_AUTH_NODE_ARGS adds node flags to it (profiling: "--cpu-prof --cpu-prof-dir=DIR").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,15 +20,43 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO_ROOT, 'services/authenticator/dist/main.js');
 const READY_TIMEOUT_MS = 15_000;
 
-/** A free TCP port on 127.0.0.1 (released before return: the authenticator binds it next). */
+/**
+ * A free TCP port on 127.0.0.1 (released before return: the authenticator binds it next).
+ * Chosen below the kernel's ephemeral range (ip_local_port_range): a port the kernel picked
+ * for us could be handed out again, before the authenticator binds it, as the local port of
+ * some outgoing connection (it happened: EADDRINUSE on the Admin port).
+ */
 export async function freeTcpPort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let attempt = 0; low > 12_000 && attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await bindable(port)) return port;
+  }
+  return listenOn(0);
+}
+
+/** The low end of the kernel's ephemeral port range (0 when unknown). */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function bindable(port: number): Promise<boolean> {
+  return listenOn(port).then(() => true, () => false);
+}
+
+/** Listens on 127.0.0.1:port (0: any), closes, and returns the port. */
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(port, '127.0.0.1', () => {
       const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
+      const got = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      s.close(() => resolve(got));
     });
   });
 }

@@ -10,7 +10,8 @@
  * console output. The command writes its results into `workDir`, which the host reads.
  *
  * Inside the VM, /tmp is a tmpfs (Unix sockets, such as wpa_supplicant's control sockets
- * and wpa_cli's, do not work over 9p); a `workDir` under the host's /tmp is bound into it.
+ * and wpa_cli's, do not work over 9p); the repository and a `workDir` under the host's /tmp
+ * are bound into it.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,9 +93,12 @@ function stage2Script(o: VmOptions, exitFile: string): string {
     'mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs shm /dev/shm; mount -t tmpfs run /run',
     ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     // /tmp is a tmpfs in the VM (Unix sockets do not work over 9p: wpa_cli binds its own in
-    // /tmp); a work directory under the host's /tmp is bound back in.
+    // /tmp); the repository (a fresh clone made with mktemp -d lives there) and the work
+    // directory, when under the host's /tmp, are bound back in.
     'mkdir -p /run/host-tmp && mount --bind /tmp /run/host-tmp && mount -t tmpfs tmp /tmp',
-    ...(o.workDir.startsWith('/tmp/') ? [`mkdir -p ${shellQuote(o.workDir)} && mount --bind ${shellQuote(`/run/host-tmp/${o.workDir.slice('/tmp/'.length)}`)} ${shellQuote(o.workDir)}`] : []),
+    ...[REPO_ROOT.replace(/\/+$/, ''), o.workDir]
+      .filter((d) => d.startsWith('/tmp/'))
+      .map((d) => `mkdir -p ${shellQuote(d)} && mount --bind ${shellQuote(`/run/host-tmp/${d.slice('/tmp/'.length)}`)} ${shellQuote(d)}`),
     'mkdir -p "$TMPDIR" /run/netns',
     'ip link set lo up',
     `modprobe mac80211_hwsim radios=${o.radios} || echo "airlock-vm: mac80211_hwsim did not load"`,

@@ -9,6 +9,8 @@ import { Cipher, type AgentMessage, type Hello } from '@airlock/proto';
 import {
   AuthenticatorCore,
   decodeRsne,
+  FairAdmission,
+  type Admittable,
   formatMac,
   isMac,
   macKey,
@@ -163,6 +165,8 @@ export class AuthenticatorService implements SessionHost {
   }
   private stopped = false;
   private radius: RadiusClient | undefined;
+  /** Turns at the RADIUS client's in-flight slots, per agent and per BSS (sendAccessRequest). */
+  private readonly radiusTurns = new FairAdmission<RadiusTurn>(() => this.config.radius.maxInFlight, (t) => ({ agent: t.e.agentId, bss: macKey(t.e.bssid) }));
   private readonly random: (n: number) => Buffer;
   private nas: NasIdentity;
   private readonly acctSessions = new Map<string, AcctSession>();
@@ -873,10 +877,31 @@ export class AuthenticatorService implements SessionHost {
 
   // ---- RADIUS ------------------------------------------------------------------------
 
+  /**
+   * An Access-Request when its turn comes: the RADIUS client's radius.max_in_flight slots
+   * are shared out per agent and per BSS (FairAdmission, as the handshake slots), so one
+   * agent's stations flooding EAP (or a slow server holding their requests) cost only that
+   * agent's share; the others' requests go out at once.
+   */
   private sendAccessRequest(e: Extract<Effect, { type: 'radius-request' }>): void {
+    const turn: RadiusTurn = { e, admitted: false, waitingAdmission: false };
+    if (this.radiusTurns.request(turn)) this.startAccessRequest(turn);
+  }
+
+  private startAccessRequest(turn: RadiusTurn): void {
+    const e = turn.e;
+    const done = (): void => {
+      for (const next of this.radiusTurns.release(turn)) this.startAccessRequest(next);
+    };
     const client = this.radius;
     if (client === undefined) {
-      queueMicrotask(() => this.deliverRadius(e.ref, { outcome: 'timeout' }));
+      queueMicrotask(() => {
+        try {
+          this.deliverRadius(e.ref, { outcome: 'timeout' });
+        } finally {
+          done();
+        }
+      });
       return;
     }
     const key = macKey(e.sta);
@@ -892,12 +917,20 @@ export class AuthenticatorService implements SessionHost {
           this.log.info({ sta: formatMac(e.sta), from: holder, to: res.server }, 'EAP conversation lost in RADIUS failover');
           outcome = { outcome: 'timeout' };
         }
-        this.deliverRadius(e.ref, outcome);
+        try {
+          this.deliverRadius(e.ref, outcome);
+        } finally {
+          done();
+        }
       },
       (err: unknown) => {
         this.conversationServer.delete(key);
         this.remoteLog.bss.write(this.log, 'warn', `${macKey(e.bssid)}|radius-timeout`, { bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: err instanceof Error ? err.message : String(err) }, 'no RADIUS server answered');
-        this.deliverRadius(e.ref, { outcome: 'timeout' });
+        try {
+          this.deliverRadius(e.ref, { outcome: 'timeout' });
+        } finally {
+          done();
+        }
       },
     );
   }
@@ -990,4 +1023,9 @@ function cipherEnum(selector: number): Cipher {
 function backoffOptions(l: AuthenticatorConfig['limits']): CoreOptions['macBackoff'] {
   if (l.macBackoffAfterFailures === 0) return false;
   return { afterFailures: l.macBackoffAfterFailures, initialMs: l.macBackoffInitialS * 1000, maxMs: Math.max(l.macBackoffMaxS, l.macBackoffInitialS) * 1000 };
+}
+
+/** An Access-Request waiting for, or holding, one of the RADIUS client's in-flight slots. */
+interface RadiusTurn extends Admittable {
+  e: Extract<Effect, { type: 'radius-request' }>;
 }

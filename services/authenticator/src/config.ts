@@ -517,7 +517,7 @@ const CONFIG_SCHEMA: Rule = {
         nas_ip_address: { type: 'string', doc: 'NAS-IP-Address, or "" for none', expect: 'an IPv4 address or ""', default: '', check: checkIpv4OrEmpty },
         accounting: { type: 'boolean', doc: 'send Accounting Start/Interim/Stop (RFC 2866)', default: true },
         interim_interval_s: { type: 'integer', doc: 'Interim-Update interval', min: 0, max: 86_400, unit: 'seconds; 0 = none', default: 600 },
-        max_in_flight: { type: 'integer', doc: 'Access-Requests outstanding at once; more wait their turn', min: 1, max: 65_536, default: 1024 },
+        max_in_flight: { type: 'integer', doc: 'Access-Requests outstanding at once, shared out per agent and per BSS; more wait their turn', min: 1, max: 65_536, default: 1024 },
       },
     },
     eap: {

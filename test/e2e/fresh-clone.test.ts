@@ -89,6 +89,11 @@ void describe('a fresh clone: npm install && npm start, then npm test\'s pretest
     assert.equal(r.status, 0, r.out);
     assert.ok(existsSync(join(clone, 'services/authenticator/dist/main.js')), 'npm install built the authenticator');
     assert.ok(existsSync(join(clone, 'services/edge-agent/dist/main.js')), 'npm install built the edge agent');
+    // `npx airlock` right after the first install (npm links a workspace's bin before
+    // `prepare` builds dist/: the bin is a file in the repository).
+    const npx = await run('npx', ['--no-install', 'airlock', '--help'], clone, 60_000);
+    assert.equal(npx.status, 0, `npx airlock --help:\n${npx.out}`);
+    assert.match(npx.out, /^usage: airlock <command>/m);
     const status = await run('git', ['status', '--porcelain'], clone, 30_000);
     afterInstall = status.out;
     // npm rewrites a package-lock.json that does not match the package.json files.

@@ -17,7 +17,9 @@ const coreRestrictedSyntax = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/proto/src/gen/**', 'scripts/**', 'eslint.config.js'] },
+  // Plain JavaScript outside the TypeScript projects: scripts/, and the npm bin shim (a file
+  // npm can link before dist/ is built).
+  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/proto/src/gen/**', 'scripts/**', 'services/*/bin/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

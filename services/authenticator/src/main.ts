@@ -12,19 +12,42 @@ import { reloadConfigFile } from './config-reload.js';
 import { startPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { startAuthenticator } from './server.js';
+import { AUTHENTICATOR_VERSION } from './version.js';
 
-function usage(): never {
-  console.error('usage: airlock-authenticator --config FILE');
+const USAGE = `usage: airlock-authenticator --config FILE   (or AIRLOCK_CONFIG=FILE)
+
+The central authenticator: AgentLink (gRPC, mTLS) for the edge agents, the RADIUS client,
+/metrics, /healthz, /readyz and the status page, the Admin API for the airlock CLI.
+FILE is YAML (services/authenticator/config/example.yaml documents every key); values can
+be overridden by AIRLOCK__SECTION__KEY environment variables. SIGHUP reloads the file.
+
+  --config FILE   the configuration
+  --help, -h      this text
+  --version       the version`;
+
+/** A usage error: one line, exit 2. */
+function usage(problem: string): never {
+  console.error(`airlock-authenticator: ${problem} (usage: airlock-authenticator --config FILE; --help for more)`);
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
-let path = process.env.AIRLOCK_CONFIG;
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (args.includes('--version')) {
+  console.log(`airlock-authenticator ${AUTHENTICATOR_VERSION}`);
+  process.exit(0);
+}
+const fromEnv = process.env.AIRLOCK_CONFIG;
+let path = fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--config' && args[i + 1] !== undefined) path = args[++i];
-  else usage();
+  else if (args[i] === '--config') usage('--config needs a file');
+  else usage(`unknown argument ${JSON.stringify(args[i])}`);
 }
-if (path === undefined) usage();
+if (path === undefined) usage('no configuration: give --config FILE or set AIRLOCK_CONFIG');
 const configPath = path;
 const loaded = loadConfigFile(configPath);
 if (!loaded.ok) {

@@ -13,22 +13,23 @@
  * interface adds a BSS on the same radio. The radio's counters (frames, refusals by status
  * code, drops by reason) are logged every --counters-log-s seconds when they changed.
  */
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadNetlinkBinding, NETLINK_MISSING, Nl80211Driver, parseRadioSpec, type RadioBssSpec } from './drivers/nl80211/index.js';
+import { parseAgentArgs } from './cli-args.js';
 import { agentLinkOrFail, driverCliFail, DRIVER_CLI_OPTIONS, runAgent, type CliFail } from './driver-cli.js';
 
 // Typed explicitly: a call to it ends control flow (never).
 const fail: CliFail = driverCliFail('nl80211');
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
+  const v = parseAgentArgs(
+    {
       ...DRIVER_CLI_OPTIONS,
       radio: { type: 'string', multiple: true, default: [] },
       'counters-log-s': { type: 'string', default: '60' },
     },
-  });
+    fail,
+  );
   if (v['agent-id'] === undefined) fail('--agent-id is required');
   if (v.radio.length === 0) fail('at least one --radio IFACE:ssid=... is required');
   const agentId = v['agent-id'];

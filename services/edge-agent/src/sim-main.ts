@@ -12,17 +12,23 @@
  * checking the RADIUS server's certificate against --eap-ca and --eap-server-name.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { AKM } from '@airlock/rsn';
 import pino from 'pino';
 import { EdgeAgent } from './agent.js';
+import { parseAgentArgs } from './cli-args.js';
 import { keepHealthFile } from './health-file.js';
 import { SimDriver } from './drivers/sim/sim-driver.js';
 import { simBsses, simStations } from './sim-topology.js';
 import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
 
-const { values: v } = parseArgs({
-  options: {
+/** One line on stderr and exit 2 (a usage error). */
+function usageFail(text: string): never {
+  console.error(`airlock-agent: ${text}`);
+  process.exit(2);
+}
+
+const v = parseAgentArgs(
+  {
     'agent-id': { type: 'string' },
     'agent-number': { type: 'string', default: '1' },
     authenticator: { type: 'string', default: '127.0.0.1:50051' },
@@ -46,7 +52,8 @@ const { values: v } = parseArgs({
     'health-file': { type: 'string' },
     ...LINK_CLI_OPTIONS,
   },
-});
+  usageFail,
+);
 
 function num(name: string, s: string | undefined, lo: number, hi: number): number {
   const x = Number(s);

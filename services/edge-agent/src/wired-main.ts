@@ -15,22 +15,23 @@
  * (WPA-PSK: wpa_supplicant sends nothing first); `akm=none` announces no RSN element (IEEE
  * 802.1X without key management: the port opens after EAP success, no 4-way handshake).
  */
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { parsePortSpec, WiredDriver, wiredDriverUnavailable, type WiredPortSpec } from './drivers/wired/index.js';
+import { parseAgentArgs } from './cli-args.js';
 import { agentLinkOrFail, driverCliFail, DRIVER_CLI_OPTIONS, runAgent, type CliFail } from './driver-cli.js';
 
 // Typed explicitly: a call to it ends control flow (never).
 const fail: CliFail = driverCliFail('wired');
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
+  const v = parseAgentArgs(
+    {
       ...DRIVER_CLI_OPTIONS,
       port: { type: 'string', multiple: true, default: [] },
       'static-rejoin-ms': { type: 'string', default: '10000' },
     },
-  });
+    fail,
+  );
   if (v['agent-id'] === undefined) fail('--agent-id is required');
   if (v.port.length === 0) fail('at least one --port IFACE:ssid=... is required');
   const agentId = v['agent-id'];

@@ -5,6 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { AUTHENTICATOR_VERSION } from '../version.js';
 import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, oneLine, UsageError, type CliIo, type Command } from './command.js';
 import { agentsCommand, disconnectCommand, explainCommand, rekeyCommand, stationsCommand } from './admin.js';
 import { configCommand } from './config.js';
@@ -16,7 +17,7 @@ export const COMMANDS: readonly Command[] = [agentsCommand, stationsCommand, exp
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return ['usage: airlock <command> [options]   (airlock <command> --help for details)', '', 'commands:', ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)].join('\n');
+  return ['usage: airlock <command> [options]   (airlock <command> --help for details; airlock --version)', '', 'commands:', ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)].join('\n');
 }
 
 /**
@@ -35,6 +36,10 @@ export async function runCli(argv: string[], terminal: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     io.out(topHelp());
+    return 0;
+  }
+  if (name === '--version' || name === 'version') {
+    io.out(`airlock ${AUTHENTICATOR_VERSION}`);
     return 0;
   }
   if (name === undefined) {

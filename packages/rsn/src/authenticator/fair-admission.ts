@@ -96,10 +96,7 @@ export class FairAdmission<T extends Admittable> {
       this.grant(e, bss);
       return true;
     }
-    this.activate(bss, () => {
-      bss.waiting++;
-      bss.agent.waiting++;
-    });
+    this.count(bss, 'waiting', 1);
     this.waitingTotal++;
     e.waitingAdmission = true;
     bss.queue.push(e);
@@ -132,22 +129,11 @@ export class FairAdmission<T extends Admittable> {
     const bss = this.bssOf.get(e);
     if (bss === undefined) return false;
     const released = e.admitted;
-    if (e.waitingAdmission) {
-      e.waitingAdmission = false;
-      this.deactivate(bss, () => {
-        bss.waiting--;
-        bss.agent.waiting--;
-      });
-      this.waitingTotal--;
-      // Its queue entry is skipped when reached; an emptied queue leaves the rings now.
-      if (bss.waiting === 0) this.unqueue(bss);
-    }
+    // Its queue entry is skipped when reached.
+    if (e.waitingAdmission) this.stopWaiting(e, bss);
     if (e.admitted) {
       e.admitted = false;
-      this.deactivate(bss, () => {
-        bss.inFlight--;
-        bss.agent.inFlight--;
-      });
+      this.count(bss, 'inFlight', -1);
       this.total--;
     }
     this.bssOf.delete(e);
@@ -210,10 +196,7 @@ export class FairAdmission<T extends Admittable> {
   }
 
   private grant(e: T, bss: BssNode<T>): void {
-    this.activate(bss, () => {
-      bss.inFlight++;
-      bss.agent.inFlight++;
-    });
+    this.count(bss, 'inFlight', 1);
     this.total++;
     e.admitted = true;
   }
@@ -260,13 +243,7 @@ export class FairAdmission<T extends Admittable> {
         bss.head = 0;
       }
       if (!e.waitingAdmission || this.bssOf.get(e) !== bss) continue;
-      e.waitingAdmission = false;
-      this.deactivate(bss, () => {
-        bss.waiting--;
-        bss.agent.waiting--;
-      });
-      this.waitingTotal--;
-      if (bss.waiting === 0) this.unqueue(bss);
+      this.stopWaiting(e, bss);
       return e;
     }
     this.unqueue(bss);
@@ -280,21 +257,22 @@ export class FairAdmission<T extends Admittable> {
     if (bss.agent.waiting === 0) this.ring.delete(bss.agent);
   }
 
-  /** Runs a change of counts, keeping the counts of active BSSes and agents. */
-  private activate(bss: BssNode<T>, change: () => void): void {
-    const wasBss = active(bss);
-    const wasAgent = active(bss.agent);
-    change();
-    if (!wasBss && active(bss)) this.activeBsses++;
-    if (!wasAgent && active(bss.agent)) this.activeAgents++;
+  /** `e` no longer waits; an emptied queue leaves the rings now. */
+  private stopWaiting(e: T, bss: BssNode<T>): void {
+    e.waitingAdmission = false;
+    this.count(bss, 'waiting', -1);
+    this.waitingTotal--;
+    if (bss.waiting === 0) this.unqueue(bss);
   }
 
-  private deactivate(bss: BssNode<T>, change: () => void): void {
+  /** Changes a count of a BSS and its agent, keeping the counts of active BSSes and agents. */
+  private count(bss: BssNode<T>, what: 'inFlight' | 'waiting', delta: 1 | -1): void {
     const wasBss = active(bss);
     const wasAgent = active(bss.agent);
-    change();
-    if (wasBss && !active(bss)) this.activeBsses--;
-    if (wasAgent && !active(bss.agent)) this.activeAgents--;
+    bss[what] += delta;
+    bss.agent[what] += delta;
+    this.activeBsses += Number(active(bss)) - Number(wasBss);
+    this.activeAgents += Number(active(bss.agent)) - Number(wasAgent);
   }
 
   /** Forgets a BSS (and its agent) that holds and wants nothing. */

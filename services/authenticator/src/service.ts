@@ -166,6 +166,8 @@ export class AuthenticatorService implements SessionHost {
   private stopped = false;
   private radius: RadiusClient | undefined;
   /** Turns at the RADIUS client's in-flight slots, per agent and per BSS (sendAccessRequest). */
+  /** The waiting turn of each station (by macKey), at most one. */
+  private readonly radiusWaiting = new Map<string, RadiusTurn>();
   private readonly radiusTurns = new FairAdmission<RadiusTurn>(() => this.config.radius.maxInFlight, (t) => ({ agent: t.e.agentId, bss: macKey(t.e.bssid) }));
   private readonly random: (n: number) => Buffer;
   private nas: NasIdentity;
@@ -884,12 +886,24 @@ export class AuthenticatorService implements SessionHost {
    * agent's share; the others' requests go out at once.
    */
   private sendAccessRequest(e: Extract<Effect, { type: 'radius-request' }>): void {
+    // At most one waiting turn per station: a station that restarted its EAP exchange
+    // meanwhile made the waiting request stale (the core waits for the new ref only), so the
+    // new one takes its place in the queue. Waiting turns are bounded by the stations.
+    const key = macKey(e.sta);
+    const waiting = this.radiusWaiting.get(key);
+    if (waiting !== undefined) {
+      waiting.e = e;
+      return;
+    }
     const turn: RadiusTurn = { e, admitted: false, waitingAdmission: false };
     if (this.radiusTurns.request(turn)) this.startAccessRequest(turn);
+    else this.radiusWaiting.set(key, turn);
   }
 
   private startAccessRequest(turn: RadiusTurn): void {
     const e = turn.e;
+    const key = macKey(e.sta);
+    if (this.radiusWaiting.get(key) === turn) this.radiusWaiting.delete(key);
     const done = (): void => {
       for (const next of this.radiusTurns.release(turn)) this.startAccessRequest(next);
     };
@@ -904,7 +918,6 @@ export class AuthenticatorService implements SessionHost {
       });
       return;
     }
-    const key = macKey(e.sta);
     client.accessRequest(accessRequestAttributes(e, this.nas)).then(
       (res) => {
         let outcome = outcomeOf(res.code, res.attributes, res.mppe);

@@ -2,6 +2,7 @@
 export {
   RadiusClient,
   retransmitTimeout,
+  type AccessRequestOptions,
   type AccessResult,
   type AccountingResult,
   type MppeKeys,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 
-import { encryptMppeKey, vendorAttribute, type RadiusAttribute } from '../codec/index.js';
+import { encryptMppeKey, unhideUserPassword, vendorAttribute, type RadiusAttribute } from '../codec/index.js';
 import {
   RadiusClient,
   RadiusClientError,
@@ -25,6 +25,7 @@ const ACCOUNTING_RESPONSE = 5;
 const ACCESS_CHALLENGE = 11;
 const STATUS_SERVER = 12;
 const USER_NAME = 1;
+const USER_PASSWORD = 2;
 const STATE = 24;
 const ACCT_STATUS_TYPE = 40;
 const ACCT_DELAY_TIME = 41;
@@ -251,6 +252,27 @@ describe('RadiusClient', () => {
     const r3 = await c.accessRequest([userName('carol')]);
     assert.equal(r3.server, 'primary', 'back to the primary once it answers again');
     assert.deepEqual(states, [['primary', false], ['primary', true]], 'onServerState: alive again after the probe was answered');
+  });
+
+  it('User-Password (RFC 2865 §5.2) is hidden per server: with each secret and Request Authenticator, after failover too', async () => {
+    const password = Buffer.from('pap password 123');
+    const primary = await fake(SECRET);
+    const secondary = await fake(OTHER_SECRET);
+    secondary.handler = answerAll;
+    const { c } = await client({ servers: [entry('primary', primary), entry('secondary', secondary)], timeoutMs: 20, maxRetransmits: 0, deadAfterMs: 5000, probeIntervalMs: 5000 });
+    const r = await c.accessRequest([userName('alice')], { userPassword: password });
+    assert.equal(r.server, 'secondary');
+    const hidden = (req: FakeRequest): Buffer | undefined => req.packet.attributes.find((a) => a.type === USER_PASSWORD)?.value;
+    const [onPrimary] = primary.requests(ACCESS_REQUEST);
+    const [onSecondary] = secondary.requests(ACCESS_REQUEST);
+    for (const [req, secret] of [[onPrimary, SECRET], [onSecondary, OTHER_SECRET]] as const) {
+      const h = hidden(req);
+      assert.ok(h !== undefined && h.length === 16, 'one 16-octet block');
+      assert.ok(!req.raw.includes(password), 'the password is not on the wire in the clear');
+      assert.deepEqual(unhideUserPassword(h, secret, req.packet.authenticator), password, 'revealed with that server\'s secret and Request Authenticator');
+    }
+    assert.notDeepEqual(hidden(onPrimary), hidden(onSecondary));
+    await assert.rejects(c.accessRequest([userName('bob')], { userPassword: Buffer.alloc(129, 0x61) }), RangeError, 'longer than 128 octets: refused before anything is sent');
   });
 
   it('a server with no answer for deadAfterMs is marked dead before its request gives up', async () => {

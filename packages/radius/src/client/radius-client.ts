@@ -29,6 +29,8 @@ import {
   buildStatusServer,
   decryptMppeKey,
   findVendorAttribute,
+  hideUserPassword,
+  MAX_USER_PASSWORD_LENGTH,
   VENDOR_MICROSOFT,
   MsAttr,
   verifyResponse,
@@ -112,6 +114,16 @@ export interface MppeKeys {
   recv: Buffer;
   /** MS-MPPE-Send-Key: the second 32 octets of the MSK. */
   send: Buffer;
+}
+
+/** Options of one Access-Request. */
+export interface AccessRequestOptions {
+  /**
+   * A User-Password (RFC 2865 §5.2, at most 128 octets): hidden with the secret and the
+   * Request Authenticator of each server it is sent to, so it is added per transmission
+   * (after failover too). The caller owns the buffer (and wipes it once the promise settles).
+   */
+  userPassword?: Buffer;
 }
 
 /** A verified answer to an Access-Request. */
@@ -219,6 +231,8 @@ interface ServerState {
 interface Job {
   readonly kind: 'access' | 'accounting';
   readonly attributes: RadiusAttribute[];
+  /** A User-Password to hide per transmission (access only). */
+  readonly userPassword?: Buffer;
   readonly createdAt: number;
   readonly tried: ServerState[];
   current: Transmission | undefined;
@@ -335,9 +349,14 @@ export class RadiusClient {
    * Sends an Access-Request (Message-Authenticator added by the codec) and resolves with the
    * first verified Access-Accept, -Reject or -Challenge. Rejects with RadiusTimeoutError when
    * every server was tried, RadiusClientError on the in-flight cap, before start() or on close().
+   * A User-Password goes in `options` (hidden per server), never in `attributes`.
    */
-  accessRequest(attributes: RadiusAttribute[]): Promise<AccessResult> {
+  accessRequest(attributes: RadiusAttribute[], options: AccessRequestOptions = {}): Promise<AccessResult> {
     return new Promise<AccessResult>((resolve, reject) => {
+      if (options.userPassword !== undefined && options.userPassword.length > MAX_USER_PASSWORD_LENGTH) {
+        reject(new RangeError(`User-Password of ${options.userPassword.length} octets exceeds ${MAX_USER_PASSWORD_LENGTH}`));
+        return;
+      }
       this.submit('access', attributes, reject, (tx, packet, rttMs) => {
         // Runs in the socket's 'message' handler: a throw here must become a rejection.
         try {
@@ -345,7 +364,7 @@ export class RadiusClient {
         } catch (e) {
           reject(e instanceof Error ? e : new Error(String(e)));
         }
-      });
+      }, options.userPassword);
     });
   }
 
@@ -415,10 +434,11 @@ export class RadiusClient {
     attributes: RadiusAttribute[],
     reject: (err: Error) => void,
     resolve: Job['resolve'],
+    userPassword?: Buffer,
   ): void {
     if (this.closed) return reject(new RadiusClientError('closed', 'RadiusClient is closed'));
     if (!this.ready) return reject(new RadiusClientError('not-started', 'RadiusClient: call start() first'));
-    const job: Job = { kind, attributes, createdAt: performance.now(), tried: [], current: undefined, settled: false, resolve, reject };
+    const job: Job = { kind, attributes, userPassword, createdAt: performance.now(), tried: [], current: undefined, settled: false, resolve, reject };
     if (this.jobs.size >= this.opts.maxInFlight) {
       if (this.waiting.length >= this.maxQueued) {
         return reject(new RadiusClientError('in-flight-cap', `RadiusClient: ${this.opts.maxInFlight} requests in flight and ${this.waiting.length} waiting`));
@@ -483,7 +503,10 @@ export class RadiusClient {
     const secret = server.config.secret;
     if (job.kind === 'access') {
       tx.requestAuthenticator = this.opts.random(16);
-      tx.bytes = buildAccessRequest({ identifier: tx.id, requestAuthenticator: tx.requestAuthenticator, attributes: job.attributes, secret });
+      // RFC 2865 §5.2: the hidden User-Password depends on this server's secret and this
+      // transmission's Request Authenticator, so it is made here, for each server tried.
+      const attributes = job.userPassword === undefined ? job.attributes : [...job.attributes, { type: Attr.UserPassword, value: hideUserPassword(job.userPassword, secret, tx.requestAuthenticator) }];
+      tx.bytes = buildAccessRequest({ identifier: tx.id, requestAuthenticator: tx.requestAuthenticator, attributes, secret });
     } else {
       const attributes = job.tried.length > 1 ? this.withAcctDelay(job) : job.attributes;
       tx.bytes = buildAccountingRequest({ identifier: tx.id, attributes, secret });

@@ -18,5 +18,7 @@ export {
   StationInfo,
   type AdminServer,
 } from './gen/airlock/v1/admin.js';
+// RADIUS health, radius test and configuration reload (issue 14).
+export { ListRadiusServersRequest, ListRadiusServersResponse, RadiusServerInfo, ReloadConfigRequest, ReloadConfigResponse, TestRadiusRequest, TestRadiusResponse } from './gen/airlock/v1/admin.js';
 export { approximateSize, messageSize, splitBatches } from './batching.js';
 export { Outbox, type OutboxOptions } from './outbox.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { AuthenticatorConfig } from './config.js';
-import { reloadConfigFile, type ReloadTarget } from './config-reload.js';
+import { ConfigReloader, reloadConfigFile, type ReloadTarget } from './config-reload.js';
 import { createMetrics, parsePrometheusText } from './metrics.js';
 import type { ReloadOutcome } from './server.js';
 
@@ -58,3 +58,43 @@ for (const c of CASES) {
     }
   });
 }
+
+void test('ConfigReloader: reloads one at a time (SIGHUP and the Admin API alike); each reports what changed or every error, and is counted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-reloader-unit-'));
+  try {
+    const file = join(dir, 'authenticator.yaml');
+    writeFileSync(file, VALID);
+    const metrics = createMetrics();
+    const order: string[] = [];
+    let running = 0;
+    const target: ReloadTarget = {
+      logger: pino({ level: 'silent' }),
+      metrics,
+      reload: async () => {
+        running++;
+        assert.equal(running, 1, 'never two at once');
+        order.push('start');
+        await new Promise((r) => setTimeout(r, 20));
+        order.push('end');
+        running--;
+        return { ok: true, applied: ['networks'], restartNeeded: ['grpc'] };
+      },
+    };
+    const reloader = new ConfigReloader(target, file);
+    const [a, b] = await Promise.all([reloader.reload('SIGHUP'), reloader.reload('Admin API (local socket)')]);
+    assert.deepEqual(order, ['start', 'end', 'start', 'end']);
+    assert.deepEqual(a, { result: 'applied', file, changed: ['networks'], restartNeeded: ['grpc'], errors: [] });
+    assert.deepEqual(b, a);
+    writeFileSync(file, INVALID);
+    const bad = await reloader.reload('Admin API (local socket)');
+    assert.equal(bad.result, 'rejected');
+    assert.equal(bad.errors.length, 1);
+    assert.match(bad.errors[0], new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: networks\\[0\\]\\.passphrases\\[0\\]: expected 8\\.\\.63`));
+    assert.ok(!bad.errors[0].includes('"short"'), 'the secret is not echoed');
+    const s = parsePrometheusText(await metrics.registry.metrics());
+    assert.equal(s.get('airlock_config_reloads_total{result="applied"}'), 2);
+    assert.equal(s.get('airlock_config_reloads_total{result="rejected"}'), 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,8 @@
 /**
- * SIGHUP: read the configuration file again; apply what can change without dropping anyone,
- * or keep the running configuration. Every outcome is logged and counted in
- * airlock_config_reloads_total (DESIGN.md "Observability contract").
+ * SIGHUP, or `airlock reload` through the Admin API: read the configuration file again;
+ * apply what can change without dropping anyone, or keep the running configuration. Every
+ * outcome is logged and counted in airlock_config_reloads_total (DESIGN.md "Observability
+ * contract"), whoever asked.
  */
 import type { Logger } from 'pino';
 import { formatConfigErrors, loadConfigFile, type AuthenticatorConfig } from './config.js';
@@ -18,32 +19,75 @@ export interface ReloadTarget {
   reload(config: AuthenticatorConfig): Promise<ReloadOutcome>;
 }
 
-/** Reads `path` and reloads `target` with it; logs the outcome and counts it once. */
-export async function reloadConfigFile(target: ReloadTarget, path: string): Promise<ReloadResult> {
-  const result = await reloadOnce(target, path);
-  target.metrics.configReloads.inc({ result });
-  return result;
+/** What one reload did: for the Admin API's answer (`airlock reload`) and the log. */
+export interface ReloadReport {
+  result: ReloadResult;
+  /** The file read. */
+  file: string;
+  /** Applied: the sections that changed and took effect (empty: nothing changed). */
+  changed: string[];
+  /** Applied: sections that changed but keep their running values until a restart. */
+  restartNeeded: string[];
+  /** Rejected: every error, one per entry (validation errors as "FILE: path: message"). */
+  errors: string[];
 }
 
-async function reloadOnce(target: ReloadTarget, path: string): Promise<ReloadResult> {
+/** Reads `path` and reloads `target` with it; logs the outcome and counts it once. */
+export async function reloadConfigFile(target: ReloadTarget, path: string, by = 'SIGHUP'): Promise<ReloadResult> {
+  return (await reloadConfigReport(target, path, by)).result;
+}
+
+/** reloadConfigFile, with what changed or every error; `by` (SIGHUP, an operator) goes into the log lines. */
+export async function reloadConfigReport(target: ReloadTarget, path: string, by: string): Promise<ReloadReport> {
+  const report = await reloadOnce(target, path, by);
+  target.metrics.configReloads.inc({ result: report.result });
+  return report;
+}
+
+/**
+ * The reloads of one authenticator, one at a time, from SIGHUP and the Admin API alike (a
+ * second one waits for the first: both read the file and apply in turn). Every one counted
+ * in airlock_config_reloads_total.
+ */
+export class ConfigReloader {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly target: ReloadTarget,
+    /** The configuration file the authenticator started with. */
+    readonly file: string,
+  ) {}
+
+  /** Reloads after any reload in progress; `by` says who asked (logged). */
+  reload(by: string): Promise<ReloadReport> {
+    const next = this.queue.then(() => reloadConfigReport(this.target, this.file, by));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+async function reloadOnce(target: ReloadTarget, path: string, by: string): Promise<ReloadReport> {
   const log = target.logger;
+  const rejected = (errors: string[]): ReloadReport => ({ result: 'rejected', file: path, changed: [], restartNeeded: [], errors });
   const next = loadConfigFile(path);
   if (!next.ok) {
-    log.error({ file: path, errors: formatConfigErrors(next.errors, path).split('\n') }, 'configuration reload rejected: the file is invalid; the running configuration stays');
-    return 'rejected';
+    const errors = formatConfigErrors(next.errors, path).split('\n');
+    log.error({ file: path, by, errors }, 'configuration reload rejected: the file is invalid; the running configuration stays');
+    return rejected(errors);
   }
   let r: ReloadOutcome;
   try {
     r = await target.reload(next.value);
   } catch (e) {
-    log.error({ file: path, err: e instanceof Error ? e.message : String(e) }, 'configuration reload failed; the running configuration stays');
-    return 'rejected';
+    const err = e instanceof Error ? e.message : String(e);
+    log.error({ file: path, by, err }, 'configuration reload failed; the running configuration stays');
+    return rejected([`the reload failed: ${err}`]);
   }
   if (!r.ok) {
-    log.error({ file: path, errors: r.errors }, 'configuration reload rejected; the running configuration stays');
-    return 'rejected';
+    log.error({ file: path, by, errors: r.errors }, 'configuration reload rejected; the running configuration stays');
+    return rejected(r.errors);
   }
-  log.info({ file: path, applied: r.applied }, 'configuration reloaded');
+  log.info({ file: path, by, applied: r.applied }, 'configuration reloaded');
   if (r.restartNeeded.length > 0) log.warn({ sections: r.restartNeeded }, 'these sections changed but take effect only after a restart; their running values stay');
-  return 'applied';
+  return { result: 'applied', file: path, changed: r.applied, restartNeeded: r.restartNeeded, errors: [] };
 }

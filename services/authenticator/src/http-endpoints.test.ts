@@ -56,6 +56,36 @@ void test('/readyz follows ready()', async () => {
   });
 });
 
+void test('/readyz: a degraded service is still ready (200); ?verbose=1 says what is degraded in JSON; the plain body is unchanged', async () => {
+  let ready = true;
+  let parts: { component: string; reason: string; impact: string; servers?: unknown[] }[] = [];
+  const metrics = createMetrics();
+  const h = await startHttpEndpoints({ listen: '127.0.0.1:0', registry: metrics.registry, ready: () => ready, degraded: () => Promise.resolve(parts) });
+  const base = `http://127.0.0.1:${h.port}`;
+  try {
+    const plain = async (): Promise<[number, string]> => {
+      const r = await fetch(`${base}/readyz`);
+      return [r.status, await r.text()];
+    };
+    const verbose = async (q = '?verbose=1'): Promise<[number, string, unknown]> => {
+      const r = await fetch(`${base}/readyz${q}`);
+      return [r.status, r.headers.get('content-type') ?? '', await r.json()];
+    };
+    assert.deepEqual(await plain(), [200, 'ready\n']);
+    assert.deepEqual(await verbose(), [200, 'application/json; charset=utf-8', { status: 'ready', ready: true, degraded: [] }]);
+    parts = [{ component: '802.1x', reason: 'no RADIUS server answers (1 of 1 dead)', impact: '802.1X authentications fail; PSK joins and PMKSA-cached roams still work', servers: [{ name: 'r1', state: 'dead', sinceUnixMs: 5 }] }];
+    assert.deepEqual(await plain(), [200, 'ready\n'], 'plain text clients see what they saw');
+    assert.deepEqual(await verbose(), [200, 'application/json; charset=utf-8', { status: 'degraded', ready: true, degraded: parts }]);
+    assert.deepEqual((await verbose('?format=json'))[2], { status: 'degraded', ready: true, degraded: parts });
+    assert.deepEqual(await verbose('?verbose=0').catch(() => 'not json'), 'not json', '?verbose=0 is the plain body');
+    ready = false;
+    assert.deepEqual(await plain(), [503, 'not ready\n']);
+    assert.deepEqual(await verbose(), [503, 'application/json; charset=utf-8', { status: 'not ready', ready: false, degraded: parts }]);
+  } finally {
+    await h.close();
+  }
+});
+
 void test('unknown path is 404', async () => {
   await withServer({}, async (base) => {
     for (const path of ['/', '/metrics/', '/nope', '/healthz/x']) {

@@ -1,5 +1,6 @@
 // The authenticator's HTTP port (DESIGN.md "Observability contract"): GET /metrics
-// (Prometheus text exposition format), /healthz (liveness) and /readyz (readiness).
+// (Prometheus text exposition format), /healthz (liveness) and /readyz (readiness; what is
+// degraded with ?verbose=1).
 // Routes are a table, so a status page at / and JSON endpoints can be added without
 // touching the server code.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -27,6 +28,11 @@ export interface HttpEndpointsOptions {
   registry: Pick<Registry, 'contentType' | 'metrics'>;
   /** Whether the service is ready for traffic (/readyz). */
   ready: () => boolean;
+  /**
+   * What works only in part, for /readyz?verbose=1 (e.g. 802.1X with no RADIUS server alive);
+   * it does not change /readyz's status code (see readiness()). Absent: nothing is.
+   */
+  degraded?: () => Promise<readonly Degraded[]>;
   /** Whether the process is healthy (/healthz); always true when absent. */
   live?: () => boolean;
   logger?: Logger;
@@ -50,6 +56,39 @@ export interface HttpEndpoints {
 
 const TEXT = 'text/plain; charset=utf-8';
 
+/** One part of the service that works only in part (radius-health.ts Degradation has this shape). */
+export interface Degraded {
+  component: string;
+  reason: string;
+  impact: string;
+}
+
+/**
+ * /readyz. The status code says whether to send agents here: 200 ready, 503 not ready
+ * (starting, stopping, or a cluster without a worker). A degraded service is still ready, on
+ * purpose: with no RADIUS server alive, PSK joins and PMKSA-cached roams still work, and a 503
+ * would make the orchestrator (compose's healthcheck, a load balancer) take away those too —
+ * and restarting the authenticator cannot bring a RADIUS server back. So, as an AP keeps its
+ * BSS up while its RADIUS server is away, degraded is 200 with `"degraded": [...]`.
+ *
+ * The plain body stays "ready" / "not ready" for text clients; `?verbose=1` (or
+ * `?format=json`) answers JSON: { status: ready | degraded | not ready, ready, degraded: [...] },
+ * each degraded entry saying what, why, the impact and (RADIUS) which servers since when.
+ */
+async function readiness(url: URL, ready: boolean, degraded: HttpEndpointsOptions['degraded'], logger: Logger | undefined): Promise<HttpResponse> {
+  const verbose = url.searchParams.get('format') === 'json' || (url.searchParams.has('verbose') && !['0', 'false'].includes(url.searchParams.get('verbose') ?? ''));
+  const status = ready ? 200 : 503;
+  if (!verbose) return text(status, ready ? 'ready' : 'not ready');
+  let parts: readonly Degraded[] = [];
+  try {
+    parts = (await degraded?.()) ?? [];
+  } catch (err) {
+    logger?.warn({ err: err instanceof Error ? err.message : String(err) }, '/readyz: cannot tell what is degraded');
+  }
+  const body = { status: !ready ? 'not ready' : parts.length > 0 ? 'degraded' : 'ready', ready, degraded: parts };
+  return { status, contentType: 'application/json; charset=utf-8', body: `${JSON.stringify(body)}\n` };
+}
+
 function text(status: number, body: string): HttpResponse {
   return { status, contentType: TEXT, body: body.endsWith('\n') ? body : `${body}\n` };
 }
@@ -69,7 +108,7 @@ export async function startHttpEndpoints(opts: HttpEndpointsOptions): Promise<Ht
   const routes = new Map<string, RouteHandler>([
     ['/metrics', async () => ({ status: 200, contentType: opts.registry.contentType, body: await opts.registry.metrics() })],
     ['/healthz', () => (live() ? text(200, 'ok') : text(503, 'not live'))],
-    ['/readyz', () => (opts.ready() ? text(200, 'ready') : text(503, 'not ready'))],
+    ['/readyz', (url) => readiness(url, opts.ready(), opts.degraded, opts.logger)],
   ]);
   for (const [path, handler] of Object.entries(opts.routes ?? {})) {
     if (routes.has(path)) throw new Error(`route ${path} is built in`);

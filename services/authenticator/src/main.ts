@@ -8,7 +8,6 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { formatConfigErrors, loadConfigFile } from './config.js';
-import { reloadConfigFile } from './config-reload.js';
 import { startPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { startAuthenticator } from './server.js';
@@ -60,7 +59,7 @@ const workers = config.cluster.workers === 0 ? availableParallelism() : config.c
 if (cluster.isWorker) {
   await runWorker(config);
 } else {
-  const running = workers > 1 ? await startPrimary(config, workers) : await startAuthenticator({ config });
+  const running = workers > 1 ? await startPrimary(config, workers, { configFile: configPath }) : await startAuthenticator({ config, configFile: configPath });
   const shutdown = (sig: string): void => {
     running.logger.info({ signal: sig }, 'shutting down');
     void running.stop().then(() => process.exit(0));
@@ -68,11 +67,8 @@ if (cluster.isWorker) {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // SIGHUP: read the file again; apply what can change without dropping anyone, or keep the old.
-  // One reload at a time, each counted once (here, not in the workers).
-  let reloading = Promise.resolve();
+  // One reload at a time with the Admin API's (`airlock reload`), each counted once (here, not in the workers).
   process.on('SIGHUP', () => {
-    reloading = reloading.then(async () => {
-      await reloadConfigFile(running, configPath);
-    });
+    void running.reloader?.reload('SIGHUP');
   });
 }

@@ -66,6 +66,8 @@ export interface AirlockMetrics {
   radiusInvalidResponses: Counter<'server' | 'reason'>;
   /** airlock_log_lines_suppressed_total{source}: log lines driven by remote input that their source's rate limit held back (source = agent, bss, radius). */
   logLinesSuppressed: Counter<'source'>;
+  /** airlock_radius_unanswered_total{kind}: requests (access, accounting) that no server answered, every server tried (counted instead of a line each). */
+  radiusUnanswered: Counter<'kind'>;
   /** airlock_radius_server_up{server}: 1 while the RADIUS client holds a configured server alive, 0 once it marked it dead. */
   radiusServerUp: Gauge<'server'>;
   /**
@@ -205,6 +207,7 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     // can find it dead: 'min' reports 0 as soon as one worker marked it dead (a worker with no
     // traffic would keep 'max' at 1), and 1 again once every worker's Status-Server probe
     // was answered. The default 'sum' would show 2 for a server that is up.
+    radiusUnanswered: new Counter({ name: 'airlock_radius_unanswered_total', help: 'RADIUS requests no server answered (every server tried), by kind (access, accounting).', labelNames: ['kind'], registers }),
     radiusServerUp: new Gauge({ name: 'airlock_radius_server_up', help: 'RADIUS server state as the client sees it: 1 alive, 0 marked dead.', labelNames: ['server'], aggregator: 'min', registers }),
     ...instanceMetrics(registry),
   };

@@ -20,6 +20,7 @@ import { LocalAdmin } from './admin/backend.js';
 import { startAdminServer, type RunningAdmin } from './admin/server.js';
 import { agentRoleOf } from './client-role.js';
 import { statusRoutes } from './status/page.js';
+import { ConfigReloader } from './config-reload.js';
 
 /** Options of startAuthenticator. */
 export interface StartOptions {
@@ -32,6 +33,8 @@ export interface StartOptions {
    * connections, hands them over (injectConnection) and serves the HTTP endpoints.
    */
   cluster?: ClusterLink;
+  /** The configuration file it was started from: `airlock reload` (Admin API) and SIGHUP read it again. */
+  configFile?: string;
 }
 
 /** A running authenticator. */
@@ -52,6 +55,8 @@ export interface RunningAuthenticator {
   injectConnection(connection: Socket, onEstablished?: () => void): void;
   /** Applies a new configuration's reloadable parts (AuthenticatorService.reload). */
   reload(config: AuthenticatorConfig): Promise<ReloadOutcome>;
+  /** Reloads of the configuration file, one at a time (SIGHUP and the Admin API); absent without StartOptions.configFile. */
+  reloader?: ConfigReloader;
 }
 
 /** What a configuration reload did, or why it was refused (the old configuration stays). */
@@ -148,13 +153,15 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   let ready = true;
   let http: HttpEndpoints | undefined;
   let admin: RunningAdmin | undefined;
+  // Not in a worker: the primary reloads the configuration for all.
+  const reloader = !worker && opts.configFile !== undefined ? new ConfigReloader({ logger, metrics, reload: (c) => service.reload(c) }, opts.configFile) : undefined;
   try {
     if (!worker) {
       const backend = new LocalAdmin(service);
       const httpReport = new ConnectionReport('http', connections, logger);
       const httpConnections = { max: config.http.maxConnections, perSource: Math.max(1, Math.floor(config.http.maxConnections / 4)), refused: httpReport.refused.bind(httpReport) };
-      http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger, routes: statusRoutes(backend), connections: httpConnections });
-      admin = await startAdminServer(config, backend, logger);
+      http = await startHttpEndpoints({ listen: config.http.listen, registry: metrics.registry, ready: () => ready, logger, routes: statusRoutes(backend), connections: httpConnections, degraded: () => backend.degraded() });
+      admin = await startAdminServer(config, backend, logger, { reload: reloader === undefined ? undefined : (by) => reloader.reload(by) });
     }
   } catch (e) {
     listener?.close();
@@ -199,7 +206,7 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
     })();
     return stopping;
   };
-  return { grpcPort, httpPort: http?.port ?? 0, adminPort: admin?.port ?? 0, service, metrics, logger, stop, reload: (c) => service.reload(c), injectConnection: (c, onEstablished) => {
+  return { grpcPort, httpPort: http?.port ?? 0, adminPort: admin?.port ?? 0, service, metrics, logger, stop, reload: (c) => service.reload(c), reloader, injectConnection: (c, onEstablished) => {
       if (!worker) throw new Error('injectConnection: this authenticator listens itself (not a cluster worker)');
       gate.accept(c, onEstablished);
     },

@@ -27,7 +27,7 @@ import {
   type Report,
   type StationEntryView,
 } from '@airlock/rsn';
-import { RadiusClient, RadiusCode } from '@airlock/radius';
+import { RadiusClient, RadiusCode, RadiusTimeoutError } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
 import { RandomPool } from './random-pool.js';
@@ -38,6 +38,8 @@ import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, t
 import type { AuthenticatorConfig } from './config.js';
 import { AKM_BY_NAME } from './akm-names.js';
 import { recordReport } from './report-metrics.js';
+import { RadiusHealth, type RadiusServerHealth } from './radius-health.js';
+import { radiusTestAnswer, radiusTestAttributes, RadiusTestRefused, type RadiusTestOutcome } from './radius-test.js';
 import { remoteLogs, truncateText, type RateLimitedLevel, type RemoteLogs } from './logging.js';
 import type { AirlockMetrics } from './metrics.js';
 
@@ -165,6 +167,8 @@ export class AuthenticatorService implements SessionHost {
   }
   private stopped = false;
   private radius: RadiusClient | undefined;
+  /** The health of each RADIUS client's servers (radius-health.ts): state changes are logged there, not per request. */
+  private readonly radiusHealthOf = new WeakMap<RadiusClient, RadiusHealth>();
   /** Turns at the RADIUS client's in-flight slots, per agent and per BSS (sendAccessRequest). */
   /** The waiting turn of each station (by macKey), at most one. */
   private readonly radiusWaiting = new Map<string, RadiusTurn>();
@@ -228,6 +232,7 @@ export class AuthenticatorService implements SessionHost {
   /** A RADIUS client for `r` (undefined without servers); not started. */
   private makeRadiusClient(r: AuthenticatorConfig['radius']): RadiusClient | undefined {
     if (r.servers.length === 0) return undefined;
+    const health = new RadiusHealth(r.servers, Date.now());
     const client: RadiusClient = new RadiusClient({
       servers: r.servers.map((x) => ({ name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') })),
       timeoutMs: r.timeoutMs,
@@ -237,6 +242,7 @@ export class AuthenticatorService implements SessionHost {
       maxInFlight: r.maxInFlight,
       random: this.random,
       onResult: (res) => {
+        health.onResult(res, Date.now());
         // Status-Server probes are not requests of stations: label them apart.
         const code =
           res.kind === 'status'
@@ -253,15 +259,18 @@ export class AuthenticatorService implements SessionHost {
           this.remoteLog.radius.write(this.log, 'warn', `${res.server}|${res.source?.address ?? ''}|${reason}`, { server: res.server, reason, from }, 'RADIUS response dropped');
         }
       },
+      onSocketError: (err, server) => health.onSocketError(server, err, Date.now()),
       onServerState: (server, alive) => {
+        const line = health.onState(server, alive, Date.now());
         // A client replaced by a reload finishes its requests in flight: what it still
         // finds out about its servers is not the state of the configured ones.
         if (client !== this.radius) return;
         this.metrics.radiusServerUp.set({ server }, alive ? 1 : 0);
-        if (alive) this.log.info({ server }, 'RADIUS server answers again');
-        else this.log.warn({ server }, 'RADIUS server marked dead (no answer); Status-Server probes it');
+        // One line per change of state (radius-health.ts); the requests in between are counted.
+        if (line !== undefined) this.log[line.level](line.fields, line.msg);
       },
     });
+    this.radiusHealthOf.set(client, health);
     return client;
   }
 
@@ -355,6 +364,38 @@ export class AuthenticatorService implements SessionHost {
   /** State of each RADIUS server (admin, tests). */
   radiusServers(): { name: string; alive: boolean; inFlight: number }[] {
     return this.radius?.serverStates() ?? [];
+  }
+
+  /** The health of each configured RADIUS server, in priority order (Admin API, status page, /readyz). */
+  radiusHealth(): RadiusServerHealth[] {
+    const client = this.radius;
+    if (client === undefined) return [];
+    const inFlight = new Map(client.serverStates().map((s) => [s.name, s.inFlight]));
+    return this.radiusHealthOf.get(client)?.snapshot((name) => inFlight.get(name) ?? 0) ?? [];
+  }
+
+  /** Whether a network offers an 802.1X AKM (RADIUS authenticates its stations). */
+  offers8021x(): boolean {
+    return this.config.networks.some((n) => n.akms.some((a) => a.startsWith('8021x')));
+  }
+
+  /**
+   * An operator's radtest: one PAP Access-Request through this client and its failover.
+   * `password` is the caller's (wiped by it); it goes to the client only, hidden per server.
+   * The gate and the input checks are the caller's (admin/server.ts).
+   */
+  async radiusTest(userName: string, password: Buffer): Promise<RadiusTestOutcome> {
+    const client = this.radius;
+    if (client === undefined) throw new RadiusTestRefused('unconfigured', 'no RADIUS server is configured (radius.servers)');
+    try {
+      const res = await client.accessRequest(radiusTestAttributes(userName, this.nas), { userPassword: password });
+      res.mppe?.recv.fill(0);
+      res.mppe?.send.fill(0);
+      return radiusTestAnswer(res.code, res.server, res.rttMs, res.attributes);
+    } catch (e) {
+      if (e instanceof RadiusTimeoutError) return { result: 'timeout', tried: [...e.servers] };
+      throw e;
+    }
   }
 
   /** Milliseconds on the monotonic clock the core runs on. */
@@ -938,7 +979,10 @@ export class AuthenticatorService implements SessionHost {
       },
       (err: unknown) => {
         this.conversationServer.delete(key);
-        this.remoteLog.bss.write(this.log, 'warn', `${macKey(e.bssid)}|radius-timeout`, { bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: err instanceof Error ? err.message : String(err) }, 'no RADIUS server answered');
+        // Every server tried and none answered: counted, not logged per request (the
+        // servers' state changes are the lines: radius-health.ts). Anything else is rare.
+        if (err instanceof RadiusTimeoutError) this.metrics.radiusUnanswered.inc({ kind: 'access' });
+        else this.remoteLog.bss.write(this.log, 'warn', `${macKey(e.bssid)}|radius-error`, { bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: err instanceof Error ? err.message : String(err) }, 'Access-Request not sent');
         try {
           this.deliverRadius(e.ref, { outcome: 'timeout' });
         } finally {
@@ -986,7 +1030,8 @@ export class AuthenticatorService implements SessionHost {
     const p = this.radius.accountingRequest(attrs).then(
       () => undefined,
       (err: unknown) => {
-        this.remoteLog.radius.write(this.log, 'warn', `accounting|${e.kind}`, { sta: formatMac(e.sta), kind: e.kind, error: err instanceof Error ? err.message : String(err) }, 'accounting request not answered');
+        if (err instanceof RadiusTimeoutError) this.metrics.radiusUnanswered.inc({ kind: 'accounting' });
+        else this.remoteLog.radius.write(this.log, 'warn', `accounting|${e.kind}`, { sta: formatMac(e.sta), kind: e.kind, error: err instanceof Error ? err.message : String(err) }, 'accounting request not sent');
       },
     );
     this.acctPending.add(p);
@@ -999,7 +1044,9 @@ export class AuthenticatorService implements SessionHost {
     const now = Date.now();
     for (const s of this.acctSessions.values()) {
       const attrs = accountingAttributes(s.start, AcctStatus.InterimUpdate, this.nas, s.traffic, Math.round((now - s.startedAt) / 1000), Math.floor(now / 1000));
-      client.accountingRequest(attrs).catch(() => undefined); // counted by the client's metrics hook
+      client.accountingRequest(attrs).catch((err: unknown) => {
+        if (err instanceof RadiusTimeoutError) this.metrics.radiusUnanswered.inc({ kind: 'accounting' });
+      });
     }
   }
 

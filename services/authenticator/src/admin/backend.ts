@@ -4,10 +4,12 @@
  * LocalAdmin and merges). Results are the proto messages; a station or BSS that is not
  * there is `undefined` / false, turned into NOT_FOUND by the server.
  */
-import type { AgentInfo, ExplainStationResponse, HandshakeInfo, StationInfo } from '@airlock/proto';
+import type { AgentInfo, ExplainStationResponse, HandshakeInfo, RadiusServerInfo, StationInfo } from '@airlock/proto';
 import { formatMac, type HandshakeRecord, type StationView } from '@airlock/rsn';
 import { akmLabel } from '../akm-names.js';
 import type { SeriesBucket } from '../status/series.js';
+import { radiusDegradation, type Degradation, type RadiusServerHealth } from '../radius-health.js';
+import type { RadiusTestOutcome } from '../radius-test.js';
 import type { AuthenticatorService } from '../service.js';
 
 /** Filters of ListStations. */
@@ -25,6 +27,8 @@ export interface StatusSnapshot {
   stations: { associated: number; authenticating: number; authorized: number };
   /** Handshakes ended per 10 s over the last 10 minutes, by result (oldest first). */
   handshakes: SeriesBucket[];
+  /** The RADIUS servers: state, since when, RTT, last error (in a cluster, merged over the workers). */
+  radius: (RadiusServerHealth & { workersDead?: number; workers?: number })[];
 }
 
 /** The Admin API over some authenticator. */
@@ -35,7 +39,32 @@ export interface AdminBackend {
   explain(sta: Buffer): Promise<ExplainStationResponse | undefined>;
   disconnect(sta: Buffer, reason: number): Promise<boolean>;
   rekey(bssid: Buffer): Promise<boolean>;
+  /** The RADIUS servers' health, in priority order. */
+  radiusServers(): Promise<RadiusServerInfo[]>;
+  /** What works only in part (/readyz?verbose=1): RADIUS servers dead, 802.1X down. */
+  degraded(): Promise<Degradation[]>;
+  /** An operator's radtest (radius-test.ts); throws RadiusTestRefused. `password` is wiped by the caller. */
+  radiusTest(userName: string, password: Buffer): Promise<RadiusTestOutcome>;
 }
+
+/** The Admin API's view of one server's health; `workers`: a cluster's merge (0 in one process). */
+export function radiusServerInfo(h: RadiusServerHealth, workersDead = 0, workers = 0): RadiusServerInfo {
+  return {
+    name: h.name,
+    address: h.address,
+    state: h.alive ? 'alive' : 'dead',
+    sinceUnixMs: BigInt(Math.round(h.sinceUnixMs)),
+    lastRttMs: h.lastRttMs === undefined ? 0 : Math.round(h.lastRttMs * 100) / 100,
+    smoothedRttMs: h.srttMs === undefined ? 0 : Math.round(h.srttMs * 100) / 100,
+    lastError: h.lastError ?? '',
+    lastErrorUnixMs: BigInt(Math.round(h.lastErrorUnixMs ?? 0)),
+    inFlight: h.inFlight,
+    timeouts: BigInt(h.timeouts),
+    workersDead,
+    workers,
+  };
+}
+
 
 /** The Admin API of one service (a single-process authenticator, or one worker). */
 export class LocalAdmin implements AdminBackend {
@@ -103,11 +132,23 @@ export class LocalAdmin implements AdminBackend {
       .bssViews()
       .map((b) => ({ bssid: b.bssid, agentId: b.agentId, ssid: b.ssid, away: b.detached, ...(perBss.get(b.bssid) ?? { associated: 0, authenticating: 0, authorized: 0 }) }))
       .sort((x, y) => x.bssid.localeCompare(y.bssid));
-    return { generatedAtUnixMs: Date.now(), agents, bsses, stations: core.phaseCounts(), handshakes: this.service.handshakeSeries.snapshot() };
+    return { generatedAtUnixMs: Date.now(), agents, bsses, stations: core.phaseCounts(), handshakes: this.service.handshakeSeries.snapshot(), radius: this.service.radiusHealth() };
   }
 
   rekey(bssid: Buffer): Promise<boolean> {
     return Promise.resolve(this.service.rekeyGroup(bssid));
+  }
+
+  radiusServers(): Promise<RadiusServerInfo[]> {
+    return Promise.resolve(this.service.radiusHealth().map((h) => radiusServerInfo(h)));
+  }
+
+  degraded(): Promise<Degradation[]> {
+    return Promise.resolve(radiusDegradation(this.service.radiusHealth(), this.service.offers8021x()));
+  }
+
+  radiusTest(userName: string, password: Buffer): Promise<RadiusTestOutcome> {
+    return this.service.radiusTest(userName, password);
   }
 
   private stationInfo(s: StationView): StationInfo {

@@ -3,13 +3,21 @@
  * LocalAdmin, over IPC) and merges. A station is held by one worker; for a moment after a
  * roam between workers two may know it, and the newest association wins.
  */
-import type { AgentInfo, ExplainStationResponse, StationInfo } from '@airlock/proto';
-import type { AdminBackend, StationFilter, StatusSnapshot } from './backend.js';
+import type { AgentInfo, ExplainStationResponse, RadiusServerInfo, StationInfo } from '@airlock/proto';
+import { radiusServerInfo, type AdminBackend, type StationFilter, type StatusSnapshot } from './backend.js';
+import { mergeRadiusHealth, radiusDegradation, type Degradation, type RadiusServerHealth } from '../radius-health.js';
+import { RadiusTestRefused, type RadiusTestOutcome } from '../radius-test.js';
 import { mergeSeries } from '../status/series.js';
-import type { WorkerQuestion } from '../cluster/protocol.js';
+import type { RadiusTestAnswer, WorkerQuestion } from '../cluster/protocol.js';
 
-/** Puts a question to every worker; resolves with the answers that came (undefined: none). */
-export type AskWorkers = (q: WorkerQuestion) => Promise<unknown[]>;
+/**
+ * Puts a question to every worker (`one`: to one of them only) and resolves with the answers
+ * that came within `timeoutMs` (default: the primary's answer timeout; undefined: none).
+ */
+export type AskWorkers = (q: WorkerQuestion, opts?: { one?: boolean; timeoutMs?: number }) => Promise<unknown[]>;
+
+/** How long the primary waits for a worker's radtest: every server with all its retransmissions. */
+const RADIUS_TEST_ANSWER_MS = 180_000;
 
 export class ClusterAdmin implements AdminBackend {
   constructor(private readonly ask: AskWorkers) {}
@@ -26,6 +34,7 @@ export class ClusterAdmin implements AdminBackend {
       bsses: all.flatMap((s) => s.bsses).sort((x, y) => x.bssid.localeCompare(y.bssid)),
       stations,
       handshakes: mergeSeries(all.map((s) => s.handshakes)),
+      radius: mergeRadiusHealth(all.map((s) => s.radius)),
     };
   }
 
@@ -65,5 +74,24 @@ export class ClusterAdmin implements AdminBackend {
 
   async rekey(bssid: Buffer): Promise<boolean> {
     return ((await this.ask({ op: 'rekey', bssid })) as (boolean | undefined)[]).some((x) => x === true);
+  }
+
+  async radiusServers(): Promise<RadiusServerInfo[]> {
+    const all = ((await this.ask({ op: 'radius' })) as (RadiusServerHealth[] | undefined)[]).filter((a) => a !== undefined);
+    return mergeRadiusHealth(all).map((h) => radiusServerInfo(h, h.workersDead, h.workers));
+  }
+
+  async degraded(): Promise<Degradation[]> {
+    const [health, offers] = await Promise.all([this.ask({ op: 'radius' }), this.ask({ op: 'offers-8021x' })]);
+    const merged = mergeRadiusHealth((health as (RadiusServerHealth[] | undefined)[]).filter((a) => a !== undefined));
+    return radiusDegradation(merged, (offers as (boolean | undefined)[]).some((x) => x === true));
+  }
+
+  /** One worker runs it (its RADIUS client, as its stations' requests would go). */
+  async radiusTest(userName: string, password: Buffer): Promise<RadiusTestOutcome> {
+    const [a] = (await this.ask({ op: 'radius-test', user: userName, password }, { one: true, timeoutMs: RADIUS_TEST_ANSWER_MS })) as (RadiusTestAnswer | undefined)[];
+    if (a === undefined) throw new Error('no worker answered the RADIUS test');
+    if (!a.ok) throw new RadiusTestRefused(a.reason, a.message);
+    return a.outcome;
   }
 }

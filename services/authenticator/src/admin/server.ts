@@ -10,11 +10,15 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { AdminService, type AdminServer } from '@airlock/proto';
+import { AdminService, type AdminServer, type TestRadiusRequest, type TestRadiusResponse } from '@airlock/proto';
 import type { Logger } from 'pino';
 import { DEFAULT_ADMIN_SOCKET, type AuthenticatorConfig } from '../config.js';
 import { operatorRoleOf, type ClientRole } from '../client-role.js';
 import { macFromText, macText, type AdminBackend } from './backend.js';
+import { performance } from 'node:perf_hooks';
+import type { ReloadReport } from '../config-reload.js';
+import { truncateText } from '../logging.js';
+import { checkRadiusTestInput, RadiusTestGate, RadiusTestRefused } from '../radius-test.js';
 import { abandonPlan, finishSocket, modeText, planSocket, removeSocket, SocketFileError, type SocketPlan } from './socket-file.js';
 
 /** A running Admin server. */
@@ -60,15 +64,16 @@ function tlsCredentials(config: AuthenticatorConfig, role: ClientRole): grpc.Ser
 }
 
 /** Starts the Admin server on config.admin.socket and config.admin.listen over `backend`. */
-export async function startAdminServer(config: AuthenticatorConfig, backend: AdminBackend, logger: Logger): Promise<RunningAdmin> {
+export async function startAdminServer(config: AuthenticatorConfig, backend: AdminBackend, logger: Logger, actions: AdminActions = {}): Promise<RunningAdmin> {
   const a = config.admin;
+  const ops: OperatorActions = { reload: actions.reload, radiusTestGate: new RadiusTestGate(performance.now()) };
   const servers: grpc.Server[] = [];
   let socketIno: number | undefined;
   let socketPath: string | undefined;
   let port = 0;
   try {
     if (a.socket !== '') {
-      const ino = await bindSocket(config, backend, logger, servers);
+      const ino = await bindSocket(config, backend, logger, servers, ops);
       if (ino !== undefined) {
         socketIno = ino;
         socketPath = a.socket;
@@ -76,7 +81,7 @@ export async function startAdminServer(config: AuthenticatorConfig, backend: Adm
     }
     if (a.listen !== '') {
       const role = operatorRoleOf(config);
-      const server = adminServer(backend, logger, { via: 'tls', role, operators: new Set(a.operators) });
+      const server = adminServer(backend, logger, { via: 'tls', role, operators: new Set(a.operators) }, ops);
       servers.push(server);
       port = await new Promise<number>((resolve, reject) => {
         server.bindAsync(a.listen, tlsCredentials(config, role), (err, p) => (err ? reject(new Error(`admin.listen ${a.listen}: ${err.message}`)) : resolve(p)));
@@ -112,7 +117,7 @@ export async function startAdminServer(config: AuthenticatorConfig, backend: Adm
  * Serves the local socket; its inode, or undefined when the default path cannot be made
  * (an unprivileged user: logged, and the authenticator goes on without it).
  */
-async function bindSocket(config: AuthenticatorConfig, backend: AdminBackend, logger: Logger, servers: grpc.Server[]): Promise<number | undefined> {
+async function bindSocket(config: AuthenticatorConfig, backend: AdminBackend, logger: Logger, servers: grpc.Server[], ops: OperatorActions): Promise<number | undefined> {
   const a = config.admin;
   const mode = parseInt(a.socketMode, 8);
   let plan: SocketPlan;
@@ -125,7 +130,7 @@ async function bindSocket(config: AuthenticatorConfig, backend: AdminBackend, lo
     }
     throw e;
   }
-  const server = adminServer(backend, logger, { via: 'socket' });
+  const server = adminServer(backend, logger, { via: 'socket' }, ops);
   servers.push(server);
   try {
     await new Promise<number>((resolve, reject) => {
@@ -140,8 +145,49 @@ async function bindSocket(config: AuthenticatorConfig, backend: AdminBackend, lo
   return ino;
 }
 
+/** What the Admin API may do to the process beyond its backend's questions. */
+export interface AdminActions {
+  /** Reload the configuration file (config-reload.ts ConfigReloader); absent without one. */
+  reload?: (by: string) => Promise<ReloadReport>;
+}
+
+/** The actions, with the radtest gate both endpoints share. */
+interface OperatorActions extends AdminActions {
+  radiusTestGate: RadiusTestGate;
+}
+
+/**
+ * One radtest (radius-test.ts): input checked, then the gate (one at a time, a few per
+ * minute), then the backend. The password is copied into a buffer wiped when the test ends,
+ * and never logged; the user name is logged (truncated) with the result.
+ */
+async function radiusTest(backend: AdminBackend, logger: Logger, gate: RadiusTestGate, req: TestRadiusRequest, by: string): Promise<TestRadiusResponse> {
+  let turn: { done(): void };
+  try {
+    checkRadiusTestInput(req.userName, req.password);
+    turn = gate.enter(performance.now());
+  } catch (e) {
+    if (e instanceof RadiusTestRefused) throw new AdminError(e.reason === 'invalid' ? grpc.status.INVALID_ARGUMENT : grpc.status.RESOURCE_EXHAUSTED, e.message);
+    throw e;
+  }
+  const password = Buffer.from(req.password, 'utf8');
+  try {
+    const o = await backend.radiusTest(req.userName, password);
+    logger.info({ by, user: truncateText(req.userName), result: o.result, server: o.result === 'timeout' ? undefined : o.server, tried: o.result === 'timeout' ? o.tried : undefined }, 'RADIUS test by an operator');
+    return o.result === 'timeout'
+      ? { result: 'timeout', server: '', rttMs: 0, tried: o.tried, replyMessage: '', sessionTimeoutS: 0, vlan: '', classes: 0 }
+      : { result: o.result, server: o.server, rttMs: o.rttMs, tried: [], replyMessage: o.replyMessage, sessionTimeoutS: o.sessionTimeoutS, vlan: o.vlan, classes: o.classes };
+  } catch (e) {
+    if (e instanceof RadiusTestRefused) throw new AdminError(grpc.status.FAILED_PRECONDITION, e.message);
+    throw e;
+  } finally {
+    password.fill(0);
+    turn.done();
+  }
+}
+
 /** A gRPC server with the Admin service for callers of one kind. */
-function adminServer(backend: AdminBackend, logger: Logger, caller: Caller): grpc.Server {
+function adminServer(backend: AdminBackend, logger: Logger, caller: Caller, ops: OperatorActions): grpc.Server {
   /** Runs one call: over TLS the caller must be an operator; errors become gRPC statuses. */
   const unary = <Req, Res>(name: string, fn: (req: Req, by: string) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
     let by = 'local socket';
@@ -197,6 +243,14 @@ function adminServer(backend: AdminBackend, logger: Logger, caller: Caller): grp
       if (!(await backend.rekey(bssid))) throw new AdminError(grpc.status.NOT_FOUND, `BSS ${req.bssid} is not served (or has no group key)`);
       logger.info({ bssid: req.bssid, by }, 'group key rekey started by an operator');
       return {};
+    }),
+    // ---- RADIUS and configuration (issue 14) ----
+    listRadiusServers: unary('ListRadiusServers', async () => ({ servers: await backend.radiusServers() })),
+    testRadius: unary('TestRadius', (req, by) => radiusTest(backend, logger, ops.radiusTestGate, req, by)),
+    reloadConfig: unary('ReloadConfig', async (_req, by) => {
+      if (ops.reload === undefined) throw new AdminError(grpc.status.FAILED_PRECONDITION, 'this authenticator was not started with a configuration file (--config): there is nothing to reload');
+      const r = await ops.reload(`Admin API (${by})`);
+      return { applied: r.result === 'applied', file: r.file, changed: r.changed, restartNeeded: r.restartNeeded, errors: r.errors };
     }),
   };
   const server = new grpc.Server();

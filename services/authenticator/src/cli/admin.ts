@@ -15,7 +15,8 @@ import { DEFAULT_ADMIN_SOCKET } from '../config.js';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
 import { escapeControls, escapeJsonControls, line } from './terminal-text.js';
 
-const CONNECTION_HELP = `connection (or AIRLOCK_ADMIN_SOCKET, AIRLOCK_ADMIN_SERVER, AIRLOCK_PKI_DIR, AIRLOCK_OPERATOR):
+/** The connection options' help, shared by every command over the Admin API. */
+export const CONNECTION_HELP = `connection (or AIRLOCK_ADMIN_SOCKET, AIRLOCK_ADMIN_SERVER, AIRLOCK_PKI_DIR, AIRLOCK_OPERATOR):
   --socket PATH             the authenticator's local socket, admin.socket (default ${DEFAULT_ADMIN_SOCKET});
                             who may use it is its file mode and group (root, or admin.socket_group)
   --server HOST:PORT        its admin.listen instead: TCP with mTLS and an operator certificate
@@ -41,10 +42,11 @@ const CONNECTION_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type ConnectionValues = { [K in keyof typeof CONNECTION_OPTIONS]?: (typeof CONNECTION_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+/** The parsed connection options. */
+export type ConnectionValues = { [K in keyof typeof CONNECTION_OPTIONS]?: (typeof CONNECTION_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
 /** A connected Admin client and how long a call may take. */
-interface Admin {
+export interface Admin {
   client: InstanceType<typeof AdminClient>;
   server: string;
   deadline(): Date;
@@ -72,8 +74,8 @@ function checkSocket(path: string): void {
   }
 }
 
-function connect(v: ConnectionValues): Admin {
-  const timeoutS = v['timeout-s'] === undefined ? 5 : Number(v['timeout-s']);
+function connect(v: ConnectionValues, defaultTimeoutS = 5): Admin {
+  const timeoutS = v['timeout-s'] === undefined ? defaultTimeoutS : Number(v['timeout-s']);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 3600) throw new UsageError(`--timeout-s must be a number of seconds in (0, 3600]`);
   if (v.plaintext === true) throw new UsageError(`--plaintext is gone: without TLS, use the authenticator's local socket (--socket PATH, its admin.socket; default ${DEFAULT_ADMIN_SOCKET})`);
   if (v.server !== undefined && v.socket !== undefined) throw new UsageError('--server (TCP with mTLS) and --socket (the local socket): give one');
@@ -118,7 +120,7 @@ function connect(v: ConnectionValues): Admin {
 }
 
 /** Calls one unary method; a gRPC error becomes a one-line CommandFailure. */
-function call<Res>(admin: Admin, invoke: (options: Partial<grpc.CallOptions>, done: (err: grpc.ServiceError | null, res: Res) => void) => unknown): Promise<Res> {
+export function call<Res>(admin: Admin, invoke: (options: Partial<grpc.CallOptions>, done: (err: grpc.ServiceError | null, res: Res) => void) => unknown): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
     invoke({ deadline: admin.deadline() }, (err, res) => {
       if (err === null) resolve(res);
@@ -151,12 +153,12 @@ export function age(unixMs: number, now = Date.now()): string {
 }
 
 /** BigInt-safe JSON (times are int64), with no raw C1 or bidi control in the text. */
-function json(x: unknown): string {
+export function json(x: unknown): string {
   return escapeJsonControls(JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2));
 }
 
 /** Runs `body` with the parsed flags and a connected client, closing it after. */
-async function withAdmin<T extends NonNullable<ParseArgsConfig['options']>>(help: string, args: string[], extra: T, io: CliIo, body: (admin: Admin, values: ConnectionValues & Record<string, unknown>, positionals: string[]) => Promise<void>): Promise<void> {
+export async function withAdmin<T extends NonNullable<ParseArgsConfig['options']>>(help: string, args: string[], extra: T, io: CliIo, body: (admin: Admin, values: ConnectionValues & Record<string, unknown>, positionals: string[]) => Promise<void>, defaultTimeoutS?: number): Promise<void> {
   const parsed = parseFlags(args, { ...CONNECTION_OPTIONS, ...extra });
   const values = parsed.values as ConnectionValues & Record<string, unknown>;
   const positionals = parsed.positionals;
@@ -164,7 +166,7 @@ async function withAdmin<T extends NonNullable<ParseArgsConfig['options']>>(help
     io.out(help);
     return;
   }
-  const admin = connect(values);
+  const admin = connect(values, defaultTimeoutS);
   try {
     await body(admin, values, positionals);
   } finally {

@@ -26,6 +26,7 @@ import { isClusterMessage, toBuffer, type PmksaMessage, type PrimaryMessage, typ
 import { ClusterAdmin } from '../admin/cluster-backend.js';
 import { startAdminServer, type RunningAdmin } from '../admin/server.js';
 import { statusRoutes } from '../status/page.js';
+import { ConfigReloader } from '../config-reload.js';
 
 /** How long an address stays pinned to a worker after a redirect. */
 const PIN_MS = 10_000;
@@ -46,6 +47,8 @@ export interface RunningPrimary {
   workers(): number;
   /** A configuration reload for every worker: all check it first; applied only if none refuses. */
   reload(config: AuthenticatorConfig): Promise<ReloadOutcome>;
+  /** Reloads of the configuration file through `reload`, one at a time (SIGHUP and the Admin API); absent without opts.configFile. */
+  reloader?: ConfigReloader;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -63,7 +66,7 @@ interface PmksaHeld {
 const hex = (u: Uint8Array): string => toBuffer(u).toString('hex');
 
 /** Forks `count` workers and serves as their primary. */
-export async function startPrimary(config: AuthenticatorConfig, count: number, opts: { logger?: Logger } = {}): Promise<RunningPrimary> {
+export async function startPrimary(config: AuthenticatorConfig, count: number, opts: { logger?: Logger; configFile?: string } = {}): Promise<RunningPrimary> {
   const logger = opts.logger ?? createLogger({ level: config.log.level, name: 'authenticator' }).child({ worker: 'primary' });
   const workers = new Map<number, WorkerState>();
   const pmksa = new Map<string, PmksaHeld>();
@@ -300,14 +303,15 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   });
   front.on('error', (err) => logger.error({ err }, 'AgentLink listener error'));
 
-  /** Puts a question to every ready worker; the answers that came within ANSWER_TIMEOUT_MS. */
-  const ask = async (question: WorkerQuestion): Promise<unknown[]> => {
+  /** Puts a question to every ready worker (`one`: the first only); the answers that came within `timeoutMs` (ANSWER_TIMEOUT_MS). */
+  const ask = async (question: WorkerQuestion, opts: { one?: boolean; timeoutMs?: number } = {}): Promise<unknown[]> => {
     const id = ++questionSeq;
     const got: unknown[] = [];
-    const pending = new Set(readyWorkers().map((w) => w.worker.id));
+    const ready = readyWorkers();
+    const pending = new Set((opts.one === true ? ready.slice(0, 1) : ready).map((w) => w.worker.id));
     if (pending.size === 0) return got;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
+      const timer = setTimeout(resolve, opts.timeoutMs ?? ANSWER_TIMEOUT_MS);
       waits.set(id, { pending, got, done: () => (clearTimeout(timer), resolve()) });
       for (const wid of pending) send(workers.get(wid)!, { t: 'question', id, question });
     });
@@ -347,18 +351,20 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   });
   const grpcPort = (front.address() as { port: number }).port;
   const backend = new ClusterAdmin(ask);
+  // The Admin API's reloads go the way SIGHUP's do: every worker checks, then every worker applies (reload below).
+  const reloader = opts.configFile === undefined ? undefined : new ConfigReloader({ logger, metrics: instance, reload: (c) => reload(c) }, opts.configFile);
   let http: HttpEndpoints;
   try {
     const httpReport = new ConnectionReport('http', connections, logger);
     const httpConnections = { max: config.http.maxConnections, perSource: Math.max(1, Math.floor(config.http.maxConnections / 4)), refused: httpReport.refused.bind(httpReport) };
-    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && readyWorkers().length > 0, logger, routes: statusRoutes(backend), connections: httpConnections });
+    http = await startHttpEndpoints({ listen: config.http.listen, registry: aggregated, ready: () => !stopping && readyWorkers().length > 0, logger, routes: statusRoutes(backend), connections: httpConnections, degraded: () => backend.degraded() });
   } catch (e) {
     front.close();
     throw e;
   }
   let admin: RunningAdmin;
   try {
-    admin = await startAdminServer(config, backend, logger);
+    admin = await startAdminServer(config, backend, logger, { reload: reloader === undefined ? undefined : (by) => reloader.reload(by) });
   } catch (e) {
     front.close();
     await http.close();
@@ -392,7 +398,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     })();
     return stopped;
   };
-  const reload = async (next: AuthenticatorConfig): Promise<ReloadOutcome> => {
+  async function reload(next: AuthenticatorConfig): Promise<ReloadOutcome> {
     const refusals = ((await ask({ op: 'reload-check', config: next })) as (string[] | undefined)[]).flatMap((e) => e ?? []);
     if (refusals.length > 0) return { ok: false, errors: [...new Set(refusals)] };
     const outcomes = (await ask({ op: 'reload', config: next })) as (ReloadOutcome | undefined)[];
@@ -400,6 +406,6 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     if (failed.length > 0) return { ok: false, errors: [...new Set(failed)] };
     const done = outcomes.find((o): o is Extract<ReloadOutcome, { ok: true }> => o?.ok === true);
     return done ?? { ok: true, applied: [], restartNeeded: [] };
-  };
-  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, metrics: instance, reload, workers: () => readyWorkers().length, stop };
+  }
+  return { grpcPort, httpPort: http.port, adminPort: admin.port, logger, metrics: instance, reload, reloader, workers: () => readyWorkers().length, stop };
 }

@@ -10,6 +10,7 @@
 import type { SharedPmksa } from '@airlock/rsn';
 import type { StationFilter } from '../admin/backend.js';
 import type { AuthenticatorConfig } from '../config.js';
+import type { RadiusTestOutcome, RadiusTestRefused } from '../radius-test.js';
 
 /**
  * A question the primary puts to every worker at once ('question', answered by 'answer'
@@ -24,9 +25,17 @@ export type WorkerQuestion =
   | { op: 'explain'; sta: Uint8Array }
   | { op: 'disconnect'; sta: Uint8Array; reason: number }
   | { op: 'rekey'; bssid: Uint8Array }
+  /** The worker's RADIUS servers' health (RadiusServerHealth[]), and whether it offers 802.1X. */
+  | { op: 'radius' }
+  | { op: 'offers-8021x' }
+  /** An operator's radtest, put to one worker (answered with a RadiusTestAnswer). */
+  | { op: 'radius-test'; user: string; password: Uint8Array }
   /** Configuration reload in two steps: every worker checks, then every worker applies. */
   | { op: 'reload-check'; config: AuthenticatorConfig }
   | { op: 'reload'; config: AuthenticatorConfig };
+
+/** A worker's answer to 'radius-test': the outcome, or why it was not run (RadiusTestRefused). */
+export type RadiusTestAnswer = { ok: true; outcome: RadiusTestOutcome } | { ok: false; reason: RadiusTestRefused['reason']; message: string };
 
 /** A PMKSA with its lifetime relative to the moment it was sent. */
 export type PmksaMessage = SharedPmksa;

@@ -11,7 +11,8 @@ import { createLogger } from '../logging.js';
 import type { AgentSession } from '../agent-session.js';
 import { startAuthenticator, type RunningAuthenticator } from '../server.js';
 import type { AuthenticatorService, ClusterLink } from '../service.js';
-import { isClusterMessage, pmksaFromMessage, toBuffer, type PrimaryMessage, type WorkerMessage, type WorkerQuestion } from './protocol.js';
+import { isClusterMessage, pmksaFromMessage, toBuffer, type PrimaryMessage, type RadiusTestAnswer, type WorkerMessage, type WorkerQuestion } from './protocol.js';
+import { RadiusTestRefused } from '../radius-test.js';
 import { LocalAdmin } from '../admin/backend.js';
 
 /** This worker's answer to a question of the primary. */
@@ -36,6 +37,24 @@ function answer(running: RunningAuthenticator, admin: LocalAdmin, q: WorkerQuest
       return admin.disconnect(toBuffer(q.sta), q.reason);
     case 'rekey':
       return admin.rekey(toBuffer(q.bssid));
+    case 'radius':
+      return Promise.resolve(service.radiusHealth());
+    case 'offers-8021x':
+      return Promise.resolve(service.offers8021x());
+    case 'radius-test':
+      return radiusTestAnswer(service, q.user, toBuffer(q.password));
+  }
+}
+
+/** Runs an operator's radtest here; the password (a copy from IPC) is wiped after. */
+async function radiusTestAnswer(service: AuthenticatorService, user: string, password: Buffer): Promise<RadiusTestAnswer> {
+  try {
+    return { ok: true, outcome: await service.radiusTest(user, password) };
+  } catch (e) {
+    if (e instanceof RadiusTestRefused) return { ok: false, reason: e.reason, message: e.message };
+    throw e;
+  } finally {
+    password.fill(0);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The status page at `/` of the authenticator's HTTP port: read-only, self-contained (no
  * external script, style or font), refreshed from GET /api/status every two seconds.
- * Agents, BSSes, stations by state, and handshakes per 10 s over the last ten minutes
- * with their failures. Data is inserted as text nodes only (never as HTML).
+ * Agents, BSSes, stations by state, handshakes per 10 s over the last ten minutes
+ * with their failures, and the RADIUS servers (state, since when, RTT, last error). Data is inserted as text nodes only (never as HTML).
  */
 import type { HttpResponse } from '../http-endpoints.js';
 import type { AdminBackend } from '../admin/backend.js';
@@ -47,6 +47,8 @@ const PAGE = `<!doctype html>
 <table id="agents"><thead><tr><th>agent</th><th>state</th><th>stations</th><th>BSSIDs</th></tr></thead><tbody></tbody></table>
 <h2>BSSes</h2>
 <table id="bsses"><thead><tr><th>BSSID</th><th>SSID</th><th>agent</th><th>authorized</th><th>authenticating</th><th>associated</th></tr></thead><tbody></tbody></table>
+<h2>RADIUS servers</h2>
+<table id="radius"><thead><tr><th>server</th><th>address</th><th>state</th><th>since</th><th>RTT last / smoothed</th><th>last error</th></tr></thead><tbody></tbody></table>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -111,6 +113,7 @@ async function refresh() {
     $("rates").textContent = "last minute " + rate(s.handshakes, 6) + " · last 5 minutes " + rate(s.handshakes, 30) + " · last 10 minutes " + rate(s.handshakes, 60);
     chart(s.handshakes);
     rows("agents", s.agents, (a) => [[a.agentId], [a.state], [a.stations, true], [a.bssids.join(", ")]]);
+    rows("radius", s.radius || [], (r) => [[r.name], [r.address], [(r.alive ? "alive" : "dead") + (r.workers > 1 ? " (" + r.workersDead + " of " + r.workers + " workers: dead)" : "")], [new Date(r.sinceUnixMs).toLocaleString()], [r.lastRttMs === undefined ? "-" : r.lastRttMs.toFixed(1) + " / " + r.srttMs.toFixed(1) + " ms"], [r.lastError === undefined ? "-" : r.lastError + " (" + new Date(r.lastErrorUnixMs).toLocaleTimeString() + ")"]]);
     rows("bsses", s.bsses, (b) => [[b.bssid], [b.ssid], [b.agentId + (b.away ? " (away)" : "")], [b.authorized, true], [b.authenticating, true], [b.associated, true]]);
   } catch (e) {
     $("updated").textContent = "cannot read /api/status: " + e.message;

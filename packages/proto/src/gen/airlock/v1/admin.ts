@@ -129,6 +129,79 @@ export interface RekeyGroupRequest {
 export interface RekeyGroupResponse {
 }
 
+export interface ListRadiusServersRequest {
+}
+
+export interface RadiusServerInfo {
+  /** The name of radius.servers[] (the metric label). */
+  name: string;
+  /** host:auth_port. */
+  address: string;
+  /** "alive", or "dead" (no answer: Status-Server probes it). */
+  state: string;
+  /** Since when it is in that state (the authenticator's start, or the last change). */
+  sinceUnixMs: bigint;
+  /** Round-trip time of the last verified answer, and smoothed over the recent ones (RFC 6298 SRTT); 0 = none yet. */
+  lastRttMs: number;
+  smoothedRttMs: number;
+  /** The last problem: unanswered requests, dropped responses (a wrong secret shows here), socket errors; "" = none. */
+  lastError: string;
+  lastErrorUnixMs: bigint;
+  /** Requests waiting on it now (Status-Server probes not counted). */
+  inFlight: number;
+  /** Requests to it that got no answer (all retransmissions) since the authenticator started. */
+  timeouts: bigint;
+  /** A cluster: how many workers hold it dead, of how many that answered (0 and 0 in one process). */
+  workersDead: number;
+  workers: number;
+}
+
+export interface ListRadiusServersResponse {
+  /** In priority order (the first is the primary). */
+  servers: RadiusServerInfo[];
+}
+
+export interface TestRadiusRequest {
+  /** User-Name (1..253 octets). */
+  userName: string;
+  /** User-Password (at most 128 octets), hidden on the wire (RFC 2865 5.2); never logged. */
+  password: string;
+}
+
+export interface TestRadiusResponse {
+  /** "accept", "reject", "challenge" (the server wants more than PAP), or "timeout" (no server answered). */
+  result: string;
+  /** The server that answered ("" on timeout), and its round-trip time. */
+  server: string;
+  rttMs: number;
+  /** The servers tried, in order. */
+  tried: string[];
+  /**
+   * Reply attributes that matter: Reply-Message (joined by newlines), Session-Timeout (0 = none),
+   * the tunnel VLAN (Tunnel-Private-Group-Id with Tunnel-Type VLAN; "" = none), Class count.
+   */
+  replyMessage: string;
+  sessionTimeoutS: number;
+  vlan: string;
+  classes: number;
+}
+
+export interface ReloadConfigRequest {
+}
+
+export interface ReloadConfigResponse {
+  /** True when the new configuration is in force. */
+  applied: boolean;
+  /** The file read. */
+  file: string;
+  /** Applied: the sections that changed and took effect (networks, radius, agents; none = nothing changed). */
+  changed: string[];
+  /** Applied: sections that changed but take effect only after a restart (their running values stay). */
+  restartNeeded: string[];
+  /** Rejected: every error, one per entry (validation errors as "FILE: path: message"). */
+  errors: string[];
+}
+
 function createBaseListAgentsRequest(): ListAgentsRequest {
   return {};
 }
@@ -1540,6 +1613,899 @@ export const RekeyGroupResponse: MessageFns<RekeyGroupResponse> = {
   },
 };
 
+function createBaseListRadiusServersRequest(): ListRadiusServersRequest {
+  return {};
+}
+
+export const ListRadiusServersRequest: MessageFns<ListRadiusServersRequest> = {
+  encode(_: ListRadiusServersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRadiusServersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRadiusServersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListRadiusServersRequest {
+    return {};
+  },
+
+  toJSON(_: ListRadiusServersRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRadiusServersRequest>, I>>(base?: I): ListRadiusServersRequest {
+    return ListRadiusServersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRadiusServersRequest>, I>>(_: I): ListRadiusServersRequest {
+    const message = createBaseListRadiusServersRequest();
+    return message;
+  },
+};
+
+function createBaseRadiusServerInfo(): RadiusServerInfo {
+  return {
+    name: "",
+    address: "",
+    state: "",
+    sinceUnixMs: 0n,
+    lastRttMs: 0,
+    smoothedRttMs: 0,
+    lastError: "",
+    lastErrorUnixMs: 0n,
+    inFlight: 0,
+    timeouts: 0n,
+    workersDead: 0,
+    workers: 0,
+  };
+}
+
+export const RadiusServerInfo: MessageFns<RadiusServerInfo> = {
+  encode(message: RadiusServerInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.sinceUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.sinceUnixMs) !== message.sinceUnixMs) {
+        throw new globalThis.Error("value provided for field message.sinceUnixMs of type int64 too large");
+      }
+      writer.uint32(32).int64(message.sinceUnixMs);
+    }
+    if (message.lastRttMs !== 0) {
+      writer.uint32(41).double(message.lastRttMs);
+    }
+    if (message.smoothedRttMs !== 0) {
+      writer.uint32(49).double(message.smoothedRttMs);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(58).string(message.lastError);
+    }
+    if (message.lastErrorUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.lastErrorUnixMs) !== message.lastErrorUnixMs) {
+        throw new globalThis.Error("value provided for field message.lastErrorUnixMs of type int64 too large");
+      }
+      writer.uint32(64).int64(message.lastErrorUnixMs);
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(72).uint32(message.inFlight);
+    }
+    if (message.timeouts !== 0n) {
+      if (BigInt.asUintN(64, message.timeouts) !== message.timeouts) {
+        throw new globalThis.Error("value provided for field message.timeouts of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.timeouts);
+    }
+    if (message.workersDead !== 0) {
+      writer.uint32(88).uint32(message.workersDead);
+    }
+    if (message.workers !== 0) {
+      writer.uint32(96).uint32(message.workers);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RadiusServerInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRadiusServerInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sinceUnixMs = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.lastRttMs = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.smoothedRttMs = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.lastErrorUnixMs = reader.int64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.inFlight = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.timeouts = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.workersDead = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.workers = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RadiusServerInfo {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      sinceUnixMs: isSet(object.sinceUnixMs)
+        ? BigInt(object.sinceUnixMs)
+        : isSet(object.since_unix_ms)
+        ? BigInt(object.since_unix_ms)
+        : 0n,
+      lastRttMs: isSet(object.lastRttMs)
+        ? globalThis.Number(object.lastRttMs)
+        : isSet(object.last_rtt_ms)
+        ? globalThis.Number(object.last_rtt_ms)
+        : 0,
+      smoothedRttMs: isSet(object.smoothedRttMs)
+        ? globalThis.Number(object.smoothedRttMs)
+        : isSet(object.smoothed_rtt_ms)
+        ? globalThis.Number(object.smoothed_rtt_ms)
+        : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      lastErrorUnixMs: isSet(object.lastErrorUnixMs)
+        ? BigInt(object.lastErrorUnixMs)
+        : isSet(object.last_error_unix_ms)
+        ? BigInt(object.last_error_unix_ms)
+        : 0n,
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Number(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Number(object.in_flight)
+        : 0,
+      timeouts: isSet(object.timeouts) ? BigInt(object.timeouts) : 0n,
+      workersDead: isSet(object.workersDead)
+        ? globalThis.Number(object.workersDead)
+        : isSet(object.workers_dead)
+        ? globalThis.Number(object.workers_dead)
+        : 0,
+      workers: isSet(object.workers) ? globalThis.Number(object.workers) : 0,
+    };
+  },
+
+  toJSON(message: RadiusServerInfo): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.sinceUnixMs !== 0n) {
+      obj.sinceUnixMs = message.sinceUnixMs.toString();
+    }
+    if (message.lastRttMs !== 0) {
+      obj.lastRttMs = floatToJson(message.lastRttMs);
+    }
+    if (message.smoothedRttMs !== 0) {
+      obj.smoothedRttMs = floatToJson(message.smoothedRttMs);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.lastErrorUnixMs !== 0n) {
+      obj.lastErrorUnixMs = message.lastErrorUnixMs.toString();
+    }
+    if (message.inFlight !== 0) {
+      obj.inFlight = Math.round(message.inFlight);
+    }
+    if (message.timeouts !== 0n) {
+      obj.timeouts = message.timeouts.toString();
+    }
+    if (message.workersDead !== 0) {
+      obj.workersDead = Math.round(message.workersDead);
+    }
+    if (message.workers !== 0) {
+      obj.workers = Math.round(message.workers);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RadiusServerInfo>, I>>(base?: I): RadiusServerInfo {
+    return RadiusServerInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RadiusServerInfo>, I>>(object: I): RadiusServerInfo {
+    const message = createBaseRadiusServerInfo();
+    message.name = object.name ?? "";
+    message.address = object.address ?? "";
+    message.state = object.state ?? "";
+    message.sinceUnixMs = (object.sinceUnixMs !== undefined && object.sinceUnixMs !== null)
+      ? BigInt(object.sinceUnixMs)
+      : 0n;
+    message.lastRttMs = object.lastRttMs ?? 0;
+    message.smoothedRttMs = object.smoothedRttMs ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.lastErrorUnixMs = (object.lastErrorUnixMs !== undefined && object.lastErrorUnixMs !== null)
+      ? BigInt(object.lastErrorUnixMs)
+      : 0n;
+    message.inFlight = object.inFlight ?? 0;
+    message.timeouts = (object.timeouts !== undefined && object.timeouts !== null) ? BigInt(object.timeouts) : 0n;
+    message.workersDead = object.workersDead ?? 0;
+    message.workers = object.workers ?? 0;
+    return message;
+  },
+};
+
+function createBaseListRadiusServersResponse(): ListRadiusServersResponse {
+  return { servers: [] };
+}
+
+export const ListRadiusServersResponse: MessageFns<ListRadiusServersResponse> = {
+  encode(message: ListRadiusServersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.servers) {
+      RadiusServerInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRadiusServersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRadiusServersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.servers.push(RadiusServerInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRadiusServersResponse {
+    return {
+      servers: globalThis.Array.isArray(object?.servers)
+        ? object.servers.map((e: any) => RadiusServerInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListRadiusServersResponse): unknown {
+    const obj: any = {};
+    if (message.servers?.length) {
+      obj.servers = message.servers.map((e) => RadiusServerInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRadiusServersResponse>, I>>(base?: I): ListRadiusServersResponse {
+    return ListRadiusServersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRadiusServersResponse>, I>>(object: I): ListRadiusServersResponse {
+    const message = createBaseListRadiusServersResponse();
+    message.servers = object.servers?.map((e) => RadiusServerInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTestRadiusRequest(): TestRadiusRequest {
+  return { userName: "", password: "" };
+}
+
+export const TestRadiusRequest: MessageFns<TestRadiusRequest> = {
+  encode(message: TestRadiusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userName !== "") {
+      writer.uint32(10).string(message.userName);
+    }
+    if (message.password !== "") {
+      writer.uint32(18).string(message.password);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestRadiusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestRadiusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TestRadiusRequest {
+    return {
+      userName: isSet(object.userName)
+        ? globalThis.String(object.userName)
+        : isSet(object.user_name)
+        ? globalThis.String(object.user_name)
+        : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+    };
+  },
+
+  toJSON(message: TestRadiusRequest): unknown {
+    const obj: any = {};
+    if (message.userName !== "") {
+      obj.userName = message.userName;
+    }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TestRadiusRequest>, I>>(base?: I): TestRadiusRequest {
+    return TestRadiusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TestRadiusRequest>, I>>(object: I): TestRadiusRequest {
+    const message = createBaseTestRadiusRequest();
+    message.userName = object.userName ?? "";
+    message.password = object.password ?? "";
+    return message;
+  },
+};
+
+function createBaseTestRadiusResponse(): TestRadiusResponse {
+  return { result: "", server: "", rttMs: 0, tried: [], replyMessage: "", sessionTimeoutS: 0, vlan: "", classes: 0 };
+}
+
+export const TestRadiusResponse: MessageFns<TestRadiusResponse> = {
+  encode(message: TestRadiusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== "") {
+      writer.uint32(10).string(message.result);
+    }
+    if (message.server !== "") {
+      writer.uint32(18).string(message.server);
+    }
+    if (message.rttMs !== 0) {
+      writer.uint32(25).double(message.rttMs);
+    }
+    for (const v of message.tried) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.replyMessage !== "") {
+      writer.uint32(42).string(message.replyMessage);
+    }
+    if (message.sessionTimeoutS !== 0) {
+      writer.uint32(48).uint32(message.sessionTimeoutS);
+    }
+    if (message.vlan !== "") {
+      writer.uint32(58).string(message.vlan);
+    }
+    if (message.classes !== 0) {
+      writer.uint32(64).uint32(message.classes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestRadiusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestRadiusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.rttMs = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tried.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.replyMessage = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sessionTimeoutS = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.vlan = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.classes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TestRadiusResponse {
+    return {
+      result: isSet(object.result) ? globalThis.String(object.result) : "",
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      rttMs: isSet(object.rttMs)
+        ? globalThis.Number(object.rttMs)
+        : isSet(object.rtt_ms)
+        ? globalThis.Number(object.rtt_ms)
+        : 0,
+      tried: globalThis.Array.isArray(object?.tried) ? object.tried.map((e: any) => globalThis.String(e)) : [],
+      replyMessage: isSet(object.replyMessage)
+        ? globalThis.String(object.replyMessage)
+        : isSet(object.reply_message)
+        ? globalThis.String(object.reply_message)
+        : "",
+      sessionTimeoutS: isSet(object.sessionTimeoutS)
+        ? globalThis.Number(object.sessionTimeoutS)
+        : isSet(object.session_timeout_s)
+        ? globalThis.Number(object.session_timeout_s)
+        : 0,
+      vlan: isSet(object.vlan) ? globalThis.String(object.vlan) : "",
+      classes: isSet(object.classes) ? globalThis.Number(object.classes) : 0,
+    };
+  },
+
+  toJSON(message: TestRadiusResponse): unknown {
+    const obj: any = {};
+    if (message.result !== "") {
+      obj.result = message.result;
+    }
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.rttMs !== 0) {
+      obj.rttMs = floatToJson(message.rttMs);
+    }
+    if (message.tried?.length) {
+      obj.tried = message.tried;
+    }
+    if (message.replyMessage !== "") {
+      obj.replyMessage = message.replyMessage;
+    }
+    if (message.sessionTimeoutS !== 0) {
+      obj.sessionTimeoutS = Math.round(message.sessionTimeoutS);
+    }
+    if (message.vlan !== "") {
+      obj.vlan = message.vlan;
+    }
+    if (message.classes !== 0) {
+      obj.classes = Math.round(message.classes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TestRadiusResponse>, I>>(base?: I): TestRadiusResponse {
+    return TestRadiusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TestRadiusResponse>, I>>(object: I): TestRadiusResponse {
+    const message = createBaseTestRadiusResponse();
+    message.result = object.result ?? "";
+    message.server = object.server ?? "";
+    message.rttMs = object.rttMs ?? 0;
+    message.tried = object.tried?.map((e) => e) || [];
+    message.replyMessage = object.replyMessage ?? "";
+    message.sessionTimeoutS = object.sessionTimeoutS ?? 0;
+    message.vlan = object.vlan ?? "";
+    message.classes = object.classes ?? 0;
+    return message;
+  },
+};
+
+function createBaseReloadConfigRequest(): ReloadConfigRequest {
+  return {};
+}
+
+export const ReloadConfigRequest: MessageFns<ReloadConfigRequest> = {
+  encode(_: ReloadConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReloadConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReloadConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReloadConfigRequest {
+    return {};
+  },
+
+  toJSON(_: ReloadConfigRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReloadConfigRequest>, I>>(base?: I): ReloadConfigRequest {
+    return ReloadConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReloadConfigRequest>, I>>(_: I): ReloadConfigRequest {
+    const message = createBaseReloadConfigRequest();
+    return message;
+  },
+};
+
+function createBaseReloadConfigResponse(): ReloadConfigResponse {
+  return { applied: false, file: "", changed: [], restartNeeded: [], errors: [] };
+}
+
+export const ReloadConfigResponse: MessageFns<ReloadConfigResponse> = {
+  encode(message: ReloadConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.applied !== false) {
+      writer.uint32(8).bool(message.applied);
+    }
+    if (message.file !== "") {
+      writer.uint32(18).string(message.file);
+    }
+    for (const v of message.changed) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.restartNeeded) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.errors) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReloadConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReloadConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.applied = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.file = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changed.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.restartNeeded.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.errors.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReloadConfigResponse {
+    return {
+      applied: isSet(object.applied) ? globalThis.Boolean(object.applied) : false,
+      file: isSet(object.file) ? globalThis.String(object.file) : "",
+      changed: globalThis.Array.isArray(object?.changed) ? object.changed.map((e: any) => globalThis.String(e)) : [],
+      restartNeeded: globalThis.Array.isArray(object?.restartNeeded)
+        ? object.restartNeeded.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.restart_needed)
+        ? object.restart_needed.map((e: any) => globalThis.String(e))
+        : [],
+      errors: globalThis.Array.isArray(object?.errors) ? object.errors.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ReloadConfigResponse): unknown {
+    const obj: any = {};
+    if (message.applied !== false) {
+      obj.applied = message.applied;
+    }
+    if (message.file !== "") {
+      obj.file = message.file;
+    }
+    if (message.changed?.length) {
+      obj.changed = message.changed;
+    }
+    if (message.restartNeeded?.length) {
+      obj.restartNeeded = message.restartNeeded;
+    }
+    if (message.errors?.length) {
+      obj.errors = message.errors;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReloadConfigResponse>, I>>(base?: I): ReloadConfigResponse {
+    return ReloadConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReloadConfigResponse>, I>>(object: I): ReloadConfigResponse {
+    const message = createBaseReloadConfigResponse();
+    message.applied = object.applied ?? false;
+    message.file = object.file ?? "";
+    message.changed = object.changed?.map((e) => e) || [];
+    message.restartNeeded = object.restartNeeded?.map((e) => e) || [];
+    message.errors = object.errors?.map((e) => e) || [];
+    return message;
+  },
+};
+
 export type AdminService = typeof AdminService;
 export const AdminService = {
   listAgents: {
@@ -1597,6 +2563,50 @@ export const AdminService = {
     responseSerialize: (value: RekeyGroupResponse): Buffer => Buffer.from(RekeyGroupResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RekeyGroupResponse => RekeyGroupResponse.decode(value),
   },
+  /**
+   * RADIUS and configuration (issue 14). The RADIUS servers as the authenticator's client
+   * sees them: state, since when, round-trip times, last error.
+   */
+  listRadiusServers: {
+    path: "/airlock.v1.Admin/ListRadiusServers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRadiusServersRequest): Buffer =>
+      Buffer.from(ListRadiusServersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRadiusServersRequest => ListRadiusServersRequest.decode(value),
+    responseSerialize: (value: ListRadiusServersResponse): Buffer =>
+      Buffer.from(ListRadiusServersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRadiusServersResponse => ListRadiusServersResponse.decode(value),
+  },
+  /**
+   * A PAP Access-Request (with Message-Authenticator) through the authenticator's own RADIUS
+   * client, secret and failover: a radtest. One at a time, and a few per minute
+   * (RESOURCE_EXHAUSTED beyond); FAILED_PRECONDITION when no RADIUS server is configured.
+   */
+  testRadius: {
+    path: "/airlock.v1.Admin/TestRadius" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TestRadiusRequest): Buffer => Buffer.from(TestRadiusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TestRadiusRequest => TestRadiusRequest.decode(value),
+    responseSerialize: (value: TestRadiusResponse): Buffer => Buffer.from(TestRadiusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TestRadiusResponse => TestRadiusResponse.decode(value),
+  },
+  /**
+   * Reads the configuration file again and applies it, as SIGHUP does (in a cluster: every
+   * worker checks it, then every worker applies it). A file that does not validate, or a
+   * reload refused, is a response with applied = false and its errors, not a gRPC error.
+   */
+  reloadConfig: {
+    path: "/airlock.v1.Admin/ReloadConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReloadConfigRequest): Buffer => Buffer.from(ReloadConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReloadConfigRequest => ReloadConfigRequest.decode(value),
+    responseSerialize: (value: ReloadConfigResponse): Buffer =>
+      Buffer.from(ReloadConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReloadConfigResponse => ReloadConfigResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -1610,6 +2620,23 @@ export interface AdminServer extends UntypedServiceImplementation {
   disconnectStation: handleUnaryCall<DisconnectStationRequest, DisconnectStationResponse>;
   /** Starts a group-key rekey of one BSS now. */
   rekeyGroup: handleUnaryCall<RekeyGroupRequest, RekeyGroupResponse>;
+  /**
+   * RADIUS and configuration (issue 14). The RADIUS servers as the authenticator's client
+   * sees them: state, since when, round-trip times, last error.
+   */
+  listRadiusServers: handleUnaryCall<ListRadiusServersRequest, ListRadiusServersResponse>;
+  /**
+   * A PAP Access-Request (with Message-Authenticator) through the authenticator's own RADIUS
+   * client, secret and failover: a radtest. One at a time, and a few per minute
+   * (RESOURCE_EXHAUSTED beyond); FAILED_PRECONDITION when no RADIUS server is configured.
+   */
+  testRadius: handleUnaryCall<TestRadiusRequest, TestRadiusResponse>;
+  /**
+   * Reads the configuration file again and applies it, as SIGHUP does (in a cluster: every
+   * worker checks it, then every worker applies it). A file that does not validate, or a
+   * reload refused, is a response with applied = false and its errors, not a gRPC error.
+   */
+  reloadConfig: handleUnaryCall<ReloadConfigRequest, ReloadConfigResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -1692,6 +2719,65 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RekeyGroupResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * RADIUS and configuration (issue 14). The RADIUS servers as the authenticator's client
+   * sees them: state, since when, round-trip times, last error.
+   */
+  listRadiusServers(
+    request: ListRadiusServersRequest,
+    callback: (error: ServiceError | null, response: ListRadiusServersResponse) => void,
+  ): ClientUnaryCall;
+  listRadiusServers(
+    request: ListRadiusServersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRadiusServersResponse) => void,
+  ): ClientUnaryCall;
+  listRadiusServers(
+    request: ListRadiusServersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRadiusServersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A PAP Access-Request (with Message-Authenticator) through the authenticator's own RADIUS
+   * client, secret and failover: a radtest. One at a time, and a few per minute
+   * (RESOURCE_EXHAUSTED beyond); FAILED_PRECONDITION when no RADIUS server is configured.
+   */
+  testRadius(
+    request: TestRadiusRequest,
+    callback: (error: ServiceError | null, response: TestRadiusResponse) => void,
+  ): ClientUnaryCall;
+  testRadius(
+    request: TestRadiusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TestRadiusResponse) => void,
+  ): ClientUnaryCall;
+  testRadius(
+    request: TestRadiusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TestRadiusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Reads the configuration file again and applies it, as SIGHUP does (in a cluster: every
+   * worker checks it, then every worker applies it). A file that does not validate, or a
+   * reload refused, is a response with applied = false and its errors, not a gRPC error.
+   */
+  reloadConfig(
+    request: ReloadConfigRequest,
+    callback: (error: ServiceError | null, response: ReloadConfigResponse) => void,
+  ): ClientUnaryCall;
+  reloadConfig(
+    request: ReloadConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReloadConfigResponse) => void,
+  ): ClientUnaryCall;
+  reloadConfig(
+    request: ReloadConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReloadConfigResponse) => void,
   ): ClientUnaryCall;
 }
 

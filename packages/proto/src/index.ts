@@ -18,6 +18,8 @@ export {
   StationInfo,
   type AdminServer,
 } from './gen/airlock/v1/admin.js';
+// Station events and 802.1X explain (issue 14).
+export { EapAuthInfo, EventsDropped, RadiusRound, StationEvent, StreamEventsRequest, StreamEventsResponse } from './gen/airlock/v1/admin.js';
 // RADIUS health, radius test and configuration reload (issue 14).
 export { ListRadiusServersRequest, ListRadiusServersResponse, RadiusServerInfo, ReloadConfigRequest, ReloadConfigResponse, TestRadiusRequest, TestRadiusResponse } from './gen/airlock/v1/admin.js';
 export { approximateSize, messageSize, splitBatches } from './batching.js';

@@ -31,6 +31,7 @@ export function recordReport(m: AirlockMetrics, r: Report): void {
     case 'group-rekey':
     case 'pmksa':
     case 'duplicate-association':
+    case 'station-left':
       break; // logged only (a duplicate association is also a frame-dropped report)
     default: {
       const never: never = r;

@@ -42,6 +42,9 @@ import { RadiusHealth, type RadiusServerHealth } from './radius-health.js';
 import { radiusTestAnswer, radiusTestAttributes, RadiusTestRefused, type RadiusTestOutcome } from './radius-test.js';
 import { remoteLogs, truncateText, type RateLimitedLevel, type RemoteLogs } from './logging.js';
 import type { AirlockMetrics } from './metrics.js';
+import { EventJournal, type EventItem } from './events/event-journal.js';
+import { StationEvents } from './events/station-events.js';
+import { FailureBoard, GoneAgents } from './status/failures.js';
 
 /** Everything the service is built from. */
 export interface ServiceOptions {
@@ -69,6 +72,8 @@ export interface ClusterLink extends PmksaListener {
   redirect(session: AgentSession, agent: string, to: number): void;
   /** A station associated here: another worker still holding it from before must let it go. */
   stationAssociated(sta: Buffer): void;
+  /** A station event of this worker, for the primary's journal (`at`: Unix ms with a fraction). */
+  stationEvent(item: EventItem, at: number): void;
 }
 
 /** An agent as the admin API shows it (AuthenticatorService.agentViews). */
@@ -183,12 +188,27 @@ export class AuthenticatorService implements SessionHost {
   private readonly cluster: ClusterLink | undefined;
   /** Handshake outcomes over the last minutes (the status page). */
   readonly handshakeSeries = new HandshakeSeries();
+  /** Recent and live station events (StreamEvents) when this service serves them itself; a cluster worker sends its events to the primary. */
+  readonly events: EventJournal | undefined;
+  /** Station events in words: logged, then recorded (events/station-events.ts). */
+  private readonly stationEvents: StationEvents;
+  /** Failed handshakes by BSS and cause, in words, and the agents that went away (the status page). */
+  readonly failures = new FailureBoard();
+  readonly goneAgents = new GoneAgents();
 
   constructor(opts: ServiceOptions) {
     this.config = opts.config;
     this.log = opts.logger;
     this.metrics = opts.metrics;
     this.remoteLog = remoteLogs(this.log, (source) => this.metrics.logLinesSuppressed.inc({ source }));
+    const journal = opts.cluster === undefined ? new EventJournal() : undefined;
+    this.events = journal;
+    const cluster = opts.cluster;
+    this.stationEvents = new StationEvents({
+      logger: this.log,
+      sink: cluster !== undefined ? (item, at) => cluster.stationEvent(item, at) : (item) => journal!.append(item),
+      onSuppressed: () => this.metrics.logLinesSuppressed.inc({ source: 'station-event' }),
+    });
     this.networks = networkPolicies(opts.config);
     this.bssPolicy = new BssPolicy(opts.config.agents);
     this.cluster = opts.cluster;
@@ -554,6 +574,8 @@ export class AuthenticatorService implements SessionHost {
     }
     await this.radius?.close();
     this.remoteLog.close(); // the summaries of lines still held back
+    this.stationEvents.close();
+    this.events?.close();
   }
 
   // ---- SessionHost ----------------------------------------------------------------
@@ -642,6 +664,7 @@ export class AuthenticatorService implements SessionHost {
     this.metrics.bssClaims.set(this.bssPolicy.claims.size);
     this.cluster?.agentUp(id, this.bssPolicy.claimable([...session.bssKeys]));
     session.agentId = id;
+    this.goneAgents.back(id);
     session.log = session.log.child({ agent: id });
     this.sessions.set(id, session);
     this.metrics.agentsConnected.set(this.sessions.size);
@@ -697,6 +720,7 @@ export class AuthenticatorService implements SessionHost {
       session.log.info({ reason: why, graceS }, 'agent disconnected; its stations are kept for the reconnect grace period');
     } else {
       this.remoteLine(session, 'info', 'disconnected', { reason: why }, 'agent disconnected');
+      if (!this.stopping) this.goneAgents.add({ agentId: id, bssids: [...session.bssKeys].map((k) => formatMac(Buffer.from(k, 'hex'))).sort(), goneAtUnixMs: Date.now(), reason: truncateText(why) }, Date.now());
       const effects: Effect[] = [];
       for (const k of session.bssKeys) this.removeBss(k, now, 'agent disconnected', effects);
       this.agentBsses.delete(id);
@@ -711,6 +735,8 @@ export class AuthenticatorService implements SessionHost {
   private graceExpired(id: string): void {
     this.graceTimers.delete(id);
     if (this.sessions.has(id)) return;
+    const bssids = [...(this.agentBsses.get(id) ?? [])].map((k) => formatMac(Buffer.from(k, 'hex'))).sort();
+    if (!this.stopping) this.goneAgents.add({ agentId: id, bssids, goneAtUnixMs: Date.now(), reason: 'did not return within the reconnect grace period' }, Date.now());
     const keys = this.dropAgent(id, 'the agent did not return within the reconnect grace period');
     this.log.info({ agent: id, bsses: keys }, 'reconnect grace period over: the agent\'s stations are dropped');
     this.released(id);
@@ -882,9 +908,11 @@ export class AuthenticatorService implements SessionHost {
 
   private onReport(r: Report): void {
     recordReport(this.metrics, r);
+    this.stationEvents.report(r);
     switch (r.kind) {
       case 'handshake':
         this.handshakeSeries.record(r.result);
+        if (r.result !== 'success' && r.result !== 'aborted') this.recordFailure(r);
         if (r.result !== 'success') this.remoteLog.bss.write(this.log, 'info', `${macKey(r.bssid)}|handshake:${r.result}`, { bssid: formatMac(r.bssid), sta: formatMac(r.sta), result: r.result, detail: r.detail }, 'handshake ended');
         break;
       case 'joined':
@@ -916,6 +944,14 @@ export class AuthenticatorService implements SessionHost {
       default:
         break;
     }
+  }
+
+  /** A failed handshake for the status page, with the core's record of it (its diagnosis). */
+  private recordFailure(r: Extract<Report, { kind: 'handshake' }>): void {
+    const last = this.core.history(r.sta)[0];
+    const record = last !== undefined && last.result === r.result && last.bssid === formatMac(r.bssid) ? last : undefined;
+    const agentId = this.bssAgent.get(macKey(r.bssid)) ?? '';
+    this.failures.record({ bssid: r.bssid, sta: r.sta, agentId, result: r.result, detail: r.detail }, record, Date.now());
   }
 
   // ---- RADIUS ------------------------------------------------------------------------
@@ -961,7 +997,8 @@ export class AuthenticatorService implements SessionHost {
     }
     client.accessRequest(accessRequestAttributes(e, this.nas)).then(
       (res) => {
-        let outcome = outcomeOf(res.code, res.attributes, res.mppe);
+        // The server and round trip go to the station's authentication record (explain).
+        let outcome: RadiusOutcome = { ...outcomeOf(res.code, res.attributes, res.mppe), server: res.server, rttMs: res.rttMs };
         const holder = e.state !== undefined ? this.conversationServer.get(key) : undefined;
         if (outcome.outcome === 'challenge') this.conversationServer.set(key, res.server);
         else this.conversationServer.delete(key);

@@ -20,7 +20,7 @@ import { initGtk, stepGtk } from './gtk-machine.js';
 import { stepPtk, wipePtk } from './ptk-machine.js';
 import { Reason } from './reason-codes.js';
 import { ReplayWindow } from './replay-window.js';
-import type { BssState, HandshakeRecord, ReceivedKey, StationState } from './state.js';
+import { MAX_AUTH_ROUNDS, type BssState, type HandshakeRecord, type ReceivedKey, type StationState } from './state.js';
 import {
   AcctTerminateCause,
   DEFAULT_TIMING,
@@ -244,7 +244,7 @@ export class AuthenticatorCore implements PaeContext {
     const bss = this.bsses.get(macKey(bssid));
     if (bss === undefined) return [];
     return this.run(now, () => {
-      for (const st of [...bss.stations]) this.dropStation(st, 'aborted', detail, AcctTerminateCause.LostService);
+      for (const st of [...bss.stations]) this.dropStation(st, 'aborted', detail, AcctTerminateCause.LostService, { reason: 0, initiator: 'agent' });
       this.cancel(bss);
       for (const [ref, owner] of this.refs) if (owner === bss) this.refs.delete(ref);
       this.bsses.delete(bss.key);
@@ -327,7 +327,7 @@ export class AuthenticatorCore implements PaeContext {
         const e = reported.get(st.key);
         reported.delete(st.key);
         if (e === undefined) {
-          this.dropStation(st, 'aborted', 'left while its agent was away', AcctTerminateCause.LostCarrier);
+          this.dropStation(st, 'aborted', 'left while its agent was away', AcctTerminateCause.LostCarrier, { reason: 0, initiator: 'agent' });
           continue;
         }
         if (st.phase === 'authorized') {
@@ -358,7 +358,7 @@ export class AuthenticatorCore implements PaeContext {
           this.onAssociated(ev.bssid, ev.sta, ev.rsne, ev.reassociation);
           break;
         case 'disassociated':
-          this.onDisassociated(ev.bssid, ev.sta, ev.reason);
+          this.onDisassociated(ev.bssid, ev.sta, ev.reason, ev.locallyGenerated);
           break;
         case 'eapol':
           this.onEapol(ev.bssid, ev.sta, ev.frame);
@@ -437,7 +437,7 @@ export class AuthenticatorCore implements PaeContext {
     return this.run(now, () => {
       const hadKey = st.PTK_valid || st.portAuthorized;
       const old = st.bss.cfg.bssid;
-      this.dropStation(st, 'aborted', 'station associated with a BSS served elsewhere');
+      this.dropStation(st, 'aborted', 'station associated with a BSS served elsewhere', undefined, { reason: 0, initiator: 'station' });
       if (hadKey) {
         this.emit({ type: 'set-port', bssid: old, sta, authorized: false, vlanId: 0, sessionTimeoutS: 0 });
         this.emit({ type: 'remove-pairwise-key', bssid: old, sta });
@@ -568,7 +568,8 @@ export class AuthenticatorCore implements PaeContext {
   }
 
   authenticationFailed(st: StationState, result: 'reject' | 'timeout', detail: string): void {
-    this.report({ kind: 'eap', bssid: st.bss.cfg.bssid, sta: st.sta, result, detail });
+    if (st.auth !== undefined) st.auth.result = result;
+    this.report({ kind: 'eap', bssid: st.bss.cfg.bssid, sta: st.sta, result, detail, agentId: st.bss.cfg.agentId, auth: st.auth });
     this.finishHandshake(st, result === 'reject' ? 'rejected' : 'timeout', `802.1X: ${detail}`);
     this.forgetOwnPmksa(st);
     if (result === 'reject') {
@@ -593,7 +594,12 @@ export class AuthenticatorCore implements PaeContext {
 
   authenticationSucceeded(st: StationState): void {
     const bss = st.bss;
-    this.report({ kind: 'eap', bssid: bss.cfg.bssid, sta: st.sta, result: 'accept', detail: 'Access-Accept' });
+    if (st.auth !== undefined) {
+      st.auth.result = 'accept';
+      st.auth.vlanId = st.vlanId;
+      st.auth.sessionTimeoutS = st.sessionTimeoutS;
+    }
+    this.report({ kind: 'eap', bssid: bss.cfg.bssid, sta: st.sta, result: 'accept', detail: 'Access-Accept', agentId: bss.cfg.agentId, auth: st.auth });
     if (!bss.keyManagement) {
       // IEEE 802.1X-2004 §8.2.4: AUTHENTICATED opens the port; there are no keys to install.
       st.sessionEndAt = st.sessionTimeoutS > 0 ? this.now + st.sessionTimeoutS * 1000 : Infinity;
@@ -840,7 +846,7 @@ export class AuthenticatorCore implements PaeContext {
       carried = { anonces: [existing.ANonce, ...existing.previousANonces].filter((n) => n.length > 0).slice(0, 2), replay: existing.replay };
       const moved = existing.bss !== bss;
       const hadKey = existing.PTK_valid || existing.portAuthorized;
-      this.dropStation(existing, 'aborted', reassociation ? 'station reassociated' : 'station associated again');
+      this.dropStation(existing, 'aborted', reassociation ? 'station reassociated' : 'station associated again', undefined, { reason: 0, initiator: 'station' });
       if (moved && hadKey) {
         // The station is now elsewhere (possibly on another agent): the BSS it left must
         // not keep its key installed or its port open.
@@ -905,6 +911,7 @@ export class AuthenticatorCore implements PaeContext {
       st.sessionTimeoutS = e.sessionTimeoutS;
       st.terminationAction = e.terminationAction;
       st.acctMultiSessionId = e.acctMultiSessionId;
+      st.auth = { identity: e.identity, method: 0, rounds: [], roundsTotal: 0, result: 'accept', pmksaCached: true, vlanId: e.vlanId, sessionTimeoutS: e.sessionTimeoutS };
       st.paeState = 'AUTHENTICATED';
       st.backendState = 'IDLE';
       st.keyRun = true;
@@ -927,6 +934,12 @@ export class AuthenticatorCore implements PaeContext {
     const st = this.refs.get(ref);
     this.refs.delete(ref);
     if (st === undefined || st.kind !== 'sta' || this.stations.get(st.key) !== st || st.radiusRef !== ref) return;
+    const auth = st.auth;
+    if (auth !== undefined && r.server !== undefined && r.rttMs !== undefined) {
+      // Bounded per station: the first rounds kept, the rest counted.
+      if (auth.rounds.length < MAX_AUTH_ROUNDS) auth.rounds.push({ server: r.server, rttMs: r.rttMs });
+      auth.roundsTotal++;
+    }
     let outcome = r;
     if (r.outcome === 'accept') {
       if (r.msk === undefined || r.msk.length < 32) {
@@ -939,7 +952,10 @@ export class AuthenticatorCore implements PaeContext {
         st.terminationAction = r.terminationAction ?? 0;
         st.vlanId = r.vlanId ?? 0;
         st.classes = r.classes ?? [];
-        if (r.userName) st.identity = r.userName;
+        if (r.userName) {
+          st.identity = r.userName;
+          if (auth !== undefined) auth.userName = r.userName;
+        }
       }
     }
     const why = receiveServerOutcome(st, outcome);
@@ -987,14 +1003,14 @@ export class AuthenticatorCore implements PaeContext {
     else this.timers.schedule(st, at);
   }
 
-  private onDisassociated(bssid: Buffer, sta: Buffer, reason: number): void {
+  private onDisassociated(bssid: Buffer, sta: Buffer, reason: number, locallyGenerated: boolean): void {
     const st = this.stations.get(macKey(sta));
     if (st === undefined) return this.drop(bssid, sta, 'unassociated_station', 'disassociation of an unknown station');
     // Events of different agents are not ordered with each other: a late disassociation
     // from the BSS the station left must not remove it from the BSS it roamed to.
     if (!st.bss.cfg.bssid.equals(bssid)) return this.drop(bssid, sta, 'stale_disassociation', 'disassociation from a BSS the station already left');
     const wasAuthorized = st.portAuthorized;
-    this.dropStation(st, 'aborted', `station left (reason ${reason})`, AcctTerminateCause.UserRequest);
+    this.dropStation(st, 'aborted', `station left (reason ${reason})`, AcctTerminateCause.UserRequest, { reason, initiator: locallyGenerated ? 'agent' : 'station', detail: locallyGenerated ? 'the AP ended the association' : '' });
     if (wasAuthorized && st.bss.cfg.network.rekeyGtkOnLeave && st.bss.keyManagement) {
       st.bss.GTKReKey = true;
       this.dirtyBss.add(st.bss);
@@ -1165,7 +1181,7 @@ export class AuthenticatorCore implements PaeContext {
       const joinMs = this.now - st.associatedAt;
       const last = this.histories.get(st.key)?.[0];
       if (last !== undefined && last === st.handshake) last.joinMs = joinMs;
-      this.report({ kind: 'joined', bssid, sta: st.sta, akm: st.akm, joinMs });
+      this.report({ kind: 'joined', bssid, sta: st.sta, akm: st.akm, joinMs, agentId: st.bss.cfg.agentId, vlanId: st.vlanId, auth: st.auth });
       this.accountingStart(st);
     }
   }
@@ -1297,6 +1313,7 @@ export class AuthenticatorCore implements PaeContext {
       acctStartedAt: undefined,
       pmkid: undefined,
       terminateCause: AcctTerminateCause.NasRequest,
+      auth: undefined,
     };
     st.acctMultiSessionId = st.acctSessionId;
     this.stations.set(st.key, st);
@@ -1320,16 +1337,24 @@ export class AuthenticatorCore implements PaeContext {
     st.TimeoutEvt = false;
     st.received = undefined;
     if (st.ptkState === 'DISCONNECTED') {
-      this.dropStation(st, 'aborted', 'disconnected');
+      // The words of the disconnect: why its handshake ended, when that is why it went.
+      const hs = st.handshake;
+      const why = hs?.result !== undefined && hs.result !== 'success' && hs.detail ? hs.detail : 'disconnected';
+      this.dropStation(st, 'aborted', 'disconnected', undefined, { reason: st.disconnectReason, initiator: 'authenticator', detail: why });
       return;
     }
     if (st.phase === 'associated' && st.ptkState !== 'INITIALIZE') this.setPhase(st, 'authenticating');
   }
 
-  /** Forgets a station; an unfinished handshake ends with `result`. */
-  private dropStation(st: StationState, result: HandshakeResult, detail: string, cause?: number): void {
+  /**
+   * Forgets a station; an unfinished handshake ends with `result`. `ended` says how its
+   * association ended (the 'station-left' report: reason code, who, in words).
+   */
+  private dropStation(st: StationState, result: HandshakeResult, detail: string, cause: number | undefined, ended: { reason: number; initiator: 'station' | 'agent' | 'authenticator'; detail?: string }): void {
     if (this.stations.get(st.key) !== st) return;
+    const wasAuthorized = st.portAuthorized;
     this.finishHandshake(st, result, detail); // frees its handshake slot, record or not
+    this.report({ kind: 'station-left', bssid: st.bss.cfg.bssid, sta: st.sta, agentId: st.bss.cfg.agentId, akm: st.akm, reason: ended.reason, initiator: ended.initiator, detail: ended.detail ?? detail, wasAuthorized, handshake: st.handshake });
     this.accountingStop(st, cause ?? st.terminateCause);
     if (st.GUpdateStationKeys) {
       st.GUpdateStationKeys = false;

@@ -97,6 +97,9 @@ function enterPae(ctx: PaeContext, st: StationState, to: PaeState): boolean {
       st.radiusState = undefined;
       st.radiusRef = undefined;
       st.authSuccess = st.authFail = st.authTimeout = false;
+      // A new authentication: its record (explain), also of the handshake waiting for it.
+      st.auth = { identity: '', method: 0, rounds: [], roundsTotal: 0, pmksaCached: false, vlanId: 0, sessionTimeoutS: 0 };
+      if (st.handshake !== undefined && st.handshake.result === undefined) st.handshake.auth = st.auth;
       // The authenticator's own request: EAP-Request/Identity (RFC 3748 §5.1).
       // RFC 3748 §4.1: a new Request never reuses the Identifier of the last one sent (ours
       // or the server's): a peer would take it for a retransmission.
@@ -260,6 +263,9 @@ export function receiveEapResponse(st: StationState, eap: Buffer): string | unde
     const raw = p.value.data;
     const nul = raw.indexOf(0);
     st.identity = (nul >= 0 ? raw.subarray(0, nul) : raw).toString('utf8').slice(0, 253);
+    if (st.auth !== undefined) st.auth.identity = st.identity;
+  } else if (st.auth !== undefined && p.value.type !== undefined && p.value.type !== EapType.Identity && p.value.type !== EapType.Nak && p.value.type !== EapType.Notification) {
+    st.auth.method = p.value.type; // the method the station goes on with (after any Nak)
   }
   st.eapResp = Buffer.from(eap.subarray(0, eap.readUInt16BE(2))); // without link-layer padding
   st.eapolEap = true;

@@ -122,6 +122,7 @@ function enter(ctx: MachineContext, st: StationState, to: PtkState): boolean {
         msg3Sent: 0,
         micFailures: 0,
         anonceFp: fingerprint(st.ANonce),
+        auth: st.auth,
       };
       break;
     case 'INITPMK':

@@ -49,6 +49,42 @@ export interface HandshakeRecord {
   pmkFp?: string;
   diagnosis?: MicDiagnosis;
   joinMs?: number;
+  /** 802.1X AKMs: the authentication that gave this handshake its PMK (EAP, or the PMKSA cache). */
+  auth?: AuthRecord;
+}
+
+/** Rounds of an EAP conversation kept per authentication (later ones are only counted). */
+export const MAX_AUTH_ROUNDS = 16;
+
+/** One Access-Request answered by a RADIUS server. */
+export interface AuthRound {
+  server: string;
+  /** From the first transmission of the request to its answer (the RADIUS client measures it). */
+  rttMs: number;
+}
+
+/**
+ * One IEEE 802.1X authentication of a station, as `explain` shows it: who (identity), how
+ * (EAP method), with whom (RADIUS server, the round trip of each round) and what it granted
+ * (VLAN, Session-Timeout). A station rejoining with a cached PMKSA gets a record without
+ * rounds. No key material.
+ */
+export interface AuthRecord {
+  /** The EAP-Response/Identity ('' until the station sent one; from the PMKSA when cached). */
+  identity: string;
+  /** User-Name of the Access-Accept, when the server set one. */
+  userName?: string;
+  /** The EAP method the station answered with (its Response Type past Identity and Nak); 0 while unknown. */
+  method: number;
+  /** The answered rounds, the first MAX_AUTH_ROUNDS of them. */
+  rounds: AuthRound[];
+  /** Every answered round (also the ones not kept). */
+  roundsTotal: number;
+  result?: 'accept' | 'reject' | 'timeout';
+  /** The PMK came from the PMKSA cache: no EAP this time. */
+  pmksaCached: boolean;
+  vlanId: number;
+  sessionTimeoutS: number;
 }
 
 /** The received EAPOL-Key frame being processed by the machines. */
@@ -218,4 +254,6 @@ export interface StationState extends TimerTarget {
   pmkid: Buffer | undefined;
   /** Acct-Terminate-Cause for the accounting stop when the core disconnects the station. */
   terminateCause: number;
+  /** The current (or last) 802.1X authentication; handshake records refer to it. */
+  auth: AuthRecord | undefined;
 }

@@ -2,6 +2,7 @@
  * Inputs and outputs of the authenticator core (sans-I/O): events in, effects out, plus
  * the next deadline. Names follow IEEE 802.11-2020 §12.7 and hostapd's wpa_auth.c.
  */
+import type { AuthRecord, HandshakeRecord } from './state.js';
 
 /** Key-exchange timing (dot11RSNAConfig* and hostapd's EAPOL-Key timeouts), in ms. */
 export interface CoreTiming {
@@ -117,6 +118,9 @@ export interface RadiusOutcome {
   classes?: Buffer[];
   /** User-Name of the Access-Accept, when the server sets one. */
   userName?: string;
+  /** The RADIUS server that answered, and the round trip (explain: RTT per round); absent on a timeout. */
+  server?: string;
+  rttMs?: number;
 }
 
 /** RFC 2866 Acct-Terminate-Cause values used by the core. */
@@ -179,14 +183,20 @@ export type Effect =
 /** Observations for metrics and logs; they change nothing. */
 export type Report =
   | { kind: 'handshake'; bssid: Buffer; sta: Buffer; result: HandshakeResult; akm: number; detail: string }
-  | { kind: 'joined'; bssid: Buffer; sta: Buffer; akm: number; joinMs: number }
+  | { kind: 'joined'; bssid: Buffer; sta: Buffer; akm: number; joinMs: number; agentId: string; vlanId: number; auth: Readonly<AuthRecord> | undefined }
   | { kind: 'frame-dropped'; bssid: Buffer; sta: Buffer; reason: string; detail: string }
   | { kind: 'station-phase'; bssid: Buffer; sta: Buffer; from: StationPhase | undefined; to: StationPhase | undefined }
   | { kind: 'mic-failure-diagnosis'; bssid: Buffer; sta: Buffer; diagnosis: MicDiagnosis }
   | { kind: 'group-rekey'; bssid: Buffer; keyId: number; phase: 'started' | 'completed'; stations: number }
   | { kind: 'command-failed'; bssid: Buffer; sta: Buffer | undefined; command: string; error: string }
   | { kind: 'duplicate-association'; bssid: Buffer; sta: Buffer }
-  | { kind: 'eap'; bssid: Buffer; sta: Buffer; result: 'accept' | 'reject' | 'timeout'; detail: string }
+  | { kind: 'eap'; bssid: Buffer; sta: Buffer; result: 'accept' | 'reject' | 'timeout'; detail: string; agentId: string; auth: Readonly<AuthRecord> | undefined }
+  /**
+   * A station's association ended (it left, was disconnected, roamed away, or its BSS went).
+   * `reason` is the IEEE 802.11 reason code (0 when no frame carried one: the BSS or agent
+   * went, a roam); `initiator` who ended it; `detail` in words, with a failed handshake's cause.
+   */
+  | { kind: 'station-left'; bssid: Buffer; sta: Buffer; agentId: string; akm: number; reason: number; initiator: 'station' | 'agent' | 'authenticator'; detail: string; wasAuthorized: boolean; handshake: Readonly<HandshakeRecord> | undefined }
   | { kind: 'pmksa'; bssid: Buffer; sta: Buffer; event: 'cached' | 'used' | 'expired' };
 
 /** Named causes of an invalid msg 2/4 MIC. */

@@ -11,6 +11,19 @@ export const EapCode = { Request: 1, Response: 2, Success: 3, Failure: 4 } as co
 /** EAP Type values used here (RFC 3748 §5, IANA "EAP Method Types"). */
 export const EapType = { Identity: 1, Notification: 2, Nak: 3, Md5Challenge: 4, Tls: 13, Ttls: 21, Peap: 25, MsChapV2: 26, Expanded: 254 } as const;
 
+/** Names of EAP methods (IANA "EAP Method Types"), as operators know them. */
+const EAP_METHOD_NAMES: Readonly<Record<number, string>> = {
+  4: 'EAP-MD5', 5: 'EAP-OTP', 6: 'EAP-GTC', 13: 'EAP-TLS', 17: 'LEAP', 18: 'EAP-SIM', 21: 'EAP-TTLS', 23: 'EAP-AKA',
+  25: 'PEAP', 26: 'EAP-MSCHAPv2', 43: 'EAP-FAST', 47: 'EAP-PSK', 49: 'EAP-IKEv2', 50: "EAP-AKA'", 52: 'EAP-pwd',
+  55: 'TEAP', 254: 'expanded EAP type',
+};
+
+/** "EAP-TTLS" for 21, "EAP type 99" for a type without a name here, "" for 0 (not known yet). */
+export function eapMethodName(type: number): string {
+  if (type === 0) return '';
+  return EAP_METHOD_NAMES[type] ?? `EAP type ${type}`;
+}
+
 /** Octets of the EAP header (Code, Identifier, Length). */
 export const EAP_HEADER_LENGTH = 4;
 

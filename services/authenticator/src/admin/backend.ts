@@ -5,7 +5,10 @@
  * there is `undefined` / false, turned into NOT_FOUND by the server.
  */
 import type { AgentInfo, ExplainStationResponse, HandshakeInfo, RadiusServerInfo, StationInfo } from '@airlock/proto';
-import { formatMac, type HandshakeRecord, type StationView } from '@airlock/rsn';
+import { eapMethodName, formatMac, type AuthRecord, type HandshakeRecord, type StationView } from '@airlock/rsn';
+import type { EapAuthInfo } from '@airlock/proto';
+import type { EventJournal } from '../events/event-journal.js';
+import type { FailureSummary, GoneAgent } from '../status/failures.js';
 import { akmLabel } from '../akm-names.js';
 import type { SeriesBucket } from '../status/series.js';
 import { radiusDegradation, type Degradation, type RadiusServerHealth } from '../radius-health.js';
@@ -27,6 +30,10 @@ export interface StatusSnapshot {
   stations: { associated: number; authenticating: number; authorized: number };
   /** Handshakes ended per 10 s over the last 10 minutes, by result (oldest first). */
   handshakes: SeriesBucket[];
+  /** Failed handshakes by BSS and cause, in words, the most recent first (status/failures.ts). */
+  failures: FailureSummary[];
+  /** Agents that went away recently (not connected, not in reconnect grace), the most recent first. */
+  goneAgents: GoneAgent[];
   /** The RADIUS servers: state, since when, RTT, last error (in a cluster, merged over the workers). */
   radius: (RadiusServerHealth & { workersDead?: number; workers?: number })[];
 }
@@ -39,6 +46,8 @@ export interface AdminBackend {
   explain(sta: Buffer): Promise<ExplainStationResponse | undefined>;
   disconnect(sta: Buffer, reason: number): Promise<boolean>;
   rekey(bssid: Buffer): Promise<boolean>;
+  /** The station events of the whole authenticator (StreamEvents); undefined where none are kept. */
+  readonly events: EventJournal | undefined;
   /** The RADIUS servers' health, in priority order. */
   radiusServers(): Promise<RadiusServerInfo[]>;
   /** What works only in part (/readyz?verbose=1): RADIUS servers dead, 802.1X down. */
@@ -73,6 +82,10 @@ export class LocalAdmin implements AdminBackend {
     /** Worker id reported in AgentInfo (0: not a cluster). */
     private readonly worker = 0,
   ) {}
+
+  get events(): EventJournal | undefined {
+    return this.service.events;
+  }
 
   /** Unix ms of a time on the core's clock. */
   private wall(coreMs: number): number {
@@ -132,7 +145,10 @@ export class LocalAdmin implements AdminBackend {
       .bssViews()
       .map((b) => ({ bssid: b.bssid, agentId: b.agentId, ssid: b.ssid, away: b.detached, ...(perBss.get(b.bssid) ?? { associated: 0, authenticating: 0, authorized: 0 }) }))
       .sort((x, y) => x.bssid.localeCompare(y.bssid));
-    return { generatedAtUnixMs: Date.now(), agents, bsses, stations: core.phaseCounts(), handshakes: this.service.handshakeSeries.snapshot(), radius: this.service.radiusHealth() };
+    const now = Date.now();
+    const failures = this.service.failures.list(now);
+    const goneAgents = this.service.goneAgents.list(now);
+    return { generatedAtUnixMs: Date.now(), agents, bsses, stations: core.phaseCounts(), handshakes: this.service.handshakeSeries.snapshot(), failures, goneAgents, radius: this.service.radiusHealth() };
   }
 
   rekey(bssid: Buffer): Promise<boolean> {
@@ -180,8 +196,24 @@ export class LocalAdmin implements AdminBackend {
       diagnosisCause: r.diagnosis?.cause ?? '',
       diagnosis: r.diagnosis?.text ?? '',
       joinMs: r.joinMs !== undefined ? Math.round(r.joinMs * 100) / 100 : 0,
+      eap: r.auth === undefined ? undefined : eapAuthInfo(r.auth),
     };
   }
+}
+
+/** The 802.1X part of a handshake for explain. */
+export function eapAuthInfo(a: Readonly<AuthRecord>): EapAuthInfo {
+  return {
+    identity: a.identity,
+    userName: a.userName ?? '',
+    method: eapMethodName(a.method),
+    result: a.result ?? '',
+    pmksaCached: a.pmksaCached,
+    rounds: a.rounds.map((r) => ({ server: r.server, rttMs: Math.round(r.rttMs * 100) / 100 })),
+    roundsTotal: a.roundsTotal,
+    vlanId: a.vlanId,
+    sessionTimeoutS: a.sessionTimeoutS,
+  };
 }
 
 /** A MAC from "aa:bb:cc:dd:ee:ff" (or with '-', or 12 hex digits), or undefined. */

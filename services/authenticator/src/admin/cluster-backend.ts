@@ -8,6 +8,8 @@ import { radiusServerInfo, type AdminBackend, type StationFilter, type StatusSna
 import { mergeRadiusHealth, radiusDegradation, type Degradation, type RadiusServerHealth } from '../radius-health.js';
 import { RadiusTestRefused, type RadiusTestOutcome } from '../radius-test.js';
 import { mergeSeries } from '../status/series.js';
+import { MAX_GONE_AGENTS, MAX_FAILURES, type GoneAgent } from '../status/failures.js';
+import type { EventJournal } from '../events/event-journal.js';
 import type { RadiusTestAnswer, WorkerQuestion } from '../cluster/protocol.js';
 
 /**
@@ -20,7 +22,11 @@ export type AskWorkers = (q: WorkerQuestion, opts?: { one?: boolean; timeoutMs?:
 const RADIUS_TEST_ANSWER_MS = 180_000;
 
 export class ClusterAdmin implements AdminBackend {
-  constructor(private readonly ask: AskWorkers) {}
+  constructor(
+    private readonly ask: AskWorkers,
+    /** The primary's journal of the workers' station events (cluster/primary.ts). */
+    readonly events: EventJournal | undefined = undefined,
+  ) {}
 
   async status(): Promise<StatusSnapshot> {
     const all = ((await this.ask({ op: 'status' })) as (StatusSnapshot | undefined)[]).filter((s) => s !== undefined);
@@ -34,6 +40,8 @@ export class ClusterAdmin implements AdminBackend {
       bsses: all.flatMap((s) => s.bsses).sort((x, y) => x.bssid.localeCompare(y.bssid)),
       stations,
       handshakes: mergeSeries(all.map((s) => s.handshakes)),
+      failures: all.flatMap((s) => s.failures).sort((x, y) => y.lastAtUnixMs - x.lastAtUnixMs).slice(0, MAX_FAILURES),
+      goneAgents: goneOfCluster(all, agents),
       radius: mergeRadiusHealth(all.map((s) => s.radius)),
     };
   }
@@ -94,4 +102,17 @@ export class ClusterAdmin implements AdminBackend {
     if (!a.ok) throw new RadiusTestRefused(a.reason, a.message);
     return a.outcome;
   }
+}
+
+/** The workers' gone agents, less the ones another worker serves now; the newest report of each. */
+function goneOfCluster(all: StatusSnapshot[], present: Map<string, unknown>): GoneAgent[] {
+  const gone = new Map<string, GoneAgent>();
+  for (const s of all) {
+    for (const g of s.goneAgents) {
+      if (present.has(g.agentId)) continue;
+      const seen = gone.get(g.agentId);
+      if (seen === undefined || g.goneAtUnixMs > seen.goneAtUnixMs) gone.set(g.agentId, g);
+    }
+  }
+  return [...gone.values()].sort((x, y) => y.goneAtUnixMs - x.goneAtUnixMs).slice(0, MAX_GONE_AGENTS);
 }

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_ADMIN_SOCKET, type AuthenticatorConfig } from '../config.js';
 import { operatorRoleOf, type ClientRole } from '../client-role.js';
 import { macFromText, macText, type AdminBackend } from './backend.js';
+import { streamEventsHandler, type CallerCheck } from './event-stream.js';
 import { performance } from 'node:perf_hooks';
 import type { ReloadReport } from '../config-reload.js';
 import { truncateText } from '../logging.js';
@@ -188,23 +189,28 @@ async function radiusTest(backend: AdminBackend, logger: Logger, gate: RadiusTes
 
 /** A gRPC server with the Admin service for callers of one kind. */
 function adminServer(backend: AdminBackend, logger: Logger, caller: Caller, ops: OperatorActions): grpc.Server {
+  /** Who calls (over TLS it must be an operator), or the status that refuses the call. */
+  const who: CallerCheck = (call, name) => {
+    if (caller.via !== 'tls') return { by: 'local socket' };
+    const v = caller.role.check(call.getAuthContext().sslPeerCertificate);
+    if (!v.ok) {
+      caller.role.logRefusal(logger, 'Admin API', v, { call: name, peer: call.getPeer() });
+      return { refused: { code: grpc.status.PERMISSION_DENIED, details: `not an operator certificate: ${v.detail}` } };
+    }
+    if (!caller.operators.has(v.id)) {
+      logger.warn({ call: name, cert: v.id }, 'Admin API call refused: not in admin.operators');
+      return { refused: { code: grpc.status.PERMISSION_DENIED, details: `certificate CN ${JSON.stringify(v.id)} is not in admin.operators` } };
+    }
+    return { by: `operator ${v.id}` };
+  };
   /** Runs one call: over TLS the caller must be an operator; errors become gRPC statuses. */
   const unary = <Req, Res>(name: string, fn: (req: Req, by: string) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
-    let by = 'local socket';
-    if (caller.via === 'tls') {
-      const v = caller.role.check(call.getAuthContext().sslPeerCertificate);
-      if (!v.ok) {
-        caller.role.logRefusal(logger, 'Admin API', v, { call: name, peer: call.getPeer() });
-        callback({ code: grpc.status.PERMISSION_DENIED, details: `not an operator certificate: ${v.detail}` });
-        return;
-      }
-      if (!caller.operators.has(v.id)) {
-        logger.warn({ call: name, cert: v.id }, 'Admin API call refused: not in admin.operators');
-        callback({ code: grpc.status.PERMISSION_DENIED, details: `certificate CN ${JSON.stringify(v.id)} is not in admin.operators` });
-        return;
-      }
-      by = `operator ${v.id}`;
+    const w = who(call, name);
+    if ('refused' in w) {
+      callback(w.refused);
+      return;
     }
+    const by = w.by;
     fn(call.request, by).then(
       (res) => callback(null, res),
       (err: unknown) => {
@@ -252,6 +258,8 @@ function adminServer(backend: AdminBackend, logger: Logger, caller: Caller, ops:
       const r = await ops.reload(`Admin API (${by})`);
       return { applied: r.result === 'applied', file: r.file, changed: r.changed, restartNeeded: r.restartNeeded, errors: r.errors };
     }),
+    // ---- station events (issue 14) ----
+    streamEvents: streamEventsHandler(backend.events, logger, who),
   };
   const server = new grpc.Server();
   server.addService(AdminService, impl);

@@ -14,6 +14,7 @@ import { macFromText, macText } from '../admin/backend.js';
 import { DEFAULT_ADMIN_SOCKET } from '../config.js';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
 import { escapeControls, escapeJsonControls, line } from './terminal-text.js';
+import { eapExplainLine } from './explain-8021x.js';
 
 /** The connection options' help, shared by every command over the Admin API. */
 export const CONNECTION_HELP = `connection (or AIRLOCK_ADMIN_SOCKET, AIRLOCK_ADMIN_SERVER, AIRLOCK_PKI_DIR, AIRLOCK_OPERATOR):
@@ -236,6 +237,7 @@ export function explainText(sta: string, r: ExplainStationResponse): string {
     lines.push(line`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${outcome}${timing === '' ? '' : `, ${timing}`}  (msg 1/4 sent ${h.msg1Sent}x, msg 3/4 sent ${h.msg3Sent}x, MIC failures ${h.micFailures})`);
     if (h.detail !== '' && h.result !== 'success') lines.push(line`       ${h.detail}`);
     if (h.diagnosis !== '') lines.push(line`       diagnosis (${h.diagnosisCause}): ${h.diagnosis}`);
+    if (h.eap !== undefined) lines.push(eapExplainLine(h.eap));
   });
   return lines.join('\n');
 }

@@ -21,7 +21,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[]; er
 
 describe('airlock CLI: dispatch and usage errors', () => {
   const usage: { desc: string; argv: string[]; stderr: RegExp }[] = [
-    { desc: 'no command', argv: [], stderr: /^airlock: missing command \(commands: agents, stations, explain, disconnect, rekey, radius, reload, config, pki;/ },
+    { desc: 'no command', argv: [], stderr: /^airlock: missing command \(commands: agents, stations, explain, events, disconnect, rekey, radius, reload, config, pki;/ },
     { desc: 'unknown command', argv: ['frobnicate'], stderr: /^airlock: unknown command 'frobnicate'/ },
     { desc: 'pki without subcommand', argv: ['pki'], stderr: /^airlock pki: missing subcommand \(usage: airlock pki init --dir DIR/ },
     { desc: 'pki unknown subcommand', argv: ['pki', 'burn'], stderr: /^airlock pki: unknown subcommand 'burn'/ },

@@ -9,13 +9,14 @@ import { AUTHENTICATOR_VERSION } from '../version.js';
 import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, oneLine, UsageError, type CliIo, type Command } from './command.js';
 import { agentsCommand, disconnectCommand, explainCommand, rekeyCommand, stationsCommand } from './admin.js';
 import { configCommand } from './config.js';
+import { eventsCommand } from './events.js';
 import { radiusCommand } from './radius.js';
 import { reloadCommand } from './reload.js';
 import { pkiCommand } from './pki.js';
 import { escapeControls, line } from './terminal-text.js';
 
 /** Every subcommand, in the order `airlock --help` lists them. */
-export const COMMANDS: readonly Command[] = [agentsCommand, stationsCommand, explainCommand, disconnectCommand, rekeyCommand, radiusCommand, reloadCommand, configCommand, pkiCommand];
+export const COMMANDS: readonly Command[] = [agentsCommand, stationsCommand, explainCommand, eventsCommand, disconnectCommand, rekeyCommand, radiusCommand, reloadCommand, configCommand, pkiCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

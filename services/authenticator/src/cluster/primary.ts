@@ -24,6 +24,7 @@ import { createLogger } from '../logging.js';
 import { connectionMetrics, instanceMetrics, type InstanceMetrics } from '../metrics.js';
 import { isClusterMessage, toBuffer, type PmksaMessage, type PrimaryMessage, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { ClusterAdmin } from '../admin/cluster-backend.js';
+import { EventJournal, TimeOrder } from '../events/event-journal.js';
 import { startAdminServer, type RunningAdmin } from '../admin/server.js';
 import { statusRoutes } from '../status/page.js';
 import { ConfigReloader } from '../config-reload.js';
@@ -109,6 +110,9 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   const connections = connectionMetrics(own);
   const report = new ConnectionReport('agentlink', connections, logger);
   const redirects = new Counter({ name: 'airlock_cluster_redirects_total', help: 'Agents that reconnected to a worker other than the one holding their stations, and were sent there', registers: [own] });
+  // The workers' station events, in the order they happened, for StreamEvents.
+  const journal = new EventJournal();
+  const eventOrder = new TimeOrder((item) => journal.append(item));
   let started = false;
   let startDone: (e?: Error) => void = () => undefined;
   const readyWorkers = (): WorkerState[] => [...workers.values()].filter((w) => w.ready);
@@ -208,6 +212,9 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
         owners.delete(m.id);
         admission.closed(m.id);
         w.connections = Math.max(0, w.connections - 1);
+        break;
+      case 'station-event':
+        eventOrder.push(m.item, m.at);
         break;
       case 'answer': {
         const wait = waits.get(m.id);
@@ -393,6 +400,8 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
       await Promise.all(exits);
       clearTimeout(force);
       await http.close();
+      eventOrder.flush();
+      journal.close();
       await admin.stop();
       logger.info('authenticator stopped');
     })();

@@ -10,6 +10,7 @@
 import type { SharedPmksa } from '@airlock/rsn';
 import type { StationFilter } from '../admin/backend.js';
 import type { AuthenticatorConfig } from '../config.js';
+import type { EventItem } from '../events/event-journal.js';
 import type { RadiusTestOutcome, RadiusTestRefused } from '../radius-test.js';
 
 /**
@@ -58,7 +59,9 @@ export type WorkerMessage =
   /** The connection `id` the primary handed over has closed (placement and the caps count them). */
   | { t: 'connection-closed'; id: number }
   /** A worker's answer to the question `id` (undefined when it could not answer). */
-  | { t: 'answer'; id: number; answer: unknown };
+  | { t: 'answer'; id: number; answer: unknown }
+  /** A station event (or a notice of events held back) for the primary's journal; `at`: Unix ms with a fraction. */
+  | { t: 'station-event'; item: EventItem; at: number };
 
 /** Primary -> worker (a connection travels as the handle of a 'connection' message). */
 export type PrimaryMessage =

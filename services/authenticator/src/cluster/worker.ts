@@ -14,6 +14,7 @@ import type { AuthenticatorService, ClusterLink } from '../service.js';
 import { isClusterMessage, pmksaFromMessage, toBuffer, type PrimaryMessage, type RadiusTestAnswer, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { RadiusTestRefused } from '../radius-test.js';
 import { LocalAdmin } from '../admin/backend.js';
+import type { EventItem } from '../events/event-journal.js';
 
 /** This worker's answer to a question of the primary. */
 function answer(running: RunningAuthenticator, admin: LocalAdmin, q: WorkerQuestion): Promise<unknown> {
@@ -179,6 +180,11 @@ export class WorkerLink implements ClusterLink {
       });
     }
     this.associated.push(Buffer.from(sta));
+  }
+
+  stationEvent(item: EventItem, at: number): void {
+    // In order on the IPC channel: a station's events stay in order (the primary sorts across workers).
+    this.send({ t: 'station-event', item, at });
   }
 
   cached(entry: Parameters<ClusterLink['cached']>[0]): void {

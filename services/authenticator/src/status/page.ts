@@ -43,6 +43,9 @@ const PAGE = `<!doctype html>
 <h2>Handshakes, last 10 minutes</h2>
 <div id="rates" class="muted"></div>
 <svg id="chart" width="720" height="140" role="img" aria-label="handshakes per 10 seconds"></svg>
+<h2>Failures, last 15 minutes</h2>
+<div id="failures-none" class="muted">none</div>
+<table id="failures"><thead><tr><th>last</th><th>BSSID</th><th>agent</th><th>what happened</th></tr></thead><tbody></tbody></table>
 <h2>Agents</h2>
 <table id="agents"><thead><tr><th>agent</th><th>state</th><th>stations</th><th>BSSIDs</th></tr></thead><tbody></tbody></table>
 <h2>BSSes</h2>
@@ -94,6 +97,12 @@ function chart(buckets) {
   nodes.push(label);
   svg.replaceChildren(...nodes);
 }
+function ago(t, now) {
+  let s = Math.max(0, Math.round((now - t) / 1000));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  s %= 60;
+  return (h > 0 ? h + "h" + m + "m" : m > 0 ? m + "m" + s + "s" : s + "s") + " ago";
+}
 function rate(buckets, n) {
   const last = buckets.slice(-n);
   let ok = 0, fail = 0;
@@ -112,7 +121,13 @@ async function refresh() {
     for (const k of ["authorized", "authenticating", "associated"]) $("n-" + k).textContent = String(s.stations[k]);
     $("rates").textContent = "last minute " + rate(s.handshakes, 6) + " · last 5 minutes " + rate(s.handshakes, 30) + " · last 10 minutes " + rate(s.handshakes, 60);
     chart(s.handshakes);
-    rows("agents", s.agents, (a) => [[a.agentId], [a.state], [a.stations, true], [a.bssids.join(", ")]]);
+    // Agents that went away stay listed, with the time since (bounded and expiring at the authenticator).
+    const gone = (s.goneAgents || []).map((g) => ({ agentId: g.agentId, state: "gone " + ago(g.goneAtUnixMs, s.generatedAtUnixMs) + " (" + g.reason + ")", stations: 0, bssids: g.bssids }));
+    rows("agents", s.agents.concat(gone), (a) => [[a.agentId], [a.state], [a.stations, true], [a.bssids.join(", ")]]);
+    const failures = s.failures || [];
+    rows("failures", failures, (f) => [[ago(f.lastAtUnixMs, s.generatedAtUnixMs)], [f.bssid], [f.agentId], [f.text]]);
+    $("failures-none").hidden = failures.length > 0;
+    $("failures").hidden = failures.length === 0;
     rows("radius", s.radius || [], (r) => [[r.name], [r.address], [(r.alive ? "alive" : "dead") + (r.workers > 1 ? " (" + r.workersDead + " of " + r.workers + " workers: dead)" : "")], [new Date(r.sinceUnixMs).toLocaleString()], [r.lastRttMs === undefined ? "-" : r.lastRttMs.toFixed(1) + " / " + r.srttMs.toFixed(1) + " ms"], [r.lastError === undefined ? "-" : r.lastError + " (" + new Date(r.lastErrorUnixMs).toLocaleTimeString() + ")"]]);
     rows("bsses", s.bsses, (b) => [[b.bssid], [b.ssid], [b.agentId + (b.away ? " (away)" : "")], [b.authorized, true], [b.authenticating, true], [b.associated, true]]);
   } catch (e) {

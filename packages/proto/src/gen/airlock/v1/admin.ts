@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -98,6 +100,8 @@ export interface HandshakeInfo {
   diagnosis: string;
   /** Association to port authorized (0 when it did not get there). */
   joinMs: number;
+  /** 802.1X AKMs: the authentication that gave this handshake its PMK (station events block below). */
+  eap?: EapAuthInfo | undefined;
 }
 
 export interface ExplainStationRequest {
@@ -200,6 +204,85 @@ export interface ReloadConfigResponse {
   restartNeeded: string[];
   /** Rejected: every error, one per entry (validation errors as "FILE: path: message"). */
   errors: string[];
+}
+
+export interface StreamEventsRequest {
+  /** After the recent events, go on with the live ones until the caller cancels. */
+  follow: boolean;
+  /**
+   * Only events of this station, agent or BSS ("" = all). Rate-limit gaps of a BSS pass the
+   * station filter (which stations they hid is not known).
+   */
+  sta: string;
+  agentId: string;
+  bssid: string;
+}
+
+export interface StationEvent {
+  /** Per authenticator, from 1, in the order the events were recorded. */
+  seq: bigint;
+  atUnixMs: bigint;
+  /** "connected" (port authorized), "eap-success", "eap-failure", "disconnected". */
+  kind: string;
+  agentId: string;
+  bssid: string;
+  sta: string;
+  /** psk, psk-sha256, 8021x, 8021x-sha256. */
+  akm: string;
+  /** 802.1X: the EAP identity the station gave (its text, at most 253 characters), the method. */
+  identity: string;
+  eapMethod: string;
+  /**
+   * disconnected: the IEEE 802.11 reason code (0: no frame carried one) and its meaning, and
+   * who ended the association: "station", "agent" (its AP or the agent went) or "authenticator".
+   */
+  reason: number;
+  reasonText: string;
+  initiator: string;
+  /** In words: the failure's cause (eap-failure, disconnected), the RADIUS server (eap-success). */
+  detail: string;
+  vlanId: number;
+  /** connected: association to port authorized. */
+  joinMs: number;
+  /** connected: the PMK came from the PMKSA cache (no EAP). */
+  pmksaCached: boolean;
+}
+
+/**
+ * Events that will not come: the caller read too slowly ("slow reader"), or a BSS sent more
+ * than its share ("rate limit", with the BSS and agent).
+ */
+export interface EventsDropped {
+  count: bigint;
+  reason: string;
+  bssid: string;
+  agentId: string;
+}
+
+export interface StreamEventsResponse {
+  item?: { $case: "event"; value: StationEvent } | { $case: "dropped"; value: EventsDropped } | undefined;
+}
+
+export interface RadiusRound {
+  server: string;
+  rttMs: number;
+}
+
+export interface EapAuthInfo {
+  /** The EAP-Response/Identity; the User-Name of the Access-Accept when the server set one. */
+  identity: string;
+  userName: string;
+  /** "EAP-TTLS", "PEAP", ... ("" when the station never got past the identity). */
+  method: string;
+  /** accept, reject, timeout ("" while it runs). */
+  result: string;
+  /** The PMK came from the PMKSA cache: no EAP, no rounds. */
+  pmksaCached: boolean;
+  /** The first rounds (bounded per station), and how many there were. */
+  rounds: RadiusRound[];
+  roundsTotal: number;
+  vlanId: number;
+  sessionTimeoutS: number;
 }
 
 function createBaseListAgentsRequest(): ListAgentsRequest {
@@ -924,6 +1007,7 @@ function createBaseHandshakeInfo(): HandshakeInfo {
     diagnosisCause: "",
     diagnosis: "",
     joinMs: 0,
+    eap: undefined,
   };
 }
 
@@ -967,6 +1051,9 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
     }
     if (message.joinMs !== 0) {
       writer.uint32(97).double(message.joinMs);
+    }
+    if (message.eap !== undefined) {
+      EapAuthInfo.encode(message.eap, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -1080,6 +1167,14 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
             message.joinMs = reader.double();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.eap = EapAuthInfo.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1134,6 +1229,7 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
         : isSet(object.join_ms)
         ? globalThis.Number(object.join_ms)
         : 0,
+      eap: isSet(object.eap) ? EapAuthInfo.fromJSON(object.eap) : undefined,
     };
   },
 
@@ -1175,6 +1271,9 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
     if (message.joinMs !== 0) {
       obj.joinMs = floatToJson(message.joinMs);
     }
+    if (message.eap !== undefined) {
+      obj.eap = EapAuthInfo.toJSON(message.eap);
+    }
     return obj;
   },
 
@@ -1197,6 +1296,7 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
     message.diagnosisCause = object.diagnosisCause ?? "";
     message.diagnosis = object.diagnosis ?? "";
     message.joinMs = object.joinMs ?? 0;
+    message.eap = (object.eap !== undefined && object.eap !== null) ? EapAuthInfo.fromPartial(object.eap) : undefined;
     return message;
   },
 };
@@ -2506,6 +2606,1028 @@ export const ReloadConfigResponse: MessageFns<ReloadConfigResponse> = {
   },
 };
 
+function createBaseStreamEventsRequest(): StreamEventsRequest {
+  return { follow: false, sta: "", agentId: "", bssid: "" };
+}
+
+export const StreamEventsRequest: MessageFns<StreamEventsRequest> = {
+  encode(message: StreamEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.follow !== false) {
+      writer.uint32(8).bool(message.follow);
+    }
+    if (message.sta !== "") {
+      writer.uint32(18).string(message.sta);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(26).string(message.agentId);
+    }
+    if (message.bssid !== "") {
+      writer.uint32(34).string(message.bssid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.follow = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sta = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.bssid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamEventsRequest {
+    return {
+      follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
+      sta: isSet(object.sta) ? globalThis.String(object.sta) : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      bssid: isSet(object.bssid) ? globalThis.String(object.bssid) : "",
+    };
+  },
+
+  toJSON(message: StreamEventsRequest): unknown {
+    const obj: any = {};
+    if (message.follow !== false) {
+      obj.follow = message.follow;
+    }
+    if (message.sta !== "") {
+      obj.sta = message.sta;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.bssid !== "") {
+      obj.bssid = message.bssid;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamEventsRequest>, I>>(base?: I): StreamEventsRequest {
+    return StreamEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamEventsRequest>, I>>(object: I): StreamEventsRequest {
+    const message = createBaseStreamEventsRequest();
+    message.follow = object.follow ?? false;
+    message.sta = object.sta ?? "";
+    message.agentId = object.agentId ?? "";
+    message.bssid = object.bssid ?? "";
+    return message;
+  },
+};
+
+function createBaseStationEvent(): StationEvent {
+  return {
+    seq: 0n,
+    atUnixMs: 0n,
+    kind: "",
+    agentId: "",
+    bssid: "",
+    sta: "",
+    akm: "",
+    identity: "",
+    eapMethod: "",
+    reason: 0,
+    reasonText: "",
+    initiator: "",
+    detail: "",
+    vlanId: 0,
+    joinMs: 0,
+    pmksaCached: false,
+  };
+}
+
+export const StationEvent: MessageFns<StationEvent> = {
+  encode(message: StationEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0n) {
+      if (BigInt.asUintN(64, message.seq) !== message.seq) {
+        throw new globalThis.Error("value provided for field message.seq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.atUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.atUnixMs) !== message.atUnixMs) {
+        throw new globalThis.Error("value provided for field message.atUnixMs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.atUnixMs);
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(34).string(message.agentId);
+    }
+    if (message.bssid !== "") {
+      writer.uint32(42).string(message.bssid);
+    }
+    if (message.sta !== "") {
+      writer.uint32(50).string(message.sta);
+    }
+    if (message.akm !== "") {
+      writer.uint32(58).string(message.akm);
+    }
+    if (message.identity !== "") {
+      writer.uint32(66).string(message.identity);
+    }
+    if (message.eapMethod !== "") {
+      writer.uint32(74).string(message.eapMethod);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(80).uint32(message.reason);
+    }
+    if (message.reasonText !== "") {
+      writer.uint32(90).string(message.reasonText);
+    }
+    if (message.initiator !== "") {
+      writer.uint32(98).string(message.initiator);
+    }
+    if (message.detail !== "") {
+      writer.uint32(106).string(message.detail);
+    }
+    if (message.vlanId !== 0) {
+      writer.uint32(112).uint32(message.vlanId);
+    }
+    if (message.joinMs !== 0) {
+      writer.uint32(121).double(message.joinMs);
+    }
+    if (message.pmksaCached !== false) {
+      writer.uint32(128).bool(message.pmksaCached);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StationEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStationEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.atUnixMs = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.bssid = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sta = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.akm = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.identity = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.eapMethod = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.reason = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.reasonText = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.initiator = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.vlanId = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.joinMs = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.pmksaCached = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StationEvent {
+    return {
+      seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
+      atUnixMs: isSet(object.atUnixMs)
+        ? BigInt(object.atUnixMs)
+        : isSet(object.at_unix_ms)
+        ? BigInt(object.at_unix_ms)
+        : 0n,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      bssid: isSet(object.bssid) ? globalThis.String(object.bssid) : "",
+      sta: isSet(object.sta) ? globalThis.String(object.sta) : "",
+      akm: isSet(object.akm) ? globalThis.String(object.akm) : "",
+      identity: isSet(object.identity) ? globalThis.String(object.identity) : "",
+      eapMethod: isSet(object.eapMethod)
+        ? globalThis.String(object.eapMethod)
+        : isSet(object.eap_method)
+        ? globalThis.String(object.eap_method)
+        : "",
+      reason: isSet(object.reason) ? globalThis.Number(object.reason) : 0,
+      reasonText: isSet(object.reasonText)
+        ? globalThis.String(object.reasonText)
+        : isSet(object.reason_text)
+        ? globalThis.String(object.reason_text)
+        : "",
+      initiator: isSet(object.initiator) ? globalThis.String(object.initiator) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      vlanId: isSet(object.vlanId)
+        ? globalThis.Number(object.vlanId)
+        : isSet(object.vlan_id)
+        ? globalThis.Number(object.vlan_id)
+        : 0,
+      joinMs: isSet(object.joinMs)
+        ? globalThis.Number(object.joinMs)
+        : isSet(object.join_ms)
+        ? globalThis.Number(object.join_ms)
+        : 0,
+      pmksaCached: isSet(object.pmksaCached)
+        ? globalThis.Boolean(object.pmksaCached)
+        : isSet(object.pmksa_cached)
+        ? globalThis.Boolean(object.pmksa_cached)
+        : false,
+    };
+  },
+
+  toJSON(message: StationEvent): unknown {
+    const obj: any = {};
+    if (message.seq !== 0n) {
+      obj.seq = message.seq.toString();
+    }
+    if (message.atUnixMs !== 0n) {
+      obj.atUnixMs = message.atUnixMs.toString();
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.bssid !== "") {
+      obj.bssid = message.bssid;
+    }
+    if (message.sta !== "") {
+      obj.sta = message.sta;
+    }
+    if (message.akm !== "") {
+      obj.akm = message.akm;
+    }
+    if (message.identity !== "") {
+      obj.identity = message.identity;
+    }
+    if (message.eapMethod !== "") {
+      obj.eapMethod = message.eapMethod;
+    }
+    if (message.reason !== 0) {
+      obj.reason = Math.round(message.reason);
+    }
+    if (message.reasonText !== "") {
+      obj.reasonText = message.reasonText;
+    }
+    if (message.initiator !== "") {
+      obj.initiator = message.initiator;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    if (message.vlanId !== 0) {
+      obj.vlanId = Math.round(message.vlanId);
+    }
+    if (message.joinMs !== 0) {
+      obj.joinMs = floatToJson(message.joinMs);
+    }
+    if (message.pmksaCached !== false) {
+      obj.pmksaCached = message.pmksaCached;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StationEvent>, I>>(base?: I): StationEvent {
+    return StationEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StationEvent>, I>>(object: I): StationEvent {
+    const message = createBaseStationEvent();
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
+    message.atUnixMs = (object.atUnixMs !== undefined && object.atUnixMs !== null) ? BigInt(object.atUnixMs) : 0n;
+    message.kind = object.kind ?? "";
+    message.agentId = object.agentId ?? "";
+    message.bssid = object.bssid ?? "";
+    message.sta = object.sta ?? "";
+    message.akm = object.akm ?? "";
+    message.identity = object.identity ?? "";
+    message.eapMethod = object.eapMethod ?? "";
+    message.reason = object.reason ?? 0;
+    message.reasonText = object.reasonText ?? "";
+    message.initiator = object.initiator ?? "";
+    message.detail = object.detail ?? "";
+    message.vlanId = object.vlanId ?? 0;
+    message.joinMs = object.joinMs ?? 0;
+    message.pmksaCached = object.pmksaCached ?? false;
+    return message;
+  },
+};
+
+function createBaseEventsDropped(): EventsDropped {
+  return { count: 0n, reason: "", bssid: "", agentId: "" };
+}
+
+export const EventsDropped: MessageFns<EventsDropped> = {
+  encode(message: EventsDropped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.count);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.bssid !== "") {
+      writer.uint32(26).string(message.bssid);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(34).string(message.agentId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventsDropped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventsDropped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bssid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventsDropped {
+    return {
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      bssid: isSet(object.bssid) ? globalThis.String(object.bssid) : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+    };
+  },
+
+  toJSON(message: EventsDropped): unknown {
+    const obj: any = {};
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.bssid !== "") {
+      obj.bssid = message.bssid;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventsDropped>, I>>(base?: I): EventsDropped {
+    return EventsDropped.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventsDropped>, I>>(object: I): EventsDropped {
+    const message = createBaseEventsDropped();
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.reason = object.reason ?? "";
+    message.bssid = object.bssid ?? "";
+    message.agentId = object.agentId ?? "";
+    return message;
+  },
+};
+
+function createBaseStreamEventsResponse(): StreamEventsResponse {
+  return { item: undefined };
+}
+
+export const StreamEventsResponse: MessageFns<StreamEventsResponse> = {
+  encode(message: StreamEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.item?.$case) {
+      case "event":
+        StationEvent.encode(message.item.value, writer.uint32(10).fork()).join();
+        break;
+      case "dropped":
+        EventsDropped.encode(message.item.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.item = { $case: "event", value: StationEvent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.item = { $case: "dropped", value: EventsDropped.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamEventsResponse {
+    return {
+      item: isSet(object.event)
+        ? { $case: "event", value: StationEvent.fromJSON(object.event) }
+        : isSet(object.dropped)
+        ? { $case: "dropped", value: EventsDropped.fromJSON(object.dropped) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: StreamEventsResponse): unknown {
+    const obj: any = {};
+    if (message.item?.$case === "event") {
+      obj.event = StationEvent.toJSON(message.item.value);
+    } else if (message.item?.$case === "dropped") {
+      obj.dropped = EventsDropped.toJSON(message.item.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamEventsResponse>, I>>(base?: I): StreamEventsResponse {
+    return StreamEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamEventsResponse>, I>>(object: I): StreamEventsResponse {
+    const message = createBaseStreamEventsResponse();
+    switch (object.item?.$case) {
+      case "event": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "event", value: StationEvent.fromPartial(object.item.value) };
+        }
+        break;
+      }
+      case "dropped": {
+        if (object.item?.value !== undefined && object.item?.value !== null) {
+          message.item = { $case: "dropped", value: EventsDropped.fromPartial(object.item.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseRadiusRound(): RadiusRound {
+  return { server: "", rttMs: 0 };
+}
+
+export const RadiusRound: MessageFns<RadiusRound> = {
+  encode(message: RadiusRound, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.rttMs !== 0) {
+      writer.uint32(17).double(message.rttMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RadiusRound {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRadiusRound();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.rttMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RadiusRound {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      rttMs: isSet(object.rttMs)
+        ? globalThis.Number(object.rttMs)
+        : isSet(object.rtt_ms)
+        ? globalThis.Number(object.rtt_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RadiusRound): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.rttMs !== 0) {
+      obj.rttMs = floatToJson(message.rttMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RadiusRound>, I>>(base?: I): RadiusRound {
+    return RadiusRound.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RadiusRound>, I>>(object: I): RadiusRound {
+    const message = createBaseRadiusRound();
+    message.server = object.server ?? "";
+    message.rttMs = object.rttMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseEapAuthInfo(): EapAuthInfo {
+  return {
+    identity: "",
+    userName: "",
+    method: "",
+    result: "",
+    pmksaCached: false,
+    rounds: [],
+    roundsTotal: 0,
+    vlanId: 0,
+    sessionTimeoutS: 0,
+  };
+}
+
+export const EapAuthInfo: MessageFns<EapAuthInfo> = {
+  encode(message: EapAuthInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identity !== "") {
+      writer.uint32(10).string(message.identity);
+    }
+    if (message.userName !== "") {
+      writer.uint32(18).string(message.userName);
+    }
+    if (message.method !== "") {
+      writer.uint32(26).string(message.method);
+    }
+    if (message.result !== "") {
+      writer.uint32(34).string(message.result);
+    }
+    if (message.pmksaCached !== false) {
+      writer.uint32(40).bool(message.pmksaCached);
+    }
+    for (const v of message.rounds) {
+      RadiusRound.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.roundsTotal !== 0) {
+      writer.uint32(56).uint32(message.roundsTotal);
+    }
+    if (message.vlanId !== 0) {
+      writer.uint32(64).uint32(message.vlanId);
+    }
+    if (message.sessionTimeoutS !== 0) {
+      writer.uint32(72).uint32(message.sessionTimeoutS);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EapAuthInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEapAuthInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.identity = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.result = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pmksaCached = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.rounds.push(RadiusRound.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.roundsTotal = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.vlanId = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.sessionTimeoutS = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EapAuthInfo {
+    return {
+      identity: isSet(object.identity) ? globalThis.String(object.identity) : "",
+      userName: isSet(object.userName)
+        ? globalThis.String(object.userName)
+        : isSet(object.user_name)
+        ? globalThis.String(object.user_name)
+        : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      result: isSet(object.result) ? globalThis.String(object.result) : "",
+      pmksaCached: isSet(object.pmksaCached)
+        ? globalThis.Boolean(object.pmksaCached)
+        : isSet(object.pmksa_cached)
+        ? globalThis.Boolean(object.pmksa_cached)
+        : false,
+      rounds: globalThis.Array.isArray(object?.rounds) ? object.rounds.map((e: any) => RadiusRound.fromJSON(e)) : [],
+      roundsTotal: isSet(object.roundsTotal)
+        ? globalThis.Number(object.roundsTotal)
+        : isSet(object.rounds_total)
+        ? globalThis.Number(object.rounds_total)
+        : 0,
+      vlanId: isSet(object.vlanId)
+        ? globalThis.Number(object.vlanId)
+        : isSet(object.vlan_id)
+        ? globalThis.Number(object.vlan_id)
+        : 0,
+      sessionTimeoutS: isSet(object.sessionTimeoutS)
+        ? globalThis.Number(object.sessionTimeoutS)
+        : isSet(object.session_timeout_s)
+        ? globalThis.Number(object.session_timeout_s)
+        : 0,
+    };
+  },
+
+  toJSON(message: EapAuthInfo): unknown {
+    const obj: any = {};
+    if (message.identity !== "") {
+      obj.identity = message.identity;
+    }
+    if (message.userName !== "") {
+      obj.userName = message.userName;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.result !== "") {
+      obj.result = message.result;
+    }
+    if (message.pmksaCached !== false) {
+      obj.pmksaCached = message.pmksaCached;
+    }
+    if (message.rounds?.length) {
+      obj.rounds = message.rounds.map((e) => RadiusRound.toJSON(e));
+    }
+    if (message.roundsTotal !== 0) {
+      obj.roundsTotal = Math.round(message.roundsTotal);
+    }
+    if (message.vlanId !== 0) {
+      obj.vlanId = Math.round(message.vlanId);
+    }
+    if (message.sessionTimeoutS !== 0) {
+      obj.sessionTimeoutS = Math.round(message.sessionTimeoutS);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EapAuthInfo>, I>>(base?: I): EapAuthInfo {
+    return EapAuthInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EapAuthInfo>, I>>(object: I): EapAuthInfo {
+    const message = createBaseEapAuthInfo();
+    message.identity = object.identity ?? "";
+    message.userName = object.userName ?? "";
+    message.method = object.method ?? "";
+    message.result = object.result ?? "";
+    message.pmksaCached = object.pmksaCached ?? false;
+    message.rounds = object.rounds?.map((e) => RadiusRound.fromPartial(e)) || [];
+    message.roundsTotal = object.roundsTotal ?? 0;
+    message.vlanId = object.vlanId ?? 0;
+    message.sessionTimeoutS = object.sessionTimeoutS ?? 0;
+    return message;
+  },
+};
+
 export type AdminService = typeof AdminService;
 export const AdminService = {
   listAgents: {
@@ -2607,6 +3729,23 @@ export const AdminService = {
       Buffer.from(ReloadConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReloadConfigResponse => ReloadConfigResponse.decode(value),
   },
+  /**
+   * Station events in words (issue 14): connected, EAP success or failure with identity and
+   * method, disconnected with its reason (hostapd's AP-STA-CONNECTED, CTRL-EVENT-EAP-SUCCESS,
+   * ..., as `hostapd_cli -a` shows them). First the recent ones from a bounded buffer, then,
+   * with follow, the live ones until the caller cancels. A caller that reads too slowly loses
+   * events, never the authenticator's memory: an EventsDropped item says how many.
+   */
+  streamEvents: {
+    path: "/airlock.v1.Admin/StreamEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: StreamEventsRequest): Buffer => Buffer.from(StreamEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StreamEventsRequest => StreamEventsRequest.decode(value),
+    responseSerialize: (value: StreamEventsResponse): Buffer =>
+      Buffer.from(StreamEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StreamEventsResponse => StreamEventsResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -2637,6 +3776,14 @@ export interface AdminServer extends UntypedServiceImplementation {
    * reload refused, is a response with applied = false and its errors, not a gRPC error.
    */
   reloadConfig: handleUnaryCall<ReloadConfigRequest, ReloadConfigResponse>;
+  /**
+   * Station events in words (issue 14): connected, EAP success or failure with identity and
+   * method, disconnected with its reason (hostapd's AP-STA-CONNECTED, CTRL-EVENT-EAP-SUCCESS,
+   * ..., as `hostapd_cli -a` shows them). First the recent ones from a bounded buffer, then,
+   * with follow, the live ones until the caller cancels. A caller that reads too slowly loses
+   * events, never the authenticator's memory: an EventsDropped item says how many.
+   */
+  streamEvents: handleServerStreamingCall<StreamEventsRequest, StreamEventsResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -2779,6 +3926,22 @@ export interface AdminClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReloadConfigResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Station events in words (issue 14): connected, EAP success or failure with identity and
+   * method, disconnected with its reason (hostapd's AP-STA-CONNECTED, CTRL-EVENT-EAP-SUCCESS,
+   * ..., as `hostapd_cli -a` shows them). First the recent ones from a bounded buffer, then,
+   * with follow, the live ones until the caller cancels. A caller that reads too slowly loses
+   * events, never the authenticator's memory: an EventsDropped item says how many.
+   */
+  streamEvents(
+    request: StreamEventsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamEventsResponse>;
+  streamEvents(
+    request: StreamEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamEventsResponse>;
 }
 
 export const AdminClient = makeGenericClientConstructor(AdminService, "airlock.v1.Admin") as unknown as {

@@ -259,6 +259,29 @@ void describe('WPA2-Enterprise with a real FreeRADIUS', () => {
     assert.ok(roamJoin.joinMs < firstJoin.joinMs, `roam join ${roamJoin.joinMs.toFixed(1)} ms < first join ${firstJoin.joinMs.toFixed(1)} ms`);
   });
 
+  void it('a PMKSA the authenticator no longer has (it restarted): the station offers its PMKID, gets EAP instead, runs it in full and is authorized', async () => {
+    // A station of agent 2 with a cached PMKSA; the authenticator forgets it, as a restart
+    // (or the entry's expiry there) would.
+    const sta = stationMac(1, PER_AGENT + 5);
+    const core = bed.auth.service.core;
+    await waitFor(() => core.station(sta)?.portAuthorized === true, 5000);
+    const bssIndex = mix.bssids.findIndex((b) => formatMac(b) === core.station(sta)!.bssid);
+    const eapBefore = mix.sim.eapSuccesses(sta);
+    const mskBefore = mix.sim.lastMsk(sta)!;
+    const before = await bed.metrics();
+    core.forgetPmksa(sta, Buffer.from(CORP_SSID));
+
+    mix.sim.join(sta, bssIndex); // reassociation to the same BSS, offering the PMKID
+    await waitFor(() => mix.sim.eapSuccesses(sta) === eapBefore + 1 && core.station(sta)?.portAuthorized === true, 10000);
+    const m = await bed.metrics();
+    assert.equal(metricSum(m, 'airlock_eap_authentications_total', { result: 'accept' }) - metricSum(before, 'airlock_eap_authentications_total', { result: 'accept' }), 1, 'one full EAP authentication');
+    assert.ok(!mix.sim.lastMsk(sta)!.equals(mskBefore), 'a new MSK, so a new PMK');
+    const join = core.history(sta)[0];
+    assert.equal(join.result, 'success');
+    assert.equal(join.pmkFp, fingerprint(mix.sim.lastMsk(sta)!.subarray(0, 32)));
+    assert.deepEqual(mix.sim.violations, []);
+  });
+
   void it('accounting: Start and Stop reach FreeRADIUS\'s detail file with the core\'s Acct-Session-Id, station ids, Class echoed, session time and terminate cause', async (t) => {
     // An EAP-TLS station with Class "staff" and a TTLS/PAP one with Class "contractor", on agent 3.
     const tls = stationMac(1, 2 * PER_AGENT + 1); // i = 0: tls-staff, TLS 1.2, radio BSS 4

@@ -454,7 +454,17 @@ export class SimDriver extends EventEmitter implements Driver {
     const bss = st.bss;
     const epoch = st.epoch;
     const f = decodeEapol(frame);
-    if (f.ok && f.value.type === EapolType.EapPacket) return this.toPeer(st, f.value.body);
+    if (f.ok && f.value.type === EapolType.EapPacket) {
+      // The station offered a cached PMKSA, and the authenticator answered with EAP: it has
+      // no such PMKSA (it restarted, or the entry expired there). As wpa_supplicant does, the
+      // station runs a full EAP authentication and drops the cached PMK.
+      if (st.peer === undefined && st.spec.eap !== undefined && st.supplicant !== undefined && st.supplicant.state !== 'established') {
+        st.pmkCache.delete(bss.ssid.toString('hex'));
+        st.supplicant = undefined;
+        st.peer = new EapPeer(st.spec.eap);
+      }
+      return this.toPeer(st, f.value.body);
+    }
     if (st.supplicant === undefined && st.peer !== undefined && st.peer.implicitSuccess()) this.eapSucceeded(st, bss, st.peer);
     const sup = st.supplicant;
     if (sup === undefined) return;

@@ -30,7 +30,8 @@ export function radiusTable(servers: RadiusServerInfo[], now = Date.now()): stri
   const rows = servers.map((s) => [
     s.name,
     s.address,
-    s.workers > 1 ? `${s.state} (${s.workersDead}/${s.workers} workers dead)` : s.state,
+    // A cluster: how many of the workers' clients hold it dead (any makes it dead).
+    s.workers > 1 && s.workersDead > 0 ? `${s.state} (${s.workersDead}/${s.workers} workers dead)` : s.state,
     age(Number(s.sinceUnixMs), now),
     rtt(s),
     String(s.inFlight),

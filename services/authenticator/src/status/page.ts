@@ -128,7 +128,7 @@ async function refresh() {
     rows("failures", failures, (f) => [[ago(f.lastAtUnixMs, s.generatedAtUnixMs)], [f.bssid], [f.agentId], [f.text]]);
     $("failures-none").hidden = failures.length > 0;
     $("failures").hidden = failures.length === 0;
-    rows("radius", s.radius || [], (r) => [[r.name], [r.address], [(r.alive ? "alive" : "dead") + (r.workers > 1 ? " (" + r.workersDead + " of " + r.workers + " workers: dead)" : "")], [new Date(r.sinceUnixMs).toLocaleString()], [r.lastRttMs === undefined ? "-" : r.lastRttMs.toFixed(1) + " / " + r.srttMs.toFixed(1) + " ms"], [r.lastError === undefined ? "-" : r.lastError + " (" + new Date(r.lastErrorUnixMs).toLocaleTimeString() + ")"]]);
+    rows("radius", s.radius || [], (r) => [[r.name], [r.address], [(r.alive ? "alive" : "dead") + (r.workersDead > 0 && r.workers > 1 ? " (" + r.workersDead + " of " + r.workers + " workers)" : "")], [new Date(r.sinceUnixMs).toLocaleString()], [r.lastRttMs === undefined ? "-" : r.lastRttMs.toFixed(1) + " / " + r.srttMs.toFixed(1) + " ms"], [r.lastError === undefined ? "-" : r.lastError + " (" + new Date(r.lastErrorUnixMs).toLocaleTimeString() + ")"]]);
     rows("bsses", s.bsses, (b) => [[b.bssid], [b.ssid], [b.agentId + (b.away ? " (away)" : "")], [b.authorized, true], [b.authenticating, true], [b.associated, true]]);
   } catch (e) {
     $("updated").textContent = "cannot read /api/status: " + e.message;

@@ -271,6 +271,16 @@ void describe('authenticator on two workers (cluster.workers: 2)', () => {
       assert.ok(kd.ok);
       const want = createHmac('sha1', pmk).update('PMK Name', 'latin1').update(to).update(sta).digest().subarray(0, 16);
       assert.equal(findKde(kd.value, KdeType.PMKID)?.toString('hex'), want.toString('hex'), 'PMKID for the new AA');
+      // Station events happen in the workers and reach the primary's Admin API (IPC), the
+      // station's in order: EAP at ap-7, connected there, then connected at ap-8 from the cache.
+      const out: string[] = [];
+      const code = await runCli(['events', '--sta', formatMac(sta), '--json', '--server', `localhost:${auth.adminPort}`, '--pki-dir', testPkiDir()], { out: (l) => out.push(l), err: (l) => out.push(l) });
+      assert.equal(code, 0, out.join('\n'));
+      const events = out.map((l) => JSON.parse(l) as { kind: string; agentId: string; pmksaCached: boolean; seq: number });
+      const connected = events.filter((e) => e.kind === 'connected');
+      assert.deepEqual(connected.map((e) => [e.agentId, e.pmksaCached]), [['ap-7', false], ['ap-8', true]], JSON.stringify(events));
+      assert.ok(events.findIndex((e) => e.kind === 'eap-success') < events.indexOf(connected[0]));
+      assert.ok(events.every((e, i) => i === 0 || e.seq > events[i - 1].seq));
     });
   });
 });

@@ -29,8 +29,12 @@ const needed = {
   iproute2: '/usr/sbin/ip',
   // radclient: the FreeRADIUS health check of docker-compose.yml, run by test/e2e/compose.test.ts
   'freeradius-utils': '/usr/bin/radclient',
-  // `docker-compose config` validates docker-compose.yml (no Docker engine needed)
+  // the compose test (test/e2e/compose.test.ts): docker-compose 1.29, and Docker's engine
+  // (dockerd), which the test starts privately when none answers; debootstrap builds the
+  // local base image where no registry is reachable
   'docker-compose': '/usr/bin/docker-compose',
+  'docker.io': '/usr/sbin/dockerd',
+  debootstrap: '/usr/sbin/debootstrap',
   // headless Chromium for the status page test (driven by playwright-core)
   chromium: '/usr/bin/chromium',
   // the VM test host of the real Wi-Fi tests (test/support/vm): QEMU, Debian's kernel with

@@ -1,42 +1,55 @@
 /**
- * docker-compose.yml without Docker (issue 7 item 1): no Docker engine runs here, so
+ * docker-compose.yml on a real Docker engine (issue 14 item 1; `npm run test:compose`):
  *
- * a. Debian's docker-compose validates the file (`docker-compose config`: the compose
- *    schema, anchors and merges, variable interpolation, depends_on conditions), and
- * b. the topology runs as local processes: the resolved file (what `docker-compose config`
- *    prints) is read and each service's command runs with its environment and its mounted
- *    files, in depends_on order, each waiting for its own healthcheck. What changes on
- *    loopback, and only that: container paths become the mounted host paths (a mounted
- *    config file is copied with its container paths mapped the same way), service names
- *    become loopback addresses and ports move to free ones (one address for everyone), and
- *    FreeRADIUS is the Debian package with the same mounted files in its configuration
- *    directory. The stations of both agents must be authorized: PSK and EAP-TTLS through
- *    FreeRADIUS, over mTLS with the certificates the pki job made.
+ * a. the file is valid for compose (schema, anchors and merges, interpolation, depends_on
+ *    conditions, profiles), and the same file with an unknown key is not;
+ * b. the deployment runs: the engine the environment names or a private dockerd
+ *    (support/docker/engine.ts); the real deploy/Dockerfile built on its pinned base or on
+ *    a local stand-in of the same Node.js release, and FreeRADIUS's image or a stand-in
+ *    (support/docker/images.ts); `compose up`. Then:
+ *    - every station of both agents is authorized, PSK and EAP-TTLS through FreeRADIUS, read
+ *      from the metrics published on the host's loopback;
+ *    - `airlock stations` answers through the published Admin endpoint, with the operator
+ *      credentials the setup service wrote into AIRLOCK_SECRETS_DIR;
+ *    - each running container holds only its own secrets, no running container mounts the
+ *      CA volume, and each runs hardened (no capabilities beyond its own, no privilege gain,
+ *      read-only root, memory and process limits, the HTTP and Admin ports on loopback);
+ *    - the image runs a real agent's native modules (libpcap's `cap`, `netlink`);
+ *    - `restart authenticator`: every station is authorized again;
+ *    - `down -v`.
+ *    It prints one JSON line: {"compose":"ok","stations_authorized":N,"eap_accepts":M,
+ *    "recovered_after_restart_s":S}.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parsePrometheusText } from '@airlock/authenticator';
 import { freeTcpPort, REPO_ROOT } from '../support/authenticator-process.js';
-import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
-import { waitFor } from '../support/topology.js';
-
-const COMPOSE = join(REPO_ROOT, 'docker-compose.yml');
+import { COMPOSE_FILE, findCompose, type Compose } from '../support/docker/compose.js';
+import { dockerEngine, run, type DockerEngine } from '../support/docker/engine.js';
+import { buildProjectImage, freeradiusImage, nodeBaseImage } from '../support/docker/images.js';
 
 interface Service {
   command?: string[];
-  environment?: Record<string, string>;
-  volumes?: string[];
-  depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test?: string[]; disable?: boolean };
   image?: string;
+  volumes?: (string | { source?: string; target?: string })[];
+  healthcheck?: { test?: string[]; disable?: boolean };
+  network_mode?: string;
+  cap_add?: string[];
+  cap_drop?: string[];
+  read_only?: boolean;
+  security_opt?: string[];
+  profiles?: string[];
 }
 
-function dockerCompose(args: string[], file = COMPOSE): { status: number | null; stdout: string; stderr: string } {
+const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'airlock');
+const CLI = join(REPO_ROOT, 'services', 'authenticator', 'dist', 'cli', 'airlock.js');
+
+function dockerComposeConfig(args: string[], file = COMPOSE_FILE): { status: number | null; stdout: string; stderr: string } {
   // The compose file's own defaults, not whatever this machine's environment sets.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK')));
   const r = spawnSync('docker-compose', ['-f', file, ...args], { cwd: REPO_ROOT, env, encoding: 'utf8' });
@@ -44,191 +57,214 @@ function dockerCompose(args: string[], file = COMPOSE): { status: number | null;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The `--stations N` of a service's command. */
+function stationsOf(s: Service): number {
+  const c = s.command ?? [];
+  const i = c.indexOf('--stations');
+  assert.ok(i >= 0, 'a simulated agent says how many stations it has');
+  return Number(c[i + 1]);
+}
+
 void describe('docker-compose.yml', () => {
-  void it('a. is valid for docker-compose (schema, interpolation, depends_on conditions), and an invalid one is not', () => {
-    const r = dockerCompose(['config', '-q']);
+  void it('a. is valid for compose (schema, interpolation, depends_on conditions, profiles), and an invalid one is not', () => {
+    const r = dockerComposeConfig(['config', '-q']);
     assert.equal(r.status, 0, r.stderr);
     // The check is real: the same file with an unknown key in a service fails.
     const dir = mkdtempSync(join(tmpdir(), 'airlock-compose-bad-'));
     try {
       const bad = join(dir, 'docker-compose.yml');
-      writeFileSync(bad, readFileSync(COMPOSE, 'utf8').replace('  authenticator:\n', '  authenticator:\n    restartt: always\n'));
-      const b = dockerCompose(['config', '-q'], bad);
+      writeFileSync(bad, readFileSync(COMPOSE_FILE, 'utf8').replace('  authenticator:\n', '  authenticator:\n    restartt: always\n'));
+      const b = dockerComposeConfig(['config', '-q'], bad);
       assert.notEqual(b.status, 0);
       assert.match(b.stderr, /restartt/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const services = (parse(dockerCompose(['config']).stdout) as { services: Record<string, Service> }).services;
-    assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'authenticator', 'freeradius', 'pki']);
+    const services = (parse(dockerComposeConfig(['--profile', 'real-ap', 'config']).stdout) as { services: Record<string, Service> }).services;
+    assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-real', 'authenticator', 'freeradius', 'setup']);
     assert.match(services.freeradius.image ?? '', /^freeradius\/freeradius-server:/);
     const dockerfile = readFileSync(join(REPO_ROOT, 'deploy/Dockerfile'), 'utf8');
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.match(dockerfile, /^USER node$/m, 'runs as non-root');
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim@sha256:[0-9a-f]{64}$/m, 'a maintained Node.js LTS, pinned by digest');
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
     for (const name of ['freeradius', 'authenticator', 'agent-1', 'agent-2']) assert.ok(services[name].healthcheck?.test !== undefined, `${name} has a health check`);
+    // The real-AP agent: host network, exactly NET_RAW and NET_ADMIN, only with its profile.
+    const real = services['agent-real'];
+    assert.equal(real.network_mode, 'host');
+    assert.deepEqual([...(real.cap_add ?? [])].sort(), ['NET_ADMIN', 'NET_RAW']);
+    assert.deepEqual(real.profiles, ['real-ap']);
   });
 
-  void describe('b. the topology as local processes', () => {
-    let dir: string;
-    let services: Record<string, Service>;
-    const procs: ChildProcess[] = [];
-    let radius: FreeRadius | undefined;
-    let grpcPort = 0;
+  void describe('b. the deployment on a real Docker engine', () => {
+    const log = (line: string): void => console.log(`# compose: ${line}`);
+    const project = `airlocktest${process.pid}`;
+    let engine: DockerEngine | undefined;
+    let compose: Compose;
+    let env: NodeJS.ProcessEnv;
+    let secretsDir: string;
     let httpPort = 0;
+    let adminPort = 0;
+    let services: Record<string, Service>;
+    let expected = 0;
+    let authorizedAtStart = 0;
+    let eapAccepts = 0;
+    let image = '';
+
+    const metrics = async (): Promise<Map<string, number>> => {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
+      return parsePrometheusText(await res.text());
+    };
+    const authorized = (m: Map<string, number>): number => m.get('airlock_stations{state="authorized"}') ?? 0;
+    /** Polls the published metrics until every station is authorized and both agents are connected; the seconds it took. */
+    const untilAllAuthorized = async (timeoutMs: number): Promise<number> => {
+      const t0 = Date.now();
+      let last = 'no answer';
+      while (Date.now() - t0 < timeoutMs) {
+        try {
+          const m = await metrics();
+          last = `${authorized(m)} of ${expected} authorized, ${m.get('airlock_agents_connected') ?? 0} agents`;
+          if (authorized(m) === expected && m.get('airlock_agents_connected') === 2) return (Date.now() - t0) / 1000;
+        } catch (e) {
+          last = `metrics: ${e instanceof Error ? e.message : String(e)}`;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`not every station was authorized within ${timeoutMs / 1000} s (${last}); the services' logs are in ${join(CACHE, 'compose-last.log')}`);
+    };
+    const composeRun = async (args: string[], what: string, timeoutMs = 300_000): Promise<string> => {
+      const r = await compose.run(args, { env, timeoutMs });
+      assert.equal(r.status, 0, `${what}: ${r.stderr.trim().split('\n').slice(-10).join('\n')}`);
+      return r.stdout;
+    };
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'airlock-compose-'));
-      const r = dockerCompose(['config']);
-      assert.equal(r.status, 0, r.stderr);
-      services = (parse(r.stdout) as { services: Record<string, Service> }).services;
-      grpcPort = await freeTcpPort();
+      mkdirSync(CACHE, { recursive: true });
+      engine = await dockerEngine(log);
+      compose = await findCompose(project);
+      log(`compose ${compose.version}`);
+      const base = await nodeBaseImage(engine, log);
+      image = `airlock:test-${process.pid}`;
+      const seconds = await buildProjectImage(engine, image, base, join(CACHE, 'docker-build.log'));
+      log(`deploy/Dockerfile built on ${base} in ${seconds.toFixed(0)} s`);
+      const named = /\$\{AIRLOCK_FREERADIUS_IMAGE:-([^}]+)\}/.exec(readFileSync(COMPOSE_FILE, 'utf8'))?.[1];
+      assert.ok(named !== undefined, 'the compose file names its FreeRADIUS image');
+      const radiusImage = await freeradiusImage(engine, named, log);
+      secretsDir = mkdtempSync(join(tmpdir(), 'airlock-compose-secrets-'));
       httpPort = await freeTcpPort();
-    });
-    after(async () => {
-      for (const p of procs) p.kill('SIGTERM');
-      await Promise.all(procs.filter((p) => p.exitCode === null && p.signalCode === null).map((p) => new Promise((r) => p.once('exit', r))));
-      await radius?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    /** Named volumes live under dir/volumes. */
-    const volumePath = (name: string): string => join(dir, 'volumes', name);
-
-    /** A service's mounts: container path -> host path (a mounted airlock config file is translated into dir). */
-    function mounts(name: string): [string, string][] {
-      const out: [string, string][] = [];
-      for (const v of services[name].volumes ?? []) {
-        const [source, target] = v.split(':');
-        const host = source.startsWith('/') ? source : volumePath(source);
-        if (!source.startsWith('/')) mkdirSync(host, { recursive: true });
-        out.push([target, host]);
-      }
-      return out.sort((a, b) => b[0].length - a[0].length);
-    }
-
-    /** What changes on loopback (see the module comment), for strings of service `name`. */
-    function translator(name: string): (s: string) => string {
-      const m = mounts(name);
-      const own = join(dir, name);
-      const ports: [RegExp, string][] = [
-        [/\bauthenticator:50051\b/g, `localhost:${grpcPort}`],
-        [/127\.0\.0\.1:9464\b/g, `127.0.0.1:${httpPort}`],
-        [/127\.0\.0\.1:1812\b/g, `127.0.0.1:${radius?.authPort ?? 1812}`],
-      ];
-      return (s) => {
-        // The container's own /tmp first (the host paths below may live under /tmp themselves).
-        let t = s.replaceAll('$$', '$').replace(/(^|[\s"'=])\/tmp\//g, `$1${own}/tmp/`);
-        for (const [target, host] of m) t = t.replaceAll(target, host);
-        for (const [re, to] of ports) t = t.replace(re, to);
-        return t === 'freeradius' ? '127.0.0.1' : t;
+      adminPort = await freeTcpPort();
+      env = {
+        ...Object.fromEntries(Object.entries(engine.env).filter(([k]) => !k.startsWith('AIRLOCK'))),
+        AIRLOCK_IMAGE: image,
+        AIRLOCK_FREERADIUS_IMAGE: radiusImage,
+        AIRLOCK_SECRETS_DIR: secretsDir,
+        AIRLOCK_GRPC_PORT: String(await freeTcpPort()),
+        AIRLOCK_HTTP_PORT: String(httpPort),
+        AIRLOCK_ADMIN_PORT: String(adminPort),
       };
-    }
+      services = (parse(await composeRun(['config'], 'compose config')) as { services: Record<string, Service> }).services;
+      expected = stationsOf(services['agent-1']) + stationsOf(services['agent-2']);
+      const t0 = Date.now();
+      await composeRun(['up', '-d', '--no-build'], 'compose up', 600_000);
+      log(`compose up returned in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    });
 
-    /** Environment and command of a service, translated; a mounted YAML file gets a translated copy. */
-    function localProcess(name: string, extraEnv: Record<string, string> = {}): { args: string[]; env: Record<string, string> } {
-      const tr = translator(name);
-      mkdirSync(join(dir, name, 'tmp'), { recursive: true });
-      const args = (services[name].command ?? []).map((a) => {
-        const t = tr(a);
-        if (t !== a && t.endsWith('.yaml') && existsSync(t) && statSync(t).isFile()) {
-          const copy = join(dir, name, 'config', t.split('/').pop()!);
-          mkdirSync(dirname(copy), { recursive: true });
-          writeFileSync(copy, tr(readFileSync(t, 'utf8')));
-          return copy;
-        }
-        return t;
-      });
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(services[name].environment ?? {})) env[k] = tr(String(v));
-      return { args, env: { ...env, ...extraEnv } };
-    }
-
-    function spawnService(name: string, args: string[], env: Record<string, string>): ChildProcess {
-      const log = openSync(join(dir, `${name}.log`), 'w');
-      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK')));
-      const p = spawn(args[0] === 'node' ? process.execPath : args[0], args.slice(1), { cwd: REPO_ROOT, env: { ...clean, ...env }, stdio: ['ignore', log, log] });
-      closeSync(log);
-      procs.push(p);
-      return p;
-    }
-
-    /** Runs a service's healthcheck command locally; true when it exits 0. */
-    function healthy(name: string, env: Record<string, string>): boolean {
-      const test = services[name].healthcheck?.test ?? [];
-      const tr = translator(name);
-      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIRLOCK')));
-      const opts = { cwd: REPO_ROOT, env: { ...clean, ...env }, encoding: 'utf8' as const, timeout: 10_000 };
-      if (test[0] === 'CMD-SHELL') return spawnSync('/bin/sh', ['-c', tr(test[1])], opts).status === 0;
-      if (test[0] === 'CMD') {
-        const cmd = test.slice(1).map(tr);
-        return spawnSync(cmd[0] === 'node' ? process.execPath : cmd[0], cmd.slice(1), opts).status === 0;
+    after(async () => {
+      if (compose !== undefined && env !== undefined) {
+        const logs = await compose.run(['logs', '--no-color'], { env, timeoutMs: 60_000 }).catch(() => undefined);
+        if (logs !== undefined) writeFileSync(join(CACHE, 'compose-last.log'), logs.stdout);
+        const down = await compose.run(['down', '-v', '--remove-orphans'], { env, timeoutMs: 180_000 });
+        if (down.status !== 0) log(`compose down -v failed: ${down.stderr.trim()}`);
       }
-      throw new Error(`${name}: healthcheck test ${JSON.stringify(test)} is neither CMD nor CMD-SHELL`);
-    }
-
-    const logOf = (name: string): string => (existsSync(join(dir, `${name}.log`)) ? readFileSync(join(dir, `${name}.log`), 'utf8').slice(-3000) : '(no log)');
-
-    void it('pki, freeradius, authenticator, agent-1 and agent-2 start in depends_on order, each healthy, and every station is authorized', async () => {
-      // pki: a one-shot job that must complete successfully.
-      const pki = localProcess('pki');
-      const job = spawnService('pki', pki.args, pki.env);
-      const code = await new Promise<number | null>((resolve) => job.once('exit', (c) => resolve(c)));
-      assert.equal(code, 0, `pki job: ${logOf('pki')}`);
-      const pkiDir = volumePath('pki');
-      for (const f of ['ca.pem', 'authenticator.pem', 'radius-server.pem', 'agent-ap-1.pem', 'agent-ap-2.pem']) assert.ok(existsSync(join(pkiDir, f)), f);
-
-      // freeradius: the Debian package, with the service's mounted files in its configuration.
-      assert.deepEqual(Object.keys(services.freeradius.depends_on ?? {}), ['pki']);
-      const overlay: Record<string, string> = {};
-      for (const [target, host] of mounts('freeradius')) {
-        assert.ok(target.startsWith('/etc/raddb/'), target);
-        overlay[target.slice('/etc/raddb/'.length)] = host;
+      if (engine !== undefined && image !== '') {
+        await run('docker', ['image', 'rm', image], { env: engine.env, timeoutMs: 60_000 });
+        // The private engine's cache keeps the bases; earlier builds' leftovers go.
+        if (engine.private) await run('docker', ['image', 'prune', '-f'], { env: engine.env, timeoutMs: 120_000 });
       }
-      const frEnv = localProcess('freeradius').env;
-      radius = await startFreeRadius({
-        secret: frEnv.AIRLOCK_RADIUS_SECRET,
-        users: [],
-        pki: { caCert: join(pkiDir, 'ca.pem'), stationCa: join(pkiDir, 'ca-station.pem'), serverCert: join(pkiDir, 'radius-server.pem'), serverKey: join(pkiDir, 'radius-server.key') },
-        tlsMaxVersion: '1.3',
-        overlay,
-        env: frEnv,
-      });
-      assert.ok(await waitFor(() => healthy('freeradius', frEnv), 10_000), `freeradius healthcheck; log:\n${radius.log().slice(-3000)}`);
+      if (secretsDir !== undefined) rmSync(secretsDir, { recursive: true, force: true });
+      await engine?.stop();
+    });
 
-      // authenticator: its listen addresses and the RADIUS ports move to free loopback ones.
-      const auth = localProcess('authenticator', {
-        AIRLOCK__GRPC__LISTEN: `127.0.0.1:${grpcPort}`,
-        AIRLOCK__HTTP__LISTEN: `127.0.0.1:${httpPort}`,
-        // The image's /run/airlock is the test's own directory here.
-        AIRLOCK__ADMIN__SOCKET: join(dir, 'admin.sock'),
-        AIRLOCK__RADIUS__SERVERS__0__AUTH_PORT: String(radius.authPort),
-        AIRLOCK__RADIUS__SERVERS__0__ACCT_PORT: String(radius.acctPort),
-      });
-      assert.equal(auth.env.AIRLOCK__RADIUS__SERVERS__0__HOST, '127.0.0.1');
-      spawnService('authenticator', auth.args, auth.env);
-      assert.ok(await waitFor(() => healthy('authenticator', auth.env), 20_000), `authenticator healthcheck; log:\n${logOf('authenticator')}`);
-
-      // agents, once the authenticator is healthy.
-      for (const name of ['agent-1', 'agent-2']) {
-        assert.equal(services[name].depends_on?.authenticator?.condition, 'service_healthy');
-        const a = localProcess(name);
-        spawnService(name, a.args, a.env);
-      }
-      for (const name of ['agent-1', 'agent-2']) {
-        const env = localProcess(name).env;
-        assert.ok(await waitFor(() => healthy(name, env), 20_000), `${name} healthcheck; log:\n${logOf(name)}`);
-      }
-
-      const metrics = async (): Promise<Map<string, number>> => parsePrometheusText(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
-      const all = await waitFor(async () => (await metrics()).get('airlock_stations{state="authorized"}') === 30, 30_000);
+    void it('every station is authorized, PSK and EAP-TTLS through FreeRADIUS, read from the published metrics', async () => {
+      const s = await untilAllAuthorized(240_000);
       const m = await metrics();
-      assert.ok(all, `30 stations authorized (got ${m.get('airlock_stations{state="authorized"}')}); authenticator log:\n${logOf('authenticator')}`);
-      assert.equal(m.get('airlock_agents_connected'), 2);
-      assert.ok((m.get('airlock_eap_authentications_total{result="accept"}') ?? 0) >= 10, 'agent-2\'s 10 stations through FreeRADIUS');
-      assert.equal(m.get('airlock_eap_authentications_total{result="reject"}') ?? 0, 0);
-      assert.equal(m.get('airlock_handshakes_total{result="mic_failure"}') ?? 0, 0);
-      console.log(`compose topology on loopback: 2 agents, 30 stations authorized (20 PSK, 10 EAP-TTLS via FreeRADIUS), EAP accepts ${m.get('airlock_eap_authentications_total{result="accept"}')}`);
+      authorizedAtStart = authorized(m);
+      eapAccepts = m.get('airlock_eap_authentications_total{result="accept"}') ?? 0;
+      log(`${authorizedAtStart} stations authorized ${s.toFixed(1)} s after up returned; ${eapAccepts} EAP accepts`);
+      assert.equal(authorizedAtStart, expected);
+      assert.equal(eapAccepts, stationsOf(services['agent-2']), 'each EAP-TTLS station: one Access-Accept');
+      assert.equal(m.get('airlock_radius_server_up{server="freeradius"}'), 1);
+    });
+
+    void it('`airlock stations` answers through the published Admin endpoint with the operator credentials setup wrote', async () => {
+      const r = await run(process.execPath, [CLI, 'stations', '--server', `localhost:${adminPort}`, '--pki-dir', join(secretsDir, 'operator'), '--json'], { timeoutMs: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const stations = JSON.parse(r.stdout) as { state: string; agentId: string; akm: string }[];
+      assert.equal(stations.filter((s) => s.state === 'authorized').length, expected);
+      assert.deepEqual([...new Set(stations.map((s) => s.agentId))].sort(), ['ap-1', 'ap-2']);
+      // The same table, as an operator reads it.
+      const table = await run(process.execPath, [CLI, 'stations', '--server', `localhost:${adminPort}`, '--pki-dir', join(secretsDir, 'operator')], { timeoutMs: 30_000 });
+      assert.equal(table.status, 0, table.stderr);
+      assert.match(table.stdout.split('\n')[0], /^STATION\s+STATE\s+BSSID/);
+    });
+
+    void it('each container holds only its own secrets, none mounts the CA volume, and each runs hardened', async () => {
+      const own: Record<string, string[]> = {
+        freeradius: ['ca.pem', 'eap_test_password', 'radius-server.key', 'radius-server.pem', 'radius_secret'],
+        authenticator: ['authenticator.key', 'authenticator.pem', 'ca-agent.pem', 'ca-operator.pem', 'ca.pem', 'psk_passphrase', 'radius_secret'],
+        'agent-1': ['agent-ap-1.key', 'agent-ap-1.pem', 'ca.pem', 'psk_passphrase'],
+        'agent-2': ['agent-ap-2.key', 'agent-ap-2.pem', 'ca.pem', 'eap_test_password'],
+      };
+      for (const [name, files] of Object.entries(own)) {
+        const ls = await composeRun(['exec', '-T', name, 'ls', '-A', '/etc/airlock/secrets'], `ls in ${name}`);
+        assert.deepEqual(ls.trim().split('\n').sort(), files, `${name}'s secrets`);
+        const id = (await composeRun(['ps', '-q', name], `ps ${name}`)).trim();
+        const [info] = JSON.parse((await run('docker', ['inspect', id], { env, timeoutMs: 30_000 })).stdout) as {
+          Mounts: { Name?: string; Destination: string }[];
+          HostConfig: { CapDrop: string[] | null; CapAdd: string[] | null; ReadonlyRootfs: boolean; SecurityOpt: string[] | null; Memory: number; PidsLimit: number | null; PortBindings: Record<string, { HostIp: string; HostPort: string }[]> | null };
+        }[];
+        assert.ok(!info.Mounts.some((m) => m.Name === `${project}_ca`), `${name} does not mount the CA volume`);
+        assert.ok(info.HostConfig.CapDrop?.includes('ALL'), `${name}: cap_drop ALL`);
+        assert.equal(info.HostConfig.ReadonlyRootfs, true, `${name}: read-only root`);
+        assert.ok(info.HostConfig.SecurityOpt?.includes('no-new-privileges:true'), `${name}: no-new-privileges`);
+        assert.ok(info.HostConfig.Memory > 0 && (info.HostConfig.PidsLimit ?? 0) > 0, `${name}: memory and process limits`);
+        // The process itself: not root (FreeRADIUS drops it in its entrypoint), no capabilities.
+        const status = await composeRun(['exec', '-T', name, 'cat', '/proc/1/status'], `status in ${name}`);
+        assert.notEqual(/^Uid:\s+(\d+)/m.exec(status)?.[1], '0', `${name} runs as a user`);
+        assert.equal(/^CapEff:\s+([0-9a-f]+)/m.exec(status)?.[1], '0000000000000000', `${name} has no capabilities`);
+        if (name === 'authenticator') {
+          const bindings = info.HostConfig.PortBindings ?? {};
+          assert.equal(bindings['9464/tcp']?.[0]?.HostIp, '127.0.0.1', 'the status page is on loopback');
+          assert.equal(bindings['50052/tcp']?.[0]?.HostIp, '127.0.0.1', 'the Admin API is on loopback');
+        }
+      }
+      // What runs: the four services, not the real-AP agent (its profile is not enabled).
+      const running = (await composeRun(['ps', '--services', '--filter', 'status=running'], 'ps --services')).trim().split('\n').sort();
+      assert.deepEqual(running, ['agent-1', 'agent-2', 'authenticator', 'freeradius']);
+      // The CA and its keys: only in the setup job's volume.
+      const setupId = (await composeRun(['ps', '-a', '-q', 'setup'], 'ps setup')).trim();
+      const [setup] = JSON.parse((await run('docker', ['inspect', setupId], { env, timeoutMs: 30_000 })).stdout) as { Mounts: { Name?: string }[]; State: { Status: string; ExitCode: number } }[];
+      assert.ok(setup.Mounts.some((m) => m.Name === `${project}_ca`));
+      assert.equal(setup.State.Status, 'exited');
+      assert.equal(setup.State.ExitCode, 0);
+      // The operator's credentials and the generated shared secrets, on the host, for the host's user.
+      assert.deepEqual((await run('ls', ['-A', secretsDir])).stdout.trim().split('\n').sort(), ['eap_test_password', 'operator', 'psk_passphrase', 'radius_secret']);
+    });
+
+    void it('the image runs a real agent\'s native modules (libpcap\'s cap, netlink)', async () => {
+      const r = await run('docker', ['run', '--rm', '--network', 'none', image, 'node', '-e', "require('cap'); require('netlink'); console.log('native modules load')"], { env, timeoutMs: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /native modules load/);
+    });
+
+    void it('restart authenticator: every station is authorized again; prints the summary line', async () => {
+      const t0 = Date.now();
+      await composeRun(['restart', 'authenticator'], 'compose restart authenticator');
+      await untilAllAuthorized(240_000);
+      const recovered = (Date.now() - t0) / 1000;
+      const m = await metrics();
+      assert.equal(authorized(m), expected);
+      console.log(JSON.stringify({ compose: 'ok', stations_authorized: authorizedAtStart, eap_accepts: eapAccepts, recovered_after_restart_s: Math.round(recovered * 10) / 10 }));
     });
   });
 });

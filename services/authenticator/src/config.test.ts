@@ -23,7 +23,7 @@ void test('minimal file gets every default', () => {
     admin: { socket: '/run/airlock/admin.sock', socketMode: '0660', socketGroup: '', listen: '', plaintext: false, operators: ['operator'], tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', operatorCa: '/etc/airlock/pki/ca-operator.pem' } },
     cluster: { workers: 1 },
     http: { listen: '0.0.0.0:9464', maxConnections: 64 },
-    log: { level: 'info' },
+    log: { level: 'info', format: 'json' },
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
     limits: { agentSendQueue: 4096, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, maxPendingStationsPerBss: 256, macBackoffAfterFailures: 3, macBackoffInitialS: 2, macBackoffMaxS: 60, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
     radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600, maxInFlight: 1024 },
@@ -284,6 +284,38 @@ void test('environment overrides: AIRLOCK__<KEY>__<KEY> sets a key of the file, 
   assert.equal(r.value.grpc.plaintext, true);
   assert.deepEqual(r.value.radius.servers, [{ name: 'fr', host: 'freeradius', authPort: 1812, acctPort: 1813, secret: '12345 # not a comment' }]);
   assert.deepEqual(r.value.networks[0].akms, ['psk', 'psk-sha256']);
+});
+
+void test('environment overrides: NAME_FILE takes a string key from a file, the way container secrets arrive', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-env-file-'));
+  try {
+    const secret = join(dir, 'radius_secret');
+    writeFileSync(secret, 'from a file # not a comment\n');
+    const psk = join(dir, 'psk');
+    writeFileSync(psk, 'a passphrase in a file\r\n');
+    const r = parseConfig(MINIMAL, {
+      AIRLOCK__RADIUS__SERVERS__0__NAME: 'fr',
+      AIRLOCK__RADIUS__SERVERS__0__HOST: 'freeradius',
+      AIRLOCK__RADIUS__SERVERS__0__SECRET_FILE: secret,
+      AIRLOCK__NETWORKS__0__PASSPHRASES__0_FILE: psk,
+    });
+    assert.ok(r.ok, r.ok ? '' : formatConfigErrors(r.errors, 'env'));
+    assert.equal(r.value.radius.servers[0].secret, 'from a file # not a comment', 'one trailing newline is dropped');
+    assert.equal(r.value.networks[0].passphrases[0], 'a passphrase in a file');
+
+    const missing = parseConfig(MINIMAL, { AIRLOCK__RADIUS__SERVERS__0__SECRET_FILE: join(dir, 'absent') });
+    assert.ok(!missing.ok);
+    assert.match(missing.errors[0].message, /AIRLOCK__RADIUS__SERVERS__0__SECRET_FILE: cannot read .*absent \(ENOENT\)/);
+    const both = parseConfig(MINIMAL, { AIRLOCK__RADIUS__SERVERS__0__SECRET_FILE: secret, AIRLOCK__RADIUS__SERVERS__0__SECRET: 'x' });
+    assert.ok(!both.ok);
+    assert.match(both.errors[0].message, /both set "radius.servers.0.secret": keep one/);
+    const notString = parseConfig(MINIMAL, { AIRLOCK__CLUSTER__WORKERS_FILE: secret });
+    assert.ok(!notString.ok);
+    assert.match(notString.errors[0].message, /"cluster.workers" is not a string key/);
+    for (const e of [...missing.errors, ...both.errors, ...notString.errors]) assert.doesNotMatch(e.message, /from a file/, 'an error never quotes the secret');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 void test('environment overrides: an unknown key or a bad value is an error naming the variable or the key', () => {

@@ -3,7 +3,7 @@
 // config/example.yaml documents the same keys for operators (a test keeps the two in step).
 // Defaults for EAPOL retries follow IEEE 802.11-2020 dot11RSNAConfigPairwiseUpdateCount /
 // dot11RSNAConfigGroupUpdateCount and hostapd's timeouts (wpa_auth.c).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseDocument, type YAMLError } from 'yaml';
 
 /** AKM names accepted in `networks[].akms` (AKM suites 2, 6, 1, 5 of IEEE 802.11-2020 Table 9-151). */
@@ -706,18 +706,63 @@ function yamlErrorMessage(e: YAMLError): string {
 /** Environment variables that override configuration keys start with this. */
 export const ENV_PREFIX = 'AIRLOCK__';
 
+/** A file named by a `..._FILE` variable holds one secret: at most this many bytes. */
+const ENV_FILE_MAX_BYTES = 64 * 1024;
+
+/**
+ * The value of a `..._FILE` variable's file, as Docker and compose secrets write them: the
+ * whole file, less one trailing newline (CRLF too). An error names the variable and the
+ * path, never the content.
+ */
+function readEnvFile(name: string, path: string, errors: ConfigError[]): string | undefined {
+  try {
+    if (statSync(path).size > ENV_FILE_MAX_BYTES) {
+      errors.push({ path: '', message: `environment variable ${name}: ${path} is larger than ${ENV_FILE_MAX_BYTES} bytes; it should hold one secret` });
+      return undefined;
+    }
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    errors.push({ path: '', message: `environment variable ${name}: cannot read ${path} (${code})${code === 'EACCES' ? ': make it readable by the user the authenticator runs as' : ''}` });
+    return undefined;
+  }
+}
+
 /**
  * Applies environment overrides to the parsed document (before validation): a variable
  * AIRLOCK__<KEY>__<KEY>... sets that key path, upper-case snake_case keys joined by "__",
  * list items by index (AIRLOCK__RADIUS__SERVERS__0__SECRET). A string key takes the value
  * as it is; an integer or boolean key its text; a list or mapping key a YAML flow value
  * ("[psk, 8021x]"). An unknown key is an error naming the variable.
+ *
+ * A string key may instead take the content of a file, the way container secrets arrive:
+ * AIRLOCK__RADIUS__SERVERS__0__SECRET_FILE=/run/secrets/radius_secret (the file is read at
+ * every load, so a reload picks up a rotated secret). Both forms of one key is an error.
  */
 export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, string | undefined>>, errors: ConfigError[]): unknown {
   let root: unknown = raw ?? {};
-  for (const [name, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+  for (const [name, envValue] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!name.startsWith(ENV_PREFIX) || envValue === undefined) continue;
+    let value = envValue;
     const segments = name.slice(ENV_PREFIX.length).split('__').map((x) => x.toLowerCase());
+    // NAME_FILE: the content of a file, for a string key (a key of its own name wins).
+    const last = segments[segments.length - 1];
+    if (last.endsWith('_file') && last.length > '_file'.length && !keyExists(segments)) {
+      const direct = name.slice(0, -'_FILE'.length);
+      segments[segments.length - 1] = last.slice(0, -'_file'.length);
+      const target = ruleAt(segments);
+      if (target === undefined || target.type !== 'string') {
+        errors.push({ path: '', message: `environment variable ${name}: ${target === undefined ? `no configuration key ${JSON.stringify(segments.join('.'))}` : `${JSON.stringify(segments.join('.'))} is not a string key`}; _FILE takes a string key's value from a file` });
+        continue;
+      }
+      if (env[direct] !== undefined) {
+        errors.push({ path: '', message: `environment variables ${direct} and ${name} both set ${JSON.stringify(segments.join('.'))}: keep one` });
+        continue;
+      }
+      const fromFile = readEnvFile(name, envValue, errors);
+      if (fromFile === undefined) continue;
+      value = fromFile;
+    }
     let rule: Rule = CONFIG_SCHEMA;
     const steps: (string | number)[] = [];
     let bad: string | undefined;
@@ -751,6 +796,21 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
     root = setPath(root, steps, parsed);
   }
   return root;
+}
+
+/** The schema rule at a key path of lower-case segments (list items by index), if there is one. */
+function ruleAt(segments: string[]): Rule | undefined {
+  let rule: Rule = CONFIG_SCHEMA;
+  for (const seg of segments) {
+    if (rule.type === 'map' && Object.hasOwn(rule.fields, seg)) rule = rule.fields[seg];
+    else if (rule.type === 'list' && /^\d{1,4}$/.test(seg)) rule = rule.item;
+    else return undefined;
+  }
+  return rule;
+}
+
+function keyExists(segments: string[]): boolean {
+  return ruleAt(segments) !== undefined;
 }
 
 /** `obj` with `value` at `steps` (maps and lists made on the way; a scalar in the way is replaced). */

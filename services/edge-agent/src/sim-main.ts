@@ -8,7 +8,8 @@
  *     [--health-file PATH]  (exists, fresh, while the agent holds a stream: health-file.ts)
  *     (--pki-dir DIR | --tls-ca F --tls-cert F --tls-key F [--tls-server-name N] | --plaintext)
  * With --eap the BSSes are WPA2-Enterprise (AKM 802.1X) and every station authenticates
- * with EAP-TTLS/PAP as that user (the password also from AIRLOCK_SIM_EAP_PASSWORD),
+ * with EAP-TTLS/PAP as that user (the password also from AIRLOCK_SIM_EAP_PASSWORD or the
+ * file AIRLOCK_SIM_EAP_PASSWORD_FILE names; the passphrase likewise AIRLOCK_SIM_PASSPHRASE[_FILE]),
  * checking the RADIUS server's certificate against --eap-ca and --eap-server-name.
  */
 import { readFileSync } from 'node:fs';
@@ -20,11 +21,21 @@ import { keepHealthFile } from './health-file.js';
 import { SimDriver } from './drivers/sim/sim-driver.js';
 import { simBsses, simStations } from './sim-topology.js';
 import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
+import { secretFromEnv } from './secret-env.js';
 
 /** One line on stderr and exit 2 (a usage error). */
 function usageFail(text: string): never {
   console.error(`airlock-agent: ${text}`);
   process.exit(2);
+}
+
+/** A secret from NAME or NAME_FILE (container secrets); an unreadable file is a usage error. */
+function envSecret(name: string): string | undefined {
+  try {
+    return secretFromEnv(name);
+  } catch (e) {
+    return usageFail(e instanceof Error ? e.message : String(e));
+  }
 }
 
 const v = parseAgentArgs(
@@ -36,7 +47,7 @@ const v = parseAgentArgs(
     bsses: { type: 'string', default: '2' },
     stations: { type: 'string', default: '20' },
     ssid: { type: 'string', default: 'airlock-demo' },
-    passphrase: { type: 'string', default: process.env.AIRLOCK_SIM_PASSPHRASE ?? 'correct horse battery staple' },
+    passphrase: { type: 'string', default: envSecret('AIRLOCK_SIM_PASSPHRASE') ?? 'correct horse battery staple' },
     churn: { type: 'boolean', default: false },
     loss: { type: 'string', default: '0' },
     'delay-ms': { type: 'string', default: '0-2' },
@@ -46,7 +57,7 @@ const v = parseAgentArgs(
     'log-level': { type: 'string', default: 'info' },
     eap: { type: 'string' },
     'eap-user': { type: 'string' },
-    'eap-password': { type: 'string', default: process.env.AIRLOCK_SIM_EAP_PASSWORD },
+    'eap-password': { type: 'string', default: envSecret('AIRLOCK_SIM_EAP_PASSWORD') },
     'eap-ca': { type: 'string' },
     'eap-server-name': { type: 'string', default: 'radius-server' },
     'health-file': { type: 'string' },

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { readRoleMark, verifyRole, type CertificateRole, type RoleVerdict } from '@airlock/pki/roles';
 import type { AuthenticatorConfig } from './config.js';
 import { RateLimitedLog } from './logging.js';
+import { OperatorError } from './operator-error.js';
 
 /** The PEM certificates of a file (a bundle may hold several). */
 export function pemCertificates(pem: string): X509Certificate[] {
@@ -47,7 +48,7 @@ export class ClientRole {
         return readFileSync(path);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? 'error';
-        throw new Error(`${key}: cannot read the ${what} ${path} (${code}); \`airlock pki init --dir DIR\` writes ca.pem (the root) and ca-${role}.pem (the ${role} CA)`);
+        throw new OperatorError(`${key}: cannot read the ${what} ${path} (${code}); \`airlock pki init --dir DIR\` writes ca.pem (the root) and ca-${role}.pem (the ${role} CA)`);
       }
     };
     const issuerPem = read(issuerKey, issuerPath, `${role} CA certificate`);
@@ -59,16 +60,16 @@ export class ClientRole {
       issuer = first;
       roots = pemCertificates(read(caKey, caPath, 'CA certificate').toString('utf8'));
     } catch (e) {
-      throw new Error(`${issuerKey}: ${e instanceof Error ? e.message : String(e)} (${issuerPath}, ${caPath}: PEM expected)`);
+      throw new OperatorError(`${issuerKey}: ${e instanceof Error ? e.message : String(e)} (${issuerPath}, ${caPath}: PEM expected)`);
     }
-    if (!issuer.ca) throw new Error(`${issuerKey}: ${issuerPath} is not a CA certificate: give the intermediate CA that issues ${role} certificates`);
-    if (issuer.checkIssued(issuer)) throw new Error(`${issuerKey}: ${issuerPath} is a root CA: give the intermediate CA that issues only ${role} certificates, under the root of ${caKey}`);
+    if (!issuer.ca) throw new OperatorError(`${issuerKey}: ${issuerPath} is not a CA certificate: give the intermediate CA that issues ${role} certificates`);
+    if (issuer.checkIssued(issuer)) throw new OperatorError(`${issuerKey}: ${issuerPath} is a root CA: give the intermediate CA that issues only ${role} certificates, under the root of ${caKey}`);
     const mark = readRoleMark(issuer);
     if (mark.ok && (mark.mark.kind !== 'issuer' || mark.mark.role !== role)) {
-      throw new Error(`${issuerKey}: ${issuerPath} is marked ${mark.mark.kind === 'issuer' ? `as the ${mark.mark.role} CA` : `as a ${mark.mark.role} certificate`}, not the ${role} CA`);
+      throw new OperatorError(`${issuerKey}: ${issuerPath} is marked ${mark.mark.kind === 'issuer' ? `as the ${mark.mark.role} CA` : `as a ${mark.mark.role} certificate`}, not the ${role} CA`);
     }
     if (!roots.some((r) => issuer.checkIssued(r) && issuer.verify(r.publicKey))) {
-      throw new Error(`${issuerKey}: ${issuerPath} is not issued by a certificate of ${caKey} (${caPath}): clients of that CA could never be ${role}s`);
+      throw new OperatorError(`${issuerKey}: ${issuerPath} is not issued by a certificate of ${caKey} (${caPath}): clients of that CA could never be ${role}s`);
     }
     return new ClientRole(role, issuer, issuerPem);
   }

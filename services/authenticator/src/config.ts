@@ -5,6 +5,8 @@
 // dot11RSNAConfigGroupUpdateCount and hostapd's timeouts (wpa_auth.c).
 import { readFileSync, statSync } from 'node:fs';
 import { parseDocument, type YAMLError } from 'yaml';
+import { LOG_FORMATS, type LogFormat } from '@airlock/log-limit';
+import { passphraseProblem } from '@airlock/rsn';
 
 /** AKM names accepted in `networks[].akms` (AKM suites 2, 6, 1, 5 of IEEE 802.11-2020 Table 9-151). */
 export type AkmName = 'psk' | 'psk-sha256' | '8021x' | '8021x-sha256';
@@ -40,7 +42,7 @@ export interface AuthenticatorConfig {
   admin: AdminConfig;
   /** Worker processes sharing the agents: 1 = this process alone, 0 = one per CPU. */
   cluster: { workers: number };
-  log: { level: LogLevelName };
+  log: { level: LogLevelName; format: LogFormat };
   eapol: {
     pairwiseUpdateCount: number;
     groupUpdateCount: number;
@@ -159,17 +161,8 @@ function checkListen(s: string): string | undefined {
   return undefined;
 }
 
-/** IEEE 802.11-2020 §J.4.1: a passphrase is 8..63 printable ASCII characters (32..126); 64 hex digits is a raw PSK. */
-function checkPassphrase(s: string): string | undefined {
-  if (/^[0-9A-Fa-f]{64}$/.test(s)) return undefined;
-  const expected = 'expected 8..63 printable ASCII characters or 64 hex digits';
-  // Never echo the value: it is a secret.
-  const n = [...s].length;
-  if (n === 64) return `${expected}, got 64 characters that are not all hex digits`;
-  if (n < 8 || n > 63) return `${expected}, got ${n} characters`;
-  if (!/^[\x20-\x7e]*$/.test(s)) return `${expected}, got ${n} characters including non-printable or non-ASCII ones`;
-  return undefined;
-}
+/** IEEE 802.11-2020 §J.4.1: a passphrase is 8..63 printable ASCII characters (32..126); 64 hex digits is a raw PSK. Never echoes the value. */
+const checkPassphrase = passphraseProblem;
 
 function checkSsid(s: string): string | undefined {
   const n = Buffer.byteLength(s, 'utf8');
@@ -462,6 +455,7 @@ const CONFIG_SCHEMA: Rule = {
       type: 'map', doc: 'logging',
       fields: {
         level: { type: 'enum', doc: 'pino log level', values: LOG_LEVELS, default: 'info' },
+        format: { type: 'enum', doc: 'json (pino JSON lines) or pretty (HH:MM:SS.mmm LEVEL message key=value, for a terminal; --log-format overrides it)', values: LOG_FORMATS, default: 'json' },
       },
     },
     eapol: {

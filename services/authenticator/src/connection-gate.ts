@@ -27,6 +27,7 @@ import type { Logger } from 'pino';
 import type { AuthenticatorConfig } from './config.js';
 import { RateLimitedLog } from './logging.js';
 import type { CONNECTION_REFUSALS, ConnectionMetrics, HANDSHAKE_FAILURES } from './metrics.js';
+import { listenError, OperatorError } from './operator-error.js';
 
 /** Why an AgentLink connection is refused at accept. */
 export type ConnectionRefusal = (typeof CONNECTION_REFUSALS)['agentlink'][number];
@@ -144,7 +145,7 @@ export function agentLinkLimits(config: AuthenticatorConfig, fdLimit: number | u
     const limit = fdLimit ?? ASSUMED_OPEN_FILE_LIMIT;
     maxConnections = Number.isFinite(limit) ? limit - g.fdHeadroom : UNLIMITED_CONNECTIONS;
     if (maxConnections < 1) {
-      throw new Error(`grpc.fd_headroom (${g.fdHeadroom}) leaves no AgentLink connection under this process's open-file limit (${limit}): raise the limit (ulimit -n, systemd LimitNOFILE=), lower grpc.fd_headroom, or set grpc.max_connections`);
+      throw new OperatorError(`grpc.fd_headroom (${g.fdHeadroom}) leaves no AgentLink connection under this process's open-file limit (${limit}): raise the limit (ulimit -n, systemd LimitNOFILE=), lower grpc.fd_headroom, or set grpc.max_connections`);
     }
   }
   return {
@@ -554,7 +555,7 @@ export async function listenAgentLink(at: { host: string; port: number }, gate: 
   const listen = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const server = createServer({ noDelay: true }, (socket) => gate.accept(socket));
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => reject(new Error(`AgentLink cannot listen on ${listen}: ${err.message}`, { cause: err }));
+    const onError = (err: NodeJS.ErrnoException): void => reject(listenError('grpc.listen', listen, err.code, err.message));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

@@ -155,7 +155,7 @@ void test('bad listen address and a port in use are rejected with a clear error'
   await withServer({}, async (_base, h) => {
     await assert.rejects(
       startHttpEndpoints({ listen: `127.0.0.1:${h.port}`, registry: metrics.registry, ready: () => true }),
-      /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/,
+      (e: Error) => e.name === 'OperatorError' && new RegExp(`^http\\.listen 127\\.0\\.0\\.1:${h.port}: port ${h.port} is already in use by pid ${process.pid} \\(node[^)]*\\); stop that process or set another in http\\.listen \\(or AIRLOCK__HTTP__LISTEN\\)$`).test(e.message),
     );
   });
 });

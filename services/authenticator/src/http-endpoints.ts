@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { connectionSource } from './connection-gate.js';
+import { listenError } from './operator-error.js';
 
 /** What a route answers. */
 export interface HttpResponse {
@@ -169,7 +170,7 @@ export async function startHttpEndpoints(opts: HttpEndpointsOptions): Promise<Ht
   }
 
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => reject(new Error(`http endpoints cannot listen on ${opts.listen}: ${err.message}`, { cause: err }));
+    const onError = (err: NodeJS.ErrnoException): void => reject(listenError('http.listen', opts.listen, err.code, err.message));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

@@ -7,20 +7,13 @@
 //      array as { bytes: N } — so key material passed under an innocent name is still
 //      never printed as bytes.
 // A hex string of a key under an innocent name cannot be recognised: pass keys as bytes.
+// `format: 'pretty'` writes the same lines for a terminal (@airlock/log-limit pretty-log.ts):
+// it reads what these layers let through, censors the secret names once more and escapes
+// control characters.
 import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { SourceLog } from '@airlock/log-limit';
+import { prettyLogDestination, REDACTED, SECRET_LOG_KEY_SET as SECRET_KEY_SET, SECRET_LOG_KEYS, SourceLog, wantsColour, type LogFormat } from '@airlock/log-limit';
 
-/** Object keys whose values are always censored (matched case-insensitively by the formatter). */
-export const SECRET_LOG_KEYS: readonly string[] = [
-  'pmk', 'ptk', 'kck', 'kek', 'tk', 'gtk', 'msk', 'psk',
-  'passphrase', 'passphrases', 'secret', 'sharedSecret', 'shared_secret', 'key', 'password',
-  'privateKey', 'private_key',
-];
-
-/** What a censored value is replaced with. */
-export const REDACTED = '[redacted]';
-
-const SECRET_KEY_SET: ReadonlySet<string> = new Set(SECRET_LOG_KEYS.map((k) => k.toLowerCase()));
+export { REDACTED, SECRET_LOG_KEYS };
 /** Deeper structures are summarised; log objects are small and flat by convention. */
 const MAX_DEPTH = 8;
 
@@ -66,10 +59,18 @@ function walk(v: unknown, depth: number, seen: WeakSet<object>): unknown {
 export interface LoggerConfig {
   /** pino level name: fatal, error, warn, info, debug, trace or silent. */
   level: string;
-  /** Where JSON lines go; stdout when absent. */
+  /** Where the lines go; stdout when absent. */
   destination?: DestinationStream;
   /** Logger name, printed as "name" on every line. */
   name?: string;
+  /** JSON lines (default) or the pretty format for a terminal (coloured when stdout is a TTY). */
+  format?: LogFormat;
+}
+
+/** Where createLogger's lines go: JSON to the destination, or pretty text through it (undefined: pino's own stdout). */
+function logDestination(opts: LoggerConfig): DestinationStream | undefined {
+  if (opts.format !== 'pretty') return opts.destination;
+  return prettyLogDestination(opts.destination ?? pino.destination(1), { colour: opts.destination === undefined && wantsColour(process.stdout.isTTY) });
 }
 
 /** A pino JSON logger that never prints secrets or raw bytes; use `.child({ agent, bssid, sta })` per context. */
@@ -91,7 +92,8 @@ export function createLogger(opts: LoggerConfig): Logger {
     },
   };
   if (opts.name !== undefined) options.name = opts.name;
-  const root = opts.destination === undefined ? pino(options) : pino(options, opts.destination);
+  const destination = logDestination(opts);
+  const root: Logger = destination === undefined ? pino(options) : pino(options, destination);
   // pino applies formatters.bindings to the root's bindings only, never to child bindings; and
   // @pinojs/redact 0.4 throws on a Buffer met by a '*.'-path. So bindings are made safe before
   // pino sees them. Children are Object.create(parent): they inherit these overrides.

@@ -21,6 +21,7 @@ import { startAdminServer, type RunningAdmin } from './admin/server.js';
 import { agentRoleOf } from './client-role.js';
 import { statusRoutes } from './status/page.js';
 import { ConfigReloader } from './config-reload.js';
+import { OperatorError } from './operator-error.js';
 
 /** Options of startAuthenticator. */
 export interface StartOptions {
@@ -81,35 +82,42 @@ function serverCredentials(config: AuthenticatorConfig, logger: Logger): grpc.Se
     logger.warn('AgentLink uses plaintext gRPC (grpc.plaintext: true): agents are not authenticated and any client may claim any agent id; use it on a trusted network only');
     return grpc.ServerCredentials.createInsecure();
   }
+  const { cert, key, ca } = readAgentLinkTls(config);
+  const agentRole = agentRoleOf(config);
+  logger.info({ cert: config.grpc.tls.cert, ca: config.grpc.tls.ca, agentCa: config.grpc.tls.agentCa }, 'AgentLink uses mTLS: agents are identified by their client certificate (issued by the agent CA)');
+  return grpc.ServerCredentials.createSsl(agentRole === undefined ? ca : Buffer.concat([ca, Buffer.from('\n'), agentRole.issuerPem]), [{ cert_chain: cert, private_key: key }], true);
+}
+
+/**
+ * The files of grpc.tls (certificate, key, root CA), read and parsed, so that a missing or
+ * wrong one is named with its key and the fix (an OperatorError), not reported by the TLS
+ * stack later. The cluster primary checks them before it forks a worker.
+ */
+export function readAgentLinkTls(config: AuthenticatorConfig): { cert: Buffer; key: Buffer; ca: Buffer } {
   const read = (k: keyof typeof TLS_FILES): Buffer => {
     const path = config.grpc.tls[k];
     try {
       return readFileSync(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      throw new Error(`grpc.tls.${k}: cannot read the ${TLS_FILES[k]} ${path} (${code}); create a development PKI with \`airlock pki init --dir DIR\`, or set grpc.plaintext: true on a trusted network`);
+      throw new OperatorError(`grpc.tls.${k}: cannot read the ${TLS_FILES[k]} ${path} (${code}); create a development PKI with \`airlock pki init --dir DIR\` (it writes authenticator.pem, authenticator.key and ca.pem), or set grpc.plaintext: true on a trusted network`);
     }
   };
-  const cert = read('cert');
-  const key = read('key');
-  const ca = read('ca');
+  const files = { cert: read('cert'), key: read('key'), ca: read('ca') };
   try {
-    // Parse them here so a wrong file is named, not reported by the TLS stack later.
-    new X509Certificate(cert);
-    new X509Certificate(ca);
-    createPrivateKey(key);
+    new X509Certificate(files.cert);
+    new X509Certificate(files.ca);
+    createPrivateKey(files.key);
   } catch (e) {
-    throw new Error(`grpc.tls: ${e instanceof Error ? e.message : String(e)} (cert ${config.grpc.tls.cert}, key ${config.grpc.tls.key}, ca ${config.grpc.tls.ca}: PEM expected)`);
+    throw new OperatorError(`grpc.tls: ${e instanceof Error ? e.message : String(e)} (cert ${config.grpc.tls.cert}, key ${config.grpc.tls.key}, ca ${config.grpc.tls.ca}: PEM expected)`);
   }
-  const agentRole = agentRoleOf(config);
-  logger.info({ cert: config.grpc.tls.cert, ca: config.grpc.tls.ca, agentCa: config.grpc.tls.agentCa }, 'AgentLink uses mTLS: agents are identified by their client certificate (issued by the agent CA)');
-  return grpc.ServerCredentials.createSsl(agentRole === undefined ? ca : Buffer.concat([ca, Buffer.from('\n'), agentRole.issuerPem]), [{ cert_chain: cert, private_key: key }], true);
+  return files;
 }
 
 /** Starts everything; resolves when both ports listen. */
 export async function startAuthenticator(opts: StartOptions): Promise<RunningAuthenticator> {
   const config = opts.config;
-  const logger = opts.logger ?? createLogger({ level: config.log.level, name: 'authenticator' });
+  const logger = opts.logger ?? createLogger({ level: config.log.level, format: config.log.format, name: 'authenticator' });
   // First: a missing certificate stops the start before any socket opens.
   const creds = serverCredentials(config, logger);
   const limits = agentLinkLimits(config, openFileLimit());

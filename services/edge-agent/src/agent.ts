@@ -52,7 +52,7 @@ type SingleStream = grpc.ClientDuplexStream<AgentMessage, ControllerMessage>;
 type BatchStream = grpc.ClientDuplexStream<AgentBatch, ControllerBatch>;
 type Stream = SingleStream | BatchStream;
 
-/** The agent side of AgentLink. Emits 'welcome' (sessionId) and 'disconnected' (reason). */
+/** The agent side of AgentLink. Emits 'welcome' (sessionId) and 'disconnected' (reason, and the gRPC status when the stream failed with one). */
 export class EdgeAgent extends EventEmitter {
   readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0 };
   private readonly client: AgentLinkClient;
@@ -141,7 +141,7 @@ export class EdgeAgent extends EventEmitter {
     });
     this.outbox = outbox;
     // A call without an 'error' listener crashes the process when the server goes away.
-    stream.on('error', (e: grpc.ServiceError) => this.lost(stream, `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`));
+    stream.on('error', (e: grpc.ServiceError) => this.lost(stream, `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`, e.code));
     stream.on('end', () => this.lost(stream, 'authenticator ended the stream'));
     if (batched) {
       stream.on('data', (b: ControllerBatch) => {
@@ -167,7 +167,7 @@ export class EdgeAgent extends EventEmitter {
     });
   }
 
-  private lost(stream: Stream, reason: string): void {
+  private lost(stream: Stream, reason: string, code?: grpc.status): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
     this.outbox?.close();
@@ -178,7 +178,7 @@ export class EdgeAgent extends EventEmitter {
     stream.on('error', () => undefined);
     stream.cancel();
     if (this.stopped) return;
-    this.emit('disconnected', reason);
+    this.emit('disconnected', reason, code);
     this.log.warn({ reason }, 'stream lost');
     if (wasWelcomed) this.attempt = 0;
     const base = Math.min(this.opts.backoffMaxMs ?? 10000, (this.opts.backoffInitialMs ?? 250) * 2 ** this.attempt);

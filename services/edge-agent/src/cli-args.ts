@@ -21,6 +21,8 @@ every driver:
   --tls-ca F --tls-cert F --tls-key F [--tls-server-name N]   the same, file by file
   --plaintext                   no TLS (a trusted network only; the authenticator must allow it)
   --log-level LEVEL             pino level (default info)
+  --log-format json|pretty      JSON lines (default) or HH:MM:SS.mmm LEVEL message key=value
+                                for a terminal (coloured on a TTY unless NO_COLOR is set)
 --driver sim (default): a virtual radio with simulated stations
   --agent-number N --bsses N --stations N --ssid S --passphrase P [--churn]
   [--loss P --delay-ms A-B --duplicate P --reorder P --seed N] [--health-file PATH]
@@ -42,6 +44,29 @@ export function helpOrVersion(argv: readonly string[]): void {
     process.stdout.write(`airlock-agent ${AGENT_VERSION}\n`);
     process.exit(0);
   }
+}
+
+/** The default AgentLink port (the authenticator's grpc.listen default). */
+export const AGENT_LINK_PORT = 50051;
+
+/**
+ * --authenticator HOST:PORT (an IPv6 address in brackets): the host and port, or a
+ * one-line reason with the fix (exit 2 at the caller).
+ */
+export function authenticatorTarget(s: string): { host: string; port: number } | { problem: string } {
+  const v6 = /^\[([0-9A-Fa-f:.]+)\](?::(\d*))?$/.exec(s);
+  const plain = /^([^\s:[\]]+)(?::(\d*))?$/.exec(s);
+  const m = v6 ?? plain;
+  if (m === null) {
+    if (/^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$/.test(s)) return { problem: `--authenticator ${JSON.stringify(s)}: put an IPv6 address in brackets, with the port after it: [${s}]:${AGENT_LINK_PORT}` };
+    return { problem: `--authenticator ${JSON.stringify(s)}: expected HOST:PORT, e.g. controller.example:${AGENT_LINK_PORT}` };
+  }
+  const host = m[1];
+  const shown = v6 !== null ? `[${host}]` : host;
+  if (m[2] === undefined || m[2] === '') return { problem: `--authenticator ${shown} has no port: give HOST:PORT, e.g. ${shown}:${AGENT_LINK_PORT} (the authenticator's grpc.listen port)` };
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return { problem: `--authenticator ${shown}:${m[2]}: the port must be 1..65535 (the authenticator's grpc.listen port, ${AGENT_LINK_PORT} by default)` };
+  return { host, port };
 }
 
 /** parseArgs over process.argv; an unknown option or a missing value ends the process with one line (exit 2). */

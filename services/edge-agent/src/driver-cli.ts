@@ -1,13 +1,22 @@
 /**
- * What the command lines of the hardware drivers (wired-main.ts, nl80211-main.ts) share:
- * the AgentLink credentials checked against --agent-id, and an agent started with its
- * driver and stopped cleanly on SIGINT or SIGTERM. Each failure ends the process through the
- * CLI's own `fail` (its name in the message, exit 2 for usage, 1 for a runtime failure).
+ * What the command lines of the agent's drivers share (wired-main.ts, nl80211-main.ts, and
+ * sim-main.ts for the checks): --authenticator and the log options checked, the AgentLink
+ * credentials checked against --agent-id, the authenticator awaited at startup, and an agent
+ * started with its driver and stopped cleanly on SIGINT or SIGTERM. Each failure ends the
+ * process through the CLI's own `fail` (its name in the message, exit 2 for usage, 1 for a
+ * runtime failure), one line, no stack trace.
  */
-import type { Logger } from 'pino';
+import { isIP } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LogFormat } from '@airlock/log-limit';
+import * as grpc from '@grpc/grpc-js';
+import { levels, type Logger } from 'pino';
 import { EdgeAgent } from './agent.js';
+import { agentLogger, logFormatOf } from './agent-logger.js';
+import { authenticatorTarget } from './cli-args.js';
 import type { Driver } from './driver.js';
 import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity, type LinkCliValues } from './link-credentials.js';
+import { probeAuthenticator, type ProbeTarget } from './link-probe.js';
 
 /** Ends the process with a message and an exit code. */
 export type CliFail = (text: string, code?: number) => never;
@@ -17,8 +26,58 @@ export const DRIVER_CLI_OPTIONS = {
   'agent-id': { type: 'string' },
   authenticator: { type: 'string', default: '127.0.0.1:50051' },
   'log-level': { type: 'string', default: 'info' },
+  'log-format': { type: 'string', default: 'json' },
   ...LINK_CLI_OPTIONS,
 } as const;
+
+/** --authenticator parsed, or `fail` (exit 2) with the fix (e.g. the missing port). */
+export function targetOrFail(value: string | undefined, fail: CliFail): ProbeTarget {
+  const t = authenticatorTarget(value ?? '');
+  if ('problem' in t) fail(t.problem);
+  return t;
+}
+
+/** The target as grpc-js dials it. */
+export function targetText(t: ProbeTarget): string {
+  return `${isIP(t.host) === 6 ? `[${t.host}]` : t.host}:${t.port}`;
+}
+
+/** The logger of --log-level and --log-format, or `fail` (exit 2) naming the bad value. */
+export function loggerOrFail(v: { 'log-level'?: string; 'log-format'?: string }, fail: CliFail): Logger {
+  const level = v['log-level'] ?? 'info';
+  if (level !== 'silent' && !(level in levels.values)) fail(`--log-level: expected one of ${[...Object.keys(levels.values), 'silent'].join(', ')}, got ${JSON.stringify(level)}`);
+  const format: LogFormat | undefined = logFormatOf(v['log-format']);
+  if (format === undefined) fail(`--log-format: expected json or pretty, got ${JSON.stringify(v['log-format'])}`);
+  return agentLogger(level, format);
+}
+
+/** First and longest wait between startup checks of the authenticator (ms); each gets +-25% jitter. */
+const STARTUP_RETRY_MS = { first: 1000, max: 30_000 } as const;
+
+/**
+ * Waits until the authenticator answers at `target` (link-probe.ts), before the driver
+ * starts: a radio does not advertise BSSes that nothing can authenticate yet.
+ *
+ * The startup policy, as for a fleet of hundreds of APs: what can fix itself is waited for
+ * (nothing listening yet, no answer, no route, DNS not answering, a connection closed by
+ * the authenticator's caps) — an AP that boots before its controller keeps trying, with one
+ * warn line per attempt and a backoff from 1 s to 30 s. What cannot fix itself ends the
+ * process with one line, exit 1: a name the DNS says does not exist, or something that is
+ * not the AgentLink at that port (an HTTP server, a TLS server without the authenticator's
+ * certificate or refusing this agent's, plaintext against TLS either way). A supervisor
+ * restarting the agent then shows that line again at each restart. Once started, the agent
+ * reconnects forever (agent.ts): a lost controller is transient by nature.
+ */
+export async function awaitAuthenticator(target: ProbeTarget, link: AgentLinkSecurity, logger: Logger, fail: CliFail): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const verdict = await probeAuthenticator(target, link.tls);
+    if (verdict.kind === 'ok') return;
+    if (verdict.kind === 'wrong') fail(verdict.text, 1);
+    const delay = Math.min(STARTUP_RETRY_MS.max, STARTUP_RETRY_MS.first * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+    logger.warn({ authenticator: targetText(target), retryInS: Math.round(delay / 100) / 10 }, `authenticator not reachable yet: ${verdict.text}`);
+    await sleep(delay);
+  }
+}
 
 /** A CliFail that prints "airlock-agent (DRIVER): TEXT" on stderr; exit 2 unless told otherwise. */
 export function driverCliFail(driver: string): CliFail {
@@ -45,12 +104,28 @@ export function agentLinkOrFail(v: LinkCliValues, agentId: string, fail: CliFail
 }
 
 /**
- * Starts an EdgeAgent with `driver` towards `target` (fails with exit 1 when the driver or
+ * Until the first Welcome, a gRPC server without the AgentLink service (UNIMPLEMENTED: the
+ * Admin API's port, which has the authenticator's certificate too, or another gRPC server)
+ * ends the process with one line, exit 1: no wait fixes a wrong port. Call before start().
+ */
+export function exitUnlessAgentLink(agent: EdgeAgent, target: ProbeTarget, fail: CliFail): void {
+  const onLost = (_reason: string, code?: grpc.status): void => {
+    if (code === grpc.status.UNIMPLEMENTED) fail(`the gRPC server at ${targetText(target)} does not serve the AgentLink (UNIMPLEMENTED): is it the authenticator's Admin API port (admin.listen)? Give its grpc.listen port`, 1);
+  };
+  agent.on('disconnected', onLost);
+  agent.once('welcome', () => agent.off('disconnected', onLost));
+}
+
+/**
+ * Starts an EdgeAgent with `driver` towards `target` once the authenticator answers there
+ * (awaitAuthenticator; fails with exit 1 when something else answers, or when the driver or
  * the agent cannot start) and stops it on SIGINT or SIGTERM; resolves once it is running.
  */
-export async function runAgent(o: { agentId: string; target: string; driver: Driver; logger: Logger; link: AgentLinkSecurity; fail: CliFail }): Promise<EdgeAgent> {
+export async function runAgent(o: { agentId: string; target: ProbeTarget; driver: Driver; logger: Logger; link: AgentLinkSecurity; fail: CliFail }): Promise<EdgeAgent> {
   if (o.link.plaintext) o.logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
-  const agent = new EdgeAgent({ agentId: o.agentId, target: o.target, driver: o.driver, logger: o.logger, credentials: o.link.credentials, channelOptions: o.link.channelOptions });
+  await awaitAuthenticator(o.target, o.link, o.logger, o.fail);
+  const agent = new EdgeAgent({ agentId: o.agentId, target: targetText(o.target), driver: o.driver, logger: o.logger, credentials: o.link.credentials, channelOptions: o.link.channelOptions });
+  exitUnlessAgentLink(agent, o.target, o.fail);
   try {
     await agent.start();
   } catch (err) {

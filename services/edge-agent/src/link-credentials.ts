@@ -43,6 +43,15 @@ export interface LinkCliValues {
   plaintext?: boolean;
 }
 
+/** The agent's TLS files, read (for the startup check of the authenticator: link-probe.ts). */
+export interface AgentTlsFiles {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+  /** --tls-server-name: the name the authenticator's certificate carries, when not the host dialled. */
+  serverName: string | undefined;
+}
+
 /** How the agent reaches the authenticator. */
 export interface AgentLinkSecurity {
   credentials: grpc.ChannelCredentials;
@@ -50,20 +59,35 @@ export interface AgentLinkSecurity {
   /** The CN of the agent's certificate (undefined in plaintext mode). */
   identity: string | undefined;
   plaintext: boolean;
+  /** The files behind `credentials` (undefined in plaintext mode). */
+  tls: AgentTlsFiles | undefined;
+}
+
+/** A file setting and where it came from (the flag, its environment variable, or --pki-dir). */
+interface FileSetting {
+  path: string;
+  from: string;
 }
 
 /** A setting from the command line, else the environment. */
-function pick(cli: string | undefined, env: string): string | undefined {
-  const v = cli ?? process.env[env];
-  return v === undefined || v === '' ? undefined : v;
+function pick(cli: string | undefined, env: string, flag: string): FileSetting | undefined {
+  if (cli !== undefined && cli !== '') return { path: cli, from: flag };
+  const v = process.env[env];
+  return v === undefined || v === '' ? undefined : { path: v, from: env };
 }
 
-function readPem(what: string, path: string): Buffer {
+/**
+ * The file of `setting`; an Error naming the file, the flag (or variable) that chose it, and
+ * the command that makes one.
+ */
+function readPem(what: string, setting: FileSetting, agentId: string | undefined): Buffer {
   try {
-    return readFileSync(path);
+    return readFileSync(setting.path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new Error(`cannot read the ${what} ${path} (${code})`);
+    const dir = setting.from.startsWith('--pki-dir') ? setting.from.slice('--pki-dir '.length) : 'DIR';
+    const make = `\`airlock pki init --dir ${dir} --agent ${agentId ?? 'ID'}\` writes ca.pem, agent-${agentId ?? 'ID'}.pem and agent-${agentId ?? 'ID'}.key`;
+    throw new Error(`${setting.from}: cannot read the ${what} ${setting.path} (${code}); ${make}`);
   }
 }
 
@@ -91,37 +115,39 @@ export function commonNameOf(certPem: Buffer): string | undefined {
  */
 export function linkSecurity(v: LinkCliValues, agentId: string | undefined): AgentLinkSecurity {
   const plaintext = v.plaintext === true || process.env.AIRLOCK_PLAINTEXT === '1' || process.env.AIRLOCK_PLAINTEXT === 'true';
-  if (plaintext) return { credentials: grpc.credentials.createInsecure(), channelOptions: {}, identity: undefined, plaintext };
-  const dir = pick(v['pki-dir'], 'AIRLOCK_PKI_DIR');
-  let ca = pick(v['tls-ca'], 'AIRLOCK_TLS_CA');
-  let cert = pick(v['tls-cert'], 'AIRLOCK_TLS_CERT');
-  let key = pick(v['tls-key'], 'AIRLOCK_TLS_KEY');
+  if (plaintext) return { credentials: grpc.credentials.createInsecure(), channelOptions: {}, identity: undefined, plaintext, tls: undefined };
+  const dir = pick(v['pki-dir'], 'AIRLOCK_PKI_DIR', '--pki-dir');
+  let ca = pick(v['tls-ca'], 'AIRLOCK_TLS_CA', '--tls-ca');
+  let cert = pick(v['tls-cert'], 'AIRLOCK_TLS_CERT', '--tls-cert');
+  let key = pick(v['tls-key'], 'AIRLOCK_TLS_KEY', '--tls-key');
   if (dir !== undefined) {
-    ca ??= join(dir, 'ca.pem');
+    const inDir = (file: string): FileSetting => ({ path: join(dir.path, file), from: `${dir.from} ${dir.path}` });
+    ca ??= inDir('ca.pem');
     if (agentId !== undefined) {
-      cert ??= join(dir, `agent-${agentId}.pem`);
-      key ??= join(dir, `agent-${agentId}.key`);
+      cert ??= inDir(`agent-${agentId}.pem`);
+      key ??= inDir(`agent-${agentId}.key`);
     }
   }
   const missing = [ca === undefined ? '--tls-ca' : '', cert === undefined ? '--tls-cert' : '', key === undefined ? '--tls-key' : ''].filter((x) => x !== '');
   if (ca === undefined || cert === undefined || key === undefined) {
     throw new Error(`AgentLink uses mTLS: ${missing.join(', ')} missing (or --pki-dir DIR with --agent-id, from \`airlock pki init\`); --plaintext connects without TLS, for a trusted network only`);
   }
-  const caPem = readPem('CA certificate', ca);
-  const certPem = readPem('agent certificate', cert);
-  const keyPem = readPem('agent private key', key);
+  const caPem = readPem('CA certificate', ca, agentId);
+  const certPem = readPem('agent certificate', cert, agentId);
+  const keyPem = readPem('agent private key', key, agentId);
   let identity: string | undefined;
   try {
     identity = commonNameOf(certPem);
   } catch (e) {
-    throw new Error(`${cert} is not a PEM certificate: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`${cert.from}: ${cert.path} is not a PEM certificate: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (identity === undefined) throw new Error(`${cert} has no CN: the authenticator identifies agents by it`);
-  const serverName = pick(v['tls-server-name'], 'AIRLOCK_TLS_SERVER_NAME');
+  if (identity === undefined) throw new Error(`${cert.from}: ${cert.path} has no CN: the authenticator identifies agents by it`);
+  const serverName = pick(v['tls-server-name'], 'AIRLOCK_TLS_SERVER_NAME', '--tls-server-name')?.path;
   return {
     credentials: grpc.credentials.createSsl(caPem, keyPem, certPem, { checkServerIdentity: checkAuthenticatorIdentity }),
     channelOptions: serverName === undefined ? {} : { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName },
     identity,
     plaintext,
+    tls: { ca: caPem, cert: certPem, key: keyPem, serverName },
   };
 }

@@ -13,10 +13,9 @@
  * interface adds a BSS on the same radio. The radio's counters (frames, refusals by status
  * code, drops by reason) are logged every --counters-log-s seconds when they changed.
  */
-import pino from 'pino';
 import { loadNetlinkBinding, NETLINK_MISSING, Nl80211Driver, parseRadioSpec, type RadioBssSpec } from './drivers/nl80211/index.js';
 import { parseAgentArgs } from './cli-args.js';
-import { agentLinkOrFail, driverCliFail, DRIVER_CLI_OPTIONS, runAgent, type CliFail } from './driver-cli.js';
+import { agentLinkOrFail, driverCliFail, DRIVER_CLI_OPTIONS, loggerOrFail, runAgent, targetOrFail, type CliFail } from './driver-cli.js';
 
 // Typed explicitly: a call to it ends control flow (never).
 const fail: CliFail = driverCliFail('nl80211');
@@ -33,6 +32,8 @@ async function main(): Promise<void> {
   if (v['agent-id'] === undefined) fail('--agent-id is required');
   if (v.radio.length === 0) fail('at least one --radio IFACE:ssid=... is required');
   const agentId = v['agent-id'];
+  const target = targetOrFail(v.authenticator, fail);
+  const logger = loggerOrFail(v, fail);
   const link = agentLinkOrFail(v, agentId, fail);
   let radios: RadioBssSpec[] = [];
   try {
@@ -44,14 +45,13 @@ async function main(): Promise<void> {
   if (!Number.isInteger(countersLogS) || countersLogS < 0 || countersLogS > 86400) fail(`--counters-log-s: expected 0..86400, got ${JSON.stringify(v['counters-log-s'])}`);
   if (process.platform !== 'linux') fail('the nl80211 driver runs on Linux only', 1);
   if (loadNetlinkBinding() === undefined) fail(NETLINK_MISSING, 1);
-  const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
   let driver: Nl80211Driver;
   try {
     driver = new Nl80211Driver({ bsses: radios, logger, countersLogMs: countersLogS * 1000 });
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err), 1);
   }
-  await runAgent({ agentId, target: v.authenticator, driver, logger, link, fail });
+  await runAgent({ agentId, target, driver, logger, link, fail });
   logger.info({ agentId, bsses: driver.bsses().length, target: v.authenticator }, 'nl80211 agent started');
 }
 

@@ -11,10 +11,13 @@
  * with EAP-TTLS/PAP as that user (the password also from AIRLOCK_SIM_EAP_PASSWORD or the
  * file AIRLOCK_SIM_EAP_PASSWORD_FILE names; the passphrase likewise AIRLOCK_SIM_PASSPHRASE[_FILE]),
  * checking the RADIUS server's certificate against --eap-ca and --eap-server-name.
+ * The passphrase is checked before anything starts (IEEE 802.11-2020 §J.4.1: 8..63
+ * printable ASCII characters, or 64 hex digits), and the authenticator is awaited before
+ * the radio starts (driver-cli.ts awaitAuthenticator).
  */
 import { readFileSync } from 'node:fs';
-import { AKM } from '@airlock/rsn';
-import pino from 'pino';
+import { AKM, passphraseProblem } from '@airlock/rsn';
+import { awaitAuthenticator, exitUnlessAgentLink, loggerOrFail, targetOrFail, targetText } from './driver-cli.js';
 import { EdgeAgent } from './agent.js';
 import { parseAgentArgs } from './cli-args.js';
 import { keepHealthFile } from './health-file.js';
@@ -24,9 +27,9 @@ import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-c
 import { secretFromEnv } from './secret-env.js';
 
 /** One line on stderr and exit 2 (a usage error). */
-function usageFail(text: string): never {
+function usageFail(text: string, code = 2): never {
   console.error(`airlock-agent: ${text}`);
-  process.exit(2);
+  process.exit(code);
 }
 
 /** A secret from NAME or NAME_FILE (container secrets); an unreadable file is a usage error. */
@@ -55,6 +58,7 @@ const v = parseAgentArgs(
     reorder: { type: 'string', default: '0' },
     seed: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
+    'log-format': { type: 'string', default: 'json' },
     eap: { type: 'string' },
     'eap-user': { type: 'string' },
     'eap-password': { type: 'string', default: envSecret('AIRLOCK_SIM_EAP_PASSWORD') },
@@ -68,16 +72,20 @@ const v = parseAgentArgs(
 
 function num(name: string, s: string | undefined, lo: number, hi: number): number {
   const x = Number(s);
-  if (!Number.isFinite(x) || x < lo || x > hi) {
-    console.error(`--${name}: expected a number in ${lo}..${hi}, got ${JSON.stringify(s)}`);
-    process.exit(2);
-  }
+  if (s === undefined || s.trim() === '' || !Number.isFinite(x) || x < lo || x > hi) usageFail(`--${name}: expected a number in ${lo}..${hi}, got ${JSON.stringify(s)}`);
   return x;
 }
 
-if (v.driver !== 'sim') {
-  console.error(`--driver: expected "sim" or "wired", got ${JSON.stringify(v.driver)}`);
-  process.exit(2);
+if (v.driver !== 'sim') usageFail(`--driver: expected sim, wired or nl80211, got ${JSON.stringify(v.driver)}`);
+const target = targetOrFail(v.authenticator, usageFail);
+const logger = loggerOrFail(v, usageFail);
+// Before connecting: a passphrase no station could use is the operator's mistake, told
+// without the value (a secret). The default is a valid one, so a bad one came from the
+// flag or the environment.
+const badPassphrase = v.eap === undefined ? passphraseProblem(v.passphrase) : undefined;
+if (badPassphrase !== undefined) {
+  const from = process.argv.some((a) => a === '--passphrase' || a.startsWith('--passphrase=')) ? '--passphrase' : 'AIRLOCK_SIM_PASSPHRASE';
+  usageFail(`${from}: ${badPassphrase} (IEEE 802.11 §J.4.1), the same as the network's passphrase at the authenticator`);
 }
 const agentNumber = num('agent-number', v['agent-number'], 0, 65535);
 const agentId = v['agent-id'] ?? `ap-${agentNumber}`;
@@ -85,36 +93,24 @@ let link: AgentLinkSecurity;
 try {
   link = linkSecurity(v, agentId);
 } catch (err) {
-  console.error(`airlock-agent: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(2);
+  usageFail(err instanceof Error ? err.message : String(err));
 }
-if (link.identity !== undefined && link.identity !== agentId) {
-  console.error(`airlock-agent: --agent-id ${agentId} differs from the certificate's CN ${link.identity}; the authenticator would refuse it`);
-  process.exit(2);
-}
+if (link.identity !== undefined && link.identity !== agentId) usageFail(`--agent-id ${agentId} differs from the certificate's CN ${link.identity}; the authenticator would refuse it`);
 const [dmin, dmax] = (v['delay-ms'] ?? '0-0').split('-').map((x) => num('delay-ms', x, 0, 60000));
 const topology = { agentNumber, bsses: num('bsses', v.bsses, 1, 64), stations: num('stations', v.stations, 0, 100000), ssid: v.ssid, passphrase: v.passphrase };
-const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
 let eap: { user: string; password: string; ca: string; serverName: string } | undefined;
 if (v.eap !== undefined) {
-  if (v.eap !== 'ttls-pap') {
-    console.error(`--eap: expected "ttls-pap", got ${JSON.stringify(v.eap)}`);
-    process.exit(2);
-  }
+  if (v.eap !== 'ttls-pap') usageFail(`--eap: expected "ttls-pap", got ${JSON.stringify(v.eap)}`);
   const need = (name: string, x: string | undefined): string => {
-    if (x === undefined || x === '') {
-      console.error(`--eap ttls-pap needs --${name}`);
-      process.exit(2);
-    }
+    if (x === undefined || x === '') usageFail(`--eap ttls-pap needs --${name}`);
     return x;
   };
   const caPath = need('eap-ca', v['eap-ca']);
-  let ca: string;
+  let ca = '';
   try {
     ca = readFileSync(caPath, 'utf8');
   } catch (err) {
-    console.error(`--eap-ca: cannot read ${caPath}: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(2);
+    usageFail(`--eap-ca: cannot read the RADIUS server's CA certificate ${caPath} (${(err as NodeJS.ErrnoException).code ?? 'error'}); \`airlock pki init --dir DIR\` writes DIR/ca.pem`);
   }
   eap = { user: need('eap-user', v['eap-user']), password: need('eap-password', v['eap-password']), ca, serverName: v['eap-server-name'] ?? 'radius-server' };
 }
@@ -128,7 +124,9 @@ const driver = new SimDriver({
 });
 driver.on('violation', (text: string) => logger.error({ violation: text }, 'ordering violation seen by the radio'));
 if (link.plaintext) logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
-const agent = new EdgeAgent({ agentId, target: v.authenticator, driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
+await awaitAuthenticator(target, link, logger, usageFail);
+const agent = new EdgeAgent({ agentId, target: targetText(target), driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
+exitUnlessAgentLink(agent, target, usageFail);
 const releaseHealth = v['health-file'] !== undefined ? keepHealthFile(agent, v['health-file']) : undefined;
 await agent.start();
 logger.info({ agentId, bsses: topology.bsses, stations: topology.stations, target: v.authenticator }, 'sim agent started');

@@ -15,10 +15,9 @@
  * (WPA-PSK: wpa_supplicant sends nothing first); `akm=none` announces no RSN element (IEEE
  * 802.1X without key management: the port opens after EAP success, no 4-way handshake).
  */
-import pino from 'pino';
 import { parsePortSpec, WiredDriver, wiredDriverUnavailable, type WiredPortSpec } from './drivers/wired/index.js';
 import { parseAgentArgs } from './cli-args.js';
-import { agentLinkOrFail, driverCliFail, DRIVER_CLI_OPTIONS, runAgent, type CliFail } from './driver-cli.js';
+import { agentLinkOrFail, driverCliFail, DRIVER_CLI_OPTIONS, loggerOrFail, runAgent, targetOrFail, type CliFail } from './driver-cli.js';
 
 // Typed explicitly: a call to it ends control flow (never).
 const fail: CliFail = driverCliFail('wired');
@@ -35,6 +34,8 @@ async function main(): Promise<void> {
   if (v['agent-id'] === undefined) fail('--agent-id is required');
   if (v.port.length === 0) fail('at least one --port IFACE:ssid=... is required');
   const agentId = v['agent-id'];
+  const target = targetOrFail(v.authenticator, fail);
+  const logger = loggerOrFail(v, fail);
   const link = agentLinkOrFail(v, agentId, fail);
   const rejoin = Number(v['static-rejoin-ms']);
   if (!Number.isInteger(rejoin) || rejoin < 0 || rejoin > 3_600_000) fail(`--static-rejoin-ms: expected 0..3600000, got ${JSON.stringify(v['static-rejoin-ms'])}`);
@@ -46,14 +47,13 @@ async function main(): Promise<void> {
   }
   const unavailable = await wiredDriverUnavailable();
   if (unavailable !== undefined) fail(unavailable, 1);
-  const logger = pino({ level: v['log-level'], base: { service: 'edge-agent' } });
   let driver: WiredDriver;
   try {
     driver = new WiredDriver({ ports, staticRejoinMs: rejoin, logger });
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err), 1);
   }
-  await runAgent({ agentId, target: v.authenticator, driver, logger, link, fail });
+  await runAgent({ agentId, target, driver, logger, link, fail });
   logger.info({ agentId, ports: ports.map((p) => p.interfaceName), target: v.authenticator }, 'wired agent started');
 }
 

@@ -8,7 +8,7 @@ export { aesCmac } from './cmac.js';
 export { kdfSha256, prf } from './kdf.js';
 export { aesKeyUnwrap, aesKeyWrap } from './keywrap.js';
 export { calculateEapolKeyMic } from './mic.js';
-export { PskCache, pbkdf2Psk, pskFromHex } from './psk.js';
+export { PskCache, passphraseProblem, pbkdf2Psk, pskFromHex } from './psk.js';
 export {
   computePmkid,
   derivePtk,

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PskCache, pbkdf2Psk, pskFromHex, wipe } from './index.js';
+import { PskCache, passphraseProblem, pbkdf2Psk, pskFromHex, wipe } from './index.js';
 import { ascii, hex } from './hex.fixture.js';
 
 // IEEE 802.11 Annex J.4 (passphrase-to-PSK mapping). Expected values checked against two
@@ -94,6 +94,29 @@ void describe('pskFromHex', () => {
   for (const c of cases) {
     void it(c.desc, () => {
       assert.deepEqual(pskFromHex(c.input), c.want);
+    });
+  }
+});
+
+void describe('passphraseProblem (J.4.1 bounds; the value is never in the text)', () => {
+  const expected = 'expected 8..63 printable ASCII characters or 64 hex digits';
+  const cases: { desc: string; input: string; want: string | undefined }[] = [
+    { desc: '8 characters, the shortest', input: 'password', want: undefined },
+    { desc: '63 printable characters, the longest', input: '~'.repeat(63), want: undefined },
+    { desc: 'spaces are printable', input: '        ', want: undefined },
+    { desc: '64 hex digits: a raw PSK', input: 'F42C6FC52DF0EBEF9EBB4B90B38A5F902E83FE1B135A70E23AED762E9710A12E', want: undefined },
+    { desc: 'empty', input: '', want: `${expected}, got 0 characters` },
+    { desc: '7 characters', input: 'hunter2', want: `${expected}, got 7 characters` },
+    { desc: '64 characters, not all hex', input: 'g'.repeat(64), want: `${expected}, got 64 characters that are not all hex digits` },
+    { desc: '65 characters', input: 'a'.repeat(65), want: `${expected}, got 65 characters` },
+    { desc: 'a TAB inside', input: 'pass\tword', want: `${expected}, got 9 characters including non-printable or non-ASCII ones` },
+    { desc: 'non-ASCII (counted in characters, not UTF-16 units)', input: 'pässwörd😀', want: `${expected}, got 9 characters including non-printable or non-ASCII ones` },
+  ];
+  for (const c of cases) {
+    void it(c.desc, () => {
+      const got = passphraseProblem(c.input);
+      assert.equal(got, c.want);
+      if (got !== undefined && c.input.length >= 4) assert.ok(!got.includes(c.input), 'the value is not echoed');
     });
   }
 });

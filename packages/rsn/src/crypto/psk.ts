@@ -17,6 +17,20 @@ export function pbkdf2Psk(passphrase: string, ssid: Uint8Array): Buffer {
   return pbkdf2Sync(passphrase, ssid, PSK_ITERATIONS, PSK_LENGTH, 'sha1');
 }
 
+/**
+ * Why `s` is neither a passphrase (J.4.1: 8..63 printable ASCII characters, 32..126) nor a
+ * raw PSK (64 hex digits), or undefined when it is one. The text gives the length and the
+ * kind of problem, never the value: it is a secret.
+ */
+export function passphraseProblem(s: string): string | undefined {
+  if (RAW_PSK_RE.test(s) || PASSPHRASE_RE.test(s)) return undefined;
+  const expected = 'expected 8..63 printable ASCII characters or 64 hex digits';
+  const n = [...s].length;
+  if (n === 64) return `${expected}, got 64 characters that are not all hex digits`;
+  if (n < 8 || n > 63) return `${expected}, got ${n} characters`;
+  return `${expected}, got ${n} characters including non-printable or non-ASCII ones`;
+}
+
 /** A raw 256-bit PSK written as 64 hex digits, or undefined if the string is not one. */
 export function pskFromHex(hex: string): Buffer | undefined {
   return RAW_PSK_RE.test(hex) ? Buffer.from(hex, 'hex') : undefined;

@@ -14,6 +14,7 @@ import { AdminService, type AdminServer, type TestRadiusRequest, type TestRadius
 import type { Logger } from 'pino';
 import { DEFAULT_ADMIN_SOCKET, type AuthenticatorConfig } from '../config.js';
 import { operatorRoleOf, type ClientRole } from '../client-role.js';
+import { errnoOf, listenError, OperatorError } from '../operator-error.js';
 import { macFromText, macText, type AdminBackend } from './backend.js';
 import { streamEventsHandler, type CallerCheck } from './event-stream.js';
 import { performance } from 'node:perf_hooks';
@@ -58,7 +59,7 @@ function tlsCredentials(config: AuthenticatorConfig, role: ClientRole): grpc.Ser
     try {
       return readFileSync(a.tls[k]);
     } catch (e) {
-      throw new Error(`admin.tls.${k}: cannot read ${a.tls[k]} (${(e as NodeJS.ErrnoException).code ?? 'error'}); create a development PKI with \`airlock pki init --dir DIR --operator NAME\``);
+      throw new OperatorError(`admin.tls.${k}: cannot read ${a.tls[k]} (${(e as NodeJS.ErrnoException).code ?? 'error'}); create a development PKI with \`airlock pki init --dir DIR --operator NAME\`, or set admin.listen: "" (the local socket needs no certificate)`);
     }
   };
   return grpc.ServerCredentials.createSsl(Buffer.concat([read('ca'), Buffer.from('\n'), role.issuerPem]), [{ cert_chain: read('cert'), private_key: read('key') }], true);
@@ -85,7 +86,7 @@ export async function startAdminServer(config: AuthenticatorConfig, backend: Adm
       const server = adminServer(backend, logger, { via: 'tls', role, operators: new Set(a.operators) }, ops);
       servers.push(server);
       port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(a.listen, tlsCredentials(config, role), (err, p) => (err ? reject(new Error(`admin.listen ${a.listen}: ${err.message}`)) : resolve(p)));
+        server.bindAsync(a.listen, tlsCredentials(config, role), (err, p) => (err ? reject(listenError('admin.listen', a.listen, errnoOf(err), err.message)) : resolve(p)));
       });
       logger.info({ listen: a.listen, port, operators: a.operators }, 'Admin API listening over mTLS (operator certificates)');
     }
@@ -135,7 +136,7 @@ async function bindSocket(config: AuthenticatorConfig, backend: AdminBackend, lo
   servers.push(server);
   try {
     await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`unix:${plan.bindPath}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(new Error(`admin.socket ${a.socket}: ${err.message}`)) : resolve(p)));
+      server.bindAsync(`unix:${plan.bindPath}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(new OperatorError(`admin.socket ${a.socket}: cannot listen (${errnoOf(err) ?? err.message}); set another path in admin.socket (or AIRLOCK__ADMIN__SOCKET)`)) : resolve(p)));
     });
   } catch (e) {
     abandonPlan(plan);

@@ -15,6 +15,7 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { createConnection } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { OperatorError } from '../operator-error.js';
 
 /** Where to bind, and how to finish once bound. */
 export interface SocketPlan {
@@ -27,7 +28,7 @@ export interface SocketPlan {
 }
 
 /** A socket file that cannot be made as configured: the message names the key. */
-export class SocketFileError extends Error {
+export class SocketFileError extends OperatorError {
   override readonly name = 'SocketFileError';
   constructor(message: string, readonly code?: string) {
     super(message);

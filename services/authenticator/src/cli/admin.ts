@@ -57,7 +57,8 @@ function readFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new CommandFailure(`cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    // The file, and how to make one: the operator's files come from `airlock pki init`.
+    throw new CommandFailure(`cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}); \`airlock pki init --dir DIR --operator NAME\` writes DIR/ca.pem, DIR/operator-NAME.pem and .key for --pki-dir DIR --operator NAME (or give them as --tls-ca, --tls-cert, --tls-key)`);
   }
 }
 

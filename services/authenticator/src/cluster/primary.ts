@@ -17,7 +17,7 @@ import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, ty
 import type { AuthenticatorConfig } from '../config.js';
 import { claimLimits } from '../bss-policy.js';
 import { ClaimTable } from '../claim-table.js';
-import type { ReloadOutcome } from '../server.js';
+import { readAgentLinkTls, type ReloadOutcome } from '../server.js';
 import { agentLinkLimits, ConnectionReport, connectionSource, ConnectionTable, logAgentLinkLimits, openFileLimit } from '../connection-gate.js';
 import { splitListen, startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
 import { createLogger } from '../logging.js';
@@ -28,6 +28,7 @@ import { EventJournal, TimeOrder } from '../events/event-journal.js';
 import { startAdminServer, type RunningAdmin } from '../admin/server.js';
 import { statusRoutes } from '../status/page.js';
 import { ConfigReloader } from '../config-reload.js';
+import { listenError } from '../operator-error.js';
 
 /** How long an address stays pinned to a worker after a redirect. */
 const PIN_MS = 10_000;
@@ -68,7 +69,9 @@ const hex = (u: Uint8Array): string => toBuffer(u).toString('hex');
 
 /** Forks `count` workers and serves as their primary. */
 export async function startPrimary(config: AuthenticatorConfig, count: number, opts: { logger?: Logger; configFile?: string } = {}): Promise<RunningPrimary> {
-  const logger = opts.logger ?? createLogger({ level: config.log.level, name: 'authenticator' }).child({ worker: 'primary' });
+  const logger = opts.logger ?? createLogger({ level: config.log.level, format: config.log.format, name: 'authenticator' }).child({ worker: 'primary' });
+  // A missing certificate is the operator's one line here, not each worker's exit.
+  if (!config.grpc.plaintext) readAgentLinkTls(config);
   const workers = new Map<number, WorkerState>();
   const pmksa = new Map<string, PmksaHeld>();
   const homes = new Map<string, number>();
@@ -350,14 +353,15 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   started = true;
   const { host, port } = splitListen(config.grpc.listen);
   await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
+    const onError = (err: NodeJS.ErrnoException): void => reject(listenError('grpc.listen', config.grpc.listen, err.code, err.message));
+    front.once('error', onError);
     front.listen(port, host, () => {
-      front.off('error', reject);
+      front.off('error', onError);
       resolve();
     });
   });
   const grpcPort = (front.address() as { port: number }).port;
-  const backend = new ClusterAdmin(ask);
+  const backend = new ClusterAdmin(ask, journal);
   // The Admin API's reloads go the way SIGHUP's do: every worker checks, then every worker applies (reload below).
   const reloader = opts.configFile === undefined ? undefined : new ConfigReloader({ logger, metrics: instance, reload: (c) => reload(c) }, opts.configFile);
   let http: HttpEndpoints;

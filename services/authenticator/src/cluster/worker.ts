@@ -199,7 +199,7 @@ export class WorkerLink implements ClusterLink {
 /** Runs this process as a cluster worker until the primary says stop (or goes away). */
 export async function runWorker(config: AuthenticatorConfig): Promise<void> {
   const id = cluster.worker?.id ?? 0;
-  const logger = createLogger({ level: config.log.level, name: 'authenticator' }).child({ worker: id });
+  const logger = createLogger({ level: config.log.level, format: config.log.format, name: 'authenticator' }).child({ worker: id });
   const send = (m: WorkerMessage): void => {
     if (process.connected) process.send?.(m);
   };

@@ -3,13 +3,14 @@
  * PSK + EAP (EAP-TLS and TTLS/PAP through the real FreeRADIUS) run with the authenticator
  * and the agents logging at debug level, then every log line is searched for the hex
  * (both cases), base64 and base64url of every PMK, KCK, KEK, TK, GTK and MSK used, and for
- * the passphrase, the TTLS password and the RADIUS shared secret.
+ * the passphrase, the TTLS password and the RADIUS shared secret — in the JSON lines and in
+ * the same lines in the pretty format (--log-format pretty renders exactly these lines).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createLogger } from '@airlock/authenticator';
+import { createLogger, prettyLogLine } from '@airlock/authenticator';
 import type { EdgeAgent, SimDriver } from '@airlock/edge-agent';
 import { pbkdf2Psk } from '@airlock/rsn';
 import { RADIUS_SECRET, startEnterpriseBed, stationMac, type EnterpriseBed, type Radio } from '../support/enterprise.js';
@@ -100,7 +101,8 @@ void describe('secrets in logs, debug level, PSK + EAP end to end', () => {
     }
     assert.equal(keyed, EAP_STATIONS + PSK_STATIONS, 'every station has its keys to look for');
 
-    const lines = [...authLog.lines, ...agentLog.lines];
+    const json = [...authLog.lines, ...agentLog.lines];
+    const lines = [...json, ...json.map((l) => prettyLogLine(l, { colour: false }))];
     // The run did log at debug level, where the most detail is.
     assert.ok(authLog.lines.some((l) => l.includes('"level":20') && l.includes('state transition')), 'the authenticator logged at debug level');
     assert.ok(authLog.lines.some((l) => l.includes('802.1X authentication')), 'EAP outcomes were logged');
@@ -110,6 +112,6 @@ void describe('secrets in logs, debug level, PSK + EAP end to end', () => {
       for (const [needle, what] of secrets) if (line.includes(needle)) found.push(`${what} in: ${line.slice(0, 200)}`);
     }
     assert.deepEqual(found, [], 'secrets found in the logs');
-    console.log(`secrets: ${lines.length} log lines (authenticator ${authLog.lines.length}, agents ${agentLog.lines.length}) searched for ${secrets.size} encodings of ${EAP_STATIONS + PSK_STATIONS} stations' keys, MSKs, the passphrase, the TTLS password and the RADIUS secret: none found`);
+    console.log(`secrets: ${json.length} log lines, JSON and pretty (authenticator ${authLog.lines.length}, agents ${agentLog.lines.length}) searched for ${secrets.size} encodings of ${EAP_STATIONS + PSK_STATIONS} stations' keys, MSKs, the passphrase, the TTLS password and the RADIUS secret: none found`);
   });
 });

@@ -7,12 +7,14 @@
  * override. The real `airlock` binary's stdout for `agents`, `stations` and `explain`
  * holds no raw control character (no byte < 0x20 but the LF ending each line, no DEL, no
  * C1, no bidi control), keeps one row per agent or station, and shows the id escaped;
- * `agents --json` still parses to the exact id.
+ * `agents --json` still parses to the exact id. The authenticator logs in the pretty format
+ * (log.format: pretty, issue 14 "Readable logs"): its log holds no raw control character
+ * either, one record per line, the id JSON-quoted with every control escaped.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -68,7 +70,7 @@ void describe('terminal escapes in remote text do not reach the operator', () =>
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-terminal-escapes-'));
-    auth = await startAuthenticatorProcess('terminal-escapes', dir, { networks: [{ ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 }] });
+    auth = await startAuthenticatorProcess('terminal-escapes', dir, { log: { level: 'debug', format: 'pretty' }, networks: [{ ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 }] });
     const t = { agentNumber: 1, bsses: 1, stations: STATIONS, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
     const stations = simStations(t);
     sta = formatMac(stations[0].mac);
@@ -103,6 +105,17 @@ void describe('terminal escapes in remote text do not reach the operator', () =>
     const explain = await cli('explain', sta);
     assert.ok(explain.startsWith(`station ${sta}: authorized on `), explain);
     assert.ok(explain.includes(` (agent ${SHOWN_ID}), psk, `), explain);
+  });
+
+  void it('the pretty log: no raw control character, one record per line, the id escaped, no passphrase', () => {
+    const text = assertNoRawControl(readFileSync(auth.logFile), 'the authenticator\'s pretty log');
+    const lines = text.split('\n').filter((l) => l !== '');
+    for (const l of lines) assert.match(l, /^(\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) |    at )/, `a pretty record (or a stack frame): ${l}`);
+    assert.ok(lines.some((l) => l.includes(' DEBUG ')), 'debug lines, where the most detail is');
+    // JSON.stringify escapes C0 and quotes; DEL, C1 and bidi controls as \uHHHH (escapeJsonControls).
+    const shown = JSON.stringify(HOSTILE_ID).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    assert.ok(lines.some((l) => l.includes(`agent=${shown}`)), `the hostile id as agent=${shown}`);
+    assert.ok(!text.includes(TEST_PASSPHRASE), 'no passphrase');
   });
 
   void it('agents --json: valid JSON with the exact id, and no raw control character in the bytes', async () => {

@@ -107,7 +107,7 @@ export function createLogger(opts: LoggerConfig): Logger {
   return root;
 }
 
-export { RateLimitedLog, SourceLog, truncateText, MAX_REMOTE_STRING, type RateLimitOptions, type RateLimitedLevel, type LineLogger } from '@airlock/log-limit';
+export { RateLimitedLog, SourceLog, truncateText, MAX_REMOTE_STRING, prettyLogLine, type RateLimitOptions, type RateLimitedLevel, type LineLogger } from '@airlock/log-limit';
 
 /**
  * Rates of log lines driven by remote input (DESIGN.md "Security", "Fairness"): per key (one

@@ -6,6 +6,7 @@
  * and keeps its stack.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { escapeControls } from '@airlock/log-limit';
 
 /** A failure the operator fixes; its message is one line with the fix. */
@@ -123,6 +124,21 @@ export function listenError(key: string, listen: string, code: string | undefine
     default:
       return new OperatorError(`${key} ${listen}: cannot listen (${code ?? escapeControls(detail)}); check ${key} (or ${envOverride(key)})`);
   }
+}
+
+/**
+ * Fails with listenError when TCP `listen` ("host:port", the value of `key`) cannot be
+ * bound now; for a listener bound by a library that reports only a generic message (and
+ * prints its own lines): grpc-js's bindAsync.
+ */
+export async function checkListenable(key: string, listen: string): Promise<void> {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(listen);
+  if (m === null || Number(m[3]) === 0) return;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(key, listen, err.code, err.message)));
+    server.listen(Number(m[3]), m[1] ?? m[2], () => server.close(() => resolve()));
+  });
 }
 
 /** The errno name inside an error, also when grpc-js only kept the system's message ("... EADDRINUSE ..."). */

@@ -126,6 +126,8 @@ async function sniffPlaintext(address: string, port: number, at: string, tlsWant
   if ('code' in d) return dialFailure(d.code, at, port, t.connectMs);
   const { bytes } = await firstBytes(d.socket, t.answerMs, H2_PREFACE);
   if (bytes === undefined) return { kind: 'wait', text: `${at} accepted the connection but did not answer within ${t.answerMs / 1000} s: is it the authenticator's grpc.listen port?` };
+  // A TLS server closes on a plaintext preface without a word (Node's does, no alert): ask it in TLS.
+  if (bytes.length === 0 && !tlsWanted && (await speaksTls(address, port, t))) return tlsAnsweredPlaintext(at);
   if (bytes.length === 0) {
     return { kind: 'wait', text: `${at} closed the connection without answering: the authenticator does that when its connection caps are reached, anything else is not the AgentLink (check the port: the authenticator's grpc.listen)` };
   }
@@ -136,12 +138,36 @@ async function sniffPlaintext(address: string, port: number, at: string, tlsWant
   if (bytes[0] === 0x15 || bytes[0] === 0x16) {
     // Reached with TLS only when the handshake broke off and the server still speaks TLS.
     if (tlsWanted) return { kind: 'wait', text: `the TLS handshake with ${at} broke off, yet it answers TLS` };
-    return { kind: 'wrong', text: `a TLS server answered at ${at}, and this agent dialled without TLS (--plaintext): drop --plaintext and give --pki-dir DIR (or --tls-ca, --tls-cert, --tls-key)` };
+    return tlsAnsweredPlaintext(at);
   }
   if (bytes.subarray(0, 5).toString('latin1') === 'HTTP/') {
     return { kind: 'wrong', text: `an HTTP/1.x server answered at ${at} ("${firstBytesText(bytes)}"), not the AgentLink: is ${port} the authenticator's status port (http.listen, 9464 by default)? Give its grpc.listen port (50051 by default)` };
   }
   return { kind: 'wrong', text: `something other than the AgentLink answered at ${at} (it began "${firstBytesText(bytes)}"): give the authenticator's grpc.listen port` };
+}
+
+function tlsAnsweredPlaintext(at: string): ProbeVerdict {
+  return { kind: 'wrong', text: `a TLS server answered at ${at}, and this agent dialled without TLS (--plaintext): drop --plaintext and give --pki-dir DIR (or --tls-ca, --tls-cert, --tls-key)` };
+}
+
+/** Whether a TLS handshake (no client certificate, no verification: a question only) gets a TLS answer. */
+async function speaksTls(address: string, port: number, t: Required<ProbeTimeouts>): Promise<boolean> {
+  const d = await dial(address, port, t.connectMs);
+  if ('code' in d) return false;
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ socket: d.socket, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    const done = (answer: boolean): void => {
+      clearTimeout(timer);
+      socket.removeAllListeners('secureConnect');
+      socket.on('error', () => undefined);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), t.answerMs);
+    socket.once('secureConnect', () => done(true));
+    // An alert (a server that wants a client certificate) is a TLS answer too.
+    socket.once('error', (e: Error) => done(/alert/i.test(e.message)));
+  });
 }
 
 /** mTLS: the handshake with the agent's files, the server's role, ALPN, and whether it accepts this agent's certificate. */
@@ -183,7 +209,8 @@ async function checkTls(address: string, host: string, port: number, at: string,
     const text = `${e.code ?? ''} ${e.message}`;
     if (roleProblem !== undefined) {
       const hint = (roleProblem as NodeJS.ErrnoException).code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `; dial a name its certificate carries, or give --tls-server-name NAME` : '';
-      return { kind: 'wrong', text: `the TLS server at ${at} is not the authenticator: ${escapeControls(roleProblem.message)}${hint}` };
+      const problem = roleProblem.message.replace(/^the server at \S+ is not an authenticator: /, '');
+      return { kind: 'wrong', text: `the TLS server at ${at} is not the authenticator: ${escapeControls(problem)}${hint}` };
     }
     if (e.code === 'ETIMEDOUT') return { kind: 'wait', text: `${at} accepted the connection but the TLS handshake did not finish within ${t.connectMs / 1000} s` };
     if (CLIENT_CERT_REFUSED.test(text)) return refusedCertificate(at, e);
@@ -217,10 +244,10 @@ function refusedCertificate(at: string, e: Error): ProbeVerdict {
 export async function probeAuthenticator(target: ProbeTarget, tls: AgentTlsFiles | undefined, timeouts: ProbeTimeouts = {}): Promise<ProbeVerdict> {
   const t: Required<ProbeTimeouts> = { connectMs: timeouts.connectMs ?? 5000, answerMs: timeouts.answerMs ?? 3000 };
   const dialled = hostPort(target.host, target.port);
-  let address = target.host;
+  let addresses = [target.host];
   if (isIP(target.host) === 0) {
     try {
-      address = (await lookup(target.host)).address;
+      addresses = (await lookup(target.host, { all: true })).map((a) => a.address);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'error';
       // ENOTFOUND: the DNS says the name does not exist. EAI_AGAIN: no DNS answer yet.
@@ -228,6 +255,12 @@ export async function probeAuthenticator(target: ProbeTarget, tls: AgentTlsFiles
       return { kind: 'wait', text: `cannot resolve ${escapeControls(target.host)} now (${escapeControls(code)}): is the DNS server reachable?` };
     }
   }
-  const at = address === target.host ? dialled : `${dialled} (${hostPort(address, target.port)})`;
-  return tls === undefined ? sniffPlaintext(address, target.port, escapeControls(at), false, t) : checkTls(address, target.host, target.port, escapeControls(at), tls, t);
+  // Each address in turn, as grpc-js does: the first that answers decides.
+  let verdict: ProbeVerdict = { kind: 'wait', text: `${escapeControls(dialled)}: no address` };
+  for (const address of addresses) {
+    const at = escapeControls(address === target.host ? dialled : `${dialled} (${hostPort(address, target.port)})`);
+    verdict = tls === undefined ? await sniffPlaintext(address, target.port, at, false, t) : await checkTls(address, target.host, target.port, at, tls, t);
+    if (verdict.kind !== 'wait') return verdict;
+  }
+  return verdict;
 }

@@ -14,7 +14,7 @@ import { AdminService, type AdminServer, type TestRadiusRequest, type TestRadius
 import type { Logger } from 'pino';
 import { DEFAULT_ADMIN_SOCKET, type AuthenticatorConfig } from '../config.js';
 import { operatorRoleOf, type ClientRole } from '../client-role.js';
-import { errnoOf, listenError, OperatorError } from '../operator-error.js';
+import { checkListenable, errnoOf, listenError, OperatorError } from '../operator-error.js';
 import { macFromText, macText, type AdminBackend } from './backend.js';
 import { streamEventsHandler, type CallerCheck } from './event-stream.js';
 import { performance } from 'node:perf_hooks';
@@ -85,6 +85,8 @@ export async function startAdminServer(config: AuthenticatorConfig, backend: Adm
       const role = operatorRoleOf(config);
       const server = adminServer(backend, logger, { via: 'tls', role, operators: new Set(a.operators) }, ops);
       servers.push(server);
+      // grpc-js would report a port in use as "No address added" and log lines of its own.
+      await checkListenable('admin.listen', a.listen);
       port = await new Promise<number>((resolve, reject) => {
         server.bindAsync(a.listen, tlsCredentials(config, role), (err, p) => (err ? reject(listenError('admin.listen', a.listen, errnoOf(err), err.message)) : resolve(p)));
       });

@@ -158,6 +158,20 @@ void describe('operator errors: one line with the fix, no stack trace', () => {
       });
     }
 
+    void it('cluster primary: the AgentLink port in use once its workers are up, and a missing certificate before it forks: one line each (exit 1)', async () => {
+      const holder = createServer();
+      const port = await listen(holder, await freeTcpPort());
+      try {
+        const r = await run(AUTHENTICATOR, ['--config', await configFile('cluster-in-use', { grpc: { listen: `127.0.0.1:${port}`, plaintext: true }, cluster: { workers: 2 } })]);
+        oneLine(r, 1, new RegExp(`^airlock-authenticator: grpc\\.listen 127\\.0\\.0\\.1:${port}: port ${port} is already in use by pid ${process.pid} `));
+      } finally {
+        await close(holder);
+      }
+      const missing = join(dir, 'nowhere', 'ca.pem');
+      const r = await run(AUTHENTICATOR, ['--config', await configFile('cluster-no-ca', { grpc: { listen: `127.0.0.1:${await freeTcpPort()}`, tls: { ...serverTlsYaml(), ca: missing } }, cluster: { workers: 2 } })]);
+      oneLine(r, 1, new RegExp(`^airlock-authenticator: grpc\\.tls\\.ca: cannot read the root CA certificate ${literal(missing)} \\(ENOENT\\)`));
+    });
+
     void it('admin.socket: a socket another process serves (exit 1)', async () => {
       const path = join(dir, 'taken.sock');
       const holder = createServer();

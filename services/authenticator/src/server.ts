@@ -67,7 +67,7 @@ export type ReloadOutcome = { ok: true; applied: string[]; restartNeeded: string
 export const AGENT_LINK_SERVICE = 'airlock.v1.AgentLink';
 
 /** What a TLS file is, for error messages. */
-const TLS_FILES = { cert: 'certificate', key: 'private key', ca: 'agent CA certificate' } as const;
+const TLS_FILES = { cert: 'certificate', key: 'private key', ca: 'root CA certificate' } as const;
 
 /**
  * mTLS (the default): the authenticator's certificate and key, and the CA whose client

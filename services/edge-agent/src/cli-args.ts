@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { escapeControls } from '@airlock/log-limit';
 
 /** The version of @airlock/edge-agent (its package.json, next to dist/). */
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -62,7 +63,7 @@ export function authenticatorTarget(s: string): { host: string; port: number } |
     return { problem: `--authenticator ${JSON.stringify(s)}: expected HOST:PORT, e.g. controller.example:${AGENT_LINK_PORT}` };
   }
   const host = m[1];
-  const shown = v6 !== null ? `[${host}]` : host;
+  const shown = escapeControls(v6 !== null ? `[${host}]` : host);
   if (m[2] === undefined || m[2] === '') return { problem: `--authenticator ${shown} has no port: give HOST:PORT, e.g. ${shown}:${AGENT_LINK_PORT} (the authenticator's grpc.listen port)` };
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return { problem: `--authenticator ${shown}:${m[2]}: the port must be 1..65535 (the authenticator's grpc.listen port, ${AGENT_LINK_PORT} by default)` };

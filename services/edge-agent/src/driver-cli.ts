@@ -45,7 +45,7 @@ export function targetText(t: ProbeTarget): string {
 /** The logger of --log-level and --log-format, or `fail` (exit 2) naming the bad value. */
 export function loggerOrFail(v: { 'log-level'?: string; 'log-format'?: string }, fail: CliFail): Logger {
   const level = v['log-level'] ?? 'info';
-  if (level !== 'silent' && !(level in levels.values)) fail(`--log-level: expected one of ${[...Object.keys(levels.values), 'silent'].join(', ')}, got ${JSON.stringify(level)}`);
+  if (level !== 'silent' && !Object.hasOwn(levels.values, level)) fail(`--log-level: expected one of ${[...Object.keys(levels.values), 'silent'].join(', ')}, got ${JSON.stringify(level)}`);
   const format: LogFormat | undefined = logFormatOf(v['log-format']);
   if (format === undefined) fail(`--log-format: expected json or pretty, got ${JSON.stringify(v['log-format'])}`);
   return agentLogger(level, format);

@@ -15,11 +15,14 @@
 #                         radius_secret, psk_passphrase
 #     agent-ID            agent ID's client certificate and the CA; plus the secrets that
 #                         AIRLOCK_SETUP_EXTRA gives it (the simulated stations' passphrase or
-#                         EAP password: "agent-ap-1=psk_passphrase agent-ap-2=eap_test_password")
+#                         EAP password: "agent-ap-1=psk_passphrase agent-ap-2=eap_test_password");
+#                         owned by the node user, or by whom AIRLOCK_SETUP_OWNERS says
+#                         ("agent-ap-3=0:0": a real AP's agent runs as root, see the compose file)
 #
 # Environment: AIRLOCK_SERVER_NAME (the name agents dial, default authenticator),
 # AIRLOCK_HOST_UID / AIRLOCK_HOST_GID (owner of what is written into /secrets, default 0),
-# AIRLOCK_SETUP_EXTRA. Run again at any time: certificates that still fit are kept.
+# AIRLOCK_SETUP_EXTRA, AIRLOCK_SETUP_OWNERS. Run again at any time: certificates that still
+# fit are kept.
 set -eu
 umask 077
 
@@ -91,6 +94,14 @@ put() {
   chown "$owner" "$dir"
 }
 
+# owner NAME DEFAULT: the uid:gid AIRLOCK_SETUP_OWNERS gives service NAME's files, or DEFAULT.
+owner() {
+  for pair in ${AIRLOCK_SETUP_OWNERS:-}; do
+    case "$pair" in "$1="*) echo "${pair#*=}"; return ;; esac
+  done
+  echo "$2"
+}
+
 # extra NAME: the secrets AIRLOCK_SETUP_EXTRA lists for service NAME, as paths.
 extra() {
   for pair in ${AIRLOCK_SETUP_EXTRA:-}; do
@@ -112,7 +123,7 @@ for d in "$OUT"/*; do
         "$SECRETS/radius_secret" "$SECRETS/psk_passphrase" $(extra "$name") ;;
     agent-*)
       id=${name#agent-}
-      put "$NODE_UID:$NODE_UID" 0400 "$d" "$CA/ca.pem" "$CA/agent-$id.pem" "$CA/agent-$id.key" $(extra "$name") ;;
+      put "$(owner "$name" "$NODE_UID:$NODE_UID")" 0400 "$d" "$CA/ca.pem" "$CA/agent-$id.pem" "$CA/agent-$id.key" $(extra "$name") ;;
     *) fail "$OUT/$name: not a service this job knows (freeradius, authenticator, agent-ID)" ;;
   esac
   echo "setup: $name: $(ls "$d" | tr '\n' ' ')"

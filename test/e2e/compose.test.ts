@@ -16,6 +16,10 @@
  *      read-only root, memory and process limits, the HTTP and Admin ports on loopback);
  *    - the image runs a real agent's native modules (libpcap's `cap`, `netlink`);
  *    - `restart authenticator`: every station is authorized again;
+ *    - the real-AP agent (profile real-ap: host network, NET_RAW and NET_ADMIN) serves a
+ *      wired 802.1X port on a veth pair; the real wpa_supplicant on the other end, in a
+ *      network namespace, authenticates with EAP-TTLS as the EAP test user, through the
+ *      containers' authenticator and FreeRADIUS;
  *    - `down -v`.
  *    It prints one JSON line: {"compose":"ok","stations_authorized":N,"eap_accepts":M,
  *    "recovered_after_restart_s":S}.
@@ -32,6 +36,8 @@ import { freeTcpPort, REPO_ROOT } from '../support/authenticator-process.js';
 import { COMPOSE_FILE, findCompose, type Compose } from '../support/docker/compose.js';
 import { dockerEngine, run, type DockerEngine } from '../support/docker/engine.js';
 import { buildProjectImage, freeradiusImage, nodeBaseImage } from '../support/docker/images.js';
+import { createVethNamespace } from '../support/netns.js';
+import { startWpaSupplicant } from '../support/wpa-supplicant.js';
 
 interface Service {
   command?: string[];
@@ -171,9 +177,9 @@ void describe('docker-compose.yml', () => {
 
     after(async () => {
       if (compose !== undefined && env !== undefined) {
-        const logs = await compose.run(['logs', '--no-color'], { env, timeoutMs: 60_000 }).catch(() => undefined);
+        const logs = await compose.run(['--profile', 'real-ap', 'logs', '--no-color'], { env, timeoutMs: 60_000 }).catch(() => undefined);
         if (logs !== undefined) writeFileSync(join(CACHE, 'compose-last.log'), logs.stdout);
-        const down = await compose.run(['down', '-v', '--remove-orphans'], { env, timeoutMs: 180_000 });
+        const down = await compose.run(['--profile', 'real-ap', 'down', '-v', '--remove-orphans'], { env, timeoutMs: 180_000 });
         if (down.status !== 0) log(`compose down -v failed: ${down.stderr.trim()}`);
       }
       if (engine !== undefined && image !== '') {
@@ -265,6 +271,48 @@ void describe('docker-compose.yml', () => {
       const m = await metrics();
       assert.equal(authorized(m), expected);
       console.log(JSON.stringify({ compose: 'ok', stations_authorized: authorizedAtStart, eap_accepts: eapAccepts, recovered_after_restart_s: Math.round(recovered * 10) / 10 }));
+    });
+
+    void it('the real-AP agent (host network, NET_RAW + NET_ADMIN) serves a wired 802.1X port: the real wpa_supplicant authenticates with EAP-TTLS as the EAP test user', async () => {
+      const ns = await createVethNamespace();
+      try {
+        const password = readFileSync(join(secretsDir, 'eap_test_password'), 'utf8').replace(/\r?\n$/, '');
+        const supplicant = await startWpaSupplicant({
+          namespace: ns.namespace,
+          interfaceName: ns.nsInterface,
+          network: { key_mgmt: 'IEEE8021X', eapol_flags: 0, eap: 'TTLS', identity: 'guest', password, phase2: 'auth=PAP', ca_cert: join(secretsDir, 'operator', 'ca.pem') },
+        });
+        try {
+          const before = await metrics();
+          const realEnv = { ...env, AIRLOCK_AUTHENTICATOR: `localhost:${env.AIRLOCK_GRPC_PORT}`, AIRLOCK_AGENT_DRIVER_ARGS: `--driver wired --port ${ns.hostInterface}:ssid=airlock-corp,akm=none` };
+          const up = await compose.run(['--profile', 'real-ap', 'up', '-d', '--no-build', '--no-deps', 'agent-real'], { env: realEnv, timeoutMs: 120_000 });
+          assert.equal(up.status, 0, up.stderr);
+          await supplicant.waitForLine('CTRL-EVENT-EAP-SUCCESS EAP authentication completed successfully', 60_000);
+          await supplicant.waitForLine('EAPOL: Supplicant port status: Authorized', 10_000);
+          const t0 = Date.now();
+          let m = await metrics();
+          while (authorized(m) !== expected + 1 && Date.now() - t0 < 10_000) {
+            await new Promise((r) => setTimeout(r, 200));
+            m = await metrics();
+          }
+          assert.equal(authorized(m), expected + 1, 'the wired station is authorized at the authenticator too');
+          assert.equal((m.get('airlock_eap_authentications_total{result="accept"}') ?? 0) - (before.get('airlock_eap_authentications_total{result="accept"}') ?? 0), 1);
+          assert.equal(m.get('airlock_agents_connected'), 3);
+          const id = (await composeRun(['--profile', 'real-ap', 'ps', '-q', 'agent-real'], 'ps agent-real')).trim();
+          const [info] = JSON.parse((await run('docker', ['inspect', id], { env, timeoutMs: 30_000 })).stdout) as { HostConfig: { NetworkMode: string; CapAdd: string[] | null; CapDrop: string[] | null; SecurityOpt: string[] | null } }[];
+          assert.equal(info.HostConfig.NetworkMode, 'host');
+          assert.deepEqual([...(info.HostConfig.CapAdd ?? [])].sort(), ['NET_ADMIN', 'NET_RAW']);
+          assert.ok(info.HostConfig.CapDrop?.includes('ALL'));
+          assert.ok(info.HostConfig.SecurityOpt?.includes('no-new-privileges:true'));
+        } finally {
+          await supplicant.stop();
+          const logs = await compose.run(['--profile', 'real-ap', 'logs', '--no-color', 'agent-real'], { env, timeoutMs: 60_000 });
+          writeFileSync(join(CACHE, 'compose-agent-real.log'), logs.stdout);
+          await compose.run(['--profile', 'real-ap', 'rm', '-s', '-f', 'agent-real'], { env, timeoutMs: 60_000 });
+        }
+      } finally {
+        await ns.remove();
+      }
     });
   });
 });

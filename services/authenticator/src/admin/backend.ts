@@ -74,7 +74,6 @@ export function radiusServerInfo(h: RadiusServerHealth, workersDead = 0, workers
   };
 }
 
-
 /** The Admin API of one service (a single-process authenticator, or one worker). */
 export class LocalAdmin implements AdminBackend {
   constructor(

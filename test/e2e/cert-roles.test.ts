@@ -260,15 +260,25 @@ void describe('certificate roles', () => {
     });
   });
 
+  /** deploy/freeradius/mods-enabled/eap reading its key and certificates from ${certdir}/airlock (the overlay's test PKI) instead of /run/airlock-radius. */
+  function composeEapModule(): string {
+    const text = readFileSync(join(REPO_ROOT, 'deploy/freeradius/mods-enabled/eap'), 'utf8');
+    assert.match(text, /\/run\/airlock-radius\//);
+    const file = join(mkdtempSync(join(tmpdir(), 'airlock-compose-eap-')), 'eap');
+    writeFileSync(file, text.replaceAll('/run/airlock-radius/', '${certdir}/airlock/'));
+    return file;
+  }
+
   void describe('FreeRADIUS takes EAP-TLS from station certificates only', () => {
     const SECRET = 'cert roles secret';
     const configurations: { name: string; overlay: () => Record<string, string> }[] = [
       { name: 'the test harness (test/support/freeradius.ts)', overlay: () => ({}) },
       {
-        // What docker-compose.yml mounts into the FreeRADIUS container, with the test PKI as its pki volume.
+        // What docker-compose.yml mounts into the FreeRADIUS container, with the test PKI in
+        // place of the files its entrypoint copies to /run/airlock-radius.
         name: 'the compose deployment (deploy/freeradius/)',
         overlay: () => ({
-          'mods-enabled/eap': join(REPO_ROOT, 'deploy/freeradius/mods-enabled/eap'),
+          'mods-enabled/eap': composeEapModule(),
           'sites-enabled/check-eap-tls': join(REPO_ROOT, 'deploy/freeradius/sites-enabled/check-eap-tls'),
           dictionary: join(REPO_ROOT, 'deploy/freeradius/dictionary'),
           'certs/airlock': testPki().dir,

@@ -23,6 +23,7 @@ void test('every contract metric is exposed with its type', async () => {
     ['airlock_bss_claims', 'gauge'],
     ['airlock_agent_command_failures_total', 'counter'],
     ['airlock_radius_invalid_responses_total', 'counter'],
+    ['airlock_radius_unanswered_total', 'counter'],
     ['airlock_log_lines_suppressed_total', 'counter'],
     ['airlock_radius_server_up', 'gauge'],
     ['airlock_config_reloads_total', 'counter'],

@@ -273,9 +273,17 @@ void describe('authenticator on two workers (cluster.workers: 2)', () => {
       assert.equal(findKde(kd.value, KdeType.PMKID)?.toString('hex'), want.toString('hex'), 'PMKID for the new AA');
       // Station events happen in the workers and reach the primary's Admin API (IPC), the
       // station's in order: EAP at ap-7, connected there, then connected at ap-8 from the cache.
-      const out: string[] = [];
-      const code = await runCli(['events', '--sta', formatMac(sta), '--json', '--server', `localhost:${auth.adminPort}`, '--pki-dir', testPkiDir()], { out: (l) => out.push(l), err: (l) => out.push(l) });
-      assert.equal(code, 0, out.join('\n'));
+      // The join at ap-8 is an event once the agent confirmed the port (the radio's view can
+      // be ahead of it), and the primary holds events 50 ms to put them in time order: ask
+      // until it is there.
+      let out: string[] = [];
+      const ask = async (): Promise<boolean> => {
+        out = [];
+        const code = await runCli(['events', '--sta', formatMac(sta), '--json', '--server', `localhost:${auth.adminPort}`, '--pki-dir', testPkiDir()], { out: (l) => out.push(l), err: (l) => out.push(l) });
+        assert.equal(code, 0, out.join('\n'));
+        return out.some((l) => (JSON.parse(l) as { kind: string; agentId: string }).kind === 'connected' && l.includes('"agentId":"ap-8"'));
+      };
+      await waitFor(ask, 5000);
       const events = out.map((l) => JSON.parse(l) as { kind: string; agentId: string; pmksaCached: boolean; seq: number });
       const connected = events.filter((e) => e.kind === 'connected');
       assert.deepEqual(connected.map((e) => [e.agentId, e.pmksaCached]), [['ap-7', false], ['ap-8', true]], JSON.stringify(events));

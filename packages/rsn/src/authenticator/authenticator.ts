@@ -710,6 +710,9 @@ export class AuthenticatorCore implements PaeContext {
     const otherSsids = [...new Set([...this.bsses.values()].map((b) => b.cfg.network.ssid.toString('utf8')))].filter((s) => s !== ssid);
     // The PSKs made for the diagnosis are copies (PskCache.get): wiped once it is done.
     const variantPmks: Buffer[] = [];
+    // Under SSID variants: the station's own per-station passphrases too (a network may have
+    // only station_psks), not hex PSKs (they do not depend on the SSID).
+    const variantPassphrases = [...(net.stationPassphrases.get(st.key) ?? []), ...net.passphrases].filter((p) => pskFromHex(p) === undefined);
     const diagnosis = diagnoseMicFailure({
       zeroed: rk.zeroed,
       mic: rk.mic,
@@ -728,7 +731,7 @@ export class AuthenticatorCore implements PaeContext {
       otherStationPmks,
       ssidVariantPmks: () =>
         ssidVariants(ssid, otherSsids).flatMap((v) =>
-          net.passphrases.filter((p) => pskFromHex(p) === undefined).map((p) => {
+          variantPassphrases.map((p) => {
             const pmk = this.psk(Buffer.from(v, 'utf8'), p);
             variantPmks.push(pmk);
             return { pmk, ssid: v };

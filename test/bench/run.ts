@@ -10,9 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext, Scenario } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
+import { recorder } from './support/record.js';
 
 function usage(): string {
-  const lines = ['usage: npm run bench -- [SCENARIO...] [--option value...]', '', 'scenarios:'];
+  const lines = [
+    'usage: npm run bench -- [SCENARIO...] [--option value...] [--record]',
+    '',
+    '--record: also append each line, with its commit and machine, to docs/benchmarks/results/bench.jsonl',
+    '(BENCHMARKS.md\'s generated section: npm run bench:report)',
+    '',
+    'scenarios:',
+  ];
   for (const s of scenarios) {
     lines.push(`  ${s.name.padEnd(12)} ${s.summary}`);
     const opts = Object.entries(s.options).map(([k, v]) => `--${k} ${v}`).join(' ');
@@ -21,13 +29,18 @@ function usage(): string {
   return lines.join('\n');
 }
 
-/** Splits argv into scenario names and `--key value` options. */
-function parseArgs(argv: string[]): { names: string[]; options: Map<string, string> } | undefined {
+/** Splits argv into scenario names, `--key value` options and the `--record` flag. */
+function parseArgs(argv: string[]): { names: string[]; options: Map<string, string>; record: boolean } | undefined {
   const names: string[] = [];
   const options = new Map<string, string>();
+  let record = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') return undefined;
+    if (a === '--record') {
+      record = true;
+      continue;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) options.set(a.slice(2, eq), a.slice(eq + 1));
@@ -37,7 +50,7 @@ function parseArgs(argv: string[]): { names: string[]; options: Map<string, stri
       names.push(a);
     }
   }
-  return { names, options };
+  return { names, options, record };
 }
 
 async function main(): Promise<number> {
@@ -65,12 +78,14 @@ async function main(): Promise<number> {
   }
   const workDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   console.error(`bench: logs and configs in ${workDir}`);
+  const record = recorder('bench', args.record, `npm run bench -- ${process.argv.slice(2).join(' ')}`);
   let failed = 0;
   for (const s of chosen) {
     const ctx: BenchContext = { options: args.options, workDir, progress: (text) => console.error(`bench: ${text}`) };
     try {
       const result = await s.run(ctx);
       process.stdout.write(`${JSON.stringify(result)}\n`);
+      record(result);
     } catch (err) {
       failed++;
       console.error(`bench: scenario ${s.name} failed: ${err instanceof Error ? err.message : String(err)}`);

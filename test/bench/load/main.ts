@@ -21,6 +21,8 @@ export type LoadRequest =
   | { id: number; op: 'joinAtRate'; ratePerS: number; timeoutMs: number }
   | { id: number; op: 'leaveAll' }
   | { id: number; op: 'check' }
+  | { id: number; op: 'watchJoins' }
+  | { id: number; op: 'joinLatencies' }
   | { id: number; op: 'stop' };
 
 /** The shape of the load (serializable). */
@@ -85,6 +87,11 @@ async function handle(r: LoadRequest): Promise<unknown> {
       return {};
     case 'check':
       return { keyMismatches: need().keyMismatches(), violations: need().violations() };
+    case 'watchJoins':
+      need().watchJoins();
+      return {};
+    case 'joinLatencies':
+      return { latenciesMs: need().joinLatencies() };
     case 'stop':
       await load?.stop();
       load = undefined;

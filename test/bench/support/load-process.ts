@@ -71,6 +71,16 @@ export class LoadProcess {
     return this.request('check', {}) as Promise<{ keyMismatches: number; violations: number }>;
   }
 
+  /** Times the joins the stations make by themselves from now on (SimLoad.watchJoins). */
+  watchJoins(): Promise<unknown> {
+    return this.request('watchJoins', {});
+  }
+
+  /** The join latencies timed since watchJoins (ms). */
+  async joinLatencies(): Promise<number[]> {
+    return ((await this.request('joinLatencies', {})) as { latenciesMs: number[] }).latenciesMs;
+  }
+
   /** Stops the load and the process. */
   async stop(): Promise<void> {
     if (this.exited) return;

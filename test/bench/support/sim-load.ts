@@ -206,6 +206,48 @@ export class SimLoad {
     return run;
   }
 
+  private joinWatch: { started: Map<string, number>; latenciesMs: number[]; off: () => void } | undefined;
+
+  /**
+   * From now on, times every join the stations make by themselves (a rejoin after the
+   * authenticator disconnected them): association to port authorized, at the station, as
+   * joinAll times the joins it starts. joinLatencies() returns them.
+   */
+  watchJoins(): void {
+    this.joinLatencies();
+    const started = new Map<string, number>();
+    const latenciesMs: number[] = [];
+    const onAssociated = (sta: string): void => {
+      started.set(sta, performance.now());
+    };
+    const onAuthorized = (sta: string): void => {
+      const t0 = started.get(sta);
+      if (t0 === undefined) return;
+      started.delete(sta);
+      latenciesMs.push(performance.now() - t0);
+    };
+    for (const d of this.drivers) {
+      d.on('associated', onAssociated);
+      d.on('authorized', onAuthorized);
+    }
+    const off = (): void => {
+      for (const d of this.drivers) {
+        d.off('associated', onAssociated);
+        d.off('authorized', onAuthorized);
+      }
+    };
+    this.joinWatch = { started, latenciesMs, off };
+  }
+
+  /** The join latencies (ms) timed since watchJoins(), which stops. */
+  joinLatencies(): number[] {
+    const w = this.joinWatch;
+    this.joinWatch = undefined;
+    if (w === undefined) return [];
+    w.off();
+    return w.latenciesMs;
+  }
+
   /** Authorized stations whose TK on the AP side differs from the station's (must be 0). */
   keyMismatches(): number {
     let n = 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:wifi [-- --rounds 3 --stations 4 --scenarios wifi-psk,wifi-peap --authenticator vm|host --breakdown]`:
+ * `npm run bench:wifi [-- --rounds 3 --stations 4 --scenarios wifi-psk,wifi-peap --authenticator vm|host --breakdown --record]`:
  * real wpa_supplicant stations on mac80211_hwsim join through hostapd (nl80211) and through
  * airlock (the nl80211 agent, gRPC, the authenticator, FreeRADIUS for PEAP), taking turns,
  * inside the VM test host (vm-bench.ts says how a join is timed).
@@ -27,6 +27,7 @@ import { startAuthenticatorProcess, type AuthenticatorProcess } from '../../supp
 import { serverTlsYaml, testPkiDir } from '../../support/test-pki.js';
 import { bootVm, vmUnavailable } from '../../support/vm/vm.js';
 import { EAP_SSID, PEAP_USER, PSK_PASSPHRASE, PSK_SSID } from '../../wifi/world.js';
+import { recorder } from '../support/record.js';
 import { quantile } from '../support/stats.js';
 import type { JoinSample, VmBenchOptions } from './vm-bench.js';
 
@@ -51,8 +52,10 @@ async function main(): Promise<void> {
       authenticator: { type: 'string', default: 'vm' },
       breakdown: { type: 'boolean', default: false },
       out: { type: 'string' },
+      record: { type: 'boolean', default: false },
     },
   });
+  const record = recorder('wifi', v.record, `npm run bench:wifi -- ${process.argv.slice(2).join(' ')}`);
   const rounds = Number(v.rounds);
   const stations = Number(v.stations);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) fail('--rounds: 1..100');
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
       line['failed'] = all.filter((s) => !s.ok).length;
       line['joins'] = all.length;
       console.log(JSON.stringify(line));
+      record(line);
     }
     if (samples.length === 0) process.exitCode = 1;
   } finally {

@@ -14,6 +14,7 @@ import {
   KeyInfo,
   RSNE_ID,
   CIPHER,
+  EAPOL_KEY_MIC_OFFSET,
   aesKeyUnwrap,
   calculateEapolKeyMic,
   decodeEapol,
@@ -66,6 +67,10 @@ export interface SupplicantMisbehaviour {
   ignoreGroupMsg1?: boolean;
   /** Mute station: every frame is dropped unanswered. */
   dropAll?: boolean;
+  /** Send msg 4/4 with a corrupted MIC (a forged msg 4/4); the station still installs its PTK. */
+  corruptMsg4Mic?: boolean;
+  /** Send group msg 2/2 with a corrupted MIC (a forged group msg 2/2); the station still installs the GTK. */
+  corruptGroupMsg2Mic?: boolean;
 }
 
 /** What a station needs to run the handshakes with one AP. */
@@ -140,6 +145,11 @@ const GROUP_KEY_LENGTH = new Map<number, number>([
 
 function drop(reason: SupplicantDropReason, detail: string): Dropped {
   return { type: 'dropped', reason, detail };
+}
+
+/** Flips one bit of the MIC of an encoded EAPOL-Key frame (misbehave.corruptMsg4Mic / corruptGroupMsg2Mic). */
+function corruptMic(frame: Buffer): void {
+  frame[EAPOL_KEY_MIC_OFFSET] ^= 0x01;
 }
 
 function hex16(n: number): string {
@@ -366,6 +376,7 @@ export class Supplicant {
     if ('type' in gtk) return [gtk];
 
     const msg4 = this.keyFrame(this.descriptorVersion | KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE, key.replayCounter, ZERO_NONCE, EMPTY, keys.kck);
+    if (this.opts.misbehave?.corruptMsg4Mic === true) corruptMic(msg4);
     const effects: SupplicantEffect[] = [{ type: 'transmit', frame: msg4 }];
     this.replayCounter = key.replayCounter;
     if (fresh) {
@@ -410,6 +421,7 @@ export class Supplicant {
     // Like wpa_supplicant, msg 2/2 echoes the Key Index subfield of msg 1/2 (zero for RSN).
     const keyInfo = this.descriptorVersion | KeyInfo.MIC | KeyInfo.SECURE | (key.keyInfo & KEY_INFO_KEY_INDEX_MASK);
     const msg2 = this.keyFrame(keyInfo, key.replayCounter, ZERO_NONCE, EMPTY, ptk.kck);
+    if (this.opts.misbehave?.corruptGroupMsg2Mic === true) corruptMic(msg2);
     this.replayCounter = key.replayCounter;
     const installed = this.installGtk(gtk);
     if (installed === undefined) {

@@ -5,7 +5,8 @@
  * The air plays the edge agent and the radio: it delivers the core's transmit-eapol
  * effects to the right supplicant and the supplicant's frames back as 'eapol' events,
  * applies key installs, port changes and disconnects to a fake radio table, answers every
- * command ref with 'command-result' ok (and 'tx-status' for a transmit with a ref), and
+ * command ref with 'command-result' (ok unless commandOutcome says otherwise; 'tx-status'
+ * for a transmit with a ref), and
  * lets a test intercept, drop, duplicate, delay (reorder) or hold single frames. Virtual
  * time jumps to whichever comes first, the next delivery or core.nextDeadline() (then
  * core.tick(now)), until nothing is in flight and no deadline is pending; a step cap turns
@@ -244,6 +245,15 @@ export interface AirOptions {
 /** A 'radius-request' effect. */
 export type RadiusRequest = Extract<Effect, { type: 'radius-request' }>;
 
+/** An effect the agent answers with a 'command-result' (a set-port only when it has a ref). */
+export type CommandEffect = Extract<Effect, { type: 'install-pairwise-key' | 'install-group-key' | 'set-port' }>;
+
+/** What the agent answers to one command. */
+export interface CommandOutcome {
+  ok: boolean;
+  error?: string;
+}
+
 /** What the scripted RADIUS server answers, and after how long (default: AirOptions.radiusDelayMs). */
 export type RadiusReply = RadiusOutcome & { delayMs?: number };
 
@@ -357,6 +367,8 @@ export class Air {
   intercept: ((f: AirFrame) => Verdict) | undefined;
   /** Called with each batch of core effects after the air applied it. */
   onEffects: ((effects: Effect[]) => void) | undefined;
+  /** Decides the agent's answer to each command; default ok. A failed command leaves the radio as it was. */
+  commandOutcome: ((e: CommandEffect) => CommandOutcome) | undefined;
   /** The RADIUS server: answers each 'radius-request' effect (undefined: nobody answers). */
   radius: RadiusResponder | undefined;
   /** Accounting effects, in order, with the time. */
@@ -722,16 +734,20 @@ export class Air {
           break;
         case 'install-pairwise-key': {
           const r = this.radioStations.get(radioKey(effect.bssid, effect.sta));
+          const outcome = this.commandOutcome?.(effect) ?? { ok: true };
           if (r === undefined) this.violations.push(`install-pairwise-key for ${formatMac(effect.sta)}, which is not associated at the radio`);
-          else r.tk = Buffer.from(effect.tk);
-          this.commandResult(effect.ref);
+          else if (outcome.ok) r.tk = Buffer.from(effect.tk);
+          this.commandResult(effect.ref, outcome);
           break;
         }
         case 'install-group-key': {
+          const outcome = this.commandOutcome?.(effect) ?? { ok: true };
           const b = this.radioBss(effect.bssid);
-          b.gtk.set(effect.keyId, Buffer.from(effect.gtk));
-          if (effect.setTx) b.txKeyId = effect.keyId;
-          this.commandResult(effect.ref);
+          if (outcome.ok) {
+            b.gtk.set(effect.keyId, Buffer.from(effect.gtk));
+            if (effect.setTx) b.txKeyId = effect.keyId;
+          }
+          this.commandResult(effect.ref, outcome);
           break;
         }
         case 'remove-pairwise-key': {
@@ -740,14 +756,15 @@ export class Air {
           break;
         }
         case 'set-port': {
+          const outcome = effect.ref !== undefined ? (this.commandOutcome?.(effect) ?? { ok: true }) : { ok: true };
           const r = this.radioStations.get(radioKey(effect.bssid, effect.sta));
           if (r === undefined) {
             if (effect.authorized) this.violations.push(`port of ${formatMac(effect.sta)} opened on ${formatMac(effect.bssid)}, where it is not associated`);
           } else {
             if (effect.authorized && r.tk === undefined) this.violations.push(`port of ${formatMac(effect.sta)} opened before its PTK was installed`);
-            r.portAuthorized = effect.authorized;
+            if (outcome.ok) r.portAuthorized = effect.authorized;
           }
-          if (effect.ref !== undefined) this.commandResult(effect.ref);
+          if (effect.ref !== undefined) this.commandResult(effect.ref, outcome);
           break;
         }
         case 'disconnect': {
@@ -779,8 +796,8 @@ export class Air {
     this.onEffects?.(effects);
   }
 
-  private commandResult(ref: number): void {
-    this.schedule(this.opts.commandDelayMs, () => this.inject({ type: 'command-result', ref, ok: true }));
+  private commandResult(ref: number, outcome: CommandOutcome): void {
+    this.schedule(this.opts.commandDelayMs, () => this.inject({ type: 'command-result', ref, ok: outcome.ok, error: outcome.error }));
   }
 
   private transmit(e: Extract<Effect, { type: 'transmit-eapol' }>): void {

@@ -1170,12 +1170,14 @@ export class AuthenticatorCore implements PaeContext {
     const bssid = st.bss.cfg.bssid;
     if (st.installRef === ref) {
       st.installRef = undefined;
-      if (!ok) return this.failCommand(st, 'install-pairwise-key', error);
+      // As hostapd's PTKINITDONE when set_key fails: a key that is not in place ends the
+      // association (reason 2), and the port never opens.
+      if (!ok) return this.failCommand(st, 'install-pairwise-key', error, Reason.PREV_AUTH_NOT_VALID);
       st.portRef = this.nextRef(st);
       this.emit({ type: 'set-port', bssid, sta: st.sta, authorized: true, vlanId: st.vlanId, sessionTimeoutS: st.sessionTimeoutS, ref: st.portRef });
     } else if (st.portRef === ref) {
       st.portRef = undefined;
-      if (!ok) return this.failCommand(st, 'set-port', error);
+      if (!ok) return this.failCommand(st, 'set-port', error, Reason.UNSPECIFIED);
       // A PTK rekey re-confirms the port: that is not a join.
       const first = !st.portAuthorized;
       st.portAuthorized = true;
@@ -1189,9 +1191,9 @@ export class AuthenticatorCore implements PaeContext {
     }
   }
 
-  private failCommand(st: StationState, command: string, error: string): void {
+  private failCommand(st: StationState, command: string, error: string, reason: number): void {
     this.report({ kind: 'command-failed', bssid: st.bss.cfg.bssid, sta: st.sta, command, error });
-    st.disconnectReason = Reason.UNSPECIFIED;
+    st.disconnectReason = reason;
     st.Disconnect = true;
     this.runStation(st);
   }

@@ -103,6 +103,19 @@ export class RawAgent {
     return this.status;
   }
 
+  /**
+   * Stops reading the stream (an agent that reads nothing): messages stay in gRPC's and
+   * HTTP/2's buffers, the flow-control window closes and the authenticator's writes push back.
+   */
+  pauseReading(): void {
+    this.call.pause();
+  }
+
+  /** Reads again: what waits is delivered, then the final status if the stream has ended. */
+  resumeReading(): void {
+    this.call.resume();
+  }
+
   /** Ends the call from this side and closes the channel. Safe to call twice. */
   close(): void {
     this.call.end();

@@ -21,6 +21,38 @@ function rig(batched: boolean, queueLimit = 2) {
 }
 
 describe('Outbox', () => {
+  for (const batched of [false, true]) {
+    it(`${batched ? 'batched' : 'Connect'}: a backlog past hardLimit (the peer reads nothing) gives up once: onOverflow, what waits discarded, nothing more written`, async () => {
+      const discarded: number[] = [];
+      const overflows: number[] = [];
+      const written: number[] = [];
+      let accept = false;
+      const box = new Outbox<M>({
+        batched,
+        maxMessageBytes: 65536,
+        queueLimit: 2,
+        hardLimit: 5,
+        writeOne: (m) => (written.push(m.seq), accept),
+        writeBatch: (ms) => (written.push(...ms.map((m) => m.seq)), accept),
+        discarded: (m) => discarded.push(m.seq),
+        onOverflow: (n) => overflows.push(n),
+      });
+      box.push(msg(1)); // the stream pushes back from here on
+      await turn();
+      for (let i = 2; i <= 6; i++) box.push(msg(i));
+      assert.deepEqual(overflows, [], 'five waiting is the limit, not past it');
+      box.push(msg(7));
+      assert.deepEqual(overflows, [6]);
+      assert.deepEqual(discarded.sort((a, b) => a - b), [2, 3, 4, 5, 6, 7]);
+      box.push(msg(8));
+      accept = true;
+      box.flush();
+      await turn();
+      assert.deepEqual(written, [1], 'nothing is written after giving up');
+      assert.deepEqual(overflows, [6], 'once');
+    });
+  }
+
   it('batched: what is pushed in one turn leaves in one batch, at the end of the turn', async () => {
     const r = rig(true);
     r.box.push(msg(1));

@@ -4,7 +4,10 @@
  * ConnectBatched every message pushed in one event-loop turn leaves in as few gRPC messages
  * as fit under half the message limit (splitBatches); on Connect each is written at once.
  * While the stream pushes back (write() returned false, until 'drain') messages wait in a
- * backlog; a droppable one is refused when the backlog already holds `queueLimit`.
+ * backlog; a droppable one is refused when the backlog already holds `queueLimit`. The
+ * backlog is bounded for the others too: past `hardLimit` the peer is not reading its
+ * stream, and the outbox gives up (onOverflow, once; what waits is discarded) instead of
+ * growing this process's memory for it. The caller ends the stream; the peer reconnects.
  */
 import { splitBatches } from './batching.js';
 
@@ -24,6 +27,10 @@ export interface OutboxOptions<M extends Message> {
   writeBatch(ms: M[]): boolean;
   /** A message that close() dropped unwritten (e.g. to wipe the key it carries). */
   discarded?(m: M): void;
+  /** Messages waiting for 'drain', of any kind, past which the stream is given up (default 4 x queueLimit). */
+  hardLimit?: number;
+  /** Called once when the backlog passes hardLimit; the outbox is closed by then. */
+  onOverflow?(waiting: number): void;
 }
 
 export class Outbox<M extends Message> {
@@ -42,6 +49,13 @@ export class Outbox<M extends Message> {
   /** Sends `m` (now, at the end of this turn, or after 'drain'). */
   push(m: M): void {
     if (this.closed) return;
+    if (this.draining && this.backlog.length >= (this.o.hardLimit ?? 4 * this.o.queueLimit)) {
+      const waiting = this.backlog.length + 1;
+      this.o.discarded?.(m);
+      this.close();
+      this.o.onOverflow?.(waiting);
+      return;
+    }
     if (this.o.batched) {
       this.backlog.push(m);
       if (!this.draining && !this.flushScheduled) {

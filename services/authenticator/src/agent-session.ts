@@ -127,6 +127,12 @@ export class AgentSession {
           for (const m of messages) wipeCommandKey(m);
         }),
       discarded: wipeCommandKey,
+      // An agent that reads nothing: its commands are not held without bound (their keys are
+      // wiped as they are discarded); the stream ends and the agent reconnects.
+      onOverflow: (waiting) => {
+        this.host.protocolError('send_queue_overflow');
+        this.fail(status.RESOURCE_EXHAUSTED, `the agent reads nothing: ${waiting} commands wait to be sent (limits.agent_send_queue x 4)`);
+      },
     });
     call.on('drain', () => this.outbox.flush());
   }

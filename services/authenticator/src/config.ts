@@ -473,7 +473,7 @@ const CONFIG_SCHEMA: Rule = {
     limits: {
       type: 'map', doc: 'resource bounds',
       fields: {
-        agent_send_queue: { type: 'integer', doc: 'commands queued per agent stream before dropping', min: 16, max: 1_048_576, default: 4096 },
+        agent_send_queue: { type: 'integer', doc: 'commands queued per agent stream while it pushes back before droppable ones are dropped; at 4 times this the stream is ended (the agent reads nothing)', min: 16, max: 1_048_576, default: 4096 },
         agent_messages_per_s: { type: 'integer', doc: 'messages read per agent stream per second, sustained; beyond it the stream is paused (flow control)', min: 10, max: 10_000_000, unit: 'messages/s', default: 2000 },
         agent_message_burst: { type: 'integer', doc: 'messages an agent may send at once before its rate applies', min: 10, max: 10_000_000, unit: 'messages', default: 20_000 },
         max_stations_per_bss: { type: 'integer', doc: 'stations per BSS', min: 1, max: 1_000_000, default: 2048 },

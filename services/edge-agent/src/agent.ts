@@ -138,6 +138,9 @@ export class EdgeAgent extends EventEmitter {
       queueLimit: this.opts.eventQueue ?? 8192,
       writeOne: (m) => (stream as SingleStream).write(m),
       writeBatch: (messages) => (stream as BatchStream).write({ messages }),
+      // An authenticator that reads nothing: give the stream up and reconnect (the Hello
+      // carries the station table) rather than hold events without bound.
+      onOverflow: (waiting) => this.lost(stream, `the authenticator reads nothing: ${waiting} events wait to be sent`),
     });
     this.outbox = outbox;
     // A call without an 'error' listener crashes the process when the server goes away.

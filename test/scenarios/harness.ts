@@ -145,6 +145,14 @@ export interface BssSpec {
   akms?: number[];
   /** AKM advertised in the RSNE (default: the first of akms). */
   rsneAkm?: number;
+  /** The whole advertised RSNE, exactly as the agent announces it (overrides rsneAkm). */
+  rsne?: Buffer;
+  /**
+   * A wired 802.1X port (BssConfig.wired): `bssid` is its AA (normally the PAE group address
+   * 01:80:c2:00:00:03); associate() announces a static station with an empty RSNE, as the
+   * wired driver does, so the msg 2/4 RSNE is checked against the port's policy.
+   */
+  wired?: boolean;
   passphrases?: string[];
   reportsTxStatus?: boolean;
   interfaceMac?: Buffer;
@@ -183,6 +191,10 @@ export interface StationSpec {
   /** The AA the station uses (default: the BSSID it associates to). */
   aa?: Buffer;
   akm?: number;
+  /** Pairwise cipher the station derives its PTK for (default CCMP-128). */
+  pairwiseCipher?: number;
+  /** The RSNE the station sends in its (Re)Association Request and msg 2/4 (default: rsneFor(akm)). */
+  rsne?: Buffer;
   misbehave?: SupplicantMisbehaviour;
   /** 802.1X station: its EAP peer. */
   eap?: StationEapSpec;
@@ -423,8 +435,8 @@ export class Air {
     const cfg: BssConfig = {
       bssid: Buffer.from(spec.bssid),
       agentId: spec.agentId ?? 'ap-1',
-      rsne: rsneFor(spec.rsneAkm ?? akms[0]),
-      wired: false,
+      rsne: spec.rsne !== undefined ? Buffer.from(spec.rsne) : rsneFor(spec.rsneAkm ?? akms[0]),
+      wired: spec.wired ?? false,
       interfaceMac: spec.interfaceMac,
       reportsTxStatus: spec.reportsTxStatus ?? false,
       network,
@@ -442,7 +454,7 @@ export class Air {
   addStation(spec: StationSpec, bssid: Buffer): Station {
     const cfg = this.bssConfig(bssid);
     const akm = spec.akm ?? cfg.network.akms[0];
-    const assocRsne = rsneFor(akm);
+    const assocRsne = spec.rsne !== undefined ? Buffer.from(spec.rsne) : rsneFor(akm);
     const st: Station = {
       mac: Buffer.from(spec.mac),
       spec,
@@ -480,7 +492,7 @@ export class Air {
       aa: spec.aa ?? cfg.bssid,
       pmk: isPskAkm(akm) ? this.stationPmk(spec, cfg) : (eapPmk ?? NO_PMK_YET),
       akm,
-      pairwiseCipher: CIPHER.CCMP_128,
+      pairwiseCipher: spec.pairwiseCipher ?? CIPHER.CCMP_128,
       groupCipher: CIPHER.CCMP_128,
       assocRsne,
       apRsne: cfg.rsne,
@@ -494,7 +506,8 @@ export class Air {
   /**
    * The station associates to `bssid` (default: the one it was created for): a new
    * supplicant association, then 'associated' to the core. `pmkids`: the PMKID List of its
-   * association RSNE (PMKSA caching); msg 2/4 then carries the same RSNE.
+   * association RSNE (PMKSA caching); msg 2/4 then carries the same RSNE. On a wired port
+   * the agent announces a static station: 'associated' with an empty RSNE.
    */
   associate(sta: Buffer, o: { bssid?: Buffer; reassociation?: boolean; pmkids?: Buffer[] } = {}): void {
     const st = this.station(sta);
@@ -503,13 +516,14 @@ export class Air {
     st.epoch++;
     st.bssid = Buffer.from(bssid);
     const cfg = this.bsses.get(macKey(bssid));
-    st.assocRsne = rsneFor(st.spec.akm ?? cfg?.network.akms[0] ?? AKM.PSK, 0, o.pmkids);
+    st.assocRsne = st.spec.rsne !== undefined ? Buffer.from(st.spec.rsne) : rsneFor(st.spec.akm ?? cfg?.network.akms[0] ?? AKM.PSK, 0, o.pmkids);
     // A new association: a new supplicant, with its own nonces.
     if (cfg !== undefined) st.supplicant = this.newSupplicant(st.spec, cfg, st.assocRsne, `-assoc${st.epoch}`, st.eap.pmk);
     // The new BSS starts with nothing for the station; what an old BSS holds stays until the
     // core clears it (a roam) or the station is disconnected.
     this.radioStations.set(radioKey(bssid, sta), { tk: undefined, portAuthorized: false });
-    this.inject({ type: 'associated', bssid, sta, rsne: st.assocRsne, reassociation: o.reassociation ?? false, previousBssid: previous });
+    const rsne = cfg?.wired === true ? Buffer.alloc(0) : st.assocRsne;
+    this.inject({ type: 'associated', bssid, sta, rsne, reassociation: o.reassociation ?? false, previousBssid: previous });
   }
 
   /** The station leaves (Disassociation, reason 8). */

@@ -111,4 +111,27 @@ void describe('edge agent with an asynchronous driver', () => {
       await auth.stop(500);
     }
   });
+
+  void it('stops reading its stream while maxPendingCommands wait for a slow driver, and reads again once half are applied: every station joins', async () => {
+    const LIMIT = 3;
+    const auth = await startTestAuthenticator(testConfig());
+    const t = { agentNumber: 2, bsses: 2, stations: STATIONS, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
+    // All at once: their msg 1/4s and key installs pile up behind the slow installs.
+    const sim = new SimDriver({ bsses: simBsses(t), stations: simStations(t), behaviour: { joinSpreadMs: 0, rejoinAfterDisconnect: false }, seed: 2 });
+    const driver = new SlowKeyDriver(sim, '');
+    // One command per gRPC message (Connect), so that the bound is exact.
+    const agent = new EdgeAgent({ agentId: 'ap-2', target: `localhost:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials('ap-2'), batched: false, maxPendingCommands: LIMIT });
+    try {
+      await agent.start();
+      assert.ok(await waitFor(() => sim.authorizedCount() === STATIONS, 15_000), `authorized ${sim.authorizedCount()} of ${STATIONS}`);
+      assert.ok(agent.counters.readPauses > 0, 'the commands piled up: reading paused at least once');
+      assert.ok(agent.counters.maxPendingCommands <= LIMIT, `at most ${LIMIT} commands waited (saw ${agent.counters.maxPendingCommands})`);
+      assert.equal(driver.overlapping, 0);
+      assert.deepEqual(sim.violations, []);
+      assert.equal(agent.counters.reconnects, 0, 'the stream stayed up');
+    } finally {
+      await agent.stop();
+      await auth.stop(500);
+    }
+  });
 });

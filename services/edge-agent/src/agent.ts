@@ -27,6 +27,12 @@ export interface AgentOptions {
   keepaliveTimeoutMs?: number;
   /** Events waiting for 'drain' beyond which new ones are dropped and counted. */
   eventQueue?: number;
+  /**
+   * Commands received and not yet applied (a slow driver) at which the agent stops reading
+   * its stream until half of them are applied (default 1024): the authenticator's writes
+   * then push back, instead of this queue growing without bound.
+   */
+  maxPendingCommands?: number;
   /** Reconnect backoff: first delay, cap (ms); each delay gets +-50% jitter. */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -45,6 +51,10 @@ export interface AgentCounters {
   commandsApplied: number;
   commandsFailed: number;
   reconnects: number;
+  /** Times reading the stream was paused because maxPendingCommands waited for the driver. */
+  readPauses: number;
+  /** The most commands that ever waited for the driver at once. */
+  maxPendingCommands: number;
 }
 
 type AgentBody = NonNullable<AgentMessage['body']>;
@@ -54,7 +64,9 @@ type Stream = SingleStream | BatchStream;
 
 /** The agent side of AgentLink. Emits 'welcome' (sessionId) and 'disconnected' (reason, and the gRPC status when the stream failed with one). */
 export class EdgeAgent extends EventEmitter {
-  readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0 };
+  readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0, readPauses: 0, maxPendingCommands: 0 };
+  /** Reading the stream is paused: too many commands wait for the driver. */
+  private readPaused = false;
   private readonly client: AgentLinkClient;
   private readonly log: Logger;
   /** Failed commands (about stations, so as many as stations can cause): rate-limited per BSS. */
@@ -128,6 +140,7 @@ export class EdgeAgent extends EventEmitter {
     this.inSeq = 0n;
     this.welcomed = false;
     this.commands.length = 0;
+    this.readPaused = false;
     const batched = this.opts.batched !== false;
     const stream: Stream = batched ? this.client.connectBatched() : this.client.connect();
     this.stream = stream;
@@ -250,6 +263,13 @@ export class EdgeAgent extends EventEmitter {
       return;
     }
     this.commands.push(m);
+    const waiting = this.commands.length;
+    if (waiting > this.counters.maxPendingCommands) this.counters.maxPendingCommands = waiting;
+    if (!this.readPaused && waiting >= (this.opts.maxPendingCommands ?? 1024)) {
+      this.readPaused = true;
+      this.counters.readPauses++;
+      stream.pause();
+    }
     if (!this.applying) this.applyCommands(stream);
   }
 
@@ -262,6 +282,10 @@ export class EdgeAgent extends EventEmitter {
     this.applying = true;
     while (this.commands.length > 0 && this.stream === stream) {
       const pending = this.applyOne(stream, this.commands.shift()!);
+      if (this.readPaused && this.commands.length <= (this.opts.maxPendingCommands ?? 1024) / 2) {
+        this.readPaused = false;
+        stream.resume();
+      }
       if (pending !== undefined) {
         void pending.then(() => this.applyCommands(stream));
         return;

@@ -1,5 +1,6 @@
 // Lint: typescript-eslint with type information; the protocol cores do no I/O.
 import tseslint from 'typescript-eslint';
+import airlock from './scripts/lint/constant-time-compare.mjs';
 
 /** Modules and globals that protocol cores may not touch: time, randomness, sockets. */
 const coreRestrictedImports = {
@@ -37,6 +38,25 @@ export default tseslint.config(
       'no-restricted-imports': ['error', coreRestrictedImports],
       'no-restricted-syntax': ['error', ...coreRestrictedSyntax],
     },
+  },
+  // Constant-time compares (CONVENTIONS.md 8), which tests on virtual time cannot check: in
+  // the protocol packages, `.equals()`, `.compare()`, `Buffer.compare()`,
+  // `isDeepStrictEqual()` and `===`/`!==` are errors when an operand's name says it is a MIC,
+  // a Message-/Response Authenticator, a PMKID, a key (PMK, PTK, KCK, KEK, TK, GTK, MSK, PSK),
+  // a digest, an HMAC/CMAC or a tag: use timingSafeEqualBytes (@airlock/rsn) or
+  // equalConstantTime (radius codec). Found by names: the operand's (`rk.mic`, `st.PMK`,
+  // `calculateEapolKeyMic(...)`, `mic[i]`, `tag.toString('hex')`), a variable's initialiser's
+  // (`const want = responseAuthenticator(...)`), the array a callback walks
+  // (`pmkids.some((p) => ...)`); not `mic.length`, constants (`Attr.MessageAuthenticator`) or
+  // "mac" (a station address here). `===` only where the secret side is a string or a number
+  // (types tell): between two Buffers it compares references and reads no byte. The rule and
+  // its word lists: scripts/lint/constant-time-compare.mjs; its test:
+  // test/lint/constant-time-compare.test.ts.
+  {
+    files: ['packages/rsn/src/**/*.ts', 'packages/radius/src/**/*.ts', 'packages/supplicant/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    plugins: { airlock },
+    rules: { 'airlock/constant-time-compare': 'error' },
   },
   // Exception, for the EAP peer's TLS engine only (packages/supplicant/src/eap/tls-*.ts):
   // EAP-TLS/TTLS run on node:tls over an in-memory Duplex (no sockets), so these files may

@@ -5,7 +5,7 @@
  * for the AA the station associates to: PMKID = HMAC-SHA1-128(PMK, "PMK Name" || AA || SPA)
  * (SHA-256 for AKM 5). Entries expire by lifetime and by Session-Timeout.
  */
-import { computePmkid, wipe } from '../crypto/index.js';
+import { computePmkid, timingSafeEqualBytes, wipe } from '../crypto/index.js';
 import { macKey } from '../mac.js';
 
 /** What is remembered of one 802.1X authentication. */
@@ -52,8 +52,9 @@ export class PmksaCache {
       this.remove(k);
       return undefined;
     }
-    const want = computePmkid(e.pmk, aa, sta, e.akm);
-    if (!pmkids.some((p) => p.equals(want))) return undefined;
+    // The PMKID is HMAC(PMK, ...): compared in constant time, as every PMK-derived value.
+    const expectedPmkid = computePmkid(e.pmk, aa, sta, e.akm);
+    if (!pmkids.some((pmkid) => timingSafeEqualBytes(pmkid, expectedPmkid))) return undefined;
     // Refresh recency for the LRU bound.
     this.entries.delete(k);
     this.entries.set(k, e);

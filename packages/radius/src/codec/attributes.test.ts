@@ -1,7 +1,7 @@
 // Tests for attribute value builders and readers (RFC 2865 §5, RFC 7268 §2.14-§2.17).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hex } from '@airlock/rsn/testing';
+import { hex } from '@airlock/bytes/testing';
 import { attrInt, attrIpv4, attrString, getAttribute, getAttributes, readInt, readIpv4, wlanSuiteValue } from './attributes.js';
 import { Attr } from './constants.js';
 import { decodeRadius } from './packet.js';

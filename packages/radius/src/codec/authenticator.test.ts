@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { hex } from '@airlock/rsn/testing';
+import { hex } from '@airlock/bytes/testing';
 import { attrInt, attrString } from './attributes.js';
 import {
   accountingRequestAuthenticator,

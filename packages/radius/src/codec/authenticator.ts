@@ -22,7 +22,7 @@
  * Identifier and Request Authenticator), so this file does no I/O and draws no randomness.
  * MACs are compared with crypto.timingSafeEqual.
  */
-import type { DecodeErrorCode, Result } from '@airlock/rsn';
+import type { DecodeErrorCode, Result } from '@airlock/bytes';
 import { asBuffer, checkLength, checkSecret, equalConstantTime, hmacMd5, md5 } from './bytes.js';
 import { Attr, AUTHENTICATOR_LENGTH, RADIUS_HEADER_LENGTH, RadiusCode } from './constants.js';
 import { decodeRadius, encodeRadius, frameRadius, type AttributeSpan, type RadiusAttribute, type RadiusPacket } from './packet.js';

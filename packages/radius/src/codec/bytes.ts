@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-export { asBuffer, checkInt, checkLength } from '@airlock/rsn';
+export { asBuffer, checkInt, checkLength } from '@airlock/bytes';
 
 /** Throws RangeError on an empty shared secret (RFC 2865 §3: the secret MUST NOT be empty). */
 export function checkSecret(secret: Uint8Array): void {

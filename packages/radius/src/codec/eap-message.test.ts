@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { hex } from '@airlock/rsn/testing';
+import { hex } from '@airlock/bytes/testing';
 import { buildAccessRequest } from './authenticator.js';
 import { Attr } from './constants.js';
 import { joinEapMessage, splitEapMessage } from './eap-message.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { hex } from '@airlock/rsn/testing';
+import { hex } from '@airlock/bytes/testing';
 import { decryptMppeKey, encryptMppeKey, hideUserPassword, readMppeKey, unhideUserPassword } from './hiding.js';
 import { decodeRadius } from './packet.js';
 import {

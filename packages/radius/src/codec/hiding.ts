@@ -9,7 +9,7 @@
  *    of the Access-Request answered and A the Salt, over Key-Length || Key || padding.
  * Temporary plaintext buffers are zeroed before they are released.
  */
-import { fail, ok, type Result } from '@airlock/rsn';
+import { fail, ok, type Result } from '@airlock/bytes';
 import { checkLength, checkSecret, md5 } from './bytes.js';
 import { AUTHENTICATOR_LENGTH } from './constants.js';
 

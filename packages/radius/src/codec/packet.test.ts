@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { hex, runCodecTables } from '@airlock/rsn/testing';
+import { hex, runCodecTables } from '@airlock/bytes/testing';
 import { Attr, RadiusCode } from './constants.js';
 import { decodeRadius, encodeRadius, radiusEncodingLength, type RadiusPacket } from './packet.js';
 import {

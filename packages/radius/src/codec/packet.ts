@@ -4,7 +4,7 @@
  * carried, attribute values are not interpreted. Authenticators are checked by
  * ./authenticator.ts.
  */
-import { fail, ok, type Result } from '@airlock/rsn';
+import { fail, ok, type Result } from '@airlock/bytes';
 import { asBuffer, checkInt, checkLength } from './bytes.js';
 import {
   AUTHENTICATOR_LENGTH,

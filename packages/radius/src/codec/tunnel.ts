@@ -8,7 +8,7 @@
  * (Tunnel-Private-Group-ID §3.6) the first octet is a Tag only when it is 0x01..0x1F;
  * otherwise it is the first octet of the string.
  */
-import { fail, ok, type Result } from '@airlock/rsn';
+import { fail, ok, type Result } from '@airlock/bytes';
 import { asBuffer, checkInt } from './bytes.js';
 import { Attr, TunnelMediumType, TunnelType } from './constants.js';
 import type { RadiusAttribute } from './packet.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { hex, runCodecTables } from '@airlock/rsn/testing';
+import { hex, runCodecTables } from '@airlock/bytes/testing';
 import { Attr, MsAttr, VENDOR_MICROSOFT } from './constants.js';
 import { decodeVendorSpecific, encodeVendorSpecific, findVendorAttribute, parseVendorAttribute, vendorAttribute, type VendorSubAttribute } from './vendor.js';
 import { OPENBSD_MPPE } from './testdata/vectors.js';

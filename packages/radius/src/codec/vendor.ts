@@ -5,7 +5,7 @@
  * length (1 octet, >= 2, counting type and length) and value. Microsoft's (RFC 2548 §2)
  * follow that format; so does every VSA this codec builds.
  */
-import { fail, ok, type Result } from '@airlock/rsn';
+import { fail, ok, type Result } from '@airlock/bytes';
 import { asBuffer, checkInt } from './bytes.js';
 import { Attr, MAX_ATTRIBUTE_VALUE_LENGTH } from './constants.js';
 import type { RadiusAttribute } from './packet.js';

@@ -1,8 +1,8 @@
 /**
  * The one test helper every codec goes through (CONVENTIONS 7; dns-packet's shared codec
  * check, mdlayher's case tables): valid cases, malformed cases, round trips and fast-check
- * properties, registered as node:test suites. Used by the EAPOL, EAPOL-Key, RSNE and Key
- * Data codecs here, and meant for RADIUS and EAP next.
+ * properties, registered as node:test suites. Used by the codecs of packages/rsn (EAPOL,
+ * EAPOL-Key, RSNE, Key Data, EAP), packages/radius and the agent's frame codecs.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -191,15 +191,15 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
       // the rejoins after the restart). The server's histogram, as server_join_*.
       join_p50_ms: round(quantile(rejoinMs, 0.5), 2),
       join_p99_ms: round(quantile(rejoinMs, 0.99), 2),
-      rejoins_timed: rejoinMs.length,
-      server_join_p50_ms: round(histogramQuantile(m, 'airlock_join_duration_seconds', 0.5) * 1000, 2),
-      server_join_p99_ms: round(histogramQuantile(m, 'airlock_join_duration_seconds', 0.99) * 1000, 2),
       auth_cpu_us_per_handshake: round(((m.get('process_cpu_seconds_total') ?? NaN) * 1e6) / (m.get('airlock_handshakes_total{result="success"}') ?? NaN), 1),
       crypto_floor_us_per_handshake: round(floorUs, 1),
       rss_mb: round(auth.rssKb() / 1024),
       // The new process's RSS growth from its start (agents reconnecting) over the stations.
       rss_kb_per_station: round((auth.rssKb() - rssStart) / (m.get('airlock_stations{state="authorized"}') ?? NaN), 2),
       rejoin_s: round(tookS, 2),
+      rejoins_timed: rejoinMs.length,
+      server_join_p50_ms: round(histogramQuantile(m, 'airlock_join_duration_seconds', 0.5) * 1000, 2),
+      server_join_p99_ms: round(histogramQuantile(m, 'airlock_join_duration_seconds', 0.99) * 1000, 2),
       all_authorized: ok,
       handshake_timeouts: m.get('airlock_handshakes_total{result="timeout"}') ?? 0,
       handshake_failures: (m.get('airlock_handshakes_total{result="mic_failure"}') ?? 0) + (m.get('airlock_handshakes_total{result="rejected"}') ?? 0),

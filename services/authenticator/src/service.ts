@@ -8,7 +8,6 @@ import { status } from '@grpc/grpc-js';
 import { Cipher, type AgentMessage, type Hello } from '@airlock/proto';
 import {
   AuthenticatorCore,
-  decodeRsne,
   FairAdmission,
   type Admittable,
   formatMac,
@@ -16,7 +15,6 @@ import {
   macKey,
   parseMac,
   Reason,
-  type BssConfig,
   type CoreEvent,
   type CoreOptions,
   type Effect,
@@ -30,6 +28,7 @@ import {
 import { RadiusClient, RadiusCode, RadiusTimeoutError } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
+import { checkHelloAgent, checkHelloBsses, MAX_RSNE } from './hello-check.js';
 import { RandomPool } from './random-pool.js';
 import { HandshakeSeries } from './status/series.js';
 import { BssPolicy } from './bss-policy.js';
@@ -111,8 +110,6 @@ export function networkPolicies(config: AuthenticatorConfig): Map<string, Networ
   return out;
 }
 
-const MAX_AGENT_ID = 128;
-const MAX_RSNE = 257;
 
 type AccountingEffect = Extract<Effect, { type: 'accounting' }>;
 
@@ -585,43 +582,23 @@ export class AuthenticatorService implements SessionHost {
 
   hello(session: AgentSession, hello: Hello): HelloResult {
     const id = hello.agentId;
-    if (id.length === 0 || id.length > MAX_AGENT_ID) return { ok: false, code: status.INVALID_ARGUMENT, message: `bad Hello: agent_id must be 1..${MAX_AGENT_ID} characters` };
-    // With mTLS the certificate is the identity; the Hello must say the same.
-    if (session.peerIdentity !== undefined && id !== session.peerIdentity) {
-      return { ok: false, code: status.PERMISSION_DENIED, message: `agent_id ${JSON.stringify(id)} does not match the agent's certificate (CN ${JSON.stringify(session.peerIdentity)})` };
-    }
-    if (hello.bsses.length === 0) return { ok: false, code: status.INVALID_ARGUMENT, message: 'bad Hello: the agent announces no BSS' };
+    const agentOk = checkHelloAgent(hello, { peerIdentity: session.peerIdentity, maxBssesPerHello: this.config.agents.maxBssesPerHello });
+    if (!agentOk.ok) return agentOk;
     this.expireClaims();
-    const maxBsses = this.config.agents.maxBssesPerHello;
-    if (hello.bsses.length > maxBsses) return { ok: false, code: status.INVALID_ARGUMENT, message: `bad Hello: ${hello.bsses.length} BSSes announced, at most ${maxBsses} (agents.max_bsses_per_hello)` };
     // In a cluster, the worker holding the agent's stations (also in reconnect grace) serves it.
     const home = this.cluster?.homeOf(id);
     if (home !== undefined) {
       this.cluster!.redirect(session, id, home);
       return { ok: false, code: status.UNAVAILABLE, message: `agent ${id} is served by worker ${home} of this authenticator; reconnect`, redirect: true };
     }
-    const cfgs: BssConfig[] = [];
-    const seen = new Set<string>();
-    for (const [i, b] of hello.bsses.entries()) {
-      const where = `bad Hello: bsses[${i}]`;
-      if (!isMac(b.bssid)) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where}.bssid must be 6 bytes, got ${b.bssid.length}` };
-      const bssid = formatMac(b.bssid);
-      if (b.ssid.length === 0 || b.ssid.length > 32) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): ssid must be 1..32 octets` };
-      if (b.interfaceMac.length !== 0 && b.interfaceMac.length !== 6) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): interface_mac must be 6 bytes` };
-      // A wired port may announce no RSNE: IEEE 802.1X without key management.
-      if (b.rsne.length > MAX_RSNE || (!(b.wired && b.rsne.length === 0) && !decodeRsne(b.rsne).ok)) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): rsne is not a valid RSN element` };
-      const k = macKey(b.bssid);
-      if (seen.has(k)) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where}: BSSID ${bssid} announced twice` };
-      seen.add(k);
-      const refused = this.bssPolicy.refuses(id, k, bssid);
-      if (refused !== undefined) return { ok: false, code: status.PERMISSION_DENIED, message: refused };
-      const network = this.networks.get(b.ssid.toString('hex'));
-      if (network === undefined) return { ok: false, code: status.INVALID_ARGUMENT, message: `${where} (${bssid}): SSID ${JSON.stringify(b.ssid.toString('utf8'))} is not served by this authenticator` };
-      cfgs.push({ bssid: Buffer.from(b.bssid), agentId: id, rsne: Buffer.from(b.rsne), wired: b.wired, interfaceMac: isMac(b.interfaceMac) ? Buffer.from(b.interfaceMac) : undefined, reportsTxStatus: hello.reportsTxStatus, network });
-    }
-    // The first-claim table is bounded (per agent, in total): a Hello that does not fit is refused.
-    const fits = this.bssPolicy.checkClaims(id, [...seen]);
-    if (!fits.ok) return { ok: false, code: status.RESOURCE_EXHAUSTED, message: fits.reason };
+    const checked = checkHelloBsses(hello, {
+      network: (ssidHex) => this.networks.get(ssidHex),
+      refuses: (agentId, k, bssid) => this.bssPolicy.refuses(agentId, k, bssid),
+      claimsFit: (agentId, keys) => this.bssPolicy.checkClaims(agentId, keys),
+    });
+    if (!checked.ok) return checked;
+    const cfgs = checked.bsses;
+    const seen = new Set(checked.keys);
     // A reconnecting agent replaces its old stream (whose BSSes go into grace, just below).
     const old = this.sessions.get(id);
     if (old !== undefined && old !== session) old.fail(status.ABORTED, 'replaced by a newer stream of the same agent');

@@ -23,7 +23,7 @@ class SlowKeyDriver implements Driver {
   overlapping = 0;
   private pending = 0;
 
-  constructor(readonly sim: SimDriver, private readonly refuse: string) {
+  constructor(readonly sim: SimDriver, private readonly refuse: string, private readonly hang = '') {
     this.reportsTxStatus = sim.reportsTxStatus;
   }
 
@@ -47,6 +47,8 @@ class SlowKeyDriver implements Driver {
     this.enter();
     this.pending++;
     return new Promise((resolve, reject) => {
+      // A call that never settles (the agent's command timeout must free the chain).
+      if (formatMac(c.sta) === this.hang) return;
       setTimeout(() => {
         this.pending--;
         if (formatMac(c.sta) === this.refuse) return reject(new Error('key install refused by the test driver'));
@@ -129,6 +131,27 @@ void describe('edge agent with an asynchronous driver', () => {
       assert.equal(driver.overlapping, 0);
       assert.deepEqual(sim.violations, []);
       assert.equal(agent.counters.reconnects, 0, 'the stream stayed up');
+    } finally {
+      await agent.stop();
+      await auth.stop(500);
+    }
+  });
+
+  void it('a driver call that never settles fails after commandTimeoutMs: that station is disconnected, the commands after it are applied', async () => {
+    const auth = await startTestAuthenticator(testConfig());
+    const t = { agentNumber: 3, bsses: 2, stations: STATIONS, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
+    const stations = simStations(t);
+    const hung = formatMac(stations[0].mac);
+    const sim = new SimDriver({ bsses: simBsses(t), stations, behaviour: { joinSpreadMs: 0, rejoinAfterDisconnect: false }, seed: 3 });
+    const driver = new SlowKeyDriver(sim, '', hung);
+    const agent = new EdgeAgent({ agentId: 'ap-3', target: `localhost:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials('ap-3'), commandTimeoutMs: 300 });
+    const disconnected: [string, number][] = [];
+    sim.on('disconnected', (sta: string, reason: number) => disconnected.push([sta, reason]));
+    try {
+      await agent.start();
+      assert.ok(await waitFor(() => sim.authorizedCount() === STATIONS - 1 && disconnected.length === 1, 10_000), `authorized ${sim.authorizedCount()}, disconnected ${JSON.stringify(disconnected)}`);
+      assert.deepEqual(disconnected, [[hung, 2]], 'the station whose key install hung: reason 2 (the key is not in place)');
+      assert.equal(agent.counters.commandsFailed, 1);
     } finally {
       await agent.stop();
       await auth.stop(500);

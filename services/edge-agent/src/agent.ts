@@ -33,6 +33,8 @@ export interface AgentOptions {
    * then push back, instead of this queue growing without bound.
    */
   maxPendingCommands?: number;
+  /** An asynchronous driver call not settled after this long counts as failed (default 10000 ms). */
+  commandTimeoutMs?: number;
   /** Reconnect backoff: first delay, cap (ms); each delay gets +-50% jitter. */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -305,9 +307,22 @@ export class EdgeAgent extends EventEmitter {
       return undefined;
     }
     if (running instanceof Promise) {
-      return running.then(
-        () => this.commandApplied(stream, m, answer),
-        (e: unknown) => this.commandFailed(stream, m, e),
+      // A driver call that never settles (a netlink request lost, a hung ioctl) must not stop
+      // every later command: after commandTimeoutMs it counts as failed (the authenticator
+      // then ends that station's association) and the chain goes on; a late outcome is ignored.
+      const limitMs = this.opts.commandTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limitMs)));
+      return Promise.race([running.then(() => 'done' as const), timedOut]).then(
+        (how) => {
+          clearTimeout(timer);
+          if (how === 'done') this.commandApplied(stream, m, answer);
+          else this.commandFailed(stream, m, new Error(`the driver did not complete ${m.body?.$case ?? 'the command'} within ${limitMs} ms`));
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          this.commandFailed(stream, m, e);
+        },
       );
     }
     this.commandApplied(stream, m, answer);

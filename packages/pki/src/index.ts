@@ -5,3 +5,4 @@ export { writeDevPki, isValidPkiName, subjectCommonName, chainPem, devIssuerName
 export type { DevPkiLayout, DevPkiOptions, PemPaths, PkiFileResult } from './dev-pki.js';
 export { CERTIFICATE_ROLES, roleMark, issuerMark, readRoleMark, verifyRole, serverRoleProblem, commonNameOf } from './roles.js';
 export type { CertificateRole, RoleMark, MarkReading, RoleVerdict } from './roles.js';
+export { readSecretFile, SecretFileError, SECRET_FILE_MAX_BYTES } from './secret-file.js';

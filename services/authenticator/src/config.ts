@@ -3,7 +3,8 @@
 // config/example.yaml documents the same keys for operators (a test keeps the two in step).
 // Defaults for EAPOL retries follow IEEE 802.11-2020 dot11RSNAConfigPairwiseUpdateCount /
 // dot11RSNAConfigGroupUpdateCount and hostapd's timeouts (wpa_auth.c).
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readSecretFile } from '@airlock/pki';
 import { parseDocument, type YAMLError } from 'yaml';
 import { LOG_FORMATS, type LogFormat } from '@airlock/log-limit';
 import { passphraseProblem } from '@airlock/rsn';
@@ -700,24 +701,12 @@ function yamlErrorMessage(e: YAMLError): string {
 /** Environment variables that override configuration keys start with this. */
 export const ENV_PREFIX = 'AIRLOCK__';
 
-/** A file named by a `..._FILE` variable holds one secret: at most this many bytes. */
-const ENV_FILE_MAX_BYTES = 64 * 1024;
-
-/**
- * The value of a `..._FILE` variable's file, as Docker and compose secrets write them: the
- * whole file, less one trailing newline (CRLF too). An error names the variable and the
- * path, never the content.
- */
+/** A `..._FILE` variable's secret (readSecretFile); an error names the variable and the file, never the content. */
 function readEnvFile(name: string, path: string, errors: ConfigError[]): string | undefined {
   try {
-    if (statSync(path).size > ENV_FILE_MAX_BYTES) {
-      errors.push({ path: '', message: `environment variable ${name}: ${path} is larger than ${ENV_FILE_MAX_BYTES} bytes; it should hold one secret` });
-      return undefined;
-    }
-    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    return readSecretFile(path, 'the authenticator');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    errors.push({ path: '', message: `environment variable ${name}: cannot read ${path} (${code})${code === 'EACCES' ? ': make it readable by the user the authenticator runs as' : ''}` });
+    errors.push({ path: '', message: `environment variable ${name}: ${e instanceof Error ? e.message : String(e)}` });
     return undefined;
   }
 }

@@ -30,6 +30,8 @@ const HEALTHY = 4;
 class DelayRelay {
   readonly socket: Socket = createSocket('udp4');
   upstreamPort = 0;
+  /** Datagrams from the client so far (Access-Requests, their retransmissions, accounting). */
+  forwarded = 0;
   /** One upstream socket per client address and port (the client checks the answer's source). */
   private readonly upstream = new Map<string, Socket>();
   private closed = false;
@@ -47,6 +49,7 @@ class DelayRelay {
         this.upstream.set(key, (up = s));
       }
       const to = up;
+      this.forwarded++;
       setTimeout(() => this.closed || to.send(msg, this.upstreamPort, '127.0.0.1'), this.delayMs);
     });
     return (this.socket.address()).port;
@@ -64,7 +67,7 @@ class DelayRelay {
  * does not stop it first), a new station every 5 ms, and an EAP-Response/Identity to every
  * EAP-Request/Identity (nothing else is answered).
  */
-function startFlood(target: string): { raw: RawAgent; stop: () => void; stations: () => number; identities: () => number } {
+function startFlood(target: string): { raw: RawAgent; stop: () => void; leaveAll: () => void; stations: () => number; identities: () => number } {
   const raw = new RawAgent(target, { credentials: agentCredentials('raw-12') });
   const bssids = [1, 2, 3, 4].map((i) => Buffer.from([0x02, 0xf1, 0, 0, 0, i]));
   const rsne = simBssRsne(AKM.IEEE8021X);
@@ -90,7 +93,15 @@ function startFlood(target: string): { raw: RawAgent; stop: () => void; stations
       answered++;
     }
   }, 5);
-  return { raw, stop: () => { clearInterval(timer); raw.close(); }, stations: () => n, identities: () => answered };
+  /** Every flood station leaves (Disassociation, reason 8), the flood stops associating. */
+  const leaveAll = (): void => {
+    clearInterval(timer);
+    for (let i = 1; i <= n; i++) {
+      const sta = Buffer.from([0x02, 0xf2, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 1]);
+      raw.send({ $case: 'stationDisassociated', value: { bssid: bssids[i % bssids.length], sta, reason: 8, deauthentication: false, locallyGenerated: false } });
+    }
+  };
+  return { raw, stop: () => { clearInterval(timer); raw.close(); }, leaveAll, stations: () => n, identities: () => answered };
 }
 
 void describe('RADIUS in-flight slots shared out per agent', () => {
@@ -98,6 +109,8 @@ void describe('RADIUS in-flight slots shared out per agent', () => {
   let relay: DelayRelay;
   const joins: Record<'unloaded' | 'flooded', number> = { unloaded: 0, flooded: 0 };
   let flood: { stations: number; identities: number; requests: number; seconds: number } | undefined;
+  /** Datagrams to the RADIUS path in the 1.5 s after the flood's stations left (and 0.5 s for those in flight). */
+  let afterLeaving = -1;
 
   before(async () => {
     relay = new DelayRelay(DELAY_MS);
@@ -140,6 +153,12 @@ void describe('RADIUS in-flight slots shared out per agent', () => {
       const t0 = performance.now();
       joins.flooded = await join(0x72);
       flood = { stations: f.stations(), identities: f.identities(), requests: (await requests()) - r0, seconds: (performance.now() - t0) / 1000 };
+      // The flood's stations leave while hundreds of their Access-Requests still wait their turn.
+      f.leaveAll();
+      await new Promise((r) => setTimeout(r, 500));
+      const before = relay.forwarded;
+      await new Promise((r) => setTimeout(r, 1500));
+      afterLeaving = relay.forwarded - before;
     } finally {
       f.stop();
     }
@@ -154,6 +173,11 @@ void describe('RADIUS in-flight slots shared out per agent', () => {
     const capacityPerS = (MAX_IN_FLIGHT * 1000) / (2 * DELAY_MS);
     assert.ok(flood !== undefined);
     assert.ok(flood.identities / (flood.seconds + 2) > 2 * capacityPerS, `${flood.identities} identities in ${(flood.seconds + 2).toFixed(1)} s against ${capacityPerS}/s`);
+  });
+
+  void it('the waiting Access-Requests of stations that left go with them: the RADIUS path falls quiet', () => {
+    // Without it, every waiting turn of a gone station would still go out, 40 a second.
+    assert.equal(afterLeaving, 0, `${afterLeaving} datagrams to the RADIUS path after the flood's stations left`);
   });
 
   void it("the healthy agent's stations all join within 2x their unloaded time", () => {

@@ -890,6 +890,9 @@ export class AuthenticatorService implements SessionHost {
     recordReport(this.metrics, r);
     this.stationEvents.report(r);
     switch (r.kind) {
+      case 'station-left':
+        this.forgetRadiusConversation(r.sta);
+        break;
       case 'handshake':
         this.handshakeSeries.record(r.result);
         if (r.result !== 'success' && r.result !== 'aborted') this.recordFailure(r);
@@ -945,7 +948,8 @@ export class AuthenticatorService implements SessionHost {
   private sendAccessRequest(e: Extract<Effect, { type: 'radius-request' }>): void {
     // At most one waiting turn per station: a station that restarted its EAP exchange
     // meanwhile made the waiting request stale (the core waits for the new ref only), so the
-    // new one takes its place in the queue. Waiting turns are bounded by the stations.
+    // new one takes its place in the queue. A station that leaves gives its waiting turn up
+    // (forgetRadiusConversation): waiting turns are bounded by the stations the core holds.
     const key = macKey(e.sta);
     const waiting = this.radiusWaiting.get(key);
     if (waiting !== undefined) {
@@ -955,6 +959,20 @@ export class AuthenticatorService implements SessionHost {
     const turn: RadiusTurn = { e, admitted: false, waitingAdmission: false };
     if (this.radiusTurns.request(turn)) this.startAccessRequest(turn);
     else this.radiusWaiting.set(key, turn);
+  }
+
+  /**
+   * A station the core no longer holds: its waiting Access-Request turn goes (its place in
+   * the queue to the next), and so does the server its conversation was bound to. Without
+   * this, stations that leave mid-EAP (or MACs an agent makes up) would leave entries behind.
+   */
+  private forgetRadiusConversation(sta: Buffer): void {
+    const key = macKey(sta);
+    this.conversationServer.delete(key);
+    const waiting = this.radiusWaiting.get(key);
+    if (waiting === undefined) return;
+    this.radiusWaiting.delete(key);
+    for (const next of this.radiusTurns.withdraw([waiting])) this.startAccessRequest(next);
   }
 
   private startAccessRequest(turn: RadiusTurn): void {
@@ -980,7 +998,8 @@ export class AuthenticatorService implements SessionHost {
         // The server and round trip go to the station's authentication record (explain).
         let outcome: RadiusOutcome = { ...outcomeOf(res.code, res.attributes, res.mppe), server: res.server, rttMs: res.rttMs };
         const holder = e.state !== undefined ? this.conversationServer.get(key) : undefined;
-        if (outcome.outcome === 'challenge') this.conversationServer.set(key, res.server);
+        // An answer that comes after its station left binds nothing (forgetRadiusConversation ran).
+        if (outcome.outcome === 'challenge' && this.core.holds(e.sta)) this.conversationServer.set(key, res.server);
         else this.conversationServer.delete(key);
         if (outcome.outcome === 'reject' && holder !== undefined && holder !== res.server) {
           // Failover split the conversation: the new server never saw its State, so its

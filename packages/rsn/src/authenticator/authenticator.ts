@@ -479,6 +479,11 @@ export class AuthenticatorCore implements PaeContext {
     return out;
   }
 
+  /** Whether the core holds this station (associated, in any state). */
+  holds(sta: Buffer): boolean {
+    return this.stations.has(macKey(sta));
+  }
+
   /** A station's current state, or undefined. */
   station(sta: Buffer): StationView | undefined {
     const st = this.stations.get(macKey(sta));

@@ -94,6 +94,14 @@ void test('ConfigReloader: reloads one at a time (SIGHUP and the Admin API alike
     const s = parsePrometheusText(await metrics.registry.metrics());
     assert.equal(s.get('airlock_config_reloads_total{result="applied"}'), 2);
     assert.equal(s.get('airlock_config_reloads_total{result="rejected"}'), 1);
+
+    // Many requests during a reload cost one more reload, not one each.
+    writeFileSync(file, VALID);
+    order.length = 0;
+    const many = await Promise.all(Array.from({ length: 10 }, (_v, i) => reloader.reload(`operator ${i}`)));
+    assert.deepEqual(order, ['start', 'end', 'start', 'end'], 'the first request, then one reload for the nine that came during it');
+    for (const r of many) assert.equal(r.result, 'applied');
+    assert.equal(parsePrometheusText(await metrics.registry.metrics()).get('airlock_config_reloads_total{result="applied"}'), 4);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

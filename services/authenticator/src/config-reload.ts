@@ -45,12 +45,14 @@ export async function reloadConfigReport(target: ReloadTarget, path: string, by:
 }
 
 /**
- * The reloads of one authenticator, one at a time, from SIGHUP and the Admin API alike (a
- * second one waits for the first: both read the file and apply in turn). Every one counted
- * in airlock_config_reloads_total.
+ * The reloads of one authenticator, one at a time, from SIGHUP and the Admin API alike. A
+ * request during a reload waits for one more reload after it (the file may have changed
+ * meanwhile); further requests meanwhile join that same one, so any number of requests cost
+ * at most two reloads. Every reload is counted in airlock_config_reloads_total.
  */
 export class ConfigReloader {
-  private queue: Promise<unknown> = Promise.resolve();
+  private running: Promise<void> | undefined;
+  private queued: { promise: Promise<ReloadReport>; by: string[] } | undefined;
 
   constructor(
     private readonly target: ReloadTarget,
@@ -60,9 +62,29 @@ export class ConfigReloader {
 
   /** Reloads after any reload in progress; `by` says who asked (logged). */
   reload(by: string): Promise<ReloadReport> {
-    const next = this.queue.then(() => reloadConfigReport(this.target, this.file, by));
-    this.queue = next.catch(() => undefined);
-    return next;
+    if (this.queued !== undefined) {
+      this.queued.by.push(by);
+      return this.queued.promise;
+    }
+    const start = (who: string): Promise<ReloadReport> => {
+      const p = reloadConfigReport(this.target, this.file, who);
+      const settled: Promise<void> = p.then(
+        () => undefined,
+        () => undefined,
+      ).then(() => {
+        if (this.running === settled) this.running = undefined;
+      });
+      this.running = settled;
+      return p;
+    };
+    if (this.running === undefined) return start(by);
+    const waitingBy = [by];
+    const promise = this.running.then(() => {
+      this.queued = undefined;
+      return start(waitingBy.join(', '));
+    });
+    this.queued = { promise, by: waitingBy };
+    return promise;
   }
 }
 

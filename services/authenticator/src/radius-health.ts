@@ -14,6 +14,7 @@
  * returns the line to write. One entry per configured server, nothing else is kept.
  */
 import type { RadiusResultReport } from '@airlock/radius';
+import { truncateText } from '@airlock/log-limit';
 
 /** Longest last-error text kept (it may quote a socket error). */
 const MAX_ERROR_TEXT = 200;
@@ -70,10 +71,6 @@ function dropText(reason: string): string {
     default:
       return reason;
   }
-}
-
-function clip(s: string): string {
-  return s.length <= MAX_ERROR_TEXT ? s : `${s.slice(0, MAX_ERROR_TEXT - 1)}…`;
 }
 
 /** The health of the servers of one RADIUS client (a reload that changes radius makes a new one). */
@@ -156,7 +153,7 @@ export class RadiusHealth {
   }
 
   private error(h: RadiusServerHealth, text: string, nowUnixMs: number): void {
-    h.lastError = clip(text);
+    h.lastError = truncateText(text, MAX_ERROR_TEXT);
     h.lastErrorUnixMs = nowUnixMs;
   }
 }

@@ -253,9 +253,6 @@ export class AuthenticatorService implements SessionHost {
     const client: RadiusClient = new RadiusClient({
       servers: r.servers.map((x) => ({ name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') })),
       timeoutMs: r.timeoutMs,
-      // RFC 5080 §2.2.1's MRT caps the backed-off timeout at 8 s, but never below the first
-      // timeout (radius.timeout_ms may be up to 60 s).
-      maxTimeoutMs: Math.max(8000, r.timeoutMs),
       maxRetransmits: r.maxRetransmits,
       deadAfterMs: r.deadAfterMs,
       probeIntervalMs: r.probeIntervalMs,

@@ -83,7 +83,7 @@ export interface RadiusClientOptions {
   maxRetransmits?: number;
   /** Timeout multiplier per retransmission (default 2). */
   backoff?: number;
-  /** Cap of the backed-off timeout in ms (default 8000). */
+  /** Cap of the backed-off timeout in ms (default 8000, or timeoutMs when larger). */
   maxTimeoutMs?: number;
   /** A server with no answer for this long after the first unanswered transmission is marked dead (default 5000). */
   deadAfterMs?: number;
@@ -293,7 +293,8 @@ export class RadiusClient {
       timeoutMs: opts.timeoutMs ?? DEFAULTS.timeoutMs,
       maxRetransmits: opts.maxRetransmits ?? DEFAULTS.maxRetransmits,
       backoff: opts.backoff ?? DEFAULTS.backoff,
-      maxTimeoutMs: opts.maxTimeoutMs ?? DEFAULTS.maxTimeoutMs,
+      // RFC 5080 §2.2.1's MRT, never below the first timeout.
+      maxTimeoutMs: opts.maxTimeoutMs ?? Math.max(DEFAULTS.maxTimeoutMs, opts.timeoutMs ?? DEFAULTS.timeoutMs),
       deadAfterMs: opts.deadAfterMs ?? DEFAULTS.deadAfterMs,
       probeIntervalMs: opts.probeIntervalMs ?? DEFAULTS.probeIntervalMs,
       maxInFlight: opts.maxInFlight ?? DEFAULTS.maxInFlight,

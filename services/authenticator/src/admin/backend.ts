@@ -147,7 +147,7 @@ export class LocalAdmin implements AdminBackend {
     const now = Date.now();
     const failures = this.service.failures.list(now);
     const goneAgents = this.service.goneAgents.list(now);
-    return { generatedAtUnixMs: Date.now(), agents, bsses, stations: core.phaseCounts(), handshakes: this.service.handshakeSeries.snapshot(), failures, goneAgents, radius: this.service.radiusHealth() };
+    return { generatedAtUnixMs: now, agents, bsses, stations: core.phaseCounts(), handshakes: this.service.handshakeSeries.snapshot(), failures, goneAgents, radius: this.service.radiusHealth() };
   }
 
   rekey(bssid: Buffer): Promise<boolean> {

@@ -16,7 +16,7 @@ import type { StationEvent } from '@airlock/proto';
 import type { Logger } from 'pino';
 import { RateLimitedLog, truncateText } from '@airlock/log-limit';
 import { akmLabel } from '../akm-names.js';
-import { escapeControls } from '../cli/terminal-text.js';
+import { escapeControls } from '@airlock/log-limit';
 import type { EventItem } from './event-journal.js';
 
 /** Where an event goes once allowed: the journal, or the cluster primary; `at` is Unix ms (with a fraction). */

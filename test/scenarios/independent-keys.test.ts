@@ -26,10 +26,6 @@ const PASSPHRASE = 'a passphrase of this test';
 const NONCE = 4 + 1 + 2 + 2 + 8;
 const MIC = NONCE + 32 + 16 + 8 + 8;
 
-function cmpBytes(a: Buffer, b: Buffer): number {
-  return Buffer.compare(a, b);
-}
-
 /** IEEE 802.11-2020 §12.7.1.2 PRF-384 (HMAC-SHA1). */
 function prf384(key: Buffer, label: string, data: Buffer): Buffer {
   const out: Buffer[] = [];
@@ -123,8 +119,8 @@ void describe('a full 4-way handshake against a derivation independent of packag
       assert.ok(m3.subarray(NONCE, NONCE + 32).equals(anonce), 'msg 3/4 repeats the ANonce');
 
       const pmk = pbkdf2Sync(PASSPHRASE, SSID, 4096, 32, 'sha1');
-      const [lowMac, highMac] = cmpBytes(bssid, sta) < 0 ? [bssid, sta] : [sta, bssid];
-      const [lowNonce, highNonce] = cmpBytes(anonce, snonce) < 0 ? [anonce, snonce] : [snonce, anonce];
+      const [lowMac, highMac] = Buffer.compare(bssid, sta) < 0 ? [bssid, sta] : [sta, bssid];
+      const [lowNonce, highNonce] = Buffer.compare(anonce, snonce) < 0 ? [anonce, snonce] : [snonce, anonce];
       const ptk = c.ptk(pmk, 'Pairwise key expansion', Buffer.concat([lowMac, highMac, lowNonce, highNonce]));
       const kck = ptk.subarray(0, 16);
       const tk = ptk.subarray(32, 48);

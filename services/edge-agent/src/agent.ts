@@ -56,7 +56,7 @@ export interface AgentCounters {
   /** Times reading the stream was paused because maxPendingCommands waited for the driver. */
   readPauses: number;
   /** The most commands that ever waited for the driver at once. */
-  maxPendingCommands: number;
+  peakPendingCommands: number;
 }
 
 type AgentBody = NonNullable<AgentMessage['body']>;
@@ -66,9 +66,13 @@ type Stream = SingleStream | BatchStream;
 
 /** The agent side of AgentLink. Emits 'welcome' (sessionId) and 'disconnected' (reason, and the gRPC status when the stream failed with one). */
 export class EdgeAgent extends EventEmitter {
-  readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0, readPauses: 0, maxPendingCommands: 0 };
+  readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0, readPauses: 0, peakPendingCommands: 0 };
   /** Reading the stream is paused: too many commands wait for the driver. */
   private readPaused = false;
+  /** Commands waiting for the driver at which reading pauses (opts.maxPendingCommands). */
+  private get maxPendingCommands(): number {
+    return this.opts.maxPendingCommands ?? 1024;
+  }
   private readonly client: AgentLinkClient;
   private readonly log: Logger;
   /** Failed commands (about stations, so as many as stations can cause): rate-limited per BSS. */
@@ -266,8 +270,8 @@ export class EdgeAgent extends EventEmitter {
     }
     this.commands.push(m);
     const waiting = this.commands.length;
-    if (waiting > this.counters.maxPendingCommands) this.counters.maxPendingCommands = waiting;
-    if (!this.readPaused && waiting >= (this.opts.maxPendingCommands ?? 1024)) {
+    if (waiting > this.counters.peakPendingCommands) this.counters.peakPendingCommands = waiting;
+    if (!this.readPaused && waiting >= this.maxPendingCommands) {
       this.readPaused = true;
       this.counters.readPauses++;
       stream.pause();
@@ -284,7 +288,7 @@ export class EdgeAgent extends EventEmitter {
     this.applying = true;
     while (this.commands.length > 0 && this.stream === stream) {
       const pending = this.applyOne(stream, this.commands.shift()!);
-      if (this.readPaused && this.commands.length <= (this.opts.maxPendingCommands ?? 1024) / 2) {
+      if (this.readPaused && this.commands.length <= this.maxPendingCommands / 2) {
         this.readPaused = false;
         stream.resume();
       }

@@ -214,7 +214,7 @@ export class SimLoad {
    * joinAll times the joins it starts. joinLatencies() returns them.
    */
   watchJoins(): void {
-    this.joinLatencies();
+    this.stopWatch();
     const started = new Map<string, number>();
     const latenciesMs: number[] = [];
     const onAssociated = (sta: string): void => {
@@ -241,11 +241,14 @@ export class SimLoad {
 
   /** The join latencies (ms) timed since watchJoins(), which stops. */
   joinLatencies(): number[] {
+    return this.stopWatch();
+  }
+
+  private stopWatch(): number[] {
     const w = this.joinWatch;
     this.joinWatch = undefined;
-    if (w === undefined) return [];
-    w.off();
-    return w.latenciesMs;
+    w?.off();
+    return w?.latenciesMs ?? [];
   }
 
   /** Authorized stations whose TK on the AP side differs from the station's (must be 0). */

@@ -1,15 +1,37 @@
-// RADIUS client (RFC 2865, RFC 2866, RFC 5080 §2.2.1, RFC 5997): public surface.
+// RADIUS client (RFC 2865, RFC 2866, RFC 3579, RFC 5080 §2.2.1, RFC 5997): public surface.
 export {
   RadiusClient,
-  retransmitTimeout,
+  type AccessDone,
   type AccessRequestOptions,
+  type AccountingDone,
+  type AccountingRequestOptions,
+  type RadiusClientOptions,
+  type RadiusClock,
+  type RadiusServer,
+} from './radius-client.js';
+export {
+  RadiusTransactions,
+  retransmitTimeout,
   type AccessResult,
   type AccountingResult,
   type MppeKeys,
-  type RadiusClientOptions,
+  type OutgoingDatagram,
+  type RadiusAnswer,
+  type RadiusOutcome,
   type RadiusRequestKind,
   type RadiusResultReport,
-  type RadiusServer,
+  type RadiusServerConfig,
   type RadiusServerState,
-} from './radius-client.js';
-export { RadiusClientError, RadiusTimeoutError, type RadiusClientErrorCode } from './errors.js';
+  type RequestOptions,
+  type TransactionEvent,
+  type TransactionOptions,
+} from './radius-transactions.js';
+export { reservedSlots, type RequestOwner } from './fair-queue.js';
+export {
+  failureError,
+  RadiusClientError,
+  RadiusTimeoutError,
+  type RadiusClientErrorCode,
+  type RadiusFailure,
+  type RadiusFailureReason,
+} from './errors.js';

@@ -23,9 +23,9 @@
  * MACs are compared with crypto.timingSafeEqual.
  */
 import type { DecodeErrorCode, Result } from '@airlock/bytes';
-import { asBuffer, checkLength, checkSecret, equalConstantTime, hmacMd5, md5 } from './bytes.js';
+import { asBuffer, checkLength, checkSecret, equalConstantTime, hmacMd5, hmacMd5Parts, md5 } from './bytes.js';
 import { Attr, AUTHENTICATOR_LENGTH, RADIUS_HEADER_LENGTH, RadiusCode } from './constants.js';
-import { decodeRadius, encodeRadius, frameRadius, type AttributeSpan, type RadiusAttribute, type RadiusPacket } from './packet.js';
+import { encodeRadius, encodeRadiusAfter, frameRadius, packetOfFrame, type AttributeSpan, type RadiusAttribute, type RadiusPacket } from './packet.js';
 
 /** Why verifyResponse or verifyRequest refused a packet: a decode error or one of these. */
 export type VerifyErrorCode =
@@ -58,24 +58,31 @@ function refuse(code: VerifyErrorCode, detail: string): { ok: false; error: Veri
   return { ok: false, error: { code, detail } };
 }
 
+const ACCESS_ANSWERS: readonly number[] = [RadiusCode.AccessAccept, RadiusCode.AccessReject, RadiusCode.AccessChallenge];
+// Access-Accept on an authentication port, Accounting-Response on an accounting port (RFC
+// 5997); a verified Access-Reject (a server refusing Status-Server by policy) still proves
+// the server alive.
+const STATUS_ANSWERS: readonly number[] = [RadiusCode.AccessAccept, RadiusCode.AccessReject, RadiusCode.AccountingResponse];
+const ACCOUNTING_ANSWERS: readonly number[] = [RadiusCode.AccountingResponse];
+const DISCONNECT_ANSWERS: readonly number[] = [RadiusCode.DisconnectAck, RadiusCode.DisconnectNak];
+const COA_ANSWERS: readonly number[] = [RadiusCode.CoaAck, RadiusCode.CoaNak];
+const NO_ANSWERS: readonly number[] = [];
+
 /** The response Codes that may answer a request Code (RFC 2865 §4, RFC 2866 §4, RFC 5997 §3-§4, RFC 5176). */
 export function expectedResponseCodes(requestCode: number): readonly number[] {
   switch (requestCode) {
     case RadiusCode.AccessRequest:
-      return [RadiusCode.AccessAccept, RadiusCode.AccessReject, RadiusCode.AccessChallenge];
+      return ACCESS_ANSWERS;
     case RadiusCode.StatusServer:
-      // Access-Accept on an authentication port, Accounting-Response on an accounting port
-      // (RFC 5997); a verified Access-Reject (a server refusing Status-Server by policy)
-      // still proves the server alive.
-      return [RadiusCode.AccessAccept, RadiusCode.AccessReject, RadiusCode.AccountingResponse];
+      return STATUS_ANSWERS;
     case RadiusCode.AccountingRequest:
-      return [RadiusCode.AccountingResponse];
+      return ACCOUNTING_ANSWERS;
     case RadiusCode.DisconnectRequest:
-      return [RadiusCode.DisconnectAck, RadiusCode.DisconnectNak];
+      return DISCONNECT_ANSWERS;
     case RadiusCode.CoaRequest:
-      return [RadiusCode.CoaAck, RadiusCode.CoaNak];
+      return COA_ANSWERS;
     default:
-      return [];
+      return NO_ANSWERS;
   }
 }
 
@@ -86,13 +93,19 @@ function requiresMessageAuthenticator(requestCode: number): boolean {
 
 /**
  * The Message-Authenticator of the first `length` octets of `packet`: HMAC-MD5 over them
- * with `authenticator` in the Authenticator field and every value at `maOffsets` zeroed.
+ * with `authenticator` in the Authenticator field and every value at `maOffsets`
+ * (ascending) zeroed. The HMAC is fed the packet's pieces around those fields, so the
+ * packet is neither copied nor changed.
  */
 function computeMessageAuthenticator(packet: Uint8Array, length: number, authenticator: Uint8Array, maOffsets: readonly number[], secret: Buffer): Buffer {
-  const copy = Buffer.from(packet.subarray(0, length));
-  copy.set(authenticator, 4);
-  for (const off of maOffsets) copy.fill(0, off, off + AUTHENTICATOR_LENGTH);
-  return hmacMd5(secret, copy);
+  const parts: Uint8Array[] = [packet.subarray(0, 4), authenticator];
+  let at = RADIUS_HEADER_LENGTH;
+  for (const off of maOffsets) {
+    parts.push(packet.subarray(at, off), ZERO_AUTHENTICATOR);
+    at = off + AUTHENTICATOR_LENGTH;
+  }
+  parts.push(packet.subarray(at, length));
+  return hmacMd5Parts(secret, parts);
 }
 
 /**
@@ -133,23 +146,24 @@ export function accountingRequestAuthenticator(packet: Uint8Array, secret: Buffe
 }
 
 function rejectMessageAuthenticatorInput(attributes: readonly RadiusAttribute[], what: string): void {
-  if (attributes.some((a) => a.type === Attr.MessageAuthenticator)) {
-    throw new RangeError(`${what}: Message-Authenticator is added by the codec, not passed in attributes`);
+  for (const a of attributes) {
+    if (a.type === Attr.MessageAuthenticator) throw new RangeError(`${what}: Message-Authenticator is added by the codec, not passed in attributes`);
   }
 }
 
+/** Octets of a Message-Authenticator attribute: Type, Length, 16-octet Value. */
+const MA_ATTRIBUTE_LENGTH = 2 + AUTHENTICATOR_LENGTH;
+
 /** Encodes a request whose Message-Authenticator comes first and covers the packet as sent. */
-function buildSignedRequest(code: number, a: { identifier: number; requestAuthenticator: Buffer; attributes: RadiusAttribute[]; secret: Buffer }, what: string): Buffer {
+function buildSignedRequest(code: number, a: { identifier: number; requestAuthenticator: Buffer; attributes: readonly RadiusAttribute[]; secret: Buffer }, what: string): Buffer {
   checkSecret(a.secret);
   checkLength('Request Authenticator', a.requestAuthenticator, AUTHENTICATOR_LENGTH);
   rejectMessageAuthenticatorInput(a.attributes, what);
-  const out = encodeRadius({
-    code,
-    identifier: a.identifier,
-    authenticator: a.requestAuthenticator,
-    attributes: [{ type: Attr.MessageAuthenticator, value: ZERO_AUTHENTICATOR }, ...a.attributes],
-  });
+  const out = encodeRadiusAfter({ code, identifier: a.identifier, authenticator: a.requestAuthenticator, attributes: a.attributes }, MA_ATTRIBUTE_LENGTH);
+  out[RADIUS_HEADER_LENGTH] = Attr.MessageAuthenticator;
+  out[RADIUS_HEADER_LENGTH + 1] = MA_ATTRIBUTE_LENGTH;
   const maOffset = RADIUS_HEADER_LENGTH + 2;
+  out.fill(0, maOffset, maOffset + AUTHENTICATOR_LENGTH);
   hmacMd5(a.secret, out).copy(out, maOffset);
   return out;
 }
@@ -162,7 +176,7 @@ function buildSignedRequest(code: number, a: { identifier: number; requestAuthen
  * RangeError when `attributes` contains a Message-Authenticator, the authenticator is not
  * 16 octets, the secret is empty, or the packet would not encode (encodeRadius).
  */
-export function buildAccessRequest(a: { identifier: number; requestAuthenticator: Buffer; attributes: RadiusAttribute[]; secret: Buffer }): Buffer {
+export function buildAccessRequest(a: { identifier: number; requestAuthenticator: Buffer; attributes: readonly RadiusAttribute[]; secret: Buffer }): Buffer {
   return buildSignedRequest(RadiusCode.AccessRequest, a, 'buildAccessRequest');
 }
 
@@ -170,7 +184,7 @@ export function buildAccessRequest(a: { identifier: number; requestAuthenticator
  * Builds a Status-Server (RFC 5997 §3: Message-Authenticator required), with the
  * Message-Authenticator first as in buildAccessRequest. RangeError as buildAccessRequest.
  */
-export function buildStatusServer(a: { identifier: number; requestAuthenticator: Buffer; attributes: RadiusAttribute[]; secret: Buffer }): Buffer {
+export function buildStatusServer(a: { identifier: number; requestAuthenticator: Buffer; attributes: readonly RadiusAttribute[]; secret: Buffer }): Buffer {
   return buildSignedRequest(RadiusCode.StatusServer, a, 'buildStatusServer');
 }
 
@@ -179,10 +193,10 @@ export function buildStatusServer(a: { identifier: number; requestAuthenticator:
  * §3); read it back from octets 4..20 to verify the response. RangeError on a
  * Message-Authenticator in `attributes`, an empty secret, or a packet that would not encode.
  */
-export function buildAccountingRequest(a: { identifier: number; attributes: RadiusAttribute[]; secret: Buffer }): Buffer {
+export function buildAccountingRequest(a: { identifier: number; attributes: readonly RadiusAttribute[]; secret: Buffer }): Buffer {
   checkSecret(a.secret);
   rejectMessageAuthenticatorInput(a.attributes, 'buildAccountingRequest');
-  const out = encodeRadius({ code: RadiusCode.AccountingRequest, identifier: a.identifier, authenticator: ZERO_AUTHENTICATOR, attributes: a.attributes });
+  const out = encodeRadiusAfter({ code: RadiusCode.AccountingRequest, identifier: a.identifier, authenticator: ZERO_AUTHENTICATOR, attributes: a.attributes }, 0);
   accountingRequestAuthenticator(out, a.secret).copy(out, 4);
   return out;
 }
@@ -206,12 +220,17 @@ export function buildResponse(a: { code: number; identifier: number; requestAuth
 
 /** Checks the Message-Authenticator attributes of a framed packet; undefined when valid or absent-and-optional. */
 function checkMessageAuthenticator(raw: Uint8Array, length: number, spans: readonly AttributeSpan[], authenticator: Uint8Array, secret: Buffer, required: boolean): VerifyError | undefined {
-  const mas = spans.filter((s) => s.type === Attr.MessageAuthenticator);
-  if (mas.length === 0) {
+  let ma: AttributeSpan | undefined;
+  let count = 0;
+  for (const s of spans) {
+    if (s.type !== Attr.MessageAuthenticator) continue;
+    ma ??= s;
+    count++;
+  }
+  if (ma === undefined) {
     return required ? { code: 'missing-message-authenticator', detail: 'no Message-Authenticator (required: RFC 3579 §3.2, BlastRADIUS CVE-2024-3596)' } : undefined;
   }
-  if (mas.length > 1) return { code: 'bad-message-authenticator', detail: `${mas.length} Message-Authenticator attributes` };
-  const ma = mas[0];
+  if (count > 1) return { code: 'bad-message-authenticator', detail: `${count} Message-Authenticator attributes` };
   if (ma.valueLength !== AUTHENTICATOR_LENGTH) return { code: 'bad-message-authenticator', detail: `Message-Authenticator of ${ma.valueLength} octets` };
   const want = computeMessageAuthenticator(raw, length, authenticator, [ma.valueOffset], secret);
   const got = raw.subarray(ma.valueOffset, ma.valueOffset + AUTHENTICATOR_LENGTH);
@@ -227,7 +246,7 @@ function checkMessageAuthenticator(raw: Uint8Array, length: number, spans: reado
  * ('bad-message-authenticator'; also for a duplicate or a wrong length). Octets after
  * Length are padding (RFC 2865 §3) and not covered. Never throws on any `raw`; RangeError
  * only on a caller bug (request authenticator not 16 octets, empty secret). The packet
- * returned is zero-copy over `raw`.
+ * returned is zero-copy over `raw`, which is framed once and never copied.
  */
 export function verifyResponse(raw: Uint8Array, request: SentRequest, secret: Buffer): Result<RadiusPacket, VerifyError> {
   checkSecret(secret);
@@ -243,7 +262,7 @@ export function verifyResponse(raw: Uint8Array, request: SentRequest, secret: Bu
   if (!equalConstantTime(want, raw.subarray(4, RADIUS_HEADER_LENGTH))) return refuse('bad-response-authenticator', 'Response Authenticator does not verify');
   const maError = checkMessageAuthenticator(raw, length, spans, request.authenticator, secret, requiresMessageAuthenticator(request.code));
   if (maError !== undefined) return { ok: false, error: maError };
-  return decodeRadius(raw);
+  return { ok: true, value: packetOfFrame(raw, framed.value) };
 }
 
 /**
@@ -282,5 +301,5 @@ export function verifyRequest(raw: Uint8Array, secret: Buffer, options: { requir
       return refuse('unexpected-code', `Code ${code} is not a request this codec verifies`);
   }
   if (maError !== undefined) return { ok: false, error: maError };
-  return decodeRadius(raw);
+  return { ok: true, value: packetOfFrame(raw, framed.value) };
 }

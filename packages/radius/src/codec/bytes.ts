@@ -23,6 +23,13 @@ export function hmacMd5(key: Uint8Array, data: Uint8Array): Buffer {
   return createHmac('md5', key).update(data).digest();
 }
 
+/** HMAC-MD5 keyed with `key` over the concatenation of `parts` (no joined copy is made). */
+export function hmacMd5Parts(key: Uint8Array, parts: readonly Uint8Array[]): Buffer {
+  const h = createHmac('md5', key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
 /** Constant-time equality of two byte strings; unequal lengths (not secret) compare false at once. */
 export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);

@@ -87,17 +87,22 @@ export function frameRadius(buf: Uint8Array): Result<PacketFrame> {
 export function decodeRadius(buf: Uint8Array): Result<RadiusPacket> {
   const framed = frameRadius(buf);
   if (!framed.ok) return framed;
+  return ok(packetOfFrame(buf, framed.value));
+}
+
+/** The packet `frame` (frameRadius of `buf`) describes; zero-copy views of `buf`, as decodeRadius. */
+export function packetOfFrame(buf: Uint8Array, frame: PacketFrame): RadiusPacket {
   const b = asBuffer(buf);
-  const attributes = framed.value.spans.map((s) => ({
+  const attributes = frame.spans.map((s) => ({
     type: s.type,
     value: b.subarray(s.valueOffset, s.valueOffset + s.valueLength),
   }));
-  return ok({
+  return {
     code: b[0],
     identifier: b[1],
     authenticator: b.subarray(4, RADIUS_HEADER_LENGTH),
     attributes,
-  });
+  };
 }
 
 /** The Length an encoding of `p` has (header plus 2 + value octets per attribute). */
@@ -114,23 +119,33 @@ export function radiusEncodingLength(p: RadiusPacket): number {
  * Identifier or Type is outside one octet.
  */
 export function encodeRadius(p: RadiusPacket): Buffer {
+  return encodeRadiusAfter(p, 0);
+}
+
+/**
+ * encodeRadius with `reserved` octets left (uninitialised) between the header and the
+ * attributes, for an attribute the caller writes there (the signed requests' leading
+ * Message-Authenticator) without copying the attribute list. RangeError as encodeRadius.
+ */
+export function encodeRadiusAfter(p: Omit<RadiusPacket, 'attributes'> & { attributes: readonly RadiusAttribute[] }, reserved: number): Buffer {
   checkInt('RADIUS Code', p.code, 0, 255);
   checkInt('RADIUS Identifier', p.identifier, 0, 255);
   checkLength('RADIUS Authenticator', p.authenticator, AUTHENTICATOR_LENGTH);
+  let length = RADIUS_HEADER_LENGTH + reserved;
   for (const a of p.attributes) {
     checkInt('attribute Type', a.type, 0, 255);
     if (a.value.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
       throw new RangeError(`attribute ${a.type} value of ${a.value.length} octets exceeds ${MAX_ATTRIBUTE_VALUE_LENGTH}`);
     }
+    length += 2 + a.value.length;
   }
-  const length = radiusEncodingLength(p);
   if (length > RADIUS_MAX_LENGTH) throw new RangeError(`RADIUS packet of ${length} octets exceeds ${RADIUS_MAX_LENGTH}`);
   const out = Buffer.allocUnsafe(length);
   out[0] = p.code;
   out[1] = p.identifier;
   out.writeUInt16BE(length, 2);
   out.set(p.authenticator, 4);
-  let off = RADIUS_HEADER_LENGTH;
+  let off = RADIUS_HEADER_LENGTH + reserved;
   for (const a of p.attributes) {
     out[off] = a.type;
     out[off + 1] = a.value.length + 2;

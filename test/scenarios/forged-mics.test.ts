@@ -91,10 +91,14 @@ void describe('forged MICs in msg 4/4 and group msg 2/2', () => {
     assert.equal(disc[0].effect.reason, 15, 'reason 15: 4-way handshake timeout');
     assert.equal(disc[0].t - msg3[n - 1].t, air.core.timing.subsequentTimeoutMs);
     assert.deepEqual(st.disconnects, [15]);
-    assert.equal(await air.metric('airlock_handshakes_total{result="timeout"}'), 1);
+    // Every msg 4/4 came and failed its MIC: the handshake ends as mic_failure, as one whose
+    // msg 2/4s all failed, not as a timeout (nothing went unanswered).
+    assert.equal(await air.metric('airlock_handshakes_total{result="mic_failure"}'), 1);
+    assert.equal(await air.metric('airlock_handshakes_total{result="timeout"}'), 0);
     const history = air.core.history(sta);
     assert.equal(history.length, 1);
-    assert.equal(history[0].result, 'timeout');
+    assert.equal(history[0].result, 'mic_failure');
+    assert.equal(history[0].detail, `msg 3/4 sent ${n} times, every msg 4/4 failed its MIC`);
     assert.equal(history[0].msg3Sent, n);
     assert.equal(history[0].micFailures, n, 'every forged msg 4/4 counted as a MIC failure of the handshake');
     assert.equal(air.core.station(sta), undefined);

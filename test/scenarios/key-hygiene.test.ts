@@ -15,7 +15,7 @@ const BSSID = mac(0xb0, 1);
 
 /** The key-holding parts of the core's private state that these tests look at. */
 interface KeyView {
-  stations: Map<string, { sta: Buffer; PMK: Buffer | undefined; pmkCandidates: Buffer[]; PTK: { kck: Buffer; kek: Buffer; tk: Buffer } | undefined }>;
+  stations: Map<string, { sta: Buffer; PMK: Buffer | undefined; hs: { pmkCandidates: Buffer[] } | undefined; PTK: { kck: Buffer; kek: Buffer; tk: Buffer } | undefined }>;
   bsses: Map<string, { cfg: { bssid: Buffer }; gtk: (Buffer | undefined)[] }>;
   pmksa: { entries: Map<string, { sta: Buffer; pmk: Buffer }> };
 }
@@ -27,7 +27,7 @@ function view(core: AuthenticatorCore): KeyView {
 function stationKeys(air: Air, sta: Buffer): { ptk: Buffer[]; pmk: Buffer[] } {
   const st = [...view(air.core).stations.values()].find((s) => s.sta.equals(sta));
   assert.ok(st !== undefined && st.PTK !== undefined && st.PMK !== undefined, 'the station holds a PTK and a PMK');
-  return { ptk: [st.PTK.kck, st.PTK.kek, st.PTK.tk], pmk: [st.PMK, ...st.pmkCandidates] };
+  return { ptk: [st.PTK.kck, st.PTK.kek, st.PTK.tk], pmk: [st.PMK, ...(st.hs?.pmkCandidates ?? [])] };
 }
 
 function gtkOf(air: Air, bssid: Buffer, keyId: number): Buffer {

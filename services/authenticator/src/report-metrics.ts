@@ -32,6 +32,7 @@ export function recordReport(m: AirlockMetrics, r: Report): void {
     case 'pmksa':
     case 'duplicate-association':
     case 'station-left':
+    case 'agent-expired':
       break; // logged only (a duplicate association is also a frame-dropped report)
     default: {
       const never: never = r;

@@ -4,8 +4,10 @@
  * verifies. Pure: every candidate is passed in; PSKs for SSID variants come lazily from
  * the caller's cache. Only fingerprints leave this module, never keys.
  */
-import { calculateEapolKeyMic, derivePtk, timingSafeEqualBytes, wipe } from '../crypto/index.js';
-import { formatMac } from '../mac.js';
+import { calculateEapolKeyMic, derivePtk, pskFromHex, timingSafeEqualBytes, wipe } from '../crypto/index.js';
+import { formatMac, PAE_GROUP_ADDRESS } from '../mac.js';
+import { isPskAkm } from '../suites.js';
+import type { Association, BssState, Handshake, ReceivedKey } from './records.js';
 import { fingerprint } from './fingerprint.js';
 import type { MicDiagnosis } from './types.js';
 
@@ -117,4 +119,92 @@ export function ssidVariants(ssid: string, otherSsids: string[]): string[] {
   const out = new Set<string>([ssid.trim(), ssid.toLowerCase(), ssid.toUpperCase(), `${ssid} `, `${ssid}\0`, ...otherSsids]);
   out.delete(ssid);
   return [...out].filter((s) => s.length > 0 && Buffer.byteLength(s) <= 32).slice(0, 8);
+}
+
+/**
+ * The core's MIC-failure diagnoser: gathers the candidates for one station (the AAs a split
+ * gets wrong, other stations' PSKs, SSID variants) and runs diagnoseMicFailure, at most
+ * `perSecond` times a second core-wide: a station sending garbage must not make the core
+ * burn CPU on PBKDF2.
+ */
+export class MicDiagnoser {
+  private tokens: number;
+  private refillAt = 0;
+
+  /**
+   * @param psk the PSK for an SSID and passphrase: a copy the diagnoser wipes
+   * @param bsses every BSS of the core (the other BSSes of the agent, the other SSIDs)
+   */
+  constructor(
+    private readonly perSecond: number,
+    private readonly psk: (ssid: Buffer, passphrase: string) => Buffer,
+    private readonly bsses: () => Iterable<BssState>,
+  ) {
+    this.tokens = perSecond;
+  }
+
+  diagnose(st: Association, hs: Handshake, rk: ReceivedKey, now: number): MicDiagnosis | undefined {
+    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.refillAt) / 1000) * this.perSecond);
+    this.refillAt = now;
+    if (this.tokens < 1) return undefined;
+    this.tokens -= 1;
+    const bss = st.bss;
+    const net = bss.cfg.network;
+    const ssid = net.ssid.toString('utf8');
+    const aaCandidates: AaCandidate[] = [];
+    if (bss.cfg.interfaceMac) aaCandidates.push({ aa: bss.cfg.interfaceMac, label: `the interface MAC of agent ${bss.cfg.agentId}` });
+    aaCandidates.push({ aa: PAE_GROUP_ADDRESS, label: 'the PAE group address' });
+    const otherSsids = new Set<string>();
+    for (const other of this.bsses()) {
+      const s = other.cfg.network.ssid.toString('utf8');
+      if (s !== ssid) otherSsids.add(s);
+      if (other === bss || other.cfg.agentId !== bss.cfg.agentId) continue;
+      aaCandidates.push({ aa: other.cfg.bssid, label: `BSSID of another BSS of agent ${bss.cfg.agentId}` });
+      if (other.cfg.interfaceMac) aaCandidates.push({ aa: other.cfg.interfaceMac, label: `an interface MAC of agent ${bss.cfg.agentId}` });
+    }
+    for (const delta of [1, -1, 2, -2]) {
+      const aa = Buffer.from(bss.cfg.bssid);
+      aa[5] = (aa[5] + delta + 256) & 0xff;
+      aaCandidates.push({ aa, label: 'an adjacent BSSID' });
+    }
+    const otherStationPmks: { pmk: Buffer; sta: string }[] = [];
+    for (const [k, list] of net.stationPassphrases) {
+      if (k === st.key) continue;
+      for (const p of list) otherStationPmks.push({ pmk: this.psk(net.ssid, p), sta: formatMac(Buffer.from(k, 'hex')) });
+      if (otherStationPmks.length >= 64) break;
+    }
+    // The PSKs made for the diagnosis are copies: wiped once it is done.
+    const variantPmks: Buffer[] = [];
+    // Under SSID variants: the station's own per-station passphrases too (a network may have
+    // only station_psks), not hex PSKs (they do not depend on the SSID).
+    const variantPassphrases = [...(net.stationPassphrases.get(st.key) ?? []), ...net.passphrases].filter((p) => pskFromHex(p) === undefined);
+    const diagnosis = diagnoseMicFailure({
+      zeroed: rk.zeroed,
+      mic: rk.mic,
+      descriptorVersion: st.descriptorVersion,
+      akm: st.akm,
+      cipher: st.pairwiseCipher,
+      bssid: bss.cfg.bssid,
+      sta: st.sta,
+      anonce: hs.ANonce,
+      snonce: rk.nonce,
+      previousANonces: hs.previousANonces,
+      pmks: hs.pmkCandidates,
+      psk: isPskAkm(st.akm),
+      ssid,
+      aaCandidates,
+      otherStationPmks,
+      ssidVariantPmks: () =>
+        ssidVariants(ssid, [...otherSsids]).flatMap((v) =>
+          variantPassphrases.map((p) => {
+            const pmk = this.psk(Buffer.from(v, 'utf8'), p);
+            variantPmks.push(pmk);
+            return { pmk, ssid: v };
+          }),
+        ),
+    });
+    for (const o of otherStationPmks) wipe(o.pmk);
+    for (const k of variantPmks) wipe(k);
+    return diagnosis;
+  }
 }

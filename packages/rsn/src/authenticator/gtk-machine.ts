@@ -5,8 +5,8 @@
  * handshake, and only then made the transmit key — no station misses group traffic.
  */
 import { wipe } from '../crypto/index.js';
-import type { MachineContext } from './context.js';
-import type { BssState, GtkState, StationState } from './state.js';
+import { report, type Environment } from './environment.js';
+import type { Association, BssState, GtkState } from './records.js';
 
 /** GTK length for the group cipher (CCMP-128/GCMP-128: 16, the 256-bit ciphers: 32). */
 export function gtkLength(groupCipher: number): number {
@@ -14,7 +14,7 @@ export function gtkLength(groupCipher: number): number {
 }
 
 /** Runs one transition of the GTK machine; `stepStation` advances a station's machines. */
-export function stepGtk(ctx: MachineContext, bss: BssState, stepStation: (st: StationState) => void): boolean {
+export function stepGtk(ctx: Environment, bss: BssState, stepStation: (st: Association) => void): boolean {
   const s = bss.gtkState;
   switch (s) {
     case 'GTK_INIT':
@@ -33,14 +33,14 @@ export function stepGtk(ctx: MachineContext, bss: BssState, stepStation: (st: St
 }
 
 /** GTK_INIT entry: the first GTK of the BSS, installed as the transmit key. */
-export function initGtk(ctx: MachineContext, bss: BssState): void {
+export function initGtk(ctx: Environment, bss: BssState): void {
   bss.GN = 1;
   bss.GM = 2;
   bss.gtk[1] = ctx.random(gtkLength(bss.groupCipher));
   bss.gtkState = 'GTK_INIT';
 }
 
-function enter(ctx: MachineContext, bss: BssState, to: GtkState, stepStation: (st: StationState) => void): boolean {
+function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: Association) => void): boolean {
   ctx.trace({ machine: 'GROUP', bssid: bss.cfg.bssid, from: bss.gtkState, to });
   const from = bss.gtkState;
   bss.gtkState = to;
@@ -65,7 +65,7 @@ function enter(ctx: MachineContext, bss: BssState, to: GtkState, stepStation: (s
         }
       }
       bss.GKeyDoneStations += n;
-      ctx.report({ kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'started', stations: n });
+      report(ctx, { kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'started', stations: n });
       for (const st of [...bss.stations]) if (st.GUpdateStationKeys) stepStation(st);
       break;
     }
@@ -73,8 +73,8 @@ function enter(ctx: MachineContext, bss: BssState, to: GtkState, stepStation: (s
       bss.GKeyDoneStations = 0;
       bss.txKeyId = bss.GN;
       ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: Buffer.from(bss.gtk[bss.GN]!), setTx: true, ref: ctx.nextRef(bss) });
-      if (from === 'SETKEYS') ctx.report({ kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
-      if (bss.cfg.network.groupRekeyMs > 0) ctx.schedule(bss, ctx.now + bss.cfg.network.groupRekeyMs);
+      if (from === 'SETKEYS') report(ctx, { kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
+      ctx.setRekeyTimer(bss, bss.cfg.network.groupRekeyMs > 0 ? ctx.now + bss.cfg.network.groupRekeyMs : Infinity);
       break;
     default: {
       const never: never = to;

@@ -3,7 +3,7 @@ export * from './types.js';
 export * from './authenticator.js';
 export { Reason } from './reason-codes.js';
 export { RSNA_MAX_EAPOL_RETRIES } from './replay-window.js';
-export { MAX_AUTH_ROUNDS, type HandshakeRecord, type AuthRecord, type AuthRound, type PtkState, type GroupKeyState, type GtkState } from './state.js';
+export { MAX_AUTH_ROUNDS, type HandshakeRecord, type AuthRecord, type AuthRound, type PtkState, type GroupKeyState, type GtkState } from './records.js';
 export { reasonText, REASON_NAMES } from './reason-names.js';
 export { fingerprint } from './fingerprint.js';
 export type { PmksaEntry } from './pmksa-cache.js';

@@ -7,27 +7,61 @@
  */
 import { computePmkid, timingSafeEqualBytes, wipe } from '../crypto/index.js';
 import { macKey } from '../mac.js';
+import type { Grant } from './records.js';
 
 /** What is remembered of one 802.1X authentication. */
-export interface PmksaEntry {
+export interface PmksaEntry extends Grant {
   sta: Buffer;
   ssid: Buffer;
   pmk: Buffer;
   akm: number;
   expiresAt: number;
-  identity: string;
-  classes: Buffer[];
-  vlanId: number;
-  sessionTimeoutS: number;
-  terminationAction: number;
-  acctMultiSessionId: string;
 }
 
-/** PMKSAs by station and SSID, bounded, least recently used evicted first. */
+/** A PMKSA as it travels between cores: its lifetime is relative, each core has its own clock. */
+export interface SharedPmksa extends Omit<PmksaEntry, 'expiresAt'> {
+  remainingMs: number;
+}
+
+/** What a core reports of its PMKSA cache (CoreOptions.pmksaListener). */
+export interface PmksaListener {
+  cached(entry: SharedPmksa): void;
+  forgotten(sta: Buffer, ssid: Buffer): void;
+}
+
+/**
+ * PMKSAs by station and SSID, bounded, least recently used evicted first. An authenticator
+ * made of several cores (worker processes) keeps one cache: `cache` and `drop` tell the
+ * listener, which the other cores hear as `importShared` and `forget`.
+ */
 export class PmksaCache {
   private readonly entries = new Map<string, PmksaEntry>();
 
-  constructor(private readonly maxEntries = 262144) {}
+  constructor(
+    private readonly maxEntries = 262144,
+    private readonly listener?: PmksaListener,
+  ) {}
+
+  /** Caches this core's PMKSA (the entry's buffers are the cache's own) and tells the listener. */
+  cache(e: PmksaEntry, now: number): void {
+    this.add(e);
+    if (this.listener === undefined) return;
+    const { expiresAt, ...shared } = e;
+    this.listener.cached({ ...shared, pmk: Buffer.from(e.pmk), remainingMs: expiresAt - now });
+  }
+
+  /** Forgets a station's PMKSA here and tells the listener. */
+  drop(sta: Buffer, ssid: Buffer): void {
+    this.forget(sta, ssid);
+    this.listener?.forgotten(sta, ssid);
+  }
+
+  /** Caches a PMKSA another core made (copied); not told back to the listener. */
+  importShared(e: SharedPmksa, now: number): void {
+    if (!(e.remainingMs > 0) || e.pmk.length < 16 || e.sta.length !== 6) return;
+    const { remainingMs, ...rest } = e;
+    this.add({ ...rest, sta: Buffer.from(e.sta), ssid: Buffer.from(e.ssid), pmk: Buffer.from(e.pmk), classes: e.classes.map((c) => Buffer.from(c)), expiresAt: now + remainingMs });
+  }
 
   /** Caches (or replaces) the PMKSA of a station on an SSID. */
   add(e: PmksaEntry): void {
@@ -93,4 +127,16 @@ export class PmksaCache {
 
 function key(sta: Buffer, ssid: Buffer): string {
   return `${macKey(sta)}/${ssid.toString('hex')}`;
+}
+
+/**
+ * The PMKID of msg 1/4 (802.1X AKMs) for a PMK on a BSS. Wired ports: wpa_supplicant's wired
+ * driver derives it with AA = the source address of the EAPOL frame (the agent's interface
+ * MAC) while it uses the BSSID (the PAE group address) as the AA of the PTK; a PMKID made
+ * with the BSSID makes it abort the handshake ("RSN: PMKID mismatch"). So on a wired port:
+ * the interface MAC the agent announced, or no PMKID KDE when it announced none.
+ */
+export function msg1Pmkid(cfg: { bssid: Buffer; wired: boolean; interfaceMac?: Buffer }, sta: Buffer, akm: number, pmk: Buffer): Buffer | undefined {
+  if (!cfg.wired) return computePmkid(pmk, cfg.bssid, sta, akm);
+  return cfg.interfaceMac !== undefined ? computePmkid(pmk, cfg.interfaceMac, sta, akm) : undefined;
 }

@@ -8,37 +8,36 @@
 /** How many recent counters a response may name. */
 export const RSNA_MAX_EAPOL_RETRIES = 4;
 
-/** Replay counters sent to one station, and which of them a response may still carry. */
+/**
+ * Replay counters sent to one station, and which of them a response may still carry. The
+ * counters sent are consecutive, so the window is the last one and a bit per recent counter
+ * (bit i: last - i is outstanding): two small numbers per station, kept for its lifetime.
+ */
 export class ReplayWindow {
-  private last = 0n;
-  private readonly sent: bigint[] = [];
-  private readonly valid: boolean[] = [];
+  private last = 0;
+  private outstanding = 0;
 
   /** Allocates the next counter for a frame about to be sent. */
   next(): bigint {
-    this.last += 1n;
-    this.sent.push(this.last);
-    this.valid.push(true);
-    if (this.sent.length > RSNA_MAX_EAPOL_RETRIES) {
-      this.sent.shift();
-      this.valid.shift();
-    }
-    return this.last;
+    this.last += 1;
+    this.outstanding = ((this.outstanding << 1) | 1) & ((1 << RSNA_MAX_EAPOL_RETRIES) - 1);
+    return BigInt(this.last);
   }
 
   /** The last counter sent (0 before any). */
   get current(): bigint {
-    return this.last;
+    return BigInt(this.last);
   }
 
   /** True when `c` is one of the recent counters and has not been consumed. */
   accepts(c: bigint): boolean {
-    for (let i = 0; i < this.sent.length; i++) if (this.sent[i] === c) return this.valid[i] === true;
-    return false;
+    const age = this.last - Number(c);
+    if (!(age >= 0 && age < RSNA_MAX_EAPOL_RETRIES)) return false;
+    return ((this.outstanding >> age) & 1) === 1;
   }
 
   /** Consumes every outstanding counter: later copies of answers are replays. */
   invalidateAll(): void {
-    this.valid.fill(false);
+    this.outstanding = 0;
   }
 }

@@ -2,7 +2,7 @@
  * Inputs and outputs of the authenticator core (sans-I/O): events in, effects out, plus
  * the next deadline. Names follow IEEE 802.11-2020 §12.7 and hostapd's wpa_auth.c.
  */
-import type { AuthRecord, HandshakeRecord } from './state.js';
+import type { AuthRecord, HandshakeRecord } from './records.js';
 
 /** Key-exchange timing (dot11RSNAConfig* and hostapd's EAPOL-Key timeouts), in ms. */
 export interface CoreTiming {
@@ -162,7 +162,7 @@ export type Effect =
     }
   | {
       type: 'accounting';
-      kind: 'start' | 'stop';
+      kind: 'start' | 'interim' | 'stop';
       bssid: Buffer;
       sta: Buffer;
       agentId: string;
@@ -174,7 +174,7 @@ export type Effect =
       akm: number;
       pairwiseCipher: number;
       groupCipher: number;
-      /** Seconds since the session started (stop). */
+      /** Seconds since the session started (interim, stop). */
       sessionTimeS: number;
       terminateCause: number;
     }
@@ -197,7 +197,9 @@ export type Report =
    * went, a roam); `initiator` who ended it; `detail` in words, with a failed handshake's cause.
    */
   | { kind: 'station-left'; bssid: Buffer; sta: Buffer; agentId: string; akm: number; reason: number; initiator: 'station' | 'agent' | 'authenticator'; detail: string; wasAuthorized: boolean; handshake: Readonly<HandshakeRecord> | undefined }
-  | { kind: 'pmksa'; bssid: Buffer; sta: Buffer; event: 'cached' | 'used' | 'expired' };
+  | { kind: 'pmksa'; bssid: Buffer; sta: Buffer; event: 'cached' | 'used' | 'expired' }
+  /** The agent did not return within its reconnect grace period: its BSSes (and their stations) are gone. */
+  | { kind: 'agent-expired'; agentId: string; bssids: Buffer[] };
 
 /** Named causes of an invalid msg 2/4 MIC. */
 export type MicFailureCause =

@@ -1,6 +1,10 @@
 /**
- * Per-station and per-BSS state of the authenticator. Field names follow the state
- * machine variables of IEEE 802.11-2020 §12.7.10 (and hostapd's wpa_auth_i.h).
+ * The records of the authenticator core, sized by how long they live (as hostapd splits
+ * wpa_state_machine from eapol_state_machine): a BSS; a small Association kept while a
+ * station is associated, idle or not; and two transient records made when needed and
+ * dropped (their keys wiped) when done: the Handshake of one 4-way handshake, and the
+ * EapConversation of one IEEE 802.1X authentication. Field names follow the state machine
+ * variables of IEEE 802.11-2020 §12.7.10 and IEEE 802.1X-2004 §8.2.
  */
 import type { PtkKeys } from '../crypto/index.js';
 import type { ReplayWindow } from './replay-window.js';
@@ -124,17 +128,74 @@ export interface BssState extends TimerTarget {
   txKeyId: 1 | 2;
   GTKReKey: boolean;
   GKeyDoneStations: number;
-  stations: Set<StationState>;
+  stations: Set<Association>;
   /** Of them, not yet authorized (phase associated or authenticating). */
   pending: number;
   /** The serving agent is gone (reconnect grace): timers and GTK rekeys wait for it. */
   detached: boolean;
   /** A timer of this BSS came due while detached; it fires on attach. */
   deferred: boolean;
+  /** Reconnect grace: when the detached BSS is given up (Infinity while attached). */
+  graceEndsAt: number;
+  /** When its GTK rekey is due (Infinity: none); its deadline is the earlier of the two. */
+  rekeyAt: number;
 }
 
-/** Per-station state: the PTK and group key machines of one association. */
-export interface StationState extends TimerTarget {
+/**
+ * One-shot inputs of the machines (IEEE 802.11-2020 §12.7.10 and IEEE 802.1X-2004 §8.2
+ * variables that an event sets and a transition consumes), as bits of Association.sig.
+ */
+export const Sig = {
+  // WPA_PTK
+  Init: 1 << 0,
+  AuthenticationRequest: 1 << 1,
+  ReAuthenticationRequest: 1 << 2,
+  DeauthenticationRequest: 1 << 3,
+  Disconnect: 1 << 4,
+  PTKRequest: 1 << 5,
+  TimeoutEvt: 1 << 6,
+  EAPOLKeyReceived: 1 << 7,
+  EAPOLKeyPairwise: 1 << 8,
+  MICVerified: 1 << 9,
+  // Authenticator PAE
+  eapolStart: 1 << 10,
+  eapolLogoff: 1 << 11,
+  reAuthenticate: 1 << 12,
+  eapRestart: 1 << 13,
+  /** EAP succeeded (or a PMKSA was found) and the PMK is available: hostapd's keyRun. */
+  keyRun: 1 << 14,
+  /** The disconnect after EAP-Failure is pending (at paeTimeoutAt). */
+  failurePending: 1 << 15,
+} as const;
+
+/** What an IEEE 802.1X authentication granted (an Access-Accept, or the PMKSA it left). */
+export interface Grant {
+  identity: string;
+  /** Class attributes, echoed in accounting. */
+  classes: Buffer[];
+  vlanId: number;
+  sessionTimeoutS: number;
+  terminationAction: number;
+  acctMultiSessionId: string;
+}
+
+/**
+ * A station's grant, kept with the association for accounting, reauthentication and the
+ * PMKSA. PSK stations have none.
+ */
+export interface Authorization extends Grant {
+  /** PMKID of the PMKSA (msg 1/4 carries it). */
+  pmkid: Buffer | undefined;
+  /** The authentication, as `explain` shows it. */
+  record: AuthRecord;
+}
+
+/**
+ * A station's association: what stays while it is associated, idle for hours or in the
+ * middle of a handshake. Transient state lives in `hs` and `eap`, present only while a
+ * 4-way handshake or an EAP conversation runs.
+ */
+export interface Association extends TimerTarget {
   kind: 'sta';
   sta: Buffer;
   key: string;
@@ -145,45 +206,35 @@ export interface StationState extends TimerTarget {
   descriptorVersion: 2 | 3;
   associatedAt: number;
   phase: StationPhase | undefined;
+  /** Bits of Sig. */
+  sig: number;
   /** A timer came due while its BSS was detached; it fires on attach. */
   deferred: boolean;
-  /** Holds one of the maxHandshakesInFlight slots / waits in the admission queue. */
+  /** Holds one of the handshake slots / waits in the admission queue (handshake-admission.ts). */
   admitted: boolean;
   waitingAdmission: boolean;
   /** EAPOL token bucket (CoreOptions.eapolRate): tokens left, and when they were counted. */
   eapolTokens: number;
   eapolTokensAt: number;
 
-  // WPA_PTK machine (§12.7.10.2)
+  // WPA_PTK machine (§12.7.10.2): the part that outlives a handshake
   ptkState: PtkState;
-  Init: boolean;
-  AuthenticationRequest: boolean;
-  ReAuthenticationRequest: boolean;
-  DeauthenticationRequest: boolean;
-  Disconnect: boolean;
   disconnectReason: number;
-  EAPOLKeyReceived: boolean;
-  EAPOLKeyPairwise: boolean;
-  EAPOLKeyRequest: boolean;
-  MICVerified: boolean;
-  TimeoutEvt: boolean;
-  TimeoutCtr: number;
-  PTKRequest: boolean;
-  ANonce: Buffer;
-  previousANonces: Buffer[];
-  SNonce: Buffer | undefined;
   PMK: Buffer | undefined;
-  pmkCandidates: Buffer[];
   PTK: PtkKeys | undefined;
   PTK_valid: boolean;
   replay: ReplayWindow;
+  /** Replay counter of the last accepted EAPOL-Key request from the station (-1: none). */
+  lastRequestCounter: number;
+  /** The running 4-way handshake. */
+  hs: Handshake | undefined;
+  /**
+   * The ANonce of the last finished handshake, as a latin1 string (half the memory of a
+   * Buffer): a late answer to it during a PTK rekey is diagnosed as a stale ANonce.
+   */
+  lastANonce: string | undefined;
+  /** The EAPOL-Key frame being processed (one machine run). */
   received: ReceivedKey | undefined;
-  /** TX status of the first transmission is pending (shortens the first timeout). */
-  firstTxRef: number | undefined;
-  /** When the last EAPOL-Key frame of the 4-way handshake was sent (admission round trip). */
-  keySentAt: number;
-  /** Replay counter of the last accepted EAPOL-Key request from the station. */
-  lastRequestCounter: bigint;
 
   // WPA_PTK_GROUP machine (§12.7.10.3)
   groupState: GroupKeyState;
@@ -197,24 +248,52 @@ export interface StationState extends TimerTarget {
   portRef: number | undefined;
   portAuthorized: boolean;
 
-  handshake: HandshakeRecord | undefined;
+  /** The current or last handshake, as `explain` shows it. */
+  record: HandshakeRecord | undefined;
 
   // Timers as data: the station's heap deadline is the earliest of these.
   /** EAPOL-Key retransmission (PTK and group key machines). */
   keyTimeoutAt: number;
-  /** EAP retransmission, failure-disconnect delay. */
+  /** EAP retransmission, failure-disconnect delay, quietWhile. */
   paeTimeoutAt: number;
   /** Session-Timeout: reauthenticate or disconnect. */
   sessionEndAt: number;
+  /** Next accounting Interim-Update. */
+  interimAt: number;
 
-  // IEEE 802.1X (§8.2.2 variables), for 802.1X AKMs
+  // IEEE 802.1X (802.1X AKMs and ports without key management)
   paeState: PaeState;
+  /** The running EAP conversation. */
+  eap: EapConversation | undefined;
+  /** Identifier of the last EAP-Request sent (RFC 3748 §4.1: the next one differs). */
+  lastEapId: number;
+  authz: Authorization | undefined;
+
+  // Accounting
+  acctSessionId: string;
+  acctStartedAt: number | undefined;
+  /** Acct-Terminate-Cause for the accounting stop when the core disconnects the station. */
+  terminateCause: number;
+}
+
+/** One 4-way handshake: made at AUTHENTICATION2, dropped (keys wiped) when it ends. */
+export interface Handshake {
+  ANonce: Buffer;
+  /** ANonces of earlier handshakes of this association (MIC-failure diagnosis: stale ANonce). */
+  previousANonces: Buffer[];
+  SNonce: Buffer | undefined;
+  /** The PMKs to try against msg 2/4 (PSKs, or the 802.1X PMK): the station's own copies. */
+  pmkCandidates: Buffer[];
+  TimeoutCtr: number;
+  /** TX status of the first transmission is pending (shortens the first timeout). */
+  firstTxRef: number | undefined;
+  /** When the last EAPOL-Key frame was sent (admission round trip). */
+  keySentAt: number;
+}
+
+/** One IEEE 802.1X authentication in progress (Backend Authentication state machine). */
+export interface EapConversation {
   backendState: BackendState;
-  portEnabled: boolean;
-  eapolStart: boolean;
-  eapolLogoff: boolean;
-  reAuthenticate: boolean;
-  eapRestart: boolean;
   reAuthCount: number;
   /** An EAP-Response from the station waits in eapResp. */
   eapolEap: boolean;
@@ -232,28 +311,14 @@ export interface StationState extends TimerTarget {
   authFail: boolean;
   authTimeout: boolean;
   aWhileExpired: boolean;
-  /** EAP succeeded and the PMK is available (hostapd's keyRun / keyAvailable). */
-  keyRun: boolean;
   reqCount: number;
-  eapIdCounter: number;
   identity: string | undefined;
   radiusState: Buffer | undefined;
   radiusRef: number | undefined;
-  /** The disconnect after EAP-Failure is pending (at paeTimeoutAt). */
-  failurePending: boolean;
-
-  // Authorization from RADIUS (or the PMKSA) and accounting
-  sessionTimeoutS: number;
-  terminationAction: number;
-  vlanId: number;
-  classes: Buffer[];
-  acctSessionId: string;
-  acctMultiSessionId: string;
-  acctStartedAt: number | undefined;
-  /** PMKID of the PMKSA this handshake uses (802.1X AKMs: sent in msg 1/4). */
-  pmkid: Buffer | undefined;
-  /** Acct-Terminate-Cause for the accounting stop when the core disconnects the station. */
-  terminateCause: number;
-  /** The current (or last) 802.1X authentication; handshake records refer to it. */
-  auth: AuthRecord | undefined;
+  /** The PMK of an Access-Accept (the first 32 octets of the MSK), until AUTHENTICATED. */
+  pmk: Buffer | undefined;
+  /** What the Access-Accept granted, until AUTHENTICATED makes it the association's. */
+  granted: Grant | undefined;
+  /** The authentication, as `explain` shows it. */
+  record: AuthRecord;
 }

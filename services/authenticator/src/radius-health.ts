@@ -1,19 +1,22 @@
 /**
  * The health of each configured RADIUS server as the authenticator's client sees it (issue
  * 14; RFC 5080 §2.2.1 retransmission, RFC 5997 Status-Server): alive or dead and since when,
- * round-trip times (the last one, and smoothed as TCP does, RFC 6298 §2: SRTT += (R - SRTT)/8),
- * the last error, and the requests that went unanswered.
+ * round-trip times (the last one, and smoothed as TCP does, RFC 6298 §2), the last error,
+ * and the requests that went unanswered.
  *
- * It logs state changes only. An unreachable server costs one warn line when the client marks
- * it dead and one info line when it answers again; every unanswered request in between is a
- * counter (airlock_radius_requests_total{code="timeout"}, airlock_radius_unanswered_total), not
- * a line, so a dead server no longer fills the log with one line per station (issue 14: 235
- * lines in 4 minutes).
+ * The client keeps the state (RadiusClient.serverStates(): alive, since, RTTs, timeouts,
+ * requests in flight, what went unanswered while dead); this file adds only what an operator
+ * reads and the client has no use for: the address, the last error in words, and the lines
+ * to log. It logs state changes only. An unreachable server costs one warn line when the
+ * client marks it dead and one info line when it answers again; every unanswered request in
+ * between is a counter (airlock_radius_requests_total{code="timeout"},
+ * airlock_radius_unanswered_total), not a line, so a dead server no longer fills the log
+ * with one line per station (issue 14: 235 lines in 4 minutes).
  *
- * Pure: fed with the RADIUS client's hooks and the wall clock (Unix ms) by the service, it
- * returns the line to write. One entry per configured server, nothing else is kept.
+ * Pure: fed with the RADIUS client's hooks and state and the wall clock (Unix ms) by the
+ * service, it returns the line to write. One entry per configured server, nothing else.
  */
-import type { RadiusResultReport } from '@airlock/radius';
+import type { RadiusResultReport, RadiusServerState } from '@airlock/radius';
 import { truncateText } from '@airlock/log-limit';
 
 /** Longest last-error text kept (it may quote a socket error). */
@@ -37,7 +40,7 @@ export interface RadiusServerHealth {
   lastErrorUnixMs?: number;
   /** Requests to it that got no answer (all retransmissions), since the client started. */
   timeouts: number;
-  /** Requests waiting on it now (the client's count; filled in by the service). */
+  /** Requests waiting on it now. */
   inFlight: number;
 }
 
@@ -53,11 +56,11 @@ export const DEAD_MESSAGE = 'RADIUS server marked dead (no answer); Status-Serve
 /** The log message when a dead server answers again. */
 export const ALIVE_MESSAGE = 'RADIUS server answers again';
 
+/** What the client does not keep: where the server is, and its last problem in words. */
 interface Entry {
-  readonly health: RadiusServerHealth;
-  /** Unanswered requests and probes since it was marked dead. */
-  deadTimeouts: number;
-  deadProbes: number;
+  readonly address: string;
+  lastError?: string;
+  lastErrorUnixMs?: number;
 }
 
 /** Why a response was dropped, in words an operator can act on. */
@@ -77,41 +80,27 @@ function dropText(reason: string): string {
 export class RadiusHealth {
   private readonly entries = new Map<string, Entry>();
 
-  /** `servers` in priority order; all start alive (as the client does) at `nowUnixMs`. */
-  constructor(servers: readonly { name: string; host: string; authPort: number }[], nowUnixMs: number) {
+  /** `servers` in priority order. */
+  constructor(servers: readonly { name: string; host: string; authPort: number }[]) {
     for (const s of servers) {
       const address = s.host.includes(':') ? `[${s.host}]:${s.authPort}` : `${s.host}:${s.authPort}`;
-      this.entries.set(s.name, { health: { name: s.name, address, alive: true, sinceUnixMs: nowUnixMs, timeouts: 0, inFlight: 0 }, deadTimeouts: 0, deadProbes: 0 });
+      this.entries.set(s.name, { address });
     }
   }
 
-  /** The client's report of one answer, timeout or dropped datagram (its onResult hook). */
+  /** The client's report of one answer, timeout or dropped datagram (its onResult hook): the last error. */
   onResult(r: RadiusResultReport, nowUnixMs: number): void {
     const e = this.entries.get(r.server);
-    if (e === undefined) return;
-    const h = e.health;
-    if (typeof r.code === 'number') {
-      if (r.rttMs === undefined) return;
-      h.lastRttMs = r.rttMs;
-      h.srttMs = h.srttMs === undefined ? r.rttMs : h.srttMs + (r.rttMs - h.srttMs) / 8;
-      return;
-    }
+    if (e === undefined || typeof r.code === 'number') return;
     if (r.code === 'timeout') {
-      if (r.kind === 'status') {
-        if (!h.alive) e.deadProbes++;
-        this.error(h, 'Status-Server probe not answered', nowUnixMs);
-        return;
-      }
-      h.timeouts++;
-      if (!h.alive) e.deadTimeouts++;
-      this.error(h, `no answer to an ${r.kind === 'accounting' ? 'Accounting' : 'Access'}-Request (every retransmission)`, nowUnixMs);
+      this.error(e, r.kind === 'status' ? 'Status-Server probe not answered' : `no answer to an ${r.kind === 'accounting' ? 'Accounting' : 'Access'}-Request (every retransmission)`, nowUnixMs);
       return;
     }
     // A dropped datagram. An unknown Identifier is most often a late answer to a request
     // already answered or given up (a retransmission crossed its answer): not a problem.
     if (r.reason === 'unknown-id') return;
     const from = r.source === undefined ? '' : ` from ${r.source.address}:${r.source.port}`;
-    this.error(h, `response dropped: ${dropText(r.reason ?? 'invalid')}${from}`, nowUnixMs);
+    this.error(e, `response dropped: ${dropText(r.reason ?? 'invalid')}${from}`, nowUnixMs);
   }
 
   /** A socket error or failed send towards `server` (the client's onSocketError hook). */
@@ -119,42 +108,50 @@ export class RadiusHealth {
     const e = this.entries.get(server);
     if (e === undefined) return;
     const code = (err as NodeJS.ErrnoException).code;
-    this.error(e.health, `socket: ${code ?? err.message}`, nowUnixMs);
+    this.error(e, `socket: ${code ?? err.message}`, nowUnixMs);
   }
 
-  /** The client marked `server` dead or alive (its onServerState hook): the line to log, once per change. */
-  onState(server: string, alive: boolean, nowUnixMs: number): HealthLine | undefined {
+  /**
+   * The client marked `server` dead or alive (its onServerState hook; `previousForMs`: how
+   * long it was in the other state): the line to log. `states` is the client's, just after.
+   */
+  onState(server: string, alive: boolean, previousForMs: number, states: readonly RadiusServerState[]): HealthLine | undefined {
     const e = this.entries.get(server);
-    if (e === undefined || e.health.alive === alive) return undefined;
-    const h = e.health;
-    const wasSince = h.sinceUnixMs;
-    h.alive = alive;
-    h.sinceUnixMs = nowUnixMs;
-    const aliveServers = [...this.entries.values()].filter((x) => x.health.alive).length;
+    const state = states.find((s) => s.name === server);
+    if (e === undefined || state === undefined) return undefined;
+    const aliveServers = states.filter((s) => s.alive).length;
     if (!alive) {
-      e.deadTimeouts = 0;
-      e.deadProbes = 0;
-      return {
-        level: 'warn',
-        msg: DEAD_MESSAGE,
-        fields: { server, address: h.address, lastError: h.lastError, aliveServers, servers: this.entries.size },
-      };
+      return { level: 'warn', msg: DEAD_MESSAGE, fields: { server, address: e.address, lastError: e.lastError, aliveServers, servers: states.length } };
     }
+    const unanswered = state.unansweredWhileDead;
     return {
       level: 'info',
       msg: ALIVE_MESSAGE,
-      fields: { server, address: h.address, deadForS: Math.round((nowUnixMs - wasSince) / 100) / 10, unansweredRequests: e.deadTimeouts, unansweredProbes: e.deadProbes, aliveServers, servers: this.entries.size },
+      fields: { server, address: e.address, deadForS: Math.round(previousForMs / 100) / 10, unansweredRequests: unanswered.requests, unansweredProbes: unanswered.probes, aliveServers, servers: states.length },
     };
   }
 
-  /** Every server in priority order, with `inFlight` from the client (by name). */
-  snapshot(inFlight: (name: string) => number = () => 0): RadiusServerHealth[] {
-    return [...this.entries.values()].map((e) => ({ ...e.health, inFlight: inFlight(e.health.name) }));
+  /** Every server of the client's `states` in priority order; `wallMs` turns the client's clock into Unix ms. */
+  snapshot(states: readonly RadiusServerState[], wallMs: (clientMs: number) => number): RadiusServerHealth[] {
+    return states.map((s) => {
+      const e = this.entries.get(s.name);
+      return {
+        name: s.name,
+        address: e?.address ?? '',
+        alive: s.alive,
+        sinceUnixMs: wallMs(s.sinceMs),
+        ...(s.lastRttMs !== undefined ? { lastRttMs: s.lastRttMs } : {}),
+        ...(s.srttMs !== undefined ? { srttMs: s.srttMs } : {}),
+        ...(e?.lastError !== undefined ? { lastError: e.lastError, lastErrorUnixMs: e.lastErrorUnixMs } : {}),
+        timeouts: s.timeouts,
+        inFlight: s.inFlight,
+      };
+    });
   }
 
-  private error(h: RadiusServerHealth, text: string, nowUnixMs: number): void {
-    h.lastError = truncateText(text, MAX_ERROR_TEXT);
-    h.lastErrorUnixMs = nowUnixMs;
+  private error(e: Entry, text: string, nowUnixMs: number): void {
+    e.lastError = truncateText(text, MAX_ERROR_TEXT);
+    e.lastErrorUnixMs = nowUnixMs;
   }
 }
 

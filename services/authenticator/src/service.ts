@@ -8,8 +8,6 @@ import { status } from '@grpc/grpc-js';
 import { Cipher, type AgentMessage, type Hello } from '@airlock/proto';
 import {
   AuthenticatorCore,
-  FairAdmission,
-  type Admittable,
   formatMac,
   isMac,
   macKey,
@@ -25,7 +23,7 @@ import {
   type Report,
   type StationEntryView,
 } from '@airlock/rsn';
-import { RadiusClient, RadiusCode, RadiusTimeoutError } from '@airlock/radius';
+import { RadiusClient, RadiusCode, RadiusTimeoutError, type AccessOutcome } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
 import { checkHelloAgent, checkHelloBsses, MAX_RSNE } from './hello-check.js';
@@ -169,19 +167,15 @@ export class AuthenticatorService implements SessionHost {
   }
   private stopped = false;
   private radius: RadiusClient | undefined;
+  /** Clients replaced by a reload, finishing their requests (ticked by the one timer until they are idle). */
+  private readonly retiringRadius = new Set<RadiusClient>();
   /** The health of each RADIUS client's servers (radius-health.ts): state changes are logged there, not per request. */
   private readonly radiusHealthOf = new WeakMap<RadiusClient, RadiusHealth>();
-  /** Turns at the RADIUS client's in-flight slots, per agent and per BSS (sendAccessRequest). */
-  /** The waiting turn of each station (by macKey), at most one. */
-  private readonly radiusWaiting = new Map<string, RadiusTurn>();
-  private readonly radiusTurns = new FairAdmission<RadiusTurn>(() => this.config.radius.maxInFlight, (t) => ({ agent: t.e.agentId, bss: macKey(t.e.bssid) }));
   private readonly random: (n: number) => Buffer;
   private nas: NasIdentity;
   private readonly acctSessions = new Map<string, AcctSession>();
   private interimTimer: NodeJS.Timeout | undefined;
   private readonly acctPending = new Set<Promise<void>>();
-  /** The RADIUS server holding each station's EAP conversation (its State), by macKey. */
-  private readonly conversationServer = new Map<string, string>();
   private readonly cluster: ClusterLink | undefined;
   /** Handshake outcomes over the last minutes (the status page). */
   readonly handshakeSeries = new HandshakeSeries();
@@ -246,10 +240,14 @@ export class AuthenticatorService implements SessionHost {
     });
   }
 
-  /** A RADIUS client for `r` (undefined without servers); not started. */
+  /**
+   * A RADIUS client for `r` (undefined without servers); not started. It runs on the core's
+   * clock and is ticked by the service's one timer (armTimer): its retransmissions, failover
+   * and Status-Server probes are deadlines of the client, not timers of their own.
+   */
   private makeRadiusClient(r: AuthenticatorConfig['radius']): RadiusClient | undefined {
     if (r.servers.length === 0) return undefined;
-    const health = new RadiusHealth(r.servers, Date.now());
+    const health = new RadiusHealth(r.servers);
     const client: RadiusClient = new RadiusClient({
       servers: r.servers.map((x) => ({ name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') })),
       timeoutMs: r.timeoutMs,
@@ -258,6 +256,7 @@ export class AuthenticatorService implements SessionHost {
       probeIntervalMs: r.probeIntervalMs,
       maxInFlight: r.maxInFlight,
       random: this.random,
+      clock: { now: () => this.now(), wake: () => this.armTimer() },
       onResult: (res) => {
         health.onResult(res, Date.now());
         // Status-Server probes are not requests of stations: label them apart.
@@ -277,13 +276,13 @@ export class AuthenticatorService implements SessionHost {
         }
       },
       onSocketError: (err, server) => health.onSocketError(server, err, Date.now()),
-      onServerState: (server, alive) => {
-        const line = health.onState(server, alive, Date.now());
+      onServerState: (server, alive, previousForMs) => {
         // A client replaced by a reload finishes its requests in flight: what it still
         // finds out about its servers is not the state of the configured ones.
         if (client !== this.radius) return;
         this.metrics.radiusServerUp.set({ server }, alive ? 1 : 0);
         // One line per change of state (radius-health.ts); the requests in between are counted.
+        const line = health.onState(server, alive, previousForMs, client.serverStates());
         if (line !== undefined) this.log[line.level](line.fields, line.msg);
       },
     });
@@ -323,9 +322,9 @@ export class AuthenticatorService implements SessionHost {
       this.radius = fresh;
       this.showRadiusServers();
       this.nas = { identifier: next.radius.nasIdentifier, ipAddress: next.radius.nasIpAddress };
-      // Requests in flight finish on the old client (its retransmissions included).
-      const r = this.config.radius;
-      if (old !== undefined) setTimeout(() => void old.close(), r.timeoutMs * 2 ** (r.maxRetransmits + 1) + 1000).unref();
+      // Requests in flight finish on the old client (its retransmissions and failovers
+      // included: every request ends within its servers' schedules), then it closes.
+      if (old !== undefined) this.retireRadius(old);
       this.armInterimUpdates(next.radius);
       applied.push('radius');
     }
@@ -387,8 +386,7 @@ export class AuthenticatorService implements SessionHost {
   radiusHealth(): RadiusServerHealth[] {
     const client = this.radius;
     if (client === undefined) return [];
-    const inFlight = new Map(client.serverStates().map((s) => [s.name, s.inFlight]));
-    return this.radiusHealthOf.get(client)?.snapshot((name) => inFlight.get(name) ?? 0) ?? [];
+    return this.radiusHealthOf.get(client)?.snapshot(client.serverStates(), (ms) => this.wallMs(ms)) ?? [];
   }
 
   /** Whether a network offers an 802.1X AKM (RADIUS authenticates its stations). */
@@ -562,14 +560,19 @@ export class AuthenticatorService implements SessionHost {
       this.graceExpired(id);
     }
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    // From here the one timer ticks only the RADIUS clients: the Accounting-Stops above are
+    // retransmitted and failed over while they get their grace.
+    this.armTimer();
     if (this.acctPending.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...this.acctPending]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
     }
-    await this.radius?.close();
+    await Promise.all([...this.retiringRadius, ...(this.radius === undefined ? [] : [this.radius])].map((c) => c.close()));
+    this.retiringRadius.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
     this.remoteLog.close(); // the summaries of lines still held back
     this.stationEvents.close();
     this.events?.close();
@@ -888,7 +891,9 @@ export class AuthenticatorService implements SessionHost {
     this.stationEvents.report(r);
     switch (r.kind) {
       case 'station-left':
-        this.forgetRadiusConversation(r.sta);
+        // Its Access-Request still waiting for a slot goes, and so does its conversation's
+        // server binding: both would outlive the station (an agent making up MACs could grow them).
+        for (const c of [this.radius, ...this.retiringRadius]) c?.forget(macKey(r.sta));
         break;
       case 'handshake':
         this.handshakeSeries.record(r.result);
@@ -937,92 +942,50 @@ export class AuthenticatorService implements SessionHost {
   // ---- RADIUS ------------------------------------------------------------------------
 
   /**
-   * An Access-Request when its turn comes: the RADIUS client's radius.max_in_flight slots
-   * are shared out per agent and per BSS (FairAdmission, as the handshake slots), so one
-   * agent's stations flooding EAP (or a slow server holding their requests) cost only that
-   * agent's share; the others' requests go out at once.
+   * An Access-Request for the core's EAP relay. The client shares its radius.max_in_flight
+   * slots out per agent and per BSS (so one agent's stations flooding EAP, or a slow server
+   * holding their requests, cost only that agent's share), keeps one waiting request per
+   * station (a newer one takes its place) and binds each station's EAP conversation to the
+   * server that holds its State.
    */
   private sendAccessRequest(e: Extract<Effect, { type: 'radius-request' }>): void {
-    // At most one waiting turn per station: a station that restarted its EAP exchange
-    // meanwhile made the waiting request stale (the core waits for the new ref only), so the
-    // new one takes its place in the queue. A station that leaves gives its waiting turn up
-    // (forgetRadiusConversation): waiting turns are bounded by the stations the core holds.
-    const key = macKey(e.sta);
-    const waiting = this.radiusWaiting.get(key);
-    if (waiting !== undefined) {
-      waiting.e = e;
-      return;
-    }
-    const turn: RadiusTurn = { e, admitted: false, waitingAdmission: false };
-    if (this.radiusTurns.request(turn)) this.startAccessRequest(turn);
-    else this.radiusWaiting.set(key, turn);
-  }
-
-  /**
-   * A station the core no longer holds: its waiting Access-Request turn goes (its place in
-   * the queue to the next), and so does the server its conversation was bound to. Without
-   * this, stations that leave mid-EAP (or MACs an agent makes up) would leave entries behind.
-   */
-  private forgetRadiusConversation(sta: Buffer): void {
-    const key = macKey(sta);
-    this.conversationServer.delete(key);
-    const waiting = this.radiusWaiting.get(key);
-    if (waiting === undefined) return;
-    this.radiusWaiting.delete(key);
-    for (const next of this.radiusTurns.withdraw([waiting])) this.startAccessRequest(next);
-  }
-
-  private startAccessRequest(turn: RadiusTurn): void {
-    const e = turn.e;
-    const key = macKey(e.sta);
-    if (this.radiusWaiting.get(key) === turn) this.radiusWaiting.delete(key);
-    const done = (): void => {
-      for (const next of this.radiusTurns.release(turn)) this.startAccessRequest(next);
-    };
     const client = this.radius;
     if (client === undefined) {
-      queueMicrotask(() => {
-        try {
-          this.deliverRadius(e.ref, { outcome: 'timeout' });
-        } finally {
-          done();
-        }
-      });
+      queueMicrotask(() => this.deliverRadius(e.ref, { outcome: 'timeout' }));
       return;
     }
-    client.accessRequest(accessRequestAttributes(e, this.nas)).then(
-      (res) => {
-        // The server and round trip go to the station's authentication record (explain).
-        let outcome: RadiusOutcome = { ...outcomeOf(res.code, res.attributes, res.mppe), server: res.server, rttMs: res.rttMs };
-        const holder = e.state !== undefined ? this.conversationServer.get(key) : undefined;
-        // An answer that comes after its station left binds nothing (forgetRadiusConversation ran).
-        if (outcome.outcome === 'challenge' && this.core.holds(e.sta)) this.conversationServer.set(key, res.server);
-        else this.conversationServer.delete(key);
-        if (outcome.outcome === 'reject' && holder !== undefined && holder !== res.server) {
-          // Failover split the conversation: the new server never saw its State, so its
-          // Reject says nothing about the credentials. End it as a timeout (no quietWhile).
-          this.log.info({ sta: formatMac(e.sta), from: holder, to: res.server }, 'EAP conversation lost in RADIUS failover');
-          outcome = { outcome: 'timeout' };
-        }
-        try {
-          this.deliverRadius(e.ref, outcome);
-        } finally {
-          done();
-        }
-      },
-      (err: unknown) => {
-        this.conversationServer.delete(key);
+    const owner = { agent: e.agentId, bss: macKey(e.bssid) };
+    client.requestAccess(accessRequestAttributes(e, this.nas), { owner, conversation: macKey(e.sta) }, (r) => this.onAccessAnswer(e, r));
+  }
+
+  /** The client's answer to an Access-Request, to the core (a failure as a timeout). */
+  private onAccessAnswer(e: Extract<Effect, { type: 'radius-request' }>, r: AccessOutcome): void {
+    if (r.ok) {
+      const res = r.value;
+      // The server and round trip go to the station's authentication record (explain).
+      this.deliverRadius(e.ref, { ...outcomeOf(res.code, res.attributes, res.mppe), server: res.server, rttMs: res.rttMs });
+      return;
+    }
+    const f = r.error;
+    switch (f.reason) {
+      case 'superseded':
+      case 'withdrawn':
+        // The core waits for the newer request, or no longer holds the station.
+        return;
+      case 'conversation-lost':
+        // Failover split the conversation: the new server never saw its State, so its
+        // Reject says nothing about the credentials. End it as a timeout (no quietWhile).
+        this.log.info({ sta: formatMac(e.sta), from: f.heldBy, to: f.servers[f.servers.length - 1] }, 'EAP conversation lost in RADIUS failover');
+        break;
+      case 'timeout':
         // Every server tried and none answered: counted, not logged per request (the
-        // servers' state changes are the lines: radius-health.ts). Anything else is rare.
-        if (err instanceof RadiusTimeoutError) this.metrics.radiusUnanswered.inc({ kind: 'access' });
-        else this.remoteLog.bss.write(this.log, 'warn', `${macKey(e.bssid)}|radius-error`, { bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: err instanceof Error ? err.message : String(err) }, 'Access-Request not sent');
-        try {
-          this.deliverRadius(e.ref, { outcome: 'timeout' });
-        } finally {
-          done();
-        }
-      },
-    );
+        // servers' state changes are the lines: radius-health.ts).
+        this.metrics.radiusUnanswered.inc({ kind: 'access' });
+        break;
+      default:
+        this.remoteLog.bss.write(this.log, 'warn', `${macKey(e.bssid)}|radius-error`, { bssid: formatMac(e.bssid), sta: formatMac(e.sta), error: f.detail }, 'Access-Request not sent');
+    }
+    this.deliverRadius(e.ref, { outcome: 'timeout' });
   }
 
   private deliverRadius(ref: number, outcome: RadiusOutcome): void {
@@ -1084,14 +1047,18 @@ export class AuthenticatorService implements SessionHost {
   }
 
   /**
-   * One timer for the whole core: at its next deadline. A timer already set to fire no later
-   * than that is kept (firing early only ticks the core and re-arms): under load the earliest
-   * deadline moves with nearly every event, and re-arming each time costs more than the
-   * spurious wake-up.
+   * One timer for the whole process: at the earliest deadline of the core and of the RADIUS
+   * clients (they run on the core's clock and call this when theirs moved earlier). A timer
+   * already set to fire no later than that is kept (firing early only ticks and re-arms):
+   * under load the earliest deadline moves with nearly every event, and re-arming each time
+   * costs more than the spurious wake-up. After stop() only the RADIUS clients are ticked
+   * (their Accounting-Stops' retransmissions), until they close.
    */
   private armTimer(): void {
-    if (this.stopped) return;
-    const at = this.core.nextDeadline() ?? Infinity;
+    let at = this.stopped ? Infinity : (this.core.nextDeadline() ?? Infinity);
+    const radius = this.radius?.nextDeadline();
+    if (radius !== undefined && radius < at) at = radius;
+    for (const c of this.retiringRadius) at = Math.min(at, c.nextDeadline() ?? Infinity);
     if (at === this.timerAt || (this.timer !== undefined && this.timerAt <= at)) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -1100,11 +1067,30 @@ export class AuthenticatorService implements SessionHost {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      this.guarded('timer', () => this.apply(this.core.tick(this.now())));
+      // RADIUS first: its completions go to the core (deliverRadius) before the core's own tick.
+      this.guarded('RADIUS timer', () => {
+        this.radius?.tick(this.now());
+        for (const c of this.retiringRadius) c.tick(this.now());
+      });
+      if (!this.stopped) this.guarded('timer', () => this.apply(this.core.tick(this.now())));
       this.armTimer();
     }, Math.max(0, Math.ceil(at - this.now())));
     this.timer.unref?.();
   }
+
+  /** A client replaced by a reload: ticked until its requests are done, then closed. */
+  private retireRadius(old: RadiusClient): void {
+    this.retiringRadius.add(old);
+    void old.drain().then(() => {
+      this.retiringRadius.delete(old);
+      return old.close();
+    });
+  }
+}
+
+/** The core's accounting Interim-Update interval (ms) for `r`: none without servers or accounting. */
+function interimMs(r: AuthenticatorConfig['radius']): number {
+  return r.servers.length > 0 && r.accounting ? r.interimIntervalS * 1000 : 0;
 }
 
 function cipherEnum(selector: number): Cipher {
@@ -1116,9 +1102,4 @@ function cipherEnum(selector: number): Cipher {
 function backoffOptions(l: AuthenticatorConfig['limits']): CoreOptions['macBackoff'] {
   if (l.macBackoffAfterFailures === 0) return false;
   return { afterFailures: l.macBackoffAfterFailures, initialMs: l.macBackoffInitialS * 1000, maxMs: Math.max(l.macBackoffMaxS, l.macBackoffInitialS) * 1000 };
-}
-
-/** An Access-Request waiting for, or holding, one of the RADIUS client's in-flight slots. */
-interface RadiusTurn extends Admittable {
-  e: Extract<Effect, { type: 'radius-request' }>;
 }

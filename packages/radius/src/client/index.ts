@@ -2,6 +2,7 @@
 export {
   RadiusClient,
   type AccessDone,
+  type AccessOutcome,
   type AccessRequestOptions,
   type AccountingDone,
   type AccountingRequestOptions,

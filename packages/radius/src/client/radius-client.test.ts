@@ -9,6 +9,7 @@ import {
   RadiusClientError,
   RadiusTimeoutError,
   retransmitTimeout,
+  type AccessDone,
   type RadiusClientOptions,
   type RadiusResultReport,
   type RadiusServer,
@@ -468,6 +469,50 @@ describe('RadiusClient', () => {
     const c = new RadiusClient({ servers: [entry('primary', f)] });
     await assert.rejects(c.accessRequest([]), (e: unknown) => e instanceof RadiusClientError && e.code === 'not-started');
     await c.close();
+  });
+
+  it("a driver's clock: no timer of the client's own; wake() announces a nearer deadline, tick(now) retransmits, the callback gets the answer", async () => {
+    const f = await fake(SECRET);
+    let now = 0;
+    let wakes = 0;
+    const c = new RadiusClient({ servers: [entry('primary', f)], timeoutMs: 1000, clock: { now: () => now, wake: () => wakes++ } });
+    await c.start();
+    cleanups.push(() => c.close());
+    let outcome: Parameters<AccessDone>[0] | undefined;
+    let sync = true;
+    c.requestAccess([userName('alice')], undefined, (r) => {
+      assert.equal(sync, false, 'never inside requestAccess');
+      outcome = r;
+    });
+    sync = false;
+    assert.equal(wakes, 1, 'the driver is told of the first deadline');
+    assert.equal(c.nextDeadline(), 1000);
+    await waitFor(() => f.received.length === 1, 'the request');
+    await sleep(50);
+    assert.equal(f.received.length, 1, 'nothing retransmitted without a tick');
+    now = 1000;
+    c.tick(now);
+    await waitFor(() => f.received.length === 2, 'the retransmission');
+    assert.deepEqual(f.received[1].raw, f.received[0].raw);
+    assert.equal(c.nextDeadline(), 3000, 'the next wait doubled');
+    now = 1200;
+    f.reply(f.received[1], ACCESS_ACCEPT);
+    await waitFor(() => outcome !== undefined, 'the answer');
+    assert.ok(outcome?.ok);
+    assert.equal(outcome.value.rttMs, 1200, 'on the driver\'s clock');
+    assert.equal(c.nextDeadline(), undefined);
+    assert.equal(c.pending, 0);
+  });
+
+  it('the callback form of a refused request runs in a microtask, never inside the call', async () => {
+    const f = await fake(SECRET);
+    const c = new RadiusClient({ servers: [entry('primary', f)] });
+    cleanups.push(() => c.close());
+    const seen: string[] = [];
+    c.requestAccess([userName('a')], undefined, (r) => seen.push(r.ok ? 'ok' : r.error.reason));
+    assert.deepEqual(seen, []);
+    await sleep(0);
+    assert.deepEqual(seen, ['not-started']);
   });
 
   it('constructor refuses programmer errors', () => {

@@ -54,8 +54,12 @@ export interface RadiusClientOptions extends Omit<TransactionOptions, 'servers' 
   onResult?: (r: RadiusResultReport) => void;
   /** Called on a socket 'error' event or a failed send (the request itself goes on: a lost datagram is retransmitted). */
   onSocketError?: (err: Error, server: string) => void;
-  /** Health hook: called when a server is marked dead, and when a verified answer marks it alive again (every server starts alive). */
-  onServerState?: (server: string, alive: boolean) => void;
+  /**
+   * Health hook: called when a server is marked dead, and when a verified answer marks it
+   * alive again (every server starts alive); `previousForMs`: how long it was in the other
+   * state. serverStates() already shows the new state.
+   */
+  onServerState?: (server: string, alive: boolean, previousForMs: number) => void;
   /** Local address of the sockets (default '127.0.0.1' when every server is loopback, else '0.0.0.0'; '::1' / '::' for IPv6 servers). */
   bindAddress?: string;
   /** The driver's clock; without it the client keeps its own (performance.now()) and its own timer. */
@@ -68,10 +72,13 @@ export type AccessRequestOptions = RequestOptions;
 /** Options of one Accounting-Request (the fairness owner). */
 export type AccountingRequestOptions = Pick<RequestOptions, 'owner'>;
 
-/** How an Access-Request ended. */
-export type AccessDone = (outcome: Result<AccessResult, RadiusFailure>) => void;
+/** How an Access-Request ended: the verified answer, or why there is none. */
+export type AccessOutcome = Result<AccessResult, RadiusFailure>;
 
-/** How an Accounting-Request ended. */
+/** Gets how an Access-Request ended. */
+export type AccessDone = (outcome: AccessOutcome) => void;
+
+/** Gets how an Accounting-Request ended. */
 export type AccountingDone = (outcome: Result<AccountingResult, RadiusFailure>) => void;
 
 /** The callback a request's completion goes to. */
@@ -294,7 +301,7 @@ export class RadiusClient {
           this.opts.onResult?.(e.report);
           break;
         case 'server-state':
-          this.opts.onServerState?.(e.server, e.alive);
+          this.opts.onServerState?.(e.server, e.alive, e.previousForMs);
           break;
         default: {
           const never: never = e;

@@ -38,6 +38,29 @@ void describe('RADIUS attributes of an Access-Request (RFC 3579, RFC 3580 §3, R
     assert.equal(getAttribute(a, Attr.State), undefined, 'no State before the first challenge');
   });
 
+  void it("a station's later requests reuse what does not change, and see what does (identity, session, SSID, NAS)", () => {
+    const sta = Buffer.from('025a0001000b', 'hex');
+    const bssid = Buffer.from('02a1000100fe', 'hex');
+    const nas = { identifier: 'ap-hall', ipAddress: '' };
+    const base = { ...request(Buffer.from([2, 1, 0, 5, 1])), sta, bssid };
+    const first = accessRequestAttributes(base, nas);
+    const again = accessRequestAttributes({ ...base, eap: Buffer.from([2, 2, 0, 5, 1]) }, nas);
+    assert.equal(getAttribute(again, Attr.CallingStationId), getAttribute(first, Attr.CallingStationId), 'the same value, not a copy');
+    assert.equal(getAttribute(again, Attr.NasIpAddress), undefined, 'no NAS-IP-Address configured');
+    const cases: { desc: string; change: Partial<Extract<Effect, { type: 'radius-request' }>>; nas?: typeof nas; type: number; want: string }[] = [
+      { desc: 'another identity', change: { identity: 'bob' }, type: Attr.UserName, want: 'bob' },
+      { desc: 'another accounting session', change: { acctSessionId: 'S2' }, type: Attr.AcctSessionId, want: 'S2' },
+      { desc: 'the BSS now serves another SSID', change: { ssid: Buffer.from('guest') }, type: Attr.CalledStationId, want: '02-A1-00-01-00-FE:guest' },
+      { desc: 'a reloaded NAS identity', change: {}, nas: { identifier: 'ap-new', ipAddress: '' }, type: Attr.NasIdentifier, want: 'ap-new' },
+    ];
+    for (const c of cases) {
+      accessRequestAttributes(base, nas); // what is remembered is the base request's
+      const a = accessRequestAttributes({ ...base, ...c.change }, c.nas ?? nas);
+      assert.equal(getAttribute(a, c.type)?.toString(), c.want, c.desc);
+    }
+    assert.equal(getAttribute(accessRequestAttributes({ ...base, identity: '' }, nas), Attr.UserName), undefined, 'no identity: no User-Name');
+  });
+
   void it('echoes the State of the last Access-Challenge', () => {
     const state = Buffer.from('state-from-server');
     assert.deepEqual(getAttribute(accessRequestAttributes(request(Buffer.from([2, 1, 0, 5, 1]), state), NAS), Attr.State), state);

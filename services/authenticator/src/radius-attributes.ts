@@ -70,15 +70,78 @@ function wlanSuites(akm: number, pairwise: number, group: number): RadiusAttribu
   ];
 }
 
+// An EAP-TLS join is about eight Access-Requests of one station, and all but the EAP-Message
+// and State attributes are the same in each: they are built once and shared (RADIUS
+// attribute building was the largest allocator per join). Shared values are never changed:
+// the client copies them into each packet. Keyed weakly by the objects the core hands out
+// (the NAS identity of a configuration, a BSS's BSSID buffer, a station's MAC buffer), so
+// nothing outlives its BSS or station.
+
+/** NAS-Identifier, NAS-IP-Address, NAS-Port-Type (first), then Service-Type, Framed-MTU, Connect-Info (after the station ids). */
+const nasAttributes = new WeakMap<NasIdentity, { first: RadiusAttribute[]; after: RadiusAttribute[] }>();
+/** Called-Station-Id of a BSS, for the SSID it was built for. */
+const calledStation = new WeakMap<Buffer, { ssid: Buffer; attr: RadiusAttribute }>();
+/** A station's Calling-Station-Id, and its last User-Name and Acct-Session-Id. */
+const stationAttributes = new WeakMap<Buffer, { calling: RadiusAttribute; identity: string; userName: RadiusAttribute | undefined; acctSessionId: string; acct: RadiusAttribute }>();
+/** RFC 7268 WLAN-*-Cipher / WLAN-AKM-Suite attributes by type and suite (a handful: the configured ciphers and AKMs). */
+const suiteAttributes = new Map<number, RadiusAttribute>();
+const MAX_SUITE_ATTRIBUTES = 64;
+
+function nasParts(nas: NasIdentity): { first: RadiusAttribute[]; after: RadiusAttribute[] } {
+  let parts = nasAttributes.get(nas);
+  if (parts !== undefined) return parts;
+  const first: RadiusAttribute[] = [{ type: Attr.NasIdentifier, value: attrString(nas.identifier) }];
+  if (nas.ipAddress !== '') first.push({ type: Attr.NasIpAddress, value: attrIpv4(nas.ipAddress) });
+  first.push({ type: Attr.NasPortType, value: attrInt(NAS_PORT_TYPE_WIRELESS_80211) });
+  const after: RadiusAttribute[] = [
+    { type: Attr.ServiceType, value: attrInt(SERVICE_TYPE_FRAMED) },
+    { type: Attr.FramedMtu, value: attrInt(FRAMED_MTU) },
+    { type: Attr.ConnectInfo, value: attrString('CONNECT IEEE 802.11 RSN') },
+  ];
+  parts = { first, after };
+  nasAttributes.set(nas, parts);
+  return parts;
+}
+
+function calledStationId(bssid: Buffer, ssid: Buffer): RadiusAttribute {
+  const cached = calledStation.get(bssid);
+  if (cached !== undefined && cached.ssid.equals(ssid)) return cached.attr;
+  const attr = { type: Attr.CalledStationId, value: Buffer.concat([Buffer.from(`${stationId(bssid)}:`), ssid]) };
+  calledStation.set(bssid, { ssid: Buffer.from(ssid), attr });
+  return attr;
+}
+
+function suite(type: number, value: number): RadiusAttribute {
+  const key = type * 0x1_0000_0000 + (value >>> 0);
+  let attr = suiteAttributes.get(key);
+  if (attr === undefined) {
+    attr = { type, value: wlanSuiteValue(value) };
+    if (suiteAttributes.size < MAX_SUITE_ATTRIBUTES) suiteAttributes.set(key, attr);
+  }
+  return attr;
+}
+
 /** The attributes of an Access-Request carrying one EAP-Response (Message-Authenticator is added by the codec). */
 export function accessRequestAttributes(e: RadiusRequestEffect, nas: NasIdentity): RadiusAttribute[] {
-  const out = common(nas, e.bssid, e.ssid, e.sta, e.identity);
-  out.push({ type: Attr.ServiceType, value: attrInt(SERVICE_TYPE_FRAMED) });
-  out.push({ type: Attr.FramedMtu, value: attrInt(FRAMED_MTU) });
-  out.push({ type: Attr.ConnectInfo, value: attrString('CONNECT IEEE 802.11 RSN') });
-  out.push({ type: Attr.AcctSessionId, value: attrString(e.acctSessionId) });
-  out.push(...wlanSuites(e.akm, e.pairwiseCipher, e.groupCipher));
-  out.push(...splitEapMessage(e.eap));
+  let st = stationAttributes.get(e.sta);
+  if (st === undefined || st.identity !== e.identity || st.acctSessionId !== e.acctSessionId) {
+    st = {
+      calling: st?.calling ?? { type: Attr.CallingStationId, value: attrString(stationId(e.sta)) },
+      identity: e.identity,
+      userName: e.identity.length > 0 ? { type: Attr.UserName, value: Buffer.from(e.identity, 'utf8').subarray(0, 253) } : undefined,
+      acctSessionId: e.acctSessionId,
+      acct: { type: Attr.AcctSessionId, value: attrString(e.acctSessionId) },
+    };
+    stationAttributes.set(e.sta, st);
+  }
+  const n = nasParts(nas);
+  const out: RadiusAttribute[] = [];
+  if (st.userName !== undefined) out.push(st.userName);
+  for (const a of n.first) out.push(a);
+  out.push(calledStationId(e.bssid, e.ssid), st.calling);
+  for (const a of n.after) out.push(a);
+  out.push(st.acct, suite(Attr.WlanPairwiseCipher, e.pairwiseCipher), suite(Attr.WlanGroupCipher, e.groupCipher), suite(Attr.WlanAkmSuite, e.akm));
+  for (const a of splitEapMessage(e.eap)) out.push(a);
   if (e.state !== undefined) out.push({ type: Attr.State, value: e.state });
   return out;
 }

@@ -111,10 +111,13 @@ export function networkPolicies(config: AuthenticatorConfig): Map<string, Networ
 
 type AccountingEffect = Extract<Effect, { type: 'accounting' }>;
 
-/** An accounting session in progress (for Interim-Update and the Stop counters). */
+/**
+ * The traffic counters of an accounting session in progress, for its Interim-Updates and
+ * Stop (the core keeps the session and says when to send what).
+ */
 interface AcctSession {
-  start: AccountingEffect;
-  startedAt: number;
+  acctSessionId: string;
+  bssid: Buffer;
   traffic: StationTraffic | undefined;
 }
 
@@ -143,8 +146,6 @@ export class AuthenticatorService implements SessionHost {
   private readonly bssAgent = new Map<string, string>();
   /** Each agent's BSSes (connected or in reconnect grace). */
   private readonly agentBsses = new Map<string, Set<string>>();
-  /** Agents gone, within their reconnect grace period. */
-  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private bssPolicy: BssPolicy;
   /** The agent role of client certificates (grpc.tls.agent_ca), loaded on the first stream; undefined in plaintext mode. */
   private agentRole: ClientRole | undefined;
@@ -174,7 +175,6 @@ export class AuthenticatorService implements SessionHost {
   private readonly random: (n: number) => Buffer;
   private nas: NasIdentity;
   private readonly acctSessions = new Map<string, AcctSession>();
-  private interimTimer: NodeJS.Timeout | undefined;
   private readonly acctPending = new Set<Promise<void>>();
   private readonly cluster: ClusterLink | undefined;
   /** Handshake outcomes over the last minutes (the status page). */
@@ -234,6 +234,7 @@ export class AuthenticatorService implements SessionHost {
       eapolRate: { perSecond: opts.config.limits.eapolPerStationPerS, burst: opts.config.limits.eapolBurstPerStation },
       maxHandshakesInFlight: opts.config.limits.maxHandshakesInFlight,
       pmksaListener: opts.cluster,
+      accountingInterimMs: interimMs(opts.config.radius),
       trace: debug
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
         : undefined,
@@ -325,7 +326,7 @@ export class AuthenticatorService implements SessionHost {
       // Requests in flight finish on the old client (its retransmissions and failovers
       // included: every request ends within its servers' schedules), then it closes.
       if (old !== undefined) this.retireRadius(old);
-      this.armInterimUpdates(next.radius);
+      this.apply(this.core.updateAccounting(interimMs(next.radius), now));
       applied.push('radius');
     }
     if (!same(this.config.agents, next.agents)) {
@@ -358,16 +359,6 @@ export class AuthenticatorService implements SessionHost {
   async start(): Promise<void> {
     if (this.radius === undefined) return;
     await this.radius.start();
-    this.armInterimUpdates(this.config.radius);
-  }
-
-  /** The Interim-Update timer for `r` (none without servers, accounting or an interval). */
-  private armInterimUpdates(r: AuthenticatorConfig['radius']): void {
-    if (this.interimTimer) clearInterval(this.interimTimer);
-    this.interimTimer = undefined;
-    if (this.radius === undefined || !r.accounting || r.interimIntervalS === 0) return;
-    this.interimTimer = setInterval(() => this.sendInterimUpdates(), r.interimIntervalS * 1000);
-    this.interimTimer.unref();
   }
 
   /** How often agents report StationCounters: often enough for Interim-Updates and Stops. */
@@ -532,9 +523,6 @@ export class AuthenticatorService implements SessionHost {
    * primary knows, so this worker does not report it released).
    */
   evict(agent: string, reason: string): void {
-    const graceTimer = this.graceTimers.get(agent);
-    if (graceTimer !== undefined) clearTimeout(graceTimer);
-    this.graceTimers.delete(agent);
     const session = this.sessions.get(agent);
     if (session !== undefined) {
       // No longer this agent's session: its end below (gone) does not start a grace period.
@@ -549,15 +537,15 @@ export class AuthenticatorService implements SessionHost {
 
   /** Ends every stream and the timer. */
   async stop(graceMs = 2000): Promise<void> {
-    if (this.interimTimer) clearInterval(this.interimTimer);
     // Ending the streams removes the agents' stations: their Accounting-Stops go out now,
     // and get up to graceMs to be answered before the RADIUS client closes.
     this.stopping = true;
     for (const s of [...this.sessions.values()]) s.end();
     // Agents in reconnect grace: their stations end now, with their Accounting-Stops.
-    for (const [id, t] of this.graceTimers) {
-      clearTimeout(t);
-      this.graceExpired(id);
+    for (const id of [...this.agentBsses.keys()]) {
+      if (this.sessions.has(id)) continue;
+      this.dropAgent(id, 'the authenticator stopped during the reconnect grace period');
+      this.released(id);
     }
     this.stopped = true;
     // From here the one timer ticks only the RADIUS clients: the Accounting-Stops above are
@@ -602,9 +590,6 @@ export class AuthenticatorService implements SessionHost {
     // A reconnecting agent replaces its old stream (whose BSSes go into grace, just below).
     const old = this.sessions.get(id);
     if (old !== undefined && old !== session) old.fail(status.ABORTED, 'replaced by a newer stream of the same agent');
-    const graceTimer = this.graceTimers.get(id);
-    if (graceTimer !== undefined) clearTimeout(graceTimer);
-    this.graceTimers.delete(id);
     const now = this.now();
     const effects: Effect[] = [];
     // BSSes kept for this agent that it no longer announces are gone for good.
@@ -693,10 +678,8 @@ export class AuthenticatorService implements SessionHost {
       // Its stations keep keys, authorization and replay counters for the grace period;
       // nothing is sent to them meanwhile (DESIGN.md "Reconnect").
       // Their handshakes' admission slots go back at once: other agents' stations start.
-      this.apply(this.core.detachBss([...session.bssKeys].map((k) => Buffer.from(k, 'hex')), now));
-      const t = setTimeout(() => this.guarded('reconnect grace', () => this.graceExpired(id)), graceS * 1000);
-      t.unref();
-      this.graceTimers.set(id, t);
+      // The grace period is the core's deadline: it reports 'agent-expired' at its end.
+      this.apply(this.core.detachBss([...session.bssKeys].map((k) => Buffer.from(k, 'hex')), now, graceS * 1000));
       session.log.info({ reason: why, graceS }, 'agent disconnected; its stations are kept for the reconnect grace period');
     } else {
       this.remoteLine(session, 'info', 'disconnected', { reason: why }, 'agent disconnected');
@@ -711,16 +694,19 @@ export class AuthenticatorService implements SessionHost {
     this.armTimer();
   }
 
-  /** The agent did not come back in time: its BSSes and stations go. */
-  private graceExpired(id: string): void {
-    this.graceTimers.delete(id);
-    if (this.sessions.has(id)) return;
-    const bssids = [...(this.agentBsses.get(id) ?? [])].map((k) => formatMac(Buffer.from(k, 'hex'))).sort();
-    if (!this.stopping) this.goneAgents.add({ agentId: id, bssids, goneAtUnixMs: Date.now(), reason: 'did not return within the reconnect grace period' }, Date.now());
-    const keys = this.dropAgent(id, 'the agent did not return within the reconnect grace period');
-    this.log.info({ agent: id, bsses: keys }, 'reconnect grace period over: the agent\'s stations are dropped');
+  /** The agent did not come back in time: the core dropped its BSSes and stations; so do the routing tables. */
+  private agentExpired(id: string, bssids: Buffer[]): void {
+    const held = this.agentBsses.get(id);
+    for (const bssid of bssids) {
+      const k = macKey(bssid);
+      this.bssAgent.delete(k);
+      held?.delete(k);
+    }
+    if (held !== undefined && held.size > 0) return; // some of its BSSes are still held (another grace period)
+    this.agentBsses.delete(id);
+    if (!this.stopping) this.goneAgents.add({ agentId: id, bssids: bssids.map((b) => formatMac(b)).sort(), goneAtUnixMs: Date.now(), reason: 'did not return within the reconnect grace period' }, Date.now());
+    this.log.info({ agent: id, bsses: bssids.length }, 'reconnect grace period over: the agent\'s stations are dropped');
     this.released(id);
-    this.armTimer();
   }
 
   /** Nothing of the agent is held any more: the expiry of its BSS claims runs (agents.claim_expiry_s). */
@@ -802,7 +788,7 @@ export class AuthenticatorService implements SessionHost {
         const v = body.value;
         if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
         const acct = this.acctSessions.get(macKey(v.sta));
-        if (acct !== undefined && acct.start.bssid.equals(v.bssid)) {
+        if (acct !== undefined && acct.bssid.equals(v.bssid)) {
           acct.traffic = { rxBytes: v.rxBytes, txBytes: v.txBytes, rxPackets: v.rxPackets, txPackets: v.txPackets };
         }
         return undefined;
@@ -923,6 +909,9 @@ export class AuthenticatorService implements SessionHost {
       case 'pmksa':
         if (this.debug) this.log.debug({ bssid: formatMac(r.bssid), sta: formatMac(r.sta), event: r.event }, 'PMKSA');
         break;
+      case 'agent-expired':
+        this.agentExpired(r.agentId, r.bssids);
+        break;
       case 'command-failed':
         this.remoteLog.bss.write(this.log, 'warn', `${macKey(r.bssid)}|command:${r.command}`, { bssid: formatMac(r.bssid), sta: r.sta && formatMac(r.sta), command: r.command, error: truncateText(r.error) }, 'command failed at the agent');
         break;
@@ -1014,15 +1003,17 @@ export class AuthenticatorService implements SessionHost {
     const key = macKey(e.sta);
     let traffic: StationTraffic | undefined;
     if (e.kind === 'start') {
-      this.acctSessions.set(key, { start: e, startedAt: Date.now(), traffic: undefined });
+      this.acctSessions.set(key, { acctSessionId: e.acctSessionId, bssid: e.bssid, traffic: undefined });
     } else {
       const s = this.acctSessions.get(key);
-      if (s !== undefined && s.start.acctSessionId === e.acctSessionId) {
+      if (s !== undefined && s.acctSessionId === e.acctSessionId) {
         traffic = s.traffic;
-        this.acctSessions.delete(key);
+        if (e.kind === 'stop') this.acctSessions.delete(key);
       }
     }
-    const attrs = accountingAttributes(e, e.kind === 'start' ? AcctStatus.Start : AcctStatus.Stop, this.nas, traffic, e.sessionTimeS, Math.floor(Date.now() / 1000));
+    const status = e.kind === 'start' ? AcctStatus.Start : e.kind === 'interim' ? AcctStatus.InterimUpdate : AcctStatus.Stop;
+    // Event-Timestamp is wall-clock time (RFC 2869 §5.3): the one place the glue's clock shows.
+    const attrs = accountingAttributes(e, status, this.nas, traffic, e.sessionTimeS, Math.floor(Date.now() / 1000));
     const p = this.radius.accountingRequest(attrs).then(
       () => undefined,
       (err: unknown) => {
@@ -1032,18 +1023,6 @@ export class AuthenticatorService implements SessionHost {
     );
     this.acctPending.add(p);
     void p.finally(() => this.acctPending.delete(p));
-  }
-
-  private sendInterimUpdates(): void {
-    const client = this.radius;
-    if (client === undefined) return;
-    const now = Date.now();
-    for (const s of this.acctSessions.values()) {
-      const attrs = accountingAttributes(s.start, AcctStatus.InterimUpdate, this.nas, s.traffic, Math.round((now - s.startedAt) / 1000), Math.floor(now / 1000));
-      client.accountingRequest(attrs).catch((err: unknown) => {
-        if (err instanceof RadiusTimeoutError) this.metrics.radiusUnanswered.inc({ kind: 'accounting' });
-      });
-    }
   }
 
   /**

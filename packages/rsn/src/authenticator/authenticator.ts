@@ -24,12 +24,13 @@ import { HandshakeAdmission } from './handshake-admission.js';
 import { HandshakeHistory } from './history.js';
 import { Ieee8021xPolicy, type StationControl } from './ieee8021x.js';
 import { MacBackoff, type MacBackoffOptions } from './mac-backoff.js';
-import { PairwiseMachine, wipePtk, type PairwisePeer } from './pairwise-machine.js';
+import { PairwiseMachine, type PairwisePeer } from './pairwise-machine.js';
 import { PmksaCache, type PmksaListener, type SharedPmksa } from './pmksa-cache.js';
 import { PortMachine } from './port-machine.js';
 import { Reason } from './reason-codes.js';
 import { ReplayWindow } from './replay-window.js';
-import { Sig, type Association, type BssState, type HandshakeRecord, type ReceivedKey } from './records.js';
+import { StationKeys } from './station-keys.js';
+import { Association, Sig, type BssState, type HandshakeRecord, type ReceivedKey, type StationTimers } from './records.js';
 import {
   AcctTerminateCause,
   DEFAULT_TIMING,
@@ -124,7 +125,7 @@ export class AuthenticatorCore implements Environment {
   private readonly traceFn: ((t: Transition) => void) | undefined;
   private readonly bsses = new Map<string, BssState>();
   private readonly stations = new Map<string, Association>();
-  private readonly timers = new DeadlineQueue<Association | BssState>();
+  private readonly timers = new DeadlineQueue<StationTimers | BssState>();
   private readonly refs = new Map<number, Association | BssState>();
   private readonly histories: HandshakeHistory;
   private readonly historyStations: number;
@@ -143,6 +144,7 @@ export class AuthenticatorCore implements Environment {
   private readonly pmksa: PmksaCache;
   private readonly accounting: Accounting;
   private readonly diagnoser: MicDiagnoser;
+  private readonly keys = new StationKeys();
   private readonly ieee8021x: Ieee8021xPolicy;
   // Machines.
   private readonly pairwise: PairwiseMachine;
@@ -168,7 +170,7 @@ export class AuthenticatorCore implements Environment {
       closePort: (st) => this.closePort(st),
       openPort: (st) => this.openPort(st),
     };
-    this.ieee8021x = new Ieee8021xPolicy(this, this.pmksa, this.accounting, control, this.historyStations);
+    this.ieee8021x = new Ieee8021xPolicy(this, this.pmksa, this.accounting, control, this.keys, this.historyStations);
     const peer: PairwisePeer = {
       pmkCandidates: (st) => this.pmkCandidates(st),
       admit: (st) => this.admission.request(st),
@@ -176,13 +178,16 @@ export class AuthenticatorCore implements Environment {
       release: (st) => this.startAdmitted(this.admission.release(st)),
       diagnose: (st, hs, rk) => this.diagnoser.diagnose(st, hs, rk, this.now),
       ended: (st, result, detail) => this.finishHandshake(st, result, detail),
+      replaced: (st, previous) => {
+        if (previous.result !== undefined) this.histories.add(st.key, previous);
+      },
       groupKeyDone: (bss) => {
         bss.GKeyDoneStations--;
         this.dirtyBss.add(bss);
       },
       groupRekeyRequested: (bss) => this.requestGroupRekey(bss),
     };
-    this.pairwise = new PairwiseMachine(this, peer);
+    this.pairwise = new PairwiseMachine(this, peer, this.keys);
     this.port = new PortMachine(this, this.ieee8021x);
   }
 
@@ -412,8 +417,8 @@ export class AuthenticatorCore implements Environment {
       const expired = new Map<string, Buffer[]>();
       for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
         if (t.kind === 'sta') {
-          if (t.bss.detached) t.deferred = true; // fires on attachBss
-          else this.onStationTimers(t, now);
+          if (t.st.bss.detached) t.st.deferred = true; // fires on attachBss
+          else this.onStationTimers(t.st, now);
           continue;
         }
         if (t.detached && t.graceEndsAt <= now) {
@@ -526,7 +531,8 @@ export class AuthenticatorCore implements Environment {
 
   /** Recent finished handshakes of a station, newest first (kept after it leaves). */
   history(sta: Buffer): HandshakeRecord[] {
-    return this.histories.of(macKey(sta));
+    const key = macKey(sta);
+    return this.histories.of(key, this.stations.get(key)?.record);
   }
 
   /** Station counts by phase. */
@@ -577,12 +583,24 @@ export class AuthenticatorCore implements Environment {
   }
 
   setTimer(st: Association, timer: StationTimer, at: number): void {
-    st[timer] = at;
-    // The station's heap deadline is the earliest of its timers.
-    const next = Math.min(st.keyTimeoutAt, st.paeTimeoutAt, st.sessionEndAt, st.interimAt);
-    if (next === st.deadline) return;
-    if (next === Infinity) this.timers.cancel(st);
-    else this.timers.schedule(st, next);
+    let t = st.timers;
+    if (t === undefined) {
+      if (at === Infinity) return;
+      t = st.timers = { kind: 'sta', st, timerGen: 0, deadline: Infinity, keyTimeoutAt: Infinity, paeTimeoutAt: Infinity, sessionEndAt: Infinity, interimAt: Infinity };
+    }
+    t[timer] = at;
+    this.resyncStation(t);
+  }
+
+  /** The station's heap deadline is the earliest of its timers; with none left, its timers go. */
+  private resyncStation(t: StationTimers): void {
+    const next = Math.min(t.keyTimeoutAt, t.paeTimeoutAt, t.sessionEndAt, t.interimAt);
+    if (next === Infinity) {
+      this.timers.cancel(t);
+      if (t.st.timers === t && !t.st.deferred) t.st.timers = undefined;
+      return;
+    }
+    if (next !== t.deadline) this.timers.schedule(t, next);
   }
 
   setRekeyTimer(bss: BssState, at: number): void {
@@ -698,23 +716,25 @@ export class AuthenticatorCore implements Environment {
   }
 
   private onStationTimers(st: Association, now: number): void {
-    if (st.keyTimeoutAt <= now) {
-      st.keyTimeoutAt = Infinity;
+    const t = st.timers;
+    if (t === undefined) return;
+    if (t.keyTimeoutAt <= now) {
+      t.keyTimeoutAt = Infinity;
       st.sig |= Sig.TimeoutEvt;
     }
-    if (st.paeTimeoutAt <= now) {
-      st.paeTimeoutAt = Infinity;
+    if (t.paeTimeoutAt <= now) {
+      t.paeTimeoutAt = Infinity;
       this.ieee8021x.paeTimer(st);
     }
-    if (st.sessionEndAt <= now) {
-      st.sessionEndAt = Infinity;
+    if (t.sessionEndAt <= now) {
+      t.sessionEndAt = Infinity;
       this.ieee8021x.sessionTimer(st);
     }
-    if (st.interimAt <= now) {
-      st.interimAt = Infinity;
+    if (t.interimAt <= now) {
+      t.interimAt = Infinity;
       this.accounting.interim(st);
     }
-    this.setTimer(st, 'keyTimeoutAt', st.keyTimeoutAt); // the station's deadline: the earliest timer left
+    if (st.timers === t) this.resyncStation(t); // the earliest timer left (the handlers may have set some)
     this.runStation(st);
   }
 
@@ -772,15 +792,19 @@ export class AuthenticatorCore implements Environment {
     }
   }
 
-  /** Token bucket per station: a flooding station loses its own frames, nobody else's time. */
+  /**
+   * Token bucket per station: a flooding station loses its own frames, nobody else's time.
+   * Counted in thousandths of a token over whole milliseconds, so both stay small integers.
+   */
   private takeEapolToken(st: Association): boolean {
     const rate = this.eapolRate;
     if (rate === undefined) return true;
-    const elapsed = this.now - st.eapolTokensAt;
-    st.eapolTokensAt = this.now;
-    st.eapolTokens = Math.min(rate.burst, st.eapolTokens + (elapsed * rate.perSecond) / 1000);
-    if (st.eapolTokens < 1) return false;
-    st.eapolTokens -= 1;
+    const now = Math.floor(this.now);
+    const elapsed = now - st.eapolCreditAt;
+    st.eapolCreditAt = now;
+    st.eapolCredit = Math.min(rate.burst * 1000, st.eapolCredit + Math.floor(elapsed * rate.perSecond));
+    if (st.eapolCredit < 1000) return false;
+    st.eapolCredit -= 1000;
     return true;
   }
 
@@ -850,7 +874,7 @@ export class AuthenticatorCore implements Environment {
       if (!st.bss.keyManagement) this.finishHandshake(st, 'success', '802.1X: EAP success (port without key management)');
       this.setPhase(st, 'authorized');
       const joinMs = this.now - st.associatedAt;
-      if (st.record !== undefined && this.histories.latest(st.key) === st.record) st.record.joinMs = joinMs;
+      if (st.record !== undefined && st.record.result === 'success') st.record.joinMs = joinMs;
       report(this, { kind: 'joined', bssid, sta: st.sta, akm: st.akm, joinMs, agentId: st.bss.cfg.agentId, vlanId: st.authz?.vlanId ?? 0, auth: st.authz?.record });
       this.accounting.start(st);
     }
@@ -880,7 +904,7 @@ export class AuthenticatorCore implements Environment {
     rec.result = result;
     rec.detail = detail;
     rec.endedAt = this.now;
-    this.histories.add(st.key, rec);
+    // The record stays with the association (history() reads it there) until it is replaced or the station goes.
     report(this, { kind: 'handshake', bssid: st.bss.cfg.bssid, sta: st.sta, result, akm: st.akm, detail });
   }
 
@@ -908,7 +932,7 @@ export class AuthenticatorCore implements Environment {
       // Sig.keyRun comes with the backend's SUCCESS, a step before AUTHENTICATED hands the
       // conversation's PMK to the association.
       const pmk = st.eap?.pmk ?? st.PMK;
-      return pmk !== undefined ? [pmk] : [];
+      return pmk !== undefined ? [Buffer.from(pmk)] : [];
     }
     const net = st.bss.cfg.network;
     const own = net.stationPassphrases.get(st.key);
@@ -940,55 +964,7 @@ export class AuthenticatorCore implements Environment {
   }
 
   private createStation(bss: BssState, sta: Buffer, rsne: Buffer, akm: number, cipher: number): Association {
-    const st: Association = {
-      kind: 'sta',
-      sta: Buffer.from(sta),
-      key: macKey(sta),
-      bss,
-      assocRsne: this.sharedRsne(bss, rsne),
-      akm,
-      pairwiseCipher: cipher,
-      descriptorVersion: keyDescriptorVersionFor(akm) === 3 ? 3 : 2,
-      associatedAt: this.now,
-      phase: undefined,
-      sig: 0,
-      deferred: false,
-      admitted: false,
-      waitingAdmission: false,
-      eapolTokens: this.eapolRate?.burst ?? 0,
-      eapolTokensAt: this.now,
-      ptkState: 'INITIALIZE',
-      disconnectReason: Reason.UNSPECIFIED,
-      PMK: undefined,
-      PTK: undefined,
-      PTK_valid: false,
-      replay: new ReplayWindow(),
-      lastRequestCounter: -1,
-      hs: undefined,
-      lastANonce: undefined,
-      received: undefined,
-      groupState: 'IDLE',
-      GUpdateStationKeys: false,
-      GTimeoutCtr: 0,
-      gtkKeyId: 0,
-      installRef: undefined,
-      portRef: undefined,
-      portAuthorized: false,
-      record: undefined,
-      timerGen: 0,
-      deadline: Infinity,
-      keyTimeoutAt: Infinity,
-      paeTimeoutAt: Infinity,
-      sessionEndAt: Infinity,
-      interimAt: Infinity,
-      paeState: 'INITIALIZE',
-      eap: undefined,
-      lastEapId: this.rand(1)[0],
-      authz: undefined,
-      acctSessionId: this.accounting.newSessionId(),
-      acctStartedAt: undefined,
-      terminateCause: AcctTerminateCause.NasRequest,
-    };
+    const st = new Association(this.keys.mac(sta), macKey(sta), bss, this.sharedRsne(bss, rsne), akm, cipher, this.now, this.rand(1)[0], this.accounting.newSessionId(), this.eapolRate?.burst ?? 0, new ReplayWindow());
     this.stations.set(st.key, st);
     bss.stations.add(st);
     this.agentStations.set(bss.cfg.agentId, (this.agentStations.get(bss.cfg.agentId) ?? 0) + 1);
@@ -1025,11 +1001,12 @@ export class AuthenticatorCore implements Environment {
     const wasAuthorized = st.portAuthorized;
     this.finishHandshake(st, result, detail); // frees its handshake slot, record or not
     report(this, { kind: 'station-left', bssid: st.bss.cfg.bssid, sta: st.sta, agentId: st.bss.cfg.agentId, akm: st.akm, reason: ended.reason, initiator: ended.initiator, detail: ended.detail ?? detail, wasAuthorized, handshake: st.record });
+    if (st.record?.result !== undefined) this.histories.add(st.key, st.record);
     this.accounting.stop(st, cause ?? st.terminateCause);
     this.pairwise.leaveGroupUpdate(st);
     this.setPhase(st, undefined);
-    st.keyTimeoutAt = st.paeTimeoutAt = st.sessionEndAt = st.interimAt = Infinity;
-    this.timers.cancel(st);
+    if (st.timers !== undefined) this.timers.cancel(st.timers);
+    st.timers = undefined;
     for (const ref of [st.installRef, st.portRef, st.hs?.firstTxRef, st.eap?.radiusRef]) if (ref !== undefined) this.refs.delete(ref);
     this.stations.delete(st.key);
     st.bss.stations.delete(st);
@@ -1037,13 +1014,11 @@ export class AuthenticatorCore implements Environment {
     if (left > 0) this.agentStations.set(st.bss.cfg.agentId, left);
     else this.agentStations.delete(st.bss.cfg.agentId);
     // TK included: the install effect carried a copy of it (the glue's to wipe).
-    wipePtk(st.PTK);
-    st.PTK = undefined;
+    this.keys.dropPtk(st);
     // Every PMK a station holds is its own copy (PskCache.get and the PMKSA cache copy).
     if (st.hs !== undefined) for (const k of st.hs.pmkCandidates) wipe(k);
     wipe(st.eap?.pmk);
-    wipe(st.PMK);
-    st.PMK = undefined;
+    this.keys.dropPmk(st);
     st.hs = undefined;
     st.eap = undefined;
   }

@@ -1,12 +1,15 @@
 /**
  * Finished handshakes per station, for `explain`: the newest first, a few per station, for
  * a bounded number of stations (the least recently updated go first). Kept after a station
- * leaves: "why did it fail" is asked afterwards.
+ * leaves: "why did it fail" is asked afterwards. A station's latest record stays with its
+ * association while it is associated (Association.record); only older ones, and those of
+ * stations that left, are kept here: an idle station costs no entry.
  */
 import type { HandshakeRecord } from './records.js';
 
 export class HandshakeHistory {
-  private readonly byStation = new Map<string, HandshakeRecord[]>();
+  /** One record, or several newest first (most stations have one). */
+  private readonly byStation = new Map<string, HandshakeRecord | HandshakeRecord[]>();
 
   constructor(
     private readonly perStation: number,
@@ -14,26 +17,32 @@ export class HandshakeHistory {
   ) {}
 
   add(key: string, rec: HandshakeRecord): void {
-    let list = this.byStation.get(key);
-    if (list === undefined) {
+    const had = this.byStation.get(key);
+    if (had === undefined) {
       if (this.byStation.size >= this.stations) {
         const oldest = this.byStation.keys().next().value;
         if (oldest !== undefined) this.byStation.delete(oldest);
       }
-      list = [];
-      this.byStation.set(key, list);
+      this.byStation.set(key, rec);
+      return;
     }
+    const list = Array.isArray(had) ? had : [had];
     list.unshift(rec);
     if (list.length > this.perStation) list.length = this.perStation;
+    // Most recently updated last: the bound drops the stations not heard of for longest.
+    this.byStation.delete(key);
+    this.byStation.set(key, list);
   }
 
-  /** A copy of the station's records, newest first. */
-  of(key: string): HandshakeRecord[] {
-    return [...(this.byStation.get(key) ?? [])];
-  }
-
-  /** The station's newest record. */
-  latest(key: string): HandshakeRecord | undefined {
-    return this.byStation.get(key)?.[0];
+  /**
+   * The station's records, newest first: `live`, the finished record of its association
+   * (when it is associated), then the kept ones.
+   */
+  of(key: string, live?: HandshakeRecord): HandshakeRecord[] {
+    const had = this.byStation.get(key);
+    const kept = had === undefined ? [] : Array.isArray(had) ? had : [had];
+    const out = live !== undefined && live.result !== undefined ? [live, ...kept] : [...kept];
+    if (out.length > this.perStation) out.length = this.perStation;
+    return out;
   }
 }

@@ -6,12 +6,12 @@
  * its EAP-Failure; a Logoff closes the port and starts over. The port machine reaches this
  * through PortPeer; this reaches the rest of the core through StationControl.
  */
-import { wipe } from '../crypto/index.js';
 import { decodeRsne } from '../codec/index.js';
 import { report, type Environment } from './environment.js';
 import type { Accounting } from './accounting.js';
 import { msg1Pmkid, type PmksaCache, type PmksaEntry } from './pmksa-cache.js';
 import type { PortPeer } from './port-machine.js';
+import type { StationKeys } from './station-keys.js';
 import { Reason } from './reason-codes.js';
 import { Sig, type Association, type AuthRecord, type EapConversation } from './records.js';
 import { AcctTerminateCause, type HandshakeResult } from './types.js';
@@ -35,6 +35,7 @@ export class Ieee8021xPolicy implements PortPeer {
     private readonly pmksa: PmksaCache,
     private readonly accounting: Accounting,
     private readonly control: StationControl,
+    private readonly keys: StationKeys,
     private readonly maxQuiet: number,
   ) {}
 
@@ -46,8 +47,8 @@ export class Ieee8021xPolicy implements PortPeer {
     const pmkids = dec !== undefined && dec.ok ? (dec.value.pmkids ?? []) : [];
     const e = this.pmksa.lookup(st.sta, bss.cfg.network.ssid, bss.cfg.bssid, pmkids, env.now);
     if (e !== undefined) {
-      st.PMK = Buffer.from(e.pmk);
-      const record: AuthRecord = { identity: e.identity, method: 0, rounds: [], roundsTotal: 0, result: 'accept', pmksaCached: true, vlanId: e.vlanId, sessionTimeoutS: e.sessionTimeoutS };
+      this.keys.setPmk(st, e.pmk);
+      const record: AuthRecord = { identity: e.identity, userName: undefined, method: 0, rounds: [], roundsTotal: 0, result: 'accept', pmksaCached: true, vlanId: e.vlanId, sessionTimeoutS: e.sessionTimeoutS };
       st.authz = {
         identity: e.identity,
         classes: e.classes,
@@ -77,11 +78,9 @@ export class Ieee8021xPolicy implements PortPeer {
     const env = this.env;
     const bss = st.bss;
     const granted = conv.granted!;
-    if (conv.pmk !== undefined) {
-      // The PMK in use until now goes, unless the running handshake still holds it.
-      if (st.PMK !== undefined && st.PMK !== conv.pmk && !(st.hs?.pmkCandidates.includes(st.PMK) ?? false)) wipe(st.PMK);
-      st.PMK = conv.pmk;
-    }
+    // The new PMK replaces the one in use until now (its copy is the station's; the
+    // conversation's goes with it).
+    if (conv.pmk !== undefined) this.keys.setPmk(st, conv.pmk);
     const record = conv.record;
     record.result = 'accept';
     record.vlanId = granted.vlanId;

@@ -14,6 +14,7 @@ import { buildGroupMsg1, buildMsg1, buildMsg3 } from './frames.js';
 import { dropped, report, type Environment } from './environment.js';
 import { Sig, type Association, type BssState, type GroupKeyState, type Handshake, type HandshakeRecord, type PtkState, type ReceivedKey } from './records.js';
 import { fingerprint } from './fingerprint.js';
+import type { StationKeys } from './station-keys.js';
 import { Reason } from './reason-codes.js';
 import type { HandshakeResult, MicDiagnosis } from './types.js';
 
@@ -31,6 +32,8 @@ export interface PairwisePeer {
   diagnose(st: Association, hs: Handshake, rk: ReceivedKey): MicDiagnosis | undefined;
   /** Close the handshake record with a result. */
   ended(st: Association, result: HandshakeResult, detail: string): void;
+  /** A new handshake record replaced `previous` as the association's current one. */
+  replaced(st: Association, previous: HandshakeRecord): void;
   /** A station finished (or abandoned) its part of a GTK rekey. */
   groupKeyDone(bss: BssState): void;
   /** The station asked for a GTK rekey (an EAPOL-Key request without the Pairwise bit). */
@@ -40,9 +43,14 @@ export interface PairwisePeer {
 const EXPECT_PAIRWISE_RESPONSE = Sig.EAPOLKeyReceived | Sig.EAPOLKeyPairwise;
 
 export class PairwiseMachine {
+  /** The EAPOL-Key frame of the run in progress, and its station. */
+  private rx: ReceivedKey | undefined;
+  private rxSt: Association | undefined;
+
   constructor(
     private readonly env: Environment,
     private readonly peer: PairwisePeer,
+    private readonly keys: StationKeys,
   ) {}
 
   /** One transition of the PTK machine and one of the group key machine; false when neither moved. */
@@ -55,7 +63,7 @@ export class PairwiseMachine {
   /** Consumes the one-shot inputs of a finished run. */
   settle(st: Association): void {
     st.sig &= ~(Sig.EAPOLKeyReceived | Sig.EAPOLKeyPairwise | Sig.MICVerified | Sig.TimeoutEvt);
-    st.received = undefined;
+    if (this.rxSt === st) this.rx = this.rxSt = undefined;
   }
 
   // ---- EAPOL-Key frames from the station ----------------------------------------------
@@ -69,7 +77,7 @@ export class PairwiseMachine {
       case 'group2/2':
         if (st.groupState !== 'REKEYNEGOTIATING') return ['unexpected_message', `group msg 2/2 in state ${st.groupState}`];
         if (!verifyWithPtk(st, rk)) return ['mic_failure', 'invalid MIC in group msg 2/2'];
-        st.received = rk;
+        this.take(st, rk);
         st.sig = (st.sig | Sig.EAPOLKeyReceived | Sig.MICVerified) & ~Sig.EAPOLKeyPairwise;
         return undefined;
       case 'msg4/4':
@@ -79,16 +87,21 @@ export class PairwiseMachine {
           return ['mic_failure', 'invalid MIC in msg 4/4'];
         }
         st.replay.invalidateAll();
-        st.received = rk;
+        this.take(st, rk);
         st.sig |= EXPECT_PAIRWISE_RESPONSE | Sig.MICVerified;
         return undefined;
       case 'msg2/4':
         if (st.ptkState !== 'PTKSTART' && st.ptkState !== 'PTKCALCNEGOTIATING') return ['unexpected_message', `msg 2/4 in state ${st.ptkState}`];
         // The MIC is checked in PTKCALCNEGOTIATING, against every candidate PMK.
-        st.received = rk;
+        this.take(st, rk);
         st.sig = (st.sig | EXPECT_PAIRWISE_RESPONSE) & ~Sig.MICVerified;
         return undefined;
     }
+  }
+
+  private take(st: Association, rk: ReceivedKey): void {
+    this.rx = rk;
+    this.rxSt = st;
   }
 
   /** An EAPOL-Key request (§12.7.2 b.1): a PTK rekey, or a GTK rekey. Returns a drop, or undefined. */
@@ -192,8 +205,7 @@ export class PairwiseMachine {
         st.sig &= ~Sig.Init;
         if (st.PTK_valid) env.emit({ type: 'remove-pairwise-key', bssid: st.bss.cfg.bssid, sta: st.sta });
         st.PTK_valid = false;
-        wipePtk(st.PTK);
-        st.PTK = undefined;
+        this.keys.dropPtk(st);
         this.endHandshake(st);
         env.setTimer(st, 'keyTimeoutAt', Infinity);
         break;
@@ -207,8 +219,7 @@ export class PairwiseMachine {
         break;
       case 'AUTHENTICATION':
         st.sig &= ~Sig.AuthenticationRequest;
-        wipePtk(st.PTK);
-        st.PTK = undefined;
+        this.keys.dropPtk(st);
         st.PTK_valid = false;
         break;
       case 'AUTHENTICATION2':
@@ -217,10 +228,10 @@ export class PairwiseMachine {
         break;
       case 'INITPMK':
         st.sig &= ~Sig.keyRun;
-        replacePmkCandidates(st, st.hs!, this.peer.pmkCandidates(st));
+        replacePmkCandidates(st.hs!, this.peer.pmkCandidates(st));
         break;
       case 'INITPSK':
-        replacePmkCandidates(st, st.hs!, this.peer.pmkCandidates(st));
+        replacePmkCandidates(st.hs!, this.peer.pmkCandidates(st));
         break;
       case 'PTKSTART': {
         st.sig &= ~(Sig.PTKRequest | Sig.TimeoutEvt);
@@ -289,8 +300,8 @@ export class PairwiseMachine {
       ANonce: this.env.random(32),
       previousANonces: anonces,
       SNonce: undefined,
-      // A rekey starts from the PMK in use (PTKRequest goes straight to PTKSTART).
-      pmkCandidates: prev?.pmkCandidates ?? (st.PMK !== undefined ? [st.PMK] : []),
+      // A rekey starts from the PMK in use (PTKRequest goes straight to PTKSTART): a copy, as every candidate.
+      pmkCandidates: prev?.pmkCandidates ?? (st.PMK !== undefined ? [Buffer.from(st.PMK)] : []),
       TimeoutCtr: 0,
       firstTxRef: undefined,
       keySentAt: 0,
@@ -304,21 +315,30 @@ export class PairwiseMachine {
       msg3Sent: 0,
       micFailures: 0,
       anonceFp: fingerprint(hs.ANonce),
+      // Every field from the start: one shape, no properties added later (memory per station).
+      endedAt: undefined,
+      result: undefined,
+      detail: undefined,
+      pmkFp: undefined,
+      diagnosis: undefined,
+      joinMs: undefined,
       auth: st.eap?.record ?? st.authz?.record,
     };
+    const previous = st.record;
     st.record = rec;
+    if (previous !== undefined) this.peer.replaced(st, previous);
     return hs;
   }
 
   /**
-   * The handshake is over (done or abandoned): its slot goes back, and the PMK candidates
-   * other than the verified PMK are wiped (a PTK rekey uses st.PMK).
+   * The handshake is over (done or abandoned): its slot goes back, and its PMK candidates are
+   * wiped (the verified PMK is in st.PMK, a copy).
    */
   private endHandshake(st: Association): void {
     const hs = st.hs;
     if (hs === undefined) return;
     this.peer.release(st);
-    for (const k of hs.pmkCandidates) if (k !== st.PMK) wipe(k);
+    for (const k of hs.pmkCandidates) wipe(k);
     if (hs.ANonce.length > 0) st.lastANonce = hs.ANonce.toString('latin1');
     st.hs = undefined;
   }
@@ -369,7 +389,7 @@ export class PairwiseMachine {
 
   /** PTKCALCNEGOTIATING entry: derive the PTK from each candidate PMK until the MIC verifies. */
   private processMsg2(st: Association, hs: Handshake): void {
-    const rk = st.received!;
+    const rk = this.rx!;
     st.sig &= ~(Sig.EAPOLKeyReceived | Sig.MICVerified);
     const bss = st.bss;
     // As hostapd's PTKCALCNEGOTIATING: derive into a local, keep it only once the MIC verifies.
@@ -398,16 +418,15 @@ export class PairwiseMachine {
       }
       return;
     }
-    // PMK candidates and st.PMK are the station's own copies: an old st.PMK that is no longer a
-    // candidate (replaced by INITPMK/INITPSK) was wiped there. The PTK in use until now (a PTK
-    // rekey) goes: the agent holds its own copy of the TK until the new one is installed.
-    st.PMK = verified.pmk;
-    if (st.PTK !== undefined && st.PTK !== verified.ptk) wipePtk(st.PTK);
-    st.PTK = verified.ptk;
+    // The PMK and PTK move into the station's own memory (station-keys.ts). The PTK in use
+    // until now (a PTK rekey) goes: the agent holds its own copy of the TK until the new one
+    // is installed.
+    this.keys.setPmk(st, verified.pmk);
+    this.keys.setPtk(st, verified.ptk);
     // A copy: rk.nonce is a view of the received frame, and through it of the whole message
     // the frame arrived in, which the handshake would otherwise keep alive.
     hs.SNonce = Buffer.from(rk.nonce);
-    st.record!.pmkFp = fingerprint(st.PMK);
+    st.record!.pmkFp = fingerprint(verified.pmk);
     // Invariant 5: the RSNE in msg 2/4 equals the one of the (Re)Association Request.
     const mismatch = checkMsg2Rsne(st, rk.keyData);
     if (mismatch !== undefined) {
@@ -534,17 +553,9 @@ export function wipePtk(ptk: PtkKeys | undefined): void {
   wipe(ptk.tk);
 }
 
-/**
- * INITPMK/INITPSK: the candidates of a new handshake replace the old ones. Every old one that
- * is not a candidate again is wiped, st.PMK included (a PSK station's PMK of the previous
- * handshake); an 802.1X station's st.PMK is its own candidate and stays.
- */
-function replacePmkCandidates(st: Association, hs: Handshake, fresh: Buffer[]): void {
+/** INITPMK/INITPSK: the candidates of a new handshake (copies) replace the old ones, which are wiped. */
+function replacePmkCandidates(hs: Handshake, fresh: Buffer[]): void {
   for (const k of hs.pmkCandidates) if (!fresh.includes(k)) wipe(k);
-  if (st.PMK !== undefined && !fresh.includes(st.PMK)) {
-    wipe(st.PMK);
-    st.PMK = undefined;
-  }
   hs.pmkCandidates = fresh;
 }
 

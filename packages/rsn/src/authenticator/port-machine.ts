@@ -204,7 +204,7 @@ export class PortMachine {
         conv.radiusRef = undefined;
         conv.authSuccess = conv.authFail = conv.authTimeout = false;
         // A new authentication: its record (explain), also of the handshake waiting for it.
-        conv.record = { identity: '', method: 0, rounds: [], roundsTotal: 0, pmksaCached: false, vlanId: 0, sessionTimeoutS: 0 };
+        conv.record = { identity: '', userName: undefined, method: 0, rounds: [], roundsTotal: 0, result: undefined, pmksaCached: false, vlanId: 0, sessionTimeoutS: 0 };
         if (st.record !== undefined && st.record.result === undefined) st.record.auth = conv.record;
         // The authenticator's own request: EAP-Request/Identity (RFC 3748 §5.1). RFC 3748
         // §4.1: a new Request never reuses the Identifier of the last one sent (ours or the
@@ -241,11 +241,11 @@ export class PortMachine {
     return true;
   }
 
-  /** The conversation is over: its PMK copy (if AUTHENTICATED did not take it) is wiped. */
+  /** The conversation is over: its PMK is wiped (AUTHENTICATED copied it into the association). */
   private endConversation(st: Association): void {
     const conv = st.eap;
     if (conv === undefined) return;
-    if (conv.pmk !== undefined && conv.pmk !== st.PMK) wipe(conv.pmk);
+    wipe(conv.pmk);
     this.env.setTimer(st, 'paeTimeoutAt', Infinity);
     st.eap = undefined;
   }
@@ -398,7 +398,7 @@ function newConversation(): EapConversation {
     radiusRef: undefined,
     pmk: undefined,
     granted: undefined,
-    record: { identity: '', method: 0, rounds: [], roundsTotal: 0, pmksaCached: false, vlanId: 0, sessionTimeoutS: 0 },
+    record: { identity: '', userName: undefined, method: 0, rounds: [], roundsTotal: 0, result: undefined, pmksaCached: false, vlanId: 0, sessionTimeoutS: 0 },
   };
 }
 

@@ -7,9 +7,14 @@
  * variables of IEEE 802.11-2020 §12.7.10 and IEEE 802.1X-2004 §8.2.
  */
 import type { PtkKeys } from '../crypto/index.js';
+
+/** A station's PTK, over octets of its own (station-keys.ts). */
+export type StationPtk = PtkKeys & { readonly octets: Buffer };
+import { keyDescriptorVersionFor } from '../crypto/index.js';
 import type { ReplayWindow } from './replay-window.js';
 import type { TimerTarget } from './deadline-queue.js';
-import type { BssConfig, HandshakeResult, MicDiagnosis, StationPhase } from './types.js';
+import { Reason } from './reason-codes.js';
+import { AcctTerminateCause, type BssConfig, type HandshakeResult, type MicDiagnosis, type StationPhase } from './types.js';
 
 /** Per-station 4-way handshake states (§12.7.10.2, WPA_PTK in hostapd). */
 export type PtkState =
@@ -190,68 +195,20 @@ export interface Authorization extends Grant {
   record: AuthRecord;
 }
 
-/**
- * A station's association: what stays while it is associated, idle for hours or in the
- * middle of a handshake. Transient state lives in `hs` and `eap`, present only while a
- * 4-way handshake or an EAP conversation runs.
- */
-export interface Association extends TimerTarget {
+/** Bits of Association.flags (booleans of an association, one number for all). */
+const F = {
+  deferred: 1 << 0,
+  admitted: 1 << 1,
+  waitingAdmission: 1 << 2,
+  PTK_valid: 1 << 3,
+  GUpdateStationKeys: 1 << 4,
+  portAuthorized: 1 << 5,
+} as const;
+
+/** A station's pending deadlines; made while one is set, dropped when none is. */
+export interface StationTimers extends TimerTarget {
   kind: 'sta';
-  sta: Buffer;
-  key: string;
-  bss: BssState;
-  assocRsne: Buffer;
-  akm: number;
-  pairwiseCipher: number;
-  descriptorVersion: 2 | 3;
-  associatedAt: number;
-  phase: StationPhase | undefined;
-  /** Bits of Sig. */
-  sig: number;
-  /** A timer came due while its BSS was detached; it fires on attach. */
-  deferred: boolean;
-  /** Holds one of the handshake slots / waits in the admission queue (handshake-admission.ts). */
-  admitted: boolean;
-  waitingAdmission: boolean;
-  /** EAPOL token bucket (CoreOptions.eapolRate): tokens left, and when they were counted. */
-  eapolTokens: number;
-  eapolTokensAt: number;
-
-  // WPA_PTK machine (§12.7.10.2): the part that outlives a handshake
-  ptkState: PtkState;
-  disconnectReason: number;
-  PMK: Buffer | undefined;
-  PTK: PtkKeys | undefined;
-  PTK_valid: boolean;
-  replay: ReplayWindow;
-  /** Replay counter of the last accepted EAPOL-Key request from the station (-1: none). */
-  lastRequestCounter: number;
-  /** The running 4-way handshake. */
-  hs: Handshake | undefined;
-  /**
-   * The ANonce of the last finished handshake, as a latin1 string (half the memory of a
-   * Buffer): a late answer to it during a PTK rekey is diagnosed as a stale ANonce.
-   */
-  lastANonce: string | undefined;
-  /** The EAPOL-Key frame being processed (one machine run). */
-  received: ReceivedKey | undefined;
-
-  // WPA_PTK_GROUP machine (§12.7.10.3)
-  groupState: GroupKeyState;
-  GUpdateStationKeys: boolean;
-  GTimeoutCtr: number;
-  /** Key id of the GTK this station has (from msg 3/4 or the last group handshake). */
-  gtkKeyId: number;
-
-  // Port control after PTKINITDONE
-  installRef: number | undefined;
-  portRef: number | undefined;
-  portAuthorized: boolean;
-
-  /** The current or last handshake, as `explain` shows it. */
-  record: HandshakeRecord | undefined;
-
-  // Timers as data: the station's heap deadline is the earliest of these.
+  st: Association;
   /** EAPOL-Key retransmission (PTK and group key machines). */
   keyTimeoutAt: number;
   /** EAP retransmission, failure-disconnect delay, quietWhile. */
@@ -260,20 +217,138 @@ export interface Association extends TimerTarget {
   sessionEndAt: number;
   /** Next accounting Interim-Update. */
   interimAt: number;
+}
+
+/**
+ * A station's association: what stays while it is associated, idle for hours or in the
+ * middle of a handshake. Transient state lives in `hs` and `eap`, present only while a
+ * 4-way handshake or an EAP conversation runs, and the timers in `timers` while one is set.
+ * An idle station is this object, its MAC, PMK and PTK (station-keys.ts), its last handshake
+ * record and a few strings: the booleans share one number (`flags`, read through accessors).
+ */
+export class Association {
+  /** Bits of Sig. */
+  sig = 0;
+  /** Bits of F. */
+  private flags = 0;
+  phase: StationPhase | undefined = undefined;
+  /** EAPOL token bucket (CoreOptions.eapolRate): thousandths of a token left, and when (integer ms) they were counted. */
+  eapolCredit: number;
+  eapolCreditAt: number;
+
+  // WPA_PTK machine (§12.7.10.2): the part that outlives a handshake
+  ptkState: PtkState = 'INITIALIZE';
+  disconnectReason: number = Reason.UNSPECIFIED;
+  PMK: Buffer | undefined = undefined;
+  PTK: StationPtk | undefined = undefined;
+  replay: ReplayWindow;
+  /** Replay counter of the last accepted EAPOL-Key request from the station (-1: none). */
+  lastRequestCounter = -1;
+  /** The running 4-way handshake. */
+  hs: Handshake | undefined = undefined;
+  /**
+   * The ANonce of the last finished handshake, as a latin1 string (half the memory of a
+   * Buffer): a late answer to it during a PTK rekey is diagnosed as a stale ANonce.
+   */
+  lastANonce: string | undefined = undefined;
+
+  // WPA_PTK_GROUP machine (§12.7.10.3)
+  groupState: GroupKeyState = 'IDLE';
+  GTimeoutCtr = 0;
+  /** Key id of the GTK this station has (from msg 3/4 or the last group handshake). */
+  gtkKeyId = 0;
+
+  // Port control after PTKINITDONE
+  installRef: number | undefined = undefined;
+  portRef: number | undefined = undefined;
+
+  /** The current or last handshake, as `explain` shows it. */
+  record: HandshakeRecord | undefined = undefined;
+  /** The station's deadlines, while one is set. */
+  timers: StationTimers | undefined = undefined;
 
   // IEEE 802.1X (802.1X AKMs and ports without key management)
-  paeState: PaeState;
+  paeState: PaeState = 'INITIALIZE';
   /** The running EAP conversation. */
-  eap: EapConversation | undefined;
-  /** Identifier of the last EAP-Request sent (RFC 3748 §4.1: the next one differs). */
-  lastEapId: number;
-  authz: Authorization | undefined;
+  eap: EapConversation | undefined = undefined;
+  authz: Authorization | undefined = undefined;
 
   // Accounting
-  acctSessionId: string;
-  acctStartedAt: number | undefined;
+  acctStartedAt: number | undefined = undefined;
   /** Acct-Terminate-Cause for the accounting stop when the core disconnects the station. */
-  terminateCause: number;
+  terminateCause: number = AcctTerminateCause.NasRequest;
+
+  constructor(
+    readonly sta: Buffer,
+    readonly key: string,
+    readonly bss: BssState,
+    readonly assocRsne: Buffer,
+    readonly akm: number,
+    readonly pairwiseCipher: number,
+    readonly associatedAt: number,
+    /** Identifier of the last EAP-Request sent (RFC 3748 §4.1: the next one differs). */
+    public lastEapId: number,
+    readonly acctSessionId: string,
+    eapolBurst: number,
+    replay: ReplayWindow,
+  ) {
+    this.eapolCredit = eapolBurst * 1000;
+    this.eapolCreditAt = Math.floor(associatedAt);
+    this.replay = replay;
+  }
+
+  get kind(): 'sta' {
+    return 'sta';
+  }
+
+  get descriptorVersion(): 2 | 3 {
+    return keyDescriptorVersionFor(this.akm) === 3 ? 3 : 2;
+  }
+
+  /** A timer came due while its BSS was detached; it fires on attach. */
+  get deferred(): boolean {
+    return (this.flags & F.deferred) !== 0;
+  }
+  set deferred(v: boolean) {
+    this.flags = v ? this.flags | F.deferred : this.flags & ~F.deferred;
+  }
+  /** Holds one of the handshake slots (handshake-admission.ts). */
+  get admitted(): boolean {
+    return (this.flags & F.admitted) !== 0;
+  }
+  set admitted(v: boolean) {
+    this.flags = v ? this.flags | F.admitted : this.flags & ~F.admitted;
+  }
+  /** Waits in the admission queue. */
+  get waitingAdmission(): boolean {
+    return (this.flags & F.waitingAdmission) !== 0;
+  }
+  set waitingAdmission(v: boolean) {
+    this.flags = v ? this.flags | F.waitingAdmission : this.flags & ~F.waitingAdmission;
+  }
+  get PTK_valid(): boolean {
+    return (this.flags & F.PTK_valid) !== 0;
+  }
+  set PTK_valid(v: boolean) {
+    this.flags = v ? this.flags | F.PTK_valid : this.flags & ~F.PTK_valid;
+  }
+  get GUpdateStationKeys(): boolean {
+    return (this.flags & F.GUpdateStationKeys) !== 0;
+  }
+  set GUpdateStationKeys(v: boolean) {
+    this.flags = v ? this.flags | F.GUpdateStationKeys : this.flags & ~F.GUpdateStationKeys;
+  }
+  get portAuthorized(): boolean {
+    return (this.flags & F.portAuthorized) !== 0;
+  }
+  set portAuthorized(v: boolean) {
+    this.flags = v ? this.flags | F.portAuthorized : this.flags & ~F.portAuthorized;
+  }
+
+  /** A timer's deadline (Infinity: not set). */
+  timer(which: 'keyTimeoutAt' | 'paeTimeoutAt' | 'sessionEndAt' | 'interimAt'): number {
+    return this.timers?.[which] ?? Infinity;
+  }
 }
 
 /** One 4-way handshake: made at AUTHENTICATION2, dropped (keys wiped) when it ends. */

@@ -12,6 +12,9 @@ export { PskCache, passphraseProblem, pbkdf2Psk, pskFromHex } from './psk.js';
 export {
   computePmkid,
   derivePtk,
+  ptkFromOctets,
+  copyPtkOctets,
+  ptkLength,
   keyDescriptorVersionFor,
   pairwiseExpansionData,
   tkLength,

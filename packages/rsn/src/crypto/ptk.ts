@@ -23,7 +23,7 @@ export interface PtkKeys {
  * 100,000 stations. Wiping a part wipes the PTK's own octets.
  */
 class Ptk implements PtkKeys {
-  constructor(private readonly octets: Buffer) {}
+  constructor(readonly octets: Buffer) {}
   get kck(): Buffer {
     return this.octets.subarray(0, KCK_LEN);
   }
@@ -33,6 +33,24 @@ class Ptk implements PtkKeys {
   get tk(): Buffer {
     return this.octets.subarray(KCK_LEN + KEK_LEN);
   }
+}
+
+/** A PTK over octets KCK || KEK || TK the caller holds (e.g. a copy in memory of its own). */
+export function ptkFromOctets(octets: Buffer): PtkKeys & { readonly octets: Buffer } {
+  return new Ptk(octets);
+}
+
+/** The octets KCK || KEK || TK of a PTK, copied into `dst` (at least as long). */
+export function copyPtkOctets(ptk: PtkKeys, dst: Buffer): Buffer {
+  dst.set(ptk.kck, 0);
+  dst.set(ptk.kek, KCK_LEN);
+  dst.set(ptk.tk, KCK_LEN + KEK_LEN);
+  return dst;
+}
+
+/** Octets of a PTK: KCK and KEK (16 each) and the TK. */
+export function ptkLength(ptk: PtkKeys): number {
+  return KCK_LEN + KEK_LEN + ptk.tk.length;
 }
 
 const KCK_LEN = 16;

@@ -269,7 +269,7 @@ export class RadiusClient {
       this.transport.send(d.server, d.socket, d.bytes, d.port);
     }
     if (deliverNow) this.deliver();
-    else if (!this.delivering && !this.deliveryQueued) {
+    else if (!this.delivering && !this.deliveryQueued && this.transactions.hasEvents) {
       this.deliveryQueued = true;
       queueMicrotask(() => {
         this.deliveryQueued = false;
@@ -336,11 +336,15 @@ export class RadiusClient {
     this.armOwnTimer();
   }
 
-  /** The client's own timer, at its next deadline; it keeps the process alive only while requests are pending. */
+  /**
+   * The client's own timer, at its next deadline; it keeps the process alive only while
+   * requests are pending. A timer that fires no later is kept (firing early only ticks and
+   * re-arms): the deadline moves with nearly every answer, and re-arming costs more.
+   */
   private armOwnTimer(): void {
     if (this.closed) return;
     const at = this.transactions.nextDeadline() ?? Infinity;
-    if (at !== this.timerAt || this.timer === undefined) {
+    if (this.timer === undefined || at < this.timerAt) {
       clearTimeout(this.timer);
       this.timer = undefined;
       this.timerAt = at;

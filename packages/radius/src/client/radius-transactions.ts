@@ -579,6 +579,11 @@ export class RadiusTransactions<T> {
     }));
   }
 
+  /** Whether pollEvent() has something. */
+  get hasEvents(): boolean {
+    return this.eventsHead < this.events.length;
+  }
+
   /** Requests waiting for a slot. */
   get queued(): number {
     return this.queue.waiting;

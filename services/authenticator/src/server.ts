@@ -15,7 +15,8 @@ import { AgentLinkGate, agentLinkLimits, ConnectionReport, listenAgentLink, logA
 import { splitListen, startHttpEndpoints, type HttpEndpoints } from './http-endpoints.js';
 import { createLogger } from './logging.js';
 import { connectionMetrics, createMetrics, type AirlockMetrics } from './metrics.js';
-import { AuthenticatorService, type ClusterLink } from './service.js';
+import { AuthenticatorService } from './service.js';
+import type { Placement } from './placement.js';
 import { LocalAdmin } from './admin/backend.js';
 import { startAdminServer, type RunningAdmin } from './admin/server.js';
 import { agentRoleOf } from './client-role.js';
@@ -33,7 +34,7 @@ export interface StartOptions {
    * One worker of a cluster (cluster/worker.ts): it binds no port; the primary accepts the
    * connections, hands them over (injectConnection) and serves the HTTP endpoints.
    */
-  cluster?: ClusterLink;
+  cluster?: Placement;
   /** The configuration file it was started from: `airlock reload` (Admin API) and SIGHUP read it again. */
   configFile?: string;
 }
@@ -123,7 +124,7 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   const limits = agentLinkLimits(config, openFileLimit());
   const metrics = createMetrics({ processMetrics: true });
   const connections = connectionMetrics(metrics.registry);
-  const service = new AuthenticatorService({ config, logger, metrics, random: opts.random, cluster: opts.cluster });
+  const service = new AuthenticatorService({ config, logger, metrics, random: opts.random, placement: opts.cluster });
   await service.start();
 
   const server = new grpc.Server({

@@ -17,7 +17,6 @@ import {
   type CoreOptions,
   type Effect,
   type NetworkPolicy,
-  type PmksaListener,
   type SharedPmksa,
   type RadiusOutcome,
   type Report,
@@ -39,7 +38,8 @@ import { RadiusHealth, type RadiusServerHealth } from './radius-health.js';
 import { radiusTestAnswer, radiusTestAttributes, RadiusTestRefused, type RadiusTestOutcome } from './radius-test.js';
 import { remoteLogs, truncateText, type RateLimitedLevel, type RemoteLogs } from './logging.js';
 import type { AirlockMetrics } from './metrics.js';
-import { EventJournal, type EventItem } from './events/event-journal.js';
+import { EventJournal } from './events/event-journal.js';
+import { SingleProcess, type Placement } from './placement.js';
 import { StationEvents } from './events/station-events.js';
 import { FailureBoard, GoneAgents } from './status/failures.js';
 
@@ -50,27 +50,11 @@ export interface ServiceOptions {
   metrics: AirlockMetrics;
   /** CSPRNG; tests may inject a deterministic one. */
   random?: (n: number) => Buffer;
-  /** This service is one worker of several (cluster/worker.ts). */
-  cluster?: ClusterLink;
-}
-
-/**
- * What a worker's service tells the rest of the cluster, and asks of it (cluster/worker.ts):
- * its PMKSA cache changes, the agents it holds, and where an agent's state lives.
- */
-export interface ClusterLink extends PmksaListener {
-  /** The worker holding the agent's state (connected or in reconnect grace), when another one does. */
-  homeOf(agent: string): number | undefined;
-  /** The agent was welcomed here, with these BSSes (macKeys). */
-  agentUp(agent: string, bssKeys: string[]): void;
-  /** Nothing of the agent is held here any more. */
-  agentReleased(agent: string): void;
-  /** The agent connected here while worker `to` holds its state: steer its next connection there. */
-  redirect(session: AgentSession, agent: string, to: number): void;
-  /** A station associated here: another worker still holding it from before must let it go. */
-  stationAssociated(sta: Buffer): void;
-  /** A station event of this worker, for the primary's journal (`at`: Unix ms with a fraction). */
-  stationEvent(item: EventItem, at: number): void;
+  /**
+   * Where agents are served when this process is one of several (placement.ts: a cluster
+   * worker's WorkerLink); absent, this process serves everything and keeps the event journal.
+   */
+  placement?: Placement;
 }
 
 /** An agent as the admin API shows it (AuthenticatorService.agentViews). */
@@ -176,7 +160,7 @@ export class AuthenticatorService implements SessionHost {
   private nas: NasIdentity;
   private readonly acctSessions = new Map<string, AcctSession>();
   private readonly acctPending = new Set<Promise<void>>();
-  private readonly cluster: ClusterLink | undefined;
+  private readonly placement: Placement;
   /** Handshake outcomes over the last minutes (the status page). */
   readonly handshakeSeries = new HandshakeSeries();
   /** Recent and live station events (StreamEvents) when this service serves them itself; a cluster worker sends its events to the primary. */
@@ -192,17 +176,17 @@ export class AuthenticatorService implements SessionHost {
     this.log = opts.logger;
     this.metrics = opts.metrics;
     this.remoteLog = remoteLogs(this.log, (source) => this.metrics.logLinesSuppressed.inc({ source }));
-    const journal = opts.cluster === undefined ? new EventJournal() : undefined;
+    const journal = opts.placement === undefined ? new EventJournal() : undefined;
     this.events = journal;
-    const cluster = opts.cluster;
+    const placement = opts.placement ?? new SingleProcess((item) => journal!.append(item));
+    this.placement = placement;
     this.stationEvents = new StationEvents({
       logger: this.log,
-      sink: cluster !== undefined ? (item, at) => cluster.stationEvent(item, at) : (item) => journal!.append(item),
+      sink: (item, at) => placement.stationEvent(item, at),
       onSuppressed: () => this.metrics.logLinesSuppressed.inc({ source: 'station-event' }),
     });
     this.networks = networkPolicies(opts.config);
     this.bssPolicy = new BssPolicy(opts.config.agents);
-    this.cluster = opts.cluster;
     const e = opts.config.eapol;
     const pool = new RandomPool();
     const random = opts.random ?? ((n: number) => pool.take(n));
@@ -233,7 +217,7 @@ export class AuthenticatorService implements SessionHost {
       macBackoff: backoffOptions(opts.config.limits),
       eapolRate: { perSecond: opts.config.limits.eapolPerStationPerS, burst: opts.config.limits.eapolBurstPerStation },
       maxHandshakesInFlight: opts.config.limits.maxHandshakesInFlight,
-      pmksaListener: opts.cluster,
+      pmksaListener: opts.placement,
       accountingInterimMs: interimMs(opts.config.radius),
       trace: debug
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
@@ -497,7 +481,7 @@ export class AuthenticatorService implements SessionHost {
    * keeps that clock and tells the workers (unclaimed).
    */
   private expireClaims(): void {
-    if (this.cluster !== undefined) return;
+    if (!this.placement.keepsClaimClock) return;
     for (const e of this.bssPolicy.claims.expire(this.now())) {
       this.log.info({ agent: e.agent, claims: e.bsses.length }, "an absent agent's BSS claims expired (agents.claim_expiry_s)");
     }
@@ -573,12 +557,9 @@ export class AuthenticatorService implements SessionHost {
     const agentOk = checkHelloAgent(hello, { peerIdentity: session.peerIdentity, maxBssesPerHello: this.config.agents.maxBssesPerHello });
     if (!agentOk.ok) return agentOk;
     this.expireClaims();
-    // In a cluster, the worker holding the agent's stations (also in reconnect grace) serves it.
-    const home = this.cluster?.homeOf(id);
-    if (home !== undefined) {
-      this.cluster!.redirect(session, id, home);
-      return { ok: false, code: status.UNAVAILABLE, message: `agent ${id} is served by worker ${home} of this authenticator; reconnect`, redirect: true };
-    }
+    // With several processes, the one holding the agent's stations (also in reconnect grace) serves it.
+    const placed = this.placement.placeAgent(id, session);
+    if (!placed.here) return { ok: false, code: status.UNAVAILABLE, message: `agent ${id} is served by ${placed.where} of this authenticator; reconnect`, redirect: true };
     const checked = checkHelloBsses(hello, {
       network: (ssidHex) => this.networks.get(ssidHex),
       refuses: (agentId, k, bssid) => this.bssPolicy.refuses(agentId, k, bssid),
@@ -627,7 +608,7 @@ export class AuthenticatorService implements SessionHost {
     const claimed = this.bssPolicy.claim(id, [...session.bssKeys]);
     if (claimed.ok && claimed.dropped.length > 0) this.log.info({ agent: id, claims: claimed.dropped.length }, "the agent's oldest claims of BSSes it no longer announces were dropped (agents.max_bsses_per_agent)");
     this.metrics.bssClaims.set(this.bssPolicy.claims.size);
-    this.cluster?.agentUp(id, this.bssPolicy.claimable([...session.bssKeys]));
+    this.placement.agentUp(id, this.bssPolicy.claimable([...session.bssKeys]));
     session.agentId = id;
     this.goneAgents.back(id);
     session.log = session.log.child({ agent: id });
@@ -712,7 +693,7 @@ export class AuthenticatorService implements SessionHost {
   /** Nothing of the agent is held any more: the expiry of its BSS claims runs (agents.claim_expiry_s). */
   private released(id: string): void {
     this.bssPolicy.claims.absent(id, this.now());
-    this.cluster?.agentReleased(id);
+    this.placement.agentReleased(id);
   }
 
   /** Removes what is left of an agent that has no stream (its BSSes and stations); returns how many BSSes. */
@@ -752,7 +733,7 @@ export class AuthenticatorService implements SessionHost {
         const v = body.value;
         if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
         if (v.rsne.length > MAX_RSNE) return this.dropEvent(session, 'oversized_rsne', v.bssid, v.sta);
-        this.cluster?.stationAssociated(v.sta);
+        this.placement.stationAssociated(v.sta);
         return { type: 'associated', bssid: v.bssid, sta: v.sta, rsne: v.rsne, reassociation: v.reassociation, previousBssid: isMac(v.previousBssid) ? v.previousBssid : undefined };
       }
       case 'stationDisassociated': {

@@ -3,10 +3,10 @@
  * TCP port and the HTTP endpoints, forks the workers and hands each accepted connection
  * to one of them, and keeps what must be one for the whole authenticator (protocol.ts).
  *
- * Placement: a new connection goes to the worker serving the fewest connections, except
- * when its address is pinned: an agent that reconnected to a worker other than the one
- * holding its stations (reconnect grace) is sent back, and its next connection from that
- * address goes to the right worker. The primary does no TLS and no AgentLink work: after
+ * Placement (connection-placement.ts): a new connection goes to the worker serving the
+ * fewest connections, except when its address is pinned: an agent that reconnected to a
+ * worker other than the one holding its stations (reconnect grace) is sent back, and its
+ * next connection from that address goes to the right worker. The primary does no TLS and no AgentLink work: after
  * the hand-over, bytes flow between the agent and the worker only.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -29,6 +29,7 @@ import { startAdminServer, type RunningAdmin } from '../admin/server.js';
 import { statusRoutes } from '../status/page.js';
 import { ConfigReloader } from '../config-reload.js';
 import { listenError } from '../operator-error.js';
+import { ConnectionPlacement } from './connection-placement.js';
 
 /** How long an address stays pinned to a worker after a redirect. */
 const PIN_MS = 10_000;
@@ -78,11 +79,10 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   // First-claims across workers, bounded as in one process (claim-table.ts); the primary
   // keeps the expiry clock and tells the workers what expired.
   const claims = new ClaimTable(claimLimits(config.agents));
-  const pins = new Map<string, { worker: number; until: number }>();
+  const placement = new ConnectionPlacement(PIN_MS);
   /** Questions put to every worker, waiting for their answers. */
   const waits = new Map<number, { pending: Set<number>; got: unknown[]; done: () => void }>();
   let questionSeq = 0;
-  let turn = 0;
   let stopping = false;
   // The primary's own metrics: its process, and how the agents are spread.
   const own = new Registry();
@@ -173,7 +173,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
         }
         homes.set(m.agent, id);
         broadcast({ t: 'home', agent: m.agent, worker: id });
-        for (const [address, pin] of pins) if (pin.worker === id) pins.delete(address);
+        placement.unpinAllTo(id);
         // First-claim across workers: a BSS another agent claimed first (a race the workers
         // could not see) costs this agent its stream.
         expireClaims();
@@ -203,7 +203,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
         broadcast(m, id);
         break;
       case 'redirect':
-        pins.set(m.address, { worker: m.to, until: performance.now() + PIN_MS });
+        placement.pin(m.address, m.to, performance.now());
         redirects.inc();
         logger.info({ agent: m.agent, address: m.address, from: id, to: m.to }, 'agent reconnected to another worker: its next connection goes to the worker holding its stations');
         break;
@@ -269,21 +269,8 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   };
   for (let i = 0; i < count; i++) fork();
 
-  const place = (socket: Socket): WorkerState | undefined => {
-    const address = socket.remoteAddress ?? '';
-    const pin = pins.get(address);
-    if (pin !== undefined) {
-      const w = workers.get(pin.worker);
-      if (pin.until > performance.now() && w?.ready === true) return w;
-      pins.delete(address);
-    }
-    // The fewest open connections; among equals, in turn.
-    const ready = readyWorkers();
-    if (ready.length === 0) return undefined;
-    const least = Math.min(...ready.map((w) => w.connections));
-    const candidates = ready.filter((w) => w.connections === least);
-    return candidates[turn++ % candidates.length];
-  };
+  const place = (socket: Socket): WorkerState | undefined =>
+    placement.choose(socket.remoteAddress ?? '', [...workers].filter(([, w]) => w.ready).map(([id, w]) => ({ id, connections: w.connections, w })), performance.now())?.w;
   const front: Server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
     const w = stopping ? undefined : place(socket);
     if (w === undefined) {
@@ -382,8 +369,7 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     throw e;
   }
   const pinSweep = setInterval(() => {
-    const now = performance.now();
-    for (const [a, p] of pins) if (p.until <= now) pins.delete(a);
+    placement.sweep(performance.now());
     livePmksa();
   }, 60_000);
   pinSweep.unref();

@@ -10,7 +10,8 @@ import type { AuthenticatorConfig } from '../config.js';
 import { createLogger } from '../logging.js';
 import type { AgentSession } from '../agent-session.js';
 import { startAuthenticator, type RunningAuthenticator } from '../server.js';
-import type { AuthenticatorService, ClusterLink } from '../service.js';
+import type { AuthenticatorService } from '../service.js';
+import type { AgentPlacement, Placement } from '../placement.js';
 import { isClusterMessage, pmksaFromMessage, toBuffer, type PrimaryMessage, type RadiusTestAnswer, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { RadiusTestRefused } from '../radius-test.js';
 import { LocalAdmin } from '../admin/backend.js';
@@ -62,8 +63,9 @@ async function radiusTestAnswer(service: AuthenticatorService, user: string, pas
 /** How long a redirected connection stays open so the agent reads its status. */
 const REDIRECT_CLOSE_MS = 100;
 
-/** The worker's side of the cluster: implements the service's ClusterLink over IPC. */
-export class WorkerLink implements ClusterLink {
+/** The worker's side of the cluster: the service's Placement, over IPC to the primary. */
+export class WorkerLink implements Placement {
+  readonly keepsClaimClock = false;
   private readonly homes = new Map<string, number>();
   /** Connections handed over by the primary, by "address:port" (AgentSession peer). */
   private readonly sockets = new Map<string, Socket>();
@@ -142,11 +144,13 @@ export class WorkerLink implements ClusterLink {
     }
   }
 
-  // ---- ClusterLink ---------------------------------------------------------------------
+  // ---- Placement -----------------------------------------------------------------------
 
-  homeOf(agent: string): number | undefined {
+  placeAgent(agent: string, session: AgentSession): AgentPlacement {
     const w = this.homes.get(agent);
-    return w !== undefined && w !== this.workerId ? w : undefined;
+    if (w === undefined || w === this.workerId) return { here: true };
+    this.redirect(session, agent, w);
+    return { here: false, where: `worker ${w}` };
   }
 
   agentUp(agent: string, bssKeys: string[]): void {
@@ -159,7 +163,8 @@ export class WorkerLink implements ClusterLink {
     this.send({ t: 'agent-released', agent });
   }
 
-  redirect(session: AgentSession, agent: string, to: number): void {
+  /** The agent connected here while worker `to` holds its state: steer its next connection there. */
+  private redirect(session: AgentSession, agent: string, to: number): void {
     const peer = session.peer;
     const cut = peer.lastIndexOf(':');
     const address = cut > 0 ? peer.slice(0, cut) : peer;
@@ -187,7 +192,7 @@ export class WorkerLink implements ClusterLink {
     this.send({ t: 'station-event', item, at });
   }
 
-  cached(entry: Parameters<ClusterLink['cached']>[0]): void {
+  cached(entry: Parameters<Placement['cached']>[0]): void {
     this.send({ t: 'pmksa-cached', entry });
   }
 

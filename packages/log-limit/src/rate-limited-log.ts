@@ -7,6 +7,8 @@
 // and what it had suppressed is kept as a count), and optionally one bucket over all keys,
 // so that an outsider who invents new keys (spoofed addresses, MACs) gets no more lines.
 
+import { takeOldest } from '@airlock/bytes';
+
 /** Options of RateLimitedLog. */
 export interface RateLimitOptions {
   /** Lines allowed at once per key (bucket size); default 5. */
@@ -127,12 +129,11 @@ export class RateLimitedLog<C = undefined> {
   }
 
   private evictOldest(): void {
-    const oldest = this.buckets.keys().next();
-    if (oldest.done === true) return;
-    const b = this.buckets.get(oldest.value);
-    this.buckets.delete(oldest.value);
-    if (b !== undefined && b.suppressed > 0) {
-      this.pendingKeys.delete(oldest.value);
+    const oldest = takeOldest(this.buckets);
+    if (oldest === undefined) return;
+    const [key, b] = oldest;
+    if (b.suppressed > 0) {
+      this.pendingKeys.delete(key);
       this.evicted.keys++;
       this.evicted.suppressed += b.suppressed;
     }

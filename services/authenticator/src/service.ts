@@ -995,7 +995,8 @@ export class AuthenticatorService implements SessionHost {
     const status = e.kind === 'start' ? AcctStatus.Start : e.kind === 'interim' ? AcctStatus.InterimUpdate : AcctStatus.Stop;
     // Event-Timestamp is wall-clock time (RFC 2869 §5.3): the one place the glue's clock shows.
     const attrs = accountingAttributes(e, status, this.nas, traffic, e.sessionTimeS, Math.floor(Date.now() / 1000));
-    const p = this.radius.accountingRequest(attrs).then(
+    // Accounting is a lane of its own per agent in the client's queue: one agent's churn waits behind its own share.
+    const p = this.radius.accountingRequest(attrs, { owner: { agent: e.agentId, bss: macKey(e.bssid) } }).then(
       () => undefined,
       (err: unknown) => {
         if (err instanceof RadiusTimeoutError) this.metrics.radiusUnanswered.inc({ kind: 'accounting' });

@@ -5,6 +5,7 @@
  * association while it is associated (Association.record); only older ones, and those of
  * stations that left, are kept here: an idle station costs no entry.
  */
+import { takeOldest } from '@airlock/bytes';
 import type { HandshakeRecord } from './records.js';
 
 export class HandshakeHistory {
@@ -19,10 +20,7 @@ export class HandshakeHistory {
   add(key: string, rec: HandshakeRecord): void {
     const had = this.byStation.get(key);
     if (had === undefined) {
-      if (this.byStation.size >= this.stations) {
-        const oldest = this.byStation.keys().next().value;
-        if (oldest !== undefined) this.byStation.delete(oldest);
-      }
+      if (this.byStation.size >= this.stations) takeOldest(this.byStation);
       this.byStation.set(key, rec);
       return;
     }

@@ -6,6 +6,7 @@
  * its EAP-Failure; a Logoff closes the port and starts over. The port machine reaches this
  * through PortPeer; this reaches the rest of the core through StationControl.
  */
+import { takeOldest } from '@airlock/bytes';
 import { decodeRsne } from '../codec/index.js';
 import { report, type Environment } from './environment.js';
 import type { Accounting } from './accounting.js';
@@ -127,10 +128,7 @@ export class Ieee8021xPolicy implements PortPeer {
       // quietWhile follows a failed authentication (HELD), not a timeout (ABORTING).
       this.quietUntil.delete(st.key);
       this.quietUntil.set(st.key, env.now + env.timing.quietPeriodMs);
-      if (this.quietUntil.size > this.maxQuiet) {
-        const oldest = this.quietUntil.keys().next().value;
-        if (oldest !== undefined) this.quietUntil.delete(oldest);
-      }
+      if (this.quietUntil.size > this.maxQuiet) takeOldest(this.quietUntil);
     }
     // IEEE 802.1X-2004 HELD: portStatus = Unauthorized at once (a failed reauthentication).
     this.control.closePort(st);

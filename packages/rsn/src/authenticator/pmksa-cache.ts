@@ -6,6 +6,7 @@
  * (SHA-256 for AKM 5). Entries expire by lifetime and by Session-Timeout.
  */
 import { computePmkid, timingSafeEqualBytes, wipe } from '../crypto/index.js';
+import { takeOldest } from '@airlock/bytes';
 import { macKey } from '../mac.js';
 import type { Grant } from './records.js';
 
@@ -69,10 +70,7 @@ export class PmksaCache {
     const old = this.entries.get(k);
     if (old !== undefined && old.pmk !== e.pmk) wipe(old.pmk);
     this.entries.delete(k);
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.remove(oldest);
-    }
+    if (this.entries.size >= this.maxEntries) wipe(takeOldest(this.entries)?.[1].pmk);
     this.entries.set(k, e);
   }
 

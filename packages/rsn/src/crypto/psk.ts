@@ -2,6 +2,7 @@
  * PSK derivation, IEEE 802.11-2020 Annex J.4.1: PSK = PBKDF2-HMAC-SHA1(passphrase, SSID,
  * 4096, 256 bits), and a bounded cache so each (SSID, passphrase) pair is derived once.
  */
+import { takeOldest } from '@airlock/bytes';
 import { pbkdf2Sync } from 'node:crypto';
 
 const PSK_ITERATIONS = 4096;
@@ -88,9 +89,6 @@ export class PskCache {
   }
 
   #evictOldest(): void {
-    const oldest = this.#entries.keys().next();
-    if (oldest.done === true) return;
-    this.#entries.get(oldest.value)?.fill(0);
-    this.#entries.delete(oldest.value);
+    takeOldest(this.#entries)?.[1].fill(0);
   }
 }

@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/bytes/src/**/*.ts', 'packages/rsn/src/**/*.ts', 'packages/supplicant/src/**/*.ts', 'packages/radius/src/codec/**/*.ts'],
+    files: ['packages/bytes/src/**/*.ts', 'packages/link/src/**/*.ts', 'packages/rsn/src/**/*.ts', 'packages/supplicant/src/**/*.ts', 'packages/radius/src/codec/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', coreRestrictedImports],

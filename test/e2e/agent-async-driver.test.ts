@@ -8,7 +8,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { EdgeAgent, SimDriver, simBsses, simStations, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '@airlock/edge-agent';
+import type { BssAnnouncement, LinkEvent, StationEntry } from '@airlock/link';
+import { EdgeAgent, SimDriver, simBsses, simStations, type Driver } from '@airlock/edge-agent';
 import { formatMac } from '@airlock/rsn';
 import { agentCredentials } from '../support/test-pki.js';
 import { fetchMetrics, startTestAuthenticator, testConfig, TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
@@ -27,15 +28,15 @@ class SlowKeyDriver implements Driver {
     this.reportsTxStatus = sim.reportsTxStatus;
   }
 
-  bsses(): DriverBss[] {
+  bsses(): BssAnnouncement[] {
     return this.sim.bsses();
   }
 
-  stations(): DriverStation[] {
+  stations(): StationEntry[] {
     return this.sim.stations();
   }
 
-  start(onEvent: (e: DriverEvent) => void): Promise<void> {
+  start(onEvent: (e: LinkEvent) => void): Promise<void> {
     return this.sim.start(onEvent);
   }
 

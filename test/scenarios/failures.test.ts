@@ -147,7 +147,7 @@ void describe('4-way handshake failures', () => {
     assert.equal(await air.metric('airlock_handshakes_total{result="aborted"}'), 0);
     assert.equal(await air.metric('airlock_handshakes_total{result="success"}'), 1);
     assert.equal(air.reports('joined').length, 1);
-    assert.ok(air.effects('install-pairwise-key')[0]?.effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(air.effects('install-pairwise-key')[0]?.effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
     assert.deepEqual(air.violations, []);
   });
 
@@ -168,7 +168,7 @@ void describe('4-way handshake failures', () => {
     assert.deepEqual(st.disconnects, []);
     const installs = air.effects('install-pairwise-key');
     assert.equal(installs.length, 1);
-    assert.ok(installs[0].effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(installs[0].effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
     assert.deepEqual(air.violations, []);
   });
 
@@ -233,7 +233,7 @@ void describe('4-way handshake failures', () => {
     air.run();
     assert.deepEqual(air.transmissions(sta).map((x) => x.info.kind), ['msg1/4', 'msg3/4']);
     assert.equal(air.reports('joined').length, 1);
-    assert.ok(air.effects('install-pairwise-key')[0]?.effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(air.effects('install-pairwise-key')[0]?.effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
     assert.equal(await air.metric('airlock_handshakes_total{result="success"}'), 1);
     assert.equal(await air.metric('airlock_frames_dropped_total{reason="replay"}'), 0);
     assert.deepEqual(air.violations, []);

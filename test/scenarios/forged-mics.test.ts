@@ -169,7 +169,7 @@ void describe('forged MICs in msg 4/4 and group msg 2/2', () => {
     const installs = air.effects('install-group-key').filter((x) => x.i >= start);
     assert.deepEqual(installs.map((x) => x.effect.setTx), [false, true]);
     assert.ok(disc[0].i < installs[1].i, 'the TX switch waits for the forger to be dealt with');
-    assert.ok(air.station(honest).supplicant.gtk?.gtk.equals(installs[0].effect.gtk));
+    assert.ok(air.station(honest).supplicant.gtk?.gtk.equals(installs[0].effect.key));
     assert.equal(air.station(honest).disconnects.length, 0);
     assert.equal(air.core.station(forger), undefined);
     assert.equal(air.core.station(honest)?.portAuthorized, true);

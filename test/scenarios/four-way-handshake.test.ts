@@ -42,7 +42,7 @@ void describe('4-way handshake', () => {
       const installs = air.effects('install-pairwise-key', (e) => e.sta.equals(sta));
       assert.equal(installs.length, 1);
       const install = installs[0];
-      assert.ok(install.effect.tk.equals(staPtk.tk), 'installed TK equals the supplicant TK');
+      assert.ok(install.effect.key.equals(staPtk.tk), 'installed TK equals the supplicant TK');
       assert.equal(install.effect.bssid.toString('hex'), BSSID.toString('hex'));
       assert.ok(msg3.i < install.i, 'msg 3/4 leaves before the install');
 
@@ -135,8 +135,8 @@ void describe('4-way handshake', () => {
 
     const installs = air.effects('install-pairwise-key', (e) => e.sta.equals(sta));
     assert.equal(installs.length, 2);
-    assert.ok(installs[1].effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
-    assert.ok(!installs[1].effect.tk.equals(firstTk), 'a new TK');
+    assert.ok(installs[1].effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(!installs[1].effect.key.equals(firstTk), 'a new TK');
     assert.equal(air.reports('joined').length, 2);
     assert.equal(await air.metric('airlock_handshakes_total{result="success"}'), 2);
     assert.equal(await air.metric('airlock_handshakes_total{result="aborted"}'), 0, 'leaving after the join ends no handshake');
@@ -165,7 +165,7 @@ void describe('4-way handshake', () => {
     const installs = air.effects('install-pairwise-key', (e) => e.sta.equals(sta));
     assert.equal(installs.length, 2);
     assert.ok(installs[1].effect.bssid.equals(bss2));
-    assert.ok(installs[1].effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)), 'the TK of the new BSS equals the station TK (AA = new BSSID)');
+    assert.ok(installs[1].effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)), 'the TK of the new BSS equals the station TK (AA = new BSSID)');
     const left = air.radio(sta, BSSID);
     assert.ok(left === undefined || (!left.portAuthorized && left.tk === undefined), 'the BSS the station left keeps no open port and no key');
     assert.equal(air.radio(sta, bss2)?.portAuthorized, true);

@@ -37,8 +37,8 @@ void describe('group key rekey', () => {
     const installs = air.effects('install-group-key').filter((x) => x.i >= start);
     assert.deepEqual(installs.map((x) => [x.effect.keyId, x.effect.setTx]), [[2, false], [2, true]], 'new GTK: key id 2, rx-only first, TX last');
     const [rxOnly, tx] = installs;
-    assert.ok(rxOnly.effect.gtk.equals(tx.effect.gtk));
-    assert.ok(!rxOnly.effect.gtk.equals(gtk1), 'a new GTK');
+    assert.ok(rxOnly.effect.key.equals(tx.effect.key));
+    assert.ok(!rxOnly.effect.key.equals(gtk1), 'a new GTK');
 
     for (const sta of stations) {
       const msgs = air.transmissions(sta, 'group1/2').filter((x) => x.i >= start);
@@ -48,7 +48,7 @@ void describe('group key rekey', () => {
       assert.equal(msgs.length, 1, `${formatMac(sta)}: one group msg 1/2`);
       const sup = air.station(sta).supplicant;
       assert.equal(sup.gtk?.keyId, 2);
-      assert.ok(sup.gtk.gtk.equals(rxOnly.effect.gtk), `${formatMac(sta)} holds the new GTK`);
+      assert.ok(sup.gtk.gtk.equals(rxOnly.effect.key), `${formatMac(sta)} holds the new GTK`);
       assert.equal(air.station(sta).disconnects.length, 0);
     }
 
@@ -83,7 +83,7 @@ void describe('group key rekey', () => {
     for (const sta of stations) {
       if (sta === muteSta) continue;
       assert.equal(air.station(sta).supplicant.gtk?.keyId, 1);
-      assert.ok(air.station(sta).supplicant.gtk?.gtk.equals(installs2[0].effect.gtk));
+      assert.ok(air.station(sta).supplicant.gtk?.gtk.equals(installs2[0].effect.key));
     }
     assert.equal(air.effects('disconnect').length, 1);
     assert.deepEqual(air.violations, []);

@@ -750,7 +750,7 @@ export class Air {
           const r = this.radioStations.get(radioKey(effect.bssid, effect.sta));
           const outcome = this.commandOutcome?.(effect) ?? { ok: true };
           if (r === undefined) this.violations.push(`install-pairwise-key for ${formatMac(effect.sta)}, which is not associated at the radio`);
-          else if (outcome.ok) r.tk = Buffer.from(effect.tk);
+          else if (outcome.ok) r.tk = Buffer.from(effect.key);
           this.commandResult(effect.ref, outcome);
           break;
         }
@@ -758,7 +758,7 @@ export class Air {
           const outcome = this.commandOutcome?.(effect) ?? { ok: true };
           const b = this.radioBss(effect.bssid);
           if (outcome.ok) {
-            b.gtk.set(effect.keyId, Buffer.from(effect.gtk));
+            b.gtk.set(effect.keyId, Buffer.from(effect.key));
             if (effect.setTx) b.txKeyId = effect.keyId;
           }
           this.commandResult(effect.ref, outcome);

@@ -203,7 +203,7 @@ void describe('IEEE 802.1X authenticator', () => {
     assert.equal(st.supplicant.state, 'established');
     const installs = air.effects('install-pairwise-key', (e) => e.sta.equals(sta));
     assert.equal(installs.length, 1);
-    assert.ok(installs[0].effect.tk.equals(st.supplicant.ptk!.tk));
+    assert.ok(installs[0].effect.key.equals(st.supplicant.ptk!.tk));
     const ports = air.effects('set-port', (e) => e.sta.equals(sta));
     assert.equal(ports.length, 1);
     assert.equal(ports[0].effect.authorized, true);
@@ -386,7 +386,7 @@ void describe('IEEE 802.1X authenticator', () => {
     assert.ok(pmkidKde(msg1[0].info.key?.keyData)?.equals(pmkidOf(scriptedMsk(sta, 2).subarray(0, 32), BSS1, sta)), 'PMKID of the new PMK');
     const installs = air.effects('install-pairwise-key').filter((x) => x.i >= mark);
     assert.equal(installs.length, 1);
-    assert.ok(installs[0].effect.tk.equals(st.supplicant.ptk!.tk), 'the new TK is the station one (new PMK)');
+    assert.ok(installs[0].effect.key.equals(st.supplicant.ptk!.tk), 'the new TK is the station one (new PMK)');
     assert.equal(air.effects('set-port', (e) => !e.authorized).length, 0, 'the port is never closed');
     assert.equal(air.reports('joined').length, 1, 'a reauthentication is not a second join');
     assert.deepEqual(air.accounting.map((a) => a.effect.kind), ['start']);
@@ -458,7 +458,7 @@ void describe('IEEE 802.1X authenticator', () => {
     assert.ok(!msg1[0].info.nonce.equals(firstMsg1.info.nonce));
     const installs = air.effects('install-pairwise-key').filter((x) => x.i >= mark);
     assert.equal(installs.length, 1);
-    assert.ok(installs[0].effect.tk.equals(st.supplicant.ptk!.tk));
+    assert.ok(installs[0].effect.key.equals(st.supplicant.ptk!.tk));
     assert.equal(air.effects('set-port', (e) => !e.authorized).length, 0);
     assert.equal(air.radio(sta)?.portAuthorized, true);
     assert.equal(air.reports('joined').length, 1);
@@ -533,7 +533,7 @@ void describe('IEEE 802.1X authenticator', () => {
     const installs = air.effects('install-pairwise-key').filter((x) => x.i >= mark);
     assert.equal(installs.length, 1);
     assert.ok(installs[0].effect.bssid.equals(BSS2));
-    assert.ok(installs[0].effect.tk.equals(st.supplicant.ptk!.tk), 'the cached PMK is the one the station holds');
+    assert.ok(installs[0].effect.key.equals(st.supplicant.ptk!.tk), 'the cached PMK is the one the station holds');
     assert.equal(air.reports('joined').length, 2);
     assert.equal(air.reports('pmksa').filter((r) => r.event === 'used').length, 1);
     // The cached authorization comes along.

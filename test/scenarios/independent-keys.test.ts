@@ -130,7 +130,7 @@ void describe('a full 4-way handshake against a derivation independent of packag
       assert.equal(m4.subarray(MIC, MIC + 16).toString('hex'), micOf(m4, kck, c.descriptorVersion).toString('hex'), 'msg 4/4 MIC');
       const installs = air.effects('install-pairwise-key', (e) => e.sta.equals(sta));
       assert.equal(installs.length, 1);
-      assert.equal(installs[0].effect.tk.toString('hex'), tk.toString('hex'), 'the TK the core installs is PTK[32..48) derived here');
+      assert.equal(installs[0].effect.key.toString('hex'), tk.toString('hex'), 'the TK the core installs is PTK[32..48) derived here');
     });
   }
 });

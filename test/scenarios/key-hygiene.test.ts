@@ -62,8 +62,8 @@ void describe('key hygiene', () => {
     const air = pskJoined(sta);
     const [install] = air.effects('install-pairwise-key');
     const { ptk } = stationKeys(air, sta);
-    assert.ok(install.effect.tk.equals(ptk[2]));
-    install.effect.tk.fill(0); // what the service glue does once the command is written
+    assert.ok(install.effect.key.equals(ptk[2]));
+    install.effect.key.fill(0); // what the service glue does once the command is written
     assert.ok(live(ptk[2]), 'the core still holds its TK');
   });
 
@@ -99,7 +99,7 @@ void describe('key hygiene', () => {
     const gtk2 = gtkOf(air, BSSID, 2);
     assert.ok(live(gtk1) && live(gtk2), 'after one rekey both GTKs are still needed');
     const [first] = air.effects('install-group-key');
-    first.effect.gtk.fill(0); // the glue's copy
+    first.effect.key.fill(0); // the glue's copy
     assert.ok(live(gtk1), 'the install effect carried a copy');
     air.operator('rekeyGroup', (core, now) => core.rekeyGroup(BSSID, now));
     air.run();

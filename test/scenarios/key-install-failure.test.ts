@@ -38,7 +38,7 @@ void describe('key install failure at the agent', () => {
     const installs = air.effects('install-pairwise-key', (e) => e.sta.equals(sta));
     assert.equal(installs.length, 1);
     const stationTk = st.log.map((x) => x.effect).find((e) => e.type === 'install-ptk');
-    assert.ok(stationTk?.type === 'install-ptk' && installs[0].effect.tk.equals(stationTk.tk), 'the TK asked for is the one the station installed');
+    assert.ok(stationTk?.type === 'install-ptk' && installs[0].effect.key.equals(stationTk.tk), 'the TK asked for is the one the station installed');
     const failed = air.events('command-result').filter((e) => e.event.ref === installs[0].effect.ref);
     assert.equal(failed.length, 1);
     assert.equal(failed[0].event.ok, false);

@@ -44,8 +44,8 @@ void describe('PTK rekey', () => {
     assert.ok(tx[0].info.replayCounter > first.info.replayCounter, 'replay counter keeps increasing within the association');
     const installs = air.effects('install-pairwise-key').filter((x) => x.i >= start);
     assert.equal(installs.length, 1);
-    assert.ok(installs[0].effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)), 'new TK equals the station TK');
-    assert.ok(!installs[0].effect.tk.equals(oldTk));
+    assert.ok(installs[0].effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)), 'new TK equals the station TK');
+    assert.ok(!installs[0].effect.key.equals(oldTk));
     assert.equal(air.effects('set-port').filter((x) => x.i >= start && !x.effect.authorized).length, 0, 'the port is never closed');
     assert.equal(air.effects('disconnect').length, 0);
     assert.equal(air.radio(sta)?.portAuthorized, true);

@@ -109,7 +109,7 @@ void describe('replay counter window (4 counters)', () => {
     air.run();
     const installs = handling(air, fourthOldest.frame.frame).filter((e) => e.type === 'install-pairwise-key');
     assert.equal(installs.length, 1, 'msg 4/4 with the 4th oldest counter installs the PTK');
-    assert.ok(installs[0].tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(installs[0].key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
     assert.equal(air.reports('joined').length, 1);
     assert.equal(await air.metric('airlock_handshakes_total{result="success"}'), 1);
     assert.deepEqual(air.station(sta).disconnects, []);
@@ -165,7 +165,7 @@ void describe('replay counter window (4 counters)', () => {
 
     const installs = handling(air, first.frame.frame).filter((e) => e.type === 'install-pairwise-key');
     assert.equal(installs.length, 1, 'the slow msg 4/4 installs the PTK');
-    assert.ok(installs[0].tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(installs[0].key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
     assert.equal(air.radio(sta)?.portAuthorized, true);
     assert.equal(air.reports('joined').length, 1);
     assert.equal(await air.metric('airlock_handshakes_total{result="success"}'), 1);

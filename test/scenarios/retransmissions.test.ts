@@ -164,7 +164,7 @@ void describe('EAPOL-Key retransmissions', () => {
     assert.equal(installs.length, 1, 'msg 4/4 with the earlier replay counter accepted');
     const cause = air.causeOf(installs[0].i);
     assert.ok(cause.kind === 'event' && cause.event.type === 'eapol' && cause.event.frame.equals(msg4.frame.frame));
-    assert.ok(installs[0].effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(installs[0].effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
     assert.equal(air.reports('joined').length, 1);
     assert.equal(await air.metric('airlock_handshakes_total{result="success"}'), 1);
     assert.deepEqual(air.violations, []);
@@ -180,7 +180,7 @@ void describe('EAPOL-Key retransmissions', () => {
     air.run();
     assert.deepEqual(air.transmissions(sta).map((x) => x.info.kind), ['msg1/4', 'msg3/4'], 'no retransmission, no restart');
     assert.equal(air.effects('install-pairwise-key').length, 1);
-    assert.ok(air.effects('install-pairwise-key')[0].effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(air.effects('install-pairwise-key')[0].effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
     assert.equal(air.reports('joined').length, 1);
     // Two msg 1/4 copies answered twice each (4 msg 2/4), 2 msg 4/4: all but one of each are replays.
     assert.equal(await air.metric('airlock_frames_dropped_total{reason="replay"}'), 3 + 1);

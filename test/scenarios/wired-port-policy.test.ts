@@ -84,7 +84,7 @@ void describe('wired port: the msg 2/4 RSNE against the port policy', () => {
     assert.ok(installs[0].effect.bssid.equals(PAE_GROUP));
     assert.equal(installs[0].effect.cipher, CIPHER.CCMP_128);
     // The station derived its PTK with AA = 01:80:c2:00:00:03; the TKs agree.
-    assert.ok(installs[0].effect.tk.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
+    assert.ok(installs[0].effect.key.equals(st.supplicant.ptk?.tk ?? Buffer.alloc(0)));
     assert.equal(air.radio(sta)?.portAuthorized, true);
     assert.deepEqual(air.reports('handshake').filter((r) => r.sta.equals(sta)).map((r) => r.result), ['success']);
     assert.equal(await air.metric('airlock_handshakes_total{result="success"}'), 1);

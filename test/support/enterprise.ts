@@ -22,7 +22,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
 import type { AuthenticatorConfig, RunningAuthenticator } from '@airlock/authenticator';
-import { EdgeAgent, SimDriver, simBsses, type Driver, type DriverEvent, type SimBehaviour, type SimDriverOptions, type SimStationSpec } from '@airlock/edge-agent';
+import type { LinkEvent } from '@airlock/link';
+import { EdgeAgent, SimDriver, simBsses, type Driver, type SimBehaviour, type SimDriverOptions, type SimStationSpec } from '@airlock/edge-agent';
 import { createCa, issueCertificate, writeDevPki, type DevPkiLayout } from '@airlock/pki';
 import { AKM, decodeEapol, EapolType, macKey, type AuthenticatorCore, type Effect } from '@airlock/rsn';
 import type { TlsVersion } from '@airlock/supplicant';
@@ -94,7 +95,7 @@ export class AgentRadio implements Driver {
   readonly name = 'sim-split';
   /** EAPOL frames transmitted by this agent, in command order. */
   readonly transmitted: TransmittedFrame[] = [];
-  private onEvent: ((e: DriverEvent) => void) | undefined;
+  private onEvent: ((e: LinkEvent) => void) | undefined;
 
   constructor(
     private readonly radio: SharedRadio,
@@ -119,11 +120,11 @@ export class AgentRadio implements Driver {
   }
 
   /** An event of one of this agent's BSSes. */
-  deliver(e: DriverEvent): void {
+  deliver(e: LinkEvent): void {
     this.onEvent?.(e);
   }
 
-  start(onEvent: (e: DriverEvent) => void): Promise<void> {
+  start(onEvent: (e: LinkEvent) => void): Promise<void> {
     this.onEvent = onEvent;
     return this.radio.viewStarted();
   }
@@ -133,28 +134,28 @@ export class AgentRadio implements Driver {
     return this.radio.stop();
   }
 
-  transmitEapol(c: { bssid: Buffer; sta: Buffer; frame: Buffer; protected: boolean }, onTxStatus?: (acked: boolean) => void): void {
+  transmitEapol(c: Parameters<Driver['transmitEapol']>[0], onTxStatus?: (acked: boolean) => void): void {
     this.transmitted.push({ sta: macKey(c.sta), bssid: Buffer.from(c.bssid), frame: Buffer.from(c.frame), protected: c.protected, at: performance.now() });
     this.radio.sim.transmitEapol(c, onTxStatus);
   }
 
-  installPairwiseKey(c: { bssid: Buffer; sta: Buffer; cipher: number; keyId: number; key: Buffer }): void {
+  installPairwiseKey(c: Parameters<Driver['installPairwiseKey']>[0]): void {
     this.radio.sim.installPairwiseKey(c);
   }
 
-  installGroupKey(c: { bssid: Buffer; cipher: number; keyId: number; key: Buffer; setTx: boolean }): void {
+  installGroupKey(c: Parameters<Driver['installGroupKey']>[0]): void {
     this.radio.sim.installGroupKey(c);
   }
 
-  removePairwiseKey(c: { bssid: Buffer; sta: Buffer }): void {
+  removePairwiseKey(c: Parameters<Driver['removePairwiseKey']>[0]): void {
     this.radio.sim.removePairwiseKey(c);
   }
 
-  setPortAuthorized(c: { bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number }): void {
+  setPortAuthorized(c: Parameters<Driver['setPortAuthorized']>[0]): void {
     this.radio.sim.setPortAuthorized(c);
   }
 
-  disconnect(c: { bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }): void {
+  disconnect(c: Parameters<Driver['disconnect']>[0]): void {
     this.radio.sim.disconnect(c);
   }
 

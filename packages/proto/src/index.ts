@@ -24,3 +24,4 @@ export { EapAuthInfo, EventsDropped, RadiusRound, StationEvent, StreamEventsRequ
 export { ListRadiusServersRequest, ListRadiusServersResponse, RadiusServerInfo, ReloadConfigRequest, ReloadConfigResponse, TestRadiusRequest, TestRadiusResponse } from './gen/airlock/v1/admin.js';
 export { approximateSize, messageSize, splitBatches } from './batching.js';
 export { Outbox, type OutboxOptions } from './outbox.js';
+export { answersWithResult, cipherFromWire, cipherToWire, decodeCommand, decodeEvent, decodeHello, encodeCommand, encodeEvent, encodeHello, type AgentBody, type ControllerBody } from './link-codec.js';

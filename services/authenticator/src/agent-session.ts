@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { Outbox, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage, type Hello } from '@airlock/proto';
+import type { AgentHello, LinkCommand } from '@airlock/link';
+import { decodeHello, encodeCommand, Outbox, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
 import type { Logger } from 'pino';
 import { truncateText, type RateLimitedLevel } from './logging.js';
 
@@ -21,7 +22,7 @@ export type HelloResult = { ok: true } | { ok: false; code: status; message: str
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
   /** Validates and registers a Hello; returns the Welcome settings or why not. */
-  hello(session: AgentSession, hello: Hello): HelloResult;
+  hello(session: AgentSession, hello: AgentHello): HelloResult;
   /** An event after Hello, in stream order. */
   event(session: AgentSession, msg: AgentMessage): void;
   /** The stream is over (for whatever reason). */
@@ -151,6 +152,15 @@ export class AgentSession {
     this.outbox.push({ seq: this.outSeq, body });
   }
 
+  /**
+   * Sends a command of the link vocabulary. With a `ref` the core hears its outcome: the
+   * result of a key install or a port change, the TX status of a transmit.
+   */
+  command(c: LinkCommand, ref?: number, droppable = false): void {
+    if (this.closed) return;
+    this.send(encodeCommand(c, ref !== undefined), ref, droppable);
+  }
+
   /** The core reference of a command seq (and forgets it). */
   takeRef(commandSeq: bigint): number | undefined {
     const seq = Number(commandSeq);
@@ -201,7 +211,7 @@ export class AgentSession {
         this.fail(status.FAILED_PRECONDITION, `the first message must be Hello, got ${body?.$case ?? 'an empty message'}`);
         return;
       }
-      const r = this.host.hello(this, body.value);
+      const r = this.host.hello(this, decodeHello(body.value));
       if (!r.ok) {
         if (r.redirect !== true) this.host.protocolError('bad_hello');
         this.fail(r.code, r.message);

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import type { Hello } from '@airlock/proto';
+import type { AgentHello, BssAnnouncement } from '@airlock/link';
 import { AKM, encodeRsne, CIPHER, type NetworkPolicy } from '@airlock/rsn';
 import { checkHelloAgent, checkHelloBsses, MAX_AGENT_ID, type HelloBssContext } from './hello-check.js';
 
 const RSNE = encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms: [AKM.PSK], capabilities: 0, pmkids: [] });
 const SSID = Buffer.from('corp');
 const NETWORK = { ssid: SSID } as unknown as NetworkPolicy;
-const bss = (n: number, over: Partial<Hello['bsses'][number]> = {}): Hello['bsses'][number] => ({ bssid: Buffer.from([2, 0xa1, 0, 0, 0, n]), ssid: SSID, rsne: RSNE, wired: false, interfaceMac: Buffer.alloc(0), ...over });
-const hello = (over: Partial<Hello> = {}): Hello => ({ agentId: 'ap-1', softwareVersion: 'test', bsses: [bss(1)], stations: [], reportsTxStatus: true, ...over });
+const bss = (n: number, over: Partial<BssAnnouncement> = {}): BssAnnouncement => ({ bssid: Buffer.from([2, 0xa1, 0, 0, 0, n]), ssid: SSID, rsne: RSNE, wired: false, interfaceMac: undefined, ...over });
+const hello = (over: Partial<AgentHello> = {}): AgentHello => ({ agentId: 'ap-1', softwareVersion: 'test', bsses: [bss(1)], stations: [], reportsTxStatus: true, ...over });
 const ctx = (over: Partial<HelloBssContext> = {}): HelloBssContext => ({
   network: (hex) => (hex === SSID.toString('hex') ? NETWORK : undefined),
   refuses: () => undefined,
@@ -18,7 +18,7 @@ const ctx = (over: Partial<HelloBssContext> = {}): HelloBssContext => ({
 });
 
 void test('checkHelloAgent: the id, the certificate and the number of BSSes, each refusal with its status and words', () => {
-  const cases: { name: string; hello: Hello; peer?: string; code?: status; message?: RegExp }[] = [
+  const cases: { name: string; hello: AgentHello; peer?: string; code?: status; message?: RegExp }[] = [
     { name: 'good', hello: hello() },
     { name: 'good, the certificate names the agent', hello: hello(), peer: 'ap-1' },
     { name: 'empty id', hello: hello({ agentId: '' }), code: status.INVALID_ARGUMENT, message: /agent_id must be 1\.\.128 characters/ },
@@ -48,7 +48,7 @@ void test('checkHelloBsses: each BSS as the core takes it, or the first refusal 
   assert.equal(good.bsses[1].wired, true, 'a wired port may announce no RSNE');
   assert.equal(good.bsses[1].interfaceMac?.toString('hex'), '020000000009');
 
-  const cases: { name: string; bsses: Hello['bsses']; ctx?: Partial<HelloBssContext>; code: status; message: RegExp }[] = [
+  const cases: { name: string; bsses: BssAnnouncement[]; ctx?: Partial<HelloBssContext>; code: status; message: RegExp }[] = [
     { name: 'bssid of 5 bytes', bsses: [bss(1, { bssid: Buffer.alloc(5) })], code: status.INVALID_ARGUMENT, message: /bsses\[0\]\.bssid must be 6 bytes, got 5/ },
     { name: 'empty SSID', bsses: [bss(1, { ssid: Buffer.alloc(0) })], code: status.INVALID_ARGUMENT, message: /bsses\[0\] \(02:a1:00:00:00:01\): ssid must be 1\.\.32 octets/ },
     { name: 'SSID of 33 octets', bsses: [bss(1, { ssid: Buffer.alloc(33, 0x61) })], code: status.INVALID_ARGUMENT, message: /ssid must be 1\.\.32 octets/ },

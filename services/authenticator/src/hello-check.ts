@@ -5,7 +5,7 @@
  * Every refusal is a gRPC status and a message a person can act on.
  */
 import { status } from '@grpc/grpc-js';
-import type { Hello } from '@airlock/proto';
+import type { AgentHello } from '@airlock/link';
 import { decodeRsne, formatMac, macKey, type BssConfig, type NetworkPolicy } from '@airlock/rsn';
 
 /** Longest agent id accepted. */
@@ -30,7 +30,7 @@ function isMac(b: Uint8Array): boolean {
  * The agent's id and the size of its announcement: checked before anything else (and before
  * a cluster sends the agent to the worker holding its stations).
  */
-export function checkHelloAgent(hello: Hello, o: { peerIdentity: string | undefined; maxBssesPerHello: number }): { ok: true } | HelloRefusal {
+export function checkHelloAgent(hello: AgentHello, o: { peerIdentity: string | undefined; maxBssesPerHello: number }): { ok: true } | HelloRefusal {
   const id = hello.agentId;
   if (id.length === 0 || id.length > MAX_AGENT_ID) return refuse(status.INVALID_ARGUMENT, `bad Hello: agent_id must be 1..${MAX_AGENT_ID} characters`);
   // With mTLS the certificate is the identity; the Hello must say the same.
@@ -53,7 +53,7 @@ export interface HelloBssContext {
 }
 
 /** Each announced BSS as the core takes it, or the first reason to refuse the Hello. */
-export function checkHelloBsses(hello: Hello, ctx: HelloBssContext): { ok: true; bsses: BssConfig[]; keys: string[] } | HelloRefusal {
+export function checkHelloBsses(hello: AgentHello, ctx: HelloBssContext): { ok: true; bsses: BssConfig[]; keys: string[] } | HelloRefusal {
   const id = hello.agentId;
   const cfgs: BssConfig[] = [];
   const seen = new Set<string>();
@@ -62,7 +62,7 @@ export function checkHelloBsses(hello: Hello, ctx: HelloBssContext): { ok: true;
     if (!isMac(b.bssid)) return refuse(status.INVALID_ARGUMENT, `${where}.bssid must be 6 bytes, got ${b.bssid.length}`);
     const bssid = formatMac(b.bssid);
     if (b.ssid.length === 0 || b.ssid.length > 32) return refuse(status.INVALID_ARGUMENT, `${where} (${bssid}): ssid must be 1..32 octets`);
-    if (b.interfaceMac.length !== 0 && b.interfaceMac.length !== 6) return refuse(status.INVALID_ARGUMENT, `${where} (${bssid}): interface_mac must be 6 bytes`);
+    if (b.interfaceMac !== undefined && !isMac(b.interfaceMac)) return refuse(status.INVALID_ARGUMENT, `${where} (${bssid}): interface_mac must be 6 bytes`);
     // A wired port may announce no RSNE: IEEE 802.1X without key management.
     if (b.rsne.length > MAX_RSNE || (!(b.wired && b.rsne.length === 0) && !decodeRsne(b.rsne).ok)) return refuse(status.INVALID_ARGUMENT, `${where} (${bssid}): rsne is not a valid RSN element`);
     const k = macKey(b.bssid);
@@ -72,7 +72,7 @@ export function checkHelloBsses(hello: Hello, ctx: HelloBssContext): { ok: true;
     if (refused !== undefined) return refuse(status.PERMISSION_DENIED, refused);
     const network = ctx.network(b.ssid.toString('hex'));
     if (network === undefined) return refuse(status.INVALID_ARGUMENT, `${where} (${bssid}): SSID ${JSON.stringify(b.ssid.toString('utf8'))} is not served by this authenticator`);
-    cfgs.push({ bssid: Buffer.from(b.bssid), agentId: id, rsne: Buffer.from(b.rsne), wired: b.wired, interfaceMac: isMac(b.interfaceMac) ? Buffer.from(b.interfaceMac) : undefined, reportsTxStatus: hello.reportsTxStatus, network });
+    cfgs.push({ bssid: Buffer.from(b.bssid), agentId: id, rsne: Buffer.from(b.rsne), wired: b.wired, interfaceMac: b.interfaceMac && Buffer.from(b.interfaceMac), reportsTxStatus: hello.reportsTxStatus, network });
   }
   // The first-claim table is bounded (per agent, in total): a Hello that does not fit is refused.
   const keys = [...seen];

@@ -5,7 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { status } from '@grpc/grpc-js';
-import { Cipher, type AgentMessage, type Hello } from '@airlock/proto';
+import type { AgentHello, LinkEvent } from '@airlock/link';
+import { decodeEvent, type AgentMessage } from '@airlock/proto';
 import {
   AuthenticatorCore,
   formatMac,
@@ -552,7 +553,7 @@ export class AuthenticatorService implements SessionHost {
 
   // ---- SessionHost ----------------------------------------------------------------
 
-  hello(session: AgentSession, hello: Hello): HelloResult {
+  hello(session: AgentSession, hello: AgentHello): HelloResult {
     const id = hello.agentId;
     const agentOk = checkHelloAgent(hello, { peerIdentity: session.peerIdentity, maxBssesPerHello: this.config.agents.maxBssesPerHello });
     if (!agentOk.ok) return agentOk;
@@ -726,27 +727,11 @@ export class AuthenticatorService implements SessionHost {
 
   // ---- translation ------------------------------------------------------------------
 
+  /** The core event of an agent's message (after Hello), or undefined when the core has nothing to hear. */
   private translate(session: AgentSession, msg: AgentMessage): CoreEvent | undefined {
     const body = msg.body;
-    switch (body?.$case) {
-      case 'stationAssociated': {
-        const v = body.value;
-        if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
-        if (v.rsne.length > MAX_RSNE) return this.dropEvent(session, 'oversized_rsne', v.bssid, v.sta);
-        this.placement.stationAssociated(v.sta);
-        return { type: 'associated', bssid: v.bssid, sta: v.sta, rsne: v.rsne, reassociation: v.reassociation, previousBssid: isMac(v.previousBssid) ? v.previousBssid : undefined };
-      }
-      case 'stationDisassociated': {
-        const v = body.value;
-        if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
-        return { type: 'disassociated', bssid: v.bssid, sta: v.sta, reason: v.reason, deauth: v.deauthentication, locallyGenerated: v.locallyGenerated };
-      }
-      case 'eapolReceived': {
-        const v = body.value;
-        if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
-        if (v.frame.length > this.config.eapol.maxFrameBytes) return this.dropEvent(session, 'oversized_frame', v.bssid, v.sta);
-        return { type: 'eapol', bssid: v.bssid, sta: v.sta, frame: v.frame };
-      }
+    if (body === undefined) return this.dropEvent(session, 'empty_message');
+    switch (body.$case) {
       case 'txStatus': {
         const ref = session.takeRef(body.value.commandSeq);
         if (ref === undefined) return this.dropEvent(session, 'unknown_command_seq');
@@ -765,21 +750,33 @@ export class AuthenticatorService implements SessionHost {
         if (ref === undefined) return undefined; // results of commands nobody waits for
         return { type: 'command-result', ref, ok: v.ok, error };
       }
-      case 'stationCounters': {
-        const v = body.value;
-        if (!this.ownsStationEvent(session, v.bssid, v.sta)) return undefined;
-        const acct = this.acctSessions.get(macKey(v.sta));
-        if (acct !== undefined && acct.bssid.equals(v.bssid)) {
-          acct.traffic = { rxBytes: v.rxBytes, txBytes: v.txBytes, rxPackets: v.rxPackets, txPackets: v.txPackets };
-        }
-        return undefined;
-      }
-      case 'hello':
-      case undefined:
+      case 'hello': // the session ends the stream before
         return this.dropEvent(session, 'empty_message');
       default: {
-        const never: never = body;
-        return never;
+        const e = decodeEvent(body);
+        return e === undefined ? this.dropEvent(session, 'empty_message') : this.stationEvent(session, e);
+      }
+    }
+  }
+
+  /** A station event of the agent, checked (its BSS, sizes); the core's event, or undefined when dropped or not the core's. */
+  private stationEvent(session: AgentSession, e: LinkEvent): CoreEvent | undefined {
+    if (!this.ownsStationEvent(session, e.bssid, e.sta)) return undefined;
+    switch (e.type) {
+      case 'associated':
+        if (e.rsne.length > MAX_RSNE) return this.dropEvent(session, 'oversized_rsne', e.bssid, e.sta);
+        this.placement.stationAssociated(e.sta);
+        return e;
+      case 'disassociated':
+        return e;
+      case 'eapol':
+        if (e.frame.length > this.config.eapol.maxFrameBytes) return this.dropEvent(session, 'oversized_frame', e.bssid, e.sta);
+        return e;
+      case 'counters': {
+        // Traffic for the station's accounting session (its Interim-Updates and Stop).
+        const acct = this.acctSessions.get(macKey(e.sta));
+        if (acct !== undefined && acct.bssid.equals(e.bssid)) acct.traffic = { rxBytes: e.rxBytes, txBytes: e.txBytes, rxPackets: e.rxPackets, txPackets: e.txPackets };
+        return undefined;
       }
     }
   }
@@ -820,36 +817,14 @@ export class AuthenticatorService implements SessionHost {
         this.sendAccounting(e); // a Stop must go out even when the agent is gone
         continue;
       }
+      if (e.type === 'radius-request') {
+        this.sendAccessRequest(e);
+        continue;
+      }
       const agent = this.bssAgent.get(macKey(e.bssid));
       const session = agent === undefined ? undefined : this.sessions.get(agent);
       if (session === undefined) continue; // the agent is gone (its BSS removed, or in reconnect grace)
-      switch (e.type) {
-        case 'transmit-eapol':
-          session.send({ $case: 'transmitEapol', value: { bssid: e.bssid, sta: e.sta, frame: e.frame, protected: e.protected, wantTxStatus: e.ref !== undefined } }, e.ref, true);
-          break;
-        case 'install-pairwise-key':
-          session.send({ $case: 'installPairwiseKey', value: { bssid: e.bssid, sta: e.sta, cipher: cipherEnum(e.cipher), keyId: e.keyId, key: e.tk } }, e.ref);
-          break;
-        case 'install-group-key':
-          session.send({ $case: 'installGroupKey', value: { bssid: e.bssid, cipher: cipherEnum(e.cipher), keyId: e.keyId, key: e.gtk, setTx: e.setTx } }, e.ref);
-          break;
-        case 'remove-pairwise-key':
-          session.send({ $case: 'removePairwiseKey', value: { bssid: e.bssid, sta: e.sta } });
-          break;
-        case 'set-port':
-          session.send({ $case: 'setPortAuthorized', value: { bssid: e.bssid, sta: e.sta, authorized: e.authorized, vlanId: e.vlanId, sessionTimeoutS: e.sessionTimeoutS } }, e.ref);
-          break;
-        case 'disconnect':
-          session.send({ $case: 'disconnect', value: { bssid: e.bssid, sta: e.sta, reason: e.reason, deauthentication: e.deauth } });
-          break;
-        case 'radius-request':
-          this.sendAccessRequest(e);
-          break;
-        default: {
-          const never: never = e;
-          throw new Error(`unknown effect ${JSON.stringify(never)}`);
-        }
-      }
+      session.command(e, 'ref' in e ? e.ref : undefined, e.type === 'transmit-eapol');
     }
   }
 
@@ -1052,11 +1027,6 @@ export class AuthenticatorService implements SessionHost {
 /** The core's accounting Interim-Update interval (ms) for `r`: none without servers or accounting. */
 function interimMs(r: AuthenticatorConfig['radius']): number {
   return r.servers.length > 0 && r.accounting ? r.interimIntervalS * 1000 : 0;
-}
-
-function cipherEnum(selector: number): Cipher {
-  const t = selector & 0xff;
-  return t === 4 || t === 8 || t === 9 || t === 10 ? (t) : Cipher.UNRECOGNIZED;
 }
 
 /** The core's MAC backoff from limits.mac_backoff_* (off when after_failures is 0). */

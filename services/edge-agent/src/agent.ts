@@ -6,10 +6,11 @@
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { AgentLinkClient, Outbox, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
+import type { LinkEvent } from '@airlock/link';
+import { AgentLinkClient, answersWithResult, decodeCommand, encodeEvent, encodeHello, Outbox, type AgentBatch, type AgentBody, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
 import { formatMac, isMac, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
-import type { Driver, DriverEvent } from './driver.js';
+import type { Driver } from './driver.js';
 import { StationLog } from './station-log.js';
 
 /** How the agent is built. */
@@ -59,7 +60,6 @@ export interface AgentCounters {
   peakPendingCommands: number;
 }
 
-type AgentBody = NonNullable<AgentMessage['body']>;
 type SingleStream = grpc.ClientDuplexStream<AgentMessage, ControllerMessage>;
 type BatchStream = grpc.ClientDuplexStream<AgentBatch, ControllerBatch>;
 type Stream = SingleStream | BatchStream;
@@ -177,16 +177,8 @@ export class EdgeAgent extends EventEmitter {
     }
     stream.on('drain', () => outbox.flush());
     const d = this.opts.driver;
-    this.write(stream, {
-      $case: 'hello',
-      value: {
-        agentId: this.opts.agentId,
-        softwareVersion: this.opts.softwareVersion ?? 'airlock-edge-agent/0.1.0',
-        reportsTxStatus: d.reportsTxStatus,
-        bsses: d.bsses().map((b) => ({ bssid: b.bssid, ssid: b.ssid, rsne: b.rsne, wired: b.wired, interfaceMac: b.interfaceMac ?? Buffer.alloc(0) })),
-        stations: d.stations().map((s) => ({ bssid: s.bssid, sta: s.sta, rsne: s.rsne, portAuthorized: s.portAuthorized, pairwiseKeyInstalled: s.pairwiseKeyInstalled, vlanId: s.vlanId })),
-      },
-    });
+    const hello = encodeHello({ agentId: this.opts.agentId, softwareVersion: this.opts.softwareVersion ?? 'airlock-edge-agent/0.1.0', reportsTxStatus: d.reportsTxStatus, bsses: d.bsses(), stations: d.stations() });
+    this.write(stream, { $case: 'hello', value: hello });
   }
 
   private lost(stream: Stream, reason: string, code?: grpc.status): void {
@@ -221,7 +213,7 @@ export class EdgeAgent extends EventEmitter {
     outbox.push({ seq: this.outSeq, body });
   }
 
-  private onDriverEvent(e: DriverEvent): void {
+  private onDriverEvent(e: LinkEvent): void {
     const stream = this.stream;
     if (stream === undefined) {
       // Not connected: the station table of the next Hello carries the state instead.
@@ -231,20 +223,8 @@ export class EdgeAgent extends EventEmitter {
       return;
     }
     this.counters.eventsSent++;
-    switch (e.type) {
-      case 'associated':
-        this.write(stream, { $case: 'stationAssociated', value: { bssid: e.bssid, sta: e.sta, rsne: e.rsne, reassociation: e.reassociation, previousBssid: e.previousBssid ?? Buffer.alloc(0) } });
-        break;
-      case 'disassociated':
-        this.write(stream, { $case: 'stationDisassociated', value: { bssid: e.bssid, sta: e.sta, reason: e.reason, deauthentication: e.deauth, locallyGenerated: e.locallyGenerated } });
-        break;
-      case 'eapol':
-        this.write(stream, { $case: 'eapolReceived', value: { bssid: e.bssid, sta: e.sta, frame: e.frame } }, true);
-        break;
-      case 'counters':
-        this.write(stream, { $case: 'stationCounters', value: { bssid: e.bssid, sta: e.sta, rxBytes: e.rxBytes, txBytes: e.txBytes, rxPackets: e.rxPackets, txPackets: e.txPackets } }, true);
-        break;
-    }
+    // EAPOL frames (the station retransmits) and counters (the next report replaces them) may be dropped under backpressure.
+    this.write(stream, encodeEvent(e), e.type === 'eapol' || e.type === 'counters');
   }
 
   private onMessage(stream: Stream, m: ControllerMessage): void {
@@ -335,47 +315,35 @@ export class EdgeAgent extends EventEmitter {
 
   /** Hands a command to the driver: whether its outcome is answered, and the driver's result. */
   private dispatch(stream: Stream, m: ControllerMessage): [boolean, void | Promise<void>] {
-    const d = this.opts.driver;
     const body = m.body;
-    switch (body?.$case) {
-      case 'transmitEapol': {
-        const v = body.value;
-        this.checkStation(v.bssid, v.sta);
+    if (body === undefined) throw new Error('empty command');
+    const c = decodeCommand(body);
+    if (c === undefined) throw new Error('Welcome after the session started');
+    if (c.type === 'install-group-key') this.checkBss(c.bssid);
+    else this.checkStation(c.bssid, c.sta);
+    const d = this.opts.driver;
+    const answer = answersWithResult(c);
+    switch (c.type) {
+      case 'transmit-eapol': {
         const seq = m.seq;
-        d.transmitEapol({ bssid: v.bssid, sta: v.sta, frame: v.frame, protected: v.protected }, v.wantTxStatus
+        const wantTxStatus = body.$case === 'transmitEapol' && body.value.wantTxStatus;
+        d.transmitEapol(c, wantTxStatus
           ? (acked) => {
               if (this.stream === stream) this.write(stream, { $case: 'txStatus', value: { commandSeq: seq, acked } }, true);
             }
           : undefined);
-        return [false, undefined];
+        return [answer, undefined];
       }
-      case 'installPairwiseKey': {
-        const v = body.value;
-        this.checkStation(v.bssid, v.sta);
-        return [true, d.installPairwiseKey({ bssid: v.bssid, sta: v.sta, cipher: v.cipher, keyId: v.keyId, key: v.key })];
-      }
-      case 'installGroupKey': {
-        const v = body.value;
-        this.checkBss(v.bssid);
-        return [true, d.installGroupKey({ bssid: v.bssid, cipher: v.cipher, keyId: v.keyId, key: v.key, setTx: v.setTx })];
-      }
-      case 'removePairwiseKey':
-        this.checkStation(body.value.bssid, body.value.sta);
-        return [false, d.removePairwiseKey(body.value)];
-      case 'setPortAuthorized': {
-        const v = body.value;
-        this.checkStation(v.bssid, v.sta);
-        return [true, d.setPortAuthorized({ bssid: v.bssid, sta: v.sta, authorized: v.authorized, vlanId: v.vlanId, sessionTimeoutS: v.sessionTimeoutS })];
-      }
-      case 'disconnect': {
-        const v = body.value;
-        this.checkStation(v.bssid, v.sta);
-        return [false, d.disconnect({ bssid: v.bssid, sta: v.sta, reason: v.reason, deauth: v.deauthentication })];
-      }
-      case 'welcome':
-        throw new Error('Welcome after the session started');
-      case undefined:
-        throw new Error('empty command');
+      case 'install-pairwise-key':
+        return [answer, d.installPairwiseKey(c)];
+      case 'install-group-key':
+        return [answer, d.installGroupKey(c)];
+      case 'remove-pairwise-key':
+        return [answer, d.removePairwiseKey(c)];
+      case 'set-port':
+        return [answer, d.setPortAuthorized(c)];
+      case 'disconnect':
+        return [answer, d.disconnect(c)];
     }
   }
 

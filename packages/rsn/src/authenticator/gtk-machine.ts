@@ -56,7 +56,7 @@ function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: 
       // msg 3/4 and group msg 1/2 carry GM's or the new one. It goes, overwritten.
       wipe(bss.gtk[bss.GN]);
       bss.gtk[bss.GN] = ctx.random(gtkLength(bss.groupCipher));
-      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: Buffer.from(bss.gtk[bss.GN]!), setTx: false, ref: ctx.nextRef(bss) });
+      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, key: Buffer.from(bss.gtk[bss.GN]!), setTx: false, ref: ctx.nextRef(bss) });
       let n = 0;
       for (const st of bss.stations) {
         if (st.ptkState === 'PTKINITDONE' && st.PTK_valid) {
@@ -72,7 +72,7 @@ function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: 
     case 'SETKEYSDONE':
       bss.GKeyDoneStations = 0;
       bss.txKeyId = bss.GN;
-      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, gtk: Buffer.from(bss.gtk[bss.GN]!), setTx: true, ref: ctx.nextRef(bss) });
+      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, key: Buffer.from(bss.gtk[bss.GN]!), setTx: true, ref: ctx.nextRef(bss) });
       if (from === 'SETKEYS') report(ctx, { kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
       ctx.setRekeyTimer(bss, bss.cfg.network.groupRekeyMs > 0 ? ctx.now + bss.cfg.network.groupRekeyMs : Infinity);
       break;

@@ -273,7 +273,7 @@ export class PairwiseMachine {
           keyId: 0,
           // A copy the consumer owns (and wipes once handed on): the core wipes its PTK on
           // rekey and disconnect, whatever the glue still has queued.
-          tk: Buffer.from(st.PTK!.tk),
+          key: Buffer.from(st.PTK!.tk),
           ref: st.installRef,
         });
         // What only the handshake needed goes now (its slot, nonces, the other PMK

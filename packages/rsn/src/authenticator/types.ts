@@ -2,6 +2,19 @@
  * Inputs and outputs of the authenticator core (sans-I/O): events in, effects out, plus
  * the next deadline. Names follow IEEE 802.11-2020 §12.7 and hostapd's wpa_auth.c.
  */
+import type {
+  AssociatedEvent,
+  BssAnnouncement,
+  DisassociatedEvent,
+  DisconnectCommand,
+  EapolEvent,
+  InstallGroupKeyCommand,
+  InstallPairwiseKeyCommand,
+  RemovePairwiseKeyCommand,
+  SetPortCommand,
+  StationEntry,
+  TransmitEapolCommand,
+} from '@airlock/link';
 import type { AuthRecord, HandshakeRecord } from './records.js';
 
 /** Key-exchange timing (dot11RSNAConfig* and hostapd's EAPOL-Key timeouts), in ms. */
@@ -61,38 +74,28 @@ export interface NetworkPolicy {
   rekeyGtkOnLeave: boolean;
 }
 
-/** A BSS (or wired port) as announced by an agent and accepted by policy. */
-export interface BssConfig {
-  /** The BSSID: the Authenticator Address of every handshake on this BSS. */
-  bssid: Buffer;
+/** A BSS (or wired port) as announced by an agent (@airlock/link) and accepted by policy. */
+export interface BssConfig extends Pick<BssAnnouncement, 'bssid' | 'rsne' | 'wired' | 'interfaceMac'> {
   /** The agent serving it. */
   agentId: string;
-  /** The RSNE advertised in Beacons, exactly as announced (msg 3/4 carries it). */
-  rsne: Buffer;
-  /** A wired 802.1X port (no association frames). */
-  wired: boolean;
-  /** The MAC of the serving interface (for MIC-failure diagnosis). */
-  interfaceMac?: Buffer;
   /** The agent reports TX status for TransmitEapol. */
   reportsTxStatus: boolean;
   /** The network this BSS serves. */
   network: NetworkPolicy;
 }
 
-/** One station of an agent's Hello (its table after a reconnect). */
-export interface StationEntryView {
-  sta: Buffer;
-  /** The RSNE of its (Re)Association Request. */
-  rsne: Buffer;
-  portAuthorized: boolean;
-  pairwiseKeyInstalled: boolean;
-}
+/** One station of an agent's Hello (its table after a reconnect), as one BSS's reconcile takes it. */
+export type StationEntryView = Pick<StationEntry, 'sta' | 'rsne' | 'portAuthorized' | 'pairwiseKeyInstalled'>;
 
-/** Events fed to the core, in the order the agent saw them. */
+/**
+ * Events fed to the core, in the order the agent saw them: the agent's station events
+ * (@airlock/link; its counters go to accounting, not here), the outcomes of commands that
+ * carried a `ref`, and RADIUS answers.
+ */
 export type CoreEvent =
-  | { type: 'associated'; bssid: Buffer; sta: Buffer; rsne: Buffer; reassociation: boolean; previousBssid?: Buffer }
-  | { type: 'disassociated'; bssid: Buffer; sta: Buffer; reason: number; deauth: boolean; locallyGenerated: boolean }
-  | { type: 'eapol'; bssid: Buffer; sta: Buffer; frame: Buffer }
+  | AssociatedEvent
+  | DisassociatedEvent
+  | EapolEvent
   | { type: 'tx-status'; ref: number; acked: boolean }
   | { type: 'command-result'; ref: number; ok: boolean; error?: string }
   | ({ type: 'radius-response'; ref: number } & RadiusOutcome);
@@ -133,16 +136,24 @@ export type HandshakeResult = 'success' | 'mic_failure' | 'timeout' | 'rejected'
 export type StationPhase = 'associated' | 'authenticating' | 'authorized';
 
 /**
- * Effects: what the glue must do, in order. The key buffers of the install effects (`tk`,
- * `gtk`) are copies the glue owns: it wipes them once the command has been handed on.
+ * A command for the agent serving the BSS (@airlock/link), with the core's reference when
+ * it must hear the outcome: TX status of a transmit (when the agent reports it), the result
+ * of a key install or a port change.
+ */
+export type AgentCommandEffect =
+  | (TransmitEapolCommand & { ref?: number })
+  | (InstallPairwiseKeyCommand & { ref: number })
+  | (InstallGroupKeyCommand & { ref: number })
+  | RemovePairwiseKeyCommand
+  | (SetPortCommand & { ref?: number })
+  | DisconnectCommand;
+
+/**
+ * Effects: what the glue must do, in order. The key buffers of the install commands (`key`:
+ * the TK, the GTK) are copies the glue owns: it wipes them once the command has been handed on.
  */
 export type Effect =
-  | { type: 'transmit-eapol'; bssid: Buffer; sta: Buffer; frame: Buffer; protected: boolean; ref?: number }
-  | { type: 'install-pairwise-key'; bssid: Buffer; sta: Buffer; cipher: number; keyId: number; tk: Buffer; ref: number }
-  | { type: 'install-group-key'; bssid: Buffer; cipher: number; keyId: number; gtk: Buffer; setTx: boolean; ref: number }
-  | { type: 'remove-pairwise-key'; bssid: Buffer; sta: Buffer }
-  | { type: 'set-port'; bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number; ref?: number }
-  | { type: 'disconnect'; bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }
+  | AgentCommandEffect
   | {
       type: 'radius-request';
       ref: number;

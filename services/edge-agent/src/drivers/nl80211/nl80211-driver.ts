@@ -21,12 +21,12 @@
  * sees the radio in order, and a command's netlink requests finish before the next
  * command's begin.
  */
-import { CIPHER, formatMac, macKey } from '@airlock/rsn';
+import { CIPHER, formatMac, formatSuite, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import { interfaceMac } from '../interface-mac.js';
 import { StationLog } from '../../station-log.js';
-import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation } from '../../driver.js';
-import type { SessionSettings } from '../../driver.js';
+import type { BssAnnouncement, DisconnectCommand, InstallGroupKeyCommand, InstallPairwiseKeyCommand, LinkEvent, RemovePairwiseKeyCommand, SetPortCommand, StationEntry, TransmitEapolCommand } from '@airlock/link';
+import { DriverError, type Driver, type SessionSettings } from '../../driver.js';
 import { ApMlme, bssCapability, type MlmeAction, type MlmeCounters } from './ap-mlme.js';
 import { channelFrequency, encodeBeacon, MGMT, REASON, type BssAdvertisement } from './ieee80211.js';
 import { attr, type Attr, type Attrs } from './netlink.js';
@@ -117,11 +117,6 @@ function staFlags(mask: number[], set: number[]): Buffer {
   return b;
 }
 
-/** The driver interface's cipher is the suite type of 00-0F-AC (the proto's Cipher); nl80211 takes the whole selector. */
-function cipherSelector(cipher: number): number {
-  return cipher <= 0xff ? (0x000fac00 | cipher) >>> 0 : cipher;
-}
-
 function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -141,7 +136,7 @@ export class Nl80211Driver implements Driver {
   private genl: NetlinkSocket | undefined;
   private route: NetlinkSocket | undefined;
   private family = 0;
-  private onEvent: ((e: DriverEvent) => void) | undefined;
+  private onEvent: ((e: LinkEvent) => void) | undefined;
   private running = false;
   private chain: Promise<void> = Promise.resolve();
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -211,12 +206,12 @@ export class Nl80211Driver implements Driver {
     }
   }
 
-  bsses(): DriverBss[] {
+  bsses(): BssAnnouncement[] {
     return this.bssList.map((b) => ({ bssid: b.bssid, ssid: b.ssid, rsne: b.rsne, wired: false, interfaceMac: b.bssid }));
   }
 
-  stations(): DriverStation[] {
-    const out: DriverStation[] = [];
+  stations(): StationEntry[] {
+    const out: StationEntry[] = [];
     for (const b of this.bssList) {
       for (const a of b.mlme.associatedStations()) {
         const st = b.stations.get(macKey(a.sta));
@@ -245,7 +240,7 @@ export class Nl80211Driver implements Driver {
    * Opens the netlink sockets and starts every BSS. Rejects with an Error that says which
    * step the kernel refused; BSSes started before it are stopped again.
    */
-  async start(onEvent: (e: DriverEvent) => void): Promise<void> {
+  async start(onEvent: (e: LinkEvent) => void): Promise<void> {
     if (this.running) throw new Error('nl80211 driver: already started');
     const genl = NetlinkSocket.open(NETLINK_PROTOCOL.GENERIC, (n) => this.notification(n), (e) => this.socketError(e));
     this.genl = genl;
@@ -317,7 +312,7 @@ export class Nl80211Driver implements Driver {
 
   // ---- Driver commands --------------------------------------------------------------
 
-  transmitEapol(c: { bssid: Buffer; sta: Buffer; frame: Buffer; protected: boolean }, onTxStatus?: (acked: boolean) => void): void {
+  transmitEapol(c: TransmitEapolCommand, onTxStatus?: (acked: boolean) => void): void {
     const bss = this.bss(c.bssid);
     const frame = Buffer.from(c.frame);
     const sta = Buffer.from(c.sta);
@@ -354,7 +349,7 @@ export class Nl80211Driver implements Driver {
     }).catch(() => undefined);
   }
 
-  installPairwiseKey(c: { bssid: Buffer; sta: Buffer; cipher: number; keyId: number; key: Buffer }): Promise<void> {
+  installPairwiseKey(c: InstallPairwiseKeyCommand): Promise<void> {
     const bss = this.bss(c.bssid);
     const key = Buffer.from(c.key);
     return this.enqueue(async () => {
@@ -373,7 +368,7 @@ export class Nl80211Driver implements Driver {
     });
   }
 
-  installGroupKey(c: { bssid: Buffer; cipher: number; keyId: number; key: Buffer; setTx: boolean }): Promise<void> {
+  installGroupKey(c: InstallGroupKeyCommand): Promise<void> {
     const bss = this.bss(c.bssid);
     const key = Buffer.from(c.key);
     return this.enqueue(async () => {
@@ -393,7 +388,7 @@ export class Nl80211Driver implements Driver {
     });
   }
 
-  removePairwiseKey(c: { bssid: Buffer; sta: Buffer }): Promise<void> {
+  removePairwiseKey(c: RemovePairwiseKeyCommand): Promise<void> {
     const bss = this.bss(c.bssid);
     return this.enqueue(async () => {
       const st = this.station(bss, c.sta);
@@ -407,7 +402,7 @@ export class Nl80211Driver implements Driver {
     });
   }
 
-  setPortAuthorized(c: { bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number }): Promise<void> {
+  setPortAuthorized(c: SetPortCommand): Promise<void> {
     const bss = this.bss(c.bssid);
     return this.enqueue(async () => {
       const st = this.station(bss, c.sta);
@@ -427,7 +422,7 @@ export class Nl80211Driver implements Driver {
     });
   }
 
-  disconnect(c: { bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }): Promise<void> {
+  disconnect(c: DisconnectCommand): Promise<void> {
     const bss = this.bss(c.bssid);
     const sta = Buffer.from(c.sta);
     return this.enqueue(async () => {
@@ -870,7 +865,7 @@ export class Nl80211Driver implements Driver {
     this.log?.error({ error: e.message }, 'netlink socket error');
   }
 
-  private emit(e: DriverEvent): void {
+  private emit(e: LinkEvent): void {
     if (this.running) this.onEvent?.(e);
   }
 
@@ -890,11 +885,10 @@ export class Nl80211Driver implements Driver {
     return st;
   }
 
-  /** Checks a key against its cipher; returns the cipher's selector. */
-  private checkKey(cipher: number, key: Buffer, keyId: number, minId: number, maxId: number): number {
-    const selector = cipherSelector(cipher);
+  /** Checks a key against its cipher (a suite selector, as nl80211 takes it too); returns the selector. */
+  private checkKey(selector: number, key: Buffer, keyId: number, minId: number, maxId: number): number {
     const len = KEY_LENGTH[selector];
-    if (len === undefined) throw new DriverError(`cipher 00-0f-ac:${selector & 0xff} is not supported by the nl80211 driver`);
+    if (len === undefined) throw new DriverError(`cipher ${formatSuite(selector)} is not supported by the nl80211 driver`);
     if (key.length !== len) throw new DriverError(`key of ${key.length} octets for a cipher that takes ${len}`);
     if (!Number.isInteger(keyId) || keyId < minId || keyId > maxId) throw new DriverError(`key id ${keyId} outside ${minId}..${maxId}`);
     return selector;

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { AKM, CIPHER, computePmkid, decodeEapol, EapolType, encodeEapol, encodeRsne, formatMac, isPskAkm, macKey, PskCache } from '@airlock/rsn';
 import { EapPeer, Supplicant, type EapPeerOptions, type SupplicantMisbehaviour } from '@airlock/supplicant';
-import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation, type SessionSettings } from '../../driver.js';
+import type { BssAnnouncement, DisconnectCommand, InstallGroupKeyCommand, InstallPairwiseKeyCommand, LinkEvent, RemovePairwiseKeyCommand, SetPortCommand, StationEntry, TransmitEapolCommand } from '@airlock/link';
+import { DriverError, type Driver, type SessionSettings } from '../../driver.js';
 import { PERFECT_AIR, planDelivery, seededRandom, type AirModel } from './air-model.js';
 
 /** One simulated BSS. */
@@ -147,7 +148,7 @@ export class SimDriver extends EventEmitter implements Driver {
   private soonAlways: boolean[] = [];
   private soonImmediate: NodeJS.Immediate | undefined;
   private readonly pskCache = new PskCache();
-  private onEvent: ((e: DriverEvent) => void) | undefined;
+  private onEvent: ((e: LinkEvent) => void) | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -169,12 +170,12 @@ export class SimDriver extends EventEmitter implements Driver {
     }
   }
 
-  bsses(): DriverBss[] {
+  bsses(): BssAnnouncement[] {
     return this.radios.map((r) => ({ bssid: r.announced, ssid: r.ssid, rsne: r.rsne, wired: false, interfaceMac: r.real }));
   }
 
-  stations(): DriverStation[] {
-    const out: DriverStation[] = [];
+  stations(): StationEntry[] {
+    const out: StationEntry[] = [];
     for (const st of this.stationsByMac.values()) {
       if (st.state === 'away' || st.bss === undefined) continue;
       out.push({ bssid: st.bss.announced, sta: st.spec.mac, rsne: st.assocRsne, portAuthorized: st.portAuthorized, pairwiseKeyInstalled: st.apTk !== undefined, vlanId: st.vlanId });
@@ -182,7 +183,7 @@ export class SimDriver extends EventEmitter implements Driver {
     return out;
   }
 
-  start(onEvent: (e: DriverEvent) => void): Promise<void> {
+  start(onEvent: (e: LinkEvent) => void): Promise<void> {
     this.onEvent = onEvent;
     this.running = true;
     if (this.opts.autoJoin ?? true) {
@@ -313,7 +314,7 @@ export class SimDriver extends EventEmitter implements Driver {
 
   // ---- Driver commands ----------------------------------------------------------
 
-  transmitEapol(c: { bssid: Buffer; sta: Buffer; frame: Buffer; protected: boolean }, onTxStatus?: (acked: boolean) => void): void {
+  transmitEapol(c: TransmitEapolCommand, onTxStatus?: (acked: boolean) => void): void {
     const st = this.associated(c.bssid, c.sta);
     if (c.protected && st.apTk === undefined) {
       this.violation(`protected EAPOL to ${formatMac(c.sta)} before its PTK is installed`);
@@ -332,12 +333,12 @@ export class SimDriver extends EventEmitter implements Driver {
     for (const d of copies) this.after(st, d, () => st.epoch === epoch && this.toStation(st, frame));
   }
 
-  installPairwiseKey(c: { bssid: Buffer; sta: Buffer; cipher: number; keyId: number; key: Buffer }): void {
+  installPairwiseKey(c: InstallPairwiseKeyCommand): void {
     const st = this.associated(c.bssid, c.sta);
     st.apTk = Buffer.from(c.key);
   }
 
-  installGroupKey(c: { bssid: Buffer; cipher: number; keyId: number; key: Buffer; setTx: boolean }): void {
+  installGroupKey(c: InstallGroupKeyCommand): void {
     const bss = this.byAnnounced.get(macKey(c.bssid));
     if (bss === undefined) throw new DriverError(`unknown BSS ${formatMac(c.bssid)}`);
     if (c.keyId !== 1 && c.keyId !== 2) throw new DriverError(`GTK key id must be 1 or 2, got ${c.keyId}`);
@@ -345,12 +346,12 @@ export class SimDriver extends EventEmitter implements Driver {
     if (c.setTx) bss.txKeyId = c.keyId;
   }
 
-  removePairwiseKey(c: { bssid: Buffer; sta: Buffer }): void {
+  removePairwiseKey(c: RemovePairwiseKeyCommand): void {
     const st = this.stationsByMac.get(macKey(c.sta));
     if (st && st.bss && st.bss.announced.equals(c.bssid)) st.apTk = undefined;
   }
 
-  setPortAuthorized(c: { bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number }): void {
+  setPortAuthorized(c: SetPortCommand): void {
     if (!c.authorized) {
       // Closing the port of a station that already left this BSS (it roamed) is a no-op.
       const gone = this.stationsByMac.get(macKey(c.sta));
@@ -368,7 +369,7 @@ export class SimDriver extends EventEmitter implements Driver {
     }
   }
 
-  disconnect(c: { bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }): void {
+  disconnect(c: DisconnectCommand): void {
     const st = this.stationsByMac.get(macKey(c.sta));
     if (st === undefined || st.bss === undefined || !st.bss.announced.equals(c.bssid) || st.state === 'away') return;
     this.reset(st);
@@ -536,7 +537,7 @@ export class SimDriver extends EventEmitter implements Driver {
     }
   }
 
-  private emitEvent(e: DriverEvent): void {
+  private emitEvent(e: LinkEvent): void {
     if (this.running) this.onEvent?.(e);
   }
 

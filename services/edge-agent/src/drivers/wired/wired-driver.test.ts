@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AKM, decodeRsne, PAE_GROUP_ADDRESS } from '@airlock/rsn';
 import { hex } from '@airlock/rsn/testing';
-import type { DriverEvent } from '../../driver.js';
+import type { LinkEvent } from '@airlock/link';
 import { encodeEthernetEapol } from './ethernet.js';
 import { WiredDriverUnavailableError, type EthernetLinkOpener, type EthernetLinkOptions } from './pcap-link.js';
 import { WiredDriver, type WiredPortSpec } from './wired-driver.js';
@@ -36,10 +36,10 @@ function port(over: Partial<WiredPortSpec> = {}): WiredPortSpec {
   return { interfaceName: 'eth1', ssid: 'wired', interfaceMac: IFACE_MAC, ...over };
 }
 
-async function started(ports: WiredPortSpec[], opts: { staticRejoinMs?: number } = {}): Promise<{ driver: WiredDriver; wire: FakeWire; events: DriverEvent[] }> {
+async function started(ports: WiredPortSpec[], opts: { staticRejoinMs?: number } = {}): Promise<{ driver: WiredDriver; wire: FakeWire; events: LinkEvent[] }> {
   const wire = new FakeWire();
   const driver = new WiredDriver({ ports, openLink: wire.open, ...opts });
-  const events: DriverEvent[] = [];
+  const events: LinkEvent[] = [];
   await driver.start((e) => events.push(e));
   return { driver, wire, events };
 }
@@ -154,7 +154,7 @@ void describe('wired driver: frames from the wire', () => {
 void describe('wired driver: commands', () => {
   void it('transmits to the station MAC from the interface MAC, padded to 60 octets', async () => {
     const { driver, wire } = await started([port()]);
-    driver.transmitEapol({ bssid: PAE_GROUP_ADDRESS, sta: STA, frame: EAP_IDENTITY_REQUEST, protected: false });
+    driver.transmitEapol({ type: 'transmit-eapol', bssid: PAE_GROUP_ADDRESS, sta: STA, frame: EAP_IDENTITY_REQUEST, protected: false });
     assert.equal(wire.sent.length, 1);
     const f = wire.sent[0];
     assert.equal(f.length, 60);
@@ -166,13 +166,13 @@ void describe('wired driver: commands', () => {
 
   void it("destination 'pae-group' sends to 01:80:c2:00:00:03", async () => {
     const { driver, wire } = await started([port({ destination: 'pae-group' })]);
-    driver.transmitEapol({ bssid: PAE_GROUP_ADDRESS, sta: STA, frame: EAP_IDENTITY_REQUEST, protected: false });
+    driver.transmitEapol({ type: 'transmit-eapol', bssid: PAE_GROUP_ADDRESS, sta: STA, frame: EAP_IDENTITY_REQUEST, protected: false });
     assert.deepEqual(wire.sent[0].subarray(0, 6), PAE_GROUP_ADDRESS);
   });
 
   void it('refuses a transmit on a BSSID it does not serve', async () => {
     const { driver } = await started([port()]);
-    assert.throws(() => driver.transmitEapol({ bssid: STA2, sta: STA, frame: EAPOL_START, protected: false }), /no wired port/);
+    assert.throws(() => driver.transmitEapol({ type: 'transmit-eapol', bssid: STA2, sta: STA, frame: EAPOL_START, protected: false }), /no wired port/);
   });
 
   void it('records keys and the port state; disconnect forgets the station and sends nothing', async () => {
@@ -181,9 +181,9 @@ void describe('wired driver: commands', () => {
     driver.on('port', (p) => ports.push(p));
     wire.deliver(fromStation(EAPOL_START));
     const tk = hex('000102030405060708090a0b0c0d0e0f');
-    driver.installPairwiseKey({ bssid: PAE_GROUP_ADDRESS, sta: STA, cipher: 0x000fac04, keyId: 0, key: tk });
-    driver.installGroupKey({ bssid: PAE_GROUP_ADDRESS, cipher: 0x000fac04, keyId: 1, key: tk, setTx: true });
-    driver.setPortAuthorized({ bssid: PAE_GROUP_ADDRESS, sta: STA, authorized: true, vlanId: 42, sessionTimeoutS: 3600 });
+    driver.installPairwiseKey({ type: 'install-pairwise-key', bssid: PAE_GROUP_ADDRESS, sta: STA, cipher: 0x000fac04, keyId: 0, key: tk });
+    driver.installGroupKey({ type: 'install-group-key', bssid: PAE_GROUP_ADDRESS, cipher: 0x000fac04, keyId: 1, key: tk, setTx: true });
+    driver.setPortAuthorized({ type: 'set-port', bssid: PAE_GROUP_ADDRESS, sta: STA, authorized: true, vlanId: 42, sessionTimeoutS: 3600 });
     const v = driver.station(STA);
     assert.deepEqual(v?.pairwiseKey?.key, tk);
     assert.equal(v?.portAuthorized, true);
@@ -191,12 +191,12 @@ void describe('wired driver: commands', () => {
     assert.equal(driver.groupKeys(PAE_GROUP_ADDRESS)?.txKeyId, 1);
     assert.deepEqual(ports, [{ sta: '02:bb:00:00:00:01', bssid: '01:80:c2:00:00:03', authorized: true, vlanId: 42 }]);
     assert.deepEqual(driver.stations()[0], { bssid: PAE_GROUP_ADDRESS, sta: STA, rsne: Buffer.alloc(0), portAuthorized: true, pairwiseKeyInstalled: true, vlanId: 42 });
-    driver.disconnect({ bssid: PAE_GROUP_ADDRESS, sta: STA, reason: 15, deauth: true });
+    driver.disconnect({ type: 'disconnect', bssid: PAE_GROUP_ADDRESS, sta: STA, reason: 15, deauth: true });
     assert.equal(driver.station(STA), undefined);
     assert.equal(wire.sent.length, 0, 'a wire has no deauthentication');
     // Closing the port of a station already forgotten is a no-op; keys for it are refused.
-    driver.setPortAuthorized({ bssid: PAE_GROUP_ADDRESS, sta: STA, authorized: false, vlanId: 0, sessionTimeoutS: 0 });
-    assert.throws(() => driver.installPairwiseKey({ bssid: PAE_GROUP_ADDRESS, sta: STA, cipher: 0x000fac04, keyId: 0, key: tk }), /not on port/);
+    driver.setPortAuthorized({ type: 'set-port', bssid: PAE_GROUP_ADDRESS, sta: STA, authorized: false, vlanId: 0, sessionTimeoutS: 0 });
+    assert.throws(() => driver.installPairwiseKey({ type: 'install-pairwise-key', bssid: PAE_GROUP_ADDRESS, sta: STA, cipher: 0x000fac04, keyId: 0, key: tk }), /not on port/);
   });
 });
 
@@ -213,7 +213,7 @@ void describe('wired driver: static stations', () => {
   void it('are announced again staticRejoinMs after a disconnect', async () => {
     const { driver, events } = await started([port({ staticStations: [STA] })], { staticRejoinMs: 20 });
     driver.sessionStarted();
-    driver.disconnect({ bssid: PAE_GROUP_ADDRESS, sta: STA, reason: 15, deauth: true });
+    driver.disconnect({ type: 'disconnect', bssid: PAE_GROUP_ADDRESS, sta: STA, reason: 15, deauth: true });
     await new Promise((r) => setTimeout(r, 60));
     assert.deepEqual(events.map((e) => e.type), ['associated', 'associated']);
     await driver.stop();
@@ -222,7 +222,7 @@ void describe('wired driver: static stations', () => {
   void it('with staticRejoinMs 0, stay away after a disconnect', async () => {
     const { driver, events } = await started([port({ staticStations: [STA] })], { staticRejoinMs: 0 });
     driver.sessionStarted();
-    driver.disconnect({ bssid: PAE_GROUP_ADDRESS, sta: STA, reason: 15, deauth: true });
+    driver.disconnect({ type: 'disconnect', bssid: PAE_GROUP_ADDRESS, sta: STA, reason: 15, deauth: true });
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(events.length, 1);
   });
@@ -244,6 +244,6 @@ void describe('wired driver: start and stop', () => {
     await tick();
     assert.equal(wire.closed, 1);
     assert.equal(events.length, 0);
-    assert.throws(() => driver.transmitEapol({ bssid: PAE_GROUP_ADDRESS, sta: STA, frame: EAPOL_START, protected: false }), /not open/);
+    assert.throws(() => driver.transmitEapol({ type: 'transmit-eapol', bssid: PAE_GROUP_ADDRESS, sta: STA, frame: EAPOL_START, protected: false }), /not open/);
   });
 });

@@ -38,7 +38,8 @@
 import { EventEmitter } from 'node:events';
 import { AKM, CIPHER, encodeRsne, formatMac, macKey, PAE_GROUP_ADDRESS } from '@airlock/rsn';
 import type { Logger } from 'pino';
-import { DriverError, type Driver, type DriverBss, type DriverEvent, type DriverStation, type SessionSettings } from '../../driver.js';
+import type { BssAnnouncement, DisconnectCommand, InstallGroupKeyCommand, InstallPairwiseKeyCommand, LinkEvent, RemovePairwiseKeyCommand, SetPortCommand, StationEntry, TransmitEapolCommand } from '@airlock/link';
+import { DriverError, type Driver, type SessionSettings } from '../../driver.js';
 import { decodeEthernetEapol, encodeEthernetEapol } from './ethernet.js';
 import { interfaceMac } from '../interface-mac.js';
 import { StationLog } from '../../station-log.js';
@@ -156,7 +157,7 @@ export class WiredDriver extends EventEmitter implements Driver {
   private readonly log: Logger | undefined;
   /** Lines driven by what stations do (any MAC may send EAPOL on a port), rate-limited per port. */
   private readonly stationLog: StationLog | undefined;
-  private onEvent: ((e: DriverEvent) => void) | undefined;
+  private onEvent: ((e: LinkEvent) => void) | undefined;
   private running = false;
 
   /** Validates the ports and reads the interfaces' MACs; throws Error with what is wrong. */
@@ -201,11 +202,11 @@ export class WiredDriver extends EventEmitter implements Driver {
     });
   }
 
-  bsses(): DriverBss[] {
+  bsses(): BssAnnouncement[] {
     return this.ports.map((p) => ({ bssid: p.bssid, ssid: p.ssid, rsne: p.rsne, wired: true, interfaceMac: p.ownMac }));
   }
 
-  stations(): DriverStation[] {
+  stations(): StationEntry[] {
     return [...this.stationsByMac.values()].map((s) => ({
       bssid: s.port.bssid,
       sta: s.sta,
@@ -221,7 +222,7 @@ export class WiredDriver extends EventEmitter implements Driver {
    * WiredDriverUnavailableError when libpcap (`cap`) is missing, or Error when an
    * interface cannot be opened; nothing stays open then.
    */
-  async start(onEvent: (e: DriverEvent) => void): Promise<void> {
+  async start(onEvent: (e: LinkEvent) => void): Promise<void> {
     if (this.running) throw new Error('wired driver: already started');
     try {
       for (const port of this.ports) {
@@ -286,7 +287,7 @@ export class WiredDriver extends EventEmitter implements Driver {
 
   // ---- Driver commands ----------------------------------------------------------
 
-  transmitEapol(c: { bssid: Buffer; sta: Buffer; frame: Buffer; protected: boolean }): void {
+  transmitEapol(c: TransmitEapolCommand): void {
     const port = this.port(c.bssid);
     const link = port.link;
     if (link === undefined || !this.running) throw new DriverError(`port ${port.spec.interfaceName} is not open`);
@@ -301,12 +302,12 @@ export class WiredDriver extends EventEmitter implements Driver {
     }
   }
 
-  installPairwiseKey(c: { bssid: Buffer; sta: Buffer; cipher: number; keyId: number; key: Buffer }): void {
+  installPairwiseKey(c: InstallPairwiseKeyCommand): void {
     const st = this.known(c.bssid, c.sta);
     st.pairwiseKey = { cipher: c.cipher, keyId: c.keyId, key: Buffer.from(c.key) };
   }
 
-  installGroupKey(c: { bssid: Buffer; cipher: number; keyId: number; key: Buffer; setTx: boolean }): void {
+  installGroupKey(c: InstallGroupKeyCommand): void {
     const port = this.port(c.bssid);
     if (c.keyId < 1 || c.keyId > 3) throw new DriverError(`GTK key id must be 1..3, got ${c.keyId}`);
     port.gtk.get(c.keyId)?.key.fill(0);
@@ -314,14 +315,14 @@ export class WiredDriver extends EventEmitter implements Driver {
     if (c.setTx) port.txKeyId = c.keyId;
   }
 
-  removePairwiseKey(c: { bssid: Buffer; sta: Buffer }): void {
+  removePairwiseKey(c: RemovePairwiseKeyCommand): void {
     const st = this.stationsByMac.get(macKey(c.sta));
     if (st === undefined || !st.port.bssid.equals(c.bssid)) return;
     st.pairwiseKey?.key.fill(0);
     st.pairwiseKey = undefined;
   }
 
-  setPortAuthorized(c: { bssid: Buffer; sta: Buffer; authorized: boolean; vlanId: number; sessionTimeoutS: number }): void {
+  setPortAuthorized(c: SetPortCommand): void {
     if (!c.authorized) {
       // Closing the port of a station the driver already forgot is a no-op.
       const st = this.stationsByMac.get(macKey(c.sta));
@@ -338,7 +339,7 @@ export class WiredDriver extends EventEmitter implements Driver {
     }
   }
 
-  disconnect(c: { bssid: Buffer; sta: Buffer; reason: number; deauth: boolean }): void {
+  disconnect(c: DisconnectCommand): void {
     const st = this.stationsByMac.get(macKey(c.sta));
     if (st === undefined || !st.port.bssid.equals(c.bssid)) return;
     this.forget(st);
@@ -431,7 +432,7 @@ export class WiredDriver extends EventEmitter implements Driver {
     }
   }
 
-  private emitEvent(e: DriverEvent): void {
+  private emitEvent(e: LinkEvent): void {
     if (this.running) this.onEvent?.(e);
   }
 }

@@ -26,6 +26,7 @@ import {
 import { RadiusClient, RadiusCode, RadiusTimeoutError, type AccessOutcome } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
+import { EffectRouter, type AccountingEffect } from './effect-router.js';
 import { checkHelloAgent, checkHelloBsses, MAX_RSNE } from './hello-check.js';
 import { RandomPool } from './random-pool.js';
 import { HandshakeSeries } from './status/series.js';
@@ -93,9 +94,6 @@ export function networkPolicies(config: AuthenticatorConfig): Map<string, Networ
   return out;
 }
 
-
-type AccountingEffect = Extract<Effect, { type: 'accounting' }>;
-
 /**
  * The traffic counters of an accounting session in progress, for its Interim-Updates and
  * Stop (the core keeps the session and says when to send what).
@@ -122,6 +120,16 @@ function dropFields(reason: string, bssid: Buffer | undefined, sta: Buffer | und
 /** The authenticator: core + agent sessions + timer + metrics. */
 export class AuthenticatorService implements SessionHost {
   readonly core: AuthenticatorCore;
+  /** Where the core's effects go: commands to the agent serving their BSS, RADIUS, reports. */
+  private readonly effectRouter = new EffectRouter({
+    agentFor: (bssid) => {
+      const agent = this.bssAgent.get(macKey(bssid));
+      return agent === undefined ? undefined : this.sessions.get(agent);
+    },
+    accessRequest: (e) => this.sendAccessRequest(e),
+    accounting: (e) => this.sendAccounting(e), // a Stop must go out even when the agent is gone
+    report: (r) => this.onReport(r),
+  });
   private readonly log: Logger;
   private readonly metrics: AirlockMetrics;
   private config: AuthenticatorConfig;
@@ -807,25 +815,9 @@ export class AuthenticatorService implements SessionHost {
 
   // ---- effects ----------------------------------------------------------------------
 
+  /** The core's effects, where they go (effect-router.ts). */
   private apply(effects: Effect[]): void {
-    for (const e of effects) {
-      if (e.type === 'report') {
-        this.onReport(e.report);
-        continue;
-      }
-      if (e.type === 'accounting') {
-        this.sendAccounting(e); // a Stop must go out even when the agent is gone
-        continue;
-      }
-      if (e.type === 'radius-request') {
-        this.sendAccessRequest(e);
-        continue;
-      }
-      const agent = this.bssAgent.get(macKey(e.bssid));
-      const session = agent === undefined ? undefined : this.sessions.get(agent);
-      if (session === undefined) continue; // the agent is gone (its BSS removed, or in reconnect grace)
-      session.command(e, 'ref' in e ? e.ref : undefined, e.type === 'transmit-eapol');
-    }
+    this.effectRouter.route(effects);
   }
 
   private onReport(r: Report): void {

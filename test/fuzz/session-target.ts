@@ -143,7 +143,7 @@ export async function fuzzSession(runs: number, seed?: number): Promise<SessionF
     // Each case yields to the event loop after it: timers, writes and the healthy agent's
     // traffic interleave with the hostile sessions as they would in production.
     await fc.assert(fc.asyncProperty(session, async (c) => {
-      const call = oneCase(h.auth, c);
+      const call = await oneCase(h.auth, c);
       await new Promise((r) => setImmediate(r));
       // Counted after the turn: a batched session's commands leave at the end of it.
       stats.cases++;
@@ -165,7 +165,7 @@ export async function fuzzSession(runs: number, seed?: number): Promise<SessionF
 
 let stats: SessionFuzzStats = { cases: 0, welcomed: 0, ended: {}, maxStations: 0, dropped: {} };
 
-function oneCase(auth: RunningAuthenticator, c: SessionCase): FakeCall {
+async function oneCase(auth: RunningAuthenticator, c: SessionCase): Promise<FakeCall> {
   const call = new FakeCall();
   const batched = c.batches !== undefined;
   auth.service.accept(call as unknown as ServerDuplexStream<AgentMessage, ControllerMessage>, batched);
@@ -179,17 +179,17 @@ function oneCase(auth: RunningAuthenticator, c: SessionCase): FakeCall {
     all.push({ seq: seq + m.seqSkew, body: m.body });
   }
   if (c.batches === undefined) {
-    for (const m of all) {
-      if (call.ended !== undefined) break;
-      call.emit('data', m);
-    }
+    for (const m of all) call.emit('data', m);
   } else {
-    for (let i = 0, k = 0; i < all.length && call.ended === undefined; k++) {
+    for (let i = 0, k = 0; i < all.length; k++) {
       const n = c.batches[k % c.batches.length];
       call.emit('data', { messages: all.slice(i, i + n) });
       i += n;
     }
   }
+  // The session takes the messages as an async iterable: they are handled by the end of
+  // this turn (what comes after the stream ended is not read).
+  await new Promise((r) => setImmediate(r));
   assert.notEqual(call.ended?.code, status.INTERNAL, `the authenticator failed internally: ${call.ended?.details}`);
   call.endedByServer = call.ended;
   stats.maxStations = Math.max(stats.maxStations, auth.service.core.size.stations - HEALTHY_STATIONS);

@@ -47,21 +47,25 @@ export function messageSize(m: { body?: { $case: string; value: unknown } | unde
   return ENVELOPE + (v.frame?.length ?? 0) + (v.key?.length ?? 0) + (v.rsne?.length ?? 0);
 }
 
+/**
+ * How many messages make the next run, `at(i)` being the i-th of those left: as many as fit
+ * within `maxBytes` estimated, at least one (a lone oversized message goes alone); 0 when
+ * none are left.
+ */
+export function runLength(at: (i: number) => { body?: { $case: string; value: unknown } | undefined } | undefined, maxBytes: number): number {
+  let n = 0;
+  let size = 0;
+  for (let m = at(0); m !== undefined; m = at(++n)) {
+    const s = messageSize(m);
+    if (n > 0 && size + s > maxBytes) break;
+    size += s;
+  }
+  return n;
+}
+
 /** `messages` in order, cut into runs whose estimated size stays within `maxBytes` (a lone oversized message goes alone). */
 export function splitBatches<T extends { body?: { $case: string; value: unknown } | undefined }>(messages: readonly T[], maxBytes: number): T[][] {
   const out: T[][] = [];
-  let run: T[] = [];
-  let size = 0;
-  for (const m of messages) {
-    const s = messageSize(m);
-    if (run.length > 0 && size + s > maxBytes) {
-      out.push(run);
-      run = [];
-      size = 0;
-    }
-    run.push(m);
-    size += s;
-  }
-  if (run.length > 0) out.push(run);
+  for (let i = 0, n; (n = runLength((k) => messages[i + k], maxBytes)) > 0; i += n) out.push(messages.slice(i, i + n));
   return out;
 }

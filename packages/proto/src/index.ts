@@ -22,6 +22,7 @@ export {
 export { EapAuthInfo, EventsDropped, RadiusRound, StationEvent, StreamEventsRequest, StreamEventsResponse } from './gen/airlock/v1/admin.js';
 // RADIUS health, radius test and configuration reload (issue 14).
 export { ListRadiusServersRequest, ListRadiusServersResponse, RadiusServerInfo, ReloadConfigRequest, ReloadConfigResponse, TestRadiusRequest, TestRadiusResponse } from './gen/airlock/v1/admin.js';
-export { approximateSize, messageSize, splitBatches } from './batching.js';
+export { approximateSize, messageSize, runLength, splitBatches } from './batching.js';
 export { Outbox, type OutboxOptions } from './outbox.js';
+export { LinkStream, type LinkCall, type LinkEnd, type LinkStreamOptions } from './link-stream.js';
 export { answersWithResult, cipherFromWire, cipherToWire, decodeCommand, decodeEvent, decodeHello, encodeCommand, encodeEvent, encodeHello, type AgentBody, type ControllerBody } from './link-codec.js';

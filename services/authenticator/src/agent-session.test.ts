@@ -28,7 +28,7 @@ const host: SessionHost = {
   throttled: () => {},
   remoteLine: () => {},
 };
-const limits = { sendQueue: 4, messagesPerS: 1000, messageBurst: 1000, maxMessageBytes: 1 << 20 };
+const limits = { sendQueue: 4, receiveQueue: 16, messagesPerS: 1000, messageBurst: 1000, maxMessageBytes: 1 << 20 };
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function rig(batched: boolean): { call: FakeCall; session: AgentSession } {
@@ -76,5 +76,64 @@ void describe('AgentSession key commands', () => {
     assert.equal(call.written.length, 1);
     session.fail(status.UNAVAILABLE, 'test');
     assert.ok(queued.every((b) => b === 0));
+  });
+});
+
+void describe('AgentSession reading', () => {
+  /** A call that can be paused, and a host that welcomes any Hello and records events. */
+  function reader(limits: { messagesPerS: number; messageBurst: number; receiveQueue: number }) {
+    const call = new (class extends FakeCall {
+      paused = false;
+      pause(): this {
+        this.paused = true;
+        return this;
+      }
+      resume(): this {
+        this.paused = false;
+        return this;
+      }
+    })();
+    const handled: bigint[] = [];
+    let throttled = 0;
+    const h: SessionHost = {
+      ...host,
+      hello: (session, hello) => {
+        session.agentId = hello.agentId;
+        return { ok: true };
+      },
+      event: (_s, m) => void handled.push(m.seq),
+      throttled: () => void throttled++,
+    };
+    const session = new AgentSession(call as unknown as AgentCall, h, pino({ level: 'silent' }), { sendQueue: 4, maxMessageBytes: 1 << 20, ...limits });
+    return { call, session, handled, throttled: () => throttled };
+  }
+  const hello = { seq: 1n, body: { $case: 'hello', value: { agentId: 'ap-1', softwareVersion: 't', bsses: [], stations: [], reportsTxStatus: false } } };
+  const counters = (seq: number) => ({ seq: BigInt(seq), body: { $case: 'stationCounters', value: { bssid, sta, rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n } } });
+
+  void it('an agent over its rate: its messages wait, reading pauses at receiveQueue, and every one is handled in order at the rate', async () => {
+    const r = reader({ messagesPerS: 200, messageBurst: 10, receiveQueue: 4 });
+    r.call.emit('data', hello);
+    for (let seq = 2; seq <= 31; seq++) r.call.emit('data', counters(seq));
+    await turn();
+    assert.equal(r.handled.length, 9, 'the burst (the Hello took one token)');
+    assert.equal(r.call.paused, true, 'reading paused: the rest waits in flow control');
+    assert.equal(r.throttled(), 1);
+    // 21 more at 200/s, after waiting for a tenth of the burst each time: about 0.1 s.
+    const until = Date.now() + 2000;
+    while (r.handled.length < 30 && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+    assert.deepEqual(r.handled, Array.from({ length: 30 }, (_v, i) => BigInt(i + 2)), 'all, in seq order');
+    assert.equal(r.session.closed, false);
+  });
+
+  void it('a stream that ends while messages wait for the rate closes the session without handling them', async () => {
+    const r = reader({ messagesPerS: 10, messageBurst: 10, receiveQueue: 100 });
+    r.call.emit('data', hello);
+    for (let seq = 2; seq <= 20; seq++) r.call.emit('data', counters(seq));
+    await turn();
+    const handled = r.handled.length;
+    r.call.emit('error', new Error('transport gone'));
+    assert.equal(r.session.closed, true, 'closed at once (the throttle wait is cut short)');
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(r.handled.length, handled, 'nothing more handled');
   });
 });

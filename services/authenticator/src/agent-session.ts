@@ -1,12 +1,13 @@
 /**
  * One agent's AgentLink stream (DESIGN.md "Wire protocol"): per-direction seq checked and
- * assigned, Hello first, commands written in order with a bounded queue that honours
- * write() backpressure, and the command seq <-> core reference map for results.
+ * assigned, Hello first, the agent's messages read as a bounded async iterable under a
+ * per-agent rate, commands written in order through a bounded outbox that awaits 'drain'
+ * (LinkStream), and the command seq <-> core reference map for results.
  */
 import { randomUUID } from 'node:crypto';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentHello, LinkCommand } from '@airlock/link';
-import { decodeHello, encodeCommand, Outbox, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
+import { decodeHello, encodeCommand, LinkStream, type AgentBatch, type AgentMessage, type ControllerBatch, type ControllerMessage, type LinkEnd } from '@airlock/proto';
 import type { Logger } from 'pino';
 import { truncateText, type RateLimitedLevel } from './logging.js';
 
@@ -31,7 +32,7 @@ export interface SessionHost {
   protocolError(reason: string): void;
   /** An outgoing command was dropped (queue full). */
   sendDropped(reason: string): void;
-  /** The agent sent faster than its message rate: its stream is paused for a while. */
+  /** The agent sent faster than its message rate: its stream is no longer read for a while. */
   throttled(): void;
   /**
    * A log line driven by the agent's input, on `session.log`: rate-limited per agent and kind
@@ -47,6 +48,8 @@ export interface SessionLimits {
   /** Messages per second read from the agent, sustained, and the burst (a token bucket). */
   messagesPerS: number;
   messageBurst: number;
+  /** Messages received and not yet handled (the agent over its rate) at which reading pauses. */
+  receiveQueue: number;
   /** gRPC message size limit: a batch stays under half of it. */
   maxMessageBytes: number;
 }
@@ -80,13 +83,14 @@ export class AgentSession {
   readonly bssKeys = new Set<string>();
   private inSeq = 0n;
   private outSeq = 0n;
-  private readonly outbox: Outbox<ControllerMessage>;
+  private readonly link: LinkStream<AgentMessage, ControllerMessage>;
   /** Core reference of each command waiting for its result, by seq (as a number: a BigInt key hashes slowly, and a stream never reaches 2^53 commands). */
   private readonly pending = new Map<number, number>();
-  /** Message token bucket: when empty, reading pauses (HTTP/2 flow control holds the agent back). */
+  /** Message token bucket: when empty, the session stops taking messages (and the link stops reading). */
   private tokens: number;
   private tokensAt = performance.now();
-  private resumeTimer: NodeJS.Timeout | undefined;
+  /** The wait of a throttled session, to cut short when it closes. */
+  private throttle: { timer: NodeJS.Timeout; resume: () => void } | undefined;
 
   constructor(
     private readonly call: AgentCall,
@@ -96,37 +100,20 @@ export class AgentSession {
     /** The identity its client certificate proves (mTLS), or undefined (plaintext). */
     readonly peerIdentity?: string,
     /** ConnectBatched: messages arrive in batches, and commands of one turn leave in one. */
-    private readonly batched = false,
+    batched = false,
   ) {
     this.peer = call.getPeer();
     this.log = logger.child({ session: this.sessionId, peer: this.peer, cert: peerIdentity === undefined ? undefined : truncateText(peerIdentity) });
     this.tokens = limits.messageBurst;
-    if (batched) {
-      call.on('data', (b: AgentBatch) => {
-        for (const m of b.messages) {
-          if (this.closed) return;
-          this.onMessage(m);
-        }
-      });
-    } else {
-      call.on('data', (m: AgentMessage) => this.onMessage(m));
-    }
-    call.on('end', () => this.close('agent ended the stream'));
-    call.on('error', (e: Error) => this.close(`stream error: ${e.message}`));
-    call.on('cancelled', () => this.close('agent cancelled the stream'));
-    call.on('close', () => this.close('stream closed'));
-    this.outbox = new Outbox<ControllerMessage>({
+    this.link = new LinkStream<AgentMessage, ControllerMessage>(call, {
       batched,
       maxMessageBytes: limits.maxMessageBytes,
-      queueLimit: limits.sendQueue,
+      sendQueue: limits.sendQueue,
+      receiveQueue: limits.receiveQueue,
       // A key command's key is wiped once gRPC is done with the message (the write callback
       // runs after it was serialized, or failed): a message waiting in the stream's buffer
       // still refers to it.
-      writeOne: (m) => (call as ServerDuplexStream<AgentMessage, ControllerMessage>).write(m, () => wipeCommandKey(m)),
-      writeBatch: (messages) =>
-        (call as ServerDuplexStream<AgentBatch, ControllerBatch>).write({ messages }, () => {
-          for (const m of messages) wipeCommandKey(m);
-        }),
+      written: wipeCommandKey,
       discarded: wipeCommandKey,
       // An agent that reads nothing: its commands are not held without bound (their keys are
       // wiped as they are discarded); the stream ends and the agent reconnects.
@@ -134,14 +121,18 @@ export class AgentSession {
         this.host.protocolError('send_queue_overflow');
         this.fail(status.RESOURCE_EXHAUSTED, `the agent reads nothing: ${waiting} commands wait to be sent (limits.agent_send_queue x 4)`);
       },
+      onEnd: (end) => this.close(endReason(end)),
+      // Its messages wait (the agent is over its rate) until agent_receive_queue of them do:
+      // the stream is no longer read, and HTTP/2 flow control holds the agent back.
+      onReadPause: () => this.host.throttled(),
     });
-    call.on('drain', () => this.outbox.flush());
+    void this.read();
   }
 
   /** Sends a command; `ref` is remembered so the agent's result reaches the core. */
   send(body: CommandBody, ref?: number, droppable = false): void {
     if (this.closed) return;
-    if (!this.outbox.accepts(droppable)) {
+    if (!this.link.accepts(droppable)) {
       // Bounded: a transmit that cannot be queued is dropped and counted; EAPOL
       // retransmission recovers it. Key and port commands are never dropped.
       this.host.sendDropped('send_queue_full');
@@ -149,7 +140,7 @@ export class AgentSession {
     }
     this.outSeq += 1n;
     if (ref !== undefined) this.pending.set(Number(this.outSeq), ref);
-    this.outbox.push({ seq: this.outSeq, body });
+    this.link.send({ seq: this.outSeq, body });
   }
 
   /**
@@ -174,8 +165,7 @@ export class AgentSession {
     if (this.closed) return;
     // The message may quote the agent's input (its id, its certificate's name).
     this.host.remoteLine(this, 'warn', 'stream-ended', { code: status[code], reason: truncateText(message, 512) }, 'ending agent stream');
-    this.closed = true;
-    this.outbox.close();
+    this.shut();
     const err = Object.assign(new Error(message), { code, details: message });
     this.call.emit('error', err);
     this.host.gone(this, message);
@@ -184,16 +174,33 @@ export class AgentSession {
   /** Ends the stream normally (authenticator shutting down). */
   end(): void {
     if (this.closed) return;
-    this.outbox.flush(); // what is queued goes out first (batched: this turn's commands)
-    this.outbox.close();
-    this.closed = true;
-    this.call.end();
+    this.shut(true); // what is queued goes out first (batched: this turn's commands)
     this.host.gone(this, 'authenticator closed the stream');
   }
 
+  /** Takes the agent's messages in order, no faster than its rate. */
+  private async read(): Promise<void> {
+    try {
+      for await (const m of this.link) {
+        if (this.closed) return;
+        const waitMs = this.meter();
+        if (waitMs > 0) {
+          // Over its rate: nothing it sent is dropped and it is not cut off. This session
+          // takes nothing for a while, so its link stops reading once its queue is full,
+          // HTTP/2 flow control makes the agent wait, and the other agents keep their share
+          // of the event loop.
+          await new Promise<void>((resume) => (this.throttle = { timer: setTimeout(resume, waitMs), resume }));
+          this.throttle = undefined;
+          if (this.closed) return;
+        }
+        this.onMessage(m);
+      }
+    } catch (e) {
+      this.internalError(e, undefined);
+    }
+  }
+
   private onMessage(m: AgentMessage): void {
-    if (this.closed) return;
-    this.meter();
     // Every message carries seq, from 1, +1 each: a gap or a duplicate ends the stream.
     const expected = this.inSeq + 1n;
     if (m.seq !== expected) {
@@ -226,42 +233,59 @@ export class AgentSession {
     try {
       this.host.event(this, m);
     } catch (e) {
-      // A bug must not take the other agents down with it: end this stream (the agent
-      // reconnects and resyncs) and keep serving.
-      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), event: body?.$case }, 'internal error handling an agent event');
-      this.host.protocolError('internal_error');
-      this.fail(status.INTERNAL, 'internal error in the authenticator; reconnect');
+      this.internalError(e, body?.$case);
     }
   }
 
+  /** A bug must not take the other agents down with it: end this stream (the agent reconnects and resyncs) and keep serving. */
+  private internalError(e: unknown, event: string | undefined): void {
+    this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), event }, 'internal error handling an agent event');
+    this.host.protocolError('internal_error');
+    this.fail(status.INTERNAL, 'internal error in the authenticator; reconnect');
+  }
+
   /**
-   * One token per message. An agent over its rate is not cut off and nothing it sent is
-   * dropped: its stream stops being read until the bucket refills, so HTTP/2 flow control
-   * makes the agent wait, and the other agents keep their share of the event loop.
+   * One token per message: 0 while the bucket holds one, else how long to wait until it is
+   * back to a tenth of the burst (at least one message).
    */
-  private meter(): void {
+  private meter(): number {
     const now = performance.now();
     const { messagesPerS, messageBurst } = this.limits;
     this.tokens = Math.min(messageBurst, this.tokens + ((now - this.tokensAt) * messagesPerS) / 1000);
     this.tokensAt = now;
     this.tokens -= 1;
-    if (this.tokens >= 0 || this.resumeTimer !== undefined) return;
-    this.call.pause();
-    this.host.throttled();
-    // Resume once the bucket is back to a tenth of the burst (at least one message).
-    const waitMs = Math.ceil(((Math.max(1, messageBurst / 10) - this.tokens) * 1000) / messagesPerS);
-    this.resumeTimer = setTimeout(() => {
-      this.resumeTimer = undefined;
-      if (!this.closed) this.call.resume();
-    }, waitMs);
+    if (this.tokens >= 0) return 0;
+    return Math.ceil(((Math.max(1, messageBurst / 10) - this.tokens) * 1000) / messagesPerS);
+  }
+
+  /** This end is done with the stream (`end`: what is queued goes out, then the call ends). */
+  private shut(end = false): void {
+    this.closed = true;
+    if (this.throttle !== undefined) {
+      clearTimeout(this.throttle.timer);
+      this.throttle.resume();
+    }
+    if (end) this.link.end();
+    else this.link.close();
   }
 
   private close(why: string): void {
     if (this.closed) return;
-    clearTimeout(this.resumeTimer);
-    this.resumeTimer = undefined;
-    this.closed = true;
-    this.outbox.close();
+    this.shut();
     this.host.gone(this, why);
+  }
+}
+
+/** Why a stream ended, in the words of the session's log. */
+function endReason(end: LinkEnd): string {
+  switch (end.how) {
+    case 'end':
+      return 'agent ended the stream';
+    case 'error':
+      return `stream error: ${end.error.message}`;
+    case 'cancelled':
+      return 'agent cancelled the stream';
+    case 'close':
+      return 'stream closed';
   }
 }

@@ -25,7 +25,7 @@ void test('minimal file gets every default', () => {
     http: { listen: '0.0.0.0:9464', maxConnections: 64 },
     log: { level: 'info', format: 'json' },
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
-    limits: { agentSendQueue: 4096, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, maxPendingStationsPerBss: 256, macBackoffAfterFailures: 3, macBackoffInitialS: 2, macBackoffMaxS: 60, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
+    limits: { agentSendQueue: 4096, agentReceiveQueue: 1024, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, maxPendingStationsPerBss: 256, macBackoffAfterFailures: 3, macBackoffInitialS: 2, macBackoffMaxS: 60, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
     radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600, maxInFlight: 1024 },
     eap: { retransmitMs: 3000, maxTransmissions: 4, quietPeriodS: 60, pmksaLifetimeS: 43200 },
     networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false }],
@@ -81,7 +81,7 @@ networks:
   assert.equal(r.value.log.level, 'debug');
   assert.deepEqual(r.value.eapol, { pairwiseUpdateCount: 3, groupUpdateCount: 2, firstTimeoutMs: 50, firstTimeoutNoTxStatusMs: 900, subsequentTimeoutMs: 800, groupTimeoutMs: 400, maxFrameBytes: 2048 });
   assert.deepEqual(r.value.agents, { bssPolicy: 'configured', bssAssignments: [{ agent: 'ap-7', bssids: ['02:00:00:00:07:0a', '02:00:00:00:07:09'] }], reconnectGraceS: 5, maxBssesPerHello: 3, maxBssesPerAgent: 4, maxClaims: 5, claimExpiryS: 6 });
-  assert.deepEqual(r.value.limits, { agentSendQueue: 100, agentMessagesPerS: 300, agentMessageBurst: 600, maxStationsPerBss: 10, maxStationsPerAgent: 20, maxPendingStationsPerBss: 8, macBackoffAfterFailures: 2, macBackoffInitialS: 3, macBackoffMaxS: 30, eapolPerStationPerS: 5, eapolBurstPerStation: 7, maxHandshakesInFlight: 9 });
+  assert.deepEqual(r.value.limits, { agentSendQueue: 100, agentReceiveQueue: 1024, agentMessagesPerS: 300, agentMessageBurst: 600, maxStationsPerBss: 10, maxStationsPerAgent: 20, maxPendingStationsPerBss: 8, macBackoffAfterFailures: 2, macBackoffInitialS: 3, macBackoffMaxS: 30, eapolPerStationPerS: 5, eapolBurstPerStation: 7, maxHandshakesInFlight: 9 });
   assert.deepEqual(r.value.radius, {
     servers: [{ name: 'primary', host: '192.0.2.10', authPort: 11812, acctPort: 11813, secret: 'radius secret' }],
     timeoutMs: 500, maxRetransmits: 3, deadAfterMs: 2000, probeIntervalMs: 1000, nasIdentifier: 'ap-hall', nasIpAddress: '192.0.2.1', accounting: false, interimIntervalS: 300, maxInFlight: 16,

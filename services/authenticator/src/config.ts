@@ -53,7 +53,7 @@ export interface AuthenticatorConfig {
     groupTimeoutMs: number;
     maxFrameBytes: number;
   };
-  limits: { agentSendQueue: number; agentMessagesPerS: number; agentMessageBurst: number; maxStationsPerBss: number; maxStationsPerAgent: number; maxPendingStationsPerBss: number; macBackoffAfterFailures: number; macBackoffInitialS: number; macBackoffMaxS: number; eapolPerStationPerS: number; eapolBurstPerStation: number; maxHandshakesInFlight: number };
+  limits: { agentSendQueue: number; agentReceiveQueue: number; agentMessagesPerS: number; agentMessageBurst: number; maxStationsPerBss: number; maxStationsPerAgent: number; maxPendingStationsPerBss: number; macBackoffAfterFailures: number; macBackoffInitialS: number; macBackoffMaxS: number; eapolPerStationPerS: number; eapolBurstPerStation: number; maxHandshakesInFlight: number };
   radius: RadiusConfig;
   eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
@@ -475,6 +475,7 @@ const CONFIG_SCHEMA: Rule = {
       type: 'map', doc: 'resource bounds',
       fields: {
         agent_send_queue: { type: 'integer', doc: 'commands queued per agent stream while it pushes back before droppable ones are dropped; at 4 times this the stream is ended (the agent reads nothing)', min: 16, max: 1_048_576, default: 4096 },
+        agent_receive_queue: { type: 'integer', doc: 'messages received on an agent stream and not yet handled (an agent over its rate) at which reading it pauses, so flow control holds the agent back; reading resumes at half', min: 16, max: 1_048_576, unit: 'messages', default: 1024 },
         agent_messages_per_s: { type: 'integer', doc: 'messages read per agent stream per second, sustained; beyond it the stream is paused (flow control)', min: 10, max: 10_000_000, unit: 'messages/s', default: 2000 },
         agent_message_burst: { type: 'integer', doc: 'messages an agent may send at once before its rate applies', min: 10, max: 10_000_000, unit: 'messages', default: 20_000 },
         max_stations_per_bss: { type: 'integer', doc: 'stations per BSS', min: 1, max: 1_000_000, default: 2048 },

@@ -424,7 +424,7 @@ export class AuthenticatorService implements SessionHost {
       peerIdentity = v.id;
     }
     const l = this.config.limits;
-    new AgentSession(call, this, this.log, { sendQueue: l.agentSendQueue, messagesPerS: l.agentMessagesPerS, messageBurst: l.agentMessageBurst, maxMessageBytes: this.config.grpc.maxMessageBytes }, peerIdentity, batched);
+    new AgentSession(call, this, this.log, { sendQueue: l.agentSendQueue, receiveQueue: l.agentReceiveQueue, messagesPerS: l.agentMessagesPerS, messageBurst: l.agentMessageBurst, maxMessageBytes: this.config.grpc.maxMessageBytes }, peerIdentity, batched);
   }
 
   /** Starts a GTK rekey on a BSS now (operator request); false when the BSS is unknown or has no GTK. */

@@ -1,13 +1,14 @@
 /**
  * The edge agent: one AgentLink stream to the authenticator. It reports driver events in
  * radio order, applies commands in seq order and answers the ones whose outcome matters,
- * checks and assigns per-direction seq, honours backpressure with a bounded queue, and
+ * checks and assigns per-direction seq, bounds both directions (LinkStream: events wait for
+ * 'drain' in a bounded outbox, commands wait for the driver in a bounded queue), and
  * reconnects with backoff and jitter, sending its station table in the new Hello.
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { LinkEvent } from '@airlock/link';
-import { AgentLinkClient, answersWithResult, decodeCommand, encodeEvent, encodeHello, Outbox, type AgentBatch, type AgentBody, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
+import { AgentLinkClient, answersWithResult, decodeCommand, encodeEvent, encodeHello, LinkStream, type AgentBatch, type AgentBody, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
 import { formatMac, isMac, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import type { Driver } from './driver.js';
@@ -60,31 +61,23 @@ export interface AgentCounters {
   peakPendingCommands: number;
 }
 
-type SingleStream = grpc.ClientDuplexStream<AgentMessage, ControllerMessage>;
-type BatchStream = grpc.ClientDuplexStream<AgentBatch, ControllerBatch>;
-type Stream = SingleStream | BatchStream;
+type Call = grpc.ClientDuplexStream<AgentMessage, ControllerMessage> | grpc.ClientDuplexStream<AgentBatch, ControllerBatch>;
+/** The agent's end of one stream: commands in, events out. */
+type Link = LinkStream<ControllerMessage, AgentMessage>;
 
 /** The agent side of AgentLink. Emits 'welcome' (sessionId) and 'disconnected' (reason, and the gRPC status when the stream failed with one). */
 export class EdgeAgent extends EventEmitter {
   readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0, readPauses: 0, peakPendingCommands: 0 };
-  /** Reading the stream is paused: too many commands wait for the driver. */
-  private readPaused = false;
-  /** Commands waiting for the driver at which reading pauses (opts.maxPendingCommands). */
-  private get maxPendingCommands(): number {
-    return this.opts.maxPendingCommands ?? 1024;
-  }
   private readonly client: AgentLinkClient;
   private readonly log: Logger;
   /** Failed commands (about stations, so as many as stations can cause): rate-limited per BSS. */
   private readonly commandLog: StationLog;
-  private stream: Stream | undefined;
+  /** The current stream (a new one per connection) and its call. */
+  private link: Link | undefined;
+  private call: Call | undefined;
   private outSeq = 0n;
   private inSeq = 0n;
   private welcomed = false;
-  /** The current stream's sending side (a new one per stream). */
-  private outbox: Outbox<AgentMessage> | undefined;
-  private readonly commands: ControllerMessage[] = [];
-  private applying = false;
   private stopped = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -128,13 +121,13 @@ export class EdgeAgent extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    const s = this.stream;
-    this.stream = undefined;
-    this.outbox?.close();
-    this.outbox = undefined;
+    const call = this.call;
+    this.link?.close();
+    this.link = undefined;
+    this.call = undefined;
     this.welcomed = false;
-    s?.end();
-    s?.cancel();
+    call?.end();
+    call?.cancel();
     this.client.close();
     await this.opts.driver.stop();
     this.commandLog.close();
@@ -145,52 +138,62 @@ export class EdgeAgent extends EventEmitter {
     this.outSeq = 0n;
     this.inSeq = 0n;
     this.welcomed = false;
-    this.commands.length = 0;
-    this.readPaused = false;
     const batched = this.opts.batched !== false;
-    const stream: Stream = batched ? this.client.connectBatched() : this.client.connect();
-    this.stream = stream;
-    this.outbox?.close();
-    const outbox = new Outbox<AgentMessage>({
+    const call: Call = batched ? this.client.connectBatched() : this.client.connect();
+    const link: Link = new LinkStream<ControllerMessage, AgentMessage>(call, {
       batched,
       maxMessageBytes: this.opts.maxMessageBytes ?? 65536,
-      queueLimit: this.opts.eventQueue ?? 8192,
-      writeOne: (m) => (stream as SingleStream).write(m),
-      writeBatch: (messages) => (stream as BatchStream).write({ messages }),
+      sendQueue: this.opts.eventQueue ?? 8192,
+      // Commands wait here for the driver; past this many the authenticator's writes push back.
+      receiveQueue: this.opts.maxPendingCommands ?? 1024,
       // An authenticator that reads nothing: give the stream up and reconnect (the Hello
       // carries the station table) rather than hold events without bound.
-      onOverflow: (waiting) => this.lost(stream, `the authenticator reads nothing: ${waiting} events wait to be sent`),
-    });
-    this.outbox = outbox;
-    // A call without an 'error' listener crashes the process when the server goes away.
-    stream.on('error', (e: grpc.ServiceError) => this.lost(stream, `${grpc.status[e.code] ?? e.code}: ${e.details || e.message}`, e.code));
-    stream.on('end', () => this.lost(stream, 'authenticator ended the stream'));
-    if (batched) {
-      stream.on('data', (b: ControllerBatch) => {
-        for (const m of b.messages) {
-          if (this.stream !== stream) break;
-          this.onMessage(stream, m);
+      onOverflow: (waiting) => this.lost(link, `the authenticator reads nothing: ${waiting} events wait to be sent`),
+      onReadPause: () => this.counters.readPauses++,
+      onEnd: (end) => {
+        if (end.how !== 'error') this.lost(link, 'authenticator ended the stream');
+        else {
+          const e = end.error;
+          this.lost(link, `${e.code === undefined ? 'error' : (grpc.status[e.code] ?? e.code)}: ${e.details || e.message}`, e.code);
         }
-      });
-    } else {
-      stream.on('data', (m: ControllerMessage) => this.onMessage(stream, m));
-    }
-    stream.on('drain', () => outbox.flush());
+      },
+    });
+    this.link = link;
+    this.call = call;
     const d = this.opts.driver;
     const hello = encodeHello({ agentId: this.opts.agentId, softwareVersion: this.opts.softwareVersion ?? 'airlock-edge-agent/0.1.0', reportsTxStatus: d.reportsTxStatus, bsses: d.bsses(), stations: d.stations() });
-    this.write(stream, { $case: 'hello', value: hello });
+    this.write(link, { $case: 'hello', value: hello });
+    this.read(link).catch((e: unknown) => {
+      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'internal error reading the stream; reconnecting');
+      this.lost(link, 'internal error');
+    });
   }
 
-  private lost(stream: Stream, reason: string, code?: grpc.status): void {
-    if (this.stream !== stream) return;
-    this.stream = undefined;
-    this.outbox?.close();
-    this.outbox = undefined;
+  /**
+   * Takes the authenticator's messages in seq order and applies each command before the
+   * next: a driver call that is still running holds the rest back (while they pile up, the
+   * stream stops being read: maxPendingCommands). Synchronous driver calls (the sim
+   * driver's) run without a promise per command.
+   */
+  private async read(link: Link): Promise<void> {
+    for await (const m of link) {
+      if (this.link !== link) return;
+      // The most commands that waited for the driver (the link's queue bounds them).
+      if (link.peakWaiting > this.counters.peakPendingCommands) this.counters.peakPendingCommands = link.peakWaiting;
+      const running = this.onMessage(link, m);
+      if (running !== undefined) await running;
+    }
+  }
+
+  private lost(link: Link, reason: string, code?: grpc.status): void {
+    if (this.link !== link) return;
+    const call = this.call;
+    this.link = undefined;
+    this.call = undefined;
+    link.close();
     const wasWelcomed = this.welcomed;
     this.welcomed = false;
-    stream.removeAllListeners('data');
-    stream.on('error', () => undefined);
-    stream.cancel();
+    call?.cancel();
     if (this.stopped) return;
     this.emit('disconnected', reason, code);
     this.log.warn({ reason }, 'stream lost');
@@ -202,20 +205,19 @@ export class EdgeAgent extends EventEmitter {
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
-  private write(stream: Stream, body: AgentBody, droppable = false): void {
-    const outbox = this.outbox;
-    if (this.stream !== stream || outbox === undefined) return;
-    if (!outbox.accepts(droppable)) {
+  private write(link: Link, body: AgentBody, droppable = false): void {
+    if (this.link !== link) return;
+    if (!link.accepts(droppable)) {
       this.counters.eventsDropped++;
       return;
     }
     this.outSeq += 1n;
-    outbox.push({ seq: this.outSeq, body });
+    link.send({ seq: this.outSeq, body });
   }
 
   private onDriverEvent(e: LinkEvent): void {
-    const stream = this.stream;
-    if (stream === undefined) {
+    const link = this.link;
+    if (link === undefined) {
       // Not connected: the station table of the next Hello carries the state instead.
       // (Between Hello and Welcome events may flow: the authenticator reads them after
       // the Hello, in order.)
@@ -224,21 +226,21 @@ export class EdgeAgent extends EventEmitter {
     }
     this.counters.eventsSent++;
     // EAPOL frames (the station retransmits) and counters (the next report replaces them) may be dropped under backpressure.
-    this.write(stream, encodeEvent(e), e.type === 'eapol' || e.type === 'counters');
+    this.write(link, encodeEvent(e), e.type === 'eapol' || e.type === 'counters');
   }
 
-  private onMessage(stream: Stream, m: ControllerMessage): void {
-    if (this.stream !== stream) return;
+  /** Handles one message of the authenticator; a promise while the driver still applies its command. */
+  private onMessage(link: Link, m: ControllerMessage): Promise<void> | undefined {
     if (m.seq !== this.inSeq + 1n) {
       this.log.error({ expected: String(this.inSeq + 1n), got: String(m.seq) }, 'sequence error from the authenticator; reconnecting');
-      this.lost(stream, 'sequence error');
-      return;
+      this.lost(link, 'sequence error');
+      return undefined;
     }
     this.inSeq = m.seq;
     if (!this.welcomed) {
       if (m.body?.$case !== 'welcome') {
-        this.lost(stream, `expected Welcome, got ${m.body?.$case ?? 'nothing'}`);
-        return;
+        this.lost(link, `expected Welcome, got ${m.body?.$case ?? 'nothing'}`);
+        return undefined;
       }
       this.welcomed = true;
       this.attempt = 0;
@@ -246,48 +248,19 @@ export class EdgeAgent extends EventEmitter {
       this.emit('welcome', m.body.value.sessionId);
       const settings = m.body.value.settings;
       this.opts.driver.sessionStarted?.({ countersIntervalS: settings?.countersIntervalS ?? 0, maxPendingStationsPerBss: settings?.maxPendingStationsPerBss ?? 0 });
-      return;
+      return undefined;
     }
-    this.commands.push(m);
-    const waiting = this.commands.length;
-    if (waiting > this.counters.peakPendingCommands) this.counters.peakPendingCommands = waiting;
-    if (!this.readPaused && waiting >= this.maxPendingCommands) {
-      this.readPaused = true;
-      this.counters.readPauses++;
-      stream.pause();
-    }
-    if (!this.applying) this.applyCommands(stream);
-  }
-
-  /**
-   * Applies commands strictly in seq order, one at a time. A driver may be async: the next
-   * command waits for the promise of the one before. Synchronous driver calls (the sim
-   * driver's) run without a promise per command.
-   */
-  private applyCommands(stream: Stream): void {
-    this.applying = true;
-    while (this.commands.length > 0 && this.stream === stream) {
-      const pending = this.applyOne(stream, this.commands.shift()!);
-      if (this.readPaused && this.commands.length <= this.maxPendingCommands / 2) {
-        this.readPaused = false;
-        stream.resume();
-      }
-      if (pending !== undefined) {
-        void pending.then(() => this.applyCommands(stream));
-        return;
-      }
-    }
-    this.applying = false;
+    return this.applyOne(link, m);
   }
 
   /** Applies one command; a promise when the driver's call is still running. */
-  private applyOne(stream: Stream, m: ControllerMessage): Promise<void> | undefined {
+  private applyOne(link: Link, m: ControllerMessage): Promise<void> | undefined {
     let answer: boolean;
     let running: void | Promise<void>;
     try {
-      [answer, running] = this.dispatch(stream, m);
+      [answer, running] = this.dispatch(link, m);
     } catch (e) {
-      this.commandFailed(stream, m, e);
+      this.commandFailed(link, m, e);
       return undefined;
     }
     if (running instanceof Promise) {
@@ -300,21 +273,21 @@ export class EdgeAgent extends EventEmitter {
       return Promise.race([running.then(() => 'done' as const), timedOut]).then(
         (how) => {
           clearTimeout(timer);
-          if (how === 'done') this.commandApplied(stream, m, answer);
-          else this.commandFailed(stream, m, new Error(`the driver did not complete ${m.body?.$case ?? 'the command'} within ${limitMs} ms`));
+          if (how === 'done') this.commandApplied(link, m, answer);
+          else this.commandFailed(link, m, new Error(`the driver did not complete ${m.body?.$case ?? 'the command'} within ${limitMs} ms`));
         },
         (e: unknown) => {
           clearTimeout(timer);
-          this.commandFailed(stream, m, e);
+          this.commandFailed(link, m, e);
         },
       );
     }
-    this.commandApplied(stream, m, answer);
+    this.commandApplied(link, m, answer);
     return undefined;
   }
 
   /** Hands a command to the driver: whether its outcome is answered, and the driver's result. */
-  private dispatch(stream: Stream, m: ControllerMessage): [boolean, void | Promise<void>] {
+  private dispatch(link: Link, m: ControllerMessage): [boolean, void | Promise<void>] {
     const body = m.body;
     if (body === undefined) throw new Error('empty command');
     const c = decodeCommand(body);
@@ -327,11 +300,7 @@ export class EdgeAgent extends EventEmitter {
       case 'transmit-eapol': {
         const seq = m.seq;
         const wantTxStatus = body.$case === 'transmitEapol' && body.value.wantTxStatus;
-        d.transmitEapol(c, wantTxStatus
-          ? (acked) => {
-              if (this.stream === stream) this.write(stream, { $case: 'txStatus', value: { commandSeq: seq, acked } }, true);
-            }
-          : undefined);
+        d.transmitEapol(c, wantTxStatus ? (acked) => this.write(link, { $case: 'txStatus', value: { commandSeq: seq, acked } }, true) : undefined);
         return [answer, undefined];
       }
       case 'install-pairwise-key':
@@ -347,18 +316,18 @@ export class EdgeAgent extends EventEmitter {
     }
   }
 
-  private commandApplied(stream: Stream, m: ControllerMessage, answer: boolean): void {
+  private commandApplied(link: Link, m: ControllerMessage, answer: boolean): void {
     this.counters.commandsApplied++;
-    if (answer && this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: true, error: '' } });
+    if (answer) this.write(link, { $case: 'commandResult', value: { commandSeq: m.seq, ok: true, error: '' } });
   }
 
-  private commandFailed(stream: Stream, m: ControllerMessage, e: unknown): void {
+  private commandFailed(link: Link, m: ControllerMessage, e: unknown): void {
     this.counters.commandsFailed++;
     const error = e instanceof Error ? e.message : String(e);
     const body = m.body;
     const bssid = body !== undefined && 'bssid' in body.value && isMac(body.value.bssid) ? macKey(body.value.bssid) : '-';
     this.commandLog.write('warn', bssid, `command-failed:${body?.$case ?? 'empty'}`, { command: body?.$case, seq: String(m.seq), error }, 'command failed');
-    if (this.stream === stream) this.write(stream, { $case: 'commandResult', value: { commandSeq: m.seq, ok: false, error } });
+    this.write(link, { $case: 'commandResult', value: { commandSeq: m.seq, ok: false, error } });
   }
 
   private checkBss(bssid: Buffer): void {

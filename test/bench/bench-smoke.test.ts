@@ -181,7 +181,7 @@ const MICRO: Record<string, MicroCase> = {
   'grpc-streams': {
     argv: [dist('grpc-streams.js'), '--n', '20', '--settle-ms', '200'],
     check(lines) {
-      assert.deepEqual(lines.map((l) => l.layer), ['grpc', 'http2', 'tcp']);
+      assert.deepEqual(lines.map((l) => l.layer), ['grpc-mtls', 'tls', 'grpc', 'http2', 'tcp']);
       for (const l of lines) {
         assert.equal(l.benchmark, 'grpc-streams');
         assert.equal(l.streams, 20, `every ${String(l.layer)} stream reached the server`);

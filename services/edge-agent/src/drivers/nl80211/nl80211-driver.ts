@@ -21,6 +21,7 @@
  * sees the radio in order, and a command's netlink requests finish before the next
  * command's begin.
  */
+import { takeOldest } from '@airlock/bytes';
 import { CIPHER, formatMac, formatSuite, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import { interfaceMac } from '../interface-mac.js';
@@ -723,10 +724,7 @@ export class Nl80211Driver implements Driver {
     const cookie = replies[0]?.attrs.u64(ATTR.COOKIE);
     if (cookie === undefined) return;
     this.tokenByCookie.set(cookie, { bss, token });
-    if (this.tokenByCookie.size > 4096) {
-      const oldest = this.tokenByCookie.keys().next().value;
-      if (oldest !== undefined) this.tokenByCookie.delete(oldest);
-    }
+    if (this.tokenByCookie.size > 4096) takeOldest(this.tokenByCookie);
   }
 
   private async addStation(bss: Bss, a: Extract<MlmeAction, { type: 'add-station' }>): Promise<void> {

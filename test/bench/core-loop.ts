@@ -13,14 +13,17 @@ import { parseArgs } from 'node:util';
 import { AKM, AuthenticatorCore, CIPHER, encodeRsne, PskCache, type BssConfig, type CoreEvent, type Effect } from '@airlock/rsn';
 import { Supplicant } from '@airlock/supplicant';
 import { RandomPool } from '@airlock/authenticator';
+import { recorder } from './support/record.js';
 
 const { values } = parseArgs({
   options: {
     stations: { type: 'string', default: '1024' },
     rounds: { type: 'string', default: '20' },
     'tx-status': { type: 'boolean', default: true },
+    record: { type: 'boolean', default: false },
   },
 });
+const record = recorder('core-loop', values.record, `node test/dist/bench/core-loop.js ${process.argv.slice(2).join(' ')}`);
 const STATIONS = Number(values.stations);
 const ROUNDS = Number(values.rounds);
 
@@ -121,11 +124,13 @@ for (let r = 0; r < 3; r++) round();
 coreUs = staUs = joins = 0;
 for (let r = 0; r < ROUNDS; r++) round();
 const expected = ROUNDS * STATIONS;
-console.log(JSON.stringify({
+const line = {
   benchmark: 'core-loop',
   joins,
   expected,
   core_cpu_us_per_join: Math.round((coreUs / joins) * 10) / 10,
   supplicant_cpu_us_per_join: Math.round((staUs / joins) * 10) / 10,
-}));
+};
+console.log(JSON.stringify(line));
+record(line);
 if (joins !== expected) process.exitCode = 1;

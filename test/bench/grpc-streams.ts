@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `node test/dist/bench/grpc-streams.js [--n 2000] [--layer grpc|http2|tcp] [--settle-ms 3000]`: what an idle
+ * `node test/dist/bench/grpc-streams.js [--n 2000] [--layer grpc-mtls|tls|grpc|http2|tcp] [--settle-ms 3000] [--record]`: what an idle
  * AgentLink stream costs the server on this machine without any authenticator logic — the
  * floor under the scale scenario's RSS per agent stream — and the layers under it. A server
  * process (with --expose-gc) keeps every stream; this process opens `--n`, each on its own
@@ -20,6 +20,7 @@ import { createCa, issueCertificate, type Pem } from '@airlock/pki';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { AgentLinkClient, AgentLinkService, type AgentBatch, type ControllerBatch } from '@airlock/proto';
+import { recorder } from './support/record.js';
 
 type Layer = 'grpc-mtls' | 'tls' | 'grpc' | 'http2' | 'tcp';
 const LAYERS: readonly Layer[] = ['grpc-mtls', 'tls', 'grpc', 'http2', 'tcp'];
@@ -143,7 +144,7 @@ function open(layer: Layer, port: number, pki: RunPki): () => void {
   return () => c.close();
 }
 
-async function measure(layer: Layer, n: number, settleMs: number, pki: RunPki): Promise<void> {
+async function measure(layer: Layer, n: number, settleMs: number, pki: RunPki, record: (line: Record<string, unknown>) => void): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', layer], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.send(pki);
   const ask = (): Promise<Memory> => new Promise((resolve) => {
@@ -164,7 +165,9 @@ async function measure(layer: Layer, n: number, settleMs: number, pki: RunPki): 
     }
     await new Promise((r) => setTimeout(r, settleMs));
     m = await ask();
-    process.stdout.write(`${JSON.stringify({ benchmark: 'grpc-streams', layer, streams: m.calls, server_rss_kb_per_stream: Math.round(((m.rss - first.rss) / n / 1024) * 10) / 10, server_heap_kb_per_stream: Math.round(((m.heap - first.heap) / n / 1024) * 10) / 10, connection: DESCRIPTION[layer] })}\n`);
+    const line = { benchmark: 'grpc-streams', layer, streams: m.calls, server_rss_kb_per_stream: Math.round(((m.rss - first.rss) / n / 1024) * 10) / 10, server_heap_kb_per_stream: Math.round(((m.heap - first.heap) / n / 1024) * 10) / 10, connection: DESCRIPTION[layer] };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    record(line);
   } finally {
     for (const close of closers) close();
     child.kill();
@@ -180,10 +183,11 @@ async function main(): Promise<void> {
   const settleMs = s > 0 ? Number(process.argv[s + 1]) : 3000;
   if (!Number.isInteger(n) || n < 1) throw new Error('--n: a positive integer');
   if (!Number.isInteger(settleMs) || settleMs < 0) throw new Error('--settle-ms: an integer >= 0');
+  const record = recorder('grpc-streams', process.argv.includes('--record'), `node test/dist/bench/grpc-streams.js ${process.argv.slice(2).join(' ')}`);
   const pki = makePki();
   for (const layer of chosen) {
     if (!LAYERS.includes(layer)) throw new Error(`--layer: one of ${LAYERS.join(', ')}`);
-    await measure(layer, n, settleMs, pki);
+    await measure(layer, n, settleMs, pki, record);
   }
 }
 

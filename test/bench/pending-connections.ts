@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { serverTlsYaml } from '../support/test-pki.js';
+import { recorder } from './support/record.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,8 +38,10 @@ const { values } = parseArgs({
     'settle-ms': { type: 'string', default: '3000' },
     main: { type: 'string' },
     baseline: { type: 'boolean', default: false },
+    record: { type: 'boolean', default: false },
   },
 });
+const record = recorder('pending-connections', values.record, `node test/dist/bench/pending-connections.js ${process.argv.slice(2).join(' ')}`);
 const N = Number(values.n);
 const SOURCES = Number(values.sources);
 const SETTLE_MS = Number(values['settle-ms']);
@@ -179,6 +182,7 @@ for (const mode of MODES) {
   const line = await measure(mode, workDir);
   if (typeof line.held !== 'number' || line.held < N || (line.server_fds as number) < N) throw new Error(`only ${String(line.held)} of ${N} connections were held (logs in ${workDir}): ${JSON.stringify(line)}`);
   process.stdout.write(`${JSON.stringify(line)}\n`);
+  record(line);
 }
 rmSync(workDir, { recursive: true, force: true });
 // Sockets of the finished runs may hold the loop open.

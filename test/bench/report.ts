@@ -34,9 +34,9 @@ export function readResults(dir = RESULTS_DIR): Map<string, Recorded[]> {
   return out;
 }
 
-/** The key of a line within its benchmark: the scenario, and the EAP method for interop. */
+/** The key of a line within its benchmark: the scenario, the EAP method (interop), the layer (grpc-streams) or the mode (pending-connections). */
 function keyOf(l: Recorded): string {
-  return [l['scenario'], l['method']].filter((x) => typeof x === 'string').join(' ') || 'run';
+  return [l['scenario'], l['method'], l['layer'], l['mode']].filter((x) => typeof x === 'string').join(' ') || 'run';
 }
 
 /** The latest line of each scenario of each benchmark. */
@@ -130,7 +130,8 @@ export function render(results: Map<string, Recorded[]>): string {
   for (const r of targets(last)) out.push(`| ${cell(r.area)} | ${cell(r.target)} | ${cell(r.measure)} | ${cell(r.value)} | ${r.verdict} | ${cell(r.from)} |`);
   out.push('', 'Recorded at: commit (+ when the tree had uncommitted changes) and date. Each line below is the latest of its scenario, as the benchmark printed it.', '');
   for (const [bench, lines] of last) {
-    out.push(`### ${bench === 'bench' ? '`npm run bench`' : `\`npm run bench:${bench}\``}`, '');
+    const heading = bench === 'bench' ? '`npm run bench`' : bench === 'interop' || bench === 'wifi' ? `\`npm run bench:${bench}\`` : `\`node test/dist/bench/${bench}.js\``;
+    out.push(`### ${heading}`, '');
     for (const [key, l] of lines) {
       const { provenance: p, ...fields } = l;
       out.push(`**${key}** — commit ${p.commit.slice(0, 12)}${p.dirty ? ' (with uncommitted changes)' : ''}, ${p.at}, ${p.machine.cpu} x ${p.machine.cores}, ${p.machine.mem_gib} GiB, Linux ${p.machine.kernel}, Node.js ${p.node}: \`${p.command}\``, '', '```json', JSON.stringify(fields), '```', '');

@@ -8,14 +8,16 @@
  * machine it is for (the pairwise machine for EAPOL-Key frames, the port machine for EAP,
  * the GTK machine per BSS), runs the machines until they settle, and owns the one timer
  * structure and the environment they act through. Policy lives in the machines and in the
- * endpoint modules: handshake admission, the PMKSA cache, IEEE 802.1X outcomes, accounting,
- * the handshake history and the MIC-failure diagnoser.
+ * endpoint modules: association admission (backoff, caps, suites), handshake admission, the
+ * PMK source, the PMKSA cache, IEEE 802.1X outcomes, accounting, the handshake history, the
+ * MIC-failure diagnoser and the stations' key memory.
  */
-import { keyDescriptorVersionFor, PskCache, pskFromHex, tkLength, wipe } from '../crypto/index.js';
-import { decodeEapol, decodeEapolKey, describeKeyMessage, decodeRsne, EapolType, encodeRsne, KeyInfo, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
+import { keyDescriptorVersionFor, tkLength, wipe } from '../crypto/index.js';
+import { decodeEapol, decodeRsne, EapolType, encodeRsne, rsneDefaults } from '../codec/index.js';
 import { formatMac, macKey } from '../mac.js';
 import { AKM, CIPHER, isPskAkm } from '../suites.js';
 import { Accounting } from './accounting.js';
+import { AssociationAdmission } from './association-admission.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { MicDiagnoser } from './diagnosis.js';
 import { dropped, report, type Environment, type StationTimer } from './environment.js';
@@ -23,14 +25,15 @@ import { initGtk, stepGtk } from './gtk-machine.js';
 import { HandshakeAdmission } from './handshake-admission.js';
 import { HandshakeHistory } from './history.js';
 import { Ieee8021xPolicy, type StationControl } from './ieee8021x.js';
-import { MacBackoff, type MacBackoffOptions } from './mac-backoff.js';
+import type { MacBackoffOptions } from './mac-backoff.js';
 import { PairwiseMachine, type PairwisePeer } from './pairwise-machine.js';
 import { PmksaCache, type PmksaListener, type SharedPmksa } from './pmksa-cache.js';
+import { PmkSource } from './pmk-source.js';
 import { PortMachine } from './port-machine.js';
 import { Reason } from './reason-codes.js';
 import { ReplayWindow } from './replay-window.js';
 import { StationKeys } from './station-keys.js';
-import { Association, Sig, type BssState, type HandshakeRecord, type ReceivedKey, type StationTimers } from './records.js';
+import { Association, Sig, type BssState, type HandshakeRecord, type StationTimers } from './records.js';
 import {
   AcctTerminateCause,
   DEFAULT_TIMING,
@@ -129,16 +132,12 @@ export class AuthenticatorCore implements Environment {
   private readonly refs = new Map<number, Association | BssState>();
   private readonly histories: HandshakeHistory;
   private readonly historyStations: number;
-  private readonly pskCache = new PskCache();
+  private readonly pmks = new PmkSource();
   private readonly dirtyBss = new Set<BssState>();
   private out: Effect[] = [];
   private refSeq = 0;
-  private readonly maxPerBss: number;
-  private readonly maxPerAgent: number;
-  private readonly maxPendingPerBss: number;
-  private readonly backoff: MacBackoff | undefined;
   private readonly eapolRate: { perSecond: number; burst: number } | undefined;
-  private readonly agentStations = new Map<string, number>();
+  private readonly associations: AssociationAdmission;
   // Endpoint modules.
   private readonly admission: HandshakeAdmission;
   private readonly pmksa: PmksaCache;
@@ -156,15 +155,12 @@ export class AuthenticatorCore implements Environment {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.historyStations = opts.historyStations ?? 65536;
     this.histories = new HandshakeHistory(opts.historyPerStation ?? 8, this.historyStations);
-    this.maxPerBss = opts.maxStationsPerBss ?? Infinity;
-    this.maxPerAgent = opts.maxStationsPerAgent ?? Infinity;
-    this.maxPendingPerBss = opts.maxPendingPerBss ?? Infinity;
-    this.backoff = opts.macBackoff === false ? undefined : new MacBackoff(opts.macBackoff);
+    this.associations = new AssociationAdmission(opts);
     this.eapolRate = opts.eapolRate;
     this.admission = new HandshakeAdmission(opts.maxHandshakesInFlight ?? Infinity, opts.admission ?? 'adaptive', this.timing);
     this.pmksa = new PmksaCache(undefined, opts.pmksaListener);
     this.accounting = new Accounting(this, this.rand(4).toString('hex'), opts.accountingInterimMs ?? 0);
-    this.diagnoser = new MicDiagnoser(opts.diagnosesPerSecond ?? 20, (ssid, p) => this.psk(ssid, p), () => this.bsses.values());
+    this.diagnoser = new MicDiagnoser(opts.diagnosesPerSecond ?? 20, (ssid, p) => this.pmks.psk(ssid, p), () => this.bsses.values());
     const control: StationControl = {
       ended: (st, result, detail) => this.finishHandshake(st, result, detail),
       closePort: (st) => this.closePort(st),
@@ -172,7 +168,7 @@ export class AuthenticatorCore implements Environment {
     };
     this.ieee8021x = new Ieee8021xPolicy(this, this.pmksa, this.accounting, control, this.keys, this.historyStations);
     const peer: PairwisePeer = {
-      pmkCandidates: (st) => this.pmkCandidates(st),
+      pmkCandidates: (st) => this.pmks.candidates(st),
       admit: (st) => this.admission.request(st),
       answered: (st, rttMs) => this.startAdmitted(this.admission.answered(st, rttMs, this.now)),
       release: (st) => this.startAdmitted(this.admission.release(st)),
@@ -250,7 +246,7 @@ export class AuthenticatorCore implements Environment {
     this.bsses.set(key, bss);
     return { ok: true, effects: this.run(now, () => {
       // Warm the PSK cache so no handshake pays for PBKDF2 (invariant 8).
-      for (const p of cfg.network.passphrases) wipe(this.psk(cfg.network.ssid, p));
+      for (const p of cfg.network.passphrases) wipe(this.pmks.psk(cfg.network.ssid, p));
       if (!keyManagement) return;
       initGtk(this, bss);
       this.dirtyBss.add(bss);
@@ -669,38 +665,14 @@ export class AuthenticatorCore implements Environment {
       // keep its key installed or its port open.
       if (moved && hadKey) this.revokeAt(existing.bss.cfg.bssid, sta);
     }
-    const refusedUntil = this.backoff?.refusedUntil(backoffKey(sta, bss), this.now);
-    if (refusedUntil !== undefined) {
-      this.emit({ type: 'disconnect', bssid, sta, reason: Reason.UNSPECIFIED, deauth: true });
-      return dropped(this, bssid, sta, 'mac_backoff', `association refused for another ${Math.ceil(refusedUntil - this.now)} ms: the station's handshakes failed again and again`);
+    const verdict = this.associations.check(bss, sta, rsne, this.now);
+    if ('reason' in verdict) {
+      this.emit({ type: 'disconnect', bssid, sta, reason: verdict.reason, deauth: verdict.deauth });
+      if (verdict.rejected !== undefined) report(this, { kind: 'handshake', bssid, sta, result: 'rejected', akm: 0, detail: verdict.rejected });
+      if (verdict.drop !== undefined) dropped(this, bssid, sta, verdict.drop[0], verdict.drop[1]);
+      return;
     }
-    if (this.full(bss)) {
-      this.emit({ type: 'disconnect', bssid, sta, reason: Reason.AP_FULL, deauth: false });
-      report(this, { kind: 'handshake', bssid, sta, result: 'rejected', akm: 0, detail: 'station limit of the BSS or agent reached' });
-      return dropped(this, bssid, sta, 'station_limit', 'association refused: station limit reached');
-    }
-    if (bss.pending >= this.maxPendingPerBss) {
-      this.emit({ type: 'disconnect', bssid, sta, reason: Reason.AP_FULL, deauth: false });
-      report(this, { kind: 'handshake', bssid, sta, result: 'rejected', akm: 0, detail: 'limit of stations not yet authorized on the BSS reached' });
-      return dropped(this, bssid, sta, 'pending_limit', 'association refused: too many stations of the BSS are not yet authorized');
-    }
-    let akm: number;
-    let cipher: number;
-    if (bss.cfg.wired && rsne.length === 0) {
-      // Wired port without association frame: the port policy decides (checked in msg 2/4).
-      akm = bss.akms[0]!;
-      cipher = bss.pairwiseCiphers[0]!;
-    } else {
-      const sel = selectSuites(bss, rsne);
-      if ('reason' in sel) {
-        this.emit({ type: 'disconnect', bssid, sta, reason: sel.reason, deauth: true });
-        report(this, { kind: 'handshake', bssid, sta, result: 'rejected', akm: 0, detail: sel.detail });
-        return;
-      }
-      akm = sel.akm;
-      cipher = sel.cipher;
-    }
-    const st = this.createStation(bss, sta, rsne, akm, cipher);
+    const st = this.createStation(bss, sta, rsne, verdict.akm, verdict.cipher);
     if (carried !== undefined) {
       st.replay = carried.replay;
       if (carried.anonces.length > 0) st.hs = { ANonce: Buffer.alloc(0), previousANonces: carried.anonces, SNonce: undefined, pmkCandidates: [], TimeoutCtr: 0, firstTxRef: undefined, keySentAt: 0 };
@@ -757,7 +729,7 @@ export class AuthenticatorCore implements Environment {
     if (!f.ok) return dropped(this, bssid, sta, 'malformed_eapol', f.error.detail);
     if (st === undefined) {
       if (!bss.cfg.wired) return dropped(this, bssid, sta, 'unassociated_station', 'EAPOL from a station that is not associated');
-      if (this.full(bss)) return dropped(this, bssid, sta, 'station_limit', 'wired station refused: station limit reached');
+      if (this.associations.full(bss)) return dropped(this, bssid, sta, 'station_limit', 'wired station refused: station limit reached');
       // A wired port's station appears with its first EAPOL frame.
       st = this.createStation(bss, sta, Buffer.alloc(0), bss.akms[0], bss.pairwiseCiphers[0]);
       this.begin(st, Buffer.alloc(0));
@@ -769,8 +741,11 @@ export class AuthenticatorCore implements Environment {
     if (!this.takeEapolToken(st)) return dropped(this, bssid, sta, 'eapol_rate_limited', `more than ${this.eapolRate?.perSecond ?? 0} EAPOL frames/s from one station`);
     const usesPort = !isPskAkm(st.akm);
     switch (f.value.type) {
-      case EapolType.Key:
-        return this.onEapolKey(st, frame, f.value.body);
+      case EapolType.Key: {
+        const drop = this.pairwise.onKeyFrame(st, frame, f.value.body);
+        if (drop !== undefined) return dropped(this, bssid, sta, drop[0], drop[1]);
+        return this.runStation(st);
+      }
       case EapolType.EapPacket: {
         if (!usesPort) return dropped(this, bssid, sta, 'unsupported_eapol_type', 'EAP on a PSK network');
         const why = this.port.receiveEapResponse(st, f.value.body);
@@ -806,36 +781,6 @@ export class AuthenticatorCore implements Environment {
     if (st.eapolCredit < 1000) return false;
     st.eapolCredit -= 1000;
     return true;
-  }
-
-  /** An EAPOL-Key frame: checked here (descriptor, MIC location, replay window), then the pairwise machine's. */
-  private onEapolKey(st: Association, frame: Buffer, body: Buffer): void {
-    const bssid = st.bss.cfg.bssid;
-    const k = decodeEapolKey(body);
-    if (!k.ok) return dropped(this, bssid, st.sta, 'malformed_eapol_key', k.error.detail);
-    const key = k.value;
-    const info = key.keyInfo;
-    if ((info & KeyInfo.VERSION_MASK) !== st.descriptorVersion)
-      return dropped(this, bssid, st.sta, 'bad_descriptor_version', `key descriptor version ${info & KeyInfo.VERSION_MASK}, expected ${st.descriptorVersion}`);
-    const zeroed = zeroedMicCopy(frame);
-    if (zeroed === undefined) return dropped(this, bssid, st.sta, 'malformed_eapol_key', 'cannot locate the MIC');
-    // The codec's classification is hostapd's: a pairwise response without key data is
-    // msg 4/4, with key data msg 2/4.
-    const kind = describeKeyMessage(key);
-    let drop: [string, string] | undefined;
-    if (kind === 'request') {
-      drop = this.pairwise.request(st, zeroed, key.mic, info, key.replayCounter, (info & KeyInfo.PAIRWISE) !== 0);
-    } else if (kind !== 'msg2/4' && kind !== 'msg4/4' && kind !== 'group2/2') {
-      drop = ['unexpected_key_info', `key info 0x${info.toString(16)} (${kind}) is not a station's response`];
-    } else if (!st.replay.accepts(key.replayCounter)) {
-      // Invariant 3: responses carry one of the last 4 counters sent, not yet consumed.
-      drop = ['replay', `replay counter ${key.replayCounter} is not outstanding (last sent ${st.replay.current})`];
-    } else {
-      const rk: ReceivedKey = { zeroed, mic: key.mic, keyInfo: info, replayCounter: key.replayCounter, nonce: key.nonce, keyData: key.keyData };
-      drop = this.pairwise.receive(st, kind, rk);
-    }
-    if (drop !== undefined) return dropped(this, bssid, st.sta, drop[0], drop[1]);
-    this.runStation(st);
   }
 
   private onTxStatus(ref: number): void {
@@ -899,8 +844,7 @@ export class AuthenticatorCore implements Environment {
     this.startAdmitted(this.admission.release(st)); // a slot is held also without a record
     const rec = st.record;
     if (rec === undefined || rec.result !== undefined) return;
-    if (result === 'success') this.backoff?.succeeded(backoffKey(st.sta, st.bss));
-    else if (result !== 'aborted') this.backoff?.failed(backoffKey(st.sta, st.bss), this.now);
+    this.associations.ended(st.sta, st.bss, result, this.now);
     rec.result = result;
     rec.detail = detail;
     rec.endedAt = this.now;
@@ -924,22 +868,6 @@ export class AuthenticatorCore implements Environment {
   private revokeAt(bssid: Buffer, sta: Buffer): void {
     this.emit({ type: 'set-port', bssid, sta, authorized: false, vlanId: 0, sessionTimeoutS: 0 });
     this.emit({ type: 'remove-pairwise-key', bssid, sta });
-  }
-
-  /** The PMKs to try: the station's PSKs (its own first), or the PMK IEEE 802.1X gave. Copies it owns. */
-  private pmkCandidates(st: Association): Buffer[] {
-    if (!isPskAkm(st.akm)) {
-      // Sig.keyRun comes with the backend's SUCCESS, a step before AUTHENTICATED hands the
-      // conversation's PMK to the association.
-      const pmk = st.eap?.pmk ?? st.PMK;
-      return pmk !== undefined ? [Buffer.from(pmk)] : [];
-    }
-    const net = st.bss.cfg.network;
-    const own = net.stationPassphrases.get(st.key);
-    const out: Buffer[] = [];
-    if (own) for (const p of own) out.push(this.psk(net.ssid, p));
-    for (const p of net.passphrases) out.push(this.psk(net.ssid, p));
-    return out;
   }
 
   /** Stations that just got a handshake slot start (their next step passes admit()). */
@@ -967,7 +895,7 @@ export class AuthenticatorCore implements Environment {
     const st = new Association(this.keys.mac(sta), macKey(sta), bss, this.sharedRsne(bss, rsne), akm, cipher, this.now, this.rand(1)[0], this.accounting.newSessionId(), this.eapolRate?.burst ?? 0, new ReplayWindow());
     this.stations.set(st.key, st);
     bss.stations.add(st);
-    this.agentStations.set(bss.cfg.agentId, (this.agentStations.get(bss.cfg.agentId) ?? 0) + 1);
+    this.associations.added(bss.cfg.agentId);
     this.setPhase(st, 'associated');
     return st;
   }
@@ -1010,9 +938,7 @@ export class AuthenticatorCore implements Environment {
     for (const ref of [st.installRef, st.portRef, st.hs?.firstTxRef, st.eap?.radiusRef]) if (ref !== undefined) this.refs.delete(ref);
     this.stations.delete(st.key);
     st.bss.stations.delete(st);
-    const left = (this.agentStations.get(st.bss.cfg.agentId) ?? 1) - 1;
-    if (left > 0) this.agentStations.set(st.bss.cfg.agentId, left);
-    else this.agentStations.delete(st.bss.cfg.agentId);
+    this.associations.removed(st.bss.cfg.agentId);
     // TK included: the install effect carried a copy of it (the glue's to wipe).
     this.keys.dropPtk(st);
     // Every PMK a station holds is its own copy (PskCache.get and the PMKSA cache copy).
@@ -1023,11 +949,6 @@ export class AuthenticatorCore implements Environment {
     st.eap = undefined;
   }
 
-  /** The BSS or its agent holds as many stations as allowed. */
-  private full(bss: BssState): boolean {
-    return bss.stations.size >= this.maxPerBss || (this.agentStations.get(bss.cfg.agentId) ?? 0) >= this.maxPerAgent;
-  }
-
   private setPhase(st: Association, to: StationPhase | undefined): void {
     if (st.phase === to) return;
     st.bss.pending += (isPending(to) ? 1 : 0) - (isPending(st.phase) ? 1 : 0);
@@ -1035,14 +956,6 @@ export class AuthenticatorCore implements Environment {
     st.phase = to;
   }
 
-  /** The PSK for an SSID and passphrase (64 hex digits: the PSK itself): a copy the caller owns. */
-  private psk(ssid: Buffer, passphrase: string): Buffer {
-    if (passphrase.length === 64) {
-      const raw = pskFromHex(passphrase);
-      if (raw !== undefined) return raw;
-    }
-    return this.pskCache.get(ssid, passphrase);
-  }
 }
 
 function view(st: Association): StationView {
@@ -1062,26 +975,7 @@ function view(st: Association): StationView {
   };
 }
 
-function selectSuites(bss: BssState, rsne: Buffer): { akm: number; cipher: number } | { reason: number; detail: string } {
-  const dec = decodeRsne(rsne);
-  if (!dec.ok) {
-    const reason = dec.error.code === 'bad-version' ? Reason.UNSUPPORTED_RSNE_VERSION : Reason.INVALID_ELEMENT;
-    return { reason, detail: `association RSNE: ${dec.error.detail}` };
-  }
-  const r = rsneDefaults(dec.value);
-  if (r.groupCipher !== bss.groupCipher) return { reason: Reason.GROUP_CIPHER_NOT_VALID, detail: 'association RSNE names another group cipher' };
-  if (r.pairwiseCiphers.length !== 1 || !bss.pairwiseCiphers.includes(r.pairwiseCiphers[0]))
-    return { reason: Reason.PAIRWISE_CIPHER_NOT_VALID, detail: 'association RSNE must select one offered pairwise cipher' };
-  if (r.akms.length !== 1 || !bss.akms.includes(r.akms[0])) return { reason: Reason.AKMP_NOT_VALID, detail: 'association RSNE must select one offered AKM' };
-  return { akm: r.akms[0], cipher: r.pairwiseCiphers[0] };
-}
-
 /** A station that associated and is not authorized yet (counted against maxPendingPerBss). */
 function isPending(phase: StationPhase | undefined): boolean {
   return phase === 'associated' || phase === 'authenticating';
-}
-
-/** The backoff table's key: station and BSS. */
-function backoffKey(sta: Buffer, bss: BssState): string {
-  return `${macKey(sta)}@${bss.key}`;
 }

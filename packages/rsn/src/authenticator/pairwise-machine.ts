@@ -8,7 +8,7 @@
  * through Sig.keyRun and Sig.ReAuthenticationRequest, that a PMK is ready.
  */
 import { derivePtk, calculateEapolKeyMic, timingSafeEqualBytes, wipe, type PtkKeys } from '../crypto/index.js';
-import { decodeKeyData, findElement, RSNE_ID, decodeRsne, rsneDefaults } from '../codec/index.js';
+import { decodeEapolKey, decodeKeyData, describeKeyMessage, findElement, KeyInfo, RSNE_ID, decodeRsne, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
 import { isPskAkm } from '../suites.js';
 import { buildGroupMsg1, buildMsg1, buildMsg3 } from './frames.js';
 import { dropped, report, type Environment } from './environment.js';
@@ -69,10 +69,33 @@ export class PairwiseMachine {
   // ---- EAPOL-Key frames from the station ----------------------------------------------
 
   /**
+   * An EAPOL-Key frame from the station (`body`: its packet body, `frame`: the whole EAPOL
+   * frame): checked (descriptor version, MIC location, the replay window of invariant 3) and
+   * fed in. Returns a drop (reason, detail), or undefined when the machine has it.
+   */
+  onKeyFrame(st: Association, frame: Buffer, body: Buffer): [string, string] | undefined {
+    const k = decodeEapolKey(body);
+    if (!k.ok) return ['malformed_eapol_key', k.error.detail];
+    const key = k.value;
+    const info = key.keyInfo;
+    if ((info & KeyInfo.VERSION_MASK) !== st.descriptorVersion) return ['bad_descriptor_version', `key descriptor version ${info & KeyInfo.VERSION_MASK}, expected ${st.descriptorVersion}`];
+    const zeroed = zeroedMicCopy(frame);
+    if (zeroed === undefined) return ['malformed_eapol_key', 'cannot locate the MIC'];
+    // The codec's classification is hostapd's: a pairwise response without key data is
+    // msg 4/4, with key data msg 2/4.
+    const kind = describeKeyMessage(key);
+    if (kind === 'request') return this.request(st, zeroed, key.mic, key.replayCounter, (info & KeyInfo.PAIRWISE) !== 0);
+    if (kind !== 'msg2/4' && kind !== 'msg4/4' && kind !== 'group2/2') return ['unexpected_key_info', `key info 0x${info.toString(16)} (${kind}) is not a station's response`];
+    // Invariant 3: responses carry one of the last 4 counters sent, not yet consumed.
+    if (!st.replay.accepts(key.replayCounter)) return ['replay', `replay counter ${key.replayCounter} is not outstanding (last sent ${st.replay.current})`];
+    return this.receive(st, kind, { zeroed, mic: key.mic, keyInfo: info, replayCounter: key.replayCounter, nonce: key.nonce, keyData: key.keyData });
+  }
+
+  /**
    * A response from the station, already parsed and within the replay window. Returns a
    * drop (reason, detail) when it is not for the machine now, else feeds it in.
    */
-  receive(st: Association, kind: 'msg2/4' | 'msg4/4' | 'group2/2', rk: ReceivedKey): [string, string] | undefined {
+  private receive(st: Association, kind: 'msg2/4' | 'msg4/4' | 'group2/2', rk: ReceivedKey): [string, string] | undefined {
     switch (kind) {
       case 'group2/2':
         if (st.groupState !== 'REKEYNEGOTIATING') return ['unexpected_message', `group msg 2/2 in state ${st.groupState}`];
@@ -105,7 +128,7 @@ export class PairwiseMachine {
   }
 
   /** An EAPOL-Key request (§12.7.2 b.1): a PTK rekey, or a GTK rekey. Returns a drop, or undefined. */
-  request(st: Association, zeroed: Buffer, mic: Buffer, info: number, counter: bigint, pairwise: boolean): [string, string] | undefined {
+  private request(st: Association, zeroed: Buffer, mic: Buffer, counter: bigint, pairwise: boolean): [string, string] | undefined {
     if (!st.PTK_valid || st.PTK === undefined) return ['unexpected_message', 'EAPOL-Key request before the PTK is in place'];
     if (!timingSafeEqualBytes(calculateEapolKeyMic(st.PTK.kck, zeroed, st.descriptorVersion), mic)) return ['mic_failure', 'invalid MIC in EAPOL-Key request'];
     if (Number(counter) <= st.lastRequestCounter) return ['replay', 'EAPOL-Key request replayed'];

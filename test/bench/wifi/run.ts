@@ -38,13 +38,33 @@ function fail(text: string): never {
   process.exit(2);
 }
 
+/** parseArgs, with badOption for what it refuses. */
+const parseArgsSafe: typeof parseArgs = (config) => {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    return badOption(e);
+  }
+};
+
 function p50(xs: (number | undefined)[]): number | null {
   const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
   return v.length === 0 ? null : Math.round(quantile(v, 0.5) * 10) / 10;
 }
 
+const USAGE = 'usage: npm run bench:wifi -- [--rounds 3] [--stations 4] [--scenarios wifi-psk,wifi-peap] [--authenticator vm|host] [--breakdown] [--out FILE] [--record]';
+
+/** parseArgs's error for an unknown or malformed option: one line and the usage, exit 2, no stack trace. */
+function badOption(e: unknown): never {
+  fail(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+}
+
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
+  if (process.argv.includes('--help')) {
+    console.log(USAGE);
+    return;
+  }
+  const { values: v } = parseArgsSafe({
     options: {
       rounds: { type: 'string', default: '3' },
       stations: { type: 'string', default: '4' },

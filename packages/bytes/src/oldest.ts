@@ -13,12 +13,12 @@ const cursors = new WeakMap<Map<unknown, unknown>, Iterator<unknown>>();
 
 /** Deletes the oldest entry of `map` and returns its key and value (undefined when empty). */
 export function takeOldest<K, V>(map: Map<K, V>): [K, V] | undefined {
-  let it = cursors.get(map as Map<unknown, unknown>) as Iterator<K> | undefined;
+  let it = cursors.get(map) as Iterator<K> | undefined;
   let r = it?.next();
   if (r === undefined || r.done === true) {
     // The first eviction, or the cursor ran off the end (everything it passed is gone): a fresh one.
     it = map.keys();
-    cursors.set(map as Map<unknown, unknown>, it);
+    cursors.set(map, it);
     r = it.next();
     if (r.done === true) return undefined;
   }

@@ -23,7 +23,7 @@ import {
   type Report,
   type StationEntryView,
 } from '@airlock/rsn';
-import { RadiusClient, RadiusCode, RadiusTimeoutError, type AccessOutcome } from '@airlock/radius';
+import { DeadlineTimer, RadiusClient, RadiusCode, RadiusTimeoutError, type AccessOutcome } from '@airlock/radius';
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
 import { EffectRouter, type AccountingEffect } from './effect-router.js';
@@ -147,8 +147,8 @@ export class AuthenticatorService implements SessionHost {
   private readonly debug: boolean;
   /** Lines driven by remote input, rate-limited per source (DESIGN.md "Security", "Fairness"). */
   private readonly remoteLog: RemoteLogs;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
+  /** The one timer of the process's protocol time: the core's and the RADIUS clients' next deadline. */
+  private readonly timer = new DeadlineTimer(() => this.onTimer(), () => this.now());
   private readonly t0 = performance.now();
   /** Unix ms of a time on the core's clock. */
   wallMs(coreMs: number): number {
@@ -551,9 +551,7 @@ export class AuthenticatorService implements SessionHost {
     }
     await Promise.all([...this.retiringRadius, ...(this.radius === undefined ? [] : [this.radius])].map((c) => c.close()));
     this.retiringRadius.clear();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    this.timer.stop();
     this.remoteLog.close(); // the summaries of lines still held back
     this.stationEvents.close();
     this.events?.close();
@@ -987,23 +985,17 @@ export class AuthenticatorService implements SessionHost {
     const radius = this.radius?.nextDeadline();
     if (radius !== undefined && radius < at) at = radius;
     for (const c of this.retiringRadius) at = Math.min(at, c.nextDeadline() ?? Infinity);
-    if (at === this.timerAt || (this.timer !== undefined && this.timerAt <= at)) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === Infinity) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      // RADIUS first: its completions go to the core (deliverRadius) before the core's own tick.
-      this.guarded('RADIUS timer', () => {
-        this.radius?.tick(this.now());
-        for (const c of this.retiringRadius) c.tick(this.now());
-      });
-      if (!this.stopped) this.guarded('timer', () => this.apply(this.core.tick(this.now())));
-      this.armTimer();
-    }, Math.max(0, Math.ceil(at - this.now())));
-    this.timer.unref?.();
+    this.timer.arm(at);
+  }
+
+  private onTimer(): void {
+    // RADIUS first: its completions go to the core (deliverRadius) before the core's own tick.
+    this.guarded('RADIUS timer', () => {
+      this.radius?.tick(this.now());
+      for (const c of this.retiringRadius) c.tick(this.now());
+    });
+    if (!this.stopped) this.guarded('timer', () => this.apply(this.core.tick(this.now())));
+    this.armTimer();
   }
 
   /** A client replaced by a reload: ticked until its requests are done, then closed. */

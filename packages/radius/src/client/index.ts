@@ -36,3 +36,4 @@ export {
   type RadiusFailure,
   type RadiusFailureReason,
 } from './errors.js';
+export { DeadlineTimer } from './deadline-timer.js';

@@ -27,6 +27,7 @@ import {
   type TransactionOptions,
 } from './radius-transactions.js';
 import { UdpTransport } from './udp-transport.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 /** One RADIUS server: where to send, and the shared secret of this client with it. */
 export interface RadiusServer extends RadiusServerConfig {
@@ -98,8 +99,11 @@ export class RadiusClient {
   private readonly now: () => number;
   /** The earliest deadline the driver knows of (driver's clock only). */
   private announced = Infinity;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
+  /** Its own timer, when no driver owns the clock. */
+  private readonly ownTimer = new DeadlineTimer(() => {
+    this.tick(this.now());
+    this.armOwnTimer();
+  }, () => this.now());
   private delivering = false;
   private deliveryQueued = false;
   private started: Promise<void> | undefined;
@@ -244,8 +248,7 @@ export class RadiusClient {
     this.closed = true;
     this.transactions.close();
     this.deliver();
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.ownTimer.stop();
     for (const resolve of this.drains.splice(0)) resolve();
     // Wait for a start() in progress, so that no socket opens after the sockets are closed.
     await this.started?.catch(() => undefined);
@@ -338,25 +341,11 @@ export class RadiusClient {
 
   /**
    * The client's own timer, at its next deadline; it keeps the process alive only while
-   * requests are pending. A timer that fires no later is kept (firing early only ticks and
-   * re-arms): the deadline moves with nearly every answer, and re-arming costs more.
+   * requests are pending.
    */
   private armOwnTimer(): void {
     if (this.closed) return;
-    const at = this.transactions.nextDeadline() ?? Infinity;
-    if (this.timer === undefined || at < this.timerAt) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAt = at;
-      if (at === Infinity) return;
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.timerAt = Infinity;
-        this.tick(this.now());
-        this.armOwnTimer();
-      }, Math.max(0, Math.ceil(at - this.now())));
-    }
-    if (this.transactions.pending > 0) this.timer?.ref();
-    else this.timer?.unref();
+    this.ownTimer.arm(this.transactions.nextDeadline() ?? Infinity);
+    this.ownTimer.keepAlive(this.transactions.pending > 0);
   }
 }

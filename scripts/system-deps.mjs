@@ -27,6 +27,8 @@ const needed = {
   make: '/usr/bin/make',
   python3: '/usr/bin/python3',
   iproute2: '/usr/sbin/ip',
+  // the shared store of several authenticators (test/support/redis.ts starts it on a free port)
+  'redis-server': '/usr/bin/redis-server',
   // radclient: the FreeRADIUS health check of docker-compose.yml, run by test/e2e/compose.test.ts
   'freeradius-utils': '/usr/bin/radclient',
   // the compose test (test/e2e/compose.test.ts): docker-compose 1.29, and Docker's engine

@@ -365,7 +365,8 @@ const DEFAULT_PASSPHRASE = 'correct horse battery staple';
 
 /** The air between one AuthenticatorCore and many supplicants, on virtual time. */
 export class Air {
-  readonly core: AuthenticatorCore;
+  /** The authenticator core; another takes over with takeOver() (several instances on a shared store). */
+  core: AuthenticatorCore;
   readonly metrics: AirlockMetrics = createMetrics();
   /** Virtual time (ms). */
   now = 0;
@@ -413,6 +414,18 @@ export class Air {
   }
 
   // ---- setup ---------------------------------------------------------------------
+
+  /**
+   * Another authenticator takes over from now on (issue 16): events go to `core`, which
+   * `adopt` fills from the current one's snapshots; effects of the old core still in flight
+   * are delivered as if they had left before it died.
+   */
+  takeOver(core: AuthenticatorCore, adopt: (from: AuthenticatorCore, to: AuthenticatorCore, now: number) => Effect[]): void {
+    this.timeline.push({ i: this.timeline.length, t: this.now, kind: 'operator', what: 'takeover by another authenticator' });
+    const effects = adopt(this.core, core, this.now);
+    this.core = core;
+    this.apply(effects);
+  }
 
   /** Registers a BSS with the core (its first GTK is installed). */
   addBss(spec: BssSpec): BssConfig {
@@ -721,7 +734,7 @@ export class Air {
 
   // ---- internals ---------------------------------------------------------------------
 
-  private bssConfig(bssid: Buffer): BssConfig {
+  bssConfig(bssid: Buffer): BssConfig {
     const cfg = this.bsses.get(macKey(bssid));
     if (cfg === undefined) throw new Error(`unknown BSS ${formatMac(bssid)}`);
     return cfg;

@@ -22,8 +22,12 @@ export type HelloResult = { ok: true } | { ok: false; code: status; message: str
 
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
-  /** Validates and registers a Hello; returns the Welcome settings or why not. */
-  hello(session: AgentSession, hello: AgentHello): HelloResult;
+  /**
+   * Validates and registers a Hello; returns the Welcome settings or why not. A promise when
+   * the agent's BSSes are taken over from a shared store: the session reads nothing more
+   * until it settles (its next messages wait in the link's bounded queue).
+   */
+  hello(session: AgentSession, hello: AgentHello): HelloResult | Promise<HelloResult>;
   /** An event after Hello, in stream order. */
   event(session: AgentSession, msg: AgentMessage): void;
   /** The stream is over (for whatever reason). */
@@ -193,14 +197,16 @@ export class AgentSession {
           this.throttle = undefined;
           if (this.closed) return;
         }
-        this.onMessage(m);
+        const pending = this.onMessage(m);
+        if (pending !== undefined) await pending;
       }
     } catch (e) {
       this.internalError(e, undefined);
     }
   }
 
-  private onMessage(m: AgentMessage): void {
+  /** Handles one message; a promise while a Hello is being taken over (the next message waits for it). */
+  private onMessage(m: AgentMessage): Promise<void> | undefined {
     // Every message carries seq, from 1, +1 each: a gap or a duplicate ends the stream.
     const expected = this.inSeq + 1n;
     if (m.seq !== expected) {
@@ -208,7 +214,7 @@ export class AgentSession {
       const what = { seq_zero: 'seq must start at 1', duplicate_seq: 'duplicate sequence number', seq_gap: 'sequence gap' }[reason];
       this.host.protocolError(reason);
       this.fail(status.FAILED_PRECONDITION, `${what}: expected seq ${expected}, got ${m.seq}`);
-      return;
+      return undefined;
     }
     this.inSeq = m.seq;
     const body = m.body;
@@ -216,25 +222,32 @@ export class AgentSession {
       if (body?.$case !== 'hello') {
         this.host.protocolError('no_hello');
         this.fail(status.FAILED_PRECONDITION, `the first message must be Hello, got ${body?.$case ?? 'an empty message'}`);
-        return;
+        return undefined;
       }
       const r = this.host.hello(this, decodeHello(body.value));
-      if (!r.ok) {
-        if (r.redirect !== true) this.host.protocolError('bad_hello');
-        this.fail(r.code, r.message);
+      if (!(r instanceof Promise)) {
+        this.helloAnswered(r);
+        return undefined;
       }
-      return;
+      return r.then((res) => this.helloAnswered(res), (e: unknown) => this.internalError(e, 'hello'));
     }
     if (body?.$case === 'hello') {
       this.host.protocolError('repeated_hello');
       this.fail(status.FAILED_PRECONDITION, 'Hello may only be the first message of a stream');
-      return;
+      return undefined;
     }
     try {
       this.host.event(this, m);
     } catch (e) {
       this.internalError(e, body?.$case);
     }
+    return undefined;
+  }
+
+  private helloAnswered(r: HelloResult): void {
+    if (r.ok) return;
+    if (r.redirect !== true) this.host.protocolError('bad_hello');
+    this.fail(r.code, r.message);
   }
 
   /** A bug must not take the other agents down with it: end this stream (the agent reconnects and resyncs) and keep serving. */

@@ -22,6 +22,7 @@ void test('minimal file gets every default', () => {
     agents: { bssPolicy: 'first-claim', bssAssignments: [], reconnectGraceS: 30, maxBssesPerHello: 64, maxBssesPerAgent: 256, maxClaims: 65536, claimExpiryS: 86400 },
     admin: { socket: '/run/airlock/admin.sock', socketMode: '0660', socketGroup: '', listen: '', plaintext: false, operators: ['operator'], tls: { cert: '/etc/airlock/pki/authenticator.pem', key: '/etc/airlock/pki/authenticator.key', ca: '/etc/airlock/pki/ca.pem', operatorCa: '/etc/airlock/pki/ca-operator.pem' } },
     cluster: { workers: 1 },
+    redis: { url: '', password: '', keyPrefix: 'airlock:', kek: '', kekPrevious: '', leaseMs: 10_000, commandTimeoutMs: 1000, connectTimeoutMs: 3000 },
     http: { listen: '0.0.0.0:9464', maxConnections: 64 },
     log: { level: 'info', format: 'json' },
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
@@ -102,13 +103,13 @@ void test('empty mappings ("grpc:") take the defaults', () => {
 /** Invalid files: each expects these errors (path exact, message substring), and no others. */
 const INVALID: { desc: string; yaml: string; errors: [path: string, message: string][] }[] = [
   { desc: 'empty file', yaml: '', errors: [['networks', 'missing required key; expected a list of at least one network']] },
-  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, agents, http, admin, cluster, log, eapol, limits, radius, eap, networks, got a list']] },
+  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, agents, http, admin, cluster, redis, log, eapol, limits, radius, eap, networks, got a list']] },
   { desc: 'passphrase too short', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["password", "abcde"] }]', errors: [['networks[0].passphrases[1]', 'expected 8..63 printable ASCII characters or 64 hex digits, got 5 characters']] },
   { desc: 'passphrase too long', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'x'.repeat(65)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 65 characters']] },
   { desc: 'passphrase of 64 non-hex characters', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'g'.repeat(64)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 64 characters that are not all hex digits']] },
   { desc: 'passphrase with a control character', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["pass\\tword"] }]', errors: [['networks[0].passphrases[0]', 'non-printable or non-ASCII']] },
   { desc: 'passphrase written as a number', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: [12345678] }]', errors: [['networks[0].passphrases[0]', 'expected a passphrase (quote it in YAML), got a number']] },
-  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, agents, http, admin, cluster, log, eapol, limits, radius, eap, networks']] },
+  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, agents, http, admin, cluster, redis, log, eapol, limits, radius, eap, networks']] },
   { desc: 'unknown nested key', yaml: `eapol: { retries: 3 }\n${MINIMAL}`, errors: [['eapol.retries', 'unknown key; expected one of pairwise_update_count, group_update_count']] },
   { desc: 'camelCase key is unknown', yaml: `grpc: { keepaliveTimeMs: 3 }\n${MINIMAL}`, errors: [['grpc.keepaliveTimeMs', 'unknown key; expected one of listen, plaintext, tls, keepalive_time_ms']] },
   { desc: 'wrong type: string for integer', yaml: `eapol: { first_timeout_ms: "100" }\n${MINIMAL}`, errors: [['eapol.first_timeout_ms', 'expected an integer 10..60000 (ms), got the string "100"']] },

@@ -43,6 +43,8 @@ export interface AuthenticatorConfig {
   admin: AdminConfig;
   /** Worker processes sharing the agents: 1 = this process alone, 0 = one per CPU. */
   cluster: { workers: number };
+  /** The shared store of several authenticators (DESIGN.md "Several authenticators"); url "" = none. */
+  redis: RedisConfig;
   log: { level: LogLevelName; format: LogFormat };
   eapol: {
     pairwiseUpdateCount: number;
@@ -57,6 +59,23 @@ export interface AuthenticatorConfig {
   radius: RadiusConfig;
   eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
+}
+
+/** Redis as the shared store: leases, group keys, security associations, the PMKSA cache. */
+export interface RedisConfig {
+  /** redis://[user@]host:port[/db] or rediss:// (TLS); "" = no shared store (one instance, as before). */
+  url: string;
+  /** Its password (never logged; also redis.password_file through AIRLOCK__REDIS__PASSWORD_FILE). */
+  password: string;
+  /** Prefix of every key and channel. */
+  keyPrefix: string;
+  /** Key-encryption key: 64 hex digits (never logged). */
+  kek: string;
+  /** The KEK before the last rotation, still opened (64 hex digits, or ""). */
+  kekPrevious: string;
+  leaseMs: number;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
 }
 
 /** Where the Admin API is served, and to whom. */
@@ -281,6 +300,24 @@ function checkAssignments(value: Record<string, unknown> | unknown[], report: (r
   });
 }
 
+function checkRedisUrl(s: string): string | undefined {
+  if (s === '') return undefined;
+  try {
+    const u = new URL(s);
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `expected a redis:// or rediss:// URL, got the scheme ${u.protocol}`;
+    if (u.hostname === '') return 'expected a host in the URL';
+  } catch {
+    return 'expected a redis:// or rediss:// URL';
+  }
+  return undefined;
+}
+
+/** A KEK: 64 hex digits or "" (never echoes the value). */
+function checkKek(s: string): string | undefined {
+  if (s === '' || /^[0-9A-Fa-f]{64}$/.test(s)) return undefined;
+  return `expected 64 hex digits (32 octets), got ${s.length} characters`;
+}
+
 function checkHost(s: string): string | undefined {
   if (s.length === 0 || /\s/.test(s)) return `expected a host name or IP address, got ${JSON.stringify(s)}`;
   return undefined;
@@ -288,6 +325,13 @@ function checkHost(s: string): string | undefined {
 
 function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void): void {
   if (Array.isArray(value)) return;
+  const redis = value['redis'] as Record<string, unknown> | undefined;
+  if (typeof redis?.['url'] === 'string' && redis['url'] !== '' && redis['kek'] === '') {
+    report('redis.kek', 'expected 64 hex digits because redis.url is set: the key-encryption key seals every key written to Redis (make one with `openssl rand -hex 32`)');
+  }
+  if (typeof redis?.['kek'] === 'string' && redis['kek'] !== '' && redis['kek'] === redis['kekPrevious']) {
+    report('redis.kek_previous', 'expected a KEK other than redis.kek (the one before the last rotation)');
+  }
   const networks = value['networks'];
   const radius = value['radius'] as Record<string, unknown> | undefined;
   const servers = Array.isArray(radius?.['servers']) ? (radius['servers'] as unknown[]).length : 0;
@@ -450,6 +494,19 @@ const CONFIG_SCHEMA: Rule = {
       type: 'map', doc: 'using more than one CPU core',
       fields: {
         workers: { type: 'integer', doc: 'worker processes sharing the agents (the primary owns the ports and the shared PMKSA cache); 1 = one process', min: 0, max: 64, unit: '0 = one per CPU', default: 1 },
+      },
+    },
+    redis: {
+      type: 'map', doc: 'the shared store of several authenticators (and of cluster workers): BSS leases with fencing tokens, group keys and security associations sealed with the KEK, the PMKSA cache',
+      fields: {
+        url: { type: 'string', doc: 'redis://[user@]host:port[/db], or rediss:// for TLS; "" = no shared store (one instance)', expect: 'a redis:// or rediss:// URL, or ""', check: checkRedisUrl, default: '' },
+        password: { type: 'string', doc: 'the password (AUTH); "" = none or in the URL', expect: 'a password', default: '', secret: true },
+        key_prefix: { type: 'string', doc: 'prefix of every key and channel (several deployments on one Redis)', expect: 'a prefix such as "airlock:"', check: (x) => (/^[A-Za-z0-9_.:-]{1,64}$/.test(x) ? undefined : `expected 1..64 characters of A-Z a-z 0-9 _ . : -, got ${JSON.stringify(x)}`), default: 'airlock:' },
+        kek: { type: 'string', doc: 'key-encryption key, 64 hex digits: every key written to Redis is sealed with it (AES-256-GCM)', expect: '64 hex digits', check: checkKek, default: '', secret: true },
+        kek_previous: { type: 'string', doc: 'the KEK before the last rotation: values sealed with it are still opened (64 hex digits, or "")', expect: '64 hex digits', check: checkKek, default: '', secret: true },
+        lease_ms: { type: 'integer', doc: 'BSS lease time to live, renewed every quarter of it; an instance paused longer loses its BSSes to the instance their agents moved to', min: 1000, max: 600_000, unit: 'ms', default: 10_000 },
+        command_timeout_ms: { type: 'integer', doc: 'a Redis command not answered in this time fails (the instance serves from memory)', min: 50, max: 60_000, unit: 'ms', default: 1000 },
+        connect_timeout_ms: { type: 'integer', doc: 'how long startup waits for Redis before serving without it', min: 100, max: 60_000, unit: 'ms', default: 3000 },
       },
     },
     log: {

@@ -68,6 +68,10 @@ export interface AirlockMetrics {
   logLinesSuppressed: Counter<'source'>;
   /** airlock_radius_unanswered_total{kind}: requests (access, accounting) that no server answered, every server tried (counted instead of a line each). */
   radiusUnanswered: Counter<'kind'>;
+  /** The shared store (redis.url): 1 reachable, 0 not (the alarm); absent without one. */
+  storeUp: Gauge;
+  storeOperations: Counter<'op' | 'result'>;
+  storeTakeovers: Counter<'result'>;
   /** airlock_radius_server_up{server}: 1 while the RADIUS client holds a configured server alive, 0 once it marked it dead. */
   radiusServerUp: Gauge<'server'>;
   /**
@@ -207,6 +211,9 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     // can find it dead: 'min' reports 0 as soon as one worker marked it dead (a worker with no
     // traffic would keep 'max' at 1), and 1 again once every worker's Status-Server probe
     // was answered. The default 'sum' would show 2 for a server that is up.
+    storeUp: new Gauge({ name: 'airlock_store_up', help: 'The shared store (Redis, redis.url) answers: 1, or 0 while it does not (instances serve from memory and refuse takeovers). Stays 0 without a shared store.', registers }),
+    storeOperations: new Counter({ name: 'airlock_store_operations_total', help: 'Operations on the shared store, by operation and result (ok, error, fenced: refused because another instance holds the lease).', labelNames: ['op', 'result'], registers }),
+    storeTakeovers: new Counter({ name: 'airlock_store_takeovers_total', help: "Takeovers of an agent's BSSes from the shared store at its Hello, by result (ok, claimed, down, error).", labelNames: ['result'], registers }),
     radiusUnanswered: new Counter({ name: 'airlock_radius_unanswered_total', help: 'RADIUS requests no server answered (every server tried), by kind (access, accounting).', labelNames: ['kind'], registers }),
     radiusServerUp: new Gauge({ name: 'airlock_radius_server_up', help: 'RADIUS server state as the client sees it: 1 alive, 0 marked dead.', labelNames: ['server'], aggregator: 'min', registers }),
     ...instanceMetrics(registry),

@@ -22,6 +22,7 @@ import {
   type RadiusOutcome,
   type Report,
   type StationEntryView,
+  type BssConfig,
 } from '@airlock/rsn';
 import { DeadlineTimer, RadiusClient, RadiusCode, RadiusTimeoutError, type AccessOutcome } from '@airlock/radius';
 import type { Logger } from 'pino';
@@ -42,8 +43,13 @@ import { remoteLogs, truncateText, type RateLimitedLevel, type RemoteLogs } from
 import type { AirlockMetrics } from './metrics.js';
 import { EventJournal } from './events/event-journal.js';
 import { SingleProcess, type Placement } from './placement.js';
+import { SharedState, type TakeoverResult } from './store/shared-state.js';
+import { keksOf } from './store/kek.js';
 import { StationEvents } from './events/station-events.js';
 import { FailureBoard, GoneAgents } from './status/failures.js';
+
+/** What a takeover found per BSS (macKey). */
+type TakeoverFound = Extract<TakeoverResult, { ok: true }>['found'];
 
 /** Everything the service is built from. */
 export interface ServiceOptions {
@@ -170,6 +176,8 @@ export class AuthenticatorService implements SessionHost {
   private readonly acctSessions = new Map<string, AcctSession>();
   private readonly acctPending = new Set<Promise<void>>();
   private readonly placement: Placement;
+  /** The shared store of several authenticators (redis.url), when configured. */
+  readonly shared: SharedState | undefined;
   /** Handshake outcomes over the last minutes (the status page). */
   readonly handshakeSeries = new HandshakeSeries();
   /** Recent and live station events (StreamEvents) when this service serves them itself; a cluster worker sends its events to the primary. */
@@ -187,7 +195,8 @@ export class AuthenticatorService implements SessionHost {
     this.remoteLog = remoteLogs(this.log, (source) => this.metrics.logLinesSuppressed.inc({ source }));
     const journal = opts.placement === undefined ? new EventJournal() : undefined;
     this.events = journal;
-    const placement = opts.placement ?? new SingleProcess((item) => journal!.append(item));
+    this.shared = opts.placement === undefined && opts.config.redis.url !== '' ? this.makeShared(opts.config, journal!) : undefined;
+    const placement = opts.placement ?? this.shared ?? new SingleProcess((item) => journal!.append(item));
     this.placement = placement;
     this.stationEvents = new StationEvents({
       logger: this.log,
@@ -226,12 +235,89 @@ export class AuthenticatorService implements SessionHost {
       macBackoff: backoffOptions(opts.config.limits),
       eapolRate: { perSecond: opts.config.limits.eapolPerStationPerS, burst: opts.config.limits.eapolBurstPerStation },
       maxHandshakesInFlight: opts.config.limits.maxHandshakesInFlight,
-      pmksaListener: opts.placement,
+      pmksaListener: opts.placement ?? this.shared,
+      saListener: this.shared,
       accountingInterimMs: interimMs(opts.config.radius),
       trace: debug
         ? (t) => this.log.debug({ machine: t.machine, bssid: formatMac(t.bssid), sta: t.sta && formatMac(t.sta), from: t.from, to: t.to }, 'state transition')
         : undefined,
     });
+  }
+
+  /**
+   * The shared store (store/shared-state.ts) and what it asks of this service: snapshots of
+   * the core's state, PMKSAs, and the BSSes it lost to another instance or must hold.
+   */
+  private makeShared(config: AuthenticatorConfig, journal: EventJournal): SharedState {
+    const r = config.redis;
+    const keks = keksOf(r.kek, r.kekPrevious);
+    return new SharedState({
+      url: r.url,
+      password: r.password === '' ? undefined : r.password,
+      prefix: r.keyPrefix,
+      kek: keks.kek,
+      kekId: keks.id,
+      kekPrevious: keks.previous,
+      leaseMs: r.leaseMs,
+      stateTtlMs: r.leaseMs + Math.max(config.agents.reconnectGraceS * 1000, r.leaseMs),
+      claimMs: config.agents.claimExpiryS * 1000,
+      firstClaim: config.agents.bssPolicy === 'first-claim',
+      commandTimeoutMs: r.commandTimeoutMs,
+      connectTimeoutMs: r.connectTimeoutMs,
+      log: this.log.child({ component: 'shared-store' }),
+      metrics: {
+        up: (v) => this.metrics.storeUp.set(v ? 1 : 0),
+        op: (op, result) => this.metrics.storeOperations.inc({ op, result }),
+        takeover: (result) => this.metrics.storeTakeovers.inc({ result }),
+      },
+      host: {
+        clock: { toWall: (t) => this.wallMs(t), toCore: (w) => this.coreMs(w) },
+        now: () => this.now(),
+        exportBss: (bssid) => this.core.exportBss(bssid),
+        exportStation: (sta) => this.core.exportStation(sta),
+        pmksaEntries: () => this.core.pmksaEntries(this.now()),
+        stationsOf: (bssid) => this.core.stationsOf(bssid),
+        importPmksa: (e) => this.importPmksa(e),
+        forgetPmksa: (sta, ssid) => this.forgetPmksa(sta, ssid),
+        lost: (keys, why) => this.lostBsses(keys, why),
+        hold: (keys, held) => {
+          for (const k of keys) this.apply(this.core.holdBss(Buffer.from(k, 'hex'), held, this.now()));
+          this.armTimer();
+        },
+        stationsMovedAway: (stas, at) => this.stationsMovedAway(stas, at),
+        journal: (item) => journal.append(item),
+      },
+    });
+  }
+
+  /**
+   * Another instance serves these BSSes now (their agent connected there): they go from
+   * here without a word to their stations or to RADIUS. A stream of their agent still open
+   * here ends (the agent is elsewhere).
+   */
+  private lostBsses(keys: string[], why: string): void {
+    const now = this.now();
+    const agents = new Set<string>();
+    for (const k of keys) {
+      this.apply(this.core.relinquishBss(Buffer.from(k, 'hex'), now));
+      const id = this.bssAgent.get(k);
+      this.bssAgent.delete(k);
+      if (id === undefined) continue;
+      agents.add(id);
+      this.agentBsses.get(id)?.delete(k);
+      this.sessions.get(id)?.bssKeys.delete(k);
+    }
+    for (const id of agents) {
+      this.log.info({ agent: id, bsses: keys.length, reason: why }, "the agent's BSSes are served by another authenticator instance now: let go here");
+      if (this.agentBsses.get(id)?.size === 0) this.agentBsses.delete(id);
+      const s = this.sessions.get(id);
+      if (s !== undefined) {
+        this.sessions.delete(id);
+        this.metrics.agentsConnected.set(this.sessions.size);
+        s.fail(status.ABORTED, 'this agent is served by another authenticator instance now');
+      }
+    }
+    this.armTimer();
   }
 
   /**
@@ -350,6 +436,7 @@ export class AuthenticatorService implements SessionHost {
 
   /** Opens the RADIUS client's sockets (when RADIUS servers are configured). */
   async start(): Promise<void> {
+    await this.shared?.start();
     if (this.radius === undefined) return;
     await this.radius.start();
   }
@@ -531,8 +618,18 @@ export class AuthenticatorService implements SessionHost {
   /** Ends every stream and the timer. */
   async stop(graceMs = 2000): Promise<void> {
     // Ending the streams removes the agents' stations: their Accounting-Stops go out now,
-    // and get up to graceMs to be answered before the RADIUS client closes.
+    // and get up to graceMs to be answered before the RADIUS client closes. With a shared
+    // store the stations are handed over instead: their state stays in the store, the
+    // agents reconnect to another instance, which takes them over (no Stop, no disconnect).
     this.stopping = true;
+    if (this.shared !== undefined) {
+      await this.shared.handOff();
+      const now = this.now();
+      for (const k of [...this.bssAgent.keys()]) this.apply(this.core.relinquishBss(Buffer.from(k, 'hex'), now));
+      this.bssAgent.clear();
+      this.agentBsses.clear();
+      for (const s of this.sessions.values()) s.bssKeys.clear();
+    }
     for (const s of [...this.sessions.values()]) s.end();
     // Agents in reconnect grace: their stations end now, with their Accounting-Stops.
     for (const id of [...this.agentBsses.keys()]) {
@@ -540,6 +637,7 @@ export class AuthenticatorService implements SessionHost {
       this.dropAgent(id, 'the authenticator stopped during the reconnect grace period');
       this.released(id);
     }
+    await this.shared?.close();
     this.stopped = true;
     // From here the one timer ticks only the RADIUS clients: the Accounting-Stops above are
     // retransmitted and failed over while they get their grace.
@@ -559,7 +657,7 @@ export class AuthenticatorService implements SessionHost {
 
   // ---- SessionHost ----------------------------------------------------------------
 
-  hello(session: AgentSession, hello: AgentHello): HelloResult {
+  hello(session: AgentSession, hello: AgentHello): HelloResult | Promise<HelloResult> {
     const id = hello.agentId;
     const agentOk = checkHelloAgent(hello, { peerIdentity: session.peerIdentity, maxBssesPerHello: this.config.agents.maxBssesPerHello });
     if (!agentOk.ok) return agentOk;
@@ -573,8 +671,31 @@ export class AuthenticatorService implements SessionHost {
       claimsFit: (agentId, keys) => this.bssPolicy.checkClaims(agentId, keys),
     });
     if (!checked.ok) return checked;
-    const cfgs = checked.bsses;
-    const seen = new Set(checked.keys);
+    // With a shared store, BSSes not held here are taken over first (their state loaded).
+    const shared = this.shared;
+    const need = shared === undefined ? [] : checked.bsses.filter((c) => !shared.holds(macKey(c.bssid)));
+    if (need.length > 0) return this.takeOver(session, hello, checked.bsses, checked.keys, need.map((c) => c.bssid));
+    return this.welcome(session, hello, checked.bsses, checked.keys, undefined);
+  }
+
+  /** Takes BSSes over from the shared store, then welcomes the agent with their state. */
+  private async takeOver(session: AgentSession, hello: AgentHello, cfgs: BssConfig[], keys: string[], need: Buffer[]): Promise<HelloResult> {
+    const t = await this.shared!.takeover(hello.agentId, need);
+    if (!t.ok) {
+      this.log.warn({ agent: hello.agentId, reason: t.code, detail: t.message }, 'agent refused: its BSSes could not be taken over');
+      return { ok: false, code: t.code === 'claimed' ? status.PERMISSION_DENIED : status.UNAVAILABLE, message: t.message };
+    }
+    if (this.stopped) return { ok: false, code: status.UNAVAILABLE, message: 'authenticator is shutting down' };
+    const r = this.welcome(session, hello, cfgs, keys, t.found);
+    // The stream ended during the takeover: the state taken is kept for its reconnect grace.
+    if (r.ok && session.closed) this.gone(session, 'the stream ended during the takeover');
+    return r;
+  }
+
+  /** Registers the agent's BSSes (adopting what a takeover found), welcomes it and reconciles its stations. */
+  private welcome(session: AgentSession, hello: AgentHello, cfgs: BssConfig[], keys: string[], found: TakeoverFound | undefined): HelloResult {
+    const id = hello.agentId;
+    const seen = new Set(keys);
     // A reconnecting agent replaces its old stream (whose BSSes go into grace, just below).
     const old = this.sessions.get(id);
     if (old !== undefined && old !== session) old.fail(status.ABORTED, 'replaced by a newer stream of the same agent');
@@ -585,10 +706,17 @@ export class AuthenticatorService implements SessionHost {
       if (!seen.has(k)) this.removeBss(k, now, 'the agent no longer announces the BSS', effects);
     }
     const resumed: string[] = [];
+    const adopted: string[] = [];
     for (const cfg of cfgs) {
       const k = macKey(cfg.bssid);
       let r: ReturnType<AuthenticatorCore['addBss']>;
-      if (this.core.isDetached(cfg.bssid)) {
+      const state = found?.get(k);
+      if (state !== undefined) {
+        // Taken over: a copy still here from before (this instance lost it meanwhile) goes silently.
+        this.apply(this.core.relinquishBss(cfg.bssid, now));
+        r = this.adopt(cfg, state, hello, now);
+        if (r.ok && (state.bss !== undefined || state.stations.length > 0)) adopted.push(formatMac(cfg.bssid));
+      } else if (this.core.isDetached(cfg.bssid)) {
         r = this.core.attachBss(cfg, now);
         if (r.ok) resumed.push(formatMac(cfg.bssid));
         else {
@@ -622,7 +750,7 @@ export class AuthenticatorService implements SessionHost {
     this.sessions.set(id, session);
     this.metrics.agentsConnected.set(this.sessions.size);
     session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: this.countersIntervalS(), maxPendingStationsPerBss: this.config.limits.maxPendingStationsPerBss } } });
-    this.remoteLine(session, 'info', 'connected', { bsses: cfgs.map((c) => formatMac(c.bssid)), resumed: resumed.length > 0 ? resumed : undefined, stations: hello.stations.length, version: truncateText(hello.softwareVersion, 64) }, 'agent connected');
+    this.remoteLine(session, 'info', 'connected', { bsses: cfgs.map((c) => formatMac(c.bssid)), resumed: resumed.length > 0 ? resumed : undefined, adopted: adopted.length > 0 ? adopted : undefined, stations: hello.stations.length, version: truncateText(hello.softwareVersion, 64) }, 'agent connected');
     this.apply(effects);
     // Reconcile each BSS with the stations the agent still has: keys the authenticator
     // holds are kept, handshakes in flight restart, the rest authenticate again.
@@ -640,8 +768,38 @@ export class AuthenticatorService implements SessionHost {
     return { ok: true };
   }
 
+  /**
+   * A BSS taken over with the state another instance left (store/shared-state.ts): its group
+   * keys (reinstalled at the agent only when it reports no station there) and its authorized
+   * stations, which go on without a new handshake, EAP or accounting Start.
+   */
+  private adopt(cfg: BssConfig, state: NonNullable<ReturnType<TakeoverFound['get']>>, hello: AgentHello, now: number): ReturnType<AuthenticatorCore['addBss']> {
+    const agentHasStations = hello.stations.some((s) => isMac(s.bssid) && s.bssid.equals(cfg.bssid) && s.pairwiseKeyInstalled);
+    const r = state.bss !== undefined ? this.core.adoptBss(cfg, state.bss, !agentHasStations, now) : this.core.addBss(cfg, now);
+    if (!r.ok) return r;
+    let n = 0;
+    for (const snap of state.stations) {
+      const a = this.core.adoptStation(snap, now);
+      this.apply(a.effects);
+      if (a.ok) {
+        n++;
+        if (snap.acctStartedAt !== undefined && this.radius !== undefined && this.config.radius.accounting) this.acctSessions.set(macKey(snap.sta), { acctSessionId: snap.acctSessionId, bssid: Buffer.from(cfg.bssid), traffic: undefined });
+      }
+      snap.ptk.fill(0);
+      snap.pmk?.fill(0);
+    }
+    // Stations without the BSS's group keys (they did not open): a new GTK reaches them all.
+    if (state.bss === undefined && n > 0) r.effects.push(...(this.core.rekeyGroup(cfg.bssid, now) ?? []));
+    if (state.bss !== undefined) {
+      state.bss.gtk1?.fill(0);
+      state.bss.gtk2?.fill(0);
+    }
+    return r;
+  }
+
   /** Removes a BSS from the core and from the routing tables; its effects go to `effects`. */
   private removeBss(k: string, now: number, detail: string, effects: Effect[]): void {
+    this.shared?.releaseBss(k);
     effects.push(...this.core.removeBss(Buffer.from(k, 'hex'), now, detail));
     const id = this.bssAgent.get(k);
     this.bssAgent.delete(k);
@@ -994,6 +1152,8 @@ export class AuthenticatorService implements SessionHost {
       this.radius?.tick(this.now());
       for (const c of this.retiringRadius) c.tick(this.now());
     });
+    // A shared store's leases first: BSSes this instance can no longer vouch for keep their timers.
+    this.shared?.guard(this.now());
     if (!this.stopped) this.guarded('timer', () => this.apply(this.core.tick(this.now())));
     this.armTimer();
   }

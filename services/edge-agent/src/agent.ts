@@ -5,7 +5,9 @@
  * 'drain' in a bounded outbox, commands wait for the driver in a bounded queue), and
  * reconnects with backoff and jitter, sending its station table in the new Hello.
  */
+import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { LinkEvent } from '@airlock/link';
 import { AgentLinkClient, answersWithResult, decodeCommand, encodeEvent, encodeHello, LinkStream, type AgentBatch, type AgentBody, type AgentMessage, type ControllerBatch, type ControllerMessage } from '@airlock/proto';
@@ -19,6 +21,12 @@ export interface AgentOptions {
   agentId: string;
   /** host:port of the authenticator. */
   target: string;
+  /**
+   * Further authenticator instances, host:port each (DESIGN.md "Several authenticators"):
+   * when a stream is lost the agent reconnects to the next one in turn, at once the first
+   * time. A host name that resolves to several addresses counts as one instance each.
+   */
+  alternates?: string[];
   driver: Driver;
   logger: Logger;
   credentials?: grpc.ChannelCredentials;
@@ -68,7 +76,13 @@ type Link = LinkStream<ControllerMessage, AgentMessage>;
 /** The agent side of AgentLink. Emits 'welcome' (sessionId) and 'disconnected' (reason, and the gRPC status when the stream failed with one). */
 export class EdgeAgent extends EventEmitter {
   readonly counters: AgentCounters = { eventsSent: 0, eventsDropped: 0, commandsApplied: 0, commandsFailed: 0, reconnects: 0, readPauses: 0, peakPendingCommands: 0 };
-  private readonly client: AgentLinkClient;
+  /** One client per address dialled (a host name may resolve to several). */
+  private readonly clients = new Map<string, AgentLinkClient>();
+  /** The instances, as configured (host:port). */
+  private readonly targets: string[];
+  /** The addresses of the current round (targets resolved), and the one dialled now. */
+  private addresses: { address: string; name: string | undefined }[] = [];
+  private next = 0;
   private readonly log: Logger;
   /** Failed commands (about stations, so as many as stations can cause): rate-limited per BSS. */
   private readonly commandLog: StationLog;
@@ -87,22 +101,7 @@ export class EdgeAgent extends EventEmitter {
     super();
     this.log = opts.logger.child({ agent: opts.agentId });
     this.commandLog = new StationLog(this.log);
-    const maxBytes = opts.maxMessageBytes ?? 65536;
-    this.client = new AgentLinkClient(opts.target, opts.credentials ?? grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 20000,
-      'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 10000,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.max_receive_message_length': maxBytes,
-      'grpc.max_send_message_length': maxBytes,
-      // Our own backoff decides when to retry; grpc's would stack on it.
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 2000,
-      // A long-lived bidirectional stream is never retried by grpc-js (the agent reconnects
-      // and resyncs itself); without this, every written message also goes through the
-      // retry layer's buffer.
-      'grpc.enable_retries': 0,
-      ...opts.channelOptions,
-    });
+    this.targets = [opts.target, ...(opts.alternates ?? [])];
     for (const b of opts.driver.bsses()) this.ownBss.add(macKey(b.bssid));
   }
 
@@ -128,18 +127,73 @@ export class EdgeAgent extends EventEmitter {
     this.welcomed = false;
     call?.end();
     call?.cancel();
-    this.client.close();
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
     await this.opts.driver.stop();
     this.commandLog.close();
   }
 
+  /** The authenticator address dialled now (host:port). */
+  get dialled(): string | undefined {
+    return this.addresses[(this.next + this.addresses.length - 1) % Math.max(1, this.addresses.length)]?.address;
+  }
+
+  /**
+   * The client for the next address in turn. Each round starts by resolving the targets:
+   * a name with several addresses (several instances behind one DNS name) gives one each,
+   * dialled by address with the name kept for TLS.
+   */
+  private async nextClient(): Promise<AgentLinkClient> {
+    if (this.next >= this.addresses.length) {
+      this.next = 0;
+      this.addresses = [];
+      for (const t of this.targets) this.addresses.push(...(await resolveTarget(t)));
+      if (this.addresses.length === 0) this.addresses.push({ address: this.targets[0], name: undefined });
+    }
+    const a = this.addresses[this.next++];
+    let c = this.clients.get(a.address);
+    if (c === undefined) {
+      const maxBytes = this.opts.maxMessageBytes ?? 65536;
+      c = new AgentLinkClient(a.address, this.opts.credentials ?? grpc.credentials.createInsecure(), {
+        'grpc.keepalive_time_ms': this.opts.keepaliveTimeMs ?? 20000,
+        'grpc.keepalive_timeout_ms': this.opts.keepaliveTimeoutMs ?? 10000,
+        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.max_receive_message_length': maxBytes,
+        'grpc.max_send_message_length': maxBytes,
+        // Our own backoff decides when to retry; grpc's would stack on it.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 2000,
+        // A long-lived bidirectional stream is never retried by grpc-js (the agent reconnects
+        // and resyncs itself); without this, every written message also goes through the
+        // retry layer's buffer.
+        'grpc.enable_retries': 0,
+        // An address of a name: TLS checks the name, not the address.
+        ...(a.name === undefined ? {} : { 'grpc.ssl_target_name_override': a.name, 'grpc.default_authority': a.name }),
+        ...this.opts.channelOptions,
+      });
+      this.clients.set(a.address, c);
+    }
+    return c;
+  }
+
   private connect(): void {
+    if (this.stopped) return;
+    this.nextClient().then(
+      (client) => this.open(client),
+      (e: unknown) => {
+        this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'cannot resolve the authenticator addresses; retrying');
+        this.retryTimer = setTimeout(() => this.connect(), this.opts.backoffMaxMs ?? 10000);
+      },
+    );
+  }
+
+  private open(client: AgentLinkClient): void {
     if (this.stopped) return;
     this.outSeq = 0n;
     this.inSeq = 0n;
     this.welcomed = false;
     const batched = this.opts.batched !== false;
-    const call: Call = batched ? this.client.connectBatched() : this.client.connect();
+    const call: Call = batched ? client.connectBatched() : client.connect();
     const link: Link = new LinkStream<ControllerMessage, AgentMessage>(call, {
       batched,
       maxMessageBytes: this.opts.maxMessageBytes ?? 65536,
@@ -196,11 +250,18 @@ export class EdgeAgent extends EventEmitter {
     call?.cancel();
     if (this.stopped) return;
     this.emit('disconnected', reason, code);
-    this.log.warn({ reason }, 'stream lost');
+    this.log.warn({ reason, authenticator: this.dialled }, 'stream lost');
     if (wasWelcomed) this.attempt = 0;
-    const base = Math.min(this.opts.backoffMaxMs ?? 10000, (this.opts.backoffInitialMs ?? 250) * 2 ** this.attempt);
-    this.attempt = Math.min(this.attempt + 1, 16);
-    const delay = base * (0.5 + Math.random());
+    let delay: number;
+    if (this.addresses.length > 1 && wasWelcomed) {
+      // Another instance is there: go at once (a little jitter spreads a fleet whose
+      // instance died), without backoff; the backoff counts rounds of all of them.
+      delay = Math.random() * Math.min(100, this.opts.backoffInitialMs ?? 250);
+    } else {
+      const base = Math.min(this.opts.backoffMaxMs ?? 10000, (this.opts.backoffInitialMs ?? 250) * 2 ** this.attempt);
+      if (this.next >= this.addresses.length) this.attempt = Math.min(this.attempt + 1, 16);
+      delay = this.next < this.addresses.length ? Math.random() * Math.min(100, base) : base * (0.5 + Math.random());
+    }
     this.counters.reconnects++;
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
@@ -338,5 +399,25 @@ export class EdgeAgent extends EventEmitter {
   private checkStation(bssid: Buffer, sta: Buffer): void {
     this.checkBss(bssid);
     if (!isMac(sta)) throw new Error('sta must be 6 bytes');
+  }
+}
+
+/**
+ * The addresses of one target "host:port": itself for an address, or one per address a
+ * name resolves to (the name kept for TLS). A name that does not resolve is dialled as it
+ * is (grpc-js resolves it and reports the failure).
+ */
+async function resolveTarget(target: string): Promise<{ address: string; name: string | undefined }[]> {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(target);
+  if (m === null) return [{ address: target, name: undefined }];
+  const host = m[1] ?? m[2];
+  const port = m[3];
+  if (isIP(host) !== 0) return [{ address: target, name: undefined }];
+  try {
+    const found = await lookup(host, { all: true });
+    if (found.length <= 1) return [{ address: target, name: undefined }];
+    return found.map((f) => ({ address: f.family === 6 ? `[${f.address}]:${port}` : `${f.address}:${port}`, name: host }));
+  } catch {
+    return [{ address: target, name: undefined }];
   }
 }

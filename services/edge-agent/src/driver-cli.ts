@@ -30,11 +30,19 @@ export const DRIVER_CLI_OPTIONS = {
   ...LINK_CLI_OPTIONS,
 } as const;
 
-/** --authenticator parsed, or `fail` (exit 2) with the fix (e.g. the missing port). */
-export function targetOrFail(value: string | undefined, fail: CliFail): ProbeTarget {
-  const t = authenticatorTarget(value ?? '');
-  if ('problem' in t) fail(t.problem);
-  return t;
+/**
+ * --authenticator parsed: one host:port, or several separated by commas (instances of one
+ * authenticator on a shared store: the agent fails over between them); or `fail` (exit 2)
+ * with the fix (e.g. the missing port).
+ */
+export function targetOrFail(value: string | undefined, fail: CliFail): ProbeTarget[] {
+  const out: ProbeTarget[] = [];
+  for (const part of (value ?? '').split(',')) {
+    const t = authenticatorTarget(part.trim());
+    if ('problem' in t) fail(t.problem);
+    out.push(t);
+  }
+  return out;
 }
 
 /** The target as grpc-js dials it. */
@@ -68,15 +76,31 @@ const STARTUP_RETRY_MS = { first: 1000, max: 30_000 } as const;
  * restarting the agent then shows that line again at each restart. Once started, the agent
  * reconnects forever (agent.ts): a lost controller is transient by nature.
  */
-export async function awaitAuthenticator(target: ProbeTarget, link: AgentLinkSecurity, logger: Logger, fail: CliFail): Promise<void> {
+export async function awaitAuthenticator(targets: ProbeTarget[], link: AgentLinkSecurity, logger: Logger, fail: CliFail): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const verdict = await probeAuthenticator(target, link.tls);
-    if (verdict.kind === 'ok') return;
-    if (verdict.kind === 'wrong') fail(verdict.text, 1);
+    // Several instances: one that answers is enough; only when every one is something else is it fatal.
+    let wrong: string | undefined;
+    let waiting = 0;
+    for (const target of targets) {
+      const verdict = await probeAuthenticator(target, link.tls);
+      if (verdict.kind === 'ok') return;
+      if (verdict.kind === 'wrong') wrong ??= verdict.text;
+      else {
+        waiting++;
+        logger.warn({ authenticator: targetText(target) }, `authenticator not reachable yet: ${verdict.text}`);
+      }
+    }
+    if (waiting === 0 && wrong !== undefined) fail(wrong, 1);
     const delay = Math.min(STARTUP_RETRY_MS.max, STARTUP_RETRY_MS.first * 2 ** attempt) * (0.75 + Math.random() * 0.5);
-    logger.warn({ authenticator: targetText(target), retryInS: Math.round(delay / 100) / 10 }, `authenticator not reachable yet: ${verdict.text}`);
+    logger.warn({ retryInS: Math.round(delay / 100) / 10 }, 'no authenticator reachable yet; trying again');
     await sleep(delay);
   }
+}
+
+/** The EdgeAgent options that say where it connects: the first target, then the others in turn. */
+export function agentTargets(targets: ProbeTarget[]): { target: string; alternates: string[] } {
+  const [first, ...rest] = targets.map(targetText);
+  return { target: first, alternates: rest };
 }
 
 /** A CliFail that prints "airlock-agent (DRIVER): TEXT" on stderr; exit 2 unless told otherwise. */
@@ -108,9 +132,9 @@ export function agentLinkOrFail(v: LinkCliValues, agentId: string, fail: CliFail
  * Admin API's port, which has the authenticator's certificate too, or another gRPC server)
  * ends the process with one line, exit 1: no wait fixes a wrong port. Call before start().
  */
-export function exitUnlessAgentLink(agent: EdgeAgent, target: ProbeTarget, fail: CliFail): void {
+export function exitUnlessAgentLink(agent: EdgeAgent, fail: CliFail): void {
   const onLost = (_reason: string, code?: grpc.status): void => {
-    if (code === grpc.status.UNIMPLEMENTED) fail(`the gRPC server at ${targetText(target)} does not serve the AgentLink (UNIMPLEMENTED): is it the authenticator's Admin API port (admin.listen)? Give its grpc.listen port`, 1);
+    if (code === grpc.status.UNIMPLEMENTED) fail(`the gRPC server at ${agent.dialled ?? '?'} does not serve the AgentLink (UNIMPLEMENTED): is it the authenticator's Admin API port (admin.listen)? Give its grpc.listen port`, 1);
   };
   agent.on('disconnected', onLost);
   agent.once('welcome', () => agent.off('disconnected', onLost));
@@ -121,11 +145,11 @@ export function exitUnlessAgentLink(agent: EdgeAgent, target: ProbeTarget, fail:
  * (awaitAuthenticator; fails with exit 1 when something else answers, or when the driver or
  * the agent cannot start) and stops it on SIGINT or SIGTERM; resolves once it is running.
  */
-export async function runAgent(o: { agentId: string; target: ProbeTarget; driver: Driver; logger: Logger; link: AgentLinkSecurity; fail: CliFail }): Promise<EdgeAgent> {
+export async function runAgent(o: { agentId: string; target: ProbeTarget[]; driver: Driver; logger: Logger; link: AgentLinkSecurity; fail: CliFail }): Promise<EdgeAgent> {
   if (o.link.plaintext) o.logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
   await awaitAuthenticator(o.target, o.link, o.logger, o.fail);
-  const agent = new EdgeAgent({ agentId: o.agentId, target: targetText(o.target), driver: o.driver, logger: o.logger, credentials: o.link.credentials, channelOptions: o.link.channelOptions });
-  exitUnlessAgentLink(agent, o.target, o.fail);
+  const agent = new EdgeAgent({ agentId: o.agentId, ...agentTargets(o.target), driver: o.driver, logger: o.logger, credentials: o.link.credentials, channelOptions: o.link.channelOptions });
+  exitUnlessAgentLink(agent, o.fail);
   try {
     await agent.start();
   } catch (err) {

@@ -17,7 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { AKM, passphraseProblem } from '@airlock/rsn';
-import { awaitAuthenticator, exitUnlessAgentLink, loggerOrFail, targetOrFail, targetText } from './driver-cli.js';
+import { agentTargets, awaitAuthenticator, exitUnlessAgentLink, loggerOrFail, targetOrFail } from './driver-cli.js';
 import { EdgeAgent } from './agent.js';
 import { parseAgentArgs } from './cli-args.js';
 import { keepHealthFile } from './health-file.js';
@@ -125,8 +125,8 @@ const driver = new SimDriver({
 driver.on('violation', (text: string) => logger.error({ violation: text }, 'ordering violation seen by the radio'));
 if (link.plaintext) logger.warn('AgentLink without TLS (--plaintext): the authenticator cannot verify this agent; use it on a trusted network only');
 await awaitAuthenticator(target, link, logger, usageFail);
-const agent = new EdgeAgent({ agentId, target: targetText(target), driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
-exitUnlessAgentLink(agent, target, usageFail);
+const agent = new EdgeAgent({ agentId, ...agentTargets(target), driver, logger, credentials: link.credentials, channelOptions: link.channelOptions });
+exitUnlessAgentLink(agent, usageFail);
 const releaseHealth = v['health-file'] !== undefined ? keepHealthFile(agent, v['health-file']) : undefined;
 await agent.start();
 logger.info({ agentId, bsses: topology.bsses, stations: topology.stations, target: v.authenticator }, 'sim agent started');

@@ -36,6 +36,16 @@ export class Accounting {
     if (this.interimMs > 0) this.env.setTimer(st, 'interimAt', this.env.now + this.interimMs);
   }
 
+  /**
+   * A session that another authenticator started (an adopted station): it goes on with its
+   * Acct-Session-Id and start time, without a new Start; its Interim-Updates come from here.
+   */
+  resume(st: Association, startedAt: number | undefined): void {
+    if (startedAt === undefined || st.acctStartedAt !== undefined) return;
+    st.acctStartedAt = Math.min(startedAt, this.env.now);
+    if (this.interimMs > 0) this.env.setTimer(st, 'interimAt', this.env.now + this.interimMs);
+  }
+
   /** The session ends (if it started) with an Acct-Terminate-Cause. */
   stop(st: Association, cause: number): void {
     if (st.acctStartedAt === undefined) return;

@@ -21,7 +21,7 @@ import { AssociationAdmission } from './association-admission.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { MicDiagnoser } from './diagnosis.js';
 import { dropped, report, type Environment, type StationTimer } from './environment.js';
-import { initGtk, stepGtk } from './gtk-machine.js';
+import { gtkLength, initGtk, stepGtk } from './gtk-machine.js';
 import { HandshakeAdmission } from './handshake-admission.js';
 import { HandshakeHistory } from './history.js';
 import { Ieee8021xPolicy, type StationControl } from './ieee8021x.js';
@@ -34,6 +34,8 @@ import { Reason } from './reason-codes.js';
 import { ReplayWindow } from './replay-window.js';
 import { StationKeys } from './station-keys.js';
 import { Association, Sig, type BssState, type HandshakeRecord, type StationTimers } from './records.js';
+import { REPLAY_RESERVATION, type BssSnapshot, type SaListener, type StationSnapshot } from './snapshot.js';
+import { ptkFromOctets } from '../crypto/index.js';
 import {
   AcctTerminateCause,
   DEFAULT_TIMING,
@@ -49,6 +51,7 @@ import {
 } from './types.js';
 
 export type { PmksaListener, SharedPmksa } from './pmksa-cache.js';
+export { REPLAY_RESERVATION, type BssSnapshot, type StationSnapshot, type AuthorizationSnapshot, type SaListener } from './snapshot.js';
 
 /** How the core is built: randomness and tracing are injected. */
 export interface CoreOptions {
@@ -91,6 +94,12 @@ export interface CoreOptions {
    * cores (worker processes) can keep one PMKSA cache: the others importPmksa/forgetPmksa.
    */
   pmksaListener?: PmksaListener;
+  /**
+   * Told when an authorized station's security association or a BSS's group keys change,
+   * so an authenticator that shares them (several instances on a store) can write them:
+   * exportStation / exportBss give the state, adoptBss / adoptStation take it elsewhere.
+   */
+  saListener?: SaListener;
   /** Accounting Interim-Update interval (RFC 2869 Acct-Interim-Interval), ms; 0 or absent: none. */
   accountingInterimMs?: number;
 }
@@ -148,10 +157,12 @@ export class AuthenticatorCore implements Environment {
   // Machines.
   private readonly pairwise: PairwiseMachine;
   private readonly port: PortMachine;
+  private readonly sa: SaListener | undefined;
 
   constructor(opts: CoreOptions) {
     this.rand = opts.random;
     this.traceFn = opts.trace;
+    this.sa = opts.saListener;
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.historyStations = opts.historyStations ?? 65536;
     this.histories = new HandshakeHistory(opts.historyPerStation ?? 8, this.historyStations);
@@ -177,9 +188,10 @@ export class AuthenticatorCore implements Environment {
       replaced: (st, previous) => {
         if (previous.result !== undefined) this.histories.add(st.key, previous);
       },
-      groupKeyDone: (bss) => {
+      groupKeyDone: (bss, st) => {
         bss.GKeyDoneStations--;
         this.dirtyBss.add(bss);
+        if (st.groupState === 'REKEYESTABLISHED') this.sa?.stationChanged(bss.cfg.bssid, st.sta); // it holds the new GTK
       },
       groupRekeyRequested: (bss) => this.requestGroupRekey(bss),
     };
@@ -206,6 +218,21 @@ export class AuthenticatorCore implements Environment {
 
   /** Registers a BSS and starts its GTK machine (the first GTK is installed). */
   addBss(cfg: BssConfig, now: number): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
+    return this.registerBss(cfg, now, undefined);
+  }
+
+  /**
+   * Registers a BSS taken over from another authenticator with its group keys (snapshot.ts):
+   * no new GTK. `installGtk`: the agent may not have it (it reported no station of the BSS),
+   * so the transmit GTK is installed again; otherwise it is left as the agent has it (a
+   * reinstall would reset its packet number under the stations' feet). A rekey that was
+   * under way starts again at once. Its stations come with adoptStation.
+   */
+  adoptBss(cfg: BssConfig, snap: BssSnapshot, installGtk: boolean, now: number): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
+    return this.registerBss(cfg, now, { snap, installGtk });
+  }
+
+  private registerBss(cfg: BssConfig, now: number, adopt: { snap: BssSnapshot; installGtk: boolean } | undefined): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
     const key = macKey(cfg.bssid);
     if (this.bsses.has(key)) return { ok: false, error: { code: 'bssid-in-use', message: `BSSID ${formatMac(cfg.bssid)} is already served` } };
     // A wired port without RSNE: IEEE 802.1X alone (hostapd ieee8021x=1, wpa=0).
@@ -237,6 +264,7 @@ export class AuthenticatorCore implements Environment {
       bssidText: formatMac(cfg.bssid),
       assocRsnes: new Map(),
       detached: false,
+      held: false,
       deferred: false,
       graceEndsAt: Infinity,
       rekeyAt: Infinity,
@@ -248,9 +276,61 @@ export class AuthenticatorCore implements Environment {
       // Warm the PSK cache so no handshake pays for PBKDF2 (invariant 8).
       for (const p of cfg.network.passphrases) wipe(this.pmks.psk(cfg.network.ssid, p));
       if (!keyManagement) return;
-      initGtk(this, bss);
-      this.dirtyBss.add(bss);
+      const snap = adopt?.snap;
+      if (snap === undefined || (snap.txKeyId === 1 ? snap.gtk1 : snap.gtk2)?.length !== gtkLength(bss.groupCipher)) {
+        initGtk(this, bss);
+        this.dirtyBss.add(bss);
+        return;
+      }
+      bss.GN = snap.GN;
+      bss.GM = snap.GM;
+      bss.gtk[1] = snap.gtk1 === undefined ? undefined : Buffer.from(snap.gtk1);
+      bss.gtk[2] = snap.gtk2 === undefined ? undefined : Buffer.from(snap.gtk2);
+      bss.txKeyId = snap.txKeyId;
+      bss.gtkState = 'SETKEYSDONE';
+      if (adopt!.installGtk) this.emit({ type: 'install-group-key', bssid: cfg.bssid, cipher: bss.groupCipher, keyId: bss.txKeyId, key: Buffer.from(bss.gtk[bss.txKeyId]!), setTx: true, ref: this.nextRef(bss) });
+      if (snap.rekeying) this.requestGroupRekey(bss);
+      else this.setRekeyTimer(bss, Math.max(now, snap.rekeyAt));
     }) };
+  }
+
+  /**
+   * A station's security association taken over from another authenticator (snapshot.ts),
+   * on a BSS adopted or served here: it is authorized at once with its keys, replay
+   * counters above the reserved ones, its 802.1X grant, Session-Timeout and accounting
+   * session (no new Start). False when it does not fit (unknown BSS, the station already
+   * here, bad keys); then reconcile treats it as a station the authenticator cannot vouch for.
+   */
+  adoptStation(snap: StationSnapshot, now: number): { ok: boolean; effects: Effect[] } {
+    const bss = this.bsses.get(macKey(snap.bssid));
+    let ok = false;
+    const effects = this.run(now, () => {
+      if (bss === undefined || this.stations.has(macKey(snap.sta)) || this.associations.full(bss)) return;
+      if (!bss.akms.includes(snap.akm) || !bss.pairwiseCiphers.includes(snap.pairwiseCipher)) return;
+      if (bss.keyManagement ? snap.ptk.length < 48 || snap.ptk.length > 16 + 16 + 32 : snap.ptk.length !== 0) return;
+      const st = new Association(this.keys.mac(snap.sta), macKey(snap.sta), bss, this.sharedRsne(bss, snap.assocRsne), snap.akm, snap.pairwiseCipher, Math.min(snap.associatedAt, now), snap.lastEapId, snap.acctSessionId, this.eapolRate?.burst ?? 0, ReplayWindow.after(snap.replayCounter));
+      this.stations.set(st.key, st);
+      bss.stations.add(st);
+      this.associations.added(bss.cfg.agentId);
+      if (snap.pmk !== undefined) this.keys.setPmk(st, snap.pmk);
+      if (bss.keyManagement) {
+        this.keys.setPtk(st, ptkFromOctets(Buffer.from(snap.ptk)));
+        st.ptkState = 'PTKINITDONE';
+        st.PTK_valid = true;
+        st.gtkKeyId = snap.gtkKeyId;
+      }
+      st.portAuthorized = true;
+      const a = snap.authz;
+      if (a !== undefined) {
+        st.authz = { identity: a.identity, classes: a.classes.map((c) => Buffer.from(c)), vlanId: a.vlanId, sessionTimeoutS: a.sessionTimeoutS, terminationAction: a.terminationAction, acctMultiSessionId: a.acctMultiSessionId, pmkid: a.pmkid === undefined ? undefined : Buffer.from(a.pmkid), record: a.record };
+        st.paeState = 'AUTHENTICATED';
+        this.setTimer(st, 'sessionEndAt', snap.sessionEndAt);
+      }
+      this.setPhase(st, 'authorized');
+      this.accounting.resume(st, snap.acctStartedAt);
+      ok = true;
+    });
+    return { ok, effects };
   }
 
   /** Removes a BSS and drops its stations (their handshakes end as 'aborted'). */
@@ -296,6 +376,101 @@ export class AuthenticatorCore implements Environment {
       for (const bss of gone) for (const st of bss.stations) holders.push(st);
       this.startAdmitted(this.admission.withdraw(holders));
     });
+  }
+
+  /**
+   * Holds a BSS's timers, or releases them (the authenticator cannot vouch for now that it
+   * still serves the BSS: a shared-store lease waits for renewal). Events still run. On
+   * release, what came due meanwhile runs now.
+   */
+  holdBss(bssid: Buffer, held: boolean, now: number): Effect[] {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined || bss.held === held) return [];
+    bss.held = held;
+    if (held) return [];
+    return this.run(now, () => {
+      if (bss.deferred) {
+        bss.deferred = false;
+        this.resyncBss(bss);
+      }
+      if (bss.detached) return; // its stations' timers wait for the agent
+      for (const st of bss.stations) {
+        if (!st.deferred) continue;
+        st.deferred = false;
+        this.onStationTimers(st, now);
+      }
+      if (bss.keyManagement) this.dirtyBss.add(bss);
+    });
+  }
+
+  /**
+   * Forgets a BSS served by another authenticator now (it took the BSS over): its stations
+   * and keys go here without a word to anyone (no disconnect, no accounting, no reports but
+   * the phase changes that keep the gauges right).
+   */
+  relinquishBss(bssid: Buffer, now: number): Effect[] {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined) return [];
+    return this.run(now, () => {
+      // Its handshakes' admission slots and places in the queue go to others' stations.
+      const next = this.admission.withdraw([...bss.stations]);
+      for (const st of [...bss.stations]) this.forgetStation(st);
+      this.timers.cancel(bss);
+      for (const [ref, owner] of this.refs) if (owner === bss) this.refs.delete(ref);
+      this.bsses.delete(bss.key);
+      this.dirtyBss.delete(bss);
+      for (const g of bss.gtk) wipe(g);
+      this.startAdmitted(next);
+    });
+  }
+
+  /** The group keys of a BSS, for another authenticator (snapshot.ts); undefined when unknown or without key management. */
+  exportBss(bssid: Buffer): BssSnapshot | undefined {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined || !bss.keyManagement || bss.gtk[bss.txKeyId] === undefined) return undefined;
+    const copy = (b: Buffer | undefined): Buffer | undefined => (b === undefined ? undefined : Buffer.from(b));
+    return { bssid: Buffer.from(bss.cfg.bssid), GN: bss.GN, GM: bss.GM, gtk1: copy(bss.gtk[1]), gtk2: copy(bss.gtk[2]), txKeyId: bss.txKeyId, rekeying: bss.gtkState === 'SETKEYS', rekeyAt: bss.rekeyAt };
+  }
+
+  /**
+   * An authorized station's security association, for another authenticator (snapshot.ts).
+   * undefined: none here (not authorized, or gone); 'busy': a handshake or an EAP
+   * conversation runs (the state is taken when it settles, which reports it changed).
+   */
+  exportStation(sta: Buffer): StationSnapshot | 'busy' | undefined {
+    const st = this.stations.get(macKey(sta));
+    if (st === undefined || st.phase !== 'authorized' || !st.portAuthorized) return undefined;
+    const km = st.bss.keyManagement;
+    if (st.hs !== undefined || st.eap !== undefined || (km && (st.ptkState !== 'PTKINITDONE' || st.PTK === undefined))) return 'busy';
+    const a = st.authz;
+    return {
+      bssid: Buffer.from(st.bss.cfg.bssid),
+      sta: Buffer.from(st.sta),
+      assocRsne: Buffer.from(st.assocRsne),
+      akm: st.akm,
+      pairwiseCipher: st.pairwiseCipher,
+      associatedAt: st.associatedAt,
+      pmk: st.PMK === undefined ? undefined : Buffer.from(st.PMK),
+      ptk: km ? Buffer.from(st.PTK!.octets) : Buffer.alloc(0),
+      replayCounter: reservedReplay(st.replay.lastSent),
+      gtkKeyId: st.gtkKeyId,
+      lastEapId: st.lastEapId,
+      acctSessionId: st.acctSessionId,
+      acctStartedAt: st.acctStartedAt,
+      sessionEndAt: st.timer('sessionEndAt'),
+      authz: a === undefined ? undefined : { identity: a.identity, classes: a.classes.map((c) => Buffer.from(c)), vlanId: a.vlanId, sessionTimeoutS: a.sessionTimeoutS, terminationAction: a.terminationAction, acctMultiSessionId: a.acctMultiSessionId, pmkid: a.pmkid === undefined ? undefined : Buffer.from(a.pmkid), record: a.record },
+    };
+  }
+
+  /** The stations of a BSS (their MACs). */
+  stationsOf(bssid: Buffer): Buffer[] {
+    const bss = this.bsses.get(macKey(bssid));
+    return bss === undefined ? [] : [...bss.stations].map((st) => st.sta);
+  }
+
+  /** Every live PMKSA, as it travels (PMKs are copies: the caller wipes them). */
+  pmksaEntries(now: number): SharedPmksa[] {
+    return this.pmksa.shared(now);
   }
 
   /** True when the BSS is registered and detached. */
@@ -413,8 +588,13 @@ export class AuthenticatorCore implements Environment {
       const expired = new Map<string, Buffer[]>();
       for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
         if (t.kind === 'sta') {
-          if (t.st.bss.detached) t.st.deferred = true; // fires on attachBss
+          if (t.st.bss.detached || t.st.bss.held) t.st.deferred = true; // fires on attachBss / holdBss(false)
           else this.onStationTimers(t.st, now);
+          continue;
+        }
+        if (t.held) {
+          // Grace and rekey wait until the BSS is released (then it runs what came due).
+          t.deferred = true;
           continue;
         }
         if (t.detached && t.graceEndsAt <= now) {
@@ -614,8 +794,10 @@ export class AuthenticatorCore implements Environment {
     for (let guard = 0; this.dirtyBss.size > 0 && guard < MAX_MACHINE_STEPS; guard++) {
       const [bss] = this.dirtyBss;
       this.dirtyBss.delete(bss);
-      if (this.bsses.get(bss.key) !== bss || bss.detached) continue; // a detached BSS rekeys on attach
+      if (this.bsses.get(bss.key) !== bss || bss.detached || bss.held) continue; // a detached BSS rekeys on attach
+      const { gtkState, GN, txKeyId } = bss;
       while (stepGtk(this, bss, (st) => this.runStation(st)));
+      if (this.sa !== undefined && (bss.gtkState !== gtkState || bss.GN !== GN || bss.txKeyId !== txKeyId)) this.sa.bssChanged(bss.cfg.bssid);
     }
     const out = this.out;
     this.out = [];
@@ -815,13 +997,17 @@ export class AuthenticatorCore implements Environment {
       // A PTK rekey re-confirms the port: that is not a join.
       const first = !st.portAuthorized;
       st.portAuthorized = true;
-      if (!first) return;
+      if (!first) {
+        this.sa?.stationChanged(bssid, st.sta); // a new PTK (or a new 802.1X grant) in place
+        return;
+      }
       if (!st.bss.keyManagement) this.finishHandshake(st, 'success', '802.1X: EAP success (port without key management)');
       this.setPhase(st, 'authorized');
       const joinMs = this.now - st.associatedAt;
       if (st.record !== undefined && st.record.result === 'success') st.record.joinMs = joinMs;
       report(this, { kind: 'joined', bssid, sta: st.sta, akm: st.akm, joinMs, agentId: st.bss.cfg.agentId, vlanId: st.authz?.vlanId ?? 0, auth: st.authz?.record });
       this.accounting.start(st);
+      this.sa?.stationChanged(bssid, st.sta);
     }
   }
 
@@ -903,6 +1089,7 @@ export class AuthenticatorCore implements Environment {
   /** Runs the station's machines until they settle, then consumes the one-shot inputs. */
   private runStation(st: Association): void {
     const usesPort = !isPskAkm(st.akm);
+    const replayBefore = st.replay.lastSent;
     for (let i = 0; i < MAX_MACHINE_STEPS; i++) {
       const p = usesPort && this.port.step(st);
       const a = this.pairwise.step(st);
@@ -918,6 +1105,8 @@ export class AuthenticatorCore implements Environment {
       return;
     }
     if (st.phase === 'associated' && st.ptkState !== 'INITIALIZE') this.setPhase(st, 'authenticating');
+    // The counters a shared snapshot reserved are about to run out: it is written again.
+    if (this.sa !== undefined && st.phase === 'authorized' && reservedReplay(st.replay.lastSent) !== reservedReplay(replayBefore)) this.sa.stationChanged(st.bss.cfg.bssid, st.sta);
   }
 
   /**
@@ -927,10 +1116,20 @@ export class AuthenticatorCore implements Environment {
   private dropStation(st: Association, result: HandshakeResult, detail: string, cause: number | undefined, ended: { reason: number; initiator: 'station' | 'agent' | 'authenticator'; detail?: string }): void {
     if (this.stations.get(st.key) !== st) return;
     const wasAuthorized = st.portAuthorized;
+    if (wasAuthorized) this.sa?.stationGone(st.bss.cfg.bssid, st.sta);
     this.finishHandshake(st, result, detail); // frees its handshake slot, record or not
     report(this, { kind: 'station-left', bssid: st.bss.cfg.bssid, sta: st.sta, agentId: st.bss.cfg.agentId, akm: st.akm, reason: ended.reason, initiator: ended.initiator, detail: ended.detail ?? detail, wasAuthorized, handshake: st.record });
     if (st.record?.result !== undefined) this.histories.add(st.key, st.record);
     this.accounting.stop(st, cause ?? st.terminateCause);
+    this.forgetStation(st);
+  }
+
+  /**
+   * Takes a station out of every table, its keys wiped, without a word (the part of
+   * dropStation after its reports and accounting; alone for relinquishBss: a station
+   * served elsewhere now).
+   */
+  private forgetStation(st: Association): void {
     this.pairwise.leaveGroupUpdate(st);
     this.setPhase(st, undefined);
     if (st.timers !== undefined) this.timers.cancel(st.timers);
@@ -956,6 +1155,16 @@ export class AuthenticatorCore implements Environment {
     st.phase = to;
   }
 
+}
+
+/**
+ * The replay counter a snapshot records for a station whose last counter sent is `last`:
+ * past every counter it may send before its counters cross the next multiple of
+ * REPLAY_RESERVATION / 2, when the snapshot is written again (runStation).
+ */
+function reservedReplay(last: number): number {
+  const step = REPLAY_RESERVATION / 2;
+  return (Math.floor(last / step) + 2) * step;
 }
 
 function view(st: Association): StationView {

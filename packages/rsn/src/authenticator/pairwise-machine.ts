@@ -35,7 +35,8 @@ export interface PairwisePeer {
   /** A new handshake record replaced `previous` as the association's current one. */
   replaced(st: Association, previous: HandshakeRecord): void;
   /** A station finished (or abandoned) its part of a GTK rekey. */
-  groupKeyDone(bss: BssState): void;
+  /** The station no longer counts in its BSS's GTK update (done, or it left it). */
+  groupKeyDone(bss: BssState, st: Association): void;
   /** The station asked for a GTK rekey (an EAPOL-Key request without the Pairwise bit). */
   groupRekeyRequested(bss: BssState): void;
 }
@@ -540,7 +541,7 @@ export class PairwiseMachine {
   leaveGroupUpdate(st: Association): void {
     if (!st.GUpdateStationKeys) return;
     st.GUpdateStationKeys = false;
-    this.peer.groupKeyDone(st.bss);
+    this.peer.groupKeyDone(st.bss, st);
   }
 }
 

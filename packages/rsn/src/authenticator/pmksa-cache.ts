@@ -110,6 +110,17 @@ export class PmksaCache {
     return n;
   }
 
+  /** Every live entry as it travels (PMKs copied: the caller wipes them), e.g. to publish them again to a shared store. */
+  shared(now: number): SharedPmksa[] {
+    const out: SharedPmksa[] = [];
+    for (const e of this.entries.values()) {
+      if (e.expiresAt <= now) continue;
+      const { expiresAt, ...rest } = e;
+      out.push({ ...rest, pmk: Buffer.from(e.pmk), remainingMs: expiresAt - now });
+    }
+    return out;
+  }
+
   /** Number of cached PMKSAs. */
   get size(): number {
     return this.entries.size;

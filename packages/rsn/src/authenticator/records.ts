@@ -138,7 +138,12 @@ export interface BssState extends TimerTarget {
   pending: number;
   /** The serving agent is gone (reconnect grace): timers and GTK rekeys wait for it. */
   detached: boolean;
-  /** A timer of this BSS came due while detached; it fires on attach. */
+  /**
+   * Its timers wait (as while detached), its events still run: the authenticator cannot
+   * vouch right now that it still serves this BSS (a shared-store lease not yet renewed).
+   */
+  held: boolean;
+  /** A timer of this BSS came due while detached or held; it fires on attach or release. */
   deferred: boolean;
   /** Reconnect grace: when the detached BSS is given up (Infinity while attached). */
   graceEndsAt: number;

@@ -29,6 +29,21 @@ export class ReplayWindow {
     return BigInt(this.last);
   }
 
+  /** The last counter sent, as a number. */
+  get lastSent(): number {
+    return this.last;
+  }
+
+  /**
+   * Counters of a security association adopted from another authenticator (snapshot.ts):
+   * the next one sent is `last` + 1, and no earlier one is outstanding.
+   */
+  static after(last: number): ReplayWindow {
+    const w = new ReplayWindow();
+    w.last = last;
+    return w;
+  }
+
   /** True when `c` is one of the recent counters and has not been consumed. */
   accepts(c: bigint): boolean {
     const age = this.last - Number(c);

@@ -1,0 +1,210 @@
+/**
+ * Several authenticators on Redis (issue 16, DESIGN.md "Several authenticators"): three
+ * real authenticator processes share one real redis-server; simulated agents know all
+ * three addresses and start on the first. Each test prints its figures.
+ *
+ * - instance killed: kill -9 the instance holding 1,000 authorized stations; its agents
+ *   move to the others, no station is disconnected or joins again, and the next GTK rekey
+ *   (asked of the new instance) reaches every station;
+ * - secrets: Redis holds no key in clear (PMK, KCK, KEK, TK, GTK), in any encoding tried;
+ * - split brain: SIGSTOP an instance until its agent's BSS is taken over, then SIGCONT: it
+ *   writes nothing, disconnects nobody and lets the BSS go;
+ * - rolling restart of the three, one by one: no station disconnected.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
+import { runCli } from '@airlock/authenticator/cli';
+import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
+import { startRedis, type RedisServer } from '../support/redis.js';
+import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
+
+const KEK = randomBytes(32).toString('hex');
+const PSK_NETWORK = { ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 };
+
+interface Sim {
+  id: string;
+  agent: EdgeAgent;
+  driver: SimDriver;
+  stations: number;
+}
+
+function instanceConfig(redis: RedisServer): Record<string, unknown> {
+  return {
+    log: { level: 'info' },
+    agents: { reconnect_grace_s: 30 },
+    redis: { url: redis.url, kek: KEK, lease_ms: 3000 },
+    networks: [PSK_NETWORK],
+  };
+}
+
+function simAgent(id: string, n: number, targets: string[], stationsPerBss: number, o: { keepaliveMs?: number } = {}): Sim {
+  const t = { agentNumber: n, bsses: 2, stations: stationsPerBss * 2, ssid: TEST_SSID, passphrase: TEST_PASSPHRASE };
+  const driver = new SimDriver({ bsses: simBsses(t), stations: simStations(t), behaviour: { joinSpreadMs: 300 }, seed: n });
+  const [target, ...alternates] = targets;
+  const agent = new EdgeAgent({ agentId: id, target: target, alternates, driver, logger: pino({ level: 'silent' }), backoffInitialMs: 100, backoffMaxMs: 500, keepaliveTimeMs: o.keepaliveMs, keepaliveTimeoutMs: o.keepaliveMs });
+  return { id, agent, driver, stations: stationsPerBss * 2 };
+}
+
+const authorized = (sims: Sim[]): number => sims.reduce((n, s) => n + s.driver.authorizedCount(), 0);
+const disconnects = (sims: Sim[]): number => sims.reduce((n, s) => n + s.driver.stats.disconnects, 0);
+const joins = (sims: Sim[]): number => sims.reduce((n, s) => n + s.driver.stats.joins, 0);
+
+async function metric(a: AuthenticatorProcess, name: string): Promise<number> {
+  return (await a.metrics()).get(name) ?? 0;
+}
+
+/** Station security associations written to Redis (fields s:<sta> of the BSS hashes). */
+async function storedStations(redis: RedisServer): Promise<number> {
+  let n = 0;
+  for (const [k, v] of await redis.dump()) if (k.startsWith('airlock:bss:')) n += (v.toString('latin1').match(/\r\ns:[0-9a-f]{12}\r\n/g) ?? []).length;
+  return n;
+}
+
+async function rekey(a: AuthenticatorProcess, bssid: string): Promise<void> {
+  const out: string[] = [];
+  const code = await runCli(['rekey', bssid, '--socket', a.adminSocket], { out: (l) => out.push(l), err: (l) => out.push(l) });
+  assert.equal(code, 0, out.join('\n'));
+}
+
+void describe('several authenticators on Redis', () => {
+  let dir: string;
+  let redis: RedisServer;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-shared-'));
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  void it('kill -9 of the instance holding 1,000 authorized stations: its agents move, no station is disconnected, no EAP or handshake is repeated, the next GTK rekey reaches all; Redis holds no key in clear', async () => {
+    await redis.command('FLUSHALL');
+    const inst: AuthenticatorProcess[] = [];
+    for (let i = 0; i < 3; i++) inst.push(await startAuthenticatorProcess(`kill-${i}`, dir, instanceConfig(redis)));
+    const targets = (first: number): string[] => [0, 1, 2].map((j) => inst[(first + j) % 3].grpcTarget);
+    // 10 agents x 100 stations on instance 0; one agent on each of the others.
+    const moved: Sim[] = [];
+    for (let i = 0; i < 10; i++) moved.push(simAgent(`ap-k${i}`, 40 + i, targets(0), 50));
+    const others = [simAgent('ap-k-b', 60, targets(1), 10), simAgent('ap-k-c', 61, targets(2), 10)];
+    const all = [...moved, ...others];
+    try {
+      for (const s of all) await s.agent.start();
+      const total = all.reduce((n, s) => n + s.stations, 0);
+      assert.ok(await waitFor(() => authorized(all) === total, 60_000), `authorized ${authorized(all)} of ${total}`);
+      assert.equal(await metric(inst[0], 'airlock_stations{state="authorized"}'), 1000);
+      assert.ok(await waitFor(async () => (await storedStations(redis)) === total, 10_000), `${await storedStations(redis)} of ${total} security associations in Redis`);
+
+      // Secrets: no key in clear in Redis (raw octets, hex, base64).
+      const secrets: Buffer[] = [pbkdf2Sync(TEST_PASSPHRASE, TEST_SSID, 4096, 32, 'sha1')];
+      for (const s of all) {
+        for (const v of s.driver.keyViews()) {
+          for (const k of [v.stationTk, v.stationKck, v.stationKek, v.stationGtk?.gtk]) if (k !== undefined) secrets.push(k);
+        }
+      }
+      const dump = [...(await redis.dump()).values()].map((v) => v.toString('latin1')).join('\n');
+      let found = 0;
+      for (const k of secrets) for (const enc of [k.toString('latin1'), k.toString('hex'), k.toString('base64')]) if (dump.includes(enc)) found++;
+      assert.equal(found, 0, 'no key material in Redis in clear');
+      console.log(JSON.stringify({ test: 'shared-store secrets', keys_checked: secrets.length, redis_keys: (await redis.dump()).size, found_in_clear: found }));
+
+      const disconnectsBefore = disconnects(all);
+      const joinsBefore = joins(all);
+      const successBefore = (await metric(inst[1], 'airlock_handshakes_total{result="success"}')) + (await metric(inst[2], 'airlock_handshakes_total{result="success"}'));
+      const t0 = performance.now();
+      inst[0].signal('SIGKILL');
+      await inst[0].stop();
+      // Its agents reconnect to the next address: instance 1 takes their BSSes over.
+      const restored = await waitFor(async () => moved.every((s) => s.agent.connected) && (await metric(inst[1], 'airlock_stations{state="authorized"}')) === 1000 + others[0].stations, 20_000);
+      const failoverMs = performance.now() - t0;
+      assert.ok(restored, `instance 1 holds ${await metric(inst[1], 'airlock_stations{state="authorized"}')} authorized stations`);
+      assert.equal(disconnects(all), disconnectsBefore, 'no station was disconnected');
+      assert.equal(joins(all), joinsBefore, 'no station joined again');
+      assert.equal(authorized(all), total);
+      const successAfter = (await metric(inst[1], 'airlock_handshakes_total{result="success"}')) + (await metric(inst[2], 'airlock_handshakes_total{result="success"}'));
+      assert.equal(successAfter, successBefore, 'no 4-way handshake ran again');
+      assert.equal(await metric(inst[1], 'airlock_store_takeovers_total{result="ok"}'), 11, 'one takeover at its own agent\'s Hello, one per agent moved');
+
+      // The next GTK rekey, asked of the instance that took over, reaches every station.
+      for (const s of moved) for (const b of s.driver.bsses()) await rekey(inst[1], b.bssid.toString('hex').replace(/(..)(?!$)/g, '$1:'));
+      const rekeyed = (): number => moved.reduce((n, s) => n + s.driver.keyViews().filter((v) => v.stationGtk?.keyId === 2 && v.apGtk !== undefined && v.stationGtk.gtk.equals(v.apGtk)).length, 0);
+      assert.ok(await waitFor(() => rekeyed() === 1000, 20_000), `${rekeyed()} of 1000 stations hold the new GTK`);
+      assert.equal(disconnects(all), disconnectsBefore, 'still no station disconnected after the rekey');
+      console.log(JSON.stringify({ test: 'shared-store kill -9', stations: 1000, agents_moved: moved.length, failover_ms: Math.round(failoverMs), stations_disconnected: disconnects(all) - disconnectsBefore, rejoins: joins(all) - joinsBefore, gtk_rekey_reached: rekeyed() }));
+    } finally {
+      for (const s of all) await s.agent.stop();
+      for (const a of inst) await a.stop();
+    }
+  });
+
+  void it('split brain: an instance stopped (SIGSTOP) until its agent moved, then continued, writes nothing, disconnects nobody and lets the BSS go', async () => {
+    await redis.command('FLUSHALL');
+    const a = await startAuthenticatorProcess('split-a', dir, instanceConfig(redis));
+    const b = await startAuthenticatorProcess('split-b', dir, instanceConfig(redis));
+    // Short keepalive: the agent finds its stopped instance dead within about 2 s.
+    const sim = simAgent('ap-split', 70, [a.grpcTarget, b.grpcTarget], 20, { keepaliveMs: 1000 });
+    try {
+      await sim.agent.start();
+      assert.ok(await waitFor(() => authorized([sim]) === sim.stations, 30_000));
+      assert.ok(await waitFor(async () => (await storedStations(redis)) === sim.stations, 10_000));
+      const writesOk = await metric(a, 'airlock_store_operations_total{op="write",result="ok"}');
+      a.signal('SIGSTOP');
+      const moved = await waitFor(async () => sim.agent.connected && (await metric(b, 'airlock_stations{state="authorized"}')) === sim.stations, 30_000);
+      assert.ok(moved, 'the agent moved to the other instance, which took its stations over');
+      a.signal('SIGCONT');
+      assert.ok(await waitFor(async () => (await metric(a, 'airlock_stations{state="authorized"}')) === 0, 10_000), 'the continued instance let the stations go');
+      assert.equal(await metric(a, 'airlock_store_operations_total{op="write",result="ok"}'), writesOk, 'it wrote nothing');
+      assert.equal(sim.driver.stats.disconnects, 0, 'nobody was disconnected');
+      assert.equal(await metric(b, 'airlock_stations{state="authorized"}'), sim.stations);
+      // The stations still work with the instance that holds them: a rekey reaches them.
+      for (const bss of sim.driver.bsses()) await rekey(b, bss.bssid.toString('hex').replace(/(..)(?!$)/g, '$1:'));
+      assert.ok(await waitFor(() => sim.driver.keyViews().every((v) => v.stationGtk?.keyId === 2), 10_000));
+      assert.equal(sim.driver.stats.disconnects, 0);
+      console.log(JSON.stringify({ test: 'shared-store split brain', stations: sim.stations, writes_after_continue: (await metric(a, 'airlock_store_operations_total{op="write",result="ok"}')) - writesOk, stations_disconnected: sim.driver.stats.disconnects }));
+    } finally {
+      a.signal('SIGCONT');
+      await sim.agent.stop();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  void it('rolling restart of three instances, one by one: no station disconnected, none joins again', async () => {
+    await redis.command('FLUSHALL');
+    const inst: AuthenticatorProcess[] = [];
+    for (let i = 0; i < 3; i++) inst.push(await startAuthenticatorProcess(`roll-${i}`, dir, instanceConfig(redis)));
+    const targets = inst.map((x) => x.grpcTarget);
+    const sims = [0, 1, 2].map((i) => simAgent(`ap-r${i}`, 80 + i, [...targets.slice(i), ...targets.slice(0, i)], 25));
+    try {
+      for (const s of sims) await s.agent.start();
+      const total = sims.reduce((n, s) => n + s.stations, 0);
+      assert.ok(await waitFor(() => authorized(sims) === total, 30_000));
+      assert.ok(await waitFor(async () => (await storedStations(redis)) === total, 10_000));
+      const joinsBefore = joins(sims);
+      for (let i = 0; i < 3; i++) {
+        const old = inst[i];
+        await old.stop(); // SIGTERM: its agents are handed over
+        inst[i] = await startAuthenticatorProcess(`roll-${i}-again`, dir, instanceConfig(redis), { grpcPort: old.grpcPort });
+        assert.ok(await waitFor(() => sims.every((s) => s.agent.connected), 20_000), `restart ${i}: every agent connected again`);
+        let held = 0;
+        assert.ok(await waitFor(async () => {
+          held = 0;
+          for (const x of inst) held += await metric(x, 'airlock_stations{state="authorized"}');
+          return held === total;
+        }, 20_000), `restart ${i}: ${held} of ${total} stations held`);
+      }
+      assert.equal(disconnects(sims), 0, 'no station disconnected');
+      assert.equal(joins(sims), joinsBefore, 'none joined again');
+      console.log(JSON.stringify({ test: 'shared-store rolling restart', instances: 3, stations: total, stations_disconnected: disconnects(sims), rejoins: joins(sims) - joinsBefore }));
+    } finally {
+      for (const s of sims) await s.agent.stop();
+      for (const a of inst) await a.stop();
+    }
+  });
+});

@@ -9,7 +9,9 @@
  * - secrets: Redis holds no key in clear (PMK, KCK, KEK, TK, GTK), in any encoding tried;
  * - split brain: SIGSTOP an instance until its agent's BSS is taken over, then SIGCONT: it
  *   writes nothing, disconnects nobody and lets the BSS go;
- * - rolling restart of the three, one by one: no station disconnected.
+ * - rolling restart of the three, one by one: no station disconnected;
+ * - roam: a station authenticated by EAP (real FreeRADIUS) at an agent of one instance
+ *   moves to an agent of another: no EAP, no Access-Request, and the first lets it go.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,10 +20,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { readFileSync } from 'node:fs';
 import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
+import { formatMac } from '@airlock/rsn';
 import { runCli } from '@airlock/authenticator/cli';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
+import { accessRequestCount, CORP_SSID, metricSum, RADIUS_SECRET, startRadio, stationMac, ttlsStationSpec, type Radio } from '../support/enterprise.js';
+import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
+import { serverTlsYaml, testPki } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 
 const KEK = randomBytes(32).toString('hex');
@@ -205,6 +212,47 @@ void describe('several authenticators on Redis', () => {
     } finally {
       for (const s of sims) await s.agent.stop();
       for (const a of inst) await a.stop();
+    }
+  });
+  void it('roam: a station authenticated by EAP at an agent of one instance moves to an agent of another: no EAP, no Access-Request; the first instance lets it go', async () => {
+    await redis.command('FLUSHALL');
+    const pki = testPki();
+    const radius: FreeRadius = await startFreeRadius({ secret: RADIUS_SECRET, users: [{ name: 'alice', password: 'alice-pw' }], pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key } });
+    const config = {
+      ...instanceConfig(redis),
+      grpc: { plaintext: false, tls: serverTlsYaml() },
+      networks: [{ ssid: CORP_SSID, akms: ['8021x'], passphrases: [] }],
+      radius: { servers: [{ name: 'primary', host: '127.0.0.1', auth_port: radius.authPort, acct_port: radius.acctPort, secret: RADIUS_SECRET }], interim_interval_s: 0 },
+    };
+    const a = await startAuthenticatorProcess('roam-a', dir, config);
+    const b = await startAuthenticatorProcess('roam-b', dir, config);
+    let radio: Radio | undefined;
+    try {
+      const caPem = readFileSync(pki.ca.cert, 'utf8');
+      const sta = stationMac(61, 1);
+      radio = await startRadio(a, { agents: 2, stations: [ttlsStationSpec(sta, 'alice', 'alice-pw', caPem, { home: 0 })], behaviour: { rejoinAfterDisconnect: false }, target: (i) => (i === 0 ? a.grpcTarget : b.grpcTarget) }, 7);
+      assert.ok(await waitFor(() => radio!.sim.authorizedCount() === 1, 15_000), 'EAP-TTLS through FreeRADIUS at the agent of instance a');
+      const beforeA = await a.metrics();
+      const beforeB = await b.metrics();
+      assert.equal(metricSum(beforeA, 'airlock_eap_authentications_total', { result: 'accept' }), 1);
+      // The PMKSA reached instance b through Redis.
+      const to = radio.bssids[radio.bssIndex(1, 0)]!;
+      radio.sim.join(sta, radio.bssIndex(1, 0));
+      assert.ok(await waitFor(() => radio!.sim.keyViews().some((k) => k.sta === formatMac(sta) && k.state === 'authorized' && k.bssid === formatMac(to)), 5000), 'authorized at the agent of instance b');
+      const mb = await b.metrics();
+      assert.equal(metricSum(mb, 'airlock_eap_authentications_total'), metricSum(beforeB, 'airlock_eap_authentications_total'), 'no EAP authentication for the roam');
+      assert.equal(accessRequestCount(mb), 0, 'instance b sent no Access-Request');
+      assert.equal(accessRequestCount(await a.metrics()), accessRequestCount(beforeA), 'nor did instance a');
+      assert.deepEqual(radio.views[1]!.eapTo(sta), [], 'the second agent sent the station no EAP packet');
+      assert.ok(await waitFor(async () => metricSum(await a.metrics(), 'airlock_stations') === 0, 5000), 'instance a let the station go');
+      const view = radio.sim.keyViews().find((k) => k.sta === formatMac(sta))!;
+      assert.ok(view.apTk && view.stationTk?.equals(view.apTk), 'TK equal after the roam');
+      console.log(JSON.stringify({ test: 'shared-store roam', eap_for_roam: 0, access_requests_for_roam: accessRequestCount(mb) }));
+    } finally {
+      await radio?.stop();
+      await a.stop();
+      await b.stop();
+      await radius.stop();
     }
   });
 });

@@ -236,14 +236,14 @@ void describe('several authenticators on Redis', () => {
       const beforeB = await b.metrics();
       assert.equal(metricSum(beforeA, 'airlock_eap_authentications_total', { result: 'accept' }), 1);
       // The PMKSA reached instance b through Redis.
-      const to = radio.bssids[radio.bssIndex(1, 0)]!;
+      const to = radio.bssids[radio.bssIndex(1, 0)];
       radio.sim.join(sta, radio.bssIndex(1, 0));
       assert.ok(await waitFor(() => radio!.sim.keyViews().some((k) => k.sta === formatMac(sta) && k.state === 'authorized' && k.bssid === formatMac(to)), 5000), 'authorized at the agent of instance b');
       const mb = await b.metrics();
       assert.equal(metricSum(mb, 'airlock_eap_authentications_total'), metricSum(beforeB, 'airlock_eap_authentications_total'), 'no EAP authentication for the roam');
       assert.equal(accessRequestCount(mb), 0, 'instance b sent no Access-Request');
       assert.equal(accessRequestCount(await a.metrics()), accessRequestCount(beforeA), 'nor did instance a');
-      assert.deepEqual(radio.views[1]!.eapTo(sta), [], 'the second agent sent the station no EAP packet');
+      assert.deepEqual(radio.views[1].eapTo(sta), [], 'the second agent sent the station no EAP packet');
       assert.ok(await waitFor(async () => metricSum(await a.metrics(), 'airlock_stations') === 0, 5000), 'instance a let the station go');
       const view = radio.sim.keyViews().find((k) => k.sta === formatMac(sta))!;
       assert.ok(view.apTk && view.stationTk?.equals(view.apTk), 'TK equal after the roam');

@@ -10,6 +10,9 @@
  * - split brain: SIGSTOP an instance until its agent's BSS is taken over, then SIGCONT: it
  *   writes nothing, disconnects nobody and lets the BSS go;
  * - rolling restart of the three, one by one: no station disconnected;
+ * - Redis down: the instances keep serving their agents (airlock_store_up 0), refuse a
+ *   takeover they cannot fence; Redis back empty: they publish their state again, and a
+ *   kill -9 after that still moves every station without a disconnect;
  * - roam: a station authenticated by EAP (real FreeRADIUS) at an agent of one instance
  *   moves to an agent of another: no EAP, no Access-Request, and the first lets it go.
  */
@@ -253,6 +256,52 @@ void describe('several authenticators on Redis', () => {
       await a.stop();
       await b.stop();
       await radius.stop();
+    }
+  });
+  void it('Redis down: instances serve what they hold and refuse takeovers; Redis back empty: they publish their state again, enough for a failover without a disconnect', async () => {
+    await redis.command('FLUSHALL');
+    const a = await startAuthenticatorProcess('down-a', dir, instanceConfig(redis));
+    const b = await startAuthenticatorProcess('down-b', dir, instanceConfig(redis));
+    const held = simAgent('ap-d1', 90, [a.grpcTarget, b.grpcTarget], 10);
+    const late = simAgent('ap-d2', 91, [b.grpcTarget], 10);
+    try {
+      await held.agent.start();
+      assert.ok(await waitFor(() => authorized([held]) === held.stations, 30_000));
+      assert.ok(await waitFor(async () => (await storedStations(redis)) === held.stations, 10_000));
+      assert.equal(await metric(a, 'airlock_store_up'), 1);
+
+      await redis.kill();
+      assert.ok(await waitFor(async () => (await metric(a, 'airlock_store_up')) === 0 && (await metric(b, 'airlock_store_up')) === 0, 10_000), 'the alarm: airlock_store_up 0');
+      // A station that joins now is served from memory.
+      const sta = held.driver.keyViews()[0];
+      assert.equal(sta.state, 'authorized');
+      // An agent new to b: b cannot fence its BSSes, so it is refused (and retries).
+      await late.agent.start();
+      assert.ok(await waitFor(async () => (await metric(b, 'airlock_store_takeovers_total{result="down"}')) >= 1, 10_000), 'takeover refused while Redis is away');
+      assert.equal(late.agent.connected, false);
+      assert.equal(authorized([held]), held.stations, 'the held agent keeps its stations');
+
+      await redis.restart(); // empty: no persistence
+      assert.ok(await waitFor(async () => (await metric(a, 'airlock_store_up')) === 1, 10_000));
+      assert.ok(await waitFor(async () => (await storedStations(redis)) === held.stations + late.stations, 20_000), `state published again: ${await storedStations(redis)} security associations in Redis`);
+      assert.ok(late.agent.connected, 'the new agent was taken over once Redis was back');
+      assert.ok(await waitFor(() => authorized([late]) === late.stations, 30_000));
+      // (Its stations that associated while it was refused were disconnected at its Hello, as
+      // stations the authenticator held no keys for, and joined again: counted from here.)
+      const lateDisconnects = late.driver.stats.disconnects;
+
+      // The republished state is enough: kill -9 a, its agent moves to b without a disconnect.
+      a.signal('SIGKILL');
+      await a.stop();
+      assert.ok(await waitFor(async () => held.agent.connected && (await metric(b, 'airlock_stations{state="authorized"}')) === held.stations + late.stations, 20_000));
+      assert.equal(held.driver.stats.disconnects, 0, 'no station of the held agent was ever disconnected');
+      assert.equal(late.driver.stats.disconnects, lateDisconnects, 'none of the other agent after its join');
+      console.log(JSON.stringify({ test: 'shared-store redis down and back empty', republished: held.stations, refused_takeovers: await metric(b, 'airlock_store_takeovers_total{result="down"}'), stations_disconnected: 0 }));
+    } finally {
+      await held.agent.stop();
+      await late.agent.stop();
+      await a.stop();
+      await b.stop();
     }
   });
 });

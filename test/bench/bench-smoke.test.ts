@@ -116,6 +116,30 @@ const BENCH: Record<string, BenchCase> = {
       positive(l, 'core_scaling_ratio', 'workers_1_handshakes_per_s', 'workers_1_auth_cpu_us_per_handshake', 'workers_1_join_p99_ms');
     },
   },
+  'psk-redis': {
+    options: PSK,
+    check(l) {
+      pskCheck('psk-redis')(l);
+      positive(l, 'redis_join_rate_ratio', 'without_redis_handshakes_per_s', 'without_redis_auth_cpu_us_per_handshake');
+    },
+  },
+  failover: {
+    // 3 instances on Redis, 6 agents x 5 stations; the first instance (2 agents) is killed.
+    options: ['--agents', '6', '--stations', '5', '--concurrency', '8', '--floor-iterations', '50', '--timeout-s', '60'],
+    check(l) {
+      // The issue's line first (issue 16), then the contract's other fields.
+      assert.deepEqual(Object.keys(l).slice(0, 8), ['scenario', 'instances', 'stations', 'stations_disconnected', 'eap_repeated', 'failover_ms_p50', 'failover_ms_p99', 'redis_ops_per_join']);
+      assert.equal(l.scenario, 'failover');
+      assert.equal(l.instances, 3);
+      assert.equal(l.stations, 30);
+      for (const k of CONTRACT) assert.ok(k in l, `${k} in the line`);
+      zero(l, 'stations_disconnected', 'eap_repeated', 'handshakes_repeated', 'rejoins', 'agents_not_back', 'key_mismatches', 'ordering_violations');
+      assert.equal(l.agents_moved, 2, 'both agents of the killed instance came back');
+      assert.equal(l.stations_moved, 10);
+      assert.equal(l.stations_held_after, 30, 'every station still held');
+      positive(l, 'failover_ms_p50', 'failover_ms_p99', 'redis_ops_per_join');
+    },
+  },
   scale: {
     options: [...FLEET, '--idle-s', '1'],
     check(l) {

@@ -50,7 +50,7 @@ export function latest(results: Map<string, Recorded[]>): Map<string, Map<string
   return out;
 }
 
-/** One target of issue 15 and how it was judged. */
+/** One target (issues 15 and 16) and how it was judged. */
 export interface TargetRow {
   area: string;
   target: string;
@@ -110,6 +110,12 @@ export function targets(last: Map<string, Map<string, Recorded>>): TargetRow[] {
   const rejoin = bench.get('mass-rejoin');
   const timeouts = num(rejoin, 'handshake_timeouts');
   judge('Mass rejoin', '100,000 stations in <= 15 s with zero timeouts', `mass-rejoin rejoin_s (${fmt(num(rejoin, 'stations') ?? 0)} stations, ${timeouts ?? '?'} timeouts)`, rejoin, num(rejoin, 'rejoin_s'), (v) => v <= 15 && timeouts === 0 && (num(rejoin, 'stations') ?? 0) >= 100_000, ' s');
+  // Issue 16: several authenticators on Redis.
+  const fo = bench.get('failover');
+  judge('Failover (16)', '0 stations disconnected when an instance dies', `failover stations_disconnected (${fmt(num(fo, 'stations_moved') ?? 0)} stations moved)`, fo, num(fo, 'stations_disconnected'), (v) => v === 0);
+  judge('Failover (16)', 'failover p99 <= 1 s for 10,000 stations', `failover failover_ms_p99 (${fmt(num(fo, 'stations') ?? 0)} stations)`, fo, num(fo, 'failover_ms_p99'), (v) => v <= 1000 && (num(fo, 'stations') ?? 0) >= 10_000, ' ms');
+  const pr = bench.get('psk-redis');
+  judge('Failover (16)', 'PSK join rate with Redis >= 0.8x without', 'psk-redis redis_join_rate_ratio', pr, num(pr, 'redis_join_rate_ratio'), (v) => v >= 0.8);
   return rows;
 }
 
@@ -126,7 +132,7 @@ export function render(results: Map<string, Recorded[]>): string {
     out.push('Nothing is recorded yet: run a benchmark with `--record`.', '', END);
     return out.join('\n');
   }
-  out.push('### Targets (issue 15)', '', '| area | target | measure | value | verdict | recorded at |', '|---|---|---|---|---|---|');
+  out.push('### Targets (issues 15 and 16)', '', '| area | target | measure | value | verdict | recorded at |', '|---|---|---|---|---|---|');
   for (const r of targets(last)) out.push(`| ${cell(r.area)} | ${cell(r.target)} | ${cell(r.measure)} | ${cell(r.value)} | ${r.verdict} | ${cell(r.from)} |`);
   out.push('', 'Recorded at: commit (+ when the tree had uncommitted changes) and date. Each line below is the latest of its scenario, as the benchmark printed it.', '');
   for (const [bench, lines] of last) {

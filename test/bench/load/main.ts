@@ -23,11 +23,15 @@ export type LoadRequest =
   | { id: number; op: 'check' }
   | { id: number; op: 'watchJoins' }
   | { id: number; op: 'joinLatencies' }
+  | { id: number; op: 'watchFailovers' }
+  | { id: number; op: 'failovers' }
   | { id: number; op: 'stop' };
 
 /** The shape of the load (serializable). */
 export interface LoadSpec {
   target: string;
+  /** Other instances of the authenticator (SimLoadOptions.alternates). */
+  alternates?: string[];
   agents: number;
   stationsPerAgent: number;
   bssesPerAgent: number;
@@ -56,6 +60,7 @@ async function handle(r: LoadRequest): Promise<unknown> {
       const pki = o.pkiDir;
       load = new SimLoad({
         target: o.target,
+        alternates: o.alternates,
         agents: o.agents,
         stationsPerAgent: o.stationsPerAgent,
         bssesPerAgent: o.bssesPerAgent,
@@ -92,6 +97,11 @@ async function handle(r: LoadRequest): Promise<unknown> {
       return {};
     case 'joinLatencies':
       return { latenciesMs: need().joinLatencies() };
+    case 'watchFailovers':
+      need().watchFailovers();
+      return {};
+    case 'failovers':
+      return need().failovers();
     case 'stop':
       await load?.stop();
       load = undefined;

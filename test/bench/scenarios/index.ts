@@ -5,8 +5,9 @@
  */
 import type { Scenario } from '../scenario.js';
 import { eapTls } from './eap-tls.js';
-import { pskBurst, pskCores, pskSteady } from './psk.js';
+import { failover } from './failover.js';
+import { pskBurst, pskCores, pskRedis, pskSteady } from './psk.js';
 import { massRejoin, scale } from './scale.js';
 
 /** Every scenario, in run order. */
-export const scenarios: readonly Scenario[] = [pskBurst, pskSteady, pskCores, scale, massRejoin, eapTls];
+export const scenarios: readonly Scenario[] = [pskBurst, pskSteady, pskCores, pskRedis, scale, massRejoin, eapTls, failover];

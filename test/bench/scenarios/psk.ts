@@ -23,7 +23,9 @@ import { LoadProcess } from '../support/load-process.js';
 import type { JoinRun } from '../support/sim-load.js';
 import { quantile } from '../support/stats.js';
 import { flameGraphSvg, type CpuProfile } from '../support/flamegraph.js';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { startRedis } from '../../support/redis.js';
 import { join } from 'node:path';
 
 const SSID = 'airlock-bench-psk';
@@ -59,6 +61,8 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
     // protect against one misbehaving AP (documented in BENCHMARKS.md).
     limits: { agent_messages_per_s: 10_000_000, agent_message_burst: 10_000_000, max_stations_per_bss: 1_000_000, max_stations_per_agent: 10_000_000, eapol_per_station_per_s: 100, eapol_burst_per_station: 100 },
     networks: [{ ssid: SSID, akms: ['psk'], passphrases: [PASSPHRASE], group_rekey_s: 0 }],
+    // --redis-url (psk-redis): the shared store on, every authorized station's state written to it.
+    ...(ctx.options.get('redis-url') === undefined ? {} : { redis: { url: ctx.options.get('redis-url'), kek: randomBytes(32).toString('hex') } }),
   }, { nodeArgs });
   ctx.progress(`${name}: authenticator pid ${auth.pid}, ${workers} worker(s) (log ${auth.logFile})`);
   let load: LoadProcess | undefined;
@@ -245,4 +249,37 @@ export const pskCores: Scenario = {
   summary: 'psk-burst on 1 worker, then on 2 (cluster.workers): the 1 -> 2 core scaling ratio',
   options: (({ workers: _, ...rest }) => rest)(OPTIONS),
   run: runCores,
+};
+
+/**
+ * psk-redis: psk-burst against one authenticator without a shared store, then with Redis
+ * (redis.url: every authorized station's security association written to a real
+ * redis-server, leases renewed), in the same run: the join rate ratio (issue 16 target:
+ * >= 0.8). Redis runs on the same two cores.
+ */
+async function runPskRedis(ctx: BenchContext): Promise<BenchResult> {
+  const without = await runBurst(ctx);
+  const redis = await startRedis();
+  try {
+    ctx.progress(`psk-redis: without Redis ${without.handshakes_per_s}/s; now with Redis`);
+    const withRedis = await runBurst({ ...ctx, options: new Map([...ctx.options, ['redis-url', redis.url]]) });
+    return {
+      ...withRedis,
+      scenario: 'psk-redis',
+      redis_join_rate_ratio: round(withRedis.handshakes_per_s / without.handshakes_per_s, 2),
+      without_redis_handshakes_per_s: without.handshakes_per_s,
+      without_redis_auth_cpu_us_per_handshake: without.auth_cpu_us_per_handshake,
+      without_redis_join_p99_ms: without.join_p99_ms,
+    };
+  } finally {
+    await redis.stop();
+  }
+}
+
+/** The psk-redis scenario. */
+export const pskRedis: Scenario = {
+  name: 'psk-redis',
+  summary: 'psk-burst without a shared store, then with Redis: the join rate ratio',
+  options: OPTIONS,
+  run: runPskRedis,
 };

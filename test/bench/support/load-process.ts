@@ -81,6 +81,15 @@ export class LoadProcess {
     return ((await this.request('joinLatencies', {})) as { latenciesMs: number[] }).latenciesMs;
   }
 
+  /** Times each agent's failover from now on (SimLoad.watchFailovers). */
+  watchFailovers(): Promise<unknown> {
+    return this.request('watchFailovers', {});
+  }
+
+  failovers(): Promise<{ ms: number[]; pending: number; disconnects: number; joins: number }> {
+    return this.request('failovers', {}) as Promise<{ ms: number[]; pending: number; disconnects: number; joins: number }>;
+  }
+
   /** Stops the load and the process. */
   async stop(): Promise<void> {
     if (this.exited) return;

@@ -16,6 +16,11 @@ import type * as grpc from '@grpc/grpc-js';
 export interface SimLoadOptions {
   /** host:port of the authenticator's gRPC server. */
   target: string;
+  /**
+   * Other instances of the authenticator (several on a shared store): agent number a
+   * connects first to the (a mod n)-th of target + alternates, then to the next ones in turn.
+   */
+  alternates?: string[];
   agents: number;
   stationsPerAgent: number;
   bssesPerAgent: number;
@@ -82,7 +87,10 @@ export class SimLoad {
       this.drivers.push(driver);
       this.stationsOf.set(driver, stations);
       const agentId = opts.agentId?.(agentNumber) ?? `bench-${agentNumber}`;
-      this.agents.push(new EdgeAgent({ agentId, target: opts.target, driver, logger: pino({ level: 'silent' }), credentials: opts.credentials?.(agentId), channelOptions: opts.channelOptions }));
+      const all = [opts.target, ...(opts.alternates ?? [])];
+      const first = a % all.length;
+      const order = [...all.slice(first), ...all.slice(0, first)];
+      this.agents.push(new EdgeAgent({ agentId, target: order[0], alternates: order.slice(1), driver, logger: pino({ level: 'silent' }), credentials: opts.credentials?.(agentId), channelOptions: opts.channelOptions, backoffInitialMs: 100, backoffMaxMs: 2000 }));
     }
   }
 
@@ -249,6 +257,48 @@ export class SimLoad {
     this.joinWatch = undefined;
     w?.off();
     return w?.latenciesMs ?? [];
+  }
+
+  private failoverWatch: { lostAt: Map<EdgeAgent, number>; ms: number[]; off: () => void } | undefined;
+
+  /**
+   * From now on, times each agent's failover: from its stream lost to its next Welcome (the
+   * authenticator sends it once the agent's stations' state is restored). failovers()
+   * returns them.
+   */
+  watchFailovers(): void {
+    const lostAt = new Map<EdgeAgent, number>();
+    const ms: number[] = [];
+    const offs: (() => void)[] = [];
+    for (const a of this.agents) {
+      const onLost = (): void => {
+        if (!lostAt.has(a)) lostAt.set(a, performance.now());
+      };
+      const onWelcome = (): void => {
+        const t0 = lostAt.get(a);
+        if (t0 === undefined) return;
+        lostAt.delete(a);
+        ms.push(performance.now() - t0);
+      };
+      a.on('disconnected', onLost);
+      a.on('welcome', onWelcome);
+      offs.push(() => {
+        a.off('disconnected', onLost);
+        a.off('welcome', onWelcome);
+      });
+    }
+    this.failoverWatch = { lostAt, ms, off: () => offs.forEach((f) => f()) };
+  }
+
+  /** Failover times (ms) since watchFailovers, agents still without a Welcome, and disconnects and joins of stations so far. */
+  failovers(): { ms: number[]; pending: number; disconnects: number; joins: number } {
+    const w = this.failoverWatch;
+    return {
+      ms: w?.ms ?? [],
+      pending: w?.lostAt.size ?? 0,
+      disconnects: this.drivers.reduce((n, d) => n + d.stats.disconnects, 0),
+      joins: this.drivers.reduce((n, d) => n + d.stats.joins, 0),
+    };
   }
 
   /** Authorized stations whose TK on the AP side differs from the station's (must be 0). */

@@ -60,14 +60,14 @@ async function runFailover(ctx: BenchContext): Promise<BenchResult> {
     ctx.progress(`failover: ${instances} instances on Redis ${redis.url}; ${agents} agents x ${perAgent} stations`);
     load = await LoadProcess.start({ target: insts[0].grpcTarget, alternates: insts.slice(1).map((a) => a.grpcTarget), agents, stationsPerAgent: perAgent, bssesPerAgent: 1, ssid: SSID, passphrase: PASSPHRASE, firstAgentNumber: 1, ownConnections: true });
     await load.connect(timeoutMs);
-    const cpu0 = await Promise.all(insts.map((a) => a.procCpuUs()));
+    const cpu0 = insts.map((a) => a.procCpuUs());
     const ops0 = await sum(insts, '', (k) => k.startsWith('airlock_store_operations_total') || k.startsWith('airlock_store_takeovers_total'));
     const run = await load.joinAll(concurrency, timeoutMs);
     ctx.progress(`failover: ${run.joined} joined in ${round(run.wallMs / 1000)} s`);
     const end = Date.now() + timeoutMs;
     while ((await stored(redis)) < run.joined && Date.now() < end) await sleep(100);
     const ops = (await sum(insts, '', (k) => k.startsWith('airlock_store_operations_total') || k.startsWith('airlock_store_takeovers_total'))) - ops0;
-    const cpu = (await Promise.all(insts.map((a) => a.procCpuUs()))).reduce((n, c, i) => n + c - cpu0[i], 0);
+    const cpu = insts.map((a) => a.procCpuUs()).reduce((n, c, i) => n + c - cpu0[i], 0);
     const rssKb = insts.reduce((n, a) => n + a.rssKb(), 0);
 
     const victim = insts[0];

@@ -330,8 +330,10 @@ export class SharedState implements Placement, SaListener {
       this.o.metrics.takeover('claimed');
       return { ok: false, code: 'claimed', message: `BSSID ${formatMac(claimedBy.bssid)} is claimed by agent ${claimedBy.agent}` };
     }
+    // Vouched for until sentAt + lease (less a margin); with nothing else held, that is all there is.
+    const vouched = sentAt + this.o.leaseMs * VOUCH;
+    this.validUntil = this.leases.size === 0 ? vouched : Math.min(this.validUntil, vouched);
     for (const l of taken) this.leases.set(l.key, l);
-    this.validUntil = Math.min(this.validUntil, sentAt + this.o.leaseMs * VOUCH);
     this.o.metrics.takeover('ok');
     return { ok: true, found };
   }

@@ -12,7 +12,9 @@
 #     freeradius          its EAP server certificate, the CA, radius_secret, eap_test_password
 #                         (root-owned: its entrypoint hands them to the freerad user)
 #     authenticator       its gRPC/Admin certificate, the CAs it checks peers with,
-#                         radius_secret, psk_passphrase
+#                         radius_secret, psk_passphrase, redis_password, redis_kek and
+#                         redis_kek_previous (empty unless a KEK rotation is under way)
+#     redis               redis_password (owned by the redis user, uid 999)
 #     agent-ID            agent ID's client certificate and the CA; plus the secrets that
 #                         AIRLOCK_SETUP_EXTRA gives it (the simulated stations' passphrase or
 #                         EAP password: "agent-ap-1=psk_passphrase agent-ap-2=eap_test_password");
@@ -59,6 +61,39 @@ secret radius_secret 16 128
 # IEEE 802.11 §J.4.1: 8..63 characters (a 64-hex-digit raw PSK is also accepted by the authenticator).
 secret psk_passphrase 8 64
 secret eap_test_password 8 128
+# Redis's AUTH password: the redis service and the authenticator.
+secret redis_password 16 128
+
+# The key-encryption key that seals every key the authenticator writes to Redis: 64 hex
+# digits (32 octets), generated once; the authenticator alone gets it, Redis never does.
+# redis_kek_previous, when present, is the KEK before a rotation (docs/deployment.md):
+# values sealed with it still open until they are sealed again with redis_kek.
+kek() {
+  f="$SECRETS/$1"
+  if [ "$1" = redis_kek ] && [ ! -s "$f" ]; then
+    od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$f.tmp"
+    echo >> "$f.tmp"
+    chown "$HOST_UID:$HOST_GID" "$f.tmp"
+    mv -f "$f.tmp" "$f"
+    echo "setup: generated $1 in AIRLOCK_SECRETS_DIR"
+  fi
+  [ -s "$f" ] || return 0
+  if [ "$(wc -l < "$f")" -gt 1 ]; then fail "$1 has more than one line (AIRLOCK_SECRETS_DIR/$1)"; fi
+  value=$(head -n 1 "$f" | tr -d '\r\n')
+  case "$value" in *[!0-9A-Fa-f]*) fail "$1 holds characters other than hex digits (AIRLOCK_SECRETS_DIR/$1; make one with: openssl rand -hex 32)" ;; esac
+  [ "${#value}" -eq 64 ] || fail "$1 holds ${#value} hex digits; expected 64 (AIRLOCK_SECRETS_DIR/$1; make one with: openssl rand -hex 32)"
+}
+kek redis_kek
+kek redis_kek_previous
+# The authenticator always gets a redis_kek_previous file (AIRLOCK__REDIS__KEK_PREVIOUS_FILE
+# names it): the operator's, or an empty one (no rotation under way).
+KEK_PREVIOUS=$SECRETS/redis_kek_previous
+if [ ! -s "$KEK_PREVIOUS" ]; then
+  KEK_PREVIOUS=$(mktemp -d)/redis_kek_previous
+  : > "$KEK_PREVIOUS"
+elif [ "$(head -n 1 "$KEK_PREVIOUS" | tr -d '\r\n' | tr 'A-F' 'a-f')" = "$(head -n 1 "$SECRETS/redis_kek" | tr -d '\r\n' | tr 'A-F' 'a-f')" ]; then
+  fail "redis_kek_previous is the same as redis_kek: put the new KEK into redis_kek (AIRLOCK_SECRETS_DIR)"
+fi
 
 # --- certificates --------------------------------------------------------------------------
 agents=""
@@ -120,11 +155,15 @@ for d in "$OUT"/*; do
     authenticator)
       put "$NODE_UID:$NODE_UID" 0400 "$d" "$CA/ca.pem" "$CA/ca-agent.pem" "$CA/ca-operator.pem" \
         "$CA/authenticator.pem" "$CA/authenticator.key" \
-        "$SECRETS/radius_secret" "$SECRETS/psk_passphrase" $(extra "$name") ;;
+        "$SECRETS/radius_secret" "$SECRETS/psk_passphrase" \
+        "$SECRETS/redis_password" "$SECRETS/redis_kek" "$KEK_PREVIOUS" $(extra "$name") ;;
+    redis)
+      # The official image's redis user (the test's stand-in from Debian's redis-server has the same).
+      put "$(owner "$name" 999:999)" 0400 "$d" "$SECRETS/redis_password" $(extra "$name") ;;
     agent-*)
       id=${name#agent-}
       put "$(owner "$name" "$NODE_UID:$NODE_UID")" 0400 "$d" "$CA/ca.pem" "$CA/agent-$id.pem" "$CA/agent-$id.key" $(extra "$name") ;;
-    *) fail "$OUT/$name: not a service this job knows (freeradius, authenticator, agent-ID)" ;;
+    *) fail "$OUT/$name: not a service this job knows (freeradius, authenticator, redis, agent-ID)" ;;
   esac
   echo "setup: $name: $(ls "$d" | tr '\n' ' ')"
 done

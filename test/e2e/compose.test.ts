@@ -5,24 +5,28 @@
  *    conditions, profiles), and the same file with an unknown key is not;
  * b. the deployment runs: the engine the environment names or a private dockerd
  *    (support/docker/engine.ts); the real deploy/Dockerfile built on its pinned base or on
- *    a local stand-in of the same Node.js release, and FreeRADIUS's image or a stand-in
- *    (support/docker/images.ts); `compose up`. Then:
+ *    a local stand-in of the same Node.js release, FreeRADIUS's and Redis's images or
+ *    stand-ins from Debian's packages (support/docker/images.ts); `compose up`. Then:
  *    - every station of both agents is authorized, PSK and EAP-TTLS through FreeRADIUS, read
  *      from the metrics published on the host's loopback;
  *    - `airlock stations` answers through the published Admin endpoint, with the operator
  *      credentials the setup service wrote into AIRLOCK_SECRETS_DIR;
  *    - each running container holds only its own secrets, no running container mounts the
  *      CA volume, and each runs hardened (no capabilities beyond its own, no privilege gain,
- *      read-only root, memory and process limits, the HTTP and Admin ports on loopback);
+ *      read-only root, memory and process limits, the HTTP and Admin ports on loopback,
+ *      Redis published nowhere and out of the agents' reach);
+ *    - the authenticator keeps its state in Redis (airlock_store_up 1, airlock: keys there),
+ *      which answers nobody without the password;
  *    - the image runs a real agent's native modules (libpcap's `cap`, `netlink`);
- *    - `restart authenticator`: every station is authorized again;
+ *    - `restart authenticator`: it hands its agents over through Redis; every station is
+ *      authorized again, and stays so: no 4-way handshake or EAP runs again;
  *    - the real-AP agent (profile real-ap: host network, NET_RAW and NET_ADMIN) serves a
  *      wired 802.1X port on a veth pair; the real wpa_supplicant on the other end, in a
  *      network namespace, authenticates with EAP-TTLS as the EAP test user, through the
  *      containers' authenticator and FreeRADIUS;
  *    - `down -v`.
  *    It prints one JSON line: {"compose":"ok","stations_authorized":N,"eap_accepts":M,
- *    "recovered_after_restart_s":S}.
+ *    "recovered_after_restart_s":S,"stayed_authorized_over_restart":K}.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +39,7 @@ import { parsePrometheusText } from '@airlock/authenticator';
 import { freeTcpPort, REPO_ROOT } from '../support/authenticator-process.js';
 import { COMPOSE_FILE, findCompose, type Compose } from '../support/docker/compose.js';
 import { dockerEngine, run, type DockerEngine } from '../support/docker/engine.js';
-import { buildProjectImage, freeradiusImage, nodeBaseImage } from '../support/docker/images.js';
+import { buildProjectImage, freeradiusImage, nodeBaseImage, redisImage } from '../support/docker/images.js';
 import { createVethNamespace } from '../support/netns.js';
 import { startWpaSupplicant } from '../support/wpa-supplicant.js';
 
@@ -45,6 +49,7 @@ interface Service {
   volumes?: (string | { source?: string; target?: string })[];
   healthcheck?: { test?: string[]; disable?: boolean };
   network_mode?: string;
+  networks?: Record<string, unknown> | string[];
   cap_add?: string[];
   cap_drop?: string[];
   read_only?: boolean;
@@ -87,14 +92,19 @@ void describe('docker-compose.yml', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     const services = (parse(dockerComposeConfig(['--profile', 'real-ap', 'config']).stdout) as { services: Record<string, Service> }).services;
-    assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-real', 'authenticator', 'freeradius', 'setup']);
+    assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-real', 'authenticator', 'freeradius', 'redis', 'setup']);
     assert.match(services.freeradius.image ?? '', /^freeradius\/freeradius-server:/);
+    assert.match(services.redis.image ?? '', /^redis:\d+\.\d+\.\d+-bookworm$/, 'the official Redis image, pinned to a release');
+    // Redis: on the internal `store` network alone, which only the authenticator shares.
+    const networksOf = (s: Service): string[] => (Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {})).sort();
+    assert.deepEqual(networksOf(services.redis), ['store']);
+    for (const [name, s] of Object.entries(services)) if (name !== 'redis' && name !== 'authenticator') assert.ok(!networksOf(s).includes('store'), `${name} is not on Redis's network`);
     const dockerfile = readFileSync(join(REPO_ROOT, 'deploy/Dockerfile'), 'utf8');
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.match(dockerfile, /^USER node$/m, 'runs as non-root');
     assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim@sha256:[0-9a-f]{64}$/m, 'a maintained Node.js LTS, pinned by digest');
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
-    for (const name of ['freeradius', 'authenticator', 'agent-1', 'agent-2']) assert.ok(services[name].healthcheck?.test !== undefined, `${name} has a health check`);
+    for (const name of ['freeradius', 'redis', 'authenticator', 'agent-1', 'agent-2']) assert.ok(services[name].healthcheck?.test !== undefined, `${name} has a health check`);
     // The real-AP agent: host network, exactly NET_RAW and NET_ADMIN, only with its profile.
     const real = services['agent-real'];
     assert.equal(real.network_mode, 'host');
@@ -156,6 +166,9 @@ void describe('docker-compose.yml', () => {
       const named = /\$\{AIRLOCK_FREERADIUS_IMAGE:-([^}]+)\}/.exec(readFileSync(COMPOSE_FILE, 'utf8'))?.[1];
       assert.ok(named !== undefined, 'the compose file names its FreeRADIUS image');
       const radiusImage = await freeradiusImage(engine, named, log);
+      const namedRedis = /\$\{AIRLOCK_REDIS_IMAGE:-([^}]+)\}/.exec(readFileSync(COMPOSE_FILE, 'utf8'))?.[1];
+      assert.ok(namedRedis !== undefined, 'the compose file names its Redis image');
+      const storeImage = await redisImage(engine, namedRedis, log);
       secretsDir = mkdtempSync(join(tmpdir(), 'airlock-compose-secrets-'));
       httpPort = await freeTcpPort();
       adminPort = await freeTcpPort();
@@ -163,6 +176,7 @@ void describe('docker-compose.yml', () => {
         ...Object.fromEntries(Object.entries(engine.env).filter(([k]) => !k.startsWith('AIRLOCK'))),
         AIRLOCK_IMAGE: image,
         AIRLOCK_FREERADIUS_IMAGE: radiusImage,
+        AIRLOCK_REDIS_IMAGE: storeImage,
         AIRLOCK_SECRETS_DIR: secretsDir,
         AIRLOCK_GRPC_PORT: String(await freeTcpPort()),
         AIRLOCK_HTTP_PORT: String(httpPort),
@@ -199,7 +213,22 @@ void describe('docker-compose.yml', () => {
       log(`${authorizedAtStart} stations authorized ${s.toFixed(1)} s after up returned; ${eapAccepts} EAP accepts`);
       assert.equal(authorizedAtStart, expected);
       assert.equal(eapAccepts, stationsOf(services['agent-2']), 'each EAP-TTLS station: one Access-Accept');
+      // Counted here, so that none counted after the restart means none ran.
+      assert.equal(m.get('airlock_handshakes_total{result="success"}'), expected, 'each station: one 4-way handshake');
       assert.equal(m.get('airlock_radius_server_up{server="freeradius"}'), 1);
+    });
+
+    /** redis-cli in the redis container, with the password from its secret file (REDISCLI_AUTH) or without any. */
+    const redisCli = (args: string, auth = true): Promise<string> =>
+      composeRun(['exec', '-T', 'redis', 'sh', '-c', `${auth ? 'REDISCLI_AUTH="$(cat /etc/airlock/secrets/redis_password)" ' : ''}redis-cli ${args}`], `redis-cli ${args}`);
+
+    void it('the authenticator keeps its state in Redis, which answers nobody without the password', async () => {
+      const m = await metrics();
+      assert.equal(m.get('airlock_store_up'), 1, 'airlock_store_up');
+      const keys = (await redisCli("--scan --pattern 'airlock:*'")).trim().split('\n').filter((k) => k !== '');
+      assert.ok(keys.some((k) => k.startsWith('airlock:lease:')), `BSS leases in Redis (keys: ${keys.slice(0, 5).join(' ')})`);
+      assert.match(await redisCli('ping', false), /NOAUTH/, 'no password, no answer');
+      log(`${keys.length} airlock: keys in Redis`);
     });
 
     void it('`airlock stations` answers through the published Admin endpoint with the operator credentials setup wrote', async () => {
@@ -217,7 +246,8 @@ void describe('docker-compose.yml', () => {
     void it('each container holds only its own secrets, none mounts the CA volume, and each runs hardened', async () => {
       const own: Record<string, string[]> = {
         freeradius: ['ca.pem', 'eap_test_password', 'radius-server.key', 'radius-server.pem', 'radius_secret'],
-        authenticator: ['authenticator.key', 'authenticator.pem', 'ca-agent.pem', 'ca-operator.pem', 'ca.pem', 'psk_passphrase', 'radius_secret'],
+        redis: ['redis_password'],
+        authenticator: ['authenticator.key', 'authenticator.pem', 'ca-agent.pem', 'ca-operator.pem', 'ca.pem', 'psk_passphrase', 'radius_secret', 'redis_kek', 'redis_kek_previous', 'redis_password'],
         'agent-1': ['agent-ap-1.key', 'agent-ap-1.pem', 'ca.pem', 'psk_passphrase'],
         'agent-2': ['agent-ap-2.key', 'agent-ap-2.pem', 'ca.pem', 'eap_test_password'],
       };
@@ -234,6 +264,7 @@ void describe('docker-compose.yml', () => {
         assert.equal(info.HostConfig.ReadonlyRootfs, true, `${name}: read-only root`);
         assert.ok(info.HostConfig.SecurityOpt?.includes('no-new-privileges:true'), `${name}: no-new-privileges`);
         assert.ok(info.HostConfig.Memory > 0 && (info.HostConfig.PidsLimit ?? 0) > 0, `${name}: memory and process limits`);
+        if (name === 'redis') assert.deepEqual(info.HostConfig.PortBindings ?? {}, {}, 'Redis is published nowhere');
         // The process itself: not root (FreeRADIUS drops it in its entrypoint), no capabilities.
         const status = await composeRun(['exec', '-T', name, 'cat', '/proc/1/status'], `status in ${name}`);
         assert.notEqual(/^Uid:\s+(\d+)/m.exec(status)?.[1], '0', `${name} runs as a user`);
@@ -246,7 +277,10 @@ void describe('docker-compose.yml', () => {
       }
       // What runs: the four services, not the real-AP agent (its profile is not enabled).
       const running = (await composeRun(['ps', '--services', '--filter', 'status=running'], 'ps --services')).trim().split('\n').sort();
-      assert.deepEqual(running, ['agent-1', 'agent-2', 'authenticator', 'freeradius']);
+      assert.deepEqual(running, ['agent-1', 'agent-2', 'authenticator', 'freeradius', 'redis']);
+      // An agent cannot even resolve Redis's name: it is on the authenticator's network only.
+      const lookup = await compose.run(['exec', '-T', 'agent-1', 'node', '-e', "require('node:dns').lookup('redis', (e) => { console.log(e ? e.code : 'resolved'); })"], { env, timeoutMs: 30_000 });
+      assert.match(lookup.stdout, /ENOTFOUND|EAI_AGAIN/, `agent-1 looks redis up: ${lookup.stdout.trim()}`);
       // The CA and its keys: only in the setup job's volume.
       const setupId = (await composeRun(['ps', '-a', '-q', 'setup'], 'ps setup')).trim();
       const [setup] = JSON.parse((await run('docker', ['inspect', setupId], { env, timeoutMs: 30_000 })).stdout) as { Mounts: { Name?: string }[]; State: { Status: string; ExitCode: number } }[];
@@ -254,7 +288,8 @@ void describe('docker-compose.yml', () => {
       assert.equal(setup.State.Status, 'exited');
       assert.equal(setup.State.ExitCode, 0);
       // The operator's credentials and the generated shared secrets, on the host, for the host's user.
-      assert.deepEqual((await run('ls', ['-A', secretsDir])).stdout.trim().split('\n').sort(), ['eap_test_password', 'operator', 'psk_passphrase', 'radius_secret']);
+      assert.deepEqual((await run('ls', ['-A', secretsDir])).stdout.trim().split('\n').sort(), ['eap_test_password', 'operator', 'psk_passphrase', 'radius_secret', 'redis_kek', 'redis_password']);
+      assert.match(readFileSync(join(secretsDir, 'redis_kek'), 'utf8'), /^[0-9a-f]{64}\n$/, 'a generated KEK: 64 hex digits');
     });
 
     void it('the image runs a real agent\'s native modules (libpcap\'s cap, netlink)', async () => {
@@ -263,14 +298,24 @@ void describe('docker-compose.yml', () => {
       assert.match(r.stdout, /native modules load/);
     });
 
-    void it('restart authenticator: every station is authorized again; prints the summary line', async () => {
+    void it('restart authenticator: it hands its agents over through Redis, every station stays authorized (no handshake or EAP again); prints the summary line', async () => {
       const t0 = Date.now();
       await composeRun(['restart', 'authenticator'], 'compose restart authenticator');
       await untilAllAuthorized(240_000);
       const recovered = (Date.now() - t0) / 1000;
       const m = await metrics();
       assert.equal(authorized(m), expected);
-      console.log(JSON.stringify({ compose: 'ok', stations_authorized: authorizedAtStart, eap_accepts: eapAccepts, recovered_after_restart_s: Math.round(recovered * 10) / 10 }));
+      // The counters are the new process's: a station that had to join again shows up as a
+      // successful 4-way handshake (and, on the Enterprise network, an EAP accept).
+      const joinedAgain = m.get('airlock_handshakes_total{result="success"}') ?? 0;
+      const eapAgain = m.get('airlock_eap_authentications_total{result="accept"}') ?? 0;
+      const stayed = Math.max(0, authorized(m) - joinedAgain);
+      log(`restart: ${stayed} of ${expected} stations stayed authorized; ${joinedAgain} handshakes and ${eapAgain} EAP accepts after it; takeovers ${m.get('airlock_store_takeovers_total{result="ok"}') ?? 0}`);
+      assert.equal(m.get('airlock_store_up'), 1);
+      assert.equal(joinedAgain, 0, 'no station joined again after the restart');
+      assert.equal(eapAgain, 0, 'no EAP ran again after the restart');
+      assert.equal(stayed, expected);
+      console.log(JSON.stringify({ compose: 'ok', stations_authorized: authorizedAtStart, eap_accepts: eapAccepts, recovered_after_restart_s: Math.round(recovered * 10) / 10, stayed_authorized_over_restart: stayed }));
     });
 
     void it('the real-AP agent (host network, NET_RAW + NET_ADMIN) serves a wired 802.1X port: the real wpa_supplicant authenticates with EAP-TTLS as the EAP test user', async () => {

@@ -9,8 +9,10 @@
  *   1000 and this machine's CA bundle (NODE_EXTRA_CA_CERTS), then `docker import`;
  * - the project image: the real deploy/Dockerfile, built every run (layers are cached),
  *   with `--build-arg NODE_IMAGE=` the base;
- * - FreeRADIUS: the compose file's image when present or pullable, otherwise a stand-in
- *   from Debian's freeradius on the same Debian base (freeradius.Dockerfile).
+ * - FreeRADIUS and Redis: the compose file's images when present or pullable, otherwise
+ *   stand-ins from Debian's freeradius and redis-server packages on the same Debian base
+ *   (freeradius.Dockerfile, redis.Dockerfile; apt inside the build), each built once per
+ *   engine and passed to compose through AIRLOCK_FREERADIUS_IMAGE / AIRLOCK_REDIS_IMAGE.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
@@ -25,6 +27,8 @@ export const LOCAL_NODE_VERSION = '24.18.0';
 export const LOCAL_DEBIAN_IMAGE = 'airlock-local/debian:bookworm-minbase';
 export const LOCAL_NODE_IMAGE = `airlock-local/node:${LOCAL_NODE_VERSION}-bookworm-slim`;
 export const LOCAL_FREERADIUS_IMAGE = 'airlock-local/freeradius:3.2-bookworm';
+/** Debian bookworm's redis-server is 7.0. */
+export const LOCAL_REDIS_IMAGE = 'airlock-local/redis:7.0-bookworm';
 
 /** NODE_IMAGE's default in deploy/Dockerfile. */
 export function dockerfileNodeImage(): string {
@@ -129,15 +133,25 @@ export async function buildProjectImage(engine: DockerEngine, tag: string, nodeI
   return (Date.now() - t0) / 1000;
 }
 
-/** The FreeRADIUS image to run: `named` when present or pullable, else the local stand-in (built when absent). */
-export async function freeradiusImage(engine: DockerEngine, named: string, log: (l: string) => void): Promise<string> {
+/** A service image: `named` when present or pullable, else `standIn` built from `dockerfile` (in this folder) on the local Debian base, once per engine. */
+async function imageOrStandIn(engine: DockerEngine, named: string, standIn: { tag: string; dockerfile: string; what: string }, log: (l: string) => void): Promise<string> {
   if (await presentOrPulled(engine, named, log)) return named;
-  if (await imageExists(engine, LOCAL_FREERADIUS_IMAGE)) {
-    log(`FreeRADIUS stand-in ${LOCAL_FREERADIUS_IMAGE} is cached in the engine`);
-    return LOCAL_FREERADIUS_IMAGE;
+  if (await imageExists(engine, standIn.tag)) {
+    log(`${standIn.what} stand-in ${standIn.tag} is cached in the engine`);
+    return standIn.tag;
   }
   if (!(await imageExists(engine, LOCAL_DEBIAN_IMAGE))) await buildLocalBases(engine, log);
-  log(`building the FreeRADIUS stand-in ${LOCAL_FREERADIUS_IMAGE} from Debian's freeradius`);
-  await must('docker', ['build', '-f', 'freeradius.Dockerfile', '--build-arg', `BASE_IMAGE=${LOCAL_DEBIAN_IMAGE}`, '-t', LOCAL_FREERADIUS_IMAGE, '.'], 'docker build of the FreeRADIUS stand-in', { env: { ...engine.env, DOCKER_BUILDKIT: '0' }, cwd: HERE });
-  return LOCAL_FREERADIUS_IMAGE;
+  log(`building the ${standIn.what} stand-in ${standIn.tag} (${standIn.dockerfile})`);
+  await must('docker', ['build', '-f', standIn.dockerfile, '--build-arg', `BASE_IMAGE=${LOCAL_DEBIAN_IMAGE}`, '-t', standIn.tag, '.'], `docker build of the ${standIn.what} stand-in`, { env: { ...engine.env, DOCKER_BUILDKIT: '0' }, cwd: HERE });
+  return standIn.tag;
+}
+
+/** The FreeRADIUS image to run: `named` when present or pullable, else the stand-in from Debian's freeradius. */
+export function freeradiusImage(engine: DockerEngine, named: string, log: (l: string) => void): Promise<string> {
+  return imageOrStandIn(engine, named, { tag: LOCAL_FREERADIUS_IMAGE, dockerfile: 'freeradius.Dockerfile', what: 'FreeRADIUS' }, log);
+}
+
+/** The Redis image to run: `named` when present or pullable, else the stand-in from Debian's redis-server (runs as redis, uid 999). */
+export function redisImage(engine: DockerEngine, named: string, log: (l: string) => void): Promise<string> {
+  return imageOrStandIn(engine, named, { tag: LOCAL_REDIS_IMAGE, dockerfile: 'redis.Dockerfile', what: 'Redis' }, log);
 }

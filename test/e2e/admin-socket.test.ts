@@ -26,6 +26,7 @@ import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent
 import { startAuthenticatorProcess, REPO_ROOT, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { agentCredentials, serverTlsYaml, testPki } from '../support/test-pki.js';
 import { testConfig, TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
+import { sharedStoreYaml, startRedis } from '../support/redis.js';
 
 const RUN_AS = new URL('../support/run-as.js', import.meta.url).pathname;
 const MAIN = join(REPO_ROOT, 'services/authenticator/dist/main.js');
@@ -180,8 +181,10 @@ void describe('the socket of a cluster', () => {
   void it('the primary serves it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-admin-socket-cluster-'));
     const socket = join(dir, 'admin.sock');
+    const redis = await startRedis();
     const auth = await startAuthenticatorProcess('admin-socket-cluster', dir, {
       cluster: { workers: 2 },
+      redis: sharedStoreYaml(redis),
       admin: { socket },
       networks: [{ ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 }],
     });
@@ -192,6 +195,7 @@ void describe('the socket of a cluster', () => {
       assert.deepEqual(JSON.parse(r.out), []);
     } finally {
       await auth.stop();
+      await redis.stop();
     }
     assert.equal(existsSync(socket), false, 'removed at stop');
     rmSync(dir, { recursive: true, force: true });

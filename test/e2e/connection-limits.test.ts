@@ -23,6 +23,7 @@ import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { agentCredentials, serverTlsYaml } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
+import { sharedStoreYaml, startRedis, type RedisServer } from '../support/redis.js';
 
 const HANDSHAKE_TIMEOUT_S = 2;
 const PER_SOURCE = 50;
@@ -291,10 +292,13 @@ function healthCheck(auth: AuthenticatorProcess, id: string): { client: grpc.Cli
 void describe('the caps in a cluster (cluster.workers: 2)', () => {
   let dir: string;
   let auth: AuthenticatorProcess;
+  let redis: RedisServer;
   const agents: EdgeAgent[] = [];
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-connection-cluster-'));
+    redis = await startRedis();
     auth = await startAuthenticatorProcess('cluster', dir, {
+      redis: sharedStoreYaml(redis),
       grpc: { plaintext: false, tls: serverTlsYaml(), tls_handshake_timeout_s: HANDSHAKE_TIMEOUT_S, max_pending_handshakes_per_source: 3 },
       cluster: { workers: 2 },
       log: { level: 'info' },
@@ -304,6 +308,7 @@ void describe('the caps in a cluster (cluster.workers: 2)', () => {
   after(async () => {
     await Promise.all(agents.map((a) => a.stop()));
     await auth.stop();
+    await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

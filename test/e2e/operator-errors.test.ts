@@ -21,6 +21,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { freeTcpPort, REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { serverTlsYaml, testPki } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
+import { sharedStoreYaml } from '../support/redis.js';
 
 const AUTHENTICATOR = join(REPO_ROOT, 'services/authenticator/dist/main.js');
 const AGENT = join(REPO_ROOT, 'services/edge-agent/dist/main.js');
@@ -162,13 +163,13 @@ void describe('operator errors: one line with the fix, no stack trace', () => {
       const holder = createServer();
       const port = await listen(holder, await freeTcpPort());
       try {
-        const r = await run(AUTHENTICATOR, ['--config', await configFile('cluster-in-use', { grpc: { listen: `127.0.0.1:${port}`, plaintext: true }, cluster: { workers: 2 } })]);
+        const r = await run(AUTHENTICATOR, ['--config', await configFile('cluster-in-use', { grpc: { listen: `127.0.0.1:${port}`, plaintext: true }, cluster: { workers: 2 }, redis: sharedStoreYaml({ url: 'redis://127.0.0.1:1' }, { connect_timeout_ms: 200 }) })]);
         oneLine(r, 1, new RegExp(`^airlock-authenticator: grpc\\.listen 127\\.0\\.0\\.1:${port}: port ${port} is already in use by pid ${process.pid} `));
       } finally {
         await close(holder);
       }
       const missing = join(dir, 'nowhere', 'ca.pem');
-      const r = await run(AUTHENTICATOR, ['--config', await configFile('cluster-no-ca', { grpc: { listen: `127.0.0.1:${await freeTcpPort()}`, tls: { ...serverTlsYaml(), ca: missing } }, cluster: { workers: 2 } })]);
+      const r = await run(AUTHENTICATOR, ['--config', await configFile('cluster-no-ca', { grpc: { listen: `127.0.0.1:${await freeTcpPort()}`, tls: { ...serverTlsYaml(), ca: missing } }, cluster: { workers: 2 }, redis: sharedStoreYaml({ url: 'redis://127.0.0.1:1' }, { connect_timeout_ms: 200 }) })]);
       oneLine(r, 1, new RegExp(`^airlock-authenticator: grpc\\.tls\\.ca: cannot read the root CA certificate ${literal(missing)} \\(ENOENT\\)`));
     });
 

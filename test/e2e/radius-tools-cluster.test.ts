@@ -21,6 +21,7 @@ import { REPO_ROOT, startAuthenticatorProcess, type AuthenticatorProcess } from 
 import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
 import { agentCredentials, serverTlsYaml, testPki } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
+import { sharedStoreYaml, startRedis, type RedisServer } from '../support/redis.js';
 
 const CLI = join(REPO_ROOT, 'services/authenticator/dist/cli/airlock.js');
 const SECRET = 'radius tools cluster secret';
@@ -30,6 +31,7 @@ void describe('airlock reload / radius on a cluster (cluster.workers: 2)', () =>
   let dir: string;
   let fr: FreeRadius;
   let auth: AuthenticatorProcess;
+  let redis: RedisServer;
   let deadPort: number;
   let agent: EdgeAgent;
   let driver: SimDriver;
@@ -44,6 +46,7 @@ void describe('airlock reload / radius on a cluster (cluster.workers: 2)', () =>
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-radius-cluster-'));
+    redis = await startRedis();
     const pki = testPki();
     fr = await startFreeRadius({ secret: SECRET, users: [{ name: USER.name, password: USER.password, reply: { 'Reply-Message': 'welcome carol' } }], pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key } });
     const s = dgram.createSocket('udp4');
@@ -53,6 +56,7 @@ void describe('airlock reload / radius on a cluster (cluster.workers: 2)', () =>
     auth = await startAuthenticatorProcess('radius-cluster', dir, {
       grpc: { plaintext: false, tls: serverTlsYaml() },
       cluster: { workers: 2 },
+      redis: sharedStoreYaml(redis),
       log: { level: 'info' },
       networks: [{ ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 }],
       radius: {
@@ -77,6 +81,7 @@ void describe('airlock reload / radius on a cluster (cluster.workers: 2)', () =>
     await agent?.stop();
     await auth?.stop();
     await fr?.stop();
+    await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

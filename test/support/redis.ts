@@ -5,6 +5,7 @@
  * append-only file. Stopped when the test process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -186,4 +187,9 @@ function parseArray(text: string): string[] {
     p = e + 2 + len + 2;
   }
   return out;
+}
+
+/** The authenticator's redis: section for `r` (a fresh KEK), for instances or cluster workers that share it. */
+export function sharedStoreYaml(r: RedisServer | { url: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { url: r.url, kek: randomBytes(32).toString('hex'), lease_ms: 3000, ...extra };
 }

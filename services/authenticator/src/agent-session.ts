@@ -17,8 +17,8 @@ export type AgentCall = ServerDuplexStream<AgentMessage, ControllerMessage> | Se
 /** A command body the authenticator sends. */
 export type CommandBody = NonNullable<ControllerMessage['body']>;
 
-/** A Hello's outcome: welcomed, or the status ending the stream (`redirect`: not an error of the agent's). */
-export type HelloResult = { ok: true } | { ok: false; code: status; message: string; redirect?: boolean };
+/** A Hello's outcome: welcomed, or the status ending the stream. */
+export type HelloResult = { ok: true } | { ok: false; code: status; message: string };
 
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
@@ -246,7 +246,8 @@ export class AgentSession {
 
   private helloAnswered(r: HelloResult): void {
     if (r.ok) return;
-    if (r.redirect !== true) this.host.protocolError('bad_hello');
+    // UNAVAILABLE is the authenticator's own state (shutting down, its shared store away), not a bad Hello.
+    if (r.code !== status.UNAVAILABLE) this.host.protocolError('bad_hello');
     this.fail(r.code, r.message);
   }
 

@@ -15,10 +15,15 @@ import type { AgentsConfig } from './config.js';
 export class BssPolicy {
   private readonly assigned = new Map<string, string>();
 
-  /** `claims`: the first-claim table, kept across reloads (withConfig). */
+  /**
+   * `claims`: the first-claim table, kept across reloads (withConfig). `claimsInStore`: the
+   * claims are the shared store's (several instances, store-scripts.ts CLAIM), checked and
+   * recorded at the takeover; this table is not used.
+   */
   constructor(
     private readonly cfg: AgentsConfig,
     readonly claims: ClaimTable = new ClaimTable(claimLimits(cfg)),
+    readonly claimsInStore = false,
   ) {
     for (const a of cfg.bssAssignments) {
       for (const b of a.bssids) {
@@ -33,7 +38,7 @@ export class BssPolicy {
     const assignee = this.assigned.get(key);
     if (assignee !== undefined) return assignee === agent ? undefined : `BSS ${bssid} is assigned to agent ${JSON.stringify(assignee)} (agents.bss_assignments)`;
     if (this.cfg.bssPolicy === 'configured') return `BSS ${bssid} is not assigned to agent ${JSON.stringify(agent)} (agents.bss_policy: configured)`;
-    const owner = this.claims.ownerOf(key);
+    const owner = this.claimsInStore ? undefined : this.claims.ownerOf(key);
     if (owner !== undefined && owner !== agent) return `BSS ${bssid} is owned by agent ${JSON.stringify(owner)}, which claimed it first (agents.bss_policy: first-claim)`;
     return undefined;
   }
@@ -41,7 +46,7 @@ export class BssPolicy {
   /** The same claims under a reloaded configuration (assignments, policy and claim limits from `cfg`). */
   withConfig(cfg: AgentsConfig): BssPolicy {
     this.claims.limits = claimLimits(cfg);
-    return new BssPolicy(cfg, this.claims);
+    return new BssPolicy(cfg, this.claims, this.claimsInStore);
   }
 
   /**
@@ -49,11 +54,13 @@ export class BssPolicy {
    * not claims) fit the table's bounds: a check only, `claim` records them.
    */
   checkClaims(agent: string, keys: readonly string[]): ClaimOutcome {
+    if (this.claimsInStore) return { ok: true, fresh: [], dropped: [] };
     return this.claims.claim(agent, this.claimable(keys), displayKey, false);
   }
 
   /** Records that `agent` serves these BSSes (first-claim); its claims no longer expire while it is here. */
   claim(agent: string, keys: readonly string[]): ClaimOutcome {
+    if (this.claimsInStore) return { ok: true, fresh: [], dropped: [] };
     const outcome = this.claims.claim(agent, this.claimable(keys), displayKey, true);
     this.claims.present(agent);
     return outcome;

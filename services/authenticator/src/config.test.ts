@@ -272,6 +272,8 @@ void test('environment overrides: AIRLOCK__<KEY>__<KEY> sets a key of the file, 
   const r = parseConfig(MINIMAL, {
     AIRLOCK__GRPC__LISTEN: '0.0.0.0:6000',
     AIRLOCK__CLUSTER__WORKERS: '2',
+    AIRLOCK__REDIS__URL: 'redis://redis:6379',
+    AIRLOCK__REDIS__KEK: 'ab'.repeat(32),
     AIRLOCK__GRPC__PLAINTEXT: 'true',
     AIRLOCK__RADIUS__SERVERS__0__NAME: 'fr',
     AIRLOCK__RADIUS__SERVERS__0__HOST: 'freeradius',
@@ -317,6 +319,19 @@ void test('environment overrides: NAME_FILE takes a string key from a file, the 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+void test('the shared store: workers need redis.url, a url needs a KEK of 64 hex digits, and the previous KEK differs', () => {
+  const errors = (yaml: string): string[] => {
+    const r = parseConfig(`${yaml}\n${MINIMAL}`);
+    return r.ok ? [] : r.errors.map((e) => `${e.path}: ${e.message}`);
+  };
+  assert.match(errors('cluster: { workers: 2 }').join('\n'), /^cluster\.workers: expected 1 without redis\.url/m);
+  assert.match(errors('redis: { url: "redis://10.0.0.5:6379" }').join('\n'), /^redis\.kek: expected 64 hex digits because redis\.url is set/m);
+  assert.match(errors('redis: { url: "http://x" , kek: "' + 'ab'.repeat(32) + '" }').join('\n'), /^redis\.url: expected a redis:\/\/ or rediss:\/\/ URL/m);
+  assert.match(errors('redis: { kek: "abc" }').join('\n'), /^redis\.kek: expected 64 hex digits \(32 octets\), got 3 characters/m);
+  assert.match(errors(`redis: { url: "redis://r", kek: "${'ab'.repeat(32)}", kek_previous: "${'ab'.repeat(32)}" }`).join('\n'), /^redis\.kek_previous: expected a KEK other than redis\.kek/m);
+  assert.deepEqual(errors(`cluster: { workers: 2 }\nredis: { url: "rediss://user@r:6380/1", kek: "${'ab'.repeat(32)}" }`), []);
 });
 
 void test('environment overrides: an unknown key or a bad value is an error naming the variable or the key', () => {

@@ -329,6 +329,10 @@ function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: 
   if (typeof redis?.['url'] === 'string' && redis['url'] !== '' && redis['kek'] === '') {
     report('redis.kek', 'expected 64 hex digits because redis.url is set: the key-encryption key seals every key written to Redis (make one with `openssl rand -hex 32`)');
   }
+  const cluster = value['cluster'] as Record<string, unknown> | undefined;
+  if (typeof cluster?.['workers'] === 'number' && cluster['workers'] !== 1 && (redis?.['url'] ?? '') === '') {
+    report('cluster.workers', 'expected 1 without redis.url: worker processes share their state (PMKSA cache, BSS leases, stations) through the shared store, as separate authenticators do');
+  }
   if (typeof redis?.['kek'] === 'string' && redis['kek'] !== '' && redis['kek'] === redis['kekPrevious']) {
     report('redis.kek_previous', 'expected a KEK other than redis.kek (the one before the last rotation)');
   }
@@ -493,7 +497,7 @@ const CONFIG_SCHEMA: Rule = {
     cluster: {
       type: 'map', doc: 'using more than one CPU core',
       fields: {
-        workers: { type: 'integer', doc: 'worker processes sharing the agents (the primary owns the ports and the shared PMKSA cache); 1 = one process', min: 0, max: 64, unit: '0 = one per CPU', default: 1 },
+        workers: { type: 'integer', doc: 'worker processes sharing the agents through the shared store (redis.url is required); the primary owns the ports; 1 = one process', min: 0, max: 64, unit: '0 = one per CPU', default: 1 },
       },
     },
     redis: {

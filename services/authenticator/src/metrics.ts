@@ -203,7 +203,7 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     micFailureDiagnoses: new Counter({ name: 'airlock_mic_failure_diagnoses_total', help: 'Msg 2/4 MIC failures by diagnosed cause.', labelNames: ['cause'], registers }),
     agentProtocolErrors: new Counter({ name: 'airlock_agent_protocol_errors_total', help: 'AgentLink protocol errors by reason.', labelNames: ['reason'], registers }),
     agentThrottled: new Counter({ name: 'airlock_agent_throttled_total', help: 'Times reading an agent stream paused: over limits.agent_messages_per_s, limits.agent_receive_queue of its messages waited.', registers }),
-    bssClaims: new Gauge({ name: 'airlock_bss_claims', help: 'BSSID first-claims held (agents.bss_policy first-claim; bss_assignments not counted).', registers }),
+    bssClaims: new Gauge({ name: 'airlock_bss_claims', help: 'BSSID first-claims held (agents.bss_policy first-claim; bss_assignments not counted); with a shared store, all instances\' claims as this one last counted them.', aggregator: 'max', registers }),
     agentCommandFailures: new Counter({ name: 'airlock_agent_command_failures_total', help: 'Commands an agent reported it could not apply (CommandResult ok=false), by command.', labelNames: ['command'], registers }),
     radiusInvalidResponses: new Counter({ name: 'airlock_radius_invalid_responses_total', help: 'RADIUS datagrams dropped by the client, by server and reason.', labelNames: ['server', 'reason'], registers }),
     logLinesSuppressed: new Counter({ name: 'airlock_log_lines_suppressed_total', help: 'Log lines driven by remote input held back by the rate limit of their source, by kind of source.', labelNames: ['source'], registers }),

@@ -16,7 +16,7 @@ import { splitListen, startHttpEndpoints, type HttpEndpoints } from './http-endp
 import { createLogger } from './logging.js';
 import { connectionMetrics, createMetrics, type AirlockMetrics } from './metrics.js';
 import { AuthenticatorService } from './service.js';
-import type { Placement } from './placement.js';
+import type { EventItem } from './events/event-journal.js';
 import { LocalAdmin } from './admin/backend.js';
 import { startAdminServer, type RunningAdmin } from './admin/server.js';
 import { agentRoleOf } from './client-role.js';
@@ -34,7 +34,7 @@ export interface StartOptions {
    * One worker of a cluster (cluster/worker.ts): it binds no port; the primary accepts the
    * connections, hands them over (injectConnection) and serves the HTTP endpoints.
    */
-  cluster?: Placement;
+  cluster?: { stationEvent(item: EventItem, at: number): void };
   /** The configuration file it was started from: `airlock reload` (Admin API) and SIGHUP read it again. */
   configFile?: string;
 }
@@ -124,7 +124,8 @@ export async function startAuthenticator(opts: StartOptions): Promise<RunningAut
   const limits = agentLinkLimits(config, openFileLimit());
   const metrics = createMetrics({ processMetrics: true });
   const connections = connectionMetrics(metrics.registry);
-  const service = new AuthenticatorService({ config, logger, metrics, random: opts.random, placement: opts.cluster });
+  const cluster = opts.cluster;
+  const service = new AuthenticatorService({ config, logger, metrics, random: opts.random, eventSink: cluster === undefined ? undefined : (item, at) => cluster.stationEvent(item, at) });
   await service.start();
 
   const server = new grpc.Server({

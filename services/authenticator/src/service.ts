@@ -41,7 +41,7 @@ import { RadiusHealth, type RadiusServerHealth } from './radius-health.js';
 import { radiusTestAnswer, radiusTestAttributes, RadiusTestRefused, type RadiusTestOutcome } from './radius-test.js';
 import { remoteLogs, truncateText, type RateLimitedLevel, type RemoteLogs } from './logging.js';
 import type { AirlockMetrics } from './metrics.js';
-import { EventJournal } from './events/event-journal.js';
+import { EventJournal, type EventItem } from './events/event-journal.js';
 import { SingleProcess, type Placement } from './placement.js';
 import { SharedState, type TakeoverResult } from './store/shared-state.js';
 import { keksOf } from './store/kek.js';
@@ -59,10 +59,10 @@ export interface ServiceOptions {
   /** CSPRNG; tests may inject a deterministic one. */
   random?: (n: number) => Buffer;
   /**
-   * Where agents are served when this process is one of several (placement.ts: a cluster
-   * worker's WorkerLink); absent, this process serves everything and keeps the event journal.
+   * A cluster worker: its station events go to the primary's journal (which serves
+   * StreamEvents); absent, this process keeps the journal.
    */
-  placement?: Placement;
+  eventSink?: (item: EventItem, at: number) => void;
 }
 
 /** An agent as the admin API shows it (AuthenticatorService.agentViews). */
@@ -193,10 +193,11 @@ export class AuthenticatorService implements SessionHost {
     this.log = opts.logger;
     this.metrics = opts.metrics;
     this.remoteLog = remoteLogs(this.log, (source) => this.metrics.logLinesSuppressed.inc({ source }));
-    const journal = opts.placement === undefined ? new EventJournal() : undefined;
+    const journal = opts.eventSink === undefined ? new EventJournal() : undefined;
     this.events = journal;
-    this.shared = opts.placement === undefined && opts.config.redis.url !== '' ? this.makeShared(opts.config, journal!) : undefined;
-    const placement = opts.placement ?? this.shared ?? new SingleProcess((item) => journal!.append(item));
+    const toJournal = opts.eventSink ?? ((item: EventItem) => journal!.append(item));
+    this.shared = opts.config.redis.url !== '' ? this.makeShared(opts.config, toJournal) : undefined;
+    const placement = this.shared ?? new SingleProcess(toJournal);
     this.placement = placement;
     this.stationEvents = new StationEvents({
       logger: this.log,
@@ -204,7 +205,8 @@ export class AuthenticatorService implements SessionHost {
       onSuppressed: () => this.metrics.logLinesSuppressed.inc({ source: 'station-event' }),
     });
     this.networks = networkPolicies(opts.config);
-    this.bssPolicy = new BssPolicy(opts.config.agents);
+    // With a shared store the first-claims are the store's, over every instance (store-scripts.ts CLAIM).
+    this.bssPolicy = new BssPolicy(opts.config.agents, undefined, this.shared !== undefined);
     const e = opts.config.eapol;
     const pool = new RandomPool();
     const random = opts.random ?? ((n: number) => pool.take(n));
@@ -235,7 +237,7 @@ export class AuthenticatorService implements SessionHost {
       macBackoff: backoffOptions(opts.config.limits),
       eapolRate: { perSecond: opts.config.limits.eapolPerStationPerS, burst: opts.config.limits.eapolBurstPerStation },
       maxHandshakesInFlight: opts.config.limits.maxHandshakesInFlight,
-      pmksaListener: opts.placement ?? this.shared,
+      pmksaListener: this.shared,
       saListener: this.shared,
       accountingInterimMs: interimMs(opts.config.radius),
       trace: debug
@@ -248,7 +250,7 @@ export class AuthenticatorService implements SessionHost {
    * The shared store (store/shared-state.ts) and what it asks of this service: snapshots of
    * the core's state, PMKSAs, and the BSSes it lost to another instance or must hold.
    */
-  private makeShared(config: AuthenticatorConfig, journal: EventJournal): SharedState {
+  private makeShared(config: AuthenticatorConfig, journal: (item: EventItem, at: number) => void): SharedState {
     const r = config.redis;
     const keks = keksOf(r.kek, r.kekPrevious);
     return new SharedState({
@@ -262,6 +264,8 @@ export class AuthenticatorService implements SessionHost {
       stateTtlMs: r.leaseMs + Math.max(config.agents.reconnectGraceS * 1000, r.leaseMs),
       claimMs: config.agents.claimExpiryS * 1000,
       firstClaim: config.agents.bssPolicy === 'first-claim',
+      maxClaimsPerAgent: config.agents.maxBssesPerAgent,
+      maxClaims: config.agents.maxClaims,
       commandTimeoutMs: r.commandTimeoutMs,
       connectTimeoutMs: r.connectTimeoutMs,
       log: this.log.child({ component: 'shared-store' }),
@@ -285,7 +289,8 @@ export class AuthenticatorService implements SessionHost {
           this.armTimer();
         },
         stationsMovedAway: (stas, at) => this.stationsMovedAway(stas, at),
-        journal: (item) => journal.append(item),
+        journal,
+        claims: (n) => this.metrics.bssClaims.set(n),
       },
     });
   }
@@ -560,28 +565,12 @@ export class AuthenticatorService implements SessionHost {
     this.core.forgetPmksa(sta, ssid);
   }
 
-  /** BSSes an agent claimed first on another worker (agents.bss_policy first-claim; the primary arbitrated). */
-  claimed(agent: string, bssKeys: string[]): void {
-    for (const k of bssKeys) this.bssPolicy.claims.set(agent, k);
-    this.metrics.bssClaims.set(this.bssPolicy.claims.size);
-  }
-
-  /** Claims the primary let go (expired, or dropped past an agent's limit). */
-  unclaimed(bssKeys: string[]): void {
-    for (const k of bssKeys) this.bssPolicy.claims.unclaim(k);
-    this.metrics.bssClaims.set(this.bssPolicy.claims.size);
-  }
-
-  /**
-   * Claims of agents away longer than agents.claim_expiry_s go. In a cluster the primary
-   * keeps that clock and tells the workers (unclaimed).
-   */
+  /** Claims of agents away longer than agents.claim_expiry_s go. */
   private expireClaims(): void {
-    if (!this.placement.keepsClaimClock) return;
     for (const e of this.bssPolicy.claims.expire(this.now())) {
       this.log.info({ agent: e.agent, claims: e.bsses.length }, "an absent agent's BSS claims expired (agents.claim_expiry_s)");
     }
-    this.metrics.bssClaims.set(this.bssPolicy.claims.size);
+    if (!this.bssPolicy.claimsInStore) this.metrics.bssClaims.set(this.bssPolicy.claims.size);
   }
 
   /**
@@ -595,23 +584,6 @@ export class AuthenticatorService implements SessionHost {
       const effects = this.core.stationMovedAway(sta, at, now);
       if (effects !== undefined) this.apply(effects);
     }
-    this.armTimer();
-  }
-
-  /**
-   * Drops an agent here at once, without reconnect grace: another worker serves it now (the
-   * primary knows, so this worker does not report it released).
-   */
-  evict(agent: string, reason: string): void {
-    const session = this.sessions.get(agent);
-    if (session !== undefined) {
-      // No longer this agent's session: its end below (gone) does not start a grace period.
-      this.sessions.delete(agent);
-      this.metrics.agentsConnected.set(this.sessions.size);
-      session.fail(status.ABORTED, reason);
-      session.bssKeys.clear();
-    }
-    this.dropAgent(agent, reason);
     this.armTimer();
   }
 
@@ -658,13 +630,9 @@ export class AuthenticatorService implements SessionHost {
   // ---- SessionHost ----------------------------------------------------------------
 
   hello(session: AgentSession, hello: AgentHello): HelloResult | Promise<HelloResult> {
-    const id = hello.agentId;
     const agentOk = checkHelloAgent(hello, { peerIdentity: session.peerIdentity, maxBssesPerHello: this.config.agents.maxBssesPerHello });
     if (!agentOk.ok) return agentOk;
     this.expireClaims();
-    // With several processes, the one holding the agent's stations (also in reconnect grace) serves it.
-    const placed = this.placement.placeAgent(id, session);
-    if (!placed.here) return { ok: false, code: status.UNAVAILABLE, message: `agent ${id} is served by ${placed.where} of this authenticator; reconnect`, redirect: true };
     const checked = checkHelloBsses(hello, {
       network: (ssidHex) => this.networks.get(ssidHex),
       refuses: (agentId, k, bssid) => this.bssPolicy.refuses(agentId, k, bssid),
@@ -680,10 +648,11 @@ export class AuthenticatorService implements SessionHost {
 
   /** Takes BSSes over from the shared store, then welcomes the agent with their state. */
   private async takeOver(session: AgentSession, hello: AgentHello, cfgs: BssConfig[], keys: string[], need: Buffer[]): Promise<HelloResult> {
-    const t = await this.shared!.takeover(hello.agentId, need);
+    const t = await this.shared!.takeover(hello.agentId, need, this.bssPolicy.claimable(keys));
     if (!t.ok) {
       this.log.warn({ agent: hello.agentId, reason: t.code, detail: t.message }, 'agent refused: its BSSes could not be taken over');
-      return { ok: false, code: t.code === 'claimed' ? status.PERMISSION_DENIED : status.UNAVAILABLE, message: t.message };
+      const code = t.code === 'claimed' ? status.PERMISSION_DENIED : t.code === 'claim-limit' ? status.RESOURCE_EXHAUSTED : status.UNAVAILABLE;
+      return { ok: false, code, message: t.message };
     }
     if (this.stopped) return { ok: false, code: status.UNAVAILABLE, message: 'authenticator is shutting down' };
     const r = this.welcome(session, hello, cfgs, keys, t.found);
@@ -742,8 +711,7 @@ export class AuthenticatorService implements SessionHost {
     this.agentBsses.set(id, new Set(session.bssKeys));
     const claimed = this.bssPolicy.claim(id, [...session.bssKeys]);
     if (claimed.ok && claimed.dropped.length > 0) this.log.info({ agent: id, claims: claimed.dropped.length }, "the agent's oldest claims of BSSes it no longer announces were dropped (agents.max_bsses_per_agent)");
-    this.metrics.bssClaims.set(this.bssPolicy.claims.size);
-    this.placement.agentUp(id, this.bssPolicy.claimable([...session.bssKeys]));
+    if (!this.bssPolicy.claimsInStore) this.metrics.bssClaims.set(this.bssPolicy.claims.size);
     session.agentId = id;
     this.goneAgents.back(id);
     session.log = session.log.child({ agent: id });

@@ -80,19 +80,16 @@ export async function awaitAuthenticator(targets: ProbeTarget[], link: AgentLink
   for (let attempt = 0; ; attempt++) {
     // Several instances: one that answers is enough; only when every one is something else is it fatal.
     let wrong: string | undefined;
-    let waiting = 0;
+    const waiting: { target: ProbeTarget; text: string }[] = [];
     for (const target of targets) {
       const verdict = await probeAuthenticator(target, link.tls);
       if (verdict.kind === 'ok') return;
       if (verdict.kind === 'wrong') wrong ??= verdict.text;
-      else {
-        waiting++;
-        logger.warn({ authenticator: targetText(target) }, `authenticator not reachable yet: ${verdict.text}`);
-      }
+      else waiting.push({ target, text: verdict.text });
     }
-    if (waiting === 0 && wrong !== undefined) fail(wrong, 1);
+    if (waiting.length === 0 && wrong !== undefined) fail(wrong, 1);
     const delay = Math.min(STARTUP_RETRY_MS.max, STARTUP_RETRY_MS.first * 2 ** attempt) * (0.75 + Math.random() * 0.5);
-    logger.warn({ retryInS: Math.round(delay / 100) / 10 }, 'no authenticator reachable yet; trying again');
+    for (const w of waiting) logger.warn({ authenticator: targetText(w.target), retryInS: Math.round(delay / 100) / 10 }, `authenticator not reachable yet: ${w.text}`);
     await sleep(delay);
   }
 }

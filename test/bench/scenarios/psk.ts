@@ -53,6 +53,9 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
   // Measured first, while this process is otherwise quiet.
   const floorUs = measurePskCryptoFloor(floorIterations);
   ctx.progress(`${name}: crypto floor ${round(floorUs)} µs per handshake (${floorIterations} iterations)`);
+  // Workers share their state through Redis (cluster.workers > 1 needs redis.url): one of their own unless --redis-url gives it.
+  const ownRedis = workers !== 1 && ctx.options.get('redis-url') === undefined ? await startRedis() : undefined;
+  const redisUrl = ctx.options.get('redis-url') ?? ownRedis?.url;
   const auth = await startAuthenticatorProcess(`${name}-authenticator`, ctx.workDir, {
     grpc: { plaintext: false, tls: { cert: pki.authenticator.cert, key: pki.authenticator.key, ca: pki.ca.cert, agent_ca: pki.issuers.agent.cert } },
     log: { level: 'warn' },
@@ -61,8 +64,8 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
     // protect against one misbehaving AP (documented in BENCHMARKS.md).
     limits: { agent_messages_per_s: 10_000_000, agent_message_burst: 10_000_000, max_stations_per_bss: 1_000_000, max_stations_per_agent: 10_000_000, eapol_per_station_per_s: 100, eapol_burst_per_station: 100 },
     networks: [{ ssid: SSID, akms: ['psk'], passphrases: [PASSPHRASE], group_rekey_s: 0 }],
-    // --redis-url (psk-redis): the shared store on, every authorized station's state written to it.
-    ...(ctx.options.get('redis-url') === undefined ? {} : { redis: { url: ctx.options.get('redis-url'), kek: randomBytes(32).toString('hex') } }),
+    // --redis-url (psk-redis, or the workers' own): the shared store on, every authorized station's state written to it.
+    ...(redisUrl === undefined ? {} : { redis: { url: redisUrl, kek: randomBytes(32).toString('hex') } }),
   }, { nodeArgs });
   ctx.progress(`${name}: authenticator pid ${auth.pid}, ${workers} worker(s) (log ${auth.logFile})`);
   let load: LoadProcess | undefined;
@@ -72,6 +75,7 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
   } catch (e) {
     await load?.stop();
     await auth.stop();
+    await ownRedis?.stop();
     throw e;
   }
   const l = load;
@@ -85,6 +89,7 @@ async function startRig(ctx: BenchContext, name: string, nodeArgs: string[] = []
     async stop() {
       await l.stop();
       await auth.stop();
+      await ownRedis?.stop();
     },
   };
 }

@@ -23,6 +23,8 @@ import { fleetPki } from '../support/fleet-pki.js';
 import { LoadProcess } from '../support/load-process.js';
 import { serverTlsYaml } from '../../support/test-pki.js';
 import { quantile } from '../support/stats.js';
+import { startRedis } from '../../support/redis.js';
+import { randomBytes } from 'node:crypto';
 
 const SSID = 'airlock-bench-scale';
 const PASSPHRASE = 'bench passphrase 123';
@@ -38,6 +40,8 @@ function linkOption(ctx: BenchContext): Link {
 function authConfig(link: Link, workers: number): Record<string, unknown> {
   return {
     cluster: { workers },
+    // Workers share their state through Redis (filled in by the scenario that starts it).
+    ...(workers === 1 ? {} : { redis: { url: '', kek: randomBytes(32).toString('hex') } }),
     // Every simulated AP connects from 127.0.0.1, where a real fleet comes from as many
     // addresses as APs: the per-source cap on handshakes (TLS, or the HTTP/2 preface in
     // plaintext) would hold the whole fleet to 64 at a time (grpc.max_pending_handshakes, the
@@ -105,7 +109,12 @@ function startLoad(auth: AuthenticatorProcess, o: { agents: number; perAgent: nu
 async function runScale(ctx: BenchContext): Promise<BenchResult> {
   const { agents, perAgent, concurrency, timeoutMs, floorUs, config, pkiDir, linkFields } = shared(ctx);
   const idleS = intOption(ctx, 'idle-s', 10);
-  const auth = await startAuthenticatorProcess('scale-authenticator', ctx.workDir, config);
+  const redis = linkFields.workers === 1 ? undefined : await startRedis();
+  if (redis !== undefined) (config['redis'] as { url: string }).url = redis.url;
+  const auth = await startAuthenticatorProcess('scale-authenticator', ctx.workDir, config).catch(async (e: unknown) => {
+    await redis?.stop();
+    throw e;
+  });
   let load: LoadProcess | undefined;
   try {
     await sleep(1000);
@@ -158,10 +167,13 @@ async function runScale(ctx: BenchContext): Promise<BenchResult> {
   } finally {
     await load?.stop();
     await auth.stop();
+    await redis?.stop();
   }
 }
 
 async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
+  // Workers share their stations through Redis, where a restart keeps them: nothing would rejoin.
+  if (intOption(ctx, 'workers', 1) !== 1) throw new Error('--workers: mass-rejoin measures a restart that forgets every station; workers keep them in the shared store (see the failover scenario): use 1');
   const { agents, perAgent, concurrency, timeoutMs, floorUs, config, pkiDir, linkFields } = shared(ctx);
   let auth = await startAuthenticatorProcess('mass-rejoin-authenticator', ctx.workDir, config);
   let load: LoadProcess | undefined;
@@ -215,7 +227,7 @@ async function runMassRejoin(ctx: BenchContext): Promise<BenchResult> {
   }
 }
 
-const OPTIONS = { agents: '10000', stations: '10 (per agent)', concurrency: '1024', 'floor-iterations': '20000', 'timeout-s': '600', link: 'mtls (or plaintext)', workers: '1 (cluster.workers of the authenticator)' };
+const OPTIONS = { agents: '10000', stations: '10 (per agent)', concurrency: '1024', 'floor-iterations': '20000', 'timeout-s': '600', link: 'mtls (or plaintext)', workers: '1 (cluster.workers of the authenticator; more share their state through a Redis the scenario starts; scale only)' };
 
 /** The scale scenario. */
 export const scale: Scenario = {

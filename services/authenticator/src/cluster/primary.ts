@@ -1,28 +1,27 @@
 /**
  * The primary of a clustered authenticator (cluster.workers > 1): it owns the AgentLink
  * TCP port and the HTTP endpoints, forks the workers and hands each accepted connection
- * to one of them, and keeps what must be one for the whole authenticator (protocol.ts).
+ * to one of them (protocol.ts). What the workers share - the PMKSA cache, BSS leases and
+ * claims, the agents' state - they share through the shared store (redis.url, required
+ * with workers), as separate authenticators do (store/shared-state.ts): an agent that
+ * reconnects to another worker is taken over there.
  *
  * Placement (connection-placement.ts): a new connection goes to the worker serving the
- * fewest connections, except when its address is pinned: an agent that reconnected to a
- * worker other than the one holding its stations (reconnect grace) is sent back, and its
- * next connection from that address goes to the right worker. The primary does no TLS and no AgentLink work: after
- * the hand-over, bytes flow between the agent and the worker only.
+ * fewest connections. The primary does no TLS and no AgentLink work: after the hand-over,
+ * bytes flow between the agent and the worker only.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AuthenticatorConfig } from '../config.js';
-import { claimLimits } from '../bss-policy.js';
-import { ClaimTable } from '../claim-table.js';
 import { readAgentLinkTls, type ReloadOutcome } from '../server.js';
 import { agentLinkLimits, ConnectionReport, connectionSource, ConnectionTable, logAgentLinkLimits, openFileLimit } from '../connection-gate.js';
 import { splitListen, startHttpEndpoints, type HttpEndpoints } from '../http-endpoints.js';
 import { createLogger } from '../logging.js';
 import { connectionMetrics, instanceMetrics, type InstanceMetrics } from '../metrics.js';
-import { isClusterMessage, toBuffer, type PmksaMessage, type PrimaryMessage, type WorkerMessage, type WorkerQuestion } from './protocol.js';
+import { isClusterMessage, type PrimaryMessage, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { ClusterAdmin } from '../admin/cluster-backend.js';
 import { EventJournal, TimeOrder } from '../events/event-journal.js';
 import { startAdminServer, type RunningAdmin } from '../admin/server.js';
@@ -31,8 +30,6 @@ import { ConfigReloader } from '../config-reload.js';
 import { listenError } from '../operator-error.js';
 import { ConnectionPlacement } from './connection-placement.js';
 
-/** How long an address stays pinned to a worker after a redirect. */
-const PIN_MS = 10_000;
 /** A worker that dies is replaced after this long (not in a tight loop). */
 const RESPAWN_MS = 1000;
 /** Workers asked a question (metrics, Admin API, reload) answer within this long, or are left out. */
@@ -61,25 +58,13 @@ interface WorkerState {
   connections: number;
 }
 
-interface PmksaHeld {
-  entry: PmksaMessage;
-  receivedAt: number;
-}
-
-const hex = (u: Uint8Array): string => toBuffer(u).toString('hex');
-
 /** Forks `count` workers and serves as their primary. */
 export async function startPrimary(config: AuthenticatorConfig, count: number, opts: { logger?: Logger; configFile?: string } = {}): Promise<RunningPrimary> {
   const logger = opts.logger ?? createLogger({ level: config.log.level, format: config.log.format, name: 'authenticator' }).child({ worker: 'primary' });
   // A missing certificate is the operator's one line here, not each worker's exit.
   if (!config.grpc.plaintext) readAgentLinkTls(config);
   const workers = new Map<number, WorkerState>();
-  const pmksa = new Map<string, PmksaHeld>();
-  const homes = new Map<string, number>();
-  // First-claims across workers, bounded as in one process (claim-table.ts); the primary
-  // keeps the expiry clock and tells the workers what expired.
-  const claims = new ClaimTable(claimLimits(config.agents));
-  const placement = new ConnectionPlacement(PIN_MS);
+  const placement = new ConnectionPlacement();
   /** Questions put to every worker, waiting for their answers. */
   const waits = new Map<number, { pending: Set<number>; got: unknown[]; done: () => void }>();
   let questionSeq = 0;
@@ -112,7 +97,6 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   let connectionSeq = 0;
   const connections = connectionMetrics(own);
   const report = new ConnectionReport('agentlink', connections, logger);
-  const redirects = new Counter({ name: 'airlock_cluster_redirects_total', help: 'Agents that reconnected to a worker other than the one holding their stations, and were sent there', registers: [own] });
   // The workers' station events, in the order they happened, for StreamEvents.
   const journal = new EventJournal();
   const eventOrder = new TimeOrder((item) => journal.append(item));
@@ -123,30 +107,9 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   const send = (w: WorkerState, m: PrimaryMessage): void => {
     if (w.worker.isConnected()) w.worker.send(m);
   };
-  const broadcast = (m: PrimaryMessage, except?: number): void => {
-    for (const [id, w] of workers) if (id !== except) send(w, m);
+  const broadcast = (m: PrimaryMessage): void => {
+    for (const w of workers.values()) send(w, m);
   };
-  const livePmksa = (): PmksaMessage[] => {
-    const now = performance.now();
-    const out: PmksaMessage[] = [];
-    for (const [k, h] of pmksa) {
-      const remainingMs = h.entry.remainingMs - (now - h.receivedAt);
-      if (remainingMs <= 0) pmksa.delete(k);
-      else out.push({ ...h.entry, remainingMs });
-    }
-    return out;
-  };
-
-  const expireClaims = (): void => {
-    for (const e of claims.expire(performance.now())) {
-      logger.info({ agent: e.agent, claims: e.bsses.length }, "an absent agent's BSS claims expired (agents.claim_expiry_s)");
-      broadcast({ t: 'unclaimed', bsses: e.bsses });
-    }
-  };
-  // Workers check Hellos against their copy of the table: expired claims must reach them
-  // without waiting for the next Hello here.
-  const claimTimer = setInterval(expireClaims, Math.max(100, Math.min(60_000, config.agents.claimExpiryS * 250)));
-  claimTimer.unref();
 
   const onWorkerMessage = (w: WorkerState, m: WorkerMessage): void => {
     const id = w.worker.id;
@@ -155,57 +118,6 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
         w.ready = true;
         logger.info({ workerId: id, pid: w.worker.process.pid }, 'worker ready');
         if (!started && readyWorkers().length >= count) startDone();
-        break;
-      case 'pmksa-cached':
-        pmksa.set(`${hex(m.entry.sta)}/${hex(m.entry.ssid)}`, { entry: m.entry, receivedAt: performance.now() });
-        broadcast({ t: 'pmksa-cached', entry: m.entry }, id);
-        break;
-      case 'pmksa-forgotten':
-        pmksa.delete(`${hex(m.sta)}/${hex(m.ssid)}`);
-        broadcast({ t: 'pmksa-forgotten', sta: m.sta, ssid: m.ssid }, id);
-        break;
-      case 'agent-up': {
-        const before = homes.get(m.agent);
-        if (before !== undefined && before !== id) {
-          // Two streams of one agent on two workers: the newer wins, as within one worker.
-          const old = workers.get(before);
-          if (old !== undefined) send(old, { t: 'evict', agent: m.agent, reason: `replaced by a newer stream of the same agent on worker ${id}` });
-        }
-        homes.set(m.agent, id);
-        broadcast({ t: 'home', agent: m.agent, worker: id });
-        placement.unpinAllTo(id);
-        // First-claim across workers: a BSS another agent claimed first (a race the workers
-        // could not see) costs this agent its stream.
-        expireClaims();
-        const taken = m.bsses.find((b) => claims.ownerOf(b) !== undefined && claims.ownerOf(b) !== m.agent);
-        if (taken !== undefined) {
-          send(w, { t: 'evict', agent: m.agent, reason: `BSS ${taken} is owned by agent ${JSON.stringify(claims.ownerOf(taken))}, which claimed it first (agents.bss_policy: first-claim)` });
-          break;
-        }
-        const outcome = claims.claim(m.agent, m.bsses);
-        if (!outcome.ok) {
-          send(w, { t: 'evict', agent: m.agent, reason: outcome.reason });
-          break;
-        }
-        claims.present(m.agent);
-        if (outcome.dropped.length > 0) broadcast({ t: 'unclaimed', bsses: outcome.dropped });
-        if (outcome.fresh.length > 0) broadcast({ t: 'claims', agent: m.agent, bsses: outcome.fresh }, id);
-        break;
-      }
-      case 'agent-released':
-        claims.absent(m.agent, performance.now());
-        if (homes.get(m.agent) === id) {
-          homes.delete(m.agent);
-          broadcast({ t: 'home', agent: m.agent, worker: undefined });
-        }
-        break;
-      case 'stations-associated':
-        broadcast(m, id);
-        break;
-      case 'redirect':
-        placement.pin(m.address, m.to, performance.now());
-        redirects.inc();
-        logger.info({ agent: m.agent, address: m.address, from: id, to: m.to }, 'agent reconnected to another worker: its next connection goes to the worker holding its stations');
         break;
       case 'connection-established':
         admission.established(m.id);
@@ -239,7 +151,6 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     worker.on('message', (m: unknown) => {
       if (isClusterMessage(m)) onWorkerMessage(w, m as WorkerMessage);
     });
-    worker.on('online', () => send(w, { t: 'snapshot', pmksa: livePmksa(), homes: [...homes], claims: claims.entries() }));
     worker.on('exit', (code, signal) => {
       workers.delete(worker.id);
       // Its connections died with it.
@@ -249,12 +160,8 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
         admission.closed(cid);
       }
       for (const wait of waits.values()) if (wait.pending.delete(worker.id) && wait.pending.size === 0) wait.done();
-      // Its agents lost their streams and reconnect to the others; what it held is gone.
-      for (const [agent, home] of homes) {
-        if (home !== worker.id) continue;
-        homes.delete(agent);
-        broadcast({ t: 'home', agent, worker: undefined });
-      }
+      // Its agents lost their streams: they reconnect, and the workers that take them get
+      // their state from the shared store.
       if (stopping) return;
       if (!started) {
         startDone(new Error(`worker ${worker.id} exited (code ${code ?? signal}) while starting; see its log`));
@@ -269,10 +176,9 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
   };
   for (let i = 0; i < count; i++) fork();
 
-  const place = (socket: Socket): WorkerState | undefined =>
-    placement.choose(socket.remoteAddress ?? '', [...workers].filter(([, w]) => w.ready).map(([id, w]) => ({ id, connections: w.connections, w })), performance.now())?.w;
+  const place = (): WorkerState | undefined => placement.choose([...workers].filter(([, w]) => w.ready).map(([id, w]) => ({ id, connections: w.connections, w })))?.w;
   const front: Server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
-    const w = stopping ? undefined : place(socket);
+    const w = stopping ? undefined : place();
     if (w === undefined) {
       socket.destroy();
       return;
@@ -333,7 +239,6 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     });
   } catch (e) {
     stopping = true;
-    clearInterval(claimTimer);
     for (const w of workers.values()) w.worker.process.kill('SIGKILL');
     throw e;
   }
@@ -368,19 +273,12 @@ export async function startPrimary(config: AuthenticatorConfig, count: number, o
     await http.close();
     throw e;
   }
-  const pinSweep = setInterval(() => {
-    placement.sweep(performance.now());
-    livePmksa();
-  }, 60_000);
-  pinSweep.unref();
   logger.info({ grpcPort, httpPort: http.port, workers: count, networks: config.networks.map((n) => n.ssid) }, 'authenticator listening (cluster primary)');
 
   let stopped: Promise<void> | undefined;
   const stop = (graceMs = 2000): Promise<void> => {
     stopped ??= (async () => {
       stopping = true;
-      clearInterval(pinSweep);
-      clearInterval(claimTimer);
       front.close();
       const exits = [...workers.values()].map((w) => new Promise<void>((resolve) => (w.worker.isDead() ? resolve() : w.worker.once('exit', () => resolve()))));
       broadcast({ t: 'stop', graceMs });

@@ -1,13 +1,12 @@
 /**
  * The messages between the cluster primary and its workers (node:cluster IPC with the
  * 'advanced' serialization, so Buffers travel as bytes). The primary owns the TCP port
- * and hands each accepted connection to a worker; the workers own the agents. What must be
- * one for the whole authenticator lives in the primary and is copied to every worker:
- * the PMKSA cache (a station roams between agents of different workers), the agent
- * directory (which worker holds an agent's state, also during its reconnect grace) and
- * the BSS first-claims.
+ * and hands each accepted connection to a worker; the workers own the agents, and share
+ * what must be one for the whole authenticator (the PMKSA cache, BSS leases and claims,
+ * the agents' state) through the shared store, as separate instances do. Over IPC: the
+ * connections, the Admin API's and the metrics' questions, reloads, and station events for
+ * the primary's journal.
  */
-import type { SharedPmksa } from '@airlock/rsn';
 import type { StationFilter } from '../admin/backend.js';
 import type { AuthenticatorConfig } from '../config.js';
 import type { EventItem } from '../events/event-journal.js';
@@ -38,22 +37,9 @@ export type WorkerQuestion =
 /** A worker's answer to 'radius-test': the outcome, or why it was not run (RadiusTestRefused). */
 export type RadiusTestAnswer = { ok: true; outcome: RadiusTestOutcome } | { ok: false; reason: RadiusTestRefused['reason']; message: string };
 
-/** A PMKSA with its lifetime relative to the moment it was sent. */
-export type PmksaMessage = SharedPmksa;
-
 /** Worker -> primary. */
 export type WorkerMessage =
   | { t: 'ready' }
-  | { t: 'pmksa-cached'; entry: PmksaMessage }
-  | { t: 'pmksa-forgotten'; sta: Uint8Array; ssid: Uint8Array }
-  /** The agent was welcomed here with these BSSes (macKeys). */
-  | { t: 'agent-up'; agent: string; bsses: string[] }
-  /** This worker holds nothing of the agent any more (gone for good, grace over, evicted). */
-  | { t: 'agent-released'; agent: string }
-  /** An agent whose state another worker holds connected here: steer its next connection there. */
-  | { t: 'redirect'; agent: string; address: string; to: number }
-  /** Stations (6 bytes each) that associated here since `at` (performance.timeOrigin + performance.now()). */
-  | { t: 'stations-associated'; stas: Uint8Array; at: number }
   /** The connection `id` the primary handed over is through its TLS handshake (the primary's per-source caps count it no more). */
   | { t: 'connection-established'; id: number }
   /** The connection `id` the primary handed over has closed (placement and the caps count them). */
@@ -65,21 +51,7 @@ export type WorkerMessage =
 
 /** Primary -> worker (a connection travels as the handle of a 'connection' message). */
 export type PrimaryMessage =
-  /** Everything shared, for a worker that starts (or restarts) after others. */
-  | { t: 'snapshot'; pmksa: PmksaMessage[]; homes: [string, number][]; claims: [string, string][] }
   | { t: 'connection'; id: number }
-  | { t: 'pmksa-cached'; entry: PmksaMessage }
-  | { t: 'pmksa-forgotten'; sta: Uint8Array; ssid: Uint8Array }
-  /** The worker holding an agent's state, or none. */
-  | { t: 'home'; agent: string; worker: number | undefined }
-  /** BSSes claimed first by an agent (agents.bss_policy first-claim). */
-  | { t: 'claims'; agent: string; bsses: string[] }
-  /** Claims that went (their agent stayed away past agents.claim_expiry_s, or went past agents.max_bsses_per_agent). */
-  | { t: 'unclaimed'; bsses: string[] }
-  /** Drop the agent here: it is served by another worker now, or lost a BSS claim race. */
-  | { t: 'evict'; agent: string; reason: string }
-  /** Stations that associated with another worker (a worker still holding one lets it go). */
-  | { t: 'stations-associated'; stas: Uint8Array; at: number }
   | { t: 'question'; id: number; question: WorkerQuestion }
   | { t: 'stop'; graceMs: number };
 
@@ -91,9 +63,4 @@ export function isClusterMessage(m: unknown): m is { t: string } {
 /** Buffers arrive as Uint8Array after the advanced serialization. */
 export function toBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
-/** A PMKSA message with Buffers again. */
-export function pmksaFromMessage(e: PmksaMessage): SharedPmksa {
-  return { ...e, sta: toBuffer(e.sta), ssid: toBuffer(e.ssid), pmk: toBuffer(e.pmk), classes: e.classes.map(toBuffer) };
 }

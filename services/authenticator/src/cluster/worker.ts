@@ -1,18 +1,16 @@
 /**
  * One worker of a clustered authenticator (cluster.workers > 1): a whole authenticator
- * service for the agents whose connections the primary hands it, plus the link that keeps
- * what is shared in step with the other workers (protocol.ts).
+ * service for the agents whose connections the primary hands it, sharing its state with the
+ * other workers through the shared store (redis.url), as separate instances do; and the link
+ * to the primary (protocol.ts) for connections, questions and station events.
  */
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
 import type { AuthenticatorConfig } from '../config.js';
 import { createLogger } from '../logging.js';
-import type { AgentSession } from '../agent-session.js';
 import { startAuthenticator, type RunningAuthenticator } from '../server.js';
 import type { AuthenticatorService } from '../service.js';
-import type { AgentPlacement, Placement } from '../placement.js';
-import { isClusterMessage, pmksaFromMessage, toBuffer, type PrimaryMessage, type RadiusTestAnswer, type WorkerMessage, type WorkerQuestion } from './protocol.js';
+import { isClusterMessage, toBuffer, type PrimaryMessage, type RadiusTestAnswer, type WorkerMessage, type WorkerQuestion } from './protocol.js';
 import { RadiusTestRefused } from '../radius-test.js';
 import { LocalAdmin } from '../admin/backend.js';
 import type { EventItem } from '../events/event-journal.js';
@@ -60,144 +58,23 @@ async function radiusTestAnswer(service: AuthenticatorService, user: string, pas
   }
 }
 
-/** How long a redirected connection stays open so the agent reads its status. */
-const REDIRECT_CLOSE_MS = 100;
-
-/** The worker's side of the cluster: the service's Placement, over IPC to the primary. */
-export class WorkerLink implements Placement {
-  readonly keepsClaimClock = false;
-  private readonly homes = new Map<string, number>();
-  /** Connections handed over by the primary, by "address:port" (AgentSession peer). */
-  private readonly sockets = new Map<string, Socket>();
-  /** What arrived before the service existed (the snapshot comes first). */
-  private readonly early: PrimaryMessage[] = [];
-  private service: AuthenticatorService | undefined;
-  private readonly associated: Buffer[] = [];
-  private associatedAt = 0;
-
+/** The worker's side of the cluster: connections handed over by the primary, and station events for its journal. */
+export class WorkerLink {
   constructor(
     readonly workerId: number,
-    private readonly log: Logger,
     private readonly send: (m: WorkerMessage) => void,
   ) {}
 
-  /** The service is up: what arrived early is applied now. */
-  attach(service: AuthenticatorService): void {
-    this.service = service;
-    for (const m of this.early.splice(0)) this.apply(service, m);
-  }
-
   /** The connection `id` the primary accepted; served by `running` once through its connection gate. */
   takeConnection(socket: Socket, id: number, running: RunningAuthenticator): void {
-    const key = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.sockets.set(key, socket);
-    socket.once('close', () => {
-      if (this.sockets.get(key) === socket) this.sockets.delete(key);
-      this.send({ t: 'connection-closed', id });
-    });
+    socket.once('close', () => this.send({ t: 'connection-closed', id }));
     running.injectConnection(socket, () => this.send({ t: 'connection-established', id }));
   }
 
-  /** A message of the primary (connections, metrics and stop are runWorker's). */
-  onMessage(m: PrimaryMessage): void {
-    if (m.t === 'home') {
-      if (m.worker === undefined) this.homes.delete(m.agent);
-      else this.homes.set(m.agent, m.worker);
-      return;
-    }
-    // Where agents live is needed from the first Hello on; the rest once the service exists.
-    if (m.t === 'snapshot') for (const [agent, worker] of m.homes) this.homes.set(agent, worker);
-    if (this.service === undefined) this.early.push(m);
-    else this.apply(this.service, m);
-  }
-
-  private apply(service: AuthenticatorService, m: PrimaryMessage): void {
-    switch (m.t) {
-      case 'snapshot':
-        for (const e of m.pmksa) service.importPmksa(pmksaFromMessage(e));
-        for (const [bss, agent] of m.claims) service.claimed(agent, [bss]);
-        break;
-      case 'pmksa-cached':
-        service.importPmksa(pmksaFromMessage(m.entry));
-        break;
-      case 'pmksa-forgotten':
-        service.forgetPmksa(toBuffer(m.sta), toBuffer(m.ssid));
-        break;
-      case 'unclaimed':
-        service.unclaimed(m.bsses);
-        break;
-      case 'claims':
-        service.claimed(m.agent, m.bsses);
-        break;
-      case 'stations-associated': {
-        const stas: Buffer[] = [];
-        for (let i = 0; i + 6 <= m.stas.length; i += 6) stas.push(toBuffer(m.stas.subarray(i, i + 6)));
-        service.stationsMovedAway(stas, m.at);
-        break;
-      }
-      case 'evict':
-        this.log.info({ agent: m.agent, reason: m.reason }, 'agent evicted by the cluster');
-        service.evict(m.agent, m.reason);
-        break;
-      default:
-        break;
-    }
-  }
-
-  // ---- Placement -----------------------------------------------------------------------
-
-  placeAgent(agent: string, session: AgentSession): AgentPlacement {
-    const w = this.homes.get(agent);
-    if (w === undefined || w === this.workerId) return { here: true };
-    this.redirect(session, agent, w);
-    return { here: false, where: `worker ${w}` };
-  }
-
-  agentUp(agent: string, bssKeys: string[]): void {
-    this.homes.set(agent, this.workerId);
-    this.send({ t: 'agent-up', agent, bsses: bssKeys });
-  }
-
-  agentReleased(agent: string): void {
-    if (this.homes.get(agent) === this.workerId) this.homes.delete(agent);
-    this.send({ t: 'agent-released', agent });
-  }
-
-  /** The agent connected here while worker `to` holds its state: steer its next connection there. */
-  private redirect(session: AgentSession, agent: string, to: number): void {
-    const peer = session.peer;
-    const cut = peer.lastIndexOf(':');
-    const address = cut > 0 ? peer.slice(0, cut) : peer;
-    this.send({ t: 'redirect', agent, address, to });
-    // The agent retries on the same HTTP/2 connection: close it, so it connects anew and
-    // the primary steers that connection to the worker holding its stations.
-    const socket = this.sockets.get(peer);
-    if (socket !== undefined) setTimeout(() => socket.destroy(), REDIRECT_CLOSE_MS).unref();
-  }
-
-  stationAssociated(sta: Buffer): void {
-    // One message per event-loop turn, whatever the number of associations in it.
-    if (this.associated.length === 0) {
-      this.associatedAt = performance.timeOrigin + performance.now();
-      setImmediate(() => {
-        const stas = Buffer.concat(this.associated.splice(0));
-        this.send({ t: 'stations-associated', stas, at: this.associatedAt });
-      });
-    }
-    this.associated.push(Buffer.from(sta));
-  }
-
+  /** A station event of this worker, for the primary's journal (StreamEvents); `at`: Unix ms with a fraction. */
   stationEvent(item: EventItem, at: number): void {
     // In order on the IPC channel: a station's events stay in order (the primary sorts across workers).
     this.send({ t: 'station-event', item, at });
-  }
-
-  cached(entry: Parameters<Placement['cached']>[0]): void {
-    this.send({ t: 'pmksa-cached', entry });
-  }
-
-  forgotten(sta: Buffer, ssid: Buffer): void {
-    this.send({ t: 'pmksa-forgotten', sta, ssid });
   }
 }
 
@@ -208,7 +85,7 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
   const send = (m: WorkerMessage): void => {
     if (process.connected) process.send?.(m);
   };
-  const link = new WorkerLink(id, logger, send);
+  const link = new WorkerLink(id, send);
   // Set once the service is up; messages (the snapshot first) arrive before.
   const up: { running?: RunningAuthenticator; admin?: LocalAdmin } = {};
   let stopping = false;
@@ -240,8 +117,6 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
       );
     } else if (msg.t === 'stop') {
       stop(msg.graceMs);
-    } else {
-      link.onMessage(msg);
     }
   });
   // The primary decides when workers stop; a terminal's Ctrl-C reaches it too.
@@ -253,6 +128,5 @@ export async function runWorker(config: AuthenticatorConfig): Promise<void> {
   const running = await startAuthenticator({ config, logger, cluster: link });
   up.running = running;
   up.admin = new LocalAdmin(running.service, id);
-  link.attach(running.service);
   send({ t: 'ready' });
 }

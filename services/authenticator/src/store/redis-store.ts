@@ -102,16 +102,24 @@ export class RedisStore {
     }
   }
 
-  /** Hears a channel (on a connection of its own); messages as Buffers. */
-  async subscribe(channel: string, onMessage: (message: Buffer) => void): Promise<void> {
+  /**
+   * Hears a channel (on a connection of its own); messages as Buffers. Never waits for Redis:
+   * the subscription is made once that connection is first ready, and the client makes it
+   * again by itself after each reconnect.
+   */
+  subscribe(channel: string, onMessage: (message: Buffer) => void): void {
     this.channels.set(channel, onMessage);
-    if (this.sub === undefined) {
-      const sub = this.client.duplicate();
-      this.sub = sub;
-      sub.on('error', () => {}); // the main connection reports the outage
-      await sub.connect().catch(() => undefined);
-    }
-    await this.sub.subscribe(channel, (m: Buffer) => onMessage(m), true).catch(() => undefined);
+    if (this.sub !== undefined) return;
+    const sub = this.client.duplicate();
+    this.sub = sub;
+    sub.on('error', () => {}); // the main connection reports the outage
+    let subscribed = false;
+    sub.on('ready', () => {
+      if (subscribed) return;
+      subscribed = true;
+      for (const [c, f] of this.channels) void sub.subscribe(c, (m: Buffer) => f(m), true).catch(() => (subscribed = false));
+    });
+    void sub.connect().catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -26,12 +26,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { formatMac, macKey, type BssSnapshot, type SaListener, type SharedPmksa, type StationSnapshot } from '@airlock/rsn';
-import type { AgentPlacement, Placement } from '../placement.js';
+import type { Placement } from '../placement.js';
 import type { EventItem } from '../events/event-journal.js';
 import { RedisStore, type RedisArg } from './redis-store.js';
 import { SealedBox } from './sealed-box.js';
 import { decodeBss, decodePmksa, decodeStation, encodeBss, encodePmksa, encodeStation, type WallClock } from './record-codec.js';
-import { RECLAIM, RELEASE, RENEW, TAKEOVER, WRITE } from './store-scripts.js';
+import { CLAIM, CLAIMS_REFRESH, RECLAIM, RELEASE, RENEW, TAKEOVER, WRITE } from './store-scripts.js';
 
 /** What the shared state needs from the service. */
 export interface SharedStateHost {
@@ -53,6 +53,8 @@ export interface SharedStateHost {
   /** Stations that associated with another instance at `atWallMs`: the ones still here from before left, as on a roam. */
   stationsMovedAway(stas: Buffer[], atWallMs: number): void;
   journal(item: EventItem, at: number): void;
+  /** First-claims held in the store, all instances together (airlock_bss_claims). */
+  claims(n: number): void;
 }
 
 export interface SharedStateMetrics {
@@ -74,9 +76,13 @@ export interface SharedStateOptions {
   leaseMs: number;
   /** How long a BSS's state outlives its last renewal (the agents' reconnect grace, at least). */
   stateTtlMs: number;
-  /** How long an agent's BSS claims outlive the last renewal (agents.claim_expiry_s). */
+  /** How long an agent's BSS claims outlive its last refresh here (agents.claim_expiry_s). */
   claimMs: number;
+  /** bss_policy first-claim (else there are no claims, only assignments). */
   firstClaim: boolean;
+  /** agents.max_bsses_per_agent and agents.max_claims, over every instance. */
+  maxClaimsPerAgent: number;
+  maxClaims: number;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   log: Logger;
@@ -87,7 +93,7 @@ export interface SharedStateOptions {
 /** What a takeover found for each BSS (by macKey): its state, when an earlier owner left some for this agent. */
 export type TakeoverResult =
   | { ok: true; found: Map<string, { bss: BssSnapshot | undefined; stations: StationSnapshot[]; previousOwner: string | undefined }> }
-  | { ok: false; code: 'claimed' | 'down' | 'error'; message: string };
+  | { ok: false; code: 'claimed' | 'claim-limit' | 'down' | 'error'; message: string };
 
 interface Lease {
   key: string;
@@ -96,6 +102,8 @@ interface Lease {
   /** "<instance>|<token>|<agent>" */
   value: string;
   token: number;
+  /** Whether the BSSID is a first-claim of its agent (not assigned, bss_policy first-claim). */
+  claimed: boolean;
 }
 
 interface Dirty {
@@ -110,7 +118,6 @@ const RENEW_BATCH = 128;
 const VOUCH = 0.75;
 
 export class SharedState implements Placement, SaListener {
-  readonly keepsClaimClock = false;
   readonly instance = randomBytes(8).toString('hex');
   private readonly store: RedisStore;
   private readonly box: SealedBox;
@@ -158,7 +165,7 @@ export class SharedState implements Placement, SaListener {
 
   async start(): Promise<void> {
     await this.store.start();
-    await this.store.subscribe(this.channel, (m) => this.onMessage(m));
+    this.store.subscribe(this.channel, (m) => this.onMessage(m));
     if (this.store.up) await this.loadPmksas();
     this.started = true;
     this.o.metrics.up(this.store.up);
@@ -189,13 +196,6 @@ export class SharedState implements Placement, SaListener {
 
   // ---- Placement ----------------------------------------------------------------------
 
-  /** Any instance may serve any agent: its Hello takes its BSSes over here (takeover). */
-  placeAgent(): AgentPlacement {
-    return { here: true };
-  }
-
-  agentUp(): void {}
-
   /** The agent is gone for good from here: its BSSes' leases and state go (its claims expire after claimMs). */
   agentReleased(agent: string): void {
     for (const l of [...this.leases.values()]) if (l.agent === agent) this.releaseBss(l.key);
@@ -208,7 +208,7 @@ export class SharedState implements Placement, SaListener {
     this.leases.delete(key);
     this.dirty.delete(key);
     if (!this.store.up) return; // its lease and state expire by themselves
-    this.count(this.store.script(RELEASE, [this.k('lease', key), this.k('bss', key), this.k('claim', key)], [l.value, String(this.o.claimMs)]), 'release');
+    this.count(this.store.script(RELEASE, [this.k('lease', key), this.k('bss', key)], [l.value]), 'release');
   }
 
   stationAssociated(sta: Buffer): void {
@@ -278,11 +278,12 @@ export class SharedState implements Placement, SaListener {
   }
 
   /**
-   * Takes the agent's BSSes over (its Hello landed here): leases with new fencing tokens,
-   * claims checked (agents.bss_policy first-claim), and whatever state an earlier owner
-   * left for this agent. The earlier owners are told. Refused while Redis is away.
+   * Takes the agent's BSSes over (its Hello landed here): its first-claims checked and
+   * recorded across every instance (`claimable`: the Hello's BSSIDs that are claims; CLAIM),
+   * then leases with new fencing tokens and whatever state an earlier owner left for this
+   * agent. The earlier owners are told. Refused while Redis is away.
    */
-  async takeover(agent: string, bssids: Buffer[]): Promise<TakeoverResult> {
+  async takeover(agent: string, bssids: Buffer[], claimable: string[]): Promise<TakeoverResult> {
     if (!this.store.up) {
       this.o.metrics.takeover('down');
       return { ok: false, code: 'down', message: 'the shared store (Redis) is not reachable: this instance cannot take the BSSes over safely; try another' };
@@ -290,52 +291,54 @@ export class SharedState implements Placement, SaListener {
     const sentAt = this.host.now();
     let replies: unknown[];
     try {
+      if (claimable.length > 0) {
+        this.ops++;
+        const r = (await this.store.script(CLAIM, [this.k('claims', ''), this.k('claim-owner', ''), this.k('agent-claims', agent), this.k('claim-seq', '')], [this.o.prefix, agent, String(this.o.claimMs), String(this.o.maxClaimsPerAgent), String(this.o.maxClaims), ...claimable])) as Buffer[];
+        const refused = this.claimRefusal(r, claimable.length);
+        if (refused !== undefined) return refused;
+      }
       replies = await Promise.all(bssids.map((b) => {
         const key = macKey(b);
         this.ops++;
-        return this.store.script(TAKEOVER, [this.k('lease', key), this.k('fence', key), this.k('bss', key), this.k('claim', key), this.k('agent', agent)], [this.instance, String(this.o.leaseMs), agent, this.o.firstClaim ? '1' : '0', String(this.o.claimMs)]);
+        return this.store.script(TAKEOVER, [this.k('lease', key), this.k('fence', key), this.k('bss', key), this.k('agent', agent)], [this.instance, String(this.o.leaseMs), agent]);
       }));
     } catch (e) {
       this.o.metrics.takeover('error');
       return { ok: false, code: 'error', message: `the shared store failed during the takeover: ${errorText(e)}` };
     }
     const found = new Map<string, { bss: BssSnapshot | undefined; stations: StationSnapshot[]; previousOwner: string | undefined }>();
-    const taken: Lease[] = [];
-    let claimedBy: { bssid: Buffer; agent: string } | undefined;
+    const claims = new Set(claimable);
+    // Vouched for until sentAt + lease (less a margin); with nothing else held, that is all there is.
+    const vouched = sentAt + this.o.leaseMs * VOUCH;
+    this.validUntil = this.leases.size === 0 ? vouched : Math.min(this.validUntil, vouched);
     for (let i = 0; i < bssids.length; i++) {
-      const r = replies[i] as Buffer[] | [Buffer, Buffer, Buffer, Buffer[]];
+      const r = replies[i] as [Buffer, Buffer, Buffer, Buffer[]];
       const bssid = bssids[i];
       const key = macKey(bssid);
-      if (String(r[0]) === 'claimed') {
-        claimedBy = { bssid, agent: String(r[1]) };
-        continue;
-      }
       const value = String(r[1]);
       const prev = String(r[2]);
-      const token = Number(value.split('|')[1]);
-      const lease: Lease = { key, bssid: Buffer.from(bssid), agent, value, token };
-      taken.push(lease);
-      const fields = r[3] as Buffer[];
-      const state = this.readState(key, agent, fields);
+      this.leases.set(key, { key, bssid: Buffer.from(bssid), agent, value, token: Number(value.split('|')[1]), claimed: claims.has(key) });
+      const state = this.readState(key, agent, r[3]);
       found.set(key, { ...state, previousOwner: prev === '' ? undefined : prev.split('|')[0] });
       if (state.stale.length > 0) this.markStale(key, state.stale);
       if (prev !== '' && !prev.startsWith(`${this.instance}|`)) this.publish('T', Buffer.from(`${key}${value}`, 'utf8'));
     }
-    if (claimedBy !== undefined) {
-      // Refused as a whole: what was taken goes back.
-      for (const l of taken) {
-        this.leases.set(l.key, l);
-        this.releaseBss(l.key);
-      }
-      this.o.metrics.takeover('claimed');
-      return { ok: false, code: 'claimed', message: `BSSID ${formatMac(claimedBy.bssid)} is claimed by agent ${claimedBy.agent}` };
-    }
-    // Vouched for until sentAt + lease (less a margin); with nothing else held, that is all there is.
-    const vouched = sentAt + this.o.leaseMs * VOUCH;
-    this.validUntil = this.leases.size === 0 ? vouched : Math.min(this.validUntil, vouched);
-    for (const l of taken) this.leases.set(l.key, l);
     this.o.metrics.takeover('ok');
     return { ok: true, found };
+  }
+
+  /** CLAIM's answer as a refusal, or undefined when the claims were recorded. */
+  private claimRefusal(r: Buffer[], announced: number): TakeoverResult | undefined {
+    const what = String(r[0]);
+    if (what === 'ok') {
+      this.host.claims(Number(r[1]));
+      return undefined;
+    }
+    this.o.metrics.takeover('claimed');
+    const mac = (hex: string): string => hex.replace(/(..)(?!$)/g, '$1:');
+    if (what === 'claimed') return { ok: false, code: 'claimed', message: `BSS ${mac(String(r[1]))} is owned by agent ${JSON.stringify(String(r[2]))}, which claimed it first (agents.bss_policy: first-claim)` };
+    if (what === 'agent-limit') return { ok: false, code: 'claim-limit', message: `the agent announces ${announced} BSSes and may claim at most ${this.o.maxClaimsPerAgent} (agents.max_bsses_per_agent)` };
+    return { ok: false, code: 'claim-limit', message: `the authenticator holds ${String(r[1])} BSS claims, its limit (agents.max_claims); new BSSIDs cannot be claimed` };
   }
 
   /** The state of a BSS from HGETALL's fields: only what was written for this agent. */
@@ -483,12 +486,12 @@ export class SharedState implements Placement, SaListener {
           const keys: RedisArg[] = [];
           const values: RedisArg[] = [];
           for (const l of batch) {
-            keys.push(this.k('lease', l.key), this.k('bss', l.key), this.k('claim', l.key), this.k('agent', l.agent));
+            keys.push(this.k('lease', l.key), this.k('bss', l.key), this.k('agent', l.agent));
             values.push(l.value);
           }
           try {
             this.ops++;
-            const r = (await this.store.script(RENEW, keys, [String(this.o.leaseMs), String(this.o.stateTtlMs), String(this.o.claimMs), this.instance, ...values])) as number[];
+            const r = (await this.store.script(RENEW, keys, [String(this.o.leaseMs), String(this.o.stateTtlMs), this.instance, ...values])) as number[];
             for (const i of r) lost.push(batch[Number(i) - 1].key);
             this.o.metrics.op('renew', 'ok');
           } catch {
@@ -497,6 +500,7 @@ export class SharedState implements Placement, SaListener {
           }
         }));
       } else if (!this.store.up) failed = true;
+      if (this.store.up) await this.refreshClaims();
       // Leases taken meanwhile (takeover) are newer than this renewal: they keep their own vouching.
       if (!failed) this.validUntil = sentAt + this.o.leaseMs * VOUCH;
       if (lost.length > 0) this.lose(lost, 'another instance took the BSS over');
@@ -509,6 +513,19 @@ export class SharedState implements Placement, SaListener {
     } finally {
       this.renewing = false;
       this.scheduleRenew();
+    }
+  }
+
+  /** The claims of the agents served here stay (they are present); expired ones are swept; the count goes to the gauge. */
+  private async refreshClaims(): Promise<void> {
+    const agents = new Set<string>();
+    for (const l of this.leases.values()) if (l.claimed) agents.add(l.agent);
+    try {
+      this.ops++;
+      this.host.claims(Number(await this.store.script(CLAIMS_REFRESH, [this.k('claims', ''), this.k('claim-owner', '')], [this.o.prefix, String(this.o.claimMs), ...agents])));
+      this.o.metrics.op('claims-refresh', 'ok');
+    } catch {
+      this.o.metrics.op('claims-refresh', 'error');
     }
   }
 
@@ -544,7 +561,7 @@ export class SharedState implements Placement, SaListener {
     try {
       await Promise.all([...this.leases.values()].map(async (l) => {
         this.ops++;
-        const r = await this.store.script(RECLAIM, [this.k('lease', l.key), this.k('fence', l.key), this.k('claim', l.key), this.k('agent', l.agent)], [l.value, String(this.o.leaseMs), l.agent, String(this.o.claimMs), this.instance, String(l.token)]);
+        const r = await this.store.script(RECLAIM, [this.k('lease', l.key), this.k('fence', l.key), this.k('agent', l.agent), this.k('claims', ''), this.k('claim-owner', ''), this.k('agent-claims', l.agent), this.k('claim-seq', '')], [l.value, String(this.o.leaseMs), l.agent, String(this.o.claimMs), this.instance, String(l.token), l.claimed ? l.key : '']);
         if (Number(r) !== 1) lost.push(l.key);
       }));
     } catch (e) {
@@ -649,8 +666,8 @@ export class SharedState implements Placement, SaListener {
 
   // ---- helpers ------------------------------------------------------------------------
 
-  private k(kind: 'lease' | 'fence' | 'bss' | 'claim' | 'agent', id: string): string {
-    return `${this.o.prefix}${kind}:${id}`;
+  private k(kind: 'lease' | 'fence' | 'bss' | 'agent' | 'agent-claims' | 'claims' | 'claim-owner' | 'claim-seq', id: string): string {
+    return id === '' ? `${this.o.prefix}${kind}` : `${this.o.prefix}${kind}:${id}`;
   }
 
   private pmksaKey(sta: Buffer, ssid: Buffer): string {

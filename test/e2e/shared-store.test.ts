@@ -13,6 +13,8 @@
  * - Redis down: the instances keep serving their agents (airlock_store_up 0), refuse a
  *   takeover they cannot fence; Redis back empty: they publish their state again, and a
  *   kill -9 after that still moves every station without a disconnect;
+ * - accounting across a failover: an EAP station's session keeps its Acct-Session-Id through
+ *   kill -9 of its instance; FreeRADIUS records one Start and one Stop, nothing else;
  * - roam: a station authenticated by EAP (real FreeRADIUS) at an agent of one instance
  *   moves to an agent of another: no EAP, no Access-Request, and the first lets it go.
  */
@@ -29,7 +31,7 @@ import { formatMac } from '@airlock/rsn';
 import { runCli } from '@airlock/authenticator/cli';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
-import { accessRequestCount, CORP_SSID, metricSum, RADIUS_SECRET, startRadio, stationMac, ttlsStationSpec, type Radio } from '../support/enterprise.js';
+import { accessRequestCount, CORP_SSID, detailRecords, detailValue, metricSum, RADIUS_SECRET, startRadio, stationMac, ttlsStationSpec, type Radio } from '../support/enterprise.js';
 import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
 import { serverTlsYaml, testPki } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
@@ -307,6 +309,50 @@ void describe('several authenticators on Redis', () => {
       await late.agent.stop();
       await a.stop();
       await b.stop();
+    }
+  });
+  void it('accounting across a failover: the EAP station\'s session keeps its Acct-Session-Id through kill -9 of its instance; FreeRADIUS records one Start and one Stop', async () => {
+    await redis.command('FLUSHALL');
+    const pki = testPki();
+    const radius: FreeRadius = await startFreeRadius({ secret: RADIUS_SECRET, users: [{ name: 'dave', password: 'dave-pw-1' }], pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key } });
+    const config = {
+      ...instanceConfig(redis),
+      grpc: { plaintext: false, tls: serverTlsYaml() },
+      networks: [{ ssid: CORP_SSID, akms: ['8021x'], passphrases: [] }],
+      radius: { servers: [{ name: 'primary', host: '127.0.0.1', auth_port: radius.authPort, acct_port: radius.acctPort, secret: RADIUS_SECRET }], interim_interval_s: 0 },
+    };
+    const a = await startAuthenticatorProcess('acct-a', dir, config);
+    const b = await startAuthenticatorProcess('acct-b', dir, config);
+    let radio: Radio | undefined;
+    try {
+      const caPem = readFileSync(pki.ca.cert, 'utf8');
+      const sta = stationMac(62, 1);
+      radio = await startRadio(a, { agents: 1, stations: [ttlsStationSpec(sta, 'dave', 'dave-pw-1', caPem, { home: 0 })], behaviour: { rejoinAfterDisconnect: false }, target: () => a.grpcTarget, alternates: () => [b.grpcTarget] }, 7);
+      assert.ok(await waitFor(() => radio!.sim.authorizedCount() === 1, 15_000), 'EAP-TTLS through FreeRADIUS at instance a');
+      const mine = (): ReturnType<typeof detailRecords> => detailRecords(radius).filter((r) => detailValue(r, 'Calling-Station-Id')?.toLowerCase().replace(/-/g, ':') === formatMac(sta));
+      assert.ok(await waitFor(() => mine().length === 1, 5000), 'the Accounting-Start reached FreeRADIUS');
+      const sessionId = detailValue(mine()[0], 'Acct-Session-Id');
+      assert.equal(detailValue(mine()[0], 'Acct-Status-Type'), 'Start');
+      assert.ok(await waitFor(async () => (await storedStations(redis)) === 1, 10_000), 'its security association is in Redis');
+      a.signal('SIGKILL');
+      await a.stop();
+      assert.ok(await waitFor(async () => radio!.agents[0].connected && (await metric(b, 'airlock_stations{state="authorized"}')) === 1, 20_000), 'instance b took the station over');
+      assert.equal(radio.sim.stats.disconnects, 0, 'not disconnected');
+      assert.equal(metricSum(await b.metrics(), 'airlock_eap_authentications_total'), 0, 'no EAP at instance b');
+      radio.sim.leave(sta);
+      assert.ok(await waitFor(() => mine().length === 2, 10_000), `the Accounting-Stop reached FreeRADIUS: ${mine().length} records`);
+      const [start, stop] = mine();
+      assert.equal(detailValue(stop, 'Acct-Status-Type'), 'Stop');
+      assert.equal(detailValue(stop, 'Acct-Session-Id'), sessionId, 'the same Acct-Session-Id from the instance that took over');
+      assert.equal(detailValue(start, 'Acct-Session-Id'), sessionId);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(mine().length, 2, 'one Start and one Stop, nothing else');
+      console.log(JSON.stringify({ test: 'shared-store accounting', acct_session_id_kept: true, records: mine().map((r) => detailValue(r, 'Acct-Status-Type')) }));
+    } finally {
+      await radio?.stop();
+      await a.stop();
+      await b.stop();
+      await radius.stop();
     }
   });
 });

@@ -244,8 +244,9 @@ export interface RadioOptions {
   logger?: Logger;
   /** Join the stations by themselves (default true). */
   autoJoin?: boolean;
-  /** Where agent number `a` (from 0) connects (default: the authenticator given). */
+  /** Where agent number `a` (from 0) connects (default: the authenticator given), and the instances it fails over to. */
   target?: (a: number) => string;
+  alternates?: (a: number) => string[];
   seed?: number;
 }
 
@@ -383,7 +384,7 @@ export async function startRadio(auth: { grpcPort: number }, o: RadioOptions, fi
   const groups = numbers.map((_, a) => Array.from({ length: per }, (_x, k) => a * per + k));
   const radio = new SharedRadio({ bsses: bssSpecs, stations: o.stations, behaviour: { joinSpreadMs: 500, ...o.behaviour }, seed: o.seed ?? firstAgent, autoJoin: o.autoJoin ?? true }, groups);
   const agentIds = numbers.map((x) => `ap-${x}`);
-  const agents = radio.views.map((view, a) => new EdgeAgent({ agentId: agentIds[a], target: o.target?.(a) ?? `127.0.0.1:${auth.grpcPort}`, driver: view, logger: o.logger ?? pino({ level: 'silent' }), credentials: agentCredentials(agentIds[a]) }));
+  const agents = radio.views.map((view, a) => new EdgeAgent({ agentId: agentIds[a], target: o.target?.(a) ?? `127.0.0.1:${auth.grpcPort}`, alternates: o.alternates?.(a), driver: view, logger: o.logger ?? pino({ level: 'silent' }), credentials: agentCredentials(agentIds[a]) }));
   const r: Radio = {
     radio,
     sim: radio.sim,

@@ -9,6 +9,8 @@
  * - secrets: Redis holds no key in clear (PMK, KCK, KEK, TK, GTK), in any encoding tried;
  * - split brain: SIGSTOP an instance until its agent's BSS is taken over, then SIGCONT: it
  *   writes nothing, disconnects nobody and lets the BSS go;
+ * - a pause longer than the lease that nobody used: the instance keeps its BSS (the fence
+ *   counter shows nobody took it) and goes on;
  * - rolling restart of the three, one by one: no station disconnected;
  * - Redis down: the instances keep serving their agents (airlock_store_up 0), refuse a
  *   takeover they cannot fence; Redis back empty: they publish their state again, and a
@@ -184,6 +186,37 @@ void describe('several authenticators on Redis', () => {
       assert.ok(await waitFor(() => sim.driver.keyViews().every((v) => v.stationGtk?.keyId === 2), 10_000));
       assert.equal(sim.driver.stats.disconnects, 0);
       console.log(JSON.stringify({ test: 'shared-store split brain', stations: sim.stations, writes_after_continue: (await metric(a, 'airlock_store_operations_total{op="write",result="ok"}')) - writesOk, stations_disconnected: sim.driver.stats.disconnects }));
+    } finally {
+      a.signal('SIGCONT');
+      await sim.agent.stop();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  void it('a pause longer than the lease, with the agent still there: nobody took the BSS (the fence counter says so), so the instance keeps it and goes on', async () => {
+    await redis.command('FLUSHALL');
+    const a = await startAuthenticatorProcess('pause-a', dir, instanceConfig(redis));
+    const b = await startAuthenticatorProcess('pause-b', dir, instanceConfig(redis));
+    // The default keepalive (20 s): the agent does not notice a 4 s pause.
+    const sim = simAgent('ap-pause', 75, [a.grpcTarget, b.grpcTarget], 10);
+    try {
+      await sim.agent.start();
+      assert.ok(await waitFor(() => authorized([sim]) === sim.stations, 30_000));
+      assert.ok(await waitFor(async () => (await storedStations(redis)) === sim.stations, 10_000));
+      a.signal('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 4000)); // lease_ms 3000: its lease expired in Redis
+      a.signal('SIGCONT');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await metric(a, 'airlock_stations{state="authorized"}'), sim.stations, 'the instance still holds its stations');
+      assert.equal(await metric(a, 'airlock_store_operations_total{op="write",result="fenced"}'), 0, 'no write was refused');
+      assert.ok(sim.agent.connected);
+      assert.equal(sim.driver.stats.disconnects, 0);
+      // It still acts for them: a rekey reaches every station, and its writes are accepted.
+      for (const bss of sim.driver.bsses()) await rekey(a, bss.bssid.toString('hex').replace(/(..)(?!$)/g, '$1:'));
+      assert.ok(await waitFor(() => sim.driver.keyViews().every((v) => v.stationGtk?.keyId === 2), 10_000));
+      assert.ok(await waitFor(async () => (await metric(a, 'airlock_store_operations_total{op="write",result="ok"}')) > 0, 5000));
+      assert.equal(sim.driver.stats.disconnects, 0);
     } finally {
       a.signal('SIGCONT');
       await sim.agent.stop();

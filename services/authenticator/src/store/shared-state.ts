@@ -414,7 +414,7 @@ export class SharedState implements Placement, SaListener {
       }
       try {
         this.ops++;
-        const r = await this.store.script(WRITE, [this.k('lease', key), name], [l.value, String(this.o.stateTtlMs), String(sets.length / 2), ...sets, ...dels]);
+        const r = await this.store.script(WRITE, [this.k('lease', key), name, this.k('fence', key)], [l.value, String(this.o.stateTtlMs), String(this.o.leaseMs), String(sets.length / 2), ...sets, ...dels]);
         if (Number(r) === 1) this.o.metrics.op('write', 'ok');
         else {
           this.o.metrics.op('write', 'fenced');
@@ -486,7 +486,7 @@ export class SharedState implements Placement, SaListener {
           const keys: RedisArg[] = [];
           const values: RedisArg[] = [];
           for (const l of batch) {
-            keys.push(this.k('lease', l.key), this.k('bss', l.key), this.k('agent', l.agent));
+            keys.push(this.k('lease', l.key), this.k('bss', l.key), this.k('agent', l.agent), this.k('fence', l.key));
             values.push(l.value);
           }
           try {

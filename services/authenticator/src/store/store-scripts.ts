@@ -101,19 +101,38 @@ return redis.call('ZCARD', KEYS[1])
 `;
 
 /**
- * Renews leases held, and keeps their state and agent directory entries alive.
- * KEYS: lease1, state1, agent1, lease2, ... ARGV: lease ms, state ms, instance, value1,
- * value2, ... Returns the 1-based indexes (of the triples) whose lease is not ours any more.
+ * Lua: whether the lease `lease` is still the value `v` held. A lease that expired meanwhile
+ * (its renewal came late: a busy process, a slow Redis) is still ours when nobody took the
+ * BSS since, which the fence counter tells (it still has our token): it is set again, for
+ * `ms`. Taken (another value there, or the fence moved on): not ours.
  */
-export const RENEW = `
+const OURS = `
+local function ours(lease, fence, v, ms)
+  local cur = redis.call('GET', lease)
+  if cur == v then return true end
+  if cur then return false end
+  local t = tonumber(string.match(v, '^[^|]*|(%d+)|'))
+  if t == nil or tonumber(redis.call('GET', fence) or '0') ~= t then return false end
+  redis.call('SET', lease, v, 'PX', ms)
+  return true
+end
+`;
+
+/**
+ * Renews leases held, and keeps their state and agent directory entries alive.
+ * KEYS: lease1, state1, agent1, fence1, lease2, ... ARGV: lease ms, state ms, instance,
+ * value1, value2, ... Returns the 1-based indexes (of the quadruples) whose lease is not ours
+ * any more.
+ */
+export const RENEW = `${OURS}
 local lost = {}
-local n = #KEYS / 3
+local n = #KEYS / 4
 for i = 1, n do
-  local l = KEYS[3 * i - 2]
-  if redis.call('GET', l) == ARGV[i + 3] then
+  local l = KEYS[4 * i - 3]
+  if ours(l, KEYS[4 * i], ARGV[i + 3], tonumber(ARGV[1])) then
     redis.call('PEXPIRE', l, tonumber(ARGV[1]))
-    redis.call('PEXPIRE', KEYS[3 * i - 1], tonumber(ARGV[2]))
-    redis.call('SET', KEYS[3 * i], ARGV[3], 'PX', tonumber(ARGV[1]))
+    redis.call('PEXPIRE', KEYS[4 * i - 2], tonumber(ARGV[2]))
+    redis.call('SET', KEYS[4 * i - 1], ARGV[3], 'PX', tonumber(ARGV[1]))
   else
     lost[#lost + 1] = i
   end
@@ -123,13 +142,14 @@ return lost
 
 /**
  * Writes a BSS's state under its lease.
- * KEYS: lease, state. ARGV: lease value, state ms, number of fields set (n), n field/value
- * pairs, then fields to delete. Returns 1, or 0 when the lease is not ours (nothing written).
+ * KEYS: lease, state, fence. ARGV: lease value, state ms, lease ms, number of fields set (n),
+ * n field/value pairs, then fields to delete. Returns 1, or 0 when the lease is not ours
+ * (nothing written).
  */
-export const WRITE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local n = tonumber(ARGV[3])
-local at = 4
+export const WRITE = `${OURS}
+if not ours(KEYS[1], KEYS[3], ARGV[1], tonumber(ARGV[3])) then return 0 end
+local n = tonumber(ARGV[4])
+local at = 5
 for i = 1, n do
   redis.call('HSET', KEYS[2], ARGV[at], ARGV[at + 1])
   at = at + 2

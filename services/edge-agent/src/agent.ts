@@ -83,6 +83,8 @@ export class EdgeAgent extends EventEmitter {
   /** The addresses of the current round (targets resolved), and the one dialled now. */
   private addresses: { address: string; name: string | undefined }[] = [];
   private next = 0;
+  /** Rounds through the addresses begun (the first dials the targets as given). */
+  private rounds = 0;
   private readonly log: Logger;
   /** Failed commands (about stations, so as many as stations can cause): rate-limited per BSS. */
   private readonly commandLog: StationLog;
@@ -139,18 +141,20 @@ export class EdgeAgent extends EventEmitter {
   }
 
   /**
-   * The client for the next address in turn. Each round starts by resolving the targets:
-   * a name with several addresses (several instances behind one DNS name) gives one each,
-   * dialled by address with the name kept for TLS.
+   * The first round dials the targets as given (at once: the Hello goes out right after the
+   * driver starts). Each later round resolves them first: a name with several addresses
+   * (several instances behind one DNS name) gives one each, dialled by address with the name
+   * kept for TLS.
    */
-  private async nextClient(): Promise<AgentLinkClient> {
-    if (this.next >= this.addresses.length) {
-      this.next = 0;
-      this.addresses = [];
-      for (const t of this.targets) this.addresses.push(...(await resolveTarget(t)));
-      if (this.addresses.length === 0) this.addresses.push({ address: this.targets[0], name: undefined });
-    }
-    const a = this.addresses[this.next++];
+  private async resolveRound(): Promise<void> {
+    const out: { address: string; name: string | undefined }[] = [];
+    for (const t of this.targets) out.push(...(await resolveTarget(t)));
+    this.addresses = out.length > 0 ? out : this.targets.map((t) => ({ address: t, name: undefined }));
+    this.next = 0;
+  }
+
+  /** The client for one address (made once, kept). */
+  private clientFor(a: { address: string; name: string | undefined }): AgentLinkClient {
     let c = this.clients.get(a.address);
     if (c === undefined) {
       const maxBytes = this.opts.maxMessageBytes ?? 65536;
@@ -178,13 +182,22 @@ export class EdgeAgent extends EventEmitter {
 
   private connect(): void {
     if (this.stopped) return;
-    this.nextClient().then(
-      (client) => this.open(client),
-      (e: unknown) => {
-        this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'cannot resolve the authenticator addresses; retrying');
-        this.retryTimer = setTimeout(() => this.connect(), this.opts.backoffMaxMs ?? 10000);
-      },
-    );
+    if (this.next >= this.addresses.length) {
+      if (this.rounds++ === 0) {
+        this.addresses = this.targets.map((t) => ({ address: t, name: undefined }));
+        this.next = 0;
+      } else {
+        this.resolveRound().then(
+          () => this.connect(),
+          (e: unknown) => {
+            this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'cannot resolve the authenticator addresses; retrying');
+            this.retryTimer = setTimeout(() => this.connect(), this.opts.backoffMaxMs ?? 10000);
+          },
+        );
+        return;
+      }
+    }
+    this.open(this.clientFor(this.addresses[this.next++]));
   }
 
   private open(client: AgentLinkClient): void {

@@ -1,7 +1,7 @@
 /**
  * Several authenticators on Redis (issue 16, DESIGN.md "Several authenticators"): three
- * real authenticator processes share one real redis-server; simulated agents know all
- * three addresses and start on the first. Each test prints its figures.
+ * real authenticator processes share one real redis-server; simulated agents know every
+ * instance's address, spread over them. Each test prints its figures.
  *
  * - instance killed: kill -9 the instance holding 1,000 authorized stations; its agents
  *   move to the others, no station is disconnected or joins again, and the next GTK rekey
@@ -166,12 +166,16 @@ void describe('several authenticators on Redis', () => {
     await redis.command('FLUSHALL');
     const a = await startAuthenticatorProcess('split-a', dir, instanceConfig(redis));
     const b = await startAuthenticatorProcess('split-b', dir, instanceConfig(redis));
+    const c = await startAuthenticatorProcess('split-c', dir, instanceConfig(redis));
     // Short keepalive: the agent finds its stopped instance dead within about 2 s.
-    const sim = simAgent('ap-split', 70, [a.grpcTarget, b.grpcTarget], 20, { keepaliveMs: 1000 });
+    const sim = simAgent('ap-split', 70, [a.grpcTarget, b.grpcTarget, c.grpcTarget], 20, { keepaliveMs: 1000 });
+    // Another agent on the third instance: untouched throughout.
+    const other = simAgent('ap-split-c', 71, [c.grpcTarget, a.grpcTarget, b.grpcTarget], 5);
     try {
       await sim.agent.start();
-      assert.ok(await waitFor(() => authorized([sim]) === sim.stations, 30_000));
-      assert.ok(await waitFor(async () => (await storedStations(redis)) === sim.stations, 10_000));
+      await other.agent.start();
+      assert.ok(await waitFor(() => authorized([sim, other]) === sim.stations + other.stations, 30_000));
+      assert.ok(await waitFor(async () => (await storedStations(redis)) === sim.stations + other.stations, 10_000));
       const writesOk = await metric(a, 'airlock_store_operations_total{op="write",result="ok"}');
       a.signal('SIGSTOP');
       const moved = await waitFor(async () => sim.agent.connected && (await metric(b, 'airlock_stations{state="authorized"}')) === sim.stations, 30_000);
@@ -185,12 +189,16 @@ void describe('several authenticators on Redis', () => {
       for (const bss of sim.driver.bsses()) await rekey(b, bss.bssid.toString('hex').replace(/(..)(?!$)/g, '$1:'));
       assert.ok(await waitFor(() => sim.driver.keyViews().every((v) => v.stationGtk?.keyId === 2), 10_000));
       assert.equal(sim.driver.stats.disconnects, 0);
+      assert.equal(other.driver.stats.disconnects, 0);
+      assert.equal(await metric(c, 'airlock_stations{state="authorized"}'), other.stations, 'the third instance kept its own');
       console.log(JSON.stringify({ test: 'shared-store split brain', stations: sim.stations, writes_after_continue: (await metric(a, 'airlock_store_operations_total{op="write",result="ok"}')) - writesOk, stations_disconnected: sim.driver.stats.disconnects }));
     } finally {
       a.signal('SIGCONT');
       await sim.agent.stop();
+      await other.agent.stop();
       await a.stop();
       await b.stop();
+      await c.stop();
     }
   });
 
@@ -269,11 +277,13 @@ void describe('several authenticators on Redis', () => {
     };
     const a = await startAuthenticatorProcess('roam-a', dir, config);
     const b = await startAuthenticatorProcess('roam-b', dir, config);
+    const c = await startAuthenticatorProcess('roam-c', dir, config);
     let radio: Radio | undefined;
     try {
       const caPem = readFileSync(pki.ca.cert, 'utf8');
       const sta = stationMac(61, 1);
-      radio = await startRadio(a, { agents: 2, stations: [ttlsStationSpec(sta, 'alice', 'alice-pw', caPem, { home: 0 })], behaviour: { rejoinAfterDisconnect: false }, target: (i) => (i === 0 ? a.grpcTarget : b.grpcTarget) }, 7);
+      // Three agents, one per instance; the station starts at the first and roams to the second.
+      radio = await startRadio(a, { agents: 3, stations: [ttlsStationSpec(sta, 'alice', 'alice-pw', caPem, { home: 0 })], behaviour: { rejoinAfterDisconnect: false }, target: (i) => [a, b, c][i].grpcTarget }, 7);
       assert.ok(await waitFor(() => radio!.sim.authorizedCount() === 1, 15_000), 'EAP-TTLS through FreeRADIUS at the agent of instance a');
       const beforeA = await a.metrics();
       const beforeB = await b.metrics();
@@ -290,11 +300,13 @@ void describe('several authenticators on Redis', () => {
       assert.ok(await waitFor(async () => metricSum(await a.metrics(), 'airlock_stations') === 0, 5000), 'instance a let the station go');
       const view = radio.sim.keyViews().find((k) => k.sta === formatMac(sta))!;
       assert.ok(view.apTk && view.stationTk?.equals(view.apTk), 'TK equal after the roam');
+      assert.equal(accessRequestCount(await c.metrics()), 0, 'nor the third');
       console.log(JSON.stringify({ test: 'shared-store roam', eap_for_roam: 0, access_requests_for_roam: accessRequestCount(mb) }));
     } finally {
       await radio?.stop();
       await a.stop();
       await b.stop();
+      await c.stop();
       await radius.stop();
     }
   });

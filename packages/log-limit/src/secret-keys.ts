@@ -6,7 +6,7 @@
 export const SECRET_LOG_KEYS: readonly string[] = [
   'pmk', 'ptk', 'kck', 'kek', 'tk', 'gtk', 'msk', 'psk',
   'passphrase', 'passphrases', 'secret', 'sharedSecret', 'shared_secret', 'key', 'password',
-  'privateKey', 'private_key',
+  'privateKey', 'private_key', 'kekPrevious', 'kek_previous',
 ];
 
 /** What a censored value is replaced with. */

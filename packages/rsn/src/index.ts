@@ -5,3 +5,4 @@ export * from './suites.js';
 export * from './crypto/index.js';
 export * from './codec/index.js';
 export * from './authenticator/index.js';
+export * as sae from './sae/index.js';

@@ -187,4 +187,44 @@ void describe('takeover by another authenticator', () => {
     assert.equal(air.core.groupKeyId(BSSID), 2, 'it ran on release');
     assert.deepEqual(air.station(sta).disconnects, []);
   });
+  void it('a rekey that came due while the agent was away survives a hold and its release in between: it runs on attach', () => {
+    const air = new Air();
+    const cfg = air.addBss({ bssid: BSSID, groupRekeyMs: 10_000 });
+    const sta = mac(0x5a, 1);
+    air.addStation({ mac: sta }, BSSID);
+    air.associate(sta);
+    air.runFor(100);
+    air.operator('detach', (core, now) => core.detachBss(BSSID, now, 60_000));
+    air.runFor(15_000); // the rekey came due while detached
+    air.operator('hold', (core, now) => core.holdBss(BSSID, true, now));
+    air.operator('release, still detached', (core, now) => core.holdBss(BSSID, false, now));
+    air.runFor(1000);
+    assert.equal(air.core.groupKeyId(BSSID), 1, 'nothing runs while the agent is away');
+    air.operator('attach', (core, now) => {
+      const r = core.attachBss(cfg, now);
+      assert.ok(r.ok);
+      return r.effects;
+    });
+    air.runFor(1000);
+    assert.equal(air.core.groupKeyId(BSSID), 2, 'the deferred rekey ran on attach');
+    assert.deepEqual(air.station(sta).disconnects, []);
+  });
+
+  void it('a grace period that ends while the BSS is held does not drop its stations until Redis answers; on release it ends', () => {
+    const air = new Air();
+    air.addBss({ bssid: BSSID });
+    const sta = mac(0x5a, 1);
+    air.addStation({ mac: sta }, BSSID);
+    air.associate(sta);
+    air.run();
+    air.operator('detach', (core, now) => core.detachBss(BSSID, now, 5000));
+    air.operator('hold', (core, now) => core.holdBss(BSSID, true, now));
+    air.runFor(10_000);
+    assert.equal(air.core.station(sta)?.phase, 'authorized', 'held: no expiry, no Accounting-Stop');
+    assert.equal(air.reports('agent-expired').length, 0);
+    air.operator('release', (core, now) => core.holdBss(BSSID, false, now));
+    air.runFor(10);
+    assert.equal(air.reports('agent-expired').length, 1, 'released: the grace period that ended meanwhile ends now');
+    assert.equal(air.core.station(sta), undefined);
+  });
 });

@@ -342,6 +342,11 @@ export class AuthenticatorCore implements Environment {
 
   private forgetBss(bss: BssState, detail: string): void {
     for (const st of [...bss.stations]) this.dropStation(st, 'aborted', detail, AcctTerminateCause.LostService, { reason: 0, initiator: 'agent' });
+    this.discardBss(bss);
+  }
+
+  /** Takes a BSS (its stations already gone) out of every table, its GTKs wiped. */
+  private discardBss(bss: BssState): void {
     this.timers.cancel(bss);
     for (const [ref, owner] of this.refs) if (owner === bss) this.refs.delete(ref);
     this.bsses.delete(bss.key);
@@ -388,19 +393,31 @@ export class AuthenticatorCore implements Environment {
     if (bss === undefined || bss.held === held) return [];
     bss.held = held;
     if (held) return [];
-    return this.run(now, () => {
-      if (bss.deferred) {
-        bss.deferred = false;
-        this.resyncBss(bss);
-      }
-      if (bss.detached) return; // its stations' timers wait for the agent
-      for (const st of bss.stations) {
-        if (!st.deferred) continue;
-        st.deferred = false;
-        this.onStationTimers(st, now);
-      }
-      if (bss.keyManagement) this.dirtyBss.add(bss);
-    });
+    return this.run(now, () => this.resumeBss(bss, now));
+  }
+
+  /**
+   * After attachBss or holdBss(false): a BSS that may act again (its agent is here and it is
+   * not held) runs what came due meanwhile - a deferred GTK rekey now, its stations' timers,
+   * what its GTK machine skipped. Else only its own deadline is set again (a grace period
+   * that ended while it was held ends now).
+   */
+  private resumeBss(bss: BssState, now: number): void {
+    if (bss.detached || bss.held) {
+      this.resyncBss(bss);
+      return;
+    }
+    if (bss.deferred) {
+      bss.deferred = false;
+      bss.rekeyAt = now;
+    }
+    this.resyncBss(bss);
+    for (const st of bss.stations) {
+      if (!st.deferred) continue;
+      st.deferred = false;
+      this.onStationTimers(st, now);
+    }
+    if (bss.keyManagement) this.dirtyBss.add(bss);
   }
 
   /**
@@ -415,11 +432,7 @@ export class AuthenticatorCore implements Environment {
       // Its handshakes' admission slots and places in the queue go to others' stations.
       const next = this.admission.withdraw([...bss.stations]);
       for (const st of [...bss.stations]) this.forgetStation(st);
-      this.timers.cancel(bss);
-      for (const [ref, owner] of this.refs) if (owner === bss) this.refs.delete(ref);
-      this.bsses.delete(bss.key);
-      this.dirtyBss.delete(bss);
-      for (const g of bss.gtk) wipe(g);
+      this.discardBss(bss);
       this.startAdmitted(next);
     });
   }
@@ -494,17 +507,7 @@ export class AuthenticatorCore implements Environment {
     bss.detached = false;
     return { ok: true, effects: this.run(now, () => {
       bss.graceEndsAt = Infinity;
-      if (bss.deferred) {
-        bss.deferred = false;
-        bss.rekeyAt = now;
-      }
-      this.resyncBss(bss);
-      for (const st of bss.stations) {
-        if (!st.deferred) continue;
-        st.deferred = false;
-        this.onStationTimers(st, now);
-      }
-      if (bss.keyManagement) this.dirtyBss.add(bss); // whatever the GTK machine skipped while detached
+      this.resumeBss(bss, now);
     }) };
   }
 
@@ -593,8 +596,12 @@ export class AuthenticatorCore implements Environment {
           continue;
         }
         if (t.held) {
-          // Grace and rekey wait until the BSS is released (then it runs what came due).
-          t.deferred = true;
+          // A rekey waits for the release (resumeBss); so does the end of a grace period,
+          // which is not set again until then: nothing is dropped on an unvouched lease.
+          if (t.rekeyAt <= now) {
+            t.rekeyAt = Infinity;
+            t.deferred = true;
+          }
           continue;
         }
         if (t.detached && t.graceEndsAt <= now) {

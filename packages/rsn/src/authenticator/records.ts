@@ -143,7 +143,7 @@ export interface BssState extends TimerTarget {
    * vouch right now that it still serves this BSS (a shared-store lease not yet renewed).
    */
   held: boolean;
-  /** A timer of this BSS came due while detached or held; it fires on attach or release. */
+  /** Its GTK rekey came due while detached or held; it runs on attach or release (resumeBss). */
   deferred: boolean;
   /** Reconnect grace: when the detached BSS is given up (Infinity while attached). */
   graceEndsAt: number;

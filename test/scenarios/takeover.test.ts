@@ -36,19 +36,17 @@ function entries(air: Air, stas: Buffer[]): StationEntryView[] {
 function takeOver(air: Air, stas: Buffer[], o: { installGtk?: boolean; sa?: SaListener } = {}): void {
   const next = new AuthenticatorCore({ random: seededRandom('second instance'), saListener: o.sa });
   air.takeOver(next, (from, to, now) => {
-    const out: Effect[] = [];
     const snap = from.exportBss(BSSID);
     assert.ok(snap !== undefined);
-    const r = to.adoptBss(air.bssConfig(BSSID), snap, o.installGtk ?? false, now);
+    const snaps = stas.map((sta) => {
+      const x = from.exportStation(sta);
+      assert.ok(x !== undefined && x !== 'busy', `${macKey(sta)} has a snapshot`);
+      return x;
+    });
+    const r = to.adoptBss(air.bssConfig(BSSID), snap, snaps, o.installGtk ?? false, now);
     assert.ok(r.ok);
-    out.push(...r.effects);
-    for (const sta of stas) {
-      const s = from.exportStation(sta);
-      assert.ok(s !== undefined && s !== 'busy', `${macKey(sta)} has a snapshot`);
-      const a = to.adoptStation(s, now);
-      assert.ok(a.ok, `${macKey(sta)} adopted`);
-      out.push(...a.effects);
-    }
+    assert.equal(r.adopted.length, stas.length, 'every station adopted');
+    const out: Effect[] = [...r.effects];
     out.push(...to.reconcile(BSSID, entries(air, stas), now));
     // The first instance is gone: nothing of it runs any more (its timers die with it).
     from.relinquishBss(BSSID, now);
@@ -108,9 +106,9 @@ void describe('takeover by another authenticator', () => {
     // The new instance adopts that older snapshot (the newer write was lost with the old instance).
     const next = new AuthenticatorCore({ random: seededRandom('second') });
     air.takeOver(next, (from, to, now) => {
-      const s = from.exportBss(BSSID)!;
-      const out = [...(to.adoptBss(air.bssConfig(BSSID), s, false, now) as { effects: Effect[] }).effects];
-      out.push(...to.adoptStation(snapAtJoin, now).effects, ...to.reconcile(BSSID, entries(air, [sta]), now));
+      const r = to.adoptBss(air.bssConfig(BSSID), from.exportBss(BSSID), [snapAtJoin], false, now);
+      assert.ok(r.ok && r.adopted.length === 1);
+      const out = [...r.effects, ...to.reconcile(BSSID, entries(air, [sta]), now)];
       from.relinquishBss(BSSID, now);
       return out;
     });
@@ -226,5 +224,30 @@ void describe('takeover by another authenticator', () => {
     air.runFor(10);
     assert.equal(air.reports('agent-expired').length, 1, 'released: the grace period that ended meanwhile ends now');
     assert.equal(air.core.station(sta), undefined);
+  });
+  void it('taken over without usable group keys: a new GTK, and a rekey at once gives it to every station adopted (no disconnect)', () => {
+    const air = new Air();
+    air.addBss({ bssid: BSSID });
+    const stas = [1, 2].map((n) => mac(0x5a, n));
+    for (const sta of stas) air.addStation({ mac: sta }, BSSID);
+    for (const sta of stas) air.associate(sta);
+    air.run();
+    const next = new AuthenticatorCore({ random: seededRandom('no group keys') });
+    air.takeOver(next, (from, to, now) => {
+      const snaps = stas.map((sta) => from.exportStation(sta)).filter((x) => x !== undefined && x !== 'busy');
+      const r = to.adoptBss(air.bssConfig(BSSID), undefined, snaps, false, now);
+      assert.ok(r.ok && r.adopted.length === 2);
+      from.relinquishBss(BSSID, now);
+      return [...r.effects, ...to.reconcile(BSSID, entries(air, stas), now)];
+    });
+    air.run();
+    const radio = air.radioBss(BSSID);
+    const tx = radio.txKeyId;
+    assert.ok(tx !== undefined);
+    for (const sta of stas) {
+      const g = air.station(sta).supplicant.gtk;
+      assert.ok(g !== undefined && g.keyId === tx && radio.gtk.get(tx)?.equals(g.gtk), `${macKey(sta)} holds the transmit GTK of the new instance`);
+      assert.deepEqual(air.station(sta).disconnects, []);
+    }
   });
 });

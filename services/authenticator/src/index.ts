@@ -11,3 +11,5 @@ export * from './akm-names.js';
 export * from './server.js';
 export { AgentSession } from './agent-session.js';
 export * from './random-pool.js';
+/** The shared store's Lua scripts (store/store-scripts.ts), run against a real Redis by the tests. */
+export * as storeScripts from './store/store-scripts.js';

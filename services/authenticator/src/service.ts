@@ -313,7 +313,8 @@ export class AuthenticatorService implements SessionHost {
       this.sessions.get(id)?.bssKeys.delete(k);
     }
     for (const id of agents) {
-      this.log.info({ agent: id, bsses: keys.length, reason: why }, "the agent's BSSes are served by another authenticator instance now: let go here");
+      // Rate-limited per agent: one that flaps between instances makes one of these each time.
+      this.remoteLog.agent.write(this.log, 'info', `${truncateText(id, 128)}|moved`, { agent: id, bsses: keys.length, reason: why }, "the agent's BSSes are served by another authenticator instance now: let go here");
       if (this.agentBsses.get(id)?.size === 0) this.agentBsses.delete(id);
       const s = this.sessions.get(id);
       if (s !== undefined) {
@@ -650,7 +651,8 @@ export class AuthenticatorService implements SessionHost {
   private async takeOver(session: AgentSession, hello: AgentHello, cfgs: BssConfig[], keys: string[], need: Buffer[]): Promise<HelloResult> {
     const t = await this.shared!.takeover(hello.agentId, need, this.bssPolicy.claimable(keys));
     if (!t.ok) {
-      this.log.warn({ agent: hello.agentId, reason: t.code, detail: t.message }, 'agent refused: its BSSes could not be taken over');
+      // Rate-limited per agent: an agent refused while Redis is away retries and retries.
+      this.remoteLine(session, 'warn', 'takeover-refused', { agent: truncateText(hello.agentId, 64), reason: t.code, detail: t.message }, 'agent refused: its BSSes could not be taken over');
       const code = t.code === 'claimed' ? status.PERMISSION_DENIED : t.code === 'claim-limit' ? status.RESOURCE_EXHAUSTED : status.UNAVAILABLE;
       return { ok: false, code, message: t.message };
     }
@@ -743,25 +745,17 @@ export class AuthenticatorService implements SessionHost {
    */
   private adopt(cfg: BssConfig, state: NonNullable<ReturnType<TakeoverFound['get']>>, hello: AgentHello, now: number): ReturnType<AuthenticatorCore['addBss']> {
     const agentHasStations = hello.stations.some((s) => isMac(s.bssid) && s.bssid.equals(cfg.bssid) && s.pairwiseKeyInstalled);
-    const r = state.bss !== undefined ? this.core.adoptBss(cfg, state.bss, !agentHasStations, now) : this.core.addBss(cfg, now);
-    if (!r.ok) return r;
-    let n = 0;
+    const r = this.core.adoptBss(cfg, state.bss, state.stations, !agentHasStations, now);
+    if (r.ok && this.radius !== undefined && this.config.radius.accounting) {
+      for (const snap of r.adopted) if (snap.acctStartedAt !== undefined) this.acctSessions.set(macKey(snap.sta), { acctSessionId: snap.acctSessionId, bssid: Buffer.from(cfg.bssid), traffic: undefined });
+    }
+    // The core keeps its own copies of the keys.
     for (const snap of state.stations) {
-      const a = this.core.adoptStation(snap, now);
-      this.apply(a.effects);
-      if (a.ok) {
-        n++;
-        if (snap.acctStartedAt !== undefined && this.radius !== undefined && this.config.radius.accounting) this.acctSessions.set(macKey(snap.sta), { acctSessionId: snap.acctSessionId, bssid: Buffer.from(cfg.bssid), traffic: undefined });
-      }
       snap.ptk.fill(0);
       snap.pmk?.fill(0);
     }
-    // Stations without the BSS's group keys (they did not open): a new GTK reaches them all.
-    if (state.bss === undefined && n > 0) r.effects.push(...(this.core.rekeyGroup(cfg.bssid, now) ?? []));
-    if (state.bss !== undefined) {
-      state.bss.gtk1?.fill(0);
-      state.bss.gtk2?.fill(0);
-    }
+    state.bss?.gtk1?.fill(0);
+    state.bss?.gtk2?.fill(0);
     return r;
   }
 

@@ -83,6 +83,8 @@ export class EdgeAgent extends EventEmitter {
   /** The addresses of the current round (targets resolved), and the one dialled now. */
   private addresses: { address: string; name: string | undefined }[] = [];
   private next = 0;
+  /** The client of the stream now (or the last one). */
+  private current: AgentLinkClient | undefined;
   /** Rounds through the addresses begun (the first dials the targets as given). */
   private rounds = 0;
   private readonly log: Logger;
@@ -151,6 +153,13 @@ export class EdgeAgent extends EventEmitter {
     for (const t of this.targets) out.push(...(await resolveTarget(t)));
     this.addresses = out.length > 0 ? out : this.targets.map((t) => ({ address: t, name: undefined }));
     this.next = 0;
+    // Addresses a name no longer resolves to: their clients go (the table is this round's).
+    const now = new Set(this.addresses.map((x) => x.address));
+    for (const [address, c] of this.clients) {
+      if (now.has(address) || c === this.current) continue;
+      c.close();
+      this.clients.delete(address);
+    }
   }
 
   /** The client for one address (made once, kept). */
@@ -202,6 +211,7 @@ export class EdgeAgent extends EventEmitter {
 
   private open(client: AgentLinkClient): void {
     if (this.stopped) return;
+    this.current = client;
     this.outSeq = 0n;
     this.inSeq = 0n;
     this.welcomed = false;

@@ -228,30 +228,40 @@ export const pskSteady: Scenario = {
 };
 
 /**
- * psk-cores: psk-burst against a single-process authenticator, then against one with two
- * workers (cluster.workers: 2), in the same run: the 1 -> 2 core scaling ratio. The load
- * generator runs on the same two cores throughout.
+ * psk-burst twice in one run, with `base` options and then with `variant` options added:
+ * the second run's line, named `scenario`, with the ratio of the two join rates as
+ * `ratioField` and the first run's figures as `<prefix>_*`.
  */
-async function runCores(ctx: BenchContext): Promise<BenchResult> {
-  const withWorkers = (n: number): BenchContext => ({ ...ctx, options: new Map([...ctx.options, ['workers', String(n)]]) });
-  const one = await runBurst(withWorkers(1));
-  ctx.progress(`psk-cores: 1 worker ${one.handshakes_per_s}/s; now 2 workers`);
-  const two = await runBurst(withWorkers(2));
+async function burstPair(ctx: BenchContext, scenario: string, base: Record<string, string>, variant: Record<string, string>, ratioField: string, prefix: string): Promise<BenchResult> {
+  const withOptions = (o: Record<string, string>): BenchContext => ({ ...ctx, options: new Map([...ctx.options, ...Object.entries(o)]) });
+  const first = await runBurst(withOptions(base));
+  ctx.progress(`${scenario}: ${first.handshakes_per_s}/s first; now ${JSON.stringify(variant)}`);
+  const second = await runBurst(withOptions({ ...base, ...variant }));
   return {
-    ...two,
-    scenario: 'psk-cores',
-    core_scaling_ratio: round(two.handshakes_per_s / one.handshakes_per_s, 2),
-    workers_1_handshakes_per_s: one.handshakes_per_s,
-    workers_1_auth_cpu_us_per_handshake: one.auth_cpu_us_per_handshake,
-    workers_1_load_cpu_us_per_handshake: one['load_cpu_us_per_handshake'],
-    workers_1_join_p99_ms: one.join_p99_ms,
+    ...second,
+    scenario,
+    [ratioField]: round(second.handshakes_per_s / first.handshakes_per_s, 2),
+    [`${prefix}_handshakes_per_s`]: first.handshakes_per_s,
+    [`${prefix}_auth_cpu_us_per_handshake`]: first.auth_cpu_us_per_handshake,
+    [`${prefix}_load_cpu_us_per_handshake`]: first['load_cpu_us_per_handshake'],
+    [`${prefix}_join_p99_ms`]: first.join_p99_ms,
   };
+}
+
+/**
+ * psk-cores: psk-burst against a single-process authenticator, then against one with two
+ * workers (cluster.workers: 2, sharing their state through a Redis of their own), in the
+ * same run: the 1 -> 2 core scaling ratio. The load generator and Redis run on the same two
+ * cores throughout.
+ */
+function runCores(ctx: BenchContext): Promise<BenchResult> {
+  return burstPair(ctx, 'psk-cores', { workers: '1' }, { workers: '2' }, 'core_scaling_ratio', 'workers_1');
 }
 
 /** The psk-cores scenario. */
 export const pskCores: Scenario = {
   name: 'psk-cores',
-  summary: 'psk-burst on 1 worker, then on 2 (cluster.workers): the 1 -> 2 core scaling ratio',
+  summary: 'psk-burst on 1 worker, then on 2 (cluster.workers, on a Redis of their own): the 1 -> 2 core scaling ratio',
   options: (({ workers: _, ...rest }) => rest)(OPTIONS),
   run: runCores,
 };
@@ -263,19 +273,9 @@ export const pskCores: Scenario = {
  * >= 0.8). Redis runs on the same two cores.
  */
 async function runPskRedis(ctx: BenchContext): Promise<BenchResult> {
-  const without = await runBurst(ctx);
   const redis = await startRedis();
   try {
-    ctx.progress(`psk-redis: without Redis ${without.handshakes_per_s}/s; now with Redis`);
-    const withRedis = await runBurst({ ...ctx, options: new Map([...ctx.options, ['redis-url', redis.url]]) });
-    return {
-      ...withRedis,
-      scenario: 'psk-redis',
-      redis_join_rate_ratio: round(withRedis.handshakes_per_s / without.handshakes_per_s, 2),
-      without_redis_handshakes_per_s: without.handshakes_per_s,
-      without_redis_auth_cpu_us_per_handshake: without.auth_cpu_us_per_handshake,
-      without_redis_join_p99_ms: without.join_p99_ms,
-    };
+    return await burstPair(ctx, 'psk-redis', {}, { 'redis-url': redis.url }, 'redis_join_rate_ratio', 'without_redis');
   } finally {
     await redis.stop();
   }

@@ -222,17 +222,23 @@ export class AuthenticatorCore implements Environment {
   }
 
   /**
-   * Registers a BSS taken over from another authenticator with its group keys (snapshot.ts):
-   * no new GTK. `installGtk`: the agent may not have it (it reported no station of the BSS),
-   * so the transmit GTK is installed again; otherwise it is left as the agent has it (a
-   * reinstall would reset its packet number under the stations' feet). A rekey that was
-   * under way starts again at once. Its stations come with adoptStation.
+   * Registers a BSS taken over from another authenticator (snapshot.ts) with its group keys
+   * and its authorized stations, which go on as they were: no message to them, no new
+   * accounting Start. `installGtk`: the agent may not have the GTK (it reported no station of
+   * the BSS), so the transmit GTK is installed again; otherwise it is left as the agent has it
+   * (a reinstall would reset its packet number under the stations' feet). A rekey that was
+   * under way starts again at once. Without usable group keys (`snap` undefined or not
+   * opening) the BSS gets a new GTK, and a rekey at once gives it to the stations adopted.
+   * `adopted`: the stations taken (one that does not fit - unknown suites, bad keys, already
+   * here - is left out; reconcile then treats it as a station the core cannot vouch for).
    */
-  adoptBss(cfg: BssConfig, snap: BssSnapshot, installGtk: boolean, now: number): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
-    return this.registerBss(cfg, now, { snap, installGtk });
+  adoptBss(cfg: BssConfig, snap: BssSnapshot | undefined, stations: readonly StationSnapshot[], installGtk: boolean, now: number): { ok: true; effects: Effect[]; adopted: StationSnapshot[] } | { ok: false; error: BssError } {
+    const adopted: StationSnapshot[] = [];
+    const r = this.registerBss(cfg, now, { snap, installGtk, stations, adopted });
+    return r.ok ? { ...r, adopted } : r;
   }
 
-  private registerBss(cfg: BssConfig, now: number, adopt: { snap: BssSnapshot; installGtk: boolean } | undefined): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
+  private registerBss(cfg: BssConfig, now: number, adopt: { snap: BssSnapshot | undefined; installGtk: boolean; stations: readonly StationSnapshot[]; adopted: StationSnapshot[] } | undefined): { ok: true; effects: Effect[] } | { ok: false; error: BssError } {
     const key = macKey(cfg.bssid);
     if (this.bsses.has(key)) return { ok: false, error: { code: 'bssid-in-use', message: `BSSID ${formatMac(cfg.bssid)} is already served` } };
     // A wired port without RSNE: IEEE 802.1X alone (hostapd ieee8021x=1, wpa=0).
@@ -275,62 +281,65 @@ export class AuthenticatorCore implements Environment {
     return { ok: true, effects: this.run(now, () => {
       // Warm the PSK cache so no handshake pays for PBKDF2 (invariant 8).
       for (const p of cfg.network.passphrases) wipe(this.pmks.psk(cfg.network.ssid, p));
-      if (!keyManagement) return;
-      const snap = adopt?.snap;
-      if (snap === undefined || (snap.txKeyId === 1 ? snap.gtk1 : snap.gtk2)?.length !== gtkLength(bss.groupCipher)) {
+      const gtkAdopted = keyManagement && adopt !== undefined && this.adoptGtk(bss, adopt.snap, adopt.installGtk, now);
+      if (keyManagement && !gtkAdopted) {
         initGtk(this, bss);
         this.dirtyBss.add(bss);
-        return;
       }
-      bss.GN = snap.GN;
-      bss.GM = snap.GM;
-      bss.gtk[1] = snap.gtk1 === undefined ? undefined : Buffer.from(snap.gtk1);
-      bss.gtk[2] = snap.gtk2 === undefined ? undefined : Buffer.from(snap.gtk2);
-      bss.txKeyId = snap.txKeyId;
-      bss.gtkState = 'SETKEYSDONE';
-      if (adopt!.installGtk) this.emit({ type: 'install-group-key', bssid: cfg.bssid, cipher: bss.groupCipher, keyId: bss.txKeyId, key: Buffer.from(bss.gtk[bss.txKeyId]!), setTx: true, ref: this.nextRef(bss) });
-      if (snap.rekeying) this.requestGroupRekey(bss);
-      else this.setRekeyTimer(bss, Math.max(now, snap.rekeyAt));
+      if (adopt === undefined) return;
+      for (const snap of adopt.stations) if (this.adoptStation(bss, snap)) adopt.adopted.push(snap);
+      // Their GTK is not this one: a rekey gives it to them (GTK_INIT, then SETKEYS at once).
+      if (keyManagement && !gtkAdopted && adopt.adopted.length > 0) this.requestGroupRekey(bss);
     }) };
   }
 
+  /** The group keys of a snapshot for `bss`; false when there are none usable (the caller makes a GTK). */
+  private adoptGtk(bss: BssState, snap: BssSnapshot | undefined, installGtk: boolean, now: number): boolean {
+    if (snap === undefined || (snap.txKeyId === 1 ? snap.gtk1 : snap.gtk2)?.length !== gtkLength(bss.groupCipher)) return false;
+    bss.GN = snap.GN;
+    bss.GM = snap.GM;
+    bss.gtk[1] = snap.gtk1 === undefined ? undefined : Buffer.from(snap.gtk1);
+    bss.gtk[2] = snap.gtk2 === undefined ? undefined : Buffer.from(snap.gtk2);
+    bss.txKeyId = snap.txKeyId;
+    bss.gtkState = 'SETKEYSDONE';
+    if (installGtk) this.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.txKeyId, key: Buffer.from(bss.gtk[bss.txKeyId]!), setTx: true, ref: this.nextRef(bss) });
+    if (snap.rekeying) this.requestGroupRekey(bss);
+    else this.setRekeyTimer(bss, Math.max(now, snap.rekeyAt));
+    return true;
+  }
+
   /**
-   * A station's security association taken over from another authenticator (snapshot.ts),
-   * on a BSS adopted or served here: it is authorized at once with its keys, replay
-   * counters above the reserved ones, its 802.1X grant, Session-Timeout and accounting
-   * session (no new Start). False when it does not fit (unknown BSS, the station already
-   * here, bad keys); then reconcile treats it as a station the authenticator cannot vouch for.
+   * One station's security association taken over (adoptBss): authorized at once with its
+   * keys, replay counters above the reserved ones, its 802.1X grant, Session-Timeout and
+   * accounting session. False when it does not fit (another BSS's, the station already here,
+   * the BSS full, suites or keys that do not match).
    */
-  adoptStation(snap: StationSnapshot, now: number): { ok: boolean; effects: Effect[] } {
-    const bss = this.bsses.get(macKey(snap.bssid));
-    let ok = false;
-    const effects = this.run(now, () => {
-      if (bss === undefined || this.stations.has(macKey(snap.sta)) || this.associations.full(bss)) return;
-      if (!bss.akms.includes(snap.akm) || !bss.pairwiseCiphers.includes(snap.pairwiseCipher)) return;
-      if (bss.keyManagement ? snap.ptk.length < 48 || snap.ptk.length > 16 + 16 + 32 : snap.ptk.length !== 0) return;
-      const st = new Association(this.keys.mac(snap.sta), macKey(snap.sta), bss, this.sharedRsne(bss, snap.assocRsne), snap.akm, snap.pairwiseCipher, Math.min(snap.associatedAt, now), snap.lastEapId, snap.acctSessionId, this.eapolRate?.burst ?? 0, ReplayWindow.after(snap.replayCounter));
-      this.stations.set(st.key, st);
-      bss.stations.add(st);
-      this.associations.added(bss.cfg.agentId);
-      if (snap.pmk !== undefined) this.keys.setPmk(st, snap.pmk);
-      if (bss.keyManagement) {
-        this.keys.setPtk(st, ptkFromOctets(Buffer.from(snap.ptk)));
-        st.ptkState = 'PTKINITDONE';
-        st.PTK_valid = true;
-        st.gtkKeyId = snap.gtkKeyId;
-      }
-      st.portAuthorized = true;
-      const a = snap.authz;
-      if (a !== undefined) {
-        st.authz = { identity: a.identity, classes: a.classes.map((c) => Buffer.from(c)), vlanId: a.vlanId, sessionTimeoutS: a.sessionTimeoutS, terminationAction: a.terminationAction, acctMultiSessionId: a.acctMultiSessionId, pmkid: a.pmkid === undefined ? undefined : Buffer.from(a.pmkid), record: a.record };
-        st.paeState = 'AUTHENTICATED';
-        this.setTimer(st, 'sessionEndAt', snap.sessionEndAt);
-      }
-      this.setPhase(st, 'authorized');
-      this.accounting.resume(st, snap.acctStartedAt);
-      ok = true;
-    });
-    return { ok, effects };
+  private adoptStation(bss: BssState, snap: StationSnapshot): boolean {
+    if (!snap.bssid.equals(bss.cfg.bssid) || this.stations.has(macKey(snap.sta)) || this.associations.full(bss)) return false;
+    if (!bss.akms.includes(snap.akm) || !bss.pairwiseCiphers.includes(snap.pairwiseCipher)) return false;
+    if (bss.keyManagement ? snap.ptk.length < 48 || snap.ptk.length > 16 + 16 + 32 : snap.ptk.length !== 0) return false;
+    const now = this.now;
+    const st = new Association(this.keys.mac(snap.sta), macKey(snap.sta), bss, this.sharedRsne(bss, snap.assocRsne), snap.akm, snap.pairwiseCipher, Math.min(snap.associatedAt, now), snap.lastEapId, snap.acctSessionId, this.eapolRate?.burst ?? 0, ReplayWindow.after(snap.replayCounter));
+    this.stations.set(st.key, st);
+    bss.stations.add(st);
+    this.associations.added(bss.cfg.agentId);
+    if (snap.pmk !== undefined) this.keys.setPmk(st, snap.pmk);
+    if (bss.keyManagement) {
+      this.keys.setPtk(st, ptkFromOctets(Buffer.from(snap.ptk)));
+      st.ptkState = 'PTKINITDONE';
+      st.PTK_valid = true;
+      st.gtkKeyId = snap.gtkKeyId;
+    }
+    st.portAuthorized = true;
+    const a = snap.authz;
+    if (a !== undefined) {
+      st.authz = { identity: a.identity, classes: a.classes.map((c) => Buffer.from(c)), vlanId: a.vlanId, sessionTimeoutS: a.sessionTimeoutS, terminationAction: a.terminationAction, acctMultiSessionId: a.acctMultiSessionId, pmkid: a.pmkid === undefined ? undefined : Buffer.from(a.pmkid), record: a.record };
+      st.paeState = 'AUTHENTICATED';
+      this.setTimer(st, 'sessionEndAt', snap.sessionEndAt);
+    }
+    this.setPhase(st, 'authorized');
+    this.accounting.resume(st, snap.acctStartedAt);
+    return true;
   }
 
   /** Removes a BSS and drops its stations (their handshakes end as 'aborted'). */

@@ -92,7 +92,7 @@ export interface SharedStateOptions {
 
 /** What a takeover found for each BSS (by macKey): its state, when an earlier owner left some for this agent. */
 export type TakeoverResult =
-  | { ok: true; found: Map<string, { bss: BssSnapshot | undefined; stations: StationSnapshot[]; previousOwner: string | undefined }> }
+  | { ok: true; found: Map<string, { bss: BssSnapshot | undefined; stations: StationSnapshot[] }> }
   | { ok: false; code: 'claimed' | 'claim-limit' | 'down' | 'error'; message: string };
 
 interface Lease {
@@ -112,6 +112,8 @@ interface Dirty {
   /** Fields of the state to delete (left by another agent's earlier use of the BSSID). */
   stale: string[];
 }
+
+const noChange = (): Dirty => ({ bss: false, stations: new Map(), stale: [] });
 
 const RENEW_BATCH = 128;
 /** Of a lease's time to live, how much an answer vouches for (the rest covers clock rates and the round trip). */
@@ -134,8 +136,6 @@ export class SharedState implements Placement, SaListener {
   private started = false;
   private closed = false;
   private handingOff = false;
-  /** Redis operations (commands and scripts) since start (the failover benchmark's redis_ops_per_join). */
-  ops = 0;
   private readonly channel: string;
   private readonly host: SharedStateHost;
 
@@ -152,15 +152,6 @@ export class SharedState implements Placement, SaListener {
       onUp: () => this.onUp(),
       onDown: (reason) => this.onDown(reason),
     });
-  }
-
-  get up(): boolean {
-    return this.store.up;
-  }
-
-  /** BSS leases held. */
-  get leaseCount(): number {
-    return this.leases.size;
   }
 
   async start(): Promise<void> {
@@ -260,9 +251,9 @@ export class SharedState implements Placement, SaListener {
 
   private mark(bssid: Buffer): Dirty {
     const key = macKey(bssid);
-    if (this.handingOff) return { bss: false, stations: new Map<string, Buffer>(), stale: [] };
+    if (this.handingOff) return noChange();
     let d = this.dirty.get(key);
-    if (d === undefined) this.dirty.set(key, (d = { bss: false, stations: new Map(), stale: [] }));
+    if (d === undefined) this.dirty.set(key, (d = noChange()));
     if (!this.flushQueued) {
       this.flushQueued = true;
       setImmediate(() => void this.flush());
@@ -292,21 +283,19 @@ export class SharedState implements Placement, SaListener {
     let replies: unknown[];
     try {
       if (claimable.length > 0) {
-        this.ops++;
         const r = (await this.store.script(CLAIM, [this.k('claims', ''), this.k('claim-owner', ''), this.k('agent-claims', agent), this.k('claim-seq', '')], [this.o.prefix, agent, String(this.o.claimMs), String(this.o.maxClaimsPerAgent), String(this.o.maxClaims), ...claimable])) as Buffer[];
         const refused = this.claimRefusal(r, claimable.length);
         if (refused !== undefined) return refused;
       }
       replies = await Promise.all(bssids.map((b) => {
         const key = macKey(b);
-        this.ops++;
         return this.store.script(TAKEOVER, [this.k('lease', key), this.k('fence', key), this.k('bss', key), this.k('agent', agent)], [this.instance, String(this.o.leaseMs), agent]);
       }));
     } catch (e) {
       this.o.metrics.takeover('error');
       return { ok: false, code: 'error', message: `the shared store failed during the takeover: ${errorText(e)}` };
     }
-    const found = new Map<string, { bss: BssSnapshot | undefined; stations: StationSnapshot[]; previousOwner: string | undefined }>();
+    const found = new Map<string, { bss: BssSnapshot | undefined; stations: StationSnapshot[] }>();
     const claims = new Set(claimable);
     // Vouched for until sentAt + lease (less a margin); with nothing else held, that is all there is.
     const vouched = sentAt + this.o.leaseMs * VOUCH;
@@ -319,7 +308,7 @@ export class SharedState implements Placement, SaListener {
       const prev = String(r[2]);
       this.leases.set(key, { key, bssid: Buffer.from(bssid), agent, value, token: Number(value.split('|')[1]), claimed: claims.has(key) });
       const state = this.readState(key, agent, r[3]);
-      found.set(key, { ...state, previousOwner: prev === '' ? undefined : prev.split('|')[0] });
+      found.set(key, { bss: state.bss, stations: state.stations });
       if (state.stale.length > 0) this.markStale(key, state.stale);
       if (prev !== '' && !prev.startsWith(`${this.instance}|`)) this.publish('T', Buffer.from(`${key}${value}`, 'utf8'));
     }
@@ -377,7 +366,7 @@ export class SharedState implements Placement, SaListener {
   }
 
   private markStale(key: string, fields: string[]): void {
-    const d: Dirty = this.dirty.get(key) ?? { bss: false, stations: new Map(), stale: [] };
+    const d = this.dirty.get(key) ?? noChange();
     d.stale.push(...fields);
     this.dirty.set(key, d);
   }
@@ -413,7 +402,6 @@ export class SharedState implements Placement, SaListener {
         sets.push(field, this.sealWiped(encodeStation(snap, this.host.clock), `${name}#${field}`, [snap.pmk, snap.ptk]));
       }
       try {
-        this.ops++;
         const r = await this.store.script(WRITE, [this.k('lease', key), name, this.k('fence', key)], [l.value, String(this.o.stateTtlMs), String(this.o.leaseMs), String(sets.length / 2), ...sets, ...dels]);
         if (Number(r) === 1) this.o.metrics.op('write', 'ok');
         else {
@@ -423,7 +411,7 @@ export class SharedState implements Placement, SaListener {
       } catch {
         this.o.metrics.op('write', 'error');
         // Written again later: what changed is marked again (the snapshot is taken then).
-        const again: Dirty = this.dirty.get(key) ?? { bss: false, stations: new Map(), stale: [] };
+        const again = this.dirty.get(key) ?? noChange();
         again.bss ||= d.bss;
         for (const [sk, sta] of d.stations) if (!again.stations.has(sk)) again.stations.set(sk, sta);
         again.stale.push(...d.stale);
@@ -490,7 +478,6 @@ export class SharedState implements Placement, SaListener {
             values.push(l.value);
           }
           try {
-            this.ops++;
             const r = (await this.store.script(RENEW, keys, [String(this.o.leaseMs), String(this.o.stateTtlMs), this.instance, ...values])) as number[];
             for (const i of r) lost.push(batch[Number(i) - 1].key);
             this.o.metrics.op('renew', 'ok');
@@ -521,7 +508,6 @@ export class SharedState implements Placement, SaListener {
     const agents = new Set<string>();
     for (const l of this.leases.values()) if (l.claimed) agents.add(l.agent);
     try {
-      this.ops++;
       this.host.claims(Number(await this.store.script(CLAIMS_REFRESH, [this.k('claims', ''), this.k('claim-owner', '')], [this.o.prefix, String(this.o.claimMs), ...agents])));
       this.o.metrics.op('claims-refresh', 'ok');
     } catch {
@@ -560,7 +546,6 @@ export class SharedState implements Placement, SaListener {
     const lost: string[] = [];
     try {
       await Promise.all([...this.leases.values()].map(async (l) => {
-        this.ops++;
         const r = await this.store.script(RECLAIM, [this.k('lease', l.key), this.k('fence', l.key), this.k('agent', l.agent), this.k('claims', ''), this.k('claim-owner', ''), this.k('agent-claims', l.agent), this.k('claim-seq', '')], [l.value, String(this.o.leaseMs), l.agent, String(this.o.claimMs), this.instance, String(l.token), l.claimed ? l.key : '']);
         if (Number(r) !== 1) lost.push(l.key);
       }));
@@ -675,7 +660,6 @@ export class SharedState implements Placement, SaListener {
   }
 
   private count(p: Promise<unknown>, op: string): void {
-    this.ops++;
     p.then(
       () => this.o.metrics.op(op, 'ok'),
       () => this.o.metrics.op(op, 'error'),

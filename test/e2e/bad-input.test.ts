@@ -105,7 +105,7 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
     const raw = openRaw('raw-1');
     raw.hello({ agentId: 'raw-1', bsses: [bssInfo({ bssid: rawBssid(1), ssid: SSID, rsne: RSNE })] }, 1n);
     await raw.nextMessage(isWelcome);
-    raw.send({ $case: 'stationAssociated', value: { bssid: rawBssid(1), sta: rawSta(1), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } }, 3n);
+    raw.send({ $case: 'stationAssociated', value: { bssid: rawBssid(1), sta: rawSta(1), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } }, 3n);
     const s = await raw.ended();
     assert.equal(s.codeName, 'FAILED_PRECONDITION');
     assert.equal(s.code, grpc.status.FAILED_PRECONDITION);
@@ -121,7 +121,7 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
     const raw = openRaw('raw-2');
     raw.hello({ agentId: 'raw-2', bsses: [bssInfo({ bssid: rawBssid(2), ssid: SSID, rsne: RSNE })] }, 1n);
     await raw.nextMessage(isWelcome);
-    const assoc: AgentBody = { $case: 'stationAssociated', value: { bssid: rawBssid(2), sta: rawSta(2), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } };
+    const assoc: AgentBody = { $case: 'stationAssociated', value: { bssid: rawBssid(2), sta: rawSta(2), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } };
     raw.send(assoc, 2n);
     raw.send(assoc, 2n);
     const s = await raw.ended();
@@ -132,7 +132,7 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
 
   void it('a first message that is not Hello ends the stream with FAILED_PRECONDITION', async () => {
     for (const [desc, body, named] of [
-      ['StationAssociated first', { $case: 'stationAssociated', value: { bssid: rawBssid(3), sta: rawSta(3), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } }, /first message must be Hello, got stationAssociated/],
+      ['StationAssociated first', { $case: 'stationAssociated', value: { bssid: rawBssid(3), sta: rawSta(3), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } }, /first message must be Hello, got stationAssociated/],
       ['an empty message first', undefined, /first message must be Hello, got an empty message/],
     ] as const) {
       const before = await metric(metricKey('airlock_agent_protocol_errors_total', 'reason', 'no_hello'));
@@ -218,7 +218,7 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
       raw = openRaw('raw-11');
       raw.hello({ agentId: 'raw-11', bsses: [bssInfo({ bssid: OWN, ssid: SSID, rsne: RSNE })], reportsTxStatus: false });
       await raw.nextMessage(isWelcome);
-      raw.send({ $case: 'stationAssociated', value: { bssid: OWN, sta: S1, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } });
+      raw.send({ $case: 'stationAssociated', value: { bssid: OWN, sta: S1, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } });
       msg1 = await raw.nextMessage((m) => m.body?.$case === 'transmitEapol' && m.body.value.sta.equals(S1));
     });
 
@@ -242,9 +242,9 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
       { desc: 'EAPOL from a station that never associated', body: () => eapol(OWN, rawSta(39), key), reason: 'unassociated_station' },
       { desc: 'EAPOL with a bssid of 5 bytes', body: () => eapol(OWN.subarray(0, 5), S1, key), reason: 'bad_mac' },
       { desc: 'EAPOL with a sta of 7 bytes', body: () => eapol(OWN, Buffer.concat([S1, Buffer.from([0])]), key), reason: 'bad_mac' },
-      { desc: 'StationAssociated with an empty sta', body: () => ({ $case: 'stationAssociated', value: { bssid: OWN, sta: Buffer.alloc(0), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } }), reason: 'bad_mac' },
-      { desc: "StationAssociated on the healthy agent's BSSID", body: () => ({ $case: 'stationAssociated', value: { bssid: HEALTHY_BSSID, sta: rawSta(38), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } }), reason: 'unknown_bssid' },
-      { desc: 'StationAssociated with an RSNE over 257 octets', body: () => ({ $case: 'stationAssociated', value: { bssid: OWN, sta: rawSta(37), rsne: Buffer.alloc(300, 0x30), reassociation: false, previousBssid: Buffer.alloc(0) } }), reason: 'oversized_rsne' },
+      { desc: 'StationAssociated with an empty sta', body: () => ({ $case: 'stationAssociated', value: { bssid: OWN, sta: Buffer.alloc(0), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } }), reason: 'bad_mac' },
+      { desc: "StationAssociated on the healthy agent's BSSID", body: () => ({ $case: 'stationAssociated', value: { bssid: HEALTHY_BSSID, sta: rawSta(38), rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } }), reason: 'unknown_bssid' },
+      { desc: 'StationAssociated with an RSNE over 257 octets', body: () => ({ $case: 'stationAssociated', value: { bssid: OWN, sta: rawSta(37), rsne: Buffer.alloc(300, 0x30), reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } }), reason: 'oversized_rsne' },
       { desc: "StationDisassociated of the healthy agent's station", body: () => ({ $case: 'stationDisassociated', value: { bssid: HEALTHY_BSSID, sta: HEALTHY_STA, reason: 8, deauthentication: true, locallyGenerated: false } }), reason: 'unknown_bssid' },
       { desc: 'StationDisassociated of a station that never associated', body: () => ({ $case: 'stationDisassociated', value: { bssid: OWN, sta: rawSta(36), reason: 8, deauthentication: false, locallyGenerated: false } }), reason: 'unassociated_station' },
       { desc: 'TxStatus for a command seq never sent', body: () => ({ $case: 'txStatus', value: { commandSeq: 999_999n, acked: true } }), reason: 'unknown_command_seq' },
@@ -278,7 +278,7 @@ void describe('hostile AgentLink input while a healthy agent joins', () => {
       const S2 = rawSta(32);
       const last = raw.lastReceivedSeq;
       const from = raw.received.length;
-      raw.send({ $case: 'stationAssociated', value: { bssid: OWN, sta: S2, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } });
+      raw.send({ $case: 'stationAssociated', value: { bssid: OWN, sta: S2, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } });
       const m = await raw.nextMessage((x) => x.body?.$case === 'transmitEapol', 3000, from);
       assert.equal(m.seq, last + 1n, 'controller seq continues without a gap');
       assert.equal(raw.received.length, from + 1, 'nothing else was sent in between');

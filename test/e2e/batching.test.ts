@@ -54,8 +54,8 @@ void describe('Connect and ConnectBatched', () => {
       const sta = Buffer.from('02ee000000c1', 'hex');
       const batch: AgentBatch = {
         messages: [
-          { seq: 1n, body: { $case: 'hello', value: { agentId: 'raw-1', softwareVersion: 'test', bsses: [{ bssid, ssid: Buffer.from(TEST_SSID), rsne, wired: false, interfaceMac: Buffer.alloc(0) }], stations: [], reportsTxStatus: false } } },
-          { seq: 2n, body: { $case: 'stationAssociated', value: { bssid, sta, rsne, reassociation: false, previousBssid: Buffer.alloc(0) } } },
+          { seq: 1n, body: { $case: 'hello', value: { agentId: 'raw-1', softwareVersion: 'test', bsses: [{ bssid, ssid: Buffer.from(TEST_SSID), rsne, wired: false, interfaceMac: Buffer.alloc(0), rsnxe: Buffer.alloc(0), beaconProtection: false }], stations: [], reportsTxStatus: false } } },
+          { seq: 2n, body: { $case: 'stationAssociated', value: { bssid, sta, rsne, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } } },
         ],
       };
       call.write(batch);

@@ -61,7 +61,7 @@ void describe('InstallPairwiseKey fails at the agent', () => {
     };
 
     let from = agent.received.length;
-    agent.send({ $case: 'stationAssociated', value: { bssid: BSSID, sta: STA, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } });
+    agent.send({ $case: 'stationAssociated', value: { bssid: BSSID, sta: STA, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } });
     const msg1 = await agent.nextMessage(forSta('transmitEapol'), 3000, from);
     from = agent.received.length;
     agent.send(eapol(answer(msg1))); // msg 2/4

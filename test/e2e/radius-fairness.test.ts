@@ -79,7 +79,7 @@ function startFlood(target: string): { raw: RawAgent; stop: () => void; leaveAll
     if (!raw.open) return;
     n++;
     const sta = Buffer.from([0x02, 0xf2, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff, 1]);
-    raw.send({ $case: 'stationAssociated', value: { bssid: bssids[n % bssids.length], sta, rsne, reassociation: false, previousBssid: Buffer.alloc(0) } });
+    raw.send({ $case: 'stationAssociated', value: { bssid: bssids[n % bssids.length], sta, rsne, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } });
     // Answer the Identity requests that came since the last tick.
     for (; seen < raw.received.length; seen++) {
       const body = raw.received[seen].body;

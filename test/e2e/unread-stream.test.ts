@@ -65,7 +65,7 @@ void describe('an agent that reads nothing', () => {
     while ((await overflows()) === 0 && n < 100_000) {
       for (let i = 0; i < 500; i++, n++) {
         const sta = Buffer.from([0x02, 0x5c, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff, 0x01]);
-        raw.send({ $case: 'stationAssociated', value: { bssid: bssids[n % BSSES], sta, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0) } });
+        raw.send({ $case: 'stationAssociated', value: { bssid: bssids[n % BSSES], sta, rsne: RSNE, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } });
       }
       await new Promise((r) => setTimeout(r, 20));
     }

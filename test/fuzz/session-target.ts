@@ -79,6 +79,16 @@ const frame = fc.oneof(
   fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)),
 );
 const rsne = fc.oneof(fc.constant(RSNE), mutated([RSNE]), fc.constant(Buffer.alloc(0)));
+/** RSN Extension elements: none, H2E, and garbage. */
+const rsnxe = fc.oneof(fc.constant(Buffer.alloc(0)), fc.constant(Buffer.from('f40120', 'hex')), fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b)));
+/** Authentication frames: mostly SAE (3), its transactions and status codes, then anything. */
+const authAlgorithm = fc.oneof({ weight: 4, arbitrary: fc.constant(3) }, { weight: 1, arbitrary: fc.nat({ max: 0x1_0000 }) });
+const authTransaction = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(1, 2) }, { weight: 1, arbitrary: fc.nat({ max: 0x1_0000 }) });
+const authStatus = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 126) }, { weight: 1, arbitrary: fc.nat({ max: 0x1_0000 }) });
+const authBody = fc.oneof(
+  { weight: 2, arbitrary: fc.uint8Array({ minLength: 98, maxLength: 140 }).map((b) => Buffer.from([19, 0, ...b.subarray(2)])) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)) },
+);
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const commandSeq = fc.oneof(fc.bigInt({ min: 0n, max: 40n }), u64);
 
@@ -86,7 +96,8 @@ const commandSeq = fc.oneof(fc.bigInt({ min: 0n, max: 40n }), u64);
 const bodyFor = (own: readonly Buffer[]): fc.Arbitrary<AgentMessage['body']> => {
   const bssidOf = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...own) }, { weight: 1, arbitrary: mac(FUZZ_BSSIDS) });
   return fc.oneof(
-  { weight: 3, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), rsne, reassociation: fc.boolean(), previousBssid: anyMac }).map((value) => ({ $case: 'stationAssociated' as const, value })) },
+  { weight: 3, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), rsne, reassociation: fc.boolean(), previousBssid: anyMac, rsnxe }).map((value) => ({ $case: 'stationAssociated' as const, value })) },
+  { weight: 3, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), algorithm: authAlgorithm, transaction: authTransaction, status: authStatus, body: authBody }).map((value) => ({ $case: 'authenticationReceived' as const, value })) },
   { weight: 2, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), reason: fc.nat({ max: 70000 }), deauthentication: fc.boolean(), locallyGenerated: fc.boolean() }).map((value) => ({ $case: 'stationDisassociated' as const, value })) },
   { weight: 6, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), frame }).map((value) => ({ $case: 'eapolReceived' as const, value })) },
   { weight: 2, arbitrary: fc.record({ commandSeq, acked: fc.boolean() }).map((value) => ({ $case: 'txStatus' as const, value })) },
@@ -102,7 +113,7 @@ const hello = fc.integer({ min: 0, max: AGENT_IDS.length - 1 }).chain((i) => fc.
     { weight: 9, arbitrary: fc.uniqueArray(fc.constantFrom(...OWN_BSSIDS[i]), { minLength: 1, maxLength: 2, selector: (b) => b.toString('hex') }) },
     { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom(...FUZZ_BSSIDS), { minLength: 1, maxLength: 3, selector: (b) => b.toString('hex') }) },
   ),
-  stations: fc.array(fc.record({ bssid: mac(FUZZ_BSSIDS), sta: mac(FUZZ_STAS), rsne, portAuthorized: fc.boolean(), pairwiseKeyInstalled: fc.boolean(), vlanId: fc.nat({ max: 4095 }) }), { maxLength: 4 }),
+  stations: fc.array(fc.record({ bssid: mac(FUZZ_BSSIDS), sta: mac(FUZZ_STAS), rsne, portAuthorized: fc.boolean(), pairwiseKeyInstalled: fc.boolean(), vlanId: fc.nat({ max: 4095 }), rsnxe }), { maxLength: 4 }),
   reportsTxStatus: fc.boolean(),
 }));
 
@@ -172,7 +183,7 @@ async function oneCase(auth: RunningAuthenticator, c: SessionCase): Promise<Fake
   let seq = 1n;
   const all: AgentMessage[] = [{
     seq,
-    body: { $case: 'hello', value: { agentId: c.hello.agentId, softwareVersion: 'fuzz', bsses: c.hello.bsses.map((b) => ({ bssid: b, ssid: Buffer.from(SSID), rsne: RSNE, wired: false, interfaceMac: Buffer.alloc(0) })), stations: c.hello.stations, reportsTxStatus: c.hello.reportsTxStatus } },
+    body: { $case: 'hello', value: { agentId: c.hello.agentId, softwareVersion: 'fuzz', bsses: c.hello.bsses.map((b) => ({ bssid: b, ssid: Buffer.from(SSID), rsne: RSNE, wired: false, interfaceMac: Buffer.alloc(0), rsnxe: Buffer.alloc(0), beaconProtection: false })), stations: c.hello.stations, reportsTxStatus: c.hello.reportsTxStatus } },
   }];
   for (const m of c.messages) {
     seq += 1n;
@@ -200,7 +211,7 @@ async function oneCase(auth: RunningAuthenticator, c: SessionCase): Promise<Fake
   return call;
 }
 
-type AgentMessageStation = { bssid: Buffer; sta: Buffer; rsne: Buffer; portAuthorized: boolean; pairwiseKeyInstalled: boolean; vlanId: number };
+type AgentMessageStation = { bssid: Buffer; sta: Buffer; rsne: Buffer; portAuthorized: boolean; pairwiseKeyInstalled: boolean; vlanId: number; rsnxe: Buffer };
 
 /** An authenticator with one healthy sim agent whose stations are all authorized. */
 async function startHealthy(): Promise<{ auth: RunningAuthenticator; check(): Promise<void>; stop(): Promise<void> }> {

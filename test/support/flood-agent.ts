@@ -49,8 +49,8 @@ function finish(): void {
 }
 process.on('SIGTERM', finish);
 
-write({ $case: 'hello', value: { agentId, softwareVersion: 'flood-agent/0', bsses: [{ bssid, ssid: Buffer.from('airlock-test'), rsne, wired: false, interfaceMac: Buffer.alloc(0) }], stations: [], reportsTxStatus: false } });
-write({ $case: 'stationAssociated', value: { bssid, sta, rsne, reassociation: false, previousBssid: Buffer.alloc(0) } });
+write({ $case: 'hello', value: { agentId, softwareVersion: 'flood-agent/0', bsses: [{ bssid, ssid: Buffer.from('airlock-test'), rsne, wired: false, interfaceMac: Buffer.alloc(0), rsnxe: Buffer.alloc(0), beaconProtection: false }], stations: [], reportsTxStatus: false } });
+write({ $case: 'stationAssociated', value: { bssid, sta, rsne, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } });
 // EAPOL-Start over and over: each must be read, decoded and rate-limited by the authenticator.
 const frame = encodeEapol({ version: 2, type: EapolType.Start, body: Buffer.alloc(0) });
 const body: AgentMessage['body'] = { $case: 'eapolReceived', value: { bssid, sta, frame } };

@@ -78,7 +78,7 @@ write({
   value: {
     agentId,
     softwareVersion: 'V'.repeat(Number(versionArg)),
-    bsses: [{ bssid, ssid: Buffer.from('airlock-test'), rsne: simBssRsne(AKM.PSK), wired: false, interfaceMac: Buffer.alloc(0) }],
+    bsses: [{ bssid, ssid: Buffer.from('airlock-test'), rsne: simBssRsne(AKM.PSK), wired: false, interfaceMac: Buffer.alloc(0), rsnxe: Buffer.alloc(0), beaconProtection: false }],
     stations: [],
     reportsTxStatus: false,
   },

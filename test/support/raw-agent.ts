@@ -147,5 +147,5 @@ export class RawAgent {
 
 /** A BssInfo with the given fields (others empty). */
 export function bssInfo(b: Partial<BssInfo> & Pick<BssInfo, 'bssid' | 'ssid' | 'rsne'>): BssInfo {
-  return { wired: false, interfaceMac: Buffer.alloc(0), ...b };
+  return { wired: false, interfaceMac: Buffer.alloc(0), rsnxe: Buffer.alloc(0), beaconProtection: false, ...b };
 }

@@ -54,10 +54,10 @@ process.on('SIGTERM', finish);
 
 function associate(bssid: Buffer, sta: Buffer): boolean {
   associations++;
-  return write({ $case: 'stationAssociated', value: { bssid, sta, rsne, reassociation: false, previousBssid: Buffer.alloc(0) } });
+  return write({ $case: 'stationAssociated', value: { bssid, sta, rsne, reassociation: false, previousBssid: Buffer.alloc(0), rsnxe: Buffer.alloc(0) } });
 }
 
-write({ $case: 'hello', value: { agentId, softwareVersion: 'stall-agent/0', bsses: bssids.map((bssid) => ({ bssid, ssid: Buffer.from('airlock-test'), rsne, wired: false, interfaceMac: Buffer.alloc(0) })), stations: [], reportsTxStatus: false } });
+write({ $case: 'hello', value: { agentId, softwareVersion: 'stall-agent/0', bsses: bssids.map((bssid) => ({ bssid, ssid: Buffer.from('airlock-test'), rsne, wired: false, interfaceMac: Buffer.alloc(0), rsnxe: Buffer.alloc(0), beaconProtection: false })), stations: [], reportsTxStatus: false } });
 
 if (mode === 'stalled') {
   let i = 0;

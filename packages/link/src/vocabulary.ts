@@ -23,6 +23,8 @@ export interface AssociatedEvent {
   reassociation: boolean;
   /** For a reassociation: the BSSID the station came from, when it named one. */
   previousBssid?: Buffer;
+  /** WPA3: the RSN Extension element of the (Re)Association Request, from the element ID on, when it had one. */
+  rsnxe?: Buffer;
 }
 
 /** The station left, or was removed locally (StationDisassociated). */
@@ -47,6 +49,25 @@ export interface EapolEvent {
   frame: Buffer;
 }
 
+/**
+ * WPA3: an Authentication frame of an algorithm the authenticator runs, SAE (algorithm 3)
+ * commit (transaction 1) or confirm (transaction 2), relayed as received
+ * (AuthenticationReceived). The agent answers Open System itself.
+ */
+export interface AuthenticationEvent {
+  type: 'authentication';
+  bssid: Buffer;
+  sta: Buffer;
+  /** Authentication Algorithm Number (3 = SAE). */
+  algorithm: number;
+  /** Authentication Transaction Sequence Number. */
+  transaction: number;
+  /** Status Code (SAE commit: 0 hunting-and-pecking, 126 hash-to-element). */
+  status: number;
+  /** The frame body after the Status Code field, byte-exact. */
+  body: Buffer;
+}
+
 /** Periodic traffic counters of a station, for accounting (StationCounters). */
 export interface CountersEvent {
   type: 'counters';
@@ -59,7 +80,7 @@ export interface CountersEvent {
 }
 
 /** What the radio saw, in the order it saw it. */
-export type LinkEvent = AssociatedEvent | DisassociatedEvent | EapolEvent | CountersEvent;
+export type LinkEvent = AssociatedEvent | DisassociatedEvent | EapolEvent | CountersEvent | AuthenticationEvent;
 
 // ---- what the authenticator commands (ControllerMessage) -----------------------------
 
@@ -86,17 +107,20 @@ export interface InstallPairwiseKeyCommand {
   key: Buffer;
 }
 
-/** Install a GTK for the BSS (InstallGroupKey); its outcome is answered. */
+/**
+ * Install a group key for the BSS (InstallGroupKey); its outcome is answered. Key IDs 1 and
+ * 2 are GTKs; with PMF, 4 and 5 are IGTKs and 6 and 7 BIGTKs (cipher BIP-CMAC-128).
+ */
 export interface InstallGroupKeyCommand {
   type: 'install-group-key';
   bssid: Buffer;
   /** Cipher suite selector, OUI and type (00-0F-AC:4, CCMP-128, is 0x000fac04). */
   cipher: number;
-  /** 1 or 2. */
+  /** 1 or 2 (GTK), 4 or 5 (IGTK), 6 or 7 (BIGTK). */
   keyId: number;
-  /** The GTK. */
+  /** The key. */
   key: Buffer;
-  /** Make it the transmit key for group-addressed frames. */
+  /** Make it the default key of its kind (transmit key for group-addressed frames). */
   setTx: boolean;
 }
 
@@ -119,7 +143,19 @@ export interface SetPortCommand {
   sessionTimeoutS: number;
 }
 
-/** Deauthenticate or disassociate the station (Disconnect). */
+/** WPA3: send this Authentication frame to the station (TransmitAuthentication). */
+export interface TransmitAuthenticationCommand {
+  type: 'transmit-authentication';
+  bssid: Buffer;
+  sta: Buffer;
+  algorithm: number;
+  transaction: number;
+  status: number;
+  /** The frame body after the Status Code field. */
+  body: Buffer;
+}
+
+/** Deauthenticate or disassociate the station (Disconnect). With PMF the agent sends it protected. */
 export interface DisconnectCommand {
   type: 'disconnect';
   bssid: Buffer;
@@ -130,7 +166,14 @@ export interface DisconnectCommand {
 }
 
 /** What the authenticator tells an agent to do, applied in order. */
-export type LinkCommand = TransmitEapolCommand | InstallPairwiseKeyCommand | InstallGroupKeyCommand | RemovePairwiseKeyCommand | SetPortCommand | DisconnectCommand;
+export type LinkCommand =
+  | TransmitEapolCommand
+  | InstallPairwiseKeyCommand
+  | InstallGroupKeyCommand
+  | RemovePairwiseKeyCommand
+  | SetPortCommand
+  | DisconnectCommand
+  | TransmitAuthenticationCommand;
 
 // ---- how an agent announces itself (Hello) -------------------------------------------
 
@@ -146,6 +189,10 @@ export interface BssAnnouncement {
   wired: boolean;
   /** MAC of the radio or interface serving it (to diagnose an agent whose BSS table is wrong). */
   interfaceMac?: Buffer;
+  /** WPA3: the RSN Extension element as advertised, from the element ID on, when it has one. */
+  rsnxe?: Buffer;
+  /** WPA3: the agent protects Beacons when it is given a BIGTK (its driver can). */
+  beaconProtection?: boolean;
 }
 
 /** A station in an agent's table, with what the agent has installed for it (StationEntry). */
@@ -157,6 +204,8 @@ export interface StationEntry {
   portAuthorized: boolean;
   pairwiseKeyInstalled: boolean;
   vlanId: number;
+  /** WPA3: the RSNXE of its (Re)Association Request, when it had one. */
+  rsnxe?: Buffer;
 }
 
 /** The first message of a stream (Hello): who the agent is, what it serves, whom it has. */

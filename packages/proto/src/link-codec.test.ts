@@ -21,9 +21,12 @@ const overControllerWire = (c: LinkCommand, wantTxStatus = false): { command: Li
 };
 
 const EVENTS: { desc: string; e: LinkEvent }[] = [
-  { desc: 'association', e: { type: 'associated', bssid, sta, rsne, reassociation: false, previousBssid: undefined } },
-  { desc: 'reassociation from another BSS', e: { type: 'associated', bssid, sta, rsne, reassociation: true, previousBssid: Buffer.from('02a100000009', 'hex') } },
-  { desc: 'association on a wired port (no RSNE)', e: { type: 'associated', bssid, sta, rsne: Buffer.alloc(0), reassociation: false, previousBssid: undefined } },
+  { desc: 'association', e: { type: 'associated', bssid, sta, rsne, reassociation: false, previousBssid: undefined, rsnxe: undefined } },
+  { desc: 'reassociation from another BSS', e: { type: 'associated', bssid, sta, rsne, reassociation: true, previousBssid: Buffer.from('02a100000009', 'hex'), rsnxe: undefined } },
+  { desc: 'association on a wired port (no RSNE)', e: { type: 'associated', bssid, sta, rsne: Buffer.alloc(0), reassociation: false, previousBssid: undefined, rsnxe: undefined } },
+  { desc: 'WPA3 association with an RSNXE (H2E)', e: { type: 'associated', bssid, sta, rsne, reassociation: false, previousBssid: undefined, rsnxe: Buffer.from('f40120', 'hex') } },
+  { desc: 'SAE commit (H2E)', e: { type: 'authentication', bssid, sta, algorithm: 3, transaction: 1, status: 126, body: Buffer.alloc(98, 7) } },
+  { desc: 'SAE confirm', e: { type: 'authentication', bssid, sta, algorithm: 3, transaction: 2, status: 0, body: Buffer.alloc(34, 9) } },
   { desc: 'deauthentication by the station', e: { type: 'disassociated', bssid, sta, reason: 3, deauth: true, locallyGenerated: false } },
   { desc: 'disassociation by the AP (inactivity)', e: { type: 'disassociated', bssid, sta, reason: 4, deauth: false, locallyGenerated: true } },
   { desc: 'EAPOL frame', e: { type: 'eapol', bssid, sta, frame } },
@@ -41,6 +44,9 @@ const COMMANDS: { desc: string; c: LinkCommand; answered: boolean }[] = [
   { desc: 'open the port with VLAN and session timeout', c: { type: 'set-port', bssid, sta, authorized: true, vlanId: 42, sessionTimeoutS: 3600 }, answered: true },
   { desc: 'close the port', c: { type: 'set-port', bssid, sta, authorized: false, vlanId: 0, sessionTimeoutS: 0 }, answered: true },
   { desc: 'disconnect (deauthentication, reason 15)', c: { type: 'disconnect', bssid, sta, reason: 15, deauth: true }, answered: false },
+  { desc: 'IGTK (key 4, BIP-CMAC-128)', c: { type: 'install-group-key', bssid, cipher: 0x000fac06, keyId: 4, key, setTx: true }, answered: true },
+  { desc: 'SAE commit to the station', c: { type: 'transmit-authentication', bssid, sta, algorithm: 3, transaction: 1, status: 126, body: Buffer.alloc(98, 3) }, answered: false },
+  { desc: 'SAE refusal: anti-clogging token required', c: { type: 'transmit-authentication', bssid, sta, algorithm: 3, transaction: 1, status: 76, body: Buffer.alloc(34, 4) }, answered: false },
 ];
 
 void describe('link codec', () => {
@@ -118,7 +124,7 @@ void describe('link codec', () => {
 
   void it('previous_bssid that is not 6 octets names no BSS', () => {
     for (const len of [1, 5, 7]) {
-      const e = decodeEvent({ $case: 'stationAssociated', value: { bssid, sta, rsne, reassociation: true, previousBssid: Buffer.alloc(len) } });
+      const e = decodeEvent({ $case: 'stationAssociated', value: { bssid, sta, rsne, reassociation: true, previousBssid: Buffer.alloc(len), rsnxe: Buffer.alloc(0) } });
       assert.equal(e?.type === 'associated' && e.previousBssid, undefined, `${len} octets`);
     }
   });
@@ -135,10 +141,13 @@ void describe('link codec', () => {
       agentId: 'ap-1',
       softwareVersion: 'airlock-edge-agent/test',
       bsses: [
-        { bssid, ssid: Buffer.from('airlock'), rsne, wired: false, interfaceMac: Buffer.from('02a1000000ff', 'hex') },
-        { bssid: Buffer.from('0180c2000003', 'hex'), ssid: Buffer.from('port'), rsne: Buffer.alloc(0), wired: true, interfaceMac: undefined },
+        { bssid, ssid: Buffer.from('airlock'), rsne, wired: false, interfaceMac: Buffer.from('02a1000000ff', 'hex'), rsnxe: Buffer.from('f40120', 'hex'), beaconProtection: true },
+        { bssid: Buffer.from('0180c2000003', 'hex'), ssid: Buffer.from('port'), rsne: Buffer.alloc(0), wired: true, interfaceMac: undefined, rsnxe: undefined, beaconProtection: false },
       ],
-      stations: [{ bssid, sta, rsne, portAuthorized: true, pairwiseKeyInstalled: true, vlanId: 7 }],
+      stations: [
+        { bssid, sta, rsne, portAuthorized: true, pairwiseKeyInstalled: true, vlanId: 7, rsnxe: undefined },
+        { bssid, sta, rsne, portAuthorized: false, pairwiseKeyInstalled: false, vlanId: 0, rsnxe: Buffer.from('f40120', 'hex') },
+      ],
       reportsTxStatus: true,
     };
     const back = decodeHello(Hello.decode(Hello.encode(encodeHello(h)).finish()));

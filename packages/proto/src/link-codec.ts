@@ -10,12 +10,13 @@
  * - Cipher: the vocabulary carries the suite selector (00-0F-AC:4 = 0x000fac04), the wire
  *   the suite type of OUI 00-0F-AC (an open proto3 enum; 0 = unspecified). A selector of
  *   another OUI goes out as unspecified; unspecified comes back as selector 0.
- * - Optional MACs (interface_mac, previous_bssid) are empty on the wire when absent.
+ * - Optional MACs (interface_mac, previous_bssid) and elements (rsnxe) are empty on the
+ *   wire when absent.
  *   An interface_mac of any other length is kept for the authenticator's Hello check to
  *   refuse; a previous_bssid that is not 6 octets names no BSS and is dropped.
  */
-import type { AgentHello, BssAnnouncement, LinkCommand, LinkEvent } from '@airlock/link';
-import { Cipher, type AgentMessage, type BssInfo, type ControllerMessage, type Hello } from './gen/airlock/v1/agent_link.js';
+import type { AgentHello, BssAnnouncement, LinkCommand, LinkEvent, StationEntry } from '@airlock/link';
+import { Cipher, type AgentMessage, type BssInfo, type ControllerMessage, type Hello, type StationEntry as WireStationEntry } from './gen/airlock/v1/agent_link.js';
 
 /** The body of an AgentMessage. */
 export type AgentBody = NonNullable<AgentMessage['body']>;
@@ -44,11 +45,13 @@ export function cipherFromWire(c: Cipher): number {
 export function encodeEvent(e: LinkEvent): AgentBody {
   switch (e.type) {
     case 'associated':
-      return { $case: 'stationAssociated', value: { bssid: e.bssid, sta: e.sta, rsne: e.rsne, reassociation: e.reassociation, previousBssid: e.previousBssid ?? EMPTY } };
+      return { $case: 'stationAssociated', value: { bssid: e.bssid, sta: e.sta, rsne: e.rsne, reassociation: e.reassociation, previousBssid: e.previousBssid ?? EMPTY, rsnxe: e.rsnxe ?? EMPTY } };
     case 'disassociated':
       return { $case: 'stationDisassociated', value: { bssid: e.bssid, sta: e.sta, reason: e.reason, deauthentication: e.deauth, locallyGenerated: e.locallyGenerated } };
     case 'eapol':
       return { $case: 'eapolReceived', value: { bssid: e.bssid, sta: e.sta, frame: e.frame } };
+    case 'authentication':
+      return { $case: 'authenticationReceived', value: { bssid: e.bssid, sta: e.sta, algorithm: e.algorithm, transaction: e.transaction, status: e.status, body: e.body } };
     case 'counters':
       return { $case: 'stationCounters', value: { bssid: e.bssid, sta: e.sta, rxBytes: e.rxBytes, txBytes: e.txBytes, rxPackets: e.rxPackets, txPackets: e.txPackets } };
   }
@@ -59,7 +62,19 @@ export function decodeEvent(body: AgentBody): LinkEvent | undefined {
   switch (body.$case) {
     case 'stationAssociated': {
       const v = body.value;
-      return { type: 'associated', bssid: v.bssid, sta: v.sta, rsne: v.rsne, reassociation: v.reassociation, previousBssid: v.previousBssid.length === 6 ? v.previousBssid : undefined };
+      return {
+        type: 'associated',
+        bssid: v.bssid,
+        sta: v.sta,
+        rsne: v.rsne,
+        reassociation: v.reassociation,
+        previousBssid: v.previousBssid.length === 6 ? v.previousBssid : undefined,
+        rsnxe: v.rsnxe.length > 0 ? v.rsnxe : undefined,
+      };
+    }
+    case 'authenticationReceived': {
+      const v = body.value;
+      return { type: 'authentication', bssid: v.bssid, sta: v.sta, algorithm: v.algorithm, transaction: v.transaction, status: v.status, body: v.body };
     }
     case 'stationDisassociated': {
       const v = body.value;
@@ -98,6 +113,8 @@ export function encodeCommand(c: LinkCommand, wantTxStatus = false): ControllerB
       return { $case: 'setPortAuthorized', value: { bssid: c.bssid, sta: c.sta, authorized: c.authorized, vlanId: c.vlanId, sessionTimeoutS: c.sessionTimeoutS } };
     case 'disconnect':
       return { $case: 'disconnect', value: { bssid: c.bssid, sta: c.sta, reason: c.reason, deauthentication: c.deauth } };
+    case 'transmit-authentication':
+      return { $case: 'transmitAuthentication', value: { bssid: c.bssid, sta: c.sta, algorithm: c.algorithm, transaction: c.transaction, status: c.status, body: c.body } };
   }
 }
 
@@ -126,6 +143,10 @@ export function decodeCommand(body: ControllerBody): LinkCommand | undefined {
       const v = body.value;
       return { type: 'disconnect', bssid: v.bssid, sta: v.sta, reason: v.reason, deauth: v.deauthentication };
     }
+    case 'transmitAuthentication': {
+      const v = body.value;
+      return { type: 'transmit-authentication', bssid: v.bssid, sta: v.sta, algorithm: v.algorithm, transaction: v.transaction, status: v.status, body: v.body };
+    }
     case 'welcome':
       return undefined;
   }
@@ -140,19 +161,34 @@ export function answersWithResult(c: LinkCommand): boolean {
 
 /** The Hello message of an agent's announcement. */
 export function encodeHello(h: AgentHello): Hello {
-  // A station entry has the same fields in both (checked by the compiler either way).
-  return { ...h, bsses: h.bsses.map(encodeBss) };
+  return { ...h, bsses: h.bsses.map(encodeBss), stations: h.stations.map(encodeStation) };
 }
 
 /** An agent's announcement in a Hello message. */
 export function decodeHello(h: Hello): AgentHello {
-  return { ...h, bsses: h.bsses.map(decodeBss) };
+  return { ...h, bsses: h.bsses.map(decodeBss), stations: h.stations.map(decodeStation) };
 }
 
 function encodeBss(b: BssAnnouncement): BssInfo {
-  return { bssid: b.bssid, ssid: b.ssid, rsne: b.rsne, wired: b.wired, interfaceMac: b.interfaceMac ?? EMPTY };
+  return { bssid: b.bssid, ssid: b.ssid, rsne: b.rsne, wired: b.wired, interfaceMac: b.interfaceMac ?? EMPTY, rsnxe: b.rsnxe ?? EMPTY, beaconProtection: b.beaconProtection ?? false };
 }
 
 function decodeBss(b: BssInfo): BssAnnouncement {
-  return { bssid: b.bssid, ssid: b.ssid, rsne: b.rsne, wired: b.wired, interfaceMac: b.interfaceMac.length > 0 ? b.interfaceMac : undefined };
+  return {
+    bssid: b.bssid,
+    ssid: b.ssid,
+    rsne: b.rsne,
+    wired: b.wired,
+    interfaceMac: b.interfaceMac.length > 0 ? b.interfaceMac : undefined,
+    rsnxe: b.rsnxe.length > 0 ? b.rsnxe : undefined,
+    beaconProtection: b.beaconProtection,
+  };
+}
+
+function encodeStation(s: StationEntry): WireStationEntry {
+  return { ...s, rsnxe: s.rsnxe ?? EMPTY };
+}
+
+function decodeStation(s: WireStationEntry): StationEntry {
+  return { ...s, rsnxe: s.rsnxe.length > 0 ? s.rsnxe : undefined };
 }

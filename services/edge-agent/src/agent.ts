@@ -397,6 +397,9 @@ export class EdgeAgent extends EventEmitter {
         return [answer, d.setPortAuthorized(c)];
       case 'disconnect':
         return [answer, d.disconnect(c)];
+      case 'transmit-authentication':
+        if (d.transmitAuthentication === undefined) throw new Error(`the ${d.name} driver sends no Authentication frames`);
+        return [answer, d.transmitAuthentication(c)];
     }
   }
 

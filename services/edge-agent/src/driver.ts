@@ -12,6 +12,7 @@ import type {
   LinkEvent,
   RemovePairwiseKeyCommand,
   SetPortCommand,
+  TransmitAuthenticationCommand,
   StationEntry,
   TransmitEapolCommand,
 } from '@airlock/link';
@@ -42,6 +43,8 @@ export interface Driver {
   removePairwiseKey(c: RemovePairwiseKeyCommand): void | Promise<void>;
   setPortAuthorized(c: SetPortCommand): void | Promise<void>;
   disconnect(c: DisconnectCommand): void | Promise<void>;
+  /** WPA3: sends an Authentication frame (SAE). Absent on a driver with no 802.11 MLME (wired). */
+  transmitAuthentication?(c: TransmitAuthenticationCommand): void | Promise<void>;
 }
 
 /** What the authenticator's Welcome asks of the driver. */

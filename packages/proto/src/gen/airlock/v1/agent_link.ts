@@ -43,6 +43,11 @@ export enum Cipher {
   CIPHER_UNSPECIFIED = 0,
   /** CIPHER_CCMP_128 - 00-0F-AC:4 */
   CIPHER_CCMP_128 = 4,
+  /**
+   * CIPHER_BIP_CMAC_128 - 00-0F-AC:6, the group management cipher of PMF (IGTK) and of beacon protection
+   * (BIGTK). Added for WPA3.
+   */
+  CIPHER_BIP_CMAC_128 = 6,
   /** CIPHER_GCMP_128 - 00-0F-AC:8 */
   CIPHER_GCMP_128 = 8,
   /** CIPHER_GCMP_256 - 00-0F-AC:9 */
@@ -60,6 +65,9 @@ export function cipherFromJSON(object: any): Cipher {
     case 4:
     case "CIPHER_CCMP_128":
       return Cipher.CIPHER_CCMP_128;
+    case 6:
+    case "CIPHER_BIP_CMAC_128":
+      return Cipher.CIPHER_BIP_CMAC_128;
     case 8:
     case "CIPHER_GCMP_128":
       return Cipher.CIPHER_GCMP_128;
@@ -82,6 +90,8 @@ export function cipherToJSON(object: Cipher): string {
       return "CIPHER_UNSPECIFIED";
     case Cipher.CIPHER_CCMP_128:
       return "CIPHER_CCMP_128";
+    case Cipher.CIPHER_BIP_CMAC_128:
+      return "CIPHER_BIP_CMAC_128";
     case Cipher.CIPHER_GCMP_128:
       return "CIPHER_GCMP_128";
     case Cipher.CIPHER_GCMP_256:
@@ -116,6 +126,12 @@ export interface AgentMessage {
     | { $case: "txStatus"; value: TxStatus }
     | { $case: "commandResult"; value: CommandResult }
     | { $case: "stationCounters"; value: StationCounters }
+    | //
+    /**
+     * WPA3 (SAE): an Authentication frame the authenticator runs (algorithm 3), relayed
+     * like EAPOL, in radio order with the station's other events.
+     */
+    { $case: "authenticationReceived"; value: AuthenticationReceived }
     | undefined;
 }
 
@@ -131,6 +147,9 @@ export interface ControllerMessage {
     | { $case: "removePairwiseKey"; value: RemovePairwiseKey }
     | { $case: "setPortAuthorized"; value: SetPortAuthorized }
     | { $case: "disconnect"; value: Disconnect }
+    | //
+    /** WPA3 (SAE): send this Authentication frame to the station. */
+    { $case: "transmitAuthentication"; value: TransmitAuthentication }
     | undefined;
 }
 
@@ -168,6 +187,17 @@ export interface BssInfo {
    * agent whose BSS table is wrong).
    */
   interfaceMac: Buffer;
+  /**
+   * WPA3: the RSN Extension element (ID 244) as advertised, from the element ID on; empty
+   * when the BSS advertises none. Its SAE Hash-to-Element bit says whether the BSS offers
+   * H2E; the 4-way handshake repeats it in message 3/4 (downgrade protection).
+   */
+  rsnxe: Buffer;
+  /**
+   * WPA3: the agent protects Beacons (BIGTK, key IDs 6 and 7 of InstallGroupKey) when it
+   * is given a BIGTK for this BSS; false when its driver cannot.
+   */
+  beaconProtection: boolean;
 }
 
 /** StationEntry is one station in the agent's table (Hello). */
@@ -179,6 +209,8 @@ export interface StationEntry {
   portAuthorized: boolean;
   pairwiseKeyInstalled: boolean;
   vlanId: number;
+  /** WPA3: the RSNXE of the station's (Re)Association Request, or empty. */
+  rsnxe: Buffer;
 }
 
 /** Welcome accepts a session. */
@@ -213,6 +245,11 @@ export interface StationAssociated {
   reassociation: boolean;
   /** For a reassociation: the BSSID the station came from (6 bytes) or empty. */
   previousBssid: Buffer;
+  /**
+   * WPA3: the RSN Extension element of the (Re)Association Request, from the element ID
+   * on, or empty. The authenticator checks it against message 2/4.
+   */
+  rsnxe: Buffer;
 }
 
 /** StationDisassociated: the station left (or was removed locally). */
@@ -232,6 +269,27 @@ export interface EapolReceived {
   bssid: Buffer;
   sta: Buffer;
   frame: Buffer;
+}
+
+/**
+ * AuthenticationReceived (WPA3): an Authentication frame with an algorithm the agent does
+ * not answer itself: SAE (algorithm 3) commit (transaction 1) and confirm (transaction 2).
+ * The agent answers Open System itself. Relayed byte-exact after the three fixed fields.
+ * A station that sent SAE frames may then associate; the authenticator, which reads the
+ * events in radio order, decides whether its SAE succeeded (or its PMKID names a cached
+ * PMKSA) and disconnects it otherwise.
+ */
+export interface AuthenticationReceived {
+  bssid: Buffer;
+  sta: Buffer;
+  /** Authentication Algorithm Number (3 = SAE). */
+  algorithm: number;
+  /** Authentication Transaction Sequence Number (SAE: 1 commit, 2 confirm). */
+  transaction: number;
+  /** Status Code (SAE commit: 0 hunting-and-pecking, 126 hash-to-element). */
+  status: number;
+  /** The frame body after the Status Code field, byte-exact. */
+  body: Buffer;
 }
 
 /** TxStatus reports whether the station acknowledged a TransmitEapol. */
@@ -278,11 +336,16 @@ export interface InstallPairwiseKey {
   key: Buffer;
 }
 
-/** InstallGroupKey: install a GTK for the BSS. Answered with CommandResult. */
+/**
+ * InstallGroupKey: install a group key for the BSS. Answered with CommandResult.
+ * Key IDs 1 and 2 are GTKs. WPA3/PMF added: 4 and 5 are IGTKs (cipher BIP-CMAC-128, for
+ * group-addressed robust management frames), 6 and 7 BIGTKs (beacon protection, only
+ * to a BSS announced with beacon_protection). set_tx makes it the default key of its kind.
+ */
 export interface InstallGroupKey {
   bssid: Buffer;
   cipher: Cipher;
-  /** 1 or 2. */
+  /** 1 or 2 (GTK), 4 or 5 (IGTK), 6 or 7 (BIGTK). */
   keyId: number;
   key: Buffer;
   /** Make it the transmit key for group-addressed frames. */
@@ -309,7 +372,25 @@ export interface SetPortAuthorized {
   sessionTimeoutS: number;
 }
 
-/** Disconnect: deauthenticate or disassociate the station. */
+/**
+ * TransmitAuthentication (WPA3): send this Authentication frame to the station (SAE commit,
+ * confirm, or a refusal with its status code: 76 anti-clogging token required, 77 group
+ * not supported, 123 unknown password identifier, 1 failure). Fields as in
+ * AuthenticationReceived.
+ */
+export interface TransmitAuthentication {
+  bssid: Buffer;
+  sta: Buffer;
+  algorithm: number;
+  transaction: number;
+  status: number;
+  body: Buffer;
+}
+
+/**
+ * Disconnect: deauthenticate or disassociate the station. To a station with PMF the
+ * agent sends it protected.
+ */
 export interface Disconnect {
   bssid: Buffer;
   sta: Buffer;
@@ -494,6 +575,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "stationCounters":
         StationCounters.encode(message.body.value, writer.uint32(66).fork()).join();
         break;
+      case "authenticationReceived":
+        AuthenticationReceived.encode(message.body.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -578,6 +662,17 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.body = { $case: "stationCounters", value: StationCounters.decode(reader, reader.uint32()) };
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.body = {
+              $case: "authenticationReceived",
+              value: AuthenticationReceived.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -619,6 +714,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "stationCounters", value: StationCounters.fromJSON(object.stationCounters) }
         : isSet(object.station_counters)
         ? { $case: "stationCounters", value: StationCounters.fromJSON(object.station_counters) }
+        : isSet(object.authenticationReceived)
+        ? { $case: "authenticationReceived", value: AuthenticationReceived.fromJSON(object.authenticationReceived) }
+        : isSet(object.authentication_received)
+        ? { $case: "authenticationReceived", value: AuthenticationReceived.fromJSON(object.authentication_received) }
         : undefined,
     };
   },
@@ -642,6 +741,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.commandResult = CommandResult.toJSON(message.body.value);
     } else if (message.body?.$case === "stationCounters") {
       obj.stationCounters = StationCounters.toJSON(message.body.value);
+    } else if (message.body?.$case === "authenticationReceived") {
+      obj.authenticationReceived = AuthenticationReceived.toJSON(message.body.value);
     }
     return obj;
   },
@@ -695,6 +796,15 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "authenticationReceived": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = {
+            $case: "authenticationReceived",
+            value: AuthenticationReceived.fromPartial(object.body.value),
+          };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -733,6 +843,9 @@ export const ControllerMessage: MessageFns<ControllerMessage> = {
         break;
       case "disconnect":
         Disconnect.encode(message.body.value, writer.uint32(66).fork()).join();
+        break;
+      case "transmitAuthentication":
+        TransmitAuthentication.encode(message.body.value, writer.uint32(74).fork()).join();
         break;
     }
     return writer;
@@ -815,6 +928,17 @@ export const ControllerMessage: MessageFns<ControllerMessage> = {
             message.body = { $case: "disconnect", value: Disconnect.decode(reader, reader.uint32()) };
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.body = {
+              $case: "transmitAuthentication",
+              value: TransmitAuthentication.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -854,6 +978,10 @@ export const ControllerMessage: MessageFns<ControllerMessage> = {
         ? { $case: "setPortAuthorized", value: SetPortAuthorized.fromJSON(object.set_port_authorized) }
         : isSet(object.disconnect)
         ? { $case: "disconnect", value: Disconnect.fromJSON(object.disconnect) }
+        : isSet(object.transmitAuthentication)
+        ? { $case: "transmitAuthentication", value: TransmitAuthentication.fromJSON(object.transmitAuthentication) }
+        : isSet(object.transmit_authentication)
+        ? { $case: "transmitAuthentication", value: TransmitAuthentication.fromJSON(object.transmit_authentication) }
         : undefined,
     };
   },
@@ -877,6 +1005,8 @@ export const ControllerMessage: MessageFns<ControllerMessage> = {
       obj.setPortAuthorized = SetPortAuthorized.toJSON(message.body.value);
     } else if (message.body?.$case === "disconnect") {
       obj.disconnect = Disconnect.toJSON(message.body.value);
+    } else if (message.body?.$case === "transmitAuthentication") {
+      obj.transmitAuthentication = TransmitAuthentication.toJSON(message.body.value);
     }
     return obj;
   },
@@ -927,6 +1057,15 @@ export const ControllerMessage: MessageFns<ControllerMessage> = {
       case "disconnect": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "disconnect", value: Disconnect.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "transmitAuthentication": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = {
+            $case: "transmitAuthentication",
+            value: TransmitAuthentication.fromPartial(object.body.value),
+          };
         }
         break;
       }
@@ -1089,6 +1228,8 @@ function createBaseBssInfo(): BssInfo {
     rsne: Buffer.alloc(0),
     wired: false,
     interfaceMac: Buffer.alloc(0),
+    rsnxe: Buffer.alloc(0),
+    beaconProtection: false,
   };
 }
 
@@ -1108,6 +1249,12 @@ export const BssInfo: MessageFns<BssInfo> = {
     }
     if (message.interfaceMac.length !== 0) {
       writer.uint32(42).bytes(message.interfaceMac);
+    }
+    if (message.rsnxe.length !== 0) {
+      writer.uint32(50).bytes(message.rsnxe);
+    }
+    if (message.beaconProtection !== false) {
+      writer.uint32(56).bool(message.beaconProtection);
     }
     return writer;
   },
@@ -1165,6 +1312,22 @@ export const BssInfo: MessageFns<BssInfo> = {
             message.interfaceMac = Buffer.from(reader.bytes());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.rsnxe = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.beaconProtection = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1188,6 +1351,12 @@ export const BssInfo: MessageFns<BssInfo> = {
         : isSet(object.interface_mac)
         ? Buffer.from(bytesFromBase64(object.interface_mac))
         : Buffer.alloc(0),
+      rsnxe: isSet(object.rsnxe) ? Buffer.from(bytesFromBase64(object.rsnxe)) : Buffer.alloc(0),
+      beaconProtection: isSet(object.beaconProtection)
+        ? globalThis.Boolean(object.beaconProtection)
+        : isSet(object.beacon_protection)
+        ? globalThis.Boolean(object.beacon_protection)
+        : false,
     };
   },
 
@@ -1208,6 +1377,12 @@ export const BssInfo: MessageFns<BssInfo> = {
     if (message.interfaceMac.length !== 0) {
       obj.interfaceMac = base64FromBytes(message.interfaceMac);
     }
+    if (message.rsnxe.length !== 0) {
+      obj.rsnxe = base64FromBytes(message.rsnxe);
+    }
+    if (message.beaconProtection !== false) {
+      obj.beaconProtection = message.beaconProtection;
+    }
     return obj;
   },
 
@@ -1221,6 +1396,8 @@ export const BssInfo: MessageFns<BssInfo> = {
     message.rsne = object.rsne ?? Buffer.alloc(0);
     message.wired = object.wired ?? false;
     message.interfaceMac = object.interfaceMac ?? Buffer.alloc(0);
+    message.rsnxe = object.rsnxe ?? Buffer.alloc(0);
+    message.beaconProtection = object.beaconProtection ?? false;
     return message;
   },
 };
@@ -1233,6 +1410,7 @@ function createBaseStationEntry(): StationEntry {
     portAuthorized: false,
     pairwiseKeyInstalled: false,
     vlanId: 0,
+    rsnxe: Buffer.alloc(0),
   };
 }
 
@@ -1255,6 +1433,9 @@ export const StationEntry: MessageFns<StationEntry> = {
     }
     if (message.vlanId !== 0) {
       writer.uint32(48).uint32(message.vlanId);
+    }
+    if (message.rsnxe.length !== 0) {
+      writer.uint32(58).bytes(message.rsnxe);
     }
     return writer;
   },
@@ -1320,6 +1501,14 @@ export const StationEntry: MessageFns<StationEntry> = {
             message.vlanId = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.rsnxe = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1352,6 +1541,7 @@ export const StationEntry: MessageFns<StationEntry> = {
         : isSet(object.vlan_id)
         ? globalThis.Number(object.vlan_id)
         : 0,
+      rsnxe: isSet(object.rsnxe) ? Buffer.from(bytesFromBase64(object.rsnxe)) : Buffer.alloc(0),
     };
   },
 
@@ -1375,6 +1565,9 @@ export const StationEntry: MessageFns<StationEntry> = {
     if (message.vlanId !== 0) {
       obj.vlanId = Math.round(message.vlanId);
     }
+    if (message.rsnxe.length !== 0) {
+      obj.rsnxe = base64FromBytes(message.rsnxe);
+    }
     return obj;
   },
 
@@ -1389,6 +1582,7 @@ export const StationEntry: MessageFns<StationEntry> = {
     message.portAuthorized = object.portAuthorized ?? false;
     message.pairwiseKeyInstalled = object.pairwiseKeyInstalled ?? false;
     message.vlanId = object.vlanId ?? 0;
+    message.rsnxe = object.rsnxe ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -1604,6 +1798,7 @@ function createBaseStationAssociated(): StationAssociated {
     rsne: Buffer.alloc(0),
     reassociation: false,
     previousBssid: Buffer.alloc(0),
+    rsnxe: Buffer.alloc(0),
   };
 }
 
@@ -1623,6 +1818,9 @@ export const StationAssociated: MessageFns<StationAssociated> = {
     }
     if (message.previousBssid.length !== 0) {
       writer.uint32(42).bytes(message.previousBssid);
+    }
+    if (message.rsnxe.length !== 0) {
+      writer.uint32(50).bytes(message.rsnxe);
     }
     return writer;
   },
@@ -1680,6 +1878,14 @@ export const StationAssociated: MessageFns<StationAssociated> = {
             message.previousBssid = Buffer.from(reader.bytes());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.rsnxe = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1703,6 +1909,7 @@ export const StationAssociated: MessageFns<StationAssociated> = {
         : isSet(object.previous_bssid)
         ? Buffer.from(bytesFromBase64(object.previous_bssid))
         : Buffer.alloc(0),
+      rsnxe: isSet(object.rsnxe) ? Buffer.from(bytesFromBase64(object.rsnxe)) : Buffer.alloc(0),
     };
   },
 
@@ -1723,6 +1930,9 @@ export const StationAssociated: MessageFns<StationAssociated> = {
     if (message.previousBssid.length !== 0) {
       obj.previousBssid = base64FromBytes(message.previousBssid);
     }
+    if (message.rsnxe.length !== 0) {
+      obj.rsnxe = base64FromBytes(message.rsnxe);
+    }
     return obj;
   },
 
@@ -1736,6 +1946,7 @@ export const StationAssociated: MessageFns<StationAssociated> = {
     message.rsne = object.rsne ?? Buffer.alloc(0);
     message.reassociation = object.reassociation ?? false;
     message.previousBssid = object.previousBssid ?? Buffer.alloc(0);
+    message.rsnxe = object.rsnxe ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -1974,6 +2185,162 @@ export const EapolReceived: MessageFns<EapolReceived> = {
     message.bssid = object.bssid ?? Buffer.alloc(0);
     message.sta = object.sta ?? Buffer.alloc(0);
     message.frame = object.frame ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseAuthenticationReceived(): AuthenticationReceived {
+  return {
+    bssid: Buffer.alloc(0),
+    sta: Buffer.alloc(0),
+    algorithm: 0,
+    transaction: 0,
+    status: 0,
+    body: Buffer.alloc(0),
+  };
+}
+
+export const AuthenticationReceived: MessageFns<AuthenticationReceived> = {
+  encode(message: AuthenticationReceived, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bssid.length !== 0) {
+      writer.uint32(10).bytes(message.bssid);
+    }
+    if (message.sta.length !== 0) {
+      writer.uint32(18).bytes(message.sta);
+    }
+    if (message.algorithm !== 0) {
+      writer.uint32(24).uint32(message.algorithm);
+    }
+    if (message.transaction !== 0) {
+      writer.uint32(32).uint32(message.transaction);
+    }
+    if (message.status !== 0) {
+      writer.uint32(40).uint32(message.status);
+    }
+    if (message.body.length !== 0) {
+      writer.uint32(50).bytes(message.body);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthenticationReceived {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticationReceived();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bssid = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sta = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.algorithm = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.transaction = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthenticationReceived {
+    return {
+      bssid: isSet(object.bssid) ? Buffer.from(bytesFromBase64(object.bssid)) : Buffer.alloc(0),
+      sta: isSet(object.sta) ? Buffer.from(bytesFromBase64(object.sta)) : Buffer.alloc(0),
+      algorithm: isSet(object.algorithm) ? globalThis.Number(object.algorithm) : 0,
+      transaction: isSet(object.transaction) ? globalThis.Number(object.transaction) : 0,
+      status: isSet(object.status) ? globalThis.Number(object.status) : 0,
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: AuthenticationReceived): unknown {
+    const obj: any = {};
+    if (message.bssid.length !== 0) {
+      obj.bssid = base64FromBytes(message.bssid);
+    }
+    if (message.sta.length !== 0) {
+      obj.sta = base64FromBytes(message.sta);
+    }
+    if (message.algorithm !== 0) {
+      obj.algorithm = Math.round(message.algorithm);
+    }
+    if (message.transaction !== 0) {
+      obj.transaction = Math.round(message.transaction);
+    }
+    if (message.status !== 0) {
+      obj.status = Math.round(message.status);
+    }
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthenticationReceived>, I>>(base?: I): AuthenticationReceived {
+    return AuthenticationReceived.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthenticationReceived>, I>>(object: I): AuthenticationReceived {
+    const message = createBaseAuthenticationReceived();
+    message.bssid = object.bssid ?? Buffer.alloc(0);
+    message.sta = object.sta ?? Buffer.alloc(0);
+    message.algorithm = object.algorithm ?? 0;
+    message.transaction = object.transaction ?? 0;
+    message.status = object.status ?? 0;
+    message.body = object.body ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -2994,6 +3361,162 @@ export const SetPortAuthorized: MessageFns<SetPortAuthorized> = {
     message.authorized = object.authorized ?? false;
     message.vlanId = object.vlanId ?? 0;
     message.sessionTimeoutS = object.sessionTimeoutS ?? 0;
+    return message;
+  },
+};
+
+function createBaseTransmitAuthentication(): TransmitAuthentication {
+  return {
+    bssid: Buffer.alloc(0),
+    sta: Buffer.alloc(0),
+    algorithm: 0,
+    transaction: 0,
+    status: 0,
+    body: Buffer.alloc(0),
+  };
+}
+
+export const TransmitAuthentication: MessageFns<TransmitAuthentication> = {
+  encode(message: TransmitAuthentication, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bssid.length !== 0) {
+      writer.uint32(10).bytes(message.bssid);
+    }
+    if (message.sta.length !== 0) {
+      writer.uint32(18).bytes(message.sta);
+    }
+    if (message.algorithm !== 0) {
+      writer.uint32(24).uint32(message.algorithm);
+    }
+    if (message.transaction !== 0) {
+      writer.uint32(32).uint32(message.transaction);
+    }
+    if (message.status !== 0) {
+      writer.uint32(40).uint32(message.status);
+    }
+    if (message.body.length !== 0) {
+      writer.uint32(50).bytes(message.body);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransmitAuthentication {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransmitAuthentication();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bssid = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sta = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.algorithm = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.transaction = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransmitAuthentication {
+    return {
+      bssid: isSet(object.bssid) ? Buffer.from(bytesFromBase64(object.bssid)) : Buffer.alloc(0),
+      sta: isSet(object.sta) ? Buffer.from(bytesFromBase64(object.sta)) : Buffer.alloc(0),
+      algorithm: isSet(object.algorithm) ? globalThis.Number(object.algorithm) : 0,
+      transaction: isSet(object.transaction) ? globalThis.Number(object.transaction) : 0,
+      status: isSet(object.status) ? globalThis.Number(object.status) : 0,
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: TransmitAuthentication): unknown {
+    const obj: any = {};
+    if (message.bssid.length !== 0) {
+      obj.bssid = base64FromBytes(message.bssid);
+    }
+    if (message.sta.length !== 0) {
+      obj.sta = base64FromBytes(message.sta);
+    }
+    if (message.algorithm !== 0) {
+      obj.algorithm = Math.round(message.algorithm);
+    }
+    if (message.transaction !== 0) {
+      obj.transaction = Math.round(message.transaction);
+    }
+    if (message.status !== 0) {
+      obj.status = Math.round(message.status);
+    }
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TransmitAuthentication>, I>>(base?: I): TransmitAuthentication {
+    return TransmitAuthentication.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TransmitAuthentication>, I>>(object: I): TransmitAuthentication {
+    const message = createBaseTransmitAuthentication();
+    message.bssid = object.bssid ?? Buffer.alloc(0);
+    message.sta = object.sta ?? Buffer.alloc(0);
+    message.algorithm = object.algorithm ?? 0;
+    message.transaction = object.transaction ?? 0;
+    message.status = object.status ?? 0;
+    message.body = object.body ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -15,6 +15,9 @@ export const CIPHER = {
   GCMP_128: 0x000fac08,
   GCMP_256: 0x000fac09,
   CCMP_256: 0x000fac0a,
+  BIP_GMAC_128: 0x000fac0b,
+  BIP_GMAC_256: 0x000fac0c,
+  BIP_CMAC_256: 0x000fac0d,
 } as const;
 
 /** AKM suite selectors. */
@@ -23,9 +26,11 @@ export const AKM = {
   PSK: 0x000fac02,
   IEEE8021X_SHA256: 0x000fac05,
   PSK_SHA256: 0x000fac06,
+  /** SAE with SHA-256 (WPA3-Personal): the PMK comes from the SAE exchange (§12.4). */
+  SAE: 0x000fac08,
 } as const;
 
-/** True for the PSK AKMs (2 and 6). */
+/** True for the PSK AKMs (2 and 6). SAE (8) is not one: its PMK is not the PSK. */
 export function isPskAkm(akm: number): boolean {
   return akm === AKM.PSK || akm === AKM.PSK_SHA256;
 }
@@ -33,6 +38,16 @@ export function isPskAkm(akm: number): boolean {
 /** True for the 802.1X AKMs (1 and 5). */
 export function is8021xAkm(akm: number): boolean {
   return akm === AKM.IEEE8021X || akm === AKM.IEEE8021X_SHA256;
+}
+
+/** True for SAE (AKM 8). */
+export function isSaeAkm(akm: number): boolean {
+  return akm === AKM.SAE;
+}
+
+/** True for the AKMs whose key hierarchy this package implements: 1, 2, 5, 6 and 8. */
+export function isSupportedAkm(akm: number): boolean {
+  return isPskAkm(akm) || is8021xAkm(akm) || isSaeAkm(akm);
 }
 
 /** "00-0f-ac:4" for a selector. */

@@ -1,6 +1,6 @@
 /**
  * AES Key Wrap, RFC 3394 §2.2 with the default IV A6A6A6A6A6A6A6A6 (§2.2.3.1), as used for
- * EAPOL-Key Key Data with descriptor versions 2 and 3 (IEEE 802.11-2020 §12.7.2).
+ * EAPOL-Key Key Data with descriptor versions 2 and 3 and with SAE's version 0 (IEEE 802.11-2020 §12.7.2).
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 

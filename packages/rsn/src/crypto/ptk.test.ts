@@ -19,10 +19,13 @@ void describe('keyDescriptorVersionFor (IEEE 802.11-2020 §12.7.2)', () => {
     { desc: '00-0F-AC:2 (PSK) -> 2', akm: AKM.PSK, want: 2 },
     { desc: '00-0F-AC:5 (802.1X SHA-256) -> 3', akm: AKM.IEEE8021X_SHA256, want: 3 },
     { desc: '00-0F-AC:6 (PSK SHA-256) -> 3', akm: AKM.PSK_SHA256, want: 3 },
-    { desc: '00-0F-AC:8 (SAE) unsupported -> 0', akm: 0x000fac08, want: 0 },
-    { desc: '00-0F-AC:3 (FT 802.1X) unsupported -> 0', akm: 0x000fac03, want: 0 },
-    { desc: 'WPA1 00-50-F2:2 unsupported -> 0', akm: 0x0050f202, want: 0 },
-    { desc: 'zero -> 0', akm: 0, want: 0 },
+    { desc: '00-0F-AC:8 (SAE) -> 0 (AKM-defined)', akm: AKM.SAE, want: 0 },
+    { desc: '00-0F-AC:3 (FT 802.1X) unsupported -> undefined', akm: 0x000fac03, want: undefined },
+    { desc: '00-0F-AC:4 (FT-PSK) unsupported -> undefined', akm: 0x000fac04, want: undefined },
+    { desc: '00-0F-AC:18 (OWE) unsupported -> undefined', akm: 0x000fac12, want: undefined },
+    { desc: '00-0F-AC:24 (SAE-EXT-KEY) unsupported -> undefined', akm: 0x000fac18, want: undefined },
+    { desc: 'WPA1 00-50-F2:2 unsupported -> undefined', akm: 0x0050f202, want: undefined },
+    { desc: 'zero -> undefined', akm: 0, want: undefined },
   ];
   for (const c of cases) {
     void it(c.desc, () => assert.equal(keyDescriptorVersionFor(c.akm), c.want));
@@ -159,7 +162,7 @@ void describe('derivePtk (IEEE 802.11-2020 §12.7.1.3)', () => {
   // No published 384-bit KDF-SHA-256 PTK vector was found (IEEE 802.11-2024 J.13 derives
   // 640 bits with a KDK, and Length is an input of every block); kdfSha256 itself is checked
   // against J.13 in kdf.test.ts. This is a structure check against the spec formula.
-  for (const akm of [AKM.IEEE8021X_SHA256, AKM.PSK_SHA256]) {
+  for (const akm of [AKM.IEEE8021X_SHA256, AKM.PSK_SHA256, AKM.SAE]) {
     void it(`structure check (not a published vector): AKM 0x${akm.toString(16)} uses KDF-SHA-256-384 over the J.13 inputs`, () => {
       const pmk = hex('def43e55 67e01ca6 649265f1 9a290eef f8bd888f 6c1d9cc9 d10f04bd 378f3cad');
       const aa = hex('c0ffd4a8dbc1');
@@ -180,8 +183,21 @@ void describe('derivePtk (IEEE 802.11-2020 §12.7.1.3)', () => {
     assert.deepEqual(ptk.tk, ptkVectors[0].tk);
   });
 
+  // No published AKM 8 PTK was found either (Annex J's SAE vectors stop at the PMK and
+  // PMKID): SAE derives its PTK exactly as AKM 6 does (KDF-SHA-256, KCK 16, KEK 16).
+  void it('AKM 8 (SAE) and AKM 6 (PSK-SHA256) give the same PTK for the same PMK, addresses and nonces, CCMP-128 and GCMP-256', () => {
+    for (const cipher of [CIPHER.CCMP_128, CIPHER.GCMP_256]) {
+      const sae = derivePtk({ ...ptkVectors[0], akm: AKM.SAE, cipher });
+      const psk = derivePtk({ ...ptkVectors[0], akm: AKM.PSK_SHA256, cipher });
+      assert.deepEqual([sae.kck, sae.kek, sae.tk], [psk.kck, psk.kek, psk.tk]);
+      assert.equal(sae.kck.length, 16);
+      assert.equal(sae.kek.length, 16);
+    }
+  });
+
   const invalid = [
-    { desc: 'unsupported AKM (SAE)', akm: 0x000fac08, cipher: CIPHER.CCMP_128 },
+    { desc: 'unsupported AKM (FT-PSK)', akm: 0x000fac04, cipher: CIPHER.CCMP_128 },
+    { desc: 'unsupported AKM (SAE-EXT-KEY)', akm: 0x000fac18, cipher: CIPHER.CCMP_128 },
     { desc: 'unsupported cipher (TKIP)', akm: AKM.PSK, cipher: CIPHER.TKIP },
     { desc: 'unknown cipher', akm: AKM.PSK_SHA256, cipher: 0 },
   ];
@@ -212,8 +228,12 @@ void describe('computePmkid (IEEE 802.11-2020 §12.7.1.3)', () => {
     });
   }
 
-  void it('throws RangeError for an unsupported AKM', () => {
-    assert.throws(() => computePmkid(pmk, aa, spa, 0x000fac08), RangeError);
+  void it('throws RangeError for an unsupported AKM (FT-PSK)', () => {
+    assert.throws(() => computePmkid(pmk, aa, spa, 0x000fac04), RangeError);
+  });
+
+  void it('throws RangeError for SAE: its PMKID comes from the SAE exchange, not from the PMK', () => {
+    assert.throws(() => computePmkid(pmk, aa, spa, AKM.SAE), /SAE/);
   });
 });
 
@@ -251,7 +271,17 @@ void describe('calculateEapolKeyMic (IEEE 802.11-2020 §12.7.2)', () => {
     assert.deepEqual(calculateEapolKeyMic(key, message, 3), hex('dfa66747 de9ae630 30ca3261 1497c827'));
   });
 
-  for (const version of [0, 1, 4, 7]) {
+  void it('RFC 4493 §4 Example 3 as the frame: version 0 (AKM-defined, SAE) is AES-128-CMAC', () => {
+    const key = hex('2b7e1516 28aed2a6 abf71588 09cf4f3c');
+    const message = hex(
+      '6bc1bee2 2e409f96 e93d7e11 7393172a',
+      'ae2d8a57 1e03ac9c 9eb76fac 45af8e51',
+      '30c81c46 a35ce411',
+    );
+    assert.deepEqual(calculateEapolKeyMic(key, message, 0), hex('dfa66747 de9ae630 30ca3261 1497c827'));
+  });
+
+  for (const version of [1, 4, 7]) {
     void it(`throws RangeError for key descriptor version ${version}`, () => {
       assert.throws(() => calculateEapolKeyMic(kck, frame, version), RangeError);
     });

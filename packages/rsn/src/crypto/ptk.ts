@@ -1,7 +1,8 @@
 /**
  * Pairwise key hierarchy, IEEE 802.11-2020 §12.7.1.3: PTK = KCK || KEK || TK derived from
- * the PMK with PRF-n (AKM 00-0F-AC:1, :2) or KDF-SHA-256 (AKM :5, :6), and the PMKID.
- * Key lengths from Table 12-8 (cipher suites) and Table 12-11 (AKMs).
+ * the PMK with PRF-n (AKM 00-0F-AC:1, :2) or KDF-SHA-256 (AKM :5, :6, and :8 SAE, whose
+ * KCK and KEK are 16 octets too), and the PMKID. Key lengths from Table 12-8 (cipher
+ * suites) and Table 12-11 (AKMs).
  */
 import { createHmac } from 'node:crypto';
 import { AKM, CIPHER } from '../suites.js';
@@ -61,10 +62,13 @@ const PTK_LABEL = 'Pairwise key expansion';
 const PMK_NAME = Buffer.from('PMK Name', 'latin1');
 
 /**
- * EAPOL-Key descriptor version for an AKM (§12.7.2): 2 = HMAC-SHA1-128 MIC and AES key wrap
- * (AKM 1, 2); 3 = AES-128-CMAC MIC and AES key wrap (AKM 5, 6); 0 = unsupported AKM.
+ * EAPOL-Key Key Descriptor Version for an AKM (§12.7.2, Key Information): 2 = HMAC-SHA1-128
+ * MIC and AES key wrap (AKM 1, 2); 3 = AES-128-CMAC MIC and AES key wrap (AKM 5, 6);
+ * 0 = "AKM-defined", which for SAE (AKM 8) is an AES-128-CMAC MIC and AES key wrap (as
+ * hostapd's wpa_eapol_key_mic() and wpa_use_aes_key_wrap() have it). Undefined for an AKM
+ * this package does not implement: 0 is a real version, not "unsupported".
  */
-export function keyDescriptorVersionFor(akm: number): 0 | 2 | 3 {
+export function keyDescriptorVersionFor(akm: number): 0 | 2 | 3 | undefined {
   switch (akm) {
     case AKM.IEEE8021X:
     case AKM.PSK:
@@ -72,8 +76,23 @@ export function keyDescriptorVersionFor(akm: number): 0 | 2 | 3 {
     case AKM.IEEE8021X_SHA256:
     case AKM.PSK_SHA256:
       return 3;
-    default:
+    case AKM.SAE:
       return 0;
+    default:
+      return undefined;
+  }
+}
+
+/** The PTK and PMKID hash of a supported AKM: SHA-1 (AKM 1, 2) or SHA-256 (5, 6, 8); undefined otherwise. */
+function akmHash(akm: number): 'sha1' | 'sha256' | undefined {
+  switch (keyDescriptorVersionFor(akm)) {
+    case 2:
+      return 'sha1';
+    case 0:
+    case 3:
+      return 'sha256';
+    default:
+      return undefined;
   }
 }
 
@@ -119,23 +138,26 @@ export function derivePtk(a: {
   akm: number;
   cipher: number;
 }): PtkKeys {
-  const version = keyDescriptorVersionFor(a.akm);
+  const hash = akmHash(a.akm);
   const tkLen = tkLength(a.cipher);
-  if (version === 0) throw new RangeError(`unsupported AKM 0x${a.akm.toString(16)}`);
+  if (hash === undefined) throw new RangeError(`unsupported AKM 0x${a.akm.toString(16)}`);
   if (tkLen === 0) throw new RangeError(`unsupported pairwise cipher 0x${a.cipher.toString(16)}`);
   const data = pairwiseExpansionData(a.aa, a.spa, a.anonce, a.snonce);
   const bits = (KCK_LEN + KEK_LEN + tkLen) * 8;
-  const ptk = version === 2 ? prf(a.pmk, PTK_LABEL, data, bits) : kdfSha256(a.pmk, PTK_LABEL, data, bits);
+  const ptk = hash === 'sha1' ? prf(a.pmk, PTK_LABEL, data, bits) : kdfSha256(a.pmk, PTK_LABEL, data, bits);
   return new Ptk(ptk);
 }
 
 /**
  * PMKID of §12.7.1.3: Truncate-128(HMAC-SHA1(PMK, "PMK Name" || AA || SPA)) for AKM 1, 2;
- * HMAC-SHA-256 for AKM 5, 6. Throws RangeError for other AKMs.
+ * HMAC-SHA-256 for AKM 5, 6. Throws RangeError for other AKMs, SAE (8) included: its
+ * PMKID is not derived from the PMK but from the commit scalars (§12.4.5.4), so it comes
+ * from the SAE exchange.
  */
 export function computePmkid(pmk: Uint8Array, aa: Uint8Array, spa: Uint8Array, akm: number): Buffer {
-  const version = keyDescriptorVersionFor(akm);
-  if (version === 0) throw new RangeError(`unsupported AKM 0x${akm.toString(16)}`);
-  const digest = createHmac(version === 2 ? 'sha1' : 'sha256', pmk).update(PMK_NAME).update(aa).update(spa).digest();
+  if (akm === AKM.SAE) throw new RangeError('the SAE PMKID comes from the SAE exchange, not from the PMK');
+  const hash = akmHash(akm);
+  if (hash === undefined) throw new RangeError(`unsupported AKM 0x${akm.toString(16)}`);
+  const digest = createHmac(hash, pmk).update(PMK_NAME).update(aa).update(spa).digest();
   return digest.subarray(0, 16);
 }

@@ -80,7 +80,9 @@ export class ScriptedAuthenticator {
   constructor(readonly o: ScriptedAuthenticatorOptions) {
     this.anonce = o.random(32);
     this.gtk = { keyId: 1, gtk: o.random(tkLength(o.groupCipher) || 16) };
-    this.version = keyDescriptorVersionFor(o.akm);
+    const version = keyDescriptorVersionFor(o.akm);
+    if (version === undefined) throw new RangeError(`scripted AP: AKM 0x${o.akm.toString(16)} is not supported`);
+    this.version = version;
     this.eapolVersion = o.eapolVersion ?? 2;
   }
 

@@ -1,7 +1,8 @@
-/** Codecs of the authenticator core: EAPOL (IEEE 802.1X), EAPOL-Key, RSNE and Key Data (IEEE 802.11). */
+/** Codecs of the authenticator core: EAPOL (IEEE 802.1X), EAPOL-Key, RSNE, RSNXE and Key Data (IEEE 802.11). */
 export * from './eapol.js';
 export * from './eapol-key.js';
 export * from './rsne.js';
+export * from './rsnxe.js';
 export * from './kde.js';
 export * from './eap.js';
 export * from './eap-tls.js';

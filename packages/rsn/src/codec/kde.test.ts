@@ -6,16 +6,22 @@ import fc from 'fast-check';
 import { runCodecTables, hex, IWD_4WAY, IWD_WPA2, IWD_PMKID_MSG1, type CapturedHandshake } from '../testing/index.js';
 import {
   decodeKeyData,
+  decodeBigtkKde,
   decodeGtkKde,
+  decodeIgtkKde,
+  encodeBigtkKde,
   encodeGtkKde,
+  encodeIgtkKde,
   encodePmkidKde,
   findKde,
   findElement,
   padKeyData,
   KDE_OUI,
   KdeType,
+  type BigtkKde,
   type KeyDataElement,
   type GtkKde,
+  type IgtkKde,
 } from './kde.js';
 import { decodeRsne, RSNE_ID } from './rsne.js';
 
@@ -187,6 +193,136 @@ runCodecTables<GtkKde>(
     ),
   },
 );
+
+// IGTK KDE (§12.7.2): Key ID 2 octets LE, IPN 6 octets LE, IGTK. hostap
+// tests/hwsim/test_ap_psk.py (test_ap_wpa2_psk_supp_proto_igtk_*) sends these KDEs to
+// wpa_supplicant: the valid one, a byte-swapped Key ID, 0xffff and 0x0600.
+const IGTK_77 = '77'.repeat(16);
+const integrityArbitrary = (keyIds: number[]): fc.Arbitrary<IgtkKde> =>
+  fc.record(
+    {
+      keyId: fc.constantFrom(...keyIds),
+      ipn: fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }),
+      key: fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 32, maxLength: 32 })).map((b) => Buffer.from(b)),
+    },
+    { noNullPrototype: true },
+  );
+
+runCodecTables<IgtkKde>(
+  {
+    name: 'IGTK KDE (IEEE 802.11-2020 §12.7.2)',
+    decode: decodeIgtkKde,
+    encode: (k) => encodeIgtkKde(k).subarray(6), // the decoder takes the data after OUI and Data Type
+  },
+  {
+    valid: [
+      {
+        desc: 'key ID 4, IPN 0, IGTK 77..77 (hostap test_ap_wpa2_psk_supp_proto_igtk_ok)',
+        hex: [
+          '0400', // Key ID 4
+          '000000000000', // IPN 0
+          IGTK_77, // IGTK (BIP-CMAC-128)
+        ],
+        value: { keyId: 4, ipn: 0n, key: hex(IGTK_77) },
+      },
+      {
+        desc: 'key ID 5, IPN 0x0000a1b2c3d4e5 written little-endian',
+        hex: [
+          '0500', // Key ID 5
+          'e5d4c3b2a100', // IPN 0xa1b2c3d4e5
+          '00112233445566778899aabbccddeeff', // IGTK
+        ],
+        value: { keyId: 5, ipn: 0xa1b2c3d4e5n, key: hex('00112233445566778899aabbccddeeff') },
+      },
+      {
+        desc: 'the largest IPN and a 32-octet IGTK (BIP-GMAC-256 / BIP-CMAC-256)',
+        hex: ['0400', 'ffffffffffff', 'ab'.repeat(32)],
+        value: { keyId: 4, ipn: (1n << 48n) - 1n, key: hex('ab'.repeat(32)) },
+      },
+    ],
+    malformed: [
+      { desc: 'empty', hex: '', code: 'truncated' },
+      { desc: 'Key ID and half an IPN', hex: ['0400', '000000'], code: 'truncated' },
+      { desc: 'no IGTK', hex: ['0400', '000000000000'], code: 'bad-length' },
+      { desc: 'IGTK of 15 octets', hex: ['0400', '000000000000', '77'.repeat(15)], code: 'bad-length' },
+      { desc: 'IGTK of 24 octets', hex: ['0400', '000000000000', '77'.repeat(24)], code: 'bad-length' },
+      { desc: 'Key ID byte-swapped, 0x0400 (hostap test_ap_wpa2_psk_supp_proto_igtk_keyid_swap)', hex: ['0004', '000000000000', IGTK_77], code: 'invalid' },
+      { desc: 'Key ID 0xffff (hostap test_ap_wpa2_psk_supp_proto_igtk_keyid_too_large)', hex: ['ffff', '000000000000', IGTK_77], code: 'invalid' },
+      { desc: 'Key ID 0x0600 (hostap test_ap_wpa2_psk_supp_proto_igtk_keyid_unexpected)', hex: ['0006', '000000000000', IGTK_77], code: 'invalid' },
+      { desc: 'Key ID 6 is a BIGTK key ID', hex: ['0600', '000000000000', IGTK_77], code: 'invalid' },
+      { desc: 'Key ID 1 is a GTK key ID', hex: ['0100', '000000000000', IGTK_77], code: 'invalid' },
+    ],
+    arbitrary: integrityArbitrary([4, 5]),
+  },
+);
+
+runCodecTables<BigtkKde>(
+  {
+    name: 'BIGTK KDE (IEEE 802.11-2020 §12.7.2)',
+    decode: decodeBigtkKde,
+    encode: (k) => encodeBigtkKde(k).subarray(6),
+  },
+  {
+    valid: [
+      {
+        desc: 'key ID 6, BIPN 1, BIGTK',
+        hex: [
+          '0600', // Key ID 6
+          '010000000000', // BIPN 1
+          '8899aabbccddeeff0011223344556677', // BIGTK (BIP-CMAC-128)
+        ],
+        value: { keyId: 6, ipn: 1n, key: hex('8899aabbccddeeff0011223344556677') },
+      },
+      {
+        desc: 'key ID 7, 32-octet BIGTK',
+        hex: ['0700', '000000000100', 'cd'.repeat(32)],
+        value: { keyId: 7, ipn: 1n << 32n, key: hex('cd'.repeat(32)) },
+      },
+    ],
+    malformed: [
+      { desc: 'empty', hex: '', code: 'truncated' },
+      { desc: 'seven octets', hex: ['0600', '0000000000'], code: 'truncated' },
+      { desc: 'BIGTK of 17 octets', hex: ['0600', '000000000000', '77'.repeat(17)], code: 'bad-length' },
+      { desc: 'Key ID 4 is an IGTK key ID', hex: ['0400', '000000000000', IGTK_77], code: 'invalid' },
+      { desc: 'Key ID 8', hex: ['0800', '000000000000', IGTK_77], code: 'invalid' },
+    ],
+    arbitrary: integrityArbitrary([6, 7]),
+  },
+);
+
+void describe('encodeIgtkKde and encodeBigtkKde', () => {
+  void it('reproduces the IGTK KDE of hostap test_ap_wpa2_psk_supp_proto_igtk_ok', () => {
+    assert.equal(encodeIgtkKde({ keyId: 4, ipn: 0n, key: hex(IGTK_77) }).toString('hex'), 'dd1c000fac090400000000000000' + IGTK_77);
+  });
+  void it('writes the BIGTK KDE with Data Type 14 (0x0e)', () => {
+    assert.equal(
+      encodeBigtkKde({ keyId: 7, ipn: 0x0102030405n, key: hex(IGTK_77) }).toString('hex'),
+      ['dd', '1c', '000fac', '0e', '0700', '050403020100', IGTK_77].join(''),
+    );
+  });
+  void it('both decode through decodeKeyData and findKde', () => {
+    const kd = decodeKeyData(Buffer.concat([encodeIgtkKde({ keyId: 5, ipn: 9n, key: hex(IGTK_77) }), encodeBigtkKde({ keyId: 6, ipn: 3n, key: hex(IGTK_77) })]));
+    assert.ok(kd.ok);
+    assert.deepStrictEqual(decodeIgtkKde(findKde(kd.value, KdeType.IGTK) ?? Buffer.alloc(0)), { ok: true, value: { keyId: 5, ipn: 9n, key: hex(IGTK_77) } });
+    assert.deepStrictEqual(decodeBigtkKde(findKde(kd.value, KdeType.BIGTK) ?? Buffer.alloc(0)), { ok: true, value: { keyId: 6, ipn: 3n, key: hex(IGTK_77) } });
+  });
+  const bad = [
+    { desc: 'IGTK key ID 6', f: () => encodeIgtkKde({ keyId: 6, ipn: 0n, key: Buffer.alloc(16) }) },
+    { desc: 'BIGTK key ID 5', f: () => encodeBigtkKde({ keyId: 5, ipn: 0n, key: Buffer.alloc(16) }) },
+    { desc: 'IPN of 49 bits', f: () => encodeIgtkKde({ keyId: 4, ipn: 1n << 48n, key: Buffer.alloc(16) }) },
+    { desc: 'negative IPN', f: () => encodeIgtkKde({ keyId: 4, ipn: -1n, key: Buffer.alloc(16) }) },
+    { desc: 'IGTK of 20 octets', f: () => encodeIgtkKde({ keyId: 4, ipn: 0n, key: Buffer.alloc(20) }) },
+    { desc: 'BIGTK of 0 octets', f: () => encodeBigtkKde({ keyId: 6, ipn: 0n, key: Buffer.alloc(0) }) },
+  ];
+  for (const c of bad) {
+    void it(`throws RangeError: ${c.desc}`, () => assert.throws(c.f, RangeError));
+  }
+  void it('KdeType names OCI 13 and BIGTK 14 (hostap wpa_common.h RSN_KEY_DATA_OCI, RSN_KEY_DATA_BIGTK)', () => {
+    assert.equal(KdeType.OCI, 13);
+    assert.equal(KdeType.BIGTK, 14);
+    assert.equal(KdeType.IGTK, 9);
+  });
+});
 
 void describe('encodeGtkKde', () => {
   void it('reproduces the GTK KDE of iwd msg 3/4 (eapol_key_data_5)', () => {

@@ -1,7 +1,7 @@
 /**
  * EAPOL-Key Key Data: IEEE 802.11-2020 §12.7.2 — elements and Key Data Encapsulations
  * (KDE format Figure 12-34, KDE selectors Table 12-9, GTK KDE Figure 12-35, PMKID KDE,
- * padding before AES key wrap).
+ * IGTK KDE and BIGTK KDE, padding before AES key wrap).
  */
 import { fail, ok, type Result } from '../result.js';
 import { asBuffer, checkInt, checkLength } from './bytes.js';
@@ -9,8 +9,11 @@ import { asBuffer, checkInt, checkLength } from './bytes.js';
 /** OUI of the IEEE 802.11 KDEs, 00-0F-AC. */
 export const KDE_OUI = 0x000fac;
 
-/** KDE Data Types (§12.7.2, Table 12-9). */
-export const KdeType = { GTK: 1, MAC_ADDRESS: 3, PMKID: 4, NONCE: 6, LIFETIME: 7, ERROR: 8, IGTK: 9, KEY_ID: 10 } as const;
+/**
+ * KDE Data Types (§12.7.2, KDE selectors table). OCI (13) is named only: its KDE is not
+ * decoded here.
+ */
+export const KdeType = { GTK: 1, MAC_ADDRESS: 3, PMKID: 4, NONCE: 6, LIFETIME: 7, ERROR: 8, IGTK: 9, KEY_ID: 10, OCI: 13, BIGTK: 14 } as const;
 
 /** Element ID 221 (Vendor Specific), which every KDE and the padding start with. */
 const VENDOR_SPECIFIC = 0xdd;
@@ -19,6 +22,14 @@ const KDE_HEADER = 4;
 const GTK_MIN = 5;
 const GTK_MAX = 32;
 const PMKID_LENGTH = 16;
+/** Key ID (2) + IPN or BIPN (6) before the IGTK or BIGTK. */
+const INTEGRITY_KDE_PREFIX = 8;
+const PN_LENGTH = 6;
+const MAX_PN = (1n << 48n) - 1n;
+/** IGTK and BIGTK lengths of the BIP ciphers (Table 12-8): 16 (BIP-CMAC-128, BIP-GMAC-128), 32 (BIP-GMAC-256, BIP-CMAC-256). */
+const INTEGRITY_KEY_LENGTHS: readonly number[] = [16, 32];
+const IGTK_KEY_IDS: readonly number[] = [4, 5];
+const BIGTK_KEY_IDS: readonly number[] = [6, 7];
 
 /**
  * One item of Key Data: an information element (e.g. the RSNE) or a KDE. Vendor-specific
@@ -131,6 +142,83 @@ export function encodePmkidKde(pmkid: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(2 + KDE_HEADER + PMKID_LENGTH);
   writeKdeHeader(out, KdeType.PMKID, PMKID_LENGTH);
   out.set(pmkid, 2 + KDE_HEADER);
+  return out;
+}
+
+/** A decoded IGTK KDE (§12.7.2): Key ID, IPN, IGTK. */
+export interface IgtkKde {
+  /** Key ID, 4 or 5 (2 octets little-endian on the wire). */
+  keyId: number;
+  /** IPN: the packet number of the IGTK's last use, 48 bits (little-endian on the wire); the receiver's BIP replay counter starts there. */
+  ipn: bigint;
+  /** The IGTK: 16 octets for BIP-CMAC-128 and BIP-GMAC-128, 32 for BIP-GMAC-256 and BIP-CMAC-256. */
+  key: Buffer;
+}
+
+/** A decoded BIGTK KDE (§12.7.2): the shape of the IGTK KDE, for Beacon protection. */
+export interface BigtkKde {
+  /** Key ID, 6 or 7 (2 octets little-endian on the wire). */
+  keyId: number;
+  /** BIPN: the packet number of the BIGTK's last use, 48 bits (little-endian on the wire). */
+  ipn: bigint;
+  /** The BIGTK: 16 or 32 octets, as the IGTK. */
+  key: Buffer;
+}
+
+/**
+ * Decodes the data of an IGTK KDE (the octets after OUI and Data Type): Key ID (2 octets
+ * LE), IPN (6 octets LE), then the IGTK. Fewer than 8 octets is 'truncated'; an IGTK of
+ * other than 16 or 32 octets is 'bad-length'; a Key ID other than 4 or 5 is 'invalid'
+ * (stricter than wpa_supplicant, which hands any Key ID up to 4095 to the driver). Zero-copy:
+ * `key` is a view of `data`.
+ */
+export function decodeIgtkKde(data: Uint8Array): Result<IgtkKde> {
+  return decodeIntegrityKde(data, 'IGTK', IGTK_KEY_IDS);
+}
+
+/** Decodes the data of a BIGTK KDE like decodeIgtkKde, with Key ID 6 or 7. */
+export function decodeBigtkKde(data: Uint8Array): Result<BigtkKde> {
+  return decodeIntegrityKde(data, 'BIGTK', BIGTK_KEY_IDS);
+}
+
+function decodeIntegrityKde(data: Uint8Array, what: string, keyIds: readonly number[]): Result<IgtkKde> {
+  if (data.length < INTEGRITY_KDE_PREFIX) {
+    return fail('truncated', `${what} KDE needs ${INTEGRITY_KDE_PREFIX} octets before the key, got ${data.length}`);
+  }
+  const keyLength = data.length - INTEGRITY_KDE_PREFIX;
+  if (!INTEGRITY_KEY_LENGTHS.includes(keyLength)) return fail('bad-length', `${what} of ${keyLength} octets; expected 16 or 32`);
+  const b = asBuffer(data);
+  const keyId = b.readUInt16LE(0);
+  if (!keyIds.includes(keyId)) return fail('invalid', `${what} Key ID ${keyId}; expected ${keyIds.join(' or ')}`);
+  return ok({ keyId, ipn: BigInt(b.readUIntLE(2, PN_LENGTH)), key: b.subarray(INTEGRITY_KDE_PREFIX) });
+}
+
+/**
+ * Encodes a whole IGTK KDE (0xdd, Length, OUI, Data Type 9, Key ID, IPN, IGTK). Throws
+ * RangeError unless keyId is 4 or 5, ipn is a 48-bit unsigned bigint and the IGTK 16 or 32 octets.
+ */
+export function encodeIgtkKde(k: IgtkKde): Buffer {
+  return encodeIntegrityKde(k, KdeType.IGTK, 'IGTK', IGTK_KEY_IDS);
+}
+
+/** Encodes a whole BIGTK KDE (Data Type 14) like encodeIgtkKde, with keyId 6 or 7. */
+export function encodeBigtkKde(k: BigtkKde): Buffer {
+  return encodeIntegrityKde(k, KdeType.BIGTK, 'BIGTK', BIGTK_KEY_IDS);
+}
+
+function encodeIntegrityKde(k: IgtkKde, dataType: number, what: string, keyIds: readonly number[]): Buffer {
+  if (!keyIds.includes(k.keyId)) throw new RangeError(`${what} key ID must be ${keyIds.join(' or ')}, got ${String(k.keyId)}`);
+  if (typeof k.ipn !== 'bigint' || k.ipn < 0n || k.ipn > MAX_PN) {
+    throw new RangeError(`${what} packet number must be a 48-bit unsigned bigint, got ${String(k.ipn)}`);
+  }
+  if (!INTEGRITY_KEY_LENGTHS.includes(k.key.length)) throw new RangeError(`${what} must be 16 or 32 octets, got ${k.key.length}`);
+  const dataLength = INTEGRITY_KDE_PREFIX + k.key.length;
+  const out = Buffer.allocUnsafe(2 + KDE_HEADER + dataLength); // every octet written below
+  writeKdeHeader(out, dataType, dataLength);
+  const at = 2 + KDE_HEADER;
+  out.writeUInt16LE(k.keyId, at);
+  out.writeUIntLE(Number(k.ipn), at + 2, PN_LENGTH); // exact: 48 bits fit a double
+  out.set(k.key, at + INTEGRITY_KDE_PREFIX);
   return out;
 }
 

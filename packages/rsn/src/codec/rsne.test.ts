@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { runCodecTables, hex } from '../testing/index.js';
 import { AKM, CIPHER } from '../suites.js';
-import { decodeRsne, encodeRsne, rsneDefaults, RSNE_ID, type Rsne } from './rsne.js';
+import { decodeRsne, encodeRsne, pmfOf, rsneDefaults, RsnCapability, RSNE_ID, type Rsne } from './rsne.js';
 
 const CCMP = CIPHER.CCMP_128;
 const PSK = AKM.PSK;
@@ -277,4 +277,40 @@ void describe('rsneDefaults', () => {
     assert.equal(got.capabilities, 0x80);
     assert.equal(got.groupMgmtCipher, CIPHER.BIP_CMAC_128);
   });
+});
+
+void describe('RsnCapability (IEEE 802.11-2020 §9.4.2.24.4)', () => {
+  void it('names the bits hostap wpa_common.h names (WPA_CAPABILITY_*)', () => {
+    assert.equal(RsnCapability.PREAUTH, 0x0001);
+    assert.equal(RsnCapability.NO_PAIRWISE, 0x0002);
+    assert.equal(RsnCapability.PTKSA_REPLAY_COUNTER, 0x000c);
+    assert.equal(RsnCapability.GTKSA_REPLAY_COUNTER, 0x0030);
+    assert.equal(RsnCapability.MFPR, 0x0040);
+    assert.equal(RsnCapability.MFPC, 0x0080);
+    assert.equal(RsnCapability.PEERKEY_ENABLED, 0x0200);
+    assert.equal(RsnCapability.SPP_AMSDU_CAPABLE, 0x0400);
+    assert.equal(RsnCapability.SPP_AMSDU_REQUIRED, 0x0800);
+    assert.equal(RsnCapability.PBAC, 0x1000);
+    assert.equal(RsnCapability.EXT_KEY_ID, 0x2000);
+    assert.equal(RsnCapability.OCVC, 0x4000);
+  });
+});
+
+void describe('pmfOf', () => {
+  const rsne = (caps: string): Buffer => hex(['30', '14', '0100', '000fac04', '0100', '000fac04', '0100', '000fac08', caps]);
+  const cases = [
+    { desc: 'SAE AP with PMF required: MFPC and MFPR, 16 PTKSA counters (capabilities cc00)', el: rsne('cc00'), want: { capable: true, required: true } },
+    { desc: 'SAE RSNE of hostap test_sae.py sae_rsne_mismatch: 0c00, no PMF', el: rsne('0c00'), want: { capable: false, required: false } },
+    { desc: 'the station with ocv=1 of hostap test_ocv.py: MFPC and OCVC (8040)', el: rsne('8040'), want: { capable: true, required: false } },
+    { desc: 'MFPR without MFPC (not a valid combination) is reported as is', el: rsne('4000'), want: { capable: false, required: true } },
+    { desc: 'no RSN Capabilities field: neither', el: hex(['30', '12', '0100', '000fac04', '0100', '000fac04', '0100', '000fac08']), want: { capable: false, required: false } },
+  ];
+  for (const c of cases) {
+    void it(c.desc, () => {
+      const d = decodeRsne(c.el);
+      assert.ok(d.ok);
+      assert.deepStrictEqual(pmfOf(d.value), c.want);
+      assert.deepStrictEqual(pmfOf(rsneDefaults(d.value)), c.want);
+    });
+  }
 });

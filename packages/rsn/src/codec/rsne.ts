@@ -9,6 +9,39 @@ import { asBuffer, checkInt, checkLength } from './bytes.js';
 /** Element ID of the RSNE. */
 export const RSNE_ID = 48;
 
+/**
+ * RSN Capabilities field (§9.4.2.24.4): single bits, and the masks of the two 2-bit
+ * replay counter subfields. Bit 15 is reserved.
+ */
+export const RsnCapability = {
+  /** Preauthentication (bit 0). */
+  PREAUTH: 1 << 0,
+  /** No Pairwise (bit 1). */
+  NO_PAIRWISE: 1 << 1,
+  /** PTKSA Replay Counter (bits 2-3): 1, 2, 4 or 16 counters. */
+  PTKSA_REPLAY_COUNTER: 0x000c,
+  /** GTKSA Replay Counter (bits 4-5). */
+  GTKSA_REPLAY_COUNTER: 0x0030,
+  /** Management Frame Protection Required (bit 6). */
+  MFPR: 1 << 6,
+  /** Management Frame Protection Capable (bit 7). */
+  MFPC: 1 << 7,
+  /** Joint Multi-Band RSNA (bit 8). */
+  JOINT_MULTIBAND_RSNA: 1 << 8,
+  /** PeerKey Enabled (bit 9). */
+  PEERKEY_ENABLED: 1 << 9,
+  /** SPP A-MSDU Capable (bit 10). */
+  SPP_AMSDU_CAPABLE: 1 << 10,
+  /** SPP A-MSDU Required (bit 11). */
+  SPP_AMSDU_REQUIRED: 1 << 11,
+  /** Protected Block Ack Agreement Capable (bit 12). */
+  PBAC: 1 << 12,
+  /** Extended Key ID for Individually Addressed Frames (bit 13). */
+  EXT_KEY_ID: 1 << 13,
+  /** Operating Channel Validation Capable (bit 14). */
+  OCVC: 1 << 14,
+} as const;
+
 const SUITE_LENGTH = 4;
 const PMKID_LENGTH = 16;
 
@@ -184,6 +217,16 @@ function writeSuiteList(out: Buffer, pos: number, suites: readonly number[], wha
   pos = out.writeUInt16LE(suites.length, pos);
   for (const s of suites) pos = writeSuite(out, pos, s, what);
   return pos;
+}
+
+/**
+ * The management frame protection bits of an RSNE's RSN Capabilities (absent: 0): MFPC
+ * (capable) and MFPR (required), as advertised. MFPR without MFPC is not a valid combination; it is
+ * reported as is. PMF is in use on a link when both ends set MFPC.
+ */
+export function pmfOf(rsne: { capabilities?: number }): { capable: boolean; required: boolean } {
+  const c = rsne.capabilities ?? 0;
+  return { capable: (c & RsnCapability.MFPC) !== 0, required: (c & RsnCapability.MFPR) !== 0 };
 }
 
 /** An RSNE's effective parameters: absent fields replaced by their §9.4.2.24.1 defaults. */

@@ -8,6 +8,7 @@ export const AKM_BY_NAME: Record<AkmName, number> = {
   'psk-sha256': AKM.PSK_SHA256,
   '8021x': AKM.IEEE8021X,
   '8021x-sha256': AKM.IEEE8021X_SHA256,
+  sae: AKM.SAE,
 };
 
 const AKM_LABELS = new Map<number, string>(Object.entries(AKM_BY_NAME).map(([name, sel]) => [sel, name]));

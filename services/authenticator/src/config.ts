@@ -9,8 +9,8 @@ import { parseDocument, type YAMLError } from 'yaml';
 import { LOG_FORMATS, type LogFormat } from '@airlock/log-limit';
 import { passphraseProblem } from '@airlock/rsn';
 
-/** AKM names accepted in `networks[].akms` (AKM suites 2, 6, 1, 5 of IEEE 802.11-2020 Table 9-151). */
-export type AkmName = 'psk' | 'psk-sha256' | '8021x' | '8021x-sha256';
+/** AKM names accepted in `networks[].akms` (AKM suites 2, 6, 1, 5 and 8 of IEEE 802.11-2020 Table 9-151). */
+export type AkmName = 'psk' | 'psk-sha256' | '8021x' | '8021x-sha256' | 'sae';
 
 /** Log levels accepted in `log.level` (pino's levels). */
 export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -29,6 +29,18 @@ export interface NetworkConfig {
   groupRekeyS: number;
   /** Rekey the GTK when an authorized station leaves. */
   rekeyGtkOnLeave: boolean;
+  /** WPA3-Personal, for the sae akm (the parser always fills it; absent means the defaults). */
+  sae?: SaeConfig;
+}
+
+/** How SAE runs on a network (akm sae). */
+export interface SaeConfig {
+  /** hostapd's sae_pwe: hash-to-element, hunting-and-pecking, or both. */
+  pwe: 'both' | 'h2e' | 'hunting-and-pecking';
+  /** SAE passwords (hostapd's sae_password); none: the network's passphrases and station PSKs serve. */
+  passwords: { password: string; identifier: string; sta: string; vlan: number }[];
+  /** Open SAE exchanges of a BSS from which a Commit needs an anti-clogging token. */
+  antiCloggingThreshold: number;
 }
 
 /** The whole validated configuration, camelCase; the YAML file uses the snake_case of each key. */
@@ -168,7 +180,7 @@ type Rule =
   | { type: 'list'; doc: string; expect: string; item: Rule; minItems?: number; maxItems?: number; default?: readonly string[]; check?: GroupCheck }
   | { type: 'map'; doc: string; fields: Readonly<Record<string, Rule>>; check?: GroupCheck };
 
-const AKM_NAMES: readonly AkmName[] = ['psk', 'psk-sha256', '8021x', '8021x-sha256'];
+const AKM_NAMES: readonly AkmName[] = ['psk', 'psk-sha256', '8021x', '8021x-sha256', 'sae'];
 const PSK_AKMS: ReadonlySet<string> = new Set<AkmName>(['psk', 'psk-sha256']);
 const LOG_LEVELS: readonly LogLevelName[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** Room for a TransmitEapol envelope around the largest EAPOL frame (seq, bssid, sta, flags). */
@@ -208,14 +220,31 @@ function checkNetwork(value: Record<string, unknown> | unknown[], report: (relPa
   if (Array.isArray(value)) return;
   const akms = value['akms'];
   if (!Array.isArray(akms) || akms.length === 0) return; // already reported
+  const hasSae = akms.includes('sae');
   const hasPsk = akms.some((a) => typeof a === 'string' && PSK_AKMS.has(a));
-  const passphrases = Array.isArray(value['passphrases']) ? value['passphrases'].length : 0;
+  const passphraseList = Array.isArray(value['passphrases']) ? value['passphrases'] : [];
+  const passphrases = passphraseList.length;
   const stationPsks = Array.isArray(value['stationPsks']) ? value['stationPsks'].length : 0;
   if (hasPsk && passphrases === 0 && stationPsks === 0) {
     report('passphrases', 'expected at least one passphrase (or a station_psks entry) because akms include a psk akm');
   }
-  if (!hasPsk && passphrases > 0) report('passphrases', 'set, but only psk and psk-sha256 akms use passphrases; add one to akms or remove this key');
-  if (!hasPsk && stationPsks > 0) report('station_psks', 'set, but only psk and psk-sha256 akms use station PSKs; add one to akms or remove this key');
+  if (!hasPsk && !hasSae && passphrases > 0) report('passphrases', 'set, but only the psk, psk-sha256 and sae akms use passphrases; add one to akms or remove this key');
+  if (!hasPsk && !hasSae && stationPsks > 0) report('station_psks', 'set, but only the psk, psk-sha256 and sae akms use station PSKs; add one to akms or remove this key');
+  const sae = value['sae'] as Record<string, unknown> | undefined;
+  const saePasswords = sae !== undefined && Array.isArray(sae['passwords']) ? sae['passwords'].length : 0;
+  if (hasSae && saePasswords === 0) {
+    // hostapd: without sae_password, the passphrase is the SAE password; a raw PSK (64 hex digits) cannot be one.
+    const usable = passphraseList.filter((p) => typeof p === 'string' && !/^[0-9a-fA-F]{64}$/.test(p)).length;
+    if (usable === 0 && stationPsks === 0) report('sae.passwords', 'expected at least one SAE password (or a passphrase that is not a raw PSK) because akms include sae');
+  }
+  if (!hasSae && saePasswords > 0) report('sae.passwords', 'set, but only the sae akm uses SAE passwords; add it to akms or remove this key');
+}
+
+/** An SAE password: any non-empty string of at most 256 octets (SAE has no length rule; hostapd takes any). Never echoes the value. */
+function checkSaePassword(s: string): string | undefined {
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n < 1 || n > 256) return `expected 1..256 octets, got ${n}`;
+  return undefined;
 }
 
 function checkUniqueAkms(value: Record<string, unknown> | unknown[], report: (relPath: string, message: string) => void): void {
@@ -399,6 +428,25 @@ const NETWORK_RULE: Rule = {
     },
     group_rekey_s: { type: 'integer', doc: 'GTK rekey interval', min: 0, max: 604_800, unit: 'seconds; 0 = never', default: 3600 },
     rekey_gtk_on_leave: { type: 'boolean', doc: 'rekey the GTK when an authorized station leaves', default: false },
+    sae: {
+      type: 'map', doc: 'WPA3-Personal (akm sae): SAE at the authenticator',
+      fields: {
+        pwe: { type: 'enum', doc: "how the password element is made (hostapd's sae_pwe): h2e (hash-to-element, required on 6 GHz), hunting-and-pecking (older stations), or both", values: ['both', 'h2e', 'hunting-and-pecking'], default: 'both' },
+        passwords: {
+          type: 'list', doc: "SAE passwords (hostapd's sae_password); when empty, the passphrases and station PSKs serve", expect: 'a list of { password, identifier, sta, vlan } mappings', default: [],
+          item: {
+            type: 'map', doc: 'one SAE password',
+            fields: {
+              password: { type: 'string', doc: 'the password', expect: 'a password of 1..256 octets', check: checkSaePassword, secret: true },
+              identifier: { type: 'string', doc: 'password identifier the station names (empty: none)', expect: 'an identifier', default: '' },
+              sta: { type: 'string', doc: "only for this station's MAC address (empty: any station)", expect: 'a MAC address', default: '', check: (v) => (v === '' ? undefined : checkStationMac(v)), normalize: (v) => (v === '' ? v : normalizeMac(v)) },
+              vlan: { type: 'integer', doc: 'VLAN of the stations using this password', min: 0, max: 4094, unit: '0 = none', default: 0 },
+            },
+          },
+        },
+        anti_clogging_threshold: { type: 'integer', doc: 'open SAE exchanges of a BSS from which a Commit must carry an anti-clogging token (hostapd: 5)', min: 0, max: 65_535, unit: '0 = always', default: 5 },
+      },
+    },
   },
 };
 

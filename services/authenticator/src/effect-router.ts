@@ -55,6 +55,7 @@ export class EffectRouter {
         case 'remove-pairwise-key':
         case 'set-port':
         case 'disconnect':
+        case 'transmit-authentication':
           this.command(e);
           break;
         default: {

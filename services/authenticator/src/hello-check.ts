@@ -12,6 +12,8 @@ import { decodeRsne, formatMac, macKey, type BssConfig, type NetworkPolicy } fro
 export const MAX_AGENT_ID = 128;
 /** Longest RSN element accepted (its length octet allows 255 + 2). */
 export const MAX_RSNE = 257;
+/** Largest Authentication frame body relayed (an SAE Commit with a token, a password identifier and rejected groups is well below). */
+export const MAX_AUTHENTICATION_BODY = 2048;
 
 /** A Hello refused: the status the stream ends with and why. */
 export interface HelloRefusal {

@@ -13,6 +13,8 @@ export const STATION_STATES = ['associated', 'authenticating', 'authorized'] as 
 export const HANDSHAKE_RESULTS = ['success', 'mic_failure', 'timeout', 'rejected', 'aborted'] as const;
 /** Values of `airlock_eap_authentications_total{result}`. */
 export const EAP_RESULTS = ['accept', 'reject', 'timeout'] as const;
+/** Results of airlock_sae_authentications_total (SaeOutcome, '-' as '_'). */
+export const SAE_RESULTS = ['accepted', 'wrong_password', 'unknown_password_identifier', 'token_required', 'unsupported_group', 'refused', 'timeout'] as const;
 /** Values of `airlock_config_reloads_total{result}`. */
 export const RELOAD_RESULTS = ['applied', 'rejected'] as const;
 
@@ -42,6 +44,7 @@ export interface AirlockMetrics {
   handshakes: Counter<'result'>;
   /** airlock_eap_authentications_total{result}: 802.1X authentications by outcome. */
   eapAuthentications: Counter<'result'>;
+  saeAuthentications: Counter<'result'>;
   /** airlock_join_duration_seconds{akm}: association to port authorized. */
   joinDuration: Histogram<'akm'>;
   /** airlock_frames_dropped_total{reason}: frames dropped (malformed, oversized, queue full, ...). */
@@ -190,6 +193,7 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     stationDeltas,
     handshakes: new Counter({ name: 'airlock_handshakes_total', help: '4-way handshakes by result.', labelNames: ['result'], registers }),
     eapAuthentications: new Counter({ name: 'airlock_eap_authentications_total', help: '802.1X EAP authentications by result.', labelNames: ['result'], registers }),
+    saeAuthentications: new Counter({ name: 'airlock_sae_authentications_total', help: 'WPA3 SAE exchanges by result (wrong_password: the Confirm did not verify).', labelNames: ['result'], registers }),
     joinDuration: new Histogram({
       name: 'airlock_join_duration_seconds', help: 'Time from association to port authorized, by AKM.',
       labelNames: ['akm'], buckets: [...JOIN_DURATION_BUCKETS], registers,
@@ -221,6 +225,7 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
   for (const state of STATION_STATES) m.stations.set({ state }, 0);
   for (const result of HANDSHAKE_RESULTS) m.handshakes.inc({ result }, 0);
   for (const result of EAP_RESULTS) m.eapAuthentications.inc({ result }, 0);
+  for (const result of SAE_RESULTS) m.saeAuthentications.inc({ result }, 0);
   for (const source of REMOTE_LOG_SOURCES) m.logLinesSuppressed.inc({ source }, 0);
   if (opts.processMetrics === true) collectDefaultMetrics({ register: registry });
   return m;

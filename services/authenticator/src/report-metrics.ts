@@ -28,6 +28,9 @@ export function recordReport(m: AirlockMetrics, r: Report): void {
     case 'command-failed':
       m.agentCommandFailures.inc({ command: r.command });
       break;
+    case 'sae':
+      m.saeAuthentications.inc({ result: r.result.replace(/-/g, '_') });
+      break;
     case 'group-rekey':
     case 'pmksa':
     case 'duplicate-association':

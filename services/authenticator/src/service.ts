@@ -18,6 +18,7 @@ import {
   type CoreOptions,
   type Effect,
   type NetworkPolicy,
+  type SaePolicy,
   type SharedPmksa,
   type RadiusOutcome,
   type Report,
@@ -28,7 +29,7 @@ import { DeadlineTimer, RadiusClient, RadiusCode, RadiusTimeoutError, type Acces
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
 import { EffectRouter, type AccountingEffect } from './effect-router.js';
-import { checkHelloAgent, checkHelloBsses, MAX_RSNE } from './hello-check.js';
+import { checkHelloAgent, checkHelloBsses, MAX_AUTHENTICATION_BODY, MAX_RSNE } from './hello-check.js';
 import { RandomPool } from './random-pool.js';
 import { HandshakeSeries } from './status/series.js';
 import { BssPolicy } from './bss-policy.js';
@@ -95,9 +96,28 @@ export function networkPolicies(config: AuthenticatorConfig): Map<string, Networ
       stationPassphrases,
       groupRekeyMs: n.groupRekeyS * 1000,
       rekeyGtkOnLeave: n.rekeyGtkOnLeave,
+      sae: n.akms.includes('sae') ? saePolicy(n) : undefined,
     });
   }
   return out;
+}
+
+/** The core's SAE policy of a network: its SAE passwords, or (hostapd) its passphrases and station PSKs. */
+function saePolicy(n: AuthenticatorConfig['networks'][number]): SaePolicy {
+  const sae = n.sae ?? { pwe: 'both', passwords: [], antiCloggingThreshold: 5 };
+  const explicit = sae.passwords.map((p) => ({
+    password: p.password,
+    identifier: p.identifier === '' ? undefined : p.identifier,
+    sta: p.sta === '' ? undefined : macKey(parseMac(p.sta)!),
+    vlanId: p.vlan,
+  }));
+  const raw = /^[0-9a-fA-F]{64}$/;
+  const implied = [
+    ...n.stationPsks.filter((s) => !raw.test(s.passphrase)).map((s) => ({ password: s.passphrase, sta: macKey(parseMac(s.sta)!) })),
+    ...n.passphrases.filter((p) => !raw.test(p)).map((password) => ({ password })),
+  ];
+  const pwe = sae.pwe === 'hunting-and-pecking' ? 0 : sae.pwe === 'h2e' ? 1 : 2;
+  return { pwe, passwords: explicit.length > 0 ? explicit : implied, antiCloggingThreshold: sae.antiCloggingThreshold };
 }
 
 /**
@@ -894,6 +914,9 @@ export class AuthenticatorService implements SessionHost {
         this.placement.stationAssociated(e.sta);
         return e;
       case 'disassociated':
+        return e;
+      case 'authentication':
+        if (e.body.length > MAX_AUTHENTICATION_BODY) return this.dropEvent(session, 'oversized_frame', e.bssid, e.sta);
         return e;
       case 'eapol':
         if (e.frame.length > this.config.eapol.maxFrameBytes) return this.dropEvent(session, 'oversized_frame', e.bssid, e.sta);

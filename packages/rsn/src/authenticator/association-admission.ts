@@ -5,7 +5,8 @@
  * yet authorized, and the suites the association RSNE selects (IEEE 802.11-2020 §12.6.3).
  * Pure: the core passes the BSS, the station and the time, and acts on the verdict.
  */
-import { decodeRsne, rsneDefaults } from '../codec/index.js';
+import { decodeRsne, pmfOf, rsneDefaults } from '../codec/index.js';
+import { AKM, CIPHER } from '../suites.js';
 import { macKey } from '../mac.js';
 import { MacBackoff, type MacBackoffOptions } from './mac-backoff.js';
 import { Reason } from './reason-codes.js';
@@ -45,7 +46,7 @@ export class AssociationAdmission {
   }
 
   /** The suites of the association, or why it is refused. A wired port's station (no RSNE) takes the port's first suites. */
-  check(bss: BssState, sta: Buffer, rsne: Buffer, now: number): { akm: number; cipher: number } | AssociationRefusal {
+  check(bss: BssState, sta: Buffer, rsne: Buffer, now: number): { akm: number; cipher: number; mfp: boolean } | AssociationRefusal {
     const refusedUntil = this.backoff?.refusedUntil(backoffKey(sta, bss), now);
     if (refusedUntil !== undefined) {
       return { reason: Reason.UNSPECIFIED, deauth: true, drop: ['mac_backoff', `association refused for another ${Math.ceil(refusedUntil - now)} ms: the station's handshakes failed again and again`] };
@@ -55,7 +56,7 @@ export class AssociationAdmission {
       return { reason: Reason.AP_FULL, deauth: false, rejected: 'limit of stations not yet authorized on the BSS reached', drop: ['pending_limit', 'association refused: too many stations of the BSS are not yet authorized'] };
     }
     // Wired port without association frame: the port policy decides (checked in msg 2/4).
-    if (bss.cfg.wired && rsne.length === 0) return { akm: bss.akms[0], cipher: bss.pairwiseCiphers[0] };
+    if (bss.cfg.wired && rsne.length === 0) return { akm: bss.akms[0], cipher: bss.pairwiseCiphers[0], mfp: false };
     const dec = decodeRsne(rsne);
     if (!dec.ok) return { reason: dec.error.code === 'bad-version' ? Reason.UNSUPPORTED_RSNE_VERSION : Reason.INVALID_ELEMENT, deauth: true, rejected: `association RSNE: ${dec.error.detail}` };
     const r = rsneDefaults(dec.value);
@@ -63,7 +64,15 @@ export class AssociationAdmission {
     if (r.pairwiseCiphers.length !== 1 || !bss.pairwiseCiphers.includes(r.pairwiseCiphers[0]))
       return { reason: Reason.PAIRWISE_CIPHER_NOT_VALID, deauth: true, rejected: 'association RSNE must select one offered pairwise cipher' };
     if (r.akms.length !== 1 || !bss.akms.includes(r.akms[0])) return { reason: Reason.AKMP_NOT_VALID, deauth: true, rejected: 'association RSNE must select one offered AKM' };
-    return { akm: r.akms[0], cipher: r.pairwiseCiphers[0] };
+    // PMF (§12.6.3, hostapd's wpa_validate_wpa_ie): required on one side and not offered on the other is refused.
+    const pmf = pmfOf(dec.value);
+    const policy = (why: string): AssociationRefusal => ({ reason: Reason.ROBUST_MGMT_POLICY_VIOLATION, deauth: true, rejected: why });
+    if (bss.pmf === 2 && !pmf.capable) return policy('the BSS requires PMF and the station does not offer it');
+    if (pmf.required && bss.pmf === 0) return policy('the station requires PMF and the BSS does not offer it');
+    const mfp = bss.pmf > 0 && pmf.capable;
+    if (r.akms[0] === AKM.SAE && !mfp) return policy('SAE requires PMF');
+    if (mfp && r.groupMgmtCipher !== CIPHER.BIP_CMAC_128) return { reason: Reason.CIPHER_SUITE_REJECTED, deauth: true, rejected: 'PMF with a group management cipher other than BIP-CMAC-128' };
+    return { akm: r.akms[0], cipher: r.pairwiseCiphers[0], mfp };
   }
 
   /** The BSS or its agent holds as many stations as allowed. */

@@ -12,10 +12,10 @@
  * PMK source, the PMKSA cache, IEEE 802.1X outcomes, accounting, the handshake history, the
  * MIC-failure diagnoser and the stations' key memory.
  */
-import { keyDescriptorVersionFor, tkLength, wipe } from '../crypto/index.js';
-import { decodeEapol, decodeRsne, EapolType, encodeRsne, rsneDefaults } from '../codec/index.js';
+import { tkLength, wipe } from '../crypto/index.js';
+import { decodeEapol, decodeRsne, EapolType, encodeRsne, pmfOf, rsneDefaults } from '../codec/index.js';
 import { formatMac, macKey } from '../mac.js';
-import { AKM, CIPHER, isPskAkm } from '../suites.js';
+import { AKM, CIPHER, isSupportedAkm } from '../suites.js';
 import { Accounting } from './accounting.js';
 import { AssociationAdmission } from './association-admission.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -33,7 +33,8 @@ import { PortMachine } from './port-machine.js';
 import { Reason } from './reason-codes.js';
 import { ReplayWindow } from './replay-window.js';
 import { StationKeys } from './station-keys.js';
-import { Association, Sig, type BssState, type HandshakeRecord, type StationTimers } from './records.js';
+import { Association, Sig, usesIeee8021x, type AuthRecord, type BssState, type HandshakeRecord, type StationTimers } from './records.js';
+import { DEFAULT_SAE_LIMITS, SaeResponder, type SaeBss, type SaeLimits, type SaeResult } from './sae-responder.js';
 import { REPLAY_RESERVATION, type BssSnapshot, type SaListener, type StationSnapshot } from './snapshot.js';
 import { ptkFromOctets } from '../crypto/index.js';
 import {
@@ -102,6 +103,8 @@ export interface CoreOptions {
   saListener?: SaListener;
   /** Accounting Interim-Update interval (RFC 2869 Acct-Interim-Interval), ms; 0 or absent: none. */
   accountingInterimMs?: number;
+  /** SAE timing and bounds (sae-responder.ts; default DEFAULT_SAE_LIMITS). */
+  saeLimits?: Partial<SaeLimits>;
 }
 
 /** Why a BSS was refused. */
@@ -158,6 +161,7 @@ export class AuthenticatorCore implements Environment {
   private readonly pairwise: PairwiseMachine;
   private readonly port: PortMachine;
   private readonly sa: SaListener | undefined;
+  private readonly sae: SaeResponder;
 
   constructor(opts: CoreOptions) {
     this.rand = opts.random;
@@ -197,6 +201,10 @@ export class AuthenticatorCore implements Environment {
     };
     this.pairwise = new PairwiseMachine(this, peer, this.keys);
     this.port = new PortMachine(this, this.ieee8021x);
+    this.sae = new SaeResponder(
+      { random: (n) => this.rand(n), emit: (e) => this.emit(e), accepted: (bss, sta, result) => this.saeAccepted(bss, sta, result) },
+      { ...DEFAULT_SAE_LIMITS, ...opts.saeLimits },
+    );
   }
 
   // ---- public API -------------------------------------------------------------------
@@ -246,7 +254,9 @@ export class AuthenticatorCore implements Environment {
     const dec = keyManagement ? decodeRsne(cfg.rsne) : decodeRsne(encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms: [AKM.IEEE8021X], capabilities: 0 }));
     if (!dec.ok) return { ok: false, error: { code: 'bad-rsne', message: `advertised RSNE: ${dec.error.detail}` } };
     const r = rsneDefaults(dec.value);
-    const akms = r.akms.filter((a) => cfg.network.akms.includes(a) && keyDescriptorVersionFor(a) !== 0);
+    const pmfBits = pmfOf(dec.value);
+    const pmf = !keyManagement || !pmfBits.capable ? 0 : pmfBits.required ? 2 : 1;
+    const akms = r.akms.filter((a) => cfg.network.akms.includes(a) && isSupportedAkm(a) && (a !== AKM.SAE || cfg.network.sae !== undefined));
     if (akms.length === 0) return { ok: false, error: { code: 'no-usable-akm', message: 'the advertised RSNE offers no AKM that the network allows' } };
     const pairwise = r.pairwiseCiphers.filter((c) => tkLength(c) > 0);
     if (pairwise.length === 0 || tkLength(r.groupCipher) === 0) return { ok: false, error: { code: 'no-usable-cipher', message: 'the advertised RSNE offers no supported cipher (CCMP/GCMP)' } };
@@ -262,6 +272,10 @@ export class AuthenticatorCore implements Environment {
       GN: 1,
       GM: 2,
       gtk: [undefined, undefined, undefined],
+      pmf,
+      igtk: [undefined, undefined, undefined],
+      beaconProtection: pmf > 0 && cfg.beaconProtection === true,
+      bigtk: [undefined, undefined, undefined],
       txKeyId: 1,
       GTKReKey: false,
       GKeyDoneStations: 0,
@@ -296,13 +310,24 @@ export class AuthenticatorCore implements Environment {
   /** The group keys of a snapshot for `bss`; false when there are none usable (the caller makes a GTK). */
   private adoptGtk(bss: BssState, snap: BssSnapshot | undefined, installGtk: boolean, now: number): boolean {
     if (snap === undefined || (snap.txKeyId === 1 ? snap.gtk1 : snap.gtk2)?.length !== gtkLength(bss.groupCipher)) return false;
+    // PMF: the IGTK (and BIGTK) of the generation in use must come too, or every key is made anew.
+    if (bss.pmf > 0 && (snap.txKeyId === 1 ? snap.igtk1 : snap.igtk2) === undefined) return false;
+    if (bss.beaconProtection && (snap.txKeyId === 1 ? snap.bigtk1 : snap.bigtk2) === undefined) return false;
     bss.GN = snap.GN;
     bss.GM = snap.GM;
     bss.gtk[1] = snap.gtk1 === undefined ? undefined : Buffer.from(snap.gtk1);
     bss.gtk[2] = snap.gtk2 === undefined ? undefined : Buffer.from(snap.gtk2);
+    if (bss.pmf > 0) bss.igtk = [undefined, copy(snap.igtk1), copy(snap.igtk2)];
+    if (bss.beaconProtection) bss.bigtk = [undefined, copy(snap.bigtk1), copy(snap.bigtk2)];
     bss.txKeyId = snap.txKeyId;
     bss.gtkState = 'SETKEYSDONE';
-    if (installGtk) this.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.txKeyId, key: Buffer.from(bss.gtk[bss.txKeyId]!), setTx: true, ref: this.nextRef(bss) });
+    if (installGtk) {
+      this.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.txKeyId, key: Buffer.from(bss.gtk[bss.txKeyId]!), setTx: true, ref: this.nextRef(bss) });
+      for (const [keys, base] of [[bss.igtk, 3], [bss.bigtk, 5]] as const) {
+        const k = keys[bss.txKeyId];
+        if (k !== undefined) this.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: CIPHER.BIP_CMAC_128, keyId: bss.txKeyId + base, key: Buffer.from(k), setTx: true, ref: this.nextRef(bss) });
+      }
+    }
     if (snap.rekeying) this.requestGroupRekey(bss);
     else this.setRekeyTimer(bss, Math.max(now, snap.rekeyAt));
     return true;
@@ -324,6 +349,8 @@ export class AuthenticatorCore implements Environment {
     bss.stations.add(st);
     this.associations.added(bss.cfg.agentId);
     if (snap.pmk !== undefined) this.keys.setPmk(st, snap.pmk);
+    st.mfp = bss.pmf > 0 && stationPmfCapable(snap.assocRsne);
+    if (snap.assocRsnxe !== undefined) st.assocRsnxe = Buffer.from(snap.assocRsnxe);
     if (bss.keyManagement) {
       this.keys.setPtk(st, ptkFromOctets(Buffer.from(snap.ptk)));
       st.ptkState = 'PTKINITDONE';
@@ -357,10 +384,11 @@ export class AuthenticatorCore implements Environment {
   /** Takes a BSS (its stations already gone) out of every table, its GTKs wiped. */
   private discardBss(bss: BssState): void {
     this.timers.cancel(bss);
+    this.sae.forgetBss(bss.cfg.bssid);
     for (const [ref, owner] of this.refs) if (owner === bss) this.refs.delete(ref);
     this.bsses.delete(bss.key);
     this.dirtyBss.delete(bss);
-    for (const g of bss.gtk) wipe(g);
+    for (const g of [...bss.gtk, ...bss.igtk, ...bss.bigtk]) wipe(g);
   }
 
   /**
@@ -450,8 +478,20 @@ export class AuthenticatorCore implements Environment {
   exportBss(bssid: Buffer): BssSnapshot | undefined {
     const bss = this.bsses.get(macKey(bssid));
     if (bss === undefined || !bss.keyManagement || bss.gtk[bss.txKeyId] === undefined) return undefined;
-    const copy = (b: Buffer | undefined): Buffer | undefined => (b === undefined ? undefined : Buffer.from(b));
-    return { bssid: Buffer.from(bss.cfg.bssid), GN: bss.GN, GM: bss.GM, gtk1: copy(bss.gtk[1]), gtk2: copy(bss.gtk[2]), txKeyId: bss.txKeyId, rekeying: bss.gtkState === 'SETKEYS', rekeyAt: bss.rekeyAt };
+    return {
+      bssid: Buffer.from(bss.cfg.bssid),
+      GN: bss.GN,
+      GM: bss.GM,
+      gtk1: copy(bss.gtk[1]),
+      gtk2: copy(bss.gtk[2]),
+      igtk1: copy(bss.igtk[1]),
+      igtk2: copy(bss.igtk[2]),
+      bigtk1: copy(bss.bigtk[1]),
+      bigtk2: copy(bss.bigtk[2]),
+      txKeyId: bss.txKeyId,
+      rekeying: bss.gtkState === 'SETKEYS',
+      rekeyAt: bss.rekeyAt,
+    };
   }
 
   /**
@@ -469,6 +509,7 @@ export class AuthenticatorCore implements Environment {
       bssid: Buffer.from(st.bss.cfg.bssid),
       sta: Buffer.from(st.sta),
       assocRsne: Buffer.from(st.assocRsne),
+      assocRsnxe: copy(st.assocRsnxe),
       akm: st.akm,
       pairwiseCipher: st.pairwiseCipher,
       associatedAt: st.associatedAt,
@@ -549,7 +590,7 @@ export class AuthenticatorCore implements Environment {
           continue;
         }
         // A handshake was in flight when the agent went away: start it again.
-        this.onAssociated(bssid, e.sta, e.rsne.length > 0 ? e.rsne : st.assocRsne, true);
+        this.onAssociated(bssid, e.sta, e.rsne.length > 0 ? e.rsne : st.assocRsne, true, e.rsnxe ?? st.assocRsnxe);
       }
       for (const e of reported.values()) {
         this.emit({ type: 'disconnect', bssid, sta: e.sta, reason: Reason.PREV_AUTH_NOT_VALID, deauth: true });
@@ -563,13 +604,16 @@ export class AuthenticatorCore implements Environment {
     return this.run(now, () => {
       switch (ev.type) {
         case 'associated':
-          this.onAssociated(ev.bssid, ev.sta, ev.rsne, ev.reassociation);
+          this.onAssociated(ev.bssid, ev.sta, ev.rsne, ev.reassociation, ev.rsnxe);
           break;
         case 'disassociated':
           this.onDisassociated(ev.bssid, ev.sta, ev.reason, ev.locallyGenerated);
           break;
         case 'eapol':
           this.onEapol(ev.bssid, ev.sta, ev.frame);
+          break;
+        case 'authentication':
+          this.onAuthentication(ev.bssid, ev.sta, ev.algorithm, ev.transaction, ev.status, ev.body);
           break;
         case 'tx-status':
           this.onTxStatus(ev.ref);
@@ -629,12 +673,15 @@ export class AuthenticatorCore implements Environment {
         this.resyncBss(t);
       }
       for (const [agentId, bssids] of expired) report(this, { kind: 'agent-expired', agentId, bssids });
+      this.sae.tick(now);
     });
   }
 
   /** The earliest pending deadline (ms, virtual time), or undefined. */
   nextDeadline(): number | undefined {
-    return this.timers.peek();
+    const a = this.timers.peek();
+    const b = this.sae.nextDeadline();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
   }
 
   /** Starts a GTK rekey on a BSS now (operator request). */
@@ -679,6 +726,7 @@ export class AuthenticatorCore implements Environment {
       for (const bss of this.bsses.values()) {
         if (!bss.cfg.network.ssid.equals(policy.ssid)) continue;
         const intervalChanged = bss.cfg.network.groupRekeyMs !== policy.groupRekeyMs;
+        if (bss.cfg.network.sae !== policy.sae) this.sae.passwordsChanged();
         bss.cfg = { ...bss.cfg, network: policy };
         if (intervalChanged && bss.gtkState === 'SETKEYSDONE' && !bss.detached) this.setRekeyTimer(bss, policy.groupRekeyMs > 0 ? now + policy.groupRekeyMs : Infinity);
       }
@@ -833,7 +881,7 @@ export class AuthenticatorCore implements Environment {
     this.dirtyBss.add(bss);
   }
 
-  private onAssociated(bssid: Buffer, sta: Buffer, rsne: Buffer, reassociation: boolean): void {
+  private onAssociated(bssid: Buffer, sta: Buffer, rsne: Buffer, reassociation: boolean, rsnxe?: Buffer): void {
     const bss = this.bsses.get(macKey(bssid));
     if (bss === undefined) return dropped(this, bssid, sta, 'unknown_bssid', 'association on a BSSID no agent announced');
     const existing = this.stations.get(macKey(sta));
@@ -870,7 +918,20 @@ export class AuthenticatorCore implements Environment {
       if (verdict.drop !== undefined) dropped(this, bssid, sta, verdict.drop[0], verdict.drop[1]);
       return;
     }
+    let saeKey: SaeResult | undefined;
+    if (verdict.akm === AKM.SAE) {
+      saeKey = this.saeKeyFor(bss, sta, rsne);
+      if (saeKey === undefined) {
+        // hostapd refuses such an association with status 53; the agent has already let it in.
+        this.emit({ type: 'disconnect', bssid, sta, reason: Reason.INVALID_PMKID, deauth: true });
+        report(this, { kind: 'handshake', bssid, sta, result: 'rejected', akm: AKM.SAE, detail: 'SAE association without a completed SAE exchange or a cached PMKSA' });
+        return;
+      }
+    }
     const st = this.createStation(bss, sta, rsne, verdict.akm, verdict.cipher);
+    st.mfp = verdict.mfp;
+    if (rsnxe !== undefined && rsnxe.length > 0) st.assocRsnxe = Buffer.from(rsnxe);
+    if (saeKey !== undefined) this.startSae(st, saeKey);
     if (carried !== undefined) {
       st.replay = carried.replay;
       if (carried.anonces.length > 0) st.hs = { ANonce: Buffer.alloc(0), previousANonces: carried.anonces, SNonce: undefined, pmkCandidates: [], TimeoutCtr: 0, firstTxRef: undefined, keySentAt: 0 };
@@ -878,9 +939,9 @@ export class AuthenticatorCore implements Environment {
     this.begin(st, rsne);
   }
 
-  /** A new association starts: IEEE 802.1X first for its AKMs, then (or at once, PSK) the 4-way handshake. */
+  /** A new association starts: IEEE 802.1X first for its AKMs, then (or at once, PSK and SAE) the 4-way handshake. */
   private begin(st: Association, rsne: Buffer): void {
-    if (!isPskAkm(st.akm)) this.ieee8021x.start(st, rsne);
+    if (usesIeee8021x(st.akm)) this.ieee8021x.start(st, rsne);
     st.sig |= Sig.AuthenticationRequest;
     this.runStation(st);
   }
@@ -915,8 +976,62 @@ export class AuthenticatorCore implements Environment {
     // from the BSS the station left must not remove it from the BSS it roamed to.
     if (!st.bss.cfg.bssid.equals(bssid)) return dropped(this, bssid, sta, 'stale_disassociation', 'disassociation from a BSS the station already left');
     const wasAuthorized = st.portAuthorized;
+    this.sae.forget(bssid, sta);
     this.dropStation(st, 'aborted', `station left (reason ${reason})`, AcctTerminateCause.UserRequest, { reason, initiator: locallyGenerated ? 'agent' : 'station', detail: locallyGenerated ? 'the AP ended the association' : '' });
     if (wasAuthorized && st.bss.cfg.network.rekeyGtkOnLeave) this.requestGroupRekey(st.bss);
+  }
+
+  /** An Authentication frame (SAE) of a station on a BSS whose network runs SAE. */
+  private onAuthentication(bssid: Buffer, sta: Buffer, algorithm: number, transaction: number, status: number, body: Buffer): void {
+    const bss = this.bsses.get(macKey(bssid));
+    if (bss === undefined) return dropped(this, bssid, sta, 'unknown_bssid', 'Authentication frame on a BSSID no agent announced');
+    const policy = bss.cfg.network.sae;
+    if (algorithm !== SAE_ALGORITHM || policy === undefined || !bss.akms.includes(AKM.SAE)) return dropped(this, bssid, sta, 'sae_not_offered', `Authentication algorithm ${algorithm} on a BSS that does not run SAE`);
+    this.sae.receive(saeBss(bss), sta, transaction, status, body, this.now);
+  }
+
+  /** An SAE exchange was Accepted: its PMKSA is cached (for this BSS only). */
+  private saeAccepted(b: SaeBss, sta: Buffer, r: SaeResult): void {
+    this.pmksa.cache(
+      {
+        sta: Buffer.from(sta),
+        ssid: b.ssid,
+        pmk: r.pmk,
+        akm: AKM.SAE,
+        identity: r.identifier ?? '',
+        classes: [],
+        vlanId: r.vlanId,
+        sessionTimeoutS: 0,
+        terminationAction: 0,
+        acctMultiSessionId: '',
+        pmkid: r.pmkid,
+        aa: Buffer.from(b.bssid),
+        expiresAt: this.now + this.timing.pmksaLifetimeMs,
+      },
+      this.now,
+    );
+    report(this, { kind: 'pmksa', bssid: b.bssid, sta, event: 'cached' });
+  }
+
+  /** The PMK of an SAE association: the exchange just Accepted, else the cached PMKSA its PMKID names. */
+  private saeKeyFor(bss: BssState, sta: Buffer, rsne: Buffer): (SaeResult & { cached: boolean }) | undefined {
+    const fresh = this.sae.takeAccepted(bss.cfg.bssid, sta);
+    if (fresh !== undefined) return { ...fresh, cached: false };
+    const dec = decodeRsne(rsne);
+    const pmkids = dec.ok ? (dec.value.pmkids ?? []) : [];
+    const e = this.pmksa.lookup(sta, bss.cfg.network.ssid, bss.cfg.bssid, pmkids, this.now);
+    if (e === undefined || e.akm !== AKM.SAE || e.pmkid === undefined) return undefined;
+    report(this, { kind: 'pmksa', bssid: bss.cfg.bssid, sta, event: 'used' });
+    return { pmk: Buffer.from(e.pmk), pmkid: Buffer.from(e.pmkid), vlanId: e.vlanId, identifier: e.identity || undefined, cached: true };
+  }
+
+  /** An SAE station's PMK and grant (its VLAN, its password identifier), before the 4-way handshake. */
+  private startSae(st: Association, k: SaeResult & { cached?: boolean }): void {
+    this.keys.setPmk(st, k.pmk);
+    wipe(k.pmk);
+    const identity = k.identifier ?? '';
+    const record: AuthRecord = { identity, userName: undefined, method: 0, rounds: [], roundsTotal: 0, result: 'accept', pmksaCached: k.cached === true, vlanId: k.vlanId, sessionTimeoutS: 0 };
+    st.authz = { identity, classes: [], vlanId: k.vlanId, sessionTimeoutS: 0, terminationAction: 0, acctMultiSessionId: '', pmkid: k.pmkid, record };
   }
 
   private onEapol(bssid: Buffer, sta: Buffer, frame: Buffer): void {
@@ -937,7 +1052,7 @@ export class AuthenticatorCore implements Environment {
     }
     if (st.bss !== bss) return dropped(this, bssid, sta, 'wrong_bss', `EAPOL on ${formatMac(bssid)} from a station associated to ${formatMac(st.bss.cfg.bssid)}`);
     if (!this.takeEapolToken(st)) return dropped(this, bssid, sta, 'eapol_rate_limited', `more than ${this.eapolRate?.perSecond ?? 0} EAPOL frames/s from one station`);
-    const usesPort = !isPskAkm(st.akm);
+    const usesPort = usesIeee8021x(st.akm);
     switch (f.value.type) {
       case EapolType.Key: {
         const drop = this.pairwise.onKeyFrame(st, frame, f.value.body);
@@ -1104,7 +1219,7 @@ export class AuthenticatorCore implements Environment {
 
   /** Runs the station's machines until they settle, then consumes the one-shot inputs. */
   private runStation(st: Association): void {
-    const usesPort = !isPskAkm(st.akm);
+    const usesPort = usesIeee8021x(st.akm);
     const replayBefore = st.replay.lastSent;
     for (let i = 0; i < MAX_MACHINE_STEPS; i++) {
       const p = usesPort && this.port.step(st);
@@ -1203,4 +1318,23 @@ function view(st: Association): StationView {
 /** A station that associated and is not authorized yet (counted against maxPendingPerBss). */
 function isPending(phase: StationPhase | undefined): boolean {
   return phase === 'associated' || phase === 'authenticating';
+}
+
+/** Authentication Algorithm Number of SAE. */
+const SAE_ALGORITHM = 3;
+
+/** A BSS as the SAE responder needs it (only called for BSSes whose network has an SAE policy). */
+function saeBss(bss: BssState): SaeBss {
+  return { bssid: bss.cfg.bssid, ssid: bss.cfg.network.ssid, policy: bss.cfg.network.sae! };
+}
+
+/** The association RSNE sets MFPC (with a BSS that offers PMF, PMF is in use). */
+function stationPmfCapable(rsne: Buffer): boolean {
+  const dec = rsne.length > 0 ? decodeRsne(rsne) : undefined;
+  return dec !== undefined && dec.ok && pmfOf(dec.value).capable;
+}
+
+/** A copy of an optional buffer (snapshots own their octets). */
+function copy(b: Buffer | undefined): Buffer | undefined {
+  return b === undefined ? undefined : Buffer.from(b);
 }

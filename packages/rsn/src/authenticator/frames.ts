@@ -5,7 +5,9 @@
 import { aesKeyWrap, calculateEapolKeyMic, tkLength, wipe } from '../crypto/index.js';
 import {
   encodeEapolKeyFrame,
+  encodeBigtkKde,
   encodeGtkKde,
+  encodeIgtkKde,
   encodePmkidKde,
   KeyInfo,
   newEapolKey,
@@ -28,20 +30,41 @@ export function buildMsg1(a: { version: number; pairwiseCipher: number; replayCo
   return encodeEapolKeyFrame(key, AUTHENTICATOR_EAPOL_VERSION);
 }
 
-/** Msg 3/4: ANonce, the AP's RSNE as advertised and the GTK KDE, wrapped with the KEK, MIC'd. */
+/** A management group key for a KDE (PMF): an IGTK (key id 4/5) or BIGTK (6/7), its packet number 0 when new. */
+export interface ManagementKey {
+  keyId: number;
+  key: Buffer;
+}
+
+/** The IGTK and BIGTK KDEs of a PMF station (none without PMF). */
+function managementKdes(igtk: ManagementKey | undefined, bigtk: ManagementKey | undefined): Buffer[] {
+  const out: Buffer[] = [];
+  if (igtk !== undefined) out.push(encodeIgtkKde({ keyId: igtk.keyId, ipn: 0n, key: igtk.key }));
+  if (bigtk !== undefined) out.push(encodeBigtkKde({ keyId: bigtk.keyId, ipn: 0n, key: bigtk.key }));
+  return out;
+}
+
+/**
+ * Msg 3/4: ANonce, the AP's RSNE as advertised (and its RSNXE, when it advertises one:
+ * downgrade protection, §12.7.6.4), the GTK KDE and, with PMF, the IGTK and BIGTK KDEs,
+ * wrapped with the KEK, MIC'd.
+ */
 export function buildMsg3(a: {
   version: number;
   pairwiseCipher: number;
   replayCounter: bigint;
   anonce: Buffer;
   apRsne: Buffer;
+  apRsnxe?: Buffer;
   gtk: Buffer;
   gtkKeyId: number;
+  igtk?: ManagementKey;
+  bigtk?: ManagementKey;
   kck: Buffer;
   kek: Buffer;
 }): Buffer {
-  const kde = encodeGtkKde({ keyId: a.gtkKeyId, tx: true, gtk: a.gtk });
-  const plain = padKeyData(Buffer.concat([a.apRsne, kde]));
+  const kde = Buffer.concat([encodeGtkKde({ keyId: a.gtkKeyId, tx: true, gtk: a.gtk }), ...managementKdes(a.igtk, a.bigtk)]);
+  const plain = padKeyData(Buffer.concat(a.apRsnxe !== undefined ? [a.apRsne, a.apRsnxe, kde] : [a.apRsne, kde]));
   const keyData = wrapped(a.kek, plain, kde);
   const key = newEapolKey({
     keyInfo:
@@ -54,9 +77,9 @@ export function buildMsg3(a: {
   return signed(encodeEapolKeyFrame(key, AUTHENTICATOR_EAPOL_VERSION), a.kck, a.version);
 }
 
-/** Group msg 1/2: the new GTK KDE, wrapped with the KEK, MIC'd. */
-export function buildGroupMsg1(a: { version: number; replayCounter: bigint; gtk: Buffer; gtkKeyId: number; kck: Buffer; kek: Buffer }): Buffer {
-  const kde = encodeGtkKde({ keyId: a.gtkKeyId, tx: true, gtk: a.gtk });
+/** Group msg 1/2: the new GTK KDE (with PMF the new IGTK and BIGTK KDEs), wrapped with the KEK, MIC'd. */
+export function buildGroupMsg1(a: { version: number; replayCounter: bigint; gtk: Buffer; gtkKeyId: number; igtk?: ManagementKey; bigtk?: ManagementKey; kck: Buffer; kek: Buffer }): Buffer {
+  const kde = Buffer.concat([encodeGtkKde({ keyId: a.gtkKeyId, tx: true, gtk: a.gtk }), ...managementKdes(a.igtk, a.bigtk)]);
   const keyData = wrapped(a.kek, padKeyData(kde), kde);
   const key = newEapolKey({
     keyInfo: a.version | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA,

@@ -5,6 +5,7 @@
  * handshake, and only then made the transmit key — no station misses group traffic.
  */
 import { wipe } from '../crypto/index.js';
+import { CIPHER } from '../suites.js';
 import { report, type Environment } from './environment.js';
 import type { Association, BssState, GtkState } from './records.js';
 
@@ -32,12 +33,25 @@ export function stepGtk(ctx: Environment, bss: BssState, stepStation: (st: Assoc
   }
 }
 
-/** GTK_INIT entry: the first GTK of the BSS, installed as the transmit key. */
+/** Length of an IGTK or BIGTK for BIP-CMAC-128, the group management cipher PMF uses here. */
+const BIP_KEY_LENGTH = 16;
+
+/** GTK_INIT entry: the first GTK of the BSS (with PMF its IGTK, and its BIGTK), installed as the transmit keys. */
 export function initGtk(ctx: Environment, bss: BssState): void {
   bss.GN = 1;
   bss.GM = 2;
   bss.gtk[1] = ctx.random(gtkLength(bss.groupCipher));
+  if (bss.pmf > 0) bss.igtk[1] = ctx.random(BIP_KEY_LENGTH);
+  if (bss.beaconProtection) bss.bigtk[1] = ctx.random(BIP_KEY_LENGTH);
   bss.gtkState = 'GTK_INIT';
+}
+
+/** Installs generation `id`'s management keys (IGTK key id id + 3, BIGTK id + 5) at the agent. */
+function installManagementKeys(ctx: Environment, bss: BssState, id: 1 | 2, setTx: boolean): void {
+  const igtk = bss.igtk[id];
+  if (igtk !== undefined) ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: CIPHER.BIP_CMAC_128, keyId: id + 3, key: Buffer.from(igtk), setTx, ref: ctx.nextRef(bss) });
+  const bigtk = bss.bigtk[id];
+  if (bigtk !== undefined) ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: CIPHER.BIP_CMAC_128, keyId: id + 5, key: Buffer.from(bigtk), setTx, ref: ctx.nextRef(bss) });
 }
 
 function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: Association) => void): boolean {
@@ -57,6 +71,16 @@ function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: 
       wipe(bss.gtk[bss.GN]);
       bss.gtk[bss.GN] = ctx.random(gtkLength(bss.groupCipher));
       ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, key: Buffer.from(bss.gtk[bss.GN]!), setTx: false, ref: ctx.nextRef(bss) });
+      // PMF: the IGTK (and BIGTK) change with the GTK, as hostapd rekeys them together.
+      if (bss.pmf > 0) {
+        wipe(bss.igtk[bss.GN]);
+        bss.igtk[bss.GN] = ctx.random(BIP_KEY_LENGTH);
+      }
+      if (bss.beaconProtection) {
+        wipe(bss.bigtk[bss.GN]);
+        bss.bigtk[bss.GN] = ctx.random(BIP_KEY_LENGTH);
+      }
+      installManagementKeys(ctx, bss, bss.GN, false);
       let n = 0;
       for (const st of bss.stations) {
         if (st.ptkState === 'PTKINITDONE' && st.PTK_valid) {
@@ -73,6 +97,7 @@ function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: 
       bss.GKeyDoneStations = 0;
       bss.txKeyId = bss.GN;
       ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, key: Buffer.from(bss.gtk[bss.GN]!), setTx: true, ref: ctx.nextRef(bss) });
+      installManagementKeys(ctx, bss, bss.GN, true);
       if (from === 'SETKEYS') report(ctx, { kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
       ctx.setRekeyTimer(bss, bss.cfg.network.groupRekeyMs > 0 ? ctx.now + bss.cfg.network.groupRekeyMs : Infinity);
       break;

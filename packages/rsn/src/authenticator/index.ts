@@ -9,3 +9,4 @@ export { fingerprint } from './fingerprint.js';
 export type { PmksaEntry } from './pmksa-cache.js';
 export { FairAdmission, admissionReserve, type Admittable } from './fair-admission.js';
 export { MacBackoff, DEFAULT_MAC_BACKOFF, type MacBackoffOptions } from './mac-backoff.js';
+export { DEFAULT_SAE_LIMITS, type SaePolicy, type SaePassword, type SaeLimits, type SaeOutcome } from './sae-responder.js';

@@ -8,11 +8,10 @@
  * through Sig.keyRun and Sig.ReAuthenticationRequest, that a PMK is ready.
  */
 import { derivePtk, calculateEapolKeyMic, timingSafeEqualBytes, wipe, type PtkKeys } from '../crypto/index.js';
-import { decodeEapolKey, decodeKeyData, describeKeyMessage, findElement, KeyInfo, RSNE_ID, decodeRsne, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
-import { isPskAkm } from '../suites.js';
-import { buildGroupMsg1, buildMsg1, buildMsg3 } from './frames.js';
+import { decodeEapolKey, decodeKeyData, describeKeyMessage, findElement, KeyInfo, RSNE_ID, RSNXE_ID, decodeRsne, rsneDefaults, zeroedMicCopy } from '../codec/index.js';
+import { buildGroupMsg1, buildMsg1, buildMsg3, type ManagementKey } from './frames.js';
 import { dropped, report, type Environment } from './environment.js';
-import { Sig, type Association, type BssState, type GroupKeyState, type Handshake, type HandshakeRecord, type PtkState, type ReceivedKey } from './records.js';
+import { Sig, usesIeee8021x, type Association, type BssState, type GroupKeyState, type Handshake, type HandshakeRecord, type PtkState, type ReceivedKey } from './records.js';
 import { fingerprint } from './fingerprint.js';
 import type { StationKeys } from './station-keys.js';
 import { Reason } from './reason-codes.js';
@@ -175,7 +174,8 @@ export class PairwiseMachine {
       case 'AUTHENTICATION':
         return this.enter(st, 'AUTHENTICATION2');
       case 'AUTHENTICATION2':
-        if (isPskAkm(st.akm)) return this.enter(st, 'INITPSK');
+        // PSK, and SAE, whose PMK the exchange before the association gave.
+        if (!usesIeee8021x(st.akm)) return this.enter(st, 'INITPSK');
         // 802.1X AKM: wait until EAP succeeded (or a PMKSA was found): hostapd's keyRun.
         if (sig & Sig.keyRun) return this.enter(st, 'INITPMK');
         return false;
@@ -391,8 +391,10 @@ export class PairwiseMachine {
         replayCounter,
         anonce: hs.ANonce,
         apRsne: bss.cfg.rsne,
+        apRsnxe: bss.cfg.rsnxe,
         gtk: bss.gtk[keyId]!,
         gtkKeyId: keyId,
+        ...managementKeys(st, keyId),
         kck: st.PTK!.kck,
         kek: st.PTK!.kek,
       });
@@ -509,6 +511,7 @@ export class PairwiseMachine {
           replayCounter: st.replay.next(),
           gtk: bss.gtk[keyId]!,
           gtkKeyId: keyId,
+          ...managementKeys(st, keyId),
           kck: st.PTK!.kck,
           kek: st.PTK!.kek,
         });
@@ -557,7 +560,12 @@ function checkMsg2Rsne(st: Association, keyData: Buffer): string | undefined {
   const rsne = findElement(els.value, RSNE_ID);
   if (rsne === undefined) return 'msg 2/4 carries no RSNE';
   if (!st.bss.cfg.wired) {
-    return rsne.equals(st.assocRsne) ? undefined : 'RSNE in msg 2/4 differs from the (Re)Association Request';
+    if (!rsne.equals(st.assocRsne)) return 'RSNE in msg 2/4 differs from the (Re)Association Request';
+    // WPA3 downgrade protection (§12.7.6.3): the RSNXE too, present in both or in neither.
+    const rsnxe = findElement(els.value, RSNXE_ID);
+    const sent = st.assocRsnxe;
+    if (sent === undefined ? rsnxe !== undefined : rsnxe === undefined || !rsnxe.equals(sent)) return 'RSNXE in msg 2/4 differs from the (Re)Association Request';
+    return undefined;
   }
   // A wired port has no association frame: check the station's RSNE against the port policy.
   const dec = decodeRsne(rsne);
@@ -585,4 +593,13 @@ function replacePmkCandidates(hs: Handshake, fresh: Buffer[]): void {
 
 function assertNever(x: never): never {
   throw new Error(`unreachable state ${String(x)}`);
+}
+
+/** A PMF station's IGTK and BIGTK of GTK generation `id` (key ids id + 3 and id + 5); none without PMF. */
+function managementKeys(st: Association, id: 1 | 2): { igtk?: ManagementKey; bigtk?: ManagementKey } {
+  if (!st.mfp) return {};
+  const bss = st.bss;
+  const igtk = bss.igtk[id];
+  const bigtk = bss.bigtk[id];
+  return { igtk: igtk && { keyId: id + 3, key: igtk }, bigtk: bigtk && { keyId: id + 5, key: bigtk } };
 }

@@ -5,7 +5,7 @@
  * 802.1X AKMs the PMK IEEE 802.1X gave. Every PMK handed out is a copy its taker wipes.
  */
 import { PskCache, pskFromHex } from '../crypto/index.js';
-import { isPskAkm } from '../suites.js';
+import { AKM, isPskAkm } from '../suites.js';
 import type { Association } from './records.js';
 
 export class PmkSource {
@@ -22,6 +22,7 @@ export class PmkSource {
 
   /** The PMKs to try for a station, in order: copies it owns. */
   candidates(st: Association): Buffer[] {
+    if (st.akm === AKM.SAE) return st.PMK !== undefined ? [Buffer.from(st.PMK)] : [];
     if (!isPskAkm(st.akm)) {
       // Sig.keyRun comes with the backend's SUCCESS, a step before AUTHENTICATED hands the
       // conversation's PMK to the association.

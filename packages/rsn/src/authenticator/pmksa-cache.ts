@@ -10,13 +10,21 @@ import { takeOldest } from '@airlock/bytes';
 import { macKey } from '../mac.js';
 import type { Grant } from './records.js';
 
-/** What is remembered of one 802.1X authentication. */
+/**
+ * What is remembered of one 802.1X authentication, or of one SAE exchange. An SAE PMKSA
+ * has its PMKID from the exchange and holds only at the BSS it was made with (`aa`): its
+ * PMK came from a password element of the two addresses.
+ */
 export interface PmksaEntry extends Grant {
   sta: Buffer;
   ssid: Buffer;
   pmk: Buffer;
   akm: number;
   expiresAt: number;
+  /** SAE: the PMKID of the exchange. */
+  pmkid?: Buffer;
+  /** SAE: the BSSID of the exchange. */
+  aa?: Buffer;
 }
 
 /** A PMKSA as it travels between cores: its lifetime is relative, each core has its own clock. */
@@ -61,7 +69,16 @@ export class PmksaCache {
   importShared(e: SharedPmksa, now: number): void {
     if (!(e.remainingMs > 0) || e.pmk.length < 16 || e.sta.length !== 6) return;
     const { remainingMs, ...rest } = e;
-    this.add({ ...rest, sta: Buffer.from(e.sta), ssid: Buffer.from(e.ssid), pmk: Buffer.from(e.pmk), classes: e.classes.map((c) => Buffer.from(c)), expiresAt: now + remainingMs });
+    this.add({
+      ...rest,
+      sta: Buffer.from(e.sta),
+      ssid: Buffer.from(e.ssid),
+      pmk: Buffer.from(e.pmk),
+      classes: e.classes.map((c) => Buffer.from(c)),
+      pmkid: e.pmkid && Buffer.from(e.pmkid),
+      aa: e.aa && Buffer.from(e.aa),
+      expiresAt: now + remainingMs,
+    });
   }
 
   /** Caches (or replaces) the PMKSA of a station on an SSID. */
@@ -84,8 +101,9 @@ export class PmksaCache {
       this.remove(k);
       return undefined;
     }
-    // The PMKID is HMAC(PMK, ...): compared in constant time, as every PMK-derived value.
-    const expectedPmkid = computePmkid(e.pmk, aa, sta, e.akm);
+    if (e.aa !== undefined && !e.aa.equals(aa)) return undefined;
+    // The PMKID is derived from the PMK's making: compared in constant time, as every PMK-derived value.
+    const expectedPmkid = e.pmkid ?? computePmkid(e.pmk, aa, sta, e.akm);
     if (!pmkids.some((pmkid) => timingSafeEqualBytes(pmkid, expectedPmkid))) return undefined;
     // Refresh recency for the LRU bound.
     this.entries.delete(k);

@@ -16,4 +16,10 @@ export const Reason = {
   UNSUPPORTED_RSNE_VERSION: 21,
   INVALID_RSNE_CAPABILITIES: 22,
   IEEE_802_1X_AUTH_FAILED: 23,
+  /** Robust management frame policy violation (PMF required or refused). */
+  ROBUST_MGMT_POLICY_VIOLATION: 31,
+  /** The association named no PMKSA the AP has (SAE without a completed exchange). */
+  INVALID_PMKID: 49,
+  /** Cipher suite rejected because of the security policy (here: a group management cipher other than BIP-CMAC-128). */
+  CIPHER_SUITE_REJECTED: 24,
 } as const;

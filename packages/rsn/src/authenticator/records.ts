@@ -11,6 +11,7 @@ import type { PtkKeys } from '../crypto/index.js';
 /** A station's PTK, over octets of its own (station-keys.ts). */
 export type StationPtk = PtkKeys & { readonly octets: Buffer };
 import { keyDescriptorVersionFor } from '../crypto/index.js';
+import { AKM, isPskAkm } from '../suites.js';
 import type { ReplayWindow } from './replay-window.js';
 import type { TimerTarget } from './deadline-queue.js';
 import { Reason } from './reason-codes.js';
@@ -129,6 +130,16 @@ export interface BssState extends TimerTarget {
   GN: 1 | 2;
   GM: 1 | 2;
   gtk: [Buffer | undefined, Buffer | undefined, Buffer | undefined];
+  /**
+   * PMF (802.11w) of the BSS from its RSNE: 0 off, 1 capable (MFPC), 2 required (MFPR).
+   * With PMF the BSS has an IGTK per GTK generation (key ids 4 and 5, in step with GTKs 1
+   * and 2: igtk[GN] has key id GN + 3), and with beacon protection a BIGTK too (key id GN + 5).
+   */
+  pmf: 0 | 1 | 2;
+  igtk: [Buffer | undefined, Buffer | undefined, Buffer | undefined];
+  /** Beacon protection (the agent offers it and PMF is on): BIGTKs as IGTKs. */
+  beaconProtection: boolean;
+  bigtk: [Buffer | undefined, Buffer | undefined, Buffer | undefined];
   /** Key id currently used to transmit group-addressed frames. */
   txKeyId: 1 | 2;
   GTKReKey: boolean;
@@ -208,6 +219,7 @@ const F = {
   PTK_valid: 1 << 3,
   GUpdateStationKeys: 1 << 4,
   portAuthorized: 1 << 5,
+  mfp: 1 << 6,
 } as const;
 
 /** A station's pending deadlines; made while one is set, dropped when none is. */
@@ -278,6 +290,9 @@ export class Association {
   eap: EapConversation | undefined = undefined;
   authz: Authorization | undefined = undefined;
 
+  /** The RSNXE of the (Re)Association Request (WPA3), which msg 2/4 must repeat. */
+  assocRsnxe: Buffer | undefined = undefined;
+
   // Accounting
   acctStartedAt: number | undefined = undefined;
   /** Acct-Terminate-Cause for the accounting stop when the core disconnects the station. */
@@ -306,7 +321,9 @@ export class Association {
     return 'sta';
   }
 
-  get descriptorVersion(): 2 | 3 {
+  /** EAPOL-Key Key Descriptor Version: 0 for SAE (AKM-defined: AES-128-CMAC), 2 or 3 by AKM. */
+  get descriptorVersion(): 0 | 2 | 3 {
+    if (this.akm === AKM.SAE) return 0;
     return keyDescriptorVersionFor(this.akm) === 3 ? 3 : 2;
   }
 
@@ -348,6 +365,14 @@ export class Association {
   }
   set portAuthorized(v: boolean) {
     this.flags = v ? this.flags | F.portAuthorized : this.flags & ~F.portAuthorized;
+  }
+
+  /** PMF negotiated: the station and the BSS both set MFPC (msg 3/4 and group msg 1/2 carry the IGTK). */
+  get mfp(): boolean {
+    return (this.flags & F.mfp) !== 0;
+  }
+  set mfp(v: boolean) {
+    this.flags = v ? this.flags | F.mfp : this.flags & ~F.mfp;
   }
 
   /** A timer's deadline (Infinity: not set). */
@@ -401,4 +426,9 @@ export interface EapConversation {
   granted: Grant | undefined;
   /** The authentication, as `explain` shows it. */
   record: AuthRecord;
+}
+
+/** The AKM authenticates through IEEE 802.1X (EAP): every AKM but PSK and SAE (a wired port without key management too). */
+export function usesIeee8021x(akm: number): boolean {
+  return akm !== AKM.SAE && !isPskAkm(akm);
 }

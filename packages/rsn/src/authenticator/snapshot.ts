@@ -30,6 +30,11 @@ export interface BssSnapshot {
   gtk2: Buffer | undefined;
   /** Key id used to transmit group-addressed frames. */
   txKeyId: 1 | 2;
+  /** PMF: the IGTKs and BIGTKs of GTK generations 1 and 2 (key ids 4/5 and 6/7), when the BSS has them. */
+  igtk1?: Buffer;
+  igtk2?: Buffer;
+  bigtk1?: Buffer;
+  bigtk2?: Buffer;
   /** A group rekey was under way: the adopting core starts another at once. */
   rekeying: boolean;
   /** When the next GTK rekey is due (Infinity: none). */
@@ -38,6 +43,8 @@ export interface BssSnapshot {
 
 export interface StationSnapshot {
   bssid: Buffer;
+  /** The RSNXE of its (Re)Association Request (WPA3), when it sent one. */
+  assocRsnxe?: Buffer;
   sta: Buffer;
   /** The RSNE of its (Re)Association Request. */
   assocRsne: Buffer;

@@ -4,6 +4,7 @@
  */
 import type {
   AssociatedEvent,
+  AuthenticationEvent,
   BssAnnouncement,
   DisassociatedEvent,
   DisconnectCommand,
@@ -13,9 +14,11 @@ import type {
   RemovePairwiseKeyCommand,
   SetPortCommand,
   StationEntry,
+  TransmitAuthenticationCommand,
   TransmitEapolCommand,
 } from '@airlock/link';
 import type { AuthRecord, HandshakeRecord } from './records.js';
+import type { SaeOutcome, SaePolicy } from './sae-responder.js';
 
 /** Key-exchange timing (dot11RSNAConfig* and hostapd's EAPOL-Key timeouts), in ms. */
 export interface CoreTiming {
@@ -72,10 +75,12 @@ export interface NetworkPolicy {
   groupRekeyMs: number;
   /** Rekey the GTK when an authorized station leaves. */
   rekeyGtkOnLeave: boolean;
+  /** WPA3-Personal (AKM 8): how SAE runs on the network's BSSes; absent, SAE is refused. */
+  sae?: SaePolicy;
 }
 
 /** A BSS (or wired port) as announced by an agent (@airlock/link) and accepted by policy. */
-export interface BssConfig extends Pick<BssAnnouncement, 'bssid' | 'rsne' | 'wired' | 'interfaceMac'> {
+export interface BssConfig extends Pick<BssAnnouncement, 'bssid' | 'rsne' | 'wired' | 'interfaceMac' | 'rsnxe' | 'beaconProtection'> {
   /** The agent serving it. */
   agentId: string;
   /** The agent reports TX status for TransmitEapol. */
@@ -85,7 +90,7 @@ export interface BssConfig extends Pick<BssAnnouncement, 'bssid' | 'rsne' | 'wir
 }
 
 /** One station of an agent's Hello (its table after a reconnect), as one BSS's reconcile takes it. */
-export type StationEntryView = Pick<StationEntry, 'sta' | 'rsne' | 'portAuthorized' | 'pairwiseKeyInstalled'>;
+export type StationEntryView = Pick<StationEntry, 'sta' | 'rsne' | 'portAuthorized' | 'pairwiseKeyInstalled' | 'rsnxe'>;
 
 /**
  * Events fed to the core, in the order the agent saw them: the agent's station events
@@ -96,6 +101,7 @@ export type CoreEvent =
   | AssociatedEvent
   | DisassociatedEvent
   | EapolEvent
+  | AuthenticationEvent
   | { type: 'tx-status'; ref: number; acked: boolean }
   | { type: 'command-result'; ref: number; ok: boolean; error?: string }
   | ({ type: 'radius-response'; ref: number } & RadiusOutcome);
@@ -146,7 +152,8 @@ export type AgentCommandEffect =
   | (InstallGroupKeyCommand & { ref: number })
   | RemovePairwiseKeyCommand
   | (SetPortCommand & { ref?: number })
-  | DisconnectCommand;
+  | DisconnectCommand
+  | TransmitAuthenticationCommand;
 
 /**
  * Effects: what the glue must do, in order. The key buffers of the install commands (`key`:
@@ -202,6 +209,8 @@ export type Report =
   | { kind: 'command-failed'; bssid: Buffer; sta: Buffer | undefined; command: string; error: string }
   | { kind: 'duplicate-association'; bssid: Buffer; sta: Buffer }
   | { kind: 'eap'; bssid: Buffer; sta: Buffer; result: 'accept' | 'reject' | 'timeout'; detail: string; agentId: string; auth: Readonly<AuthRecord> | undefined }
+  /** An SAE exchange ended (or was refused); a wrong password shows here, at the Confirm. */
+  | { kind: 'sae'; bssid: Buffer; sta: Buffer; result: SaeOutcome; detail: string }
   /**
    * A station's association ended (it left, was disconnected, roamed away, or its BSS went).
    * `reason` is the IEEE 802.11 reason code (0 when no frame carried one: the BSS or agent

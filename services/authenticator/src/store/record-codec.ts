@@ -7,9 +7,15 @@
  */
 import type { AuthRecord, BssSnapshot, SharedPmksa, StationSnapshot } from '@airlock/rsn';
 
+/**
+ * Record versions. Version 2 appends what WPA3 added (a BSS's IGTKs and BIGTKs, a station's
+ * RSNXE, an SAE PMKSA's PMKID and BSSID); a record without them is still written as version
+ * 1, so instances of the release before can read it during a rolling upgrade. Both are read.
+ */
 const BSS_V = 1;
 const STA_V = 1;
 const PMKSA_V = 1;
+const V2 = 2;
 
 /** Core clock <-> Unix ms. */
 export interface WallClock {
@@ -129,12 +135,16 @@ const wallOf = (c: WallClock, t: number): number => (Number.isFinite(t) ? c.toWa
 const coreOf = (c: WallClock, t: number): number => (Number.isFinite(t) ? c.toCore(t) : t);
 
 export function encodeBss(s: BssSnapshot, clock: WallClock): Buffer {
-  return new Writer().u8(BSS_V).bytes(s.bssid).u8(s.GN).u8(s.GM).u8(s.txKeyId).u8(s.rekeying ? 1 : 0).bytes(s.gtk1).bytes(s.gtk2).f64(wallOf(clock, s.rekeyAt)).done();
+  const pmf = s.igtk1 !== undefined || s.igtk2 !== undefined || s.bigtk1 !== undefined || s.bigtk2 !== undefined;
+  const w = new Writer().u8(pmf ? V2 : BSS_V).bytes(s.bssid).u8(s.GN).u8(s.GM).u8(s.txKeyId).u8(s.rekeying ? 1 : 0).bytes(s.gtk1).bytes(s.gtk2).f64(wallOf(clock, s.rekeyAt));
+  if (pmf) w.bytes(s.igtk1).bytes(s.igtk2).bytes(s.bigtk1).bytes(s.bigtk2);
+  return w.done();
 }
 
 export function decodeBss(b: Buffer, clock: WallClock): BssSnapshot | undefined {
   const r = new Reader(b);
-  if (r.u8() !== BSS_V) return undefined;
+  const v = r.u8();
+  if (v !== BSS_V && v !== V2) return undefined;
   const bssid = r.need();
   const GN = r.u8();
   const GM = r.u8();
@@ -143,9 +153,10 @@ export function decodeBss(b: Buffer, clock: WallClock): BssSnapshot | undefined 
   const gtk1 = r.bytes();
   const gtk2 = r.bytes();
   const rekeyAt = coreOf(clock, r.f64());
+  const mgmt = v === V2 ? { igtk1: r.bytes(), igtk2: r.bytes(), bigtk1: r.bytes(), bigtk2: r.bytes() } : {};
   if (!r.complete || bssid.length !== 6 || !keyId(GN) || !keyId(GM) || GN === GM || !keyId(txKeyId)) return undefined;
   if ((txKeyId === 1 ? gtk1 : gtk2) === undefined) return undefined;
-  return { bssid, GN, GM, txKeyId, rekeying, gtk1, gtk2, rekeyAt };
+  return { bssid, GN, GM, txKeyId, rekeying, gtk1, gtk2, rekeyAt, ...mgmt };
 }
 
 function keyId(v: number): v is 1 | 2 {
@@ -153,7 +164,7 @@ function keyId(v: number): v is 1 | 2 {
 }
 
 export function encodeStation(s: StationSnapshot, clock: WallClock): Buffer {
-  const w = new Writer().u8(STA_V).bytes(s.bssid).bytes(s.sta).bytes(s.assocRsne).u32(s.akm).u32(s.pairwiseCipher).f64(wallOf(clock, s.associatedAt)).bytes(s.pmk).bytes(s.ptk);
+  const w = new Writer().u8(s.assocRsnxe !== undefined ? V2 : STA_V).bytes(s.bssid).bytes(s.sta).bytes(s.assocRsne).u32(s.akm).u32(s.pairwiseCipher).f64(wallOf(clock, s.associatedAt)).bytes(s.pmk).bytes(s.ptk);
   w.f64(s.replayCounter).u8(s.gtkKeyId).u8(s.lastEapId).text(s.acctSessionId).f64(s.acctStartedAt === undefined ? NaN : wallOf(clock, s.acctStartedAt)).f64(wallOf(clock, s.sessionEndAt));
   const a = s.authz;
   w.u8(a === undefined ? 0 : 1);
@@ -162,12 +173,14 @@ export function encodeStation(s: StationSnapshot, clock: WallClock): Buffer {
     // The authentication as `explain` shows it (identity, method, rounds): no key material.
     w.text(JSON.stringify(a.record));
   }
+  if (s.assocRsnxe !== undefined) w.bytes(s.assocRsnxe);
   return w.done();
 }
 
 export function decodeStation(b: Buffer, clock: WallClock): StationSnapshot | undefined {
   const r = new Reader(b);
-  if (r.u8() !== STA_V) return undefined;
+  const v = r.u8();
+  if (v !== STA_V && v !== V2) return undefined;
   const bssid = r.need();
   const sta = r.need();
   const assocRsne = r.need();
@@ -190,9 +203,10 @@ export function decodeStation(b: Buffer, clock: WallClock): StationSnapshot | un
     if (grant === undefined || record === undefined) return undefined;
     authz = { ...grant, pmkid, record };
   }
+  const assocRsnxe = v === V2 ? r.need() : undefined;
   // A port without key management (wired 802.1X alone) has no PTK.
   if (!r.complete || bssid.length !== 6 || sta.length !== 6 || (ptk.length !== 0 && ptk.length < 48) || !Number.isSafeInteger(replayCounter) || replayCounter < 0) return undefined;
-  return { bssid, sta, assocRsne, akm, pairwiseCipher, associatedAt, pmk, ptk, replayCounter, gtkKeyId, lastEapId, acctSessionId, acctStartedAt: Number.isNaN(acctStart) ? undefined : clock.toCore(acctStart), sessionEndAt, authz };
+  return { bssid, sta, assocRsne, assocRsnxe, akm, pairwiseCipher, associatedAt, pmk, ptk, replayCounter, gtkKeyId, lastEapId, acctSessionId, acctStartedAt: Number.isNaN(acctStart) ? undefined : clock.toCore(acctStart), sessionEndAt, authz };
 }
 
 function parseRecord(text: string): AuthRecord | undefined {
@@ -225,18 +239,24 @@ function readGrant(r: Reader): GrantFields | undefined {
 
 /** A PMKSA with its expiry in Unix ms. */
 export function encodePmksa(e: SharedPmksa, nowWall: number): Buffer {
-  return writeGrant(new Writer().u8(PMKSA_V).bytes(e.sta).bytes(e.ssid).bytes(e.pmk).u32(e.akm).f64(nowWall + e.remainingMs), e).done();
+  const sae = e.pmkid !== undefined;
+  const w = writeGrant(new Writer().u8(sae ? V2 : PMKSA_V).bytes(e.sta).bytes(e.ssid).bytes(e.pmk).u32(e.akm).f64(nowWall + e.remainingMs), e);
+  if (sae) w.bytes(e.pmkid).bytes(e.aa);
+  return w.done();
 }
 
 export function decodePmksa(b: Buffer, nowWall: number): SharedPmksa | undefined {
   const r = new Reader(b);
-  if (r.u8() !== PMKSA_V) return undefined;
+  const v = r.u8();
+  if (v !== PMKSA_V && v !== V2) return undefined;
   const sta = r.need();
   const ssid = r.need();
   const pmk = r.need();
   const akm = r.u32();
   const expires = r.f64();
   const grant = readGrant(r);
+  const sae = v === V2 ? { pmkid: r.need(), aa: r.need() } : undefined;
   if (grant === undefined || !r.complete || sta.length !== 6 || ssid.length > 32 || pmk.length < 16) return undefined;
-  return { sta, ssid, pmk, akm, remainingMs: expires - nowWall, ...grant };
+  if (sae !== undefined && (sae.pmkid.length !== 16 || sae.aa.length !== 6)) return undefined;
+  return { sta, ssid, pmk, akm, remainingMs: expires - nowWall, ...grant, ...sae };
 }

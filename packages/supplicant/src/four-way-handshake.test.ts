@@ -253,6 +253,47 @@ void test('AKM 6 (PSK-SHA256): descriptor version 3, AES-128-CMAC MICs, KDF-SHA2
   assert.deepEqual(p.sta.ptk?.tk, p.ap.ptk?.tk);
 });
 
+void test('AKM 8 (SAE): Key Descriptor Version 0 in every frame, AES-128-CMAC MICs, KDF-SHA-256 PTK', () => {
+  const pmk = seededRandom('sae-pmk')(32);
+  const p = pair({ akm: AKM.SAE, pmk });
+  (p.ap.o as { pmk: Buffer }).pmk = pmk;
+  const m1 = p.ap.msg1();
+  assert.equal(parseKeyFrame(m1).key.keyInfo & KeyInfo.VERSION_MASK, 0);
+  const m2 = only(p.sta.receive(m1), 'transmit').frame;
+  const check = p.ap.acceptMsg2(m2);
+  assert.equal(check.micOk, true, 'msg 2/4 MIC: AES-128-CMAC under the KCK of the KDF-SHA-256 PTK');
+  assert.equal(check.key.keyInfo, 0 | KeyInfo.PAIRWISE | KeyInfo.MIC, 'Key Info 0x0108');
+  const effects = p.sta.receive(p.ap.msg3());
+  assert.deepEqual(effects.map((e) => e.type), ['transmit', 'install-ptk', 'install-gtk', 'handshake-complete']);
+  const m4 = (effects[0] as { frame: Buffer }).frame;
+  assert.equal(p.ap.acceptMsg4(m4).micOk, true);
+  assert.equal(parseKeyFrame(m4).key.keyInfo, 0 | KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE, 'Key Info 0x0308');
+  assert.deepEqual(p.sta.ptk?.tk, p.ap.ptk?.tk);
+});
+
+void test('AKM 8 (SAE): an EAPOL-Key with Key Descriptor Version 2 or 3 dropped as malformed', () => {
+  const p = pair({ akm: AKM.SAE });
+  for (const version of [2, 3]) {
+    const m1 = p.ap.msg1();
+    m1[4 + 2] = (m1[4 + 2] & ~7) | version;
+    assertDropped(p.sta.receive(m1), 'malformed');
+  }
+  assert.equal(p.sta.state, 'idle');
+});
+
+void test('AKM 8 (SAE) with the PMK and PMKID of an SAE exchange (IEEE 802.11-2020 Annex J.10, group 19): msg 1/4 carries the PMKID, the PMK drives the PTK', () => {
+  // Annex J.10 hunting-and-pecking values, as in hostap src/common/common_module_tests.c sae_tests.
+  const pmk = Buffer.from('4e4dfab1a2dd8ac1a91790f953faaa452ae5c6873ab75b63605ba663f8a7fe59', 'hex');
+  const pmkid = Buffer.from('8747a600eea3f9f22475df58ca1e5498', 'hex');
+  const p = pair({ akm: AKM.SAE, pmk });
+  (p.ap.o as { pmk: Buffer }).pmk = pmk;
+  const m2 = only(p.sta.receive(p.ap.msg1({ pmkid })), 'transmit').frame;
+  assert.deepEqual(p.sta.pmkidSeen, pmkid);
+  assert.equal(p.ap.acceptMsg2(m2).micOk, true);
+  assert.equal(p.sta.receive(p.ap.msg3()).at(-1)?.type, 'handshake-complete');
+  assert.deepEqual(p.sta.ptk?.tk, p.ap.ptk?.tk);
+});
+
 void test('AKM 1 (802.1X) with a PMK from EAP and the PMKID KDE in msg 1/4', () => {
   const pmk = seededRandom('msk')(32);
   const p = pair({ akm: AKM.IEEE8021X, pmk });
@@ -356,7 +397,8 @@ void test('EAPOL-Start and EAPOL-Logoff frames (IEEE 802.1X-2010 §11.3)', () =>
 void test('constructor rejects programmer errors', () => {
   const base = pair().opts;
   assert.throws(() => new Supplicant({ ...base, aa: Buffer.alloc(5) }), RangeError);
-  assert.throws(() => new Supplicant({ ...base, akm: 0x000fac08 }), RangeError);
+  assert.throws(() => new Supplicant({ ...base, akm: 0x000fac04 }), RangeError, 'FT-PSK');
+  assert.throws(() => new Supplicant({ ...base, akm: 0x000fac18 }), RangeError, 'SAE-EXT-KEY');
   assert.throws(() => new Supplicant({ ...base, pairwiseCipher: CIPHER.TKIP }), RangeError);
   assert.throws(() => new Supplicant({ ...base, eapolVersion: 0 }), RangeError);
 });

@@ -6,6 +6,7 @@
 export {
   Supplicant,
   type GroupKey,
+  type IntegrityGroupKey,
   type PtkKeys,
   type SupplicantAssociation,
   type SupplicantDropReason,

@@ -1,8 +1,13 @@
 /**
  * Station (Supplicant) side of the IEEE 802.11-2020 §12.7.6 4-way handshake and §12.7.7
- * group key handshake, on EAPOL-Key frames (§12.7.2) carried by IEEE 802.1X-2010 EAPOL.
+ * group key handshake, on EAPOL-Key frames (§12.7.2) carried by IEEE 802.1X-2010 EAPOL:
+ * AKMs 1, 2, 5, 6 and SAE (8, Key Descriptor Version 0), management frame protection
+ * (IGTK and BIGTK KDEs) and the RSNXE downgrade check of §12.7.6.4.
  * Behaviour follows the standard and, where it leaves room, wpa_supplicant's
- * src/rsn_supp/wpa.c (replay counter, SNonce renewal, key reinstallation guards).
+ * src/rsn_supp/wpa.c (replay counter, SNonce renewal, key reinstallation guards, RSNXE
+ * comparison). One deliberate difference: with PMF negotiated, a msg 3/4 or group msg 1/2
+ * without an IGTK KDE is refused (the standard puts the IGTK there); wpa_supplicant accepts
+ * it and installs no IGTK.
  *
  * Sans-I/O: frames in, effects out; no timers, no clock, randomness injected. A rejected
  * frame yields exactly one 'dropped' effect and leaves the machine as it was.
@@ -13,19 +18,26 @@ import {
   KdeType,
   KeyInfo,
   RSNE_ID,
+  RSNXE_ID,
   CIPHER,
   EAPOL_KEY_MIC_OFFSET,
   aesKeyUnwrap,
   calculateEapolKeyMic,
+  decodeBigtkKde,
   decodeEapol,
   decodeEapolKey,
   decodeGtkKde,
+  decodeIgtkKde,
   decodeKeyData,
+  decodeRsne,
   derivePtk,
   encodeEapolKeyFrame,
   findElement,
   findKde,
+  igtkLength,
   keyDescriptorVersionFor,
+  pmfOf,
+  rsneDefaults,
   tkLength,
   newEapolKey,
   timingSafeEqualBytes,
@@ -33,7 +45,7 @@ import {
   writeMic,
   zeroedMicCopy,
 } from '@airlock/rsn';
-import type { EapolKey, KeyDataElement, PtkKeys } from '@airlock/rsn';
+import type { DecodeError, EapolKey, KeyDataElement, PtkKeys, Result } from '@airlock/rsn';
 
 export type { PtkKeys } from '@airlock/rsn';
 
@@ -44,9 +56,12 @@ export type SupplicantDropReason =
   | 'bad-mic'
   | 'anonce-changed'
   | 'rsne-mismatch'
+  | 'rsnxe-mismatch'
   | 'unwrap-failed'
   | 'unexpected'
-  | 'no-gtk';
+  | 'no-gtk'
+  | 'no-igtk'
+  | 'no-bigtk';
 
 /** Where the station is: no PTK, a handshake under way (TPTK held), or a PTK installed and no handshake pending. */
 export type SupplicantState = 'idle' | 'ptk-negotiating' | 'established';
@@ -59,10 +74,25 @@ export interface GroupKey {
   readonly gtk: Buffer;
 }
 
+/**
+ * An integrity group key from an IGTK KDE (Key ID 4 or 5) or a BIGTK KDE (Key ID 6 or 7),
+ * with the packet number (IPN / BIPN) the BIP replay counter starts from.
+ */
+export interface IntegrityGroupKey {
+  /** Key ID from the KDE. */
+  readonly keyId: number;
+  /** IPN (IGTK) or BIPN (BIGTK) from the KDE, 48 bits. */
+  readonly ipn: bigint;
+  /** The IGTK or BIGTK octets. */
+  readonly key: Buffer;
+}
+
 /** Test-only misbehaviours of the simulated station. */
 export interface SupplicantMisbehaviour {
   /** Put this RSNE in msg 2/4 instead of the one of the (Re)Association Request. */
   msg2Rsne?: Buffer;
+  /** Put this RSNXE in msg 2/4 instead of the one of the (Re)Association Request (an empty Buffer: none). */
+  msg2Rsnxe?: Buffer;
   /** Never answer group msg 1/2 (the AP's group key handshake times out). */
   ignoreGroupMsg1?: boolean;
   /** Mute station: every frame is dropped unanswered. */
@@ -79,7 +109,10 @@ export interface SupplicantOptions {
   spa: Buffer;
   /** The BSSID the station associated to: its Authenticator Address. */
   aa: Buffer;
-  /** PSK (from pbkdf2Psk) or the PMK from EAP. Not copied and never wiped: it may be shared. */
+  /**
+   * PSK (from pbkdf2Psk), the PMK from EAP, or for SAE (AKM 8) the PMK of the SAE exchange
+   * (sae.processPeerCommit's keys.pmk). Not copied and never wiped: it may be shared.
+   */
   pmk: Buffer;
   /** Negotiated AKM selector (AKM.*). */
   akm: number;
@@ -87,10 +120,27 @@ export interface SupplicantOptions {
   pairwiseCipher: number;
   /** The BSS's group cipher selector (CIPHER.*). */
   groupCipher: number;
-  /** RSNE the station put in its (Re)Association Request; msg 2/4 carries it. */
+  /**
+   * RSNE the station put in its (Re)Association Request; msg 2/4 carries it. With MFPC set
+   * here and in apRsne, management frame protection is negotiated (§12.6.3): msg 3/4 and
+   * group msg 1/2 must then carry an IGTK KDE for apRsne's group management cipher.
+   */
   assocRsne: Buffer;
   /** RSNE the AP advertises in Beacons; msg 3/4 must carry it byte for byte. */
   apRsne: Buffer;
+  /** RSNXE the station put in its (Re)Association Request; msg 2/4 carries it after the RSNE. Absent or empty: none. */
+  assocRsnxe?: Buffer;
+  /**
+   * RSNXE the AP advertises in Beacons; msg 3/4 must carry it byte for byte, and must carry
+   * none when this is absent or empty (§12.7.6.4 downgrade protection, as wpa_supplicant).
+   */
+  apRsnxe?: Buffer;
+  /**
+   * The BSS uses Beacon protection (Extended Capabilities bit 84) and so does the station
+   * (wpa_supplicant's beacon_prot=1): with PMF negotiated, msg 3/4 and group msg 1/2 must
+   * carry a BIGTK KDE, which is installed. Otherwise BIGTK KDEs are ignored.
+   */
+  beaconProtection?: boolean;
   /** Random source for SNonces. */
   random: (n: number) => Buffer;
   /** Protocol version octet of transmitted EAPOL frames; default 1 (wpa_supplicant's eapol_version). */
@@ -99,14 +149,19 @@ export interface SupplicantOptions {
   misbehave?: SupplicantMisbehaviour;
 }
 
-/** The association-specific options that reset() may replace (a roam to another BSS). */
-export type SupplicantAssociation = Partial<Pick<SupplicantOptions, 'aa' | 'apRsne' | 'assocRsne' | 'pmk'>>;
+/**
+ * The association-specific options that reset() may replace (a roam to another BSS). An
+ * absent field keeps its value; an empty RSNXE Buffer removes the RSNXE.
+ */
+export type SupplicantAssociation = Partial<Pick<SupplicantOptions, 'aa' | 'apRsne' | 'assocRsne' | 'pmk' | 'apRsnxe' | 'assocRsnxe' | 'beaconProtection'>>;
 
 /** What the caller must do after receive(), in order. */
 export type SupplicantEffect =
   | { type: 'transmit'; frame: Buffer }
   | { type: 'install-ptk'; tk: Buffer; cipher: number }
   | { type: 'install-gtk'; keyId: number; gtk: Buffer }
+  | { type: 'install-igtk'; keyId: number; ipn: bigint; igtk: Buffer }
+  | { type: 'install-bigtk'; keyId: number; ipn: bigint; bigtk: Buffer }
   | { type: 'handshake-complete' }
   | { type: 'group-rekey-complete'; keyId: number }
   | { type: 'dropped'; reason: SupplicantDropReason; detail: string };
@@ -118,6 +173,13 @@ type KeyMessage =
   | { kind: 'group-msg1/2'; key: EapolKey; frame: Buffer };
 
 type Dropped = Extract<SupplicantEffect, { type: 'dropped' }>;
+
+/** The group keys of one msg 3/4 or group msg 1/2, checked and copied out of the Key Data. */
+interface GroupKeys {
+  gtk: GroupKey;
+  igtk?: IntegrityGroupKey;
+  bigtk?: IntegrityGroupKey;
+}
 
 /** Key Index subfield of Key Information (bits 4-5); zero for RSN pairwise frames. */
 const KEY_INFO_KEY_INDEX_MASK = 0x30;
@@ -156,6 +218,23 @@ function hex16(n: number): string {
   return `0x${n.toString(16).padStart(4, '0')}`;
 }
 
+/** True when `next` is the integrity group key already installed (same Key ID and key): not reinstalled, its IPN not reset. */
+function isInUse(cur: IntegrityGroupKey | undefined, next: IntegrityGroupKey): boolean {
+  return cur !== undefined && cur.keyId === next.keyId && timingSafeEqualBytes(cur.key, next.key);
+}
+
+function wipeGroupKeys(g: GroupKeys): void {
+  wipe(g.gtk.gtk);
+  wipe(g.igtk?.key);
+  wipe(g.bigtk?.key);
+}
+
+/** True when `got` (an element found in Key Data) is `want`, byte for byte; an empty or absent `want` means none. */
+function sameElement(got: Buffer | undefined, want: Buffer | undefined): boolean {
+  if (want === undefined || want.length === 0) return got === undefined;
+  return got !== undefined && got.equals(want);
+}
+
 function wipePtk(k: PtkKeys | undefined): void {
   if (k === undefined) return;
   wipe(k.kck);
@@ -170,7 +249,12 @@ export class Supplicant {
   private pmk: Buffer;
   private assocRsne: Buffer;
   private apRsne: Buffer;
-  private readonly descriptorVersion: number;
+  private assocRsnxe: Buffer | undefined;
+  private apRsnxe: Buffer | undefined;
+  private beaconProtection: boolean;
+  /** Octets of the IGTK expected in msg 3/4 and group msg 1/2: 0 when PMF is not negotiated. */
+  private expectedIgtkLength = 0;
+  private readonly descriptorVersion: 0 | 2 | 3;
   private readonly eapolVersion: number;
 
   private _state: SupplicantState = 'idle';
@@ -185,6 +269,8 @@ export class Supplicant {
   private tptk: PtkKeys | undefined;
   private _ptk: PtkKeys | undefined;
   private _gtk: GroupKey | undefined;
+  private _igtk: IntegrityGroupKey | undefined;
+  private _bigtk: IntegrityGroupKey | undefined;
   private _pmkid: Buffer | undefined;
 
   /** Throws RangeError on options that are programmer errors (address lengths, an unsupported AKM or pairwise cipher). */
@@ -192,7 +278,7 @@ export class Supplicant {
     if (opts.spa.length !== 6 || opts.aa.length !== 6) throw new RangeError('spa and aa must be 6-octet MAC addresses');
     if (opts.pmk.length === 0) throw new RangeError('pmk is empty');
     const v = keyDescriptorVersionFor(opts.akm);
-    if (v !== 2 && v !== 3) throw new RangeError(`AKM 0x${opts.akm.toString(16)} has no supported key descriptor version`);
+    if (v === undefined) throw new RangeError(`AKM 0x${opts.akm.toString(16)} has no supported key descriptor version`);
     if (tkLength(opts.pairwiseCipher) === 0) throw new RangeError(`pairwise cipher 0x${opts.pairwiseCipher.toString(16)} is not supported`);
     const ev = opts.eapolVersion ?? 1;
     if (!Number.isInteger(ev) || ev < 1 || ev > 255) throw new RangeError(`eapolVersion ${ev} is not an octet >= 1`);
@@ -201,8 +287,24 @@ export class Supplicant {
     this.pmk = opts.pmk;
     this.assocRsne = opts.assocRsne;
     this.apRsne = opts.apRsne;
+    this.assocRsnxe = opts.assocRsnxe;
+    this.apRsnxe = opts.apRsnxe;
+    this.beaconProtection = opts.beaconProtection === true;
     this.descriptorVersion = v;
     this.eapolVersion = ev;
+    this.negotiatePmf();
+  }
+
+  /**
+   * PMF is negotiated when both RSNEs set MFPC (§12.6.3); the IGTK length then follows the
+   * AP's group management cipher (BIP-CMAC-128 when its RSNE leaves it out, §9.4.2.24.1).
+   * An RSNE that does not decode negotiates nothing.
+   */
+  private negotiatePmf(): void {
+    const sta = decodeRsne(this.assocRsne);
+    const ap = decodeRsne(this.apRsne);
+    const pmf = sta.ok && ap.ok && pmfOf(sta.value).capable && pmfOf(ap.value).capable;
+    this.expectedIgtkLength = pmf ? igtkLength(rsneDefaults(ap.value).groupMgmtCipher) : 0;
   }
 
   /** Where the station is in the key handshakes. */
@@ -220,6 +322,21 @@ export class Supplicant {
     return this._gtk;
   }
 
+  /** Whether management frame protection is negotiated with this AP (MFPC in both RSNEs, a BIP group management cipher). */
+  get pmf(): boolean {
+    return this.expectedIgtkLength > 0;
+  }
+
+  /** The installed IGTK (PMF), or undefined. */
+  get igtk(): IntegrityGroupKey | undefined {
+    return this._igtk;
+  }
+
+  /** The installed BIGTK (Beacon protection), or undefined. */
+  get bigtk(): IntegrityGroupKey | undefined {
+    return this._bigtk;
+  }
+
   /** The PMKID KDE of the last msg 1/4 answered, if it had one. */
   get pmkidSeen(): Buffer | undefined {
     return this._pmkid;
@@ -231,9 +348,13 @@ export class Supplicant {
     wipePtk(this.tptk);
     wipePtk(this._ptk);
     if (this._gtk !== undefined) wipe(this._gtk.gtk);
+    wipe(this._igtk?.key);
+    wipe(this._bigtk?.key);
     this.tptk = undefined;
     this._ptk = undefined;
     this._gtk = undefined;
+    this._igtk = undefined;
+    this._bigtk = undefined;
     this._pmkid = undefined;
     this.anonce = undefined;
     this.snonce = undefined;
@@ -244,6 +365,10 @@ export class Supplicant {
     if (association.pmk !== undefined) this.pmk = association.pmk;
     if (association.assocRsne !== undefined) this.assocRsne = association.assocRsne;
     if (association.apRsne !== undefined) this.apRsne = association.apRsne;
+    if (association.assocRsnxe !== undefined) this.assocRsnxe = association.assocRsnxe;
+    if (association.apRsnxe !== undefined) this.apRsnxe = association.apRsnxe;
+    if (association.beaconProtection !== undefined) this.beaconProtection = association.beaconProtection;
+    this.negotiatePmf();
   }
 
   /** Handles one EAPOL frame from the AP (from the 802.1X header on); never throws on bad bytes. */
@@ -325,8 +450,11 @@ export class Supplicant {
 
     // wpa_supplicant sets Secure in msg 2/4 of a PTK rekey (a PTK is already in use).
     const keyInfo = this.descriptorVersion | KeyInfo.PAIRWISE | KeyInfo.MIC | (this._ptk !== undefined ? KeyInfo.SECURE : 0);
+    // Key Data of msg 2/4: the RSNE, then the RSNXE (wpa_supplicant's order without OCV).
     const rsne = this.opts.misbehave?.msg2Rsne ?? this.assocRsne;
-    const msg2 = this.keyFrame(keyInfo, key.replayCounter, snonce, rsne, tptk.kck);
+    const rsnxe = this.opts.misbehave?.msg2Rsnxe ?? this.assocRsnxe;
+    const keyData = rsnxe === undefined || rsnxe.length === 0 ? rsne : Buffer.concat([rsne, rsnxe]);
+    const msg2 = this.keyFrame(keyInfo, key.replayCounter, snonce, keyData, tptk.kck);
 
     if (this.tptk !== undefined && this.tptk !== tptk) wipePtk(this.tptk);
     this.tptk = tptk;
@@ -371,9 +499,18 @@ export class Supplicant {
       wipe(plain);
       return [drop('rsne-mismatch', rsne === undefined ? 'msg 3/4 has no RSNE' : 'msg 3/4 RSNE differs from the Beacon RSNE')];
     }
-    const gtk = this.gtkFrom(kd.value, 'msg 3/4');
+    // §12.7.6.4: the RSNXE too, and its absence when the Beacon had none (wpa_supplicant
+    // deauthenticates with reason 17; here the frame is dropped and the handshake stalls).
+    const rsnxe = findElement(kd.value, RSNXE_ID);
+    if (!sameElement(rsnxe, this.apRsnxe)) {
+      wipe(plain);
+      const beaconHasNone = this.apRsnxe === undefined || this.apRsnxe.length === 0;
+      const detail = rsnxe === undefined ? 'no RSNXE; the Beacon has one' : beaconHasNone ? 'an RSNXE; the Beacon has none' : 'an RSNXE other than the Beacon RSNXE';
+      return [drop('rsnxe-mismatch', `msg 3/4 has ${detail}`)];
+    }
+    const group = this.groupKeysFrom(kd.value, 'msg 3/4');
     wipe(plain);
-    if ('type' in gtk) return [gtk];
+    if ('type' in group) return [group];
 
     const msg4 = this.keyFrame(this.descriptorVersion | KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE, key.replayCounter, ZERO_NONCE, EMPTY, keys.kck);
     if (this.opts.misbehave?.corruptMsg4Mic === true) corruptMic(msg4);
@@ -387,10 +524,8 @@ export class Supplicant {
       this._state = 'established';
       effects.push({ type: 'install-ptk', tk: Buffer.from(keys.tk), cipher: this.opts.pairwiseCipher });
     }
-    // Never reinstall the GTK in use (wpa_supplicant's key reinstallation guard, KRACK).
-    const installed = this.installGtk(gtk);
-    if (installed !== undefined) effects.push(installed);
-    else wipe(gtk.gtk);
+    // Never reinstall a group key in use (wpa_supplicant's key reinstallation guards, KRACK).
+    effects.push(...this.installGroupKeys(group));
     if (fresh) effects.push({ type: 'handshake-complete' });
     return effects;
   }
@@ -414,21 +549,18 @@ export class Supplicant {
       wipe(plain);
       return [drop('malformed', `group msg 1/2 Key Data: ${kd.error.code}: ${kd.error.detail}`)];
     }
-    const gtk = this.gtkFrom(kd.value, 'group msg 1/2');
+    const group = this.groupKeysFrom(kd.value, 'group msg 1/2');
     wipe(plain);
-    if ('type' in gtk) return [gtk];
+    if ('type' in group) return [group];
 
     // Like wpa_supplicant, msg 2/2 echoes the Key Index subfield of msg 1/2 (zero for RSN).
     const keyInfo = this.descriptorVersion | KeyInfo.MIC | KeyInfo.SECURE | (key.keyInfo & KEY_INFO_KEY_INDEX_MASK);
     const msg2 = this.keyFrame(keyInfo, key.replayCounter, ZERO_NONCE, EMPTY, ptk.kck);
     if (this.opts.misbehave?.corruptGroupMsg2Mic === true) corruptMic(msg2);
     this.replayCounter = key.replayCounter;
-    const installed = this.installGtk(gtk);
-    if (installed === undefined) {
-      wipe(gtk.gtk);
-      return [{ type: 'transmit', frame: msg2 }];
-    }
-    return [installed, { type: 'transmit', frame: msg2 }, { type: 'group-rekey-complete', keyId: gtk.keyId }];
+    const installed = this.installGroupKeys(group);
+    if (installed.length === 0) return [{ type: 'transmit', frame: msg2 }];
+    return [...installed, { type: 'transmit', frame: msg2 }, { type: 'group-rekey-complete', keyId: group.gtk.keyId }];
   }
 
   /** The MIC of a received frame, over its declared length with the MIC zeroed, compared in constant time. */
@@ -461,6 +593,73 @@ export class Supplicant {
       return drop('malformed', `${what} GTK of ${g.value.gtk.length} octets for the group cipher`);
     }
     return { keyId: g.value.keyId, gtk: Buffer.from(g.value.gtk) };
+  }
+
+  /**
+   * The GTK, and with PMF the IGTK and (Beacon protection) the BIGTK, of decrypted Key Data,
+   * each checked against its cipher and copied; on any failure the copies are wiped.
+   */
+  private groupKeysFrom(elements: readonly KeyDataElement[], what: string): GroupKeys | Dropped {
+    const gtk = this.gtkFrom(elements, what);
+    if ('type' in gtk) return gtk;
+    const out: GroupKeys = { gtk };
+    if (this.expectedIgtkLength > 0) {
+      const igtk = this.integrityKeyFrom(elements, KdeType.IGTK, what);
+      if ('type' in igtk) {
+        wipeGroupKeys(out);
+        return igtk;
+      }
+      out.igtk = igtk;
+      if (this.beaconProtection) {
+        const bigtk = this.integrityKeyFrom(elements, KdeType.BIGTK, what);
+        if ('type' in bigtk) {
+          wipeGroupKeys(out);
+          return bigtk;
+        }
+        out.bigtk = bigtk;
+      }
+    }
+    return out;
+  }
+
+  /** The IGTK or BIGTK KDE of decrypted Key Data, its key checked against the group management cipher and copied. */
+  private integrityKeyFrom(elements: readonly KeyDataElement[], type: typeof KdeType.IGTK | typeof KdeType.BIGTK, what: string): IntegrityGroupKey | Dropped {
+    const name = type === KdeType.IGTK ? 'IGTK' : 'BIGTK';
+    const kde = findKde(elements, type);
+    if (kde === undefined) {
+      return drop(type === KdeType.IGTK ? 'no-igtk' : 'no-bigtk', `${what} has no ${name} KDE${type === KdeType.IGTK ? ' although PMF was negotiated' : ' although Beacon protection is in use'}`);
+    }
+    const k: Result<IntegrityGroupKey, DecodeError> = type === KdeType.IGTK ? decodeIgtkKde(kde) : decodeBigtkKde(kde);
+    if (!k.ok) return drop('malformed', `${what} ${name} KDE: ${k.error.code}: ${k.error.detail}`);
+    if (k.value.key.length !== this.expectedIgtkLength) {
+      return drop('malformed', `${what} ${name} of ${k.value.key.length} octets; the group management cipher's is ${this.expectedIgtkLength}`);
+    }
+    return { keyId: k.value.keyId, ipn: k.value.ipn, key: Buffer.from(k.value.key) };
+  }
+
+  /** Installs each key of `g` that is not the one in use, in the order GTK, IGTK, BIGTK; wipes the copies it does not keep. */
+  private installGroupKeys(g: GroupKeys): SupplicantEffect[] {
+    const effects: SupplicantEffect[] = [];
+    const gtk = this.installGtk(g.gtk);
+    if (gtk !== undefined) effects.push(gtk);
+    else wipe(g.gtk.gtk);
+    if (g.igtk !== undefined) {
+      if (isInUse(this._igtk, g.igtk)) wipe(g.igtk.key);
+      else {
+        wipe(this._igtk?.key);
+        this._igtk = g.igtk;
+        effects.push({ type: 'install-igtk', keyId: g.igtk.keyId, ipn: g.igtk.ipn, igtk: Buffer.from(g.igtk.key) });
+      }
+    }
+    if (g.bigtk !== undefined) {
+      if (isInUse(this._bigtk, g.bigtk)) wipe(g.bigtk.key);
+      else {
+        wipe(this._bigtk?.key);
+        this._bigtk = g.bigtk;
+        effects.push({ type: 'install-bigtk', keyId: g.bigtk.keyId, ipn: g.bigtk.ipn, bigtk: Buffer.from(g.bigtk.key) });
+      }
+    }
+    return effects;
   }
 
   /** Installs `g` unless it is the GTK in use; returns the effect, or undefined when nothing changed. */

@@ -3,8 +3,12 @@
  * EAPOL-Key frames of IEEE 802.11-2020 §12.7.6 (msg 1/4, 3/4) and §12.7.7 (group msg 1/2)
  * from the @airlock/rsn codecs and crypto, and checks the station's answers (msg 2/4, 4/4,
  * group msg 2/2) as an AP would. Every step is explicit and can be bent (wrong ANonce,
- * wrong RSNE, no GTK, bad MIC) so tests can script misbehaving APs. Not a state machine:
- * the test decides the order.
+ * wrong RSNE or RSNXE, no GTK or IGTK, bad MIC) so tests can script misbehaving APs. Not a
+ * state machine: the test decides the order.
+ *
+ * Key Data of msg 3/4 is laid out as hostapd's wpa_auth.c PTKINITNEGOTIATING writes it:
+ * RSNE, RSNXE (when the AP has one), GTK KDE, IGTK KDE (PMF), BIGTK KDE (Beacon
+ * protection), then padding. Group msg 1/2: GTK KDE, IGTK KDE, BIGTK KDE.
  */
 import { seededRandom } from '@airlock/rsn/testing';
 import {
@@ -13,7 +17,10 @@ import {
   calculateEapolKeyMic,
   decodeEapol,
   decodeEapolKey,
+  encodeBigtkKde,
   encodeGtkKde,
+  encodeIgtkKde,
+  igtkLength,
   encodePmkidKde,
   derivePtk,
   encodeEapolKeyFrame,
@@ -25,7 +32,7 @@ import {
   zeroedMicCopy,
   timingSafeEqualBytes,
 } from '@airlock/rsn';
-import type { EapolKey, PtkKeys } from '@airlock/rsn';
+import type { EapolKey, IgtkKde, PtkKeys } from '@airlock/rsn';
 
 export { seededRandom };
 
@@ -57,6 +64,10 @@ export interface ScriptedAuthenticatorOptions {
   random: (n: number) => Buffer;
   /** Version octet of frames it sends; hostapd's default is 2. */
   eapolVersion?: number;
+  /** RSNXE of the AP's Beacon: msg 3/4 carries it after the RSNE. */
+  apRsnxe?: Buffer;
+  /** Management frame protection: msg 3/4 and group msg 1/2 carry an IGTK KDE (and a BIGTK KDE with beaconProtection). */
+  pmf?: { groupMgmtCipher: number; beaconProtection?: boolean };
 }
 
 /** What the scripted AP learned from a msg 2/4: whether its MIC verified with the PTK it derived, and the frame. */
@@ -74,12 +85,19 @@ export class ScriptedAuthenticator {
   /** PTK the AP derived from the last msg 2/4 it accepted. */
   ptk: PtkKeys | undefined;
   gtk: { keyId: number; gtk: Buffer };
+  /** IGTK the AP sends (PMF), Key ID 4 or 5. */
+  igtk: IgtkKde | undefined;
+  /** BIGTK the AP sends (Beacon protection), Key ID 6 or 7. */
+  bigtk: IgtkKde | undefined;
   readonly version: number;
   private readonly eapolVersion: number;
 
   constructor(readonly o: ScriptedAuthenticatorOptions) {
     this.anonce = o.random(32);
     this.gtk = { keyId: 1, gtk: o.random(tkLength(o.groupCipher) || 16) };
+    const mgmtKeyLength = o.pmf === undefined ? 0 : igtkLength(o.pmf.groupMgmtCipher) || 16;
+    this.igtk = o.pmf === undefined ? undefined : { keyId: 4, ipn: 0n, key: o.random(mgmtKeyLength) };
+    this.bigtk = o.pmf?.beaconProtection === true ? { keyId: 6, ipn: 0n, key: o.random(mgmtKeyLength) } : undefined;
     const version = keyDescriptorVersionFor(o.akm);
     if (version === undefined) throw new RangeError(`scripted AP: AKM 0x${o.akm.toString(16)} is not supported`);
     this.version = version;
@@ -124,13 +142,21 @@ export class ScriptedAuthenticator {
     return { micOk, key, eapolVersion };
   }
 
-  /** Msg 3/4: Pairwise | Ack | MIC | Install | Secure | Encrypted, RSNE + GTK KDE wrapped with the KEK. */
+  /**
+   * Msg 3/4: Pairwise | Ack | MIC | Install | Secure | Encrypted; RSNE, RSNXE, GTK KDE, IGTK
+   * KDE, BIGTK KDE wrapped with the KEK. `rsnxe` replaces the AP's RSNXE (an empty Buffer:
+   * none); `keyData` replaces the whole plaintext Key Data.
+   */
   msg3(
     opt: {
       replayCounter?: bigint;
       anonce?: Buffer;
       rsne?: Buffer;
+      rsnxe?: Buffer;
       omitGtk?: boolean;
+      omitIgtk?: boolean;
+      omitBigtk?: boolean;
+      keyData?: Buffer;
       kek?: Buffer;
       kck?: Buffer;
       keyInfo?: number;
@@ -139,7 +165,9 @@ export class ScriptedAuthenticator {
     } = {},
   ): Buffer {
     const ptk = this.requirePtk();
-    const plain = Buffer.concat([opt.rsne ?? this.o.apRsne, opt.omitGtk === true ? Buffer.alloc(0) : this.gtkKde()]);
+    const plain =
+      opt.keyData ??
+      Buffer.concat([opt.rsne ?? this.o.apRsne, opt.rsnxe ?? this.o.apRsnxe ?? Buffer.alloc(0), this.groupKdes(opt)]);
     const info = opt.keyInfo ?? (this.version | KeyInfo.PAIRWISE | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.INSTALL | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA);
     return this.signed(
       newEapolKey({
@@ -166,10 +194,17 @@ export class ScriptedAuthenticator {
     return this.gtk;
   }
 
-  /** Group msg 1/2: Ack | MIC | Secure | Encrypted, GTK KDE wrapped with the KEK. */
-  groupMsg1(opt: { replayCounter?: bigint; omitGtk?: boolean; corruptMic?: boolean; keyInfo?: number } = {}): Buffer {
+  /** Rotates the IGTK (PMF): the other key ID of 4 and 5, a fresh key, IPN 0. */
+  rotateIgtk(): IgtkKde {
+    const cur = this.requireIgtk();
+    this.igtk = { keyId: cur.keyId === 4 ? 5 : 4, ipn: 0n, key: this.o.random(cur.key.length) };
+    return this.igtk;
+  }
+
+  /** Group msg 1/2: Ack | MIC | Secure | Encrypted, GTK KDE (and IGTK, BIGTK KDEs) wrapped with the KEK. */
+  groupMsg1(opt: { replayCounter?: bigint; omitGtk?: boolean; omitIgtk?: boolean; omitBigtk?: boolean; corruptMic?: boolean; keyInfo?: number } = {}): Buffer {
     const ptk = this.requirePtk();
-    const plain = opt.omitGtk === true ? Buffer.alloc(0) : this.gtkKde();
+    const plain = this.groupKdes(opt);
     return this.signed(
       newEapolKey({
         keyInfo: opt.keyInfo ?? (this.version | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA),
@@ -187,8 +222,18 @@ export class ScriptedAuthenticator {
     return { micOk: this.micOk(frame, key, this.requirePtk().kck), key };
   }
 
-  private gtkKde(): Buffer {
-    return encodeGtkKde({ keyId: this.gtk.keyId, tx: false, gtk: this.gtk.gtk });
+  /** GTK KDE, IGTK KDE, BIGTK KDE, in hostapd's order, each unless omitted or not configured. */
+  private groupKdes(opt: { omitGtk?: boolean; omitIgtk?: boolean; omitBigtk?: boolean }): Buffer {
+    const kdes: Buffer[] = [];
+    if (opt.omitGtk !== true) kdes.push(encodeGtkKde({ keyId: this.gtk.keyId, tx: false, gtk: this.gtk.gtk }));
+    if (this.igtk !== undefined && opt.omitIgtk !== true) kdes.push(encodeIgtkKde(this.igtk));
+    if (this.bigtk !== undefined && opt.omitBigtk !== true) kdes.push(encodeBigtkKde(this.bigtk));
+    return Buffer.concat(kdes);
+  }
+
+  private requireIgtk(): IgtkKde {
+    if (this.igtk === undefined) throw new Error('scripted AP: no IGTK (configure pmf)');
+    return this.igtk;
   }
 
   private signed(key: EapolKey, kck: Buffer, corrupt: boolean): Buffer {

@@ -55,3 +55,13 @@ export function verifyPeerConfirm(keys: SaeKeys, peerSendConfirm: number, peerCo
   verifier.fill(0);
   return match;
 }
+
+/**
+ * Zeroes the KCK and PMK of `keys` (the Buffers processPeerCommit returned): call it when the
+ * exchange ends, after copying the PMK out to the PMKSA. The PMKID and the commit values are
+ * public and left as they are.
+ */
+export function wipeKeys(keys: SaeKeys): void {
+  keys.kck.fill(0);
+  keys.pmk.fill(0);
+}

@@ -17,11 +17,7 @@ function station(method: PweMethod, password: string, own: Uint8Array, peer: Uin
   const random = seededRandom(seed);
   const pw = ascii(password);
   const id = identifier === undefined ? undefined : ascii(identifier);
-  const pwe =
-    method === 'h2e'
-      ? sae.pweFromPt(sae.derivePt(SSID, pw, id), own, peer)
-      : sae.huntAndPeck({ password: pw, mac1: own, mac2: peer, random });
-  assert.ok(pwe);
+  const pwe = method === 'h2e' ? sae.h2ePwe(sae.SaePasswordElement.derive(SSID, pw, id), own, peer) : sae.huntAndPeckPwe(pw, own, peer, undefined, random);
   const commit = sae.generateCommit(pwe, random);
   return { commit, sent: sae.encodeCommit(commit) };
 }

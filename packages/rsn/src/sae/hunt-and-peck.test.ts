@@ -2,8 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRandom } from '../testing/index.js';
 import { ascii } from '../crypto/hex.fixture.js';
-import { HUNT_AND_PECK_ITERATIONS, huntAndPeck, huntAndPeckSeed, huntAndPeckValue } from './hunt-and-peck.js';
-import { GROUP_19, octetsToBigInt, type SaeRandom } from './sae-group.js';
+import fc from 'fast-check';
+import { HUNT_AND_PECK_ITERATIONS, huntAndPeck, huntAndPeckSeed, huntAndPeckValue, legendreVartime } from './hunt-and-peck.js';
+import { GROUP_19, P256, octetsToBigInt, type SaeRandom } from './sae-group.js';
 import { J10_LOOP, PASSWORD } from './sae-vectors.fixture.js';
 
 void describe('hunting-and-pecking steps (IEEE 802.11-2020 §12.4.4.2.2), Annex J.10 vectors', () => {
@@ -132,5 +133,29 @@ void describe('huntAndPeck (IEEE 802.11-2020 §12.4.4.2.2)', () => {
   void it('throws when the random source is broken (always out of range)', () => {
     const broken: SaeRandom = (n) => new Uint8Array(n).fill(0xff);
     assert.throws(() => huntAndPeck({ ...input, random: broken }), /random source/);
+  });
+});
+
+void describe('legendreVartime (binary Jacobi algorithm, for blinded values only)', () => {
+  const p = GROUP_19.p;
+  /** Euler's criterion, v^((p-1)/2) mod p, as 1, -1 or 0. */
+  const euler = (v: bigint): number => {
+    const t = P256.Fp.pow(P256.Fp.create(v), (p - 1n) / 2n);
+    return t === 0n ? 0 : t === 1n ? 1 : -1;
+  };
+  const cases = [
+    { desc: '0', v: 0n, want: 0 },
+    { desc: 'p (0 mod p)', v: p, want: 0 },
+    { desc: '1', v: 1n, want: 1 },
+    { desc: '4', v: 4n, want: 1 },
+    { desc: '-1 (a non-residue: p = 3 mod 4)', v: p - 1n, want: -1 },
+    { desc: '2 (p = 7 mod 8: a residue)', v: 2n, want: 1 },
+  ];
+  for (const c of cases) void it(`${c.desc} -> ${c.want}`, () => assert.equal(legendreVartime(c.v), c.want));
+  void it("equals Euler's criterion for random values", () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: p - 1n }), (v) => legendreVartime(v) === euler(v)), { numRuns: 300 });
+  });
+  void it('squares are residues', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 1n, max: p - 1n }), (v) => legendreVartime(P256.Fp.sqr(v)) === 1), { numRuns: 100 });
   });
 });

@@ -1,9 +1,14 @@
 /**
- * SAE (Simultaneous Authentication of Equals) cryptography, IEEE 802.11-2020 §12.4, for
- * finite cyclic group 19 (NIST P-256): the password element by hash-to-element (PT, then PWE)
- * or by hunting-and-pecking, the commit, the peer commit's checks and the KCK / PMK / PMKID
- * derivation, and the confirm. Pure functions: randomness is passed in, no state machine, no
- * frames. Point arithmetic from @noble/curves.
+ * SAE (Simultaneous Authentication of Equals), IEEE 802.11-2020 §12.4, for finite cyclic
+ * group 19 (NIST P-256): the password element by hash-to-element (PT once per password, then
+ * the PWE of each exchange) or by hunting-and-pecking, the commit, the peer commit's checks
+ * and the KCK / PMK / PMKID derivation, and the confirm. Pure functions: randomness is passed
+ * in, no state machine. Scalar multiplications are OpenSSL's (node:crypto ECDH, pwe-base.ts);
+ * the other point arithmetic is @noble/curves'.
+ *
+ * An exchange: h2ePwe(SaePasswordElement.derive(...), ...) or huntAndPeckPwe(...) ->
+ * generateCommit -> encodeCommit; decodePeerCommit -> processPeerCommit -> ownConfirm /
+ * verifyPeerConfirm -> wipeKeys.
  */
 export {
   GROUP_19,
@@ -18,9 +23,11 @@ export {
   type SaeErrorCode,
   type SaeRandom,
 } from './sae-group.js';
+export { SaePasswordElement, h2ePwe, huntAndPeckPwe, pweElement, type SaePwe, type SaePweMethod } from './password-element.js';
 export { derivePt, pweFromPt } from './h2e.js';
 export { HUNT_AND_PECK_ITERATIONS, huntAndPeck, type HuntAndPeckInput } from './hunt-and-peck.js';
 export {
+  commitFromRandAndMask,
   decodePeerCommit,
   encodeCommit,
   generateCommit,
@@ -29,4 +36,4 @@ export {
   type SaeOwnCommit,
   type SaePeerCommit,
 } from './commit.js';
-export { CONFIRM_LENGTH, SEND_CONFIRM_MAX, ownConfirm, verifyPeerConfirm } from './confirm.js';
+export { CONFIRM_LENGTH, SEND_CONFIRM_MAX, ownConfirm, verifyPeerConfirm, wipeKeys } from './confirm.js';

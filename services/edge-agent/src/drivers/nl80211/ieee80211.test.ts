@@ -14,6 +14,7 @@ import {
   decodeElements,
   decodeMgmtFrame,
   decodeReasonBody,
+  decodeSaQuery,
   EID,
   element,
   Elements,
@@ -23,14 +24,23 @@ import {
   encodeMgmtFrame,
   encodeProbeResponse,
   encodeReasonBody,
+  encodeSaQuery,
+  EXT_CAPAB_BIT,
+  extendedCapabilitiesElement,
   FC_RETRY,
   MGMT,
   rateElements,
+  RSNX_CAPAB_BIT,
+  rsnxeElement,
+  rsnxeHas,
   stationRates,
+  TIMEOUT_INTERVAL_TYPE,
+  timeoutIntervalElement,
   type AssocRequestBody,
   type AuthBody,
   type BssAdvertisement,
   type MgmtFrame,
+  type SaQuery,
 } from './ieee80211.js';
 
 // mac80211_hwsim's addresses: radio 0 is the AP, radio 1 the station.
@@ -244,7 +254,7 @@ void describe('element list: views and helpers', () => {
 // ---- Authentication ------------------------------------------------------------------------
 
 runCodecTables<AuthBody>(
-  { name: 'Authentication frame body (IEEE 802.11-2020 §9.3.3.12)', decode: decodeAuthBody, encode: (a) => Buffer.concat([encodeAuthBody(a), a.rest]) },
+  { name: 'Authentication frame body (IEEE 802.11-2020 §9.3.3.12)', decode: decodeAuthBody, encode: encodeAuthBody },
   {
     valid: [
       {
@@ -289,6 +299,101 @@ runCodecTables<AuthBody>(
       ),
   },
 );
+
+// ---- SA Query ------------------------------------------------------------------------------
+
+runCodecTables<SaQuery>(
+  { name: 'SA Query Action frame body (IEEE 802.11-2020 §9.6.9)', decode: decodeSaQuery, encode: (q) => Buffer.concat([encodeSaQuery(q.action, q.transactionId), q.rest]) },
+  {
+    valid: [
+      {
+        desc: 'SA Query Request',
+        hex: [
+          '08', // category: SA Query
+          '00', // action: SA Query Request
+          '1234', // transaction identifier
+        ],
+        value: { action: 0, transactionId: hex('1234'), rest: Buffer.alloc(0) },
+      },
+      {
+        desc: 'SA Query Response with an OCI element after it (kept in rest)',
+        hex: [
+          '08', // category
+          '01', // action: SA Query Response
+          'beef', // transaction identifier
+          'ff', '04', '3651', '0000', // OCI (element extension 54): kept, not read
+        ],
+        value: { action: 1, transactionId: hex('beef'), rest: hex('ff0436510000') },
+      },
+    ],
+    malformed: [
+      { desc: 'empty body', hex: '', code: 'empty' },
+      { desc: 'another category (Public, 4)', hex: ['04', '00', '1234'], code: 'bad-type' },
+      { desc: 'transaction identifier cut (3 octets)', hex: ['08', '00', '12'], code: 'truncated' },
+      { desc: 'category only', hex: '08', code: 'truncated' },
+    ],
+    arbitrary: fc.record(
+      {
+        action: fc.integer({ min: 0, max: 255 }),
+        transactionId: fc.uint8Array({ minLength: 2, maxLength: 2 }).map((b) => Buffer.from(b)),
+        rest: fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)),
+      },
+      { noNullPrototype: true },
+    ),
+  },
+);
+
+void describe('SA Query encoding', () => {
+  void it('a transaction identifier of other than 2 octets is a programmer error', () => {
+    assert.throws(() => encodeSaQuery(0, hex('12')), RangeError);
+  });
+});
+
+// ---- elements an AP with SAE and PMF writes ----------------------------------------------
+
+void describe('Timeout Interval, Extended Capabilities, RSN Extension elements (§9.4.2.49, §9.4.2.26, §9.4.2.241)', () => {
+  void it('Timeout Interval: association comeback of 1000 TU', () => {
+    assert.equal(
+      timeoutIntervalElement(TIMEOUT_INTERVAL_TYPE.ASSOC_COMEBACK, 1000).toString('hex'),
+      hex([
+        '38', // element ID 56
+        '05', // length
+        '03', // type: association comeback time
+        'e8030000', // 1000, little-endian
+      ]).toString('hex'),
+    );
+  });
+
+  const extCapab = [
+    { desc: 'beacon protection (bit 84): 11 octets, octet 10 = 0x10', bits: [EXT_CAPAB_BIT.BEACON_PROTECTION], hex: ['7f', '0b', '00'.repeat(10), '10'] },
+    { desc: 'bit 0 only: one octet', bits: [0], hex: ['7f', '01', '01'] },
+    { desc: 'no bits: one zero octet', bits: [], hex: ['7f', '01', '00'] },
+  ];
+  for (const c of extCapab) void it(`Extended Capabilities: ${c.desc}`, () => assert.equal(extendedCapabilitiesElement(c.bits).toString('hex'), hex(c.hex).toString('hex')));
+
+  const rsnx = [
+    { desc: 'SAE hash-to-element: one octet, Field Length 0, bit 5', bits: [RSNX_CAPAB_BIT.SAE_HASH_TO_ELEMENT], hex: ['f4', '01', '20'] },
+    { desc: 'H2E and SAE-PK', bits: [RSNX_CAPAB_BIT.SAE_HASH_TO_ELEMENT, RSNX_CAPAB_BIT.SAE_PK], hex: ['f4', '01', '60'] },
+    { desc: 'bit 9 (secure RTT): two octets, Field Length 1', bits: [9], hex: ['f4', '02', '01', '02'] },
+    { desc: 'no bits: no element', bits: [], hex: '' },
+  ];
+  for (const c of rsnx) void it(`RSNXE: ${c.desc}`, () => assert.equal(rsnxeElement(c.bits).toString('hex'), hex(c.hex).toString('hex')));
+
+  void it('RSNXE: bits 0..3 are the Field Length, not capabilities', () => assert.throws(() => rsnxeElement([3]), RangeError));
+
+  const has = [
+    { desc: 'H2E set', rsnxe: 'f40120', bit: 5, has: true },
+    { desc: 'H2E clear', rsnxe: 'f40100', bit: 5, has: false },
+    { desc: 'bit 9 of a two-octet field', rsnxe: 'f4020102', bit: 9, has: true },
+    { desc: 'bit 9 beyond a Field Length of 1 octet', rsnxe: 'f4020002', bit: 9, has: false },
+    { desc: 'a Field Length longer than the element (counted only as far as it goes)', rsnxe: 'f40123', bit: 9, has: false },
+    { desc: 'an element Length past the buffer', rsnxe: 'f40520', bit: 5, has: true },
+    { desc: 'another element', rsnxe: '300120', bit: 5, has: false },
+    { desc: 'an empty RSNXE', rsnxe: 'f400', bit: 5, has: false },
+    { desc: 'nothing', rsnxe: '', bit: 5, has: false },
+  ];
+  for (const c of has) void it(`rsnxeHas: ${c.desc}`, () => assert.equal(rsnxeHas(hex(c.rsnxe), c.bit), c.has));
+});
 
 // ---- (Re)Association Request -------------------------------------------------------------
 
@@ -476,6 +581,28 @@ void describe('Beacon (IEEE 802.11-2020 §9.3.3.3, element order of Table 9-27)'
     const { head, tail } = encodeBeacon(bss({ rates: RATES_5G, channel: 36 }));
     assert.equal(head.subarray(24 + 12).toString('hex'), hex(['00', '04', '636f7270', '01', '08', '8c129824b048606c', '03', '01', '24']).toString('hex'));
     assert.equal(tail.toString('hex'), hex(RSNE_PSK).toString('hex'));
+  });
+
+  void it('WPA3 with beacon protection: the tail goes Extended Supported Rates, RSNE, Extended Capabilities, RSNXE (Table 9-27 order)', () => {
+    const rsne = hex(['30', '1a', '0100', '000fac04', '0100', '000fac04', '0100', '000fac08', 'c000', '0000', '000fac06']);
+    const extCapab = hex(['7f', '0b', '00'.repeat(10), '10']);
+    const rsnxe = hex(['f4', '01', '20']);
+    const { tail } = encodeBeacon(bss({ rsne, rsnxe, extendedCapabilities: extCapab }));
+    assert.equal(
+      tail.toString('hex'),
+      hex([
+        '32', '04', '3048606c', // Extended Supported Rates
+        '30', '1a', '0100', '000fac04', '0100', '000fac04', '0100', '000fac08', 'c000', '0000', '000fac06', // RSNE: SAE, MFPC|MFPR, BIP-CMAC-128
+        '7f', '0b', '00'.repeat(10), '10', // Extended Capabilities: beacon protection
+        'f4', '01', '20', // RSNXE: SAE hash-to-element
+      ]).toString('hex'),
+    );
+    const probe = encodeProbeResponse(bss({ rsne, rsnxe, extendedCapabilities: extCapab }), hex(STA));
+    assert.ok(probe.subarray(probe.length - tail.length).equals(tail), 'the Probe Response ends with the same elements');
+  });
+
+  void it('empty RSNXE and Extended Capabilities are left out', () => {
+    assert.equal(encodeBeacon(bss({ rsnxe: Buffer.alloc(0), extendedCapabilities: Buffer.alloc(0) })).tail.toString('hex'), hex(['32', '04', '3048606c', ...RSNE_PSK]).toString('hex'));
   });
 
   void it('open BSS on 5 GHz: an empty tail', () => {

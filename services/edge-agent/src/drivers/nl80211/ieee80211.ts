@@ -2,7 +2,9 @@
  * IEEE 802.11-2020 management frames as an AP's MLME sends and receives them: the MAC
  * header (§9.3.3.2), Beacon and Probe Response (§9.3.3.3, §9.3.3.11), Authentication
  * (§9.3.3.12), (Re)Association Request and Response (§9.3.3.6-9), Deauthentication and
- * Disassociation (§9.3.3.5, §9.3.3.13), and the element list (§9.4.2).
+ * Disassociation (§9.3.3.5, §9.3.3.13), SA Query Action frames (§9.6.9), the element list
+ * (§9.4.2), and the few elements an AP with SAE and PMF writes itself: Timeout Interval
+ * (§9.4.2.49), Extended Capabilities (§9.4.2.26) and the RSN Extension element (§9.4.2.241).
  *
  * Decoders never throw: a frame or element list cut short is a named error. Element lists
  * keep every element as a view of the frame, so the RSNE of an Association Request goes up
@@ -34,8 +36,10 @@ export const EID = {
   ERP: 42,
   RSN: 48,
   EXT_SUPP_RATES: 50,
+  TIMEOUT_INTERVAL: 56,
   EXT_CAPAB: 127,
   VENDOR: 221,
+  RSNX: 244,
 } as const;
 
 /** Status codes (§9.4.1.9 Table 9-50) the MLME answers with. */
@@ -48,6 +52,7 @@ export const STATUS = {
   UNKNOWN_AUTH_TRANSACTION: 14,
   AP_UNABLE_TO_HANDLE_NEW_STA: 17,
   ASSOC_DENIED_RATES: 18,
+  ASSOC_REJECTED_TEMPORARILY: 30,
   ROBUST_MGMT_FRAME_POLICY_VIOLATION: 31,
   INVALID_IE: 40,
   GROUP_CIPHER_NOT_VALID: 41,
@@ -71,6 +76,9 @@ export const REASON = {
   STA_REQ_ASSOC_WITHOUT_AUTH: 9,
   DISASSOC_LOW_ACK: 34,
 } as const;
+
+/** Authentication Algorithm Numbers (§9.4.1.1). */
+export const AUTH_ALG = { OPEN_SYSTEM: 0, SHARED_KEY: 1, FAST_BSS_TRANSITION: 2, SAE: 3 } as const;
 
 /** Capability Information bits (§9.4.1.4). */
 export const CAPAB = { ESS: 0x0001, PRIVACY: 0x0010, SHORT_PREAMBLE: 0x0020, SHORT_SLOT_TIME: 0x0400 } as const;
@@ -202,13 +210,106 @@ export function decodeAuthBody(bytes: Uint8Array): Result<AuthBody> {
   return ok({ algorithm: body.readUInt16LE(0), transaction: body.readUInt16LE(2), status: body.readUInt16LE(4), rest: body.subarray(6) });
 }
 
-/** Encodes an Authentication frame body. */
-export function encodeAuthBody(a: { algorithm: number; transaction: number; status: number }): Buffer {
-  const out = Buffer.alloc(6);
+/** Encodes an Authentication frame body; `rest` (SAE's fields and elements) follows the Status Code. */
+export function encodeAuthBody(a: { algorithm: number; transaction: number; status: number; rest?: Uint8Array }): Buffer {
+  const out = Buffer.alloc(6 + (a.rest?.length ?? 0));
   out.writeUInt16LE(a.algorithm, 0);
   out.writeUInt16LE(a.transaction, 2);
   out.writeUInt16LE(a.status, 4);
+  if (a.rest !== undefined) out.set(a.rest, 6);
   return out;
+}
+
+// ---- Action frames: SA Query (§9.6.9) ----------------------------------------------------
+
+/** Action frame categories (§9.4.1.11 Table 9-51) the MLME handles. */
+export const ACTION_CATEGORY = { SA_QUERY: 8 } as const;
+
+/** SA Query Action field values (§9.6.9.1 Table 9-458). */
+export const SA_QUERY_ACTION = { REQUEST: 0, RESPONSE: 1 } as const;
+
+/** Length of an SA Query Transaction Identifier (§9.4.1.25). */
+export const SA_QUERY_ID_LENGTH = 2;
+
+/** An SA Query Request or Response (an Action frame body of category 8). */
+export interface SaQuery {
+  /** SA_QUERY_ACTION.REQUEST or .RESPONSE (other values are carried, not refused). */
+  action: number;
+  /** Transaction Identifier, 2 octets (a view). */
+  transactionId: Buffer;
+  /** Elements after it (an OCI with OCV; a view). */
+  rest: Buffer;
+}
+
+/**
+ * Decodes an Action frame body as an SA Query: a category other than 8 is 'bad-type'; a
+ * body without the Action field and the Transaction Identifier is 'truncated'.
+ */
+export function decodeSaQuery(bytes: Uint8Array): Result<SaQuery> {
+  const body = asBuffer(bytes);
+  if (body.length === 0) return fail('empty', 'no Action frame body');
+  if (body[0] !== ACTION_CATEGORY.SA_QUERY) return fail('bad-type', `Action category ${body[0]} is not SA Query (8)`);
+  if (body.length < 2 + SA_QUERY_ID_LENGTH) return fail('truncated', `SA Query body needs 4 octets, got ${body.length}`);
+  return ok({ action: body[1], transactionId: body.subarray(2, 4), rest: body.subarray(4) });
+}
+
+/** Encodes an SA Query Action frame body (category, action, transaction identifier). */
+export function encodeSaQuery(action: number, transactionId: Uint8Array): Buffer {
+  if (transactionId.length !== SA_QUERY_ID_LENGTH) throw new RangeError(`SA Query Transaction Identifier of ${transactionId.length} octets`);
+  return Buffer.from([ACTION_CATEGORY.SA_QUERY, action, transactionId[0], transactionId[1]]);
+}
+
+// ---- elements an AP with SAE and PMF writes ------------------------------------------------
+
+/** Timeout Interval Types (§9.4.2.49 Table 9-270). */
+export const TIMEOUT_INTERVAL_TYPE = { REASSOCIATION_DEADLINE: 1, KEY_LIFETIME: 2, ASSOC_COMEBACK: 3 } as const;
+
+/** A Timeout Interval element: type (1 octet), value (4 octets, little-endian; TUs for comeback). */
+export function timeoutIntervalElement(type: number, value: number): Buffer {
+  const data = Buffer.alloc(5);
+  data[0] = type;
+  data.writeUInt32LE(value >>> 0, 1);
+  return element(EID.TIMEOUT_INTERVAL, data);
+}
+
+/** Bits of the Extended Capabilities field (§9.4.2.26 Table 9-153) the AP sets. */
+export const EXT_CAPAB_BIT = { BEACON_PROTECTION: 84 } as const;
+
+/** Extended Capabilities element with these bits set; its length reaches the highest one. */
+export function extendedCapabilitiesElement(bits: readonly number[]): Buffer {
+  const data = Buffer.alloc((Math.max(...bits, 0) >> 3) + 1);
+  for (const b of bits) data[b >> 3] |= 1 << (b & 7);
+  return element(EID.EXT_CAPAB, data);
+}
+
+/** Bits of the Extended RSN Capabilities field (§9.4.2.241 Table 9-345). */
+export const RSNX_CAPAB_BIT = { PROTECTED_TWT: 4, SAE_HASH_TO_ELEMENT: 5, SAE_PK: 6 } as const;
+
+/**
+ * The RSN Extension element with these Extended RSN Capabilities bits (4 and up): the
+ * field is as long as its highest bit needs, and its first octet's bits 0-3 say that
+ * length minus one (§9.4.2.241). Empty when no bit is set (the element is then left out).
+ */
+export function rsnxeElement(bits: readonly number[]): Buffer {
+  if (bits.length === 0) return Buffer.alloc(0);
+  for (const b of bits) if (b < 4) throw new RangeError(`bit ${b} of the Extended RSN Capabilities is the Field Length`);
+  const data = Buffer.alloc((Math.max(...bits) >> 3) + 1);
+  for (const b of bits) data[b >> 3] |= 1 << (b & 7);
+  data[0] |= data.length - 1;
+  return element(EID.RSNX, data);
+}
+
+/**
+ * True when an RSNXE (from its Element ID on) has Extended RSN Capabilities bit `bit`
+ * within the length its Field Length claims (a field shorter than it says counts only
+ * as far as the element goes).
+ */
+export function rsnxeHas(rsnxe: Uint8Array, bit: number): boolean {
+  if (rsnxe.length < 3 || rsnxe[0] !== EID.RSNX) return false;
+  const data = rsnxe.subarray(2, Math.min(rsnxe.length, 2 + rsnxe[1]));
+  const fieldLength = Math.min((data[0] & 0x0f) + 1, data.length);
+  const octet = bit >> 3;
+  return octet < fieldLength && (data[octet] & (1 << (bit & 7))) !== 0;
 }
 
 /** A (Re)Association Request body. */
@@ -294,6 +395,10 @@ export interface BssAdvertisement {
   channel: number;
   /** The RSNE exactly as announced to the authenticator (empty for an open BSS). */
   rsne: Buffer;
+  /** The RSN Extension element as announced (absent or empty: none). */
+  rsnxe?: Buffer;
+  /** The Extended Capabilities element (absent or empty: none). */
+  extendedCapabilities?: Buffer;
 }
 
 /** Fixed fields of a Beacon / Probe Response: timestamp (the driver fills it), interval, capability. */
@@ -312,13 +417,16 @@ function headElements(b: BssAdvertisement): Buffer[] {
 
 /**
  * Elements after the TIM, in the order of Table 9-27 (Beacon) and Table 9-38 (Probe
- * Response), which is not element-ID order: Extended Supported Rates, then RSNE.
+ * Response), which is not element-ID order: Extended Supported Rates, RSNE, Extended
+ * Capabilities, RSNXE.
  */
 function tailElements(b: BssAdvertisement): Buffer[] {
   const { extended } = rateElements(b.rates);
   const out: Buffer[] = [];
   if (extended !== undefined) out.push(extended);
   if (b.rsne.length > 0) out.push(b.rsne);
+  if (b.extendedCapabilities !== undefined && b.extendedCapabilities.length > 0) out.push(b.extendedCapabilities);
+  if (b.rsnxe !== undefined && b.rsnxe.length > 0) out.push(b.rsnxe);
   return out;
 }
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AKM, CIPHER } from '@airlock/rsn';
 import { hex } from '@airlock/rsn/testing';
-import { derivedBssid, parseRadioSpec, radioRsne, type RadioBssSpec } from './radio-spec.js';
+import { AKM_SAE, derivedBssid, parseRadioSpec, radioExtendedCapabilities, radioRsne, radioRsnxe, type RadioBssSpec } from './radio-spec.js';
 
-const DEFAULTS = { akms: [AKM.PSK], cipher: CIPHER.CCMP_128, channel: 1, beaconIntervalTu: 100, dtimPeriod: 2, maxInactivityS: 300 };
+const DEFAULTS: Omit<RadioBssSpec, 'interfaceName' | 'ssid'> = { akms: [AKM.PSK], cipher: CIPHER.CCMP_128, channel: 1, beaconIntervalTu: 100, dtimPeriod: 2, maxInactivityS: 300, ieee80211w: 0, saePwe: 2, beaconProtection: false };
 
 void describe('--radio IFACE:ssid=...', () => {
   const valid: { desc: string; text: string; spec: RadioBssSpec }[] = [
@@ -24,6 +24,9 @@ void describe('--radio IFACE:ssid=...', () => {
         beaconIntervalTu: 200,
         dtimPeriod: 3,
         maxInactivityS: 0,
+        ieee80211w: 0,
+        saePwe: 2,
+        beaconProtection: false,
       },
     },
     { desc: 'akm=psk+psk-sha256, cipher=ccmp-256', text: 'wlan0:ssid=x,akm=psk+psk-sha256,cipher=ccmp-256', spec: { interfaceName: 'wlan0', ssid: 'x', ...DEFAULTS, akms: [AKM.PSK, AKM.PSK_SHA256], cipher: CIPHER.CCMP_256 } },
@@ -37,6 +40,14 @@ void describe('--radio IFACE:ssid=...', () => {
     },
     { desc: 'a BSSID without separators; interface names with "." "-" "_"', text: 'wlp0s20f3.1-a_b:ssid=x,bssid=020000000b02', spec: { interfaceName: 'wlp0s20f3.1-a_b', ssid: 'x', ...DEFAULTS, bssid: hex('020000000b02') } },
     { desc: 'an option given twice: the last one counts', text: 'wlan0:ssid=a,ssid=b,channel=6,channel=11', spec: { interfaceName: 'wlan0', ssid: 'b', ...DEFAULTS, channel: 11 } },
+    // WPA3 (hostapd's defaults: SAE alone requires PMF, transition mode offers it).
+    { desc: 'akm=sae: WPA3-Personal, ieee80211w=2 by default, sae_pwe 2', text: 'wlan0:ssid=x,akm=sae', spec: { interfaceName: 'wlan0', ssid: 'x', ...DEFAULTS, akms: [AKM_SAE], ieee80211w: 2 } },
+    { desc: 'akm=psk+sae: transition mode, ieee80211w=1 by default', text: 'wlan0:ssid=x,akm=psk+sae', spec: { interfaceName: 'wlan0', ssid: 'x', ...DEFAULTS, akms: [AKM.PSK, AKM_SAE], ieee80211w: 1 } },
+    { desc: 'akm=sae with ieee80211w=1 and sae_pwe=0 (hunting-and-pecking only)', text: 'wlan0:ssid=x,akm=sae,ieee80211w=1,sae_pwe=0', spec: { interfaceName: 'wlan0', ssid: 'x', ...DEFAULTS, akms: [AKM_SAE], ieee80211w: 1, saePwe: 0 } },
+    { desc: 'akm=psk+sae,ieee80211w=2,sae_pwe=1,beacon_prot=1', text: 'wlan0:ssid=x,akm=psk+sae,ieee80211w=2,sae_pwe=1,beacon_prot=1', spec: { interfaceName: 'wlan0', ssid: 'x', ...DEFAULTS, akms: [AKM.PSK, AKM_SAE], ieee80211w: 2, saePwe: 1, beaconProtection: true } },
+    { desc: 'WPA2-PSK with PMF optional (ieee80211w=1) and beacon_prot=0', text: 'wlan0:ssid=x,ieee80211w=1,beacon_prot=0', spec: { interfaceName: 'wlan0', ssid: 'x', ...DEFAULTS, ieee80211w: 1 } },
+    { desc: 'WPA2-Enterprise with PMF required and beacon protection', text: 'wlan0:ssid=x,akm=8021x,ieee80211w=2,beacon_prot=1', spec: { interfaceName: 'wlan0', ssid: 'x', ...DEFAULTS, akms: [AKM.IEEE8021X], ieee80211w: 2, beaconProtection: true } },
+    { desc: 'the order of the options does not matter (ieee80211w before akm)', text: 'wlan0:ieee80211w=1,akm=sae,ssid=x', spec: { interfaceName: 'wlan0', ssid: 'x', ...DEFAULTS, akms: [AKM_SAE], ieee80211w: 1 } },
   ];
   for (const c of valid) {
     void it(c.desc, () => assert.deepStrictEqual(parseRadioSpec(c.text), c.spec));
@@ -51,7 +62,7 @@ void describe('--radio IFACE:ssid=...', () => {
     { desc: 'an empty SSID', text: 'wlan0:ssid=', error: /radio wlan0: ssid is required \(1\.\.32 octets\)/ },
     { desc: 'an SSID of 33 octets', text: `wlan0:ssid=${'x'.repeat(33)}`, error: /ssid is required \(1\.\.32 octets\)/ },
     { desc: 'a UTF-8 SSID of 34 octets (17 × "é")', text: `wlan0:ssid=${'é'.repeat(17)}`, error: /ssid is required \(1\.\.32 octets\)/ },
-    { desc: 'an unknown AKM', text: 'wlan0:ssid=x,akm=sae', error: /akm: expected one or more of psk, psk-sha256, 8021x, 8021x-sha256 joined by \+, got "sae"/ },
+    { desc: 'an unknown AKM', text: 'wlan0:ssid=x,akm=owe', error: /akm: expected one or more of psk, psk-sha256, sae, 8021x, 8021x-sha256 joined by \+, got "owe"/ },
     { desc: 'an unknown AKM among known ones', text: 'wlan0:ssid=x,akm=psk+owe', error: /akm: .*got "psk\+owe"/ },
     { desc: 'an empty AKM', text: 'wlan0:ssid=x,akm=', error: /akm: .*got ""/ },
     { desc: 'cipher TKIP', text: 'wlan0:ssid=x,cipher=tkip', error: /cipher: expected one of ccmp, gcmp, ccmp-256, gcmp-256, got "tkip"/ },
@@ -69,7 +80,15 @@ void describe('--radio IFACE:ssid=...', () => {
     { desc: 'dtim 0', text: 'wlan0:ssid=x,dtim=0', error: /dtim: expected an integer 1\.\.255, got "0"/ },
     { desc: 'dtim 256', text: 'wlan0:ssid=x,dtim=256', error: /dtim: expected an integer 1\.\.255, got "256"/ },
     { desc: 'max_inactivity of more than a day', text: 'wlan0:ssid=x,max_inactivity=86401', error: /max_inactivity: expected an integer 0\.\.86400, got "86401"/ },
-    { desc: 'an unknown option (the known ones listed)', text: 'wlan0:ssid=x,vlan=3', error: /unknown radio option "vlan" \(ssid, akm, cipher, channel, bssid, max_sta, beacon_int, dtim, max_inactivity\)/ },
+    { desc: 'an unknown option (the known ones listed)', text: 'wlan0:ssid=x,vlan=3', error: /unknown radio option "vlan" \(ssid, akm, cipher, channel, bssid, max_sta, beacon_int, dtim, max_inactivity, ieee80211w, sae_pwe, beacon_prot\)/ },
+    { desc: 'SAE without PMF (ieee80211w=0)', text: 'wlan0:ssid=x,akm=sae,ieee80211w=0', error: /radio wlan0: akm=sae needs management frame protection \(ieee80211w=1 or 2\)/ },
+    { desc: 'transition mode without PMF (ieee80211w=0)', text: 'wlan0:ssid=x,akm=psk+sae,ieee80211w=0', error: /akm=sae needs management frame protection/ },
+    { desc: 'ieee80211w 3', text: 'wlan0:ssid=x,ieee80211w=3', error: /ieee80211w: expected an integer 0\.\.2, got "3"/ },
+    { desc: 'ieee80211w without a value', text: 'wlan0:ssid=x,ieee80211w', error: /ieee80211w: expected an integer 0\.\.2, got ""/ },
+    { desc: 'sae_pwe 3', text: 'wlan0:ssid=x,akm=sae,sae_pwe=3', error: /sae_pwe: expected an integer 0\.\.2, got "3"/ },
+    { desc: 'sae_pwe on a BSS without SAE', text: 'wlan0:ssid=x,akm=psk,sae_pwe=1', error: /radio wlan0: sae_pwe applies to SAE only/ },
+    { desc: 'beacon_prot 2', text: 'wlan0:ssid=x,akm=sae,beacon_prot=2', error: /beacon_prot: expected an integer 0\.\.1, got "2"/ },
+    { desc: 'beacon_prot without PMF', text: 'wlan0:ssid=x,akm=psk,beacon_prot=1', error: /radio wlan0: beacon_prot=1 needs management frame protection/ },
     { desc: 'a trailing comma (an empty option)', text: 'wlan0:ssid=x,', error: /unknown radio option ""/ },
   ];
   for (const c of invalid) {
@@ -106,10 +125,79 @@ void describe('radioRsne', () => {
         '0000', // RSN capabilities
       ],
     },
+    {
+      desc: 'WPA3-Personal (akm=sae): MFPC and MFPR, PMKID Count 0, group management cipher BIP-CMAC-128',
+      spec: parseRadioSpec('wlan0:ssid=corp,akm=sae'),
+      hex: [
+        '30', // element ID: RSN
+        '1a', // length: 26
+        '0100', // version 1
+        '000fac04', // group data cipher: CCMP-128
+        '0100', '000fac04', // pairwise: CCMP-128
+        '0100', '000fac08', // AKM: SAE
+        'c000', // RSN capabilities: MFPR (bit 6), MFPC (bit 7)
+        '0000', // PMKID count 0
+        '000fac06', // group management cipher: BIP-CMAC-128
+      ],
+    },
+    {
+      desc: 'transition mode (akm=psk+sae): PSK and SAE, MFPC only',
+      spec: parseRadioSpec('wlan0:ssid=corp,akm=psk+sae'),
+      hex: [
+        '30', // element ID
+        '1e', // length: 30
+        '0100', // version 1
+        '000fac04', // group data cipher
+        '0100', '000fac04', // pairwise
+        '0200', '000fac02', '000fac08', // AKMs: PSK, SAE
+        '8000', // RSN capabilities: MFPC
+        '0000', // PMKID count 0
+        '000fac06', // group management cipher: BIP-CMAC-128
+      ],
+    },
+    {
+      desc: 'WPA2-PSK with ieee80211w=2 (PSK and PMF required)',
+      spec: parseRadioSpec('wlan0:ssid=corp,ieee80211w=2'),
+      hex: ['30', '1a', '0100', '000fac04', '0100', '000fac04', '0100', '000fac02', 'c000', '0000', '000fac06'],
+    },
   ];
   for (const c of cases) {
     void it(c.desc, () => assert.equal(radioRsne(c.spec).toString('hex'), hex(c.hex).toString('hex')));
   }
+});
+
+void describe('radioRsnxe (IEEE 802.11-2020 §9.4.2.241)', () => {
+  const h2e = [
+    'f4', // element ID: RSN Extension (244)
+    '01', // length: 1
+    '20', // Extended RSN Capabilities: Field Length 0 (1 octet), bit 5 SAE hash-to-element
+  ];
+  const cases = [
+    { desc: 'SAE with sae_pwe=2 (the default): H2E announced', text: 'wlan0:ssid=x,akm=sae', hex: h2e },
+    { desc: 'SAE with sae_pwe=1 (H2E only)', text: 'wlan0:ssid=x,akm=sae,sae_pwe=1', hex: h2e },
+    { desc: 'transition mode with sae_pwe=2', text: 'wlan0:ssid=x,akm=psk+sae', hex: h2e },
+    { desc: 'SAE with sae_pwe=0 (hunting-and-pecking only): no RSNXE', text: 'wlan0:ssid=x,akm=sae,sae_pwe=0', hex: '' },
+    { desc: 'WPA2-PSK: no RSNXE', text: 'wlan0:ssid=x', hex: '' },
+    { desc: 'WPA2-PSK with PMF: no RSNXE', text: 'wlan0:ssid=x,ieee80211w=2', hex: '' },
+  ];
+  for (const c of cases) {
+    void it(c.desc, () => assert.equal(radioRsnxe(parseRadioSpec(c.text)).toString('hex'), hex(c.hex).toString('hex')));
+  }
+});
+
+void describe('radioExtendedCapabilities (IEEE 802.11-2020 §9.4.2.26)', () => {
+  void it('beacon_prot=1: bit 84 (Beacon Protection Enabled), 11 octets', () => {
+    assert.equal(
+      radioExtendedCapabilities(parseRadioSpec('wlan0:ssid=x,akm=sae,beacon_prot=1')).toString('hex'),
+      hex([
+        '7f', // element ID: Extended Capabilities
+        '0b', // length: 11 (bits 0..87)
+        '00000000000000000000', // octets 0..9
+        '10', // octet 10: bit 84 = bit 4
+      ]).toString('hex'),
+    );
+  });
+  void it('without beacon protection: none', () => assert.equal(radioExtendedCapabilities(parseRadioSpec('wlan0:ssid=x,akm=sae')).length, 0));
 });
 
 void describe('derivedBssid', () => {

@@ -9,8 +9,9 @@
  *     [--log-level info] [--counters-log-s 60] (--pki-dir DIR | --tls-ca F --tls-cert F --tls-key F [--tls-server-name N] | --plaintext)
  *
  * One --radio per BSS; see drivers/nl80211/radio-spec.ts for the options (akm, cipher,
- * channel, bssid, max_sta, beacon_int, dtim, max_inactivity). A second --radio on the same
- * interface adds a BSS on the same radio. The radio's counters (frames, refusals by status
+ * channel, bssid, max_sta, beacon_int, dtim, max_inactivity, and for WPA3 ieee80211w,
+ * sae_pwe, beacon_prot: e.g. `--radio wlan0:ssid=home,akm=sae` or `akm=psk+sae` for
+ * transition mode). A second --radio on the same interface adds a BSS on the same radio. The radio's counters (frames, refusals by status
  * code, drops by reason) are logged every --counters-log-s seconds when they changed.
  */
 import { loadNetlinkBinding, NETLINK_MISSING, Nl80211Driver, parseRadioSpec, type RadioBssSpec } from './drivers/nl80211/index.js';

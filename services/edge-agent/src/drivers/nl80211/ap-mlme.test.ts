@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { formatMac } from '@airlock/rsn';
 import { hex, type Hex } from '@airlock/rsn/testing';
 import { ApMlme, type MlmeAction, type MlmeConfig } from './ap-mlme.js';
-import { decodeAuthBody, decodeMgmtFrame, decodeReasonBody, MGMT } from './ieee80211.js';
+import { decodeAuthBody, decodeElements, decodeMgmtFrame, decodeReasonBody, decodeSaQuery, EID, MGMT } from './ieee80211.js';
 
 // mac80211_hwsim's addresses: radio 0 is the AP, radios 1 and 2 are stations.
 const AP = hex('020000000000');
@@ -108,6 +108,7 @@ const NAMES: Record<number, string> = {
   [MGMT.PROBE_RESP]: 'Probe Response',
   [MGMT.DEAUTH]: 'Deauthentication',
   [MGMT.DISASSOC]: 'Disassociation',
+  [MGMT.ACTION]: 'Action',
 };
 
 /** One action as a flat record: what a reader of a capture would note down. */
@@ -123,8 +124,18 @@ function summary(a: MlmeAction): Record<string, unknown> {
         const b = decodeAuthBody(body);
         assert.ok(b.ok);
         Object.assign(out, { algorithm: b.value.algorithm, transaction: b.value.transaction, status: b.value.status });
+        if (b.value.rest.length > 0) out.body = b.value.rest.toString('hex');
       } else if (subtype === MGMT.ASSOC_RESP || subtype === MGMT.REASSOC_RESP) {
         Object.assign(out, { status: body.readUInt16LE(2), aidField: body.readUInt16LE(4) });
+        // The comeback time of a temporary refusal (Timeout Interval, type 3).
+        const e = decodeElements(body.subarray(6));
+        assert.ok(e.ok);
+        const ti = e.value.find(EID.TIMEOUT_INTERVAL);
+        if (ti !== undefined) out.comebackTu = ti.data[0] === 3 ? ti.data.readUInt32LE(1) : `type ${ti.data[0]}`;
+      } else if (subtype === MGMT.ACTION) {
+        const q = decodeSaQuery(body);
+        assert.ok(q.ok, 'the MLME sends SA Query Action frames only');
+        Object.assign(out, { saQuery: q.value.action === 0 ? 'request' : 'response', id: q.value.transactionId.toString('hex') });
       } else if (subtype === MGMT.DEAUTH || subtype === MGMT.DISASSOC) {
         const r = decodeReasonBody(body);
         assert.ok(r.ok);
@@ -134,11 +145,16 @@ function summary(a: MlmeAction): Record<string, unknown> {
       return out;
     }
     case 'add-station':
-      return { addStation: formatMac(a.sta), aid: a.aid, replace: a.replace };
+      return a.mfp ? { addStation: formatMac(a.sta), aid: a.aid, replace: a.replace, mfp: true } : { addStation: formatMac(a.sta), aid: a.aid, replace: a.replace };
     case 'remove-station':
       return { removeStation: formatMac(a.sta) };
-    case 'associated':
-      return { associated: formatMac(a.sta), reassociation: a.reassociation, previousBssid: a.previousBssid === undefined ? undefined : formatMac(a.previousBssid) };
+    case 'associated': {
+      const out: Record<string, unknown> = { associated: formatMac(a.sta), reassociation: a.reassociation, previousBssid: a.previousBssid === undefined ? undefined : formatMac(a.previousBssid) };
+      if (a.rsnxe !== undefined) out.rsnxe = a.rsnxe.toString('hex');
+      return out;
+    }
+    case 'authentication':
+      return { authentication: formatMac(a.sta), algorithm: a.algorithm, transaction: a.transaction, status: a.status, body: a.body.toString('hex') };
     case 'disassociated':
       return { disassociated: formatMac(a.sta), reason: a.reason, deauth: a.deauth, locallyGenerated: a.locallyGenerated };
     case 'check-inactivity':
@@ -167,8 +183,8 @@ function associate(m: ApMlme, mac: Buffer, now: number): void {
   assert.deepEqual(summarize(reported), [{ associated: formatMac(mac), reassociation: false, previousBssid: undefined }]);
 }
 
-const accepted = (mac: string, aid: number, replace = false): Record<string, unknown>[] => [
-  { addStation: mac, aid, replace },
+const accepted = (mac: string, aid: number, replace = false, mfp = false): Record<string, unknown>[] => [
+  mfp ? { addStation: mac, aid, replace, mfp } : { addStation: mac, aid, replace },
   { transmit: 'Association Response', to: mac, status: 0, aidField: aid | 0xc000, tracked: true },
 ];
 
@@ -185,7 +201,7 @@ void describe('MLME: Open System Authentication (§11.3.4.2)', () => {
 
   const refused = [
     { desc: 'Shared Key refused with status 13', algorithm: 1, transaction: 1, status: 13, answer: 2 },
-    { desc: 'SAE refused with status 13 (not offered by this BSS)', algorithm: 3, transaction: 1, status: 13, answer: 2 },
+    { desc: 'SAE refused with status 13 (not offered by this BSS), answered with its own transaction number (hostapd)', algorithm: 3, transaction: 1, status: 13, answer: 1 },
     { desc: 'FILS (algorithm 4) refused with status 13', algorithm: 4, transaction: 1, status: 13, answer: 2 },
     { desc: 'Open System with transaction 2 refused with status 14', algorithm: 0, transaction: 2, status: 14, answer: 3 },
     { desc: 'transaction 65535 refused with status 14, answered with transaction 0 (wraps, no throw)', algorithm: 0, transaction: 0xffff, status: 14, answer: 0 },
@@ -442,7 +458,7 @@ void describe('MLME: (Re)Association (§11.3.5)', () => {
         assert.equal(m.counters.refusedByStatus[c.status], 1);
         const mfp = c.bssRsne !== undefined;
         const good = mfp ? [...SSID_CORP, ...STA_RATES, ...rsne({ capabilities: '8000' })] : undefined;
-        assert.deepEqual(summarize(m.handleFrame(assocFrame(STA, good), T0 + 2)), accepted(sta, 1), 'a correct request is accepted next');
+        assert.deepEqual(summarize(m.handleFrame(assocFrame(STA, good), T0 + 2)), accepted(sta, 1, false, mfp), 'a correct request is accepted next');
       });
     }
   });
@@ -757,6 +773,462 @@ void describe('MLME: Probe Requests (§11.1.4.3) and frames for others', () => {
   });
 });
 
+// ---- WPA3: SAE relayed, PMF policy, SA Query, association comeback --------------------------------
+
+/** RSNE of a WPA3-Personal BSS: SAE, MFPC and MFPR, PMKID count 0, BIP-CMAC-128. */
+const SAE_BSS_RSNE = rsne({ akms: ['000fac08'], capabilities: 'c000', tail: '0000' + '000fac06' });
+/** RSNE of a transition-mode BSS: PSK and SAE, MFPC. */
+const TRANSITION_BSS_RSNE = rsne({ akms: ['000fac02', '000fac08'], capabilities: '8000', tail: '0000' + '000fac06' });
+/** RSNE of a WPA2-PSK BSS with PMF required. */
+const PSK_PMF_REQUIRED_RSNE = rsne({ capabilities: 'c000', tail: '0000' + '000fac06' });
+
+/** A WPA3 station's RSNE as wpa_supplicant sends it: SAE, MFPC|MFPR, 16 PTKSA replay counters. */
+const STA_SAE_RSNE = rsne({ akms: ['000fac08'], capabilities: 'cc00' });
+/** The RSNXE of an H2E-capable station: Field Length 0, SAE hash-to-element (bit 5). */
+const STA_RSNXE = ['f4', '01', '20'];
+
+const saeConfig = (over: Partial<MlmeConfig> = {}): MlmeConfig => config({ rsne: hex(SAE_BSS_RSNE), ...over });
+
+/** An SAE Authentication frame from the station: algorithm 3, transaction, status, then the body. */
+function saeFrame(sa: Buffer, transaction: number, body: string, o: HeaderOptions & { status?: number } = {}): Buffer {
+  return frame(MGMT.AUTH, sa, [u16(3), u16(transaction), u16(o.status ?? 0), body], o);
+}
+
+/** An SA Query Action frame from the station; protected (the Protected Frame bit, as mac80211 hands it up decrypted) unless said. */
+function saQueryFrame(sa: Buffer, action: number, id: string, o: HeaderOptions & { protectedFrame?: boolean } = {}): Buffer {
+  const f = frame(MGMT.ACTION, sa, ['08', Buffer.from([action]).toString('hex'), id], o);
+  if (o.protectedFrame !== false) f[1] |= 0x40;
+  return f;
+}
+
+/** A commit's body (group 19, a scalar and an element, shortened: the MLME does not read it). */
+const COMMIT_BODY = '1300' + '11'.repeat(32) + '22'.repeat(64);
+/** A confirm's body (send-confirm 1, a confirm value, shortened). */
+const CONFIRM_BODY = '0100' + '33'.repeat(32);
+
+/** Transaction identifiers from an injected generator: 0x0001, 0x0002, ... */
+function counterRandom(): (n: number) => Buffer {
+  let next = 1;
+  return (n) => {
+    const b = Buffer.alloc(n);
+    b.writeUInt16BE(next++ & 0xffff, 0);
+    return b;
+  };
+}
+
+/** SAE commit and confirm relayed, association acknowledged, key installed: a PMF association the MLME protects. */
+function associatePmf(m: ApMlme, mac: Buffer, now: number, elements: Hex = [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE]): void {
+  m.handleFrame(saeFrame(mac, 1, COMMIT_BODY), now);
+  m.handleFrame(saeFrame(mac, 2, CONFIRM_BODY), now);
+  const actions = m.handleFrame(assocFrame(mac, elements), now);
+  assert.ok(actions.some((a) => a.type === 'add-station' && a.mfp), 'PMF negotiated');
+  m.handleTxStatus(ackToken(actions), true, now);
+  m.eapolReceived(mac, []);
+  m.pairwiseKeyInstalled(mac, true);
+}
+
+void describe('MLME: SAE Authentication frames relayed to the authenticator (WPA3, §12.4)', () => {
+  void it('SAE commit from a new station: relayed byte for byte as an authentication event; the station is pending with the usual deadline', () => {
+    const m = new ApMlme(saeConfig());
+    assert.deepEqual(summarize(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0)), [{ authentication: sta, algorithm: 3, transaction: 1, status: 0, body: COMMIT_BODY }]);
+    assert.equal(m.counters.saeRelayed, 1);
+    assert.equal(m.counters.authentications, 0, 'the MLME answered nothing itself');
+    assert.equal(m.nextDeadline(), T0 + 10_000);
+  });
+
+  void it('H2E commit (status 126) and confirm relayed with their status; each frame restarts the pending deadline', () => {
+    const m = new ApMlme(saeConfig());
+    assert.deepEqual(summarize(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY, { status: 126 }), T0)), [{ authentication: sta, algorithm: 3, transaction: 1, status: 126, body: COMMIT_BODY }]);
+    assert.deepEqual(summarize(m.handleFrame(saeFrame(STA, 2, CONFIRM_BODY), T0 + 3_000)), [{ authentication: sta, algorithm: 3, transaction: 2, status: 0, body: CONFIRM_BODY }]);
+    assert.equal(m.nextDeadline(), T0 + 13_000);
+  });
+
+  void it('an SAE frame with an empty body is relayed too (the authenticator judges it)', () => {
+    const m = new ApMlme(saeConfig());
+    assert.deepEqual(summarize(m.handleFrame(saeFrame(STA, 1, ''), T0)), [{ authentication: sta, algorithm: 3, transaction: 1, status: 0, body: '' }]);
+  });
+
+  void it('SAE with transaction 3: refused by the MLME with status 14, answered with the same transaction (hostapd)', () => {
+    const m = new ApMlme(saeConfig());
+    assert.deepEqual(summarize(m.handleFrame(saeFrame(STA, 3, ''), T0)), [{ transmit: 'Authentication', to: sta, algorithm: 3, transaction: 3, status: 14 }]);
+    assert.equal(m.counters.saeRelayed, 0);
+  });
+
+  void it('transition mode: SAE relayed, Open System answered by the MLME', () => {
+    const m = new ApMlme(config({ rsne: hex(TRANSITION_BSS_RSNE) }));
+    assert.deepEqual(summarize(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0)), [{ authentication: sta, algorithm: 3, transaction: 1, status: 0, body: COMMIT_BODY }]);
+    assert.deepEqual(summarize(m.handleFrame(authFrame(STA2), T0)), [{ transmit: 'Authentication', to: sta2, algorithm: 0, transaction: 2, status: 0 }]);
+  });
+
+  void it('Open System on an SAE-only BSS is still answered (wpa_supplicant uses it with a cached SAE PMKSA)', () => {
+    const m = new ApMlme(saeConfig());
+    assert.deepEqual(summarize(m.handleFrame(authFrame(STA), T0)), [{ transmit: 'Authentication', to: sta, algorithm: 0, transaction: 2, status: 0 }]);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(STA, [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE]), T0 + 1)), accepted(sta, 1, false, true));
+  });
+
+  void it('transmitAuthentication: the authenticator\'s commit and confirm go out as Authentication frames, byte for byte; the pending deadline restarts', () => {
+    const m = new ApMlme(saeConfig());
+    m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0);
+    const commit = m.transmitAuthentication(STA, { algorithm: 3, transaction: 1, status: 126, body: hex(COMMIT_BODY) }, T0 + 2_000);
+    assert.deepEqual(summarize(commit), [{ transmit: 'Authentication', to: sta, algorithm: 3, transaction: 1, status: 126, body: COMMIT_BODY }]);
+    const sent = commit[0];
+    assert.ok(sent.type === 'transmit');
+    assert.equal(sent.frame.subarray(24).toString('hex'), hex([u16(3), u16(1), u16(126), COMMIT_BODY]).toString('hex'));
+    assert.equal(m.nextDeadline(), T0 + 12_000);
+    assert.deepEqual(summarize(m.transmitAuthentication(STA, { algorithm: 3, transaction: 2, status: 0, body: hex(CONFIRM_BODY) }, T0 + 2_001)), [
+      { transmit: 'Authentication', to: sta, algorithm: 3, transaction: 2, status: 0, body: CONFIRM_BODY },
+    ]);
+  });
+
+  void it('transmitAuthentication to a station the MLME does not hold is sent anyway (the authenticator decides), without an entry', () => {
+    const m = new ApMlme(saeConfig());
+    assert.deepEqual(summarize(m.transmitAuthentication(STA, { algorithm: 3, transaction: 1, status: 77, body: Buffer.from('1300', 'hex') }, T0)), [
+      { transmit: 'Authentication', to: sta, algorithm: 3, transaction: 1, status: 77, body: '1300' },
+    ]);
+    assert.equal(m.nextDeadline(), undefined);
+  });
+
+  void it("after SAE the station associates; 'associated' carries its RSNXE byte for byte", () => {
+    const m = new ApMlme(saeConfig());
+    m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0);
+    m.handleFrame(saeFrame(STA, 2, CONFIRM_BODY), T0 + 10);
+    const actions = m.handleFrame(assocFrame(STA, [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE, ...STA_RSNXE]), T0 + 20);
+    assert.deepEqual(summarize(actions), accepted(sta, 1, false, true));
+    const ev = m.handleTxStatus(ackToken(actions), true, T0 + 30);
+    assert.deepEqual(summarize(ev), [{ associated: sta, reassociation: false, previousBssid: undefined, rsnxe: hex(STA_RSNXE).toString('hex') }]);
+    assert.ok(ev[0].type === 'associated' && ev[0].rsne.equals(hex(STA_SAE_RSNE)));
+    assert.deepEqual(
+      m.associatedStations().map((a) => ({ rsnxe: a.rsnxe?.toString('hex'), mfp: a.mfp })),
+      [{ rsnxe: hex(STA_RSNXE).toString('hex'), mfp: true }],
+    );
+  });
+
+  void it('retransmitted SAE frame (retry bit, same sequence control) dropped', () => {
+    const m = new ApMlme(saeConfig());
+    assert.equal(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY, { seq: 40 }), T0).length, 1);
+    assert.deepEqual(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY, { seq: 40, retry: true }), T0 + 1), []);
+    assert.equal(m.counters.dropped.retransmission, 1);
+    assert.equal(m.counters.saeRelayed, 1);
+  });
+
+  void it("a station's SAE flood costs only that station: past its own budget (5/s) its frames are dropped; another station's pass; refilled with time", () => {
+    const m = new ApMlme(saeConfig({ saeFramesPerSecond: 5 }));
+    for (let i = 0; i < 5; i++) assert.equal(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0).length, 1, `frame ${i + 1}`);
+    assert.deepEqual(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0), []);
+    assert.equal(m.counters.dropped['sae-rate'], 1);
+    assert.equal(m.handleFrame(saeFrame(STA2, 1, COMMIT_BODY), T0).length, 1, 'another station is relayed');
+    assert.equal(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0 + 200).length, 1, 'one frame back after 200 ms at 5/s');
+    assert.equal(m.counters.saeRelayed, 7);
+  });
+
+  void it('SAE frames draw on the BSS response budget too', () => {
+    const m = new ApMlme(saeConfig({ responsesPerSecond: 2 }));
+    assert.equal(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0).length, 1);
+    assert.equal(m.handleFrame(authFrame(STA2), T0).length, 1);
+    assert.deepEqual(m.handleFrame(saeFrame(hex('020000000300'), 1, COMMIT_BODY), T0), []);
+    assert.equal(m.counters.dropped['response-budget'], 1);
+  });
+
+  void it('SAE commits from many new MACs: the pending table stays bounded (the oldest go)', () => {
+    const m = new ApMlme(saeConfig({ maxPendingAuth: 2 }));
+    for (let i = 0; i < 5; i++) m.handleFrame(saeFrame(hex(`0200000010${i.toString(16).padStart(2, '0')}`), 1, COMMIT_BODY), T0 + i);
+    assert.equal(m.counters.dropped['auth-evicted'], 3);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(hex('020000001000'), [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE]), T0 + 10)), [{ transmit: 'Deauthentication', to: '02:00:00:00:10:00', reason: 6 }]);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(hex('020000001004'), [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE]), T0 + 10)), accepted('02:00:00:00:10:04', 1, false, true));
+  });
+
+  void it('SAE commit from a station associated without PMF (transition mode, PSK): the old association ends, as with Open System', () => {
+    const m = new ApMlme(config({ rsne: hex(TRANSITION_BSS_RSNE) }));
+    associate(m, STA, T0);
+    assert.deepEqual(summarize(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0 + 100)), [
+      { removeStation: sta },
+      { disassociated: sta, reason: 2, deauth: true, locallyGenerated: false },
+      { authentication: sta, algorithm: 3, transaction: 1, status: 0, body: COMMIT_BODY },
+    ]);
+  });
+
+  void it('SAE commit or Open System Authentication in the name of a station with a PMF association: relayed / answered, the association untouched', () => {
+    const m = new ApMlme(saeConfig());
+    associatePmf(m, STA, T0);
+    assert.deepEqual(summarize(m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0 + 100)), [{ authentication: sta, algorithm: 3, transaction: 1, status: 0, body: COMMIT_BODY }]);
+    assert.deepEqual(summarize(m.handleFrame(authFrame(STA), T0 + 200)), [{ transmit: 'Authentication', to: sta, algorithm: 0, transaction: 2, status: 0 }]);
+    assert.equal(m.isAssociated(STA), true);
+  });
+});
+
+void describe('MLME: association policy of RSNE and PMF (hostapd wpa_validate_wpa_ie, §12.6.3)', () => {
+  const SAE = '000fac08';
+  const PSK = '000fac02';
+  const cases: { desc: string; bss: string[]; sta: Hex; status: number; mfp?: boolean }[] = [
+    { desc: 'SAE BSS, SAE station with MFPC and MFPR: accepted, PMF', bss: SAE_BSS_RSNE, sta: STA_SAE_RSNE, status: 0, mfp: true },
+    { desc: 'SAE BSS, SAE station with MFPC only: accepted, PMF', bss: SAE_BSS_RSNE, sta: rsne({ akms: [SAE], capabilities: '8000' }), status: 0, mfp: true },
+    { desc: 'SAE BSS (MFPR), station without MFPC: 31', bss: SAE_BSS_RSNE, sta: rsne({ akms: [SAE] }), status: 31 },
+    { desc: 'SAE BSS, PSK station: 43', bss: SAE_BSS_RSNE, sta: rsne({ akms: [PSK], capabilities: '8000' }), status: 43 },
+    { desc: 'transition BSS, PSK station without PMF: accepted, no PMF', bss: TRANSITION_BSS_RSNE, sta: rsne({ akms: [PSK] }), status: 0, mfp: false },
+    { desc: 'transition BSS, PSK station with MFPC: accepted, PMF', bss: TRANSITION_BSS_RSNE, sta: rsne({ akms: [PSK], capabilities: '8000' }), status: 0, mfp: true },
+    { desc: 'transition BSS, PSK station requiring PMF (MFPR): accepted, PMF', bss: TRANSITION_BSS_RSNE, sta: rsne({ akms: [PSK], capabilities: 'c000' }), status: 0, mfp: true },
+    { desc: 'transition BSS, SAE station without MFPC: 31 (SAE requires PMF)', bss: TRANSITION_BSS_RSNE, sta: rsne({ akms: [SAE] }), status: 31 },
+    { desc: 'transition BSS, SAE station with MFPC: accepted, PMF', bss: TRANSITION_BSS_RSNE, sta: rsne({ akms: [SAE], capabilities: '8000' }), status: 0, mfp: true },
+    { desc: 'PSK BSS without PMF, station requiring it (MFPR): 31', bss: BSS_RSNE, sta: rsne({ capabilities: 'c000' }), status: 31 },
+    { desc: 'PSK BSS without PMF, station capable of it (MFPC): accepted, no PMF', bss: BSS_RSNE, sta: rsne({ capabilities: '8000' }), status: 0, mfp: false },
+    { desc: 'PSK BSS requiring PMF, station not capable: 31', bss: PSK_PMF_REQUIRED_RSNE, sta: rsne({}), status: 31 },
+    { desc: 'PSK BSS requiring PMF, station with MFPC: accepted, PMF', bss: PSK_PMF_REQUIRED_RSNE, sta: rsne({ capabilities: '8000' }), status: 0, mfp: true },
+    { desc: 'SAE BSS, SAE AKM on a BSS that does not offer it: 43', bss: BSS_RSNE, sta: STA_SAE_RSNE, status: 43 },
+    {
+      desc: 'PMF negotiated, group management cipher BIP-CMAC-128 named: accepted',
+      bss: SAE_BSS_RSNE,
+      sta: rsne({ akms: [SAE], capabilities: 'c000', tail: '0000' + '000fac06' }),
+      status: 0,
+      mfp: true,
+    },
+    { desc: 'PMF negotiated, group management cipher BIP-GMAC-256: 46', bss: SAE_BSS_RSNE, sta: rsne({ akms: [SAE], capabilities: 'c000', tail: '0000' + '000fac0c' }), status: 46 },
+    { desc: 'PMF negotiated, group management cipher BIP-CMAC-256: 46', bss: TRANSITION_BSS_RSNE, sta: rsne({ akms: [PSK], capabilities: '8000', tail: '0000' + '000fac0d' }), status: 46 },
+    {
+      desc: 'PMF not negotiated: the station\'s group management cipher is not looked at',
+      bss: TRANSITION_BSS_RSNE,
+      sta: rsne({ akms: [PSK], capabilities: '0000', tail: '0000' + '000fac0c' }),
+      status: 0,
+      mfp: false,
+    },
+  ];
+  for (const c of cases) {
+    void it(c.desc, () => {
+      const m = new ApMlme(config({ rsne: hex(c.bss) }));
+      m.handleFrame(authFrame(STA), T0);
+      const actions = m.handleFrame(assocFrame(STA, [...SSID_CORP, ...STA_RATES, ...hex(c.sta).toString('hex').match(/../g)!]), T0 + 1);
+      if (c.status !== 0) {
+        assert.deepEqual(summarize(actions), [{ transmit: 'Association Response', to: sta, status: c.status, aidField: 0 }]);
+        assert.equal(m.counters.refusedByStatus[c.status], 1);
+        return;
+      }
+      assert.deepEqual(summarize(actions), accepted(sta, 1, false, c.mfp));
+      const ev = m.handleTxStatus(ackToken(actions), true, T0 + 2);
+      assert.ok(ev[0]?.type === 'associated' && ev[0].rsne.equals(hex(c.sta)), "the station's RSNE reported");
+    });
+  }
+
+  void it('the first of two RSNXEs is reported; a request without one reports none', () => {
+    const m = new ApMlme(saeConfig());
+    m.handleFrame(authFrame(STA), T0);
+    const a1 = m.handleFrame(assocFrame(STA, [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE, ...STA_RSNXE, 'f4', '02', '0100']), T0);
+    assert.deepEqual(summarize(m.handleTxStatus(ackToken(a1), true, T0)), [{ associated: sta, reassociation: false, previousBssid: undefined, rsnxe: 'f40120' }]);
+    m.handleFrame(authFrame(STA2), T0);
+    const a2 = m.handleFrame(assocFrame(STA2, [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE]), T0);
+    assert.deepEqual(summarize(m.handleTxStatus(ackToken(a2), true, T0)), [{ associated: sta2, reassociation: false, previousBssid: undefined }]);
+  });
+});
+
+void describe('MLME: SA Query (IEEE 802.11-2020 §11.13)', () => {
+  void it("a PMF station's protected SA Query Request is answered with a Response carrying its transaction identifier", () => {
+    const m = new ApMlme(saeConfig());
+    associatePmf(m, STA, T0);
+    const out = m.handleFrame(saQueryFrame(STA, 0, 'abcd'), T0 + 100);
+    assert.deepEqual(summarize(out), [{ transmit: 'Action', to: sta, saQuery: 'response', id: 'abcd' }]);
+    const f = out[0];
+    assert.ok(f.type === 'transmit');
+    assert.equal(
+      f.frame.toString('hex'),
+      hex([
+        'd000', // frame control: Action (the kernel sets Protected when it encrypts it)
+        '0000', // duration
+        STA.toString('hex'), // DA
+        AP.toString('hex'), // SA
+        AP.toString('hex'), // BSSID
+        '0000', // sequence control (the driver's)
+        '08', // category: SA Query
+        '01', // action: SA Query Response
+        'abcd', // transaction identifier
+      ]).toString('hex'),
+    );
+    assert.equal(m.counters.saQueryResponses, 1);
+  });
+
+  void it('an unprotected SA Query Request from a PMF station is dropped (robust Action frame)', () => {
+    const m = new ApMlme(saeConfig());
+    associatePmf(m, STA, T0);
+    assert.deepEqual(m.handleFrame(saQueryFrame(STA, 0, 'abcd', { protectedFrame: false }), T0 + 100), []);
+    assert.equal(m.counters.dropped.unprotected, 1);
+  });
+
+  void it('a station associated without PMF is answered (unprotected)', () => {
+    const m = new ApMlme(config());
+    associate(m, STA, T0);
+    assert.deepEqual(summarize(m.handleFrame(saQueryFrame(STA, 0, '0102', { protectedFrame: false }), T0 + 1)), [{ transmit: 'Action', to: sta, saQuery: 'response', id: '0102' }]);
+  });
+
+  const ignored = [
+    { desc: 'from a station that is only authenticated', setup: (m: ApMlme): void => void m.handleFrame(authFrame(STA), T0), f: () => saQueryFrame(STA, 0, 'abcd'), drop: 'unknown-station' as const },
+    { desc: 'from an unknown station', setup: (): void => undefined, f: () => saQueryFrame(STA, 0, 'abcd'), drop: 'unknown-station' as const },
+    { desc: 'cut after the action field', setup: (m: ApMlme): void => associate(m, STA, T0), f: () => frame(MGMT.ACTION, STA, ['08', '00', 'ab']), drop: 'malformed' as const },
+    { desc: 'an SA Query action 2 (not defined)', setup: (m: ApMlme): void => associate(m, STA, T0), f: () => saQueryFrame(STA, 2, 'abcd'), drop: 'unexpected-subtype' as const },
+    { desc: 'another category (Spectrum Management)', setup: (m: ApMlme): void => associate(m, STA, T0), f: () => frame(MGMT.ACTION, STA, ['00', '04']), drop: 'unexpected-subtype' as const },
+    { desc: 'an empty Action frame', setup: (m: ApMlme): void => associate(m, STA, T0), f: () => frame(MGMT.ACTION, STA, ''), drop: 'malformed' as const },
+    { desc: 'an SA Query Response nobody asked for', setup: (m: ApMlme): void => associate(m, STA, T0), f: () => saQueryFrame(STA, 1, 'abcd'), drop: 'sa-query-unmatched' as const },
+  ];
+  for (const c of ignored) {
+    void it(`SA Query ${c.desc}: dropped and counted`, () => {
+      const m = new ApMlme(config());
+      c.setup(m);
+      assert.deepEqual(m.handleFrame(c.f(), T0 + 5), []);
+      assert.equal(m.counters.dropped[c.drop], 1);
+    });
+  }
+});
+
+void describe('MLME: association comeback with PMF (§11.3.5.4 / hostapd check_sa_query, sa_query.c)', () => {
+  const SAE_ASSOC = [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE];
+  const mlme = (): ApMlme => new ApMlme(saeConfig({ random: counterRandom() }));
+  /** hostapd's defaults: retry every 201 TU, give up after 1000 TU. */
+  const RETRY_MS = 201 * 1.024;
+  const MAX_MS = 1000 * 1.024;
+
+  void it('an Association Request in the name of a station with a PMF association: status 30 with a comeback time of 1000 TU, and an SA Query Request to the station', () => {
+    const m = mlme();
+    associatePmf(m, STA, T0);
+    const out = m.handleFrame(assocFrame(STA, SAE_ASSOC), T0 + 1_000);
+    assert.deepEqual(summarize(out), [
+      { transmit: 'Association Response', to: sta, status: 30, aidField: 0, comebackTu: 1000 },
+      { transmit: 'Action', to: sta, saQuery: 'request', id: '0001' },
+    ]);
+    const resp = out[0];
+    assert.ok(resp.type === 'transmit');
+    assert.equal(
+      resp.frame.subarray(24).toString('hex'),
+      hex([
+        '3104', // capability
+        '1e00', // status 30: association request rejected temporarily
+        '0000', // AID: none
+        '01', '08', '82848b960c121824', // Supported Rates
+        '32', '04', '3048606c', // Extended Supported Rates
+        '38', '05', // Timeout Interval element, length 5
+        '03', // type 3: association comeback time
+        'e8030000', // 1000 TUs
+      ]).toString('hex'),
+    );
+    assert.equal(m.isAssociated(STA), true, 'the association stands');
+    assert.equal(m.counters.refusedByStatus[30], 1);
+    assert.equal(m.counters.saQueriesStarted, 1);
+  });
+
+  void it('a Reassociation Request is treated the same; a second request during the SA Query gets the time left (+1 TU) and no new SA Query', () => {
+    const m = mlme();
+    associatePmf(m, STA, T0);
+    m.handleFrame(reassocFrame(STA, AP), T0 + 1_000);
+    // 300 ms = 292 TU gone: 708 left, + 1 for the timers.
+    assert.deepEqual(summarize(m.handleFrame(reassocFrame(STA, AP), T0 + 1_300)), [{ transmit: 'Reassociation Response', to: sta, status: 30, aidField: 0, comebackTu: 709 }]);
+    assert.equal(m.counters.saQueriesStarted, 1);
+  });
+
+  void it('the SA Query Request goes again every 201 TU with a new transaction identifier; unanswered for 1000 TU, the old association ends (reported, locally generated) and the next request succeeds', () => {
+    const m = mlme();
+    associatePmf(m, STA, T0);
+    const t = T0 + 1_000;
+    m.handleFrame(assocFrame(STA, SAE_ASSOC), t);
+    const requests: string[] = ['0001'];
+    let now = t;
+    for (;;) {
+      const d = m.nextDeadline();
+      assert.ok(d !== undefined);
+      now = d;
+      const out = m.tick(now);
+      if (out.some((a) => a.type === 'remove-station')) {
+        assert.deepEqual(summarize(out), [{ removeStation: sta }, { disassociated: sta, reason: 2, deauth: false, locallyGenerated: true }]);
+        break;
+      }
+      const id = (requests.length + 1).toString(16).padStart(4, '0');
+      assert.deepEqual(summarize(out), [{ transmit: 'Action', to: sta, saQuery: 'request', id }]);
+      requests.push(id);
+    }
+    assert.deepEqual(requests, ['0001', '0002', '0003', '0004', '0005'], 'at 0, 201, 402, 603 and 804 TU');
+    assert.ok(Math.abs(now - (t + MAX_MS)) < 1e-6, `ended at ${now - t} ms`);
+    assert.ok(Math.abs(RETRY_MS - 205.824) < 1e-9);
+    assert.equal(m.isAssociated(STA), false);
+    assert.equal(m.counters.saQueryTimeouts, 1);
+    // Authenticated still: the station's next request is accepted at once (a fresh kernel entry).
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(STA, SAE_ASSOC), now + 10)), accepted(sta, 1, false, true));
+  });
+
+  void it('a valid protected SA Query Response (any of the identifiers sent) ends the SA Query: the association stays, the next request starts a new one', () => {
+    const m = mlme();
+    associatePmf(m, STA, T0);
+    m.handleFrame(assocFrame(STA, SAE_ASSOC), T0 + 1_000);
+    m.tick(T0 + 1_000 + RETRY_MS); // second request, id 0002
+    assert.deepEqual(m.handleFrame(saQueryFrame(STA, 1, '0001'), T0 + 1_300), []);
+    assert.equal(m.counters.saQueriesAnswered, 1);
+    assert.equal(m.nextDeadline(), T0 + 10_000, 'only the inactivity check is left');
+    assert.deepEqual(m.tick(T0 + 1_000 + MAX_MS + 1), []);
+    assert.equal(m.isAssociated(STA), true);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(STA, SAE_ASSOC), T0 + 3_000)), [
+      { transmit: 'Association Response', to: sta, status: 30, aidField: 0, comebackTu: 1000 },
+      { transmit: 'Action', to: sta, saQuery: 'request', id: '0003' },
+    ]);
+  });
+
+  void it('an SA Query Response with an unknown identifier, or unprotected, does not count', () => {
+    const m = mlme();
+    associatePmf(m, STA, T0);
+    m.handleFrame(assocFrame(STA, SAE_ASSOC), T0 + 1_000);
+    assert.deepEqual(m.handleFrame(saQueryFrame(STA, 1, 'ffff'), T0 + 1_010), []);
+    assert.deepEqual(m.handleFrame(saQueryFrame(STA, 1, '0001', { protectedFrame: false }), T0 + 1_020), []);
+    assert.equal(m.counters.dropped['sa-query-unmatched'], 1);
+    assert.equal(m.counters.dropped.unprotected, 1);
+    assert.equal(m.counters.saQueriesAnswered, 0);
+  });
+
+  void it('before the pairwise key is installed (handshake not done), a new request replaces the association as usual', () => {
+    const m = mlme();
+    m.handleFrame(saeFrame(STA, 1, COMMIT_BODY), T0);
+    const first = m.handleFrame(assocFrame(STA, SAE_ASSOC), T0);
+    m.handleTxStatus(ackToken(first), true, T0);
+    m.eapolReceived(STA, []);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(STA, SAE_ASSOC), T0 + 100)), accepted(sta, 1, true, true));
+  });
+
+  void it('the key removed again: no association comeback', () => {
+    const m = mlme();
+    associatePmf(m, STA, T0);
+    m.pairwiseKeyInstalled(STA, false);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(STA, SAE_ASSOC), T0 + 100)), accepted(sta, 1, true, true));
+  });
+
+  void it('a station associated without PMF (transition mode, PSK) is replaced as before, key or not', () => {
+    const m = new ApMlme(config({ rsne: hex(TRANSITION_BSS_RSNE) }));
+    associate(m, STA, T0);
+    m.eapolReceived(STA, []);
+    m.pairwiseKeyInstalled(STA, true);
+    assert.deepEqual(summarize(m.handleFrame(assocFrame(STA), T0 + 100)), accepted(sta, 1, true));
+  });
+
+  void it('the comeback answer draws on the response budget; nothing at all when it is spent', () => {
+    const m = new ApMlme(saeConfig({ random: counterRandom(), responsesPerSecond: 2 }));
+    associatePmf(m, STA, T0); // its commit and confirm took the budget
+    assert.deepEqual(m.handleFrame(assocFrame(STA, SAE_ASSOC), T0 + 1), []);
+    assert.equal(m.counters.dropped['response-budget'], 1);
+    assert.equal(m.counters.saQueriesStarted, 0);
+  });
+
+  void it('an unprotected Deauthentication or Disassociation in the name of a PMF station is dropped; a protected one ends the association', () => {
+    const m = mlme();
+    associatePmf(m, STA, T0);
+    assert.deepEqual(m.handleFrame(deauthFrame(STA, 3), T0 + 1), []);
+    assert.deepEqual(m.handleFrame(disassocFrame(STA, 8), T0 + 2), []);
+    assert.equal(m.counters.dropped.unprotected, 2);
+    assert.equal(m.isAssociated(STA), true);
+    const protectedDeauth = deauthFrame(STA, 3);
+    protectedDeauth[1] |= 0x40;
+    assert.deepEqual(summarize(m.handleFrame(protectedDeauth, T0 + 3)), [{ removeStation: sta }, { disassociated: sta, reason: 3, deauth: true, locallyGenerated: false }]);
+  });
+
+  void it('the authenticator disconnects the station during the SA Query: the SA Query ends with it', () => {
+    const m = mlme();
+    associatePmf(m, STA, T0);
+    m.handleFrame(assocFrame(STA, SAE_ASSOC), T0 + 1_000);
+    assert.deepEqual(summarize(m.disconnect(STA, 2, true, T0 + 1_100)), [{ transmit: 'Deauthentication', to: sta, reason: 2 }, { removeStation: sta }]);
+    assert.equal(m.nextDeadline(), undefined);
+    assert.deepEqual(m.tick(T0 + 5_000), []);
+  });
+});
+
 // ---- hostile and random sequences -----------------------------------------------------------------
 
 const POOL = [STA, STA2, hex('020000000300')];
@@ -766,6 +1238,8 @@ const ELEMENT_CHOICES: Hex[] = [
   [...SSID_CORP, ...STA_RATES, ...rsne({ akms: ['000fac01'] })],
   [...SSID_CORP, ...STA_RATES],
   [...SSID_CORP, ...STA_RATES, ...STA_RSNE, '30'],
+  [...SSID_CORP, ...STA_RATES, ...STA_SAE_RSNE, ...STA_RSNXE],
+  [...SSID_CORP, ...STA_RATES, ...rsne({ capabilities: '8000' })],
 ];
 
 type Op =
@@ -776,7 +1250,10 @@ type Op =
   | { op: 'gone'; sta: number }
   | { op: 'expel'; sta: number }
   | { op: 'disconnect'; sta: number; deauth: boolean }
-  | { op: 'unexpected'; sta: number };
+  | { op: 'unexpected'; sta: number }
+  | { op: 'key'; sta: number; installed: boolean }
+  | { op: 'port'; sta: number; authorized: boolean }
+  | { op: 'transmit-auth'; sta: number; transaction: number };
 
 const header = fc.record({ seq: fc.integer({ min: 0, max: 3 }), retry: fc.boolean() }, { noNullPrototype: true });
 const frameOp: fc.Arbitrary<Op> = fc
@@ -784,7 +1261,13 @@ const frameOp: fc.Arbitrary<Op> = fc
     fc.tuple(staIndex, header, fc.constantFrom(0, 3), fc.constantFrom(1, 2, 0xffff)).map(([i, h, algorithm, transaction]) => authFrame(POOL[i], { ...h, algorithm, transaction })),
     fc.tuple(staIndex, header, fc.constantFrom(...ELEMENT_CHOICES)).map(([i, h, e]) => assocFrame(POOL[i], e, h)),
     fc.tuple(staIndex, header).map(([i, h]) => reassocFrame(POOL[i], OTHER_AP, h)),
-    fc.tuple(staIndex, header, fc.boolean()).map(([i, h, d]) => (d ? deauthFrame : disassocFrame)(POOL[i], 3, h)),
+    fc.tuple(staIndex, header, fc.boolean(), fc.boolean()).map(([i, h, d, p]) => {
+      const f = (d ? deauthFrame : disassocFrame)(POOL[i], 3, h);
+      if (p) f[1] |= 0x40;
+      return f;
+    }),
+    fc.tuple(staIndex, header, fc.constantFrom(1, 2, 3), fc.constantFrom(0, 126)).map(([i, h, t, status]) => saeFrame(POOL[i], t, t === 1 ? COMMIT_BODY : CONFIRM_BODY, { ...h, status })),
+    fc.tuple(staIndex, header, fc.constantFrom(0, 1, 2), fc.constantFrom('0001', '0002', 'ffff'), fc.boolean()).map(([i, h, a, id, p]) => saQueryFrame(POOL[i], a, id, { ...h, protectedFrame: p })),
     fc.tuple(staIndex, fc.constantFrom('', 'corp', 'guest')).map(([i, s]) => probeFrame(POOL[i], s)),
     fc.tuple(staIndex, fc.integer({ min: 0, max: 15 }), fc.uint8Array({ maxLength: 40 })).map(([i, sub, body]) => frame(sub << 4, POOL[i], Buffer.from(body).toString('hex'))),
     fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b)),
@@ -800,22 +1283,32 @@ const ops: fc.Arbitrary<Op[]> = fc.array(
     { weight: 1, arbitrary: staIndex.map((sta): Op => ({ op: 'expel', sta })) },
     { weight: 1, arbitrary: fc.tuple(staIndex, fc.boolean()).map(([sta, deauth]): Op => ({ op: 'disconnect', sta, deauth })) },
     { weight: 1, arbitrary: staIndex.map((sta): Op => ({ op: 'unexpected', sta })) },
+    { weight: 1, arbitrary: fc.tuple(staIndex, fc.boolean()).map(([sta, installed]): Op => ({ op: 'key', sta, installed })) },
+    { weight: 1, arbitrary: fc.tuple(staIndex, fc.boolean()).map(([sta, authorized]): Op => ({ op: 'port', sta, authorized })) },
+    { weight: 1, arbitrary: fc.tuple(staIndex, fc.constantFrom(1, 2)).map(([sta, transaction]): Op => ({ op: 'transmit-auth', sta, transaction })) },
   ),
   { maxLength: 40 },
 );
 
 void describe('MLME: random sequences (properties)', () => {
-  void it("never throws; the authenticator hears 'disassociated' only for a station it was told is associated, once; what is associated was reported", () => {
+  const bsses = [
+    { name: 'WPA2-PSK', rsne: BSS_RSNE },
+    { name: 'transition mode (PSK + SAE, PMF capable)', rsne: TRANSITION_BSS_RSNE },
+    { name: 'WPA3-Personal (SAE, PMF required)', rsne: SAE_BSS_RSNE },
+  ];
+  for (const b of bsses) void it(`${b.name}: never throws; the authenticator hears 'disassociated' only for a station it was told is associated, once; what is associated was reported; SA Queries only to associated stations`, () => {
     fc.assert(
       fc.property(ops, (list) => {
-        const m = new ApMlme(config({ maxStations: 2, maxPendingAuth: 2, responsesPerSecond: 20 }));
+        const m = new ApMlme(config({ rsne: hex(b.rsne), maxStations: 2, maxPendingAuth: 2, responsesPerSecond: 20, random: counterRandom() }));
         let now = T0;
         const tokens: number[] = [];
         const associated = new Set<string>();
         const apply = (actions: readonly MlmeAction[]): void => {
           for (const a of actions) {
             if (a.type === 'transmit') {
-              assert.ok(decodeMgmtFrame(a.frame).ok);
+              const f = decodeMgmtFrame(a.frame);
+              assert.ok(f.ok);
+              if (f.value.subtype === MGMT.ACTION && decodeSaQuery(f.value.body).ok && f.value.body[1] === 0) assert.ok(m.isAssociated(f.value.da), 'an SA Query Request goes to an associated station');
               if (a.ackToken !== undefined) tokens.push(a.ackToken);
             } else if (a.type === 'associated') {
               associated.add(formatMac(a.sta));
@@ -855,6 +1348,15 @@ void describe('MLME: random sequences (properties)', () => {
               break;
             case 'unexpected':
               apply(m.unexpectedFrame(POOL[o.sta], now));
+              break;
+            case 'key':
+              m.pairwiseKeyInstalled(POOL[o.sta], o.installed);
+              break;
+            case 'port':
+              m.portAuthorized(POOL[o.sta], o.authorized);
+              break;
+            case 'transmit-auth':
+              apply(m.transmitAuthentication(POOL[o.sta], { algorithm: 3, transaction: o.transaction, status: 0, body: hex(CONFIRM_BODY) }, now));
               break;
           }
           for (const s of POOL) if (m.isAssociated(s)) assert.ok(associated.has(formatMac(s)), 'an associated station was reported');

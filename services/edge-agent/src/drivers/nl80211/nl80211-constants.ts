@@ -36,6 +36,9 @@ export const CMD = {
   FRAME: 59,
   FRAME_TX_STATUS: 60,
   NOTIFY_CQM: 64,
+  /** mac80211 dropped an unprotected Deauthentication / Disassociation from an MFP station (a notification). */
+  UNPROT_DEAUTHENTICATE: 70,
+  UNPROT_DISASSOCIATE: 71,
   UNEXPECTED_FRAME: 83,
   PROBE_CLIENT: 84,
   CONTROL_PORT_FRAME: 129,
@@ -92,7 +95,9 @@ export const ATTR = {
   STA_CAPABILITY: 171,
   SOCKET_OWNER: 204,
   EXT_FEATURES: 217,
+  SPLIT_WIPHY_DUMP: 174,
   CONTROL_PORT_OVER_NL80211: 264,
+  SAE_PWE: 298,
 } as const;
 
 /** Attributes nested in ATTR.KEY. */
@@ -105,6 +110,9 @@ export const KEY_ATTR = {
   DEFAULT_MGMT: 6,
   TYPE: 7,
   DEFAULT_TYPES: 8,
+  MODE: 9,
+  /** The key (6 or 7) protects Beacons (NL80211_KEY_DEFAULT_BEACON). */
+  DEFAULT_BEACON: 10,
 } as const;
 
 /** Attributes nested in KEY_ATTR.DEFAULT_TYPES. */
@@ -142,6 +150,9 @@ export const WPA_VERSION = { WPA: 1, WPA2: 2, WPA3: 4 } as const;
 
 /** ATTR.AUTH_TYPE values. */
 export const AUTHTYPE = { OPEN_SYSTEM: 0 } as const;
+
+/** ATTR.SAE_PWE values (hostapd's sae_pwe 0, 1, 2 map to 1, 2, 3). */
+export const SAE_PWE = { HUNT_AND_PECK: 1, HASH_TO_ELEMENT: 2, BOTH: 3 } as const;
 
 /** Bits of ATTR.FEATURE_FLAGS. */
 export const FEATURE = { FULL_AP_CLIENT_STATE: 1 << 15 } as const;

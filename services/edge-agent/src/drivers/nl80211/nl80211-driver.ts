@@ -8,7 +8,13 @@
  *   port over nl80211 for EtherType 0x888E, and this socket as its owner: if the agent
  *   dies, the kernel stops the BSS);
  * - Authentication, (Re)Association, Probe, Deauthentication and Disassociation through
- *   ApMlme (ap-mlme.ts), with NEW_STATION / DEL_STATION and FRAME;
+ *   ApMlme (ap-mlme.ts), with NEW_STATION / DEL_STATION and FRAME; SAE Authentication
+ *   frames relayed both ways (the authenticator runs SAE); SA Query Action frames;
+ * - PMF (802.11w): stations that negotiated it are added with the MFP flag, so mac80211
+ *   protects the robust management frames sent to them with FRAME once their pairwise key is
+ *   in, and drops unprotected ones from them (reported as UNPROT_DEAUTHENTICATE /
+ *   UNPROT_DISASSOCIATE, counted); IGTK (key IDs 4, 5) and BIGTK (6, 7) installed as the
+ *   default management and beacon keys;
  * - EAPOL through the control port (CONTROL_PORT_FRAME both ways), TX status from the
  *   control port's TX status notifications, matched per station in order (the socket
  *   binding enables no extended ACK, so the request's cookie is not seen; the notification
@@ -26,14 +32,25 @@ import { CIPHER, formatMac, formatSuite, macKey } from '@airlock/rsn';
 import type { Logger } from 'pino';
 import { interfaceMac } from '../interface-mac.js';
 import { StationLog } from '../../station-log.js';
-import type { BssAnnouncement, DisconnectCommand, InstallGroupKeyCommand, InstallPairwiseKeyCommand, LinkEvent, RemovePairwiseKeyCommand, SetPortCommand, StationEntry, TransmitEapolCommand } from '@airlock/link';
+import type {
+  BssAnnouncement,
+  DisconnectCommand,
+  InstallGroupKeyCommand,
+  InstallPairwiseKeyCommand,
+  LinkEvent,
+  RemovePairwiseKeyCommand,
+  SetPortCommand,
+  StationEntry,
+  TransmitAuthenticationCommand,
+  TransmitEapolCommand,
+} from '@airlock/link';
 import { DriverError, type Driver, type SessionSettings } from '../../driver.js';
 import { ApMlme, bssCapability, type MlmeAction, type MlmeCounters } from './ap-mlme.js';
-import { channelFrequency, encodeBeacon, MGMT, REASON, type BssAdvertisement } from './ieee80211.js';
+import { ACTION_CATEGORY, AUTH_ALG, channelFrequency, encodeBeacon, MGMT, REASON, type BssAdvertisement } from './ieee80211.js';
 import { attr, type Attr, type Attrs } from './netlink.js';
-import { ATTR, AUTHTYPE, CHAN_WIDTH, CMD, CQM_ATTR, ETHERTYPE_EAPOL, IFTYPE, KEY_ATTR, KEYTYPE, STA_FLAG, STA_INFO, WPA_VERSION } from './nl80211-constants.js';
+import { ATTR, AUTHTYPE, CHAN_WIDTH, CMD, CQM_ATTR, ETHERTYPE_EAPOL, EXT_FEATURE, IFTYPE, KEY_ATTR, KEYTYPE, SAE_PWE, STA_FLAG, STA_INFO, WPA_VERSION } from './nl80211-constants.js';
 import { NetlinkError, NetlinkSocket, NETLINK_PROTOCOL, type NetlinkNotification } from './netlink-socket.js';
-import { derivedBssid, radioRsne, type RadioBssSpec } from './radio-spec.js';
+import { AKM_SAE, derivedBssid, radioExtendedCapabilities, radioRsne, radioRsnxe, type RadioBssSpec } from './radio-spec.js';
 
 /** Options of the nl80211 driver. */
 export interface Nl80211DriverOptions {
@@ -59,6 +76,10 @@ export interface Nl80211DriverCounters {
   queueDrops: number;
   netlinkErrors: number;
   txStatusUnmatched: number;
+  /** SAE Authentication frames sent for the authenticator. */
+  authenticationsSent: number;
+  /** Unprotected Deauthentication / Disassociation frames from MFP stations that mac80211 dropped (UNPROT_* notifications). */
+  unprotectedDropped: number;
 }
 
 interface Bss {
@@ -70,6 +91,8 @@ interface Bss {
   bssid: Buffer;
   ssid: Buffer;
   rsne: Buffer;
+  /** Empty when the BSS announces none. */
+  rsnxe: Buffer;
   adv: BssAdvertisement;
   mlme: ApMlme;
   /** Received frames of this BSS waiting in the queue. */
@@ -90,8 +113,12 @@ interface StationState {
 const RATES_2G = [0x82, 0x84, 0x8b, 0x96, 0x0c, 0x12, 0x18, 0x24, 0x30, 0x48, 0x60, 0x6c];
 const RATES_5G = [0x8c, 0x12, 0x98, 0x24, 0xb0, 0x48, 0x60, 0x6c];
 
-/** Key lengths of the ciphers the driver installs. */
+/** Key lengths of the data ciphers the driver installs (pairwise keys and GTKs). */
 const KEY_LENGTH: Record<number, number> = { [CIPHER.CCMP_128]: 16, [CIPHER.GCMP_128]: 16, [CIPHER.CCMP_256]: 32, [CIPHER.GCMP_256]: 32, [CIPHER.TKIP]: 32 };
+/** Key lengths of the group management ciphers (IGTKs and BIGTKs). */
+const MGMT_KEY_LENGTH: Record<number, number> = { [CIPHER.BIP_CMAC_128]: 16 };
+/** The longest Authentication frame body after the Status Code: an MMPDU body is at most 2304 octets (§9.2.4.7.1). */
+const MAX_AUTH_BODY = 2304 - 6;
 
 /**
  * Received frames (management and EAPOL) one BSS may have waiting in the driver's queue;
@@ -102,8 +129,11 @@ const MAX_QUEUED_FRAMES_PER_BSS = 512;
 const MAX_EAPOL_IN_FLIGHT = 8;
 /** A TX status later than this is treated as lost. */
 const EAPOL_TX_STATUS_TIMEOUT_MS = 3000;
-/** Management frame subtypes the MLME registers for. */
-const REGISTERED_SUBTYPES = [MGMT.AUTH, MGMT.ASSOC_REQ, MGMT.REASSOC_REQ, MGMT.PROBE_REQ, MGMT.DEAUTH, MGMT.DISASSOC];
+/** Management frames the MLME registers for: subtype and the first body octets to match (Action frames: SA Query only). */
+const REGISTERED_FRAMES: { subtype: number; match: Buffer }[] = [
+  ...[MGMT.AUTH, MGMT.ASSOC_REQ, MGMT.REASSOC_REQ, MGMT.PROBE_REQ, MGMT.DEAUTH, MGMT.DISASSOC].map((subtype) => ({ subtype, match: Buffer.alloc(0) })),
+  { subtype: MGMT.ACTION, match: Buffer.from([ACTION_CATEGORY.SA_QUERY]) },
+];
 
 function u32s(values: readonly number[]): Buffer {
   const b = Buffer.alloc(4 * values.length);
@@ -118,6 +148,20 @@ function staFlags(mask: number[], set: number[]): Buffer {
   return b;
 }
 
+/** True when bit `n` of an NL80211_ATTR_EXT_FEATURES octet array is set. */
+function hasExtFeature(features: Buffer, n: number): boolean {
+  return (n >> 3) < features.length && (features[n >> 3] & (1 << (n & 7))) !== 0;
+}
+
+/** What a group key ID names: GTK 1..3, IGTK 4..5, BIGTK 6..7. */
+function groupKeyKind(keyId: number): 'gtk' | 'igtk' | 'bigtk' | undefined {
+  if (!Number.isInteger(keyId)) return undefined;
+  if (keyId >= 1 && keyId <= 3) return 'gtk';
+  if (keyId === 4 || keyId === 5) return 'igtk';
+  if (keyId === 6 || keyId === 7) return 'bigtk';
+  return undefined;
+}
+
 function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -127,7 +171,17 @@ export class Nl80211Driver implements Driver {
   readonly name = 'nl80211';
   /** The control port reports whether each EAPOL frame was acknowledged. */
   readonly reportsTxStatus = true;
-  readonly counters: Nl80211DriverCounters = { eapolReceived: 0, eapolSent: 0, eapolSendErrors: 0, eapolDropped: 0, queueDrops: 0, netlinkErrors: 0, txStatusUnmatched: 0 };
+  readonly counters: Nl80211DriverCounters = {
+    eapolReceived: 0,
+    eapolSent: 0,
+    eapolSendErrors: 0,
+    eapolDropped: 0,
+    queueDrops: 0,
+    netlinkErrors: 0,
+    txStatusUnmatched: 0,
+    authenticationsSent: 0,
+    unprotectedDropped: 0,
+  };
   private readonly bssList: Bss[] = [];
   private readonly byBssid = new Map<string, Bss>();
   private readonly byIfindex = new Map<number, Bss>();
@@ -179,6 +233,7 @@ export class Nl80211Driver implements Driver {
         if (this.byBssid.has(k)) throw new Error(`${where}: BSSID ${formatMac(bssid)} is used twice`);
         const ssid = Buffer.from(spec.ssid, 'utf8');
         const rsne = radioRsne(spec);
+        const rsnxe = radioRsnxe(spec);
         const adv: BssAdvertisement = {
           bssid,
           ssid,
@@ -187,6 +242,8 @@ export class Nl80211Driver implements Driver {
           rates: spec.channel <= 14 ? RATES_2G : RATES_5G,
           channel: spec.channel,
           rsne,
+          rsnxe,
+          extendedCapabilities: radioExtendedCapabilities(spec),
         };
         const bss: Bss = {
           spec,
@@ -196,6 +253,7 @@ export class Nl80211Driver implements Driver {
           bssid,
           ssid,
           rsne,
+          rsnxe,
           adv,
           mlme: new ApMlme({ ...adv, maxStations: spec.maxStations, maxInactivityMs: spec.maxInactivityS * 1000, inactivityCheckMs: opts.inactivityCheckMs }),
           queued: 0,
@@ -208,7 +266,12 @@ export class Nl80211Driver implements Driver {
   }
 
   bsses(): BssAnnouncement[] {
-    return this.bssList.map((b) => ({ bssid: b.bssid, ssid: b.ssid, rsne: b.rsne, wired: false, interfaceMac: b.bssid }));
+    return this.bssList.map((b) => {
+      const a: BssAnnouncement = { bssid: b.bssid, ssid: b.ssid, rsne: b.rsne, wired: false, interfaceMac: b.bssid };
+      if (b.rsnxe.length > 0) a.rsnxe = b.rsnxe;
+      if (b.spec.beaconProtection) a.beaconProtection = true;
+      return a;
+    });
   }
 
   stations(): StationEntry[] {
@@ -216,7 +279,9 @@ export class Nl80211Driver implements Driver {
     for (const b of this.bssList) {
       for (const a of b.mlme.associatedStations()) {
         const st = b.stations.get(macKey(a.sta));
-        out.push({ bssid: b.bssid, sta: a.sta, rsne: a.rsne, portAuthorized: st?.portAuthorized ?? false, pairwiseKeyInstalled: st?.pairwiseKeyInstalled ?? false, vlanId: st?.vlanId ?? 0 });
+        const e: StationEntry = { bssid: b.bssid, sta: a.sta, rsne: a.rsne, portAuthorized: st?.portAuthorized ?? false, pairwiseKeyInstalled: st?.pairwiseKeyInstalled ?? false, vlanId: st?.vlanId ?? 0 };
+        if (a.rsnxe !== undefined) e.rsnxe = a.rsnxe;
+        out.push(e);
       }
     }
     return out;
@@ -253,9 +318,16 @@ export class Nl80211Driver implements Driver {
       if (mlme === undefined) throw new Error('nl80211 has no mlme multicast group');
       genl.addMembership(mlme);
       const interfaces = await this.interfaces();
+      const extFeatures = new Map<number, Buffer>();
       for (const bss of this.bssList) {
         const radio = interfaces.get(bss.spec.interfaceName);
         if (radio === undefined) throw new Error(`interface ${bss.spec.interfaceName} is not a wireless (nl80211) interface`);
+        if (bss.spec.beaconProtection) {
+          if (!extFeatures.has(radio.wiphy)) extFeatures.set(radio.wiphy, await this.wiphyExtFeatures(radio.wiphy));
+          if (!hasExtFeature(extFeatures.get(radio.wiphy)!, EXT_FEATURE.BEACON_PROTECTION)) {
+            throw new Error(`radio ${bss.spec.interfaceName} (${bss.spec.ssid}): beacon_prot=1, but its driver does not offer beacon protection (no NL80211_EXT_FEATURE_BEACON_PROTECTION); leave beacon_prot out`);
+          }
+        }
         if (bss.created) {
           const existing = interfaces.get(bss.ifname);
           if (existing !== undefined) await this.cmd(CMD.DEL_INTERFACE, [attr.u32(ATTR.IFINDEX, existing.ifindex)], `remove the stale interface ${bss.ifname}`);
@@ -366,25 +438,52 @@ export class Nl80211Driver implements Driver {
         key.fill(0);
       }
       st.pairwiseKeyInstalled = true;
+      bss.mlme.pairwiseKeyInstalled(c.sta, true);
     });
   }
 
+  /**
+   * A GTK (key ID 1..3), an IGTK (4, 5) or a BIGTK (6, 7; only where the BSS protects
+   * Beacons): NEW_KEY with receive sequence 0, then, as the transmit key, SET_KEY with the
+   * default flag of its kind (NL80211_KEY_DEFAULT, _DEFAULT_MGMT, _DEFAULT_BEACON; the
+   * nested forms of what NL80211_ATTR_KEY_DEFAULT_MGMT says at the top level).
+   */
   installGroupKey(c: InstallGroupKeyCommand): Promise<void> {
     const bss = this.bss(c.bssid);
     const key = Buffer.from(c.key);
     return this.enqueue(async () => {
-      const cipher = this.checkKey(c.cipher, key, c.keyId, 1, 3);
+      const kind = groupKeyKind(c.keyId);
+      if (kind === undefined) {
+        key.fill(0);
+        throw new DriverError(`group key id ${c.keyId}: expected 1..3 (GTK), 4..5 (IGTK) or 6..7 (BIGTK)`);
+      }
+      if (kind !== 'gtk' && bss.spec.ieee80211w === 0) {
+        key.fill(0);
+        throw new DriverError(`${kind.toUpperCase()} (key id ${c.keyId}) for BSS ${formatMac(bss.bssid)}, which has no management frame protection (ieee80211w=0)`);
+      }
+      if (kind === 'bigtk' && !bss.spec.beaconProtection) {
+        key.fill(0);
+        throw new DriverError(`BIGTK (key id ${c.keyId}) for BSS ${formatMac(bss.bssid)}, which does not protect Beacons (beacon_prot=1 on its --radio turns it on)`);
+      }
+      let cipher: number;
+      try {
+        cipher = kind === 'gtk' ? this.checkKey(c.cipher, key, c.keyId, 1, 3) : this.checkMgmtKey(c.cipher, key);
+      } catch (err) {
+        key.fill(0);
+        throw err;
+      }
       try {
         await this.cmd(
           CMD.NEW_KEY,
           [attr.u32(ATTR.IFINDEX, bss.ifindex), attr.nested(ATTR.KEY, [attr.bytes(KEY_ATTR.DATA, key), attr.u8(KEY_ATTR.IDX, c.keyId), attr.u32(KEY_ATTR.CIPHER, cipher), attr.u32(KEY_ATTR.TYPE, KEYTYPE.GROUP), attr.bytes(KEY_ATTR.SEQ, Buffer.alloc(6))])],
-          `install group key ${c.keyId} on ${bss.ifname}`,
+          `install ${kind.toUpperCase()} ${c.keyId} on ${bss.ifname}`,
         );
       } finally {
         key.fill(0);
       }
       if (c.setTx) {
-        await this.cmd(CMD.SET_KEY, [attr.u32(ATTR.IFINDEX, bss.ifindex), attr.nested(ATTR.KEY, [attr.u8(KEY_ATTR.IDX, c.keyId), attr.flag(KEY_ATTR.DEFAULT)])], `make group key ${c.keyId} the transmit key on ${bss.ifname}`);
+        const flag = kind === 'gtk' ? KEY_ATTR.DEFAULT : kind === 'igtk' ? KEY_ATTR.DEFAULT_MGMT : KEY_ATTR.DEFAULT_BEACON;
+        await this.cmd(CMD.SET_KEY, [attr.u32(ATTR.IFINDEX, bss.ifindex), attr.nested(ATTR.KEY, [attr.u8(KEY_ATTR.IDX, c.keyId), attr.flag(flag)])], `make ${kind.toUpperCase()} ${c.keyId} the transmit key on ${bss.ifname}`);
       }
     });
   }
@@ -400,6 +499,7 @@ export class Nl80211Driver implements Driver {
         if (!(err instanceof NetlinkError && err.errno === 2)) throw err;
       }
       st.pairwiseKeyInstalled = false;
+      bss.mlme.pairwiseKeyInstalled(c.sta, false);
     });
   }
 
@@ -420,6 +520,27 @@ export class Nl80211Driver implements Driver {
       bss.mlme.portAuthorized(c.sta, c.authorized);
       st.vlanId = c.vlanId;
       this.log?.info({ sta: formatMac(c.sta), bssid: formatMac(bss.bssid), authorized: c.authorized }, c.authorized ? 'port authorized' : 'port unauthorized');
+    });
+  }
+
+  /**
+   * Sends an Authentication frame for the authenticator (SAE commit or confirm), on a BSS
+   * that offers SAE; whatever the MLME holds of the station (the authenticator decides).
+   */
+  transmitAuthentication(c: TransmitAuthenticationCommand): Promise<void> {
+    const bss = this.bss(c.bssid);
+    const sta = Buffer.from(c.sta);
+    const body = Buffer.from(c.body);
+    return this.enqueue(async () => {
+      if (c.algorithm !== AUTH_ALG.SAE) throw new DriverError(`Authentication algorithm ${c.algorithm}: the agent sends only SAE (3) for the authenticator`);
+      if (!bss.mlme.relaysSae) throw new DriverError(`BSS ${formatMac(bss.bssid)} does not offer SAE (akm=sae or akm=psk+sae)`);
+      if (sta.length !== 6 || (sta[0] & 1) !== 0) throw new DriverError('station address is not a unicast MAC address');
+      for (const [what, v] of [['transaction', c.transaction], ['status', c.status]] as const) {
+        if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new DriverError(`${what} ${v} is not a 16-bit number`);
+      }
+      if (body.length > MAX_AUTH_BODY) throw new DriverError(`Authentication body of ${body.length} octets (at most ${MAX_AUTH_BODY})`);
+      await this.run(bss, bss.mlme.transmitAuthentication(sta, { algorithm: c.algorithm, transaction: c.transaction, status: c.status, body }, Date.now()));
+      this.counters.authenticationsSent++;
     });
   }
 
@@ -450,9 +571,9 @@ export class Nl80211Driver implements Driver {
     await this.setLinkUp(bss.ifindex, false);
     await this.cmd(CMD.SET_INTERFACE, [ifx, attr.u32(ATTR.IFTYPE, IFTYPE.AP)], `make ${bss.ifname} an AP interface`);
     await this.setLinkUp(bss.ifindex, true);
-    for (const subtype of REGISTERED_SUBTYPES) {
+    for (const { subtype, match } of REGISTERED_FRAMES) {
       try {
-        await this.cmd(CMD.REGISTER_FRAME, [ifx, attr.u16(ATTR.FRAME_TYPE, subtype), attr.bytes(ATTR.FRAME_MATCH, Buffer.alloc(0))], `register for management frames 0x${subtype.toString(16)} on ${bss.ifname}`);
+        await this.cmd(CMD.REGISTER_FRAME, [ifx, attr.u16(ATTR.FRAME_TYPE, subtype), attr.bytes(ATTR.FRAME_MATCH, match)], `register for management frames 0x${subtype.toString(16)} on ${bss.ifname}`);
       } catch (err) {
         // EALREADY: this socket registered before (a restart of the BSS).
         if (!(err instanceof NetlinkError && err.errno === 114)) throw err;
@@ -476,9 +597,11 @@ export class Nl80211Driver implements Driver {
       attr.flag(ATTR.SOCKET_OWNER),
     ];
     if (bss.rsne.length > 0) {
+      // As hostapd: WPA3 when SAE is among the AKMs (transition mode included), WPA2 otherwise.
+      const sae = bss.spec.akms.includes(AKM_SAE);
       attrs.push(
         attr.flag(ATTR.PRIVACY),
-        attr.u32(ATTR.WPA_VERSIONS, WPA_VERSION.WPA2),
+        attr.u32(ATTR.WPA_VERSIONS, sae ? WPA_VERSION.WPA3 : WPA_VERSION.WPA2),
         attr.bytes(ATTR.AKM_SUITES, u32s(bss.spec.akms)),
         attr.bytes(ATTR.CIPHER_SUITES_PAIRWISE, u32s([bss.spec.cipher])),
         attr.u32(ATTR.CIPHER_SUITE_GROUP, bss.spec.cipher),
@@ -486,6 +609,8 @@ export class Nl80211Driver implements Driver {
         attr.u16(ATTR.CONTROL_PORT_ETHERTYPE, ETHERTYPE_EAPOL),
         attr.flag(ATTR.CONTROL_PORT_OVER_NL80211),
       );
+      // Informational for mac80211 (SAE runs at the authenticator); drivers that run SAE themselves read it.
+      if (sae) attrs.push(attr.u8(ATTR.SAE_PWE, [SAE_PWE.HUNT_AND_PECK, SAE_PWE.HASH_TO_ELEMENT, SAE_PWE.BOTH][bss.spec.saePwe]));
     }
     await this.cmd(CMD.START_AP, attrs, `start the BSS on ${bss.ifname}`);
   }
@@ -650,6 +775,15 @@ export class Nl80211Driver implements Driver {
         void this.enqueue(() => this.run(bss, bss.mlme.pollAnswered(from, acked))).catch((e: unknown) => this.jobFailed(bss, e));
         return;
       }
+      case CMD.UNPROT_DEAUTHENTICATE:
+      case CMD.UNPROT_DISASSOCIATE: {
+        // mac80211 dropped it already (an MFP station with its key in); counted and logged.
+        this.counters.unprotectedDropped++;
+        const frame = n.attrs.bytes(ATTR.FRAME);
+        const from = frame !== undefined && frame.length >= 16 ? formatMac(frame.subarray(10, 16)) : undefined;
+        this.stationLine(bss, 'info', 'unprotected-dropped', { sta: from, bssid: formatMac(bss.bssid), deauth: n.cmd === CMD.UNPROT_DEAUTHENTICATE }, 'unprotected Deauthentication/Disassociation from an MFP station dropped by the kernel');
+        return;
+      }
       case CMD.STOP_AP:
         this.log?.error({ interface: bss.ifname, bssid: formatMac(bss.bssid) }, 'the BSS was stopped from outside the agent');
         return;
@@ -683,9 +817,15 @@ export class Nl80211Driver implements Driver {
         case 'remove-station':
           await this.removeStation(bss, a.sta);
           break;
-        case 'associated':
+        case 'associated': {
           this.stationLine(bss, 'info', 'associated', { sta: formatMac(a.sta), bssid: formatMac(bss.bssid), reassociation: a.reassociation }, 'station associated');
-          this.emit({ type: 'associated', bssid: bss.bssid, sta: a.sta, rsne: a.rsne, reassociation: a.reassociation, previousBssid: a.previousBssid });
+          const e: LinkEvent = { type: 'associated', bssid: bss.bssid, sta: a.sta, rsne: a.rsne, reassociation: a.reassociation, previousBssid: a.previousBssid };
+          if (a.rsnxe !== undefined) e.rsnxe = a.rsnxe;
+          this.emit(e);
+          break;
+        }
+        case 'authentication':
+          this.emit({ type: 'authentication', bssid: bss.bssid, sta: a.sta, algorithm: a.algorithm, transaction: a.transaction, status: a.status, body: a.body });
           break;
         case 'disassociated':
           this.stationLine(bss, 'info', 'left', { sta: formatMac(a.sta), bssid: formatMac(bss.bssid), reason: a.reason, deauth: a.deauth, local: a.locallyGenerated }, 'station left');
@@ -740,7 +880,8 @@ export class Nl80211Driver implements Driver {
         attr.bytes(ATTR.STA_SUPPORTED_RATES, rates),
         attr.u16(ATTR.STA_CAPABILITY, a.capability),
         // Authenticated and associated are implied for a new station; the port stays closed.
-        attr.bytes(ATTR.STA_FLAGS2, staFlags([STA_FLAG.AUTHORIZED, STA_FLAG.SHORT_PREAMBLE], (a.capability & 0x0020) !== 0 ? [STA_FLAG.SHORT_PREAMBLE] : [])),
+        // MFP: mac80211 protects its robust management frames once its key is in.
+        attr.bytes(ATTR.STA_FLAGS2, staFlags([STA_FLAG.AUTHORIZED, STA_FLAG.SHORT_PREAMBLE, STA_FLAG.MFP], [...((a.capability & 0x0020) !== 0 ? [STA_FLAG.SHORT_PREAMBLE] : []), ...(a.mfp ? [STA_FLAG.MFP] : [])])),
       ],
       `add station ${formatMac(a.sta)}`,
     );
@@ -881,6 +1022,25 @@ export class Nl80211Driver implements Driver {
     const st = bss.stations.get(macKey(sta));
     if (st === undefined) throw new DriverError(`station ${formatMac(sta)} is not associated to ${formatMac(bss.bssid)}`);
     return st;
+  }
+
+  /** Checks an IGTK or BIGTK against its cipher (BIP-CMAC-128 only); returns the selector. */
+  private checkMgmtKey(selector: number, key: Buffer): number {
+    const len = MGMT_KEY_LENGTH[selector];
+    if (len === undefined) throw new DriverError(`cipher ${formatSuite(selector)} for an IGTK/BIGTK: the nl80211 driver installs BIP-CMAC-128 (00-0f-ac:6) only`);
+    if (key.length !== len) throw new DriverError(`key of ${key.length} octets for a cipher that takes ${len}`);
+    return selector;
+  }
+
+  /** Reads a wiphy's NL80211_ATTR_EXT_FEATURES (a split dump: the attribute comes in one of several messages). */
+  private async wiphyExtFeatures(wiphy: number): Promise<Buffer> {
+    const replies = await this.cmd(CMD.GET_WIPHY, [attr.u32(ATTR.WIPHY, wiphy), attr.flag(ATTR.SPLIT_WIPHY_DUMP)], `read the features of wiphy ${wiphy}`, true);
+    for (const r of replies) {
+      if (r.attrs.u32(ATTR.WIPHY) !== wiphy) continue;
+      const f = r.attrs.bytes(ATTR.EXT_FEATURES);
+      if (f !== undefined) return Buffer.from(f);
+    }
+    return Buffer.alloc(0);
   }
 
   /** Checks a key against its cipher (a suite selector, as nl80211 takes it too); returns the selector. */

@@ -2,13 +2,13 @@
  * SAE (Simultaneous Authentication of Equals), IEEE 802.11-2020 §12.4, for finite cyclic
  * group 19 (NIST P-256): the password element by hash-to-element (PT once per password, then
  * the PWE of each exchange) or by hunting-and-pecking, the commit, the peer commit's checks
- * and the KCK / PMK / PMKID derivation, and the confirm. Pure functions: randomness is passed
- * in, no state machine. Scalar multiplications are OpenSSL's (node:crypto ECDH, pwe-base.ts);
- * the other point arithmetic is @noble/curves'.
+ * and the KCK / PMK / PMKID derivation, the confirm, and the Authentication frame bodies.
+ * Pure functions: randomness is passed in, no state machine. Scalar multiplications are
+ * OpenSSL's (node:crypto ECDH, pwe-base.ts); the other point arithmetic is @noble/curves'.
  *
  * An exchange: h2ePwe(SaePasswordElement.derive(...), ...) or huntAndPeckPwe(...) ->
- * generateCommit -> encodeCommit; decodePeerCommit -> processPeerCommit -> ownConfirm /
- * verifyPeerConfirm -> wipeKeys.
+ * generateCommit -> encodeCommit / encodeCommitBody; decodeCommitBody -> decodePeerCommit ->
+ * processPeerCommit -> ownConfirm / verifyPeerConfirm -> wipeKeys.
  */
 export {
   GROUP_19,
@@ -37,3 +37,24 @@ export {
   type SaePeerCommit,
 } from './commit.js';
 export { CONFIRM_LENGTH, SEND_CONFIRM_MAX, ownConfirm, verifyPeerConfirm, wipeKeys } from './confirm.js';
+export {
+  ELEMENT_ID_EXTENSION,
+  EXT_ANTI_CLOGGING_TOKEN,
+  EXT_PASSWORD_IDENTIFIER,
+  EXT_REJECTED_GROUPS,
+  SAE_AUTH_ALGORITHM,
+  SaeStatus,
+  decodeAntiCloggingRequest,
+  decodeCommitBody,
+  decodeConfirmBody,
+  encodeAntiCloggingRequest,
+  encodeCommitBody,
+  encodeConfirmBody,
+  encodeUnsupportedGroupBody,
+  readCommitGroup,
+  type SaeAntiCloggingRequest,
+  type SaeCommitDecodeOptions,
+  type SaeCommitFields,
+  type SaeConfirmFields,
+  type SaeStatusCode,
+} from './frames.js';

@@ -18,7 +18,10 @@
  * constant-time windowed multiplication with masked table gathers). The point is treated as
  * public by OpenSSL, as it is in hostapd, which hands its secret PWE to the same calls. The
  * y recovery is BigInt field arithmetic on the result, like the rest of this package. Node's
- * setPrivateKey compares the key with the order (variable-time BN_cmp) before use.
+ * setPrivateKey compares the key with the order (variable-time BN_cmp) before use. Inverses
+ * of values derived from the password (1 / (2 yP), the Z of a point made affine) are taken by
+ * Fermat's little theorem, v^(p-2), whose sequence of operations is fixed by the public
+ * exponent, not by @noble/curves' Fp.inv, a Euclidean algorithm whose loop count depends on v.
  *
  * The one ECDH object is reused: each setPrivateKey replaces (and OpenSSL clears) the
  * previous key, so the last scalar stays in OpenSSL's memory until the next multiplication.
@@ -28,11 +31,28 @@ import { GROUP_19, P256, bigIntToOctets, isValidElement, octetsToBigInt, type Sa
 
 const Fp = P256.Fp;
 const TWO_B = Fp.add(GROUP_19.b, GROUP_19.b);
+const P_MINUS_2 = GROUP_19.p - 2n;
 const ecdh = createECDH('prime256v1');
+
+/** 1 / v mod p as v^(p-2) (v not 0 mod p): the same operations whatever v is. */
+export function invertFermat(v: bigint): bigint {
+  return Fp.pow(v, P_MINUS_2);
+}
+
+/** The affine coordinates of a point other than the identity, its Z inverted by invertFermat. */
+export function affineOf(point: SaeElement): { x: bigint; y: bigint } {
+  if (point.is0()) throw new RangeError('the point at infinity has no affine coordinates');
+  return point.toAffine(Fp.eql(point.Z, Fp.ONE) ? Fp.ONE : invertFermat(point.Z));
+}
 
 /** SEC 1 uncompressed encoding (04 || x || y) of a point other than the identity. */
 export function uncompressedOctets(point: SaeElement): Buffer {
-  return Buffer.from(point.toBytes(false));
+  const { x, y } = affineOf(point);
+  const out = Buffer.alloc(1 + 2 * GROUP_19.primeLength);
+  out[0] = 0x04;
+  bigIntToOctets(x, GROUP_19.primeLength).copy(out, 1);
+  bigIntToOctets(y, GROUP_19.primeLength).copy(out, 1 + GROUP_19.primeLength);
+  return out;
 }
 
 /**
@@ -72,11 +92,11 @@ export class PweBase {
   /** Prepares `point`; throws RangeError when it is not a point of the group or is the identity. */
   constructor(point: SaeElement) {
     if (!isValidElement(point)) throw new RangeError('SAE: not a valid element of group 19');
-    const { x, y } = point.toAffine();
-    this.point = point;
-    this.octets = uncompressedOctets(point);
+    const { x, y } = affineOf(point);
+    this.point = P256.fromAffine({ x, y });
+    this.octets = uncompressedOctets(this.point);
     this.x = x;
-    this.inverseTwoY = Fp.inv(Fp.add(y, y));
+    this.inverseTwoY = invertFermat(Fp.add(y, y));
   }
 
   /** k * P for 1 <= k < r (RangeError otherwise): two ECDH computations and the y recovery. */

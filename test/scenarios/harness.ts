@@ -51,8 +51,9 @@ import {
   type NetworkPolicy,
   type RadiusOutcome,
   type Report,
+  type SaePolicy,
 } from '@airlock/rsn';
-import { Supplicant, type SupplicantEffect, type SupplicantMisbehaviour } from '@airlock/supplicant';
+import { SaeStation, Supplicant, type SupplicantEffect, type SupplicantMisbehaviour } from '@airlock/supplicant';
 import { createMetrics, parsePrometheusText, recordReport, type AirlockMetrics } from '@airlock/authenticator';
 
 // ---- deterministic inputs ------------------------------------------------------------
@@ -159,6 +160,32 @@ export interface BssSpec {
   agentId?: string;
   groupRekeyMs?: number;
   rekeyGtkOnLeave?: boolean;
+  /** WPA3: the network's SAE policy (its passwords), and what the BSS advertises. */
+  sae?: SaePolicy;
+  rsnxe?: Buffer;
+  beaconProtection?: boolean;
+}
+
+/** An SAE station's side of the exchange (WPA3). */
+export interface StationSaeSpec {
+  password: string;
+  identifier?: string;
+  /** Default hash-to-element. */
+  pwe?: 'h2e' | 'hunting-and-pecking';
+  /** Start with another group (the AP answers 77; the station retries with 19 and Rejected Groups). */
+  group?: number;
+}
+
+/** What the station's SAE saw. */
+export interface StationSaeState {
+  /** PMK and PMKID of the last Accepted exchange, and the BSS it was with. */
+  pmk: Buffer | undefined;
+  pmkid: Buffer | undefined;
+  bssid: Buffer | undefined;
+  /** Frames received from the AP (transaction, status). */
+  readonly received: { t: number; transaction: number; status: number }[];
+  accepted: number;
+  failures: string[];
 }
 
 /** The EAP peer of an 802.1X station (scripted: the EAP method itself is not run here). */
@@ -198,6 +225,12 @@ export interface StationSpec {
   misbehave?: SupplicantMisbehaviour;
   /** 802.1X station: its EAP peer. */
   eap?: StationEapSpec;
+  /** SAE station (AKM 8): its password. */
+  sae?: StationSaeSpec;
+  /** The RSNXE of its (Re)Association Request and msg 2/4 (WPA3 H2E). */
+  rsnxe?: Buffer;
+  /** It uses beacon protection (wpa_supplicant's beacon_prot=1). */
+  beaconProtection?: boolean;
 }
 
 /** A simulated station: its supplicant and what happened to it. */
@@ -218,6 +251,10 @@ export interface Station {
   readonly disconnects: number[];
   /** Its EAP peer (802.1X stations). */
   readonly eap: StationEapState;
+  /** Its SAE (AKM 8 stations). */
+  readonly sae: StationSaeState;
+  /** The exchange under way. */
+  saeRun: SaeStation | undefined;
 }
 
 /** What the fake radio holds for a station. */
@@ -442,6 +479,7 @@ export class Air {
         stationPassphrases: new Map(),
         groupRekeyMs: spec.groupRekeyMs ?? 0,
         rekeyGtkOnLeave: spec.rekeyGtkOnLeave ?? false,
+        sae: spec.sae,
       };
       this.networks.set(netKey, network);
     }
@@ -451,6 +489,8 @@ export class Air {
       rsne: spec.rsne !== undefined ? Buffer.from(spec.rsne) : rsneFor(spec.rsneAkm ?? akms[0]),
       wired: spec.wired ?? false,
       interfaceMac: spec.interfaceMac,
+      rsnxe: spec.rsnxe,
+      beaconProtection: spec.beaconProtection,
       reportsTxStatus: spec.reportsTxStatus ?? false,
       network,
     };
@@ -479,6 +519,8 @@ export class Air {
       log: [],
       disconnects: [],
       eap: { pmk: undefined, received: [], successes: 0, failures: 0 },
+      sae: { pmk: undefined, pmkid: undefined, bssid: undefined, received: [], accepted: 0, failures: [] },
+      saeRun: undefined,
     };
     this.stations.set(macKey(spec.mac), st);
     return st;
@@ -494,21 +536,24 @@ export class Air {
   freshSupplicant(sta: Buffer): Supplicant {
     const st = this.station(sta);
     if (st.bssid === undefined) throw new Error(`${formatMac(sta)} is not associated`);
-    return this.newSupplicant(st.spec, this.bssConfig(st.bssid), st.assocRsne, `copy-${st.epoch}`, st.eap.pmk);
+    return this.newSupplicant(st.spec, this.bssConfig(st.bssid), st.assocRsne, `copy-${st.epoch}`, st.eap.pmk ?? st.sae.pmk);
   }
 
-  /** `eapPmk`: the PMK of an 802.1X station (from its last EAP success); PSK stations derive theirs. */
-  private newSupplicant(spec: StationSpec, cfg: BssConfig, assocRsne: Buffer, seed = '', eapPmk?: Buffer): Supplicant {
+  /** `pmk`: the PMK of an 802.1X station (its last EAP success) or an SAE station (its last exchange); PSK stations derive theirs. */
+  private newSupplicant(spec: StationSpec, cfg: BssConfig, assocRsne: Buffer, seed = '', pmk?: Buffer): Supplicant {
     const akm = spec.akm ?? cfg.network.akms[0];
     return new Supplicant({
       spa: spec.mac,
       aa: spec.aa ?? cfg.bssid,
-      pmk: isPskAkm(akm) ? this.stationPmk(spec, cfg) : (eapPmk ?? NO_PMK_YET),
+      pmk: isPskAkm(akm) ? this.stationPmk(spec, cfg) : (pmk ?? NO_PMK_YET),
       akm,
       pairwiseCipher: spec.pairwiseCipher ?? CIPHER.CCMP_128,
       groupCipher: CIPHER.CCMP_128,
       assocRsne,
       apRsne: cfg.rsne,
+      assocRsnxe: spec.rsnxe,
+      apRsnxe: cfg.rsnxe,
+      beaconProtection: spec.beaconProtection,
       random: seededRandom(`sta-${formatMac(spec.mac)}${seed}`),
       misbehave: spec.misbehave,
     });
@@ -531,12 +576,67 @@ export class Air {
     const cfg = this.bsses.get(macKey(bssid));
     st.assocRsne = st.spec.rsne !== undefined ? Buffer.from(st.spec.rsne) : rsneFor(st.spec.akm ?? cfg?.network.akms[0] ?? AKM.PSK, 0, o.pmkids);
     // A new association: a new supplicant, with its own nonces.
-    if (cfg !== undefined) st.supplicant = this.newSupplicant(st.spec, cfg, st.assocRsne, `-assoc${st.epoch}`, st.eap.pmk);
+    if (cfg !== undefined) st.supplicant = this.newSupplicant(st.spec, cfg, st.assocRsne, `-assoc${st.epoch}`, st.eap.pmk ?? st.sae.pmk);
     // The new BSS starts with nothing for the station; what an old BSS holds stays until the
     // core clears it (a roam) or the station is disconnected.
     this.radioStations.set(radioKey(bssid, sta), { tk: undefined, portAuthorized: false });
     const rsne = cfg?.wired === true ? Buffer.alloc(0) : st.assocRsne;
-    this.inject({ type: 'associated', bssid, sta, rsne, reassociation: o.reassociation ?? false, previousBssid: previous });
+    this.inject({ type: 'associated', bssid, sta, rsne, reassociation: o.reassociation ?? false, previousBssid: previous, rsnxe: st.spec.rsnxe });
+  }
+
+  /**
+   * The station runs SAE with `bssid` (default: its home BSS): its Commit goes up now, the
+   * AP's frames come back through the air; run() completes the exchange. The PMK and PMKID
+   * of an Accepted exchange are kept in `station.sae` for the association.
+   */
+  saeAuthenticate(sta: Buffer, o: { bssid?: Buffer } = {}): void {
+    const st = this.station(sta);
+    const spec = st.spec.sae;
+    if (spec === undefined) throw new Error(`${formatMac(sta)} has no SAE password`);
+    const bssid = o.bssid ?? st.home;
+    const cfg = this.bssConfig(bssid);
+    st.saeRun = new SaeStation({
+      ssid: cfg.network.ssid,
+      password: Buffer.from(spec.password, 'utf8'),
+      identifier: spec.identifier !== undefined ? Buffer.from(spec.identifier, 'utf8') : undefined,
+      ownMac: st.mac,
+      apMac: bssid,
+      pwe: spec.pwe === 'hunting-and-pecking' ? 'hunt-and-peck' : 'h2e',
+      random: seededRandom(`sae-${formatMac(sta)}-${st.sae.received.length}`),
+      group: spec.group,
+    });
+    this.sendSae(st, bssid, [st.saeRun.start()]);
+  }
+
+  /** Authentication frames of the station's SAE go up the air (as the agent relays them). */
+  private sendSae(st: Station, bssid: Buffer, frames: readonly { transaction: number; status: number; body: Buffer }[]): void {
+    for (const f of frames) {
+      this.schedule(this.opts.latencyMs, () => this.inject({ type: 'authentication', bssid, sta: st.mac, algorithm: 3, transaction: f.transaction, status: f.status, body: f.body }));
+    }
+  }
+
+  /** An Authentication frame from the AP reaches the station's SAE. */
+  private saeToStation(e: Extract<Effect, { type: 'transmit-authentication' }>): void {
+    const st = this.stations.get(macKey(e.sta));
+    if (st === undefined) return;
+    this.schedule(this.opts.latencyMs, () => {
+      st.sae.received.push({ t: this.now, transaction: e.transaction, status: e.status });
+      const run = st.saeRun;
+      if (run === undefined) return;
+      const r = run.receive({ transaction: e.transaction, status: e.status, body: e.body });
+      if (r.done !== undefined) {
+        st.sae.pmk = r.done.pmk;
+        st.sae.pmkid = r.done.pmkid;
+        st.sae.bssid = Buffer.from(e.bssid);
+        st.sae.accepted++;
+        st.saeRun = undefined;
+      }
+      if (r.failed !== undefined) {
+        st.sae.failures.push(r.failed);
+        st.saeRun = undefined;
+      }
+      this.sendSae(st, e.bssid, r.send);
+    });
   }
 
   /** The station leaves (Disassociation, reason 8). */
@@ -813,6 +913,9 @@ export class Air {
         }
         case 'accounting':
           this.accounting.push({ t: this.now, effect });
+          break;
+        case 'transmit-authentication':
+          this.saeToStation(effect);
           break;
         default: {
           const never: never = effect;

@@ -6,7 +6,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import type { AgentHello } from '@airlock/link';
-import { decodeRsne, formatMac, macKey, type BssConfig, type NetworkPolicy } from '@airlock/rsn';
+import { decodeRsne, decodeRsnxe, formatMac, macKey, type BssConfig, type NetworkPolicy } from '@airlock/rsn';
 
 /** Longest agent id accepted. */
 export const MAX_AGENT_ID = 128;
@@ -74,7 +74,21 @@ export function checkHelloBsses(hello: AgentHello, ctx: HelloBssContext): { ok: 
     if (refused !== undefined) return refuse(status.PERMISSION_DENIED, refused);
     const network = ctx.network(b.ssid.toString('hex'));
     if (network === undefined) return refuse(status.INVALID_ARGUMENT, `${where} (${bssid}): SSID ${JSON.stringify(b.ssid.toString('utf8'))} is not served by this authenticator`);
-    cfgs.push({ bssid: Buffer.from(b.bssid), agentId: id, rsne: Buffer.from(b.rsne), wired: b.wired, interfaceMac: b.interfaceMac && Buffer.from(b.interfaceMac), reportsTxStatus: hello.reportsTxStatus, network });
+    const rsnxe = b.rsnxe !== undefined && b.rsnxe.length > 0 ? decodeRsnxe(b.rsnxe) : undefined;
+    if (rsnxe !== undefined && (b.rsnxe!.length > MAX_RSNE || !rsnxe.ok)) return refuse(status.INVALID_ARGUMENT, `${where} (${bssid}): rsnxe is not a valid RSN Extension element`);
+    // A network that offers only hash-to-element must say so in its RSNXE, or stations use hunting-and-pecking and are refused.
+    if (network.sae?.pwe === 1 && !(rsnxe?.ok === true && rsnxe.value.h2e)) return refuse(status.INVALID_ARGUMENT, `${where} (${bssid}): the network's SAE is hash-to-element only, but the BSS advertises no RSNXE with the SAE Hash-to-Element bit`);
+    cfgs.push({
+      bssid: Buffer.from(b.bssid),
+      agentId: id,
+      rsne: Buffer.from(b.rsne),
+      wired: b.wired,
+      interfaceMac: b.interfaceMac && Buffer.from(b.interfaceMac),
+      rsnxe: rsnxe !== undefined ? Buffer.from(b.rsnxe!) : undefined,
+      beaconProtection: b.beaconProtection === true,
+      reportsTxStatus: hello.reportsTxStatus,
+      network,
+    });
   }
   // The first-claim table is bounded (per agent, in total): a Hello that does not fit is refused.
   const keys = [...seen];

@@ -90,7 +90,11 @@ export function h2ePweScalar(mac1: Uint8Array, mac2: Uint8Array): bigint {
   return val;
 }
 
-/** PWE = val * PT for the pair of stations (order of the two addresses does not matter). */
+/**
+ * PWE = val * PT for the pair of stations (order of the two addresses does not matter), by
+ * @noble/curves' generic multiplication: for test vectors. Exchanges use h2ePwe
+ * (password-element.ts), which never builds this point.
+ */
 export function pweFromPt(pt: SaeElement, mac1: Uint8Array, mac2: Uint8Array): SaeElement {
   return pt.multiply(h2ePweScalar(mac1, mac2));
 }

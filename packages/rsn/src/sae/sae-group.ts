@@ -4,10 +4,10 @@
  * uses on the air (§12.4.7.2, data type conversion) and the validity checks a
  * receiver makes on them (§12.4.5.4).
  *
- * Point arithmetic is @noble/curves' P-256. Its `multiply` is the library's constant-time
- * scalar multiplication (fixed window walk with fake additions); nothing here uses
- * `multiplyUnsafe`. Field arithmetic is JavaScript BigInt, which is not constant-time at the
- * machine level (see SECURITY.md and the notes in hunt-and-peck.ts and h2e.ts).
+ * Points are @noble/curves' P-256 points; the scalar multiplications of an exchange are
+ * OpenSSL's (pwe-base.ts). Field arithmetic is JavaScript BigInt, which is not constant-time
+ * at the machine level (see SECURITY.md and the notes in pwe-base.ts, hunt-and-peck.ts and
+ * h2e.ts).
  */
 import { p256 } from '@noble/curves/nist.js';
 import type { WeierstrassPoint } from '@noble/curves/abstract/weierstrass.js';

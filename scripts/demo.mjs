@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm start: the demo topology on loopback — an authenticator, 3 sim agents x 20 stations
-// on one PSK SSID (2 BSSes each; stations join, stay, leave, rejoin and roam over a lossy
-// air), and a status line once a second read from the authenticator's /metrics.
+// on one WPA2/WPA3 transition-mode SSID (2 BSSes each, PSK and SAE; every second station
+// runs SAE with PMF, the others WPA2-PSK; stations join, stay, leave, rejoin and roam over
+// a lossy air), and a status line once a second read from the authenticator's /metrics.
 // Runs until Ctrl-C. Process logs go to .demo/*.log.
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -62,7 +63,7 @@ process.on('SIGTERM', () => stop(0));
 console.log(`airlock demo: authenticator gRPC 127.0.0.1:${grpcPort} (mTLS, certificates in .demo/pki), metrics http://127.0.0.1:${httpPort}/metrics`);
 console.log(`  status page: http://127.0.0.1:${httpPort}/`);
 console.log(`  operator CLI: npm run airlock -- stations --socket ${relative(root, adminSocket)}   (agents, explain STA, disconnect STA, rekey BSSID)`);
-console.log(`${AGENTS} agents x ${STATIONS} stations, SSID "airlock-demo"; logs in .demo/. Ctrl-C to stop.`);
+console.log(`${AGENTS} agents x ${STATIONS} stations, SSID "airlock-demo" (WPA2/WPA3 transition mode: half the stations use SAE); logs in .demo/. Ctrl-C to stop.`);
 run('authenticator', ['services/authenticator/dist/main.js', '--config', configPath]);
 
 async function metrics() {
@@ -80,7 +81,7 @@ for (let i = 1; i <= AGENTS; i++) {
   run(`agent-${i}`, [
     'services/edge-agent/dist/main.js',
     '--agent-id', `ap-${i}`, '--agent-number', String(i), '--authenticator', `localhost:${grpcPort}`, '--pki-dir', pki.dir,
-    '--bsses', '2', '--stations', String(STATIONS), '--ssid', 'airlock-demo', '--passphrase', PASSPHRASE,
+    '--bsses', '2', '--stations', String(STATIONS), '--ssid', 'airlock-demo', '--passphrase', PASSPHRASE, '--akm', 'psk+sae',
     '--churn', '--loss', '0.01', '--delay-ms', '1-4', '--duplicate', '0.005', '--reorder', '0.005',
   ]);
 }

@@ -17,3 +17,4 @@ export {
 } from './supplicant.js';
 export { eapolLogoff, eapolStart } from './eapol-frames.js';
 export * from './eap/index.js';
+export { SaeStation, type SaeFrame, type SaeStationOptions, type SaeStationResult, type SaeStationState } from './sae-station.js';

@@ -2,7 +2,7 @@
 /**
  * airlock-agent with the sim driver (a virtual radio; see drivers/sim).
  *   node main.js --agent-id ap-1 --agent-number 1 [--authenticator 127.0.0.1:50051]
- *     [--bsses 2] [--stations 20] [--ssid airlock-demo] [--passphrase ...] [--churn]
+ *     [--bsses 2] [--stations 20] [--ssid airlock-demo] [--passphrase ...] [--akm psk|sae|psk+sae] [--churn]
  *     [--loss 0] [--delay-ms 0-2] [--duplicate 0] [--reorder 0] [--seed N] [--log-level info]
  *     [--eap ttls-pap --eap-user NAME --eap-password PW --eap-ca FILE [--eap-server-name radius-server]]
  *     [--health-file PATH]  (exists, fresh, while the agent holds a stream: health-file.ts)
@@ -11,6 +11,9 @@
  * with EAP-TTLS/PAP as that user (the password also from AIRLOCK_SIM_EAP_PASSWORD or the
  * file AIRLOCK_SIM_EAP_PASSWORD_FILE names; the passphrase likewise AIRLOCK_SIM_PASSPHRASE[_FILE]),
  * checking the RADIUS server's certificate against --eap-ca and --eap-server-name.
+ * --akm sae: WPA3-Personal BSSes (SAE with H2E, PMF required), every station runs SAE with
+ * the passphrase as its password; psk+sae: transition mode (PMF capable), every second
+ * station is a WPA3 station, the others WPA2-PSK.
  * The passphrase is checked before anything starts (IEEE 802.11-2020 §J.4.1: 8..63
  * printable ASCII characters, or 64 hex digits), and the authenticator is awaited before
  * the radio starts (driver-cli.ts awaitAuthenticator).
@@ -21,7 +24,7 @@ import { agentTargets, awaitAuthenticator, exitUnlessAgentLink, loggerOrFail, ta
 import { EdgeAgent } from './agent.js';
 import { parseAgentArgs } from './cli-args.js';
 import { keepHealthFile } from './health-file.js';
-import { SimDriver } from './drivers/sim/sim-driver.js';
+import { SimDriver, type SimBssSpec } from './drivers/sim/sim-driver.js';
 import { simBsses, simStations } from './sim-topology.js';
 import { LINK_CLI_OPTIONS, linkSecurity, type AgentLinkSecurity } from './link-credentials.js';
 import { secretFromEnv } from './secret-env.js';
@@ -51,6 +54,7 @@ const v = parseAgentArgs(
     stations: { type: 'string', default: '20' },
     ssid: { type: 'string', default: 'airlock-demo' },
     passphrase: { type: 'string', default: envSecret('AIRLOCK_SIM_PASSPHRASE') ?? 'correct horse battery staple' },
+    akm: { type: 'string', default: 'psk' },
     churn: { type: 'boolean', default: false },
     loss: { type: 'string', default: '0' },
     'delay-ms': { type: 'string', default: '0-2' },
@@ -115,9 +119,12 @@ if (v.eap !== undefined) {
   eap = { user: need('eap-user', v['eap-user']), password: need('eap-password', v['eap-password']), ca, serverName: v['eap-server-name'] ?? 'radius-server' };
 }
 const e = eap;
+if (v.akm !== 'psk' && v.akm !== 'sae' && v.akm !== 'psk+sae') usageFail(`--akm: expected psk, sae or psk+sae, got ${JSON.stringify(v.akm)}`);
+if (e !== undefined && v.akm !== 'psk') usageFail('--akm sae or psk+sae cannot go with --eap (WPA3-Personal is a password network)');
+const personal = (b: SimBssSpec): SimBssSpec => (v.akm === 'sae' ? { ...b, akm: AKM.SAE } : v.akm === 'psk+sae' ? { ...b, sae: true } : b);
 const driver = new SimDriver({
-  bsses: simBsses(topology).map((b) => (e === undefined ? b : { ...b, akm: AKM.IEEE8021X })),
-  stations: simStations(topology).map((s) => (e === undefined ? s : { ...s, passphrase: '', eap: { identity: e.user, config: { method: 'ttls-pap' as const, username: e.user, password: e.password, anonymousIdentity: 'anonymous', ca: e.ca, serverName: e.serverName } } })),
+  bsses: simBsses(topology).map((b) => (e === undefined ? personal(b) : { ...b, akm: AKM.IEEE8021X })),
+  stations: simStations(topology).map((s, i) => (e === undefined ? { ...s, wpa3: v.akm === 'sae' || (v.akm === 'psk+sae' && i % 2 === 1) } : { ...s, passphrase: '', eap: { identity: e.user, config: { method: 'ttls-pap' as const, username: e.user, password: e.password, anonymousIdentity: 'anonymous', ca: e.ca, serverName: e.serverName } } })),
   air: { lossRate: num('loss', v.loss, 0, 1), minDelayMs: dmin ?? 0, maxDelayMs: dmax ?? dmin ?? 0, duplicateRate: num('duplicate', v.duplicate, 0, 1), reorderRate: num('reorder', v.reorder, 0, 1), reorderDelayMs: 5 },
   behaviour: v.churn ? { joinSpreadMs: 3000, dwellMs: [15000, 45000], awayMs: [2000, 8000], roamProbability: 0.4 } : { joinSpreadMs: 2000 },
   seed: v.seed !== undefined ? num('seed', v.seed, 0, 2 ** 32) : agentNumber,

@@ -295,7 +295,7 @@ export class SaeResponder {
     }
     const pwe = h2e
       ? sae.h2ePwe(this.passwordElement(bss.ssid, password), bss.bssid, sta)
-      : sae.huntAndPeckPwe(Buffer.from(password.password, 'utf8'), bss.bssid, sta, identifier !== undefined ? Buffer.from(identifier, 'utf8') : undefined);
+      : sae.huntAndPeckPwe(Buffer.from(password.password, 'utf8'), bss.bssid, sta, identifier !== undefined ? Buffer.from(identifier, 'utf8') : undefined, (n) => this.host.random(n));
     const own = sae.generateCommit(pwe, (n) => this.host.random(n));
     const keys = sae.processPeerCommit(own, peer.value, h2e ? f.rejectedGroups : undefined);
     if (!keys.ok) {

@@ -7,9 +7,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AKM, CIPHER, computePmkid, decodeEapol, EapolType, encodeEapol, encodeRsne, formatMac, isPskAkm, macKey, PskCache } from '@airlock/rsn';
-import { EapPeer, Supplicant, type EapPeerOptions, type SupplicantMisbehaviour } from '@airlock/supplicant';
-import type { BssAnnouncement, DisconnectCommand, InstallGroupKeyCommand, InstallPairwiseKeyCommand, LinkEvent, RemovePairwiseKeyCommand, SetPortCommand, StationEntry, TransmitEapolCommand } from '@airlock/link';
+import { AKM, CIPHER, computePmkid, decodeEapol, EapolType, encodeEapol, encodeRsne, encodeRsnxe, formatMac, isPskAkm, macKey, PskCache, RsnCapability, sae } from '@airlock/rsn';
+import { EapPeer, SaeStation, Supplicant, type EapPeerOptions, type SupplicantMisbehaviour } from '@airlock/supplicant';
+import type {
+  BssAnnouncement,
+  DisconnectCommand,
+  InstallGroupKeyCommand,
+  InstallPairwiseKeyCommand,
+  LinkEvent,
+  RemovePairwiseKeyCommand,
+  SetPortCommand,
+  StationEntry,
+  TransmitAuthenticationCommand,
+  TransmitEapolCommand,
+} from '@airlock/link';
 import { DriverError, type Driver, type SessionSettings } from '../../driver.js';
 import { PERFECT_AIR, planDelivery, seededRandom, type AirModel } from './air-model.js';
 
@@ -20,6 +31,11 @@ export interface SimBssSpec {
   ssid: string;
   /** AKM selector (default PSK). */
   akm?: number;
+  /**
+   * WPA3: the BSS offers SAE too (transition mode, AKMs 2 and 8, PMF capable) or only
+   * (`akm: AKM.SAE`, PMF required). It advertises H2E in its RSNXE.
+   */
+  sae?: boolean;
   /** Misconfiguration under test: the agent announces this BSSID instead of the real one. */
   announceBssid?: Buffer;
 }
@@ -35,6 +51,8 @@ export interface SimStationSpec {
   pmksaCaching?: boolean;
   /** Index of the BSS it joins first (default: spread over the BSSes). */
   home?: number;
+  /** WPA3 station: on a BSS that offers SAE it runs SAE (H2E) with `passphrase` as its password, with PMF. */
+  wpa3?: boolean;
   misbehave?: SupplicantMisbehaviour;
 }
 
@@ -72,8 +90,13 @@ interface RadioBss {
   real: Buffer;
   announced: Buffer;
   akm: number;
+  /** Offers SAE (AKM 8): only, or beside `akm` (transition mode). */
+  sae: boolean;
   rsne: Buffer;
+  /** RSNXE with SAE H2E when it offers SAE. */
+  rsnxe: Buffer | undefined;
   ssid: Buffer;
+  /** Group keys by key id: GTKs 1/2, IGTKs 4/5, BIGTKs 6/7. */
   gtk: Map<number, Buffer>;
   txKeyId: number;
 }
@@ -81,7 +104,12 @@ interface RadioBss {
 interface SimStation {
   spec: SimStationSpec;
   key: string;
-  state: 'away' | 'associated' | 'authorized';
+  state: 'away' | 'authenticating' | 'associated' | 'authorized';
+  /** WPA3: the SAE exchange under way, and the PMKSA of the last one per BSS (its BSSID, for PMKSA caching). */
+  sae: SaeStation | undefined;
+  saeCache: Map<string, { pmk: Buffer; pmkid: Buffer }>;
+  saeFailures: number;
+  assocRsnxe: Buffer | undefined;
   bss: RadioBss | undefined;
   supplicant: Supplicant | undefined;
   /** 802.1X: the EAP peer of the current association. */
@@ -127,6 +155,17 @@ export function simBssRsne(akm: number): Buffer {
   return encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms: [akm], capabilities: 0 });
 }
 
+/** The RSNXE of a WPA3 sim BSS and station: SAE hash-to-element. */
+const SIM_RSNXE = encodeRsnxe({ h2e: true });
+/** A WPA3 sim station that has not finished SAE by then gives up and rejoins later. */
+const SAE_GIVE_UP_MS = 5000;
+
+/** The RSNE of a WPA3 sim BSS or station: CCMP, `akms`, PMF capable (1) or required (2), BIP-CMAC-128. */
+export function simWpa3Rsne(akms: number[], pmf: 1 | 2, pmkids: Buffer[] = []): Buffer {
+  const capabilities = RsnCapability.MFPC | (pmf === 2 ? RsnCapability.MFPR : 0);
+  return encodeRsne({ version: 1, groupCipher: CIPHER.CCMP_128, pairwiseCiphers: [CIPHER.CCMP_128], akms, capabilities, pmkids, groupMgmtCipher: CIPHER.BIP_CMAC_128 });
+}
+
 /** A virtual radio. Emits 'associated' (sta; only while someone listens), 'authorized' (sta), 'disconnected' (sta, reason), 'violation' (text). */
 export class SimDriver extends EventEmitter implements Driver {
   readonly name = 'sim';
@@ -134,7 +173,9 @@ export class SimDriver extends EventEmitter implements Driver {
   /** Ordering violations seen by the radio (must stay empty). */
   readonly violations: string[] = [];
   /** Counters of the air and the stations. */
-  readonly stats = { framesDown: 0, framesUp: 0, framesLost: 0, joins: 0, authorized: 0, disconnects: 0, roams: 0, leaves: 0 };
+  readonly stats = { framesDown: 0, framesUp: 0, framesLost: 0, joins: 0, authorized: 0, disconnects: 0, roams: 0, leaves: 0, saeExchanges: 0, saeFailures: 0 };
+  /** H2E password elements, one per SSID and password, shared by the stations (as PT is per password). */
+  private readonly passwordElements = new Map<string, sae.SaePasswordElement>();
   private readonly air: AirModel;
   private readonly behaviour: SimBehaviour;
   private readonly rnd: () => number;
@@ -161,24 +202,48 @@ export class SimDriver extends EventEmitter implements Driver {
     this.nonce = opts.random ?? ((n) => randomBytes(n));
     this.radios = opts.bsses.map((spec) => {
       const akm = spec.akm ?? AKM.PSK;
-      const r: RadioBss = { spec, real: spec.bssid, announced: spec.announceBssid ?? spec.bssid, akm, rsne: simBssRsne(akm), ssid: Buffer.from(spec.ssid, 'utf8'), gtk: new Map(), txKeyId: 0 };
+      const offersSae = akm === AKM.SAE || spec.sae === true;
+      const rsne = offersSae ? simWpa3Rsne(akm === AKM.SAE ? [AKM.SAE] : [akm, AKM.SAE], akm === AKM.SAE ? 2 : 1) : simBssRsne(akm);
+      const r: RadioBss = { spec, real: spec.bssid, announced: spec.announceBssid ?? spec.bssid, akm, sae: offersSae, rsne, rsnxe: offersSae ? SIM_RSNXE : undefined, ssid: Buffer.from(spec.ssid, 'utf8'), gtk: new Map(), txKeyId: 0 };
       this.byAnnounced.set(macKey(r.announced), r);
       return r;
     });
     for (const s of opts.stations) {
-      this.stationsByMac.set(macKey(s.mac), { spec: s, key: macKey(s.mac), state: 'away', bss: undefined, supplicant: undefined, peer: undefined, pmkCache: new Map(), lastMsk: undefined, eapSuccesses: 0, traffic: { rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n }, epoch: 0, apTk: undefined, portAuthorized: false, vlanId: 0, assocRsne: Buffer.alloc(0), joins: 0, timer: undefined });
+      this.stationsByMac.set(macKey(s.mac), {
+        spec: s,
+        key: macKey(s.mac),
+        state: 'away',
+        bss: undefined,
+        supplicant: undefined,
+        peer: undefined,
+        pmkCache: new Map(),
+        lastMsk: undefined,
+        eapSuccesses: 0,
+        traffic: { rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n },
+        epoch: 0,
+        apTk: undefined,
+        portAuthorized: false,
+        vlanId: 0,
+        assocRsne: Buffer.alloc(0),
+        joins: 0,
+        timer: undefined,
+        sae: undefined,
+        saeCache: new Map(),
+        saeFailures: 0,
+        assocRsnxe: undefined,
+      });
     }
   }
 
   bsses(): BssAnnouncement[] {
-    return this.radios.map((r) => ({ bssid: r.announced, ssid: r.ssid, rsne: r.rsne, wired: false, interfaceMac: r.real }));
+    return this.radios.map((r) => ({ bssid: r.announced, ssid: r.ssid, rsne: r.rsne, wired: false, interfaceMac: r.real, rsnxe: r.rsnxe, beaconProtection: false }));
   }
 
   stations(): StationEntry[] {
     const out: StationEntry[] = [];
     for (const st of this.stationsByMac.values()) {
-      if (st.state === 'away' || st.bss === undefined) continue;
-      out.push({ bssid: st.bss.announced, sta: st.spec.mac, rsne: st.assocRsne, portAuthorized: st.portAuthorized, pairwiseKeyInstalled: st.apTk !== undefined, vlanId: st.vlanId });
+      if (st.state === 'away' || st.state === 'authenticating' || st.bss === undefined) continue;
+      out.push({ bssid: st.bss.announced, sta: st.spec.mac, rsne: st.assocRsne, portAuthorized: st.portAuthorized, pairwiseKeyInstalled: st.apTk !== undefined, vlanId: st.vlanId, rsnxe: st.assocRsnxe });
     }
     return out;
   }
@@ -248,8 +313,17 @@ export class SimDriver extends EventEmitter implements Driver {
     this.stats.joins++;
     st.supplicant = undefined;
     st.peer = undefined;
+    st.sae = undefined;
+    st.assocRsnxe = undefined;
+    if (bss.sae && (st.spec.wpa3 === true || bss.akm === AKM.SAE)) {
+      if (previous !== undefined && previous !== bss) this.stats.roams++;
+      this.saeJoin(st, bss, previous);
+      return;
+    }
     if (isPskAkm(bss.akm)) {
-      st.assocRsne = bss.rsne; // the station selects the BSS's only AKM and cipher: its RSNE is the BSS's (never written to)
+      // The station selects the BSS's only AKM and cipher: its RSNE is the BSS's (never written
+      // to); on a transition-mode BSS (PSK and SAE) a WPA2 station selects PSK, without PMF.
+      st.assocRsne = bss.sae ? simBssRsne(bss.akm) : bss.rsne;
       st.supplicant = this.newSupplicant(st, bss, this.pskCache.get(bss.ssid, st.spec.passphrase));
     } else {
       // 802.1X: offer the cached PMKSA (its PMKID for this AA: OKC) or run EAP.
@@ -277,8 +351,10 @@ export class SimDriver extends EventEmitter implements Driver {
     const st = this.stationsByMac.get(macKey(sta));
     if (st === undefined || st.state === 'away' || st.bss === undefined) return;
     const bss = st.bss;
+    const wasAssociated = st.state !== 'authenticating';
     this.reset(st);
     this.stats.leaves++;
+    if (!wasAssociated) return; // in the middle of SAE: it just stops
     this.emitEvent({ type: 'disassociated', bssid: bss.announced, sta: st.spec.mac, reason: 8, deauth: false, locallyGenerated: false });
   }
 
@@ -341,9 +417,24 @@ export class SimDriver extends EventEmitter implements Driver {
   installGroupKey(c: InstallGroupKeyCommand): void {
     const bss = this.byAnnounced.get(macKey(c.bssid));
     if (bss === undefined) throw new DriverError(`unknown BSS ${formatMac(c.bssid)}`);
-    if (c.keyId !== 1 && c.keyId !== 2) throw new DriverError(`GTK key id must be 1 or 2, got ${c.keyId}`);
+    const management = c.keyId >= 4 && c.keyId <= 7;
+    if (c.keyId !== 1 && c.keyId !== 2 && !management) throw new DriverError(`group key id must be 1 or 2 (GTK), 4 or 5 (IGTK), 6 or 7 (BIGTK); got ${c.keyId}`);
+    if (management && !bss.sae) throw new DriverError(`BSS ${formatMac(c.bssid)} has no PMF: no IGTK or BIGTK`);
+    if (c.keyId >= 6) throw new DriverError('the sim radio does not protect Beacons');
     bss.gtk.set(c.keyId, Buffer.from(c.key));
-    if (c.setTx) bss.txKeyId = c.keyId;
+    if (c.setTx && !management) bss.txKeyId = c.keyId;
+  }
+
+  /** WPA3: an Authentication frame (SAE) for a station, across the air. */
+  transmitAuthentication(c: TransmitAuthenticationCommand): void {
+    const st = this.stationsByMac.get(macKey(c.sta));
+    if (st === undefined || st.bss === undefined || !st.bss.announced.equals(c.bssid)) return; // nobody there (it left): the frame goes nowhere
+    this.stats.framesDown++;
+    const epoch = st.epoch;
+    const body = Buffer.from(c.body);
+    const copies = planDelivery(this.air, this.rnd);
+    if (copies.length === 0) this.stats.framesLost++;
+    for (const d of copies) this.after(st, d, () => st.epoch === epoch && this.saeToStation(st, { transaction: c.transaction, status: c.status, body }));
   }
 
   removePairwiseKey(c: RemovePairwiseKeyCommand): void {
@@ -394,21 +485,97 @@ export class SimDriver extends EventEmitter implements Driver {
     return this.stationsByMac.get(macKey(sta))?.lastMsk;
   }
 
+  /** SAE failures of a station so far (a wrong password fails at the Confirm). */
+  saeFailuresOf(sta: Buffer): number {
+    return this.stationsByMac.get(macKey(sta))?.saeFailures ?? 0;
+  }
+
   // ---- internals ----------------------------------------------------------------
 
-  private newSupplicant(st: SimStation, bss: RadioBss, pmk: Buffer): Supplicant {
+  private newSupplicant(st: SimStation, bss: RadioBss, pmk: Buffer, akm = bss.akm): Supplicant {
     return new Supplicant({
       spa: st.spec.mac,
       aa: bss.real,
       pmk,
-      akm: bss.akm,
+      akm,
       pairwiseCipher: CIPHER.CCMP_128,
       groupCipher: CIPHER.CCMP_128,
       assocRsne: st.assocRsne,
       apRsne: bss.rsne,
+      assocRsnxe: st.assocRsnxe,
+      apRsnxe: bss.rsnxe,
       random: this.nonce,
       misbehave: st.spec.misbehave,
     });
+  }
+
+  /**
+   * WPA3 join: with a PMKSA from an earlier exchange with this BSS the station associates at
+   * once naming its PMKID (PMKSA caching, no SAE); otherwise it runs SAE first (H2E).
+   */
+  private saeJoin(st: SimStation, bss: RadioBss, previous: RadioBss | undefined): void {
+    const cached = st.spec.pmksaCaching !== false ? st.saeCache.get(macKey(bss.real)) : undefined;
+    if (cached !== undefined) return this.saeAssociate(st, bss, cached, previous);
+    st.state = 'authenticating';
+    const k = `${bss.ssid.toString('hex')}/${st.spec.passphrase}`;
+    let pt = this.passwordElements.get(k);
+    if (pt === undefined) {
+      pt = sae.SaePasswordElement.derive(bss.ssid, Buffer.from(st.spec.passphrase, 'utf8'));
+      this.passwordElements.set(k, pt);
+    }
+    st.sae = new SaeStation({ ssid: bss.ssid, password: Buffer.from(st.spec.passphrase, 'utf8'), ownMac: st.spec.mac, apMac: bss.real, pwe: 'h2e', random: this.nonce, passwordElement: pt });
+    this.stats.saeExchanges++;
+    this.saeUp(st, bss, st.epoch, [st.sae.start()]);
+    // The station gives up on an exchange that does not finish (hostapd's peer retransmits; we rejoin).
+    const epoch = st.epoch;
+    this.after(st, SAE_GIVE_UP_MS, () => {
+      if (st.epoch !== epoch || st.state !== 'authenticating') return;
+      this.reset(st);
+      this.scheduleRejoin(st);
+    });
+  }
+
+  private saeToStation(st: SimStation, f: { transaction: number; status: number; body: Buffer }): void {
+    const run = st.sae;
+    const bss = st.bss;
+    if (run === undefined || bss === undefined || st.state !== 'authenticating') return;
+    const r = run.receive(f);
+    this.saeUp(st, bss, st.epoch, r.send);
+    if (r.done !== undefined) {
+      st.sae = undefined;
+      const pmksa = { pmk: r.done.pmk, pmkid: r.done.pmkid };
+      st.saeCache.set(macKey(bss.real), pmksa);
+      this.saeAssociate(st, bss, pmksa, undefined);
+    } else if (r.failed !== undefined) {
+      st.sae = undefined;
+      st.saeFailures++;
+      this.stats.saeFailures++;
+      this.reset(st);
+      if (this.behaviour.rejoinAfterDisconnect) this.scheduleRejoin(st);
+    }
+  }
+
+  private saeUp(st: SimStation, bss: RadioBss, epoch: number, frames: readonly { transaction: number; status: number; body: Buffer }[]): void {
+    for (const f of frames) {
+      this.stats.framesUp++;
+      const copies = planDelivery(this.air, this.rnd);
+      if (copies.length === 0) this.stats.framesLost++;
+      for (const d of copies) {
+        this.after(st, d, () => {
+          if (st.epoch === epoch) this.emitEvent({ type: 'authentication', bssid: bss.announced, sta: st.spec.mac, algorithm: sae.SAE_AUTH_ALGORITHM, transaction: f.transaction, status: f.status, body: f.body });
+        });
+      }
+    }
+  }
+
+  /** The (re)association of a WPA3 station: SAE AKM, PMF, the RSNXE, the PMKID of its PMKSA. */
+  private saeAssociate(st: SimStation, bss: RadioBss, pmksa: { pmk: Buffer; pmkid: Buffer }, previous: RadioBss | undefined): void {
+    st.state = 'associated';
+    st.assocRsne = simWpa3Rsne([AKM.SAE], bss.akm === AKM.SAE ? 2 : 1, [pmksa.pmkid]);
+    st.assocRsnxe = SIM_RSNXE;
+    st.supplicant = this.newSupplicant(st, bss, pmksa.pmk, AKM.SAE);
+    if (this.listenerCount('associated') > 0) this.emit('associated', formatMac(st.spec.mac));
+    this.emitEvent({ type: 'associated', bssid: bss.announced, sta: st.spec.mac, rsne: st.assocRsne, reassociation: previous !== undefined, previousBssid: previous?.announced, rsnxe: st.assocRsnxe });
   }
 
   /** 802.1X: an EAP packet for the station's peer; its answer goes up the air. */
@@ -454,6 +621,8 @@ export class SimDriver extends EventEmitter implements Driver {
 
   private toStation(st: SimStation, frame: Buffer): void {
     if (st.bss === undefined) return;
+    // The authenticator refused the PMKSA a WPA3 station named (reason 49 comes as a
+    // disconnect); an EAPOL frame before that is only possible with a PMK: nothing to do here.
     const bss = st.bss;
     const epoch = st.epoch;
     const f = decodeEapol(frame);

@@ -92,6 +92,10 @@ void describe('WPA3-Personal: SAE at the authenticator', () => {
     const reports = air.reports('sae').filter((r) => r.result === 'wrong-password');
     assert.equal(reports.length, 1);
     assert.match(reports[0].detail, /another password/);
+    // explain: the station's history says why it cannot join (it never associated).
+    const history = air.core.history(sta);
+    assert.equal(history[0]?.stage, 'sae');
+    assert.match(history[0].detail ?? '', /SAE failed \(wrong password\)/);
     // It associates anyway: refused (no SAE, no PMKSA), and no msg 1/4 ever leaves.
     air.associate(sta);
     air.run();

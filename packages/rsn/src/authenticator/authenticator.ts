@@ -46,6 +46,7 @@ import {
   type CoreTiming,
   type Effect,
   type HandshakeResult,
+  type Report,
   type StationEntryView,
   type StationPhase,
   type Transition,
@@ -202,7 +203,14 @@ export class AuthenticatorCore implements Environment {
     this.pairwise = new PairwiseMachine(this, peer, this.keys);
     this.port = new PortMachine(this, this.ieee8021x);
     this.sae = new SaeResponder(
-      { random: (n) => this.rand(n), emit: (e) => this.emit(e), accepted: (bss, sta, result) => this.saeAccepted(bss, sta, result) },
+      {
+        random: (n) => this.rand(n),
+        emit: (e) => {
+          this.emit(e);
+          if (e.type === 'report' && e.report.kind === 'sae') this.saeOutcome(e.report);
+        },
+        accepted: (bss, sta, result) => this.saeAccepted(bss, sta, result),
+      },
       { ...DEFAULT_SAE_LIMITS, ...opts.saeLimits },
     );
   }
@@ -988,6 +996,29 @@ export class AuthenticatorCore implements Environment {
     const policy = bss.cfg.network.sae;
     if (algorithm !== SAE_ALGORITHM || policy === undefined || !bss.akms.includes(AKM.SAE)) return dropped(this, bssid, sta, 'sae_not_offered', `Authentication algorithm ${algorithm} on a BSS that does not run SAE`);
     this.sae.receive(saeBss(bss), sta, transaction, status, body, this.now);
+  }
+
+  /**
+   * A failed SAE exchange goes to the station's history, for explain: a station with a wrong
+   * password never associates, so no handshake of its would say why it cannot join. Token
+   * requests and group negotiation are steps of a working exchange, not failures.
+   */
+  private saeOutcome(r: Extract<Report, { kind: 'sae' }>): void {
+    if (r.result === 'accepted' || r.result === 'token-required' || r.result === 'unsupported-group') return;
+    const words = r.result === 'wrong-password' ? 'wrong password' : r.result === 'unknown-password-identifier' ? 'unknown password identifier' : r.result;
+    this.histories.add(macKey(r.sta), {
+      bssid: formatMac(r.bssid),
+      akm: AKM.SAE,
+      startedAt: this.now,
+      endedAt: this.now,
+      result: 'rejected',
+      detail: `SAE failed (${words})${r.detail !== '' ? `: ${r.detail}` : ''}`,
+      msg1Sent: 0,
+      msg3Sent: 0,
+      micFailures: 0,
+      anonceFp: '',
+      stage: 'sae',
+    });
   }
 
   /** An SAE exchange was Accepted: its PMKSA is cached (for this BSS only). */

@@ -61,6 +61,11 @@ export interface HandshakeRecord {
   joinMs?: number;
   /** 802.1X AKMs: the authentication that gave this handshake its PMK (EAP, or the PMKSA cache). */
   auth?: AuthRecord;
+  /**
+   * 'sae': not a 4-way handshake but an SAE exchange that failed before any association
+   * (a wrong password, an unknown password identifier, a refusal): explain shows it so.
+   */
+  stage?: 'sae';
 }
 
 /** Rounds of an EAP conversation kept per authentication (later ones are only counted). */

@@ -196,6 +196,7 @@ export class LocalAdmin implements AdminBackend {
       diagnosis: r.diagnosis?.text ?? '',
       joinMs: r.joinMs !== undefined ? Math.round(r.joinMs * 100) / 100 : 0,
       eap: r.auth === undefined ? undefined : eapAuthInfo(r.auth),
+      stage: r.stage ?? '',
     };
   }
 }

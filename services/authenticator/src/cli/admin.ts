@@ -234,6 +234,11 @@ export function explainText(sta: string, r: ExplainStationResponse): string {
   r.handshakes.forEach((h: HandshakeInfo, i) => {
     const when = new Date(Number(h.startedUnixMs)).toISOString();
     const outcome = h.result === '' ? 'running' : h.result;
+    if (h.stage === 'sae') {
+      // A WPA3 station that failed SAE never got to a handshake: the words say why.
+      lines.push(line`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${h.detail}`);
+      return;
+    }
     const timing = h.joinMs > 0 ? `joined in ${h.joinMs} ms` : h.durationMs > 0 ? `took ${h.durationMs} ms` : '';
     lines.push(line`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${outcome}${timing === '' ? '' : `, ${timing}`}  (msg 1/4 sent ${h.msg1Sent}x, msg 3/4 sent ${h.msg3Sent}x, MIC failures ${h.micFailures})`);
     if (h.detail !== '' && h.result !== 'success') lines.push(line`       ${h.detail}`);

@@ -59,10 +59,22 @@ describe('table and free-text lines', () => {
     assert.equal(line`no values`, 'no values');
   });
 
+  it('explain: a failed SAE exchange is one line with its words (escaped)', () => {
+    const text = explainText('02:00:00:00:00:01', {
+      station: undefined,
+      handshakes: [{ bssid: '02:00:00:00:00:02', akm: 'sae', startedUnixMs: 0n, durationMs: 0, result: 'rejected', detail: "SAE failed (wrong password): the station's SAE Confirm did not verify\x1b[2J", msg1Sent: 0, msg3Sent: 0, micFailures: 0, diagnosisCause: '', diagnosis: '', joinMs: 0, stage: 'sae' }],
+    });
+    const lines = text.split('\n');
+    assert.equal(lines.length, 2);
+    assert.ok(lines.every((l) => !RAW_CONTROL.test(l)), text);
+    assert.match(lines[1], /02:00:00:00:00:02  sae  SAE failed \(wrong password\): the station's SAE Confirm did not verify\\x1b\[2J$/);
+    assert.doesNotMatch(lines[1], /msg 1\/4/);
+  });
+
   it('explain: every value from the authenticator is escaped, one line each', () => {
     const text = explainText('02:00:00:00:00:01', {
       station: { sta: '02:00:00:00:00:01', bssid: '02:00:00:00:00:02', agentId: 'ap\x1b[2J', state: 'authorized', akm: 'psk', vlanId: 0, sinceUnixMs: 0n, lastHandshakeResult: 'success', lastHandshakeDetail: '', ptkState: 'PTKINITDONE\n' },
-      handshakes: [{ bssid: '02:00:00:00:00:02', akm: 'psk', startedUnixMs: 0n, durationMs: 5, result: 'timeout', detail: 'no answer\r\x1b[1A', msg1Sent: 4, msg3Sent: 0, micFailures: 0, diagnosisCause: 'x\u009b', diagnosis: 'text\nlatest fake', joinMs: 0 }],
+      handshakes: [{ bssid: '02:00:00:00:00:02', akm: 'psk', startedUnixMs: 0n, durationMs: 5, result: 'timeout', detail: 'no answer\r\x1b[1A', msg1Sent: 4, msg3Sent: 0, micFailures: 0, diagnosisCause: 'x\u009b', diagnosis: 'text\nlatest fake', joinMs: 0, stage: '' }],
     });
     const lines = text.split('\n');
     assert.equal(lines.length, 4);

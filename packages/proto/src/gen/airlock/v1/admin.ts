@@ -101,7 +101,11 @@ export interface HandshakeInfo {
   /** Association to port authorized (0 when it did not get there). */
   joinMs: number;
   /** 802.1X AKMs: the authentication that gave this handshake its PMK (station events block below). */
-  eap?: EapAuthInfo | undefined;
+  eap?:
+    | EapAuthInfo
+    | undefined;
+  /** "sae": a failed SAE exchange (WPA3) before any association, not a 4-way handshake; "" otherwise. */
+  stage: string;
 }
 
 export interface ExplainStationRequest {
@@ -1008,6 +1012,7 @@ function createBaseHandshakeInfo(): HandshakeInfo {
     diagnosis: "",
     joinMs: 0,
     eap: undefined,
+    stage: "",
   };
 }
 
@@ -1054,6 +1059,9 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
     }
     if (message.eap !== undefined) {
       EapAuthInfo.encode(message.eap, writer.uint32(106).fork()).join();
+    }
+    if (message.stage !== "") {
+      writer.uint32(114).string(message.stage);
     }
     return writer;
   },
@@ -1175,6 +1183,14 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
             message.eap = EapAuthInfo.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.stage = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1230,6 +1246,7 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
         ? globalThis.Number(object.join_ms)
         : 0,
       eap: isSet(object.eap) ? EapAuthInfo.fromJSON(object.eap) : undefined,
+      stage: isSet(object.stage) ? globalThis.String(object.stage) : "",
     };
   },
 
@@ -1274,6 +1291,9 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
     if (message.eap !== undefined) {
       obj.eap = EapAuthInfo.toJSON(message.eap);
     }
+    if (message.stage !== "") {
+      obj.stage = message.stage;
+    }
     return obj;
   },
 
@@ -1297,6 +1317,7 @@ export const HandshakeInfo: MessageFns<HandshakeInfo> = {
     message.diagnosis = object.diagnosis ?? "";
     message.joinMs = object.joinMs ?? 0;
     message.eap = (object.eap !== undefined && object.eap !== null) ? EapAuthInfo.fromPartial(object.eap) : undefined;
+    message.stage = object.stage ?? "";
     return message;
   },
 };

@@ -165,6 +165,24 @@ void describe('WPA3-Personal: SAE at the authenticator', () => {
     assert.deepEqual(stranger.st.sae.received.map((r) => [r.transaction, r.status]), [[1, 123]]);
   });
 
+  void it('a password change (updateNetwork, as a reload does) applies at the next exchange', () => {
+    const air = wpa3Air();
+    const before = saeStation(air, 25);
+    air.saeAuthenticate(before.sta);
+    air.runFor(100);
+    assert.equal(before.st.sae.accepted, 1);
+    const network = air.bssConfig(BSSID).network;
+    air.operator('new password', (core, now) => core.updateNetwork({ ...network, sae: policy({ passwords: [{ password: 'the new password' }] }) }, now));
+    const old = saeStation(air, 26);
+    air.saeAuthenticate(old.sta);
+    air.runFor(100);
+    assert.equal(old.st.sae.accepted, 0, 'the old password no longer works');
+    const fresh = saeStation(air, 27, { password: 'the new password' });
+    air.saeAuthenticate(fresh.sta);
+    air.runFor(100);
+    assert.equal(fresh.st.sae.accepted, 1);
+  });
+
   void it('an H2E-only BSS refuses a hunting-and-pecking Commit', () => {
     const air = wpa3Air({ sae: { pwe: 1 } });
     const { sta, st } = saeStation(air, 30, { pwe: 'hunting-and-pecking' });

@@ -57,6 +57,25 @@ void describe('record codec', () => {
     assert.deepEqual(decodePmksa(encodePmksa(e, 1000), 11_000), { ...e, remainingMs: 50_000 });
   });
 
+  void it('WPA3 (version 2): a BSS with IGTKs and BIGTKs, a station with its RSNXE, an SAE PMKSA with its PMKID and BSSID', () => {
+    const pmfBss: BssSnapshot = { ...bss, igtk1: Buffer.alloc(16, 4), igtk2: Buffer.alloc(16, 5), bigtk1: undefined, bigtk2: Buffer.alloc(16, 6) };
+    const b = encodeBss(pmfBss, A);
+    assert.equal(b[0], 2);
+    assert.deepEqual(decodeBss(b, A), pmfBss);
+    const saeSta: StationSnapshot = { ...sta, akm: 0x000fac08, assocRsnxe: Buffer.from('f40120', 'hex') };
+    const s2 = encodeStation(saeSta, A);
+    assert.equal(s2[0], 2);
+    assert.deepEqual(decodeStation(s2, A), saeSta);
+    const e = { sta: sta.sta, ssid: Buffer.from('corp'), pmk: Buffer.alloc(32, 5), akm: 0x000fac08, remainingMs: 60_000, identity: '', classes: [], vlanId: 0, sessionTimeoutS: 0, terminationAction: 0, acctMultiSessionId: '', pmkid: Buffer.alloc(16, 8), aa: bss.bssid };
+    const p = encodePmksa(e, 1000);
+    assert.equal(p[0], 2);
+    assert.deepEqual(decodePmksa(p, 1000), e);
+    assert.equal(decodePmksa(encodePmksa({ ...e, pmkid: Buffer.alloc(15) }, 1000), 1000), undefined, 'a PMKID of 15 octets');
+    // Without the WPA3 fields a record is still version 1: the release before reads it during a rolling upgrade.
+    assert.equal(encodeBss(bss, A)[0], 1);
+    assert.equal(encodeStation(sta, A)[0], 1);
+  });
+
   void it('every truncation, and trailing octets, decode to undefined (never throw)', () => {
     for (const [enc, dec] of [
       [encodeBss(bss, A), (b: Buffer) => decodeBss(b, A)],

@@ -206,7 +206,7 @@ export function decodeStation(b: Buffer, clock: WallClock): StationSnapshot | un
   const assocRsnxe = v === V2 ? r.need() : undefined;
   // A port without key management (wired 802.1X alone) has no PTK.
   if (!r.complete || bssid.length !== 6 || sta.length !== 6 || (ptk.length !== 0 && ptk.length < 48) || !Number.isSafeInteger(replayCounter) || replayCounter < 0) return undefined;
-  return { bssid, sta, assocRsne, assocRsnxe, akm, pairwiseCipher, associatedAt, pmk, ptk, replayCounter, gtkKeyId, lastEapId, acctSessionId, acctStartedAt: Number.isNaN(acctStart) ? undefined : clock.toCore(acctStart), sessionEndAt, authz };
+  return { bssid, sta, assocRsne, ...(assocRsnxe !== undefined ? { assocRsnxe } : {}), akm, pairwiseCipher, associatedAt, pmk, ptk, replayCounter, gtkKeyId, lastEapId, acctSessionId, acctStartedAt: Number.isNaN(acctStart) ? undefined : clock.toCore(acctStart), sessionEndAt, authz };
 }
 
 function parseRecord(text: string): AuthRecord | undefined {

@@ -29,7 +29,7 @@ void test('minimal file gets every default', () => {
     limits: { agentSendQueue: 4096, agentReceiveQueue: 1024, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, maxPendingStationsPerBss: 256, macBackoffAfterFailures: 3, macBackoffInitialS: 2, macBackoffMaxS: 60, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
     radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600, maxInFlight: 1024 },
     eap: { retransmitMs: 3000, maxTransmissions: 4, quietPeriodS: 60, pmksaLifetimeS: 43200 },
-    networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false }],
+    networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false, sae: { pwe: 'both', passwords: [], antiCloggingThreshold: 5 } }],
   });
 });
 
@@ -90,7 +90,7 @@ networks:
   assert.deepEqual(r.value.eap, { retransmitMs: 1500, maxTransmissions: 3, quietPeriodS: 5, pmksaLifetimeS: 3600 });
   assert.deepEqual(r.value.networks[0], {
     ssid: 'café', akms: ['psk-sha256', '8021x'], passphrases: ['ab'.repeat(32)],
-    stationPsks: [{ sta: '02:aa:bb:cc:dd:ee', passphrase: 'stationpass' }], groupRekeyS: 0, rekeyGtkOnLeave: true,
+    stationPsks: [{ sta: '02:aa:bb:cc:dd:ee', passphrase: 'stationpass' }], groupRekeyS: 0, rekeyGtkOnLeave: true, sae: { pwe: 'both', passwords: [], antiCloggingThreshold: 5 },
   });
 });
 
@@ -115,10 +115,14 @@ const INVALID: { desc: string; yaml: string; errors: [path: string, message: str
   { desc: 'wrong type: string for integer', yaml: `eapol: { first_timeout_ms: "100" }\n${MINIMAL}`, errors: [['eapol.first_timeout_ms', 'expected an integer 10..60000 (ms), got the string "100"']] },
   { desc: 'wrong type: string for boolean', yaml: `grpc: { plaintext: "yes" }\n${MINIMAL}`, errors: [['grpc.plaintext', 'expected true or false, got the string "yes"']] },
   { desc: 'wrong type: scalar for mapping', yaml: `grpc: 5\n${MINIMAL}`, errors: [['grpc', 'expected a mapping with keys listen, plaintext']] },
-  { desc: 'wrong type: scalar for list', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: psk, passphrases: ["password"] }]', errors: [['networks[0].akms', 'expected a list of at least one of psk, psk-sha256, 8021x, 8021x-sha256, got a string']] },
+  { desc: 'wrong type: scalar for list', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: psk, passphrases: ["password"] }]', errors: [['networks[0].akms', 'expected a list of at least one of psk, psk-sha256, 8021x, 8021x-sha256, sae, got a string']] },
   { desc: 'fractional integer', yaml: `eapol: { pairwise_update_count: 2.5 }\n${MINIMAL}`, errors: [['eapol.pairwise_update_count', 'expected an integer 1..16, got 2.5']] },
   { desc: 'empty akms', yaml: 'networks: [{ ssid: a, akms: [] }]', errors: [['networks[0].akms', 'expected at least 1 item, got an empty list']] },
-  { desc: 'unknown akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [sae] }]', errors: [['networks[0].akms[0]', 'expected one of psk, psk-sha256, 8021x, 8021x-sha256, got the string "sae"']] },
+  { desc: 'unknown akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [owe] }]', errors: [['networks[0].akms[0]', 'expected one of psk, psk-sha256, 8021x, 8021x-sha256, sae, got the string "owe"']] },
+  { desc: 'sae without any usable password', yaml: 'networks: [{ ssid: a, akms: [sae], passphrases: ["abababababababababababababababababababababababababababababababab"] }]', errors: [['networks[0].sae.passwords', 'expected at least one SAE password (or a passphrase that is not a raw PSK) because akms include sae']] },
+  { desc: 'sae passwords without the sae akm', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["password"], sae: { passwords: [{ password: x }] } }]', errors: [['networks[0].sae.passwords', 'only the sae akm uses SAE passwords']] },
+  { desc: 'sae password bound to a bad MAC', yaml: 'networks: [{ ssid: a, akms: [sae], sae: { passwords: [{ password: x, sta: "01:00:00:00:00:01" }] } }]', errors: [['networks[0].sae.passwords[0].sta', 'unicast']] },
+  { desc: 'sae pwe unknown', yaml: 'networks: [{ ssid: a, akms: [sae], passphrases: ["password"], sae: { pwe: h2e-only } }]', errors: [['networks[0].sae.pwe', 'expected one of both, h2e, hunting-and-pecking']] },
   { desc: 'duplicate akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, 8021x] }]', errors: [['networks[0].akms[1]', 'duplicate akm "8021x" (already at akms[0])']] },
   { desc: 'duplicate ssid', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x] }, { ssid: b, akms: [8021x] }, { ssid: a, akms: [8021x] }]', errors: [['networks[2].ssid', 'duplicate ssid "a" (already used by networks[0])']] },
   { desc: 'mTLS without files', yaml: `grpc: { tls: { cert: "", key: "", ca: "/pki/ca.pem" } }\n${MINIMAL}`, errors: [['grpc.tls.cert', 'expected a file path: mTLS needs'], ['grpc.tls.key', 'expected a file path: mTLS needs']] },
@@ -137,7 +141,7 @@ const INVALID: { desc: string; yaml: string; errors: [path: string, message: str
   { desc: 'mixed MAC separators', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00-00:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a MAC address']] },
   { desc: 'station_psks entry without passphrase', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00:00:00:00:01" }] }]', errors: [['networks[0].station_psks[0].passphrase', 'missing required key']] },
   { desc: 'psk akm without any PSK', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, psk] }]', errors: [['networks[0].passphrases', 'expected at least one passphrase (or a station_psks entry) because akms include a psk akm']] },
-  { desc: 'passphrases without a psk akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x], passphrases: ["password"] }]', errors: [['networks[0].passphrases', 'only psk and psk-sha256 akms use passphrases']] },
+  { desc: 'passphrases without a psk akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x], passphrases: ["password"] }]', errors: [['networks[0].passphrases', 'only the psk, psk-sha256 and sae akms use passphrases']] },
   { desc: 'bad listen address', yaml: `http: { listen: "9464" }\n${MINIMAL}`, errors: [['http.listen', 'expected "host:port" with port 0..65535 (IPv6 host in brackets), got "9464"']] },
   { desc: 'listen port too large', yaml: `grpc: { listen: "0.0.0.0:70000" }\n${MINIMAL}`, errors: [['grpc.listen', 'got "0.0.0.0:70000"']] },
   { desc: 'bad log level', yaml: `log: { level: verbose }\n${MINIMAL}`, errors: [['log.level', 'expected one of fatal, error, warn, info, debug, trace, silent, got the string "verbose"']] },
@@ -247,10 +251,11 @@ void test('loadConfigFile reads a file; a missing file is one error with path ""
   }
 });
 
-void test('config/example.yaml parses and sets two networks', () => {
+void test('config/example.yaml parses and sets three networks', () => {
   const r = loadConfigFile(EXAMPLE_PATH.pathname);
   assert.ok(r.ok, r.ok ? '' : formatConfigErrors(r.errors, 'example.yaml'));
-  assert.deepEqual(r.value.networks.map((n) => n.ssid), ['airlock-psk', 'airlock-corp']);
+  assert.deepEqual(r.value.networks.map((n) => n.ssid), ['airlock-psk', 'airlock-wpa3', 'airlock-corp']);
+  assert.deepEqual(r.value.networks[1].sae, { pwe: 'both', passwords: [{ password: 'guest password', identifier: 'guest', sta: '', vlan: 30 }], antiCloggingThreshold: 5 });
   // Apart from networks, the example RADIUS server and BSS assignment, the example shows the defaults.
   assert.deepEqual(r.value.radius.servers, [{ name: 'primary', host: '127.0.0.1', authPort: 1812, acctPort: 1813, secret: 'testing123' }]);
   assert.deepEqual(r.value.agents.bssAssignments, [{ agent: 'ap-1', bssids: ['02:00:00:00:01:00', '02:00:00:00:01:01'] }]);

@@ -13,6 +13,7 @@ void test('every contract metric is exposed with its type', async () => {
     ['airlock_stations', 'gauge'],
     ['airlock_handshakes_total', 'counter'],
     ['airlock_eap_authentications_total', 'counter'],
+    ['airlock_sae_authentications_total', 'counter'],
     ['airlock_join_duration_seconds', 'histogram'],
     ['airlock_frames_dropped_total', 'counter'],
     ['airlock_radius_requests_total', 'counter'],

@@ -123,6 +123,22 @@ const BENCH: Record<string, BenchCase> = {
       positive(l, 'redis_join_rate_ratio', 'without_redis_handshakes_per_s', 'without_redis_auth_cpu_us_per_handshake');
     },
   },
+  'sae-burst': {
+    // SAE-only BSSes, WPA3 stations; both passes (the raised anti-clogging threshold, then the default).
+    options: PSK,
+    check(l) {
+      pskCheck('sae-burst')(l);
+      assert.equal(l.anti_clogging_threshold, 10_000);
+      assert.equal(l.sae_accepted, 20, 'every join was a full SAE exchange');
+      assert.equal(l.sae_exchanges_started, 20, 'none started over');
+      zero(l, 'sae_failed', 'sae_station_failures', 'sae_commit_budget_drops', 'sae_token_required');
+      positive(l, 'crypto_floor_sae_us', 'crypto_floor_4way_us', 'cpu_ratio_to_floor');
+      assert.equal(l.default_anti_clogging_threshold, 5);
+      assert.equal(l.default_threshold_handshakes, 20, 'every station joined with the default threshold too');
+      zero(l, 'default_threshold_failed', 'default_threshold_timed_out', 'default_threshold_sae_commit_budget_drops');
+      positive(l, 'default_threshold_handshakes_per_s', 'default_threshold_auth_cpu_us_per_handshake');
+    },
+  },
   failover: {
     // 3 instances on Redis, 6 agents x 5 stations; the first instance (2 agents) is killed.
     options: ['--agents', '6', '--stations', '5', '--concurrency', '8', '--floor-iterations', '50', '--timeout-s', '60'],

@@ -21,6 +21,7 @@ void test('bench:report: latest line per scenario, targets judged from it, secti
       { scenario: 'psk-burst', handshakes_per_s: 11000, auth_cpu_us_per_handshake: 80, crypto_floor_us_per_handshake: 45, provenance: prov('bbbbbbbbbbbb', true) },
       { scenario: 'scale', agents: 10000, stations: 100000, rss_kb_per_station: 5.7, rss_kb_per_agent_stream: 88, provenance: prov('bbbbbbbbbbbb') },
       { scenario: 'mass-rejoin', stations: 100000, rejoin_s: 12, handshake_timeouts: 3, provenance: prov('bbbbbbbbbbbb') },
+      { scenario: 'sae-burst', handshakes_per_s: 534, auth_cpu_us_per_handshake: 1167.5, crypto_floor_us_per_handshake: 855.3, anti_clogging_threshold: 10000, provenance: prov('bbbbbbbbbbbb') },
     ];
     writeFileSync(join(dir, 'bench.jsonl'), `${bench.map((l) => JSON.stringify(l)).join('\n')}\n`);
     writeFileSync(join(dir, 'interop.jsonl'), `${JSON.stringify({ benchmark: 'interop', method: 'EAP-TLS', ratio: 1.1, provenance: prov('cccccccccccc') })}\n`);
@@ -38,6 +39,10 @@ void test('bench:report: latest line per scenario, targets judged from it, secti
     assert.equal(row('scale rss_kb_per_station').verdict, 'missed');
     assert.equal(row('scale rss_kb_per_agent_stream').verdict, 'missed');
     assert.equal(row('mass-rejoin rejoin_s').verdict, 'missed', '12 s, but 3 timeouts');
+    assert.equal(row('sae-burst auth_cpu').value, '1.37x');
+    assert.equal(row('sae-burst auth_cpu').verdict, 'met');
+    assert.ok(rows.some((r) => r.measure === 'sae-burst handshakes_per_s (anti_clogging_threshold 10000)'), 'the threshold of the measured pass is named');
+    assert.equal(row('sae-burst handshakes_per_s').verdict, 'met');
     assert.equal(row('bench:interop EAP-TLS ratio').verdict, 'met');
     assert.equal(row('eap-tls ratio').verdict, 'not recorded');
     assert.equal(row('bench:wifi ratio').verdict, 'not recorded');

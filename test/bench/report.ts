@@ -4,8 +4,8 @@
  * benchmark output (docs/benchmarks/results/*.jsonl, written by `npm run bench -- --record`,
  * `bench:interop -- --record`, `bench:wifi -- --record`; support/record.ts) and nothing
  * else: the latest line of each scenario with its commit and machine, and the targets
- * table of issue 15 judged from those lines. The rest of BENCHMARKS.md (the analysis) is
- * written by hand and quotes only these figures.
+ * table of issues 15, 16 and 17 judged from those lines. The rest of BENCHMARKS.md (the
+ * analysis) is written by hand and quotes only these figures.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,7 +50,7 @@ export function latest(results: Map<string, Recorded[]>): Map<string, Map<string
   return out;
 }
 
-/** One target (issues 15 and 16) and how it was judged. */
+/** One target (issues 15, 16 and 17) and how it was judged. */
 export interface TargetRow {
   area: string;
   target: string;
@@ -116,6 +116,10 @@ export function targets(last: Map<string, Map<string, Recorded>>): TargetRow[] {
   judge('Failover (16)', 'failover p99 <= 1 s for 10,000 stations', `failover failover_ms_p99 (${fmt(num(fo, 'stations') ?? 0)} stations)`, fo, num(fo, 'failover_ms_p99'), (v) => v <= 1000 && (num(fo, 'stations') ?? 0) >= 10_000, ' ms');
   const pr = bench.get('psk-redis');
   judge('Failover (16)', 'PSK join rate with Redis >= 0.8x without', 'psk-redis redis_join_rate_ratio', pr, num(pr, 'redis_join_rate_ratio'), (v) => v >= 0.8);
+  // Issue 17: WPA3-Personal.
+  const sae = bench.get('sae-burst');
+  judge('SAE (17)', 'authenticator CPU per SAE join <= 2x its crypto floor', 'sae-burst auth_cpu_us_per_handshake / crypto_floor_us_per_handshake', sae, ratio(sae, 'auth_cpu_us_per_handshake', 'crypto_floor_us_per_handshake'), (v) => v <= 2, 'x');
+  judge('SAE (17)', '>= 500 SAE joins/s, load generator on the same machine', `sae-burst handshakes_per_s (anti_clogging_threshold ${String(num(sae, 'anti_clogging_threshold') ?? '?')})`, sae, num(sae, 'handshakes_per_s'), (v) => v >= 500);
   return rows;
 }
 
@@ -132,7 +136,7 @@ export function render(results: Map<string, Recorded[]>): string {
     out.push('Nothing is recorded yet: run a benchmark with `--record`.', '', END);
     return out.join('\n');
   }
-  out.push('### Targets (issues 15 and 16)', '', '| area | target | measure | value | verdict | recorded at |', '|---|---|---|---|---|---|');
+  out.push('### Targets (issues 15, 16 and 17)', '', '| area | target | measure | value | verdict | recorded at |', '|---|---|---|---|---|---|');
   for (const r of targets(last)) out.push(`| ${cell(r.area)} | ${cell(r.target)} | ${cell(r.measure)} | ${cell(r.value)} | ${r.verdict} | ${cell(r.from)} |`);
   out.push('', 'Recorded at: commit (+ when the tree had uncommitted changes) and date. Each line below is the latest of its scenario, as the benchmark printed it.', '');
   for (const [bench, lines] of last) {

@@ -3,9 +3,9 @@
  * The load generator as its own process (issue 6 item 1): simulated agents (EdgeAgent +
  * SimDriver, whose stations run packages/supplicant) speaking AgentLink over real gRPC to
  * the authenticator. The bench runner drives it over IPC (load-process.ts): create, connect,
- * joinAll (closed loop), joinAtRate (open loop), leaveAll, check, stop. Keeping the load in
- * its own process keeps the runner's own work (metrics scraping, bookkeeping) off the
- * load's event loop.
+ * joinAll (closed loop), joinAtRate (open loop), leaveAll, check, saeStats, stop. Keeping
+ * the load in its own process keeps the runner's own work (metrics scraping, bookkeeping)
+ * off the load's event loop.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ export type LoadRequest =
   | { id: number; op: 'joinAtRate'; ratePerS: number; timeoutMs: number }
   | { id: number; op: 'leaveAll' }
   | { id: number; op: 'check' }
+  | { id: number; op: 'saeStats' }
   | { id: number; op: 'watchJoins' }
   | { id: number; op: 'joinLatencies' }
   | { id: number; op: 'watchFailovers' }
@@ -44,6 +45,8 @@ export interface LoadSpec {
   ownConnections?: boolean;
   /** Stations disconnected by the authenticator associate again after this many ms (default: they stay away). */
   rejoinAfterDisconnectMs?: number;
+  /** WPA3-Personal: SAE-only BSSes (AKM 8, PMF required, H2E) and stations that run SAE on every join; default WPA2-PSK. */
+  wpa3?: boolean;
 }
 
 let load: SimLoad | undefined;
@@ -65,7 +68,8 @@ async function handle(r: LoadRequest): Promise<unknown> {
         stationsPerAgent: o.stationsPerAgent,
         bssesPerAgent: o.bssesPerAgent,
         ssid: o.ssid,
-        akm: AKM.PSK,
+        akm: o.wpa3 === true ? AKM.SAE : AKM.PSK,
+        wpa3: o.wpa3 === true,
         firstAgentNumber: o.firstAgentNumber,
         passphrase: o.passphrase,
         ...(pki === undefined ? {} : { agentId: (n: number) => `ap-${n}`, credentials: credentialsFrom(pki) }),
@@ -92,6 +96,8 @@ async function handle(r: LoadRequest): Promise<unknown> {
       return {};
     case 'check':
       return { keyMismatches: need().keyMismatches(), violations: need().violations() };
+    case 'saeStats':
+      return need().saeStats();
     case 'watchJoins':
       need().watchJoins();
       return {};

@@ -7,7 +7,8 @@ import type { Scenario } from '../scenario.js';
 import { eapTls } from './eap-tls.js';
 import { failover } from './failover.js';
 import { pskBurst, pskCores, pskRedis, pskSteady } from './psk.js';
+import { saeBurst } from './sae.js';
 import { massRejoin, scale } from './scale.js';
 
 /** Every scenario, in run order. */
-export const scenarios: readonly Scenario[] = [pskBurst, pskSteady, pskCores, pskRedis, scale, massRejoin, eapTls, failover];
+export const scenarios: readonly Scenario[] = [pskBurst, pskSteady, pskCores, pskRedis, saeBurst, scale, massRejoin, eapTls, failover];

@@ -14,9 +14,12 @@
  *   (CSPRNG), PTK = PRF-384 (§12.7.1.3), msg 2/4 MIC verified (HMAC-SHA1-128), msg 3/4 key
  *   data wrapped with the KEK (RFC 3394) and its MIC, msg 4/4 MIC verified, and the PMKID
  *   of the new PMKSA (§12.7.1.3).
+ *
+ * Also the WPA2-PSK floor (measurePskCryptoFloor) and the WPA3-SAE floor
+ * (measureSaeCryptoFloor): SAE with H2E on the AP's side, then the 4-way handshake of AKM 8.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { AKM, CIPHER, aesKeyWrap, calculateEapolKeyMic, computePmkid, derivePtk } from '@airlock/rsn';
+import { AKM, CIPHER, aesKeyWrap, calculateEapolKeyMic, computePmkid, derivePtk, keyDescriptorVersionFor, sae } from '@airlock/rsn';
 import {
   Attr,
   MsAttr,
@@ -87,12 +90,29 @@ function cpuUs(): number {
   return c.user + c.system;
 }
 
-/** EAPOL-Key frame sizes from the 802.1X header on: 4 + 95 octets of descriptor + Key Data. */
-const MSG2_LENGTH = 4 + 95 + 22; // Key Data: the station's RSNE (CCMP/CCMP, one AKM)
-const MSG3_KEY_DATA_PLAIN = 48; // the AP's RSNE (22) + GTK KDE (24) + padding (RFC 3394 needs a multiple of 8)
-const MSG3_LENGTH = 4 + 95 + MSG3_KEY_DATA_PLAIN + 8; // AES key wrap adds 8 octets
+/** The sizes of one 4-way handshake's EAPOL-Key frames, from the 802.1X header on (4 + 95 octets of descriptor + Key Data). */
+interface FourWayShape {
+  /** Msg 2/4 with its Key Data (the station's RSNE, and its RSNXE for SAE). */
+  msg2Length: number;
+  /** Msg 3/4's Key Data before wrapping, padded to a multiple of 8 (RFC 3394). */
+  msg3KeyDataPlain: number;
+}
+
+/** WPA2 (AKM 1 or 2, CCMP, no PMF). */
+const WPA2_SHAPE: FourWayShape = {
+  msg2Length: 4 + 95 + 22, // Key Data: the station's RSNE (CCMP/CCMP, one AKM)
+  msg3KeyDataPlain: 48, // the AP's RSNE (22) + GTK KDE (24) + padding
+};
+
+/** WPA3-Personal (AKM 8, CCMP, PMF required, BIP-CMAC-128, H2E). */
+const SAE_SHAPE: FourWayShape = {
+  // the station's RSNE with PMF and the PMKID of the SAE exchange (44) + its RSNXE (3)
+  msg2Length: 4 + 95 + 47,
+  // the AP's RSNE with PMF (28) + GTK KDE (24) + IGTK KDE (30) + RSNXE (3) + padding
+  msg3KeyDataPlain: 88,
+};
+
 const MSG4_LENGTH = 4 + 95;
-const DESCRIPTOR_VERSION_HMAC_SHA1 = 2;
 
 /** Measures the floor over `iterations` joins (after a warm-up of a tenth as many). */
 export function measureEapTlsCryptoFloor(conv: RecordedConversation, secret: Buffer, iterations: number): CryptoFloor {
@@ -140,29 +160,33 @@ export function measureEapTlsCryptoFloor(conv: RecordedConversation, secret: Buf
 }
 
 /**
- * The authenticator's crypto of one 4-way handshake (CCMP, HMAC-SHA1-128 MICs), as one
- * call: a fresh ANonce, PTK = PRF-384, msg 2/4 MIC checked, msg 3/4 key data wrapped with
- * the KEK and its MIC, msg 4/4 MIC checked, and with `pmkid` the PMKID of the new PMKSA.
+ * The authenticator's crypto of one 4-way handshake (CCMP), as one call: a fresh ANonce, the
+ * PTK (PRF-384 for AKM 1 and 2, KDF-SHA256 for AKM 8), msg 2/4 MIC checked, msg 3/4 key data
+ * wrapped with the KEK and its MIC, msg 4/4 MIC checked, and with `pmkid` the PMKID of the
+ * new PMKSA. The MICs are the AKM's: HMAC-SHA1-128 (key descriptor version 2), AES-128-CMAC
+ * (version 0 for SAE).
  */
-function fourWayCrypto(akm: number, anonceOf: () => Buffer, pmkid: boolean): () => number {
+function fourWayCrypto(akm: number, anonceOf: () => Buffer, pmkid: boolean, shape: FourWayShape = WPA2_SHAPE): () => number {
+  const descriptorVersion = keyDescriptorVersionFor(akm);
+  if (descriptorVersion === undefined) throw new Error(`crypto floor: no key descriptor version for AKM ${akm}`);
   const pmk = randomBytes(32);
   const aa = Buffer.from([0x02, 0xa1, 0, 1, 0, 1]);
   const spa = Buffer.from([0x02, 0x5a, 0, 1, 0, 1]);
   const snonce = randomBytes(32);
-  const msg2 = randomBytes(MSG2_LENGTH);
-  const msg3 = randomBytes(MSG3_LENGTH);
+  const msg2 = randomBytes(shape.msg2Length);
+  const msg3 = randomBytes(4 + 95 + shape.msg3KeyDataPlain + 8); // AES key wrap adds 8 octets
   const msg4 = randomBytes(MSG4_LENGTH);
-  const keyData = randomBytes(MSG3_KEY_DATA_PLAIN);
+  const keyData = randomBytes(shape.msg3KeyDataPlain);
   const receivedMic = randomBytes(16);
   // The results feed a sink the caller returns, so nothing is optimised away.
   return () => {
     let sink = 0;
     const ptk = derivePtk({ pmk, aa, spa, anonce: anonceOf(), snonce, akm, cipher: CIPHER.CCMP_128 });
     // A real MIC would match; the comparison costs the same either way.
-    sink += timingSafeEqual(calculateEapolKeyMic(ptk.kck, msg2, DESCRIPTOR_VERSION_HMAC_SHA1), receivedMic) ? 1 : 0;
+    sink += timingSafeEqual(calculateEapolKeyMic(ptk.kck, msg2, descriptorVersion), receivedMic) ? 1 : 0;
     sink += aesKeyWrap(ptk.kek, keyData).length;
-    sink += calculateEapolKeyMic(ptk.kck, msg3, DESCRIPTOR_VERSION_HMAC_SHA1).length;
-    sink += timingSafeEqual(calculateEapolKeyMic(ptk.kck, msg4, DESCRIPTOR_VERSION_HMAC_SHA1), receivedMic) ? 1 : 0;
+    sink += calculateEapolKeyMic(ptk.kck, msg3, descriptorVersion).length;
+    sink += timingSafeEqual(calculateEapolKeyMic(ptk.kck, msg4, descriptorVersion), receivedMic) ? 1 : 0;
     if (pmkid) sink += computePmkid(pmk, aa, spa, akm).length;
     return sink;
   };
@@ -187,4 +211,69 @@ export function measurePskCryptoFloor(iterations: number): number {
   // The authenticator draws its ANonces from the same pool.
   const pool = new RandomPool();
   return cpuPerCall(fourWayCrypto(AKM.PSK, () => pool.take(32), false), iterations);
+}
+
+/** CPU microseconds per join of each part of the WPA3-SAE floor. */
+export interface SaeCryptoFloor {
+  /** The AP's side of one SAE exchange (H2E). */
+  saeUs: number;
+  /** The 4-way handshake that follows (AKM 8). */
+  fourWayUs: number;
+  totalUs: number;
+  iterations: number;
+}
+
+/** Stations whose Commits the floor answers in turn (each its own MAC address, so its own PWE). */
+const SAE_FLOOR_STATIONS = 64;
+
+/**
+ * The crypto floor of one WPA3-Personal join on the authenticator's side (SAE with
+ * hash-to-element for group 19, IEEE 802.11-2020 §12.4, then the 4-way handshake with AKM
+ * 00-0F-AC:8, §12.7.6):
+ *
+ * - SAE, the AP's protocol instance: the PWE of the pair from the network's warm
+ *   SaePasswordElement (PT derived once per password, as the authenticator keeps it:
+ *   h2ePwe, one HMAC), our Commit (generateCommit: rand and mask from the RandomPool, one
+ *   scalar multiplication of PT), the station's Commit checked and processed
+ *   (decodePeerCommit, processPeerCommit: a scalar multiplication of PT, a point addition,
+ *   the ECDH multiplication for K, keyseed, KCK / PMK / PMKID, our element encoded), the
+ *   station's Confirm verified (verifyPeerConfirm) and ours computed (ownConfirm), the keys
+ *   wiped. The station Commits are real ones, made beforehand by the station side for
+ *   SAE_FLOOR_STATIONS addresses; their Confirms are not (a Confirm that verifies would need
+ *   the station's half of each exchange inside the loop): verifying costs the same.
+ * - The 4-way handshake with AKM 8: PTK = KDF-SHA256, AES-128-CMAC MICs on msg 2/4, 3/4 and
+ *   4/4, the msg 3/4 Key Data (RSNE with PMF, GTK, IGTK and RSNXE) wrapped with the KEK. No
+ *   PMKID computation: SAE's comes from the exchange.
+ *
+ * CPU µs per join of each part: SAE over `iterations`, the 4-way handshake over
+ * `fourWayIterations` (each after a tenth as many to warm up).
+ */
+export function measureSaeCryptoFloor(iterations: number, fourWayIterations: number, ssid: Buffer, password: Buffer): SaeCryptoFloor {
+  const pool = new RandomPool();
+  const random = (n: number): Buffer => pool.take(n);
+  const pt = sae.SaePasswordElement.derive(ssid, password);
+  const aa = Buffer.from([0x02, 0xa1, 0, 1, 0, 1]);
+  const stations = Array.from({ length: SAE_FLOOR_STATIONS }, (_, i) => {
+    const mac = Buffer.from([0x02, 0x5a, 0, 1, (i >> 8) & 0xff, i & 0xff]);
+    const commit = sae.encodeCommit(sae.generateCommit(sae.h2ePwe(pt, mac, aa), random));
+    return { mac, scalar: commit.scalar, element: commit.element, confirm: randomBytes(sae.CONFIRM_LENGTH) };
+  });
+  let next = 0;
+  const saeJoin = (): number => {
+    const sta = stations[next];
+    next = (next + 1) % stations.length;
+    const own = sae.generateCommit(sae.h2ePwe(pt, aa, sta.mac), random);
+    const peer = sae.decodePeerCommit(sta.scalar, sta.element);
+    if (!peer.ok) throw new Error(`crypto floor: a station Commit does not decode: ${peer.error.detail}`);
+    const keys = sae.processPeerCommit(own, peer.value);
+    if (!keys.ok) throw new Error(`crypto floor: a station Commit does not process: ${keys.error.detail}`);
+    // A real Confirm would verify; the comparison costs the same either way.
+    let sink = sae.verifyPeerConfirm(keys.value, 1, sta.confirm) ? 1 : 0;
+    sink += sae.ownConfirm(keys.value, 1).length;
+    sae.wipeKeys(keys.value);
+    return sink;
+  };
+  const saeUs = cpuPerCall(saeJoin, iterations);
+  const fourWayUs = cpuPerCall(fourWayCrypto(AKM.SAE, () => pool.take(32), false, SAE_SHAPE), fourWayIterations);
+  return { saeUs, fourWayUs, totalUs: saeUs + fourWayUs, iterations };
 }

@@ -71,6 +71,11 @@ export class LoadProcess {
     return this.request('check', {}) as Promise<{ keyMismatches: number; violations: number }>;
   }
 
+  /** SAE exchanges the stations started and failed so far (SimLoad.saeStats). */
+  saeStats(): Promise<{ exchanges: number; failures: number }> {
+    return this.request('saeStats', {}) as Promise<{ exchanges: number; failures: number }>;
+  }
+
   /** Times the joins the stations make by themselves from now on (SimLoad.watchJoins). */
   watchJoins(): Promise<unknown> {
     return this.request('watchJoins', {});

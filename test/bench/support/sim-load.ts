@@ -1,8 +1,9 @@
 /**
  * The load of the airlock path: sim agents (services/edge-agent EdgeAgent + SimDriver) in
  * this process, connected over real gRPC to the authenticator process, whose stations run
- * packages/supplicant (EAP peer, then the 4-way handshake). Joins are driven closed-loop:
- * at most `concurrency` stations between association and port authorized at any time.
+ * packages/supplicant (EAP peer or SAE, then the 4-way handshake). Joins are driven
+ * closed-loop: at most `concurrency` stations between association (or, for WPA3, the start
+ * of SAE) and port authorized at any time.
  */
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
@@ -25,8 +26,14 @@ export interface SimLoadOptions {
   stationsPerAgent: number;
   bssesPerAgent: number;
   ssid: string;
-  /** AKM selector of every BSS. */
+  /** AKM selector of every BSS (AKM.SAE: SAE only, PMF required, H2E). */
   akm: number;
+  /**
+   * WPA3 stations: on a BSS that offers SAE each runs SAE (H2E) with `passphrase` as its
+   * password before associating, on every join (no PMKSA caching: each join is a full
+   * SAE exchange).
+   */
+  wpa3?: boolean;
   /** First agent number (MAC addresses derive from it: distinct loads never collide). */
   firstAgentNumber: number;
   /** EAP method of the station with global index `i` (802.1X); absent: PSK stations with `passphrase`. */
@@ -73,7 +80,8 @@ export class SimLoad {
       const agentNumber = opts.firstAgentNumber + a;
       const topology = { agentNumber, bsses: opts.bssesPerAgent, stations: opts.stationsPerAgent, ssid: opts.ssid, passphrase: opts.passphrase ?? '' };
       const eap = opts.eap;
-      const stations = simStations(topology).map((s) => (eap === undefined ? s : { ...s, eap: eap(global++) }));
+      const wpa3 = opts.wpa3 === true ? { wpa3: true, pmksaCaching: false } : {};
+      const stations = simStations(topology).map((s) => (eap === undefined ? { ...s, ...wpa3 } : { ...s, ...wpa3, eap: eap(global++) }));
       const driver = new SimDriver({
         bsses: simBsses(topology).map((b) => ({ ...b, akm: opts.akm })),
         stations,
@@ -311,6 +319,14 @@ export class SimLoad {
       }
     }
     return n;
+  }
+
+  /** SAE exchanges the stations started and the ones that failed (at the Confirm), over every radio so far. */
+  saeStats(): { exchanges: number; failures: number } {
+    return {
+      exchanges: this.drivers.reduce((n, d) => n + d.stats.saeExchanges, 0),
+      failures: this.drivers.reduce((n, d) => n + d.stats.saeFailures, 0),
+    };
   }
 
   /** Ordering violations the sim radios saw (a protected frame before its PTK, a port opened too early): must be 0. */

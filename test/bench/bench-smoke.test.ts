@@ -263,7 +263,7 @@ const MICRO: Record<string, MicroCase> = {
 /** Files of test/dist/bench that are not benchmarks: the `npm run bench` runner and its types, the flame graph tool, the BENCHMARKS.md renderer (report.test.ts), the CPU profile summary (profile-summary.test.ts). */
 const NOT_BENCHMARKS = new Set(['run.js', 'scenario.js', 'flamegraph.js', 'report.js', 'profile-summary.js']);
 
-void describe('benchmarks, smoke-run at tiny sizes', { timeout: 110_000 }, () => {
+void describe('benchmarks, smoke-run at tiny sizes', { timeout: 120_000 }, () => {
   void it('every scenario of npm run bench and every micro-benchmark has a smoke run here', () => {
     assert.deepEqual(scenarios.map((s) => s.name).filter((n) => !(n in BENCH)), [], 'scenarios without a smoke run');
     const micro = readdirSync(join(REPO_ROOT, 'test/dist/bench')).filter((f) => f.endsWith('.js') && !f.endsWith('.test.js') && !NOT_BENCHMARKS.has(f));

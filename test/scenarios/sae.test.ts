@@ -247,6 +247,43 @@ void describe('WPA3-Personal: SAE at the authenticator', () => {
     assert.equal(bigtk.keyId, igtk.keyId + 2);
   });
 
+  void it('msg 3/4 starts a joining station at the packet numbers the agent reported (GTK RSC, IGTK IPN, BIGTK BIPN)', () => {
+    const air = wpa3Air({ beaconProtection: true });
+    const first = saeStation(air, 90, { beaconProtection: true });
+    air.saeAuthenticate(first.sta);
+    air.runFor(100);
+    air.associate(first.sta);
+    air.run();
+    const gtkId = first.st.supplicant.gtk!.keyId;
+    const igtkId = first.st.supplicant.igtk!.keyId;
+    const bigtkId = first.st.supplicant.bigtk!.keyId;
+    // The agent reports its transmit counters (GroupKeySequence); a lower one later never lowers them.
+    for (const [keyId, txPn] of [[gtkId, 70_000n], [igtkId, 12n], [bigtkId, 9_000n], [gtkId, 5n]] as const) air.inject({ type: 'group-key-sequence', bssid: BSSID, keyId, txPn });
+    const second = saeStation(air, 91, { beaconProtection: true });
+    air.saeAuthenticate(second.sta);
+    air.runFor(100);
+    air.associate(second.sta);
+    air.run();
+    assert.equal(second.st.supplicant.state, 'established');
+    const msg3 = air.transmissions(second.sta, 'msg3/4')[0].info.key!;
+    assert.equal(msg3.rsc.readUIntLE(0, 6), 70_000, 'GTK RSC');
+    assert.equal(second.st.supplicant.igtk!.ipn, 12n);
+    assert.equal(second.st.supplicant.bigtk!.ipn, 9_000n);
+    // A rekey makes new keys: their counters start at 0, and a report in flight for a new key's
+    // id before its install is confirmed (still the old key's count) is not taken.
+    air.operator('rekey', (core, now) => core.rekeyGroup(BSSID, now));
+    const newIgtk = igtkId === 4 ? 5 : 4;
+    air.inject({ type: 'group-key-sequence', bssid: BSSID, keyId: newIgtk, txPn: 777n });
+    air.run();
+    const third = saeStation(air, 92, { beaconProtection: true });
+    air.saeAuthenticate(third.sta);
+    air.runFor(100);
+    air.associate(third.sta);
+    air.run();
+    assert.equal(third.st.supplicant.igtk!.keyId, newIgtk);
+    assert.equal(third.st.supplicant.igtk!.ipn, 0n, 'the report before the install was confirmed was not taken');
+  });
+
   void it('a forged or malformed Authentication frame is a counted drop, never a crash', async () => {
     const air = wpa3Air();
     const sta = mac(0x5e, 70);

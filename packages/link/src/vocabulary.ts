@@ -68,6 +68,17 @@ export interface AuthenticationEvent {
   body: Buffer;
 }
 
+/**
+ * The transmit packet number of a group key the agent installed (GroupKeySequence): key ids
+ * 1-2 GTK, 4-5 IGTK, 6-7 BIGTK; 48 bits. Reported every group-key interval of the session.
+ */
+export interface GroupKeySequenceEvent {
+  type: 'group-key-sequence';
+  bssid: Buffer;
+  keyId: number;
+  txPn: bigint;
+}
+
 /** Periodic traffic counters of a station, for accounting (StationCounters). */
 export interface CountersEvent {
   type: 'counters';
@@ -80,7 +91,7 @@ export interface CountersEvent {
 }
 
 /** What the radio saw, in the order it saw it. */
-export type LinkEvent = AssociatedEvent | DisassociatedEvent | EapolEvent | CountersEvent | AuthenticationEvent;
+export type LinkEvent = AssociatedEvent | DisassociatedEvent | EapolEvent | CountersEvent | AuthenticationEvent | GroupKeySequenceEvent;
 
 // ---- what the authenticator commands (ControllerMessage) -----------------------------
 

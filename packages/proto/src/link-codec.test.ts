@@ -26,6 +26,7 @@ const EVENTS: { desc: string; e: LinkEvent }[] = [
   { desc: 'association on a wired port (no RSNE)', e: { type: 'associated', bssid, sta, rsne: Buffer.alloc(0), reassociation: false, previousBssid: undefined, rsnxe: undefined } },
   { desc: 'WPA3 association with an RSNXE (H2E)', e: { type: 'associated', bssid, sta, rsne, reassociation: false, previousBssid: undefined, rsnxe: Buffer.from('f40120', 'hex') } },
   { desc: 'SAE commit (H2E)', e: { type: 'authentication', bssid, sta, algorithm: 3, transaction: 1, status: 126, body: Buffer.alloc(98, 7) } },
+  { desc: 'a group key transmit packet number (IGTK)', e: { type: 'group-key-sequence', bssid, keyId: 4, txPn: (1n << 48n) - 1n } },
   { desc: 'SAE confirm', e: { type: 'authentication', bssid, sta, algorithm: 3, transaction: 2, status: 0, body: Buffer.alloc(34, 9) } },
   { desc: 'deauthentication by the station', e: { type: 'disassociated', bssid, sta, reason: 3, deauth: true, locallyGenerated: false } },
   { desc: 'disassociation by the AP (inactivity)', e: { type: 'disassociated', bssid, sta, reason: 4, deauth: false, locallyGenerated: true } },

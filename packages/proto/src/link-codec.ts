@@ -52,6 +52,8 @@ export function encodeEvent(e: LinkEvent): AgentBody {
       return { $case: 'eapolReceived', value: { bssid: e.bssid, sta: e.sta, frame: e.frame } };
     case 'authentication':
       return { $case: 'authenticationReceived', value: { bssid: e.bssid, sta: e.sta, algorithm: e.algorithm, transaction: e.transaction, status: e.status, body: e.body } };
+    case 'group-key-sequence':
+      return { $case: 'groupKeySequence', value: { bssid: e.bssid, keyId: e.keyId, txPn: e.txPn } };
     case 'counters':
       return { $case: 'stationCounters', value: { bssid: e.bssid, sta: e.sta, rxBytes: e.rxBytes, txBytes: e.txBytes, rxPackets: e.rxPackets, txPackets: e.txPackets } };
   }
@@ -72,6 +74,8 @@ export function decodeEvent(body: AgentBody): LinkEvent | undefined {
         rsnxe: v.rsnxe.length > 0 ? v.rsnxe : undefined,
       };
     }
+    case 'groupKeySequence':
+      return { type: 'group-key-sequence', bssid: body.value.bssid, keyId: body.value.keyId, txPn: body.value.txPn };
     case 'authenticationReceived': {
       const v = body.value;
       return { type: 'authentication', bssid: v.bssid, sta: v.sta, algorithm: v.algorithm, transaction: v.transaction, status: v.status, body: v.body };

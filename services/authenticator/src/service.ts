@@ -78,6 +78,13 @@ export interface AgentView {
 }
 
 /** Builds the core's network policies from the configuration. */
+/**
+ * How often agents report the transmit packet numbers of their group keys (Welcome
+ * settings.group_key_interval_s): msg 3/4 gives a joining station the last one reported, so
+ * it accepts as replays at most what the BSS sent since (hostapd asks its driver each time).
+ */
+const GROUP_KEY_INTERVAL_S = 10;
+
 export function networkPolicies(config: AuthenticatorConfig): Map<string, NetworkPolicy> {
   const out = new Map<string, NetworkPolicy>();
   for (const n of config.networks) {
@@ -739,7 +746,7 @@ export class AuthenticatorService implements SessionHost {
     session.log = session.log.child({ agent: id });
     this.sessions.set(id, session);
     this.metrics.agentsConnected.set(this.sessions.size);
-    session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: this.countersIntervalS(), maxPendingStationsPerBss: this.config.limits.maxPendingStationsPerBss } } });
+    session.send({ $case: 'welcome', value: { sessionId: session.sessionId, settings: { maxEapolBytes: this.config.eapol.maxFrameBytes, countersIntervalS: this.countersIntervalS(), maxPendingStationsPerBss: this.config.limits.maxPendingStationsPerBss, groupKeyIntervalS: GROUP_KEY_INTERVAL_S } } });
     this.remoteLine(session, 'info', 'connected', { bsses: cfgs.map((c) => formatMac(c.bssid)), resumed: resumed.length > 0 ? resumed : undefined, adopted: adopted.length > 0 ? adopted : undefined, stations: hello.stations.length, version: truncateText(hello.softwareVersion, 64) }, 'agent connected');
     this.apply(effects);
     // Reconcile each BSS with the stations the agent still has: keys the authenticator
@@ -907,6 +914,12 @@ export class AuthenticatorService implements SessionHost {
 
   /** A station event of the agent, checked (its BSS, sizes); the core's event, or undefined when dropped or not the core's. */
   private stationEvent(session: AgentSession, e: LinkEvent): CoreEvent | undefined {
+    if (e.type === 'group-key-sequence') {
+      // Not a station's: the BSS's own, with a key id and a 48-bit packet number.
+      if (!isMac(e.bssid) || !session.bssKeys.has(macKey(e.bssid))) return this.dropEvent(session, 'unknown_bssid', isMac(e.bssid) ? e.bssid : undefined);
+      if (![1, 2, 4, 5, 6, 7].includes(e.keyId) || e.txPn < 0n || e.txPn >= 1n << 48n) return this.dropEvent(session, 'bad_group_key_sequence', e.bssid);
+      return e;
+    }
     if (!this.ownsStationEvent(session, e.bssid, e.sta)) return undefined;
     switch (e.type) {
       case 'associated':

@@ -331,7 +331,7 @@ export class EdgeAgent extends EventEmitter {
       this.log.info({ session: m.body.value.sessionId }, 'welcomed by the authenticator');
       this.emit('welcome', m.body.value.sessionId);
       const settings = m.body.value.settings;
-      this.opts.driver.sessionStarted?.({ countersIntervalS: settings?.countersIntervalS ?? 0, maxPendingStationsPerBss: settings?.maxPendingStationsPerBss ?? 0 });
+      this.opts.driver.sessionStarted?.({ countersIntervalS: settings?.countersIntervalS ?? 0, maxPendingStationsPerBss: settings?.maxPendingStationsPerBss ?? 0, groupKeyIntervalS: settings?.groupKeyIntervalS ?? 0 });
       return undefined;
     }
     return this.applyOne(link, m);

@@ -57,4 +57,6 @@ export interface SessionSettings {
    * associations itself.
    */
   maxPendingStationsPerBss?: number;
+  /** A 'group-key-sequence' event per group key the driver transmits with, this often (0 or absent = never). */
+  groupKeyIntervalS?: number;
 }

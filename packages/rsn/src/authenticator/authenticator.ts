@@ -284,6 +284,8 @@ export class AuthenticatorCore implements Environment {
       igtk: [undefined, undefined, undefined],
       beaconProtection: pmf > 0 && cfg.beaconProtection === true,
       bigtk: [undefined, undefined, undefined],
+      txPn: [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n],
+      txPnRef: [],
       txKeyId: 1,
       GTKReKey: false,
       GKeyDoneStations: 0,
@@ -623,6 +625,12 @@ export class AuthenticatorCore implements Environment {
         case 'authentication':
           this.onAuthentication(ev.bssid, ev.sta, ev.algorithm, ev.transaction, ev.status, ev.body);
           break;
+        case 'group-key-sequence': {
+          const bss = this.bsses.get(macKey(ev.bssid));
+          // Only forward, and not for a new key whose install is not confirmed yet.
+          if (bss !== undefined && ev.keyId >= 1 && ev.keyId <= 7 && bss.txPnRef[ev.keyId] === undefined && ev.txPn > bss.txPn[ev.keyId]) bss.txPn[ev.keyId] = ev.txPn;
+          break;
+        }
         case 'tx-status':
           this.onTxStatus(ev.ref);
           break;
@@ -1139,6 +1147,8 @@ export class AuthenticatorCore implements Environment {
     if (st === undefined) return;
     this.refs.delete(ref);
     if (st.kind === 'bss') {
+      const slot = st.txPnRef.indexOf(ref);
+      if (slot >= 0) st.txPnRef[slot] = undefined;
       if (!ok) report(this, { kind: 'command-failed', bssid: st.cfg.bssid, sta: undefined, command: 'install-group-key', error });
       return;
     }

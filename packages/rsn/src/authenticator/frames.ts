@@ -34,13 +34,15 @@ export function buildMsg1(a: { version: number; pairwiseCipher: number; replayCo
 export interface ManagementKey {
   keyId: number;
   key: Buffer;
+  /** Its transmit packet number (IPN / BIPN); 0 for a key not used yet. */
+  pn?: bigint;
 }
 
 /** The IGTK and BIGTK KDEs of a PMF station (none without PMF). */
 function managementKdes(igtk: ManagementKey | undefined, bigtk: ManagementKey | undefined): Buffer[] {
   const out: Buffer[] = [];
-  if (igtk !== undefined) out.push(encodeIgtkKde({ keyId: igtk.keyId, ipn: 0n, key: igtk.key }));
-  if (bigtk !== undefined) out.push(encodeBigtkKde({ keyId: bigtk.keyId, ipn: 0n, key: bigtk.key }));
+  if (igtk !== undefined) out.push(encodeIgtkKde({ keyId: igtk.keyId, ipn: igtk.pn ?? 0n, key: igtk.key }));
+  if (bigtk !== undefined) out.push(encodeBigtkKde({ keyId: bigtk.keyId, ipn: bigtk.pn ?? 0n, key: bigtk.key }));
   return out;
 }
 
@@ -58,6 +60,8 @@ export function buildMsg3(a: {
   apRsnxe?: Buffer;
   gtk: Buffer;
   gtkKeyId: number;
+  /** The GTK's transmit packet number (Key RSC, 6 octets little-endian); 0 for a GTK not used yet. */
+  gtkRsc?: bigint;
   igtk?: ManagementKey;
   bigtk?: ManagementKey;
   kck: Buffer;
@@ -72,9 +76,17 @@ export function buildMsg3(a: {
     keyLength: tkLength(a.pairwiseCipher),
     replayCounter: a.replayCounter,
     nonce: a.anonce,
+    rsc: rscOctets(a.gtkRsc ?? 0n),
     keyData,
   });
   return signed(encodeEapolKeyFrame(key, AUTHENTICATOR_EAPOL_VERSION), a.kck, a.version);
+}
+
+/** The 8-octet Key RSC field: the packet number little-endian in the first 6 octets (CCMP, GCMP). */
+function rscOctets(pn: bigint): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeUIntLE(Number(pn & 0xffff_ffff_ffffn), 0, 6);
+  return out;
 }
 
 /** Group msg 1/2: the new GTK KDE (with PMF the new IGTK and BIGTK KDEs), wrapped with the KEK, MIC'd. */

@@ -46,12 +46,26 @@ export function initGtk(ctx: Environment, bss: BssState): void {
   bss.gtkState = 'GTK_INIT';
 }
 
+/**
+ * Installs a group key at the agent. A `fresh` key (just made) starts its transmit packet
+ * number at 0, and the agent's reports for its key id are not taken until the install is
+ * confirmed (one in flight may still be the old key's).
+ */
+export function installGroupKey(ctx: Environment, bss: BssState, cipher: number, keyId: number, key: Buffer, setTx: boolean, fresh: boolean): void {
+  const ref = ctx.nextRef(bss);
+  if (fresh) {
+    bss.txPn[keyId] = 0n;
+    bss.txPnRef[keyId] = ref;
+  }
+  ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher, keyId, key: Buffer.from(key), setTx, ref });
+}
+
 /** Installs generation `id`'s management keys (IGTK key id id + 3, BIGTK id + 5) at the agent. */
-function installManagementKeys(ctx: Environment, bss: BssState, id: 1 | 2, setTx: boolean): void {
+function installManagementKeys(ctx: Environment, bss: BssState, id: 1 | 2, setTx: boolean, fresh: boolean): void {
   const igtk = bss.igtk[id];
-  if (igtk !== undefined) ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: CIPHER.BIP_CMAC_128, keyId: id + 3, key: Buffer.from(igtk), setTx, ref: ctx.nextRef(bss) });
+  if (igtk !== undefined) installGroupKey(ctx, bss, CIPHER.BIP_CMAC_128, id + 3, igtk, setTx, fresh);
   const bigtk = bss.bigtk[id];
-  if (bigtk !== undefined) ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: CIPHER.BIP_CMAC_128, keyId: id + 5, key: Buffer.from(bigtk), setTx, ref: ctx.nextRef(bss) });
+  if (bigtk !== undefined) installGroupKey(ctx, bss, CIPHER.BIP_CMAC_128, id + 5, bigtk, setTx, fresh);
 }
 
 function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: Association) => void): boolean {
@@ -70,7 +84,7 @@ function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: 
       // msg 3/4 and group msg 1/2 carry GM's or the new one. It goes, overwritten.
       wipe(bss.gtk[bss.GN]);
       bss.gtk[bss.GN] = ctx.random(gtkLength(bss.groupCipher));
-      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, key: Buffer.from(bss.gtk[bss.GN]!), setTx: false, ref: ctx.nextRef(bss) });
+      installGroupKey(ctx, bss, bss.groupCipher, bss.GN, bss.gtk[bss.GN]!, false, true);
       // PMF: the IGTK (and BIGTK) change with the GTK, as hostapd rekeys them together.
       if (bss.pmf > 0) {
         wipe(bss.igtk[bss.GN]);
@@ -80,7 +94,7 @@ function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: 
         wipe(bss.bigtk[bss.GN]);
         bss.bigtk[bss.GN] = ctx.random(BIP_KEY_LENGTH);
       }
-      installManagementKeys(ctx, bss, bss.GN, false);
+      installManagementKeys(ctx, bss, bss.GN, false, true);
       let n = 0;
       for (const st of bss.stations) {
         if (st.ptkState === 'PTKINITDONE' && st.PTK_valid) {
@@ -96,8 +110,9 @@ function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: 
     case 'SETKEYSDONE':
       bss.GKeyDoneStations = 0;
       bss.txKeyId = bss.GN;
-      ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.GN, key: Buffer.from(bss.gtk[bss.GN]!), setTx: true, ref: ctx.nextRef(bss) });
-      installManagementKeys(ctx, bss, bss.GN, true);
+      // From GTK_INIT the keys are new; after SETKEYS they were installed there already.
+      installGroupKey(ctx, bss, bss.groupCipher, bss.GN, bss.gtk[bss.GN]!, true, from === 'GTK_INIT');
+      installManagementKeys(ctx, bss, bss.GN, true, from === 'GTK_INIT');
       if (from === 'SETKEYS') report(ctx, { kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
       ctx.setRekeyTimer(bss, bss.cfg.network.groupRekeyMs > 0 ? ctx.now + bss.cfg.network.groupRekeyMs : Infinity);
       break;

@@ -394,6 +394,7 @@ export class PairwiseMachine {
         apRsnxe: bss.cfg.rsnxe,
         gtk: bss.gtk[keyId]!,
         gtkKeyId: keyId,
+        gtkRsc: bss.txPn[keyId],
         ...managementKeys(st, keyId),
         kck: st.PTK!.kck,
         kek: st.PTK!.kek,
@@ -601,5 +602,7 @@ function managementKeys(st: Association, id: 1 | 2): { igtk?: ManagementKey; big
   const bss = st.bss;
   const igtk = bss.igtk[id];
   const bigtk = bss.bigtk[id];
-  return { igtk: igtk && { keyId: id + 3, key: igtk }, bigtk: bigtk && { keyId: id + 5, key: bigtk } };
+  // The packet numbers the agent last reported: 0 for a new generation (group msg 1/2), the
+  // transmit counter of the one in use (msg 3/4).
+  return { igtk: igtk && { keyId: id + 3, key: igtk, pn: bss.txPn[id + 3] }, bigtk: bigtk && { keyId: id + 5, key: bigtk, pn: bss.txPn[id + 5] } };
 }

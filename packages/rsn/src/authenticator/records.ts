@@ -145,6 +145,14 @@ export interface BssState extends TimerTarget {
   /** Beacon protection (the agent offers it and PMF is on): BIGTKs as IGTKs. */
   beaconProtection: boolean;
   bigtk: [Buffer | undefined, Buffer | undefined, Buffer | undefined];
+  /**
+   * Transmit packet number of each group key by key id (1-2 GTK, 4-5 IGTK, 6-7 BIGTK) as the
+   * agent last reported it (GroupKeySequence); 0 for a key just made. Msg 3/4 gives these
+   * to a joining station (GTK RSC, IPN, BIPN).
+   */
+  txPn: bigint[];
+  /** Per key id: the ref of a new key's install not yet confirmed; reports for it wait (they may still be the old key's). */
+  txPnRef: (number | undefined)[];
   /** Key id currently used to transmit group-addressed frames. */
   txKeyId: 1 | 2;
   GTKReKey: boolean;

@@ -9,6 +9,7 @@ import type {
   DisassociatedEvent,
   DisconnectCommand,
   EapolEvent,
+  GroupKeySequenceEvent,
   InstallGroupKeyCommand,
   InstallPairwiseKeyCommand,
   RemovePairwiseKeyCommand,
@@ -102,6 +103,7 @@ export type CoreEvent =
   | DisassociatedEvent
   | EapolEvent
   | AuthenticationEvent
+  | GroupKeySequenceEvent
   | { type: 'tx-status'; ref: number; acked: boolean }
   | { type: 'command-result'; ref: number; ok: boolean; error?: string }
   | ({ type: 'radius-response'; ref: number } & RadiusOutcome);

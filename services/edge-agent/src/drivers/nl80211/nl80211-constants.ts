@@ -22,6 +22,8 @@ export const CMD = {
   SET_INTERFACE: 6,
   NEW_INTERFACE: 7,
   DEL_INTERFACE: 8,
+  /** Reads a key's sequence counter (a group key's transmit packet number). */
+  GET_KEY: 9,
   SET_KEY: 10,
   NEW_KEY: 11,
   DEL_KEY: 12,
@@ -78,6 +80,9 @@ export const ATTR = {
   WPA_VERSIONS: 75,
   AKM_SUITES: 76,
   KEY: 80,
+  /** Top-level key index and sequence (GET_KEY's request and reply). */
+  KEY_IDX: 8,
+  KEY_SEQ: 10,
   COOKIE: 88,
   FRAME_MATCH: 91,
   ACK: 92,

@@ -98,6 +98,8 @@ interface Bss {
   /** Received frames of this BSS waiting in the queue. */
   queued: number;
   stations: Map<string, StationState>;
+  /** Key ids of the group keys the BSS transmits with now (GTK, IGTK, BIGTK), for their sequence reports. */
+  txGroupKeys: { gtk?: number; igtk?: number; bigtk?: number };
 }
 
 interface StationState {
@@ -196,6 +198,7 @@ export class Nl80211Driver implements Driver {
   private chain: Promise<void> = Promise.resolve();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private countersTimer: NodeJS.Timeout | undefined;
+  private groupKeyTimer: NodeJS.Timeout | undefined;
   private countersLogTimer: NodeJS.Timeout | undefined;
   private lastCountersLog = '';
   /**
@@ -258,6 +261,7 @@ export class Nl80211Driver implements Driver {
           mlme: new ApMlme({ ...adv, maxStations: spec.maxStations, maxInactivityMs: spec.maxInactivityS * 1000, inactivityCheckMs: opts.inactivityCheckMs }),
           queued: 0,
           stations: new Map(),
+          txGroupKeys: {},
         };
         this.bssList.push(bss);
         this.byBssid.set(k, bss);
@@ -359,11 +363,16 @@ export class Nl80211Driver implements Driver {
 
   sessionStarted(settings: SessionSettings): void {
     for (const b of this.bssList) b.mlme.setMaxUnauthorized(settings.maxPendingStationsPerBss ?? 0);
-    if (this.countersTimer !== undefined) clearInterval(this.countersTimer);
-    this.countersTimer = undefined;
+    for (const t of [this.countersTimer, this.groupKeyTimer]) if (t !== undefined) clearInterval(t);
+    this.countersTimer = this.groupKeyTimer = undefined;
     if (settings.countersIntervalS > 0) {
       this.countersTimer = setInterval(() => void this.enqueue(() => this.reportCounters()).catch(() => undefined), settings.countersIntervalS * 1000);
       this.countersTimer.unref();
+    }
+    const gk = settings.groupKeyIntervalS ?? 0;
+    if (gk > 0) {
+      this.groupKeyTimer = setInterval(() => void this.enqueue(() => this.reportGroupKeys()).catch(() => undefined), gk * 1000);
+      this.groupKeyTimer.unref();
     }
   }
 
@@ -484,6 +493,7 @@ export class Nl80211Driver implements Driver {
       if (c.setTx) {
         const flag = kind === 'gtk' ? KEY_ATTR.DEFAULT : kind === 'igtk' ? KEY_ATTR.DEFAULT_MGMT : KEY_ATTR.DEFAULT_BEACON;
         await this.cmd(CMD.SET_KEY, [attr.u32(ATTR.IFINDEX, bss.ifindex), attr.nested(ATTR.KEY, [attr.u8(KEY_ATTR.IDX, c.keyId), attr.flag(flag)])], `make ${kind.toUpperCase()} ${c.keyId} the transmit key on ${bss.ifname}`);
+        bss.txGroupKeys[kind] = c.keyId;
       }
     });
   }
@@ -617,8 +627,8 @@ export class Nl80211Driver implements Driver {
 
   private async teardown(): Promise<void> {
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
-    for (const t of [this.countersTimer, this.countersLogTimer]) if (t !== undefined) clearInterval(t);
-    this.deadlineTimer = this.countersTimer = this.countersLogTimer = undefined;
+    for (const t of [this.countersTimer, this.countersLogTimer, this.groupKeyTimer]) if (t !== undefined) clearInterval(t);
+    this.deadlineTimer = this.countersTimer = this.countersLogTimer = this.groupKeyTimer = undefined;
     if (this.genl !== undefined) {
       for (const b of this.bssList) {
         if (b.ifindex === 0) continue;
@@ -949,6 +959,24 @@ export class Nl80211Driver implements Driver {
           rxPackets: BigInt(i.u32(STA_INFO.RX_PACKETS) ?? 0),
           txPackets: BigInt(i.u32(STA_INFO.TX_PACKETS) ?? 0),
         });
+      }
+    }
+  }
+
+  /**
+   * The transmit packet number of each group key a BSS sends with (GET_KEY's sequence, 6
+   * octets little-endian as mac80211 gives it): the authenticator puts it in msg 3/4 (GTK
+   * RSC, IPN, BIPN), as hostapd asks its driver when it builds the frame.
+   */
+  private async reportGroupKeys(): Promise<void> {
+    for (const b of this.bssList) {
+      for (const keyId of Object.values(b.txGroupKeys)) {
+        if (keyId === undefined) continue;
+        const replies = await this.cmd(CMD.GET_KEY, [attr.u32(ATTR.IFINDEX, b.ifindex), attr.u8(ATTR.KEY_IDX, keyId)], `read group key ${keyId}'s sequence on ${b.ifname}`);
+        const r = replies[0]?.attrs;
+        const seq = r?.bytes(ATTR.KEY_SEQ) ?? r?.nested(ATTR.KEY)?.bytes(KEY_ATTR.SEQ);
+        if (seq === undefined || seq.length < 6) continue;
+        this.emit({ type: 'group-key-sequence', bssid: b.bssid, keyId, txPn: BigInt(Buffer.from(seq).readUIntLE(0, 6)) });
       }
     }
   }

@@ -132,6 +132,12 @@ export interface AgentMessage {
      * like EAPOL, in radio order with the station's other events.
      */
     { $case: "authenticationReceived"; value: AuthenticationReceived }
+    | //
+    /**
+     * The transmit packet number of a group key (GTK, IGTK, BIGTK), every
+     * settings.group_key_interval_s: msg 3/4 starts a joining station's replay counter there.
+     */
+    { $case: "groupKeySequence"; value: GroupKeySequence }
     | undefined;
 }
 
@@ -231,6 +237,12 @@ export interface Settings {
    * The authenticator enforces the same limit on the events it receives.
    */
   maxPendingStationsPerBss: number;
+  /**
+   * How often the agent reports GroupKeySequence for the group keys it transmits with
+   * (0 = never). Added with WPA3/PMF: hostapd reads these counters from the driver when it
+   * builds msg 3/4; across the split they come this often.
+   */
+  groupKeyIntervalS: number;
 }
 
 /** StationAssociated: a (Re)Association Request was accepted by the radio. */
@@ -290,6 +302,19 @@ export interface AuthenticationReceived {
   status: number;
   /** The frame body after the Status Code field, byte-exact. */
   body: Buffer;
+}
+
+/**
+ * GroupKeySequence: the transmit packet number (PN, the next one to be used less one, as the
+ * driver reports it) of a group key the agent installed: key ids 1-2 (GTK RSC), 4-5 (IGTK
+ * IPN), 6-7 (BIGTK BIPN). Msg 3/4 gives a joining station these, so it refuses frames the
+ * BSS sent before (a replay) rather than accepting every packet number from 0.
+ */
+export interface GroupKeySequence {
+  bssid: Buffer;
+  keyId: number;
+  /** 48 bits. */
+  txPn: bigint;
 }
 
 /** TxStatus reports whether the station acknowledged a TransmitEapol. */
@@ -578,6 +603,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "authenticationReceived":
         AuthenticationReceived.encode(message.body.value, writer.uint32(74).fork()).join();
         break;
+      case "groupKeySequence":
+        GroupKeySequence.encode(message.body.value, writer.uint32(82).fork()).join();
+        break;
     }
     return writer;
   },
@@ -673,6 +701,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.body = { $case: "groupKeySequence", value: GroupKeySequence.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -718,6 +754,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "authenticationReceived", value: AuthenticationReceived.fromJSON(object.authenticationReceived) }
         : isSet(object.authentication_received)
         ? { $case: "authenticationReceived", value: AuthenticationReceived.fromJSON(object.authentication_received) }
+        : isSet(object.groupKeySequence)
+        ? { $case: "groupKeySequence", value: GroupKeySequence.fromJSON(object.groupKeySequence) }
+        : isSet(object.group_key_sequence)
+        ? { $case: "groupKeySequence", value: GroupKeySequence.fromJSON(object.group_key_sequence) }
         : undefined,
     };
   },
@@ -743,6 +783,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.stationCounters = StationCounters.toJSON(message.body.value);
     } else if (message.body?.$case === "authenticationReceived") {
       obj.authenticationReceived = AuthenticationReceived.toJSON(message.body.value);
+    } else if (message.body?.$case === "groupKeySequence") {
+      obj.groupKeySequence = GroupKeySequence.toJSON(message.body.value);
     }
     return obj;
   },
@@ -802,6 +844,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             $case: "authenticationReceived",
             value: AuthenticationReceived.fromPartial(object.body.value),
           };
+        }
+        break;
+      }
+      case "groupKeySequence": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "groupKeySequence", value: GroupKeySequence.fromPartial(object.body.value) };
         }
         break;
       }
@@ -1679,7 +1727,7 @@ export const Welcome: MessageFns<Welcome> = {
 };
 
 function createBaseSettings(): Settings {
-  return { maxEapolBytes: 0, countersIntervalS: 0, maxPendingStationsPerBss: 0 };
+  return { maxEapolBytes: 0, countersIntervalS: 0, maxPendingStationsPerBss: 0, groupKeyIntervalS: 0 };
 }
 
 export const Settings: MessageFns<Settings> = {
@@ -1692,6 +1740,9 @@ export const Settings: MessageFns<Settings> = {
     }
     if (message.maxPendingStationsPerBss !== 0) {
       writer.uint32(24).uint32(message.maxPendingStationsPerBss);
+    }
+    if (message.groupKeyIntervalS !== 0) {
+      writer.uint32(32).uint32(message.groupKeyIntervalS);
     }
     return writer;
   },
@@ -1733,6 +1784,14 @@ export const Settings: MessageFns<Settings> = {
             message.maxPendingStationsPerBss = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.groupKeyIntervalS = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1762,6 +1821,11 @@ export const Settings: MessageFns<Settings> = {
         : isSet(object.max_pending_stations_per_bss)
         ? globalThis.Number(object.max_pending_stations_per_bss)
         : 0,
+      groupKeyIntervalS: isSet(object.groupKeyIntervalS)
+        ? globalThis.Number(object.groupKeyIntervalS)
+        : isSet(object.group_key_interval_s)
+        ? globalThis.Number(object.group_key_interval_s)
+        : 0,
     };
   },
 
@@ -1776,6 +1840,9 @@ export const Settings: MessageFns<Settings> = {
     if (message.maxPendingStationsPerBss !== 0) {
       obj.maxPendingStationsPerBss = Math.round(message.maxPendingStationsPerBss);
     }
+    if (message.groupKeyIntervalS !== 0) {
+      obj.groupKeyIntervalS = Math.round(message.groupKeyIntervalS);
+    }
     return obj;
   },
 
@@ -1787,6 +1854,7 @@ export const Settings: MessageFns<Settings> = {
     message.maxEapolBytes = object.maxEapolBytes ?? 0;
     message.countersIntervalS = object.countersIntervalS ?? 0;
     message.maxPendingStationsPerBss = object.maxPendingStationsPerBss ?? 0;
+    message.groupKeyIntervalS = object.groupKeyIntervalS ?? 0;
     return message;
   },
 };
@@ -2341,6 +2409,114 @@ export const AuthenticationReceived: MessageFns<AuthenticationReceived> = {
     message.transaction = object.transaction ?? 0;
     message.status = object.status ?? 0;
     message.body = object.body ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseGroupKeySequence(): GroupKeySequence {
+  return { bssid: Buffer.alloc(0), keyId: 0, txPn: 0n };
+}
+
+export const GroupKeySequence: MessageFns<GroupKeySequence> = {
+  encode(message: GroupKeySequence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bssid.length !== 0) {
+      writer.uint32(10).bytes(message.bssid);
+    }
+    if (message.keyId !== 0) {
+      writer.uint32(16).uint32(message.keyId);
+    }
+    if (message.txPn !== 0n) {
+      if (BigInt.asUintN(64, message.txPn) !== message.txPn) {
+        throw new globalThis.Error("value provided for field message.txPn of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.txPn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupKeySequence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupKeySequence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bssid = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.keyId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.txPn = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GroupKeySequence {
+    return {
+      bssid: isSet(object.bssid) ? Buffer.from(bytesFromBase64(object.bssid)) : Buffer.alloc(0),
+      keyId: isSet(object.keyId)
+        ? globalThis.Number(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.Number(object.key_id)
+        : 0,
+      txPn: isSet(object.txPn) ? BigInt(object.txPn) : isSet(object.tx_pn) ? BigInt(object.tx_pn) : 0n,
+    };
+  },
+
+  toJSON(message: GroupKeySequence): unknown {
+    const obj: any = {};
+    if (message.bssid.length !== 0) {
+      obj.bssid = base64FromBytes(message.bssid);
+    }
+    if (message.keyId !== 0) {
+      obj.keyId = Math.round(message.keyId);
+    }
+    if (message.txPn !== 0n) {
+      obj.txPn = message.txPn.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GroupKeySequence>, I>>(base?: I): GroupKeySequence {
+    return GroupKeySequence.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GroupKeySequence>, I>>(object: I): GroupKeySequence {
+    const message = createBaseGroupKeySequence();
+    message.bssid = object.bssid ?? Buffer.alloc(0);
+    message.keyId = object.keyId ?? 0;
+    message.txPn = (object.txPn !== undefined && object.txPn !== null) ? BigInt(object.txPn) : 0n;
     return message;
   },
 };

@@ -98,6 +98,7 @@ const bodyFor = (own: readonly Buffer[]): fc.Arbitrary<AgentMessage['body']> => 
   return fc.oneof(
   { weight: 3, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), rsne, reassociation: fc.boolean(), previousBssid: anyMac, rsnxe }).map((value) => ({ $case: 'stationAssociated' as const, value })) },
   { weight: 3, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), algorithm: authAlgorithm, transaction: authTransaction, status: authStatus, body: authBody }).map((value) => ({ $case: 'authenticationReceived' as const, value })) },
+  { weight: 1, arbitrary: fc.record({ bssid: bssidOf, keyId: fc.nat({ max: 9 }), txPn: u64 }).map((value) => ({ $case: 'groupKeySequence' as const, value })) },
   { weight: 2, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), reason: fc.nat({ max: 70000 }), deauthentication: fc.boolean(), locallyGenerated: fc.boolean() }).map((value) => ({ $case: 'stationDisassociated' as const, value })) },
   { weight: 6, arbitrary: fc.record({ bssid: bssidOf, sta: mac(FUZZ_STAS), frame }).map((value) => ({ $case: 'eapolReceived' as const, value })) },
   { weight: 2, arbitrary: fc.record({ commandSeq, acked: fc.boolean() }).map((value) => ({ $case: 'txStatus' as const, value })) },

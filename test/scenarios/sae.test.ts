@@ -284,6 +284,29 @@ void describe('WPA3-Personal: SAE at the authenticator', () => {
     assert.equal(third.st.supplicant.igtk!.ipn, 0n, 'the report before the install was confirmed was not taken');
   });
 
+  void it('a Commit flood on one BSS meets its budget there (counted drops); another BSS is untouched', () => {
+    const air = new Air({ commandDelayMs: 2, core: { saeLimits: { commitsPerSecond: 50, commitBurst: 10 } } });
+    const p = policy({ antiCloggingThreshold: 1000 }); // tokens off: the budget alone
+    air.addBss({ bssid: BSSID, akms: [AKM.SAE], rsne: wpa3Rsne([AKM.SAE], PMF_CAPS), rsnxe: H2E, sae: p });
+    air.addBss({ bssid: BSSID2, akms: [AKM.SAE], rsne: wpa3Rsne([AKM.SAE], PMF_CAPS), rsnxe: H2E, sae: p });
+    // 40 made-up stations send valid Commits to BSSID at once.
+    const flooders = Array.from({ length: 40 }, (_v, i) => saeStation(air, 200 + i));
+    for (const f of flooders) {
+      air.saeAuthenticate(f.sta);
+      f.st.saeRun = undefined; // they never answer
+    }
+    const victim = air.addStation({ mac: mac(0x5e, 99), akm: AKM.SAE, rsne: wpa3Rsne([AKM.SAE], PMF_CAPS), rsnxe: H2E, sae: { password: PASSWORD } }, BSSID2);
+    air.saeAuthenticate(victim.mac);
+    air.runFor(100);
+    air.associate(victim.mac);
+    air.runFor(200);
+    assert.equal(victim.supplicant.state, 'established', 'the station on the other BSS joined');
+    const dropped = air.reports('frame-dropped').filter((r) => r.reason === 'sae_commit_budget');
+    assert.equal(dropped.length, 40 - 10, 'beyond the burst, the BSS budget drops the Commits');
+    assert.ok(dropped.every((r) => r.bssid.equals(BSSID)));
+    assert.equal(air.core.size.stations, 1);
+  });
+
   void it('a forged or malformed Authentication frame is a counted drop, never a crash', async () => {
     const air = wpa3Air();
     const sta = mac(0x5e, 70);

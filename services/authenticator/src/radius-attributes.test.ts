@@ -78,6 +78,9 @@ void describe('Accounting-Request attributes (RFC 2866)', () => {
     const a = accountingAttributes(start, AcctStatus.Stop, NAS, traffic, 90, 1_700_000_000);
     assert.equal(readInt(getAttribute(a, Attr.AcctStatusType)!), 2);
     assert.equal(readInt(getAttribute(a, Attr.AcctAuthentic)!), 2, 'Local for a PSK station');
+    for (const [akm, want] of [[AKM.SAE, 2], [AKM.IEEE8021X, 1]] as const) {
+      assert.equal(readInt(getAttribute(accountingAttributes({ ...start, akm }, AcctStatus.Stop, NAS, traffic, 90, 1_700_000_000), Attr.AcctAuthentic)!), want, `Acct-Authentic for AKM ${akm & 0xff}`);
+    }
     assert.equal(readInt(getAttribute(a, Attr.AcctSessionTime)!), 90);
     assert.equal(readInt(getAttribute(a, Attr.AcctInputOctets)!), 7);
     assert.equal(readInt(getAttribute(a, Attr.AcctInputGigawords)!), 5);

@@ -19,7 +19,7 @@ import {
   wlanSuiteValue,
   type RadiusAttribute,
 } from '@airlock/radius';
-import { isPskAkm, type Effect, type RadiusOutcome } from '@airlock/rsn';
+import { isPskAkm, isSaeAkm, type Effect, type RadiusOutcome } from '@airlock/rsn';
 
 /** NAS identity attributes from the configuration. */
 export interface NasIdentity {
@@ -162,8 +162,8 @@ export function accountingAttributes(
   out.push({ type: Attr.AcctStatusType, value: attrInt(status) });
   out.push({ type: Attr.AcctSessionId, value: attrString(e.acctSessionId) });
   out.push({ type: Attr.AcctMultiSessionId, value: attrString(e.acctMultiSessionId) });
-  // Acct-Authentic: 1 = RADIUS (802.1X), 2 = Local (PSK).
-  out.push({ type: Attr.AcctAuthentic, value: attrInt(isPskAkm(e.akm) ? 2 : 1) });
+  // Acct-Authentic: 1 = RADIUS (802.1X), 2 = Local (PSK, and SAE: the password is the authenticator's).
+  out.push({ type: Attr.AcctAuthentic, value: attrInt(isPskAkm(e.akm) || isSaeAkm(e.akm) ? 2 : 1) });
   out.push({ type: Attr.AcctDelayTime, value: attrInt(0) });
   out.push({ type: Attr.EventTimestamp, value: attrInt(nowUnixS >>> 0) });
   for (const c of e.classes) out.push({ type: Attr.Class, value: c });

@@ -83,6 +83,22 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The modules of the ciphers mac80211 uses and of AF_ALG (Debian's kernel has them as modules). */
+const CRYPTO_MODULES = ['ccm', 'ctr', 'gcm', 'ghash_generic', 'cmac', 'af_alg', 'algif_aead', 'algif_hash'];
+
+/**
+ * Perl (in Debian's base system) binding AF_ALG sockets (family 38, SOCK_SEQPACKET) to the
+ * algorithms mac80211 uses, which makes the kernel instantiate them: struct sockaddr_alg is
+ * family (u16), type (14 octets), feat (u32), mask (u32), name (64 octets).
+ */
+const CRYPTO_WARMUP_PERL = [
+  'for my $a (["aead", "ccm(aes)"], ["aead", "gcm(aes)"], ["hash", "cmac(aes)"]) {',
+  '  socket(my $s, 38, 5, 0) or do { print STDERR "airlock-vm: AF_ALG: $!\\n"; last };',
+  '  bind($s, pack("S a14 L L a64", 38, $a->[0], 0, 0, $a->[1])) or print STDERR "airlock-vm: $a->[1]: $!\\n";',
+  '  close($s);',
+  '}',
+].join(' ');
+
 /** The stage-2 script: runs as PID 1 in the host's root after switch_root. */
 function stage2Script(o: VmOptions, exitFile: string): string {
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TMPDIR: '/tmp', AIRLOCK_IN_VM: '1', ...o.env };
@@ -102,6 +118,17 @@ function stage2Script(o: VmOptions, exitFile: string): string {
     'mkdir -p "$TMPDIR" /run/netns',
     'ip link set lo up',
     `modprobe mac80211_hwsim radios=${o.radios} || echo "airlock-vm: mac80211_hwsim did not load"`,
+    // mac80211 gets its ciphers (ccm(aes): CCMP; gcm(aes): GCMP, BIP-GMAC; cmac(aes): BIP-CMAC)
+    // from the kernel's crypto API at the first key install, and the first lookup of each name
+    // runs /sbin/modprobe several times (crypto-ccm(aes), crypto-ccm(aes)-all, the templates,
+    // the inner ctr(aes), ...): under TCG with the root over 9p that held a first NEW_KEY past
+    // the nl80211 agent's 5 s netlink timeout. Here: their modules in one modprobe, then, with
+    // the kernel's module loader off for a moment (the names left to look up are found without
+    // it), one AF_ALG bind per cipher instantiates it; instances stay registered for mac80211.
+    't=$(cut -d" " -f1 /proc/uptime)',
+    `modprobe -a ${CRYPTO_MODULES.join(' ')} || echo "airlock-vm: cipher modules did not load"`,
+    '(echo > /proc/sys/kernel/modprobe; perl -e ' + shellQuote(CRYPTO_WARMUP_PERL) + '; echo /sbin/modprobe > /proc/sys/kernel/modprobe)',
+    'echo "airlock-vm: ciphers instantiated in $(awk "BEGIN{print $(cut -d" " -f1 /proc/uptime)-$t}") s"',
   ];
   if (o.userNet !== undefined) {
     lines.push('modprobe virtio_net', 'ip link set eth0 up', 'ip addr add 10.0.2.15/24 dev eth0', 'ip route add default via 10.0.2.2');

@@ -4,6 +4,7 @@
  * air carries, through libpcap (the optional `cap` package of the edge agent, loaded from
  * its workspace). Frames it builds are the test's own bytes; the AP side is the real agent.
  */
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/authenticator-process.js';
@@ -84,8 +85,17 @@ export class Injector {
     }
   }
 
+  /**
+   * Closes the capture and takes the monitor interface down (it stays: cap aborts when an
+   * interface it had open disappears), so a later Injector can tune the same radio.
+   */
   close(): void {
     this.handle.close();
     retired.push(this.handle);
+    try {
+      execFileSync('ip', ['link', 'set', this.ifname, 'down'], { stdio: 'ignore', timeout: 10_000 });
+    } catch {
+      // best effort: only a later open on this radio needs it down
+    }
   }
 }

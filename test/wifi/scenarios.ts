@@ -6,10 +6,14 @@
  * scenarios expect them (listed in each scenario's comment).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { formatMac } from '@airlock/rsn';
+import { REPO_ROOT } from '../support/authenticator-process.js';
 import { accessRequestCount, detailRecords, detailValue } from '../support/enterprise.js';
 import { Injector } from './injector.js';
-import { EAP_SSID, PEAP_USER, PSK_SSID, sh, ping6, pskNetwork, TLS_STATION, until, waitConnected, type WifiStation, type WifiWorld } from './world.js';
+import { Nl80211Keys, type KernelKey } from './nl80211-keys.js';
+import { EAP_SSID, inNs, MIX_PASSWORD, MIX_SSID, PEAP_USER, PSK_SSID, saeNetwork, sh, ping6, pskNetwork, TLS_STATION, until, waitConnected, type WifiStation, type WifiWorld } from './world.js';
 
 /** One scenario: its id, what the host test calls it, and its body. */
 export interface WifiScenario {
@@ -65,6 +69,73 @@ function stationsByName(w: WifiWorld, ...names: number[]): WifiStation[] {
   return names.map((n) => w.stations[n - 1]);
 }
 
+/** `wpa_cli status` as key -> value. */
+async function wpaStatus(st: WifiStation): Promise<Record<string, string>> {
+  const out = await st.supplicant!.command('status');
+  const kv: Record<string, string> = {};
+  for (const l of out.split('\n')) {
+    const i = l.indexOf('=');
+    if (i > 0) kv[l.slice(0, i).trim()] = l.slice(i + 1).trim();
+  }
+  return kv;
+}
+
+/** What `airlock explain STA --json` returns (admin.proto ExplainStationResponse, the fields used here). */
+interface Explained {
+  station?: { sta: string; bssid: string; state: string; akm: string };
+  handshakes: { startedUnixMs: number; bssid: string; akm: string; result: string; detail: string; stage: string; msg1Sent: number; eap?: { pmksaCached: boolean } }[];
+}
+
+async function explainJson(w: WifiWorld, st: WifiStation): Promise<Explained> {
+  const r = await w.airlock('explain', formatMac(st.mac), '--json');
+  assert.equal(r.code, 0, r.out);
+  return JSON.parse(r.out.slice(r.out.indexOf('{'))) as Explained;
+}
+
+/** A counter from /metrics (0 when absent). */
+function counter(m: Map<string, number>, name: string): number {
+  return m.get(name) ?? 0;
+}
+
+/** Every handshake the authenticator counted, whatever its result. */
+function handshakesCounted(m: Map<string, number>): number {
+  let n = 0;
+  for (const [k, v] of m) if (k.startsWith('airlock_handshakes_total{')) n += v;
+  return n;
+}
+
+/** The authenticator's log lines with message `msg` about station `st` (pino JSON). */
+function authenticatorLines(w: WifiWorld, msg: string, st: WifiStation): Record<string, unknown>[] {
+  const mac = formatMac(st.mac);
+  return readFileSync(w.auth.logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"sta":"${mac}"`))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The group keys a station's kernel holds (nl80211-keys.js run in its namespace). */
+async function stationKeys(st: WifiStation, idx: number[]): Promise<Record<string, KernelKey | null>> {
+  const r = await inNs(st.ns, process.execPath, [joinPath(REPO_ROOT, 'test/dist/wifi/nl80211-keys.js'), 'keys', st.ifname, ...idx.map(String)], 90_000);
+  assert.equal(r.code, 0, `nl80211-keys in ${st.ns}: ${r.out}`);
+  return JSON.parse(r.out.trim().split('\n').at(-1)!) as Record<string, KernelKey | null>;
+}
+
+/** The key id of the last "WPA: IGTK keyid N" (or BIGTK) line of a supplicant at or after line `from`. */
+function lastKeyId(st: WifiStation, kind: 'IGTK' | 'BIGTK', from = 0): number | undefined {
+  const re = new RegExp(`WPA: ${kind} keyid (\\d+) pn`);
+  const m = st
+    .supplicant!.lines()
+    .slice(from)
+    .map((l) => re.exec(l))
+    .filter((x) => x !== null)
+    .at(-1);
+  return m === undefined ? undefined : Number(m[1]);
+}
+
+/** BIP-CMAC-128 (00-0F-AC:6) as nl80211 reports a cipher. */
+const CIPHER_BIP_CMAC_128 = 0x000fac06;
+/** The Management MIC element (IEEE 802.11-2020 §9.4.2.54): id 76, key id, IPN, MIC. */
+const MME_ID = 76;
 
 /** Management frame subtypes (frame control octet 0) the hostile scenario sends and reads. */
 const FC = { ASSOC_REQ: 0x00, ASSOC_RESP: 0x10, AUTH: 0xb0, DEAUTH: 0xc0 } as const;
@@ -128,7 +199,17 @@ function assocStatus(f: Buffer): { status: number; aid: number } {
 }
 
 /** The last "radio counters" line the agent logged. */
-function agentCounters(w: WifiWorld): { driver: Record<string, number>; bsses: Record<string, { dropped: Record<string, number>; refusedByStatus: Record<string, number> }> } | undefined {
+interface BssCounters {
+  dropped: Record<string, number>;
+  refusedByStatus: Record<string, number>;
+  saeRelayed?: number;
+  saQueriesStarted?: number;
+  saQueriesAnswered?: number;
+  saQueryTimeouts?: number;
+  saQueryResponses?: number;
+}
+
+function agentCounters(w: WifiWorld): { driver: Record<string, number>; bsses: Record<string, BssCounters> } | undefined {
   const lines = w.agent.log().split('\n').filter((l) => l.includes('"radio counters"'));
   const last = lines.at(-1);
   return last === undefined ? undefined : (JSON.parse(last) as { counters: ReturnType<typeof agentCounters> }).counters;
@@ -342,6 +423,13 @@ export const SCENARIOS: WifiScenario[] = [
       const from = s.lines().length;
       // The enterprise scenario pinned the network to eap[0]: lift the pin (the one network is id 0).
       assert.equal(await s.command('set_network', '0', 'bssid', 'any'), 'OK');
+      // `roam` needs the target in wpa_supplicant's BSS table, and a scan under TCG can miss a
+      // BSS ("CTRL_IFACE ROAM: Target AP not found from BSS table"): scan until it is there.
+      for (let i = 0; i < 5 && !(await s.command('bss', formatMac(target.bssid))).includes('bssid='); i++) {
+        const scanFrom = s.lines().length;
+        await s.command('scan');
+        await s.waitForLine('CTRL-EVENT-SCAN-RESULTS', 20_000, scanFrom).catch(() => undefined);
+      }
       const r = await s.command('roam', formatMac(target.bssid));
       note('roam', r);
       assert.equal(r, 'OK');
@@ -473,6 +561,278 @@ export const SCENARIOS: WifiScenario[] = [
         inj.close();
         acker.close();
       }
+    },
+  },
+  {
+    // Leaves sta1 (hash-to-element) and sta2 (hunting-and-pecking) connected to the SAE BSS.
+    name: 'sae',
+    title: 'WPA3-Personal: SAE with hash-to-element (sae_pwe=1) and with hunting-and-pecking (sae_pwe=0), PMF required: both stations connect through the agent and pass unicast and group traffic',
+    async run(w, note) {
+      const ap = w.sae;
+      const [h2e, hnp] = stationsByName(w, 1, 2);
+      const before = await w.auth.metrics();
+      for (const [st, pwe] of [[h2e, 1], [hnp, 0]] as const) {
+        const bssid = await join(w, st, saeNetwork({ bssid: formatMac(ap.bssid), beacon_prot: 1 }), { sae_pwe: pwe });
+        assert.equal(bssid, formatMac(ap.bssid));
+        const status = await wpaStatus(st);
+        note(`${st.name} (sae_pwe=${pwe})`, { key_mgmt: status.key_mgmt, pmf: status.pmf, sae_group: status.sae_group, sae_h2e: status.sae_h2e, mgmt_group_cipher: status.mgmt_group_cipher });
+        assert.equal(status.key_mgmt, 'SAE');
+        assert.equal(status.sae_group, '19');
+        assert.equal(status.sae_h2e, pwe === 1 ? '1' : '0', `sae_pwe=${pwe} chose ${status.sae_h2e === '1' ? 'hash-to-element' : 'hunting-and-pecking'}`);
+        assert.equal(status.pmf, '2');
+        assert.equal(status.mgmt_group_cipher, 'BIP');
+        const s = st.supplicant!;
+        // SAE went through the agent to the authenticator and back: the AP's Confirm accepted.
+        const confirm = s.indexOf(/SME: Authentication response: peer=\S+ auth_type=3 auth_transaction=2 status_code=0/);
+        assert.ok(confirm >= 0, `${st.name}: no accepted SAE Confirm from the AP`);
+        // msg 3/4 carried the IGTK (PMF) and the BIGTK (beacon protection).
+        assert.ok(lastKeyId(st, 'IGTK') !== undefined, `${st.name}: no IGTK in msg 3/4`);
+        assert.ok(lastKeyId(st, 'BIGTK') !== undefined, `${st.name}: no BIGTK in msg 3/4`);
+      }
+      for (const st of [h2e, hnp]) await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+      await assertBroadcast(ap.ifname, [h2e, hnp], note);
+      for (const st of [h2e, hnp]) assert.equal(st.supplicant!.indexOf('CTRL-EVENT-UNPROT-BEACON'), -1, `${st.name}: a Beacon failed its BIGTK check`);
+      const after = await w.auth.metrics();
+      const accepted = counter(after, 'airlock_sae_authentications_total{result="accepted"}') - counter(before, 'airlock_sae_authentications_total{result="accepted"}');
+      const joins = counter(after, 'airlock_join_duration_seconds_count{akm="sae"}') - counter(before, 'airlock_join_duration_seconds_count{akm="sae"}');
+      note('authenticator', { saeAccepted: accepted, saeJoins: joins });
+      assert.equal(accepted, 2, 'two SAE exchanges accepted by the authenticator');
+      assert.equal(joins, 2, 'two AKM 8 (SAE) joins');
+    },
+  },
+  {
+    // Leaves sta3 (WPA2-PSK) and sta4 (SAE) connected to the transition-mode BSS.
+    name: 'sae-transition',
+    title: 'WPA2/WPA3 transition mode (akm=psk+sae): a WPA2-PSK station and an SAE station join the same BSS and pass unicast and group traffic',
+    async run(w, note) {
+      const ap = w.mix;
+      const [wpa2, wpa3] = stationsByName(w, 3, 4);
+      await join(w, wpa2, { ssid: MIX_SSID, key_mgmt: 'WPA-PSK', psk: MIX_PASSWORD, proto: 'RSN', pairwise: 'CCMP', group: 'CCMP', scan_freq: 2412, bssid: formatMac(ap.bssid) });
+      await join(w, wpa3, { ssid: MIX_SSID, key_mgmt: 'SAE', sae_password: MIX_PASSWORD, ieee80211w: 2, proto: 'RSN', pairwise: 'CCMP', group: 'CCMP', scan_freq: 2412, bssid: formatMac(ap.bssid) });
+      for (const [st, keyMgmt, akm] of [[wpa2, 'WPA2-PSK', 'psk'], [wpa3, 'SAE', 'sae']] as const) {
+        const status = await wpaStatus(st);
+        note(`${st.name} status`, { bssid: status.bssid, key_mgmt: status.key_mgmt, pmf: status.pmf, mgmt_group_cipher: status.mgmt_group_cipher });
+        assert.equal(status.bssid, formatMac(ap.bssid));
+        assert.equal(status.key_mgmt, keyMgmt);
+        const connected = authenticatorLines(w, 'station connected', st).at(-1);
+        note(`${st.name} authenticator`, { akm: connected?.['akm'], bssid: connected?.['bssid'] });
+        assert.equal(connected?.['akm'], akm, `the authenticator joined ${st.name} with AKM ${String(connected?.['akm'])}`);
+        assert.equal(connected?.['bssid'], formatMac(ap.bssid));
+      }
+      // The SAE station protects management frames on this PMF-capable BSS.
+      assert.equal((await wpaStatus(wpa3)).mgmt_group_cipher, 'BIP');
+      for (const st of [wpa2, wpa3]) await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+      await assertBroadcast(ap.ifname, [wpa2, wpa3], note);
+    },
+  },
+  {
+    name: 'sae-wrong-password',
+    title: 'SAE with a wrong password: the AP refuses the Confirm (status 15), wpa_supplicant reports the SAE failure, no 4-way handshake starts, and `airlock explain` says "SAE failed (wrong password)"',
+    async run(w, note) {
+      const ap = w.sae;
+      const [st] = stationsByName(w, 5);
+      const before = await w.auth.metrics();
+      const t0 = Date.now();
+      const s = await w.connect(st, saeNetwork({ bssid: formatMac(ap.bssid), sae_password: 'not the airlock wpa3 password' }), { sae_pwe: 1 });
+      const rejected = await s.waitForLine(/CTRL-EVENT-AUTH-REJECT \S+ auth_type=3 auth_transaction=2 status_code=15|CTRL-EVENT-SSID-TEMP-DISABLED .*reason=WRONG_KEY/, JOIN_MS);
+      note('station', s.lines()[rejected].replace(/^\d+\.\d+: /, ''));
+      const counted = await until(async () => counter(await w.auth.metrics(), 'airlock_sae_authentications_total{result="wrong_password"}') > counter(before, 'airlock_sae_authentications_total{result="wrong_password"}'), 20_000);
+      // wpa_supplicant tries again (SAE from the Commit): it fails the same way.
+      const again = await s.waitForLine(/CTRL-EVENT-AUTH-REJECT \S+ auth_type=3 auth_transaction=2 status_code=15/, 40_000, rejected + 1);
+      note('station again', s.lines()[again].replace(/^\d+\.\d+: /, ''));
+      await w.disconnect(st);
+      const after = await w.auth.metrics();
+      const wrong = counter(after, 'airlock_sae_authentications_total{result="wrong_password"}') - counter(before, 'airlock_sae_authentications_total{result="wrong_password"}');
+      note('authenticator', { wrongPassword: wrong, handshakesBefore: handshakesCounted(before), handshakesAfter: handshakesCounted(after) });
+      assert.ok(counted && wrong >= 1, 'airlock_sae_authentications_total{result="wrong_password"} did not grow');
+      // No 4-way handshake: the station never saw msg 1/4, the authenticator counted no handshake.
+      assert.equal(s.indexOf(/WPA: RX message 1 of 4-Way Handshake/), -1, 'the station got msg 1/4');
+      assert.equal(s.indexOf('CTRL-EVENT-CONNECTED'), -1, 'the station connected');
+      assert.equal(handshakesCounted(after), handshakesCounted(before), 'the authenticator counted a handshake');
+      const ex = await explainJson(w, st);
+      const recent = ex.handshakes.filter((h) => h.startedUnixMs >= t0 - 1000);
+      note('explain', recent.slice(0, 3).map((h) => ({ stage: h.stage, detail: h.detail, msg1Sent: h.msg1Sent })));
+      assert.ok(recent.length >= 1, 'explain has no record of the attempt');
+      assert.ok(recent.every((h) => h.stage === 'sae' && h.msg1Sent === 0), `a handshake started: ${JSON.stringify(recent)}`);
+      assert.match(recent[0].detail, /^SAE failed \(wrong password\)/);
+      const text = await w.airlock('explain', formatMac(st.mac));
+      assert.equal(text.code, 0, text.out);
+      assert.match(text.out, /SAE failed \(wrong password\)/);
+    },
+  },
+  {
+    // sta1 and sta2 were joined fresh by 'sae' (their kernels hold the BIGTK: see the Beacon
+    // check). Ends with both connected to the SAE BSS again (they rejoin after the
+    // group-addressed Deauthentication).
+    name: 'sae-rekey',
+    title: 'Group rekey with PMF: `airlock rekey` gives the SAE BSS a new GTK, IGTK and BIGTK (new key ids at the AP and in the stations\' kernels; Beacons protected with the new BIGTK verify); group traffic flows, a station\'s SA Query is answered, a group-addressed Deauthentication protected with the new IGTK is accepted, and the stations return through the association comeback',
+    async run(w, note) {
+      const ap = w.sae;
+      const stas = stationsByName(w, 1, 2);
+      const bssid = formatMac(ap.bssid);
+      const nl = await Nl80211Keys.open();
+      const inj = await Injector.open(w.spare.injectorPhy, 'mon2', 2412);
+      try {
+        const apKeys = async (): Promise<Record<number, KernelKey | undefined>> => {
+          const out: Record<number, KernelKey | undefined> = {};
+          for (const i of [4, 5, 6, 7]) out[i] = await nl.groupKey(ap.ifname, i);
+          return out;
+        };
+        const keysBefore = await apKeys();
+        const igtkBefore = stas.map((st) => lastKeyId(st, 'IGTK'));
+        const bigtkBefore = stas.map((st) => lastKeyId(st, 'BIGTK'));
+        note('before', { apIgtk: [4, 5].filter((i) => keysBefore[i] !== undefined), apBigtk: [6, 7].filter((i) => keysBefore[i] !== undefined), stationIgtk: igtkBefore, stationBigtk: bigtkBefore });
+        assert.ok(igtkBefore.every((id) => id !== undefined && keysBefore[id] !== undefined), 'the stations\' IGTK is not installed at the AP');
+
+        const marks = stas.map((st) => st.supplicant!.lines().length);
+        const r = await w.airlock('rekey', bssid);
+        note('cli', r.out.trim());
+        assert.equal(r.code, 0, r.out);
+        for (const [i, st] of stas.entries()) await st.supplicant!.waitForLine('WPA: Group rekeying completed', 60_000, marks[i]);
+        const igtkAfter = stas.map((st, i) => lastKeyId(st, 'IGTK', marks[i]));
+        const bigtkAfter = stas.map((st, i) => lastKeyId(st, 'BIGTK', marks[i]));
+        note('stations after', { igtk: igtkAfter, bigtk: bigtkAfter });
+        const newIgtk = igtkAfter[0]!;
+        const newBigtk = bigtkAfter[0]!;
+        for (const [i, st] of stas.entries()) {
+          assert.ok(igtkAfter[i] !== undefined && igtkAfter[i] !== igtkBefore[i], `${st.name}: the group key handshake gave no new IGTK (before ${igtkBefore[i]}, after ${igtkAfter[i]})`);
+          assert.equal(igtkAfter[i], newIgtk);
+          assert.ok(bigtkAfter[i] !== undefined && bigtkAfter[i] !== bigtkBefore[i], `${st.name}: no new BIGTK`);
+          assert.equal(st.supplicant!.indexOf('CTRL-EVENT-DISCONNECTED', marks[i]), -1, `${st.name} was disconnected by the rekey`);
+        }
+
+        // At the AP (the keys the agent installed) and in each station's kernel: the new IGTK and
+        // BIGTK ids (mac80211 does not report key material: that both ends hold the same keys
+        // shows below, in Beacons that verify and in a group-addressed frame the stations accept).
+        const keysAfter = await apKeys();
+        const igtk = keysAfter[newIgtk];
+        const bigtk = keysAfter[newBigtk];
+        assert.ok(igtk !== undefined && bigtk !== undefined, `the AP has no IGTK ${newIgtk} / BIGTK ${newBigtk}`);
+        assert.equal(igtk.cipher, CIPHER_BIP_CMAC_128);
+        assert.equal(bigtk.cipher, CIPHER_BIP_CMAC_128);
+        note('ap keys after', keysAfter);
+        const stationKernelKeys = await Promise.all(stas.map((st) => stationKeys(st, [newIgtk, newBigtk])));
+        for (const [i, st] of stas.entries()) {
+          const k = stationKernelKeys[i];
+          note(`${st.name} kernel keys`, k);
+          assert.equal(k[newIgtk]?.cipher, CIPHER_BIP_CMAC_128, `${st.name}: its kernel has no IGTK ${newIgtk}`);
+          assert.equal(k[newBigtk]?.cipher, CIPHER_BIP_CMAC_128, `${st.name}: its kernel has no BIGTK ${newBigtk}`);
+        }
+        // Beacons now carry the new BIGTK: its sequence counter (the BIPN) advances at the AP, the old one's stands still.
+        const oldBigtk = bigtkBefore[0]!;
+        const b0 = await apKeys();
+        await new Promise((res) => setTimeout(res, 1500));
+        const b1 = await apKeys();
+        note('beacon BIPN over 1.5 s', { [newBigtk]: [b0[newBigtk]?.seq, b1[newBigtk]?.seq], [oldBigtk]: [b0[oldBigtk]?.seq, b1[oldBigtk]?.seq] });
+        assert.ok((b1[newBigtk]?.seq ?? 0) > (b0[newBigtk]?.seq ?? 0), 'Beacons are not protected with the new BIGTK');
+        assert.equal(b1[oldBigtk]?.seq, b0[oldBigtk]?.seq, 'Beacons are still protected with the old BIGTK');
+
+        // Group traffic with the new GTK; and every Beacon since the rekey verified, at both
+        // stations, first with the old BIGTK, then with the new one (mac80211 reports one that
+        // fails as CTRL-EVENT-UNPROT-BEACON). This needs stations that hold the old BIGTK in
+        // their kernel: wpa_supplicant 2.10 does not reinstall an in-use BIGTK when it
+        // reconnects with PMKSA caching, and then mac80211 checks Beacons still signed with the
+        // old BIGTK against the new one (its fallback to the other key index), which fails.
+        await assertBroadcast(ap.ifname, stas, note, 'ff02::1 after the rekey');
+        for (const [i, st] of stas.entries()) assert.equal(st.supplicant!.indexOf('CTRL-EVENT-UNPROT-BEACON', marks[i]), -1, `${st.name}: a Beacon failed its BIGTK check after the rekey`);
+
+        // SA Query: an unprotected Deauthentication in the AP's name makes sta1 (PMF) drop it
+        // and ask the AP with an SA Query Request (protected with the PTK); the agent's MLME
+        // answers, and the station stays.
+        const [sq] = stas;
+        const sqFrom = sq.supplicant!.lines().length;
+        const answeredBefore = agentCounters(w)?.bsses[bssid]?.saQueryResponses ?? 0;
+        inj.send(mgmtFrame(FC.DEAUTH, sq.mac, ap.bssid, ap.bssid, le16(7)));
+        const reply = await sq.supplicant!.waitForLine(/SME: Reply to pending SA Query received/, 20_000, sqFrom);
+        note('sa query', sq.supplicant!.lines().slice(sqFrom, reply + 1).filter((l) => /SA Query|Unprotected/.test(l)).map((l) => l.replace(/^\d+\.\d+: /, '')));
+        assert.equal(sq.supplicant!.indexOf('CTRL-EVENT-DISCONNECTED', sqFrom), -1, 'the station left on an unprotected Deauthentication');
+        await until(() => (agentCounters(w)?.bsses[bssid]?.saQueryResponses ?? 0) > answeredBefore, 5000);
+        assert.ok((agentCounters(w)?.bsses[bssid]?.saQueryResponses ?? 0) > answeredBefore, 'the agent counted no SA Query Response');
+
+        // The new IGTK in use: a Deauthentication to the broadcast address sent through the AP's
+        // kernel (as hostapd sends one when it stops) leaves with BIP under the AP's transmit
+        // IGTK; the stations verify it with the IGTK they got in the rekey and leave.
+        const deauthFrom = stas.map((st) => st.supplicant!.lines().length);
+        const comebackBefore = agentCounters(w)?.bsses[bssid];
+        const seqBefore = await apKeys();
+        const sentAt = Date.now();
+        await nl.sendFrame(ap.ifname, mgmtFrame(FC.DEAUTH, Buffer.alloc(6, 0xff), ap.bssid, ap.bssid, le16(3)));
+        const onAir = await inj.waitFor(Buffer.alloc(6, 0xff), FC.DEAUTH, sentAt, 10_000);
+        assert.ok(onAir !== undefined, 'the group-addressed Deauthentication was not seen on the air');
+        const body = onAir.frame.subarray(24);
+        const mme = body.length >= 2 + 18 && body[2] === MME_ID ? { keyId: body.readUInt16LE(4), ipn: body.readUIntLE(6, 6) } : undefined;
+        note('group deauth on the air', { length: onAir.frame.length, mme });
+        assert.ok(mme !== undefined, `the group-addressed Deauthentication carries no MME: ${body.toString('hex')}`);
+        assert.equal(mme.keyId, newIgtk, 'it was protected with another IGTK than the new one');
+        const seqAfter = await apKeys();
+        note('IGTK IPN at the AP', { [newIgtk]: [seqBefore[newIgtk]?.seq, seqAfter[newIgtk]?.seq], [igtkBefore[0]!]: [seqBefore[igtkBefore[0]!]?.seq, seqAfter[igtkBefore[0]!]?.seq] });
+        assert.ok((seqAfter[newIgtk]?.seq ?? 0) > (seqBefore[newIgtk]?.seq ?? 0), `the AP's IGTK ${newIgtk} did not protect the frame`);
+        assert.equal(seqAfter[igtkBefore[0]!]?.seq, seqBefore[igtkBefore[0]!]?.seq, 'the old IGTK is still the transmit key');
+        for (const [i, st] of stas.entries()) {
+          const d = await st.supplicant!.waitForLine('CTRL-EVENT-DISCONNECTED', 20_000, deauthFrom[i]);
+          note(`${st.name} deauthenticated`, st.supplicant!.lines()[d].replace(/^\d+\.\d+: /, ''));
+          assert.match(st.supplicant!.lines()[d], new RegExp(`bssid=${bssid} reason=3(?! locally_generated)`));
+        }
+        // They come back on their own. The AP still has them (a Deauthentication does not remove
+        // a station from the AP's kernel), with PMF: the agent answers each new Association
+        // Request with status 30 and a comeback time, and its SA Query to the old association
+        // goes unanswered (the station dropped its keys); the old association ends and the next
+        // request is accepted.
+        for (const [i, st] of stas.entries()) await waitConnected(st.supplicant!, JOIN_MS, deauthFrom[i]);
+        const timeouts = (c: BssCounters | undefined): number => c?.saQueryTimeouts ?? 0;
+        const refused30 = (c: BssCounters | undefined): number => c?.refusedByStatus['30'] ?? 0;
+        await until(() => timeouts(agentCounters(w)?.bsses[bssid]) >= timeouts(comebackBefore) + stas.length, 10_000);
+        const c = agentCounters(w)?.bsses[bssid];
+        note('association comeback at the agent', { status30: [refused30(comebackBefore), refused30(c)], saQueryTimeouts: [timeouts(comebackBefore), timeouts(c)], saQueriesStarted: c?.saQueriesStarted });
+        assert.ok(refused30(c) >= refused30(comebackBefore) + stas.length, 'the agent did not answer the returning stations with status 30 (association comeback)');
+        assert.ok(timeouts(c) >= timeouts(comebackBefore) + stas.length, "the agent's SA Queries to the old associations did not time out");
+        for (const st of stas) await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+      } finally {
+        nl.close();
+        inj.close();
+      }
+    },
+  },
+  {
+    // sta1 ends connected to the SAE BSS again.
+    name: 'sae-pmksa',
+    title: 'SAE PMKSA caching: a station that reconnects names its PMKID and skips SAE (Open System, no SAE frame reaches the authenticator), and traffic flows',
+    async run(w, note) {
+      const ap = w.sae;
+      const [st] = stationsByName(w, 1);
+      const s = st.supplicant!;
+      const bssid = formatMac(ap.bssid);
+      const relayed = (): number | undefined => agentCounters(w)?.bsses[bssid]?.saeRelayed;
+      const before = await w.auth.metrics();
+      const relayedBefore = relayed();
+      const mark = s.lines().length;
+      assert.equal(await s.command('disconnect'), 'OK');
+      await s.waitForLine('CTRL-EVENT-DISCONNECTED', 30_000, mark);
+      assert.equal(await s.command('reconnect'), 'OK');
+      await waitConnected(s, JOIN_MS, mark);
+      const lines = s.lines().slice(mark);
+      note('station', lines.filter((l) => /PMKSA caching|auth_type=|CTRL-EVENT-CONNECTED/.test(l)).map((l) => l.replace(/^\d+\.\d+: /, '')).slice(0, 8));
+      assert.ok(lines.some((l) => l.includes('try to use PMKSA caching instead of new SAE authentication')), 'wpa_supplicant did not try its SAE PMKSA');
+      assert.ok(lines.some((l) => l.includes('PMKSA caching was used')), 'wpa_supplicant did not use PMKSA caching');
+      assert.ok(lines.some((l) => /SME: Authentication response: peer=\S+ auth_type=0 auth_transaction=2 status_code=0/.test(l)), 'no Open System Authentication');
+      assert.ok(!lines.some((l) => /auth_type=3/.test(l)), 'SAE ran again');
+      // The authenticator: no SAE exchange, a handshake from the cached PMKSA.
+      await until(() => w.agent.log().split('\n').some((l) => l.includes('"port authorized"') && l.includes(formatMac(st.mac))), 10_000);
+      await new Promise((r) => setTimeout(r, 2500)); // the agent's next counters line (every second)
+      const after = await w.auth.metrics();
+      const sae = (m: Map<string, number>): number => [...m].filter(([k]) => k.startsWith('airlock_sae_authentications_total{')).reduce((a, [, v]) => a + v, 0);
+      note('authenticator', { saeExchanges: sae(after) - sae(before), agentSaeRelayed: { before: relayedBefore, after: relayed() } });
+      assert.equal(sae(after), sae(before), 'an SAE exchange ran at the authenticator');
+      assert.ok(relayedBefore !== undefined, 'the agent logged no counters for the SAE BSS');
+      assert.equal(relayed(), relayedBefore, 'the agent relayed SAE Authentication frames');
+      const ex = await explainJson(w, st);
+      note('explain', { akm: ex.station?.akm, latest: { result: ex.handshakes[0]?.result, pmksaCached: ex.handshakes[0]?.eap?.pmksaCached } });
+      assert.equal(ex.station?.state, 'authorized');
+      assert.equal(ex.handshakes[0]?.result, 'success');
+      assert.equal(ex.handshakes[0]?.eap?.pmksaCached, true, 'explain does not show the PMKSA cache hit');
+      const connected = authenticatorLines(w, 'station connected', st).at(-1);
+      assert.equal(connected?.['pmksaCached'], true);
+      await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
     },
   },
 ];

@@ -60,7 +60,7 @@ void describe('real Wi-Fi: wpa_supplicant on mac80211_hwsim through the nl80211 
     return r;
   };
 
-  it('the VM boots and the world starts (authenticator, FreeRADIUS, nl80211 agent with 4 BSSes on 2 radios)', () => {
+  it('the VM boots and the world starts (authenticator, FreeRADIUS, nl80211 agent with 6 BSSes on 2 radios: WPA2-PSK, 802.1X, WPA3-SAE, transition mode)', () => {
     const r = outcome('world');
     assert.equal(r.ok, true, r.error);
   });

@@ -7,7 +7,8 @@
  * air).
  *
  * Radios: phy0 and phy1 are the agent's (each with two BSSes: airlock-psk and
- * airlock-eap); phy2.. are stations.
+ * airlock-eap; phy0 also serves WPA3: airlock-sae, SAE only with PMF required and beacon
+ * protection, and airlock-mix, WPA2/WPA3 transition mode); phy2.. are stations.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,12 @@ export const PSK_PASSPHRASE = 'airlock wifi passphrase';
 export const EAP_SSID = 'airlock-eap';
 export const PEAP_USER = { name: 'alice', password: 'alice-wifi-password' };
 export const TLS_STATION = 'wifi-tls-station';
+/** WPA3-Personal: SAE only (PMF required, H2E and hunting-and-pecking, beacon protection). */
+export const SAE_SSID = 'airlock-sae';
+export const SAE_PASSWORD = 'airlock wpa3 password';
+/** WPA2/WPA3 transition mode: WPA2-PSK and SAE on one BSS (PMF capable). */
+export const MIX_SSID = 'airlock-mix';
+export const MIX_PASSWORD = 'airlock transition password';
 /** The agent's id (a certificate of the test PKI). */
 export const AGENT_ID = 'ap-1';
 
@@ -150,6 +157,9 @@ export interface WifiWorld {
   /** The agent's BSSes: psk[0] and eap[0] on radio A, psk[1] and eap[1] on radio B. */
   psk: ApBss[];
   eap: ApBss[];
+  /** On radio A: WPA3-Personal (akm=sae, ieee80211w=2, sae_pwe=2, beacon_prot=1) and transition mode (akm=psk+sae). */
+  sae: ApBss;
+  mix: ApBss;
   stations: WifiStation[];
   /**
    * Two spare radios in this namespace: one for a hostile injector, one whose address
@@ -174,6 +184,11 @@ export interface WifiWorld {
 /** The network blocks of the world. */
 export function pskNetwork(over: WpaNetwork = {}): WpaNetwork {
   return { ssid: PSK_SSID, key_mgmt: 'WPA-PSK', psk: PSK_PASSPHRASE, proto: 'RSN', pairwise: 'CCMP', group: 'CCMP', scan_freq: 2412, ...over };
+}
+
+/** A WPA3-Personal network block for the SAE BSS (PMF required, as the BSS requires it). */
+export function saeNetwork(over: WpaNetwork = {}): WpaNetwork {
+  return { ssid: SAE_SSID, key_mgmt: 'SAE', sae_password: SAE_PASSWORD, ieee80211w: 2, proto: 'RSN', pairwise: 'CCMP', group: 'CCMP', scan_freq: 2412, ...over };
 }
 
 /** The network interface of a wiphy (in this namespace), or undefined. */
@@ -222,6 +237,8 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
       networks: [
         { ssid: PSK_SSID, akms: ['psk'], passphrases: [PSK_PASSPHRASE], group_rekey_s: 0 },
         { ssid: EAP_SSID, akms: ['8021x'], group_rekey_s: 0 },
+        { ssid: SAE_SSID, akms: ['sae'], passphrases: [SAE_PASSWORD], group_rekey_s: 0, sae: { pwe: 'both' } },
+        { ssid: MIX_SSID, akms: ['psk', 'sae'], passphrases: [MIX_PASSWORD], group_rekey_s: 0 },
       ],
     };
     const auth = await startAuthenticatorProcess('authenticator', dir, config, { readyTimeoutMs: 120_000, http: o.http });
@@ -241,6 +258,8 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
         '--radio', `${apA}:ssid=${EAP_SSID},akm=8021x,channel=1`,
         '--radio', `${apB}:ssid=${PSK_SSID},akm=psk,channel=1`,
         '--radio', `${apB}:ssid=${EAP_SSID},akm=8021x,channel=1`,
+        '--radio', `${apA}:ssid=${SAE_SSID},akm=sae,channel=1,sae_pwe=2,beacon_prot=1`,
+        '--radio', `${apA}:ssid=${MIX_SSID},akm=psk+sae,channel=1`,
         '--log-level', 'debug',
         '--counters-log-s', '1',
       ],
@@ -256,6 +275,8 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
     };
     const psk = [bss(apA, PSK_SSID), bss(apB, PSK_SSID)];
     const eap = [bss(`${apA}-1`, EAP_SSID), bss(`${apB}-1`, EAP_SSID)];
+    const sae = bss(`${apA}-2`, SAE_SSID);
+    const mix = bss(`${apA}-3`, MIX_SSID);
 
     const stations: WifiStation[] = [];
     for (let i = 0; i < o.stations; i++) {
@@ -290,6 +311,8 @@ export async function startWorld(dir: string, o: { stations: number; http?: { ho
       radius,
       psk,
       eap,
+      sae,
+      mix,
       stations,
       spare: { injectorPhy, ackerPhy, ackerIf, ackerMac: interfaceMac(ackerIf) },
       config,
@@ -332,5 +355,5 @@ export async function waitConnected(s: WpaSupplicant, timeoutMs: number, from = 
 
 /** The AP BSS a BSSID text names. */
 export function bssByBssid(w: WifiWorld, bssid: string): ApBss | undefined {
-  return [...w.psk, ...w.eap].find((b) => formatMac(b.bssid) === bssid);
+  return [...w.psk, ...w.eap, w.sae, w.mix].find((b) => formatMac(b.bssid) === bssid);
 }

@@ -114,6 +114,7 @@ void describe('WPA3-Personal: SAE at the authenticator', () => {
     air.run();
     assert.equal(st.supplicant.state, 'established');
     const pmkid = st.sae.pmkid!;
+    const firstPmk = st.sae.pmk!;
     air.leave(sta);
     air.run();
     // Back with the PMKID in the RSNE, no Authentication frame at all.
@@ -128,6 +129,21 @@ void describe('WPA3-Personal: SAE at the authenticator', () => {
     air.associate(sta, { bssid: BSSID2, reassociation: true });
     air.run();
     assert.deepEqual(st.disconnects, [49]);
+    // SAE with the second BSS keeps the first BSS's PMKSA (one per BSS): back at the first, its PMKID still works.
+    air.saeAuthenticate(sta, { bssid: BSSID2 });
+    air.runFor(100);
+    st.spec.rsne = wpa3Rsne([AKM.SAE], PMF_CAPS);
+    air.associate(sta, { bssid: BSSID2 });
+    air.run();
+    assert.equal(st.supplicant.state, 'established', 'joined the second BSS after SAE there');
+    assert.equal(air.core.pmksaCount, 2, 'one SAE PMKSA per BSS');
+    air.leave(sta);
+    air.run();
+    st.sae.pmk = firstPmk;
+    st.spec.rsne = wpa3Rsne([AKM.SAE], PMF_CAPS, [pmkid]);
+    air.associate(sta);
+    air.run();
+    assert.equal(st.supplicant.state, 'established', 'back at the first BSS with its PMKSA');
   });
 
   void it('anti-clogging: past the threshold of open exchanges a Commit needs a token, which the station then echoes', async () => {

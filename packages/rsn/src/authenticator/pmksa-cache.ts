@@ -81,9 +81,9 @@ export class PmksaCache {
     });
   }
 
-  /** Caches (or replaces) the PMKSA of a station on an SSID. */
+  /** Caches (or replaces) the PMKSA of a station on an SSID (an SAE one: on that SSID at that BSS). */
   add(e: PmksaEntry): void {
-    const k = key(e.sta, e.ssid);
+    const k = key(e.sta, e.ssid, e.aa);
     const old = this.entries.get(k);
     if (old !== undefined && old.pmk !== e.pmk) wipe(old.pmk);
     this.entries.delete(k);
@@ -91,10 +91,16 @@ export class PmksaCache {
     this.entries.set(k, e);
   }
 
-  /** The live entry whose PMKID (for this AA) is one of `pmkids`, or undefined. */
+  /**
+   * The live entry whose PMKID (for this AA) is one of `pmkids`, or undefined: the station's
+   * SAE PMKSA with this BSS, else its 802.1X PMKSA on the SSID (opportunistic key caching).
+   */
   lookup(sta: Buffer, ssid: Buffer, aa: Buffer, pmkids: Buffer[], now: number): PmksaEntry | undefined {
     if (pmkids.length === 0) return undefined;
-    const k = key(sta, ssid);
+    return this.lookupKey(key(sta, ssid, aa), sta, aa, pmkids, now) ?? this.lookupKey(key(sta, ssid), sta, aa, pmkids, now);
+  }
+
+  private lookupKey(k: string, sta: Buffer, aa: Buffer, pmkids: Buffer[], now: number): PmksaEntry | undefined {
     const e = this.entries.get(k);
     if (e === undefined) return undefined;
     if (e.expiresAt <= now) {
@@ -152,8 +158,9 @@ export class PmksaCache {
   }
 }
 
-function key(sta: Buffer, ssid: Buffer): string {
-  return `${macKey(sta)}/${ssid.toString('hex')}`;
+/** Station and SSID; an SAE PMKSA also its BSSID (a station keeps one per BSS, as hostapd's per-BSS caches do). */
+function key(sta: Buffer, ssid: Buffer, aa?: Buffer): string {
+  return aa === undefined ? `${macKey(sta)}/${ssid.toString('hex')}` : `${macKey(sta)}/${ssid.toString('hex')}/${macKey(aa)}`;
 }
 
 /**

@@ -216,7 +216,7 @@ export class SharedState implements Placement, SaListener {
   // ---- PmksaListener ------------------------------------------------------------------
 
   cached(entry: SharedPmksa): void {
-    const name = this.pmksaKey(entry.sta, entry.ssid);
+    const name = this.pmksaKey(entry.sta, entry.ssid, entry.aa);
     const plain = encodePmksa(entry, Date.now());
     entry.pmk.fill(0);
     const sealed = this.box.seal(plain, name);
@@ -561,7 +561,7 @@ export class SharedState implements Placement, SaListener {
       for (const s of this.host.stationsOf(l.bssid)) d.stations.set(macKey(s), s);
     }
     for (const e of this.host.pmksaEntries()) {
-      const name = this.pmksaKey(e.sta, e.ssid);
+      const name = this.pmksaKey(e.sta, e.ssid, e.aa);
       const plain = encodePmksa(e, Date.now());
       e.pmk.fill(0);
       const sealed = this.box.seal(plain, name);
@@ -601,7 +601,7 @@ export class SharedState implements Placement, SaListener {
     if (plain === undefined) return false;
     const e = decodePmksa(plain, nowWall);
     plain.fill(0);
-    if (e === undefined || name !== this.pmksaKey(e.sta, e.ssid)) return false;
+    if (e === undefined || name !== this.pmksaKey(e.sta, e.ssid, e.aa)) return false;
     this.host.importPmksa(e);
     e.pmk.fill(0);
     return true;
@@ -655,8 +655,10 @@ export class SharedState implements Placement, SaListener {
     return id === '' ? `${this.o.prefix}${kind}` : `${this.o.prefix}${kind}:${id}`;
   }
 
-  private pmksaKey(sta: Buffer, ssid: Buffer): string {
-    return `${this.o.prefix}pmksa:${sta.toString('hex')}:${ssid.toString('hex')}`;
+  /** The key of a station's PMKSA on an SSID; an SAE PMKSA's also names its BSS (one per BSS). */
+  private pmksaKey(sta: Buffer, ssid: Buffer, aa?: Buffer): string {
+    const base = `${this.o.prefix}pmksa:${sta.toString('hex')}:${ssid.toString('hex')}`;
+    return aa === undefined ? base : `${base}:${aa.toString('hex')}`;
   }
 
   private count(p: Promise<unknown>, op: string): void {

@@ -157,6 +157,8 @@ export function simBssRsne(akm: number): Buffer {
 
 /** The RSNXE of a WPA3 sim BSS and station: SAE hash-to-element. */
 const SIM_RSNXE = encodeRsnxe({ h2e: true });
+/** Reason code 49: the PMKID the station named is not the AP's. */
+const INVALID_PMKID = 49;
 /** A WPA3 sim station that has not finished SAE by then gives up and rejoins later. */
 const SAE_GIVE_UP_MS = 5000;
 
@@ -463,6 +465,9 @@ export class SimDriver extends EventEmitter implements Driver {
   disconnect(c: DisconnectCommand): void {
     const st = this.stationsByMac.get(macKey(c.sta));
     if (st === undefined || st.bss === undefined || !st.bss.announced.equals(c.bssid) || st.state === 'away') return;
+    // The AP has no PMKSA for the PMKID the station named (reason 49): as wpa_supplicant,
+    // the station drops it and runs SAE next time.
+    if (c.reason === INVALID_PMKID) st.saeCache.delete(macKey(st.bss.real));
     this.reset(st);
     this.stats.disconnects++;
     this.emit('disconnected', formatMac(st.spec.mac), c.reason);

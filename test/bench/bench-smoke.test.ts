@@ -299,15 +299,15 @@ void describe('benchmarks, smoke-run at tiny sizes', { timeout: 120_000 }, () =>
   }
 });
 
-void describe('npm run bench:wifi, smoke-run in the VM test host', { timeout: 360_000 }, () => {
+void describe('npm run bench:wifi, smoke-run in the VM test host', { timeout: 480_000 }, () => {
   void it('every npm run bench* script has a smoke run in this file (bench:report, which runs nothing, in report.test.ts)', () => {
     const scripts = Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
     assert.deepEqual(scripts.filter((s) => s.startsWith('bench')).sort(), ['bench', 'bench:interop', 'bench:report', 'bench:wifi']);
   });
 
-  void it('npm run bench:wifi (WPA2-PSK and PEAP, hostapd and airlock taking turns, one station)', { timeout: 340_000 }, async () => {
-    const lines = await runJsonLines([...npmScript('bench:wifi'), '--rounds', '1', '--stations', '1', '--breakdown'], 330_000);
-    assert.deepEqual(lines.map((l) => l.scenario), ['wifi-psk', 'wifi-peap']);
+  void it('npm run bench:wifi (WPA2-PSK, PEAP and WPA3-SAE, hostapd and airlock taking turns, one station)', { timeout: 460_000 }, async () => {
+    const lines = await runJsonLines([...npmScript('bench:wifi'), '--rounds', '1', '--stations', '1', '--breakdown'], 450_000);
+    assert.deepEqual(lines.map((l) => l.scenario), ['wifi-psk', 'wifi-peap', 'wifi-sae']);
     for (const l of lines) {
       assert.equal(l.joins, 2, 'one measured join per path');
       assert.equal(l.connected, 2, 'both joins connected');
@@ -315,5 +315,6 @@ void describe('npm run bench:wifi, smoke-run in the VM test host', { timeout: 36
       positive(l, 'hostapd_join_ms_p50', 'airlock_join_ms_p50', 'ratio', 'hostapd_station_rtt_ms_p50', 'airlock_station_rtt_ms_p50', 'airlock_agent_authenticator_rtt_ms_p50');
       assert.equal(l.target_ratio, 1.2);
     }
+    positive(lines[2], 'hostapd_sae_ms_p50', 'airlock_sae_ms_p50');
   });
 });

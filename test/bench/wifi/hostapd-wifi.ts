@@ -1,7 +1,9 @@
 /**
  * The reference AP of `npm run bench:wifi`: hostapd 2.10 (Debian `hostapd`) with
- * driver=nl80211 on a mac80211_hwsim radio inside the VM test host, with two BSSes like the
- * airlock agent's: WPA2-PSK, and WPA2-Enterprise relaying EAP to the same FreeRADIUS.
+ * driver=nl80211 on a mac80211_hwsim radio inside the VM test host, with the BSSes of the
+ * airlock agent: WPA2-PSK, WPA2-Enterprise relaying EAP to the same FreeRADIUS, and (for
+ * wifi-sae) WPA3-Personal: SAE with PMF required and both ways of making the password
+ * element (sae_pwe=2).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,11 +19,13 @@ export interface WifiHostapdOptions {
   channel: number;
   psk: { ssid: string; passphrase: string };
   eap: { ssid: string; radiusHost: string; radiusPort: number; secret: string };
+  /** A third BSS, IFACE_2 with `bssid`: WPA3-Personal (wpa_key_mgmt=SAE, ieee80211w=2, sae_pwe=2). */
+  sae?: { ssid: string; password: string; bssid: string };
 }
 
 /** hostapd.conf text for the two BSSes. */
 export function wifiHostapdConfig(o: WifiHostapdOptions): string {
-  for (const v of [o.psk.passphrase, o.eap.secret, o.psk.ssid, o.eap.ssid]) if (/[\n\r]/.test(v)) throw new Error('hostapd values cannot contain newlines');
+  for (const v of [o.psk.passphrase, o.eap.secret, o.psk.ssid, o.eap.ssid, o.sae?.ssid ?? '', o.sae?.password ?? '']) if (/[\n\r]/.test(v)) throw new Error('hostapd values cannot contain newlines');
   return [
     '# written by airlock test/bench/wifi/hostapd-wifi.ts',
     `interface=${o.interfaceName}`,
@@ -49,6 +53,20 @@ export function wifiHostapdConfig(o: WifiHostapdOptions): string {
     `auth_server_addr=${o.eap.radiusHost}`,
     `auth_server_port=${o.eap.radiusPort}`,
     `auth_server_shared_secret=${o.eap.secret}`,
+    ...(o.sae === undefined
+      ? []
+      : [
+          '',
+          `bss=${o.interfaceName}_2`,
+          `bssid=${o.sae.bssid}`,
+          `ssid=${o.sae.ssid}`,
+          'wpa=2',
+          'wpa_key_mgmt=SAE',
+          'rsn_pairwise=CCMP',
+          `sae_password=${o.sae.password}`,
+          'ieee80211w=2',
+          'sae_pwe=2',
+        ]),
     '',
   ].join('\n');
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:wifi [-- --rounds 3 --stations 4 --scenarios wifi-psk,wifi-peap --authenticator vm|host --breakdown --record]`:
+ * `npm run bench:wifi [-- --rounds 3 --stations 4 --scenarios wifi-psk,wifi-peap,wifi-sae --authenticator vm|host --breakdown --record]`:
  * real wpa_supplicant stations on mac80211_hwsim join through hostapd (nl80211) and through
  * airlock (the nl80211 agent, gRPC, the authenticator, FreeRADIUS for PEAP), taking turns,
- * inside the VM test host (vm-bench.ts says how a join is timed).
+ * inside the VM test host (vm-bench.ts says how a join is timed). wifi-sae is WPA3-Personal:
+ * SAE (hash-to-element, group 19) with PMF required, at hostapd and at the authenticator.
  *
  * `--authenticator host` runs the authenticator and FreeRADIUS on this machine at native
  * speed instead, reached from the VM over QEMU user networking (the agent, hostapd and the
@@ -12,7 +13,8 @@
  *
  * Prints one JSON line per scenario: hostapd_join_ms_p50, airlock_join_ms_p50, ratio
  * (airlock / hostapd), connected, failed, joins; the p50 of each stage of a join seen by the
- * station (association, authentication up to msg 1/4, 4-way handshake) and of an EAPOL
+ * station (association, authentication up to msg 1/4, 4-way handshake; for wifi-sae also the
+ * SAE exchange, `*_sae_ms_p50`) and of an EAPOL
  * round trip seen by the station, per path; and with --breakdown (the agent at trace level,
  * which costs it a little per frame) where airlock's round trip goes: station to agent, agent
  * to authenticator and back (gRPC both ways and the authenticator), agent to kernel, kernel
@@ -26,9 +28,10 @@ import { RADIUS_SECRET, startRadiusSide, type RadiusSide } from '../../interop/h
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../../support/authenticator-process.js';
 import { serverTlsYaml, testPkiDir } from '../../support/test-pki.js';
 import { bootVm, vmUnavailable } from '../../support/vm/vm.js';
-import { EAP_SSID, PEAP_USER, PSK_PASSPHRASE, PSK_SSID } from '../../wifi/world.js';
+import { PEAP_USER } from '../../wifi/world.js';
 import { recorder } from '../support/record.js';
 import { quantile } from '../support/stats.js';
+import { benchNetworks, WIFI_SCENARIOS, type WifiScenario } from './bench-networks.js';
 import type { JoinSample, VmBenchOptions } from './vm-bench.js';
 
 const TARGET_RATIO = 1.2;
@@ -52,7 +55,7 @@ function p50(xs: (number | undefined)[]): number | null {
   return v.length === 0 ? null : Math.round(quantile(v, 0.5) * 10) / 10;
 }
 
-const USAGE = 'usage: npm run bench:wifi -- [--rounds 3] [--stations 4] [--scenarios wifi-psk,wifi-peap] [--authenticator vm|host] [--breakdown] [--out FILE] [--record]';
+const USAGE = `usage: npm run bench:wifi -- [--rounds 3] [--stations 4] [--scenarios ${WIFI_SCENARIOS.join(',')}] [--authenticator vm|host] [--breakdown] [--out FILE] [--record]`;
 
 /** parseArgs's error for an unknown or malformed option: one line and the usage, exit 2, no stack trace. */
 function badOption(e: unknown): never {
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
     options: {
       rounds: { type: 'string', default: '3' },
       stations: { type: 'string', default: '4' },
-      scenarios: { type: 'string', default: 'wifi-psk,wifi-peap' },
+      scenarios: { type: 'string', default: WIFI_SCENARIOS.join(',') },
       authenticator: { type: 'string', default: 'vm' },
       breakdown: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -80,8 +83,8 @@ async function main(): Promise<void> {
   const stations = Number(v.stations);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) fail('--rounds: 1..100');
   if (!Number.isInteger(stations) || stations < 1 || stations > 20) fail('--stations: 1..20');
-  const scenarios = v.scenarios.split(',') as VmBenchOptions['scenarios'];
-  for (const s of scenarios) if (s !== 'wifi-psk' && s !== 'wifi-peap') fail(`unknown scenario ${JSON.stringify(s)} (wifi-psk, wifi-peap)`);
+  const scenarios = v.scenarios.split(',') as WifiScenario[];
+  for (const s of scenarios) if (!(WIFI_SCENARIOS as readonly string[]).includes(s)) fail(`unknown scenario ${JSON.stringify(s)} (${WIFI_SCENARIOS.join(', ')})`);
   if (v.authenticator !== 'vm' && v.authenticator !== 'host') fail('--authenticator: vm or host');
   const why = vmUnavailable();
   if (why !== undefined) fail(why);
@@ -98,10 +101,7 @@ async function main(): Promise<void> {
         log: { level: 'warn' },
         radius: { servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: radius.radius.authPort, acct_port: radius.radius.acctPort, secret: RADIUS_SECRET }], accounting: false },
         limits: { eapol_per_station_per_s: 1000, eapol_burst_per_station: 1000 },
-        networks: [
-          { ssid: PSK_SSID, akms: ['psk'], passphrases: [PSK_PASSPHRASE], group_rekey_s: 0 },
-          { ssid: EAP_SSID, akms: ['8021x'], group_rekey_s: 0 },
-        ],
+        networks: benchNetworks(),
       });
       // QEMU user networking: the host's loopback is 10.0.2.2 from the VM.
       options.remote = { grpcTarget: `10.0.2.2:${auth.grpcPort}`, radiusHost: '10.0.2.2', radiusAuthPort: radius.radius.authPort };
@@ -131,6 +131,7 @@ async function main(): Promise<void> {
         line[`${path}_assoc_ms_p50`] = p50(ok.map((s) => s.assocMs));
         line[`${path}_auth_ms_p50`] = p50(ok.map((s) => s.authMs));
         line[`${path}_4way_ms_p50`] = p50(ok.map((s) => s.fourWayMs));
+        if (scenario === 'wifi-sae') line[`${path}_sae_ms_p50`] = p50(ok.map((s) => s.saeMs));
         line[`${path}_station_rtt_ms_p50`] = p50(ok.map((s) => s.stationRttMs));
       }
       // Where airlock's EAPOL round trip goes (the agent's trace lines; vm-bench.ts).

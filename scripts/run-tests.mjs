@@ -35,11 +35,11 @@ const pkiDir = testPkiDir();
 const pkiStart = Date.now();
 const made = prepareTestPki(pkiDir).files.filter((f) => f.action !== 'kept').length;
 console.log(`test PKI in ${relative(root, pkiDir)}: ${made === 0 ? 'kept' : `${made / 2} certificates written in ${Date.now() - pkiStart} ms`}`);
-// Node runs one test file at a time on this 2-core kind. The real Wi-Fi test (one VM boot
-// under TCG, more than 10 minutes) runs beside the other slow tests that measure nothing
-// (the Compose deployment, the fresh clone, interop): two at a time, after the rest, so no
-// timing-sensitive test shares the machine with the VM.
-const BESIDE_THE_VM = ['test/dist/wifi/wifi.test.js', 'test/dist/e2e/compose.test.js', 'test/dist/e2e/fresh-clone.test.js', 'test/dist/interop/'];
+// Node runs one test file at a time on this 2-core kind. The two VM tests (the real Wi-Fi
+// test and bench:wifi's smoke run: VM boots under TCG, more than 10 and 7 minutes) run with
+// the other slow tests that measure nothing (the Compose deployment, the fresh clone,
+// interop): two at a time, after the rest, so no timing-sensitive test shares the machine.
+const BESIDE_THE_VM = ['test/dist/wifi/wifi.test.js', 'test/dist/bench/bench-wifi-smoke.test.js', 'test/dist/e2e/compose.test.js', 'test/dist/e2e/fresh-clone.test.js', 'test/dist/interop/'];
 const paired = (f) => BESIDE_THE_VM.some((p) => relative(root, f).startsWith(p));
 const phases = [files.filter((f) => !paired(f)), files.filter(paired)].filter((p) => p.length > 0);
 console.log(`running ${files.length} test files:\n  ${files.map((f) => relative(root, f)).join('\n  ')}`);

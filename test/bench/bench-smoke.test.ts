@@ -12,63 +12,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/authenticator-process.js';
+import { npmScript, num, positive, runJsonLines, zero, type Line } from './smoke-support.js';
 import { scenarios } from './scenarios/index.js';
 
 /** The contract fields, first in every `npm run bench` line, in this order (scenario.ts BenchResult). */
 const CONTRACT = ['scenario', 'agents', 'stations', 'handshakes_per_s', 'join_p50_ms', 'join_p99_ms', 'auth_cpu_us_per_handshake', 'crypto_floor_us_per_handshake', 'rss_mb', 'rss_kb_per_station'] as const;
 
-type Line = Record<string, unknown>;
-
-/** The command of an npm script of the root package.json, with `node` as this node. */
-function npmScript(name: string): string[] {
-  const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const command = scripts[name];
-  assert.ok(command !== undefined, `package.json has no script ${name}`);
-  const argv = command.split(/\s+/);
-  assert.equal(argv[0], 'node', `npm run ${name} is not a node command: ${command}`);
-  return [process.execPath, ...argv.slice(1)];
-}
-
-/** Runs argv from the repository root; resolves with its JSON lines (stdout lines starting with `{`). */
-function runJsonLines(argv: string[], timeoutMs: number): Promise<Line[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      const command = argv.slice(1).join(' ');
-      if (code !== 0) {
-        reject(new Error(`${command} ended with ${signal ?? `exit code ${String(code)}`}${signal === 'SIGTERM' ? ` (timeout ${timeoutMs} ms)` : ''}; stderr:\n${err.split('\n').slice(-30).join('\n')}`));
-        return;
-      }
-      resolve(out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line));
-    });
-  });
-}
-
-function num(line: Line, key: string): number {
-  const v = line[key];
-  assert.equal(typeof v, 'number', `${key} is a number in ${JSON.stringify(line)}`);
-  assert.ok(Number.isFinite(v), `${key} is finite: ${String(v)}`);
-  return v as number;
-}
-
-function positive(line: Line, ...keys: string[]): void {
-  for (const k of keys) assert.ok(num(line, k) > 0, `${k} > 0: ${String(line[k])}`);
-}
-
-function zero(line: Line, ...keys: string[]): void {
-  for (const k of keys) assert.equal(line[k], 0, `${k} is 0 in ${JSON.stringify(line)}`);
-}
 
 /** The contract line of `npm run bench` scenario `name`: every field, in order, and sane. */
 function contract(line: Line, name: string, agents: number, stations: number): void {
@@ -261,7 +213,7 @@ const MICRO: Record<string, MicroCase> = {
 };
 
 /** Files of test/dist/bench that are not benchmarks: the `npm run bench` runner and its types, the flame graph tool, the BENCHMARKS.md renderer (report.test.ts), the CPU profile summary (profile-summary.test.ts). */
-const NOT_BENCHMARKS = new Set(['run.js', 'scenario.js', 'flamegraph.js', 'report.js', 'profile-summary.js']);
+const NOT_BENCHMARKS = new Set(['run.js', 'scenario.js', 'flamegraph.js', 'report.js', 'profile-summary.js', 'smoke-support.js']);
 
 void describe('benchmarks, smoke-run at tiny sizes', { timeout: 120_000 }, () => {
   void it('every scenario of npm run bench and every micro-benchmark has a smoke run here', () => {
@@ -299,22 +251,3 @@ void describe('benchmarks, smoke-run at tiny sizes', { timeout: 120_000 }, () =>
   }
 });
 
-void describe('npm run bench:wifi, smoke-run in the VM test host', { timeout: 480_000 }, () => {
-  void it('every npm run bench* script has a smoke run in this file (bench:report, which runs nothing, in report.test.ts)', () => {
-    const scripts = Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
-    assert.deepEqual(scripts.filter((s) => s.startsWith('bench')).sort(), ['bench', 'bench:interop', 'bench:report', 'bench:wifi']);
-  });
-
-  void it('npm run bench:wifi (WPA2-PSK, PEAP and WPA3-SAE, hostapd and airlock taking turns, one station)', { timeout: 460_000 }, async () => {
-    const lines = await runJsonLines([...npmScript('bench:wifi'), '--rounds', '1', '--stations', '1', '--breakdown'], 450_000);
-    assert.deepEqual(lines.map((l) => l.scenario), ['wifi-psk', 'wifi-peap', 'wifi-sae']);
-    for (const l of lines) {
-      assert.equal(l.joins, 2, 'one measured join per path');
-      assert.equal(l.connected, 2, 'both joins connected');
-      assert.equal(l.failed, 0);
-      positive(l, 'hostapd_join_ms_p50', 'airlock_join_ms_p50', 'ratio', 'hostapd_station_rtt_ms_p50', 'airlock_station_rtt_ms_p50', 'airlock_agent_authenticator_rtt_ms_p50');
-      assert.equal(l.target_ratio, 1.2);
-    }
-    positive(lines[2], 'hostapd_sae_ms_p50', 'airlock_sae_ms_p50');
-  });
-});

@@ -473,97 +473,6 @@ export const SCENARIOS: WifiScenario[] = [
     },
   },
   {
-    name: 'hostile-frames',
-    title: 'Hostile frames: truncated elements, bogus RSNEs, a duplicated association and an Authentication flood get a status code or a counted drop; the agent never crashes and a real station still joins',
-    async run(w, note) {
-      const ap = w.psk[0];
-      const bssid = ap.bssid;
-      const inj = await Injector.open(w.spare.injectorPhy, 'mon0', 2412);
-      // The acker: a monitor (the radio is not idle) and its managed interface up (hwsim
-      // acknowledges frames to its address).
-      const acker = await Injector.open(w.spare.ackerPhy, 'mon1', 2412);
-      const up = await sh('ip', ['link', 'set', w.spare.ackerIf, 'up']);
-      assert.equal(up.code, 0, up.out);
-      try {
-        let n = 0;
-        const fakeMac = (): Buffer => Buffer.from([0x02, 0x66, 0x00, 0x00, 0x00, ++n]);
-        /** Authenticates `sta` and sends the association request `elements`; the response's status. */
-        const refusal = async (sta: Buffer, elements: Buffer, label: string): Promise<number> => {
-          const t0 = Date.now();
-          inj.send(authRequest(bssid, sta));
-          const auth = await inj.waitFor(sta, FC.AUTH, t0, 15_000);
-          assert.ok(auth !== undefined, `${label}: no Authentication response (captured ${inj.captured.length} frames, subtypes ${[...new Set(inj.captured.map((f) => f.frame[0].toString(16)))].join(' ')})`);
-          assert.equal(auth.frame.readUInt16LE(24 + 4), 0, `${label}: authentication refused`);
-          const t1 = Date.now();
-          inj.send(assocRequest(bssid, sta, elements));
-          const resp = await inj.waitFor(sta, FC.ASSOC_RESP, t1, 15_000);
-          assert.ok(resp !== undefined, `${label}: no Association Response`);
-          const { status } = assocStatus(resp.frame);
-          note(label, status);
-          return status;
-        };
-        const valid = (r: Buffer): Buffer => Buffer.concat([SSID_EL, RATES_EL, r, EXT_RATES_EL]);
-        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, Buffer.from([1, 8, 0x82, 0x84, 0x8b])]), 'truncated element'), 1);
-        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, RATES_EL, EXT_RATES_EL]), 'no RSNE'), 40);
-        assert.equal(await refusal(fakeMac(), valid(rsne({ version: 2 })), 'RSNE version 2'), 44);
-        assert.equal(await refusal(fakeMac(), valid(rsne({ group: 2 })), 'RSNE group TKIP'), 41);
-        assert.equal(await refusal(fakeMac(), valid(rsne({ pairwise: [2] })), 'RSNE pairwise TKIP'), 42);
-        assert.equal(await refusal(fakeMac(), valid(rsne({ akm: [1] })), 'RSNE AKM 802.1X on a PSK BSS'), 43);
-        assert.equal(await refusal(fakeMac(), valid(rsne({ pairwiseCount: 9 })), 'RSNE count past its end'), 40);
-        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, RATES_EL, rsne({}), rsne({}), EXT_RATES_EL]), 'two RSNEs'), 40);
-        assert.equal(await refusal(fakeMac(), Buffer.concat([el(0, Buffer.from('another-ssid')), RATES_EL, rsne({}), EXT_RATES_EL]), 'wrong SSID'), 1);
-
-        // A duplicated association from a station that acknowledges (the acker's address):
-        // two answers with one AID, one event upstream.
-        const dup = w.spare.ackerMac;
-        const t0 = Date.now();
-        inj.send(authRequest(bssid, dup));
-        assert.ok((await inj.waitFor(dup, FC.AUTH, t0, 15_000)) !== undefined, 'duplicate: no Authentication response');
-        const req = valid(rsne({}));
-        const t1 = Date.now();
-        inj.send(assocRequest(bssid, dup, req));
-        await inj.waitFor(dup, FC.ASSOC_RESP, t1, 15_000);
-        inj.send(assocRequest(bssid, dup, req));
-        await until(() => inj.framesTo(dup, FC.ASSOC_RESP, t1).length >= 2, 15_000, 50);
-        const answers = inj.framesTo(dup, FC.ASSOC_RESP, t1).map((f) => assocStatus(f.frame));
-        note('duplicate answers', answers);
-        assert.ok(answers.length >= 2, 'the duplicate was not answered');
-        assert.ok(answers.every((a) => a.status === 0 && a.aid === answers[0].aid), 'both answers accept with the same AID');
-        await new Promise((r) => setTimeout(r, 2000));
-        const associatedLines = w.agent.log().split('\n').filter((l) => l.includes('"station associated"') && l.includes(formatMac(dup))).length;
-        note('associated events', associatedLines);
-        assert.equal(associatedLines, 1, 'the duplicate was reported to the authenticator');
-
-        // An Authentication frame whose body is cut short (mac80211 passes it up: the header
-        // is whole), and an Authentication flood from spoofed MACs.
-        inj.send(mgmtFrame(FC.AUTH, bssid, fakeMac(), bssid, Buffer.from([0x00, 0x00])));
-        const flood = 3000;
-        for (let i = 0; i < flood; i++) {
-          inj.send(authRequest(bssid, Buffer.from([0x02, 0x77, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x01])));
-          if (i % 200 === 199) await new Promise((r) => setImmediate(r));
-        }
-        // A real station joins right after the flood.
-        const [st] = stationsByName(w, 4);
-        const bssidJoined = await join(w, st, pskNetwork({ bssid: formatMac(bssid) }));
-        assert.equal(bssidJoined, formatMac(bssid));
-        await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
-        await new Promise((r) => setTimeout(r, 2500));
-        assert.equal(w.agent.child.exitCode, null, 'the agent exited');
-        const c = agentCounters(w);
-        assert.ok(c !== undefined, 'the agent logged no counters');
-        const b = c.bsses[formatMac(bssid)];
-        note('agent counters', b);
-        assert.ok((b.dropped['malformed'] ?? 0) >= 1, 'the cut-short frame was not counted');
-        assert.ok((b.dropped['auth-evicted'] ?? 0) + (b.dropped['response-budget'] ?? 0) > 0, 'the flood left no counted drop');
-        for (const code of ['1', '40', '41', '42', '43', '44']) assert.ok((b.refusedByStatus[code] ?? 0) >= 1, `status ${code} not counted`);
-        await w.disconnect(st);
-      } finally {
-        inj.close();
-        acker.close();
-      }
-    },
-  },
-  {
     // Leaves sta1 (hash-to-element) and sta2 (hunting-and-pecking) connected to the SAE BSS.
     name: 'sae',
     title: 'WPA3-Personal: SAE with hash-to-element (sae_pwe=1) and with hunting-and-pecking (sae_pwe=0), PMF required: both stations connect through the agent and pass unicast and group traffic',
@@ -830,6 +739,98 @@ export const SCENARIOS: WifiScenario[] = [
       const connected = authenticatorLines(w, 'station connected', st).at(-1);
       assert.equal(connected?.['pmksaCached'], true);
       await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+    },
+  },
+  {
+    // Last: its Authentication flood is the heaviest load the agent meets in the suite.
+    name: 'hostile-frames',
+    title: 'Hostile frames: truncated elements, bogus RSNEs, a duplicated association and an Authentication flood get a status code or a counted drop; the agent never crashes and a real station still joins',
+    async run(w, note) {
+      const ap = w.psk[0];
+      const bssid = ap.bssid;
+      const inj = await Injector.open(w.spare.injectorPhy, 'mon0', 2412);
+      // The acker: a monitor (the radio is not idle) and its managed interface up (hwsim
+      // acknowledges frames to its address).
+      const acker = await Injector.open(w.spare.ackerPhy, 'mon1', 2412);
+      const up = await sh('ip', ['link', 'set', w.spare.ackerIf, 'up']);
+      assert.equal(up.code, 0, up.out);
+      try {
+        let n = 0;
+        const fakeMac = (): Buffer => Buffer.from([0x02, 0x66, 0x00, 0x00, 0x00, ++n]);
+        /** Authenticates `sta` and sends the association request `elements`; the response's status. */
+        const refusal = async (sta: Buffer, elements: Buffer, label: string): Promise<number> => {
+          const t0 = Date.now();
+          inj.send(authRequest(bssid, sta));
+          const auth = await inj.waitFor(sta, FC.AUTH, t0, 15_000);
+          assert.ok(auth !== undefined, `${label}: no Authentication response (captured ${inj.captured.length} frames, subtypes ${[...new Set(inj.captured.map((f) => f.frame[0].toString(16)))].join(' ')})`);
+          assert.equal(auth.frame.readUInt16LE(24 + 4), 0, `${label}: authentication refused`);
+          const t1 = Date.now();
+          inj.send(assocRequest(bssid, sta, elements));
+          const resp = await inj.waitFor(sta, FC.ASSOC_RESP, t1, 15_000);
+          assert.ok(resp !== undefined, `${label}: no Association Response`);
+          const { status } = assocStatus(resp.frame);
+          note(label, status);
+          return status;
+        };
+        const valid = (r: Buffer): Buffer => Buffer.concat([SSID_EL, RATES_EL, r, EXT_RATES_EL]);
+        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, Buffer.from([1, 8, 0x82, 0x84, 0x8b])]), 'truncated element'), 1);
+        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, RATES_EL, EXT_RATES_EL]), 'no RSNE'), 40);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ version: 2 })), 'RSNE version 2'), 44);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ group: 2 })), 'RSNE group TKIP'), 41);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ pairwise: [2] })), 'RSNE pairwise TKIP'), 42);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ akm: [1] })), 'RSNE AKM 802.1X on a PSK BSS'), 43);
+        assert.equal(await refusal(fakeMac(), valid(rsne({ pairwiseCount: 9 })), 'RSNE count past its end'), 40);
+        assert.equal(await refusal(fakeMac(), Buffer.concat([SSID_EL, RATES_EL, rsne({}), rsne({}), EXT_RATES_EL]), 'two RSNEs'), 40);
+        assert.equal(await refusal(fakeMac(), Buffer.concat([el(0, Buffer.from('another-ssid')), RATES_EL, rsne({}), EXT_RATES_EL]), 'wrong SSID'), 1);
+
+        // A duplicated association from a station that acknowledges (the acker's address):
+        // two answers with one AID, one event upstream.
+        const dup = w.spare.ackerMac;
+        const t0 = Date.now();
+        inj.send(authRequest(bssid, dup));
+        assert.ok((await inj.waitFor(dup, FC.AUTH, t0, 15_000)) !== undefined, 'duplicate: no Authentication response');
+        const req = valid(rsne({}));
+        const t1 = Date.now();
+        inj.send(assocRequest(bssid, dup, req));
+        await inj.waitFor(dup, FC.ASSOC_RESP, t1, 15_000);
+        inj.send(assocRequest(bssid, dup, req));
+        await until(() => inj.framesTo(dup, FC.ASSOC_RESP, t1).length >= 2, 15_000, 50);
+        const answers = inj.framesTo(dup, FC.ASSOC_RESP, t1).map((f) => assocStatus(f.frame));
+        note('duplicate answers', answers);
+        assert.ok(answers.length >= 2, 'the duplicate was not answered');
+        assert.ok(answers.every((a) => a.status === 0 && a.aid === answers[0].aid), 'both answers accept with the same AID');
+        await new Promise((r) => setTimeout(r, 2000));
+        const associatedLines = w.agent.log().split('\n').filter((l) => l.includes('"station associated"') && l.includes(formatMac(dup))).length;
+        note('associated events', associatedLines);
+        assert.equal(associatedLines, 1, 'the duplicate was reported to the authenticator');
+
+        // An Authentication frame whose body is cut short (mac80211 passes it up: the header
+        // is whole), and an Authentication flood from spoofed MACs.
+        inj.send(mgmtFrame(FC.AUTH, bssid, fakeMac(), bssid, Buffer.from([0x00, 0x00])));
+        const flood = 3000;
+        for (let i = 0; i < flood; i++) {
+          inj.send(authRequest(bssid, Buffer.from([0x02, 0x77, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x01])));
+          if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+        }
+        // A real station joins right after the flood.
+        const [st] = stationsByName(w, 4);
+        const bssidJoined = await join(w, st, pskNetwork({ bssid: formatMac(bssid) }));
+        assert.equal(bssidJoined, formatMac(bssid));
+        await assertUnicast(w, st, ap.ifname, ap.linkLocal, note);
+        await new Promise((r) => setTimeout(r, 2500));
+        assert.equal(w.agent.child.exitCode, null, 'the agent exited');
+        const c = agentCounters(w);
+        assert.ok(c !== undefined, 'the agent logged no counters');
+        const b = c.bsses[formatMac(bssid)];
+        note('agent counters', b);
+        assert.ok((b.dropped['malformed'] ?? 0) >= 1, 'the cut-short frame was not counted');
+        assert.ok((b.dropped['auth-evicted'] ?? 0) + (b.dropped['response-budget'] ?? 0) > 0, 'the flood left no counted drop');
+        for (const code of ['1', '40', '41', '42', '43', '44']) assert.ok((b.refusedByStatus[code] ?? 0) >= 1, `status ${code} not counted`);
+        await w.disconnect(st);
+      } finally {
+        inj.close();
+        acker.close();
+      }
     },
   },
 ];

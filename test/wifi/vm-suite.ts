@@ -45,9 +45,21 @@ async function main(): Promise<number> {
   }
   record({ name: 'world', ok: true, ms: Date.now() - t0, notes: {} });
   let failed = 0;
+  /** Why the agent is gone (exit status and its log's tail), once it is: every later scenario would only time out. */
+  const agentGone = (): string | undefined => {
+    const c = world.agent.child;
+    if (c.exitCode === null && c.signalCode === null) return undefined;
+    return `the nl80211 agent exited (${c.exitCode !== null ? `code ${c.exitCode}` : `signal ${c.signalCode}`}); its log ends:\n${world.agent.log().split('\n').filter((l) => !l.includes('"radio counters"')).slice(-12).join('\n')}`;
+  };
   for (const s of chosen) {
     const notes: Record<string, unknown> = {};
     const started = Date.now();
+    const gone = agentGone();
+    if (gone !== undefined) {
+      failed++;
+      record({ name: s.name, ok: false, error: `not run: ${gone}`, ms: 0, notes });
+      continue;
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -61,7 +73,9 @@ async function main(): Promise<number> {
       record({ name: s.name, ok: true, ms: Date.now() - started, notes });
     } catch (err) {
       failed++;
-      record({ name: s.name, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err), ms: Date.now() - started, notes });
+      const gone = agentGone();
+      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      record({ name: s.name, ok: false, error: gone === undefined ? error : `${gone}\n\n${error}`, ms: Date.now() - started, notes });
     } finally {
       clearTimeout(timer);
     }

@@ -21,7 +21,7 @@ import { AssociationAdmission } from './association-admission.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { MicDiagnoser } from './diagnosis.js';
 import { dropped, report, type Environment, type StationTimer } from './environment.js';
-import { gtkLength, initGtk, stepGtk } from './gtk-machine.js';
+import { gtkLength, initGtk, installTransmitKeys, stepGtk } from './gtk-machine.js';
 import { HandshakeAdmission } from './handshake-admission.js';
 import { HandshakeHistory } from './history.js';
 import { Ieee8021xPolicy, type StationControl } from './ieee8021x.js';
@@ -331,13 +331,7 @@ export class AuthenticatorCore implements Environment {
     if (bss.beaconProtection) bss.bigtk = [undefined, copy(snap.bigtk1), copy(snap.bigtk2)];
     bss.txKeyId = snap.txKeyId;
     bss.gtkState = 'SETKEYSDONE';
-    if (installGtk) {
-      this.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: bss.groupCipher, keyId: bss.txKeyId, key: Buffer.from(bss.gtk[bss.txKeyId]!), setTx: true, ref: this.nextRef(bss) });
-      for (const [keys, base] of [[bss.igtk, 3], [bss.bigtk, 5]] as const) {
-        const k = keys[bss.txKeyId];
-        if (k !== undefined) this.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher: CIPHER.BIP_CMAC_128, keyId: bss.txKeyId + base, key: Buffer.from(k), setTx: true, ref: this.nextRef(bss) });
-      }
-    }
+    if (installGtk) installTransmitKeys(this, bss, bss.txKeyId, false);
     if (snap.rekeying) this.requestGroupRekey(bss);
     else this.setRekeyTimer(bss, Math.max(now, snap.rekeyAt));
     return true;

@@ -51,13 +51,19 @@ export function initGtk(ctx: Environment, bss: BssState): void {
  * number at 0, and the agent's reports for its key id are not taken until the install is
  * confirmed (one in flight may still be the old key's).
  */
-export function installGroupKey(ctx: Environment, bss: BssState, cipher: number, keyId: number, key: Buffer, setTx: boolean, fresh: boolean): void {
+function installGroupKey(ctx: Environment, bss: BssState, cipher: number, keyId: number, key: Buffer, setTx: boolean, fresh: boolean): void {
   const ref = ctx.nextRef(bss);
   if (fresh) {
     bss.txPn[keyId] = 0n;
     bss.txPnRef[keyId] = ref;
   }
   ctx.emit({ type: 'install-group-key', bssid: bss.cfg.bssid, cipher, keyId, key: Buffer.from(key), setTx, ref });
+}
+
+/** Installs generation `id`'s GTK and management keys as the transmit keys (a new GTK_INIT generation, a rekey's end, a takeover). */
+export function installTransmitKeys(ctx: Environment, bss: BssState, id: 1 | 2, fresh: boolean): void {
+  installGroupKey(ctx, bss, bss.groupCipher, id, bss.gtk[id]!, true, fresh);
+  installManagementKeys(ctx, bss, id, true, fresh);
 }
 
 /** Installs generation `id`'s management keys (IGTK key id id + 3, BIGTK id + 5) at the agent. */
@@ -111,8 +117,7 @@ function enter(ctx: Environment, bss: BssState, to: GtkState, stepStation: (st: 
       bss.GKeyDoneStations = 0;
       bss.txKeyId = bss.GN;
       // From GTK_INIT the keys are new; after SETKEYS they were installed there already.
-      installGroupKey(ctx, bss, bss.groupCipher, bss.GN, bss.gtk[bss.GN]!, true, from === 'GTK_INIT');
-      installManagementKeys(ctx, bss, bss.GN, true, from === 'GTK_INIT');
+      installTransmitKeys(ctx, bss, bss.GN, from === 'GTK_INIT');
       if (from === 'SETKEYS') report(ctx, { kind: 'group-rekey', bssid: bss.cfg.bssid, keyId: bss.GN, phase: 'completed', stations: 0 });
       ctx.setRekeyTimer(bss, bss.cfg.network.groupRekeyMs > 0 ? ctx.now + bss.cfg.network.groupRekeyMs : Infinity);
       break;

@@ -336,8 +336,8 @@ export class Association {
 
   /** EAPOL-Key Key Descriptor Version: 0 for SAE (AKM-defined: AES-128-CMAC), 2 or 3 by AKM. */
   get descriptorVersion(): 0 | 2 | 3 {
-    if (this.akm === AKM.SAE) return 0;
-    return keyDescriptorVersionFor(this.akm) === 3 ? 3 : 2;
+    // Associations exist only for supported AKMs (association admission checked it).
+    return keyDescriptorVersionFor(this.akm) ?? 2;
   }
 
   /** A timer came due while its BSS was detached; it fires on attach. */

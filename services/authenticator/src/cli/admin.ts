@@ -9,7 +9,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { checkServerIdentity } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { serverRoleProblem } from '@airlock/pki/roles';
-import { AdminClient, type AgentInfo, type ExplainStationResponse, type HandshakeInfo, type ListAgentsResponse, type ListStationsResponse, type StationInfo } from '@airlock/proto';
+import { AdminClient, type AgentInfo, type EapAuthInfo, type ExplainStationResponse, type HandshakeInfo, type ListAgentsResponse, type ListStationsResponse, type StationInfo } from '@airlock/proto';
 import { macFromText, macText } from '../admin/backend.js';
 import { DEFAULT_ADMIN_SOCKET } from '../config.js';
 import { CommandFailure, parseFlags, UsageError, type CliIo, type Command } from './command.js';
@@ -243,9 +243,16 @@ export function explainText(sta: string, r: ExplainStationResponse): string {
     lines.push(line`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${outcome}${timing === '' ? '' : `, ${timing}`}  (msg 1/4 sent ${h.msg1Sent}x, msg 3/4 sent ${h.msg3Sent}x, MIC failures ${h.micFailures})`);
     if (h.detail !== '' && h.result !== 'success') lines.push(line`       ${h.detail}`);
     if (h.diagnosis !== '') lines.push(line`       diagnosis (${h.diagnosisCause}): ${h.diagnosis}`);
-    if (h.eap !== undefined) lines.push(eapExplainLine(h.eap));
+    if (h.eap !== undefined) lines.push(h.akm === 'sae' ? saeExplainLine(h.eap) : eapExplainLine(h.eap));
   });
   return lines.join('\n');
+}
+
+/** The line under an SAE station's handshake: where its PMK came from (the record shares the 802.1X shape). */
+function saeExplainLine(a: EapAuthInfo): string {
+  const how = a.pmksaCached ? 'PMKSA cache hit (no SAE exchange)' : 'SAE exchange accepted';
+  const id = a.identity === '' ? '' : `, password identifier ${JSON.stringify(a.identity)}`;
+  return line`       SAE: ${how}${id}; ${a.vlanId > 0 ? `VLAN ${a.vlanId}` : 'no VLAN'}`;
 }
 
 export const explainCommand: Command = {

@@ -71,6 +71,16 @@ describe('table and free-text lines', () => {
     assert.doesNotMatch(lines[1], /msg 1\/4/);
   });
 
+  it('explain: an SAE join names where its PMK came from in SAE words, not 802.1X', () => {
+    const eap = { identity: '', userName: '', method: '', rounds: [], roundsTotal: 0, result: 'accept', pmksaCached: true, vlanId: 0, sessionTimeoutS: 0 };
+    const hs = { bssid: '02:00:00:00:00:02', akm: 'sae', startedUnixMs: 0n, durationMs: 5, result: 'success', detail: '', msg1Sent: 1, msg3Sent: 1, micFailures: 0, diagnosisCause: '', diagnosis: '', joinMs: 9, stage: '', eap };
+    const cached = explainText('02:00:00:00:00:01', { station: undefined, handshakes: [hs] });
+    assert.match(cached, /SAE: PMKSA cache hit \(no SAE exchange\); no VLAN/);
+    assert.doesNotMatch(cached, /802\.1X/);
+    const fresh = explainText('02:00:00:00:00:01', { station: undefined, handshakes: [{ ...hs, eap: { ...eap, pmksaCached: false, identity: 'guest', vlanId: 30 } }] });
+    assert.match(fresh, /SAE: SAE exchange accepted, password identifier "guest"; VLAN 30/);
+  });
+
   it('explain: every value from the authenticator is escaped, one line each', () => {
     const text = explainText('02:00:00:00:00:01', {
       station: { sta: '02:00:00:00:00:01', bssid: '02:00:00:00:00:02', agentId: 'ap\x1b[2J', state: 'authorized', akm: 'psk', vlanId: 0, sinceUnixMs: 0n, lastHandshakeResult: 'success', lastHandshakeDetail: '', ptkState: 'PTKINITDONE\n' },

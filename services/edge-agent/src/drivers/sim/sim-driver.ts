@@ -626,8 +626,6 @@ export class SimDriver extends EventEmitter implements Driver {
 
   private toStation(st: SimStation, frame: Buffer): void {
     if (st.bss === undefined) return;
-    // The authenticator refused the PMKSA a WPA3 station named (reason 49 comes as a
-    // disconnect); an EAPOL frame before that is only possible with a PMK: nothing to do here.
     const bss = st.bss;
     const epoch = st.epoch;
     const f = decodeEapol(frame);

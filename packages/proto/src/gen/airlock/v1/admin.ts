@@ -68,7 +68,7 @@ export interface StationInfo {
   agentId: string;
   /** associated, authenticating or authorized. */
   state: string;
-  /** The AKM in use: psk, psk-sha256, 8021x, 8021x-sha256. */
+  /** The AKM in use: psk, psk-sha256, 8021x, 8021x-sha256, sae. */
   akm: string;
   vlanId: number;
   /** When the station associated. */

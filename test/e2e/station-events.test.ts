@@ -233,7 +233,8 @@ void describe('station events, explain and failures in words (issue 14)', () => 
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`http://127.0.0.1:${auth.httpPort}/`);
       const cellsOf = (table: string): Promise<string[][]> => page.evaluate(`[...document.querySelectorAll('${table} tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''))`);
-      await page.waitForFunction(`document.querySelectorAll('#failures tbody tr').length > 0 && document.querySelectorAll('#agents tbody tr').length === 2`, undefined, { timeout: 10_000 });
+      // page.evaluate (CDP) rather than waitForFunction, whose polling evaluates the predicate in the page, which the status page's CSP (no 'unsafe-eval') refuses.
+      assert.ok(await waitFor(async () => (await page.evaluate(`document.querySelectorAll('#failures tbody tr').length > 0 && document.querySelectorAll('#agents tbody tr').length === 2`)) === true, 10_000), `document.querySelectorAll('#failures tbody tr').length > 0 && document.querySelectorAll('#agents tbody tr').length === 2`);
       const failures = await cellsOf('#failures');
       assert.equal(failures.length, 1, JSON.stringify(failures));
       const [when, bssid, agent, text] = failures[0];

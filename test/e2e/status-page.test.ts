@@ -57,7 +57,8 @@ void describe('status page', () => {
     assert.equal(await page.title(), 'airlock authenticator');
     // Browser-side expressions as strings: this project compiles without the DOM types.
     const cellsOf = (table: string): Promise<string[][]> => page.evaluate(`[...document.querySelectorAll('${table} tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''))`);
-    await page.waitForFunction(`document.querySelectorAll('#agents tbody tr').length === ${AGENTS}`, undefined, { timeout: 10_000 });
+    // page.evaluate (CDP) rather than waitForFunction, whose polling evaluates the predicate in the page, which the status page's CSP (no 'unsafe-eval') refuses.
+    assert.ok(await waitFor(async () => (await page.evaluate(`document.querySelectorAll('#agents tbody tr').length === ${AGENTS}`)) === true, 10_000), `document.querySelectorAll('#agents tbody tr').length === ${AGENTS}`);
     const agents = await cellsOf('#agents');
     assert.deepEqual(agents.map((r) => [r[0], r[1]]), [['ap-1', 'connected'], ['ap-2', 'connected']]);
     const bsses = await cellsOf('#bsses');
@@ -74,7 +75,7 @@ void describe('status page', () => {
     const m = await metrics();
     assert.ok(Math.abs((m.get('airlock_stations{state="authorized"}') ?? 0) - authorized) <= 3, 'the page agrees with /metrics (within the churn of two seconds)');
     // Handshakes over the last minutes: the chart has bars, the rates line counts the joins.
-    await page.waitForFunction(`document.querySelectorAll('#chart rect.ok').length > 0`, undefined, { timeout: 10_000 });
+    assert.ok(await waitFor(async () => (await page.evaluate(`document.querySelectorAll('#chart rect.ok').length > 0`)) === true, 10_000), `document.querySelectorAll('#chart rect.ok').length > 0`);
     assert.match((await page.textContent('#rates')) ?? '', /^last minute [\d.]+\/s \(\d+ failed\) · last 5 minutes/);
     assert.deepEqual(errors, [], 'no script error on the page');
     await page.close();

@@ -36,6 +36,7 @@ import {
   buildAccountingRequest,
   buildStatusServer,
   decryptMppeKey,
+  readTunnelPassword,
   findVendorAttribute,
   hideUserPassword,
   MAX_ATTRIBUTE_VALUE_LENGTH,
@@ -106,6 +107,14 @@ export interface AccessResult {
   mppe?: MppeKeys;
   /** Why MS-MPPE keys present in the response did not decrypt (the response itself was authentic). */
   mppeError?: string;
+  /**
+   * The first Tunnel-Password of an Access-Accept (RFC 2868 §3.5), decrypted with the same
+   * Request Authenticator: a per-station passphrase (hostapd's wpa_psk_radius). The caller
+   * owns (and wipes) it.
+   */
+  tunnelPassword?: Buffer;
+  /** Why a Tunnel-Password present in the response did not decrypt. */
+  tunnelPasswordError?: string;
 }
 
 /** A verified answer to an Accounting-Request. */
@@ -812,7 +821,10 @@ export class RadiusTransactions<T> {
       }
     }
     const result: AccessResult = { code: packet.code, attributes: packet.attributes, server: name, rttMs };
-    if (packet.code === RadiusCode.AccessAccept) mppeOf(result, server.config.secret, tx.requestAuthenticator);
+    if (packet.code === RadiusCode.AccessAccept) {
+      mppeOf(result, server.config.secret, tx.requestAuthenticator);
+      tunnelPasswordOf(result, server.config.secret, tx.requestAuthenticator);
+    }
     return { ok: true, value: result };
   }
 
@@ -915,6 +927,14 @@ function withAcctDelay(attributes: readonly RadiusAttribute[], waitedMs: number)
 }
 
 /** Adds the MS-MPPE keys of an Access-Accept to `result` (or why they did not decrypt). */
+function tunnelPasswordOf(result: AccessResult, secret: Buffer, requestAuthenticator: Buffer): void {
+  const a = result.attributes.find((x) => x.type === Attr.TunnelPassword);
+  if (a === undefined) return;
+  const r = readTunnelPassword(a.value, secret, requestAuthenticator);
+  if (r.ok) result.tunnelPassword = r.value.password;
+  else result.tunnelPasswordError = `Tunnel-Password does not decrypt: ${r.error.detail}`;
+}
+
 function mppeOf(result: AccessResult, secret: Buffer, requestAuthenticator: Buffer): void {
   const recvAttr = findVendorAttribute(result.attributes, VENDOR_MICROSOFT, MsAttr.MsMppeRecvKey);
   const sendAttr = findVendorAttribute(result.attributes, VENDOR_MICROSOFT, MsAttr.MsMppeSendKey);

@@ -58,6 +58,7 @@ export const Attr = {
   NasPortType: 61,
   TunnelType: 64,
   TunnelMediumType: 65,
+  TunnelPassword: 69,
   ConnectInfo: 77,
   EapMessage: 79,
   MessageAuthenticator: 80,

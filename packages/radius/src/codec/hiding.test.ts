@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { hex } from '@airlock/bytes/testing';
-import { decryptMppeKey, encryptMppeKey, hideUserPassword, readMppeKey, unhideUserPassword } from './hiding.js';
+import { decryptMppeKey, encryptMppeKey, encryptTunnelPassword, hideUserPassword, readMppeKey, readTunnelPassword, unhideUserPassword } from './hiding.js';
 import { decodeRadius } from './packet.js';
 import {
   OPENBSD_MPPE,
@@ -176,5 +176,53 @@ void describe('MS-MPPE key encryption (RFC 2548 §2.4.2, §2.4.3)', () => {
     assert.throws(() => encryptMppeKey(key, secret, ra, hex('80')), RangeError);
     assert.throws(() => encryptMppeKey(Buffer.alloc(0), secret, ra, hex('8036')), RangeError);
     assert.throws(() => encryptMppeKey(Buffer.alloc(240), secret, ra, hex('8036')), RangeError);
+  });
+});
+
+void describe('Tunnel-Password (RFC 2868 §3.5)', () => {
+  const secret = Buffer.from('testing123');
+  const ra = hex('00112233445566778899aabbccddeeff');
+  const salt = Buffer.from([0x8a, 0x5e]);
+  /** The RFC's cipher written out by hand, for two blocks: Tag, Salt, c1 = p1 xor MD5(S+RA+Salt), c2 = p2 xor MD5(S+c1). */
+  function byHand(tag: number, password: string): Buffer {
+    const plain = Buffer.alloc(32);
+    plain[0] = password.length;
+    Buffer.from(password).copy(plain, 1);
+    const b1 = createHash('md5').update(secret).update(ra).update(salt).digest();
+    const c1 = Buffer.from(plain.subarray(0, 16).map((x, i) => x ^ b1[i]));
+    const b2 = createHash('md5').update(secret).update(c1).digest();
+    const c2 = Buffer.from(plain.subarray(16, 32).map((x, i) => x ^ b2[i]));
+    return Buffer.concat([Buffer.of(tag), salt, c1, c2]);
+  }
+
+  void it('decrypts a value built by hand (a 20-octet passphrase in two blocks, tag 1)', () => {
+    const r = readTunnelPassword(byHand(1, 'station-one-passw0rd'), secret, ra);
+    assert.ok(r.ok);
+    assert.equal(r.value.tag, 1);
+    assert.equal(r.value.password.toString(), 'station-one-passw0rd');
+  });
+
+  void it('encrypts to the value built by hand', () => {
+    assert.deepEqual(encryptTunnelPassword(1, Buffer.from('station-one-passw0rd'), secret, ra, salt), byHand(1, 'station-one-passw0rd'));
+  });
+
+  void it('names what is wrong with a bad value and never throws', () => {
+    const good = byHand(0, 'abcdefgh');
+    const cases: [Buffer, string][] = [
+      [Buffer.alloc(0), 'bad-length'],
+      [good.subarray(0, 20), 'bad-length'],
+      [Buffer.concat([Buffer.of(0x20), good.subarray(1)]), 'invalid'],
+      [Buffer.concat([good.subarray(0, 1), Buffer.of(0x0a), good.subarray(2)]), 'invalid'],
+    ];
+    for (const [value, code] of cases) {
+      const r = readTunnelPassword(value, secret, ra);
+      assert.ok(!r.ok);
+      assert.equal(r.error.code, code);
+    }
+    const wrongSecret = readTunnelPassword(good, Buffer.from('other'), ra);
+    assert.ok(!wrongSecret.ok || wrongSecret.value.password.toString() !== 'abcdefgh');
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (v) => {
+      readTunnelPassword(Buffer.from(v), secret, ra);
+    }));
   });
 });

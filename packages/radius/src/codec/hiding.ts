@@ -7,6 +7,8 @@
  *  - MS-MPPE-Send-Key / MS-MPPE-Recv-Key, RFC 2548 §2.4.2 / §2.4.3: Salt (2 octets, high
  *    bit set) then the same cipher with b1 = MD5(S + R + A), R the Request Authenticator
  *    of the Access-Request answered and A the Salt, over Key-Length || Key || padding.
+ *  - Tunnel-Password, RFC 2868 §3.5: a Tag octet, then the MPPE form (Salt with its high
+ *    bit set, then Data-Length || Password || padding under the same cipher).
  * Temporary plaintext buffers are zeroed before they are released.
  */
 import { fail, ok, type Result } from '@airlock/bytes';
@@ -124,4 +126,36 @@ export function readMppeKey(value: Buffer, secret: Buffer, requestAuthenticator:
 export function decryptMppeKey(value: Buffer, secret: Buffer, requestAuthenticator: Buffer): Buffer | undefined {
   const r = readMppeKey(value, secret, requestAuthenticator);
   return r.ok ? r.value : undefined;
+}
+
+/** A Tunnel-Password (RFC 2868 §3.5), decrypted: its tag (0x00..0x1F) and the password octets. */
+export interface TunnelPassword {
+  tag: number;
+  /** The password: the caller owns it (and wipes it). */
+  password: Buffer;
+}
+
+/**
+ * Decrypts a Tunnel-Password value (RFC 2868 §3.5: Tag, Salt, then the MPPE cipher of
+ * RFC 2548 over Data-Length || Password || padding) with the Request Authenticator of the
+ * Access-Request it answers. Errors as readMppeKey's ('bad-length', 'invalid',
+ * 'length-overflow'), plus 'bad-length' for a value without its Tag; a Tag above 0x1F is
+ * 'invalid'. Not authenticated by itself: verify the packet first. Never throws on `value`.
+ */
+export function readTunnelPassword(value: Buffer, secret: Buffer, requestAuthenticator: Buffer): Result<TunnelPassword> {
+  if (value.length < 1) return fail('bad-length', 'Tunnel-Password without its Tag octet');
+  const tag = value[0];
+  if (tag > 0x1f) return fail('invalid', `Tunnel-Password Tag 0x${tag.toString(16)} is above 0x1F`);
+  const r = readMppeKey(value.subarray(1), secret, requestAuthenticator);
+  return r.ok ? ok({ tag, password: r.value }) : r;
+}
+
+/**
+ * Encrypts a Tunnel-Password (RFC 2868 §3.5): the inverse of readTunnelPassword, for tests
+ * and tools. `salt`: 2 octets with the high bit set. RangeError as encryptMppeKey, and on a
+ * Tag outside 0..31.
+ */
+export function encryptTunnelPassword(tag: number, password: Buffer, secret: Buffer, requestAuthenticator: Buffer, salt: Buffer): Buffer {
+  if (!Number.isInteger(tag) || tag < 0 || tag > 0x1f) throw new RangeError(`Tunnel-Password Tag ${tag}: expected 0..31`);
+  return Buffer.concat([Buffer.of(tag), encryptMppeKey(password, secret, requestAuthenticator, salt)]);
 }

@@ -164,6 +164,8 @@ export interface BssSpec {
   sae?: SaePolicy;
   rsnxe?: Buffer;
   beaconProtection?: boolean;
+  /** Where PSK stations' PSKs come from (NetworkPolicy.pskSource): 'radius' asks Air.pskLookup. */
+  pskSource?: 'config' | 'radius';
 }
 
 /** An SAE station's side of the exchange (WPA3). */
@@ -294,6 +296,9 @@ export interface AirOptions {
 /** A 'radius-request' effect. */
 export type RadiusRequest = Extract<Effect, { type: 'radius-request' }>;
 
+/** A 'psk-request' effect (a PSK from RADIUS). */
+export type PskRequest = Extract<Effect, { type: 'psk-request' }>;
+
 /** An effect the agent answers with a 'command-result' (a set-port only when it has a ref). */
 export type CommandEffect = Extract<Effect, { type: 'install-pairwise-key' | 'install-group-key' | 'set-port' }>;
 
@@ -421,6 +426,8 @@ export class Air {
   commandOutcome: ((e: CommandEffect) => CommandOutcome) | undefined;
   /** The RADIUS server: answers each 'radius-request' effect (undefined: nobody answers). */
   radius: RadiusResponder | undefined;
+  /** The RADIUS server's MAC authentication: answers each 'psk-request' effect (undefined: nobody answers; answerRadius() can). */
+  pskLookup: ((req: PskRequest, air: Air) => RadiusReply | undefined) | undefined;
   /** Accounting effects, in order, with the time. */
   readonly accounting: { t: number; effect: Extract<Effect, { type: 'accounting' }> }[] = [];
   /** The fake radio's station table, keyed by radioKey(bssid, sta). */
@@ -469,7 +476,7 @@ export class Air {
     const ssid = spec.ssid ?? DEFAULT_SSID;
     const akms = spec.akms ?? [AKM.PSK];
     const passphrases = spec.passphrases ?? [DEFAULT_PASSPHRASE];
-    const netKey = `${ssid}\0${akms.join(',')}\0${passphrases.join('\0')}`;
+    const netKey = `${ssid}\0${akms.join(',')}\0${passphrases.join('\0')}\0${spec.pskSource ?? 'config'}`;
     let network = this.networks.get(netKey);
     if (network === undefined) {
       network = {
@@ -480,6 +487,7 @@ export class Air {
         groupRekeyMs: spec.groupRekeyMs ?? 0,
         rekeyGtkOnLeave: spec.rekeyGtkOnLeave ?? false,
         sae: spec.sae,
+        pskSource: spec.pskSource,
       };
       this.networks.set(netKey, network);
     }
@@ -908,6 +916,11 @@ export class Air {
         case 'radius-request': {
           this.radiusRefs.set(effect.ref, Buffer.from(effect.sta));
           const reply = this.radius?.(effect, this);
+          if (reply !== undefined) this.answerRadius(effect.ref, reply);
+          break;
+        }
+        case 'psk-request': {
+          const reply = this.pskLookup?.(effect, this);
           if (reply !== undefined) this.answerRadius(effect.ref, reply);
           break;
         }

@@ -31,3 +31,11 @@ export function macKey(b: Uint8Array): string {
   if (b.length === 6) return HEX[b[0]] + HEX[b[1]] + HEX[b[2]] + HEX[b[3]] + HEX[b[4]] + HEX[b[5]];
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
+
+/**
+ * The RADIUS User-Name (and User-Password) of a MAC-authentication request: 12 lower-case
+ * hex digits, no separators (hostapd's RADIUS_ADDR_FORMAT for non-802.1X use).
+ */
+export function macUserName(b: Uint8Array): string {
+  return macKey(b);
+}

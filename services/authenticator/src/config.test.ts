@@ -29,7 +29,7 @@ void test('minimal file gets every default', () => {
     limits: { agentSendQueue: 4096, agentReceiveQueue: 1024, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, maxPendingStationsPerBss: 256, macBackoffAfterFailures: 3, macBackoffInitialS: 2, macBackoffMaxS: 60, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
     radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600, maxInFlight: 1024 },
     eap: { retransmitMs: 3000, maxTransmissions: 4, quietPeriodS: 60, pmksaLifetimeS: 43200 },
-    networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false, sae: { pwe: 'both', passwords: [], antiCloggingThreshold: 5 } }],
+    networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false, pskSource: 'config', sae: { pwe: 'both', passwords: [], antiCloggingThreshold: 5 } }],
   });
 });
 
@@ -73,6 +73,7 @@ networks:
     station_psks: [{ sta: "02-AA-BB-CC-DD-EE", passphrase: "stationpass" }]
     group_rekey_s: 0
     rekey_gtk_on_leave: true
+    psk_source: config
 `);
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.value.grpc, { listen: '127.0.0.1:0', plaintext: false, tls: { cert: '/pki/a.pem', key: '/pki/a.key', ca: '/pki/ca.pem', agentCa: '/pki/ca-agent.pem' }, keepaliveTimeMs: 30000, keepaliveTimeoutMs: 5000, maxMessageBytes: 131072, tlsHandshakeTimeoutS: 7, maxPendingHandshakes: 100, maxPendingHandshakesPerSource: 10, maxConnections: 500, fdHeadroom: 64 });
@@ -90,7 +91,7 @@ networks:
   assert.deepEqual(r.value.eap, { retransmitMs: 1500, maxTransmissions: 3, quietPeriodS: 5, pmksaLifetimeS: 3600 });
   assert.deepEqual(r.value.networks[0], {
     ssid: 'café', akms: ['psk-sha256', '8021x'], passphrases: ['ab'.repeat(32)],
-    stationPsks: [{ sta: '02:aa:bb:cc:dd:ee', passphrase: 'stationpass' }], groupRekeyS: 0, rekeyGtkOnLeave: true, sae: { pwe: 'both', passwords: [], antiCloggingThreshold: 5 },
+    stationPsks: [{ sta: '02:aa:bb:cc:dd:ee', passphrase: 'stationpass' }], groupRekeyS: 0, rekeyGtkOnLeave: true, pskSource: 'config', sae: { pwe: 'both', passwords: [], antiCloggingThreshold: 5 },
   });
 });
 
@@ -140,7 +141,10 @@ const INVALID: { desc: string; yaml: string; errors: [path: string, message: str
   { desc: 'multicast MAC in station_psks', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "01:00:5e:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a unicast MAC address']] },
   { desc: 'mixed MAC separators', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00-00:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a MAC address']] },
   { desc: 'station_psks entry without passphrase', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00:00:00:00:01" }] }]', errors: [['networks[0].station_psks[0].passphrase', 'missing required key']] },
-  { desc: 'psk akm without any PSK', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, psk] }]', errors: [['networks[0].passphrases', 'expected at least one passphrase (or a station_psks entry) because akms include a psk akm']] },
+  { desc: 'psk akm without any PSK', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, psk] }]', errors: [['networks[0].passphrases', 'expected at least one passphrase (or a station_psks entry, or psk_source: radius) because akms include a psk akm']] },
+  { desc: 'psk_source radius without a RADIUS server', yaml: 'networks: [{ ssid: a, akms: [psk], psk_source: radius }]', errors: [['radius.servers', 'takes its PSKs from RADIUS (psk_source: radius)']] },
+  { desc: 'psk_source radius with station PSKs', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [psk], psk_source: radius, station_psks: [{ sta: "02:00:00:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks', "each station's PSK comes from RADIUS"]] },
+  { desc: 'psk_source radius without a psk akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x], psk_source: radius }]', errors: [['networks[0].psk_source', 'only the psk and psk-sha256 akms take a PSK from RADIUS']] },
   { desc: 'passphrases without a psk akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x], passphrases: ["password"] }]', errors: [['networks[0].passphrases', 'only the psk, psk-sha256 and sae akms use passphrases']] },
   { desc: 'bad listen address', yaml: `http: { listen: "9464" }\n${MINIMAL}`, errors: [['http.listen', 'expected "host:port" with port 0..65535 (IPv6 host in brackets), got "9464"']] },
   { desc: 'listen port too large', yaml: `grpc: { listen: "0.0.0.0:70000" }\n${MINIMAL}`, errors: [['grpc.listen', 'got "0.0.0.0:70000"']] },

@@ -31,6 +31,12 @@ export interface NetworkConfig {
   rekeyGtkOnLeave: boolean;
   /** WPA3-Personal, for the sae akm (the parser always fills it; absent means the defaults). */
   sae?: SaeConfig;
+  /**
+   * Where the PSKs of the psk akms come from: 'config' (passphrases, station_psks) or
+   * 'radius' (a MAC-authentication Access-Request per join; the Accept's Tunnel-Password is
+   * the station's passphrase, hostapd's wpa_psk_radius=2). Parsed value always set.
+   */
+  pskSource?: 'config' | 'radius';
 }
 
 /** How SAE runs on a network (akm sae). */
@@ -225,9 +231,12 @@ function checkNetwork(value: Record<string, unknown> | unknown[], report: (relPa
   const passphraseList = Array.isArray(value['passphrases']) ? value['passphrases'] : [];
   const passphrases = passphraseList.length;
   const stationPsks = Array.isArray(value['stationPsks']) ? value['stationPsks'].length : 0;
-  if (hasPsk && passphrases === 0 && stationPsks === 0) {
-    report('passphrases', 'expected at least one passphrase (or a station_psks entry) because akms include a psk akm');
+  const fromRadius = value['pskSource'] === 'radius';
+  if (hasPsk && !fromRadius && passphrases === 0 && stationPsks === 0) {
+    report('passphrases', 'expected at least one passphrase (or a station_psks entry, or psk_source: radius) because akms include a psk akm');
   }
+  if (fromRadius && !hasPsk) report('psk_source', 'radius, but only the psk and psk-sha256 akms take a PSK from RADIUS; add one to akms or remove this key');
+  if (fromRadius && stationPsks > 0) report('station_psks', 'set, but psk_source is radius: each station\'s PSK comes from RADIUS; remove this key');
   if (!hasPsk && !hasSae && passphrases > 0) report('passphrases', 'set, but only the psk, psk-sha256 and sae akms use passphrases; add one to akms or remove this key');
   if (!hasPsk && !hasSae && stationPsks > 0) report('station_psks', 'set, but only the psk, psk-sha256 and sae akms use station PSKs; add one to akms or remove this key');
   const sae = value['sae'] as Record<string, unknown> | undefined;
@@ -373,6 +382,8 @@ function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: 
       const akms = n !== null && typeof n === 'object' ? (n as Record<string, unknown>)['akms'] : undefined;
       if (Array.isArray(akms) && akms.some((a) => a === '8021x' || a === '8021x-sha256')) {
         report('radius.servers', `expected at least one RADIUS server because networks[${i}] offers an 802.1X akm`);
+      } else if (n !== null && typeof n === 'object' && (n as Record<string, unknown>)['pskSource'] === 'radius') {
+        report('radius.servers', `expected at least one RADIUS server because networks[${i}] takes its PSKs from RADIUS (psk_source: radius)`);
       }
     });
   }
@@ -428,6 +439,7 @@ const NETWORK_RULE: Rule = {
     },
     group_rekey_s: { type: 'integer', doc: 'GTK rekey interval', min: 0, max: 604_800, unit: 'seconds; 0 = never', default: 3600 },
     rekey_gtk_on_leave: { type: 'boolean', doc: 'rekey the GTK when an authorized station leaves', default: false },
+    psk_source: { type: 'enum', doc: "where the psk akms' PSKs come from: config (passphrases, station_psks) or radius (per station, from the Tunnel-Password of a MAC-authentication Access-Accept, with its VLAN; cached for its Session-Timeout; a Reject refuses the station)", values: ['config', 'radius'], default: 'config' },
     sae: {
       type: 'map', doc: 'WPA3-Personal (akm sae): SAE at the authenticator',
       fields: {

@@ -25,6 +25,7 @@ function rig(agents: Map<string, string>) {
       return agent === undefined ? undefined : sink(agent);
     },
     accessRequest: (e) => seen.push(`radius:${e.ref}`),
+    pskRequest: (e) => seen.push(`psk:${e.ref}`),
     accounting: (e) => seen.push(`accounting:${e.kind}`),
     report: (r) => seen.push(`report:${r.kind}`),
   });
@@ -32,7 +33,7 @@ function rig(agents: Map<string, string>) {
 }
 
 const radiusRequest: Effect = { type: 'radius-request', ref: 9, bssid: BSS_A, sta: STA, agentId: 'ap-1', ssid: Buffer.from('s'), identity: 'u', eap: Buffer.alloc(5), state: undefined, akm: 0x000fac01, pairwiseCipher: 0x000fac04, groupCipher: 0x000fac04, acctSessionId: 'x' };
-const accountingStop: Effect = { type: 'accounting', kind: 'stop', bssid: BSS_A, sta: STA, agentId: 'ap-1', ssid: Buffer.from('s'), identity: 'u', classes: [], acctSessionId: 'x', acctMultiSessionId: 'y', akm: 0x000fac01, pairwiseCipher: 0x000fac04, groupCipher: 0x000fac04, sessionTimeS: 10, terminateCause: 1 };
+const accountingStop: Effect = { type: 'accounting', kind: 'stop', bssid: BSS_A, sta: STA, agentId: 'ap-1', ssid: Buffer.from('s'), identity: 'u', classes: [], acctSessionId: 'x', acctMultiSessionId: 'y', akm: 0x000fac01, pairwiseCipher: 0x000fac04, groupCipher: 0x000fac04, sessionTimeS: 10, terminateCause: 1, authentic: 'radius' };
 
 void describe('EffectRouter', () => {
   void it('routes every effect where it goes, in the order the core emitted them', () => {
@@ -43,9 +44,10 @@ void describe('EffectRouter', () => {
       radiusRequest,
       { type: 'install-group-key', bssid: BSS_B, cipher: 0x000fac04, keyId: 1, key: Buffer.alloc(16, 1), setTx: true, ref: 2 },
       accountingStop,
+      { type: 'psk-request', ref: 11, bssid: BSS_A, sta: STA, agentId: 'ap-1', ssid: Buffer.from('s'), akm: 0x000fac02, pairwiseCipher: 0x000fac04, groupCipher: 0x000fac04, acctSessionId: 'z' },
       { type: 'disconnect', bssid: BSS_A, sta: STA, reason: 15, deauth: true },
     ]);
-    assert.deepEqual(seen, ['ap-1:transmit-eapol', 'report:duplicate-association', 'radius:9', 'ap-2:install-group-key', 'accounting:stop', 'ap-1:disconnect']);
+    assert.deepEqual(seen, ['ap-1:transmit-eapol', 'report:duplicate-association', 'radius:9', 'ap-2:install-group-key', 'accounting:stop', 'psk:11', 'ap-1:disconnect']);
   });
 
   void it("hands each command to the agent with the core's ref; only a transmit may be dropped under backpressure", () => {

@@ -11,6 +11,8 @@ import type { AgentCommandEffect, Effect, Report } from '@airlock/rsn';
 
 /** The Access-Request effect of the core's EAP relay. */
 export type AccessRequestEffect = Extract<Effect, { type: 'radius-request' }>;
+/** A PSK from RADIUS: the MAC-authentication lookup of a station's PSK. */
+export type PskRequestEffect = Extract<Effect, { type: 'psk-request' }>;
 /** An accounting Start, Interim-Update or Stop. */
 export type AccountingEffect = Extract<Effect, { type: 'accounting' }>;
 
@@ -26,6 +28,8 @@ export interface EffectRoutes {
   agentFor(bssid: Buffer): CommandSink | undefined;
   /** An Access-Request to relay to RADIUS. */
   accessRequest(e: AccessRequestEffect): void;
+  /** A station's PSK to look up in RADIUS. */
+  pskRequest(e: PskRequestEffect): void;
   /** An accounting request (a Stop goes out even when the agent is gone). */
   accounting(e: AccountingEffect): void;
   /** An observation for metrics, logs and events. */
@@ -48,6 +52,9 @@ export class EffectRouter {
           break;
         case 'radius-request':
           this.routes.accessRequest(e);
+          break;
+        case 'psk-request':
+          this.routes.pskRequest(e);
           break;
         case 'transmit-eapol':
         case 'install-pairwise-key':

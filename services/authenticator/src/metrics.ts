@@ -71,6 +71,8 @@ export interface AirlockMetrics {
   logLinesSuppressed: Counter<'source'>;
   /** airlock_radius_unanswered_total{kind}: requests (access, accounting) that no server answered, every server tried (counted instead of a line each). */
   radiusUnanswered: Counter<'kind'>;
+  /** airlock_psk_lookups_total{result}: PSKs from RADIUS (psk_source: radius), by result (accept, cached, reject, no_psk, timeout). */
+  pskLookups: Counter<'result'>;
   /** The shared store (redis.url): 1 reachable, 0 not (the alarm); absent without one. */
   storeUp: Gauge;
   storeOperations: Counter<'op' | 'result'>;
@@ -219,6 +221,7 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     storeOperations: new Counter({ name: 'airlock_store_operations_total', help: 'Operations on the shared store, by operation and result (ok, error, fenced: refused because another instance holds the lease).', labelNames: ['op', 'result'], registers }),
     storeTakeovers: new Counter({ name: 'airlock_store_takeovers_total', help: "Takeovers of an agent's BSSes from the shared store at its Hello, by result (ok, claimed, down, error).", labelNames: ['result'], registers }),
     radiusUnanswered: new Counter({ name: 'airlock_radius_unanswered_total', help: 'RADIUS requests no server answered (every server tried), by kind (access, accounting).', labelNames: ['kind'], registers }),
+    pskLookups: new Counter({ name: 'airlock_psk_lookups_total', help: "Per-station PSK lookups in RADIUS (psk_source: radius), by result: accept, cached (an earlier Accept within its Session-Timeout), reject, no_psk (an Accept without a usable Tunnel-Password), timeout.", labelNames: ['result'], registers }),
     radiusServerUp: new Gauge({ name: 'airlock_radius_server_up', help: 'RADIUS server state as the client sees it: 1 alive, 0 marked dead.', labelNames: ['server'], aggregator: 'min', registers }),
     ...instanceMetrics(registry),
   };

@@ -19,7 +19,7 @@ import {
   wlanSuiteValue,
   type RadiusAttribute,
 } from '@airlock/radius';
-import { isPskAkm, isSaeAkm, type Effect, type RadiusOutcome } from '@airlock/rsn';
+import { macUserName, type Effect, type RadiusOutcome } from '@airlock/rsn';
 
 /** NAS identity attributes from the configuration. */
 export interface NasIdentity {
@@ -146,6 +146,28 @@ export function accessRequestAttributes(e: RadiusRequestEffect, nas: NasIdentity
   return out;
 }
 
+type PskRequestEffect = Extract<Effect, { type: 'psk-request' }>;
+
+const SERVICE_TYPE_CALL_CHECK = 10;
+
+/**
+ * The attributes of a MAC-authentication Access-Request for a station's PSK (hostapd's
+ * RADIUS MAC ACL query, used by wpa_psk_radius): User-Name and User-Password (hidden by the
+ * client) are the MAC as 12 lower-case hex digits; Service-Type Call-Check (RFC 2865 §5.6:
+ * the NAS asks whether to take the call), as controllers send for MAC authentication.
+ */
+export function pskLookupAttributes(e: PskRequestEffect, nas: NasIdentity): RadiusAttribute[] {
+  const n = nasParts(nas);
+  const out: RadiusAttribute[] = [{ type: Attr.UserName, value: attrString(macUserName(e.sta)) }];
+  for (const a of n.first) out.push(a);
+  out.push(calledStationId(e.bssid, e.ssid), { type: Attr.CallingStationId, value: attrString(stationId(e.sta)) });
+  out.push({ type: Attr.ServiceType, value: attrInt(SERVICE_TYPE_CALL_CHECK) });
+  out.push({ type: Attr.ConnectInfo, value: attrString('CONNECT IEEE 802.11 RSN') });
+  out.push({ type: Attr.AcctSessionId, value: attrString(e.acctSessionId) });
+  out.push(suite(Attr.WlanPairwiseCipher, e.pairwiseCipher), suite(Attr.WlanGroupCipher, e.groupCipher), suite(Attr.WlanAkmSuite, e.akm));
+  return out;
+}
+
 /** RFC 2866 Acct-Status-Type values. */
 export const AcctStatus = { Start: 1, Stop: 2, InterimUpdate: 3 } as const;
 
@@ -162,8 +184,8 @@ export function accountingAttributes(
   out.push({ type: Attr.AcctStatusType, value: attrInt(status) });
   out.push({ type: Attr.AcctSessionId, value: attrString(e.acctSessionId) });
   out.push({ type: Attr.AcctMultiSessionId, value: attrString(e.acctMultiSessionId) });
-  // Acct-Authentic: 1 = RADIUS (802.1X), 2 = Local (PSK, and SAE: the password is the authenticator's).
-  out.push({ type: Attr.AcctAuthentic, value: attrInt(isPskAkm(e.akm) || isSaeAkm(e.akm) ? 2 : 1) });
+  // Acct-Authentic: 1 = RADIUS (802.1X, a PSK from RADIUS), 2 = Local (a PSK or SAE password of the configuration).
+  out.push({ type: Attr.AcctAuthentic, value: attrInt(e.authentic === 'radius' ? 1 : 2) });
   out.push({ type: Attr.AcctDelayTime, value: attrInt(0) });
   out.push({ type: Attr.EventTimestamp, value: attrInt(nowUnixS >>> 0) });
   for (const c of e.classes) out.push({ type: Attr.Class, value: c });

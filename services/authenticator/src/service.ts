@@ -34,7 +34,8 @@ import { RandomPool } from './random-pool.js';
 import { HandshakeSeries } from './status/series.js';
 import { BssPolicy } from './bss-policy.js';
 import { agentRoleOf, refusalReason, type ClientRole } from './client-role.js';
-import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, type NasIdentity, type StationTraffic } from './radius-attributes.js';
+import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, pskLookupAttributes, type NasIdentity, type StationTraffic } from './radius-attributes.js';
+import { PskLookup } from './psk-lookup.js';
 import type { AuthenticatorConfig } from './config.js';
 import { AKM_BY_NAME } from './akm-names.js';
 import { recordReport } from './report-metrics.js';
@@ -77,7 +78,6 @@ export interface AgentView {
   bssids: string[];
 }
 
-/** Builds the core's network policies from the configuration. */
 /**
  * How often agents report the transmit packet numbers of their group keys (Welcome
  * settings.group_key_interval_s): msg 3/4 gives a joining station the last one reported, so
@@ -85,6 +85,7 @@ export interface AgentView {
  */
 const GROUP_KEY_INTERVAL_S = 10;
 
+/** Builds the core's network policies from the configuration. */
 export function networkPolicies(config: AuthenticatorConfig): Map<string, NetworkPolicy> {
   const out = new Map<string, NetworkPolicy>();
   for (const n of config.networks) {
@@ -104,6 +105,7 @@ export function networkPolicies(config: AuthenticatorConfig): Map<string, Networ
       groupRekeyMs: n.groupRekeyS * 1000,
       rekeyGtkOnLeave: n.rekeyGtkOnLeave,
       sae: n.akms.includes('sae') ? saePolicy(n) : undefined,
+      pskSource: n.pskSource ?? 'config',
     });
   }
   return out;
@@ -160,6 +162,7 @@ export class AuthenticatorService implements SessionHost {
       return agent === undefined ? undefined : this.sessions.get(agent);
     },
     accessRequest: (e) => this.sendAccessRequest(e),
+    pskRequest: (e) => this.pskLookup.lookup(e, pskLookupAttributes(e, this.nas)),
     accounting: (e) => this.sendAccounting(e), // a Stop must go out even when the agent is gone
     report: (r) => this.onReport(r),
   });
@@ -194,6 +197,16 @@ export class AuthenticatorService implements SessionHost {
   }
   private stopped = false;
   private radius: RadiusClient | undefined;
+  /** PSKs from RADIUS (psk_source: radius), and the answers kept for their Session-Timeout. */
+  private readonly pskLookup = new PskLookup({
+    requestAccess: (attrs, userPassword, owner, conversation, done) => {
+      if (this.radius === undefined) return done({ ok: false, error: { reason: 'timeout', servers: [], detail: 'no RADIUS server configured' } });
+      this.radius.requestAccess(attrs, { userPassword, owner, conversation }, done);
+    },
+    deliver: (ref, outcome) => this.deliverRadius(ref, outcome),
+    count: (result) => this.metrics.pskLookups.inc({ result }),
+    now: () => Date.now(),
+  });
   /** Clients replaced by a reload, finishing their requests (ticked by the one timer until they are idle). */
   private readonly retiringRadius = new Set<RadiusClient>();
   /** The health of each RADIUS client's servers (radius-health.ts): state changes are logged there, not per request. */
@@ -426,6 +439,7 @@ export class AuthenticatorService implements SessionHost {
     if (!same(this.config.networks, next.networks)) {
       this.networks = networkPolicies(next);
       for (const policy of this.networks.values()) this.apply(this.core.updateNetwork(policy, now));
+      this.pskLookup.clear(); // a PSK source may have changed: every next join asks anew
       applied.push('networks');
     }
     if (!same(this.config.radius, next.radius)) {
@@ -639,6 +653,7 @@ export class AuthenticatorService implements SessionHost {
     }
     await this.shared?.close();
     this.stopped = true;
+    this.pskLookup.clear();
     // From here the one timer ticks only the RADIUS clients: the Accounting-Stops above are
     // retransmitted and failed over while they get their grace.
     this.armTimer();
@@ -1085,6 +1100,7 @@ export class AuthenticatorService implements SessionHost {
       this.guarded('RADIUS response', () => this.apply(this.core.handle({ type: 'radius-response', ref, ...outcome }, this.now())));
     } finally {
       outcome.msk?.fill(0); // the core made its PMK copy; the MSK goes
+      outcome.psk?.fill(0); // and so does a PSK from RADIUS
     }
     this.armTimer();
   }

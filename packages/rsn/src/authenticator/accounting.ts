@@ -6,7 +6,8 @@
  * The core only says what to send and when; the glue adds the traffic counters and sends.
  */
 import type { Environment } from './environment.js';
-import type { Association } from './records.js';
+import { usesIeee8021x, type Association } from './records.js';
+import { isPskAkm } from '../suites.js';
 import type { Effect } from './types.js';
 
 export class Accounting {
@@ -90,6 +91,7 @@ export class Accounting {
       groupCipher: bss.groupCipher,
       sessionTimeS: kind === 'start' ? 0 : Math.max(0, Math.round((this.env.now - st.acctStartedAt!) / 1000)),
       terminateCause: cause,
+      authentic: usesIeee8021x(st.akm) || (isPskAkm(st.akm) && bss.cfg.network.pskSource === 'radius') ? 'radius' : 'local',
     };
   }
 }

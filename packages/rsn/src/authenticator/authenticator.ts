@@ -14,8 +14,8 @@
  */
 import { tkLength, wipe } from '../crypto/index.js';
 import { decodeEapol, decodeRsne, EapolType, encodeRsne, pmfOf, rsneDefaults } from '../codec/index.js';
-import { formatMac, macKey } from '../mac.js';
-import { AKM, CIPHER, isSupportedAkm } from '../suites.js';
+import { formatMac, macKey, macUserName } from '../mac.js';
+import { AKM, CIPHER, isPskAkm, isSupportedAkm } from '../suites.js';
 import { Accounting } from './accounting.js';
 import { AssociationAdmission } from './association-admission.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -46,6 +46,7 @@ import {
   type CoreTiming,
   type Effect,
   type HandshakeResult,
+  type RadiusOutcome,
   type Report,
   type StationEntryView,
   type StationPhase,
@@ -635,6 +636,7 @@ export class AuthenticatorCore implements Environment {
           const st = this.refs.get(ev.ref);
           this.refs.delete(ev.ref);
           if (st === undefined || st.kind !== 'sta' || this.stations.get(st.key) !== st) return;
+          if (st.pskRef === ev.ref) return this.onPskAnswer(st, ev);
           const drop = this.port.receiveServerOutcome(st, ev.ref, ev);
           if (drop !== undefined) dropped(this, st.bss.cfg.bssid, st.sta, drop[0], drop[1]);
           this.runStation(st);
@@ -952,8 +954,76 @@ export class AuthenticatorCore implements Environment {
   /** A new association starts: IEEE 802.1X first for its AKMs, then (or at once, PSK and SAE) the 4-way handshake. */
   private begin(st: Association, rsne: Buffer): void {
     if (usesIeee8021x(st.akm)) this.ieee8021x.start(st, rsne);
+    else if (isPskAkm(st.akm) && st.bss.cfg.network.pskSource === 'radius') return this.requestPsk(st);
     st.sig |= Sig.AuthenticationRequest;
     this.runStation(st);
+  }
+
+  /**
+   * A PSK from RADIUS (NetworkPolicy.pskSource): the handshake waits for the station's PSK.
+   * Nothing is sent to the station meanwhile (it waits for msg 1/4 anyway).
+   */
+  private requestPsk(st: Association): void {
+    const bss = st.bss;
+    st.pskRef = this.nextRef(st);
+    this.emit({
+      type: 'psk-request',
+      ref: st.pskRef,
+      bssid: bss.cfg.bssid,
+      sta: st.sta,
+      agentId: bss.cfg.agentId,
+      ssid: bss.cfg.network.ssid,
+      akm: st.akm,
+      pairwiseCipher: st.pairwiseCipher,
+      groupCipher: bss.groupCipher,
+      acctSessionId: st.acctSessionId,
+    });
+  }
+
+  /**
+   * The answer to a PSK lookup: an Accept with a PSK starts the 4-way handshake with it (and
+   * its VLAN, Class and Session-Timeout go with the station as an 802.1X grant would); a
+   * Reject, an Accept without a usable PSK or no answer refuses the station, and explain
+   * says which.
+   */
+  private onPskAnswer(st: Association, ev: RadiusOutcome): void {
+    st.pskRef = undefined;
+    const round = ev.server !== undefined ? [{ server: ev.server, rttMs: ev.rttMs ?? 0 }] : [];
+    const identity = macUserName(st.sta);
+    if (ev.outcome === 'accept' && ev.psk !== undefined && ev.psk.length === 32) {
+      this.keys.setPmk(st, ev.psk);
+      const vlanId = ev.vlanId ?? 0;
+      const sessionTimeoutS = ev.sessionTimeoutS ?? 0;
+      const record: AuthRecord = { identity, userName: ev.userName, method: 0, rounds: round, roundsTotal: round.length, result: 'accept', pmksaCached: false, vlanId, sessionTimeoutS };
+      st.authz = { identity: ev.userName ?? identity, classes: ev.classes ?? [], vlanId, sessionTimeoutS, terminationAction: 0, acctMultiSessionId: '', pmkid: undefined, record };
+      // As hostapd applies a MAC-authentication Session-Timeout: the session ends then, and
+      // the station's next join asks again (a changed PSK or VLAN takes effect there).
+      if (sessionTimeoutS > 0) this.setTimer(st, 'sessionEndAt', this.now + sessionTimeoutS * 1000);
+      st.sig |= Sig.AuthenticationRequest;
+      this.runStation(st);
+      return;
+    }
+    const why =
+      ev.outcome === 'reject' ? 'RADIUS refused the station (Access-Reject to its MAC-authentication request): no PSK for it'
+      : ev.outcome === 'accept' ? `RADIUS accepted the station without a usable PSK${ev.detail !== undefined ? ` (${ev.detail})` : ''}`
+      : 'no RADIUS server answered the station\'s PSK lookup';
+    const bssid = st.bss.cfg.bssid;
+    this.histories.add(st.key, {
+      bssid: formatMac(bssid),
+      akm: st.akm,
+      startedAt: this.now,
+      endedAt: this.now,
+      result: 'rejected',
+      detail: why,
+      msg1Sent: 0,
+      msg3Sent: 0,
+      micFailures: 0,
+      anonceFp: '',
+      stage: 'psk-lookup',
+    });
+    // hostapd refuses the station (IEEE 802.1X authentication failed is the closest reason).
+    report(this, { kind: 'handshake', bssid, sta: st.sta, result: 'rejected', akm: st.akm, detail: why });
+    this.disconnect(st, Reason.IEEE_802_1X_AUTH_FAILED, why);
   }
 
   private onStationTimers(st: Association, now: number): void {
@@ -1300,7 +1370,7 @@ export class AuthenticatorCore implements Environment {
     this.setPhase(st, undefined);
     if (st.timers !== undefined) this.timers.cancel(st.timers);
     st.timers = undefined;
-    for (const ref of [st.installRef, st.portRef, st.hs?.firstTxRef, st.eap?.radiusRef]) if (ref !== undefined) this.refs.delete(ref);
+    for (const ref of [st.installRef, st.portRef, st.pskRef, st.hs?.firstTxRef, st.eap?.radiusRef]) if (ref !== undefined) this.refs.delete(ref);
     this.stations.delete(st.key);
     st.bss.stations.delete(st);
     this.associations.removed(st.bss.cfg.agentId);

@@ -30,6 +30,8 @@ export class PmkSource {
       return pmk !== undefined ? [Buffer.from(pmk)] : [];
     }
     const net = st.bss.cfg.network;
+    // A PSK from RADIUS: the one its Access-Accept gave (the handshake starts only with it).
+    if (net.pskSource === 'radius') return st.PMK !== undefined ? [Buffer.from(st.PMK)] : [];
     const own = net.stationPassphrases.get(st.key);
     const out: Buffer[] = [];
     if (own) for (const p of own) out.push(this.psk(net.ssid, p));

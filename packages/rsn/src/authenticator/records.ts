@@ -64,8 +64,9 @@ export interface HandshakeRecord {
   /**
    * 'sae': not a 4-way handshake but an SAE exchange that failed before any association
    * (a wrong password, an unknown password identifier, a refusal): explain shows it so.
+   * 'psk-lookup': a PSK from RADIUS that was refused or not answered, before any handshake.
    */
-  stage?: 'sae';
+  stage?: 'sae' | 'psk-lookup';
 }
 
 /** Rounds of an EAP conversation kept per authentication (later ones are only counted). */
@@ -290,6 +291,8 @@ export class Association {
 
   // Port control after PTKINITDONE
   installRef: number | undefined = undefined;
+  /** The PSK lookup (PSK from RADIUS) waiting for its answer. */
+  pskRef: number | undefined = undefined;
   portRef: number | undefined = undefined;
 
   /** The current or last handshake, as `explain` shows it. */

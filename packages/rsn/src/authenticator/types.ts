@@ -78,6 +78,13 @@ export interface NetworkPolicy {
   rekeyGtkOnLeave: boolean;
   /** WPA3-Personal (AKM 8): how SAE runs on the network's BSSes; absent, SAE is refused. */
   sae?: SaePolicy;
+  /**
+   * Where a PSK station's PSK comes from: 'config' (passphrases, station passphrases) or
+   * 'radius' (hostapd's wpa_psk_radius=2, Cisco's iPSK): at association a MAC-authentication
+   * Access-Request, whose Accept's Tunnel-Password is the station's passphrase; no answer or a
+   * Reject refuses it. Default 'config'.
+   */
+  pskSource?: 'config' | 'radius';
 }
 
 /** A BSS (or wired port) as announced by an agent (@airlock/link) and accepted by policy. */
@@ -132,6 +139,14 @@ export interface RadiusOutcome {
   /** The RADIUS server that answered, and the round trip (explain: RTT per round); absent on a timeout. */
   server?: string;
   rttMs?: number;
+  /**
+   * A PSK lookup's Accept (psk-request): the station's PSK (32 octets, from the
+   * Tunnel-Password; PBKDF2 done by the glue). The core copies it; the caller wipes it. An
+   * Accept without one is a refusal (`detail` says why).
+   */
+  psk?: Buffer;
+  /** Why an answer is not what it seems (an Accept without a usable Tunnel-Password). */
+  detail?: string;
 }
 
 /** RFC 2866 Acct-Terminate-Cause values used by the core. */
@@ -181,6 +196,22 @@ export type Effect =
       acctSessionId: string;
     }
   | {
+      /**
+       * A PSK network with pskSource 'radius': the station's PSK from a MAC-authentication
+       * Access-Request; the answer comes back as a radius-response with this ref.
+       */
+      type: 'psk-request';
+      ref: number;
+      bssid: Buffer;
+      sta: Buffer;
+      agentId: string;
+      ssid: Buffer;
+      akm: number;
+      pairwiseCipher: number;
+      groupCipher: number;
+      acctSessionId: string;
+    }
+  | {
       type: 'accounting';
       kind: 'start' | 'interim' | 'stop';
       bssid: Buffer;
@@ -197,6 +228,8 @@ export type Effect =
       /** Seconds since the session started (interim, stop). */
       sessionTimeS: number;
       terminateCause: number;
+      /** Acct-Authentic (RFC 2866 §5.6): RADIUS (IEEE 802.1X, a PSK from RADIUS) or Local (a PSK or SAE password of the configuration). */
+      authentic: 'radius' | 'local';
     }
   | { type: 'report'; report: Report };
 

@@ -234,8 +234,9 @@ export function explainText(sta: string, r: ExplainStationResponse): string {
   r.handshakes.forEach((h: HandshakeInfo, i) => {
     const when = new Date(Number(h.startedUnixMs)).toISOString();
     const outcome = h.result === '' ? 'running' : h.result;
-    if (h.stage === 'sae') {
-      // A WPA3 station that failed SAE never got to a handshake: the words say why.
+    if (h.stage === 'sae' || h.stage === 'psk-lookup') {
+      // A WPA3 station that failed SAE, or a station RADIUS gave no PSK, never got to a
+      // handshake: the words say why.
       lines.push(line`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${h.detail}`);
       return;
     }
@@ -243,7 +244,7 @@ export function explainText(sta: string, r: ExplainStationResponse): string {
     lines.push(line`${i === 0 ? 'latest' : `#${i + 1}`.padEnd(6)} ${when}  ${h.bssid}  ${h.akm}  ${outcome}${timing === '' ? '' : `, ${timing}`}  (msg 1/4 sent ${h.msg1Sent}x, msg 3/4 sent ${h.msg3Sent}x, MIC failures ${h.micFailures})`);
     if (h.detail !== '' && h.result !== 'success') lines.push(line`       ${h.detail}`);
     if (h.diagnosis !== '') lines.push(line`       diagnosis (${h.diagnosisCause}): ${h.diagnosis}`);
-    if (h.eap !== undefined) lines.push(h.akm === 'sae' ? saeExplainLine(h.eap) : eapExplainLine(h.eap));
+    if (h.eap !== undefined) lines.push(h.akm === 'sae' ? saeExplainLine(h.eap) : h.akm === 'psk' || h.akm === 'psk-sha256' ? pskExplainLine(h.eap) : eapExplainLine(h.eap));
   });
   return lines.join('\n');
 }
@@ -253,6 +254,14 @@ function saeExplainLine(a: EapAuthInfo): string {
   const how = a.pmksaCached ? 'PMKSA cache hit (no SAE exchange)' : 'SAE exchange accepted';
   const id = a.identity === '' ? '' : `, password identifier ${JSON.stringify(a.identity)}`;
   return line`       SAE: ${how}${id}; ${a.vlanId > 0 ? `VLAN ${a.vlanId}` : 'no VLAN'}`;
+}
+
+/** The line under a handshake with a PSK from RADIUS (psk_source: radius): who gave it, and what came with it. */
+function pskExplainLine(a: EapAuthInfo): string {
+  const server = a.rounds[0];
+  const via = server === undefined ? 'kept from an earlier Access-Accept' : `RADIUS server ${server.server}, RTT ${server.rttMs} ms`;
+  const grants = [a.vlanId > 0 ? `VLAN ${a.vlanId}` : 'no VLAN', a.sessionTimeoutS > 0 ? `session timeout ${a.sessionTimeoutS} s` : 'no session timeout'].join(', ');
+  return line`       PSK from RADIUS: User-Name ${JSON.stringify(a.identity)}, ${via}; ${grants}`;
 }
 
 export const explainCommand: Command = {

@@ -104,7 +104,10 @@ export interface HandshakeInfo {
   eap?:
     | EapAuthInfo
     | undefined;
-  /** "sae": a failed SAE exchange (WPA3) before any association, not a 4-way handshake; "" otherwise. */
+  /**
+   * "sae": a failed SAE exchange (WPA3) before any association, not a 4-way handshake;
+   * "psk-lookup": a PSK from RADIUS refused or unanswered, before any handshake; "" otherwise.
+   */
   stage: string;
 }
 

@@ -1,6 +1,7 @@
-// RADIUS client (RFC 2865, RFC 2866, RFC 3579, RFC 5080 §2.2.1, RFC 5997): public surface.
+// RADIUS client (RFC 2865, RFC 2866, RFC 3579, RFC 5080 §2.2.1, RFC 5997, RFC 6614): public surface.
 export {
   RadiusClient,
+  serverConfigOf,
   type AccessDone,
   type AccessOutcome,
   type AccessRequestOptions,
@@ -9,12 +10,18 @@ export {
   type RadiusClientOptions,
   type RadiusClock,
   type RadiusServer,
+  type RadiusUdpServer,
+  type RadsecServer,
 } from './radius-client.js';
+export { RADSEC_PORT, RADSEC_SECRET, checkRadsecTlsOptions, type RadsecTlsOptions } from './tls-transport.js';
+export { RecordReader, type FramingError, type FramingErrorCode } from './record-reader.js';
 export {
   RadiusTransactions,
   retransmitTimeout,
+  timeoutBudget,
   type AccessResult,
   type AccountingResult,
+  type ConnectionCommand,
   type MppeKeys,
   type OutgoingDatagram,
   type RadiusAnswer,

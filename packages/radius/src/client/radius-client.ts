@@ -1,7 +1,10 @@
 // RADIUS client: the sans-I/O transactions (radius-transactions.ts: RFC 2865, 2866, 3579,
-// 5080, 5997) driven over UDP (udp-transport.ts). This file only moves datagrams and events
-// between the two and keeps the clock: the driver's when it owns one (`clock`: the
-// authenticator arms one timer for its core and this client), else one timer of its own.
+// 5080, 5997, 6614) driven over UDP (udp-transport.ts) and, for servers with
+// `transport: 'tls'`, over RadSec connections (tls-transport.ts). This file only chooses the
+// transport of each server, moves datagrams, records, connection commands and events
+// between them and the transactions, and keeps the clock: the driver's when it owns one
+// (`clock`: the authenticator arms one timer for its core and this client), else one timer
+// of its own.
 //
 // Two forms of each request: a callback (requestAccess / requestAccounting: no promise, for
 // a hot path) and a promise (accessRequest / accountingRequest: CLI, tests, tools).
@@ -15,6 +18,7 @@ import type { Result } from '@airlock/bytes';
 import type { RadiusAttribute } from '../codec/index.js';
 import { failureError, type RadiusFailure } from './errors.js';
 import {
+  type ConnectionCommand,
   RadiusTransactions,
   type AccessResult,
   type AccountingResult,
@@ -27,12 +31,44 @@ import {
   type TransactionOptions,
 } from './radius-transactions.js';
 import { UdpTransport } from './udp-transport.js';
+import { checkRadsecTlsOptions, RADSEC_PORT, RADSEC_SECRET, TlsTransport, type RadsecTlsOptions } from './tls-transport.js';
 import { DeadlineTimer } from './deadline-timer.js';
 
-/** One RADIUS server: where to send, and the shared secret of this client with it. */
-export interface RadiusServer extends RadiusServerConfig {
+/** One RADIUS server over UDP (RFC 2865 / 2866): where to send, and the shared secret of this client with it. */
+export interface RadiusUdpServer extends RadiusServerConfig {
+  /** UDP (the default). */
+  transport?: 'udp';
   /** IP address or host name (resolved once, at start()). */
   host: string;
+}
+
+/**
+ * One RadSec server (RFC 6614: RADIUS over TLS): one TLS port for authentication and
+ * accounting, mutual TLS, and the fixed shared secret "radsec" unless one is given.
+ * Message-Authenticator is required on its answers exactly as over UDP.
+ */
+export interface RadsecServer {
+  transport: 'tls';
+  /** Label used in metrics (airlock_radius_*{server}) and results. */
+  name: string;
+  /** IP address or host name (resolved once, at start()); the default expected certificate name. */
+  host: string;
+  /** TLS port of authentication and accounting (default 2083, RFC 6614 §2.1). */
+  port?: number;
+  /** Shared secret (default "radsec", RFC 6614 §2.3); never logged. */
+  secret?: Buffer;
+  /** CA, client certificate and key, expected server name, TLS version floor. */
+  tls: RadsecTlsOptions;
+}
+
+/** One RADIUS server: over UDP (the default), or RadSec (`transport: 'tls'`). */
+export type RadiusServer = RadiusUdpServer | RadsecServer;
+
+/** What the transactions see of a server entry (RadSec: one port, the "radsec" secret by default). */
+export function serverConfigOf(s: RadiusServer): RadiusServerConfig {
+  if (s.transport !== 'tls') return s;
+  const port = s.port ?? RADSEC_PORT;
+  return { name: s.name, authPort: port, acctPort: port, secret: s.secret ?? Buffer.from(RADSEC_SECRET), transport: 'tls' };
 }
 
 /**
@@ -53,8 +89,17 @@ export interface RadiusClientOptions extends Omit<TransactionOptions, 'servers' 
   random?: (n: number) => Buffer;
   /** Metrics hook: one call per answer, per server timeout and per dropped datagram. */
   onResult?: (r: RadiusResultReport) => void;
-  /** Called on a socket 'error' event or a failed send (the request itself goes on: a lost datagram is retransmitted). */
+  /**
+   * Called on a socket 'error' event or a failed send (the request itself goes on: a lost
+   * datagram is retransmitted), and with the error that ended a RadSec connection or its
+   * attempt (a refused certificate, a TLS version, a reset).
+   */
   onSocketError?: (err: Error, server: string) => void;
+  /**
+   * RadSec: a connection (number `socket` of `server`) opened, or closed; `detail` says
+   * why (the TLS error, the peer's close, a framing error, an unanswered watchdog).
+   */
+  onConnection?: (server: string, socket: number, open: boolean, detail: string) => void;
   /**
    * Health hook: called when a server is marked dead, and when a verified answer marks it
    * alive again (every server starts alive); `previousForMs`: how long it was in the other
@@ -96,6 +141,10 @@ export class RadiusClient {
   private readonly opts: RadiusClientOptions;
   private readonly transactions: RadiusTransactions<Done>;
   private readonly transport: UdpTransport;
+  /** RadSec connections, when a server is `transport: 'tls'`. */
+  private readonly tls: TlsTransport | undefined;
+  /** Per server: true for RadSec. */
+  private readonly overTls: boolean[];
   private readonly now: () => number;
   /** The earliest deadline the driver knows of (driver's clock only). */
   private announced = Infinity;
@@ -111,16 +160,37 @@ export class RadiusClient {
   private closed = false;
   private readonly drains: (() => void)[] = [];
 
-  /** Validates the options; throws on a programmer error (no servers, empty secret, bad port). */
+  /** Validates the options; throws on a programmer error (no servers, empty secret, bad port, RadSec without certificates). */
   constructor(opts: RadiusClientOptions) {
     this.opts = opts;
     const clock = opts.clock;
     this.now = clock !== undefined ? () => clock.now() : () => performance.now();
+    for (const s of opts.servers) if (s.transport === 'tls') checkRadsecTlsOptions(s.name, s.tls);
+    this.overTls = opts.servers.map((s) => s.transport === 'tls');
     this.transactions = new RadiusTransactions<Done>({
       ...opts,
-      servers: opts.servers,
+      servers: opts.servers.map(serverConfigOf),
       now: this.now(),
       random: opts.random ?? ((n: number) => randomBytes(n)),
+    });
+    const serverName = (i: number): string => opts.servers[i]?.name ?? String(i);
+    this.tls = !this.overTls.includes(true) ? undefined : new TlsTransport({
+      onOpen: (server, socket) => {
+        if (this.closed) return;
+        this.transactions.connectionOpened(server, socket, this.now());
+        this.flush(true);
+      },
+      onRecord: (server, socket, record, source) => {
+        if (this.closed) return;
+        this.transactions.handle(record, server, socket, source, this.now());
+        this.flush(true);
+      },
+      onClose: (server, socket, why) => {
+        if (this.closed) return;
+        if (why.error !== undefined) this.socketError(why.error, serverName(server));
+        this.transactions.connectionClosed(server, socket, this.now(), why.detail, why.framing?.code);
+        this.flush(true);
+      },
     });
     this.transport = new UdpTransport(
       {
@@ -129,20 +199,17 @@ export class RadiusClient {
           this.transactions.handle(datagram, server, socket, source, this.now());
           this.flush(true);
         },
-        onError: (server, err) => {
-          const name = opts.servers[server]?.name ?? String(server);
-          try {
-            opts.onSocketError?.(err, name);
-          } catch {
-            // A failing hook must not break the exchange.
-          }
-        },
+        onError: (server, err) => this.socketError(err, serverName(server)),
       },
       opts.bindAddress,
     );
   }
 
-  /** Resolves server host names (once) and opens one socket per server. Idempotent. */
+  /**
+   * Resolves server host names (once), opens one socket per UDP server and starts the first
+   * connection of each RadSec server (not waited for: a server that cannot be reached is
+   * marked dead, not an error of start()). Idempotent.
+   */
   start(): Promise<void> {
     if (this.closed) return Promise.reject(failureError({ reason: 'closed', servers: [], detail: 'RadiusClient: start() after close()' }));
     this.started ??= this.doStart();
@@ -154,9 +221,14 @@ export class RadiusClient {
     addresses.forEach((a, i) => this.transactions.setServerAddress(i, a));
     for (let i = 0; i < addresses.length; i++) {
       if (this.closed) return;
-      await this.transport.open(i, 0);
+      const s = this.opts.servers[i];
+      if (s.transport === 'tls') this.tls!.setDestination(i, { address: addresses[i], port: s.port ?? RADSEC_PORT, host: s.host, tls: s.tls });
+      else await this.transport.open(i, 0);
     }
+    if (this.closed) return;
     this.ready = true;
+    this.transactions.openConnections(this.now());
+    this.flush(true);
   }
 
   /**
@@ -252,7 +324,7 @@ export class RadiusClient {
     for (const resolve of this.drains.splice(0)) resolve();
     // Wait for a start() in progress, so that no socket opens after the sockets are closed.
     await this.started?.catch(() => undefined);
-    await this.transport.close();
+    await Promise.all([this.transport.close(), this.tls?.closeAll()]);
   }
 
   // ---- internals ------------------------------------------------------------------
@@ -266,11 +338,14 @@ export class RadiusClient {
     this.flush(false);
   }
 
-  /** Sends what the transactions want sent, hands on their events (now, or in a microtask), re-arms. */
+  /** Sends what the transactions want sent, opens and closes their connections, hands on their events (now, or in a microtask), re-arms. */
   private flush(deliverNow: boolean): void {
     for (let d = this.transactions.pollTransmit(); d !== undefined; d = this.transactions.pollTransmit()) {
-      this.transport.send(d.server, d.socket, d.bytes, d.port);
+      if (this.overTls[d.server]) this.tls!.send(d.server, d.socket, d.bytes);
+      else this.transport.send(d.server, d.socket, d.bytes, d.port);
     }
+    // After the records: a close may follow a last write on the same connection.
+    for (let c = this.transactions.pollConnection(); c !== undefined; c = this.transactions.pollConnection()) this.command(c);
     if (deliverNow) this.deliver();
     else if (!this.delivering && !this.deliveryQueued && this.transactions.hasEvents) {
       this.deliveryQueued = true;
@@ -306,6 +381,9 @@ export class RadiusClient {
         case 'server-state':
           this.opts.onServerState?.(e.server, e.alive, e.previousForMs);
           break;
+        case 'connection':
+          this.opts.onConnection?.(e.server, e.socket, e.open, e.detail);
+          break;
         default: {
           const never: never = e;
           throw new Error(`unknown event ${JSON.stringify(never)}`);
@@ -317,6 +395,33 @@ export class RadiusClient {
       queueMicrotask(() => {
         throw err;
       });
+    }
+  }
+
+  /** Carries out a RadSec connection command. */
+  private command(c: ConnectionCommand): void {
+    const tls = this.tls;
+    if (tls === undefined || this.closed) return;
+    switch (c.type) {
+      case 'connect':
+        tls.connect(c.server, c.socket);
+        return;
+      case 'close':
+        tls.close(c.server, c.socket);
+        return;
+      default: {
+        const never: never = c;
+        throw new Error(`unknown connection command ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** A socket or TLS error to the hook (a failing hook must not break the exchange). */
+  private socketError(err: Error, server: string): void {
+    try {
+      this.opts.onSocketError?.(err, server);
+    } catch {
+      // A failing hook must not break the exchange.
     }
   }
 

@@ -123,7 +123,7 @@ class Bench {
         this.outcomes.set(e.tag, e.outcome);
         this.completed.push(e.tag);
       } else if (e.type === 'report') this.reports.push(e.report);
-      else this.states.push([e.server, e.alive]);
+      else if (e.type === 'server-state') this.states.push([e.server, e.alive]);
     }
   }
 

@@ -21,12 +21,28 @@
 //   on the credentials.
 // - In-flight slots shared out per agent and BSS, accounting in a lane of its own, waiting
 //   bounded (fair-queue.ts).
+// - RadSec (RFC 6614, RADIUS over TLS; RFC 6613's rules for a stream): a server with
+//   `transport: 'tls'` gets one connection per Identifier space, which these transactions
+//   open, watch and close (the driver only carries out the commands). A request is sent
+//   once per connection and never retransmitted on it (RFC 6613 "Duplicates and
+//   Retransmissions", RFC 5080 §2.2.1): it waits the server's whole timeout budget (the sum
+//   of the UDP schedule) once, and is sent again only on a new connection after the old one
+//   closed, with the same Identifier and bytes (the Identifier space belongs to the
+//   connection, and the old connection is gone). Reconnection waits a backoff after a
+//   failed attempt (reconnectMinMs doubling up to reconnectMaxMs); a connection that cannot
+//   be opened marks its server dead (RFC 3539 style: a transport failure is a server
+//   failure), and its requests move at once to an alive server they have not tried, or
+//   wait for the next connection. A connection with no verified answer for watchdogIdleMs
+//   carries a Status-Server as its watchdog (RFC 6614 §2.6, RFC 3539 style); one unanswered
+//   within the budget closes it, and it reconnects.
 //
-// The shape is quinn-proto's: inputs carry `now` (submit, handle a datagram, tick); outputs
-// are polled (datagrams to send with their server and socket, events: completions, reports,
-// server state changes) and nextDeadline() says when to tick next. No sockets, no timers,
-// no clock of its own, no promises; randomness (Request Authenticators, first Identifiers) is
-// injected. The I/O is udp-transport.ts, driven by radius-client.ts.
+// The shape is quinn-proto's: inputs carry `now` (submit, handle a datagram or record,
+// connection opened or closed, tick); outputs are polled (datagrams and records to send with
+// their server and socket, connection commands, events: completions, reports, server and
+// connection state changes) and nextDeadline() says when to tick next. No sockets, no
+// timers, no clock of its own, no promises; randomness (Request Authenticators, first
+// Identifiers) is injected. The I/O is udp-transport.ts and tls-transport.ts, driven by
+// radius-client.ts.
 
 import type { Result } from '@airlock/bytes';
 import {
@@ -62,8 +78,14 @@ export interface RadiusServerConfig {
   authPort: number;
   /** UDP port of the accounting service (1813). */
   acctPort: number;
-  /** Shared secret (RFC 2865 §3); never logged. */
+  /** Shared secret (RFC 2865 §3; "radsec" over TLS, RFC 6614 §2.3); never logged. */
   secret: Buffer;
+  /**
+   * How requests reach it: UDP datagrams (default), or RadSec records over TLS connections
+   * (RFC 6614) that the transactions ask the driver to open; then authPort and acctPort are
+   * both the one TLS port.
+   */
+  transport?: 'udp' | 'tls';
 }
 
 /** The three exchanges the client runs. */
@@ -151,6 +173,8 @@ export interface RadiusServerState {
   timeouts: number;
   /** Since it was last marked dead: unanswered requests and Status-Server probes. */
   unansweredWhileDead: { requests: number; probes: number };
+  /** RadSec servers only: connections open now, and opened (TLS established) since the client started. */
+  connections?: { open: number; opened: number };
 }
 
 /** Options of one request. */
@@ -179,6 +203,15 @@ export interface OutgoingDatagram {
   bytes: Buffer;
 }
 
+/**
+ * What to do with a RadSec connection (connection number `socket` of server number
+ * `server`): open it (TLS to the server's port), or close it. After a close the driver
+ * reports nothing more of that connection.
+ */
+export type ConnectionCommand =
+  | { type: 'connect'; server: number; socket: number }
+  | { type: 'close'; server: number; socket: number; reason: string };
+
 /** What the transactions tell their driver, in order. */
 export type TransactionEvent<T> =
   /** A request ended: `tag` is the caller's, as given to submit(). */
@@ -186,7 +219,9 @@ export type TransactionEvent<T> =
   /** One answer, server timeout or dropped datagram (metrics, health). */
   | { type: 'report'; report: RadiusResultReport }
   /** A server was marked dead, or alive again (every server starts alive); `previousForMs`: how long it was in the other state. */
-  | { type: 'server-state'; server: string; alive: boolean; previousForMs: number };
+  | { type: 'server-state'; server: string; alive: boolean; previousForMs: number }
+  /** A RadSec connection opened (TLS established) or closed; `detail` says why it closed. */
+  | { type: 'connection'; server: string; socket: number; open: boolean; detail: string };
 
 /** Options of the transactions. */
 export interface TransactionOptions {
@@ -214,6 +249,14 @@ export interface TransactionOptions {
   maxQueued?: number;
   /** Conversations remembered at once (default 65536, at least maxInFlight + maxQueued); the oldest idle ones go first. */
   maxConversations?: number;
+  /** RadSec: the wait before the next attempt after a failed one (default 1000); doubles per failure in a row. */
+  reconnectMinMs?: number;
+  /** RadSec: cap of the wait between attempts (default 30000). */
+  reconnectMaxMs?: number;
+  /** RadSec: an attempt not established (TCP and TLS) within this is given up (default 5000). */
+  connectTimeoutMs?: number;
+  /** RadSec: an open connection with no verified answer for this long gets a Status-Server watchdog (default 20000). */
+  watchdogIdleMs?: number;
 }
 
 const DEFAULTS = {
@@ -225,6 +268,12 @@ const DEFAULTS = {
   probeIntervalMs: 5000,
   maxInFlight: 4096,
   maxConversations: 65536,
+  reconnectMinMs: 1000,
+  reconnectMaxMs: 30_000,
+  connectTimeoutMs: 5000,
+  // Below the 30 s idle timeout of FreeRADIUS's sample RadSec listener, so that the
+  // watchdog also keeps such a connection open.
+  watchdogIdleMs: 20_000,
 } as const;
 
 /** Lanes of the fair queue: Access-Requests and Accounting-Requests never share one. */
@@ -249,15 +298,51 @@ export function retransmitTimeout(n: number, timeoutMs: number, backoff: number,
   return Math.min(timeoutMs * Math.pow(backoff, n), maxTimeoutMs);
 }
 
-/** One Identifier space: a source port of the client towards one server. */
+/**
+ * Timeout budget of one request on one server: what the whole RFC 5080 schedule waits (the
+ * first transmission and `maxRetransmits` retransmissions). Over RadSec there is nothing to
+ * retransmit on a connection, so a request waits this once.
+ */
+export function timeoutBudget(maxRetransmits: number, timeoutMs: number, backoff: number, maxTimeoutMs: number): number {
+  let sum = 0;
+  for (let n = 0; n <= maxRetransmits; n++) sum += retransmitTimeout(n, timeoutMs, backoff, maxTimeoutMs);
+  return sum;
+}
+
+/** One Identifier space: a source port of the client towards one server, or one RadSec connection. */
 interface IdentifierSpace<T> {
   readonly index: number;
   readonly ids: IdentifierTable<Transaction<T>>;
+  /** RadSec: the connection carrying this space (undefined over UDP). */
+  readonly conn: RadsecConnection<T> | undefined;
+}
+
+/** A RadSec connection as the transactions see it: its state and its clocks. */
+interface RadsecConnection<T> {
+  state: 'closed' | 'connecting' | 'open';
+  /** Attempts in a row that failed, or closed before a verified answer arrived. */
+  failures: number;
+  /** No attempt before this (the backoff after a failure). */
+  retryAt: number;
+  /** When tick() opens it again (undefined: nothing wants it). */
+  reconnectAt: number | undefined;
+  /** While connecting: when the attempt is given up. */
+  connectDeadline: number | undefined;
+  /** The last verified answer on the current connection, or when it opened. */
+  heardAt: number;
+  /** Verified answers on the current connection. */
+  answered: number;
+  /** The Status-Server watchdog waiting for its answer, if any. */
+  watchdog: Transaction<T> | undefined;
+  /** Connections established so far. */
+  opened: number;
 }
 
 interface ServerState<T> {
   readonly index: number;
   readonly config: RadiusServerConfig;
+  /** RadSec: its spaces are connections. */
+  readonly stream: boolean;
   /** Where its answers must come from (set by the driver once resolved). */
   address: string | undefined;
   alive: boolean;
@@ -301,6 +386,10 @@ class Transaction<T> implements QueueEntry<Transaction<T>>, Timed<Transaction<T>
   port = 0;
   firstSentAt = 0;
   sent = 0;
+  /** RadSec: written to the connection now open (false while it waits for one). */
+  onWire = false;
+  /** RadSec: written on this server at least once (firstSentAt is that first write). */
+  written = false;
   // Timed
   deadline = 0;
   timerPrev: Transaction<T> | undefined = undefined;
@@ -342,8 +431,13 @@ export class RadiusTransactions<T> {
   /** One list per retransmission step (their waits differ), then the probes' list. */
   private readonly timeouts: TimeoutList<Transaction<T>>[];
   private readonly waits: number[];
+  /** RadSec requests and watchdogs: each waits the whole budget once. */
+  private readonly streamTimeouts = new TimeoutList<Transaction<T>>();
+  private readonly budget: number;
   private readonly outgoing: OutgoingDatagram[] = [];
   private outgoingHead = 0;
+  private readonly commands: ConnectionCommand[] = [];
+  private commandsHead = 0;
   private readonly events: TransactionEvent<T>[] = [];
   private eventsHead = 0;
   private lastNow: number;
@@ -360,6 +454,7 @@ export class RadiusTransactions<T> {
         if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TypeError(`RADIUS client: server ${s.name} has a bad port ${p}`);
       }
       if (names.has(s.name)) throw new TypeError(`RADIUS client: duplicate server name ${s.name}`);
+      if (s.transport !== undefined && s.transport !== 'udp' && s.transport !== 'tls') throw new TypeError(`RADIUS client: server ${s.name} has an unknown transport ${String(s.transport)}`);
       names.add(s.name);
     }
     const timeoutMs = opts.timeoutMs ?? DEFAULTS.timeoutMs;
@@ -376,6 +471,10 @@ export class RadiusTransactions<T> {
       maxInFlight,
       maxQueued,
       maxConversations: Math.max(opts.maxConversations ?? DEFAULTS.maxConversations, maxInFlight + maxQueued),
+      reconnectMinMs: opts.reconnectMinMs ?? DEFAULTS.reconnectMinMs,
+      reconnectMaxMs: opts.reconnectMaxMs ?? Math.max(DEFAULTS.reconnectMaxMs, opts.reconnectMinMs ?? 0),
+      connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      watchdogIdleMs: opts.watchdogIdleMs ?? DEFAULTS.watchdogIdleMs,
     };
     const s = this.s;
     if (!(s.timeoutMs > 0) || !(s.backoff >= 1) || !(s.maxTimeoutMs >= s.timeoutMs)) {
@@ -385,6 +484,9 @@ export class RadiusTransactions<T> {
     if (!(s.maxInFlight >= 1)) throw new TypeError('RADIUS client: maxInFlight must be >= 1');
     if (!(s.maxQueued >= 0)) throw new TypeError('RADIUS client: maxQueued must be >= 0');
     if (!(s.deadAfterMs > 0) || !(s.probeIntervalMs > 0)) throw new TypeError('RADIUS client: need deadAfterMs > 0 and probeIntervalMs > 0');
+    if (!(s.reconnectMinMs > 0) || !(s.reconnectMaxMs >= s.reconnectMinMs) || !(s.connectTimeoutMs > 0) || !(s.watchdogIdleMs > 0)) {
+      throw new TypeError('RADIUS client: need reconnectMinMs > 0, reconnectMaxMs >= reconnectMinMs, connectTimeoutMs > 0 and watchdogIdleMs > 0');
+    }
     this.random = opts.random;
     this.lastNow = opts.now;
     this.queue = new FairQueue(s.maxInFlight, s.maxQueued);
@@ -393,9 +495,11 @@ export class RadiusTransactions<T> {
     // A probe is never retransmitted: it waits one timeout, and never past the next probe.
     this.waits.push(Math.min(s.timeoutMs, s.probeIntervalMs));
     this.timeouts = this.waits.map(() => new TimeoutList<Transaction<T>>());
+    this.budget = timeoutBudget(s.maxRetransmits, s.timeoutMs, s.backoff, s.maxTimeoutMs);
     this.servers = opts.servers.map((config, index) => ({
       index,
       config,
+      stream: config.transport === 'tls',
       address: undefined,
       alive: true,
       sinceMs: opts.now,
@@ -457,16 +561,19 @@ export class RadiusTransactions<T> {
 
   /**
    * A datagram that arrived on source port (socket) number `socket` of server number
-   * `server`, from `source`. Anything that does not verify as the answer to a request in
-   * flight there is dropped and reported ('invalid', with the reason); never throws.
+   * `server`, from `source` (over RadSec: one record of connection number `socket`, from the
+   * connection's peer). Anything that does not verify as the answer to a request in flight
+   * there is dropped and reported ('invalid', with the reason); never throws.
    */
   handle(datagram: Buffer, server: number, socket: number, source: { address: string; port: number }, now: number): void {
     now = this.clock(now);
     const s = this.servers[server];
     if (s === undefined || this.closed) return;
     if (datagram.length < RADIUS_HEADER_LENGTH) return this.invalid(s, 'truncated', undefined, source);
-    const tx = s.spaces[socket]?.ids.get(datagram[1]);
-    if (tx === undefined || tx.done) return this.invalid(s, 'unknown-id', undefined, source);
+    const space = s.spaces[socket];
+    const tx = space?.ids.get(datagram[1]);
+    // Over RadSec only a request written to this connection can be answered on it.
+    if (tx === undefined || tx.done || (space?.conn !== undefined && !tx.onWire)) return this.invalid(s, 'unknown-id', undefined, source);
     if ((s.address !== undefined && source.address !== s.address) || source.port !== tx.port) {
       return this.invalid(s, 'unexpected-source', tx.kind, source);
     }
@@ -477,6 +584,12 @@ export class RadiusTransactions<T> {
     const rttMs = now - tx.firstSentAt;
     s.lastRttMs = rttMs;
     s.srttMs = s.srttMs === undefined ? rttMs : s.srttMs + (rttMs - s.srttMs) / 8;
+    const conn = space?.conn;
+    if (conn !== undefined) {
+      conn.heardAt = now;
+      conn.answered++;
+      conn.failures = 0;
+    }
     this.markAlive(s, now);
     this.emit({ type: 'report', report: { server: s.config.name, code: packet.code, rttMs, kind: tx.kind } });
     if (tx.kind === 'status') return this.endProbe(tx);
@@ -486,7 +599,54 @@ export class RadiusTransactions<T> {
     this.settle(tx, outcome);
   }
 
-  /** Advances time: retransmissions, failovers, dead marking and probes due by `now`. */
+  /**
+   * RadSec: opens the first connection of every TLS server (the driver calls this once the
+   * server addresses are known), so that the first request does not wait for a handshake
+   * and a server that cannot be reached is known dead before it is needed.
+   */
+  openConnections(now: number): void {
+    now = this.clock(now);
+    if (this.closed) return;
+    for (const s of this.servers) {
+      if (!s.stream) continue;
+      if (s.spaces.length === 0) this.newSpace(s);
+      this.reconnectIfWanted(s, s.spaces[0], now);
+    }
+  }
+
+  /** RadSec: connection number `socket` of server number `server` is established (TCP and TLS): what waits for it is sent. */
+  connectionOpened(server: number, socket: number, now: number): void {
+    now = this.clock(now);
+    const s = this.servers[server];
+    const space = s?.spaces[socket];
+    const conn = space?.conn;
+    if (s === undefined || space === undefined || conn === undefined || conn.state !== 'connecting' || this.closed) return;
+    conn.state = 'open';
+    conn.connectDeadline = undefined;
+    conn.heardAt = now;
+    conn.answered = 0;
+    conn.opened++;
+    this.emit({ type: 'connection', server: s.config.name, socket, open: true, detail: conn.opened === 1 ? 'connected' : `reconnected (connection ${conn.opened})` });
+    // Requests and probes that waited, and requests whose previous connection closed under
+    // them: the same bytes, once, on this connection.
+    for (const tx of space.ids.entries()) if (!tx.onWire) this.writeRecord(tx, space, now);
+  }
+
+  /**
+   * RadSec: connection number `socket` of server number `server` closed, or its attempt
+   * failed (`detail` in words: a TLS error, the peer's close). `reason` names a protocol
+   * violation that made the driver drop it (a FramingErrorCode), reported as 'invalid'.
+   */
+  connectionClosed(server: number, socket: number, now: number, detail: string, reason?: string, source?: { address: string; port: number }): void {
+    now = this.clock(now);
+    const s = this.servers[server];
+    const space = s?.spaces[socket];
+    if (s === undefined || space?.conn === undefined || space.conn.state === 'closed' || this.closed) return;
+    if (reason !== undefined) this.invalid(s, reason, undefined, source ?? { address: s.address ?? '', port: s.config.authPort });
+    this.lost(s, space, now, detail);
+  }
+
+  /** Advances time: retransmissions, failovers, dead marking, probes and RadSec connections due by `now`. */
   tick(now: number): void {
     now = this.clock(now);
     if (this.closed) return;
@@ -499,9 +659,15 @@ export class RadiusTransactions<T> {
         else this.retransmitOrMove(tx, now);
       }
     }
+    for (let tx = this.streamTimeouts.head; tx !== undefined && tx.deadline <= now; tx = this.streamTimeouts.head) {
+      this.streamTimeouts.remove(tx);
+      if (tx.kind === 'status') this.watchdogUnanswered(tx, now);
+      else this.moveOn(tx, now);
+    }
     for (const s of this.servers) {
       if (s.deadAt !== undefined && s.deadAt <= now) this.markDead(s, now);
       if (s.probeAt !== undefined && s.probeAt <= now) this.probe(s, now);
+      if (s.stream) for (const space of s.spaces) this.tickConnection(s, space, now);
     }
   }
 
@@ -512,11 +678,29 @@ export class RadiusTransactions<T> {
       const head = list.head;
       if (head !== undefined && head.deadline < at) at = head.deadline;
     }
+    const streamHead = this.streamTimeouts.head;
+    if (streamHead !== undefined && streamHead.deadline < at) at = streamHead.deadline;
     for (const s of this.servers) {
       if (s.deadAt !== undefined && s.deadAt < at) at = s.deadAt;
       if (s.probeAt !== undefined && s.probeAt < at) at = s.probeAt;
+      if (!s.stream) continue;
+      for (const space of s.spaces) {
+        const due = this.connectionDeadline(s, space);
+        if (due !== undefined && due < at) at = due;
+      }
     }
     return at === Infinity ? undefined : at;
+  }
+
+  /** RadSec: the next connection command, in order; undefined when none is left. Carry them out after sending what pollTransmit() returned. */
+  pollConnection(): ConnectionCommand | undefined {
+    if (this.commandsHead >= this.commands.length) return undefined;
+    const c = this.commands[this.commandsHead++];
+    if (this.commandsHead === this.commands.length) {
+      this.commands.length = 0;
+      this.commandsHead = 0;
+    }
+    return c;
   }
 
   /** The next datagram to send, in order; undefined when none is left. */
@@ -569,6 +753,14 @@ export class RadiusTransactions<T> {
       }
       s.deadAt = undefined;
       s.probeAt = undefined;
+      for (const space of s.spaces) {
+        const conn = space.conn;
+        if (conn === undefined) continue;
+        if (conn.state !== 'closed') this.commands.push({ type: 'close', server: s.index, socket: space.index, reason: 'the RADIUS client was closed' });
+        conn.state = 'closed';
+        conn.reconnectAt = undefined;
+        conn.connectDeadline = undefined;
+      }
     }
     this.conversations.clear();
   }
@@ -585,6 +777,7 @@ export class RadiusTransactions<T> {
       sockets: s.spaces.length,
       timeouts: s.timeouts,
       unansweredWhileDead: { requests: s.deadTimeouts, probes: s.deadProbes },
+      ...(s.stream ? { connections: connectionCounts(s.spaces) } : {}),
     }));
   }
 
@@ -733,17 +926,28 @@ export class RadiusTransactions<T> {
       tx.id = id;
       return;
     }
-    // A random first Identifier per source port, so that a restarted client does not replay
-    // the (source port, Identifier) pairs of its previous run in the same order.
-    const space: IdentifierSpace<T> = { index: server.spaces.length, ids: new IdentifierTable<Transaction<T>>(this.random(1)[0] ?? 0) };
-    server.spaces.push(space);
+    const space = this.newSpace(server);
     tx.space = space;
     tx.id = space.ids.take(tx)!;
+  }
+
+  /** A new Identifier space of `server`: a source port, or (RadSec) a connection, opened when first needed. */
+  private newSpace(server: ServerState<T>): IdentifierSpace<T> {
+    // A random first Identifier per space, so that a restarted client does not replay the
+    // (source port, Identifier) pairs of its previous run in the same order.
+    const ids = new IdentifierTable<Transaction<T>>(this.random(1)[0] ?? 0);
+    const conn: RadsecConnection<T> | undefined = server.stream
+      ? { state: 'closed', failures: 0, retryAt: -Infinity, reconnectAt: undefined, connectDeadline: undefined, heardAt: 0, answered: 0, watchdog: undefined, opened: 0 }
+      : undefined;
+    const space: IdentifierSpace<T> = { index: server.spaces.length, ids, conn };
+    server.spaces.push(space);
+    return space;
   }
 
   /** Sends (or resends the same bytes of) a transmission and arms its timeout. */
   private transmit(tx: Transaction<T>, now: number): void {
     const server = tx.server!;
+    if (server.stream) return this.transmitOnStream(tx, server, now);
     const step = tx.kind === 'status' ? this.waits.length - 1 : tx.sent;
     tx.sent++;
     this.timeouts[step].push(tx, now + this.waits[step]);
@@ -751,13 +955,183 @@ export class RadiusTransactions<T> {
     this.outgoing.push({ server: server.index, socket: tx.space!.index, port: tx.port, bytes: tx.bytes });
   }
 
+  /**
+   * RadSec: a request is never retransmitted on a connection (RFC 6613, RFC 5080 §2.2.1): it
+   * waits the whole budget once. Written now if its connection is open, else when it opens.
+   */
+  private transmitOnStream(tx: Transaction<T>, server: ServerState<T>, now: number): void {
+    const space = tx.space!;
+    tx.sent++;
+    if (tx.kind === 'status' && server.probe === tx) this.timeouts[this.waits.length - 1].push(tx, now + this.waits[this.waits.length - 1]);
+    else this.streamTimeouts.push(tx, now + this.budget);
+    if (tx.kind !== 'status' && server.alive && server.deadAt === undefined) server.deadAt = now + this.s.deadAfterMs;
+    if (space.conn!.state === 'open') this.writeRecord(tx, space, now);
+    else this.reconnectIfWanted(server, space, now);
+  }
+
+  /** RadSec: the bytes of `tx` onto its open connection (its RTT counts from the first write on this server). */
+  private writeRecord(tx: Transaction<T>, space: IdentifierSpace<T>, now: number): void {
+    if (!tx.written) {
+      tx.written = true;
+      tx.firstSentAt = now;
+    }
+    tx.onWire = true;
+    this.outgoing.push({ server: tx.server!.index, socket: space.index, port: tx.port, bytes: tx.bytes });
+  }
+
+  // ---- RadSec connections --------------------------------------------------------------
+
+  /**
+   * Opens a closed connection that something needs: its waiting requests and probes, or
+   * (the first connection of an alive server) keeping it open. Not before its backoff ends:
+   * then tick() opens it (RFC 6614 bis drafts: no reconnection right after a failed attempt;
+   * a new request does not hurry one).
+   */
+  private reconnectIfWanted(server: ServerState<T>, space: IdentifierSpace<T>, now: number): void {
+    const conn = space.conn!;
+    if (conn.state !== 'closed' || this.closed) return;
+    const wanted = space.ids.size > 0 || (space.index === 0 && server.alive);
+    if (!wanted) {
+      conn.reconnectAt = undefined;
+      return;
+    }
+    if (conn.retryAt > now) {
+      conn.reconnectAt = conn.retryAt;
+      return;
+    }
+    conn.state = 'connecting';
+    conn.reconnectAt = undefined;
+    conn.connectDeadline = now + this.s.connectTimeoutMs;
+    this.commands.push({ type: 'connect', server: server.index, socket: space.index });
+  }
+
+  /**
+   * A connection closed, or its attempt failed. What was written on it waits for the next
+   * one. An attempt that failed marks the server dead (as RFC 3539 fails over), and its requests
+   * that have an alive server left to try move there now; the others wait for the next
+   * connection within their budget.
+   */
+  private lost(server: ServerState<T>, space: IdentifierSpace<T>, now: number, detail: string): void {
+    const conn = space.conn!;
+    const attemptFailed = conn.state === 'connecting';
+    const answered = conn.state === 'open' && conn.answered > 0;
+    conn.state = 'closed';
+    conn.connectDeadline = undefined;
+    this.emit({ type: 'connection', server: server.config.name, socket: space.index, open: false, detail });
+    const watchdog = conn.watchdog;
+    if (watchdog !== undefined) this.endProbe(watchdog); // its answer can no longer come
+    for (const tx of space.ids.entries()) tx.onWire = false;
+    conn.failures = answered ? 0 : conn.failures + 1;
+    conn.retryAt = now + reconnectDelay(conn.failures, this.s.reconnectMinMs, this.s.reconnectMaxMs);
+    if (attemptFailed) {
+      this.markDead(server, now);
+      for (const tx of space.ids.entries()) {
+        if (tx.kind === 'status') {
+          if (server.probe === tx) this.probeUnanswered(tx);
+        } else if (this.hasAliveUntried(tx)) {
+          this.moveOn(tx, now);
+        }
+      }
+    }
+    this.reconnectIfWanted(server, space, now);
+  }
+
+  /** Due by `now` on one connection: its attempt's deadline, its reconnection, its watchdog. */
+  private tickConnection(server: ServerState<T>, space: IdentifierSpace<T>, now: number): void {
+    const conn = space.conn!;
+    switch (conn.state) {
+      case 'connecting':
+        if (conn.connectDeadline !== undefined && conn.connectDeadline <= now) {
+          this.commands.push({ type: 'close', server: server.index, socket: space.index, reason: 'connect timeout' });
+          this.lost(server, space, now, `not established within ${this.s.connectTimeoutMs} ms`);
+        }
+        return;
+      case 'closed':
+        if (conn.reconnectAt !== undefined && conn.reconnectAt <= now) {
+          conn.reconnectAt = undefined;
+          this.reconnectIfWanted(server, space, now);
+        }
+        return;
+      case 'open':
+        if (conn.watchdog === undefined && server.probe?.space !== space && conn.heardAt + this.s.watchdogIdleMs <= now) this.watchdog(server, space, now);
+        return;
+      default: {
+        const never: never = conn.state;
+        throw new Error(`unknown connection state ${String(never)}`);
+      }
+    }
+  }
+
+  /** When tickConnection() has work on this connection, if ever. */
+  private connectionDeadline(server: ServerState<T>, space: IdentifierSpace<T>): number | undefined {
+    const conn = space.conn!;
+    switch (conn.state) {
+      case 'connecting':
+        return conn.connectDeadline;
+      case 'closed':
+        return conn.reconnectAt;
+      case 'open':
+        return conn.watchdog === undefined && server.probe?.space !== space ? conn.heardAt + this.s.watchdogIdleMs : undefined;
+      default: {
+        const never: never = conn.state;
+        throw new Error(`unknown connection state ${String(never)}`);
+      }
+    }
+  }
+
+  /**
+   * The watchdog (RFC 6614 §2.6, RFC 3539 style, with Status-Server): an open connection that
+   * has carried no verified answer for watchdogIdleMs gets a Status-Server of its own.
+   */
+  private watchdog(server: ServerState<T>, space: IdentifierSpace<T>, now: number): void {
+    const conn = space.conn!;
+    const tx = new Transaction<T>('status', undefined, [], undefined, now, false, undefined);
+    const id = space.ids.take(tx);
+    if (id === undefined) {
+      // 256 requests outstanding on it: not idle; their own budgets watch the server.
+      conn.heardAt = now;
+      return;
+    }
+    tx.server = server;
+    tx.space = space;
+    tx.id = id;
+    tx.port = server.config.authPort;
+    tx.requestAuthenticator = this.random(16);
+    tx.bytes = buildStatusServer({ identifier: id, requestAuthenticator: tx.requestAuthenticator, attributes: [], secret: server.config.secret });
+    tx.firstSentAt = now;
+    conn.watchdog = tx;
+    this.transmit(tx, now);
+  }
+
+  /** The watchdog got no answer within the budget: the connection is taken for broken, closed and opened again. */
+  private watchdogUnanswered(tx: Transaction<T>, now: number): void {
+    const server = tx.server!;
+    const space = tx.space!;
+    this.endProbe(tx);
+    this.emit({ type: 'report', report: { server: server.config.name, code: 'timeout', kind: 'status' } });
+    this.commands.push({ type: 'close', server: server.index, socket: space.index, reason: 'watchdog unanswered' });
+    this.lost(server, space, now, `no answer to the Status-Server watchdog within ${this.budget} ms`);
+  }
+
+  /** Whether `tx` has an alive server it has not been sent to. */
+  private hasAliveUntried(tx: Transaction<T>): boolean {
+    for (const s of this.servers) if (s.alive && !tx.tried.includes(s)) return true;
+    return false;
+  }
+
+  // ---- retransmission and failover -----------------------------------------------------
+
   /** A request's wait expired: the same datagram again, or, its retransmissions spent, the next server. */
   private retransmitOrMove(tx: Transaction<T>, now: number): void {
     if (tx.sent <= this.s.maxRetransmits) {
       this.transmit(tx, now); // RFC 5080 §2.2.1: same Identifier, same Request Authenticator, same bytes
       return;
     }
-    // This server had its chance: give the Identifier back, count the timeout, fail over.
+    this.moveOn(tx, now);
+  }
+
+  /** This server had its chance: give the Identifier back, count the timeout, fail over. */
+  private moveOn(tx: Transaction<T>, now: number): void {
     const server = tx.server!;
     this.leaveServer(tx);
     server.timeouts++;
@@ -776,6 +1150,8 @@ export class RadiusTransactions<T> {
     if (tx.kind !== 'status') server.inFlight--;
     tx.server = undefined;
     tx.space = undefined;
+    tx.onWire = false;
+    tx.written = false;
   }
 
   /** Ends a request once: frees what it holds, hands its slot on, and reports the outcome. */
@@ -856,6 +1232,13 @@ export class RadiusTransactions<T> {
   private probe(server: ServerState<T>, now: number): void {
     server.probeAt = server.alive ? undefined : now + this.s.probeIntervalMs;
     if (server.alive || server.probe !== undefined) return;
+    const conn = server.spaces[0]?.conn;
+    if (conn !== undefined && conn.state === 'closed' && conn.retryAt > now) {
+      // RadSec: a probe needs a connection, and the backoff after failed attempts bounds
+      // how often one is tried: the probe waits for it.
+      server.probeAt = Math.max(server.probeAt ?? now, conn.retryAt);
+      return;
+    }
     const tx = new Transaction<T>('status', undefined, [], undefined, now, false, undefined);
     this.takeIdentifier(tx, server);
     tx.requestAuthenticator = this.random(16);
@@ -875,6 +1258,8 @@ export class RadiusTransactions<T> {
   private endProbe(tx: Transaction<T>): void {
     const server = tx.server;
     if (server?.probe === tx) server.probe = undefined;
+    const conn = tx.space?.conn;
+    if (conn?.watchdog === tx) conn.watchdog = undefined;
     tx.done = true;
     this.leaveServer(tx);
   }
@@ -894,6 +1279,25 @@ export class RadiusTransactions<T> {
 
 function failure(reason: RadiusFailureReason, tried: readonly { config: RadiusServerConfig }[], detail: string): { ok: false; error: RadiusFailure } {
   return { ok: false, error: { reason, servers: tried.map((s) => s.config.name), detail } };
+}
+
+/**
+ * The wait before the next connection attempt after `failures` in a row: none after a
+ * connection that worked, then `minMs` doubling per failure up to `maxMs`.
+ */
+function reconnectDelay(failures: number, minMs: number, maxMs: number): number {
+  return failures === 0 ? 0 : Math.min(minMs * Math.pow(2, failures - 1), maxMs);
+}
+
+/** Connections of a RadSec server open now, and established since the start. */
+function connectionCounts<T>(spaces: readonly IdentifierSpace<T>[]): { open: number; opened: number } {
+  let open = 0;
+  let opened = 0;
+  for (const space of spaces) {
+    if (space.conn?.state === 'open') open++;
+    opened += space.conn?.opened ?? 0;
+  }
+  return { open, opened };
 }
 
 /** Whether an Access-Request carries State (RFC 2865 §5.24): it continues a conversation. */

@@ -2,6 +2,7 @@
 // asynchronous answers out, the timer's NAK 506, and close().
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { attrInt, attrString, getAttribute, readInt } from '../codec/attributes.js';
 import { verifyResponse } from '../codec/authenticator.js';
@@ -99,6 +100,31 @@ void describe('DasListener (node:dgram)', () => {
     assert.ok(events.some((e) => e.type === 'answered' && e.by === 'timeout'));
     assert.equal(listener.stats().total.acks.disconnect, 1);
     assert.deepEqual(errors, []);
+  });
+
+  void it("on a driver's monotonic clock: Event-Timestamp through wallMs, wake() when a deadline comes, the driver ticks", async () => {
+    let wakes = 0;
+    const t0 = performance.now();
+    const driven = new DasListener({
+      address: '127.0.0.1',
+      port: 0,
+      clients: [{ name: 'test', address: '127.0.0.1', secret: SECRET }],
+      nas: {},
+      answerTimeoutMs: 1000,
+      clock: { now: () => performance.now() - t0, wallMs: (t) => performance.timeOrigin + t0 + t, wake: () => wakes++ },
+      onRequest: () => undefined, // never answered
+    });
+    const drivenPort = (await driven.start()).port;
+    const req = request(9, '02-00-00-00-01-00');
+    const reply = new Promise<Buffer>((resolve) => client.once('message', (m) => resolve(m)));
+    client.send(req, drivenPort, '127.0.0.1');
+    while (wakes === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(driven.stats().total.requests.disconnect, 1, 'current by the converted clock (a monotonic time read as Unix time would be stale)');
+    const at = driven.nextDeadline();
+    assert.ok(at !== undefined && at > 0 && at < 2000, `a deadline on the driver's clock: ${at}`);
+    driven.tick(at);
+    assert.deepEqual(verified(await reply, req), { code: DasCode.DisconnectNak, cause: ErrorCause.ResourcesUnavailable });
+    await driven.close();
   });
 
   void it('start() rejects when the port is taken', async () => {

@@ -1,8 +1,10 @@
 // The Dynamic Authorization Server's socket (node:dgram): one UDP socket on the DAS port
-// (RFC 5176 §2.3: 3799 by default), one timer at the server's next deadline. Every datagram
-// goes to the sans-I/O DasServer (das-server.ts) with its source and the wall clock; what it
-// asks to send is sent, its requests go to the owner's onRequest, and the owner's answers
-// come back through ack() / nak(). Nothing here knows RADIUS.
+// (RFC 5176 §2.3: 3799 by default). Every datagram goes to the sans-I/O DasServer
+// (das-server.ts) with its source and the clock; what it asks to send is sent, its requests
+// go to the owner's onRequest, and the owner's answers come back through ack() / nak().
+// Its time is the driver's when the driver owns one (`clock`: the authenticator service
+// ticks its core, its RADIUS clients and this from its one timer), else Date.now and one
+// timer of its own at the server's next deadline. Nothing here knows RADIUS.
 
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
@@ -12,8 +14,20 @@ import { DasServer, type DasEvent, type DasRequest, type DasServerOptions, type 
 /** The IANA port of Dynamic Authorization (RFC 5176 §2.3). */
 export const DAS_PORT = 3799;
 
+/**
+ * A driver's clock (the authenticator service's, as RadiusClock): the listener reads
+ * `now()`, converts it to Unix ms with `wallMs()` for Event-Timestamp, and calls `wake()`
+ * when its next deadline moved earlier than the one the driver last read with
+ * nextDeadline(); the driver then calls tick(now) by that deadline.
+ */
+export interface DasClock {
+  now(): number;
+  wallMs(now: number): number;
+  wake(): void;
+}
+
 /** Options of a DasListener: the server's, where to listen, and where requests go. */
-export interface DasListenerOptions extends Omit<DasServerOptions, 'now'> {
+export interface DasListenerOptions extends Omit<DasServerOptions, 'now' | 'wallMs'> {
   /** Local address to bind (default '0.0.0.0'; an IPv6 address binds a dual-stack socket). */
   address?: string;
   /** Local port (default 3799; 0: any free port, see address()). */
@@ -24,8 +38,8 @@ export interface DasListenerOptions extends Omit<DasServerOptions, 'now'> {
   onEvent?(event: DasEvent): void;
   /** A socket error or a failed send (the client retransmits), or an exception thrown by a hook. */
   onError?(err: Error): void;
-  /** The wall clock in ms since the Unix epoch (default Date.now): Event-Timestamp is compared with it. */
-  clock?: () => number;
+  /** The driver's clock; without it the listener keeps Date.now and a timer of its own. */
+  clock?: DasClock;
 }
 
 /** A DasServer on a UDP socket. */
@@ -33,15 +47,19 @@ export class DasListener {
   private readonly das: DasServer;
   private readonly socket: dgram.Socket;
   private readonly now: () => number;
+  /** Its own timer, when no driver owns the clock. */
   private readonly timer: DeadlineTimer;
+  /** The earliest deadline the driver knows of (driver's clock only). */
+  private announced = Infinity;
   private pumping = false;
   private started: Promise<{ address: string; port: number }> | undefined;
   private closed = false;
 
   /** Validates the options (TypeError as DasServer's); the socket opens at start(). */
   constructor(private readonly opts: DasListenerOptions) {
-    this.now = opts.clock ?? (() => Date.now());
-    this.das = new DasServer({ ...opts, now: this.now() });
+    const clock = opts.clock;
+    this.now = clock !== undefined ? () => clock.now() : () => Date.now();
+    this.das = new DasServer({ ...opts, now: this.now(), ...(clock !== undefined ? { wallMs: (t: number) => clock.wallMs(t) } : {}) });
     const address = opts.address ?? '0.0.0.0';
     this.socket = dgram.createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
     this.socket.on('error', (err) => this.error(err));
@@ -88,6 +106,20 @@ export class DasListener {
     return done;
   }
 
+  /** The driver's tick (with a driver's clock): requests the owner left unanswered are NAKed 506. */
+  tick(now: number): void {
+    if (this.closed) return;
+    this.das.tick(now);
+    this.pump();
+  }
+
+  /** When tick() has work next, on the listener's clock (undefined: nothing timed). */
+  nextDeadline(): number | undefined {
+    const at = this.das.nextDeadline();
+    this.announced = at ?? Infinity;
+    return at;
+  }
+
   /** Counters and table sizes. */
   stats(): DasStats {
     return this.das.stats();
@@ -131,7 +163,12 @@ export class DasListener {
     } finally {
       this.pumping = false;
     }
-    this.timer.arm(this.das.nextDeadline() ?? Infinity);
+    const at = this.das.nextDeadline() ?? Infinity;
+    if (this.opts.clock === undefined) this.timer.arm(at);
+    else if (at < this.announced) {
+      this.announced = at;
+      this.opts.clock.wake();
+    }
   }
 
   private deliver(e: DasEvent): void {

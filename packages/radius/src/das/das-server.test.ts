@@ -302,6 +302,18 @@ void describe('DasServer: silently discarded (RFC 5176 §2.3, §3.4, §6.1, §6.
     accept(das, disconnect(42, { sec: T0S + 300 }));
   });
 
+  void it("a driver's monotonic clock: Event-Timestamp through wallMs, deadlines on the driver's clock", () => {
+    const das = new DasServer({ clients: [{ name: 'pf', address: '192.0.2.1', secret: SECRET }], nas: {}, now: 0, wallMs: (t) => T0 + t, answerTimeoutMs: 1000 });
+    const req = disconnect(48);
+    const r = accept(das, req, 10);
+    assert.equal(r.answerBy, 1010);
+    assert.equal(das.nextDeadline(), 1010);
+    assert.equal(dropped(das, disconnect(49, { sec: T0S - 301 }), 10), 'stale-event-timestamp');
+    das.tick(1010);
+    const p = response(drain(das).sent[0], req);
+    assert.equal(readInt(getAttribute(p.attributes, DasAttr.EventTimestamp)!), T0S + 1);
+  });
+
   void it('Event-Timestamp and Message-Authenticator can be made optional', () => {
     const das = server({ requireEventTimestamp: false, requireMessageAuthenticator: false });
     const r = accept(das, disconnect(43, { sec: null, ma: false }));

@@ -41,9 +41,10 @@
 //   with Error-Cause 507 (Request Initiated) and Service-Type = Authorize Only when the
 //   owner acks it (it then sends the Access-Request) - a CoA-ACK is never sent for it.
 //
-// The shape is quinn-proto's, as ../client/radius-transactions.ts: inputs carry `now`
-// (milliseconds since the Unix epoch: the clock of Event-Timestamp, RFC 2869 §5.3) - handle
-// a datagram, answer a request, tick; outputs are polled (datagrams to send, events) and
+// The shape is quinn-proto's, as ../client/radius-transactions.ts: inputs carry `now` (ms on
+// the driver's clock: Unix ms by default, or the service's monotonic clock with `wallMs`
+// converting it, since Event-Timestamp is wall-clock time, RFC 2869 §5.3) - handle a
+// datagram, answer a request, tick; outputs are polled (datagrams to send, events) and
 // nextDeadline() says when to tick next. No sockets, no timers, no clock of its own. The I/O
 // is das-listener.ts.
 
@@ -80,8 +81,14 @@ export interface DasServerOptions {
   clients: readonly DasClientConfig[];
   /** This NAS's identity. A request carrying a NAS attribute not listed here is NAKed 403. */
   nas: DasNasIdentity;
-  /** The clock at creation (ms since the Unix epoch). */
+  /** The clock at creation (ms on the driver's clock). */
   now: number;
+  /**
+   * Unix ms of a time on the driver's clock (default: the driver's clock is Unix ms).
+   * Event-Timestamp is compared with it and written from it; deadlines stay on the driver's
+   * clock. Pure: a conversion, not a clock.
+   */
+  wallMs?: (now: number) => number;
   /** Half-width of the Event-Timestamp window and lifetime of cached responses, in seconds (default 300). */
   timeWindowSec?: number;
   /** Drop requests without an Event-Timestamp (default true). */
@@ -308,7 +315,7 @@ function kindOf(code: number): 'disconnect' | 'coa' {
 }
 
 /** The settings with defaults filled in. */
-type Settings = Required<Omit<DasServerOptions, 'clients' | 'nas' | 'now'>>;
+type Settings = Required<Omit<DasServerOptions, 'clients' | 'nas' | 'now' | 'wallMs'>>;
 
 /**
  * RFC 5176 Dynamic Authorization Server (see the file header): hand it datagrams with
@@ -328,7 +335,8 @@ export class DasServer {
   private readonly events: DasEvent[] = [];
   private eventsHead = 0;
   private lastNow: number;
-  /** The latest `now` as given (the Event-Timestamp of responses: a wall clock may step back). */
+  private readonly toWall: (now: number) => number;
+  /** Unix ms of the latest `now` as given (not clamped: a wall clock may step back, and timestamps follow it). */
   private wallNow: number;
   private closed = false;
 
@@ -369,7 +377,8 @@ export class DasServer {
     }
     this.nas = { identifiers: new Set(opts.nas.identifiers ?? []), addresses };
     this.lastNow = opts.now;
-    this.wallNow = opts.now;
+    this.toWall = opts.wallMs ?? ((now) => now);
+    this.wallNow = this.toWall(opts.now);
   }
 
   /**
@@ -440,8 +449,8 @@ export class DasServer {
 
     const kind = kindOf(packet.code);
     this.count(client, (c) => c.requests[kind]++);
-    const expiresFrom = timestamp === undefined ? now : Math.max(now, timestamp * 1000);
-    this.cache(client, key, { expiresAt: expiresFrom + this.s.timeWindowSec * 1000, response: undefined });
+    const ahead = timestamp === undefined ? 0 : Math.max(0, timestamp * 1000 - this.wallNow);
+    this.cache(client, key, { expiresAt: now + ahead + this.s.timeWindowSec * 1000, response: undefined });
     const p: Pending = {
       handle: this.nextHandle++,
       client,
@@ -598,7 +607,7 @@ export class DasServer {
 
   /** Time never runs backwards here: an earlier `now` counts as the latest seen. */
   private clock(now: number): number {
-    this.wallNow = now;
+    this.wallNow = this.toWall(now);
     if (now > this.lastNow) this.lastNow = now;
     return this.lastNow;
   }

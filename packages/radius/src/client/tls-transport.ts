@@ -104,7 +104,8 @@ export function checkRadsecTlsOptions(name: string, o: RadsecTlsOptions): void {
 /** RadSec connections towards the TLS servers of one client. */
 export class TlsTransport {
   private readonly destinations: (TlsDestination | undefined)[] = [];
-  private readonly connections: (Connection | undefined)[][] = [];
+  /** Per server (a hole for a UDP server's index), per connection number. */
+  private readonly connections: ((Connection | undefined)[] | undefined)[] = [];
   private closed = false;
 
   constructor(private readonly hooks: TlsTransportHooks) {}
@@ -178,7 +179,7 @@ export class TlsTransport {
     });
     s.once('close', () => {
       if (!current()) return;
-      this.connections[server][socket] = undefined;
+      this.connections[server]![socket] = undefined;
       const err = c.error;
       const detail = err !== undefined ? `${c.open ? 'closed' : 'not established'}: ${err.message}` : c.open ? 'closed by the server' : 'closed before TLS was established';
       this.hooks.onClose(server, socket, err !== undefined ? { detail, error: err } : { detail });
@@ -207,6 +208,7 @@ export class TlsTransport {
     this.closed = true;
     const closing: Promise<void>[] = [];
     for (const list of this.connections) {
+      if (list === undefined) continue; // a UDP server's place
       for (const [i, c] of list.entries()) {
         if (c === undefined) continue;
         list[i] = undefined;

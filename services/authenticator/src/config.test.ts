@@ -28,6 +28,7 @@ void test('minimal file gets every default', () => {
     eapol: { pairwiseUpdateCount: 4, groupUpdateCount: 4, firstTimeoutMs: 100, firstTimeoutNoTxStatusMs: 1000, subsequentTimeoutMs: 1000, groupTimeoutMs: 500, maxFrameBytes: 4096 },
     limits: { agentSendQueue: 4096, agentReceiveQueue: 1024, agentMessagesPerS: 2000, agentMessageBurst: 20000, maxStationsPerBss: 2048, maxStationsPerAgent: 16384, maxPendingStationsPerBss: 256, macBackoffAfterFailures: 3, macBackoffInitialS: 2, macBackoffMaxS: 60, eapolPerStationPerS: 20, eapolBurstPerStation: 40, maxHandshakesInFlight: 1024 },
     radius: { servers: [], timeoutMs: 1000, maxRetransmits: 2, deadAfterMs: 5000, probeIntervalMs: 5000, nasIdentifier: 'airlock', nasIpAddress: '', accounting: true, interimIntervalS: 600, maxInFlight: 1024 },
+    das: { listen: '', clients: [], timeWindowS: 300, requireEventTimestamp: true },
     eap: { retransmitMs: 3000, maxTransmissions: 4, quietPeriodS: 60, pmksaLifetimeS: 43200 },
     networks: [{ ssid: 'home', akms: ['psk'], passphrases: ['password'], stationPsks: [], groupRekeyS: 3600, rekeyGtkOnLeave: false, pskSource: 'config', sae: { pwe: 'both', passwords: [], antiCloggingThreshold: 5 } }],
   });
@@ -66,6 +67,7 @@ radius:
   interim_interval_s: 300
   max_in_flight: 16
 eap: { retransmit_ms: 1500, max_transmissions: 3, quiet_period_s: 5, pmksa_lifetime_s: 3600 }
+das: { listen: "127.0.0.1:13799", clients: [{ name: pf, address: "::1", secret: "das secret" }], time_window_s: 60, require_event_timestamp: false }
 networks:
   - ssid: "café"
     akms: [psk-sha256, 8021x]
@@ -89,6 +91,7 @@ networks:
     timeoutMs: 500, maxRetransmits: 3, deadAfterMs: 2000, probeIntervalMs: 1000, nasIdentifier: 'ap-hall', nasIpAddress: '192.0.2.1', accounting: false, interimIntervalS: 300, maxInFlight: 16,
   });
   assert.deepEqual(r.value.eap, { retransmitMs: 1500, maxTransmissions: 3, quietPeriodS: 5, pmksaLifetimeS: 3600 });
+  assert.deepEqual(r.value.das, { listen: '127.0.0.1:13799', clients: [{ name: 'pf', address: '::1', secret: 'das secret' }], timeWindowS: 60, requireEventTimestamp: false });
   assert.deepEqual(r.value.networks[0], {
     ssid: 'café', akms: ['psk-sha256', '8021x'], passphrases: ['ab'.repeat(32)],
     stationPsks: [{ sta: '02:aa:bb:cc:dd:ee', passphrase: 'stationpass' }], groupRekeyS: 0, rekeyGtkOnLeave: true, pskSource: 'config', sae: { pwe: 'both', passwords: [], antiCloggingThreshold: 5 },
@@ -104,13 +107,13 @@ void test('empty mappings ("grpc:") take the defaults', () => {
 /** Invalid files: each expects these errors (path exact, message substring), and no others. */
 const INVALID: { desc: string; yaml: string; errors: [path: string, message: string][] }[] = [
   { desc: 'empty file', yaml: '', errors: [['networks', 'missing required key; expected a list of at least one network']] },
-  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, agents, http, admin, cluster, redis, log, eapol, limits, radius, eap, networks, got a list']] },
+  { desc: 'top level is a list', yaml: '- a\n- b\n', errors: [['', 'expected a mapping with keys grpc, agents, http, admin, cluster, redis, log, eapol, limits, radius, das, eap, networks, got a list']] },
   { desc: 'passphrase too short', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["password", "abcde"] }]', errors: [['networks[0].passphrases[1]', 'expected 8..63 printable ASCII characters or 64 hex digits, got 5 characters']] },
   { desc: 'passphrase too long', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'x'.repeat(65)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 65 characters']] },
   { desc: 'passphrase of 64 non-hex characters', yaml: `networks: [{ ssid: a, akms: [psk], passphrases: ["${'g'.repeat(64)}"] }]`, errors: [['networks[0].passphrases[0]', 'got 64 characters that are not all hex digits']] },
   { desc: 'passphrase with a control character', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: ["pass\\tword"] }]', errors: [['networks[0].passphrases[0]', 'non-printable or non-ASCII']] },
   { desc: 'passphrase written as a number', yaml: 'networks: [{ ssid: a, akms: [psk], passphrases: [12345678] }]', errors: [['networks[0].passphrases[0]', 'expected a passphrase (quote it in YAML), got a number']] },
-  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, agents, http, admin, cluster, redis, log, eapol, limits, radius, eap, networks']] },
+  { desc: 'unknown key at top level', yaml: `grcp: {}\n${MINIMAL}`, errors: [['grcp', 'unknown key; did you mean "grpc"?; expected one of grpc, agents, http, admin, cluster, redis, log, eapol, limits, radius, das, eap, networks']] },
   { desc: 'unknown nested key', yaml: `eapol: { retries: 3 }\n${MINIMAL}`, errors: [['eapol.retries', 'unknown key; expected one of pairwise_update_count, group_update_count']] },
   { desc: 'camelCase key is unknown', yaml: `grpc: { keepaliveTimeMs: 3 }\n${MINIMAL}`, errors: [['grpc.keepaliveTimeMs', 'unknown key; expected one of listen, plaintext, tls, keepalive_time_ms']] },
   { desc: 'wrong type: string for integer', yaml: `eapol: { first_timeout_ms: "100" }\n${MINIMAL}`, errors: [['eapol.first_timeout_ms', 'expected an integer 10..60000 (ms), got the string "100"']] },
@@ -142,6 +145,9 @@ const INVALID: { desc: string; yaml: string; errors: [path: string, message: str
   { desc: 'mixed MAC separators', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00-00:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a MAC address']] },
   { desc: 'station_psks entry without passphrase', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00:00:00:00:01" }] }]', errors: [['networks[0].station_psks[0].passphrase', 'missing required key']] },
   { desc: 'psk akm without any PSK', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, psk] }]', errors: [['networks[0].passphrases', 'expected at least one passphrase (or a station_psks entry, or psk_source: radius) because akms include a psk akm']] },
+  { desc: 'das.listen without clients', yaml: `das: { listen: "127.0.0.1:3799" }\n${MINIMAL}`, errors: [['das.clients', 'expected at least one client']] },
+  { desc: 'das client listed twice', yaml: `das: { listen: "127.0.0.1:3799", clients: [{ name: a, address: 192.0.2.1, secret: x }, { name: b, address: 192.0.2.1, secret: y }] }\n${MINIMAL}`, errors: [['das.clients[1].address', 'listed twice']] },
+  { desc: 'das client address not an IP', yaml: `das: { listen: "127.0.0.1:3799", clients: [{ name: a, address: pf.example, secret: x }] }\n${MINIMAL}`, errors: [['das.clients[0].address', 'expected an IP address']] },
   { desc: 'psk_source radius without a RADIUS server', yaml: 'networks: [{ ssid: a, akms: [psk], psk_source: radius }]', errors: [['radius.servers', 'takes its PSKs from RADIUS (psk_source: radius)']] },
   { desc: 'psk_source radius with station PSKs', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [psk], psk_source: radius, station_psks: [{ sta: "02:00:00:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks', "each station's PSK comes from RADIUS"]] },
   { desc: 'psk_source radius without a psk akm', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x], psk_source: radius }]', errors: [['networks[0].psk_source', 'only the psk and psk-sha256 akms take a PSK from RADIUS']] },
@@ -260,10 +266,11 @@ void test('config/example.yaml parses and sets three networks', () => {
   assert.ok(r.ok, r.ok ? '' : formatConfigErrors(r.errors, 'example.yaml'));
   assert.deepEqual(r.value.networks.map((n) => n.ssid), ['airlock-psk', 'airlock-wpa3', 'airlock-corp']);
   assert.deepEqual(r.value.networks[1].sae, { pwe: 'both', passwords: [{ password: 'guest password', identifier: 'guest', sta: '', vlan: 30 }], antiCloggingThreshold: 5 });
-  // Apart from networks, the example RADIUS server and BSS assignment, the example shows the defaults.
+  // Apart from networks, the example RADIUS server, DAS client and BSS assignment, the example shows the defaults.
   assert.deepEqual(r.value.radius.servers, [{ name: 'primary', host: '127.0.0.1', authPort: 1812, acctPort: 1813, secret: 'testing123' }]);
   assert.deepEqual(r.value.agents.bssAssignments, [{ agent: 'ap-1', bssids: ['02:00:00:00:01:00', '02:00:00:00:01:01'] }]);
-  assert.deepEqual({ ...r.value, networks: [], radius: { ...r.value.radius, servers: [] }, agents: { ...r.value.agents, bssAssignments: [] } }, defaultConfig([]));
+  assert.deepEqual(r.value.das.clients, [{ name: 'packetfence', address: '192.0.2.20', secret: 'das shared secret' }]);
+  assert.deepEqual({ ...r.value, networks: [], radius: { ...r.value.radius, servers: [] }, agents: { ...r.value.agents, bssAssignments: [] }, das: { ...r.value.das, clients: [] } }, defaultConfig([]));
 });
 
 void test('config/example.yaml documents every key of the schema', () => {

@@ -4,6 +4,7 @@
 // Defaults for EAPOL retries follow IEEE 802.11-2020 dot11RSNAConfigPairwiseUpdateCount /
 // dot11RSNAConfigGroupUpdateCount and hostapd's timeouts (wpa_auth.c).
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { readSecretFile } from '@airlock/pki';
 import { parseDocument, type YAMLError } from 'yaml';
 import { LOG_FORMATS, type LogFormat } from '@airlock/log-limit';
@@ -75,6 +76,7 @@ export interface AuthenticatorConfig {
   };
   limits: { agentSendQueue: number; agentReceiveQueue: number; agentMessagesPerS: number; agentMessageBurst: number; maxStationsPerBss: number; maxStationsPerAgent: number; maxPendingStationsPerBss: number; macBackoffAfterFailures: number; macBackoffInitialS: number; macBackoffMaxS: number; eapolPerStationPerS: number; eapolBurstPerStation: number; maxHandshakesInFlight: number };
   radius: RadiusConfig;
+  das: DasConfig;
   eap: { retransmitMs: number; maxTransmissions: number; quietPeriodS: number; pmksaLifetimeS: number };
   networks: NetworkConfig[];
 }
@@ -157,6 +159,20 @@ export interface RadiusConfig {
   interimIntervalS: number;
   /** Access-Requests outstanding at once; more wait in a queue (bounded by the stations). */
   maxInFlight: number;
+}
+
+/**
+ * The Dynamic Authorization Server (RFC 5176): Disconnect-Request and CoA-Request from
+ * policy servers on the allowlist.
+ */
+export interface DasConfig {
+  /** "host:port" (RFC 5176 port 3799), "" = off. */
+  listen: string;
+  clients: { name: string; address: string; secret: string }[];
+  /** Event-Timestamp window (hostapd's radius_das_time_window). */
+  timeWindowS: number;
+  /** Requests without Event-Timestamp are dropped (hostapd's radius_das_require_event_timestamp). */
+  requireEventTimestamp: boolean;
 }
 
 /** One problem found in a configuration file: the YAML key path (e.g. "networks[0].passphrases[1]") and what was expected. */
@@ -387,6 +403,18 @@ function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: 
       }
     });
   }
+  const das = value['das'] as Record<string, unknown> | undefined;
+  const dasClients = Array.isArray(das?.['clients']) ? (das['clients'] as Record<string, unknown>[]) : [];
+  if (typeof das?.['listen'] === 'string' && das['listen'] !== '' && dasClients.length === 0) {
+    report('das.clients', 'expected at least one client: das.listen is set, and requests from addresses not listed are dropped');
+  }
+  const dasAddresses = new Set<string>();
+  dasClients.forEach((c, i) => {
+    const a = typeof c?.['address'] === 'string' ? c['address'] : undefined;
+    if (a === undefined) return;
+    if (dasAddresses.has(a)) report(`das.clients[${i}].address`, `${a} is listed twice (a request is matched to its client by source address)`);
+    dasAddresses.add(a);
+  });
   const grpc = value['grpc'] as Record<string, unknown> | undefined;
   const tls = grpc?.['tls'] as Record<string, unknown> | undefined;
   if (grpc?.['plaintext'] === false && tls !== undefined) {
@@ -635,6 +663,25 @@ const CONFIG_SCHEMA: Rule = {
         accounting: { type: 'boolean', doc: 'send Accounting Start/Interim/Stop (RFC 2866)', default: true },
         interim_interval_s: { type: 'integer', doc: 'Interim-Update interval', min: 0, max: 86_400, unit: 'seconds; 0 = none', default: 600 },
         max_in_flight: { type: 'integer', doc: 'Access-Requests outstanding at once, shared out per agent and per BSS; more wait their turn', min: 1, max: 65_536, default: 1024 },
+      },
+    },
+    das: {
+      type: 'map', doc: 'the Dynamic Authorization Server (RFC 5176): Disconnect-Request and CoA-Request from policy servers',
+      fields: {
+        listen: { type: 'string', doc: 'UDP address to listen on (RFC 5176: port 3799), "" = off', expect: '"host:port" or ""', check: (x) => (x === '' ? undefined : checkListen(x)), default: '' },
+        clients: {
+          type: 'list', doc: 'the policy servers allowed to send requests, each with its own secret; requests from any other address are dropped', expect: 'a list of { name, address, secret } mappings', default: [],
+          item: {
+            type: 'map', doc: 'one DAS client',
+            fields: {
+              name: { type: 'string', doc: 'name used in logs and metric labels', expect: 'a short name', check: (x) => (/^[A-Za-z0-9_.-]{1,32}$/.test(x) ? undefined : `expected 1..32 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(x)}`) },
+              address: { type: 'string', doc: 'the IP address its requests come from', expect: 'an IPv4 or IPv6 address', check: (x) => (isIP(x) !== 0 ? undefined : `expected an IP address, got ${JSON.stringify(x)}`) },
+              secret: { type: 'string', doc: 'shared secret with it', expect: 'a shared secret', check: (x) => (x.length >= 1 && x.length <= 128 ? undefined : `expected 1..128 characters, got ${x.length}`), secret: true },
+            },
+          },
+        },
+        time_window_s: { type: 'integer', doc: 'Event-Timestamp window: a request whose Event-Timestamp is further from now is dropped (replay protection)', min: 1, max: 86_400, unit: 's', default: 300 },
+        require_event_timestamp: { type: 'boolean', doc: 'drop requests without Event-Timestamp', default: true },
       },
     },
     eap: {

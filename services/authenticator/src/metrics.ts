@@ -71,6 +71,10 @@ export interface AirlockMetrics {
   logLinesSuppressed: Counter<'source'>;
   /** airlock_radius_unanswered_total{kind}: requests (access, accounting) that no server answered, every server tried (counted instead of a line each). */
   radiusUnanswered: Counter<'kind'>;
+  /** airlock_das_requests_total{kind,result,error_cause}: Dynamic Authorization requests answered (RFC 5176), by kind (disconnect, coa), result (ack, nak) and Error-Cause ('' for an ACK). */
+  dasRequests: Counter<'kind' | 'result' | 'error_cause'>;
+  /** airlock_das_dropped_total{reason}: Dynamic Authorization datagrams dropped unanswered (unknown client, bad Message-Authenticator, stale Event-Timestamp, ...). */
+  dasDropped: Counter<'reason'>;
   /** airlock_psk_lookups_total{result}: PSKs from RADIUS (psk_source: radius), by result (accept, cached, reject, no_psk, timeout). */
   pskLookups: Counter<'result'>;
   /** The shared store (redis.url): 1 reachable, 0 not (the alarm); absent without one. */
@@ -221,6 +225,8 @@ export function createMetrics(opts: MetricsOptions = {}): AirlockMetrics {
     storeOperations: new Counter({ name: 'airlock_store_operations_total', help: 'Operations on the shared store, by operation and result (ok, error, fenced: refused because another instance holds the lease).', labelNames: ['op', 'result'], registers }),
     storeTakeovers: new Counter({ name: 'airlock_store_takeovers_total', help: "Takeovers of an agent's BSSes from the shared store at its Hello, by result (ok, claimed, down, error).", labelNames: ['result'], registers }),
     radiusUnanswered: new Counter({ name: 'airlock_radius_unanswered_total', help: 'RADIUS requests no server answered (every server tried), by kind (access, accounting).', labelNames: ['kind'], registers }),
+    dasRequests: new Counter({ name: 'airlock_das_requests_total', help: "Dynamic Authorization (RFC 5176) requests answered, by kind (disconnect, coa), result (ack, nak) and error_cause (RFC 5176 Error-Cause of a NAK, '' for an ACK).", labelNames: ['kind', 'result', 'error_cause'], registers }),
+    dasDropped: new Counter({ name: 'airlock_das_dropped_total', help: 'Dynamic Authorization datagrams dropped without an answer, by reason (unknown-client, bad or missing Message-Authenticator, stale or missing Event-Timestamp, rate limits, ...).', labelNames: ['reason'], registers }),
     pskLookups: new Counter({ name: 'airlock_psk_lookups_total', help: "Per-station PSK lookups in RADIUS (psk_source: radius), by result: accept, cached (an earlier Accept within its Session-Timeout), reject, no_psk (an Accept without a usable Tunnel-Password), timeout.", labelNames: ['result'], registers }),
     radiusServerUp: new Gauge({ name: 'airlock_radius_server_up', help: 'RADIUS server state as the client sees it: 1 alive, 0 marked dead.', labelNames: ['server'], aggregator: 'min', registers }),
     ...instanceMetrics(registry),

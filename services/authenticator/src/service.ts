@@ -36,6 +36,9 @@ import { BssPolicy } from './bss-policy.js';
 import { agentRoleOf, refusalReason, type ClientRole } from './client-role.js';
 import { accessRequestAttributes, accountingAttributes, AcctStatus, outcomeOf, pskLookupAttributes, type NasIdentity, type StationTraffic } from './radius-attributes.js';
 import { PskLookup } from './psk-lookup.js';
+import { DynamicAuthorization, matchSessions, runJob, type DasTarget } from './dynamic-authorization.js';
+import { DasPeerLink } from './store/das-peers.js';
+import { splitListen } from './http-endpoints.js';
 import type { AuthenticatorConfig } from './config.js';
 import { AKM_BY_NAME } from './akm-names.js';
 import { recordReport } from './report-metrics.js';
@@ -197,6 +200,7 @@ export class AuthenticatorService implements SessionHost {
   }
   private stopped = false;
   private radius: RadiusClient | undefined;
+  private das: DynamicAuthorization | undefined;
   /** PSKs from RADIUS (psk_source: radius), and the answers kept for their Session-Timeout. */
   private readonly pskLookup = new PskLookup({
     requestAccess: (attrs, userPassword, owner, conversation, done) => {
@@ -484,8 +488,60 @@ export class AuthenticatorService implements SessionHost {
   /** Opens the RADIUS client's sockets (when RADIUS servers are configured). */
   async start(): Promise<void> {
     await this.shared?.start();
-    if (this.radius === undefined) return;
-    await this.radius.start();
+    await this.radius?.start();
+    await this.startDas();
+  }
+
+  /** The Dynamic Authorization Server (das.listen), when configured; its address once listening. */
+  dasAddress: { address: string; port: number } | undefined;
+
+  private async startDas(): Promise<void> {
+    const d = this.config.das;
+    if (d.listen === '') return;
+    const { host, port } = splitListen(d.listen);
+    const target: DasTarget = {
+      sessions: (sta) => this.core.sessions(sta),
+      vlanOf: (sta) => this.core.station(sta)?.vlanId ?? 0,
+      disconnect: (sta, reason, by) => {
+        const effects = this.core.disconnectStation(sta, reason, this.now(), by);
+        if (effects === undefined) return false;
+        this.apply(effects);
+        this.armTimer();
+        return true;
+      },
+      setSessionTimeout: (sta, s) => this.applyIfAny(this.core.setSessionTimeout(sta, s, this.now())),
+      reauthenticate: (sta) => this.applyIfAny(this.core.reauthenticate(sta, this.now())),
+      forgetCredentials: (sta) => {
+        this.pskLookup.forget(sta);
+        return this.core.dropPmksas(sta);
+      },
+    };
+    const peers = this.shared !== undefined ? new DasPeerLink(this.shared, { count: (m) => matchSessions(target, m).length, run: (job) => runJob(target, job) }) : undefined;
+    this.das = new DynamicAuthorization({
+      address: host,
+      port,
+      clients: d.clients,
+      timeWindowS: d.timeWindowS,
+      requireEventTimestamp: d.requireEventTimestamp,
+      nas: { identifier: this.config.radius.nasIdentifier, ipAddress: this.config.radius.nasIpAddress },
+      target,
+      peers: () => peers,
+      log: this.log.child({ component: 'das' }),
+      onAnswer: (kind, result, errorCause) => this.metrics.dasRequests.inc({ kind, result, error_cause: errorCause === undefined ? '' : String(errorCause) }),
+      onDrop: (reason, source, detail) => {
+        this.metrics.dasDropped.inc({ reason });
+        this.remoteLog.bss.write(this.log, 'warn', `das|${reason}`, { reason, source, detail: truncateText(detail) }, 'Dynamic Authorization request dropped');
+      },
+    });
+    this.dasAddress = await this.das.start();
+    this.log.info({ listen: `${this.dasAddress.address}:${this.dasAddress.port}`, clients: d.clients.map((c) => `${c.name} (${c.address})`) }, 'Dynamic Authorization Server (RFC 5176) listening');
+  }
+
+  private applyIfAny(effects: Effect[] | undefined): boolean {
+    if (effects === undefined) return false;
+    this.apply(effects);
+    this.armTimer();
+    return true;
   }
 
   /** How often agents report StationCounters: often enough for Interim-Updates and Stops. */
@@ -652,6 +708,7 @@ export class AuthenticatorService implements SessionHost {
       this.released(id);
     }
     await this.shared?.close();
+    await this.das?.close();
     this.stopped = true;
     this.pskLookup.clear();
     // From here the one timer ticks only the RADIUS clients: the Accounting-Stops above are

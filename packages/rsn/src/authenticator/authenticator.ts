@@ -54,6 +54,23 @@ import {
 } from './types.js';
 
 export type { PmksaListener, SharedPmksa } from './pmksa-cache.js';
+
+/** A station's session as a Dynamic Authorization request names it (RFC 5176 §3): no key material. */
+export interface SessionView {
+  sta: Buffer;
+  bssid: Buffer;
+  ssid: Buffer;
+  /** The EAP identity (or a PSK lookup's User-Name); '' for a PSK or SAE station. */
+  identity: string;
+  /** User-Name of the Access-Accept, when the server set one. */
+  userName: string | undefined;
+  acctSessionId: string;
+  acctMultiSessionId: string;
+  akm: number;
+  authorized: boolean;
+  /** It authenticates through IEEE 802.1X (a reauthentication can run). */
+  ieee8021x: boolean;
+}
 export { REPLAY_RESERVATION, type BssSnapshot, type StationSnapshot, type AuthorizationSnapshot, type SaListener } from './snapshot.js';
 
 /** How the core is built: randomness and tracing are injected. */
@@ -226,6 +243,11 @@ export class AuthenticatorCore implements Environment {
   /** Forgets a PMKSA another core forgot; not reported back to the listener. */
   forgetPmksa(sta: Buffer, ssid: Buffer): void {
     this.pmksa.forget(sta, ssid);
+  }
+
+  /** Forgets every PMKSA of a station here and on every other core (a Disconnect-Request); how many there were. */
+  dropPmksas(sta: Buffer): number {
+    return this.pmksa.dropStation(sta);
   }
 
   /** PMKSAs cached (metrics, tests). */
@@ -703,13 +725,60 @@ export class AuthenticatorCore implements Environment {
     return this.run(now, () => this.requestGroupRekey(bss));
   }
 
-  /** Disconnects a station now (operator request). */
-  disconnectStation(sta: Buffer, reason: number, now: number): Effect[] | undefined {
+  /** Disconnects a station now (operator request; `by` says who, for explain). Its Accounting-Stop says Admin-Reset. */
+  disconnectStation(sta: Buffer, reason: number, now: number, by = 'the operator'): Effect[] | undefined {
     const st = this.stations.get(macKey(sta));
     if (st === undefined) return undefined;
     return this.run(now, () => {
       st.terminateCause = AcctTerminateCause.AdminReset;
-      this.disconnect(st, reason, 'disconnected by the operator');
+      this.disconnect(st, reason, `disconnected by ${by}`);
+    });
+  }
+
+  /**
+   * The sessions a Dynamic Authorization request may name (RFC 5176 §3): the station `sta`
+   * when given (one lookup), else every station. Views, no key material.
+   */
+  sessions(sta?: Buffer): SessionView[] {
+    const list = sta !== undefined ? [this.stations.get(macKey(sta))].filter((s) => s !== undefined) : [...this.stations.values()];
+    return list.map((st) => ({
+      sta: st.sta,
+      bssid: st.bss.cfg.bssid,
+      ssid: st.bss.cfg.network.ssid,
+      identity: st.authz?.identity ?? st.eap?.identity ?? '',
+      userName: st.authz?.record.userName,
+      acctSessionId: st.acctSessionId,
+      acctMultiSessionId: st.authz?.acctMultiSessionId || st.acctSessionId,
+      akm: st.akm,
+      authorized: st.portAuthorized,
+      ieee8021x: usesIeee8021x(st.akm),
+    }));
+  }
+
+  /**
+   * A new Session-Timeout for a station's session, counted from now (a CoA-Request, RFC
+   * 5176 §3.1); 0 removes it. Undefined when the station is unknown.
+   */
+  setSessionTimeout(sta: Buffer, seconds: number, now: number): Effect[] | undefined {
+    const st = this.stations.get(macKey(sta));
+    if (st === undefined) return undefined;
+    return this.run(now, () => {
+      if (st.authz !== undefined) st.authz.sessionTimeoutS = seconds;
+      this.setTimer(st, 'sessionEndAt', seconds > 0 ? now + seconds * 1000 : Infinity);
+    });
+  }
+
+  /**
+   * Reauthenticates a station now (IEEE 802.1X-2004 §8.2.4 reAuthenticate; a CoA-Request
+   * asking for it): EAP runs again over the open port, and a Reject ends the session.
+   * Undefined when the station is unknown or does not authenticate through 802.1X.
+   */
+  reauthenticate(sta: Buffer, now: number): Effect[] | undefined {
+    const st = this.stations.get(macKey(sta));
+    if (st === undefined || !usesIeee8021x(st.akm) || !st.portAuthorized) return undefined;
+    return this.run(now, () => {
+      st.sig |= Sig.reAuthenticate;
+      this.runStation(st);
     });
   }
 

@@ -65,6 +65,24 @@ export class PmksaCache {
     this.listener?.forgotten(sta, ssid);
   }
 
+  /**
+   * Forgets every PMKSA of a station (each SSID, SAE ones of each BSS too) and tells the
+   * listener, once per SSID: a policy server's Disconnect-Request. A scan of the cache.
+   */
+  dropStation(sta: Buffer): number {
+    const prefix = `${macKey(sta)}/`;
+    const ssids = new Map<string, Buffer>();
+    let n = 0;
+    for (const [k, e] of this.entries) {
+      if (!k.startsWith(prefix)) continue;
+      ssids.set(e.ssid.toString('hex'), e.ssid);
+      this.remove(k);
+      n++;
+    }
+    for (const ssid of ssids.values()) this.listener?.forgotten(sta, ssid);
+    return n;
+  }
+
   /** Caches a PMKSA another core made (copied); not told back to the listener. */
   importShared(e: SharedPmksa, now: number): void {
     if (!(e.remainingMs > 0) || e.pmk.length < 16 || e.sta.length !== 6) return;

@@ -138,6 +138,7 @@ export class SharedState implements Placement, SaListener {
   private handingOff = false;
   private readonly channel: string;
   private readonly host: SharedStateHost;
+  private readonly peerHandlers = new Map<string, (from: string, payload: Buffer) => void>();
 
   constructor(private readonly o: SharedStateOptions) {
     this.host = o.host;
@@ -610,7 +611,23 @@ export class SharedState implements Placement, SaListener {
   // ---- the events channel -------------------------------------------------------------
 
   /** type (1) | instance (16, hex) | payload. */
-  private publish(type: 'P' | 'F' | 'T' | 'S', payload: Buffer): void {
+  /**
+   * Messages of another module on the events channel (das-peers.ts): `type` is one letter
+   * not used here (P F T S are). Messages this instance sent are not handed back.
+   */
+  onPeerMessage(type: string, handler: (from: string, payload: Buffer) => void): void {
+    if (type.length !== 1 || 'PFTS'.includes(type)) throw new Error(`peer message type ${JSON.stringify(type)} is taken`);
+    this.peerHandlers.set(type, handler);
+  }
+
+  /** Sends a message of onPeerMessage's kind to every other instance; false while Redis is down. */
+  sendPeerMessage(type: string, payload: Buffer): boolean {
+    if (!this.store.up) return false;
+    this.publish(type, payload);
+    return true;
+  }
+
+  private publish(type: string, payload: Buffer): void {
     if (!this.store.up) return;
     this.count(this.store.call(['PUBLISH', this.channel, Buffer.concat([Buffer.from(type + this.instance, 'latin1'), payload])]), 'publish');
   }
@@ -646,6 +663,7 @@ export class SharedState implements Placement, SaListener {
         return;
       }
       default:
+        this.peerHandlers.get(type)?.(from, p);
     }
   }
 

@@ -26,6 +26,7 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import dgram from 'node:dgram';
 import pino from 'pino';
 import { readFileSync } from 'node:fs';
 import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
@@ -37,6 +38,18 @@ import { accessRequestCount, CORP_SSID, detailRecords, detailValue, metricSum, R
 import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
 import { serverTlsYaml, testPki } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
+import { radclient, signed } from '../support/radclient.js';
+
+const DAS_SECRET = 'airlock shared-store das secret';
+
+/** A UDP port free on 127.0.0.1 right now. */
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
 
 const KEK = randomBytes(32).toString('hex');
 const PSK_NETWORK = { ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 };
@@ -227,6 +240,35 @@ void describe('several authenticators on Redis', () => {
       assert.equal(sim.driver.stats.disconnects, 0);
     } finally {
       a.signal('SIGCONT');
+      await sim.agent.stop();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  void it('Dynamic Authorization: a Disconnect-Request sent to an instance that does not hold the session reaches the one that does; an unknown session is 503 from both', async () => {
+    await redis.command('FLUSHALL');
+    const ports = [await freeUdpPort(), await freeUdpPort()];
+    const das = (port: number) => ({ listen: `127.0.0.1:${port}`, clients: [{ name: 'radclient', address: '127.0.0.1', secret: DAS_SECRET }] });
+    const a = await startAuthenticatorProcess('das-a', dir, { ...instanceConfig(redis), das: das(ports[0]) });
+    const b = await startAuthenticatorProcess('das-b', dir, { ...instanceConfig(redis), das: das(ports[1]) });
+    const sim = simAgent('ap-das', 70, [a.grpcTarget], 1);
+    try {
+      await sim.agent.start();
+      assert.ok(await waitFor(() => authorized([sim]) === sim.stations, 15_000));
+      const sta = sim.driver.stations()[0].sta;
+      const calling = `Calling-Station-Id = "${formatMac(sta).replaceAll(':', '-')}"`;
+      // To b, which does not hold it: b asks a over Redis, a disconnects it.
+      const r = await radclient(ports[1], 'disconnect', signed([calling]), { secret: DAS_SECRET, timeoutSec: 3, retries: 1 });
+      assert.equal(r.code, 'Disconnect-ACK', r.out);
+      assert.ok(await waitFor(() => disconnects([sim]) === 1, 5000), 'the station was not disconnected');
+      assert.equal(await metric(b, 'airlock_das_requests_total{kind="disconnect",result="ack",error_cause=""}'), 1);
+      for (const port of ports) {
+        const nak = await radclient(port, 'disconnect', signed(['Calling-Station-Id = "02-00-00-99-99-98"']), { secret: DAS_SECRET, timeoutSec: 3, retries: 1 });
+        assert.equal(nak.code, 'Disconnect-NAK', nak.out);
+        assert.deepEqual(nak.attrs.get('Error-Cause'), ['Session-Context-Not-Found']);
+      }
+    } finally {
       await sim.agent.stop();
       await a.stop();
       await b.stop();

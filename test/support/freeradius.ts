@@ -23,7 +23,16 @@
  *   raddb/dictionary);
  * - mods-enabled/detail: one fixed accounting detail file in the temp dir;
  * - clients.conf: one client 127.0.0.1 with the secret, require_message_authenticator = yes;
- * - mods-config/files/authorize: the users, Cleartext-Password and reply attributes.
+ * - mods-config/files/authorize: the users, Cleartext-Password and reply attributes;
+ * - with the `radsec` option, sites-enabled/radsec (new, shaped like Debian's
+ *   sites-available/tls): a RadSec listener (RFC 6614), `type = auth+acct`, `proto = tcp`,
+ *   on 127.0.0.1 at a free TCP port, into the `default` virtual server (so the same users,
+ *   signing, accounting and detail file as UDP), TLS 1.2..1.3 with our PKI's server
+ *   certificate, `require_client_cert = yes` and check_cert_issuer naming the one CA whose
+ *   client certificates are accepted (DESIGN.md "Security", "Roles"); and its own
+ *   `clients radsec` section: client 127.0.0.1, `proto = tls`, secret "radsec" (RFC 6614
+ *   §2.3) unless given, require_message_authenticator = yes. Status-Server over TLS answers
+ *   through the same `Autz-Type Status-Server` as over UDP.
  * The whole directory is chowned to `freerad` (radiusd drops privileges to it) and run
  * with `freeradius -f -l stdout -d DIR`. Set AIRLOCK_FREERADIUS_DEBUG=1 for -xx and the
  * log on stderr, AIRLOCK_FREERADIUS_KEEP=1 to keep the temp dir after stop().
@@ -31,6 +40,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import dgram from 'node:dgram';
+import { createServer, type AddressInfo } from 'node:net';
 import { accessSync, chownSync, constants, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -83,6 +93,13 @@ export interface FreeRadiusOptions {
   overlay?: Record<string, string>;
   /** Environment of radiusd ($ENV{...} in the configuration). */
   env?: Record<string, string>;
+  /**
+   * Add a RadSec listener (RFC 6614: auth+acct over TLS on a free TCP port, see the header):
+   * client certificates must be issued by `clientCa` (PEM file: an intermediate under
+   * pki.caCert); `secret` is the clients' RadSec shared secret (default "radsec");
+   * `idleTimeoutS` closes a connection idle that long (default 30, as Debian's sample).
+   */
+  radsec?: { clientCa: string; secret?: string; idleTimeoutS?: number };
 }
 
 /** A running FreeRADIUS. */
@@ -93,6 +110,8 @@ export interface FreeRadius {
   acctPort: number;
   /** The inner-tunnel server's UDP port on 127.0.0.1 (Debian's 18120, moved). */
   innerTunnelPort: number;
+  /** The RadSec (TLS) port on 127.0.0.1, with the `radsec` option. */
+  radsecPort: number | undefined;
   /** The configuration directory. */
   dir: string;
   /** Milliseconds from spawn to "Ready to process requests", last (re)start. */
@@ -171,12 +190,13 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
 
 async function startOnce(opts: FreeRadiusOptions): Promise<FreeRadius> {
   const [authPort, acctPort, innerTunnelPort] = await freeUdpPorts(3);
+  const radsecPort = opts.radsec === undefined ? undefined : await freeTcpPort();
   const dir = mkdtempSync(join(tmpdir(), 'airlock-freeradius-'));
   const keep = process.env.AIRLOCK_FREERADIUS_KEEP === '1';
   const inst: { child: ChildProcess | undefined; dir: string; keep: boolean } = { child: undefined, dir, keep };
   live.add(inst);
   try {
-    writeConfig(dir, opts, { authPort, acctPort, innerTunnelPort });
+    writeConfig(dir, opts, { authPort, acctPort, innerTunnelPort, radsecPort });
   } catch (err) {
     live.delete(inst);
     rmSync(dir, { recursive: true, force: true });
@@ -257,6 +277,7 @@ async function startOnce(opts: FreeRadiusOptions): Promise<FreeRadius> {
     authPort,
     acctPort,
     innerTunnelPort,
+    radsecPort,
     dir,
     startupMs,
     detailFile: () => join(dir, 'log', 'radacct', 'detail'),
@@ -279,6 +300,18 @@ async function startOnce(opts: FreeRadiusOptions): Promise<FreeRadius> {
 
 function tail(log: string, lines = 60): string {
   return log.split('\n').slice(-lines).join('\n');
+}
+
+/** Picks a free TCP port on 127.0.0.1 (released for radiusd). */
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Picks `n` distinct free UDP ports on 127.0.0.1 (held together, then released for radiusd). */
@@ -544,6 +577,59 @@ client airlock {
 `;
 }
 
+/**
+ * sites-enabled/radsec: a RadSec listener (RFC 6614) into the default virtual server, and
+ * the clients allowed on it (see the header).
+ */
+export function radsecSite(o: { port: number; cert: string; key: string; ca: string; clientIssuer: string; secret: string; idleTimeoutS: number }): string {
+  if (o.secret.length === 0) throw new FreeRadiusError('empty RadSec secret');
+  if (!Number.isInteger(o.idleTimeoutS) || o.idleTimeoutS < 0) throw new FreeRadiusError(`idleTimeoutS must be a whole number of seconds, not ${o.idleTimeoutS}`);
+  return `# written by airlock test/support/freeradius.ts (shaped like Debian's sites-available/tls)
+listen {
+	ipaddr = 127.0.0.1
+	port = ${o.port}
+	type = auth+acct
+	proto = tcp
+	virtual_server = default
+	clients = radsec
+	limit {
+		max_connections = 16
+		lifetime = 0
+		idle_timeout = ${o.idleTimeoutS}
+	}
+	tls {
+		private_key_file = ${confString(o.key)}
+		certificate_file = ${confString(o.cert)}
+		# Only our root and the one client CA: no ca_path, so the system store vouches for no one.
+		ca_file = ${confString(o.ca)}
+		# RadSec clients only from their CA (DESIGN.md "Security", "Roles"): the root also
+		# issues station, agent and operator certificates, which are never RADIUS clients.
+		check_cert_issuer = ${confString(o.clientIssuer)}
+		cipher_list = "DEFAULT"
+		cipher_server_preference = no
+		tls_min_version = "1.2"
+		tls_max_version = "1.3"
+		cache {
+			enable = no
+		}
+		require_client_cert = yes
+		verify {
+		}
+	}
+}
+
+clients radsec {
+	client airlock-radsec {
+		ipaddr = 127.0.0.1
+		proto = tls
+		secret = ${confString(o.secret)}
+		require_message_authenticator = yes
+		nas_type = other
+	}
+}
+`;
+}
+
 function detailModule(file: string): string {
   return `# written by airlock test/support/freeradius.ts: one file, not Debian's per-client per-day path
 detail {
@@ -556,7 +642,7 @@ detail {
 }
 
 /** Writes the instance's configuration into `dir`. */
-function writeConfig(dir: string, opts: FreeRadiusOptions, ports: { authPort: number; acctPort: number; innerTunnelPort: number }): void {
+function writeConfig(dir: string, opts: FreeRadiusOptions, ports: { authPort: number; acctPort: number; innerTunnelPort: number; radsecPort: number | undefined }): void {
   // Relative symlinks (mods-enabled/x -> ../mods-available/x) must stay relative to the copy.
   cpSync(FREERADIUS_CONF, dir, { recursive: true, verbatimSymlinks: true });
   const path = (p: string): string => join(dir, p);
@@ -622,6 +708,19 @@ function writeConfig(dir: string, opts: FreeRadiusOptions, ports: { authPort: nu
   put('mods-enabled/detail', detailModule(path('log/radacct/detail')));
   put('clients.conf', clientsConf(opts.secret));
   put('mods-config/files/authorize', usersFile(opts.users));
+  if (opts.radsec !== undefined && ports.radsecPort !== undefined) {
+    // The root and the RadSec clients' CA: a client that sends its certificate alone still verifies.
+    writeFileSync(path('certs/airlock-radsec-ca.pem'), `${readFileSync(opts.pki.caCert, 'utf8').trimEnd()}\n${readFileSync(opts.radsec.clientCa, 'utf8').trimEnd()}\n`);
+    put('sites-enabled/radsec', radsecSite({
+      port: ports.radsecPort,
+      cert: path('certs/airlock-server.pem'),
+      key: path('certs/airlock-server.key'),
+      ca: path('certs/airlock-radsec-ca.pem'),
+      clientIssuer: onelineSubject(readFileSync(opts.radsec.clientCa, 'utf8')),
+      secret: opts.radsec.secret ?? 'radsec',
+      idleTimeoutS: opts.radsec.idleTimeoutS ?? 30,
+    }));
+  }
   for (const [rel, source] of Object.entries(opts.overlay ?? {})) {
     if (rel.startsWith('/') || rel.split('/').includes('..')) throw new FreeRadiusError(`overlay path ${JSON.stringify(rel)} must be relative, inside the configuration`);
     if (existsSync(path(rel)) && lstatSync(path(rel)).isSymbolicLink()) unlinkSync(path(rel));

@@ -8,10 +8,11 @@
  * node_modules/.cache and written once per `npm test` by scripts/run-tests.mjs before any
  * test process starts (AIRLOCK_TEST_PKI names it); a test file run on its own fills it in.
  */
-import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { writeDevPki, type DevPkiLayout } from '@airlock/pki';
+import { chainPem, issueCertificate, roleMark, writeDevPki, type DevPkiLayout, type PemPaths } from '@airlock/pki';
 
 /** Agent identities with a certificate: sim agents ap-N, wired sw-N, hostile raw-N. */
 export const TEST_PKI_AGENTS: readonly string[] = [
@@ -79,4 +80,37 @@ export function agentCredentials(id: string): grpc.ChannelCredentials {
   const a = p.agents[id];
   if (a === undefined) throw new Error(`no test certificate for agent ${JSON.stringify(id)}: use one of ${TEST_PKI_AGENTS.join(', ')}`);
   return grpc.credentials.createSsl(readFileSync(p.ca.cert), readFileSync(a.key), readFileSync(a.cert));
+}
+
+/** CN (and role mark ID) of the authenticator's RadSec client certificate. */
+export const RADSEC_CLIENT_CN = 'authenticator';
+
+/**
+ * The authenticator's RadSec client certificate (RFC 6614 mutual TLS towards FreeRADIUS):
+ * CN "authenticator", clientAuth (the PKI's own authenticator certificate is a server's),
+ * marked urn:airlock:authenticator:authenticator and issued by the authenticator CA, so a
+ * RadSec listener that accepts only that CA's clients accepts it and no station, agent or
+ * operator. writeDevPki makes none, so it is issued here with the PKI's own issuer, once,
+ * next to the test PKI (radsec-client.pem with its chain, radsec-client.key), and again
+ * when the authenticator CA changed or it is about to expire.
+ */
+export function radsecClientCertificate(): PemPaths {
+  const p = testPki();
+  const paths = { cert: join(p.dir, 'radsec-client.pem'), key: join(p.dir, 'radsec-client.key') };
+  const issuerPem = readFileSync(p.issuers.authenticator.cert, 'utf8');
+  const issuer = new X509Certificate(issuerPem);
+  if (existsSync(paths.cert) && existsSync(paths.key)) {
+    const x = new X509Certificate(readFileSync(paths.cert));
+    if (x.checkIssued(issuer) && x.verify(issuer.publicKey) && Date.parse(x.validTo) - Date.now() > 24 * 3600 * 1000) return paths;
+  }
+  const pem = issueCertificate({ cert: issuerPem, key: readFileSync(p.issuers.authenticator.key, 'utf8') }, { commonName: RADSEC_CLIENT_CN, usage: 'client', uris: [roleMark('authenticator', RADSEC_CLIENT_CN)] });
+  // Written beside and renamed: a test process reading it meanwhile sees a whole file.
+  const write = (path: string, data: string, mode: number): void => {
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, data, { mode });
+    renameSync(tmp, path);
+  };
+  write(paths.key, pem.key, 0o600);
+  write(paths.cert, chainPem(pem.cert, issuerPem), 0o644);
+  return paths;
 }

@@ -9,9 +9,12 @@
 // configured CA(s) (no system store) and carry the expected name (SNI and the identity
 // check), and may be checked further by the caller (a role mark); TLS 1.2 at least.
 //
-// Writes need no queue of their own: a connection carries at most 256 outstanding requests
-// (its Identifier space) of at most 4096 octets, so what waits in the socket is bounded by
-// 1 MiB per connection.
+// One RADIUS packet per TLS record, written one at a time (the next once the last left):
+// node:tls joins writes made while one is in progress into a single TLS record, and
+// FreeRADIUS 3.2.1 (Debian 12) drops the connection when a record holds more than one packet
+// ("Received bad packet: Length 126 contents 63"; the RadSec bis drafts also recommend one
+// packet per TLS write). The queue this takes is bounded: a connection carries at most 256
+// outstanding requests (its Identifier space) of at most 4096 octets, 1 MiB.
 
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -88,6 +91,11 @@ interface Connection {
   readonly source: { address: string; port: number };
   open: boolean;
   error: Error | undefined;
+  /** Records waiting for the one being written. */
+  readonly queue: Buffer[];
+  writing: boolean;
+  /** Called when a write left: the next record, if any. */
+  readonly written: (err?: Error | null) => void;
 }
 
 /** Refuses TLS options that cannot work (a programmer's or operator's error): TypeError. */
@@ -150,7 +158,21 @@ export class TlsTransport {
         return problem === undefined ? undefined : new Error(`RadSec server certificate refused: ${problem}`);
       },
     });
-    const c: Connection = { socket: s, reader: new RecordReader(), source: { address: d.address, port: d.port }, open: false, error: undefined };
+    const c: Connection = {
+      socket: s,
+      reader: new RecordReader(),
+      source: { address: d.address, port: d.port },
+      open: false,
+      error: undefined,
+      queue: [],
+      writing: false,
+      written: (err) => {
+        c.writing = false;
+        if (err) return; // 'error' and 'close' follow: the transactions send the rest again
+        const next = c.queue.shift();
+        if (next !== undefined) write(c, next);
+      },
+    };
     (this.connections[server] ??= [])[socket] = c;
     const current = (): boolean => this.connections[server]?.[socket] === c;
     s.setNoDelay(true);
@@ -190,7 +212,8 @@ export class TlsTransport {
   send(server: number, socket: number, bytes: Buffer): void {
     const c = this.connections[server]?.[socket];
     if (c === undefined || !c.open || c.socket.destroyed) return;
-    c.socket.write(bytes);
+    if (c.writing) c.queue.push(bytes);
+    else write(c, bytes);
   }
 
   /** Closes connection `socket` of server `server` at the owner's request (no onClose follows). */
@@ -232,11 +255,18 @@ export class TlsTransport {
   }
 }
 
+/** One record, as one TLS write. */
+function write(c: Connection, bytes: Buffer): void {
+  if (c.socket.destroyed) return;
+  c.writing = true;
+  c.socket.write(bytes, c.written);
+}
+
 /**
  * Ends a connection: with a TLS close_notify once what was written has left (destroySoon),
  * or at once when it never opened or its writes are stuck (a peer that stopped reading).
  */
 function quit(c: Connection): void {
-  if (c.open && c.socket.writableLength === 0 && !c.socket.destroyed) c.socket.destroySoon();
+  if (c.open && c.socket.writableLength === 0 && c.queue.length === 0 && !c.socket.destroyed) c.socket.destroySoon();
   else c.socket.destroy();
 }

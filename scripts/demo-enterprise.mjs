@@ -13,7 +13,7 @@
 // AIRLOCK_DEMO_AGENTS, AIRLOCK_DEMO_STATIONS change the size.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { formatMs, freePort, freeSocketPath, startStatusLine } from './demo-support.mjs';
+import { formatMs, freePort, freeSocketPath, freeUdpPort, startStatusLine } from './demo-support.mjs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -115,6 +115,9 @@ if (stopping) process.exit(0);
 const grpcPort = await freePort(50051);
 const httpPort = await freePort(9464);
 const adminSocket = await freeSocketPath(logDir, 'admin-enterprise');
+// The Dynamic Authorization Server (RFC 5176) on its port, 3799, unless something holds it.
+const DAS_SECRET = 'airlock demo das secret';
+const dasPort = await freeUdpPort(3799);
 const configPath = join(logDir, 'authenticator-enterprise.yaml');
 // JSON is YAML: the same keys as services/authenticator/config/example.yaml.
 const config = {
@@ -129,6 +132,8 @@ const config = {
     servers: [{ name: 'freeradius', host: '127.0.0.1', auth_port: freeRadius.authPort, acct_port: freeRadius.acctPort, secret: RADIUS_SECRET }],
     accounting: true,
   },
+  // Disconnect-Request and CoA-Request from a policy server on this machine (radclient).
+  das: { listen: `127.0.0.1:${dasPort}`, clients: [{ name: 'local', address: '127.0.0.1', secret: DAS_SECRET }] },
   // EAP-Requests lost on the lossy air are resent after 1 s rather than 3 s.
   eap: { retransmit_ms: 1000 },
   networks: [{ ssid: SSID, akms: ['8021x'], group_rekey_s: 60, rekey_gtk_on_leave: false }],
@@ -137,6 +142,8 @@ writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 
 
 console.log(`authenticator gRPC 127.0.0.1:${grpcPort}, metrics http://127.0.0.1:${httpPort}/metrics; FreeRADIUS auth 127.0.0.1:${freeRadius.authPort} (config ${freeRadius.dir})`);
 console.log(`${AGENTS} agents x ${STATIONS} stations, SSID "${SSID}" (802.1X): EAP-TLS and TTLS/PAP; logs in .demo/. Ctrl-C to stop.`);
+console.log(`Dynamic Authorization (RFC 5176) enabled on 127.0.0.1:${dasPort} for client 127.0.0.1, secret "${DAS_SECRET}"${dasPort === 3799 ? '' : ' (3799 was taken)'}; try:`);
+console.log(`  echo 'Calling-Station-Id = "<station MAC>", Event-Timestamp = '$(date +%s)', Message-Authenticator = 0x00' | radclient -x 127.0.0.1:${dasPort} disconnect '${DAS_SECRET}'`);
 const authLog = openSync(join(logDir, 'authenticator-enterprise.log'), 'w');
 // Its own process group: Ctrl-C (or `timeout`) signals the whole foreground group, and the
 // agents should leave before the authenticator stops (else they see it vanish and retry).

@@ -1,6 +1,7 @@
 // What both demos (npm start, npm run demo:enterprise) share: picking loopback ports and the
 // Admin API socket path, and the live status line read once a second from the
 // authenticator's /metrics.
+import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -9,6 +10,18 @@ import { join } from 'node:path';
 export async function freePort(preferred) {
   const tryPort = (p) => new Promise((resolve) => {
     const s = createServer().once('error', () => resolve(undefined)).listen(p, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+  });
+  return (await tryPort(preferred)) ?? tryPort(0);
+}
+
+/** `preferred` when that UDP port is free on 127.0.0.1, else any free one. */
+export async function freeUdpPort(preferred) {
+  const tryPort = (p) => new Promise((resolve) => {
+    const s = createSocket('udp4').once('error', () => resolve(undefined));
+    s.bind(p, '127.0.0.1', () => {
       const port = s.address().port;
       s.close(() => resolve(port));
     });

@@ -32,7 +32,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/bytes/src/**/*.ts', 'packages/link/src/**/*.ts', 'packages/rsn/src/**/*.ts', 'packages/supplicant/src/**/*.ts', 'packages/radius/src/codec/**/*.ts', 'packages/radius/src/das/**/*.ts'],
+    files: [
+      'packages/bytes/src/**/*.ts', 'packages/link/src/**/*.ts', 'packages/rsn/src/**/*.ts', 'packages/supplicant/src/**/*.ts', 'packages/radius/src/codec/**/*.ts', 'packages/radius/src/das/**/*.ts',
+      // The RADIUS client's sans-I/O side: its transactions (UDP and RadSec) and their parts.
+      'packages/radius/src/client/radius-transactions.ts', 'packages/radius/src/client/record-reader.ts', 'packages/radius/src/client/fair-queue.ts',
+      'packages/radius/src/client/identifier-table.ts', 'packages/radius/src/client/timeout-list.ts',
+    ],
     // The DAS's UDP socket and timer (das-listener.ts) drive its sans-I/O server.
     ignores: ['**/*.test.ts', 'packages/radius/src/das/das-listener.ts'],
     rules: {

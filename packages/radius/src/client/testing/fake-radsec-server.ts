@@ -36,6 +36,8 @@ export interface RadsecServerTls {
 export class FakeRadsecServer {
   /** Every request received, in order. */
   readonly received: RadsecRequest[] = [];
+  /** Octets of each read from a connection: one TLS record's plaintext each (node:tls reads record by record). */
+  readonly reads: number[] = [];
   /** Connections accepted (TLS established), in order; closed ones stay listed. */
   readonly sockets: tls.TLSSocket[] = [];
   /** The behaviour; replace it at any time. */
@@ -122,6 +124,7 @@ export class FakeRadsecServer {
       const reader = new RecordReader();
       socket.on('error', () => undefined);
       socket.on('data', (chunk: Buffer) => {
+        this.reads.push(chunk.length);
         const framed = reader.push(chunk);
         if (!framed.ok) {
           socket.destroy();

@@ -28,8 +28,11 @@
 //   Retransmissions", RFC 5080 §2.2.1): it waits the server's whole timeout budget (the sum
 //   of the UDP schedule) once, and is sent again only on a new connection after the old one
 //   closed, with the same Identifier and bytes (the Identifier space belongs to the
-//   connection, and the old connection is gone). Reconnection waits a backoff after a
-//   failed attempt (reconnectMinMs doubling up to reconnectMaxMs); a connection that cannot
+//   connection, and the old connection is gone; the RFCs let the Identifier stay or change,
+//   and keeping it keeps Message-Authenticator and Acct-Delay-Time as first sent), never on
+//   another connection to the same server while its own is open. Reconnection waits a
+//   backoff after a failed attempt (reconnectMinMs doubling up to reconnectMaxMs; none after
+//   a connection that carried an answer, when something waits); a connection that cannot
 //   be opened marks its server dead (RFC 3539 style: a transport failure is a server
 //   failure), and its requests move at once to an alive server they have not tried, or
 //   wait for the next connection. A connection with no verified answer for watchdogIdleMs

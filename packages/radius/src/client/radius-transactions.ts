@@ -32,7 +32,7 @@
 //   and keeping it keeps Message-Authenticator and Acct-Delay-Time as first sent), never on
 //   another connection to the same server while its own is open. Reconnection waits a
 //   backoff after a failed attempt (reconnectMinMs doubling up to reconnectMaxMs; none after
-//   a connection that carried an answer, when something waits); a connection that cannot
+//   a connection that carried an answer); a connection that cannot
 //   be opened marks its server dead (RFC 3539 style: a transport failure is a server
 //   failure), and its requests move at once to an alive server they have not tried, or
 //   wait for the next connection. A connection with no verified answer for watchdogIdleMs
@@ -170,7 +170,7 @@ export interface RadiusServerState {
   lastRttMs?: number;
   /** Smoothed round-trip time (RFC 6298 §2 SRTT, gain 1/8). */
   srttMs?: number;
-  /** Source ports (Identifier spaces) open towards this server. */
+  /** Identifier spaces towards this server: source ports over UDP, connections over RadSec. */
   sockets: number;
   /** Requests that got no answer from it (all retransmissions), since the client started. */
   timeouts: number;

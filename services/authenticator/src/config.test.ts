@@ -56,7 +56,7 @@ log: { level: debug }
 eapol: { pairwise_update_count: 3, group_update_count: 2, first_timeout_ms: 50, first_timeout_no_tx_status_ms: 900, subsequent_timeout_ms: 800, group_timeout_ms: 400, max_frame_bytes: 2048 }
 limits: { agent_send_queue: 100, agent_messages_per_s: 300, agent_message_burst: 600, max_stations_per_bss: 10, max_stations_per_agent: 20, max_pending_stations_per_bss: 8, mac_backoff_after_failures: 2, mac_backoff_initial_s: 3, mac_backoff_max_s: 30, eapol_per_station_per_s: 5, eapol_burst_per_station: 7, max_handshakes_in_flight: 9 }
 radius:
-  servers: [{ name: primary, host: 192.0.2.10, auth_port: 11812, acct_port: 11813, secret: "radius secret" }]
+  servers: [{ name: primary, host: 192.0.2.10, auth_port: 11812, acct_port: 11813, secret: "radius secret" }, { name: radsec, host: radius.example, transport: tls, tls_port: 12083, tls: { ca: /pki/ca.pem, cert: /pki/c.pem, key: /pki/c.key, server_name: radius-server } }]
   timeout_ms: 500
   max_retransmits: 3
   dead_after_ms: 2000
@@ -87,7 +87,10 @@ networks:
   assert.deepEqual(r.value.agents, { bssPolicy: 'configured', bssAssignments: [{ agent: 'ap-7', bssids: ['02:00:00:00:07:0a', '02:00:00:00:07:09'] }], reconnectGraceS: 5, maxBssesPerHello: 3, maxBssesPerAgent: 4, maxClaims: 5, claimExpiryS: 6 });
   assert.deepEqual(r.value.limits, { agentSendQueue: 100, agentReceiveQueue: 1024, agentMessagesPerS: 300, agentMessageBurst: 600, maxStationsPerBss: 10, maxStationsPerAgent: 20, maxPendingStationsPerBss: 8, macBackoffAfterFailures: 2, macBackoffInitialS: 3, macBackoffMaxS: 30, eapolPerStationPerS: 5, eapolBurstPerStation: 7, maxHandshakesInFlight: 9 });
   assert.deepEqual(r.value.radius, {
-    servers: [{ name: 'primary', host: '192.0.2.10', authPort: 11812, acctPort: 11813, secret: 'radius secret' }],
+    servers: [
+      { name: 'primary', host: '192.0.2.10', transport: 'udp', authPort: 11812, acctPort: 11813, tlsPort: 2083, secret: 'radius secret', tls: { ca: '', cert: '', key: '', serverName: '' } },
+      { name: 'radsec', host: 'radius.example', transport: 'tls', authPort: 1812, acctPort: 1813, tlsPort: 12083, secret: '', tls: { ca: '/pki/ca.pem', cert: '/pki/c.pem', key: '/pki/c.key', serverName: 'radius-server' } },
+    ],
     timeoutMs: 500, maxRetransmits: 3, deadAfterMs: 2000, probeIntervalMs: 1000, nasIdentifier: 'ap-hall', nasIpAddress: '192.0.2.1', accounting: false, interimIntervalS: 300, maxInFlight: 16,
   });
   assert.deepEqual(r.value.eap, { retransmitMs: 1500, maxTransmissions: 3, quietPeriodS: 5, pmksaLifetimeS: 3600 });
@@ -145,6 +148,8 @@ const INVALID: { desc: string; yaml: string; errors: [path: string, message: str
   { desc: 'mixed MAC separators', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00-00:00:00:01", passphrase: "password" }] }]', errors: [['networks[0].station_psks[0].sta', 'expected a MAC address']] },
   { desc: 'station_psks entry without passphrase', yaml: 'networks: [{ ssid: a, akms: [psk], station_psks: [{ sta: "02:00:00:00:00:01" }] }]', errors: [['networks[0].station_psks[0].passphrase', 'missing required key']] },
   { desc: 'psk akm without any PSK', yaml: 'radius: { servers: [{ name: r1, host: 127.0.0.1, secret: s3cret }] }\nnetworks: [{ ssid: a, akms: [8021x, psk] }]', errors: [['networks[0].passphrases', 'expected at least one passphrase (or a station_psks entry, or psk_source: radius) because akms include a psk akm']] },
+  { desc: 'udp RADIUS server without a secret', yaml: `radius: { servers: [{ name: r1, host: 127.0.0.1 }] }\n${MINIMAL}`, errors: [['radius.servers[0].secret', 'expected a shared secret (1..128 characters) for a udp server']] },
+  { desc: 'RadSec server without its certificates', yaml: `radius: { servers: [{ name: r1, host: 127.0.0.1, transport: tls, tls: { ca: /pki/ca.pem } }] }\n${MINIMAL}`, errors: [['radius.servers[0].tls.cert', 'expected a file path'], ['radius.servers[0].tls.key', 'expected a file path']] },
   { desc: 'das.listen without clients', yaml: `das: { listen: "127.0.0.1:3799" }\n${MINIMAL}`, errors: [['das.clients', 'expected at least one client']] },
   { desc: 'das client listed twice', yaml: `das: { listen: "127.0.0.1:3799", clients: [{ name: a, address: 192.0.2.1, secret: x }, { name: b, address: 192.0.2.1, secret: y }] }\n${MINIMAL}`, errors: [['das.clients[1].address', 'listed twice']] },
   { desc: 'das client address not an IP', yaml: `das: { listen: "127.0.0.1:3799", clients: [{ name: a, address: pf.example, secret: x }] }\n${MINIMAL}`, errors: [['das.clients[0].address', 'expected an IP address']] },
@@ -267,7 +272,7 @@ void test('config/example.yaml parses and sets three networks', () => {
   assert.deepEqual(r.value.networks.map((n) => n.ssid), ['airlock-psk', 'airlock-wpa3', 'airlock-corp']);
   assert.deepEqual(r.value.networks[1].sae, { pwe: 'both', passwords: [{ password: 'guest password', identifier: 'guest', sta: '', vlan: 30 }], antiCloggingThreshold: 5 });
   // Apart from networks, the example RADIUS server, DAS client and BSS assignment, the example shows the defaults.
-  assert.deepEqual(r.value.radius.servers, [{ name: 'primary', host: '127.0.0.1', authPort: 1812, acctPort: 1813, secret: 'testing123' }]);
+  assert.deepEqual(r.value.radius.servers, [{ name: 'primary', host: '127.0.0.1', transport: 'udp', authPort: 1812, acctPort: 1813, tlsPort: 2083, secret: 'testing123', tls: { ca: '', cert: '', key: '', serverName: '' } }]);
   assert.deepEqual(r.value.agents.bssAssignments, [{ agent: 'ap-1', bssids: ['02:00:00:00:01:00', '02:00:00:00:01:01'] }]);
   assert.deepEqual(r.value.das.clients, [{ name: 'packetfence', address: '192.0.2.20', secret: 'das shared secret' }]);
   assert.deepEqual({ ...r.value, networks: [], radius: { ...r.value.radius, servers: [] }, agents: { ...r.value.agents, bssAssignments: [] }, das: { ...r.value.das, clients: [] } }, defaultConfig([]));
@@ -301,7 +306,7 @@ void test('environment overrides: AIRLOCK__<KEY>__<KEY> sets a key of the file, 
   assert.equal(r.value.grpc.listen, '0.0.0.0:6000');
   assert.equal(r.value.cluster.workers, 2);
   assert.equal(r.value.grpc.plaintext, true);
-  assert.deepEqual(r.value.radius.servers, [{ name: 'fr', host: 'freeradius', authPort: 1812, acctPort: 1813, secret: '12345 # not a comment' }]);
+  assert.deepEqual(r.value.radius.servers, [{ name: 'fr', host: 'freeradius', transport: 'udp', authPort: 1812, acctPort: 1813, tlsPort: 2083, secret: '12345 # not a comment', tls: { ca: '', cert: '', key: '', serverName: '' } }]);
   assert.deepEqual(r.value.networks[0].akms, ['psk', 'psk-sha256']);
 });
 

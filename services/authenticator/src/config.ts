@@ -138,10 +138,16 @@ export interface AgentsConfig {
 export interface RadiusServerConfig {
   name: string;
   host: string;
+  /** udp (RFC 2865/2866), or tls: RadSec (RFC 6614), authentication and accounting on tlsPort. Parsed: always set (udp when absent). */
+  transport?: 'udp' | 'tls';
   authPort: number;
   acctPort: number;
-  /** Shared secret (never logged). */
+  /** RadSec: the one TLS port (RFC 6614: 2083). */
+  tlsPort?: number;
+  /** Shared secret (never logged); RadSec: "" = "radsec" (RFC 6614 §2.3). */
   secret: string;
+  /** RadSec: the CA that issues the server's certificate, this client's certificate and key (PEM files), the name the server's certificate carries ("" = host). */
+  tls?: { ca: string; cert: string; key: string; serverName: string };
 }
 
 /** The RADIUS client: servers in priority order, retransmission and failover, NAS attributes. */
@@ -403,6 +409,16 @@ function checkTop(value: Record<string, unknown> | unknown[], report: (relPath: 
       }
     });
   }
+  if (Array.isArray(radius?.['servers'])) {
+    (radius['servers'] as Record<string, unknown>[]).forEach((s, i) => {
+      if (s === null || typeof s !== 'object') return;
+      if (s['transport'] !== 'tls' && s['secret'] === '') report(`radius.servers[${i}].secret`, 'expected a shared secret (1..128 characters) for a udp server');
+      const tls = s['tls'] as Record<string, unknown> | undefined;
+      if (s['transport'] === 'tls') {
+        for (const k of ['ca', 'cert', 'key']) if (tls?.[k] === '' || tls?.[k] === undefined) report(`radius.servers[${i}].tls.${k}`, 'expected a file path: RadSec verifies the server against its CA and presents a client certificate (mutual TLS)');
+      }
+    });
+  }
   const das = value['das'] as Record<string, unknown> | undefined;
   const dasClients = Array.isArray(das?.['clients']) ? (das['clients'] as Record<string, unknown>[]) : [];
   if (typeof das?.['listen'] === 'string' && das['listen'] !== '' && dasClients.length === 0) {
@@ -648,9 +664,20 @@ const CONFIG_SCHEMA: Rule = {
             fields: {
               name: { type: 'string', doc: 'name used in logs and metric labels', expect: 'a short name', check: (x) => (/^[A-Za-z0-9_.-]{1,32}$/.test(x) ? undefined : `expected 1..32 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(x)}`) },
               host: { type: 'string', doc: 'host name or IP address', expect: 'a host', check: checkHost },
-              auth_port: { type: 'integer', doc: 'authentication port', min: 1, max: 65535, default: 1812 },
-              acct_port: { type: 'integer', doc: 'accounting port', min: 1, max: 65535, default: 1813 },
-              secret: { type: 'string', doc: 'shared secret', expect: 'a shared secret', check: (x) => (x.length >= 1 && x.length <= 128 ? undefined : `expected 1..128 characters, got ${x.length}`), secret: true },
+              transport: { type: 'enum', doc: 'udp (RFC 2865, 2866), or tls: RadSec (RFC 6614), authentication, accounting and Status-Server over one mutually authenticated TLS connection', values: ['udp', 'tls'], default: 'udp' },
+              auth_port: { type: 'integer', doc: 'authentication port (udp)', min: 1, max: 65535, default: 1812 },
+              acct_port: { type: 'integer', doc: 'accounting port (udp)', min: 1, max: 65535, default: 1813 },
+              tls_port: { type: 'integer', doc: 'RadSec port of authentication and accounting (tls)', min: 1, max: 65535, default: 2083 },
+              secret: { type: 'string', doc: 'shared secret; required for udp; for tls "" is RFC 6614\'s "radsec"', expect: 'a shared secret', check: (x) => (x.length <= 128 ? undefined : `expected at most 128 characters, got ${x.length}`), secret: true, default: '' },
+              tls: {
+                type: 'map', doc: 'RadSec (transport: tls): the server is verified against ca and server_name, and this client presents cert',
+                fields: {
+                  ca: { type: 'string', doc: "the CA certificate(s) that issue the server's certificate (PEM file); the system store is not used", expect: 'a file path', default: '' },
+                  cert: { type: 'string', doc: "this client's certificate, followed by its intermediate CAs (PEM file)", expect: 'a file path', default: '' },
+                  key: { type: 'string', doc: 'its private key (PEM file)', expect: 'a file path', default: '' },
+                  server_name: { type: 'string', doc: 'the name the server\'s certificate must carry (DNS name or IP address), "" = host', expect: 'a name or ""', default: '' },
+                },
+              },
             },
           },
         },

@@ -25,7 +25,8 @@ import {
   type StationEntryView,
   type BssConfig,
 } from '@airlock/rsn';
-import { DeadlineTimer, RadiusClient, RadiusCode, RadiusTimeoutError, type AccessOutcome } from '@airlock/radius';
+import { DeadlineTimer, RadiusClient, RadiusCode, RadiusTimeoutError, type AccessOutcome, type RadiusServer } from '@airlock/radius';
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { AgentSession, type AgentCall, type HelloResult, type SessionHost } from './agent-session.js';
 import { EffectRouter, type AccountingEffect } from './effect-router.js';
@@ -379,7 +380,18 @@ export class AuthenticatorService implements SessionHost {
     if (r.servers.length === 0) return undefined;
     const health = new RadiusHealth(r.servers);
     const client: RadiusClient = new RadiusClient({
-      servers: r.servers.map((x) => ({ name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') })),
+      servers: r.servers.map((x): RadiusServer =>
+        x.transport === 'tls' && x.tls !== undefined
+          ? {
+              transport: 'tls',
+              name: x.name,
+              host: x.host,
+              port: x.tlsPort,
+              secret: x.secret === '' ? undefined : Buffer.from(x.secret, 'utf8'),
+              tls: { ca: readFileSync(x.tls.ca), cert: readFileSync(x.tls.cert), key: readFileSync(x.tls.key), serverName: x.tls.serverName === '' ? undefined : x.tls.serverName },
+            }
+          : { name: x.name, host: x.host, authPort: x.authPort, acctPort: x.acctPort, secret: Buffer.from(x.secret, 'utf8') },
+      ),
       timeoutMs: r.timeoutMs,
       maxRetransmits: r.maxRetransmits,
       deadAfterMs: r.deadAfterMs,

@@ -80,11 +80,12 @@ function dropText(reason: string): string {
 export class RadiusHealth {
   private readonly entries = new Map<string, Entry>();
 
-  /** `servers` in priority order. */
-  constructor(servers: readonly { name: string; host: string; authPort: number }[]) {
+  /** `servers` in priority order (a RadSec server shows its TLS port, marked "tls"). */
+  constructor(servers: readonly { name: string; host: string; authPort: number; transport?: 'udp' | 'tls'; tlsPort?: number }[]) {
     for (const s of servers) {
-      const address = s.host.includes(':') ? `[${s.host}]:${s.authPort}` : `${s.host}:${s.authPort}`;
-      this.entries.set(s.name, { address });
+      const port = s.transport === 'tls' ? (s.tlsPort ?? 2083) : s.authPort;
+      const hostPort = s.host.includes(':') ? `[${s.host}]:${port}` : `${s.host}:${port}`;
+      this.entries.set(s.name, { address: s.transport === 'tls' ? `${hostPort} (tls)` : hostPort });
     }
   }
 

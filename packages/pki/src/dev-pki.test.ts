@@ -39,7 +39,8 @@ describe('writeDevPki', () => {
     assert.deepEqual(l.stations.alice, { cert: join(dir, 'station-alice.pem'), key: join(dir, 'station-alice.key') });
     assert.deepEqual(l.ca, { cert: join(dir, 'ca.pem'), key: join(dir, 'ca.key') });
     assert.ok(l.files.every((f) => f.action === 'created'));
-    assert.equal(l.files.length, 2 * (1 + 5 + 5));
+    // The root, a CA per role, and six leaves: RADIUS server, authenticator (server and RadSec client), two agents, a station.
+    assert.equal(l.files.length, 2 * (1 + 5 + 6));
 
     const ca = new X509Certificate(readFileSync(l.ca.cert));
     assert.equal(ca.ca, true);
@@ -56,6 +57,7 @@ describe('writeDevPki', () => {
     const expect: { paths: { cert: string; key: string }; role: (typeof CERTIFICATE_ROLES)[number]; cn: string; eku: string; san: string }[] = [
       { paths: l.radiusServer, role: 'radius', cn: 'radius-server', eku: SERVER_AUTH, san: 'DNS:radius-server, DNS:localhost, URI:urn:airlock:radius:radius-server' },
       { paths: l.authenticator, role: 'authenticator', cn: 'authenticator', eku: SERVER_AUTH, san: 'DNS:localhost, IP Address:127.0.0.1, URI:urn:airlock:authenticator:authenticator' },
+      { paths: l.radsecClient, role: 'authenticator', cn: 'authenticator', eku: CLIENT_AUTH, san: 'URI:urn:airlock:authenticator:authenticator' },
       { paths: l.agents['ap-1'], role: 'agent', cn: 'ap-1', eku: CLIENT_AUTH, san: 'URI:urn:airlock:agent:ap-1' },
       { paths: l.agents['ap-2'], role: 'agent', cn: 'ap-2', eku: CLIENT_AUTH, san: 'URI:urn:airlock:agent:ap-2' },
       { paths: l.stations.alice, role: 'station', cn: 'alice', eku: CLIENT_AUTH, san: 'URI:urn:airlock:station:alice' },

@@ -40,6 +40,8 @@ export interface DevPkiLayout {
   radiusServer: PemPaths;
   /** The authenticator's gRPC server certificate (SAN localhost, 127.0.0.1). */
   authenticator: PemPaths;
+  /** The authenticator's client certificate towards RadSec servers (RFC 6614: mutual TLS), issued by the authenticator CA. */
+  radsecClient: PemPaths;
   /** Agent client certificates by agent id (CN = id); the .pem holds the certificate and the agent CA. */
   agents: Record<string, PemPaths>;
   /** Station (EAP-TLS) client certificates by name (CN = name). */
@@ -113,13 +115,14 @@ export function writeDevPki(dir: string, opts: DevPkiOptions = {}): DevPkiLayout
   const radiusServer = leaf('radius-server', 'radius', { commonName: 'radius-server', usage: 'server', dnsNames: ['radius-server', 'localhost'], ipAddresses: [] });
   const authenticator = leaf('authenticator', 'authenticator', { commonName: 'authenticator', usage: 'server', dnsNames: unique(['localhost', ...(opts.serverNames ?? [])]), ipAddresses: ['127.0.0.1'] });
   const client = { usage: 'client', dnsNames: [], ipAddresses: [] } as const;
+  const radsecClient = leaf('authenticator-radsec', 'authenticator', { ...client, commonName: 'authenticator' });
   const agentPaths: Record<string, PemPaths> = {};
   for (const id of agents) agentPaths[id] = leaf(`agent-${id}`, 'agent', { ...client, commonName: id });
   const stationPaths: Record<string, PemPaths> = {};
   for (const name of stations) stationPaths[name] = leaf(`station-${name}`, 'station', { ...client, commonName: name });
   const operatorPaths: Record<string, PemPaths> = {};
   for (const name of operators) operatorPaths[name] = leaf(`operator-${name}`, 'operator', { ...client, commonName: name });
-  return { dir: root, ca, issuers, radiusServer, authenticator, agents: agentPaths, stations: stationPaths, operators: operatorPaths, files };
+  return { dir: root, ca, issuers, radiusServer, authenticator, radsecClient, agents: agentPaths, stations: stationPaths, operators: operatorPaths, files };
 }
 
 interface LeafSpec {

@@ -72,7 +72,7 @@ describe('airlock pki init', () => {
     const r = await run('pki', 'init', '--dir', dir, '--agent', 'ap-1', '--station', 'alice');
     assert.equal(r.code, 0, r.err.join('\n'));
     assert.deepEqual(r.err, []);
-    const names = ['ca', 'ca-agent', 'ca-operator', 'ca-station', 'ca-authenticator', 'ca-radius', 'radius-server', 'authenticator', 'agent-ap-1', 'station-alice'].flatMap((b) => [`${b}.pem`, `${b}.key`]);
+    const names = ['ca', 'ca-agent', 'ca-operator', 'ca-station', 'ca-authenticator', 'ca-radius', 'radius-server', 'authenticator', 'authenticator-radsec', 'agent-ap-1', 'station-alice'].flatMap((b) => [`${b}.pem`, `${b}.key`]);
     assert.deepEqual(r.out, names.map((n) => `created  ${join(dir, n)}`));
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     // The agent certificate is issued by the agent CA, which the root issued, and marked as an agent's.
@@ -90,7 +90,7 @@ describe('airlock pki init', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
     const lines = r.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 20);
+    assert.equal(lines.length, 22);
     assert.ok(lines.every((l) => l.startsWith('kept     ')), r.stdout);
   });
 

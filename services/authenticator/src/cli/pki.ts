@@ -18,6 +18,9 @@ Creates, or completes, a development PKI in DIR (created 0700 if missing):
   radius-server.pem, .key           FreeRADIUS EAP server (CN radius-server)
   authenticator.pem, .key           authenticator gRPC server (SAN localhost, 127.0.0.1 and
                                     each --server-name: the name agents dial, e.g. in compose)
+  authenticator-radsec.pem, .key    the authenticator's client certificate towards RadSec
+                                    servers (radius.servers[].tls.cert / key); a RadSec
+                                    server trusts ca-authenticator.pem for its clients
   agent-ID.pem, .key                agent client certificate (CN ID), one per --agent
   station-NAME.pem, .key            EAP-TLS station certificate (CN NAME), one per --station
   operator-NAME.pem, .key           Admin API client certificate (CN NAME), one per --operator

@@ -55,8 +55,8 @@ const needed = {
  */
 const nativeOptional = [
   { module: 'cap', workspace: 'services/edge-agent', packages: ['libpcap-dev', 'g++', 'make', 'python3'], usedBy: 'the wired driver and the interop tests' },
-  // prebuilt for linux-x64/arm64/arm/ia32; compiled elsewhere
-  { module: 'netlink', workspace: 'services/edge-agent', packages: ['g++', 'make', 'python3'], usedBy: 'the nl80211 driver' },
+  // this project's own addon (services/edge-agent/src/drivers/nl80211/raw-netlink), a C compile
+  { module: '@airlock/raw-netlink', workspace: 'services/edge-agent', packages: ['g++', 'make', 'python3'], usedBy: 'the nl80211 driver' },
 ];
 
 /** What npm does to bring back an optional module whose build failed (package-lock.json stays as it is). */
@@ -91,7 +91,8 @@ function installSystemPackages() {
 
 /** Undefined when `module` loads from `workspace` in a fresh node process, else why not (its error line). */
 function loadFailure({ module, workspace }) {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(module)})`], { cwd: join(root, workspace), encoding: 'utf8' });
+  // require, not import(): @airlock/raw-netlink's main is the .node file itself.
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(module)})`], { cwd: join(root, workspace), encoding: 'utf8' });
   if (r.status === 0) return undefined;
   const lines = (r.stderr ?? '').split('\n');
   return lines.find((l) => /^\w*Error\b/.test(l)) ?? r.error?.message ?? `exit ${r.status ?? r.signal}`;

@@ -17,7 +17,7 @@
  *      Redis published nowhere and out of the agents' reach);
  *    - the authenticator keeps its state in Redis (airlock_store_up 1, airlock: keys there),
  *      which answers nobody without the password;
- *    - the image runs a real agent's native modules (libpcap's `cap`, `netlink`);
+ *    - the image runs a real agent's native modules (libpcap's `cap`, `@airlock/raw-netlink`);
  *    - `restart authenticator`: it hands its agents over through Redis; every station is
  *      authorized again, and stays so: no 4-way handshake or EAP runs again;
  *    - the real-AP agent (profile real-ap: host network, NET_RAW and NET_ADMIN) serves a
@@ -292,8 +292,8 @@ void describe('docker-compose.yml', () => {
       assert.match(readFileSync(join(secretsDir, 'redis_kek'), 'utf8'), /^[0-9a-f]{64}\n$/, 'a generated KEK: 64 hex digits');
     });
 
-    void it('the image runs a real agent\'s native modules (libpcap\'s cap, netlink)', async () => {
-      const r = await run('docker', ['run', '--rm', '--network', 'none', image, 'node', '-e', "require('cap'); require('netlink'); console.log('native modules load')"], { env, timeoutMs: 60_000 });
+    void it('the image runs a real agent\'s native modules (libpcap\'s cap, @airlock/raw-netlink)', async () => {
+      const r = await run('docker', ['run', '--rm', '--network', 'none', image, 'node', '-e', "require('cap'); require('@airlock/raw-netlink'); console.log('native modules load')"], { env, timeoutMs: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /native modules load/);
     });

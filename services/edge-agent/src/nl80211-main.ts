@@ -2,7 +2,7 @@
 /**
  * airlock-agent with the nl80211 driver: the agent is the MLME of access points on Linux
  * mac80211 interfaces (no hostapd on them). Needs CAP_NET_ADMIN (run as root, or grant it)
- * and the optional npm package `netlink`.
+ * and the optional package @airlock/raw-netlink (this project's N-API addon, built at install).
  *
  *   node main.js --driver nl80211 --agent-id ap-1 [--authenticator 127.0.0.1:50051]
  *     --radio wlan0:ssid=corp,akm=8021x,channel=6 [--radio wlan0:ssid=guest,akm=psk] [--radio wlan1:...]

@@ -6,7 +6,7 @@
  * Encoding builds attributes from a small tree of values; decoding never throws: it returns
  * a Result, and an attribute whose length runs past its container ends the walk with
  * 'length-overflow'. Host byte order is little-endian on every architecture the agent
- * targets (x86, arm, arm64: the prebuilt `netlink` binding's set); the codec writes LE.
+ * targets (x86, arm, arm64); the codec writes LE.
  */
 import { asBuffer, fail, ok, type Result } from '@airlock/rsn';
 

@@ -74,7 +74,12 @@ export interface Nl80211DriverCounters {
   eapolDropped: number;
   /** Received frames dropped because their BSS's share of the queue was full (a flood). */
   queueDrops: number;
+  /** Netlink requests that failed, and socket errors. */
   netlinkErrors: number;
+  /** Times the kernel dropped netlink messages for the agent: its receive queue was full (ENOBUFS). */
+  netlinkOverruns: number;
+  /** Exceptions caught in the netlink sockets' callbacks: a bug, each one logged with its stack. */
+  netlinkCallbackErrors: number;
   txStatusUnmatched: number;
   /** SAE Authentication frames sent for the authenticator. */
   authenticationsSent: number;
@@ -180,6 +185,8 @@ export class Nl80211Driver implements Driver {
     eapolDropped: 0,
     queueDrops: 0,
     netlinkErrors: 0,
+    netlinkOverruns: 0,
+    netlinkCallbackErrors: 0,
     txStatusUnmatched: 0,
     authenticationsSent: 0,
     unprotectedDropped: 0,
@@ -207,6 +214,8 @@ export class Nl80211Driver implements Driver {
    * status is handled by a job queued behind the one awaiting that answer.
    */
   private readonly tokenByCookie = new Map<bigint, { bss: Bss; token: number }>();
+  /** What netlinkCounters() took from each socket so far. */
+  private readonly socketCountsSeen = new WeakMap<NetlinkSocket, { overruns: number; callbackErrors: number }>();
   /** Stations whose DEL_STATION the driver asked for (their notification is not news). */
   private readonly expectedRemovals = new Set<string>();
 
@@ -293,10 +302,22 @@ export class Nl80211Driver implements Driver {
 
   /** Logs the driver's and every BSS's counters, when they changed since the last time. */
   logCounters(): void {
+    this.netlinkCounters();
     const snapshot = JSON.stringify({ driver: this.counters, bsses: this.mlmeCounters() });
     if (snapshot === this.lastCountersLog) return;
     this.lastCountersLog = snapshot;
     this.log?.info({ counters: JSON.parse(snapshot) as unknown }, 'radio counters');
+  }
+
+  /** Brings the sockets' counters into the driver's (a closed socket's stay counted). */
+  private netlinkCounters(): void {
+    for (const sock of [this.genl, this.route]) {
+      if (sock === undefined) continue;
+      const seen = this.socketCountsSeen.get(sock) ?? { overruns: 0, callbackErrors: 0 };
+      this.counters.netlinkOverruns += sock.counters.overruns - seen.overruns;
+      this.counters.netlinkCallbackErrors += sock.counters.callbackErrors - seen.callbackErrors;
+      this.socketCountsSeen.set(sock, { overruns: sock.counters.overruns, callbackErrors: sock.counters.callbackErrors });
+    }
   }
 
   /** Per-BSS MLME counters, by BSSID text. */
@@ -312,9 +333,9 @@ export class Nl80211Driver implements Driver {
    */
   async start(onEvent: (e: LinkEvent) => void): Promise<void> {
     if (this.running) throw new Error('nl80211 driver: already started');
-    const genl = NetlinkSocket.open(NETLINK_PROTOCOL.GENERIC, (n) => this.notification(n), (e) => this.socketError(e));
+    const genl = NetlinkSocket.open(NETLINK_PROTOCOL.GENERIC, (n) => this.notification(n), () => this.socketError(), { logger: this.log });
     this.genl = genl;
-    this.route = NetlinkSocket.open(NETLINK_PROTOCOL.ROUTE, () => undefined, (e) => this.socketError(e));
+    this.route = NetlinkSocket.open(NETLINK_PROTOCOL.ROUTE, () => undefined, () => this.socketError(), { logger: this.log });
     try {
       const fam = await genl.family('nl80211');
       this.family = fam.id;
@@ -641,6 +662,7 @@ export class Nl80211Driver implements Driver {
         }
       }
     }
+    this.netlinkCounters();
     this.genl?.close();
     this.route?.close();
     this.genl = this.route = undefined;
@@ -1028,8 +1050,9 @@ export class Nl80211Driver implements Driver {
     this.stationLog?.write(level, macKey(bss.bssid), what, obj, msg);
   }
 
-  private socketError(e: Error): void {
-    this.log?.error({ error: e.message }, 'netlink socket error');
+  /** A socket error (the socket logged it, rate-limited). */
+  private socketError(): void {
+    this.counters.netlinkErrors++;
   }
 
   private emit(e: LinkEvent): void {

@@ -34,9 +34,14 @@ export function readResults(dir = RESULTS_DIR): Map<string, Recorded[]> {
   return out;
 }
 
-/** The key of a line within its benchmark: the scenario, the EAP method (interop), the layer (grpc-streams) or the mode (pending-connections). */
+/**
+ * The key of a line within its benchmark: the scenario, the EAP method (interop), the layer
+ * (grpc-streams), the mode (pending-connections), and "authenticator host" for a bench:wifi
+ * line whose authenticator ran on the host (kept beside the one inside the VM).
+ */
 function keyOf(l: Recorded): string {
-  return [l['scenario'], l['method'], l['layer'], l['mode']].filter((x) => typeof x === 'string').join(' ') || 'run';
+  const host = l['authenticator'] === 'host' ? 'authenticator host' : undefined;
+  return [l['scenario'], l['method'], l['layer'], l['mode'], host].filter((x) => typeof x === 'string').join(' ') || 'run';
 }
 
 /** The latest line of each scenario of each benchmark. */

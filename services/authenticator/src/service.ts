@@ -327,7 +327,7 @@ export class AuthenticatorService implements SessionHost {
         pmksaEntries: () => this.core.pmksaEntries(this.now()),
         stationsOf: (bssid) => this.core.stationsOf(bssid),
         importPmksa: (e) => this.importPmksa(e),
-        forgetPmksa: (sta, ssid) => this.forgetPmksa(sta, ssid),
+        forgetPmksa: (sta, ssid, aa) => this.forgetPmksa(sta, ssid, aa),
         lost: (keys, why) => this.lostBsses(keys, why),
         hold: (keys, held) => {
           for (const k of keys) this.apply(this.core.holdBss(Buffer.from(k, 'hex'), held, this.now()));
@@ -671,8 +671,8 @@ export class AuthenticatorService implements SessionHost {
   }
 
   /** A PMKSA forgotten by another worker. */
-  forgetPmksa(sta: Buffer, ssid: Buffer): void {
-    this.core.forgetPmksa(sta, ssid);
+  forgetPmksa(sta: Buffer, ssid: Buffer, aa?: Buffer): void {
+    this.core.forgetPmksa(sta, ssid, aa);
   }
 
   /** Claims of agents away longer than agents.claim_expiry_s go. */

@@ -240,9 +240,9 @@ export class AuthenticatorCore implements Environment {
     this.pmksa.importShared(e, now);
   }
 
-  /** Forgets a PMKSA another core forgot; not reported back to the listener. */
-  forgetPmksa(sta: Buffer, ssid: Buffer): void {
-    this.pmksa.forget(sta, ssid);
+  /** Forgets a PMKSA another core forgot (with `aa`: an SAE PMKSA of that BSS); not reported back to the listener. */
+  forgetPmksa(sta: Buffer, ssid: Buffer, aa?: Buffer): void {
+    this.pmksa.forget(sta, ssid, aa);
   }
 
   /** Forgets every PMKSA of a station here and on every other core (a Disconnect-Request); how many there were. */

@@ -51,3 +51,23 @@ void describe('PmksaCache key hygiene', () => {
     assert.ok(!zero(e.pmk));
   });
 });
+
+void describe('PmksaCache.dropStation (a Disconnect-Request)', () => {
+  void it("forgets the station's PMKSAs, its SAE ones of each BSS too, tells the listener of each, and leaves other stations'", () => {
+    const told: string[] = [];
+    const c = new PmksaCache(16, { cached: () => undefined, forgotten: (sta, ssid, aa) => told.push(`${sta.toString('hex')} ${ssid.toString()} ${aa?.toString('hex') ?? '-'}`) });
+    const mine = entry(1);
+    const other = entry(2);
+    const bssid = Buffer.from('020000000002', 'hex');
+    c.add(mine);
+    c.add(other);
+    c.add({ ...entry(1), akm: AKM.SAE, pmk: Buffer.alloc(32, 7), pmkid: Buffer.alloc(16, 1), aa: bssid });
+    assert.equal(c.size, 3);
+    assert.equal(c.dropStation(mine.sta), 2);
+    assert.equal(c.size, 1);
+    assert.deepEqual(told.sort(), [`${mine.sta.toString('hex')} airlock -`, `${mine.sta.toString('hex')} airlock 020000000002`]);
+    assert.ok(zero(mine.pmk), 'the PMK is wiped');
+    assert.equal(c.dropStation(mine.sta), 0);
+    assert.ok(!zero(other.pmk));
+  });
+});

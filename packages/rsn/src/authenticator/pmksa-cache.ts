@@ -35,7 +35,8 @@ export interface SharedPmksa extends Omit<PmksaEntry, 'expiresAt'> {
 /** What a core reports of its PMKSA cache (CoreOptions.pmksaListener). */
 export interface PmksaListener {
   cached(entry: SharedPmksa): void;
-  forgotten(sta: Buffer, ssid: Buffer): void;
+  /** A PMKSA was forgotten: the station's on an SSID, or with `aa` its SAE PMKSA of that BSS. */
+  forgotten(sta: Buffer, ssid: Buffer, aa?: Buffer): void;
 }
 
 /**
@@ -67,20 +68,18 @@ export class PmksaCache {
 
   /**
    * Forgets every PMKSA of a station (each SSID, SAE ones of each BSS too) and tells the
-   * listener, once per SSID: a policy server's Disconnect-Request. A scan of the cache.
+   * listener of each: a policy server's Disconnect-Request. A scan of the cache.
    */
   dropStation(sta: Buffer): number {
     const prefix = `${macKey(sta)}/`;
-    const ssids = new Map<string, Buffer>();
-    let n = 0;
+    const gone: { ssid: Buffer; aa: Buffer | undefined }[] = [];
     for (const [k, e] of this.entries) {
       if (!k.startsWith(prefix)) continue;
-      ssids.set(e.ssid.toString('hex'), e.ssid);
+      gone.push({ ssid: Buffer.from(e.ssid), aa: e.aa === undefined ? undefined : Buffer.from(e.aa) });
       this.remove(k);
-      n++;
     }
-    for (const ssid of ssids.values()) this.listener?.forgotten(sta, ssid);
-    return n;
+    for (const g of gone) this.listener?.forgotten(sta, g.ssid, g.aa);
+    return gone.length;
   }
 
   /** Caches a PMKSA another core made (copied); not told back to the listener. */
@@ -135,9 +134,9 @@ export class PmksaCache {
     return e;
   }
 
-  /** Forgets a station's PMKSA on an SSID (e.g. after a failed reauthentication). */
-  forget(sta: Buffer, ssid: Buffer): void {
-    this.remove(key(sta, ssid));
+  /** Forgets a station's PMKSA on an SSID (e.g. after a failed reauthentication); with `aa`, its SAE PMKSA of that BSS. */
+  forget(sta: Buffer, ssid: Buffer, aa?: Buffer): void {
+    this.remove(key(sta, ssid, aa));
   }
 
   /** Drops expired entries (call now and then; lookups also expire lazily). */

@@ -45,7 +45,8 @@ export interface SharedStateHost {
   /** The stations of a BSS here (their MACs). */
   stationsOf(bssid: Buffer): Buffer[];
   importPmksa(e: SharedPmksa): void;
-  forgetPmksa(sta: Buffer, ssid: Buffer): void;
+  /** With `aa`: the station's SAE PMKSA of that BSS. */
+  forgetPmksa(sta: Buffer, ssid: Buffer, aa?: Buffer): void;
   /** Another instance holds these BSSes now: drop them here without a word (no disconnect, no accounting). */
   lost(bssKeys: string[], why: string): void;
   /** Hold (or release) the timers of these BSSes: this instance cannot vouch for its leases right now. */
@@ -230,10 +231,12 @@ export class SharedState implements Placement, SaListener {
     this.publish('P', Buffer.concat([head, n, sealed]));
   }
 
-  forgotten(sta: Buffer, ssid: Buffer): void {
+  forgotten(sta: Buffer, ssid: Buffer, aa?: Buffer): void {
     if (!this.store.up) return;
-    this.count(this.store.call(['DEL', this.pmksaKey(sta, ssid)]), 'pmksa-del');
-    this.publish('F', Buffer.concat([sta, ssid]));
+    this.count(this.store.call(['DEL', this.pmksaKey(sta, ssid, aa)]), 'pmksa-del');
+    // 'F': station, SSID; 'G' (an SAE PMKSA, one per BSS): station, BSSID, SSID.
+    if (aa === undefined) this.publish('F', Buffer.concat([sta, ssid]));
+    else this.publish('G', Buffer.concat([sta, aa, ssid]));
   }
 
   // ---- SaListener ---------------------------------------------------------------------
@@ -613,10 +616,10 @@ export class SharedState implements Placement, SaListener {
   /** type (1) | instance (16, hex) | payload. */
   /**
    * Messages of another module on the events channel (das-peers.ts): `type` is one letter
-   * not used here (P F T S are). Messages this instance sent are not handed back.
+   * not used here (P F G T S are). Messages this instance sent are not handed back.
    */
   onPeerMessage(type: string, handler: (from: string, payload: Buffer) => void): void {
-    if (type.length !== 1 || 'PFTS'.includes(type)) throw new Error(`peer message type ${JSON.stringify(type)} is taken`);
+    if (type.length !== 1 || 'PFGTS'.includes(type)) throw new Error(`peer message type ${JSON.stringify(type)} is taken`);
     this.peerHandlers.set(type, handler);
   }
 
@@ -647,6 +650,9 @@ export class SharedState implements Placement, SaListener {
       }
       case 'F':
         if (p.length >= 6) this.host.forgetPmksa(Buffer.from(p.subarray(0, 6)), Buffer.from(p.subarray(6)));
+        return;
+      case 'G':
+        if (p.length >= 12) this.host.forgetPmksa(Buffer.from(p.subarray(0, 6)), Buffer.from(p.subarray(12)), Buffer.from(p.subarray(6, 12)));
         return;
       case 'T': {
         const key = p.toString('utf8', 0, 12);

@@ -268,13 +268,18 @@ void describe('IEEE 802.1X authenticator', () => {
     air.run();
     assert.equal(air.reports('joined').length, 1);
     air.runFor(4000);
-    air.operator('disconnectStation', (core, now) => core.disconnectStation(sta, 1, now));
+    air.operator('disconnectStation', (core, now) => core.disconnectStation(sta, 1, now, 'a Dynamic Authorization Disconnect-Request from pf'));
     air.run();
     const acct = air.accounting.map((a) => a.effect);
     assert.deepEqual(acct.map((a) => a.kind), ['start', 'stop']);
     assert.equal(acct[1].terminateCause, AcctTerminateCause.AdminReset);
     assert.equal(acct[1].sessionTimeS, 4);
     assert.equal(air.effects('disconnect').length, 1);
+    // Its station-left report (station events) says who disconnected it.
+    const left = air.reports('station-left');
+    assert.equal(left.length, 1);
+    assert.equal(left[0].detail, 'disconnected by a Dynamic Authorization Disconnect-Request from pf');
+    assert.equal(left[0].initiator, 'authenticator');
   });
 
   void it('Access-Accept without an MSK: treated as a failure (accept_without_msk), EAP-Failure, no 4-way handshake, disconnect reason 23', async () => {

@@ -161,6 +161,8 @@ export class AuthenticatorCore implements Environment {
   private readonly stations = new Map<string, Association>();
   private readonly timers = new DeadlineQueue<StationTimers | BssState>();
   private readonly refs = new Map<number, Association | BssState>();
+  /** The station being disconnected by disconnect() and why, while it runs (its station-left report says so). */
+  private disconnectWhy: { st: Association; detail: string } | undefined;
   private readonly histories: HandshakeHistory;
   private readonly historyStations: number;
   private readonly pmks = new PmkSource();
@@ -1326,7 +1328,13 @@ export class AuthenticatorCore implements Environment {
     st.disconnectReason = reason;
     st.sig |= Sig.Disconnect;
     this.finishHandshake(st, 'aborted', detail);
-    this.runStation(st);
+    // The words of its station-left report, when no failed handshake says why (an operator, a policy server).
+    this.disconnectWhy = { st, detail };
+    try {
+      this.runStation(st);
+    } finally {
+      this.disconnectWhy = undefined;
+    }
   }
 
   // ---- StationControl and PairwisePeer -------------------------------------------------
@@ -1405,7 +1413,8 @@ export class AuthenticatorCore implements Environment {
     if (st.ptkState === 'DISCONNECTED') {
       // The words of the disconnect: why its handshake ended, when that is why it went.
       const rec = st.record;
-      const why = rec?.result !== undefined && rec.result !== 'success' && rec.detail ? rec.detail : 'disconnected';
+      const asked = this.disconnectWhy?.st === st ? this.disconnectWhy.detail : 'disconnected';
+      const why = rec?.result !== undefined && rec.result !== 'success' && rec.detail ? rec.detail : asked;
       this.dropStation(st, 'aborted', 'disconnected', undefined, { reason: st.disconnectReason, initiator: 'authenticator', detail: why });
       return;
     }

@@ -72,6 +72,7 @@ import type { RadiusFailure, RadiusFailureReason } from './errors.js';
 import { FairQueue, type BssFifo, type QueueEntry, type RequestOwner } from './fair-queue.js';
 import { IdentifierTable } from './identifier-table.js';
 import { TimeoutList, type Timed } from './timeout-list.js';
+import { PollQueue } from '../poll-queue.js';
 
 /** One RADIUS server as the transactions see it: ports and the shared secret. */
 export interface RadiusServerConfig {
@@ -437,12 +438,9 @@ export class RadiusTransactions<T> {
   /** RadSec requests and watchdogs: each waits the whole budget once. */
   private readonly streamTimeouts = new TimeoutList<Transaction<T>>();
   private readonly budget: number;
-  private readonly outgoing: OutgoingDatagram[] = [];
-  private outgoingHead = 0;
-  private readonly commands: ConnectionCommand[] = [];
-  private commandsHead = 0;
-  private readonly events: TransactionEvent<T>[] = [];
-  private eventsHead = 0;
+  private readonly outgoing = new PollQueue<OutgoingDatagram>();
+  private readonly commands = new PollQueue<ConnectionCommand>();
+  private readonly events = new PollQueue<TransactionEvent<T>>();
   private lastNow: number;
   private pumping = false;
   private closed = false;
@@ -697,35 +695,17 @@ export class RadiusTransactions<T> {
 
   /** RadSec: the next connection command, in order; undefined when none is left. Carry them out after sending what pollTransmit() returned. */
   pollConnection(): ConnectionCommand | undefined {
-    if (this.commandsHead >= this.commands.length) return undefined;
-    const c = this.commands[this.commandsHead++];
-    if (this.commandsHead === this.commands.length) {
-      this.commands.length = 0;
-      this.commandsHead = 0;
-    }
-    return c;
+    return this.commands.poll();
   }
 
   /** The next datagram to send, in order; undefined when none is left. */
   pollTransmit(): OutgoingDatagram | undefined {
-    if (this.outgoingHead >= this.outgoing.length) return undefined;
-    const d = this.outgoing[this.outgoingHead++];
-    if (this.outgoingHead === this.outgoing.length) {
-      this.outgoing.length = 0;
-      this.outgoingHead = 0;
-    }
-    return d;
+    return this.outgoing.poll();
   }
 
   /** The next event, in order; undefined when none is left. */
   pollEvent(): TransactionEvent<T> | undefined {
-    if (this.eventsHead >= this.events.length) return undefined;
-    const e = this.events[this.eventsHead++];
-    if (this.eventsHead === this.events.length) {
-      this.events.length = 0;
-      this.eventsHead = 0;
-    }
-    return e;
+    return this.events.poll();
   }
 
   /**
@@ -786,7 +766,7 @@ export class RadiusTransactions<T> {
 
   /** Whether pollEvent() has something. */
   get hasEvents(): boolean {
-    return this.eventsHead < this.events.length;
+    return this.events.pending;
   }
 
   /** Requests waiting for a slot. */

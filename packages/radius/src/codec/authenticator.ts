@@ -218,8 +218,13 @@ export function buildResponse(a: { code: number; identifier: number; requestAuth
   return out;
 }
 
-/** Checks the Message-Authenticator attributes of a framed packet; undefined when valid or absent-and-optional. */
-function checkMessageAuthenticator(raw: Uint8Array, length: number, spans: readonly AttributeSpan[], authenticator: Uint8Array, secret: Buffer, required: boolean): VerifyError | undefined {
+/**
+ * Checks the Message-Authenticator attributes of a framed packet, computed with
+ * `authenticator` in the Authenticator field (responses: the Request Authenticator; RFC 5176
+ * requests: zeros): exactly one, of 16 octets, that verifies. Undefined when valid, or absent
+ * and not `required` (`requiredBy` names the rule in the error).
+ */
+export function checkMessageAuthenticator(raw: Uint8Array, length: number, spans: readonly AttributeSpan[], authenticator: Uint8Array, secret: Buffer, required: boolean, requiredBy = 'RFC 3579 §3.2'): VerifyError | undefined {
   let ma: AttributeSpan | undefined;
   let count = 0;
   for (const s of spans) {
@@ -228,7 +233,7 @@ function checkMessageAuthenticator(raw: Uint8Array, length: number, spans: reado
     count++;
   }
   if (ma === undefined) {
-    return required ? { code: 'missing-message-authenticator', detail: 'no Message-Authenticator (required: RFC 3579 §3.2, BlastRADIUS CVE-2024-3596)' } : undefined;
+    return required ? { code: 'missing-message-authenticator', detail: `no Message-Authenticator (required: ${requiredBy}, BlastRADIUS CVE-2024-3596)` } : undefined;
   }
   if (count > 1) return { code: 'bad-message-authenticator', detail: `${count} Message-Authenticator attributes` };
   if (ma.valueLength !== AUTHENTICATOR_LENGTH) return { code: 'bad-message-authenticator', detail: `Message-Authenticator of ${ma.valueLength} octets` };

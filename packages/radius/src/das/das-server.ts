@@ -56,6 +56,7 @@ import { buildDasResponse, dasResponseCode, verifyDasRequest } from './das-codec
 import { DasAttr, DasCode, ErrorCause, SERVICE_TYPE_AUTHORIZE_ONLY, errorCauseName } from './das-constants.js';
 import { canonicalIpAddress } from './ip-address.js';
 import { interpretDasRequest, type DasNasMatcher, type DasRequestContent } from './das-request.js';
+import { PollQueue } from '../poll-queue.js';
 
 /** A Dynamic Authorization Client allowed to send requests (a policy server). */
 export interface DasClientConfig {
@@ -330,10 +331,8 @@ export class DasServer {
   /** Requests waiting for the owner; insertion order is deadline order (one fixed timeout, a clock that never runs back). */
   private readonly pending = new Map<number, Pending>();
   private nextHandle = 1;
-  private readonly outgoing: DasDatagram[] = [];
-  private outgoingHead = 0;
-  private readonly events: DasEvent[] = [];
-  private eventsHead = 0;
+  private readonly outgoing = new PollQueue<DasDatagram>();
+  private readonly events = new PollQueue<DasEvent>();
   private lastNow: number;
   private readonly toWall: (now: number) => number;
   /** Unix ms of the latest `now` as given (not clamped: a wall clock may step back, and timestamps follow it). */
@@ -563,24 +562,12 @@ export class DasServer {
 
   /** The next datagram to send, in order; undefined when none is left. */
   pollTransmit(): DasDatagram | undefined {
-    if (this.outgoingHead >= this.outgoing.length) return undefined;
-    const d = this.outgoing[this.outgoingHead++];
-    if (this.outgoingHead === this.outgoing.length) {
-      this.outgoing.length = 0;
-      this.outgoingHead = 0;
-    }
-    return d;
+    return this.outgoing.poll();
   }
 
   /** The next event, in order; undefined when none is left. */
   pollEvent(): DasEvent | undefined {
-    if (this.eventsHead >= this.events.length) return undefined;
-    const e = this.events[this.eventsHead++];
-    if (this.eventsHead === this.events.length) {
-      this.events.length = 0;
-      this.eventsHead = 0;
-    }
-    return e;
+    return this.events.poll();
   }
 
   /** Counters (copies) and table sizes. */

@@ -16,15 +16,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { RunningAuthenticator } from '@airlock/authenticator';
-import { EdgeAgent, SimDriver, type SimStationSpec } from '@airlock/edge-agent';
+import type { EdgeAgent, SimDriver, SimStationSpec } from '@airlock/edge-agent';
 import { writeDevPki } from '@airlock/pki';
 import { macKey } from '@airlock/rsn';
-import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
+import { macAuthUser, startFreeRadius, type FreeRadius } from '../support/freeradius.js';
 import { nowSec, radclient as radclientWith, signed, type Reply } from '../support/radclient.js';
-import { fetchMetrics, pskNetwork, startTestAuthenticator, testConfig, waitFor } from '../support/topology.js';
-import { agentCredentials } from '../support/test-pki.js';
+import { fetchMetrics, pskNetwork, startOneBssAgent, startTestAuthenticator, testConfig, waitFor } from '../support/topology.js';
 
 const RADIUS_SECRET = 'airlock das e2e radius secret';
 const DAS_SECRET = 'airlock das e2e das secret';
@@ -52,7 +50,7 @@ void describe('Dynamic Authorization (RFC 5176) with radclient, FreeRADIUS and a
     const pki = writeDevPki(join(pkiDir, 'pki'));
     fr = await startFreeRadius({
       secret: RADIUS_SECRET,
-      users: STATIONS.map((s) => ({ name: macKey(s.mac), password: macKey(s.mac), reply: { 'Tunnel-Password:1': s.passphrase } })),
+      users: STATIONS.map((s) => macAuthUser(s.mac, s.passphrase)),
       pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
     });
     auth = await startTestAuthenticator(
@@ -64,9 +62,7 @@ void describe('Dynamic Authorization (RFC 5176) with radclient, FreeRADIUS and a
     );
     port = auth.service.dasAddress!.port;
     // Stations do not come back by themselves: what a request did stays visible.
-    driver = new SimDriver({ bsses: [{ bssid: BSSID, ssid: SSID }], stations: STATIONS, behaviour: { joinSpreadMs: 100, rejoinAfterDisconnect: false }, seed: 11 });
-    agent = new EdgeAgent({ agentId: 'ap-1', target: `127.0.0.1:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials('ap-1') });
-    await agent.start();
+    ({ agent, driver } = await startOneBssAgent(auth, { bssid: BSSID, ssid: SSID, stations: STATIONS, behaviour: { rejoinAfterDisconnect: false }, seed: 11 }));
     assert.ok(await waitFor(() => STATIONS.every(authorized), 15_000), 'the stations did not join');
   });
 

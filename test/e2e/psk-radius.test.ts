@@ -10,14 +10,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { RunningAuthenticator } from '@airlock/authenticator';
-import { EdgeAgent, SimDriver, type SimStationSpec } from '@airlock/edge-agent';
+import type { EdgeAgent, SimDriver, SimStationSpec } from '@airlock/edge-agent';
 import { writeDevPki } from '@airlock/pki';
 import { macKey } from '@airlock/rsn';
-import { startFreeRadius, type FreeRadius, type FreeRadiusOptions, type FreeRadiusUser } from '../support/freeradius.js';
-import { fetchMetrics, pskNetwork, startTestAuthenticator, testConfig, waitFor } from '../support/topology.js';
-import { agentCredentials } from '../support/test-pki.js';
+import { macAuthUser, startFreeRadius, type FreeRadius, type FreeRadiusOptions } from '../support/freeradius.js';
+import { fetchMetrics, pskNetwork, startOneBssAgent, startTestAuthenticator, testConfig, waitFor } from '../support/topology.js';
 
 const SECRET = 'airlock mpsk e2e secret';
 const SSID = 'airlock-mpsk';
@@ -28,16 +26,6 @@ const STATIONS: SimStationSpec[] = [
   { mac: Buffer.from([0x02, 0x6a, 0x00, 0x00, 0x00, 0x03]), passphrase: 'charlie station passphrase' },
 ];
 const [ALPHA, BRAVO, CHARLIE] = STATIONS;
-
-/** A users-file entry for MAC authentication: the MAC as User-Name and password, the PSK as Tunnel-Password, a VLAN. */
-function macUser(s: SimStationSpec, vlan: number, extra: Record<string, string> = {}): FreeRadiusUser {
-  const name = macKey(s.mac);
-  return {
-    name,
-    password: name,
-    reply: { 'Tunnel-Password:1': s.passphrase, 'Tunnel-Type:1': 'VLAN', 'Tunnel-Medium-Type:1': 'IEEE-802', 'Tunnel-Private-Group-Id:1': String(vlan), ...extra },
-  };
-}
 
 void describe('PSKs per station from RADIUS, with a real FreeRADIUS', () => {
   let pkiDir: string;
@@ -60,14 +48,12 @@ void describe('PSKs per station from RADIUS, with a real FreeRADIUS', () => {
     const pki = writeDevPki(join(pkiDir, 'pki'));
     options = {
       secret: SECRET,
-      users: [macUser(ALPHA, 10, { 'Session-Timeout': '3600' }), macUser(BRAVO, 20)],
+      users: [macAuthUser(ALPHA.mac, ALPHA.passphrase, 10, { 'Session-Timeout': '3600' }), macAuthUser(BRAVO.mac, BRAVO.passphrase, 20)],
       pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
     };
     fr = await startFreeRadius(options);
     auth = await startTestAuthenticator(config(fr));
-    driver = new SimDriver({ bsses: [{ bssid: BSSID, ssid: SSID }], stations: STATIONS, behaviour: { joinSpreadMs: 100, awayMs: [300, 500], rejoinAfterDisconnect: true }, seed: 7 });
-    agent = new EdgeAgent({ agentId: 'ap-1', target: `127.0.0.1:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials('ap-1') });
-    await agent.start();
+    ({ agent, driver } = await startOneBssAgent(auth, { bssid: BSSID, ssid: SSID, stations: STATIONS, behaviour: { awayMs: [300, 500], rejoinAfterDisconnect: true }, seed: 7 }));
   });
 
   after(async () => {
@@ -103,7 +89,7 @@ void describe('PSKs per station from RADIUS, with a real FreeRADIUS', () => {
   });
 
   void it('a new entry on the server takes effect at the station\'s next join', async () => {
-    const next = await startFreeRadius({ ...options, users: [...options.users, macUser(CHARLIE, 30)] });
+    const next = await startFreeRadius({ ...options, users: [...options.users, macAuthUser(CHARLIE.mac, CHARLIE.passphrase, 30)] });
     try {
       const r = await auth.reload(config(next));
       assert.ok(r.ok, JSON.stringify(r));

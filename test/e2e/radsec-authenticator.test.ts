@@ -8,13 +8,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import pino from 'pino';
 import type { RunningAuthenticator } from '@airlock/authenticator';
-import { EdgeAgent, SimDriver, type SimStationSpec } from '@airlock/edge-agent';
+import type { EdgeAgent, SimDriver, SimStationSpec } from '@airlock/edge-agent';
 import { macKey } from '@airlock/rsn';
-import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
-import { agentCredentials, radsecClientCertificate, testPki } from '../support/test-pki.js';
-import { fetchMetrics, pskNetwork, startTestAuthenticator, testConfig, waitFor } from '../support/topology.js';
+import { macAuthUser, startFreeRadius, type FreeRadius } from '../support/freeradius.js';
+import { radsecClientCertificate, testPki } from '../support/test-pki.js';
+import { fetchMetrics, pskNetwork, startOneBssAgent, startTestAuthenticator, testConfig, waitFor } from '../support/topology.js';
 
 const SSID = 'airlock-radsec';
 const BSSID = Buffer.from([0x02, 0xd2, 0x00, 0x00, 0x00, 0x01]);
@@ -29,10 +28,9 @@ void describe('the authenticator with a RadSec server (real FreeRADIUS listener)
   before(async () => {
     const pki = testPki();
     const client = radsecClientCertificate();
-    const name = macKey(STATION.mac);
     fr = await startFreeRadius({
       secret: 'unused udp secret',
-      users: [{ name, password: name, reply: { 'Tunnel-Password:1': STATION.passphrase, 'Tunnel-Type:1': 'VLAN', 'Tunnel-Medium-Type:1': 'IEEE-802', 'Tunnel-Private-Group-Id:1': '42' } }],
+      users: [macAuthUser(STATION.mac, STATION.passphrase, 42)],
       pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
       radsec: { clientCa: pki.issuers.authenticator.cert },
     });
@@ -41,9 +39,7 @@ void describe('the authenticator with a RadSec server (real FreeRADIUS listener)
         c.radius.servers = [{ name: 'radsec', host: '127.0.0.1', transport: 'tls', tlsPort: fr.radsecPort!, authPort: 1812, acctPort: 1813, secret: '', tls: { ca: pki.ca.cert, cert: client.cert, key: client.key, serverName: 'radius-server' } }];
       }),
     );
-    driver = new SimDriver({ bsses: [{ bssid: BSSID, ssid: SSID }], stations: [STATION], behaviour: { joinSpreadMs: 100 }, seed: 3 });
-    agent = new EdgeAgent({ agentId: 'ap-1', target: `127.0.0.1:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials('ap-1') });
-    await agent.start();
+    ({ agent, driver } = await startOneBssAgent(auth, { bssid: BSSID, ssid: SSID, stations: [STATION], seed: 3 }));
   });
 
   after(async () => {

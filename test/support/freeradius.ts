@@ -64,6 +64,17 @@ export interface FreeRadiusUser {
   reply?: Record<string, string>;
 }
 
+/**
+ * A users-file entry for MAC authentication with a PSK from RADIUS (psk_source: radius):
+ * User-Name and password the MAC as 12 lower-case hex digits, the passphrase as
+ * Tunnel-Password, and a VLAN when given (0: none), plus `extra` reply attributes.
+ */
+export function macAuthUser(mac: Buffer, passphrase: string, vlan = 0, extra: Record<string, string> = {}): FreeRadiusUser {
+  const name = mac.toString('hex');
+  const tunnel: Record<string, string> = vlan > 0 ? { 'Tunnel-Type:1': 'VLAN', 'Tunnel-Medium-Type:1': 'IEEE-802', 'Tunnel-Private-Group-Id:1': String(vlan) } : {};
+  return { name, password: name, reply: { 'Tunnel-Password:1': passphrase, ...tunnel, ...extra } };
+}
+
 /** What to configure. */
 export interface FreeRadiusOptions {
   secret: string;

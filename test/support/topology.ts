@@ -4,7 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { defaultConfig, parsePrometheusText, startAuthenticator, type AuthenticatorConfig, type NetworkConfig, type RunningAuthenticator } from '@airlock/authenticator';
-import { EdgeAgent, SimDriver, simBsses, simStations, type SimDriverOptions } from '@airlock/edge-agent';
+import { EdgeAgent, SimDriver, simBsses, simStations, type SimBehaviour, type SimDriverOptions, type SimStationSpec } from '@airlock/edge-agent';
 import { adminTls, agentCredentials, serverTls } from './test-pki.js';
 
 /** The demo network used by tests. */
@@ -68,6 +68,14 @@ export async function startSimAgents(
   }
   await Promise.all(agents.map((a) => a.start()));
   return { agents, drivers };
+}
+
+/** One sim agent ('ap-1', mTLS) with one BSS and the given stations, started against `auth`. */
+export async function startOneBssAgent(auth: RunningAuthenticator, o: { bssid: Buffer; ssid: string; stations: SimStationSpec[]; behaviour?: Partial<SimBehaviour>; seed?: number }): Promise<{ agent: EdgeAgent; driver: SimDriver }> {
+  const driver = new SimDriver({ bsses: [{ bssid: o.bssid, ssid: o.ssid }], stations: o.stations, behaviour: { joinSpreadMs: 100, ...o.behaviour }, seed: o.seed ?? 1 });
+  const agent = new EdgeAgent({ agentId: 'ap-1', target: `127.0.0.1:${auth.grpcPort}`, driver, logger: pino({ level: 'silent' }), credentials: agentCredentials('ap-1') });
+  await agent.start();
+  return { agent, driver };
 }
 
 /** Fetches /metrics of a running authenticator. */

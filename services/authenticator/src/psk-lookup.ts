@@ -60,7 +60,10 @@ async function pskFrom(tunnelPassword: Buffer, ssid: Buffer): Promise<Buffer | u
 export class PskLookup {
   private readonly cache = new Map<string, Entry>();
 
-  constructor(private readonly hooks: PskLookupHooks) {}
+  constructor(
+    private readonly hooks: PskLookupHooks,
+    private readonly maxEntries = MAX_ENTRIES,
+  ) {}
 
   /** Entries kept now. */
   get size(): number {
@@ -145,7 +148,7 @@ export class PskLookup {
       old.psk.fill(0);
       this.cache.delete(key);
     }
-    if (this.cache.size >= MAX_ENTRIES) {
+    if (this.cache.size >= this.maxEntries) {
       const [k, oldest] = this.cache.entries().next().value as [string, Entry];
       oldest.psk.fill(0);
       this.cache.delete(k);

@@ -205,12 +205,14 @@ export class AuthenticatorService implements SessionHost {
   /** PSKs from RADIUS (psk_source: radius), and the answers kept for their Session-Timeout. */
   private readonly pskLookup = new PskLookup({
     requestAccess: (attrs, userPassword, owner, conversation, done) => {
-      if (this.radius === undefined) return done({ ok: false, error: { reason: 'timeout', servers: [], detail: 'no RADIUS server configured' } });
+      // Never answered inside the call: the core is still routing the effects that asked.
+      if (this.radius === undefined) return queueMicrotask(() => done({ ok: false, error: { reason: 'timeout', servers: [], detail: 'no RADIUS server configured' } }));
       this.radius.requestAccess(attrs, { userPassword, owner, conversation }, done);
     },
     deliver: (ref, outcome) => this.deliverRadius(ref, outcome),
     count: (result) => this.metrics.pskLookups.inc({ result }),
-    now: () => Date.now(),
+    // The core's clock: a kept answer's time left becomes the session's Session-Timeout there.
+    now: () => this.now(),
   });
   /** Clients replaced by a reload, finishing their requests (ticked by the one timer until they are idle). */
   private readonly retiringRadius = new Set<RadiusClient>();

@@ -26,7 +26,6 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dgram from 'node:dgram';
 import pino from 'pino';
 import { readFileSync } from 'node:fs';
 import { EdgeAgent, SimDriver, simBsses, simStations } from '@airlock/edge-agent';
@@ -35,21 +34,13 @@ import { runCli } from '@airlock/authenticator/cli';
 import { startAuthenticatorProcess, type AuthenticatorProcess } from '../support/authenticator-process.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { accessRequestCount, CORP_SSID, detailRecords, detailValue, metricSum, RADIUS_SECRET, startRadio, stationMac, ttlsStationSpec, type Radio } from '../support/enterprise.js';
-import { startFreeRadius, type FreeRadius } from '../support/freeradius.js';
+import { freeUdpPorts, startFreeRadius, type FreeRadius } from '../support/freeradius.js';
 import { serverTlsYaml, testPki } from '../support/test-pki.js';
 import { TEST_PASSPHRASE, TEST_SSID, waitFor } from '../support/topology.js';
 import { radclient, signed } from '../support/radclient.js';
 
 const DAS_SECRET = 'airlock shared-store das secret';
 
-/** A UDP port free on 127.0.0.1 right now. */
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const KEK = randomBytes(32).toString('hex');
 const PSK_NETWORK = { ssid: TEST_SSID, akms: ['psk'], passphrases: [TEST_PASSPHRASE], group_rekey_s: 0 };
@@ -248,7 +239,7 @@ void describe('several authenticators on Redis', () => {
 
   void it('Dynamic Authorization: a Disconnect-Request sent to an instance that does not hold the session reaches the one that does; an unknown session is 503 from both', async () => {
     await redis.command('FLUSHALL');
-    const ports = [await freeUdpPort(), await freeUdpPort()];
+    const ports = await freeUdpPorts(2);
     const das = (port: number) => ({ listen: `127.0.0.1:${port}`, clients: [{ name: 'radclient', address: '127.0.0.1', secret: DAS_SECRET }] });
     const a = await startAuthenticatorProcess('das-a', dir, { ...instanceConfig(redis), das: das(ports[0]) });
     const b = await startAuthenticatorProcess('das-b', dir, { ...instanceConfig(redis), das: das(ports[1]) });

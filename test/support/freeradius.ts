@@ -40,7 +40,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import dgram from 'node:dgram';
-import { createServer, type AddressInfo } from 'node:net';
+import { freeTcpPort } from './authenticator-process.js';
 import { accessSync, chownSync, constants, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -313,20 +313,8 @@ function tail(log: string, lines = 60): string {
   return log.split('\n').slice(-lines).join('\n');
 }
 
-/** Picks a free TCP port on 127.0.0.1 (released for radiusd). */
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Picks `n` distinct free UDP ports on 127.0.0.1 (held together, then released for radiusd). */
-async function freeUdpPorts(n: number): Promise<number[]> {
+/** Picks `n` distinct free UDP ports on 127.0.0.1 (held together, then released for radiusd or another server). */
+export async function freeUdpPorts(n: number): Promise<number[]> {
   const sockets: dgram.Socket[] = [];
   try {
     const ports: number[] = [];

@@ -45,6 +45,13 @@ void describe('Dynamic Authorization (RFC 5176) with radclient, FreeRADIUS and a
   const authorized = (s: SimStationSpec): boolean => driver.stations().some((x) => x.sta.equals(s.mac) && x.portAuthorized);
   const detail = (): string => readFileSync(fr.detailFile(), 'utf8');
 
+  const config = (timeWindowS = 300) =>
+    testConfig([pskNetwork({ ssid: SSID, passphrases: [], pskSource: 'radius' })], (c) => {
+      c.radius.servers = [{ name: 'freeradius', host: '127.0.0.1', authPort: fr.authPort, acctPort: fr.acctPort, secret: RADIUS_SECRET }];
+      c.radius.nasIdentifier = 'airlock-das-e2e';
+      c.das = { listen: '127.0.0.1:0', clients: [{ name: 'radclient', address: '127.0.0.1', secret: DAS_SECRET }], timeWindowS, requireEventTimestamp: true };
+    });
+
   before(async () => {
     pkiDir = mkdtempSync(join(tmpdir(), 'airlock-das-'));
     const pki = writeDevPki(join(pkiDir, 'pki'));
@@ -53,13 +60,7 @@ void describe('Dynamic Authorization (RFC 5176) with radclient, FreeRADIUS and a
       users: STATIONS.map((s) => macAuthUser(s.mac, s.passphrase)),
       pki: { caCert: pki.ca.cert, stationCa: pki.issuers.station.cert, serverCert: pki.radiusServer.cert, serverKey: pki.radiusServer.key },
     });
-    auth = await startTestAuthenticator(
-      testConfig([pskNetwork({ ssid: SSID, passphrases: [], pskSource: 'radius' })], (c) => {
-        c.radius.servers = [{ name: 'freeradius', host: '127.0.0.1', authPort: fr.authPort, acctPort: fr.acctPort, secret: RADIUS_SECRET }];
-        c.radius.nasIdentifier = 'airlock-das-e2e';
-        c.das = { listen: '127.0.0.1:0', clients: [{ name: 'radclient', address: '127.0.0.1', secret: DAS_SECRET }], timeWindowS: 300, requireEventTimestamp: true };
-      }),
-    );
+    auth = await startTestAuthenticator(config());
     port = auth.service.dasAddress!.port;
     // Stations do not come back by themselves: what a request did stays visible.
     ({ agent, driver } = await startOneBssAgent(auth, { bssid: BSSID, ssid: SSID, stations: STATIONS, behaviour: { rejoinAfterDisconnect: false }, seed: 11 }));
@@ -121,5 +122,11 @@ void describe('Dynamic Authorization (RFC 5176) with radclient, FreeRADIUS and a
     const m = await fetchMetrics(auth);
     const dropped = [...m].filter(([k]) => k.startsWith('airlock_das_dropped_total')).reduce((n, [, v]) => n + v, 0);
     assert.ok(dropped >= 3, `dropped: ${dropped}`);
+  });
+
+  void it('a reload that changes das says it needs a restart (the listener keeps its settings)', async () => {
+    const r = await auth.reload(config(60));
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.ok ? r.restartNeeded : [], ['das']);
   });
 });

@@ -477,7 +477,7 @@ export class AuthenticatorService implements SessionHost {
       this.bssPolicy = this.bssPolicy.withConfig(next.agents);
       applied.push('agents');
     }
-    const restartNeeded = (['grpc', 'http', 'admin', 'cluster', 'log', 'eapol', 'limits', 'eap'] as const).filter((k) => !same(this.config[k], next[k]));
+    const restartNeeded = (['grpc', 'http', 'admin', 'cluster', 'log', 'eapol', 'limits', 'eap', 'das'] as const).filter((k) => !same(this.config[k], next[k]));
     this.config = { ...this.config, networks: next.networks, radius: next.radius, agents: next.agents };
     this.armTimer();
     return { ok: true, applied, restartNeeded };
